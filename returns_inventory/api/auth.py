@@ -1,0 +1,82 @@
+"""Bearer tokens with roles. Every endpoint needs one, except the health checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g, request
+
+from ..domain.access import Role, allows
+from ..extensions import uow_factory
+from ..services.tokens import authenticate
+from .errors import problem
+
+PUBLIC_ENDPOINTS: set[str] = {"health.healthz", "health.readyz"}
+READ = frozenset(Role)
+
+
+def requires_role(*roles: Role) -> Callable:
+    """Mark a view with the roles that may call it (admin may call everything)."""
+
+    def mark(view: Callable) -> Callable:
+        view.required_roles = frozenset(roles)
+        return view
+
+    return mark
+
+
+def public(view: Callable) -> Callable:
+    view.is_public = True
+    return view
+
+
+def _required_roles(view) -> frozenset[Role] | None:
+    cls = getattr(view, "view_class", None)
+    if cls is not None:
+        view = getattr(cls, request.method.lower(), None)
+    return getattr(view, "required_roles", None)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+def current_actor() -> str:
+    return g.actor
+
+
+def _authenticate_request():
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False):
+        return None
+    token = None
+    secret = _bearer()
+    if secret:
+        token = authenticate(uow_factory(), secret)
+    if token is None:
+        user_auth = current_app.extensions.get("ri.session_auth")
+        principal = user_auth() if user_auth else None
+        if principal is None:
+            response = problem(401, "Unauthorized", "a valid bearer token is required")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="returns-inventory"'
+            return response
+        g.actor, g.role = principal
+    else:
+        g.actor, g.role = token.actor, token.role
+    g.authenticated_at = datetime.now(UTC)
+    roles = _required_roles(view)
+    # A view nobody marked is admin-only: forgetting the decorator fails closed.
+    if not allows(g.role, roles or frozenset()):
+        return problem(
+            403, "Forbidden", f"the role {g.role.value} may not {request.method} {request.path}"
+        )
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_authenticate_request)

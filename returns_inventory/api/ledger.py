@@ -1,0 +1,61 @@
+"""The stock ledger: every movement, in order, with cursor pagination."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..extensions import settings, uow_factory
+from .auth import READ, requires_role
+from .schemas import CONDITIONS, CursorInfo, StrictSchema, page_limit
+
+blp = Blueprint("ledger", __name__, url_prefix="/api/v1/ledger", description="Stock ledger")
+
+
+class LedgerQuery(StrictSchema):
+    after = fields.Integer(load_default=None, metadata={"description": "cursor from the last page"})
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
+    sku = fields.String()
+    size = fields.String()
+    location = fields.String()
+    condition = fields.String(validate=validate.OneOf(CONDITIONS))
+    movement_type = fields.String()
+    reference = fields.String()
+    since = fields.AwareDateTime(metadata={"description": "inclusive, ISO 8601 with zone"})
+    until = fields.AwareDateTime(metadata={"description": "exclusive, ISO 8601 with zone"})
+
+
+class MovementOut(StrictSchema):
+    id = fields.Integer()
+    sku = fields.String()
+    size = fields.String()
+    location = fields.String()
+    condition = fields.String()
+    movement_type = fields.String()
+    quantity = fields.Integer()
+    reserved_delta = fields.Integer()
+    on_hand_after = fields.Integer()
+    reserved_after = fields.Integer()
+    reason = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    actor = fields.String()
+    created_at = fields.DateTime()
+
+
+class LedgerPage(StrictSchema):
+    data = fields.List(fields.Nested(MovementOut))
+    page = fields.Nested(CursorInfo)
+
+
+@blp.get("")
+@blp.arguments(LedgerQuery, location="query")
+@blp.response(200, LedgerPage)
+@requires_role(*READ)
+def list_ledger(args):
+    """Movements after a cursor, oldest first; follow `page.next_cursor` until it is null."""
+    limit = page_limit(args, settings())
+    filters = {k: v for k, v in args.items() if k not in {"after", "limit"}}
+    with uow_factory()() as uow:
+        rows = uow.stock.list_movements(after=args["after"], limit=limit, **filters)
+    next_cursor = rows[-1].id if len(rows) == limit else None
+    return {"data": rows, "page": {"next_cursor": next_cursor, "limit": limit}}

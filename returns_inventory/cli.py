@@ -1,0 +1,129 @@
+"""The `returns-inventory` command: database, tokens, imports and ledger checks."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app
+from .domain.errors import DomainError
+from .extensions import database, settings, uow_factory
+from .persistence import migrate
+from .services.stock import verify_ledger
+from .services.tokens import create_token, ensure_admin_token
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
+def main() -> None:
+    """Inventory-aware returns and replenishment service."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema (safe to run again)."""
+    migrate.upgrade(database().engine, revision)
+    click.echo(f"database at {migrate.current_revision(database().engine)}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the schema revision the database is at, and the code's head."""
+    click.echo(f"current: {migrate.current_revision(database().engine) or 'empty'}")
+    click.echo(f"head:    {migrate.head_revision()}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the table definitions (for developers)."""
+    from alembic import command
+
+    command.revision(
+        migrate.alembic_config(settings().database_url), message=message, autogenerate=True
+    )
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="who or what uses the token")
+@click.option("--role", required=True, type=click.Choice(["grader", "planner", "integrator", "admin"]))
+@with_appcontext
+def token_create(name: str, role: str) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    issued = create_token(uow_factory(), name=name, role=role)
+    click.echo(issued.secret)
+    click.echo(f"token {issued.name!r} ({issued.role.value}) created; it is not shown again",
+               err=True)
+
+
+@token.command("ensure-admin")
+@with_appcontext
+def token_ensure_admin() -> None:
+    """Create an admin token if none exists, and print it; print nothing otherwise."""
+    issued = ensure_admin_token(uow_factory())
+    if issued:
+        click.echo(issued.secret)
+
+
+@token.command("list")
+@with_appcontext
+def token_list() -> None:
+    """List tokens (names, roles, prefixes; never the secrets)."""
+    with uow_factory()() as uow:
+        for t in uow.tokens.list():
+            state = "revoked" if t.revoked_at else "active"
+            click.echo(f"{t.id}\t{t.name}\t{t.role.value}\t{t.prefix}…\t{state}")
+
+
+@token.command("revoke")
+@click.option("--name", required=True)
+@with_appcontext
+def token_revoke(name: str) -> None:
+    """Revoke every active token with this name."""
+    with uow_factory()() as uow:
+        count = uow.tokens.revoke(name)
+        uow.commit()
+    click.echo(f"revoked {count} token(s)")
+    if not count:
+        sys.exit(1)
+
+
+@main.command("verify-ledger")
+@with_appcontext
+def verify_ledger_command() -> None:
+    """Prove that every balance equals the sum of its movements; exit 1 naming each mismatch."""
+    mismatches = verify_ledger(uow_factory())
+    with uow_factory()() as uow:
+        checked = uow.stock.balance_count()
+    for mismatch in mismatches:
+        click.echo(mismatch.describe(), err=True)
+    if mismatches:
+        click.echo(f"{len(mismatches)} of {checked} balances do not match the ledger", err=True)
+        sys.exit(1)
+    click.echo(f"ledger ok: {checked} balances match their movements")
+
+
+def _fail(exc: DomainError) -> None:
+    click.echo(f"error: {exc.detail}", err=True)
+    for error in exc.errors[:50]:
+        where = f"row {error.row}, " if error.row is not None else ""
+        click.echo(f"  {where}{error.field}: {error.reason}", err=True)
+    if len(exc.errors) > 50:
+        click.echo(f"  … and {len(exc.errors) - 50} more", err=True)
+    sys.exit(2)
+

@@ -1,0 +1,1 @@
+"""Warehouse rules in plain Python: no Flask, no SQLAlchemy."""

@@ -1,0 +1,52 @@
+"""Domain errors. The API maps each class to one HTTP status in a single table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every rule the warehouse refuses to break."""
+
+    title = "Request refused"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One bad field: where it is (row for imports, field name) and why it is bad."""
+
+    field: str
+    reason: str
+    row: int | None = None
+
+    def to_dict(self) -> dict:
+        out = {"field": self.field, "reason": self.reason}
+        if self.row is not None:
+            out["row"] = self.row
+        return out
+
+
+class ValidationFailed(DomainError):
+    title = "Validation failed"
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    title = "Conflict"
+
+
+class InsufficientStock(Conflict):
+    title = "Insufficient stock"
+
+
+class IdempotencyMismatch(DomainError):
+    title = "Idempotency key reused with a different request"

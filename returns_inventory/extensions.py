@@ -1,0 +1,43 @@
+"""The service's shared resources, attached to the app with init_app."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import partial
+
+from flask import Flask, current_app
+
+from .persistence.engine import make_engine
+from .persistence.uow import Database, UnitOfWork
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def ephemeral_secret(app: Flask) -> str:
+    log.warning("RI_SECRET_KEY is not set: web sessions will not survive a restart")
+    return secrets.token_hex(32)
+
+
+def init_app(app: Flask, settings: Settings, database: Database | None = None) -> None:
+    logging.basicConfig(level=settings.log_level)
+    if database is None:
+        database = Database(
+            make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        )
+    app.extensions["ri.settings"] = settings
+    app.extensions["ri.database"] = database
+
+
+def settings() -> Settings:
+    return current_app.extensions["ri.settings"]
+
+
+def database() -> Database:
+    return current_app.extensions["ri.database"]
+
+
+def uow_factory():
+    """What services take: a callable that opens a new unit of work on this app's database."""
+    return partial(UnitOfWork, database())

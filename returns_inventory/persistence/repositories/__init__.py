@@ -1,0 +1,1 @@
+"""Repositories: each turns rows into domain objects for one aggregate."""

@@ -1,0 +1,123 @@
+"""Items and locations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+
+from ...domain.catalogue import Item, Location, LocationType
+from ..tables import items, locations
+from .base import Repository, as_utc, upsert, utcnow
+
+
+def _item(row) -> Item:
+    return Item(
+        id=row.id,
+        sku=row.sku,
+        size=row.size,
+        gtin=row.gtin,
+        category=row.category,
+        description=row.description,
+        unit_cost=row.unit_cost,
+        price=row.price,
+        supplier=row.supplier,
+        lead_time_days=row.lead_time_days,
+        case_pack=row.case_pack,
+        min_order_qty=row.min_order_qty,
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def _location(row) -> Location:
+    return Location(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        type=LocationType(row.type),
+        allow_negative=row.allow_negative,
+    )
+
+
+class CatalogueRepository(Repository):
+    def item(self, item_id: int) -> Item | None:
+        row = self.connection.execute(select(items).where(items.c.id == item_id)).first()
+        return _item(row) if row else None
+
+    def item_by_sku_size(self, sku: str, size: str) -> Item | None:
+        row = self.connection.execute(
+            select(items).where(items.c.sku == sku, items.c.size == size)
+        ).first()
+        return _item(row) if row else None
+
+    def item_ids_by_sku_size(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Resolve many (sku, size) pairs in one round trip per chunk."""
+        keys = list(set(keys))
+        found: dict[tuple[str, str], int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            skus = {sku for sku, _ in chunk}
+            rows = self.connection.execute(
+                select(items.c.id, items.c.sku, items.c.size).where(items.c.sku.in_(skus))
+            )
+            wanted = set(chunk)
+            found.update({(r.sku, r.size): r.id for r in rows if (r.sku, r.size) in wanted})
+        return found
+
+    def all_item_keys(self) -> dict[tuple[str, str], int]:
+        rows = self.connection.execute(select(items.c.id, items.c.sku, items.c.size))
+        return {(r.sku, r.size): r.id for r in rows}
+
+    def list_items(
+        self, *, sku: str | None = None, category: str | None = None, offset: int, limit: int
+    ) -> tuple[list[Item], int]:
+        query = select(items)
+        if sku:
+            query = query.where(items.c.sku == sku)
+        if category:
+            query = query.where(items.c.category == category)
+        total = self.connection.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.connection.execute(
+            query.order_by(items.c.sku, items.c.size).offset(offset).limit(limit)
+        )
+        return [_item(r) for r in rows], total or 0
+
+    def upsert_items(self, rows: Sequence[dict]) -> None:
+        """Insert new items and update changed ones, keyed by (sku, size)."""
+        if not rows:
+            return
+        now = utcnow()
+        stmt = upsert(self.connection, items)
+        columns = [c for c in rows[0] if c not in {"sku", "size"}] + ["updated_at"]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["sku", "size"],
+            set_={c: getattr(stmt.excluded, c) for c in columns},
+        )
+        self.connection.execute(stmt, [{**r, "updated_at": now} for r in rows])
+
+    def location(self, location_id: int) -> Location | None:
+        row = self.connection.execute(
+            select(locations).where(locations.c.id == location_id)
+        ).first()
+        return _location(row) if row else None
+
+    def location_by_code(self, code: str) -> Location | None:
+        row = self.connection.execute(select(locations).where(locations.c.code == code)).first()
+        return _location(row) if row else None
+
+    def location_ids_by_code(self) -> dict[str, int]:
+        return {r.code: r.id for r in self.connection.execute(select(locations))}
+
+    def list_locations(self) -> list[Location]:
+        rows = self.connection.execute(select(locations).order_by(locations.c.code))
+        return [_location(r) for r in rows]
+
+    def upsert_locations(self, rows: Sequence[dict]) -> None:
+        if not rows:
+            return
+        stmt = upsert(self.connection, locations)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["code"],
+            set_={c: getattr(stmt.excluded, c) for c in rows[0] if c != "code"},
+        )
+        self.connection.execute(stmt, list(rows))

@@ -1,0 +1,59 @@
+"""The outbox: events written in the same transaction as the change they announce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, cast, func, literal_column, select
+
+from ..tables import outbox_events
+from .base import Repository, as_utc, utcnow
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    event_type: str
+    payload: dict[str, Any]
+    actor: str
+    created_at: datetime
+
+
+class OutboxRepository(Repository):
+    def add(self, event_type: str, payload: dict[str, Any], *, actor: str) -> int:
+        values = dict(event_type=event_type, payload=payload, actor=actor, created_at=utcnow())
+        if self.is_postgres:
+            values["txid"] = cast(literal_column("pg_current_xact_id()::text"), BigInteger)
+        return self.connection.execute(
+            outbox_events.insert().values(**values).returning(outbox_events.c.id)
+        ).scalar_one()
+
+    def after(self, cursor: int, limit: int, event_type: str | None = None) -> list[Event]:
+        """Events past the cursor, in commit order."""
+        query = select(outbox_events).where(outbox_events.c.id > cursor)
+        if self.is_postgres:
+            # Ids are handed out before commit; an event whose transaction is still open could
+            # later commit below an id a reader already passed. Stop at the oldest open one.
+            horizon = cast(
+                literal_column("pg_snapshot_xmin(pg_current_snapshot())::text"), BigInteger
+            )
+            blocked = select(func.min(outbox_events.c.id)).where(
+                outbox_events.c.id > cursor, outbox_events.c.txid >= horizon
+            )
+            first_open = self.connection.scalar(blocked)
+            if first_open is not None:
+                query = query.where(outbox_events.c.id < first_open)
+        if event_type:
+            query = query.where(outbox_events.c.event_type == event_type)
+        rows = self.connection.execute(query.order_by(outbox_events.c.id).limit(limit))
+        return [
+            Event(r.id, r.event_type, r.payload, r.actor, as_utc(r.created_at)) for r in rows
+        ]
+
+    def count(self, event_type: str | None = None) -> int:
+        query = select(func.count()).select_from(outbox_events)
+        if event_type:
+            query = query.where(outbox_events.c.event_type == event_type)
+        return self.connection.scalar(query) or 0

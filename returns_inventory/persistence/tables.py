@@ -1,0 +1,202 @@
+"""Table definitions. Enums are stored by value; constraint names follow one convention."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_N_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids fall back to INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Money = Numeric(12, 2)
+Timestamp = DateTime(timezone=True)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("size", String(32), nullable=False),
+    Column("gtin", String(14), unique=True),
+    Column("category", String(64), nullable=False, server_default="uncategorised"),
+    Column("description", String(255), nullable=False, server_default=""),
+    Column("unit_cost", Money, nullable=False, server_default="0"),
+    Column("price", Money, nullable=False, server_default="0"),
+    Column("supplier", String(64)),
+    Column("lead_time_days", Integer, nullable=False, server_default="14"),
+    Column("case_pack", Integer, nullable=False, server_default="1"),
+    Column("min_order_qty", Integer, nullable=False, server_default="1"),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("sku", "size"),
+    CheckConstraint("case_pack >= 1", name="case_pack_positive"),
+    CheckConstraint("min_order_qty >= 0", name="moq_not_negative"),
+    CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("allow_negative", Boolean, nullable=False, server_default="0"),
+    CheckConstraint("type in ('warehouse', 'store')", name="type_known"),
+)
+
+stock_balances = Table(
+    "stock_balances",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("condition", String(16), nullable=False),
+    Column("on_hand", Integer, nullable=False, server_default="0"),
+    Column("reserved", Integer, nullable=False, server_default="0"),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("item_id", "location_id", "condition"),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint(
+        "condition in ('sellable', 'second_quality', 'repair', 'quarantine')",
+        name="condition_known",
+    ),
+)
+
+ledger_movements = Table(
+    "ledger_movements",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("balance_id", ForeignKey("stock_balances.id"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("condition", String(16), nullable=False),
+    Column("movement_type", String(24), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("reserved_delta", Integer, nullable=False, server_default="0"),
+    Column("on_hand_after", Integer, nullable=False),
+    Column("reserved_after", Integer, nullable=False),
+    Column("reason", String(255)),
+    Column("reference", String(128)),
+    Column("actor", String(128), nullable=False),
+    Column("idempotency_key", String(255), unique=True),
+    Column("created_at", Timestamp, nullable=False),
+    Index(None, "balance_id"),
+    Index(None, "item_id", "created_at"),
+    Index(None, "reference"),
+)
+
+sales_lines = Table(
+    "sales_lines",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("order_ref", String(64), nullable=False),
+    Column("line_ref", String(64), nullable=False),
+    Column("sold_on", Date, nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Money, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("batch_id", ForeignKey("import_batches.id")),
+    UniqueConstraint("order_ref", "line_ref"),
+    Index(None, "item_id", "sold_on"),
+    CheckConstraint("channel in ('online', 'store')", name="channel_known"),
+)
+
+purchase_order_lines = Table(
+    "purchase_order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_ref", String(64), nullable=False),
+    Column("line_ref", String(64), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("received_quantity", Integer, nullable=False, server_default="0"),
+    Column("expected_on", Date, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("po_ref", "line_ref"),
+    Index(None, "item_id", "status"),
+)
+
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("applied_count", Integer, nullable=False),
+    Column("skipped_count", Integer, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("kind", "content_sha256"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_used_at", Timestamp),
+    Column("revoked_at", Timestamp),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("actor", String(128), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("content_type", String(128)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("completed_at", Timestamp),
+)
+
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    # PostgreSQL transaction id of the writer: readers only page past events whose
+    # transaction has finished, so a slow commit can never be skipped by a cursor.
+    Column("txid", BigInteger),
+    Index(None, "event_type"),
+)

@@ -1,0 +1,73 @@
+"""The unit of work: one database transaction that a service opens, commits once, or abandons."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine
+
+from .repositories.catalogue import CatalogueRepository
+from .repositories.events import OutboxRepository
+from .repositories.imports import ImportRepository
+from .repositories.stock import StockRepository
+from .repositories.tokens import IdempotencyRepository, TokenRepository
+
+
+class Database:
+    """Hands out connections with a fresh transaction on the service's engine."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def begin(self):
+        connection = self.engine.connect()
+        return connection, connection.begin()
+
+    def release(self, connection: Connection) -> None:
+        connection.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class SavepointDatabase(Database):
+    """Runs every unit of work in a savepoint of one outer connection (tests roll it back)."""
+
+    def __init__(self, connection: Connection):
+        super().__init__(connection.engine)
+        self.connection = connection
+
+    def begin(self):
+        return self.connection, self.connection.begin_nested()
+
+    def release(self, connection: Connection) -> None:
+        pass
+
+
+class UnitOfWork:
+    """`with UnitOfWork(db) as uow: ...; uow.commit()` — leaving the block rolls back."""
+
+    def __init__(self, database: Database):
+        self.database = database
+
+    def __enter__(self) -> UnitOfWork:
+        self.connection, self._transaction = self.database.begin()
+        self.dialect = self.connection.dialect.name
+        self.catalogue = CatalogueRepository(self.connection)
+        self.stock = StockRepository(self.connection)
+        self.events = OutboxRepository(self.connection)
+        self.tokens = TokenRepository(self.connection)
+        self.idempotency = IdempotencyRepository(self.connection)
+        self.imports = ImportRepository(self.connection)
+        return self
+
+    def commit(self) -> None:
+        self._transaction.commit()
+
+    def rollback(self) -> None:
+        if self._transaction.is_active:
+            self._transaction.rollback()
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.database.release(self.connection)

@@ -1,0 +1,60 @@
+"""API tokens: created once and shown once, stored only as a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..domain.access import Role
+from ..domain.errors import FieldError, ValidationFailed
+
+TOKEN_PREFIX = "ri_"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: int
+    name: str
+    role: Role
+    secret: str
+
+
+def hash_token(secret: str) -> str:
+    # Tokens are 256-bit random strings, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(uow_factory: Callable, *, name: str, role: str) -> IssuedToken:
+    """Issue a new token for a named client or person with one role."""
+    try:
+        role_ = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise ValidationFailed(
+            f"unknown role {role!r}", errors=[FieldError("role", f"one of {allowed}")]
+        ) from None
+    if not name.strip():
+        raise ValidationFailed("a token needs a name", errors=[FieldError("name", "required")])
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with uow_factory() as uow:
+        token_id = uow.tokens.add(
+            name=name.strip(), role=role_, token_hash=hash_token(secret), prefix=secret[:8]
+        )
+        uow.commit()
+    return IssuedToken(token_id, name.strip(), role_, secret)
+
+
+def authenticate(uow_factory: Callable, secret: str):
+    """The active token for this secret, or None."""
+    with uow_factory() as uow:
+        return uow.tokens.by_hash(hash_token(secret))
+
+
+def ensure_admin_token(uow_factory: Callable, *, name: str = "admin") -> IssuedToken | None:
+    """A first admin token for a fresh install; None when an admin token already exists."""
+    with uow_factory() as uow:
+        if uow.tokens.count_active(Role.ADMIN):
+            return None
+    return create_token(uow_factory, name=name, role=Role.ADMIN.value)

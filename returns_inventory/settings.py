@@ -1,0 +1,89 @@
+"""The one place that reads config/ files and the environment into typed values."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "RI_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or has the wrong type."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str | None
+    instance_path: Path
+    config_dir: Path
+    max_request_bytes: int = 2_097_152
+    max_import_bytes: int = 1_073_741_824
+    sqlite_busy_timeout_ms: int = 15000
+    page_size_default: int = 100
+    page_size_max: int = 1000
+    import_batch_size: int = 5000
+    idempotency_retention_hours: int = 48
+    idempotency_lock_seconds: int = 60
+    log_level: str = "INFO"
+    # Policy documents (returns_policy.toml, grading.toml, forecasting.toml) by file stem.
+    policies: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read config/default.toml, the policy files and RI_* variables (env wins)."""
+        env = os.environ if env is None else env
+        config_dir = Path(env.get("RI_CONFIG_DIR") or PROJECT_ROOT / "config")
+        instance_path = Path(env.get("RI_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+        defaults = _read_toml(config_dir / "default.toml")
+        values: dict[str, Any] = dict(defaults.get("app", {}))
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw not in (None, "") and f.name not in {"instance_path", "config_dir"}:
+                values[f.name] = _coerce(f.name, raw, values.get(f.name, f.default))
+        values.update(overrides)
+        if not values.get("database_url"):
+            values["database_url"] = f"sqlite:///{instance_path / 'returns_inventory.sqlite3'}"
+        values.setdefault("secret_key", None)
+        values["policies"] = {
+            p.stem: _read_toml(p) for p in sorted(config_dir.glob("*.toml")) if p.stem != "default"
+        }
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(instance_path=instance_path, config_dir=config_dir, **values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _coerce(name: str, raw: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(like, int):
+        try:
+            return int(raw.replace("_", ""))
+        except ValueError as exc:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a whole number") from exc
+    if isinstance(like, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
