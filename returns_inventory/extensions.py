@@ -23,9 +23,10 @@ def ephemeral_secret(app: Flask) -> str:
 def init_app(app: Flask, settings: Settings, database: Database | None = None) -> None:
     logging.basicConfig(level=settings.log_level)
     if database is None:
-        database = Database(
-            make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        engine = make_engine(
+            settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
+        database = Database(engine)
     app.extensions["ri.settings"] = settings
     app.extensions["ri.database"] = database
 
@@ -41,3 +42,12 @@ def database() -> Database:
 def uow_factory():
     """What services take: a callable that opens a new unit of work on this app's database."""
     return partial(UnitOfWork, database())
+
+
+def policies():
+    """The returns and grading policies, read once per app from config/."""
+    from .services.policies import Policies
+
+    if "ri.policies" not in current_app.extensions:
+        current_app.extensions["ri.policies"] = Policies.from_settings(settings())
+    return current_app.extensions["ri.policies"]

@@ -35,3 +35,26 @@ def add_item(uow_factory, sku: str = "TEE-BLK", size: str = "M", **fields) -> in
         item_id = uow.catalogue.item_by_sku_size(sku, size).id
         uow.commit()
     return item_id
+
+
+def add_sale(uow_factory, item_id: int, location_id: int, *, order_ref: str = "SO-1",
+             line_ref: str = "1", quantity: int = 2, unit_price: str = "25.00",
+             sold_on=None, channel: str = "online") -> None:
+    from datetime import date, timedelta
+
+    from returns_inventory.persistence.tables import sales_lines
+
+    with uow_factory() as uow:
+        uow.connection.execute(sales_lines.insert().values(
+            order_ref=order_ref, line_ref=line_ref, item_id=item_id, location_id=location_id,
+            quantity=quantity, unit_price=Decimal(unit_price), channel=channel,
+            sold_on=sold_on or date.today() - timedelta(days=5),
+        ))
+        uow.commit()
+
+
+def stock_up(uow_factory, sku: str, size: str, location: str, quantity: int) -> None:
+    from returns_inventory.services.stock import adjust_stock
+
+    adjust_stock(uow_factory, sku=sku, size=size, location=location, condition="sellable",
+                 quantity=quantity, reason="test stock", actor="test")

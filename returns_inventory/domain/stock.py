@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import InsufficientStock, ValidationFailed, FieldError
+from .errors import FieldError, InsufficientStock, ValidationFailed
 
 
 class Condition(enum.StrEnum):
@@ -24,6 +24,8 @@ class MovementType(enum.StrEnum):
     TRANSFER = "transfer"  # condition or location change of the same unit
     RESERVATION = "reservation"  # reserved moved; on hand unchanged
     WRITE_OFF = "write_off"
+    RETURN_TO_VENDOR = "return_to_vendor"
+    REVERSAL = "reversal"  # a supervisor's correction brings a unit back into stock
     SHIPMENT = "shipment"
 
 
@@ -59,7 +61,10 @@ class StockBalance:
                 on_hand=self.on_hand,
                 reserved=self.reserved,
             )
-        if not allow_negative and on_hand - reserved < 0:
+        # Only a change that lowers availability is refused: a receipt into a balance that is
+        # already short (the location stopped allowing negatives) must still be booked.
+        lowers_available = on_hand_delta - reserved_delta < 0
+        if not allow_negative and lowers_available and on_hand - reserved < 0:
             raise InsufficientStock(
                 f"only {self.available} units available; the change needs "
                 f"{-(on_hand_delta - reserved_delta)}",
@@ -88,10 +93,30 @@ class Movement:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Callers may pass stored strings; frozen, so coerce through object.__setattr__.
+        for name, kind in (("condition", Condition), ("movement_type", MovementType)):
+            try:
+                object.__setattr__(self, name, kind(getattr(self, name)))
+            except ValueError:
+                allowed = ", ".join(k.value for k in kind)
+                raise ValidationFailed(
+                    f"unknown {name} {getattr(self, name)!r}",
+                    errors=[FieldError(name, f"one of {allowed}")],
+                ) from None
         if self.quantity == 0 and self.reserved_delta == 0:
             raise ValidationFailed(
                 "a movement must change on hand or reserved",
                 errors=[FieldError("quantity", "must not be zero")],
+            )
+        if self.movement_type is MovementType.RESERVATION and self.quantity != 0:
+            raise ValidationFailed(
+                "a reservation moves reserved units only; on hand stays as it is",
+                errors=[FieldError("quantity", "must be zero for a reservation")],
+            )
+        if self.movement_type is MovementType.ADJUSTMENT and not (self.reason or "").strip():
+            # An adjustment is a person overruling the count; without a reason nobody can audit it.
+            raise ValidationFailed(
+                "an adjustment needs a reason", errors=[FieldError("reason", "required")]
             )
 
 

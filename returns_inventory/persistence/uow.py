@@ -7,6 +7,7 @@ from sqlalchemy import Connection, Engine
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
 from .repositories.imports import ImportRepository
+from .repositories.returns import ReturnsRepository
 from .repositories.stock import StockRepository
 from .repositories.tokens import IdempotencyRepository, TokenRepository
 
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.tokens = TokenRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
         self.imports = ImportRepository(self.connection)
+        self.returns = ReturnsRepository(self.connection)
         return self
 
     def commit(self) -> None:

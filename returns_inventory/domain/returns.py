@@ -1,0 +1,226 @@
+"""Return authorization: the policy that decides whether a sold line may come back."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .errors import DomainError, FieldError, ValidationFailed
+
+
+class Resolution(enum.StrEnum):
+    REFUND = "refund"
+    EXCHANGE = "exchange"
+    REPAIR = "repair"
+
+
+class ReturnStatus(enum.StrEnum):
+    AUTHORIZED = "authorized"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    RECEIVED = "received"  # every authorized unit has arrived
+
+
+class ShippingPayer(enum.StrEnum):
+    MERCHANT = "merchant"
+    CUSTOMER = "customer"
+
+
+class ReturnRefused(DomainError):
+    """The policy says no; `rule` names which part of it."""
+
+    title = "Return refused by policy"
+
+    def __init__(self, rule: str, detail: str, *, field: str = "lines", row: int | None = None):
+        super().__init__(detail, errors=[FieldError(field, detail, row)], rule=rule)
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    label: str
+    quality: bool = False
+    fit: str | None = None  # "small" / "large": feeds the fit signal
+
+
+@dataclass(frozen=True)
+class ExtendedWindow:
+    name: str
+    sold_from: date
+    sold_until: date
+    return_by: date
+
+
+@dataclass(frozen=True)
+class SoldLine:
+    """A line of an imported sale, as the policy needs to see it."""
+
+    sales_line_id: int
+    order_ref: str
+    line_ref: str
+    item_id: int
+    sku: str
+    size: str
+    category: str
+    channel: str
+    sold_on: date
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class ReturnsPolicy:
+    windows: dict[str, int]
+    category_windows: dict[str, int] = field(default_factory=dict)
+    gift_extra_days: int = 0
+    extended_windows: tuple[ExtendedWindow, ...] = ()
+    excluded_categories: frozenset[str] = frozenset()
+    presale_release: dict[str, date] = field(default_factory=dict)
+    condition_required: tuple[str, ...] = ()
+    condition_description: str = "does not affect resale"
+    quality_payer: ShippingPayer = ShippingPayer.MERCHANT
+    other_payer: ShippingPayer = ShippingPayer.CUSTOMER
+    reasons: dict[str, Reason] = field(default_factory=dict)
+    reservation_days: int = 14
+    size_order: tuple[str, ...] = ()
+    write_off_approval_threshold: Decimal = Decimal("100")
+
+    @classmethod
+    def from_config(cls, doc: dict[str, Any]) -> ReturnsPolicy:
+        windows = doc.get("windows", {})
+        return cls(
+            windows={k: int(v) for k, v in windows.items() if k != "category"},
+            category_windows={k: int(v) for k, v in windows.get("category", {}).items()},
+            gift_extra_days=int(doc.get("gift", {}).get("extra_days", 0)),
+            extended_windows=tuple(
+                ExtendedWindow(
+                    w["name"],
+                    _date(w["sold_from"]),
+                    _date(w["sold_until"]),
+                    _date(w["return_by"]),
+                )
+                for w in doc.get("extended_windows", [])
+            ),
+            excluded_categories=frozenset(doc.get("excluded", {}).get("categories", [])),
+            presale_release={
+                sku: _date(d) for sku, d in doc.get("presale", {}).get("release_dates", {}).items()
+            },
+            condition_required=tuple(doc.get("condition", {}).get("required", [])),
+            condition_description=doc.get("condition", {}).get(
+                "description", "does not affect resale"
+            ),
+            quality_payer=ShippingPayer(doc.get("shipping", {}).get("quality_reason", "merchant")),
+            other_payer=ShippingPayer(doc.get("shipping", {}).get("other_reason", "customer")),
+            reasons={
+                code: Reason(code, r.get("label", code), bool(r.get("quality")), r.get("fit"))
+                for code, r in doc.get("reasons", {}).items()
+            },
+            reservation_days=int(doc.get("exchanges", {}).get("reservation_days", 14)),
+            size_order=tuple(doc.get("exchanges", {}).get("size_order", [])),
+            write_off_approval_threshold=Decimal(
+                str(doc.get("write_off", {}).get("approval_threshold", "100"))
+            ),
+        )
+
+    def reason(self, code: str) -> Reason:
+        if code not in self.reasons:
+            raise ValidationFailed(
+                f"unknown reason {code!r}",
+                errors=[FieldError("reason", f"one of {', '.join(self.reasons)}")],
+            )
+        return self.reasons[code]
+
+    def return_deadline(self, sold: SoldLine, *, gift: bool = False) -> tuple[date, str]:
+        """The last day the line may be returned, and the rule that set it."""
+        start = max(sold.sold_on, self.presale_release.get(sold.sku, sold.sold_on))
+        days = self.category_windows.get(sold.category, self.windows.get(sold.channel, 30))
+        rule = "presale window" if start != sold.sold_on else f"{sold.channel} window"
+        if sold.category in self.category_windows:
+            rule = f"{sold.category} window"
+        if gift:
+            days += self.gift_extra_days
+            rule += " + gift extension"
+        deadline = start + timedelta(days=days)
+        for window in self.extended_windows:
+            if (
+                window.sold_from <= sold.sold_on <= window.sold_until
+                and window.return_by > deadline
+            ):
+                deadline, rule = window.return_by, window.name
+        return deadline, rule
+
+    def check_line(
+        self,
+        sold: SoldLine,
+        *,
+        quantity: int,
+        reason: Reason,
+        already_claimed: int,
+        requested_on: date,
+        gift: bool = False,
+        condition_met: bool = True,
+        row: int | None = None,
+    ) -> None:
+        """Refuse the line, naming the rule, when the policy does not allow it."""
+        if quantity < 1:
+            raise ValidationFailed(
+                "quantity must be at least 1", errors=[FieldError("quantity", "at least 1", row)]
+            )
+        if sold.category in self.excluded_categories:
+            raise ReturnRefused(
+                "excluded_category", f"{sold.category} items cannot be returned", row=row
+            )
+        deadline, window_rule = self.return_deadline(sold, gift=gift)
+        if requested_on > deadline:
+            raise ReturnRefused(
+                "return_window",
+                f"the return window ({window_rule}) closed on {deadline.isoformat()}",
+                row=row,
+            )
+        if not reason.quality and not condition_met:
+            raise ReturnRefused(
+                "condition",
+                f"a {reason.code} return must be {self.condition_description} "
+                f"({', '.join(self.condition_required)})",
+                field="condition_met",
+                row=row,
+            )
+        returnable = sold.quantity - already_claimed
+        if quantity > returnable:
+            raise ReturnRefused(
+                "quantity",
+                f"{quantity} requested but only {max(returnable, 0)} of {sold.quantity} sold "
+                f"remain returnable on {sold.order_ref}/{sold.line_ref}",
+                field="quantity",
+                row=row,
+            )
+
+    def shipping_payer(self, reasons: list[Reason]) -> ShippingPayer:
+        return self.quality_payer if any(r.quality for r in reasons) else self.other_payer
+
+    def nearest_sizes(self, wanted: str, candidates: list[str]) -> list[str]:
+        """Candidates ordered by distance from the wanted size (numeric sizes by value)."""
+
+        def position(size: str) -> float | None:
+            if size in self.size_order:
+                return float(self.size_order.index(size))
+            try:
+                return float(size)
+            except ValueError:
+                return None
+
+        target = position(wanted)
+        if target is None:
+            return sorted(candidates)
+        return sorted(
+            candidates,
+            key=lambda s: (abs(position(s) - target) if position(s) is not None else 1e9, s),
+        )
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

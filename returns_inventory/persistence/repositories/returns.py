@@ -1,0 +1,364 @@
+"""Returns, their lines and units, gradings, write-offs and exchange reservations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ...domain.grading import Disposition, Grade, ReturnUnit, UnitStatus
+from ...domain.returns import SoldLine
+from ...domain.stock import Condition
+from ..returns_tables import (
+    exchanges,
+    return_lines,
+    return_units,
+    returns,
+    unit_gradings,
+    unit_photos,
+    write_offs,
+)
+from ..tables import items, locations, sales_lines, stock_balances
+from .base import Repository, as_utc, utcnow
+
+CLAIMING_STATUSES = ("authorized", "received")
+
+
+def _unit(row) -> ReturnUnit:
+    return ReturnUnit(
+        id=row.id,
+        unit_code=row.unit_code,
+        item_id=row.item_id,
+        location_id=row.location_id,
+        status=UnitStatus(row.status),
+        condition=Condition(row.condition) if row.condition else None,
+        return_id=row.return_id,
+        return_line_id=row.return_line_id,
+        grade=Grade(row.grade) if row.grade else None,
+        disposition=Disposition(row.disposition) if row.disposition else None,
+        defects=list(row.defects or []),
+        blind=row.blind,
+        flagged_for_review=row.flagged_for_review,
+    )
+
+
+class ReturnsRepository(Repository):
+    # --- sales the returns refer to -------------------------------------------------
+    def sold_line(self, order_ref: str, line_ref: str, *, lock: bool = False) -> SoldLine | None:
+        """The sold line; locked, so two returns for it are checked one after the other."""
+        query = (
+            select(sales_lines, items.c.sku, items.c.size, items.c.category)
+            .join(items, items.c.id == sales_lines.c.item_id)
+            .where(sales_lines.c.order_ref == order_ref, sales_lines.c.line_ref == line_ref)
+        )
+        if lock:
+            query = query.with_for_update(of=sales_lines)
+        row = self.connection.execute(query).first()
+        if row is None:
+            return None
+        return SoldLine(
+            row.id,
+            row.order_ref,
+            row.line_ref,
+            row.item_id,
+            row.sku,
+            row.size,
+            row.category,
+            row.channel,
+            row.sold_on,
+            row.quantity,
+            row.unit_price,
+        )
+
+    def claimed_quantity(self, sales_line_id: int) -> int:
+        """Units of a sold line already authorized or returned (cancelled ones free up)."""
+        return self.connection.scalar(
+            select(func.coalesce(func.sum(return_lines.c.quantity), 0))
+            .join(returns, returns.c.id == return_lines.c.return_id)
+            .where(
+                return_lines.c.sales_line_id == sales_line_id,
+                returns.c.status.in_(CLAIMING_STATUSES),
+            )
+        )
+
+    # --- returns and lines ------------------------------------------------------------
+    def add_return(self, **values: Any) -> int:
+        now = utcnow()
+        return self.connection.execute(
+            returns.insert()
+            .values(created_at=now, updated_at=now, **values)
+            .returning(returns.c.id)
+        ).scalar_one()
+
+    def add_line(self, **values: Any) -> int:
+        return self.connection.execute(
+            return_lines.insert().values(**values).returning(return_lines.c.id)
+        ).scalar_one()
+
+    def return_by_rma(self, rma: str, *, lock: bool = False) -> dict | None:
+        query = select(returns).where(returns.c.rma == rma)
+        if lock:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def lines_of(self, return_id: int) -> list[dict]:
+        rows = self.connection.execute(
+            select(
+                return_lines,
+                sales_lines.c.order_ref,
+                sales_lines.c.line_ref,
+                sales_lines.c.unit_price,
+                sales_lines.c.sold_on,
+                items.c.sku,
+                items.c.size,
+            )
+            .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+            .join(items, items.c.id == return_lines.c.item_id)
+            .where(return_lines.c.return_id == return_id)
+            .order_by(return_lines.c.line_no)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def set_return_status(self, return_id: int, status: str) -> None:
+        self.connection.execute(
+            returns.update()
+            .where(returns.c.id == return_id)
+            .values(status=status, updated_at=utcnow())
+        )
+
+    def set_line_resolution(self, line_id: int, resolution: str) -> None:
+        self.connection.execute(
+            return_lines.update().where(return_lines.c.id == line_id).values(resolution=resolution)
+        )
+
+    def add_received(self, line_id: int, quantity: int) -> None:
+        self.connection.execute(
+            return_lines.update()
+            .where(return_lines.c.id == line_id)
+            .values(received_quantity=return_lines.c.received_quantity + quantity)
+        )
+
+    # --- units ------------------------------------------------------------------------
+    def add_unit(self, **values: Any) -> int:
+        return self.connection.execute(
+            return_units.insert()
+            .values(received_at=utcnow(), **values)
+            .returning(return_units.c.id)
+        ).scalar_one()
+
+    def unit(self, unit_code: str, *, lock: bool = False) -> ReturnUnit | None:
+        query = select(return_units).where(return_units.c.unit_code == unit_code)
+        if lock:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return _unit(row) if row else None
+
+    def unit_by_id(self, unit_id: int, *, lock: bool = False) -> ReturnUnit | None:
+        query = select(return_units).where(return_units.c.id == unit_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return _unit(row) if row else None
+
+    def units_of(self, return_id: int) -> list[ReturnUnit]:
+        rows = self.connection.execute(
+            select(return_units)
+            .where(return_units.c.return_id == return_id)
+            .order_by(return_units.c.id)
+        )
+        return [_unit(r) for r in rows]
+
+    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None, note: str | None = None):
+        values: dict[str, Any] = dict(
+            status=unit.status.value,
+            condition=unit.condition.value if unit.condition else None,
+            grade=unit.grade.value if unit.grade else None,
+            disposition=unit.disposition.value if unit.disposition else None,
+            defects=list(unit.defects),
+            flagged_for_review=unit.flagged_for_review,
+        )
+        if actor:
+            values.update(graded_at=utcnow(), graded_by=actor)
+        if note is not None:
+            values["note"] = note
+        self.connection.execute(
+            return_units.update().where(return_units.c.id == unit.id).values(**values)
+        )
+
+    def unit_details(self, unit_code: str) -> dict | None:
+        """What the grading bench shows: item, size, customer reason and note."""
+        row = self.connection.execute(
+            select(
+                return_units,
+                items.c.sku,
+                items.c.size,
+                items.c.description,
+                items.c.unit_cost,
+                items.c.supplier,
+                locations.c.code.label("location"),
+                return_lines.c.reason,
+                return_lines.c.note.label("customer_note"),
+                return_lines.c.resolution,
+                returns.c.rma,
+                sales_lines.c.sold_on,
+                sales_lines.c.unit_price,
+            )
+            .join(items, items.c.id == return_units.c.item_id)
+            .join(locations, locations.c.id == return_units.c.location_id)
+            .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
+            .outerjoin(returns, returns.c.id == return_units.c.return_id)
+            .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+            .where(return_units.c.unit_code == unit_code)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def add_grading(self, unit_id: int, **values: Any) -> int:
+        sequence = 1 + self.connection.scalar(
+            select(func.count())
+            .select_from(unit_gradings)
+            .where(unit_gradings.c.unit_id == unit_id)
+        )
+        return self.connection.execute(
+            unit_gradings.insert()
+            .values(unit_id=unit_id, sequence=sequence, created_at=utcnow(), **values)
+            .returning(unit_gradings.c.id)
+        ).scalar_one()
+
+    def gradings_of(self, unit_id: int) -> list[dict]:
+        rows = self.connection.execute(
+            select(unit_gradings)
+            .where(unit_gradings.c.unit_id == unit_id)
+            .order_by(unit_gradings.c.sequence)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def add_photo(self, unit_id: int, **values: Any) -> int:
+        return self.connection.execute(
+            unit_photos.insert()
+            .values(unit_id=unit_id, created_at=utcnow(), **values)
+            .returning(unit_photos.c.id)
+        ).scalar_one()
+
+    def photos_of(self, unit_id: int) -> list[dict]:
+        rows = self.connection.execute(
+            select(unit_photos).where(unit_photos.c.unit_id == unit_id).order_by("id")
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def photo(self, filename: str) -> dict | None:
+        row = self.connection.execute(
+            select(unit_photos).where(unit_photos.c.filename == filename)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    # --- write-offs -------------------------------------------------------------------
+    def add_write_off(self, **values: Any) -> int:
+        return self.connection.execute(
+            write_offs.insert().values(created_at=utcnow(), **values).returning(write_offs.c.id)
+        ).scalar_one()
+
+    def write_off(self, write_off_id: int, *, lock: bool = False) -> dict | None:
+        query = select(write_offs).where(write_offs.c.id == write_off_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def pending_write_off_of(self, unit_id: int) -> dict | None:
+        row = self.connection.execute(
+            select(write_offs).where(
+                write_offs.c.unit_id == unit_id, write_offs.c.status == "pending_approval"
+            )
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def decide_write_off(self, write_off_id: int, status: str, actor: str) -> None:
+        values: dict[str, Any] = dict(status=status, decided_by=actor)
+        if status == "posted":
+            values["posted_at"] = utcnow()
+        self.connection.execute(
+            write_offs.update().where(write_offs.c.id == write_off_id).values(**values)
+        )
+
+    def reverse_write_offs_of(self, unit_id: int, actor: str) -> None:
+        """A re-graded unit is no longer a loss: its posted write-off stops counting."""
+        self.connection.execute(
+            write_offs.update()
+            .where(write_offs.c.unit_id == unit_id, write_offs.c.status == "posted")
+            .values(status="reversed", decided_by=actor)
+        )
+
+    # --- exchanges --------------------------------------------------------------------
+    def add_exchange(self, **values: Any) -> int:
+        now = utcnow()
+        return self.connection.execute(
+            exchanges.insert()
+            .values(created_at=now, updated_at=now, **values)
+            .returning(exchanges.c.id)
+        ).scalar_one()
+
+    def exchange(self, exchange_id: int, *, lock: bool = False) -> dict | None:
+        query = select(exchanges).where(exchanges.c.id == exchange_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def exchanges_of(self, return_id: int) -> list[dict]:
+        rows = self.connection.execute(
+            select(exchanges, items.c.sku, items.c.size, locations.c.code.label("location"))
+            .join(items, items.c.id == exchanges.c.item_id)
+            .outerjoin(locations, locations.c.id == exchanges.c.location_id)
+            .where(exchanges.c.return_id == return_id)
+            .order_by(exchanges.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def set_exchange_status(self, exchange_id: int, status: str) -> None:
+        self.connection.execute(
+            exchanges.update()
+            .where(exchanges.c.id == exchange_id)
+            .values(status=status, updated_at=utcnow())
+        )
+
+    def expired_reservations(self, now: datetime, limit: int = 500) -> list[int]:
+        rows = self.connection.execute(
+            select(exchanges.c.id)
+            .where(exchanges.c.status == "reserved", exchanges.c.expires_at < now)
+            .order_by(exchanges.c.id)
+            .limit(limit)
+        )
+        return [r.id for r in rows]
+
+    def sellable_at(self, item_ids: list[int]) -> list[dict]:
+        """Sellable available units per (item, location), most available first."""
+        available = stock_balances.c.on_hand - stock_balances.c.reserved
+        rows = self.connection.execute(
+            select(
+                stock_balances.c.item_id,
+                items.c.sku,
+                items.c.size,
+                stock_balances.c.location_id,
+                locations.c.code.label("location"),
+                available.label("available"),
+            )
+            .join(items, items.c.id == stock_balances.c.item_id)
+            .join(locations, locations.c.id == stock_balances.c.location_id)
+            .where(
+                stock_balances.c.item_id.in_(item_ids),
+                stock_balances.c.condition == Condition.SELLABLE.value,
+                available > 0,
+            )
+            .order_by(available.desc(), locations.c.code)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def sizes_of_sku(self, sku: str) -> dict[str, int]:
+        rows = self.connection.execute(select(items.c.id, items.c.size).where(items.c.sku == sku))
+        return {r.size: r.id for r in rows}
+
+
+def as_aware(value: datetime | None) -> datetime | None:
+    return as_utc(value)

@@ -1,0 +1,149 @@
+"""Tables for returns: authorizations, units, gradings, write-offs and exchanges."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .tables import Money, Timestamp, metadata
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rma", String(32), nullable=False, unique=True),
+    Column("order_ref", String(64), nullable=False),
+    Column("sold_channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("gift", Boolean, nullable=False, server_default="0"),
+    Column("shipping_paid_by", String(16), nullable=False),
+    Column("rejection_rule", String(32)),
+    Column("rejection_detail", String(255)),
+    Column("customer_note", Text),
+    Column("requested_on", Date, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Index(None, "order_ref"),
+)
+
+return_lines = Table(
+    "return_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("sales_line_id", ForeignKey("sales_lines.id"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("received_quantity", Integer, nullable=False, server_default="0"),
+    Column("reason", String(32), nullable=False),
+    Column("resolution", String(16), nullable=False),
+    Column("exchange_item_id", ForeignKey("items.id")),
+    Column("condition_met", Boolean, nullable=False, server_default="1"),
+    Column("note", Text),
+    UniqueConstraint("return_id", "line_no"),
+    Index(None, "sales_line_id"),
+)
+
+return_units = Table(
+    "return_units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_code", String(32), nullable=False, unique=True),
+    Column("return_id", ForeignKey("returns.id")),
+    Column("return_line_id", ForeignKey("return_lines.id")),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("condition", String(16)),
+    Column("grade", String(1)),
+    Column("disposition", String(32)),
+    Column("defects", JSON, nullable=False),
+    Column("note", Text),
+    Column("blind", Boolean, nullable=False, server_default="0"),
+    Column("flagged_for_review", Boolean, nullable=False, server_default="0"),
+    Column("received_at", Timestamp, nullable=False),
+    Column("received_by", String(128), nullable=False),
+    Column("graded_at", Timestamp),
+    Column("graded_by", String(128)),
+    Index(None, "return_id"),
+    Index(None, "item_id", "status"),
+)
+
+unit_gradings = Table(
+    "unit_gradings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("return_units.id"), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # grade, regrade, repair_outcome
+    Column("grade", String(1)),
+    Column("defects", JSON, nullable=False),
+    Column("disposition", String(32), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("note", Text),
+    Column("reason", String(255)),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    # The unique pair is what makes grading exactly-once even if two requests race.
+    UniqueConstraint("unit_id", "sequence"),
+)
+
+unit_photos = Table(
+    "unit_photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("return_units.id"), nullable=False),
+    Column("filename", String(128), nullable=False, unique=True),
+    Column("content_type", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index(None, "unit_id"),
+)
+
+write_offs = Table(
+    "write_offs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("return_units.id"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    Column("value", Money, nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("status", String(24), nullable=False),  # pending_approval, posted, rejected
+    Column("requested_by", String(128), nullable=False),
+    Column("decided_by", String(128)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("posted_at", Timestamp),
+    Index(None, "status"),
+    Index(None, "posted_at"),
+)
+
+exchanges = Table(
+    "exchanges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False),
+    Column("return_line_id", ForeignKey("return_lines.id"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id")),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # reserved, backordered, released, shipped
+    Column("expires_at", Timestamp),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Index(None, "status", "expires_at"),
+)

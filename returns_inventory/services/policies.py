@@ -1,0 +1,22 @@
+"""The policy documents from config/, as domain objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.grading import GradingPolicy
+from ..domain.returns import ReturnsPolicy
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class Policies:
+    returns: ReturnsPolicy
+    grading: GradingPolicy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policies:
+        return cls(
+            returns=ReturnsPolicy.from_config(settings.policies.get("returns_policy", {})),
+            grading=GradingPolicy.from_config(settings.policies.get("grading", {})),
+        )

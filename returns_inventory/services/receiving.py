@@ -1,0 +1,178 @@
+"""Receiving returned parcels: every unit gets an id and a label and waits in quarantine."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..domain.grading import UnitStatus
+from ..domain.returns import ReturnStatus
+from ..domain.stock import Condition, Movement, MovementType
+from .ledger import post_movement
+
+
+@dataclass(frozen=True)
+class ReceivedUnit:
+    unit_id: str
+    label_code: str
+    sku: str
+    size: str
+    location: str
+    line_no: int | None
+    flagged_for_review: bool
+
+
+def new_unit_code() -> str:
+    # Short, upper-case and unambiguous enough to type from a label.
+    return "U" + secrets.token_hex(5).upper()
+
+
+def receive_units(
+    uow_factory: Callable, *, rma: str, location: str, lines: list[dict], actor: str
+) -> list[ReceivedUnit]:
+    """Receive units of an authorized return at a location (any channel's return counts)."""
+    with uow_factory() as uow:
+        found = uow.returns.return_by_rma(rma, lock=True)
+        if found is None:
+            raise NotFound(f"no return {rma}")
+        if found["status"] != ReturnStatus.AUTHORIZED.value:
+            raise Conflict(f"return {rma} is {found['status']}; nothing more can be received")
+        place = _location(uow, location)
+        by_no = {ln["line_no"]: ln for ln in uow.returns.lines_of(found["id"])}
+        received: list[ReceivedUnit] = []
+        for row, wanted in enumerate(lines):
+            line = by_no.get(wanted["line_no"])
+            if line is None:
+                raise ValidationFailed(
+                    f"{rma} has no line {wanted['line_no']}",
+                    errors=[FieldError("line_no", "not on this return", row)],
+                )
+            quantity = wanted["quantity"]
+            outstanding = line["quantity"] - line["received_quantity"]
+            if quantity > outstanding:
+                raise Conflict(
+                    f"line {line['line_no']} of {rma}: {quantity} received but only "
+                    f"{outstanding} of {line['quantity']} authorized units are outstanding",
+                    errors=[FieldError("quantity", "more than authorized", row)],
+                )
+            line["received_quantity"] += quantity
+            uow.returns.add_received(line["id"], quantity)
+            for _ in range(quantity):
+                received.append(
+                    _receive_one(
+                        uow,
+                        item_id=line["item_id"],
+                        sku=line["sku"],
+                        size=line["size"],
+                        place=place,
+                        actor=actor,
+                        return_id=found["id"],
+                        line=line,
+                        rma=rma,
+                    )
+                )
+            if line["resolution"] == "refund":
+                amount = (Decimal(line["unit_price"]) * quantity).quantize(Decimal("0.01"))
+                uow.events.add(
+                    "refund.due",
+                    {
+                        "rma": rma,
+                        "order_ref": found["order_ref"],
+                        "line_ref": line["line_ref"],
+                        "quantity": quantity,
+                        "amount": str(amount),
+                    },
+                    actor=actor,
+                )
+        if all(ln["received_quantity"] >= ln["quantity"] for ln in by_no.values()):
+            uow.returns.set_return_status(found["id"], ReturnStatus.RECEIVED.value)
+        uow.commit()
+    return received
+
+
+def receive_blind(
+    uow_factory: Callable,
+    *,
+    sku: str,
+    size: str,
+    location: str,
+    quantity: int,
+    actor: str,
+    note: str | None = None,
+) -> list[ReceivedUnit]:
+    """A parcel with no RMA: the units are taken in and flagged for someone to review."""
+    if quantity < 1:
+        raise ValidationFailed(
+            "quantity must be at least 1", errors=[FieldError("quantity", "at least 1")]
+        )
+    with uow_factory() as uow:
+        item = uow.catalogue.item_by_sku_size(sku, size)
+        if item is None:
+            raise NotFound(f"no item {sku} in size {size}", errors=[FieldError("sku", "unknown")])
+        place = _location(uow, location)
+        received = [
+            _receive_one(
+                uow, item_id=item.id, sku=sku, size=size, place=place, actor=actor, note=note
+            )
+            for _ in range(quantity)
+        ]
+        uow.commit()
+    return received
+
+
+def _location(uow, code: str):
+    place = uow.catalogue.location_by_code(code)
+    if place is None:
+        raise NotFound(f"no location {code}", errors=[FieldError("location", "unknown")])
+    return place
+
+
+def _receive_one(
+    uow, *, item_id, sku, size, place, actor, return_id=None, line=None, note=None, rma=None
+) -> ReceivedUnit:
+    code = new_unit_code()
+    blind = line is None
+    uow.returns.add_unit(
+        unit_code=code,
+        return_id=return_id,
+        return_line_id=line["id"] if line else None,
+        item_id=item_id,
+        location_id=place.id,
+        status=UnitStatus.AWAITING_GRADING.value,
+        condition=Condition.QUARANTINE.value,
+        defects=[],
+        note=note,
+        blind=blind,
+        flagged_for_review=blind,
+        received_by=actor,
+    )
+    post_movement(
+        uow,
+        Movement(
+            item_id=item_id,
+            location_id=place.id,
+            condition=Condition.QUARANTINE,
+            movement_type=MovementType.RECEIPT,
+            quantity=1,
+            reason="blind return receipt" if blind else "return receipt",
+            reference=code,
+            actor=actor,
+        ),
+    )
+    unit = ReceivedUnit(code, code, sku, size, place.code, line["line_no"] if line else None, blind)
+    uow.events.add(
+        "unit.received",
+        {
+            "unit_id": code,
+            "sku": sku,
+            "size": size,
+            "location": place.code,
+            "rma": rma,
+            "blind": blind,
+        },
+        actor=actor,
+    )
+    return unit

@@ -1,0 +1,276 @@
+"""Authorizing and cancelling returns."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..domain.returns import Resolution, ReturnRefused, ReturnStatus, SoldLine
+from .exchanges import ExchangeRequest, release_reservation, reserve_exchange
+from .policies import Policies
+
+
+@dataclass(frozen=True)
+class ReturnLineRequest:
+    line_ref: str
+    quantity: int
+    reason: str
+    resolution: str = "refund"
+    exchange_sku: str | None = None
+    exchange_size: str | None = None
+    fallback: str | None = None  # "refund" or "backorder" when the exchange is out of stock
+    condition_met: bool = True
+    note: str | None = None
+
+
+@dataclass
+class ReturnView:
+    rma: str
+    order_ref: str
+    status: str
+    shipping_paid_by: str
+    lines: list[dict] = field(default_factory=list)
+    exchanges: list[dict] = field(default_factory=list)
+    units: list[dict] = field(default_factory=list)
+
+
+def new_rma() -> str:
+    return "RMA-" + secrets.token_hex(5).upper()
+
+
+def authorize_return(
+    uow_factory: Callable,
+    policies: Policies,
+    *,
+    order_ref: str,
+    lines: list[ReturnLineRequest],
+    actor: str,
+    gift: bool = False,
+    customer_note: str | None = None,
+    requested_on: date | None = None,
+) -> ReturnView:
+    """Authorize a return for lines of a known sale, or record why the policy refused it."""
+    if not lines:
+        raise ValidationFailed(
+            "a return needs at least one line", errors=[FieldError("lines", "at least one line")]
+        )
+    requested_on = requested_on or date.today()
+    policy = policies.returns
+    with uow_factory() as uow:
+        rma = new_rma()
+        claimed: dict[int, int] = {}
+        checked: list[tuple[int, ReturnLineRequest, SoldLine]] = []
+        try:
+            for row, line in enumerate(lines):
+                sold = uow.returns.sold_line(order_ref, line.line_ref, lock=True)
+                if sold is None:
+                    raise NotFound(
+                        f"no sale line {order_ref}/{line.line_ref}",
+                        errors=[FieldError("line_ref", "unknown sale line", row)],
+                    )
+                reason = policy.reason(line.reason)
+                _check_resolution(line, row)
+                if sold.sales_line_id not in claimed:
+                    claimed[sold.sales_line_id] = uow.returns.claimed_quantity(sold.sales_line_id)
+                policy.check_line(
+                    sold,
+                    quantity=line.quantity,
+                    reason=reason,
+                    already_claimed=claimed[sold.sales_line_id],
+                    requested_on=requested_on,
+                    gift=gift,
+                    condition_met=line.condition_met,
+                    row=row,
+                )
+                claimed[sold.sales_line_id] += line.quantity
+                checked.append((row, line, sold))
+        except ReturnRefused as refusal:
+            uow.rollback()
+            _record_rejection(
+                uow_factory, rma, order_ref, lines, refusal, actor, gift, requested_on, policies
+            )
+            refusal.extra["rma"] = rma
+            raise
+        payer = policy.shipping_payer([policy.reason(line.reason) for line in lines])
+        return_id = uow.returns.add_return(
+            rma=rma,
+            order_ref=order_ref,
+            sold_channel=checked[0][2].channel,
+            status=ReturnStatus.AUTHORIZED.value,
+            gift=gift,
+            shipping_paid_by=payer.value,
+            customer_note=customer_note,
+            requested_on=requested_on,
+            actor=actor,
+        )
+        for row, line, sold in checked:
+            line_id = uow.returns.add_line(
+                return_id=return_id,
+                line_no=row + 1,
+                sales_line_id=sold.sales_line_id,
+                item_id=sold.item_id,
+                quantity=line.quantity,
+                reason=line.reason,
+                resolution=line.resolution,
+                condition_met=line.condition_met,
+                note=line.note,
+            )
+            if line.resolution == Resolution.EXCHANGE:
+                reserve_exchange(
+                    uow,
+                    policies,
+                    ExchangeRequest(
+                        return_id,
+                        line_id,
+                        line.exchange_sku or sold.sku,
+                        line.exchange_size or sold.size,
+                        line.quantity,
+                        line.fallback,
+                        row,
+                    ),
+                    actor=actor,
+                )
+        view = return_view(uow, rma)
+        uow.events.add("return.authorized", _payload(view), actor=actor)
+        uow.commit()
+    return view
+
+
+def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
+    """Cancel an authorized return before any unit arrived; release its reservations."""
+    with uow_factory() as uow:
+        found = uow.returns.return_by_rma(rma, lock=True)
+        if found is None:
+            raise NotFound(f"no return {rma}")
+        if found["status"] != ReturnStatus.AUTHORIZED.value:
+            raise Conflict(f"return {rma} is {found['status']} and cannot be cancelled")
+        if uow.returns.units_of(found["id"]):
+            raise Conflict(f"units of {rma} have already been received; it cannot be cancelled")
+        for exchange in uow.returns.exchanges_of(found["id"]):
+            if exchange["status"] == "reserved":
+                release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")
+        uow.returns.set_return_status(found["id"], ReturnStatus.CANCELLED.value)
+        view = return_view(uow, rma)
+        uow.events.add("return.cancelled", _payload(view), actor=actor)
+        uow.commit()
+    return view
+
+
+def get_return(uow_factory: Callable, rma: str) -> ReturnView:
+    with uow_factory() as uow:
+        return return_view(uow, rma)
+
+
+def return_view(uow, rma: str) -> ReturnView:
+    found = uow.returns.return_by_rma(rma)
+    if found is None:
+        raise NotFound(f"no return {rma}")
+    lines = [
+        {
+            "line_no": ln["line_no"],
+            "line_ref": ln["line_ref"],
+            "sku": ln["sku"],
+            "size": ln["size"],
+            "quantity": ln["quantity"],
+            "received_quantity": ln["received_quantity"],
+            "reason": ln["reason"],
+            "resolution": ln["resolution"],
+            "condition_met": ln["condition_met"],
+            "unit_price": str(ln["unit_price"]),
+            "note": ln["note"],
+        }
+        for ln in uow.returns.lines_of(found["id"])
+    ]
+    exchanges = [
+        {
+            "id": ex["id"],
+            "line_id": ex["return_line_id"],
+            "sku": ex["sku"],
+            "size": ex["size"],
+            "location": ex["location"],
+            "quantity": ex["quantity"],
+            "status": ex["status"],
+            "expires_at": ex["expires_at"].isoformat() if ex["expires_at"] else None,
+        }
+        for ex in uow.returns.exchanges_of(found["id"])
+    ]
+    units = [
+        {
+            "unit_id": u.unit_code,
+            "label_code": u.unit_code,
+            "status": u.status.value,
+            "grade": u.grade.value if u.grade else None,
+        }
+        for u in uow.returns.units_of(found["id"])
+    ]
+    return ReturnView(
+        found["rma"],
+        found["order_ref"],
+        found["status"],
+        found["shipping_paid_by"],
+        lines,
+        exchanges,
+        units,
+    )
+
+
+def _check_resolution(line: ReturnLineRequest, row: int) -> None:
+    if line.resolution not in {r.value for r in Resolution}:
+        raise ValidationFailed(
+            f"unknown resolution {line.resolution!r}",
+            errors=[FieldError("resolution", "one of refund, exchange, repair", row)],
+        )
+    if line.fallback not in (None, "refund", "backorder"):
+        raise ValidationFailed(
+            "fallback must be refund or backorder",
+            errors=[FieldError("fallback", "refund or backorder", row)],
+        )
+
+
+def _record_rejection(
+    uow_factory, rma, order_ref, lines, refusal, actor, gift, requested_on, policies
+):
+    """A refusal is a decision worth keeping: store it and tell the ERP."""
+    payer = policies.returns.other_payer.value
+    with uow_factory() as uow:
+        uow.returns.add_return(
+            rma=rma,
+            order_ref=order_ref,
+            sold_channel="unknown",
+            status=ReturnStatus.REJECTED.value,
+            gift=gift,
+            shipping_paid_by=payer,
+            rejection_rule=refusal.rule,
+            rejection_detail=refusal.detail[:255],
+            requested_on=requested_on,
+            actor=actor,
+        )
+        uow.events.add(
+            "return.rejected",
+            {
+                "rma": rma,
+                "order_ref": order_ref,
+                "rule": refusal.rule,
+                "detail": refusal.detail,
+                "lines": [
+                    {"line_ref": ln.line_ref, "quantity": ln.quantity, "reason": ln.reason}
+                    for ln in lines
+                ],
+            },
+            actor=actor,
+        )
+        uow.commit()
+
+
+def _payload(view: ReturnView) -> dict:
+    return {
+        "rma": view.rma,
+        "order_ref": view.order_ref,
+        "status": view.status,
+        "shipping_paid_by": view.shipping_paid_by,
+        "lines": view.lines,
+        "exchanges": view.exchanges,
+    }

@@ -1,0 +1,141 @@
+"""A return from authorization to its final place in stock, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from returns_inventory.domain.errors import Conflict
+from returns_inventory.domain.grading import AlreadyGraded
+from returns_inventory.domain.returns import ReturnRefused
+from returns_inventory.services.exchanges import ExchangeUnavailable, ship_exchange
+from returns_inventory.services.grading import decide_write_off, grade_unit, regrade_unit
+from returns_inventory.services.policies import Policies
+from returns_inventory.services.receiving import receive_units
+from returns_inventory.services.returns import ReturnLineRequest, authorize_return, cancel_return
+from returns_inventory.services.stock import verify_ledger
+from returns_inventory.settings import Settings
+from tests.factories import add_item, add_location, add_sale, stock_up
+
+
+@pytest.fixture
+def policies():
+    return Policies.from_settings(Settings.load(env={}))
+
+
+@pytest.fixture
+def sold(uow_factory):
+    """A 2-unit online sale of TEE-BLK size M, and stock of sizes S and L."""
+    item_id = add_item(uow_factory, "TEE-BLK", "M")
+    add_item(uow_factory, "TEE-BLK", "S")
+    add_item(uow_factory, "TEE-BLK", "L")
+    location_id = add_location(uow_factory, "WH1")
+    add_location(uow_factory, "ST1", type="store")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", line_ref="1", quantity=2)
+    return item_id
+
+
+def _balance(uow_factory, sku, size, location, condition):
+    with uow_factory() as uow:
+        rows, _ = uow.stock.list_balances(offset=0, limit=10, sku=sku, size=size,
+                                          location=location, condition=condition)
+    return (rows[0].on_hand, rows[0].reserved) if rows else (0, 0)
+
+
+def test_a_graded_A_unit_lands_once_in_sellable_stock_at_the_receiving_store(
+        uow_factory, policies, sold):
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small")])
+    assert view.status == "authorized" and view.shipping_paid_by == "customer"
+    [unit] = receive_units(uow_factory, rma=view.rma, location="ST1",
+                           lines=[{"line_no": 1, "quantity": 1}], actor="grader")
+    assert _balance(uow_factory, "TEE-BLK", "M", "ST1", "quarantine") == (1, 0)
+    result = grade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="A", actor="grader")
+    assert (result.disposition, result.condition) == ("restock_sellable", "sellable")
+    assert _balance(uow_factory, "TEE-BLK", "M", "ST1", "quarantine") == (0, 0)
+    assert _balance(uow_factory, "TEE-BLK", "M", "ST1", "sellable") == (1, 0)
+    with pytest.raises(AlreadyGraded):
+        grade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="B", actor="grader")
+    assert _balance(uow_factory, "TEE-BLK", "M", "ST1", "sellable") == (1, 0)
+    assert verify_ledger(uow_factory) == []
+
+
+def test_a_two_unit_line_cannot_be_returned_three_times(uow_factory, policies, sold):
+    authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                     lines=[ReturnLineRequest(line_ref="1", quantity=2, reason="too_large")])
+    with pytest.raises(ReturnRefused) as refused:
+        authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                         lines=[ReturnLineRequest(line_ref="1", quantity=1, reason="other")])
+    assert refused.value.rule == "quantity"
+    with uow_factory() as uow:
+        assert uow.events.count("return.rejected") == 1
+
+
+def test_receiving_more_than_authorized_is_refused(uow_factory, policies, sold):
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                            lines=[ReturnLineRequest(line_ref="1", quantity=1, reason="other")])
+    with pytest.raises(Conflict):
+        receive_units(uow_factory, rma=view.rma, location="WH1",
+                      lines=[{"line_no": 1, "quantity": 2}], actor="grader")
+    assert _balance(uow_factory, "TEE-BLK", "M", "WH1", "quarantine") == (0, 0)
+
+
+def test_an_exchange_reserves_the_replacement_size_and_shipping_consumes_it(
+        uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 3)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    [exchange] = view.exchanges
+    assert (exchange["size"], exchange["status"]) == ("L", "reserved")
+    assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (3, 1)
+    assert _balance(uow_factory, "TEE-BLK", "M", "WH1", "sellable") == (0, 0)
+    ship_exchange(uow_factory, exchange_id=exchange["id"], actor="erp")
+    assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (2, 0)
+    assert verify_ledger(uow_factory) == []
+
+
+def test_an_exchange_out_of_stock_lists_nearest_sizes_and_writes_nothing(
+        uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "S", "WH1", 2)
+    with pytest.raises(ExchangeUnavailable) as unavailable:
+        authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+            ReturnLineRequest(line_ref="1", quantity=1, reason="too_small",
+                              resolution="exchange", exchange_size="L")])
+    assert [a["size"] for a in unavailable.value.extra["alternatives"]] == ["S"]
+    with uow_factory() as uow:
+        assert uow.events.count("return.authorized") == 0
+
+
+def test_cancelling_a_return_releases_its_reservation(uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    cancel_return(uow_factory, rma=view.rma, actor="erp")
+    assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
+    # The cancelled units are returnable again.
+    authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                     lines=[ReturnLineRequest(line_ref="1", quantity=2, reason="other")])
+
+
+def test_a_costly_write_off_waits_for_an_admin_then_posts_its_value(uow_factory, policies):
+    item_id = add_item(uow_factory, "COAT-GRY", "M", unit_cost="180.00", category="outerwear")
+    location_id = add_location(uow_factory, "WH1")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-9", quantity=1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-9", actor="erp",
+                            lines=[ReturnLineRequest(line_ref="1", quantity=1, reason="other")])
+    [unit] = receive_units(uow_factory, rma=view.rma, location="WH1",
+                           lines=[{"line_no": 1, "quantity": 1}], actor="grader")
+    pending = grade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="D",
+                         defects=["tear"], actor="grader")
+    assert pending.awaiting_approval and pending.status == "pending_write_off"
+    assert _balance(uow_factory, "COAT-GRY", "M", "WH1", "quarantine") == (1, 0)
+    posted = decide_write_off(uow_factory, write_off_id=pending.write_off_id, approve=True,
+                              actor="admin")
+    assert posted.status == "written_off" and posted.write_off_value == "180.00"
+    assert _balance(uow_factory, "COAT-GRY", "M", "WH1", "quarantine") == (0, 0)
+    corrected = regrade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="B",
+                             reason="tear was a loose thread", actor="admin")
+    assert corrected.condition == "second_quality"
+    assert _balance(uow_factory, "COAT-GRY", "M", "WH1", "second_quality") == (1, 0)
+    assert verify_ledger(uow_factory) == []
