@@ -1,0 +1,68 @@
+# Shared by scripts/run, scripts/test and .ci/run (sourced, not executed): find Python 3.11+,
+# create .venv once, and (re)install the project only when pyproject.toml changed.
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+VENV=.venv
+
+find_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3 python3.13 python3.12 python3.11 python; do
+        [ -n "$candidate" ] || continue
+        command -v "$candidate" >/dev/null 2>&1 || continue
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Debian and Ubuntu ship venv (ensurepip) in a separate package; install it when we may.
+install_venv_support() {
+    local py=$1 version
+    version=$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "Python's venv module is missing; installing python${version}-venv with apt-get"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq "python${version}-venv" >/dev/null \
+            || apt-get install -y -qq python3-venv >/dev/null
+    else
+        die "Python's venv module is missing; install it (Debian/Ubuntu: sudo apt-get install python${version}-venv) and run again"
+    fi
+}
+
+ensure_venv() {
+    if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        return 0
+    fi
+    local py
+    py=$(find_python) || die "Python 3.11 or newer is needed (python3 --version says: $(python3 --version 2>&1 || echo 'no python3'))"
+    say "Creating $VENV with $("$py" --version 2>&1) ($py)"
+    rm -rf "$VENV"
+    if ! "$py" -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        install_venv_support "$py"
+        "$py" -m venv "$VENV" || { rm -rf "$VENV"; die "could not create $VENV"; }
+    fi
+}
+
+# ensure_installed [EXTRA]: pip install -e ".[EXTRA]" unless the stamp says this pyproject.toml
+# (and this extra) is already installed. A test install also satisfies a plain one.
+ensure_installed() {
+    local extra=${1:-} digest stamp spec
+    digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    stamp="$VENV/.installed${extra:+-$extra}"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
+        return 0
+    fi
+    if [ -z "$extra" ] && [ -f "$VENV/.installed-test" ] && [ "$(cat "$VENV/.installed-test")" = "$digest" ]; then
+        return 0
+    fi
+    spec=.${extra:+[$extra]}
+    say "Installing the project into $VENV (pip install -e '$spec'); this takes a minute the first time"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$spec" \
+        || die "pip install -e '$spec' failed (see above)"
+    printf '%s\n' "$digest" >"$stamp"
+}
