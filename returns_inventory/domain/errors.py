@@ -36,6 +36,12 @@ class ValidationFailed(DomainError):
     title = "Validation failed"
 
 
+class Refused(DomainError):
+    """A business rule (policy) said no; the problem document names the rule."""
+
+    title = "Refused by policy"
+
+
 class NotFound(DomainError):
     title = "Not found"
 

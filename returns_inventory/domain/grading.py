@@ -214,5 +214,5 @@ class ReturnUnit:
                 f"unit {self.unit_code} is already graded ({self.status.value}); "
                 "a supervisor may re-grade it with a reason",
                 unit=self.unit_code,
-                status=self.status.value,
+                unit_status=self.status.value,
             )

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .errors import DomainError, FieldError, ValidationFailed
+from .errors import FieldError, Refused, ValidationFailed
 
 
 class Resolution(enum.StrEnum):
@@ -29,7 +29,7 @@ class ShippingPayer(enum.StrEnum):
     CUSTOMER = "customer"
 
 
-class ReturnRefused(DomainError):
+class ReturnRefused(Refused):
     """The policy says no; `rule` names which part of it."""
 
     title = "Return refused by policy"

@@ -39,8 +39,14 @@ class OutboxRepository(Repository):
             horizon = cast(
                 literal_column("pg_snapshot_xmin(pg_current_snapshot())::text"), BigInteger
             )
+            # Our own transaction's events are visible to us, open or not.
+            own = func.coalesce(
+                cast(literal_column("pg_current_xact_id_if_assigned()::text"), BigInteger), -1
+            )
             blocked = select(func.min(outbox_events.c.id)).where(
-                outbox_events.c.id > cursor, outbox_events.c.txid >= horizon
+                outbox_events.c.id > cursor,
+                outbox_events.c.txid >= horizon,
+                outbox_events.c.txid != own,
             )
             first_open = self.connection.scalar(blocked)
             if first_open is not None:

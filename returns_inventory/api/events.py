@@ -1,0 +1,46 @@
+"""The event feed: every state change, in commit order, for the ERP to follow."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..domain.access import Role
+from ..extensions import settings, uow_factory
+from .auth import requires_role
+from .schemas import CursorInfo, StrictSchema, page_limit
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Event feed")
+
+
+class EventQuery(StrictSchema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "cursor: the last event id you have"})
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
+    type = fields.String(metadata={"description": "only events of this type"})
+
+
+class EventOut(StrictSchema):
+    id = fields.Integer()
+    type = fields.String(attribute="event_type")
+    payload = fields.Dict()
+    actor = fields.String()
+    created_at = fields.DateTime()
+
+
+class EventPage(StrictSchema):
+    data = fields.List(fields.Nested(EventOut))
+    page = fields.Nested(CursorInfo)
+
+
+@blp.get("")
+@blp.arguments(EventQuery, location="query")
+@blp.response(200, EventPage)
+@requires_role(Role.INTEGRATOR, Role.PLANNER)
+def list_events(args):
+    """Events after the cursor, oldest first; an event never appears before earlier commits."""
+    limit = page_limit(args, settings())
+    with uow_factory()() as uow:
+        events = uow.events.after(args["after"], limit, args.get("type"))
+    cursor = events[-1].id if events else args["after"]
+    return {"data": events, "page": {"next_cursor": cursor, "limit": limit}}

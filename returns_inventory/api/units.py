@@ -1,0 +1,127 @@
+"""Returned units: grade, re-grade, repair outcome and photos."""
+
+from __future__ import annotations
+
+from flask import g, request, send_file
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..domain.access import Role
+from ..extensions import policies, settings, uow_factory
+from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
+from ..services.photos import attach_photos, photo_path, unit_view
+from .auth import READ, current_actor, requires_role
+from .schemas import StrictSchema
+
+blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
+
+
+class GradeIn(StrictSchema):
+    grade = fields.String(required=True, validate=validate.OneOf(["A", "B", "C", "D"]))
+    defects = fields.List(fields.String(), load_default=list)
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class RegradeIn(GradeIn):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class RepairOutcomeIn(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["A", "B", "scrap"]))
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class GradingOut(StrictSchema):
+    unit_id = fields.String()
+    grade = fields.String(allow_none=True)
+    defects = fields.List(fields.String())
+    disposition = fields.String()
+    rule = fields.String(metadata={"description": "the grading rule that decided"})
+    status = fields.String()
+    condition = fields.String(allow_none=True)
+    where_to_put = fields.String()
+    write_off_id = fields.Integer(allow_none=True)
+    write_off_value = fields.String(allow_none=True)
+    awaiting_approval = fields.Boolean()
+
+
+class UnitOut(StrictSchema):
+    unit_id = fields.String()
+    label_code = fields.String()
+    rma = fields.String(allow_none=True)
+    sku = fields.String()
+    size = fields.String()
+    description = fields.String()
+    location = fields.String()
+    status = fields.String()
+    condition = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True)
+    disposition = fields.String(allow_none=True)
+    defects = fields.List(fields.String())
+    reason = fields.String(allow_none=True, metadata={"description": "customer's reason code"})
+    customer_note = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    blind = fields.Boolean()
+    flagged_for_review = fields.Boolean()
+    history = fields.List(fields.Dict())
+    photos = fields.List(fields.Dict())
+
+
+class PhotosOut(StrictSchema):
+    photos = fields.List(fields.Dict())
+
+
+@blp.get("/<unit_id>")
+@blp.response(200, UnitOut)
+@requires_role(*READ)
+def get_unit(unit_id):
+    """A unit with its item, customer reason, grading history and photos."""
+    return unit_view(uow_factory(), unit_id)
+
+
+@blp.post("/<unit_id>/grade")
+@blp.arguments(GradeIn)
+@blp.response(200, GradingOut)
+@requires_role(Role.GRADER)
+def post_grade(body, unit_id):
+    """Grade a unit in quarantine; it moves at once, exactly once, to its disposition."""
+    return grade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
+                      is_admin=g.role is Role.ADMIN, **body)
+
+
+@blp.post("/<unit_id>/regrade")
+@blp.arguments(RegradeIn)
+@blp.response(200, GradingOut)
+@requires_role(Role.ADMIN)
+def post_regrade(body, unit_id):
+    """A supervisor corrects a grade with a reason; compensating movements keep the history."""
+    return regrade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
+                        **body)
+
+
+@blp.post("/<unit_id>/repair-outcome")
+@blp.arguments(RepairOutcomeIn)
+@blp.response(200, GradingOut)
+@requires_role(Role.GRADER)
+def post_repair_outcome(body, unit_id):
+    """A repaired unit goes back to stock as A or B, or is scrapped."""
+    return record_repair_outcome(uow_factory(), policies(), unit_id=unit_id,
+                                 actor=current_actor(), is_admin=g.role is Role.ADMIN, **body)
+
+
+@blp.post("/<unit_id>/photos")
+@blp.response(201, PhotosOut)
+@requires_role(Role.GRADER)
+def post_photos(unit_id):
+    """Attach photos (multipart field `photo`, images only, size-limited)."""
+    files = [(f.filename, f.mimetype, f.read()) for f in request.files.getlist("photo")]
+    return {"photos": attach_photos(uow_factory(), policies(), settings().instance_path,
+                                    unit_id=unit_id, files=files, actor=current_actor())}
+
+
+@blp.get("/<unit_id>/photos/<filename>")
+@requires_role(*READ)
+def get_photo(unit_id, filename):
+    """A stored photo of the unit."""
+    path, content_type = photo_path(uow_factory(), settings().instance_path, unit_id, filename)
+    return send_file(path, mimetype=content_type)

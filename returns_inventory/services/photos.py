@@ -1,0 +1,109 @@
+"""Unit photos on disk under instance/photos, and the unit as the grading bench sees it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from ..domain.errors import FieldError, NotFound, ValidationFailed
+from .policies import Policies
+
+# The first bytes of each accepted image type: the declared type alone is not trusted.
+SIGNATURES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def attach_photos(
+    uow_factory: Callable, policies: Policies, instance_path: Path, *, unit_id: str,
+    files: list[tuple[str, str, bytes]], actor: str,
+) -> list[dict]:
+    """Check every photo first, then store them all; one bad file stores none."""
+    policy = policies.grading
+    if not files:
+        raise ValidationFailed("no photo attached", errors=[FieldError("photo", "required")])
+    for index, (name, content_type, data) in enumerate(files):
+        _check_photo(policy, index, name, content_type, data)
+    folder = instance_path / "photos" / unit_id
+    stored: list[dict] = []
+    with uow_factory() as uow:
+        unit = uow.returns.unit(unit_id)
+        if unit is None:
+            raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
+        folder.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        try:
+            for _name, content_type, data in files:
+                filename = f"{secrets.token_hex(8)}.{EXTENSIONS[content_type]}"
+                path = folder / filename
+                path.write_bytes(data)
+                written.append(path)
+                uow.returns.add_photo(unit.id, filename=filename, content_type=content_type,
+                                      size_bytes=len(data), actor=actor)
+                stored.append({"filename": filename, "content_type": content_type,
+                               "url": f"/api/v1/units/{unit_id}/photos/{filename}"})
+            uow.commit()
+        except BaseException:
+            # The rows rolled back; files on disk must not outlive them.
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+    return stored
+
+
+def photo_path(uow_factory: Callable, instance_path: Path, unit_id: str, filename: str):
+    with uow_factory() as uow:
+        unit = uow.returns.unit(unit_id)
+        photo = uow.returns.photo(filename)
+    if unit is None or photo is None or photo["unit_id"] != unit.id:
+        raise NotFound(f"no photo {filename} for unit {unit_id}")
+    return instance_path / "photos" / unit_id / filename, photo["content_type"]
+
+
+def unit_view(uow_factory: Callable, unit_id: str) -> dict:
+    """Everything a grader needs to see about one unit."""
+    with uow_factory() as uow:
+        details = uow.returns.unit_details(unit_id)
+        if details is None:
+            raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
+        history = uow.returns.gradings_of(details["id"])
+        photos = uow.returns.photos_of(details["id"])
+    return {
+        "unit_id": details["unit_code"], "label_code": details["unit_code"],
+        "rma": details["rma"], "sku": details["sku"], "size": details["size"],
+        "description": details["description"], "location": details["location"],
+        "status": details["status"], "condition": details["condition"],
+        "grade": details["grade"], "disposition": details["disposition"],
+        "defects": details["defects"], "reason": details["reason"],
+        "customer_note": details["customer_note"], "resolution": details["resolution"],
+        "blind": details["blind"], "flagged_for_review": details["flagged_for_review"],
+        "history": [
+            {"sequence": h["sequence"], "kind": h["kind"], "grade": h["grade"],
+             "defects": h["defects"], "disposition": h["disposition"], "rule": h["rule"],
+             "reason": h["reason"], "note": h["note"], "actor": h["actor"],
+             "at": h["created_at"].isoformat()}
+            for h in history
+        ],
+        "photos": [
+            {"filename": p["filename"],
+             "url": f"/api/v1/units/{unit_id}/photos/{p['filename']}"}
+            for p in photos
+        ],
+    }
+
+
+def _check_photo(policy, index: int, name: str, content_type: str, data: bytes) -> None:
+    field = f"photo[{index}]"
+    if content_type not in policy.photo_types or content_type not in SIGNATURES:
+        raise ValidationFailed(f"{name or 'file'} is not an accepted image type",
+                               errors=[FieldError(field, f"type {content_type} not accepted")])
+    if len(data) > policy.photo_max_bytes:
+        raise ValidationFailed(f"{name or 'file'} is larger than {policy.photo_max_bytes} bytes",
+                               errors=[FieldError(field, "too large")])
+    if not data.startswith(SIGNATURES[content_type]):
+        raise ValidationFailed(f"{name or 'file'} is not really a {content_type} image",
+                               errors=[FieldError(field, "content does not match its type")])

@@ -1,0 +1,98 @@
+"""The returns API as the ERP and the grading bench use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import add_item, add_location, add_sale, stock_up
+
+
+@pytest.fixture
+def sale(uow_factory):
+    item_id = add_item(uow_factory, "JEANS-IND", "32", unit_cost="20.00")
+    add_item(uow_factory, "JEANS-IND", "34")
+    location_id = add_location(uow_factory, "WH1")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-7", line_ref="A", quantity=2,
+             unit_price="59.90")
+    return item_id
+
+
+def _events(client, headers, after=0):
+    page = client.get(f"/api/v1/events?after={after}&limit=500", headers=headers).json
+    return [e["type"] for e in page["data"]]
+
+
+def test_authorize_receive_grade_over_http_announces_every_change(client, auth, sale):
+    erp, grader = auth("integrator"), auth("grader")
+    answer = client.post("/api/v1/returns", headers=erp, json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 2, "reason": "too_small"}]})
+    assert answer.status_code == 201, answer.json
+    rma = answer.json["rma"]
+    received = client.post(f"/api/v1/returns/{rma}/receipts", headers=grader,
+                           json={"location": "WH1", "lines": [{"line_no": 1, "quantity": 2}]})
+    assert received.status_code == 201
+    first, second = (u["unit_id"] for u in received.json["units"])
+    graded = client.post(f"/api/v1/units/{first}/grade", headers=grader,
+                         json={"grade": "B", "defects": ["stain"]})
+    assert graded.json["condition"] == "second_quality"
+    again = client.post(f"/api/v1/units/{first}/grade", headers=grader, json={"grade": "A"})
+    assert again.status_code == 409
+    assert again.headers["Content-Type"] == "application/problem+json"
+    client.post(f"/api/v1/units/{second}/grade", headers=grader, json={"grade": "A"})
+    types = _events(client, erp)
+    assert types.count("unit.received") == 2 and types.count("unit.graded") == 2
+    assert types.count("refund.due") == 1 and types.count("stock.restocked") == 2
+    assert types[0] == "return.authorized"
+    refund = client.get("/api/v1/events?type=refund.due", headers=erp).json["data"][0]
+    assert refund["payload"]["amount"] == "119.80"
+
+
+def test_a_refused_return_names_the_rule_and_is_announced(client, auth, sale):
+    erp = auth("integrator")
+    answer = client.post("/api/v1/returns", headers=erp, json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 3, "reason": "other"}]})
+    assert answer.status_code == 422
+    assert answer.json["rule"] == "quantity" and answer.json["errors"][0]["field"] == "quantity"
+    assert _events(client, erp) == ["return.rejected"]
+
+
+def test_an_unknown_reason_is_a_validation_error_naming_the_field(client, auth, sale):
+    answer = client.post("/api/v1/returns", headers=auth("integrator"), json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "bored"}]})
+    assert answer.status_code == 422
+    assert answer.json["errors"][0]["field"] == "reason"
+
+
+def test_an_exchange_out_of_stock_answers_409_with_alternatives(client, auth, sale):
+    stock_up(client.application.extensions and __import__("functools").partial(
+        __import__("returns_inventory.persistence.uow", fromlist=["UnitOfWork"]).UnitOfWork,
+        client.application.extensions["ri.database"]), "JEANS-IND", "34", "WH1", 4)
+    answer = client.post("/api/v1/returns", headers=auth("integrator"), json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "too_small",
+                                        "resolution": "exchange", "exchange_size": "33"}]})
+    assert answer.status_code == 404  # size 33 does not exist at all
+    answer = client.post("/api/v1/returns", headers=auth("integrator"), json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "too_small",
+                                        "resolution": "exchange", "exchange_size": "32"}]})
+    assert answer.status_code == 409
+    assert answer.json["alternatives"] == [
+        {"sku": "JEANS-IND", "size": "34", "location": "WH1", "available": 4}]
+
+
+def test_a_grader_may_not_regrade_but_an_admin_may_with_a_reason(client, auth, sale):
+    grader, admin = auth("grader"), auth("admin")
+    rma = client.post("/api/v1/returns", headers=auth("integrator"), json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "other"}]}
+    ).json["rma"]
+    [unit] = client.post(f"/api/v1/returns/{rma}/receipts", headers=grader, json={
+        "location": "WH1", "lines": [{"line_no": 1, "quantity": 1}]}).json["units"]
+    client.post(f"/api/v1/units/{unit['unit_id']}/grade", headers=grader, json={"grade": "C"})
+    body = {"grade": "A", "reason": "repaired on the spot"}
+    assert client.post(f"/api/v1/units/{unit['unit_id']}/regrade", headers=grader,
+                       json=body).status_code == 403
+    assert client.post(f"/api/v1/units/{unit['unit_id']}/regrade", headers=admin,
+                       json={"grade": "A"}).status_code == 422
+    answer = client.post(f"/api/v1/units/{unit['unit_id']}/regrade", headers=admin, json=body)
+    assert answer.json["condition"] == "sellable"
+    history = client.get(f"/api/v1/units/{unit['unit_id']}", headers=grader).json["history"]
+    assert [h["kind"] for h in history] == ["grade", "regrade"]
