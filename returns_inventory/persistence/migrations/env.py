@@ -3,7 +3,11 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from returns_inventory.persistence import people_tables, returns_tables  # noqa: F401
+from returns_inventory.persistence import (  # noqa: F401  (registers the tables)
+    people_tables,
+    planning_tables,
+    returns_tables,
+)
 from returns_inventory.persistence.tables import metadata
 
 config = context.config

@@ -1,0 +1,149 @@
+"""Tables for the nightly run: forecasts, replenishment suggestions, decisions, webhooks."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .tables import BigId, Money, Timestamp, metadata
+
+forecast_runs = Table(
+    "forecast_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("status", String(16), nullable=False),  # running, succeeded, failed
+    Column("executor", String(16), nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("trigger", String(16), nullable=False),  # schedule, cli, api
+    Column("actor", String(128), nullable=False),
+    Column("started_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp),
+    Column("series_count", Integer, nullable=False, server_default="0"),
+    Column("suggestion_count", Integer, nullable=False, server_default="0"),
+    Column("fallback_count", Integer, nullable=False, server_default="0"),
+    Column("failure_count", Integer, nullable=False, server_default="0"),
+    Column("figures", JSON, nullable=False),  # timings, methods chosen, fallbacks by kind
+    Column("failures", JSON, nullable=False),  # [{unique_id, reason}] per failed series
+    Column("error", Text),
+    Index(None, "as_of"),
+    Index(None, "status"),
+)
+
+series_forecasts = Table(
+    "series_forecasts",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("run_id", ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("origin_week", Date, nullable=False),  # Monday of the first forecast week
+    Column("method", String(32), nullable=False),
+    Column("why", String(32), nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("demand_class", String(16), nullable=False),
+    Column("forecast", JSON, nullable=False),
+    Column("lower", JSON, nullable=False),
+    Column("upper", JSON, nullable=False),
+    Column("interval_level", Float, nullable=False),
+    Column("return_rate", Float, nullable=False),
+    Column("restockable_share", Float, nullable=False),
+    Column("lag_median_weeks", Float, nullable=False),
+    Column("expected_returns", JSON, nullable=False),  # restockable units back per week
+    Column("explanation", Text, nullable=False),
+    UniqueConstraint("run_id", "item_id"),
+)
+
+replenishment_suggestions = Table(
+    "replenishment_suggestions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("run_id", ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("location_id", ForeignKey("locations.id"), nullable=False),
+    # proposed -> approved / rejected; a newer run supersedes undecided ones.
+    Column("status", String(16), nullable=False),
+    Column("suggested_qty", Integer, nullable=False),
+    Column("return_blind_qty", Integer, nullable=False),
+    Column("approved_qty", Integer),
+    Column("previous_qty", Integer),  # what the previous run suggested, for "change"
+    Column("unit_cost", Money, nullable=False),
+    Column("value", Money, nullable=False),
+    Column("terms", JSON, nullable=False),  # every term of the order-up-to arithmetic
+    Column("explanation", Text, nullable=False),
+    # Optimistic concurrency: a decision names the version it saw.
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("decided_by", String(128)),
+    Column("decided_at", Timestamp),
+    Column("comment", Text),
+    Column("created_at", Timestamp, nullable=False),
+    Index(None, "run_id", "status"),
+    Index(None, "item_id", "location_id"),
+    Index(None, "as_of", "status"),
+)
+
+suggestion_decisions = Table(
+    "suggestion_decisions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("suggestion_id", ForeignKey("replenishment_suggestions.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("action", String(16), nullable=False),  # approve, reject, edit
+    Column("quantity", Integer),
+    Column("comment", Text),
+    Column("from_version", Integer, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index(None, "suggestion_id"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(1024), nullable=False),
+    # The shared HMAC secret must be readable to sign; keep the database access tight.
+    Column("secret", String(255), nullable=False),
+    Column("event_types", JSON, nullable=False),  # [] means every event
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("delivery_id", String(36), nullable=False, unique=True),
+    Column("webhook_id", ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", ForeignKey("outbox_events.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Timestamp, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", String(500)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("delivered_at", Timestamp),
+    UniqueConstraint("webhook_id", "event_id"),
+    Index(None, "status", "next_attempt_at"),
+)
+
+webhook_cursor = Table(
+    "webhook_cursor",
+    metadata,
+    # How far the dispatcher has fanned outbox events out to webhooks.
+    Column("id", Integer, primary_key=True),
+    Column("last_event_id", BigId, nullable=False),
+)
