@@ -1,0 +1,202 @@
+"""Set-based reads for the nightly run, and the writes of its results."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Date, Integer, case, cast, func, literal, select
+
+from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
+from ..returns_tables import return_lines, return_units, returns
+from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
+from .base import Repository, utcnow
+
+# Week 0 starts on Monday 3 January 2000; every week index in the run counts from there.
+EPOCH = date(2000, 1, 3)
+
+
+def week_of(day: date) -> int:
+    return (day - EPOCH).days // 7
+
+
+def monday_of(week: int) -> date:
+    return EPOCH + timedelta(weeks=week)
+
+
+class PlanningRepository(Repository):
+    def _week(self, column):
+        """SQL for the week index of a date column, in this database's dialect."""
+        if self.is_postgres:
+            return cast(func.floor((cast(column, Date) - literal(EPOCH)) / 7.0), Integer)
+        return cast(
+            func.floor((func.julianday(column) - func.julianday(EPOCH.isoformat())) / 7.0),
+            Integer,
+        )
+
+    def planning_items(self) -> list[Any]:
+        return self.connection.execute(
+            select(items.c.id, items.c.sku, items.c.size, items.c.category, items.c.unit_cost,
+                   items.c.lead_time_days, items.c.case_pack, items.c.min_order_qty,
+                   items.c.supplier)
+            .order_by(items.c.sku, items.c.size)
+        ).all()
+
+    def weekly_sales(self, first_week: int, last_week: int) -> list[Any]:
+        """(item_id, week, units) summed in the database: one row per item and week."""
+        week = self._week(sales_lines.c.sold_on).label("week")
+        inner = select(sales_lines.c.item_id, week, sales_lines.c.quantity).where(
+            sales_lines.c.sold_on >= monday_of(first_week),
+            sales_lines.c.sold_on < monday_of(last_week + 1),
+        ).subquery()
+        return self.connection.execute(
+            select(inner.c.item_id, inner.c.week, func.sum(inner.c.quantity))
+            .group_by(inner.c.item_id, inner.c.week)
+        ).all()
+
+    def received_returns(self, first_week: int, last_week: int) -> list[Any]:
+        """(item_id, sale week, receipt week, reason, grade, units) of received customer units."""
+        sale_week = self._week(sales_lines.c.sold_on).label("sale_week")
+        receipt_week = self._week(return_units.c.received_at).label("receipt_week")
+        inner = (
+            select(return_units.c.item_id, sale_week, receipt_week, return_lines.c.reason,
+                   return_units.c.grade)
+            .join(return_lines, return_lines.c.id == return_units.c.return_line_id)
+            .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+            .where(sales_lines.c.sold_on >= monday_of(first_week),
+                   return_units.c.received_at < monday_of(last_week + 1))
+        ).subquery()
+        return self.connection.execute(
+            select(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
+                   inner.c.grade, func.count())
+            .group_by(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
+                      inner.c.grade)
+        ).all()
+
+    def stock_positions(self) -> list[Any]:
+        """(item_id, sellable on hand, reserved, units in quarantine) across every location."""
+        sellable = stock_balances.c.condition == "sellable"
+        quarantine = stock_balances.c.condition == "quarantine"
+        return self.connection.execute(
+            select(
+                stock_balances.c.item_id,
+                func.sum(case((sellable, stock_balances.c.on_hand), else_=0)),
+                func.sum(case((sellable, stock_balances.c.reserved), else_=0)),
+                func.sum(case((quarantine, stock_balances.c.on_hand), else_=0)),
+            ).group_by(stock_balances.c.item_id)
+        ).all()
+
+    def returns_in_transit(self) -> list[Any]:
+        """(item_id, units) authorized but not yet received."""
+        return self.connection.execute(
+            select(return_lines.c.item_id,
+                   func.sum(return_lines.c.quantity - return_lines.c.received_quantity))
+            .join(returns, returns.c.id == return_lines.c.return_id)
+            .where(returns.c.status == "authorized")
+            .group_by(return_lines.c.item_id)
+        ).all()
+
+    def open_purchase_orders(self) -> list[Any]:
+        """(item_id, expected week, units still to come) of open PO lines."""
+        week = self._week(purchase_order_lines.c.expected_on).label("week")
+        inner = select(
+            purchase_order_lines.c.item_id, week,
+            (purchase_order_lines.c.quantity - purchase_order_lines.c.received_quantity)
+            .label("units"),
+        ).where(purchase_order_lines.c.status == "open").subquery()
+        return self.connection.execute(
+            select(inner.c.item_id, inner.c.week, func.sum(inner.c.units))
+            .group_by(inner.c.item_id, inner.c.week)
+        ).all()
+
+    def replenish_location_id(self, code: str) -> int | None:
+        query = select(locations.c.id)
+        if code:
+            query = query.where(locations.c.code == code)
+        else:
+            query = query.where(locations.c.type == "warehouse").order_by(locations.c.code)
+        return self.connection.scalar(query.limit(1))
+
+    # --- runs -------------------------------------------------------------------------
+    def start_run(self, **values: Any) -> int:
+        return self.connection.execute(
+            forecast_runs.insert()
+            .values(status="running", started_at=utcnow(), figures={}, failures=[], **values)
+            .returning(forecast_runs.c.id)
+        ).scalar_one()
+
+    def abandon_stale_runs(self, older_than_hours: int = 6) -> int:
+        """A run still "running" after hours was killed: say so, so nobody waits on it."""
+        return self.connection.execute(
+            forecast_runs.update()
+            .where(forecast_runs.c.status == "running",
+                   forecast_runs.c.started_at < utcnow() - timedelta(hours=older_than_hours))
+            .values(status="failed", finished_at=utcnow(), error="abandoned: the run stopped")
+        ).rowcount
+
+    def finish_run(self, run_id: int, **values: Any) -> None:
+        self.connection.execute(
+            forecast_runs.update().where(forecast_runs.c.id == run_id)
+            .values(finished_at=utcnow(), **values)
+        )
+
+    def run(self, run_id: int) -> dict | None:
+        row = self.connection.execute(
+            select(forecast_runs).where(forecast_runs.c.id == run_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def list_runs(self, *, offset: int, limit: int) -> tuple[list[dict], int]:
+        total = self.connection.scalar(select(func.count()).select_from(forecast_runs)) or 0
+        rows = self.connection.execute(
+            select(forecast_runs).order_by(forecast_runs.c.id.desc()).offset(offset).limit(limit)
+        )
+        return [dict(r._mapping) for r in rows], total
+
+    def previous_quantities(self, location_id: int, before_run: int) -> dict[int, int]:
+        """What the latest earlier successful run suggested per item, for "change"."""
+        latest = self.connection.scalar(
+            select(func.max(forecast_runs.c.id)).where(
+                forecast_runs.c.id < before_run, forecast_runs.c.status == "succeeded"
+            )
+        )
+        if latest is None:
+            return {}
+        rows = self.connection.execute(
+            select(replenishment_suggestions.c.item_id, replenishment_suggestions.c.suggested_qty)
+            .where(replenishment_suggestions.c.run_id == latest,
+                   replenishment_suggestions.c.location_id == location_id)
+        )
+        return {r.item_id: r.suggested_qty for r in rows}
+
+    def supersede_undecided(self, as_of: date, keep_run: int) -> int:
+        """Earlier runs' undecided suggestions step aside; decided ones are never touched."""
+        return self.connection.execute(
+            replenishment_suggestions.update()
+            .where(replenishment_suggestions.c.status == "proposed",
+                   replenishment_suggestions.c.run_id != keep_run)
+            .values(status="superseded")
+        ).rowcount
+
+    def decided_items(self, as_of: date, location_id: int) -> set[int]:
+        """Items already approved or rejected for this as-of date (a re-run keeps them)."""
+        rows = self.connection.execute(
+            select(replenishment_suggestions.c.item_id).where(
+                replenishment_suggestions.c.as_of == as_of,
+                replenishment_suggestions.c.location_id == location_id,
+                replenishment_suggestions.c.status.in_(("approved", "rejected")),
+            )
+        )
+        return {r.item_id for r in rows}
+
+    def add_forecasts(self, rows: list[dict]) -> None:
+        if rows:
+            self.connection.execute(series_forecasts.insert(), rows)
+
+    def add_suggestions(self, rows: list[dict]) -> None:
+        if rows:
+            now = utcnow()
+            self.connection.execute(
+                replenishment_suggestions.insert(), [{**r, "created_at": now} for r in rows]
+            )
+

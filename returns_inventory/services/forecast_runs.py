@@ -1,0 +1,221 @@
+"""The nightly run: database -> forecast -> return-aware suggestions, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+
+from forecasting import Planner
+from forecasting.replenishment import ReplenishmentOptions
+
+from ..domain.errors import FieldError, NotFound, ValidationFailed
+from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
+
+log = logging.getLogger(__name__)
+
+WRITE_BATCH = 5000
+EXECUTORS = ("local", "dask")
+# Terms of the order-up-to arithmetic kept with each suggestion, in reading order.
+TERMS = (
+    "protection_weeks", "gross_demand", "expected_returns", "service_level",
+    "safety_stock_method", "sigma_window", "safety_stock", "order_up_to", "on_hand", "reserved",
+    "on_order", "inventory_position", "raw_order", "order_qty", "moq_applied",
+    "blind_safety_stock", "blind_order_up_to", "blind_order_qty",
+)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    as_of: date
+    actor: str
+    trigger: str = "cli"  # schedule, cli, api
+    workers: int | None = None
+    executor: str | None = None
+    scheduler_address: str | None = None
+
+
+def forecast_config(settings) -> ForecastConfig:
+    return ForecastConfig.from_document(settings.policies.get("forecasting", {}))
+
+
+def run_forecast(
+    uow_factory: Callable, settings, request: RunRequest,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Run the whole nightly job for one as-of date and record it; returns the run record."""
+    run_id = start_run(uow_factory, settings, request)
+    return execute_run(uow_factory, settings, run_id, request, progress)
+
+
+def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:
+    """Record a run as started (so callers can follow it) and return its id."""
+    config = forecast_config(settings)
+    executor = request.executor or config.executor
+    if executor not in EXECUTORS:
+        raise ValidationFailed(f"unknown executor {executor!r}",
+                               errors=[FieldError("executor", "local or dask")])
+    with uow_factory() as uow:
+        uow.planning.abandon_stale_runs()
+        run_id = uow.planning.start_run(
+            as_of=request.as_of, executor=executor, workers=request.workers or config.workers,
+            trigger=request.trigger, actor=request.actor,
+        )
+        uow.commit()
+    return run_id
+
+
+def execute_run(
+    uow_factory: Callable, settings, run_id: int, request: RunRequest,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Forecast and write the suggestions of a started run.
+
+    The suggestions of the new run replace the undecided ones of earlier runs in the same
+    transaction that writes them, so a run that fails or is killed leaves the previous run's
+    suggestions in force.
+    """
+    config = forecast_config(settings)
+    executor = request.executor or config.executor
+    workers = request.workers or config.workers
+    say = progress or (lambda _stage: None)
+    try:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        say("reading")
+        with uow_factory() as uow:
+            inputs = load_inputs(uow, config, request.as_of)
+            location_id = uow.planning.replenish_location_id(config.replenish_location)
+        if location_id is None:
+            raise ValidationFailed("no warehouse to replenish: import locations first",
+                                   errors=[FieldError("replenish_location", "no warehouse")])
+        timings["read_s"] = time.perf_counter() - t0
+        say(f"forecasting {len(inputs.item_ids)} series")
+        t1 = time.perf_counter()
+        result = _plan(inputs, config, executor, workers, request.scheduler_address)
+        timings["forecast_s"] = time.perf_counter() - t1
+        say("writing")
+        t2 = time.perf_counter()
+        with uow_factory() as uow:
+            written = _write(uow, run_id, inputs, result, location_id)
+            timings["write_s"] = time.perf_counter() - t2
+            timings["total_s"] = time.perf_counter() - t0
+            diag = result.diagnostics
+            failures = _failures(result)
+            uow.planning.finish_run(
+                run_id, status="succeeded", series_count=len(inputs.item_ids),
+                suggestion_count=written, fallback_count=int(diag.get("fallbacks_total", 0)),
+                failure_count=len(failures), failures=failures[:1000],
+                figures={**_jsonable(diag), "phases": timings},
+            )
+            uow.events.add("forecast.completed", {
+                "run_id": run_id, "as_of": request.as_of.isoformat(),
+                "series": len(inputs.item_ids), "suggestions": written}, actor=request.actor)
+            uow.commit()
+    except Exception as exc:
+        log.exception("forecast run %s failed", run_id)
+        with uow_factory() as uow:
+            uow.planning.finish_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+            uow.commit()
+        raise
+    return get_run(uow_factory, run_id)
+
+
+def get_run(uow_factory: Callable, run_id: int) -> dict:
+    with uow_factory() as uow:
+        run = uow.planning.run(run_id)
+    if run is None:
+        raise NotFound(f"no forecast run {run_id}")
+    return run
+
+
+def _plan(inputs: PlanningInputs, config: ForecastConfig, executor: str, workers: int,
+          scheduler_address: str | None):
+    options = dict(
+        horizon=config.horizon_weeks, return_window_weeks=config.return_window_weeks,
+        interval_level=config.interval_level, default_restockable=config.default_restockable,
+        replenishment=ReplenishmentOptions(moq_rule=config.moq_rule,
+                                           moq_threshold=config.moq_threshold),
+    )
+    planner_args = (inputs.sales, inputs.returns, inputs.stock, inputs.items)
+    if executor == "dask":
+        from ..jobs.dask_executor import dask_pool
+
+        with dask_pool(scheduler_address, workers) as pool:
+            return Planner(*planner_args, executor=pool, chunks=config.dask_partitions,
+                           **options).fit()
+    return Planner(*planner_args, workers=workers, **options).fit()
+
+
+def _write(uow, run_id: int, inputs: PlanningInputs, result, location_id: int) -> int:
+    demand, returns, plan = result.demand, result.returns, result.replenishment
+    decided = uow.planning.decided_items(inputs.as_of, location_id)
+    previous = uow.planning.previous_quantities(location_id, run_id)
+    uow.planning.supersede_undecided(inputs.as_of, run_id)
+    origin = inputs.origin_monday
+    forecasts, suggestions, written = [], [], 0
+    for i, item_id in enumerate(inputs.item_ids.tolist()):
+        forecasts.append({
+            "run_id": run_id, "item_id": item_id, "origin_week": origin,
+            "method": str(demand.method[i]) or "none", "why": str(demand.why[i]),
+            "level": str(demand.level[i]), "demand_class": str(demand.demand_class[i]),
+            "forecast": _round(demand.forecast[i]), "lower": _round(demand.lower[i]),
+            "upper": _round(demand.upper[i]), "interval_level": float(demand.interval_level),
+            "return_rate": float(returns.rate[i]),
+            "restockable_share": float(returns.restockable_share[i]),
+            "lag_median_weeks": float(returns.lag_median[i]),
+            "expected_returns": _round(returns.expected_restockable[i]),
+            "explanation": demand.explain(i),
+        })
+        qty, blind = int(plan.order_qty[i]), int(plan.blind_order_qty[i])
+        before = previous.get(item_id)
+        if item_id not in decided and (qty or blind or before):
+            cost = Decimal(str(inputs.unit_cost[i])).quantize(Decimal("0.01"))
+            suggestions.append({
+                "run_id": run_id, "as_of": inputs.as_of, "item_id": item_id,
+                "location_id": location_id, "status": "proposed", "suggested_qty": qty,
+                "return_blind_qty": blind, "previous_qty": before, "unit_cost": cost,
+                "value": cost * qty, "terms": {t: _scalar(getattr(plan, t)[i]) for t in TERMS},
+                "explanation": plan.explain(i),
+            })
+        if len(forecasts) >= WRITE_BATCH:
+            uow.planning.add_forecasts(forecasts)
+            forecasts = []
+        if len(suggestions) >= WRITE_BATCH:
+            uow.planning.add_suggestions(suggestions)
+            written += len(suggestions)
+            suggestions = []
+    uow.planning.add_forecasts(forecasts)
+    uow.planning.add_suggestions(suggestions)
+    return written + len(suggestions)
+
+
+def _failures(result) -> list[dict]:
+    why = result.demand.why
+    return [{"unique_id": str(result.demand.ids[i]), "reason": "fell back to a simpler model"}
+            for i in np.flatnonzero(why == "fallback")]
+
+
+def _round(values) -> list[float]:
+    return [round(float(v), 3) for v in np.nan_to_num(values, nan=0.0)]
+
+
+def _scalar(value):
+    if isinstance(value, np.generic):
+        value = value.item()
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

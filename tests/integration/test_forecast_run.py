@@ -1,0 +1,82 @@
+"""The nightly run reads the database, forecasts and writes suggestions in one go."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from returns_inventory.persistence.planning_tables import replenishment_suggestions
+from returns_inventory.persistence.tables import sales_lines
+from returns_inventory.services.forecast_runs import RunRequest, run_forecast
+from returns_inventory.settings import Settings
+from tests.factories import add_item, add_location
+
+AS_OF = date(2026, 11, 23)  # a Monday
+
+
+@pytest.fixture
+def history(uow_factory):
+    """Two SKUs in three sizes with 60 weeks of steady demand; no stock at all."""
+    location_id = add_location(uow_factory, "WH1")
+    rng = np.random.default_rng(7)
+    rows = []
+    for sku in ("TEE-BLK", "TEE-WHT"):
+        for size, mean in (("S", 3), ("M", 8), ("L", 5)):
+            item_id = add_item(uow_factory, sku, size, case_pack=1, min_order_qty=0,
+                               lead_time_days=14)
+            for week in range(60):
+                day = AS_OF - timedelta(weeks=60 - week)
+                rows.append(dict(order_ref=f"{sku}-{size}-{week}", line_ref="1", item_id=item_id,
+                                 location_id=location_id, quantity=int(rng.poisson(mean)) or 1,
+                                 unit_price=Decimal("20"), channel="online", sold_on=day))
+    with uow_factory() as uow:
+        uow.connection.execute(sales_lines.insert(), rows)
+        uow.commit()
+
+
+@pytest.fixture
+def app_settings():
+    return Settings.load(env={})
+
+
+def _suggestions(db, status=None):
+    query = select(replenishment_suggestions)
+    if status:
+        query = query.where(replenishment_suggestions.c.status == status)
+    return db.connection.execute(query).all()
+
+
+def test_a_run_suggests_orders_for_every_size_that_sells_with_no_stock(
+        uow_factory, db, history, app_settings):
+    run = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="test"))
+    assert run["status"] == "succeeded" and run["series_count"] == 6
+    proposed = _suggestions(db, "proposed")
+    assert len(proposed) == 6
+    by_qty = sorted(s.suggested_qty for s in proposed)
+    assert by_qty[0] > 0
+    medium = [s for s in proposed if s.terms["gross_demand"] > 20]
+    assert medium and all(s.suggested_qty >= s.terms["gross_demand"] * 0.8 for s in medium)
+    assert all("order-up-to" in s.explanation for s in proposed)
+
+
+def test_rerunning_the_same_day_replaces_undecided_suggestions_but_keeps_decisions(
+        uow_factory, db, history, app_settings):
+    first = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="test"))
+    one = _suggestions(db, "proposed")[0]
+    db.connection.execute(
+        replenishment_suggestions.update().where(replenishment_suggestions.c.id == one.id)
+        .values(status="approved", approved_qty=one.suggested_qty))
+    second = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="test"))
+    assert second["id"] != first["id"]
+    assert len(_suggestions(db, "approved")) == 1
+    assert len(_suggestions(db, "superseded")) == 5
+    current = _suggestions(db, "proposed")
+    assert {s.run_id for s in current} == {second["id"]}
+    assert one.item_id not in {s.item_id for s in current}
+    assert all(s.previous_qty is not None for s in current)
+    count = db.connection.scalar(select(func.count()).select_from(replenishment_suggestions))
+    assert count == 12 - 1
