@@ -8,6 +8,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import create_app
+from .domain.access import Role
 from .domain.errors import DomainError
 from .extensions import database, settings, uow_factory
 from .persistence import migrate
@@ -61,11 +62,14 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--name", required=True, help="who or what uses the token")
-@click.option("--role", required=True, type=click.Choice(["grader", "planner", "integrator", "admin"]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @with_appcontext
 def token_create(name: str, role: str) -> None:
     """Create a token and print it once; only its hash is stored."""
-    issued = create_token(uow_factory(), name=name, role=role)
+    try:
+        issued = create_token(uow_factory(), name=name, role=role)
+    except DomainError as exc:
+        _fail(exc)
     click.echo(issued.secret)
     click.echo(f"token {issued.name!r} ({issued.role.value}) created; it is not shown again",
                err=True)

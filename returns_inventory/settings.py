@@ -51,11 +51,15 @@ class Settings:
         instance_path = Path(env.get("RI_INSTANCE_PATH") or PROJECT_ROOT / "instance")
         defaults = _read_toml(config_dir / "default.toml")
         values: dict[str, Any] = dict(defaults.get("app", {}))
+        if "secret_key" in values:
+            # A secret in a file ends up in git; refuse it rather than silently use it.
+            raise SettingsError("secret_key must come from RI_SECRET_KEY, not a config file")
         for f in dataclasses.fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw not in (None, "") and f.name not in {"instance_path", "config_dir"}:
+            if raw not in (None, "") and f.name not in _NOT_FROM_ENV:
                 values[f.name] = _coerce(f.name, raw, values.get(f.name, f.default))
         values.update(overrides)
+        _check_types(values)
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance_path / 'returns_inventory.sqlite3'}"
         values.setdefault("secret_key", None)
@@ -67,6 +71,19 @@ class Settings:
         if unknown:
             raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
         return cls(instance_path=instance_path, config_dir=config_dir, **values)
+
+
+# Paths are read above (they locate the files); policies come from their own files.
+_NOT_FROM_ENV = {"instance_path", "config_dir", "policies"}
+
+
+def _check_types(values: Mapping[str, Any]) -> None:
+    """A typo in default.toml (a quoted number, say) fails at start-up, not mid-request."""
+    for f in dataclasses.fields(Settings):
+        if f.name in values and isinstance(f.default, int) and not isinstance(f.default, bool):
+            value = values[f.name]
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

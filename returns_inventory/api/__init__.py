@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from flask_smorest import Api
+from flask import Flask, request
 
 from ..extensions import settings
-from . import auth, errors, health, idempotency, ledger, stock
+from . import (
+    auth,
+    errors,
+    events,
+    exchanges,
+    forecast_runs,
+    health,
+    idempotency,
+    imports,
+    items,
+    ledger,
+    locations,
+    openapi,
+    returns,
+    stock,
+    units,
+)
+from .body import accepts_large_body
 from .errors import problem
 
-API_PREFIX = "/api/v1"
-RESOURCES = [stock.blp, ledger.blp]
+API_PREFIX = openapi.API_PREFIX
+RESOURCES = [
+    stock.blp, ledger.blp, items.blp, locations.blp,
+    returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp,
+    imports.blp,
+]
 
 
 def init_app(app: Flask) -> None:
-    app.config.update(
-        API_TITLE="Returns & replenishment API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX=API_PREFIX,
-        OPENAPI_JSON_PATH="openapi.json",
-        API_SPEC_OPTIONS={
-            "security": [{"bearer": []}],
-            "info": {
-                "description": (
-                    "Every request needs `Authorization: Bearer <token>`. Requests that change "
-                    "data accept an `Idempotency-Key` header. Errors are RFC 9457 problem "
-                    "documents."
-                )
-            },
-        },
-    )
-    api = Api(app)
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blueprint in RESOURCES:
+    api = openapi.init_app(app)
+    for blueprint in [*RESOURCES, health.blp]:
         api.register_blueprint(blueprint)
-    app.register_blueprint(health.blp)
     app.extensions["ri.api"] = api
+    # Order matters: size first (cheap), then who is asking, then idempotency (needs the actor).
     app.before_request(_limit_body_size)
     auth.init_app(app)
     idempotency.init_app(app)
@@ -44,10 +46,12 @@ def init_app(app: Flask) -> None:
 
 
 def _limit_body_size():
-    view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "accepts_large_body", False):
+    if accepts_large_body():
         return None  # bulk imports stream their body; MAX_CONTENT_LENGTH bounds them
     limit = settings().max_request_bytes
+    # Also bounds bodies sent without Content-Length (chunked): werkzeug stops reading at
+    # the limit and raises 413, which errors.py turns into the same problem document.
+    request.max_content_length = limit
     if (request.content_length or 0) > limit:
         return problem(
             413, "Content Too Large", f"request bodies here are limited to {limit} bytes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -31,10 +32,25 @@ def public(view: Callable) -> Callable:
     return view
 
 
+def open_endpoint_to(app: Flask, endpoint: str, *roles: Role) -> None:
+    """Mark a view registered by a library (the OpenAPI pages) with the roles that may call it."""
+    view = app.view_functions[endpoint]
+
+    @functools.wraps(view)
+    def marked(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    app.view_functions[endpoint] = requires_role(*roles)(marked)
+
+
 def _required_roles(view) -> frozenset[Role] | None:
     cls = getattr(view, "view_class", None)
     if cls is not None:
-        view = getattr(cls, request.method.lower(), None)
+        method = request.method.lower()
+        # MethodView answers HEAD with get(); the roles must follow the same rule.
+        if method == "head" and not hasattr(cls, "head"):
+            method = "get"
+        view = getattr(cls, method, None)
     return getattr(view, "required_roles", None)
 
 

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO
 
-from flask import g, request
+from flask import current_app, g, request
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -28,7 +28,8 @@ def spooled_body() -> SpooledBody:
     """Read the request stream once into a spooled temp file (memory stays bounded)."""
     if "spooled_body" not in g:
         digest = hashlib.sha256()
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        # Handed to the view in g and closed with the request's memory, hence no `with`.
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
         size = 0
         stream = request.stream
         while chunk := stream.read(CHUNK):
@@ -40,10 +41,23 @@ def spooled_body() -> SpooledBody:
     return g.spooled_body
 
 
+def accepts_large_body() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "accepts_large_body", False)
+
+
+def body_sha256() -> str:
+    """Hash the body without taking it away from the view that parses it."""
+    if accepts_large_body():
+        return spooled_body().sha256  # streaming views read the spool, never request.data
+    # Small bodies are cached on the request, so webargs' get_json() still sees them.
+    return hashlib.sha256(request.get_data(cache=True)).hexdigest()
+
+
 def request_fingerprint() -> str:
     """Method, path, query and body: what makes two requests 'the same request'."""
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.full_path.encode())
-    digest.update(spooled_body().sha256.encode())
+    digest.update(body_sha256().encode())
     return digest.hexdigest()

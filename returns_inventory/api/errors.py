@@ -81,7 +81,12 @@ def _http_error(exc: HTTPException) -> Response:
     detail = exc.description or exc.name
     if exc.code == 413:
         detail = "the request body is larger than this endpoint accepts"
-    return problem(exc.code or 500, exc.name, detail)
+    response = problem(exc.code or 500, exc.name, detail)
+    # Keep what the client needs to recover, e.g. Allow on 405 (not werkzeug's content type).
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _unexpected(exc: Exception) -> Response:

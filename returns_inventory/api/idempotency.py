@@ -12,6 +12,11 @@ HEADER = "Idempotency-Key"
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def current_key() -> str | None:
+    """The key this request holds, for services that also record it (e.g. on the ledger)."""
+    return g.get("idempotency_key")
+
+
 def _claim():
     key = request.headers.get(HEADER)
     if request.method not in MUTATING or not key or "actor" not in g:

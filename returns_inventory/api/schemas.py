@@ -32,3 +32,21 @@ class CursorInfo(StrictSchema):
 
 def page_limit(args: dict, settings) -> int:
     return min(args.get("limit") or settings.page_size_default, settings.page_size_max)
+
+
+class FieldErrorOut(StrictSchema):
+    field = fields.String(metadata={"description": "the field at fault (dotted path, or column)"})
+    reason = fields.String()
+    row = fields.Integer(metadata={"description": "imports only: 1-based data row"})
+
+
+class ProblemSchema(StrictSchema):
+    """RFC 9457 problem document: the one shape of every 4xx and 5xx answer."""
+
+    type = fields.String(metadata={"description": "URI naming the kind of problem"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(
+        fields.Nested(FieldErrorOut), metadata={"description": "validation only"}
+    )

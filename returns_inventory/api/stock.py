@@ -9,6 +9,7 @@ from ..domain.access import Role
 from ..extensions import settings, uow_factory
 from ..services.stock import adjust_stock
 from .auth import READ, current_actor, requires_role
+from .idempotency import current_key
 from .schemas import CONDITIONS, PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("stock", __name__, url_prefix="/api/v1/stock", description="Stock balances")
@@ -81,4 +82,8 @@ def list_stock(args):
 @requires_role(Role.INTEGRATOR, Role.PLANNER)
 def post_adjustment(body):
     """Correct a balance by a signed quantity; the reason is kept on the ledger."""
-    return adjust_stock(uow_factory(), actor=current_actor(), **body)
+    # The ledger keeps the key too: if the process died after committing but before storing
+    # the answer, a retry that takes the key over is still recognised and not applied twice.
+    return adjust_stock(
+        uow_factory(), actor=current_actor(), idempotency_key=current_key(), **body
+    )

@@ -120,6 +120,8 @@ def post_photos(unit_id):
 
 
 @blp.get("/<unit_id>/photos/<filename>")
+@blp.doc(responses={"200": {"description": "The image as it was uploaded", "content": {
+    "image/*": {"schema": {"type": "string", "format": "binary"}}}}})
 @requires_role(*READ)
 def get_photo(unit_id, filename):
     """A stored photo of the unit."""

@@ -7,6 +7,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+# Execution option for connections that only read: on SQLite they skip the write lock.
+READ_ONLY = "ri_read_only"
+
 
 def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 15000, **kwargs) -> Engine:
     """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and write-ahead locking."""
@@ -37,6 +40,10 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        if conn.get_execution_options().get(READ_ONLY):
+            # A pure read (the readiness probe) must not queue behind a long import.
+            conn.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front, so a read-then-write transaction can never
         # be refused half way with "database is locked": writers queue on the busy timeout.
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -42,7 +42,9 @@ def adjust_stock(
 ) -> AdjustmentResult:
     """Correct a balance by a signed quantity, with the reason a person gave."""
     if not reason or not reason.strip():
-        raise ValidationFailed("an adjustment needs a reason", errors=[FieldError("reason", "required")])
+        raise ValidationFailed(
+            "an adjustment needs a reason", errors=[FieldError("reason", "required")]
+        )
     ledger_key = f"{actor}/{idempotency_key}" if idempotency_key else None
     with uow_factory() as uow:
         if ledger_key and (done := uow.stock.movement_by_idempotency_key(ledger_key)):

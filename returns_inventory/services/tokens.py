@@ -6,11 +6,13 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ..domain.access import Role
 from ..domain.errors import FieldError, ValidationFailed
 
 TOKEN_PREFIX = "ri_"
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,19 @@ def create_token(uow_factory: Callable, *, name: str, role: str) -> IssuedToken:
 
 
 def authenticate(uow_factory: Callable, secret: str):
-    """The active token for this secret, or None."""
+    """The active token for this secret, or None; notes when it was last used."""
     with uow_factory() as uow:
-        return uow.tokens.by_hash(hash_token(secret))
+        token = uow.tokens.by_hash(hash_token(secret))
+        if token is None:
+            return None
+        now = datetime.now(UTC)
+        stale_before = now - LAST_USED_PRECISION
+        # A write per request would serialise every reader on one row (and on SQLite's write
+        # lock); "last used" to within a few minutes is all an admin auditing tokens needs.
+        if token.last_used_at is None or token.last_used_at < stale_before:
+            uow.tokens.touch(token.id, now=now, stale_before=stale_before)
+            uow.commit()
+        return token
 
 
 def ensure_admin_token(uow_factory: Callable, *, name: str = "admin") -> IssuedToken | None:

@@ -69,13 +69,14 @@ class CatalogueRepository(Repository):
         return {(r.sku, r.size): r.id for r in rows}
 
     def list_items(
-        self, *, sku: str | None = None, category: str | None = None, offset: int, limit: int
+        self, *, sku: str | None = None, size: str | None = None, category: str | None = None,
+        gtin: str | None = None, offset: int, limit: int,
     ) -> tuple[list[Item], int]:
         query = select(items)
-        if sku:
-            query = query.where(items.c.sku == sku)
-        if category:
-            query = query.where(items.c.category == category)
+        for column, wanted in ((items.c.sku, sku), (items.c.size, size),
+                               (items.c.category, category), (items.c.gtin, gtin)):
+            if wanted:
+                query = query.where(column == wanted)
         total = self.connection.scalar(select(func.count()).select_from(query.subquery()))
         rows = self.connection.execute(
             query.order_by(items.c.sku, items.c.size).offset(offset).limit(limit)
@@ -111,6 +112,16 @@ class CatalogueRepository(Repository):
     def list_locations(self) -> list[Location]:
         rows = self.connection.execute(select(locations).order_by(locations.c.code))
         return [_location(r) for r in rows]
+
+    def page_locations(
+        self, *, type: str | None = None, offset: int, limit: int
+    ) -> tuple[list[Location], int]:
+        query = select(locations)
+        if type:
+            query = query.where(locations.c.type == type)
+        total = self.connection.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.connection.execute(query.order_by(locations.c.code).offset(offset).limit(limit))
+        return [_location(r) for r in rows], total or 0
 
     def upsert_locations(self, rows: Sequence[dict]) -> None:
         if not rows:

@@ -20,6 +20,7 @@ class Token:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = None
 
     @property
     def actor(self) -> str:
@@ -28,7 +29,8 @@ class Token:
 
 def _token(row) -> Token:
     return Token(
-        row.id, row.name, Role(row.role), row.prefix, as_utc(row.created_at), row.revoked_at
+        row.id, row.name, Role(row.role), row.prefix, as_utc(row.created_at),
+        as_utc(row.revoked_at), as_utc(row.last_used_at),
     )
 
 
@@ -50,6 +52,17 @@ class TokenRepository(Repository):
             )
         ).first()
         return _token(row) if row else None
+
+    def touch(self, token_id: int, *, now: datetime, stale_before: datetime) -> None:
+        """Record use, but only if the stored time is stale: most requests write nothing."""
+        self.connection.execute(
+            api_tokens.update()
+            .where(
+                api_tokens.c.id == token_id,
+                api_tokens.c.last_used_at.is_(None) | (api_tokens.c.last_used_at < stale_before),
+            )
+            .values(last_used_at=now)
+        )
 
     def list(self) -> list[Token]:
         return [_token(r) for r in self.connection.execute(select(api_tokens).order_by("id"))]
@@ -88,6 +101,8 @@ class IdempotencyRepository(Repository):
     ) -> StoredRequest | None:
         """Claim the key for this request; if someone holds it, return what they stored."""
         now = utcnow()
+        # RETURNING, not rowcount: SQLAlchemy does not keep an INSERT's rowcount (PostgreSQL
+        # reported -1, so every retry looked like a first attempt and was applied again).
         inserted = self.connection.execute(
             upsert(self.connection, idempotency_keys)
             .values(
@@ -95,8 +110,9 @@ class IdempotencyRepository(Repository):
                 created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["actor", "key"])
-        ).rowcount
-        if inserted:
+            .returning(idempotency_keys.c.key)
+        ).first()
+        if inserted is not None:
             return None
         row = self.connection.execute(
             select(idempotency_keys)
@@ -119,6 +135,19 @@ class IdempotencyRepository(Repository):
             )
             return None
         return stored
+
+    def stored(self, *, actor: str, key: str) -> StoredRequest | None:
+        """What a key holds now, without claiming it (a page showing an earlier answer)."""
+        row = self.connection.execute(
+            select(idempotency_keys)
+            .where(idempotency_keys.c.actor == actor, idempotency_keys.c.key == key)
+        ).first()
+        if row is None:
+            return None
+        return StoredRequest(
+            row.request_hash, row.status_code, row.response_body, row.content_type,
+            as_utc(row.created_at),
+        )
 
     def complete(
         self, *, actor: str, key: str, status_code: int, body: str, content_type: str

@@ -1,0 +1,93 @@
+"""Every error a client can meet is one problem-document shape, and tells no secrets."""
+
+from __future__ import annotations
+
+import io
+
+from werkzeug.test import EnvironBuilder
+
+from returns_inventory import create_app
+from returns_inventory.settings import Settings
+from tests.databases import fresh_database
+
+PROBLEM_FIELDS = {"type", "title", "status", "detail"}
+
+
+def _assert_problem(response, status):
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert set(body) >= PROBLEM_FIELDS and body["status"] == status
+    return body
+
+
+def test_an_unknown_url_is_a_404_problem(client, auth):
+    _assert_problem(client.get("/api/v1/nowhere", headers=auth()), 404)
+
+
+def test_a_wrong_method_is_a_405_problem_that_says_what_is_allowed(client, auth):
+    response = client.delete("/api/v1/stock", headers=auth())
+    _assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET"}
+
+
+def test_a_body_over_the_configured_size_is_a_413_problem(app, client, auth):
+    app.extensions["ri.settings"] = app.extensions["ri.settings"].replace(max_request_bytes=512)
+    body = {"sku": "TEE-BLK", "size": "M", "location": "WH1", "quantity": 1,
+            "reason": "x" * 600}
+    response = client.post("/api/v1/stock/adjustments", headers=auth("planner"), json=body)
+    _assert_problem(response, 413)
+
+
+def test_a_body_without_content_length_is_still_bounded(app, client, auth):
+    # Chunked uploads carry no Content-Length; werkzeug must stop reading at the limit.
+    app.extensions["ri.settings"] = app.extensions["ri.settings"].replace(max_request_bytes=512)
+    builder = EnvironBuilder(
+        "/api/v1/stock/adjustments", method="POST",
+        input_stream=io.BytesIO(b'{"reason": "' + b"x" * 4096),
+        headers={**auth("planner"), "Content-Type": "application/json",
+                 "Idempotency-Key": "big"},
+    )
+    environ = builder.get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True  # what gunicorn says for a chunked body
+    response = client.open(environ)
+    _assert_problem(response, 413)
+
+
+def test_malformed_json_is_a_client_error_problem(client, auth):
+    response = client.post("/api/v1/stock/adjustments", headers=auth("planner"),
+                           data="{not json", content_type="application/json")
+    assert 400 <= response.status_code < 500
+    _assert_problem(response, response.status_code)
+
+
+def test_an_unexpected_failure_is_a_500_problem_without_a_stack_trace(app, client, auth):
+    @app.get("/api/v1/explode")
+    def explode():
+        raise RuntimeError("secret connection string postgres://u:p@db")
+
+    body = _assert_problem(client.get("/api/v1/explode", headers=auth()), 500)
+    text = str(body)
+    assert "Traceback" not in text and "secret" not in text and "RuntimeError" not in text
+
+
+def test_readyz_is_a_503_problem_when_the_schema_is_not_at_head(backend, tmp_path):
+    with fresh_database(backend, tmp_path, migrated=False) as url:
+        app = create_app(Settings.load(env={"RI_INSTANCE_PATH": str(tmp_path)},
+                                       database_url=url, secret_key="x"))
+        try:
+            body = _assert_problem(app.test_client().get("/readyz"), 503)
+            assert "schema at nothing" in body["detail"]
+            assert app.test_client().get("/healthz").status_code == 200
+        finally:
+            app.extensions["ri.database"].dispose()
+
+
+def test_readyz_is_a_503_problem_when_the_database_is_unreachable(tmp_path):
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=2"
+    app = create_app(Settings.load(env={"RI_INSTANCE_PATH": str(tmp_path)},
+                                   database_url=url, secret_key="x"))
+    body = _assert_problem(app.test_client().get("/readyz"), 503)
+    assert body["detail"].startswith("database unreachable")
+    assert "nobody" not in body["detail"]  # no connection details leak
