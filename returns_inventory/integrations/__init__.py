@@ -1,0 +1,1 @@
+"""ERP integrations: bulk import formats and row schemas (no Flask, no SQLAlchemy)."""

@@ -1,0 +1,200 @@
+"""Readers for ERP files: CSV or a JSON array, optionally gzip-compressed, always streamed.
+
+A 100 MB file never sits in memory: CSV goes through the csv module line by line and JSON
+through ijson's incremental parser, one array element at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import gzip
+import hashlib
+import io
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import IO, Any
+
+import ijson
+
+from ..domain.errors import FieldError, ValidationFailed
+
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 1024 * 1024
+
+
+class FileFormat(enum.StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One data row: `row` counts data rows from 1 (a CSV header is not a row)."""
+
+    row: int
+    values: Mapping[str, Any]
+    problem: str | None = None  # the row as a whole is malformed; values are empty
+
+
+class _Meter(io.RawIOBase):
+    """Counts the bytes passing through: for a progress bar, or to stop a gzip bomb."""
+
+    def __init__(
+        self,
+        inner: IO[bytes],
+        *,
+        on_read: Callable[[int], Any] | None = None,
+        limit: int | None = None,
+    ):
+        self.inner, self.on_read, self.limit, self.count = inner, on_read, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.inner.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        if self.limit is not None and self.count > self.limit:
+            raise _Unreadable(f"the decompressed file is larger than {self.limit} bytes")
+        if self.on_read and n:
+            self.on_read(n)
+        return n
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def guess_format(path: str | PurePath) -> tuple[FileFormat | None, bool]:
+    """(format, gzipped) from a file name such as sales.csv.gz; format None if unknown."""
+    suffixes = [s.lower() for s in PurePath(path).suffixes]
+    gzipped = bool(suffixes) and suffixes[-1] == ".gz"
+    if gzipped:
+        suffixes.pop()
+    last = suffixes[-1].lstrip(".") if suffixes else ""
+    return (FileFormat(last) if last in {"csv", "json"} else None), gzipped
+
+
+def file_sha256(source: IO[bytes]) -> str:
+    """SHA-256 of a seekable binary file, which is left rewound."""
+    digest = hashlib.sha256()
+    source.seek(0)
+    while chunk := source.read(CHUNK):
+        digest.update(chunk)
+    source.seek(0)
+    return digest.hexdigest()
+
+
+class Records:
+    """Iterate the data rows of a file; `header` holds the CSV column names (None for JSON).
+
+    Raises ValidationFailed (naming the row it reached) when the file itself is unreadable:
+    bad gzip, not UTF-8, broken JSON, or not a JSON array.
+    """
+
+    def __init__(
+        self,
+        source: IO[bytes],
+        fmt: FileFormat,
+        *,
+        gzipped: bool | None = None,
+        max_bytes: int | None = None,
+        on_read: Callable[[int], Any] | None = None,
+    ):
+        self.format = FileFormat(fmt)
+        self.header: list[str] | None = None
+        self._row = 0
+        raw = io.BufferedReader(_Meter(source, on_read=on_read), CHUNK)
+        is_gzip = raw.peek(2)[:2] == GZIP_MAGIC
+        if gzipped and not is_gzip:
+            self._fail("the body is declared gzip-compressed but is not a gzip stream")
+        content: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
+        self._stream = io.BufferedReader(_Meter(content, limit=max_bytes), CHUNK)
+        with self._translated():
+            if self.format is FileFormat.CSV:
+                self._text = io.TextIOWrapper(self._stream, encoding="utf-8-sig", newline="")
+                self._csv = csv.reader(self._text)
+                first = next(self._csv, None)
+                if first is None:
+                    self._fail("the file is empty: a CSV file starts with a header row")
+                self.header = [name.strip().lower() for name in first]
+            else:
+                self._start_json_array()
+
+    def __iter__(self) -> Iterator[Record]:
+        rows = self._csv_rows() if self.format is FileFormat.CSV else self._json_rows()
+        with self._translated():
+            yield from rows
+
+    def _csv_rows(self) -> Iterator[Record]:
+        header, width = self.header, len(self.header)
+        for cells in self._csv:
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines (or lines of bare commas) are not rows
+            self._row += 1
+            if len(cells) != width:
+                yield Record(self._row, {}, f"has {len(cells)} fields; the header has {width}")
+            else:
+                yield Record(self._row, dict(zip(header, cells, strict=True)))
+
+    def _json_rows(self) -> Iterator[Record]:
+        for element in ijson.items(self._stream, "item", use_float=False):
+            self._row += 1
+            if isinstance(element, dict):
+                yield Record(self._row, element)
+            else:
+                yield Record(self._row, {}, "expected an object of column: value pairs")
+
+    def _start_json_array(self) -> None:
+        if self._stream.peek(3)[:3] == b"\xef\xbb\xbf":
+            self._stream.read(3)
+        while (head := self._stream.peek(1)[:1]) and head.isspace():
+            self._stream.read(1)
+        if not head:
+            self._fail("the file is empty: expected a JSON array of objects")
+        if head != b"[":
+            self._fail('expected a JSON array of objects, e.g. [{"sku": ...}]')
+
+    def _fail(self, reason: str) -> None:
+        row = self._row + 1 if self._row else None
+        where = f" (at data row {row})" if row else ""
+        raise ValidationFailed(
+            f"the file cannot be read{where}: {reason}",
+            errors=[FieldError("file", reason, row=row)],
+        )
+
+    def _translated(self):
+        return _Translate(self)
+
+
+class _Translate:
+    """Turn the many ways a stream can be unreadable into one ValidationFailed."""
+
+    def __init__(self, records: Records):
+        self.records = records
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, ValidationFailed | GeneratorExit):
+            return False
+        if isinstance(exc, _Unreadable):
+            reason = str(exc)
+        elif isinstance(exc, gzip.BadGzipFile | zlib.error | EOFError):
+            reason = f"the gzip stream is broken ({exc})"
+        elif isinstance(exc, UnicodeDecodeError):
+            reason = "the file is not UTF-8 text"
+        elif isinstance(exc, csv.Error):
+            reason = f"malformed CSV ({exc})"
+        elif isinstance(exc, ijson.JSONError):
+            first_line = (str(exc).strip().splitlines() or ["parse error"])[0]
+            reason = f"malformed JSON ({first_line[:200]})"
+        else:
+            return False
+        self.records._fail(reason)

@@ -1,0 +1,243 @@
+"""Bulk ERP imports: read and check the whole file, then apply it all or nothing.
+
+One transaction per file. Rows stream from the file into a staging table (COPY on
+PostgreSQL), every check runs there, and only a clean file is merged; a bad one rolls back
+and answers with its bad rows. A file is recognised by (kind, SHA-256 of its bytes) and a
+re-sent one changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from ..integrations.formats import Records
+from ..integrations.import_schemas import KINDS, ImportKind
+from .ledger import post_movement
+
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch_id: int
+    kind: str
+    rows: int
+    applied: int  # rows that added or changed something (stock: movements posted)
+    skipped: int  # rows already in that state (re-sent lines, unchanged records)
+    duplicate: bool  # the whole file had been imported before; nothing was done now
+    sha256: str
+    actor: str  # who imported the file (for a duplicate: the first importer)
+    imported_at: datetime
+
+
+class ErrorReport:
+    """Every problem found, counted; the first `limit` of them (by row) kept to report."""
+
+    def __init__(self, limit: int = MAX_REPORTED_ERRORS):
+        self.limit, self.total, self.errors = limit, 0, []
+
+    def add(self, error: FieldError) -> None:
+        self.total += 1
+        if len(self.errors) < self.limit:
+            self.errors.append(error)
+
+    def add_found(self, found: tuple[list, int], describe: Callable[[Any], FieldError]) -> None:
+        """Add the first rows of a SQL check and its total count."""
+        rows, total = found
+        self.total += total
+        self.errors += [describe(r) for r in rows]
+
+    def raise_if_any(self, kind: str) -> None:
+        if not self.total:
+            return
+        self.errors.sort(key=lambda e: (e.row or 0, e.field))
+        shown = self.errors[: self.limit]
+        listed = "" if self.total <= len(shown) else f"; the first {len(shown)} are listed"
+        raise ValidationFailed(
+            f"the {kind} file has {self.total} problem(s){listed}; nothing was imported",
+            errors=shown,
+            error_count=self.total,
+        )
+
+
+def import_kind(kind: str) -> ImportKind:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise NotFound(
+            f"there is no import of {kind!r}",
+            errors=[FieldError("kind", f"one of {', '.join(KINDS)}")],
+        ) from None
+
+
+def import_rows(
+    uow_factory: Callable,
+    kind: str,
+    source: IO[bytes],
+    *,
+    fmt: str,
+    sha256: str,
+    actor: str,
+    batch_size: int = 5000,
+    gzipped: bool | None = None,
+    max_bytes: int | None = None,
+    on_read: Callable[[int], Any] | None = None,
+) -> ImportResult:
+    """Import one ERP file of `kind` (CSV or JSON array, gzip detected) all or nothing."""
+    spec = import_kind(kind)
+    with uow_factory() as uow:
+        batch_id = uow.imports.claim_batch(kind=kind, sha256=sha256, actor=actor)
+        if batch_id is None:
+            return _earlier_import(uow.imports.batch_by_hash(kind, sha256))
+        records = Records(source, fmt, gzipped=gzipped, max_bytes=max_bytes, on_read=on_read)
+        report = ErrorReport()
+        rows = _stage(uow, spec, records, report, batch_size)
+        _check_staged(uow, spec, report)
+        report.raise_if_any(kind)
+        applied = _APPLY[kind](uow, batch_id=batch_id, actor=actor, batch_size=batch_size)
+        uow.imports.drop_staged(kind)
+        uow.imports.finish_batch(batch_id, rows=rows, applied=applied, skipped=rows - applied)
+        uow.events.add(
+            "import.applied",
+            {
+                "batch_id": batch_id,
+                "kind": kind,
+                "rows": rows,
+                "applied": applied,
+                "skipped": rows - applied,
+                "sha256": sha256,
+            },
+            actor=actor,
+        )
+        uow.commit()
+    return ImportResult(
+        batch_id, kind, rows, applied, rows - applied, False, sha256, actor, datetime.now(UTC)
+    )
+
+
+def _earlier_import(batch) -> ImportResult:
+    return ImportResult(
+        batch.id,
+        batch.kind,
+        batch.row_count,
+        batch.applied_count,
+        batch.skipped_count,
+        True,
+        batch.content_sha256,
+        batch.actor,
+        batch.created_at,
+    )
+
+
+def _stage(uow, spec: ImportKind, records: Records, report: ErrorReport, batch_size: int) -> int:
+    """Parse every row into the staging table; returns the number of data rows."""
+    if records.header is not None and (errors := spec.header_errors(records.header)):
+        raise ValidationFailed(
+            f"the CSV header does not fit a {spec.name} file; nothing was imported",
+            errors=errors,
+            error_count=len(errors),
+        )
+    json_rows = records.header is None
+    rows = 0
+    with uow.imports.stage(spec.name, batch_size=batch_size) as staged:
+        for record in records:
+            rows = record.row
+            if record.problem:
+                report.add(FieldError("row", record.problem, row=rows))
+                continue
+            values, errors = spec.parse_row(record.values, check_unknown=json_rows)
+            if errors:
+                for field, reason in errors:
+                    report.add(FieldError(field, reason, row=rows))
+            else:
+                staged.add((rows, *values))
+    return rows
+
+
+def _check_staged(uow, spec: ImportKind, report: ErrorReport) -> None:
+    """Checks that need the whole file or the database: repeats and unknown references."""
+    imports, limit, kind = uow.imports, report.limit, spec.name
+    key = "+".join(spec.key)
+    report.add_found(
+        imports.duplicate_rows(kind, spec.key, limit),
+        lambda r: FieldError(
+            key, f"repeats row {r.first_row}: {key} must be unique in a file", row=r.row_no
+        ),
+    )
+    if kind == "items":
+        report.add_found(
+            imports.duplicate_rows(kind, ("gtin",), limit),
+            lambda r: FieldError("gtin", f"repeats the gtin of row {r.first_row}", row=r.row_no),
+        )
+        report.add_found(
+            imports.gtins_taken(limit),
+            lambda r: FieldError(
+                "gtin", f"{r.gtin} already belongs to {r.sku} size {r.size}", row=r.row_no
+            ),
+        )
+    if "location" in spec.names:
+        report.add_found(
+            imports.unknown_items(kind, limit),
+            lambda r: FieldError("sku", f"no item {r.sku} in size {r.size}", row=r.row_no),
+        )
+        report.add_found(
+            imports.unknown_locations(kind, limit),
+            lambda r: FieldError("location", f"no location {r.location}", row=r.row_no),
+        )
+    if kind == "stock":
+        report.add_found(imports.snapshot_below_reserved(limit), _below_reserved)
+
+
+def _below_reserved(r) -> FieldError:
+    if r.reserved:
+        reason = f"{r.on_hand} is below the {r.reserved} units reserved there"
+    else:
+        reason = "this location does not allow negative stock"
+    return FieldError("on_hand", reason, row=r.row_no)
+
+
+def _apply_snapshot(uow, *, batch_id: int, actor: str, batch_size: int) -> int:
+    """Post one `snapshot` movement per balance that differs from the file; returns how many.
+
+    The delta is taken from the locked balance, not the earlier read, so a change committed
+    meanwhile by someone else is neither lost nor counted twice.
+    """
+    posted, after = 0, 0
+    while chunk := uow.imports.snapshot_chunk(after=after, limit=batch_size):
+        after = chunk[-1].row_no
+        for row in chunk:
+            if (row.current or 0) == row.on_hand:
+                continue
+            key = BalanceKey(row.item_id, row.location_id, Condition(row.condition))
+            delta = row.on_hand - uow.stock.lock_balance(key).on_hand
+            if delta == 0:
+                continue
+            post_movement(
+                uow,
+                Movement(
+                    item_id=row.item_id,
+                    location_id=row.location_id,
+                    condition=key.condition,
+                    movement_type=MovementType.SNAPSHOT,
+                    quantity=delta,
+                    reason="ERP stock snapshot",
+                    reference=f"import:{batch_id}",
+                    actor=actor,
+                ),
+            )
+            posted += 1
+    return posted
+
+
+_APPLY: dict[str, Callable[..., int]] = {
+    "items": lambda uow, **_: uow.imports.merge_items(),
+    "locations": lambda uow, **_: uow.imports.merge_locations(),
+    "purchase-orders": lambda uow, **_: uow.imports.merge_purchase_orders(),
+    "sales": lambda uow, *, batch_id, **_: uow.imports.insert_sales(batch_id),
+    "stock": _apply_snapshot,
+}
