@@ -8,6 +8,8 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import create_app
+from .cli_forecast import forecast_command
+from .cli_import import import_command
 from .domain.access import Role
 from .domain.errors import DomainError
 from .extensions import database, settings, uow_factory
@@ -105,6 +107,10 @@ def token_revoke(name: str) -> None:
     click.echo(f"revoked {count} token(s)")
     if not count:
         sys.exit(1)
+
+
+main.add_command(import_command)
+main.add_command(forecast_command)
 
 
 @main.command("verify-ledger")

@@ -14,7 +14,7 @@ import numpy as np
 from forecasting import Planner
 from forecasting.replenishment import ReplenishmentOptions
 
-from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.errors import DomainError, FieldError, NotFound, ValidationFailed
 from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
 
 log = logging.getLogger(__name__)
@@ -118,12 +118,20 @@ def execute_run(
                 "series": len(inputs.item_ids), "suggestions": written}, actor=request.actor)
             uow.commit()
     except Exception as exc:
-        log.exception("forecast run %s failed", run_id)
+        if isinstance(exc, DomainError):
+            log.error("forecast run %s refused: %s", run_id, exc.detail)
+        else:
+            log.exception("forecast run %s failed", run_id)
         with uow_factory() as uow:
             uow.planning.finish_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
             uow.commit()
         raise
     return get_run(uow_factory, run_id)
+
+
+def list_runs(uow_factory: Callable, *, offset: int, limit: int) -> tuple[list[dict], int]:
+    with uow_factory() as uow:
+        return uow.planning.list_runs(offset=offset, limit=limit)
 
 
 def get_run(uow_factory: Callable, run_id: int) -> dict:

@@ -1,0 +1,91 @@
+"""Forecast runs: what ran, when, how it went; and starting one by hand."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from datetime import date
+
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..domain.access import Role
+from ..extensions import settings, uow_factory
+from ..services.forecast_runs import RunRequest, execute_run, get_run, list_runs, start_run
+from .auth import READ, current_actor, requires_role
+from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
+
+blp = Blueprint("forecast_runs", __name__, url_prefix="/api/v1/forecast-runs",
+                description="Nightly forecast and replenishment runs")
+
+
+class RunOut(StrictSchema):
+    id = fields.Integer()
+    as_of = fields.Date()
+    status = fields.String(metadata={"description": "running, succeeded or failed"})
+    executor = fields.String()
+    workers = fields.Integer()
+    trigger = fields.String(metadata={"description": "schedule, cli or api"})
+    actor = fields.String()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    series_count = fields.Integer()
+    suggestion_count = fields.Integer()
+    fallback_count = fields.Integer()
+    failure_count = fields.Integer()
+    figures = fields.Dict(metadata={"description": "timings per phase, methods chosen, fallbacks"})
+    failures = fields.List(fields.Dict(), metadata={"description": "per series, at most 1000"})
+    error = fields.String(allow_none=True)
+
+
+class RunPage(StrictSchema):
+    data = fields.List(fields.Nested(RunOut))
+    page = fields.Nested(PageInfo)
+
+
+class RunIn(StrictSchema):
+    as_of = fields.Date(load_default=None, metadata={"description": "default today"})
+    workers = fields.Integer(load_default=None, validate=validate.Range(min=1, max=64))
+    executor = fields.String(load_default=None, validate=validate.OneOf(["local", "dask"]))
+
+
+@blp.get("")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, RunPage)
+@requires_role(*READ)
+def get_runs(args):
+    """The latest runs first."""
+    limit = page_limit(args, settings())
+    runs, total = list_runs(uow_factory(), offset=args["offset"], limit=limit)
+    return {"data": runs, "page": {"offset": args["offset"], "limit": limit, "total": total}}
+
+
+@blp.get("/<int:run_id>")
+@blp.response(200, RunOut)
+@requires_role(*READ)
+def get_one_run(run_id):
+    """One run with its figures and the series that failed or fell back."""
+    return get_run(uow_factory(), run_id)
+
+
+@blp.post("")
+@blp.arguments(RunIn)
+@blp.response(202, RunOut)
+@requires_role(Role.PLANNER)
+def post_run(body):
+    """Start a run now; it continues in the background — follow it at its Location."""
+    request = RunRequest(as_of=body["as_of"] or date.today(), actor=current_actor(),
+                         trigger="api", workers=body["workers"], executor=body["executor"])
+    factory, app_settings = uow_factory(), settings()
+    run_id = start_run(factory, app_settings, request)
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        # A failure is already written to the run record and the log; nobody awaits it here.
+        with app.app_context(), contextlib.suppress(Exception):
+            execute_run(factory, app_settings, run_id, request)
+
+    threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
+    return get_run(factory, run_id), 202, {
+        "Location": url_for("forecast_runs.get_one_run", run_id=run_id)}

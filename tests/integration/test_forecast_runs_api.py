@@ -1,0 +1,54 @@
+"""Forecast runs over HTTP: start one, follow it, read its figures."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from functools import partial
+
+import pytest
+
+from returns_inventory import create_app
+from returns_inventory.persistence.uow import UnitOfWork
+from returns_inventory.services.tokens import create_token
+from tests.factories import add_item, add_location, add_sale
+
+
+@pytest.fixture
+def live_client(settings, committing_db):
+    """An app on a real committing database: the run continues in a background thread."""
+    app = create_app(settings)
+    app.extensions["ri.database"] = committing_db
+    factory = partial(UnitOfWork, committing_db)
+    location_id = add_location(factory, "WH1")
+    item_id = add_item(factory, "SOCK-GRY", "ONE")
+    for week in range(20):
+        add_sale(factory, item_id, location_id, order_ref=f"SO-{week}", quantity=4,
+                 sold_on=date(2026, 11, 16) - timedelta(weeks=week))
+    tokens = {role: create_token(factory, name=role, role=role).secret
+              for role in ("planner", "grader")}
+    return app.test_client(), {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
+
+
+def test_a_planner_starts_a_run_and_follows_it_to_success(live_client):
+    client, headers = live_client
+    started = client.post("/api/v1/forecast-runs", headers=headers["planner"],
+                          json={"as_of": "2026-11-23"})
+    assert started.status_code == 202
+    location = started.headers["Location"]
+    assert started.json["status"] == "running"
+    deadline = time.monotonic() + 60
+    run = started.json
+    while run["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run = client.get(location, headers=headers["grader"]).json
+    assert run["status"] == "succeeded", run
+    assert run["series_count"] == 1 and run["figures"]["phases"]["total_s"] > 0
+    listed = client.get("/api/v1/forecast-runs", headers=headers["grader"]).json
+    assert listed["data"][0]["id"] == run["id"] and listed["page"]["total"] == 1
+
+
+def test_a_grader_may_not_start_a_run(live_client):
+    client, headers = live_client
+    assert client.post("/api/v1/forecast-runs", headers=headers["grader"],
+                       json={}).status_code == 403
