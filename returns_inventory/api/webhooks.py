@@ -1,0 +1,113 @@
+"""Webhook subscriptions for the ERP, their deliveries, and replays of failed ones."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..domain.access import Role
+from ..extensions import uow_factory
+from ..services.webhooks import register_webhook, replay_failed
+from .auth import current_actor, requires_role
+from .schemas import CursorInfo, StrictSchema
+
+blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
+                description="Outbound webhooks (HMAC-SHA256 signed)")
+
+
+class WebhookIn(StrictSchema):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    secret = fields.String(validate=validate.Length(min=16, max=255), metadata={
+        "description": "shared HMAC secret; generated and returned once when omitted"})
+    event_types = fields.List(fields.String(), load_default=list,
+                              metadata={"description": "empty: every event"})
+
+
+class WebhookListed(StrictSchema):
+    id = fields.Integer()
+    url = fields.String()
+    event_types = fields.List(fields.String())
+    active = fields.Boolean()
+
+
+class WebhookOut(WebhookListed):
+    secret = fields.String(metadata={"description": "only in the answer that created it"})
+
+
+class WebhookList(StrictSchema):
+    data = fields.List(fields.Nested(WebhookListed))
+
+
+class DeliveryQuery(StrictSchema):
+    status = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))
+    webhook_id = fields.Integer()
+    after = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class DeliveryOut(StrictSchema):
+    id = fields.Integer()
+    delivery_id = fields.String()
+    webhook_id = fields.Integer()
+    event_id = fields.Integer()
+    event_type = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime()
+    last_status_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
+class DeliveryPage(StrictSchema):
+    data = fields.List(fields.Nested(DeliveryOut))
+    page = fields.Nested(CursorInfo)
+
+
+class ReplayIn(StrictSchema):
+    delivery_ids = fields.List(fields.Integer(), load_default=None)
+    webhook_id = fields.Integer(load_default=None)
+
+
+class ReplayOut(StrictSchema):
+    replayed = fields.Integer()
+
+
+@blp.post("")
+@blp.arguments(WebhookIn)
+@blp.response(201, WebhookOut)
+@requires_role(Role.ADMIN)
+def post_webhook(body):
+    """Register an ERP endpoint; events are POSTed to it signed with the secret."""
+    return register_webhook(uow_factory(), actor=current_actor(), **body)
+
+
+@blp.get("")
+@blp.response(200, WebhookList)
+@requires_role(Role.ADMIN)
+def get_webhooks():
+    """Registered endpoints (secrets are never shown again)."""
+    with uow_factory()() as uow:
+        return {"data": uow.webhooks.list()}
+
+
+@blp.get("/deliveries")
+@blp.arguments(DeliveryQuery, location="query")
+@blp.response(200, DeliveryPage)
+@requires_role(Role.ADMIN, Role.INTEGRATOR)
+def get_deliveries(args):
+    """Deliveries, e.g. `status=failed` to see what the ERP never acknowledged."""
+    with uow_factory()() as uow:
+        rows = uow.webhooks.deliveries(status=args.get("status"),
+                                       webhook_id=args.get("webhook_id"),
+                                       limit=args["limit"], after=args["after"])
+    cursor = rows[-1]["id"] if len(rows) == args["limit"] else None
+    return {"data": rows, "page": {"next_cursor": cursor, "limit": args["limit"]}}
+
+
+@blp.post("/deliveries/replay")
+@blp.arguments(ReplayIn)
+@blp.response(200, ReplayOut)
+@requires_role(Role.ADMIN)
+def post_replay(body):
+    """Queue failed deliveries again (all, some ids, or one webhook's)."""
+    return {"replayed": replay_failed(uow_factory(), **body)}

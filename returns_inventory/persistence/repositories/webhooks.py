@@ -1,0 +1,111 @@
+"""Webhook subscriptions and their deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ..planning_tables import webhook_cursor, webhook_deliveries, webhooks
+from ..tables import outbox_events
+from .base import Repository, as_utc, upsert, utcnow
+
+
+class WebhookRepository(Repository):
+    def add(self, *, url: str, secret: str, event_types: list[str], actor: str) -> int:
+        return self.connection.execute(
+            webhooks.insert()
+            .values(url=url, secret=secret, event_types=event_types, actor=actor,
+                    created_at=utcnow())
+            .returning(webhooks.c.id)
+        ).scalar_one()
+
+    def list(self) -> list[dict]:
+        rows = self.connection.execute(select(webhooks).order_by(webhooks.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def get(self, webhook_id: int) -> dict | None:
+        row = self.connection.execute(select(webhooks).where(webhooks.c.id == webhook_id)).first()
+        return dict(row._mapping) if row else None
+
+    def set_active(self, webhook_id: int, active: bool) -> int:
+        return self.connection.execute(
+            webhooks.update().where(webhooks.c.id == webhook_id).values(active=active)
+        ).rowcount
+
+    def fan_out_cursor(self, *, lock: bool) -> int:
+        """How far events have been turned into deliveries (locked while fanning out)."""
+        self.connection.execute(
+            upsert(self.connection, webhook_cursor)
+            .values(id=1, last_event_id=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        query = select(webhook_cursor.c.last_event_id).where(webhook_cursor.c.id == 1)
+        return self.connection.scalar(query.with_for_update() if lock else query)
+
+    def move_cursor(self, last_event_id: int) -> None:
+        self.connection.execute(
+            webhook_cursor.update().where(webhook_cursor.c.id == 1)
+            .values(last_event_id=last_event_id)
+        )
+
+    def add_deliveries(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        now = utcnow()
+        self.connection.execute(
+            upsert(self.connection, webhook_deliveries)
+            .on_conflict_do_nothing(index_elements=["webhook_id", "event_id"]),
+            [{**r, "delivery_id": str(uuid.uuid4()), "status": "pending", "attempts": 0,
+              "next_attempt_at": now, "created_at": now} for r in rows],
+        )
+
+    def due(self, now: datetime, limit: int) -> list[dict]:
+        """Pending deliveries whose time has come, with what is needed to send them."""
+        query = (
+            select(webhook_deliveries, webhooks.c.url, webhooks.c.secret,
+                   outbox_events.c.event_type, outbox_events.c.payload,
+                   outbox_events.c.created_at.label("event_created_at"),
+                   outbox_events.c.actor.label("event_actor"))
+            .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
+            .join(outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
+            .where(webhook_deliveries.c.status == "pending",
+                   webhook_deliveries.c.next_attempt_at <= now, webhooks.c.active.is_(True))
+            .order_by(webhook_deliveries.c.id).limit(limit)
+        )
+        if self.is_postgres:
+            # Two dispatchers never send the same delivery: each skips rows the other holds.
+            query = query.with_for_update(of=webhook_deliveries, skip_locked=True)
+        return [dict(r._mapping) for r in self.connection.execute(query)]
+
+    def record_attempt(self, delivery_id: int, **values: Any) -> None:
+        self.connection.execute(
+            webhook_deliveries.update().where(webhook_deliveries.c.id == delivery_id)
+            .values(**values)
+        )
+
+    def deliveries(self, *, status: str | None, webhook_id: int | None, limit: int,
+                   after: int | None) -> list[dict]:
+        query = select(webhook_deliveries, outbox_events.c.event_type).join(
+            outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
+        if status:
+            query = query.where(webhook_deliveries.c.status == status)
+        if webhook_id:
+            query = query.where(webhook_deliveries.c.webhook_id == webhook_id)
+        if after:
+            query = query.where(webhook_deliveries.c.id > after)
+        rows = self.connection.execute(query.order_by(webhook_deliveries.c.id).limit(limit))
+        return [{**r._mapping, "next_attempt_at": as_utc(r.next_attempt_at)} for r in rows]
+
+    def replay(self, *, delivery_ids: list[int] | None, webhook_id: int | None) -> int:
+        """Failed deliveries go back in the queue with a fresh set of tries."""
+        query = webhook_deliveries.update().where(webhook_deliveries.c.status == "failed")
+        if delivery_ids:
+            query = query.where(webhook_deliveries.c.id.in_(delivery_ids))
+        if webhook_id:
+            query = query.where(webhook_deliveries.c.webhook_id == webhook_id)
+        return self.connection.execute(
+            query.values(status="pending", attempts=0, next_attempt_at=utcnow(), last_error=None)
+        ).rowcount

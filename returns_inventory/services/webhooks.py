@@ -1,0 +1,165 @@
+"""Outbound webhooks: every outbox event POSTed to the ERP, signed, retried, replayable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
+
+from ..domain.errors import FieldError, NotFound, ValidationFailed
+
+SIGNATURE_HEADER = "X-RI-Signature"
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int = 8
+    base_delay_seconds: int = 30
+    max_delay_seconds: int = 3600
+    timeout_seconds: int = 10
+    batch_size: int = 50
+
+    @classmethod
+    def from_settings(cls, settings) -> DeliveryPolicy:
+        doc = settings.policies.get("webhooks", {}).get("delivery", {})
+        return cls(**{k: int(v) for k, v in doc.items() if k in cls.__dataclass_fields__})
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.base_delay_seconds * 2 ** (attempts - 1),
+                                     self.max_delay_seconds))
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>"; the timestamp stops old requests being replayed."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str | None = None,
+                     event_types: list[str] | None = None) -> dict:
+    """Subscribe an ERP endpoint; the secret is generated when not given and shown once."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ValidationFailed("the webhook URL must be http(s)://host/…",
+                               errors=[FieldError("url", "not an http(s) URL")])
+    if secret is not None and len(secret) < 16:
+        raise ValidationFailed("the secret must be at least 16 characters",
+                               errors=[FieldError("secret", "at least 16 characters")])
+    secret = secret or secrets.token_urlsafe(32)
+    with uow_factory() as uow:
+        webhook_id = uow.webhooks.add(url=url, secret=secret, event_types=event_types or [],
+                                      actor=actor)
+        uow.commit()
+    return {"id": webhook_id, "url": url, "event_types": event_types or [], "secret": secret,
+            "active": True}
+
+
+def fan_out(uow_factory: Callable, *, batch: int = 1000) -> int:
+    """Turn new outbox events into one pending delivery per subscribed webhook."""
+    with uow_factory() as uow:
+        cursor = uow.webhooks.fan_out_cursor(lock=True)
+        events = uow.events.after(cursor, batch)
+        if not events:
+            return 0
+        hooks = [h for h in uow.webhooks.list() if h["active"]]
+        uow.webhooks.add_deliveries([
+            {"webhook_id": h["id"], "event_id": e.id}
+            for e in events for h in hooks
+            if not h["event_types"] or e.event_type in h["event_types"]
+        ])
+        uow.webhooks.move_cursor(events[-1].id)
+        uow.commit()
+    return len(events)
+
+
+def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,
+                send: Callable[[str, bytes, dict, int], Response] | None = None,
+                now: datetime | None = None) -> dict[str, int]:
+    """Send what is due; failures wait longer each time and end as failed after the last try.
+
+    Due deliveries are claimed (pushed into the future) in a short transaction first, so no
+    database lock is held while the ERP answers, and a second dispatcher skips them.
+    """
+    send = send or post_json
+    now = now or datetime.now(UTC)
+    with uow_factory() as uow:
+        due = uow.webhooks.due(now, policy.batch_size)
+        claim_until = now + timedelta(seconds=2 * policy.timeout_seconds + 60)
+        for delivery in due:
+            uow.webhooks.record_attempt(delivery["id"], next_attempt_at=claim_until)
+        uow.commit()
+    outcome = {"delivered": 0, "retrying": 0, "failed": 0}
+    for delivery in due:
+        body = json.dumps({
+            "delivery_id": delivery["delivery_id"], "event_id": delivery["event_id"],
+            "type": delivery["event_type"], "actor": delivery["event_actor"],
+            "created_at": _iso(delivery["event_created_at"]), "payload": delivery["payload"],
+        }, separators=(",", ":")).encode()
+        timestamp = str(int(now.timestamp()))
+        headers = {
+            "Content-Type": "application/json", "X-RI-Event": delivery["event_type"],
+            "X-RI-Delivery": delivery["delivery_id"], "X-RI-Timestamp": timestamp,
+            SIGNATURE_HEADER: sign(delivery["secret"], timestamp, body),
+        }
+        answer = send(delivery["url"], body, headers, policy.timeout_seconds)
+        attempts = delivery["attempts"] + 1
+        values = dict(attempts=attempts, last_status_code=answer.status,
+                      last_error=(answer.error or "")[:500] or None)
+        if answer.ok:
+            values.update(status="delivered", delivered_at=datetime.now(UTC))
+            outcome["delivered"] += 1
+        elif attempts >= policy.max_attempts:
+            values.update(status="failed")
+            outcome["failed"] += 1
+        else:
+            values.update(next_attempt_at=now + policy.delay(attempts))
+            outcome["retrying"] += 1
+        with uow_factory() as uow:
+            uow.webhooks.record_attempt(delivery["id"], **values)
+            uow.commit()
+    return outcome
+
+
+def replay_failed(uow_factory: Callable, *, delivery_ids: list[int] | None = None,
+                  webhook_id: int | None = None) -> int:
+    """Queue failed deliveries again, e.g. after the ERP endpoint was fixed."""
+    with uow_factory() as uow:
+        if webhook_id and uow.webhooks.get(webhook_id) is None:
+            raise NotFound(f"no webhook {webhook_id}")
+        count = uow.webhooks.replay(delivery_ids=delivery_ids, webhook_id=webhook_id)
+        uow.commit()
+    return count
+
+
+def post_json(url: str, body: bytes, headers: dict, timeout: int) -> Response:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            return Response(answer.status)
+    except urllib.error.HTTPError as exc:
+        return Response(exc.code, f"HTTP {exc.code}")
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        return Response(None, f"{type(exc).__name__}: {exc}")
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()

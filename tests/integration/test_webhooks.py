@@ -1,0 +1,123 @@
+"""Events reach the ERP's endpoint signed, once, and failures are retried then replayable."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from returns_inventory.services.stock import adjust_stock
+from returns_inventory.services.webhooks import (
+    DeliveryPolicy,
+    deliver_due,
+    fan_out,
+    register_webhook,
+    replay_failed,
+    sign,
+)
+from tests.factories import add_item, add_location
+
+
+class Receiver:
+    """An ERP stand-in on loopback that records what it was sent and answers `status`."""
+
+    def __init__(self):
+        self.received: list = []
+        self.status = 204
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.received.append((self.headers, body))  # case-insensitive
+                self.send_response(outer.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/erp/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def a_stock_change(uow_factory):
+    add_item(uow_factory)
+    add_location(uow_factory)
+    adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1", condition="sellable",
+                 quantity=3, reason="count", actor="erp")
+
+
+POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
+
+
+def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, a_stock_change):
+    hook = register_webhook(uow_factory, url=receiver.url, actor="admin",
+                            secret="s3cret-s3cret-s3cret")
+    assert hook["secret"] == "s3cret-s3cret-s3cret"
+    assert fan_out(uow_factory) == 1
+    assert deliver_due(uow_factory, POLICY) == {"delivered": 1, "retrying": 0, "failed": 0}
+    assert fan_out(uow_factory) == 0 and deliver_due(uow_factory, POLICY)["delivered"] == 0
+    [(headers, body)] = receiver.received
+    expected = sign("s3cret-s3cret-s3cret", headers["X-RI-Timestamp"], body)
+    assert hmac.compare_digest(headers["X-RI-Signature"], expected)
+    event = json.loads(body)
+    assert event["type"] == "stock.adjusted" and event["payload"]["on_hand"] == 3
+    assert headers["X-RI-Delivery"] == event["delivery_id"]
+
+
+def test_a_failing_endpoint_is_retried_with_backoff_then_kept_as_failed_and_replayed(
+        uow_factory, receiver, a_stock_change):
+    register_webhook(uow_factory, url=receiver.url, actor="admin")
+    fan_out(uow_factory)
+    receiver.status = 503
+    start = datetime.now(UTC)
+    assert deliver_due(uow_factory, POLICY, now=start)["retrying"] == 1
+    # Not due again until the backoff has passed.
+    assert deliver_due(uow_factory, POLICY, now=start + timedelta(seconds=5)) == {
+        "delivered": 0, "retrying": 0, "failed": 0}
+    assert deliver_due(uow_factory, POLICY, now=start + timedelta(seconds=11))["retrying"] == 1
+    later = start + timedelta(seconds=11 + 21)
+    assert deliver_due(uow_factory, POLICY, now=later)["failed"] == 1
+    assert len(receiver.received) == 3
+    receiver.status = 200
+    assert replay_failed(uow_factory) == 1
+    assert deliver_due(uow_factory, POLICY)["delivered"] == 1
+
+
+def test_a_webhook_only_hears_the_event_types_it_asked_for(uow_factory, receiver,
+                                                           a_stock_change):
+    register_webhook(uow_factory, url=receiver.url, actor="admin",
+                     event_types=["replenishment.approved"])
+    fan_out(uow_factory)
+    deliver_due(uow_factory, POLICY)
+    assert receiver.received == []
+
+
+def test_admins_register_webhooks_over_http_and_see_failed_deliveries(client, auth, receiver):
+    admin = auth("admin")
+    created = client.post("/api/v1/webhooks", headers=admin, json={"url": receiver.url})
+    assert created.status_code == 201 and len(created.json["secret"]) >= 16
+    listed = client.get("/api/v1/webhooks", headers=admin).json["data"]
+    assert "secret" not in listed[0]
+    assert client.post("/api/v1/webhooks", headers=auth("planner"),
+                       json={"url": receiver.url}).status_code == 403
+    bad = client.post("/api/v1/webhooks", headers=admin, json={"url": "ftp://x"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "url"
+    failed = client.get("/api/v1/webhooks/deliveries?status=failed", headers=admin)
+    assert failed.status_code == 200 and failed.json["data"] == []
