@@ -127,11 +127,14 @@ def _alternatives(uow, policies, request, sizes, item_id) -> list[dict]:
     ]
 
 
-def release_reservation(uow, exchange_id: int, *, actor: str, why: str) -> None:
-    """Give a reserved replacement back to available stock (inside the caller's transaction)."""
+def release_reservation(uow, exchange_id: int, *, actor: str, why: str) -> bool:
+    """Give a reserved replacement back to available stock (inside the caller's transaction).
+
+    False when there was nothing to release (it shipped or was released meanwhile).
+    """
     exchange = uow.returns.exchange(exchange_id, lock=True)
     if exchange is None or exchange["status"] != "reserved":
-        return
+        return False
     post_movement(
         uow,
         Movement(
@@ -151,20 +154,26 @@ def release_reservation(uow, exchange_id: int, *, actor: str, why: str) -> None:
         {"exchange_id": exchange_id, "reason": why, "quantity": exchange["quantity"]},
         actor=actor,
     )
+    return True
 
 
 def release_expired_reservations(
     uow_factory: Callable, *, now: datetime | None = None, actor: str = "job:exchange-expiry"
 ) -> int:
-    """Release every reservation past its expiry; one short transaction each."""
+    """Release every reservation past its expiry; one short transaction each.
+
+    Returns how many it released: one cancelled or shipped meanwhile is not counted.
+    """
     now = now or datetime.now(UTC)
     with uow_factory() as uow:
         expired = uow.returns.expired_reservations(now)
+    released = 0
     for exchange_id in expired:
         with uow_factory() as uow:
-            release_reservation(uow, exchange_id, actor=actor, why="reservation expired")
+            released += release_reservation(uow, exchange_id, actor=actor,
+                                            why="reservation expired")
             uow.commit()
-    return len(expired)
+    return released
 
 
 def ship_exchange(uow_factory: Callable, *, exchange_id: int, actor: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..domain.errors import NotFound
@@ -32,3 +33,20 @@ def post_movement(uow, movement: Movement) -> PostedMovement:
     uow.stock.save_balance(balance)
     movement_id = uow.stock.add_movement(balance, movement)
     return PostedMovement(movement_id, balance)
+
+
+def balance_order(key: BalanceKey) -> tuple[int, int, str]:
+    """The one order in which a transaction locks several balances."""
+    return (key.item_id, key.location_id, key.condition.value)
+
+
+def lock_in_order(uow, keys: Sequence[BalanceKey]) -> None:
+    """Before posting to several balances in the order `keys` lists them, lock them in
+    `balance_order`: two transactions taking the same locks in opposite orders deadlock on
+    PostgreSQL. post_movement then re-locks rows this transaction already holds, without
+    waiting. Keys already in order cost nothing: posting takes their locks in order anyway.
+    """
+    ordered = sorted(set(keys), key=balance_order)
+    if list(dict.fromkeys(keys)) != ordered:
+        for key in ordered:
+            uow.stock.lock_balance(key)

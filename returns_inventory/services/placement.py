@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..domain.grading import ReturnUnit, placements
-from ..domain.stock import Condition, Movement, MovementType
-from .ledger import post_movement
+from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from .ledger import lock_in_order, post_movement
 
 
 def move_unit(
@@ -18,7 +18,11 @@ def move_unit(
 ) -> list[int]:
     """Post the legs that take the unit from its condition to `target` (None: out of stock)."""
     movement_ids = []
-    for leg in placements(unit.condition, target, leaving_as):
+    legs = placements(unit.condition, target, leaving_as)
+    # A re-grade from sellable to repair and a repair outcome from repair to sellable would
+    # otherwise lock the same two balances in opposite orders.
+    lock_in_order(uow, [BalanceKey(unit.item_id, unit.location_id, leg.condition) for leg in legs])
+    for leg in legs:
         posted = post_movement(
             uow,
             Movement(

@@ -10,8 +10,8 @@ from decimal import Decimal
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.grading import UnitStatus
 from ..domain.returns import ReturnStatus
-from ..domain.stock import Condition, Movement, MovementType
-from .ledger import post_movement
+from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from .ledger import lock_in_order, post_movement
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,12 @@ def receive_units(
             raise Conflict(f"return {rma} is {found['status']}; nothing more can be received")
         place = _location(uow, location)
         by_no = {ln["line_no"]: ln for ln in uow.returns.lines_of(found["id"])}
+        # Two parcels listing the same items in opposite orders must not deadlock on the
+        # quarantine balances.
+        lock_in_order(uow, [
+            BalanceKey(by_no[w["line_no"]]["item_id"], place.id, Condition.QUARANTINE)
+            for w in lines if w["line_no"] in by_no
+        ])
         received: list[ReceivedUnit] = []
         for row, wanted in enumerate(lines):
             line = by_no.get(wanted["line_no"])

@@ -63,6 +63,12 @@ def authorize_return(
         rma = new_rma()
         claimed: dict[int, int] = {}
         checked: list[tuple[int, ReturnLineRequest, SoldLine]] = []
+        refs = sorted({line.line_ref for line in lines})
+        if len(refs) > 1:
+            # Lock the sold lines in one order, whatever order the request lists them in: two
+            # returns of one order naming them in opposite orders deadlock on PostgreSQL.
+            for line_ref in refs:
+                uow.returns.sold_line(order_ref, line_ref, lock=True)
         try:
             for row, line in enumerate(lines):
                 sold = uow.returns.sold_line(order_ref, line.line_ref, lock=True)
@@ -106,6 +112,7 @@ def authorize_return(
             requested_on=requested_on,
             actor=actor,
         )
+        reservations: list[ExchangeRequest] = []
         for row, line, sold in checked:
             line_id = uow.returns.add_line(
                 return_id=return_id,
@@ -119,9 +126,7 @@ def authorize_return(
                 note=line.note,
             )
             if line.resolution == Resolution.EXCHANGE:
-                reserve_exchange(
-                    uow,
-                    policies,
+                reservations.append(
                     ExchangeRequest(
                         return_id,
                         line_id,
@@ -130,9 +135,13 @@ def authorize_return(
                         line.quantity,
                         line.fallback,
                         row,
-                    ),
-                    actor=actor,
+                    )
                 )
+        if len(reservations) > 1:
+            # Reserve in balance order (by item), like every other multi-balance change.
+            reservations.sort(key=lambda r: uow.returns.sizes_of_sku(r.sku).get(r.size, 0))
+        for request in reservations:
+            reserve_exchange(uow, policies, request, actor=actor)
         view = return_view(uow, rma)
         uow.events.add("return.authorized", _payload(view), actor=actor)
         uow.commit()
@@ -149,7 +158,12 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
             raise Conflict(f"return {rma} is {found['status']} and cannot be cancelled")
         if uow.returns.units_of(found["id"]):
             raise Conflict(f"units of {rma} have already been received; it cannot be cancelled")
-        for exchange in uow.returns.exchanges_of(found["id"]):
+        # Released in balance order, so two cancellations never lock stock in opposite orders.
+        held = sorted(
+            uow.returns.exchanges_of(found["id"]),
+            key=lambda ex: (ex["item_id"], ex["location_id"] or 0),
+        )
+        for exchange in held:
             if exchange["status"] == "reserved":
                 release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")
         uow.returns.set_return_status(found["id"], ReturnStatus.CANCELLED.value)
