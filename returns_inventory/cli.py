@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from . import create_app
 from .cli_forecast import forecast_command
 from .cli_import import import_command
+from .cli_users import user_command
 from .domain.access import Role
 from .domain.errors import DomainError
 from .extensions import database, settings, uow_factory
@@ -111,6 +112,7 @@ def token_revoke(name: str) -> None:
 
 main.add_command(import_command)
 main.add_command(forecast_command)
+main.add_command(user_command)
 
 
 @main.command("verify-ledger")

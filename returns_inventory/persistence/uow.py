@@ -10,6 +10,7 @@ from .repositories.imports import ImportRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.stock import StockRepository
 from .repositories.tokens import IdempotencyRepository, TokenRepository
+from .repositories.users import UserRepository
 
 
 class Database:
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.connection)
         self.imports = ImportRepository(self.connection)
         self.returns = ReturnsRepository(self.connection)
+        self.users = UserRepository(self.connection)
         return self
 
     def commit(self) -> None:

@@ -1,9 +1,60 @@
-"""Server-rendered pages for graders and planners (filled by the returns and planner issues)."""
+"""Server-rendered pages for graders (and, later, planners), behind a login with the API's roles."""
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, g, request, send_from_directory
+
+from ..api.auth import READ, public
+from ..domain.access import Role
+from . import login, pages, session, station, words
+
+STATIC = Path(__file__).parent / "static"
+
+assets = Blueprint("web_assets", __name__, template_folder="templates")
+
+
+@assets.get("/assets/<path:filename>")
+@public
+def static_file(filename: str):
+    """The pages' own CSS and JS (no CDN: the bench may have no internet)."""
+    return send_from_directory(STATIC, filename, max_age=3600)
 
 
 def init_app(app: Flask) -> None:
-    """Register the page blueprints; none yet."""
+    """Attach the login, the grading station and what all pages share."""
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))  # one shift
+    # The API's token auth asks this for requests without a token: the browser session.
+    app.extensions["ri.session_auth"] = session.session_principal
+    # Registered after the API's auth, so these run once the person is known.
+    app.before_request(_limit_page_body)
+    app.before_request(pages.refuse_forged_requests)
+    app.after_request(pages.answer_browsers)
+    app.register_blueprint(assets)
+    pages.register_pages(app, login.bp, pages.MenuEntry(
+        "api-docs.openapi_swagger_ui", "API documentation", READ))
+    pages.register_pages(app, station.bp, pages.MenuEntry(
+        "station.scan", "Grading station", frozenset({Role.GRADER}),
+        start_for=frozenset({Role.GRADER})))
+    app.jinja_env.filters["words"] = words.in_words
+    app.context_processor(_page_context)
+
+
+def _limit_page_body():
+    # Views that take photos say how much they accept; others keep the API's small limit.
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "body_limit", None)
+    if limit is not None:
+        request.max_content_length = limit()
+
+
+def _page_context() -> dict:
+    person = g.get("person")
+    return {
+        "person": person,
+        "menu": pages.menu_for(person.role if person else None),
+        "csrf_token": session.csrf_token,
+        "csrf_field": session.CSRF_FIELD,
+    }

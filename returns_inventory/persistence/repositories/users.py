@@ -1,0 +1,65 @@
+"""People who log in to the web pages (the API's clients use tokens instead)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ...domain.access import Role
+from ..people_tables import users
+from .base import Repository, as_utc, utcnow
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    password_hash: str
+    created_at: datetime
+    disabled_at: datetime | None
+
+    @property
+    def actor(self) -> str:
+        # The same shape as token actors ("token:<name>"), so the ledger says who did it.
+        return f"user:{self.username}"
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+def _person(row) -> Person:
+    return Person(
+        row.id, row.username, row.display_name, Role(row.role), row.password_hash,
+        as_utc(row.created_at), as_utc(row.disabled_at),
+    )
+
+
+class UserRepository(Repository):
+    def add(self, *, username: str, display_name: str, password_hash: str, role: Role) -> int:
+        return self.connection.execute(
+            users.insert()
+            .values(
+                username=username, display_name=display_name, password_hash=password_hash,
+                role=role.value, created_at=utcnow(),
+            )
+            .returning(users.c.id)
+        ).scalar_one()
+
+    def by_username(self, username: str) -> Person | None:
+        row = self.connection.execute(select(users).where(users.c.username == username)).first()
+        return _person(row) if row else None
+
+    def list(self) -> list[Person]:
+        return [_person(r) for r in self.connection.execute(select(users).order_by(users.c.id))]
+
+    def disable(self, username: str) -> int:
+        return self.connection.execute(
+            users.update()
+            .where(users.c.username == username, users.c.disabled_at.is_(None))
+            .values(disabled_at=utcnow())
+        ).rowcount

@@ -1,0 +1,155 @@
+"""The grading bench: find what was scanned, grade it once per submitted form, show the result."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..domain.errors import FieldError, NotFound
+from ..domain.grading import UnitStatus
+from .grading import GradingResult, grade_unit
+from .photos import attach_photos
+from .policies import Policies
+
+SUBMISSION_PATH = "/station/grade"
+# How long a repeated submission waits for its twin, still grading, to finish.
+TWIN_WAIT_S = 5.0
+TWIN_POLL_S = 0.1
+# A claim older than this belongs to a request that died; its twin may take over.
+ABANDONED_AFTER_S = 60
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a scanned code named: one unit, or a return and its units waiting for grading."""
+
+    code: str
+    unit_id: str | None = None
+    rma: str | None = None
+    waiting: list[dict] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    result: GradingResult
+    replayed: bool  # True when the form had been submitted before: this is the first answer
+
+
+class StillGrading(Exception):
+    """The same form is being graded by another request right now."""
+
+
+def find_scanned(uow_factory: Callable, code: str) -> Scanned:
+    """A unit label or an RMA, as typed or scanned (scanners and people differ in case)."""
+    code = (code or "").strip()
+    if not code:
+        raise NotFound("Scan or type a unit label or an RMA.",
+                       errors=[FieldError("code", "required")])
+    with uow_factory() as uow:
+        for candidate in dict.fromkeys([code, code.upper()]):
+            if uow.returns.unit(candidate) is not None:
+                return Scanned(code, unit_id=candidate)
+            found = uow.returns.return_by_rma(candidate)
+            if found is not None:
+                return Scanned(code, rma=candidate, waiting=_waiting(uow, found["id"]))
+    raise NotFound(f"No unit label or RMA matches “{code}”. Check the label and scan again.",
+                   errors=[FieldError("code", "unknown")])
+
+
+def _waiting(uow, return_id: int) -> list[dict]:
+    waiting = []
+    for unit in uow.returns.units_of(return_id):
+        if unit.status is UnitStatus.AWAITING_GRADING:
+            item = uow.catalogue.item(unit.item_id)
+            waiting.append({"unit_id": unit.unit_code, "sku": item.sku, "size": item.size,
+                            "description": item.description})
+    return waiting
+
+
+def grade_at_bench(
+    uow_factory: Callable, policies: Policies, instance_path: Path, *, submission: str,
+    unit_id: str, grade: str, defects: list[str], note: str | None,
+    photos: list[tuple[str, str, bytes]], actor: str, is_admin: bool = False,
+) -> BenchResult:
+    """Grade a unit from the bench form; the form's one-time token makes a double submit harmless.
+
+    The token is claimed in a transaction of its own before grading, so a second submission of
+    the same form finds it and answers with the first result instead of grading again.
+    """
+    key = _key(submission)
+    # The unit alone: a form sent again after its first request died may take its place.
+    fingerprint = hashlib.sha256(unit_id.encode()).hexdigest()
+    stored = _claim(uow_factory, actor, key, fingerprint)
+    if stored is not None:
+        return BenchResult(_wait_for_twin(uow_factory, actor, key, stored), replayed=True)
+    try:
+        # Check what can be checked before photos are written, so a refused grade stores none.
+        policies.grading.grade_of(grade)
+        policies.grading.check_defects(defects)
+        _ensure_gradable(uow_factory, unit_id)
+        if photos:
+            attach_photos(uow_factory, policies, instance_path, unit_id=unit_id, files=photos,
+                          actor=actor)
+        result = grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
+                            defects=defects, note=note or None, actor=actor, is_admin=is_admin)
+    except BaseException:
+        # Nothing was graded: the same form may be corrected and sent again.
+        with uow_factory() as uow:
+            uow.idempotency.release(actor=actor, key=key)
+            uow.commit()
+        raise
+    with uow_factory() as uow:
+        uow.idempotency.complete(actor=actor, key=key, status_code=200,
+                                 body=json.dumps(dataclasses.asdict(result)),
+                                 content_type="application/json")
+        uow.commit()
+    return BenchResult(result, replayed=False)
+
+
+def bench_result(uow_factory: Callable, *, submission: str, actor: str) -> GradingResult:
+    """The result a submitted bench form produced (for the page after the redirect)."""
+    with uow_factory() as uow:
+        stored = uow.idempotency.stored(actor=actor, key=_key(submission))
+    if stored is None or stored.response_body is None:
+        raise NotFound("There is no grading result for this form. Scan the unit again.")
+    return GradingResult(**json.loads(stored.response_body))
+
+
+def _key(submission: str) -> str:
+    return "station:" + (submission or "")[:200]
+
+
+def _claim(uow_factory, actor, key, fingerprint):
+    with uow_factory() as uow:
+        stored = uow.idempotency.claim(actor=actor, key=key, method="POST",
+                                       path=SUBMISSION_PATH, request_hash=fingerprint,
+                                       lock_seconds=ABANDONED_AFTER_S)
+        uow.commit()
+    return stored
+
+
+def _wait_for_twin(uow_factory, actor, key, stored) -> GradingResult:
+    deadline = time.monotonic() + TWIN_WAIT_S
+    while not stored.completed:
+        if time.monotonic() > deadline:
+            raise StillGrading()
+        time.sleep(TWIN_POLL_S)
+        with uow_factory() as uow:
+            stored = uow.idempotency.stored(actor=actor, key=key)
+        if stored is None:
+            # The first submission failed and let go of the token: nothing was graded.
+            raise StillGrading()
+    return GradingResult(**json.loads(stored.response_body))
+
+
+def _ensure_gradable(uow_factory, unit_id: str) -> None:
+    with uow_factory() as uow:
+        unit = uow.returns.unit(unit_id)
+    if unit is None:
+        raise NotFound(f"No unit {unit_id}.", errors=[FieldError("unit_id", "unknown")])
+    unit.ensure_gradable()

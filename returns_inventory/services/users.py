@@ -1,0 +1,79 @@
+"""People who log in to the web pages: created by an admin, checked at login, disabled."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..domain.access import Role
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..persistence.repositories.users import Person
+
+MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# Checked against when the username is unknown, so a wrong name costs as long as a wrong
+# password and the login page does not tell which usernames exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_user(
+    uow_factory: Callable, *, username: str, role: str, password: str,
+    display_name: str | None = None,
+) -> Person:
+    """Add a person who can log in with one role (the same roles as API tokens)."""
+    username = username.strip().lower()
+    errors = []
+    if not USERNAME.match(username):
+        errors.append(FieldError("username", "2-64 of a-z, 0-9, '.', '_', '-'"))
+    try:
+        role_ = Role(role)
+    except ValueError:
+        role_ = None
+        errors.append(FieldError("role", f"one of {', '.join(r.value for r in Role)}"))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(FieldError("password", f"at least {MIN_PASSWORD_LENGTH} characters"))
+    if errors:
+        raise ValidationFailed("the user cannot be created as given", errors=errors)
+    with uow_factory() as uow:
+        if uow.users.by_username(username) is not None:
+            raise Conflict(f"a user {username!r} already exists",
+                           errors=[FieldError("username", "taken")])
+        uow.users.add(
+            username=username,
+            display_name=(display_name or "").strip() or username,
+            password_hash=generate_password_hash(password),
+            role=role_,
+        )
+        person = uow.users.by_username(username)
+        uow.commit()
+    return person
+
+
+def authenticate_user(uow_factory: Callable, username: str, password: str) -> Person | None:
+    """The active person with this username and password, or None (never says which was wrong)."""
+    with uow_factory() as uow:
+        person = uow.users.by_username((username or "").strip().lower())
+    if person is None or not person.active:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(person.password_hash, password or ""):
+        return None
+    return person
+
+
+def active_user(uow_factory: Callable, username: str) -> Person | None:
+    """The person a session names, while they are still allowed in."""
+    with uow_factory() as uow:
+        person = uow.users.by_username(username)
+    return person if person is not None and person.active else None
+
+
+def disable_user(uow_factory: Callable, *, username: str) -> None:
+    """Stop a person logging in; their open sessions stop working on the next request."""
+    with uow_factory() as uow:
+        if not uow.users.disable(username.strip().lower()):
+            raise NotFound(f"no active user {username!r}",
+                           errors=[FieldError("username", "unknown or already disabled")])
+        uow.commit()

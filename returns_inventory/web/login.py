@@ -1,0 +1,65 @@
+"""Logging in and out of the web pages, and the start page that lists what a role may open."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from ..api.auth import READ, public, requires_role
+from ..extensions import uow_factory
+from ..services.users import authenticate_user
+from . import session
+from .pages import menu_for, page_blueprint, start_page_for
+
+bp = page_blueprint("login", __name__)
+
+
+@bp.get("/login")
+@public
+def login_page():
+    """The login form (anyone may see it)."""
+    if session.current_person() is not None:
+        return redirect(_next_page())
+    return render_template("login.html", next=_next_page(default=""))
+
+
+@bp.post("/login")
+@public
+def log_in():
+    """Check the username and password; on success, open a session."""
+    person = authenticate_user(
+        uow_factory(), request.form.get("username", ""), request.form.get("password", "")
+    )
+    if person is None:
+        return render_template(
+            "login.html", next=_next_page(default=""), username=request.form.get("username", ""),
+            error="That username and password do not match an active user.",
+        ), 401
+    session.log_in(person)
+    return redirect(_next_page(), code=303)
+
+
+@bp.post("/logout")
+@requires_role(*READ)
+def log_out():
+    """Close the session; the next visitor at this bench must log in again."""
+    session.log_out()
+    flash("You are logged out.")
+    return redirect(url_for("login.login_page"), code=303)
+
+
+@bp.get("/")
+@requires_role(*READ)
+def start():
+    """The pages this person's role may open (a grader goes straight to the station)."""
+    landing = start_page_for(g.role)
+    if landing is not None:
+        return redirect(url_for(landing))
+    return render_template("start.html", entries=menu_for(g.role))
+
+
+def _next_page(default: str | None = None) -> str:
+    # Only paths on this site: a crafted ?next=https://elsewhere must not bounce people away.
+    target = request.values.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("login.start") if default is None else default

@@ -1,0 +1,69 @@
+"""Who is logged in: a signed session cookie naming a person, and the form token against CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import g, request, session
+
+from ..domain.access import Role
+from ..extensions import uow_factory
+from ..persistence.repositories.users import Person
+from ..services.users import active_user
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def log_in(person: Person) -> None:
+    # A fresh session (and form token) at login: nothing chosen before login survives it.
+    session.clear()
+    session.permanent = True
+    session["user"] = person.username
+    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    g.person = person
+
+
+def log_out() -> None:
+    session.clear()
+
+
+def current_person() -> Person | None:
+    """The logged-in person for this request (looked up once, so disabling takes effect)."""
+    if "person" not in g:
+        username = session.get("user")
+        person = active_user(uow_factory(), username) if username else None
+        if username and person is None:
+            session.clear()  # disabled or deleted since logging in
+        g.person = person
+    return g.person
+
+
+def session_principal() -> tuple[str, Role] | None:
+    """`ri.session_auth` for the API's auth: the browser session stands in for a token."""
+    person = current_person()
+    return (person.actor, person.role) if person else None
+
+
+def csrf_token() -> str:
+    """The token every POST form carries; one per session, created on first use."""
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return session[CSRF_FIELD]
+
+
+def forged() -> bool:
+    """True when an unsafe request rides on the session cookie without the session's token.
+
+    Requests that a bearer token authenticated are exempt: a browser never adds that header on
+    another site's behalf, which is the whole attack.
+    """
+    if request.method in SAFE_METHODS:
+        return False
+    if "actor" in g and g.get("person") is None:
+        return False  # authenticated by a bearer token
+    expected = session.get(CSRF_FIELD)
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    return not (expected and sent and hmac.compare_digest(str(sent), str(expected)))

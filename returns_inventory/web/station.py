@@ -1,0 +1,123 @@
+"""The grading station: scan a unit or RMA, grade it with one key, see where the unit goes."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import g, redirect, render_template, request, url_for
+
+from ..api.auth import current_actor, requires_role
+from ..api.errors import STATUS_BY_ERROR
+from ..domain.access import Role
+from ..domain.errors import DomainError, NotFound
+from ..extensions import policies, settings, uow_factory
+from ..services.photos import unit_view
+from ..services.station import StillGrading, bench_result, find_scanned, grade_at_bench
+from .pages import page_blueprint
+
+bp = page_blueprint("station", __name__, url_prefix="/station")
+
+MAX_PHOTOS = 6
+FORM_ALLOWANCE = 64 * 1024  # the form's text fields, around the photos
+
+
+def bench_upload(view):
+    """Photos are bigger than the API's small-body limit: allow a few of the largest accepted."""
+    view.accepts_large_body = True
+    view.body_limit = lambda: policies().grading.photo_max_bytes * MAX_PHOTOS + FORM_ALLOWANCE
+    return view
+
+
+@bp.get("")
+@requires_role(Role.GRADER)
+def scan():
+    """The scan field; a scanned RMA lists its units still waiting for grading."""
+    code = request.args.get("code")
+    if code is None:
+        return render_template("station/scan.html")
+    try:
+        scanned = find_scanned(uow_factory(), code)
+    except NotFound as exc:
+        return render_template("station/scan.html", code=code, error=exc.detail), 404
+    if scanned.unit_id:
+        return redirect(url_for("station.unit", unit_id=scanned.unit_id))
+    return render_template("station/scan.html", code=code, scanned=scanned)
+
+
+@bp.get("/units/<unit_id>")
+@requires_role(Role.GRADER)
+def unit(unit_id: str):
+    """The unit on the bench, and the grade form while it waits for grading."""
+    return _unit_page(unit_id)
+
+
+@bp.post("/units/<unit_id>/grade")
+@requires_role(Role.GRADER)
+@bench_upload
+def grade(unit_id: str):
+    """Grade from the bench form; the same form sent twice grades once and shows that result."""
+    submission = request.form.get("submission", "")
+    defects = request.form.getlist("defects")
+    photos = [(f.filename, f.mimetype, f.read())
+              for f in request.files.getlist("photos") if f.filename][:MAX_PHOTOS + 1]
+    try:
+        if not submission:
+            raise NotFound("This form is missing its submission token. Scan the unit again.")
+        if len(photos) > MAX_PHOTOS:
+            raise DomainError(f"Attach at most {MAX_PHOTOS} photos.")
+        graded_here = grade_at_bench(
+            uow_factory(), policies(), settings().instance_path, submission=submission,
+            unit_id=unit_id, grade=request.form.get("grade", ""), defects=defects,
+            note=request.form.get("note", "").strip()[:2000], photos=photos,
+            actor=current_actor(), is_admin=g.role is Role.ADMIN,
+        )
+    except StillGrading:
+        return _unit_page(unit_id, status=409, error=(
+            "This form is still being graded from another click. Wait a moment, then scan the "
+            "unit again to see its result."))
+    except DomainError as exc:
+        status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
+        return _unit_page(unit_id, status=status, error=exc.detail,
+                          chosen={"grade": request.form.get("grade"), "defects": defects,
+                                  "note": request.form.get("note", "")})
+    again = {"again": 1} if graded_here.replayed else {}
+    return redirect(url_for("station.graded", submission=submission, **again), code=303)
+
+
+@bp.get("/graded/<submission>")
+@requires_role(Role.GRADER)
+def graded(submission: str):
+    """What the grade decided and where to put the unit, in large type."""
+    result = bench_result(uow_factory(), submission=submission, actor=current_actor())
+    return render_template("station/result.html", result=result,
+                           unit=unit_view(uow_factory(), result.unit_id),
+                           labels=_labels())
+
+
+def _unit_page(unit_id: str, *, status: int = 200, error: str | None = None,
+               chosen: dict | None = None):
+    try:
+        shown = unit_view(uow_factory(), unit_id)
+    except NotFound:
+        return render_template(
+            "station/scan.html", code=unit_id,
+            error=f"No unit label matches “{unit_id}”. Check the label and scan again.",
+        ), 404
+    return render_template(
+        "station/unit.html", unit=shown, error=error, labels=_labels(),
+        chosen=chosen or {"grade": None, "defects": [], "note": ""},
+        # A new token per rendering: each form that reaches the server is graded at most once.
+        submission=secrets.token_urlsafe(16), max_photos=MAX_PHOTOS,
+        photo_types=",".join(policies().grading.photo_types),
+    ), status
+
+
+def _labels() -> dict:
+    grading = policies().grading
+    grades = settings().policies.get("grading", {}).get("grades", {})
+    return {
+        "grades": {code: grades.get(code, {}).get("label", code) for code in "ABCD"},
+        "defects": grading.defects,
+        "reasons": {code: r.label for code, r in policies().returns.reasons.items()},
+        "where_to_put": grading.where_to_put,
+    }

@@ -1,0 +1,33 @@
+"""The warehouse's words for stored codes, for people reading the pages."""
+
+from __future__ import annotations
+
+WORDS = {
+    # dispositions
+    "restock_sellable": "Restock as sellable",
+    "restock_second_quality": "Restock as second quality",
+    "repair": "Send to repair",
+    "write_off": "Write off",
+    "return_to_vendor": "Return to vendor",
+    # unit statuses
+    "awaiting_grading": "waiting for grading",
+    "restocked": "restocked",
+    "second_quality": "second quality",
+    "in_repair": "in repair",
+    "pending_write_off": "write-off waiting for approval",
+    "written_off": "written off",
+    "returned_to_vendor": "returned to vendor",
+    # stock conditions
+    "sellable": "sellable",
+    "quarantine": "quarantine",
+    # resolutions
+    "refund": "refund",
+    "exchange": "exchange",
+}
+
+
+def in_words(code: str | None) -> str:
+    """`restock_second_quality` -> `Restock as second quality`; unknown codes read plainly."""
+    if not code:
+        return ""
+    return WORDS.get(code, code.replace("_", " "))

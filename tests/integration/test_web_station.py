@@ -1,0 +1,179 @@
+"""The grading station page: scan, grade with one form, see where the unit goes (both databases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from returns_inventory.services.grading import grade_unit
+from returns_inventory.services.policies import Policies
+from returns_inventory.services.receiving import receive_units
+from returns_inventory.services.returns import ReturnLineRequest, authorize_return
+from returns_inventory.services.stock import verify_ledger
+from returns_inventory.settings import Settings
+from tests.factories import add_item, add_location, add_sale
+from tests.integration.web_support import hidden, log_in
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def policies():
+    return Policies.from_settings(Settings.load(env={}))
+
+
+@pytest.fixture
+def returned(uow_factory, policies):
+    """An RMA for 2 units of TEE-BLK size M (too small, with a note), both received at WH1."""
+    item_id = add_item(uow_factory, "TEE-BLK", "M", description="Black tee, organic cotton")
+    location_id = add_location(uow_factory, "WH1")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-7", line_ref="1", quantity=2)
+    view = authorize_return(uow_factory, policies, order_ref="SO-7", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=2, reason="too_small",
+                          note="Runs a size small")])
+    units = receive_units(uow_factory, rma=view.rma, location="WH1",
+                          lines=[{"line_no": 1, "quantity": 2}], actor="dock")
+    return view.rma, [u.unit_id for u in units]
+
+
+@pytest.fixture
+def grader(client, uow_factory):
+    return log_in(client, uow_factory, "grader")
+
+
+def _balance(uow_factory, condition):
+    with uow_factory() as uow:
+        rows, _ = uow.stock.list_balances(offset=0, limit=10, sku="TEE-BLK", size="M",
+                                          location="WH1", condition=condition)
+    return rows[0].on_hand if rows else 0
+
+
+def _form(client, unit_id):
+    page = client.get(f"/station/units/{unit_id}").get_data(as_text=True)
+    return {"csrf_token": hidden(page, "csrf_token"), "submission": hidden(page, "submission")}
+
+
+def _gradings(uow_factory, unit_id):
+    with uow_factory() as uow:
+        return uow.returns.gradings_of(uow.returns.unit(unit_id).id)
+
+
+def test_scanning_a_unit_and_grading_it_B_shows_where_it_goes_and_moves_the_stock(
+        client, uow_factory, returned, grader):
+    rma, (unit_id, _) = returned
+    scanned = client.get(f"/station?code={unit_id.lower()}")
+    assert scanned.status_code == 302
+    page = client.get(scanned.headers["Location"]).get_data(as_text=True)
+    for shown in ["TEE-BLK", "Black tee, organic cotton", ">M<", "Too small", "Runs a size small",
+                  rma, "Resell as new", "Second quality / outlet", "Stain"]:
+        assert shown in page
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        **_form(client, unit_id), "grade": "B", "defects": ["stain"], "note": "small mark"})
+    assert response.status_code == 303
+    result = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Restock as second quality" in result
+    assert "Outlet bin: second quality" in result
+    assert "grade B" in result  # the rule that decided
+    assert _balance(uow_factory, "quarantine") == 1
+    assert _balance(uow_factory, "second_quality") == 1
+    [grading] = _gradings(uow_factory, unit_id)
+    assert (grading["actor"], grading["defects"], grading["note"]) == (
+        "user:grader1", ["stain"], "small mark")
+    assert verify_ledger(uow_factory) == []
+
+
+def test_scanning_an_rma_lists_only_its_units_still_waiting(
+        client, uow_factory, policies, returned, grader):
+    rma, (first, second) = returned
+    grade_unit(uow_factory, policies, unit_id=first, grade="A", actor="someone")
+    page = client.get(f"/station?code={rma}").get_data(as_text=True)
+    assert second in page and first not in page
+    assert f"{rma}: units waiting for grading" in page
+
+
+def test_the_same_form_sent_twice_grades_once_and_shows_the_first_result(
+        client, uow_factory, returned, grader):
+    _, (unit_id, _) = returned
+    form = {**_form(client, unit_id), "grade": "A"}
+    first = client.post(f"/station/units/{unit_id}/grade", data=form)
+    second = client.post(f"/station/units/{unit_id}/grade", data={**form, "grade": "D"})
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"].endswith("?again=1")
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Restock as sellable" in page and "not graded twice" in page
+    assert len(_gradings(uow_factory, unit_id)) == 1
+    assert _balance(uow_factory, "sellable") == 1
+    with uow_factory() as uow:
+        assert uow.events.count("unit.graded") == 1
+
+
+def test_an_unknown_label_is_explained_in_words(client, returned, grader):
+    response = client.get("/station?code=NOPE-123")
+    assert response.status_code == 404
+    assert "No unit label or RMA matches “NOPE-123”" in response.get_data(as_text=True)
+    assert client.get("/station/units/NOPE-123").status_code == 404
+
+
+def test_an_already_graded_unit_says_so_and_a_stale_form_grades_nothing(
+        client, uow_factory, policies, returned, grader):
+    _, (unit_id, _) = returned
+    form = {**_form(client, unit_id), "grade": "C"}
+    grade_unit(uow_factory, policies, unit_id=unit_id, grade="A", actor="other-bench")
+    response = client.post(f"/station/units/{unit_id}/grade", data=form)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "already graded" in page and "Traceback" not in page
+    assert "Already graded" in client.get(f"/station/units/{unit_id}").get_data(as_text=True)
+    assert len(_gradings(uow_factory, unit_id)) == 1
+
+
+def test_a_file_that_is_not_an_image_is_refused_in_words_and_nothing_is_graded(
+        client, uow_factory, returned, grader, tmp_path):
+    import io
+
+    _, (unit_id, _) = returned
+    form = _form(client, unit_id)
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        **form, "grade": "B", "defects": ["tear"],
+        "photos": (io.BytesIO(b"just text"), "note.txt", "text/plain")})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "note.txt is not an accepted image type" in page
+    assert 'value="B" required data-key="B"\n             checked' in page  # choice kept
+    assert _gradings(uow_factory, unit_id) == []
+    retried = client.post(f"/station/units/{unit_id}/grade", data={
+        **form, "grade": "B", "photos": (io.BytesIO(PNG), "front.png", "image/png")})
+    assert retried.status_code == 303
+    with uow_factory() as uow:
+        assert len(uow.returns.photos_of(uow.returns.unit(unit_id).id)) == 1
+
+
+def test_a_planner_cannot_grade_at_the_station(client, uow_factory, returned):
+    _, (unit_id, _) = returned
+    log_in(client, uow_factory, "planner")
+    page = client.get(f"/station/units/{unit_id}")
+    assert page.status_code == 403
+    assert "Not for your role" in page.get_data(as_text=True)
+    with client.session_transaction() as session:
+        token = session["csrf_token"]
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        "csrf_token": token, "submission": "x1", "grade": "A"})
+    assert response.status_code == 403
+    assert _gradings(uow_factory, unit_id) == []
+
+
+def test_a_grade_form_without_its_csrf_token_grades_nothing(
+        client, uow_factory, returned, grader):
+    _, (unit_id, _) = returned
+    form = _form(client, unit_id)
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        "submission": form["submission"], "grade": "A"})
+    assert response.status_code == 400
+    assert _gradings(uow_factory, unit_id) == []
+
+
+def test_an_admin_may_grade_at_the_station_too(client, uow_factory, returned):
+    _, (unit_id, _) = returned
+    log_in(client, uow_factory, "admin")
+    response = client.post(f"/station/units/{unit_id}/grade",
+                           data={**_form(client, unit_id), "grade": "A"})
+    assert response.status_code == 303
