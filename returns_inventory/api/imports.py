@@ -109,6 +109,9 @@ def post_import(kind: str):
             "Unsupported Media Type",
             f"send the file as text/csv or application/json, not {request.mimetype or 'nothing'}",
         )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in {"utf-8", "utf8", "us-ascii"}:
+        return problem(415, "Unsupported Media Type", f"send the file as UTF-8, not {charset}")
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in ENCODINGS:
         return problem(

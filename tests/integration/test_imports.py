@@ -377,3 +377,33 @@ def test_a_large_sales_file_crosses_many_batches_and_lands_whole(uow_factory, db
     result = run_import(uow_factory, "sales", gzip.compress(content.encode()), batch_size=777)
     assert (result.rows, result.applied) == (rows, rows)
     assert count(db, sales_lines) == rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_file_that_breaks_off_half_way_writes_nothing(uow_factory, db, catalogue, fmt):
+    # The first rows are already in the staging table (a COPY stream on PostgreSQL) when
+    # the break is found; all of it must go.
+    if fmt == "csv":
+        whole = (SALES_HEADER + "".join(sale("SO-3", i) for i in range(1, 3001))).encode()
+    else:
+        whole = json.dumps(
+            [
+                {
+                    "sold_on": "2026-11-20",
+                    "order_ref": "SO-3",
+                    "line_ref": i,
+                    "sku": "TEE-BLK",
+                    "size": "M",
+                    "quantity": 1,
+                    "unit_price": "1.00",
+                    "channel": "online",
+                    "location": "WH1",
+                }
+                for i in range(1, 3001)
+            ]
+        ).encode()
+    error = refusal(uow_factory, "sales", gzip.compress(whole)[:-400], fmt)
+    assert error.errors[0].field == "file" and "gzip" in error.errors[0].reason
+    assert count(db, sales_lines) == count(db, import_batches) == 0
+    # The same connection goes on working: the next file imports.
+    assert run_import(uow_factory, "sales", SALES_HEADER + sale("SO-4", 1)).applied == 1

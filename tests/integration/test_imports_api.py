@@ -121,6 +121,7 @@ def test_an_import_may_be_larger_than_the_ordinary_request_limit(app, client, au
         ("text/plain", None),
         ("application/xml", None),
         ("text/csv", "br"),
+        ("text/csv; charset=windows-1252", None),
     ],
 )
 def test_a_body_that_is_not_csv_or_json_is_refused_with_415(client, auth, content_type, encoding):
