@@ -130,6 +130,18 @@ def verify_ledger_command() -> None:
     click.echo(f"ledger ok: {checked} balances match their movements")
 
 
+@main.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the job scheduler in the foreground until stopped (never inside the web server).
+
+    More than one may run against a database, on any hosts: each job runs once per tick.
+    """
+    from .jobs.scheduler import run_scheduler
+
+    run_scheduler(settings(), database())
+
+
 def _fail(exc: DomainError) -> None:
     click.echo(f"error: {exc.detail}", err=True)
     for error in exc.errors[:50]:

@@ -7,6 +7,7 @@ from sqlalchemy import Connection, Engine
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
 from .repositories.imports import ImportRepository
+from .repositories.leases import LeaseRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.stock import StockRepository
 from .repositories.tokens import IdempotencyRepository, TokenRepository
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.tokens = TokenRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
         self.imports = ImportRepository(self.connection)
+        self.leases = LeaseRepository(self.connection)
         self.returns = ReturnsRepository(self.connection)
         self.users = UserRepository(self.connection)
         return self

@@ -1,0 +1,17 @@
+"""What every job function receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class JobContext:
+    job_id: str
+    settings: Settings
+    uow_factory: Callable
+    now: datetime  # when this run started, UTC

@@ -1,0 +1,20 @@
+"""Housekeeping jobs the returns and API need. Each takes a JobContext, returns a summary."""
+
+from __future__ import annotations
+
+from ..services.exchanges import release_expired_reservations as release_expired
+from .context import JobContext
+
+
+def release_expired_reservations(ctx: JobContext) -> str:
+    """Give exchange replacements nobody shipped in time back to available stock."""
+    released = release_expired(ctx.uow_factory, now=ctx.now)
+    return f"released {released} expired reservation(s)"
+
+
+def purge_idempotency_keys(ctx: JobContext) -> str:
+    """Forget Idempotency-Keys older than the retention the API promises."""
+    with ctx.uow_factory() as uow:
+        purged = uow.idempotency.purge_older_than(ctx.settings.idempotency_retention_hours)
+        uow.commit()
+    return f"purged {purged} idempotency key(s)"

@@ -1,0 +1,62 @@
+"""Job leases: the row that lets one scheduler process, on any host, run a job at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..people_tables import job_leases
+from .base import Repository, as_utc, upsert
+
+
+class LeaseRepository(Repository):
+    def acquire(
+        self, job_id: str, holder: str, *, now: datetime, expires_at: datetime,
+        not_before: datetime,
+    ) -> bool:
+        """Take the lease in one atomic statement: insert it, or take it over when it has
+        expired (or was released) and was last taken before `not_before`.
+
+        The second condition is what keeps a job to one run per tick: a released lease still
+        remembers when its run started, so a second scheduler firing the same tick a moment
+        later finds it taken "too recently" and skips, instead of running the job again.
+        """
+        stmt = upsert(self.connection, job_leases).values(
+            job_id=job_id, holder=holder, acquired_at=now, expires_at=expires_at
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["job_id"],
+            set_={
+                "holder": stmt.excluded.holder,
+                "acquired_at": stmt.excluded.acquired_at,
+                "expires_at": stmt.excluded.expires_at,
+            },
+            where=(job_leases.c.expires_at <= now) & (job_leases.c.acquired_at < not_before),
+        ).returning(job_leases.c.job_id)
+        return self.connection.execute(stmt).first() is not None
+
+    def release(self, job_id: str, holder: str, *, now: datetime) -> bool:
+        """End our lease now; the row stays, so the tick it ran for stays taken."""
+        return bool(
+            self.connection.execute(
+                job_leases.update()
+                .where(
+                    job_leases.c.job_id == job_id,
+                    job_leases.c.holder == holder,
+                    job_leases.c.expires_at > now,
+                )
+                .values(expires_at=now)
+            ).rowcount
+        )
+
+    def get(self, job_id: str) -> dict | None:
+        row = self.connection.execute(
+            select(job_leases).where(job_leases.c.job_id == job_id)
+        ).first()
+        if row is None:
+            return None
+        lease = dict(row._mapping)
+        lease["acquired_at"] = as_utc(lease["acquired_at"])
+        lease["expires_at"] = as_utc(lease["expires_at"])
+        return lease
