@@ -170,7 +170,8 @@ class PlanningRepository(Repository):
         return {r.item_id: r.suggested_qty for r in rows}
 
     def supersede_undecided(self, as_of: date, keep_run: int) -> int:
-        """Earlier runs' undecided suggestions step aside; decided ones are never touched."""
+        """Earlier runs' undecided suggestions step aside; decided (and edited) ones are never
+        touched."""
         return self.connection.execute(
             replenishment_suggestions.update()
             .where(replenishment_suggestions.c.status == "proposed",
@@ -179,12 +180,13 @@ class PlanningRepository(Repository):
         ).rowcount
 
     def decided_items(self, as_of: date, location_id: int) -> set[int]:
-        """Items already approved or rejected for this as-of date (a re-run keeps them)."""
+        """Items a planner approved, rejected or edited for this as-of date (a re-run keeps
+        them: an edit is a planner's number still awaiting approval, not ours to replace)."""
         rows = self.connection.execute(
             select(replenishment_suggestions.c.item_id).where(
                 replenishment_suggestions.c.as_of == as_of,
                 replenishment_suggestions.c.location_id == location_id,
-                replenishment_suggestions.c.status.in_(("approved", "rejected")),
+                replenishment_suggestions.c.status.in_(("approved", "rejected", "edited")),
             )
         )
         return {r.item_id for r in rows}

@@ -1,0 +1,123 @@
+"""The planners' review: replenishment suggestions, decisions on them, approved orders."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from ..domain.access import Role
+from ..extensions import settings, uow_factory
+from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
+from ..services.suggestions import (
+    export_approved_orders,
+    export_rows,
+    get_suggestion,
+    list_suggestions,
+)
+from .auth import current_actor, requires_role
+from .replenishment_schemas import (
+    BulkDecisionIn,
+    BulkDecisionOut,
+    DecisionIn,
+    DecisionOut,
+    ExportQuery,
+    OrderExport,
+    SuggestionDetail,
+    SuggestionPage,
+    SuggestionQuery,
+)
+from .schemas import page_limit
+
+blp = Blueprint("replenishment", __name__, url_prefix="/api/v1/replenishment",
+                description="Replenishment suggestions, planners' decisions, approved orders")
+
+CSV = "text/csv"
+CSV_COLUMNS = ("supplier", "location", "sku", "size", "quantity", "case_pack", "cases",
+               "unit_cost", "value", "suggestion_id")
+REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
+
+
+@blp.get("/suggestions")
+@blp.arguments(SuggestionQuery, location="query")
+@blp.response(200, SuggestionPage)
+@requires_role(*REVIEWERS)
+def list_replenishment_suggestions(args):
+    """A run's suggestions (default: the latest successful run), filtered, sorted, paginated."""
+    limit = page_limit(args, settings())
+    offset = args.pop("offset")
+    return list_suggestions(uow_factory(), args, offset=offset, limit=limit)
+
+
+@blp.get("/suggestions/<int:suggestion_id>")
+@blp.response(200, SuggestionDetail)
+@requires_role(*REVIEWERS)
+def get_replenishment_suggestion(suggestion_id):
+    """One suggestion: forecast, 52 weeks of sales, returns estimates, terms, decisions."""
+    return get_suggestion(uow_factory(), suggestion_id)
+
+
+@blp.post("/suggestions/<int:suggestion_id>/decision")
+@blp.arguments(DecisionIn)
+@blp.response(200, DecisionOut)
+@blp.alt_response(409, description="someone else decided first: reload and send the version")
+@requires_role(Role.PLANNER)
+def post_decision(body, suggestion_id):
+    """Approve, edit or reject a suggestion; quantities are rounded up to whole case packs."""
+    return decide_suggestion(
+        uow_factory(), suggestion_id, action=body["action"], actor=current_actor(),
+        quantity=body.get("quantity"), comment=body.get("comment"),
+        expected_version=body.get("version"),
+    )
+
+
+@blp.post("/suggestions/decisions")
+@blp.arguments(BulkDecisionIn)
+@blp.response(200, BulkDecisionOut)
+@requires_role(Role.PLANNER)
+def post_bulk_decision(body):
+    """Approve or reject every matching suggestion still proposed or edited, all or none."""
+    filters = {"ids": body["ids"]} if "ids" in body else body["filter"]
+    return decide_in_bulk(uow_factory(), action=body["action"], actor=current_actor(),
+                          filters=filters, comment=body.get("comment"))
+
+
+@blp.get("/exports")
+@blp.arguments(ExportQuery, location="query")
+@blp.response(200, OrderExport)
+# Name both media types: a `content` given here replaces the one @blp.response would write.
+@blp.doc(responses={"200": {
+    "description": "approved orders by supplier and location",
+    "content": {"application/json": {"schema": OrderExport},
+                CSV: {"schema": {"type": "string"}}}}})
+@requires_role(*REVIEWERS)
+def get_approved_orders(args):
+    """Approved orders of a run for the ERP, by supplier and location (JSON, or CSV)."""
+    wants_csv = args.get("format") == "csv" or (
+        "format" not in args
+        and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
+    )
+    export = export_approved_orders(uow_factory(), args.get("run"))
+    return _as_csv(export) if wants_csv else export
+
+
+def _as_csv(export: dict) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in export_rows(export):
+        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
+    name = f"replenishment-run-{export['run_id']}.csv"
+    return Response(out.getvalue(), mimetype=CSV,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _cell(value):
+    # A text cell starting like a formula would run in a spreadsheet; quote it as text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    if value is None:
+        return ""
+    return value

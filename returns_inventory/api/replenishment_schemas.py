@@ -1,0 +1,231 @@
+"""Request and response schemas of the planners' review of replenishment suggestions."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from webargs.fields import DelimitedList
+
+from ..domain.replenishment import STATUSES, TERM_MEANINGS
+from ..persistence.repositories.suggestions import SORTABLE
+from ..services.suggestion_decisions import BULK_LIMIT
+from .schemas import PageArgs, PageInfo, StrictSchema
+
+Money = fields.Decimal(as_string=True, places=2)
+
+
+class SuggestionFilterIn(StrictSchema):
+    run = fields.Integer(validate=validate.Range(min=1),
+                         metadata={"description": "forecast run id (default: the latest "
+                                                  "successful run)"})
+    status = DelimitedList(fields.String(validate=validate.OneOf(STATUSES)),
+                           metadata={"description": "comma separated: " + ", ".join(STATUSES)})
+    category = fields.String()
+    sku = fields.String()
+    size = fields.String()
+    location = fields.String(metadata={"description": "location code"})
+    supplier = fields.String()
+    min_quantity = fields.Integer(validate=validate.Range(min=0),
+                                  metadata={"description": "suggested units at least this"})
+    min_value = fields.Decimal(validate=validate.Range(min=0), as_string=True,
+                               metadata={"description": "suggested value at least this"})
+    changed = fields.Boolean(metadata={
+        "description": "true: the suggested units differ from the previous run's (or the "
+                       "previous run suggested nothing); false: unchanged"})
+    min_change = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "|suggested - previous| at least this (no previous counts as 0)"})
+
+
+class SuggestionQuery(SuggestionFilterIn, PageArgs):
+    sort = fields.String(metadata={
+        "description": "comma separated columns, `-` for descending, e.g. `-value,sku`; "
+                       "one of " + ", ".join(SORTABLE)})
+
+
+class RunRef(StrictSchema):
+    id = fields.Integer()
+    as_of = fields.Date()
+
+
+class Suggestion(StrictSchema):
+    id = fields.Integer()
+    run_id = fields.Integer()
+    as_of = fields.Date()
+    status = fields.String(metadata={"description": ", ".join(STATUSES)})
+    sku = fields.String()
+    size = fields.String()
+    category = fields.String()
+    supplier = fields.String(allow_none=True)
+    location = fields.String()
+    suggested_qty = fields.Integer(metadata={"description": "what the return-aware plan orders"})
+    return_blind_qty = fields.Integer(metadata={"description": "what ignoring returns orders"})
+    saved_by_returns = fields.Integer(metadata={"description": "return_blind_qty - "
+                                                               "suggested_qty"})
+    approved_qty = fields.Integer(allow_none=True,
+                                  metadata={"description": "a planner's quantity (edited or "
+                                                           "approved), whole cases"})
+    previous_qty = fields.Integer(allow_none=True,
+                                  metadata={"description": "the previous run's suggestion"})
+    change = fields.Integer(metadata={"description": "suggested_qty - previous_qty (no "
+                                                     "previous counts as 0)"})
+    case_pack = fields.Integer()
+    unit_cost = Money
+    value = Money
+    version = fields.Integer(metadata={"description": "send it back with a decision"})
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class SuggestionPage(StrictSchema):
+    run = fields.Nested(RunRef, allow_none=True,
+                        metadata={"description": "null before any run succeeded"})
+    data = fields.List(fields.Nested(Suggestion))
+    page = fields.Nested(PageInfo)
+
+
+class ForecastWeek(StrictSchema):
+    week = fields.Date(metadata={"description": "Monday"})
+    forecast = fields.Float()
+    lower = fields.Float()
+    upper = fields.Float()
+
+
+class Forecast(StrictSchema):
+    method = fields.String()
+    why = fields.String(metadata={"description": "why this method was chosen"})
+    level = fields.String()
+    demand_class = fields.String()
+    interval_level = fields.Float()
+    explanation = fields.String()
+    weeks = fields.List(fields.Nested(ForecastWeek))
+
+
+class WeekUnits(StrictSchema):
+    week = fields.Date(metadata={"description": "Monday"})
+    units = fields.Float()
+
+
+class ReturnsEstimate(StrictSchema):
+    rate = fields.Float(metadata={"description": "share of sold units that come back"})
+    restockable_share = fields.Float(metadata={"description": "share of returns fit to sell"})
+    lag_median_weeks = fields.Float(metadata={"description": "weeks from sale to receipt"})
+    expected_per_week = fields.List(fields.Nested(WeekUnits), metadata={
+        "description": "restockable units expected back per forecast week"})
+
+
+class Term(StrictSchema):
+    term = fields.String(metadata={"description": ", ".join(TERM_MEANINGS)})
+    value = fields.Raw()
+    meaning = fields.String(metadata={"description": "the term in plain words"})
+
+
+class DecisionEntry(StrictSchema):
+    action = fields.String()
+    quantity = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    from_version = fields.Integer()
+    actor = fields.String()
+    created_at = fields.DateTime()
+
+
+class SuggestionDetail(Suggestion):
+    description = fields.String()
+    forecast = fields.Nested(Forecast, allow_none=True)
+    history = fields.List(fields.Nested(WeekUnits),
+                          metadata={"description": "units sold in each of the last 52 weeks"})
+    returns = fields.Nested(ReturnsEstimate, allow_none=True)
+    terms = fields.List(fields.Nested(Term))
+    explanation = fields.String(metadata={"description": "the order arithmetic in a sentence"})
+    decisions = fields.List(fields.Nested(DecisionEntry), metadata={"description": "oldest "
+                                                                                   "first"})
+
+
+class DecisionIn(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject", "edit"]))
+    quantity = fields.Integer(validate=validate.Range(min=1, max=10_000_000), metadata={
+        "description": "edit: required; approve: optional (default the edited, else the "
+                       "suggested quantity); rounded up to whole case packs"})
+    comment = fields.String(validate=validate.Length(max=2000))
+    version = fields.Integer(validate=validate.Range(min=1), metadata={
+        "description": "the version you saw; required once someone has decided"})
+
+
+class CasePackRounding(StrictSchema):
+    requested = fields.Integer()
+    quantity = fields.Integer()
+    case_pack = fields.Integer()
+    cases = fields.Integer()
+    rounded_up = fields.Boolean()
+    note = fields.String()
+
+
+class DecisionMade(StrictSchema):
+    action = fields.String()
+    quantity = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    from_version = fields.Integer()
+    actor = fields.String()
+
+
+class DecisionOut(StrictSchema):
+    suggestion = fields.Nested(Suggestion)
+    decision = fields.Nested(DecisionMade)
+    case_pack = fields.Nested(CasePackRounding, allow_none=True,
+                              metadata={"description": "null for a rejection"})
+
+
+class BulkDecisionIn(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    filter = fields.Nested(SuggestionFilterIn, metadata={
+        "description": "the list's filters; {} means every suggestion of the latest run"})
+    ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=BULK_LIMIT))
+    comment = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _one_selection(self, data, **_):
+        if ("filter" in data) == ("ids" in data):
+            raise ValidationError("give either filter or ids", field_name="filter")
+
+
+class BulkDecisionOut(StrictSchema):
+    action = fields.String()
+    matched = fields.Integer(metadata={"description": "suggestions the filter or ids matched"})
+    decided = fields.Integer(metadata={"description": "of those, proposed or edited ones "
+                                                      "now approved or rejected"})
+    skipped = fields.Integer(metadata={"description": "already decided, superseded, or "
+                                                      "nothing to order"})
+    rounded_up = fields.Integer(metadata={"description": "approvals rounded up to case packs"})
+
+
+class ExportQuery(StrictSchema):
+    run = fields.Integer(validate=validate.Range(min=1),
+                         metadata={"description": "default: the latest successful run"})
+    format = fields.String(validate=validate.OneOf(["json", "csv"]),
+                           metadata={"description": "csv, or send Accept: text/csv"})
+
+
+class OrderLine(StrictSchema):
+    suggestion_id = fields.Integer()
+    sku = fields.String()
+    size = fields.String()
+    quantity = fields.Integer()
+    case_pack = fields.Integer()
+    cases = fields.Integer()
+    unit_cost = Money
+    value = Money
+
+
+class SupplierOrder(StrictSchema):
+    supplier = fields.String(allow_none=True)
+    location = fields.String()
+    units = fields.Integer()
+    cases = fields.Integer()
+    value = Money
+    lines = fields.List(fields.Nested(OrderLine))
+
+
+class OrderExport(StrictSchema):
+    run_id = fields.Integer()
+    as_of = fields.Date()
+    orders = fields.List(fields.Nested(SupplierOrder),
+                         metadata={"description": "one per supplier and location"})

@@ -1,0 +1,217 @@
+"""Reads and decisions on replenishment suggestions, for the planners' review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select
+
+from ..planning_tables import (
+    forecast_runs,
+    replenishment_suggestions,
+    series_forecasts,
+    suggestion_decisions,
+)
+from ..tables import items, locations, sales_lines
+from .base import Repository, as_utc, utcnow
+from .planning import PlanningRepository, monday_of
+
+s, i, loc = replenishment_suggestions, items, locations
+# A brand new suggestion (nothing suggested last run) changes by its whole quantity.
+CHANGE = s.c.suggested_qty - func.coalesce(s.c.previous_qty, 0)
+# Units the expected customer returns save against an order that ignored them.
+SAVED_BY_RETURNS = s.c.return_blind_qty - s.c.suggested_qty
+
+COLUMNS = {
+    "id": s.c.id, "run_id": s.c.run_id, "as_of": s.c.as_of, "status": s.c.status,
+    "sku": i.c.sku, "size": i.c.size, "category": i.c.category, "supplier": i.c.supplier,
+    "location": loc.c.code, "suggested_qty": s.c.suggested_qty,
+    "return_blind_qty": s.c.return_blind_qty, "saved_by_returns": SAVED_BY_RETURNS,
+    "approved_qty": s.c.approved_qty, "previous_qty": s.c.previous_qty, "change": CHANGE,
+    "case_pack": i.c.case_pack, "unit_cost": s.c.unit_cost, "value": s.c.value,
+    "version": s.c.version, "decided_by": s.c.decided_by, "decided_at": s.c.decided_at,
+    "comment": s.c.comment,
+}
+SORTABLE = tuple(c for c in COLUMNS if c != "comment")
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """The suggestions a run stands for: its own, plus the decisions an earlier run of the
+    same as-of date made and this run therefore left alone."""
+
+    run_id: int
+    as_of: date
+    decided: tuple[str, ...]
+
+    def condition(self):
+        carried = and_(s.c.run_id < self.run_id, s.c.status.in_(self.decided))
+        return and_(s.c.as_of == self.as_of, or_(s.c.run_id == self.run_id, carried))
+
+
+@dataclass(frozen=True)
+class SuggestionFilter:
+    scope: RunScope | None  # None: explicit ids, whichever run they belong to
+    statuses: tuple[str, ...] = ()
+    category: str | None = None
+    sku: str | None = None
+    size: str | None = None
+    location: str | None = None
+    supplier: str | None = None
+    min_quantity: int | None = None
+    min_value: Any = None
+    changed: bool | None = None
+    min_change: int | None = None
+    ids: tuple[int, ...] = ()
+
+    def conditions(self) -> list:
+        out = [self.scope.condition()] if self.scope else []
+        exact = ((i.c.category, self.category), (i.c.sku, self.sku), (i.c.size, self.size),
+                 (loc.c.code, self.location), (i.c.supplier, self.supplier))
+        out += [column == value for column, value in exact if value is not None]
+        if self.statuses:
+            out.append(s.c.status.in_(self.statuses))
+        if self.min_quantity is not None:
+            out.append(s.c.suggested_qty >= self.min_quantity)
+        if self.min_value is not None:
+            out.append(s.c.value >= self.min_value)
+        if self.changed is True:
+            out.append(or_(s.c.previous_qty.is_(None), s.c.previous_qty != s.c.suggested_qty))
+        elif self.changed is False:
+            out.append(s.c.previous_qty == s.c.suggested_qty)
+        if self.min_change is not None:
+            out.append(func.abs(CHANGE) >= self.min_change)
+        if self.ids:
+            out.append(s.c.id.in_(self.ids))
+        return out
+
+
+def _joined(*columns):
+    return (select(*columns).select_from(s)
+            .join(i, i.c.id == s.c.item_id).join(loc, loc.c.id == s.c.location_id))
+
+
+def _row(row) -> dict:
+    out = dict(row._mapping)
+    if "decided_at" in out:
+        out["decided_at"] = as_utc(out["decided_at"])
+    return out
+
+
+class SuggestionRepository(Repository):
+    def latest_run(self) -> dict | None:
+        """The newest run that finished well: what planners review by default."""
+        row = self.connection.execute(
+            select(forecast_runs.c.id, forecast_runs.c.as_of)
+            .where(forecast_runs.c.status == "succeeded")
+            .order_by(forecast_runs.c.id.desc()).limit(1)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def run(self, run_id: int) -> dict | None:
+        row = self.connection.execute(
+            select(forecast_runs.c.id, forecast_runs.c.as_of, forecast_runs.c.status)
+            .where(forecast_runs.c.id == run_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def page(self, where: SuggestionFilter, *, order: list[tuple[str, bool]], offset: int,
+             limit: int) -> tuple[list[dict], int]:
+        conditions = where.conditions()
+        total = self.connection.scalar(
+            _joined(func.count()).where(*conditions)) or 0
+        ordering = [COLUMNS[name].desc() if descending else COLUMNS[name].asc()
+                    for name, descending in order]
+        ordering.append(s.c.id.asc())  # a stable order, so pages neither repeat nor skip
+        rows = self.connection.execute(
+            _joined(*(c.label(n) for n, c in COLUMNS.items())).where(*conditions)
+            .order_by(*ordering).offset(offset).limit(limit)
+        )
+        return [_row(r) for r in rows], total
+
+    def one(self, suggestion_id: int, *, for_update: bool = False) -> dict | None:
+        query = _joined(*(c.label(n) for n, c in COLUMNS.items()), s.c.item_id, s.c.terms,
+                        s.c.explanation, i.c.description, loc.c.id.label("location_id"))
+        query = query.where(s.c.id == suggestion_id)
+        if for_update:
+            query = query.with_for_update(of=s)
+        row = self.connection.execute(query).first()
+        return _row(row) if row else None
+
+    def pending(self, where: SuggestionFilter, pending: tuple[str, ...]) -> list[dict]:
+        """Matching suggestions still waiting for a planner, locked for the decision."""
+        query = _joined(*(c.label(n) for n, c in COLUMNS.items())).where(
+            *where.conditions(), s.c.status.in_(pending)).order_by(s.c.id)
+        return [_row(r) for r in self.connection.execute(query.with_for_update(of=s))]
+
+    def count(self, where: SuggestionFilter) -> int:
+        return self.connection.scalar(_joined(func.count()).where(*where.conditions())) or 0
+
+    def forecast(self, run_id: int, item_id: int) -> dict | None:
+        row = self.connection.execute(
+            select(series_forecasts).where(series_forecasts.c.run_id == run_id,
+                                           series_forecasts.c.item_id == item_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def weekly_sales(self, item_id: int, first_week: int, last_week: int) -> dict[int, int]:
+        """{week index: units} of one item, summed per week in the database."""
+        week = PlanningRepository(self.connection)._week(sales_lines.c.sold_on).label("week")
+        inner = select(week, sales_lines.c.quantity).where(
+            sales_lines.c.item_id == item_id,
+            sales_lines.c.sold_on >= monday_of(first_week),
+            sales_lines.c.sold_on < monday_of(last_week + 1),
+        ).subquery()
+        rows = self.connection.execute(
+            select(inner.c.week, func.sum(inner.c.quantity)).group_by(inner.c.week))
+        return {int(w): int(units or 0) for w, units in rows}
+
+    def decisions(self, suggestion_id: int) -> list[dict]:
+        rows = self.connection.execute(
+            select(suggestion_decisions).where(
+                suggestion_decisions.c.suggestion_id == suggestion_id
+            ).order_by(suggestion_decisions.c.id)
+        )
+        return [{**r._mapping, "created_at": as_utc(r.created_at)} for r in rows]
+
+    def decide(self, suggestion_id: int, *, seen_version: int, status: str,
+               approved_qty: int | None, actor: str, comment: str | None,
+               at=None) -> bool:
+        """Apply a decision only if nobody else decided since `seen_version` was read."""
+        updated = self.connection.execute(
+            s.update().where(s.c.id == suggestion_id, s.c.version == seen_version)
+            .values(status=status, approved_qty=approved_qty, decided_by=actor,
+                    decided_at=at or utcnow(), comment=comment, version=s.c.version + 1)
+        )
+        return updated.rowcount == 1
+
+    def decide_many(self, decisions: list[dict], *, actor: str, comment: str | None) -> None:
+        """Apply many decisions in one statement; the rows were locked by `pending`."""
+        if not decisions:
+            return
+        self.connection.execute(
+            s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"))
+            .values(status=bindparam("new_status"), approved_qty=bindparam("qty"),
+                    decided_by=actor, decided_at=utcnow(), comment=comment,
+                    version=s.c.version + 1),
+            [{"sid": d["id"], "seen": d["version"], "new_status": d["status"],
+              "qty": d["approved_qty"]} for d in decisions],
+        )
+
+    def add_decisions(self, rows: list[dict]) -> None:
+        if rows:
+            now = utcnow()
+            self.connection.execute(suggestion_decisions.insert(),
+                                    [{"created_at": now, **r} for r in rows])
+
+    def approved_lines(self, scope: RunScope) -> list[dict]:
+        """Approved order lines of a run, in supplier, location, sku, size order."""
+        query = _joined(
+            s.c.id.label("suggestion_id"), i.c.supplier, loc.c.code.label("location"),
+            i.c.sku, i.c.size, s.c.approved_qty.label("quantity"), i.c.case_pack,
+            s.c.unit_cost,
+        ).where(scope.condition(), s.c.status == "approved").order_by(
+            func.coalesce(i.c.supplier, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
+        return [dict(r._mapping) for r in self.connection.execute(query)]

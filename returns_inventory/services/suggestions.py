@@ -1,0 +1,159 @@
+"""The planners' review of replenishment suggestions: the list, one suggestion, the export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.replenishment import DECIDED, TERM_MEANINGS
+from ..persistence.repositories.planning import monday_of, week_of
+from ..persistence.repositories.suggestions import SORTABLE, RunScope, SuggestionFilter
+from .planning_inputs import last_complete_week
+
+HISTORY_WEEKS = 52
+FILTERS = ("category", "sku", "size", "location", "supplier", "min_quantity", "min_value",
+           "changed", "min_change")
+SUMMARY_FIELDS = ("id", "run_id", "as_of", "status", "sku", "size", "category", "supplier",
+                  "location", "suggested_qty", "return_blind_qty", "saved_by_returns",
+                  "approved_qty", "previous_qty", "change", "case_pack", "unit_cost", "value",
+                  "version", "decided_by", "decided_at", "comment")
+
+
+def parse_sort(text: str | None) -> list[tuple[str, bool]]:
+    """`-value,sku` -> [("value", descending), ("sku", ascending)]."""
+    order = []
+    for part in (text or "").split(","):
+        name = part.strip()
+        if not name:
+            continue
+        descending = name.startswith("-")
+        name = name.lstrip("+-")
+        if name not in SORTABLE:
+            raise ValidationFailed(f"cannot sort by {name!r}", errors=[
+                FieldError("sort", "one of " + ", ".join(SORTABLE))])
+        order.append((name, descending))
+    return order
+
+
+def run_scope(uow, run_id: int | None) -> RunScope | None:
+    """The run asked for, or the latest successful one; None before any run succeeded."""
+    run = uow.suggestions.run(run_id) if run_id else uow.suggestions.latest_run()
+    if run_id and run is None:
+        raise NotFound(f"no forecast run {run_id}")
+    return RunScope(run["id"], run["as_of"], DECIDED) if run else None
+
+
+def suggestion_filter(uow, args: dict[str, Any]) -> SuggestionFilter | None:
+    """The filter of the list (and of bulk decisions); None when there is nothing to match."""
+    ids = tuple(args.get("ids") or ())
+    # Explicit ids mean those suggestions, whichever run they belong to.
+    scope = run_scope(uow, args.get("run")) if args.get("run") or not ids else None
+    if scope is None and not ids:
+        return None
+    return SuggestionFilter(
+        scope=scope, statuses=tuple(args.get("status") or ()), ids=ids,
+        **{k: args.get(k) for k in FILTERS},
+    )
+
+
+def list_suggestions(uow_factory: Callable, args: dict[str, Any], *, offset: int,
+                     limit: int) -> dict:
+    """One page of a run's suggestions, filtered and sorted, with the total that matched."""
+    order = parse_sort(args.get("sort"))
+    with uow_factory() as uow:
+        where = suggestion_filter(uow, args)
+        rows, total = ([], 0) if where is None else uow.suggestions.page(
+            where, order=order, offset=offset, limit=limit)
+    scope = where.scope if where else None
+    run = {"id": scope.run_id, "as_of": scope.as_of} if scope else None
+    return {"run": run, "data": rows,
+            "page": {"offset": offset, "limit": limit, "total": total}}
+
+
+def get_suggestion(uow_factory: Callable, suggestion_id: int) -> dict:
+    """One suggestion with what a planner needs to judge it."""
+    with uow_factory() as uow:
+        row = uow.suggestions.one(suggestion_id)
+        if row is None:
+            raise NotFound(f"no suggestion {suggestion_id}")
+        forecast = uow.suggestions.forecast(row["run_id"], row["item_id"])
+        first_future = (week_of(forecast["origin_week"]) if forecast
+                        else last_complete_week(row["as_of"]) + 1)
+        sold = uow.suggestions.weekly_sales(row["item_id"], first_future - HISTORY_WEEKS,
+                                            first_future - 1)
+        decisions = uow.suggestions.decisions(suggestion_id)
+    history = [{"week": monday_of(w), "units": sold.get(w, 0)}
+               for w in range(first_future - HISTORY_WEEKS, first_future)]
+    return {
+        **summary(row), "description": row["description"],
+        "forecast": _forecast(forecast, first_future), "history": history,
+        "returns": _returns(forecast, first_future),
+        "terms": _terms(row["terms"]), "explanation": row["explanation"],
+        "decisions": decisions,
+    }
+
+
+def summary(row: dict) -> dict:
+    return {k: row[k] for k in SUMMARY_FIELDS}
+
+
+def _forecast(forecast: dict | None, first_week: int) -> dict | None:
+    if forecast is None:
+        return None
+    weeks = [{"week": monday_of(first_week + h), "forecast": point, "lower": low,
+              "upper": high}
+             for h, (point, low, high) in enumerate(
+                 zip(forecast["forecast"], forecast["lower"], forecast["upper"], strict=False))]
+    keys = ("method", "why", "level", "demand_class", "interval_level", "explanation")
+    return {**{k: forecast[k] for k in keys}, "weeks": weeks}
+
+
+def _returns(forecast: dict | None, first_week: int) -> dict | None:
+    if forecast is None:
+        return None
+    weekly = [{"week": monday_of(first_week + h), "units": units}
+              for h, units in enumerate(forecast["expected_returns"])]
+    return {"rate": forecast["return_rate"], "restockable_share": forecast["restockable_share"],
+            "lag_median_weeks": forecast["lag_median_weeks"], "expected_per_week": weekly}
+
+
+def _terms(terms: dict) -> list[dict]:
+    known = [t for t in TERM_MEANINGS if t in terms]
+    extra = [t for t in terms if t not in TERM_MEANINGS]
+    return [{"term": t, "value": terms[t], "meaning": TERM_MEANINGS.get(t, "")}
+            for t in known + extra]
+
+
+def export_approved_orders(uow_factory: Callable, run_id: int | None = None) -> dict:
+    """Approved order lines of a run for the ERP, one order per supplier and location."""
+    with uow_factory() as uow:
+        scope = run_scope(uow, run_id)
+        if scope is None:
+            raise NotFound("no forecast run has succeeded yet")
+        lines = uow.suggestions.approved_lines(scope)
+    orders: dict[tuple, dict] = {}
+    for line in lines:
+        key = (line["supplier"], line["location"])
+        order = orders.setdefault(key, {
+            "supplier": line["supplier"], "location": line["location"], "lines": [],
+            "units": 0, "cases": 0, "value": Decimal("0.00")})
+        # Exactly what was approved (and announced); it was whole cases at approval time.
+        quantity, pack = line["quantity"], max(1, line["case_pack"] or 1)
+        cases = -(-quantity // pack)
+        value = (line["unit_cost"] * quantity).quantize(Decimal("0.01"))
+        order["lines"].append({
+            "suggestion_id": line["suggestion_id"], "sku": line["sku"], "size": line["size"],
+            "quantity": quantity, "case_pack": pack, "cases": cases,
+            "unit_cost": line["unit_cost"], "value": value})
+        order["units"] += quantity
+        order["cases"] += cases
+        order["value"] += value
+    return {"run_id": scope.run_id, "as_of": scope.as_of, "orders": list(orders.values())}
+
+
+def export_rows(export: dict) -> list[dict]:
+    """The export flattened to one row per line, supplier and location repeated (for CSV)."""
+    return [{"supplier": order["supplier"], "location": order["location"], **line}
+            for order in export["orders"] for line in order["lines"]]

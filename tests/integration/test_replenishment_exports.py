@@ -1,0 +1,73 @@
+"""Approved orders leave for the ERP grouped by supplier and location, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.integration.suggestion_data import AS_OF, build_board
+
+URL = "/api/v1/replenishment/exports"
+
+
+@pytest.fixture
+def approved(client, auth, uow_factory):
+    board = build_board(uow_factory)
+    planner = auth("planner")
+    decisions = {"TEE-BLK/M": {}, "TEE-BLK/S": {"quantity": 7}, "JEAN-IND/32": {},
+                 "SOCK-WHT/OS": {}, "TEE-BLK/L": None}
+    for key, extra in decisions.items():
+        body = {"action": "reject"} if extra is None else {"action": "approve", **extra}
+        answer = client.post(f"/api/v1/replenishment/suggestions/{board.ids[key]}/decision",
+                             headers=planner, json=body)
+        assert answer.status_code == 200, answer.json
+    return board
+
+
+def test_the_export_groups_approved_lines_by_supplier_and_location_in_case_packs(
+        client, auth, approved):
+    answer = client.get(URL, headers=auth("integrator"))
+    assert answer.status_code == 200, answer.json
+    export = answer.json
+    assert export["run_id"] == approved.run_id and export["as_of"] == AS_OF.isoformat()
+    orders = {(o["supplier"], o["location"]): o for o in export["orders"]}
+    assert list(orders) == [("ACME", "WH1"), ("DENIMCO", "WH1"), ("SOCKCO", "WH2")]
+    acme = orders[("ACME", "WH1")]
+    assert [(line["sku"], line["size"], line["quantity"], line["cases"])
+            for line in acme["lines"]] == [("TEE-BLK", "M", 30, 5), ("TEE-BLK", "S", 12, 2)]
+    assert acme["lines"][0] | {"suggestion_id": 0} == {
+        "suggestion_id": 0, "sku": "TEE-BLK", "size": "M", "quantity": 30, "case_pack": 6,
+        "cases": 5, "unit_cost": "8.50", "value": "255.00"}
+    assert (acme["units"], acme["cases"], acme["value"]) == (42, 7, "357.00")
+    socks = orders[("SOCKCO", "WH2")]
+    assert (socks["units"], socks["cases"], socks["value"]) == (24, 2, "36.00")
+
+
+def test_the_export_as_csv_has_one_row_per_line_with_supplier_and_location(
+        client, auth, approved):
+    by_format = client.get(f"{URL}?format=csv&run={approved.run_id}",
+                           headers=auth("integrator"))
+    by_accept = client.get(URL, headers={**auth("integrator"), "Accept": "text/csv"})
+    assert by_format.status_code == by_accept.status_code == 200
+    assert by_format.mimetype == "text/csv"
+    assert by_format.data == by_accept.data
+    assert f"replenishment-run-{approved.run_id}.csv" in by_format.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(by_format.data.decode())))
+    assert [(r["supplier"], r["location"], r["sku"], r["size"], r["quantity"], r["cases"])
+            for r in rows] == [
+        ("ACME", "WH1", "TEE-BLK", "M", "30", "5"), ("ACME", "WH1", "TEE-BLK", "S", "12", "2"),
+        ("DENIMCO", "WH1", "JEAN-IND", "32", "8", "2"),
+        ("SOCKCO", "WH2", "SOCK-WHT", "OS", "24", "2")]
+    assert rows[0]["unit_cost"] == "8.50" and rows[0]["value"] == "255.00"
+
+
+def test_an_earlier_run_without_approvals_exports_no_orders(client, auth, approved):
+    answer = client.get(f"{URL}?run={approved.old_run_id}", headers=auth("planner"))
+    assert answer.json["orders"] == []
+
+
+def test_before_any_run_there_is_nothing_to_export(client, auth):
+    answer = client.get(URL, headers=auth("integrator"))
+    assert answer.status_code == 404
