@@ -1,7 +1,8 @@
 """The real server over real HTTP: a migrated database, a token from the real CLI, gunicorn.
 
-One server per test module and backend (SQLite always, PostgreSQL with TEST_DATABASE_URL), on a
-loopback port the kernel picks, with two workers so requests really cross processes.
+One server per backend (SQLite always, PostgreSQL with TEST_DATABASE_URL) for the whole session,
+on a loopback port the kernel picks, with two workers so requests really cross processes. Tests
+share it, so each one names its own items and locations (the `unique` fixture).
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ class LiveServer:
     def post(self, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("headers", self.headers())
         return self.session.post(self.url(path), timeout=120, **kwargs)
+
+    def import_csv(self, kind: str, text: str, **headers: str) -> requests.Response:
+        """POST /api/v1/imports/KIND with a CSV body, as the admin."""
+        return self.post(
+            f"/api/v1/imports/{kind}",
+            data=text.encode(),
+            headers=self.headers(**{"Content-Type": "text/csv"}, **headers),
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -170,7 +179,7 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def live_server(request, tmp_path_factory) -> Iterator[LiveServer]:
     """A real gunicorn server on a fresh database migrated and provisioned by the real CLI."""
     backend = request.param
@@ -196,5 +205,26 @@ def live_server(request, tmp_path_factory) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def unique() -> Callable[[str], str]:
-    """unique("TEE") -> "TEE-3F2A9C": codes that never collide within one module's server."""
+    """unique("TEE") -> "TEE-3F2A9C": codes that never collide on the shared server."""
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
+
+
+@pytest.fixture
+def shop(live_server, unique) -> dict[str, str]:
+    """A warehouse, a store and one SKU in sizes M and L, imported as CSV over HTTP."""
+    codes = {"sku": unique("TEE"), "warehouse": unique("WH"), "store": unique("ST")}
+    locations = live_server.import_csv(
+        "locations",
+        "code,name,type\n"
+        f"{codes['warehouse']},Central warehouse,warehouse\n"
+        f"{codes['store']},High street,store\n",
+    )
+    assert locations.status_code == 201, locations.text
+    items = live_server.import_csv(
+        "items",
+        "sku,size,category,unit_cost,price,lead_time_days\n"
+        f"{codes['sku']},M,tops,8.50,25.00,21\n"
+        f"{codes['sku']},L,tops,8.50,25.00,21\n",
+    )
+    assert items.status_code == 201, items.text
+    return codes

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
-
-from returns_inventory.persistence.engine import make_engine
-from returns_inventory.persistence.uow import Database, UnitOfWork
-from tests.factories import add_item, add_location
 
 
 @pytest.fixture
-def catalogue(live_server, unique):
-    """A fresh item and location in the server's database; returns (sku, size, location)."""
-    sku, location = unique("TEE"), unique("WH")
-    database = Database(make_engine(live_server.database_url))
-    try:
-        uow_factory = partial(UnitOfWork, database)
-        add_item(uow_factory, sku, "M")
-        add_location(uow_factory, location)
-    finally:
-        database.dispose()
-    return sku, "M", location
+def catalogue(shop):
+    """(sku, size, location) of an item and a warehouse imported over HTTP."""
+    return shop["sku"], "M", shop["warehouse"]
 
 
 def _adjustment(sku, size, location, quantity, reason="cycle count"):
