@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app; nothing connects or reads configuration before this is called."""
+    # Imported here so that `returns_inventory.domain` (and forecasting jobs) load without Flask.
+    from flask import Flask
+
     from . import api, extensions, web
 
     settings = settings or Settings.load()

@@ -18,9 +18,11 @@ from . import (
     ledger,
     locations,
     openapi,
+    replenishment,
     returns,
     stock,
     units,
+    webhooks,
 )
 from .body import accepts_large_body
 from .errors import problem
@@ -28,8 +30,9 @@ from .errors import problem
 API_PREFIX = openapi.API_PREFIX
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
-    returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp,
+    returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
     imports.blp,
+    replenishment.blp,
 ]
 
 

@@ -16,6 +16,7 @@ PROBLEM_TYPE = "https://returns-inventory.example/problems/"
 # Domain errors and the status each one answers with. Order matters: first match wins.
 STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (domain.ValidationFailed, 422),
+    (domain.Refused, 422),
     (domain.IdempotencyMismatch, 422),
     (domain.NotFound, 404),
     (domain.InsufficientStock, 409),
@@ -46,7 +47,9 @@ def _domain_error(exc: domain.DomainError) -> Response:
     slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in slug).lstrip("-")
     return problem(
         status, exc.title, exc.detail, slug=slug,
-        errors=[e.to_dict() for e in exc.errors], **exc.extra,
+        errors=[e.to_dict() for e in exc.errors],
+        # Extra members never overwrite the standard ones (RFC 9457 section 3.2).
+        **{k: v for k, v in exc.extra.items() if k not in {"type", "title", "status", "detail"}},
     )
 
 

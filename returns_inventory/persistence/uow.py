@@ -8,10 +8,13 @@ from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
 from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
+from .repositories.planning import PlanningRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.stock import StockRepository
+from .repositories.suggestions import SuggestionRepository
 from .repositories.tokens import IdempotencyRepository, TokenRepository
 from .repositories.users import UserRepository
+from .repositories.webhooks import WebhookRepository
 
 
 class Database:
@@ -63,6 +66,9 @@ class UnitOfWork:
         self.leases = LeaseRepository(self.connection)
         self.returns = ReturnsRepository(self.connection)
         self.users = UserRepository(self.connection)
+        self.planning = PlanningRepository(self.connection)
+        self.suggestions = SuggestionRepository(self.connection)
+        self.webhooks = WebhookRepository(self.connection)
         return self
 
     def commit(self) -> None:

@@ -170,12 +170,20 @@ class PlanningRepository(Repository):
         return {r.item_id: r.suggested_qty for r in rows}
 
     def supersede_undecided(self, as_of: date, keep_run: int) -> int:
-        """Earlier runs' undecided suggestions step aside; decided (and edited) ones are never
-        touched."""
+        """Undecided suggestions of earlier runs step aside for this run's.
+
+        A backfill for an older date never touches newer suggestions; an edit awaiting
+        approval survives a re-run of its own day but not the next day's run, which was
+        computed from newer figures (two live numbers for one item would risk a double order).
+        """
+        s = replenishment_suggestions.c
         return self.connection.execute(
             replenishment_suggestions.update()
-            .where(replenishment_suggestions.c.status == "proposed",
-                   replenishment_suggestions.c.run_id != keep_run)
+            .where(
+                s.run_id != keep_run,
+                ((s.status == "proposed") & (s.as_of <= as_of))
+                | ((s.status == "edited") & (s.as_of < as_of)),
+            )
             .values(status="superseded")
         ).rowcount
 
