@@ -19,6 +19,7 @@ from . import (
     locations,
     openapi,
     replenishment,
+    reports,
     returns,
     stock,
     units,
@@ -31,7 +32,7 @@ API_PREFIX = openapi.API_PREFIX
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
     returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
-    imports.blp,
+    imports.blp, reports.blp,
     replenishment.blp,
 ]
 

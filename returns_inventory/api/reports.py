@@ -1,0 +1,164 @@
+"""Read-only reports: returns analytics for planners and buyers, write-offs for finance."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, request
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..domain.fit_signals import TEST
+from ..extensions import policies, uow_factory
+from ..services.analytics import returns_analytics, write_off_report
+from .auth import READ, requires_role
+from .schemas import StrictSchema
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Analytics and reports")
+
+CSV = "text/csv"
+CSV_COLUMNS = ("sku", "size", "location", "reason", "units", "value")
+
+
+class AnalyticsQuery(StrictSchema):
+    since = fields.Date(metadata={"description": "first sale day (default: 90 days to until)"})
+    until = fields.Date(metadata={"description": "last sale day, inclusive (default: today)"})
+    sku = fields.String()
+    category = fields.String()
+
+
+class SignificanceTest(StrictSchema):
+    sku = fields.String()
+    size = fields.String(metadata={"description": "fit tests only"})
+    category = fields.String(metadata={"description": "quality tests only"})
+    fit = fields.String(metadata={"description": "runs_small or runs_large (fit tests only)"})
+    units_sold = fields.Integer()
+    units_returned = fields.Integer(metadata={"description": "for the reasons under test"})
+    share = fields.Float(metadata={"description": "units_returned / units_sold"})
+    rest_share = fields.Float(metadata={"description": "the same share of the peers pooled"})
+    p_value = fields.Float()
+    q_value = fields.Float(metadata={"description": "Benjamini-Hochberg adjusted p-value"})
+    flagged = fields.Boolean(metadata={"description": "q_value < 0.05"})
+
+
+class ReturnFigures(StrictSchema):
+    units_sold = fields.Integer()
+    units_returned = fields.Integer(metadata={"description": "received units of these sales"})
+    units_awaiting_receipt = fields.Integer(metadata={"description": "authorized, not received"})
+    return_rate = fields.Float(allow_none=True)
+    reasons = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "received units per reason code"},
+    )
+    grades = fields.Dict(keys=fields.String(), values=fields.Integer())
+    graded = fields.Integer()
+    restockable_share = fields.Float(allow_none=True, metadata={"description": "(A+B)/graded"})
+    written_off_units = fields.Integer()
+    write_off_value = fields.String(metadata={"description": "posted write-offs, decimal"})
+    median_days_to_receipt = fields.Float(allow_none=True)
+
+
+class SizeAnalytics(ReturnFigures):
+    size = fields.String()
+    fit_tests = fields.List(fields.Nested(SignificanceTest))
+
+
+class SkuAnalytics(ReturnFigures):
+    sku = fields.String()
+    category = fields.String()
+    quality_test = fields.Nested(SignificanceTest, allow_none=True)
+    sizes = fields.List(fields.Nested(SizeAnalytics))
+
+
+class ReturnsAnalytics(StrictSchema):
+    window = fields.Dict(keys=fields.String(), values=fields.String())
+    filters = fields.Dict()
+    test = fields.String(metadata={"description": TEST})
+    fit_signals = fields.List(fields.Nested(SignificanceTest))
+    quality_signals = fields.List(fields.Nested(SignificanceTest))
+    skus = fields.List(fields.Nested(SkuAnalytics))
+
+
+class WriteOffQuery(StrictSchema):
+    since = fields.Date(metadata={"description": "first posting day (UTC), inclusive"})
+    until = fields.Date(metadata={"description": "last posting day (UTC), inclusive"})
+    reason = fields.String(metadata={"description": "the reason text contains this"})
+    grade = fields.String(validate=validate.OneOf(["A", "B", "C", "D"]))
+    defect = fields.String(metadata={"description": "a defect code ticked at grading"})
+    sku = fields.String()
+    size = fields.String()
+    location = fields.String()
+    format = fields.String(
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv, or send Accept: text/csv"},
+    )
+
+
+class WriteOffRow(StrictSchema):
+    sku = fields.String()
+    size = fields.String()
+    location = fields.String()
+    reason = fields.String()
+    units = fields.Integer()
+    value = fields.Decimal(as_string=True)
+
+
+class WriteOffTotals(StrictSchema):
+    units = fields.Integer()
+    value = fields.Decimal(as_string=True)
+
+
+class WriteOffReport(StrictSchema):
+    filters = fields.Dict()
+    rows = fields.List(fields.Nested(WriteOffRow))
+    totals = fields.Nested(WriteOffTotals)
+
+
+@blp.get("/analytics/returns")
+@blp.arguments(AnalyticsQuery, location="query")
+@blp.response(200, ReturnsAnalytics)
+@requires_role(*READ)
+def get_returns_analytics(args):
+    """Returns by SKU and size for sales in the window, with fit and quality signals.
+
+    Signals: a one-sided Fisher exact test per size against the SKU's other sizes (too_small,
+    too_large) and per SKU against its category's other SKUs (quality reasons), with a
+    Benjamini-Hochberg correction at q < 0.05 per SKU and per category.
+    """
+    return returns_analytics(uow_factory(), policies().returns, **args)
+
+
+@blp.get("/reports/write-offs")
+@blp.arguments(WriteOffQuery, location="query")
+@blp.response(200, WriteOffReport)
+@blp.doc(responses={"200": {"content": {CSV: {"schema": {"type": "string"}}}}})
+@requires_role(*READ)
+def get_write_off_report(args):
+    """Posted write-offs summed by sku, size, location and reason (JSON, or CSV on request)."""
+    wants_csv = args.pop("format", None) == "csv" or (
+        request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
+    )
+    report = write_off_report(uow_factory(), **args)
+    return _as_csv(report["rows"]) if wants_csv else report
+
+
+def _as_csv(rows: list[dict]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
+    return Response(
+        out.getvalue(),
+        mimetype=CSV,
+        headers={"Content-Disposition": 'attachment; filename="write-offs.csv"'},
+    )
+
+
+def _cell(value):
+    # A text cell starting like a formula would run in a spreadsheet; quote it as text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -1,0 +1,196 @@
+"""Returns analytics and the write-off report: each figure is one GROUP BY over the tables.
+
+Every returns figure is keyed by the SALE: a unit counts in the window its sale falls in, so a
+return rate compares like with like (units sold in the window, and what came back of them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Date, Integer, String, cast, func, select
+
+from ..returns_tables import return_lines, return_units, returns, write_offs
+from ..tables import items, locations, sales_lines
+from .base import Repository
+
+POSTED = "posted"
+# Figures are keyed by the item SOLD (a returned unit is that item; an exchange is another).
+SOLD_ITEM = sales_lines.c.item_id.label(
+    "item_id"
+)  # pending, rejected, superseded and reversed write-offs are not losses
+
+
+@dataclass(frozen=True)
+class SalesWindow:
+    """Sales from `since` to `until` (both inclusive), optionally of one SKU or some categories."""
+
+    since: date
+    until: date
+    sku: str | None = None
+    categories: tuple[str, ...] | None = None
+
+
+class AnalyticsRepository(Repository):
+    def _scoped(self, query, window: SalesWindow):
+        query = query.where(sales_lines.c.sold_on.between(window.since, window.until))
+        if window.sku is not None:
+            query = query.where(items.c.sku == window.sku)
+        if window.categories is not None:
+            query = query.where(items.c.category.in_(window.categories))
+        return query
+
+    def _returned_units(self, *columns):
+        """Received units of returns, joined to the sale they came from."""
+        return (
+            select(*columns)
+            .select_from(return_units)
+            .join(return_lines, return_lines.c.id == return_units.c.return_line_id)
+            .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+            .join(items, items.c.id == sales_lines.c.item_id)
+        )
+
+    def units_sold(self, window: SalesWindow) -> list[dict]:
+        """Units sold per item in the window: item_id, sku, size, category, units."""
+        query = (
+            select(
+                items.c.id.label("item_id"),
+                items.c.sku,
+                items.c.size,
+                items.c.category,
+                func.sum(sales_lines.c.quantity).label("units"),
+            )
+            .join(items, items.c.id == sales_lines.c.item_id)
+            .group_by(items.c.id, items.c.sku, items.c.size, items.c.category)
+        )
+        return self._rows(self._scoped(query, window))
+
+    def units_returned(self, window: SalesWindow) -> list[dict]:
+        """Received units per item and customer reason: item_id, reason, units."""
+        query = self._returned_units(
+            SOLD_ITEM, return_lines.c.reason, func.count().label("units")
+        ).group_by(SOLD_ITEM, return_lines.c.reason)
+        return self._rows(self._scoped(query, window))
+
+    def awaiting_receipt(self, window: SalesWindow) -> list[dict]:
+        """Authorized units not yet received, per item: item_id, units."""
+        outstanding = return_lines.c.quantity - return_lines.c.received_quantity
+        query = (
+            select(SOLD_ITEM, func.sum(outstanding).label("units"))
+            .join(returns, returns.c.id == return_lines.c.return_id)
+            .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+            .join(items, items.c.id == sales_lines.c.item_id)
+            .where(returns.c.status == "authorized")
+            .group_by(SOLD_ITEM)
+            .having(func.sum(outstanding) > 0)
+        )
+        return self._rows(self._scoped(query, window))
+
+    def grades(self, window: SalesWindow) -> list[dict]:
+        """Graded units per item and current grade (after re-grades): item_id, grade, units."""
+        query = (
+            self._returned_units(SOLD_ITEM, return_units.c.grade, func.count().label("units"))
+            .where(return_units.c.grade.is_not(None))
+            .group_by(SOLD_ITEM, return_units.c.grade)
+        )
+        return self._rows(self._scoped(query, window))
+
+    def written_off(self, window: SalesWindow) -> list[dict]:
+        """Posted write-offs of returned units per item: item_id, units, value."""
+        query = (
+            self._returned_units(
+                SOLD_ITEM,
+                func.count().label("units"),
+                func.sum(write_offs.c.value).label("value"),
+            )
+            .join(write_offs, write_offs.c.unit_id == return_units.c.id)
+            .where(write_offs.c.status == POSTED)
+            .group_by(SOLD_ITEM)
+        )
+        return self._rows(self._scoped(query, window))
+
+    def days_to_receipt(self, window: SalesWindow) -> list[dict]:
+        """How many units arrived how many days after their sale: item_id, days, units.
+
+        A histogram rather than one row per unit, so the median is computed from a few rows
+        on either database (SQLite has no percentile function).
+        """
+        days = self._days_from_sale_to_receipt().label("days")
+        query = self._returned_units(SOLD_ITEM, days, func.count().label("units")).group_by(
+            SOLD_ITEM, days
+        )
+        return self._rows(self._scoped(query, window))
+
+    def _days_from_sale_to_receipt(self):
+        # Receipt days are counted in UTC on both databases, as every timestamp is stored.
+        if self.is_postgres:
+            received_on = cast(func.timezone("UTC", return_units.c.received_at), Date)
+            return received_on - sales_lines.c.sold_on
+        return cast(
+            func.julianday(func.date(return_units.c.received_at))
+            - func.julianday(sales_lines.c.sold_on),
+            Integer,
+        )
+
+    def write_off_report(
+        self,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        reason: str | None = None,
+        grade: str | None = None,
+        defect: str | None = None,
+        sku: str | None = None,
+        size: str | None = None,
+        location: str | None = None,
+    ) -> list[dict]:
+        """Posted write-offs summed per sku, size, location and reason: units, value."""
+        query = (
+            select(
+                items.c.sku,
+                items.c.size,
+                locations.c.code.label("location"),
+                write_offs.c.reason,
+                func.count().label("units"),
+                func.sum(write_offs.c.value).label("value"),
+            )
+            .select_from(write_offs)
+            .join(items, items.c.id == write_offs.c.item_id)
+            .join(locations, locations.c.id == write_offs.c.location_id)
+            .join(return_units, return_units.c.id == write_offs.c.unit_id)
+            .where(write_offs.c.status == POSTED)
+            .group_by(items.c.sku, items.c.size, locations.c.code, write_offs.c.reason)
+            .order_by(items.c.sku, items.c.size, locations.c.code, write_offs.c.reason)
+        )
+        # The period is of posting days in UTC: [since 00:00, the day after until 00:00).
+        if since is not None:
+            query = query.where(write_offs.c.posted_at >= _midnight(since))
+        if until is not None:
+            query = query.where(write_offs.c.posted_at < _midnight(until + timedelta(days=1)))
+        if reason:
+            query = query.where(
+                func.lower(write_offs.c.reason).contains(reason.lower(), autoescape=True)
+            )
+        if grade:
+            query = query.where(return_units.c.grade == grade)
+        if defect:
+            # Defects are a JSON list of codes; a quoted code matches that code exactly.
+            query = query.where(
+                cast(return_units.c.defects, String).contains(f'"{defect}"', autoescape=True)
+            )
+        for column, wanted in (
+            (items.c.sku, sku),
+            (items.c.size, size),
+            (locations.c.code, location),
+        ):
+            if wanted is not None:
+                query = query.where(column == wanted)
+        return self._rows(query)
+
+    def _rows(self, query) -> list[dict]:
+        return [dict(row._mapping) for row in self.connection.execute(query)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

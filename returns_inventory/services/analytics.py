@@ -1,0 +1,265 @@
+"""Returns analytics for planners and buyers, and the write-off report for finance."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ..domain.errors import FieldError, ValidationFailed
+from ..domain.fit_signals import (
+    TEST,
+    Comparison,
+    Tally,
+    fit_signals,
+    median_of_counts,
+    quality_signals,
+)
+from ..domain.returns import ReturnsPolicy
+
+# The analytics repository is read-only and used here alone, so it is opened on the unit of
+# work's connection rather than added to every unit of work.
+from ..persistence.repositories.analytics import AnalyticsRepository, SalesWindow
+
+DEFAULT_DAYS = 90
+CENT = Decimal("0.01")
+RESTOCKABLE_GRADES = ("A", "B")
+FIT_WORDS = {"small": "runs_small", "large": "runs_large"}
+
+
+@dataclass
+class Figures:
+    """What came of the units sold of one size (or, summed, of one SKU)."""
+
+    sold: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    awaiting_receipt: int = 0
+    grades: Counter = field(default_factory=Counter)
+    written_off_units: int = 0
+    write_off_value: Decimal = Decimal("0")
+    days_to_receipt: Counter = field(default_factory=Counter)
+
+    def add(self, other: Figures) -> None:
+        self.sold += other.sold
+        self.reasons.update(other.reasons)
+        self.awaiting_receipt += other.awaiting_receipt
+        self.grades.update(other.grades)
+        self.written_off_units += other.written_off_units
+        self.write_off_value += other.write_off_value
+        self.days_to_receipt.update(other.days_to_receipt)
+
+    def hits(self, codes: Iterable[str]) -> int:
+        return sum(self.reasons.get(code, 0) for code in codes)
+
+    def as_dict(self, reason_codes: Iterable[str]) -> dict:
+        returned = sum(self.reasons.values())
+        graded = sum(self.grades.values())
+        codes = list(dict.fromkeys([*reason_codes, *sorted(self.reasons)]))
+        return {
+            "units_sold": self.sold,
+            "units_returned": returned,
+            "units_awaiting_receipt": self.awaiting_receipt,
+            "return_rate": _ratio(returned, self.sold),
+            "reasons": {code: self.reasons.get(code, 0) for code in codes},
+            "grades": {grade: self.grades.get(grade, 0) for grade in "ABCD"},
+            "graded": graded,
+            "restockable_share": _ratio(self.hits_of_grades(RESTOCKABLE_GRADES), graded),
+            "written_off_units": self.written_off_units,
+            "write_off_value": str(self.write_off_value.quantize(CENT)),
+            "median_days_to_receipt": median_of_counts(self.days_to_receipt),
+        }
+
+    def hits_of_grades(self, grades: Iterable[str]) -> int:
+        return sum(self.grades.get(g, 0) for g in grades)
+
+
+@dataclass
+class ItemFigures(Figures):
+    sku: str = ""
+    size: str = ""
+    category: str = ""
+
+
+def returns_analytics(
+    uow_factory: Callable,
+    policy: ReturnsPolicy,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    sku: str | None = None,
+    category: str | None = None,
+    today: date | None = None,
+) -> dict:
+    """Returns by SKU and size for sales in the window, with fit and quality signals.
+
+    Signals use a one-sided Fisher exact test per size against the rest of its SKU (and per
+    SKU against the rest of its category), Benjamini-Hochberg corrected at q < 0.05.
+    """
+    until = until or today or date.today()
+    since = since or until - timedelta(days=DEFAULT_DAYS - 1)
+    if since > until:
+        raise ValidationFailed(
+            "since must not be after until", errors=[FieldError("since", "after until")]
+        )
+    window = SalesWindow(since, until, sku, (category,) if category else None)
+    with uow_factory() as uow:
+        repository = AnalyticsRepository(uow.connection)
+        by_item = _collect(repository, window)
+        categories = tuple(sorted({f.category for f in by_item.values()}))
+        # The quality baseline is the whole category even when one SKU is asked for, so the
+        # answer for a SKU does not depend on the filter.
+        peers = (
+            by_item
+            if sku is None
+            else _collect(repository, SalesWindow(since, until, categories=categories), full=False)
+        )
+    quality_codes = [code for code, r in policy.reasons.items() if r.quality]
+    fit_codes: dict[str, list[str]] = defaultdict(list)
+    for code, reason in policy.reasons.items():
+        if reason.fit:
+            fit_codes[reason.fit].append(code)
+    quality = _quality_tests(peers.values(), quality_codes)
+    skus = _by_sku(by_item.values(), policy.size_order)
+    out = []
+    for sku_code, sizes in skus.items():
+        tests = _fit_tests(sku_code, sizes, fit_codes)
+        total = Figures()
+        for figures in sizes:
+            total.add(figures)
+        out.append(
+            {
+                "sku": sku_code,
+                "category": sizes[0].category,
+                **total.as_dict(policy.reasons),
+                "quality_test": quality.get(sku_code),
+                "sizes": [
+                    {"size": f.size, **f.as_dict(policy.reasons), "fit_tests": tests[f.size]}
+                    for f in sizes
+                ],
+            }
+        )
+    return {
+        "window": {"since": since.isoformat(), "until": until.isoformat()},
+        "filters": {"sku": sku, "category": category},
+        "test": TEST,
+        "fit_signals": [
+            t for row in out for s in row["sizes"] for t in s["fit_tests"] if t["flagged"]
+        ],
+        "quality_signals": [
+            row["quality_test"]
+            for row in out
+            if row["quality_test"] and row["quality_test"]["flagged"]
+        ],
+        "skus": out,
+    }
+
+
+def write_off_report(uow_factory: Callable, **filters) -> dict:
+    """Posted write-offs summed by sku, size, location and reason, with the grand total."""
+    with uow_factory() as uow:
+        rows = AnalyticsRepository(uow.connection).write_off_report(**filters)
+    rows = [
+        {**row, "units": int(row["units"]), "value": Decimal(row["value"]).quantize(CENT)}
+        for row in rows
+    ]
+    return {
+        "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items()},
+        "rows": rows,
+        "totals": {
+            "units": sum(r["units"] for r in rows),
+            "value": sum((r["value"] for r in rows), Decimal("0")).quantize(CENT),
+        },
+    }
+
+
+def _collect(repository, window: SalesWindow, *, full: bool = True) -> dict[int, ItemFigures]:
+    by_item = {
+        r["item_id"]: ItemFigures(
+            sold=int(r["units"]), sku=r["sku"], size=r["size"], category=r["category"]
+        )
+        for r in repository.units_sold(window)
+    }
+    for r in repository.units_returned(window):
+        by_item[r["item_id"]].reasons[r["reason"]] += int(r["units"])
+    if not full:
+        return by_item
+    for r in repository.awaiting_receipt(window):
+        by_item[r["item_id"]].awaiting_receipt = int(r["units"])
+    for r in repository.grades(window):
+        by_item[r["item_id"]].grades[r["grade"]] += int(r["units"])
+    for r in repository.written_off(window):
+        figures = by_item[r["item_id"]]
+        figures.written_off_units = int(r["units"])
+        figures.write_off_value = Decimal(r["value"] or 0)
+    for r in repository.days_to_receipt(window):
+        by_item[r["item_id"]].days_to_receipt[int(r["days"])] += int(r["units"])
+    return by_item
+
+
+def _by_sku(figures: Iterable[ItemFigures], size_order) -> dict[str, list[ItemFigures]]:
+    skus: dict[str, list[ItemFigures]] = defaultdict(list)
+    for f in figures:
+        skus[f.sku].append(f)
+    key = _size_key(tuple(size_order))
+    return {sku: sorted(sizes, key=lambda f: key(f.size)) for sku, sizes in sorted(skus.items())}
+
+
+def _fit_tests(sku: str, sizes: list[ItemFigures], fit_codes) -> dict[str, list[dict]]:
+    tallies = [Tally(f.size, f.sold, 0) for f in sizes]
+    hits = {fit: {f.size: f.hits(codes) for f in sizes} for fit, codes in fit_codes.items()}
+    tests: dict[str, list[dict]] = {f.size: [] for f in sizes}
+    for c in fit_signals(tallies, hits):
+        tests[c.key].append(
+            {"sku": sku, "size": c.key, "fit": FIT_WORDS.get(c.signal, c.signal), **_test(c)}
+        )
+    return tests
+
+
+def _quality_tests(figures: Iterable[ItemFigures], quality_codes) -> dict[str, dict]:
+    sold: Counter = Counter()
+    hits: Counter = Counter()
+    category_of: dict[str, str] = {}
+    for f in figures:
+        category_of.setdefault(f.sku, f.category)
+        sold[f.sku] += f.sold
+        hits[f.sku] += f.hits(quality_codes)
+    by_category: dict[str, list[Tally]] = defaultdict(list)
+    for sku in sorted(sold):
+        by_category[category_of[sku]].append(Tally(sku, sold[sku], hits[sku]))
+    return {
+        c.key: {"sku": c.key, "category": category, **_test(c)}
+        for category, tallies in by_category.items()
+        for c in quality_signals(tallies)
+    }
+
+
+def _test(c: Comparison) -> dict:
+    return {
+        "units_sold": c.sold,
+        "units_returned": c.hits,
+        "share": round(c.share, 4),
+        "rest_share": round(c.rest_share, 4),
+        "p_value": c.p_value,
+        "q_value": c.q_value,
+        "flagged": c.flagged,
+    }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _size_key(order: tuple[str, ...]):
+    """Sizes in the policy's letter order, then numeric sizes by value, then the rest."""
+
+    def key(size: str):
+        if size in order:
+            return (0, float(order.index(size)), size)
+        try:
+            return (1, float(size), size)
+        except ValueError:
+            return (2, 0.0, size)
+
+    return key

@@ -1,0 +1,187 @@
+"""Returns analytics over HTTP, on flows built through the services: authorize, receive, grade."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from returns_inventory.services.grading import grade_unit
+from returns_inventory.services.policies import Policies
+from returns_inventory.services.receiving import receive_units
+from returns_inventory.services.returns import ReturnLineRequest, authorize_return
+from returns_inventory.settings import Settings
+from tests.factories import add_item, add_location, add_sale
+
+TODAY = datetime.now(UTC).date()  # receipts are stamped in UTC
+SOLD_ON = TODAY - timedelta(days=10)
+URL = "/api/v1/analytics/returns"
+
+
+@pytest.fixture
+def policies():
+    return Policies.from_settings(Settings.load(env={}))
+
+
+def _return(uow_factory, policies, order_ref, quantity, reason, *, receive=None):
+    """Authorize `quantity` units of line 1 of the order; receive `receive` of them (all)."""
+    view = authorize_return(
+        uow_factory,
+        policies,
+        order_ref=order_ref,
+        actor="erp",
+        lines=[ReturnLineRequest(line_ref="1", quantity=quantity, reason=reason)],
+    )
+    arriving = quantity if receive is None else receive
+    if not arriving:
+        return []
+    units = receive_units(
+        uow_factory,
+        rma=view.rma,
+        location="WH1",
+        actor="grader",
+        lines=[{"line_no": 1, "quantity": arriving}],
+    )
+    return [u.unit_id for u in units]
+
+
+def _grade(uow_factory, policies, units, grade, defects=()):
+    for unit in units:
+        grade_unit(
+            uow_factory, policies, unit_id=unit, grade=grade, defects=list(defects), actor="grader"
+        )
+
+
+@pytest.fixture
+def tops(uow_factory, policies):
+    """Three tops: TEE-FIT runs small in S; TEE-BAD breaks; TEE-OK is fine.
+
+    TEE-FIT sold 20 in each of S, M, L. S: 12 too_small (6 A, 3 B, 2 C, 1 D). M: 1 too_small
+    received, 1 too_large authorized but not yet received. L: 1 too_small, 2 changed_mind.
+    TEE-BAD sold 20 (8 quality_defect); TEE-OK sold 40 (none back). One TEE-FIT S sale falls
+    outside the window asked for.
+    """
+    warehouse = add_location(uow_factory, "WH1")
+    for order, (sku, size, sold) in enumerate(
+        [
+            ("TEE-FIT", "S", 20),
+            ("TEE-FIT", "M", 20),
+            ("TEE-FIT", "L", 20),
+            ("TEE-BAD", "M", 20),
+            ("TEE-OK", "M", 40),
+        ]
+    ):
+        item_id = add_item(uow_factory, sku, size, unit_cost="8.50")
+        add_sale(
+            uow_factory,
+            item_id,
+            warehouse,
+            order_ref=f"SO-{order}",
+            line_ref="1",
+            quantity=sold,
+            sold_on=SOLD_ON,
+        )
+    old = add_item(uow_factory, "TEE-FIT", "S")
+    add_sale(
+        uow_factory, old, warehouse, order_ref="SO-OLD", quantity=5, sold_on=TODAY - timedelta(20)
+    )
+    _return(uow_factory, policies, "SO-OLD", 5, "too_small")
+
+    small = _return(uow_factory, policies, "SO-0", 12, "too_small")
+    _grade(uow_factory, policies, small[:6], "A")
+    _grade(uow_factory, policies, small[6:9], "B", ["stain"])
+    _grade(uow_factory, policies, small[9:11], "C")
+    _grade(uow_factory, policies, small[11:], "D", ["tear"])
+    _return(uow_factory, policies, "SO-1", 1, "too_small")
+    _return(uow_factory, policies, "SO-1", 1, "too_large", receive=0)
+    _return(uow_factory, policies, "SO-2", 1, "too_small")
+    _return(uow_factory, policies, "SO-2", 2, "changed_mind")
+    _return(uow_factory, policies, "SO-3", 8, "quality_defect")
+
+
+def _window(since=SOLD_ON - timedelta(days=2), until=TODAY, **filters):
+    query = {"since": since.isoformat(), "until": until.isoformat(), **filters}
+    return "&".join(f"{k}={v}" for k, v in query.items())
+
+
+def _sku(body, sku):
+    return next(row for row in body["skus"] if row["sku"] == sku)
+
+
+def _size(body, sku, size):
+    return next(row for row in _sku(body, sku)["sizes"] if row["size"] == size)
+
+
+def test_a_size_with_many_too_small_returns_is_flagged_and_the_others_are_not(client, auth, tops):
+    answer = client.get(f"{URL}?{_window()}", headers=auth("planner"))
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert body["test"] == "one-sided Fisher exact, Benjamini-Hochberg q<0.05"
+    assert [(s["sku"], s["size"], s["fit"]) for s in body["fit_signals"]] == [
+        ("TEE-FIT", "S", "runs_small")
+    ]
+    [signal] = body["fit_signals"]
+    assert (signal["units_sold"], signal["units_returned"]) == (20, 12)
+    assert signal["share"] == 0.6 and signal["rest_share"] == 0.05
+    assert signal["q_value"] < 0.05 and signal["flagged"] is True
+    medium = _size(body, "TEE-FIT", "M")["fit_tests"]
+    # No too_large unit has arrived for any size, so only running small is tested.
+    assert [(t["fit"], t["units_returned"], t["flagged"]) for t in medium] == [
+        ("runs_small", 1, False)
+    ]
+
+
+def test_the_figures_of_a_size_count_its_sales_returns_grades_and_write_offs(client, auth, tops):
+    body = client.get(f"{URL}?{_window()}", headers=auth("grader")).json
+    small = _size(body, "TEE-FIT", "S")
+    assert small["units_sold"] == 20  # the older sale of 5 is outside the window
+    assert small["units_returned"] == 12 and small["return_rate"] == 0.6
+    assert small["reasons"]["too_small"] == 12 and small["reasons"]["changed_mind"] == 0
+    assert small["grades"] == {"A": 6, "B": 3, "C": 2, "D": 1} and small["graded"] == 12
+    assert small["restockable_share"] == 0.75
+    assert (small["written_off_units"], small["write_off_value"]) == (1, "8.50")
+    assert small["median_days_to_receipt"] == 10
+    medium = _size(body, "TEE-FIT", "M")
+    assert (medium["units_returned"], medium["units_awaiting_receipt"]) == (1, 1)
+    assert medium["reasons"]["too_large"] == 0  # authorized, not received
+    assert medium["graded"] == 0 and medium["restockable_share"] is None
+    sku = _sku(body, "TEE-FIT")
+    assert [s["size"] for s in sku["sizes"]] == ["S", "M", "L"]
+    assert (sku["units_sold"], sku["units_returned"], sku["units_awaiting_receipt"]) == (60, 16, 1)
+    assert sku["return_rate"] == round(16 / 60, 4)
+    assert sku["reasons"]["too_small"] == 14 and sku["reasons"]["changed_mind"] == 2
+    assert _sku(body, "TEE-OK")["units_returned"] == 0
+    assert _sku(body, "TEE-OK")["median_days_to_receipt"] is None
+
+
+def test_a_sku_whose_quality_returns_stand_out_in_its_category_is_flagged(client, auth, tops):
+    body = client.get(f"{URL}?{_window()}", headers=auth("integrator")).json
+    assert [(s["sku"], s["category"]) for s in body["quality_signals"]] == [("TEE-BAD", "tops")]
+    assert body["quality_signals"][0]["share"] == 0.4
+    assert _sku(body, "TEE-OK")["quality_test"]["flagged"] is False
+    # Asking for the one SKU still compares it with the rest of its category.
+    one = client.get(f"{URL}?{_window(sku='TEE-BAD')}", headers=auth("planner")).json
+    assert [row["sku"] for row in one["skus"]] == ["TEE-BAD"]
+    assert one["skus"][0]["quality_test"] == body["quality_signals"][0]
+    assert one["filters"] == {"sku": "TEE-BAD", "category": None}
+
+
+def test_the_window_defaults_to_the_last_90_days_and_filters_by_category(client, auth, tops):
+    body = client.get(URL, headers=auth("planner")).json
+    assert body["window"] == {
+        "since": (TODAY - timedelta(days=89)).isoformat(),
+        "until": TODAY.isoformat(),
+    }
+    assert _size(body, "TEE-FIT", "S")["units_sold"] == 25
+    assert client.get(f"{URL}?category=shoes", headers=auth("planner")).json["skus"] == []
+    late = client.get(
+        f"{URL}?{_window(since=TODAY - timedelta(days=1))}", headers=auth("planner")
+    ).json
+    assert late["skus"] == [] and late["fit_signals"] == []
+
+
+def test_a_window_that_ends_before_it_starts_is_a_validation_error(client, auth):
+    answer = client.get(f"{URL}?since=2026-05-02&until=2026-05-01", headers=auth("planner"))
+    assert answer.status_code == 422
+    assert answer.json["errors"][0]["field"] == "since"
+    assert client.get(f"{URL}?since=yesterday", headers=auth("planner")).status_code == 422
