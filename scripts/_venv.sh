@@ -34,7 +34,9 @@ install_venv_support() {
 }
 
 ensure_venv() {
-    if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    # A .venv left half-made (no pip, say, after an interrupted first run) is made again.
+    if [ -x "$VENV/bin/python" ] \
+        && "$VENV/bin/python" -c 'import sys, pip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         return 0
     fi
     local py
