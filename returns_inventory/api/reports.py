@@ -133,7 +133,12 @@ def get_returns_analytics(args):
 @blp.get("/reports/write-offs")
 @blp.arguments(WriteOffQuery, location="query")
 @blp.response(200, WriteOffReport)
-@blp.doc(responses={"200": {"content": {CSV: {"schema": {"type": "string"}}}}})
+@blp.alt_response(
+    200,
+    schema={"type": "string", "description": "the rows as CSV: " + ",".join(CSV_COLUMNS)},
+    content_type=CSV,
+    success=True,
+)
 @requires_role(*READ)
 def get_write_off_report(args):
     """Posted write-offs summed by sku, size, location and reason (JSON, or CSV on request)."""

@@ -116,30 +116,12 @@ def returns_analytics(
             else _collect(repository, SalesWindow(since, until, categories=categories), full=False)
         )
     quality_codes = [code for code, r in policy.reasons.items() if r.quality]
-    fit_codes: dict[str, list[str]] = defaultdict(list)
-    for code, reason in policy.reasons.items():
-        if reason.fit:
-            fit_codes[reason.fit].append(code)
     quality = _quality_tests(peers.values(), quality_codes)
-    skus = _by_sku(by_item.values(), policy.size_order)
-    out = []
-    for sku_code, sizes in skus.items():
-        tests = _fit_tests(sku_code, sizes, fit_codes)
-        total = Figures()
-        for figures in sizes:
-            total.add(figures)
-        out.append(
-            {
-                "sku": sku_code,
-                "category": sizes[0].category,
-                **total.as_dict(policy.reasons),
-                "quality_test": quality.get(sku_code),
-                "sizes": [
-                    {"size": f.size, **f.as_dict(policy.reasons), "fit_tests": tests[f.size]}
-                    for f in sizes
-                ],
-            }
-        )
+    fit_codes = _fit_codes(policy)
+    out = [
+        _sku_row(sku_code, sizes, policy, fit_codes, quality.get(sku_code))
+        for sku_code, sizes in _by_sku(by_item.values(), policy.size_order).items()
+    ]
     return {
         "window": {"since": since.isoformat(), "until": until.isoformat()},
         "filters": {"sku": sku, "category": category},
@@ -196,6 +178,31 @@ def _collect(repository, window: SalesWindow, *, full: bool = True) -> dict[int,
     for r in repository.days_to_receipt(window):
         by_item[r["item_id"]].days_to_receipt[int(r["days"])] += int(r["units"])
     return by_item
+
+
+def _sku_row(sku, sizes: list[ItemFigures], policy, fit_codes, quality_test) -> dict:
+    tests = _fit_tests(sku, sizes, fit_codes)
+    total = Figures()
+    for figures in sizes:
+        total.add(figures)
+    return {
+        "sku": sku,
+        "category": sizes[0].category,
+        **total.as_dict(policy.reasons),
+        "quality_test": quality_test,
+        "sizes": [
+            {"size": f.size, **f.as_dict(policy.reasons), "fit_tests": tests[f.size]} for f in sizes
+        ],
+    }
+
+
+def _fit_codes(policy: ReturnsPolicy) -> dict[str, list[str]]:
+    """Reason codes per fit direction, as the policy marks them ("small": ["too_small"])."""
+    codes: dict[str, list[str]] = defaultdict(list)
+    for code, reason in policy.reasons.items():
+        if reason.fit:
+            codes[reason.fit].append(code)
+    return codes
 
 
 def _by_sku(figures: Iterable[ItemFigures], size_order) -> dict[str, list[ItemFigures]]:

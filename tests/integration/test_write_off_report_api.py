@@ -162,3 +162,9 @@ def test_json_is_the_default_and_a_wrong_filter_is_a_validation_error(client, au
     wrong = client.get(f"{URL}?format=xlsx&grade=E", headers=auth("planner"))
     assert wrong.status_code == 422
     assert {e["field"] for e in wrong.json["errors"]} == {"format", "grade"}
+
+
+def test_the_api_document_offers_the_report_as_json_and_as_csv(client, auth):
+    spec = client.get("/api/v1/openapi.json", headers=auth("integrator")).json
+    content = spec["paths"][URL]["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv"}
