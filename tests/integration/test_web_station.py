@@ -177,3 +177,40 @@ def test_an_admin_may_grade_at_the_station_too(client, uow_factory, returned):
     response = client.post(f"/station/units/{unit_id}/grade",
                            data={**_form(client, unit_id), "grade": "A"})
     assert response.status_code == 303
+
+
+@pytest.mark.postgres_only
+def test_two_clicks_arriving_at_the_same_moment_grade_once(committing_db, backend, policies,
+                                                          tmp_path):
+    """Real threads and transactions: both requests answer with the one grading."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+    from threading import Barrier
+
+    from returns_inventory.persistence.uow import UnitOfWork
+    from returns_inventory.services.station import grade_at_bench
+
+    uow_factory = partial(UnitOfWork, committing_db)
+    item_id = add_item(uow_factory, "TEE-BLK", "M")
+    location_id = add_location(uow_factory, "WH1")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-9", line_ref="1", quantity=1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-9", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="changed_mind")])
+    [unit] = receive_units(uow_factory, rma=view.rma, location="WH1",
+                           lines=[{"line_no": 1, "quantity": 1}], actor="dock")
+    start = Barrier(2)
+
+    def click(grade):
+        start.wait()
+        return grade_at_bench(uow_factory, policies, tmp_path, submission="same-form",
+                              unit_id=unit.unit_id, grade=grade, defects=[], note=None,
+                              photos=[], actor="user:grader1")
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(click, ["A", "A"]))
+    assert sorted(a.replayed for a in answers) == [False, True]
+    assert answers[0].result == answers[1].result
+    assert len(_gradings(uow_factory, unit.unit_id)) == 1
+    assert verify_ledger(uow_factory) == []
