@@ -6,7 +6,10 @@ import re
 
 import pytest
 
-PUBLIC_RULES = {"/healthz", "/readyz"}
+from returns_inventory.api.auth import PUBLIC_ENDPOINTS
+
+# What anyone may open: the health checks, and the login page with its own CSS and JS.
+PUBLIC_RULES = {"/healthz", "/readyz", "/login", "/assets/<path:filename>"}
 
 
 def _concrete(rule: str) -> str:
@@ -34,25 +37,41 @@ def test_the_url_map_has_routes_to_check(app):
             "/api/v1/locations", "/api/v1/openapi.json", "/api/v1/docs"} <= rules
 
 
+def test_only_the_reviewed_routes_are_public(app):
+    # Marking a view @public (or listing it in auth) must also be a change to this test.
+    public = {
+        rule.rule for rule in app.url_map.iter_rules()
+        if rule.endpoint in PUBLIC_ENDPOINTS
+        or getattr(app.view_functions[rule.endpoint], "is_public", False)
+    }
+    assert public == PUBLIC_RULES
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Authorization": "Bearer ri_not-a-real-token"}, {"Authorization": "Basic YTpi"}],
     ids=["no-token", "wrong-token", "not-bearer"],
 )
-def test_every_route_but_the_health_checks_answers_401_without_a_valid_token(
+def test_every_route_but_the_public_ones_refuses_a_caller_without_a_valid_token(
     app, client, headers
 ):
-    refused = {}
+    let_through = {}
     for method, url in _protected_calls(app):
         response = client.open(url, method=method, headers=headers, json={} if method in {
             "POST", "PUT", "PATCH"} else None)
-        refused[(method, url)] = response.status_code
-        if response.status_code == 401:
+        if url.startswith("/api/") or url.startswith("/static/"):
+            if response.status_code != 401:
+                let_through[(method, url)] = response.status_code
+                continue
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
             if method != "HEAD":
                 assert response.get_json()["status"] == 401
-    assert {call: code for call, code in refused.items() if code != 401} == {}
-    assert len(refused) > 20  # the walk really visited the whole map
+        elif not (response.status_code == 401 or (
+                response.status_code == 303 and "/login" in response.headers["Location"])):
+            # A page sends the person to the login instead; it never shows itself.
+            let_through[(method, url)] = response.status_code
+    assert let_through == {}
+    assert len(_protected_calls(app)) > 20  # the walk really visited the whole map
 
 
 def test_the_health_checks_answer_without_a_token(client):

@@ -50,7 +50,7 @@ def test_every_protected_operation_needs_the_bearer_token_and_lists_its_problems
             assert operation["security"] == []
             continue
         checked += 1
-        assert {"200", "201"} & set(operation["responses"]), (path, method)
+        assert any(code.startswith("2") for code in operation["responses"]), (path, method)
         assert {"401", "403"} <= set(operation["responses"]), (path, method)
         if method in MUTATING:
             assert {"404", "409", "413", "422"} <= set(operation["responses"]), (path, method)

@@ -1,0 +1,90 @@
+"""The `returns-inventory` command against a real database, as an operator runs it."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+from click.testing import CliRunner
+
+from returns_inventory.cli import main
+from returns_inventory.persistence.tables import stock_balances
+from returns_inventory.persistence.uow import UnitOfWork
+from returns_inventory.services.stock import adjust_stock
+from returns_inventory.services.tokens import authenticate
+from tests.factories import add_item, add_location
+
+
+@pytest.fixture
+def uow(committing_db):
+    return partial(UnitOfWork, committing_db)
+
+
+@pytest.fixture
+def run(committing_db, tmp_path):
+    """run("verify-ledger") -> click Result, with the command pointed at the test database."""
+    url = committing_db.engine.url.render_as_string(hide_password=False)
+    env = {"RI_DATABASE_URL": url, "RI_INSTANCE_PATH": str(tmp_path / "instance"),
+           "RI_SECRET_KEY": "cli-test"}
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def _stock(uow, *counts):
+    add_location(uow, "WH1")
+    for size, quantity in counts:
+        add_item(uow, "TEE-BLK", size)
+        adjust_stock(uow, sku="TEE-BLK", size=size, location="WH1", condition="sellable",
+                     quantity=quantity, reason="count", actor="cli-test")
+
+
+def test_token_create_prints_a_working_token_once(run, uow):
+    result = run("token", "create", "--name", "erp", "--role", "integrator")
+    assert result.exit_code == 0
+    secret = result.stdout.strip()
+    token = authenticate(uow, secret)
+    assert (token.name, token.role.value, token.actor) == ("erp", "integrator", "token:erp")
+    with uow() as work:
+        [stored] = work.tokens.list()
+    assert secret not in repr(stored)  # only the hash and a short prefix are kept
+    assert secret.startswith(stored.prefix)
+
+
+@pytest.mark.parametrize("args", [["--role", "boss"], ["--name", " "]])
+def test_token_create_refuses_a_bad_role_or_name(run, uow, args):
+    defaults = {"--name": "erp", "--role": "planner"}
+    defaults.update(dict(zip(args[::2], args[1::2], strict=True)))
+    result = run("token", "create", *[x for pair in defaults.items() for x in pair])
+    assert result.exit_code != 0
+    with uow() as work:
+        assert work.tokens.list() == []
+
+
+def test_verify_ledger_is_clean_after_ordinary_movements(run, uow):
+    _stock(uow, ("M", 5), ("L", 3))
+    result = run("verify-ledger")
+    assert result.exit_code == 0, result.output
+    assert "ledger ok: 2 balances" in result.stdout
+
+
+def test_verify_ledger_fails_naming_each_balance_edited_behind_its_back(run, uow):
+    _stock(uow, ("M", 5), ("L", 3), ("S", 1))
+    with uow() as work:
+        work.connection.execute(stock_balances.update().values(on_hand=stock_balances.c.on_hand + 2)
+                                .where(stock_balances.c.on_hand != 1))
+        work.commit()
+    result = run("verify-ledger")
+    assert result.exit_code == 1
+    assert "TEE-BLK M @ WH1, sellable): on_hand 7 vs ledger 5" in result.stderr
+    assert "TEE-BLK L @ WH1, sellable): on_hand 5 vs ledger 3" in result.stderr
+    assert "TEE-BLK S" not in result.stderr
+    assert "2 of 3 balances do not match the ledger" in result.stderr
+
+
+def test_db_upgrade_is_safe_to_run_again(run):
+    first, again = run("db", "upgrade"), run("db", "upgrade")
+    assert first.exit_code == again.exit_code == 0
+    assert first.stdout == again.stdout
