@@ -1,0 +1,129 @@
+"""Demand per SKU x size: forecast the SKU, split by the size curve, let strong sizes compete.
+
+Sizes are sparse (a SKU selling 10 a week may sell 0-3 of a size), so the model is chosen and
+fitted on the SKU total where the signal is, then split by the kept-unit size curve. A size with a
+steady history of its own also gets its own model; it keeps it only where it beats the split on the
+same holdout. Finally sizes are scaled to add up to the SKU forecast week by week.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.classify import ERRATIC, SMOOTH, classify, first_sale
+from forecasting.models import statsmodels_ets
+from forecasting.selection import select
+from forecasting.sizes import gross_shares, kept_shares, reconcile
+
+LEVELS = ("sku_split", "own_model", "category_curve")
+
+
+@dataclass(frozen=True)
+class DemandOptions:
+    """Options of the demand step (all keyword-only at the public entry points).
+
+    Attributes:
+        horizon: weeks forecast after the last observed week.
+        holdout_weeks, n_origins: rolling-origin holdout used to choose models.
+        size_curve_strength: pseudo-units pulling a SKU's size curve toward its category's.
+        own_model_min_rate: mean weekly units (last 52 weeks) a size needs to try its own model.
+        new_weeks: a size or SKU first sold within this many weeks uses the category curve.
+        statsmodels_max_series, statsmodels_budget_s: per chunk, how many of the largest SKUs
+            with two seasons of history may try statsmodels ETS, and for how long.
+    """
+
+    horizon: int = 13
+    holdout_weeks: int = 13
+    n_origins: int = 2
+    size_curve_strength: float = 30.0
+    own_model_min_rate: float = 2.0
+    new_weeks: int = 8
+    statsmodels_max_series: int = 20
+    statsmodels_budget_s: float = 5.0
+
+
+def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
+    """Forecast one chunk of whole SKUs (rows sorted by ``sku``, codes ``0..n_sku-1``).
+
+    Args:
+        y: ``(n, T)`` weekly units per size.
+        sku: ``(n,)`` SKU code per row, non-decreasing.
+        prior: ``(n,)`` category size share renormalised within the SKU.
+        kept: ``(n,)`` kept units (sold minus returned) per size.
+        rate: ``(n,)`` return probability per size.
+
+    Returns:
+        A dict of per-row arrays and a ``counts`` Counter (fallbacks, statsmodels use).
+    """
+    y = np.nan_to_num(np.asarray(y, np.float64), nan=0.0, posinf=0.0).clip(min=0)
+    n, T = y.shape
+    starts = np.flatnonzero(np.r_[True, sku[1:] != sku[:-1]])
+    n_sku = len(starts)
+    y_sku = np.add.reduceat(y, starts, axis=0)
+    H = opts.horizon
+    sel = select(y_sku, horizon=H, holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins)
+    counts = Counter(sel.fallbacks)
+    statsmodels_ets.refine(y_sku, sel, holdout_weeks=opts.holdout_weeks,
+                           max_series=opts.statsmodels_max_series,
+                           budget_s=opts.statsmodels_budget_s, counts=counts)
+
+    first = first_sale(y)
+    new = first >= T - opts.new_weeks
+    share = gross_shares(kept_shares(kept, prior, sku, n_sku, strength=opts.size_curve_strength,
+                                     new=new), rate, sku, n_sku)
+    sku_fc = sel.forecast
+    fc = share[:, None] * sku_fc[sku]
+    mean_sku = sku_fc.mean(axis=1)[sku]
+    # Size error = SKU error carried by the share + the binomial noise of splitting the SKU total.
+    sigma = np.sqrt(share**2 * sel.sigma[sku] ** 2 + share * (1 - share) * mean_sku)
+    out = {
+        "method": sel.method[sku].copy(), "why": sel.why[sku].copy(),
+        "runner_up": sel.runner_up[sku].copy(), "score": sel.score[sku].copy(),
+        "runner_up_score": sel.runner_up_score[sku].copy(), "alpha": sel.alpha[sku].copy(),
+        "level": np.where(new, 2, 0).astype(np.int8), "share": share,
+        "demand_class": classify(y), "sku_method": sel.method[sku].copy(),
+    }
+    own = _own_models(y, sku, share, sel, opts, out, counts)
+    if own is not None:
+        rows, own_sel, wins = own
+        fc[rows[wins]] = own_sel.forecast[wins]
+        sigma[rows[wins]] = own_sel.sigma[wins]
+    out["forecast"] = reconcile(fc, sku_fc, sku, n_sku)
+    out["sigma"] = sigma
+    out["counts"] = counts
+    return out
+
+
+def _own_models(y, sku, share, sel, opts, out, counts):
+    """Fit sizes with enough steady history on their own; keep the model where it wins."""
+    n, T = y.shape
+    sizes = np.bincount(sku)[sku]
+    recent = y[:, -min(52, T):].mean(axis=1)
+    cls = out["demand_class"]
+    cand = np.flatnonzero((sizes > 1) & (recent >= opts.own_model_min_rate)
+                          & np.isin(cls, (SMOOTH, ERRATIC)) & (out["level"] == 0))
+    if cand.size == 0:
+        return None
+    own = select(y[cand], horizon=opts.horizon, holdout_weeks=opts.holdout_weeks,
+                 n_origins=opts.n_origins)
+    counts.update(own.fallbacks)
+    split = share[cand, None, None] * sel.holdout_forecast[sku[cand]]
+    actual = np.full_like(split, np.nan)
+    for j, o in enumerate(own.origins):
+        hh = min(opts.holdout_weeks, T - o)
+        actual[:, j, :hh] = y[cand, o : o + hh]
+    both = np.isfinite(split) & np.isfinite(own.holdout_forecast) & np.isfinite(actual)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e_own = np.where(both, (own.holdout_forecast - actual) ** 2, 0).sum((1, 2))
+        e_split = np.where(both, (split - actual) ** 2, 0).sum((1, 2))
+    wins = (both.sum((1, 2)) > 0) & (e_own < e_split)
+    rows = cand[wins]
+    for key in ("method", "why", "runner_up", "score", "runner_up_score", "alpha"):
+        out[key][rows] = getattr(own, key)[wins]
+    out["level"][rows] = 1
+    counts["own_size_model_tried"] += int(cand.size)
+    counts["own_size_model_won"] += int(wins.sum())
+    return cand, own, wins

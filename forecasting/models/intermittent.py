@@ -1,0 +1,72 @@
+"""Croston, SBA and TSB kernels for intermittent demand, vectorised across series.
+
+Croston smooths the non-zero demand sizes and the intervals between them separately; SBA
+(Syntetos-Boylan approximation) removes Croston's known upward bias with the factor (1 - alpha/2);
+TSB (Teunter-Syntetos-Babai) smooths the probability of a sale every week, so a series that has
+stopped selling decays toward zero instead of holding its last rate forever.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecasting.models.base import MethodFit, finish, pick_best
+
+CROSTON_ALPHAS = np.array([0.05, 0.1, 0.2, 0.3])
+TSB_GRID = [(a, b) for a in (0.1, 0.3) for b in (0.02, 0.05, 0.1, 0.2)]
+
+
+def _croston(y, start, horizon, alphas, debias):
+    n, T = y.shape
+    a = np.asarray(alphas, float)[None, :]
+    r = np.arange(n)
+    z = np.repeat(y[r, np.minimum(start, T - 1)].astype(np.float64)[:, None], a.shape[1], axis=1)
+    p = np.ones_like(z)
+    q = np.ones_like(z)  # weeks since the last sale
+    sse = np.zeros_like(z)
+    factor = (1 - a / 2) if debias else 1.0
+    for t in range(1, T):
+        act = (t > start)[:, None]
+        yt = y[:, t : t + 1]
+        e = yt - factor * z / p
+        sse += np.where(act, e * e, 0.0)
+        sale = act & (yt > 0)
+        z = np.where(sale, z + a * (yt - z), z)
+        p = np.where(sale, p + a * (q - p), p)
+        q = np.where(sale, 1.0, np.where(act, q + 1.0, q))
+    best = pick_best(sse)
+    rate = (factor * z / p)[r, best] if debias else (z / p)[r, best]
+    fc = np.repeat(rate[:, None], horizon, axis=1)
+    return finish(fc, sse[r, best], np.maximum(T - 1 - start, 1), np.asarray(alphas)[best])
+
+
+def croston(y, start, horizon) -> MethodFit:
+    """Croston's method: smoothed demand size / smoothed interval."""
+    return _croston(y, start, horizon, CROSTON_ALPHAS, debias=False)
+
+
+def sba(y, start, horizon) -> MethodFit:
+    """Syntetos-Boylan approximation: Croston times (1 - alpha/2)."""
+    return _croston(y, start, horizon, CROSTON_ALPHAS, debias=True)
+
+
+def tsb(y, start, horizon, *, grid=TSB_GRID) -> MethodFit:
+    """TSB: smoothed probability of a sale times smoothed size of a sale."""
+    n, T = y.shape
+    a = np.array([g[0] for g in grid])[None, :]
+    b = np.array([g[1] for g in grid])[None, :]
+    r = np.arange(n)
+    z = np.repeat(y[r, np.minimum(start, T - 1)].astype(np.float64)[:, None], len(grid), axis=1)
+    pr = np.ones_like(z)
+    sse = np.zeros_like(z)
+    for t in range(1, T):
+        act = (t > start)[:, None]
+        yt = y[:, t : t + 1]
+        e = yt - pr * z
+        sse += np.where(act, e * e, 0.0)
+        sale = yt > 0
+        pr = np.where(act, pr + b * (sale - pr), pr)
+        z = np.where(act & sale, z + a * (yt - z), z)
+    best = pick_best(sse)
+    fc = np.repeat((pr * z)[r, best][:, None], horizon, axis=1)
+    return finish(fc, sse[r, best], np.maximum(T - 1 - start, 1), b[0, best])

@@ -1,0 +1,204 @@
+"""The entry point: panels and stock in, forecasts, return estimates and orders out.
+
+``Planner(sales, returns, stock, items, **options).fit()`` (or :func:`run_pipeline`) runs:
+
+1. return estimates for every series at once (empirical Bayes over SKU and category);
+2. demand per SKU, split into sizes, chunked by SKU and optionally spread over processes;
+3. expected restockable returns per future week;
+4. return-aware and return-blind order-up-to quantities, with every term kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+from scipy import stats
+
+from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY
+from forecasting.demand import LEVELS, DemandOptions
+from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
+from forecasting.parallel import run_chunks
+from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
+from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
+from forecasting.returns import count_returns, expected_arrivals, fit_returns
+from forecasting.selection import METHOD_NAMES, WHY
+from forecasting.sizes import category_curve, prior_shares
+
+
+class Planner:
+    """Forecast demand, estimate returns and suggest orders for a whole panel of SKU x sizes.
+
+    Args:
+        sales: weekly units sold per series (:class:`~forecasting.panel.SalesPanel`).
+        returns: returns with sale and receipt weeks, reason and grade (default: none).
+        stock: stock position per series (default: nothing on hand or on order).
+        items: planning parameters per series (default: :meth:`ItemParams.uniform`).
+
+    Keyword-only options:
+        horizon: weeks to forecast (raised to the longest lead time + review period).
+        holdout_weeks, n_origins: rolling-origin holdout for model choice.
+        return_window_weeks: the returns policy window; lags beyond it are impossible.
+        interval_level: coverage of the forecast interval.
+        default_restockable: restockable share assumed before any unit has been graded.
+        workers: processes for the demand step (1 = in this process).
+        chunk_size: rows per chunk (whole SKUs are never split).
+        demand: a :class:`~forecasting.demand.DemandOptions` for finer control.
+        replenishment: a :class:`~forecasting.replenishment.ReplenishmentOptions`.
+    """
+
+    def __init__(self, sales: SalesPanel, returns: ReturnsData | None = None,
+                 stock: StockPosition | None = None, items: ItemParams | None = None, *,
+                 horizon: int = 13, holdout_weeks: int = 13, n_origins: int = 2,
+                 return_window_weeks: int = 8, interval_level: float = 0.8,
+                 default_restockable: float = 0.8, workers: int = 1, chunk_size: int = 20_000,
+                 demand: DemandOptions | None = None,
+                 replenishment: ReplenishmentOptions | None = None):
+        n = len(sales.ids)
+        self.sales = sales
+        self.returns = returns if returns is not None else ReturnsData.empty()
+        self.stock = stock if stock is not None else StockPosition.empty(n)
+        self.items = items if items is not None else ItemParams.uniform(n)
+        protect = int(np.max(self.items.lead_time + self.items.review_period, initial=1))
+        base = demand or DemandOptions(horizon=horizon, holdout_weeks=holdout_weeks,
+                                       n_origins=n_origins)
+        self.demand_options = replace(base, horizon=max(base.horizon, protect))
+        self.replenishment_options = replenishment or ReplenishmentOptions()
+        self.window = int(return_window_weeks)
+        self.interval_level = float(interval_level)
+        self.default_restockable = float(default_restockable)
+        self.workers = int(workers)
+        self.chunk_size = int(chunk_size)
+
+    def fit(self) -> PlanResult:
+        """Run the whole pipeline; never raises for odd series (they fall back and are counted)."""
+        t0 = time.perf_counter()
+        timings = {}
+        sales, n = self.sales, len(self.sales.ids)
+        sku_name, size_name = split_ids(sales.ids)
+        _, sku = np.unique(sku_name, return_inverse=True)
+        n_sku = int(sku.max()) + 1 if n else 0
+        cat_names, cat = np.unique(np.asarray(self.items.category, dtype=str), return_inverse=True)
+        n_cat = len(cat_names)
+        sku_cat = np.zeros(n_sku, dtype=np.int64)
+        sku_cat[sku] = cat
+
+        _, size_code = np.unique(size_name, return_inverse=True)
+        n_size = int(size_code.max()) + 1 if n else 0
+        cells, cell = np.unique(cat * n_size + size_code, return_inverse=True)
+
+        counts = count_returns(self.returns, n, last_week=sales.last_week, window=self.window)
+        rf = fit_returns(sales.y, counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat, n_cat=n_cat,
+                         cell=cell, n_cell=len(cells),
+                         default_restockable=self.default_restockable)
+        timings["returns_s"] = time.perf_counter() - t0
+
+        kept = sales.y.sum(axis=1, dtype=np.float64) - rf.returned
+        curve = category_curve(kept, cell, len(cells), cells // max(n_size, 1), n_cat)[cell]
+        prior = prior_shares(curve, sku, n_sku)
+
+        t1 = time.perf_counter()
+        order = None if np.all(sku[1:] >= sku[:-1]) else np.argsort(sku, kind="stable")
+
+        def perm(a):
+            return a if order is None else a[order]
+
+        dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
+                                  perm(rf.rate), self.demand_options, workers=self.workers,
+                                  chunk_size=self.chunk_size)
+        if order is not None:
+            inv = np.empty_like(order)
+            inv[order] = np.arange(n)
+            dem = {k: v[inv] for k, v in dem.items()}
+        timings["demand_s"] = time.perf_counter() - t1
+
+        t2 = time.perf_counter()
+        demand = self._demand_result(dem)
+        returns = self._returns_result(rf, demand.forecast)
+        plan = self._plan(demand, returns, dem["demand_class"])
+        timings["replenishment_s"] = time.perf_counter() - t2
+        timings["total_s"] = time.perf_counter() - t0
+        diag = {
+            "n_series": n, "n_skus": n_sku, "n_categories": n_cat,
+            "methods": dict(Counter(demand.method.tolist())),
+            "levels": dict(Counter(demand.level.tolist())),
+            "fallbacks": {k: v for k, v in dcounts.items() if not k.startswith(("own_", "ets_sm"))
+                          or k == "ets_statsmodels"},
+            "counts": dict(dcounts),
+            "timings": timings,
+        }
+        diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
+        return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
+
+    def _demand_result(self, dem) -> DemandForecast:
+        fc = dem["forecast"]
+        H = fc.shape[1]
+        z = stats.norm.ppf(0.5 + self.interval_level / 2)
+        grow = np.sqrt(1 + np.arange(H)[None, :] * dem["alpha"][:, None] ** 2)
+        half = z * dem["sigma"][:, None] * grow
+        names = np.asarray(METHOD_NAMES + ("",))
+        return DemandForecast(
+            ids=self.sales.ids, origin_week=self.sales.last_week, forecast=fc,
+            lower=np.maximum(fc - half, 0), upper=fc + half, interval_level=self.interval_level,
+            method=names[dem["method"]], why=np.asarray(WHY)[dem["why"]],
+            runner_up=names[dem["runner_up"]], holdout_mse=dem["score"],
+            runner_up_mse=dem["runner_up_score"], level=np.asarray(LEVELS)[dem["level"]],
+            demand_class=np.asarray(CLASS_NAMES)[dem["demand_class"]], share=dem["share"],
+            sigma=dem["sigma"])
+
+    def _returns_result(self, rf, forecast) -> ReturnEstimates:
+        y = self.sales.y
+        k = min(self.window, y.shape[1])
+        recent = np.zeros((len(y), self.window))
+        recent[:, :k] = y[:, y.shape[1] - k :][:, ::-1]
+        past, fut = expected_arrivals(recent_sales=recent,
+                                      recent_returned=rf.counts.recent_returned,
+                                      forecast=forecast, rate=rf.rate, pmf=rf.lag_pmf,
+                                      restockable=rf.restockable)
+        return ReturnEstimates(
+            ids=self.sales.ids, rate=rf.rate, rate_sku=rf.rate_sku,
+            rate_category=rf.rate_category, too_small=rf.reason_share[:, 0],
+            too_large=rf.reason_share[:, 1], other_reason=rf.reason_share[:, 2],
+            restockable_share=rf.restockable, lag_median=rf.lag_median, lag_pmf=rf.lag_pmf,
+            expected_restockable=past + fut, expected_from_past_sales=past,
+            units_returned=rf.returned, exposure=rf.exposure)
+
+    def _plan(self, demand, returns, demand_class) -> ReplenishmentPlan:
+        it, st, n = self.items, self.stock, len(self.sales.ids)
+        weeks = np.asarray(it.lead_time + it.review_period, dtype=np.int64)
+        gross = window_sum(demand.forecast, weeks)
+        past = window_sum(returns.expected_from_past_sales, weeks)
+        fut = window_sum(returns.expected_restockable - returns.expected_from_past_sales, weeks)
+        # Returns in transit are part of what past sales will send back; never expect fewer.
+        past = np.maximum(past, np.asarray(st.returns_in_transit) * returns.restockable_share)
+        back = past + fut
+        on_order = st.on_order_total(n)
+        inter = np.isin(demand_class, (INTERMITTENT, LUMPY))
+        common = dict(sigma_week=demand.sigma, weeks=weeks, service_level=it.service_level,
+                      intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
+                      on_order=on_order, case_pack=it.case_pack, moq=it.moq,
+                      options=self.replenishment_options)
+        aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
+                            **common)
+        blind = order_up_to(demand_window=gross, returns_window=np.zeros(n), **common)
+        return ReplenishmentPlan(
+            ids=self.sales.ids, protection_weeks=weeks, gross_demand=gross, expected_returns=back,
+            service_level=np.asarray(it.service_level, float),
+            safety_stock_method=np.where(inter, "quantile", "normal"),
+            sigma_window=aware["sigma_window"], safety_stock=aware["safety_stock"],
+            order_up_to=aware["order_up_to"], on_hand=np.asarray(st.on_hand, float),
+            reserved=np.asarray(st.reserved, float), on_order=on_order,
+            inventory_position=aware["inventory_position"], raw_order=aware["raw_order"],
+            order_qty=aware["order_qty"], moq_applied=aware["moq_applied"],
+            order_value=aware["order_qty"] * np.asarray(it.unit_cost, float),
+            blind_safety_stock=blind["safety_stock"], blind_order_up_to=blind["order_up_to"],
+            blind_order_qty=blind["order_qty"])
+
+
+def run_pipeline(sales: SalesPanel, returns: ReturnsData | None = None,
+                 stock: StockPosition | None = None, items: ItemParams | None = None,
+                 **options) -> PlanResult:
+    """Shortcut for ``Planner(sales, returns, stock, items, **options).fit()``."""
+    return Planner(sales, returns, stock, items, **options).fit()

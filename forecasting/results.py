@@ -1,0 +1,178 @@
+"""Outputs: dataclasses of arrays, one row per series, each with ``to_records()`` for storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+
+class _Records:
+    """Mixin: turn aligned arrays into a list of plain dicts (2-D arrays become lists)."""
+
+    def to_records(self) -> list[dict]:
+        """One dict per series with Python scalars and lists, ready for a database insert."""
+        n = len(self.ids)
+        cols = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
+                cols[f.name] = v.tolist()
+        cols["unique_id"] = cols.pop("ids")  # the panel's column name, for storage
+        keys = list(cols)
+        return [dict(zip(keys, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+
+
+@dataclass
+class DemandForecast(_Records):
+    """Forecast per series for ``horizon`` weeks after ``origin_week``.
+
+    Attributes:
+        ids: series ids.
+        forecast, lower, upper: ``(n, H)`` units per week. The interval is
+            ``forecast +/- z sigma sqrt(1 + (h-1) alpha^2)`` at ``interval_level``, floored at 0.
+        method: model used. why: ``holdout`` (lowest holdout MSE), ``short_history``,
+            ``fallback`` (the chosen fit failed), ``no_demand`` or ``statsmodels_holdout``.
+        runner_up, holdout_mse, runner_up_mse: the contest behind ``why``.
+        level: ``sku_split`` (SKU model split by the size curve), ``own_model`` (the size's own
+            model won on holdout) or ``category_curve`` (new size or SKU).
+        demand_class: ADI/CV^2 class; share: the size's share of SKU gross demand.
+        sigma: one-week forecast error used for intervals and safety stock.
+    """
+
+    ids: np.ndarray
+    origin_week: int
+    forecast: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    interval_level: float
+    method: np.ndarray
+    why: np.ndarray
+    runner_up: np.ndarray
+    holdout_mse: np.ndarray
+    runner_up_mse: np.ndarray
+    level: np.ndarray
+    demand_class: np.ndarray
+    share: np.ndarray
+    sigma: np.ndarray
+
+    def explain(self, i: int) -> str:
+        """Why series ``i`` got its model, in one sentence."""
+        base = f"{self.ids[i]}: {self.method[i]} ({self.demand_class[i]} demand, {self.level[i]})"
+        if self.why[i] in ("holdout", "statsmodels_holdout") and self.runner_up[i]:
+            return (f"{base}, lowest holdout MSE {self.holdout_mse[i]:.3g} against "
+                    f"{self.runner_up[i]} {self.runner_up_mse[i]:.3g}")
+        return f"{base}, {self.why[i].replace('_', ' ')}"
+
+    def to_long_records(self) -> list[dict]:
+        """One dict per series and future week (``unique_id, week, forecast, lower, upper``)."""
+        n, H = self.forecast.shape
+        out = []
+        for i in range(n):
+            for h in range(H):
+                out.append({"unique_id": str(self.ids[i]), "week": self.origin_week + h + 1,
+                            "forecast": float(self.forecast[i, h]),
+                            "lower": float(self.lower[i, h]), "upper": float(self.upper[i, h])})
+        return out
+
+
+@dataclass
+class ReturnEstimates(_Records):
+    """Return estimates per series.
+
+    Attributes:
+        rate, rate_sku, rate_category: probability a sold unit comes back (size, SKU, category).
+        too_small, too_large, other_reason: split of the size's returns by reason.
+        restockable_share: share of returns graded A or B.
+        lag_median: weeks from sale to receipt (median of the smoothed, window-truncated law).
+        lag_pmf: ``(n, W+1)`` that law: probability of coming back 0..W weeks after the sale.
+        expected_restockable: ``(n, H)`` restockable units expected back in each future week, from
+            past sales still inside their window plus forecast sales.
+        units_returned, exposure: the evidence (returned units; units sold weighted by the share
+            of their return lag that has elapsed).
+    """
+
+    ids: np.ndarray
+    rate: np.ndarray
+    rate_sku: np.ndarray
+    rate_category: np.ndarray
+    too_small: np.ndarray
+    too_large: np.ndarray
+    other_reason: np.ndarray
+    restockable_share: np.ndarray
+    lag_median: np.ndarray
+    lag_pmf: np.ndarray
+    expected_restockable: np.ndarray
+    expected_from_past_sales: np.ndarray
+    units_returned: np.ndarray
+    exposure: np.ndarray
+
+
+@dataclass
+class ReplenishmentPlan(_Records):
+    """Order suggestion per series with every term of the order-up-to arithmetic.
+
+    Attributes:
+        protection_weeks: lead time + review period (L+R).
+        gross_demand: forecast units sold over L+R.
+        expected_returns: restockable returns expected back within L+R (past sales, at least the
+            restockable part of returns in transit, plus forecast sales).
+        service_level, safety_stock_method (``normal``/``quantile``), sigma_window, safety_stock.
+        order_up_to: S = gross_demand - expected_returns + safety_stock.
+        inventory_position: on hand - reserved + on order.
+        raw_order, order_qty (after case pack and MOQ), moq_applied (+1 raised, -1 dropped).
+        order_value: order_qty * unit cost.
+        blind_*: the same computed without returns.
+    """
+
+    ids: np.ndarray
+    protection_weeks: np.ndarray
+    gross_demand: np.ndarray
+    expected_returns: np.ndarray
+    service_level: np.ndarray
+    safety_stock_method: np.ndarray
+    sigma_window: np.ndarray
+    safety_stock: np.ndarray
+    order_up_to: np.ndarray
+    on_hand: np.ndarray
+    reserved: np.ndarray
+    on_order: np.ndarray
+    inventory_position: np.ndarray
+    raw_order: np.ndarray
+    order_qty: np.ndarray
+    moq_applied: np.ndarray
+    order_value: np.ndarray
+    blind_safety_stock: np.ndarray
+    blind_order_up_to: np.ndarray
+    blind_order_qty: np.ndarray
+
+    def explain(self, i: int) -> str:
+        """The arithmetic behind the suggestion for series ``i``, in one paragraph."""
+        g = {f.name: getattr(self, f.name)[i] for f in fields(self)}
+        moq = {1: ", raised to the MOQ", -1: ", dropped (below MOQ)", 0: ""}[int(g["moq_applied"])]
+        return (
+            f"{g['ids']}: demand over {g['protection_weeks']} weeks {g['gross_demand']:.1f} "
+            f"- restockable returns expected {g['expected_returns']:.1f} + safety stock "
+            f"{g['safety_stock']:.1f} ({g['safety_stock_method']}, service level "
+            f"{g['service_level']:.0%}, sigma {g['sigma_window']:.1f}) = order-up-to "
+            f"{g['order_up_to']:.1f}; inventory position {g['inventory_position']:.1f} "
+            f"(on hand {g['on_hand']:.0f} - reserved {g['reserved']:.0f} + on order "
+            f"{g['on_order']:.0f}); raw order {g['raw_order']:.1f} -> {g['order_qty']:.0f}{moq}. "
+            f"Return-blind: order-up-to {g['blind_order_up_to']:.1f}, order "
+            f"{g['blind_order_qty']:.0f}."
+        )
+
+
+@dataclass
+class PlanResult:
+    """Everything one run produces.
+
+    Attributes:
+        demand, returns, replenishment: per-series results (same row order as the input panel).
+        diagnostics: counts (methods chosen, fallbacks, statsmodels use) and timings.
+    """
+
+    demand: DemandForecast
+    returns: ReturnEstimates
+    replenishment: ReplenishmentPlan
+    diagnostics: dict

@@ -1,0 +1,196 @@
+"""Return estimates per SKU x size: probability, reasons, lag, restockable share, future arrivals.
+
+All rates are empirical-Bayes posterior means of beta-binomial models, shrunk from the size to its
+SKU and from the SKU to its category, so a size with 3 sales does not get a 0 % or 100 % rate while
+a size with thousands keeps its own. Sales that are too recent to have come back yet would bias the
+rate down, so each week's sales count only in proportion to the share of the lag distribution that
+has already elapsed (its "exposure").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.panel import NO_GRADE, ReturnsData
+from forecasting.shrinkage import dirichlet_shrink, group_sum, hierarchical_rate
+
+REASON_BUCKETS = ("too_small", "too_large", "other")
+LAG_STRENGTH = 30.0  # pseudo-returns: a SKU needs ~30 returns before its own lag law dominates
+REASON_STRENGTH = 20.0
+
+
+@dataclass
+class ReturnCounts:
+    """Per-series aggregates of the returns table (inputs of the estimators)."""
+
+    returned: np.ndarray          # (n,) units received back
+    reasons: np.ndarray           # (n, 3) units by reason bucket
+    graded: np.ndarray            # (n,) units graded A-D
+    restockable: np.ndarray       # (n,) units graded A or B
+    lag_counts: np.ndarray        # (n, W+1) lags of sales old enough to be fully observed
+    recent_returned: np.ndarray   # (n, W) units back from sales made `age` weeks ago
+
+
+def count_returns(r: ReturnsData, n: int, *, last_week: int, window: int,
+                  block: int = 2_000_000) -> ReturnCounts:
+    """Aggregate the long returns table into per-series arrays with ``bincount``.
+
+    The table is read in blocks of ``block`` rows so that tens of millions of returned units
+    never need more than a few block-sized temporaries.
+    """
+    W1 = window + 1
+    acc = {"returned": np.zeros(n), "reasons": np.zeros(n * 3), "graded": np.zeros(n),
+           "restockable": np.zeros(n), "lag_counts": np.zeros(n * W1),
+           "recent_returned": np.zeros(n * window)}
+    for a in range(0, len(r.series), block):
+        sl = slice(a, a + block)
+        s = np.asarray(r.series[sl], np.int64)
+        u = np.asarray(r.units[sl], np.float64)
+        sale, reason, grade = r.sale_week[sl], r.reason[sl], r.grade[sl]
+        lag = np.asarray(r.receipt_week[sl] - sale, np.int64)
+        bucket = np.where(reason == 0, 0, np.where(reason == 1, 1, 2))
+        graded = grade != NO_GRADE
+        ok = graded & (grade <= 1)
+        # Only sales whose whole window has passed give an uncensored view of the lag.
+        full = (sale <= last_week - window) & (lag >= 0) & (lag <= window)
+        age = last_week - np.asarray(sale, np.int64)
+        recent = (age >= 0) & (age < window)
+        acc["returned"] += np.bincount(s, u, n)
+        acc["reasons"] += np.bincount(s * 3 + bucket, u, n * 3)
+        acc["graded"] += np.bincount(s[graded], u[graded], n)
+        acc["restockable"] += np.bincount(s[ok], u[ok], n)
+        acc["lag_counts"] += np.bincount(s[full] * W1 + lag[full], u[full], n * W1)
+        acc["recent_returned"] += np.bincount(s[recent] * window + age[recent], u[recent],
+                                              n * window)
+    return ReturnCounts(
+        returned=acc["returned"], reasons=acc["reasons"].reshape(n, 3), graded=acc["graded"],
+        restockable=acc["restockable"], lag_counts=acc["lag_counts"].reshape(n, W1),
+        recent_returned=acc["recent_returned"].reshape(n, window))
+
+
+def lag_pmfs(lag_counts, sku, n_sku, sku_cat, n_cat):
+    """Smoothed lag distributions per category and per SKU (``(groups, W+1)`` each).
+
+    The category law is the pooled histogram with add-half smoothing; each SKU's law is its own
+    histogram shrunk toward its category with :data:`LAG_STRENGTH` pseudo-returns, so a SKU uses
+    its own shape only once it has the returns to support it.
+    """
+    W1 = lag_counts.shape[1]
+    by_sku = group_sum(lag_counts, sku, n_sku)
+    by_cat = group_sum(by_sku, sku_cat, n_cat)
+    glob = by_cat.sum(axis=0)
+    glob = (glob + 0.5) / (glob.sum() + 0.5 * W1)
+    cat = np.where(by_cat.sum(axis=1, keepdims=True) > 0,
+                   (by_cat + 0.5) / (by_cat.sum(axis=1, keepdims=True) + 0.5 * W1), glob)
+    return cat, dirichlet_shrink(by_sku, cat[sku_cat], LAG_STRENGTH)
+
+
+def quantile_week(pmf, q=0.5):
+    """Smallest lag (weeks) whose cumulative probability reaches ``q``, row-wise."""
+    return (np.cumsum(pmf, axis=1) < q - 1e-12).sum(axis=1)
+
+
+def exposure(sales, pmf_cdf):
+    """Units sold weighted by the share of their return lag already elapsed.
+
+    ``sales`` is ``(n, T)``; ``pmf_cdf`` is ``(n, W+1)`` P(lag <= a). A unit sold ``a`` weeks before
+    the last week has had the chance to come back with probability ``cdf[a]``.
+    """
+    n, T = sales.shape
+    W = pmf_cdf.shape[1] - 1
+    total = sales.sum(axis=1, dtype=np.float64)
+    k = min(W, T)
+    recent = sales[:, T - k :][:, ::-1].astype(np.float64)  # column a = sold a weeks ago
+    return total - recent.sum(axis=1) + (recent * pmf_cdf[:, :k]).sum(axis=1)
+
+
+def expected_arrivals(*, recent_sales, recent_returned, forecast, rate, pmf, restockable):
+    """Expected restockable returns arriving in each of the next ``H`` weeks.
+
+    Args:
+        recent_sales: ``(n, W)`` units sold ``a`` weeks before the last week (column ``a``).
+        recent_returned: ``(n, W)`` of those units already back.
+        forecast: ``(n, H)`` forecast sales for the next weeks.
+        rate: ``(n,)`` return probability; pmf: ``(n, W+1)`` lag law truncated at the window;
+        restockable: ``(n,)`` share of returns graded A or B.
+
+    Returns:
+        ``(from_past, from_forecast)``, each ``(n, H)``. A unit sold ``a`` weeks ago and not back
+        yet returns in week ``h`` with probability ``r pmf[a+h] / (1 - r F(a))`` (Bayes: it might
+        be a keeper or a late return); forecast sales return with ``r pmf[h-j]``.
+    """
+    n, H = forecast.shape
+    W = pmf.shape[1] - 1
+    cdf = np.cumsum(pmf, axis=1)
+    past = np.zeros((n, H))
+    for a in range(min(W, recent_sales.shape[1])):
+        open_units = np.maximum(recent_sales[:, a] - recent_returned[:, a], 0)
+        scale = open_units * rate / np.maximum(1 - rate * cdf[:, a], 1e-9)
+        for h in range(1, min(H, W - a) + 1):
+            past[:, h - 1] += scale * pmf[:, a + h]
+    fut = np.zeros((n, H))
+    for lag in range(min(W, H - 1) + 1):
+        fut[:, lag:] += forecast[:, : H - lag] * (rate * pmf[:, lag])[:, None]
+    return past * restockable[:, None], fut * restockable[:, None]
+
+
+def reason_split(reasons, sku, n_sku, sku_cat, n_cat, cell=None, n_cell=0):
+    """Share of too_small / too_large / other among a size's returns, shrunk (Dirichlet).
+
+    The prior of a size is the pooled mix of the same size label in its category (small sizes
+    come back as too small in every SKU), itself shrunk toward the category's mix; the SKU's own
+    tilt enters through the size's counts. Without size labels the prior is the SKU's mix.
+    """
+    by_cat = group_sum(group_sum(reasons, sku, n_sku), sku_cat, n_cat)
+    cat_mix = (by_cat + 1.0) / (by_cat.sum(axis=1, keepdims=True) + 3.0)
+    if cell is None:
+        prior = dirichlet_shrink(group_sum(reasons, sku, n_sku), cat_mix[sku_cat],
+                                 REASON_STRENGTH)[sku]
+    else:
+        item_cat = sku_cat[sku]
+        cell_cat = np.zeros(n_cell, dtype=np.int64)
+        cell_cat[cell] = item_cat
+        prior = dirichlet_shrink(group_sum(reasons, cell, n_cell), cat_mix[cell_cat],
+                                 REASON_STRENGTH)[cell]
+    return dirichlet_shrink(reasons, prior, REASON_STRENGTH)
+
+
+@dataclass
+class ReturnModelFit:
+    """Return estimates per series (rows of the panel) plus the group-level laws behind them."""
+
+    rate: np.ndarray              # (n,) probability a sold unit comes back
+    rate_sku: np.ndarray          # (n,) the SKU's rate the size was shrunk toward
+    rate_category: np.ndarray     # (n,) the category's rate
+    reason_share: np.ndarray      # (n, 3) too_small / too_large / other among returns
+    restockable: np.ndarray       # (n,) share graded A or B
+    lag_pmf: np.ndarray           # (n, W+1) lag law of the series' SKU
+    lag_median: np.ndarray        # (n,) weeks
+    exposure: np.ndarray          # (n,) lag-weighted units sold
+    returned: np.ndarray          # (n,) units returned
+    counts: ReturnCounts
+
+
+def fit_returns(sales, counts: ReturnCounts, *, sku, n_sku, sku_cat, n_cat, cell=None,
+                n_cell=0, default_rate=0.0, default_restockable=0.8) -> ReturnModelFit:
+    """Estimate every return quantity for all series at once (pure arrays in, arrays out).
+
+    ``cell`` is each series' (category, size label) index; it lets return rates follow the
+    category's size profile (see :func:`forecasting.shrinkage.hierarchical_rate`).
+    """
+    cat_pmf, sku_pmf = lag_pmfs(counts.lag_counts, sku, n_sku, sku_cat, n_cat)
+    pmf = sku_pmf[sku]
+    expo = exposure(sales, np.cumsum(cat_pmf, axis=1)[sku_cat[sku]])
+    k = np.minimum(counts.returned, expo)  # a rate above 100 % is data error, not information
+    rate, rate_sku, rate_cat, _, _ = hierarchical_rate(k, expo, sku, n_sku, sku_cat, n_cat,
+                                                       default=default_rate, cell=cell,
+                                                       n_cell=n_cell)
+    rest, _, _, _, _ = hierarchical_rate(counts.restockable, counts.graded, sku, n_sku, sku_cat,
+                                         n_cat, default=default_restockable)
+    reason = reason_split(counts.reasons, sku, n_sku, sku_cat, n_cat, cell, n_cell)
+    return ReturnModelFit(rate=rate, rate_sku=rate_sku[sku], rate_category=rate_cat[sku_cat[sku]],
+                          reason_share=reason, restockable=rest, lag_pmf=pmf,
+                          lag_median=quantile_week(pmf), exposure=expo, returned=counts.returned,
+                          counts=counts)

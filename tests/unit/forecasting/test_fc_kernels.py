@@ -1,0 +1,96 @@
+"""The vectorised kernels: they agree with statsmodels and with hand calculations."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from forecasting.classify import ERRATIC, INTERMITTENT, LUMPY, NO_DEMAND, SMOOTH, adi_cv2, classify
+from forecasting.models import METHODS, croston, moving_average, sba, seasonal_naive, ses
+from forecasting.models.intermittent import _croston
+from forecasting.models.smoothing import ses_path
+
+
+def test_simple_exponential_smoothing_matches_statsmodels_with_the_same_alpha():
+    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+    rng = np.random.default_rng(3)
+    y = rng.poisson(5, size=(3, 60)).astype(float)
+    level, _ = ses_path(y, np.zeros(3, int), [0.3])
+    for i in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = SimpleExpSmoothing(y[i], initialization_method="known",
+                                     initial_level=y[i, 0]).fit(smoothing_level=0.3,
+                                                                 optimized=False)
+        assert level[i, 0] == pytest.approx(fit.forecast(1)[0])
+
+
+def test_croston_and_sba_follow_the_hand_recursion():
+    # Demands 4 at t=0, 0, 0, 2 at t=3: with alpha = 0.1 the size becomes 4 + 0.1 (2 - 4) = 3.8
+    # and the interval 1 + 0.1 (3 - 1) = 1.2, so Croston = 3.8 / 1.2 and SBA = 0.95 of that.
+    y = np.array([[4.0, 0, 0, 2.0]])
+    fc = _croston(y, np.array([0]), 2, [0.1], debias=False).forecast
+    fs = _croston(y, np.array([0]), 2, [0.1], debias=True).forecast
+    assert fc[0, 0] == pytest.approx(3.8 / 1.2)
+    assert fs[0, 0] == pytest.approx(0.95 * 3.8 / 1.2)
+    assert croston(y, np.array([0]), 3).forecast.shape == (1, 3)
+    assert sba(y, np.array([0]), 3).ok.all()
+
+
+def test_seasonal_naive_repeats_the_same_week_last_year():
+    y = np.tile(np.arange(52, dtype=float), 2)[None, :]
+    fit = seasonal_naive(y, np.array([0]), 5)
+    assert fit.forecast[0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_seasonal_naive_needs_a_full_season():
+    fit = seasonal_naive(np.ones((1, 40)), np.array([0]), 4)
+    assert not fit.ok[0]
+
+
+def test_moving_average_only_averages_a_launched_products_own_life():
+    y = np.r_[np.zeros(30), np.full(3, 6.0)][None, :]
+    fit = moving_average(y, np.array([30]), 2)
+    assert fit.forecast[0, 0] == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_no_method_forecasts_negative_demand(name):
+    # A collapsing trend would extrapolate below zero; forecasts are clipped at zero.
+    t = np.arange(110, dtype=float)
+    y = np.stack([np.maximum(200 - 4 * t, 0), np.maximum(50 - 0.6 * t, 0) * (t % 3 == 0),
+                  np.r_[np.zeros(100), np.full(10, 9.0)]])
+    fit = METHODS[name](y, np.array([0, 0, 100]), 26)
+    assert (fit.forecast >= 0).all()
+
+
+def test_a_row_that_overflows_is_marked_failed_not_raised():
+    y = np.array([[1.0, 2.0, 1e300, 1e308, 1e308, 3.0] * 3, [1.0, 2.0, 3.0, 2.0, 1.0, 2.0] * 3])
+    fit = METHODS["holt"](y, np.array([0, 0]), 4)
+    assert not fit.ok[0] and fit.ok[1]
+    assert np.isfinite(fit.forecast).all()
+
+
+def test_ses_grid_prefers_a_fast_alpha_after_a_level_shift():
+    y = np.r_[np.full(40, 2.0), np.full(40, 20.0)][None, :]
+    fit = ses(y, np.array([0]), 1)
+    assert fit.alpha[0] >= 0.5 and fit.forecast[0, 0] == pytest.approx(20.0, abs=0.01)
+
+
+def test_classification_uses_the_adi_and_cv2_cut_offs():
+    y = np.array([
+        [5, 5, 6, 5, 5, 6, 5, 5],        # every week, steady -> smooth
+        [1, 20, 2, 30, 1, 25, 2, 1],     # every week, erratic sizes -> erratic
+        [3, 0, 0, 3, 0, 0, 3, 0],        # ADI 8/3 = 2.67, same size -> intermittent
+        [1, 0, 0, 40, 0, 0, 2, 0],       # ADI 2.67, varied sizes -> lumpy
+        [0, 0, 0, 0, 0, 0, 0, 0],
+    ], dtype=float)
+    assert classify(y).tolist() == [SMOOTH, ERRATIC, INTERMITTENT, LUMPY, NO_DEMAND]
+    adi, _ = adi_cv2(y[2:3])
+    assert adi[0] == pytest.approx(8 / 3)
+
+
+def test_leading_zeros_of_a_late_launch_do_not_make_a_series_intermittent():
+    y = np.r_[np.zeros(50), np.full(20, 4.0)][None, :]
+    assert classify(y)[0] == SMOOTH

@@ -1,0 +1,151 @@
+"""The entry point as the nightly job will call it: arrays in, dataclasses of arrays out."""
+
+import numpy as np
+import pytest
+
+from forecasting import (
+    ItemParams,
+    Planner,
+    ReplenishmentOptions,
+    ReturnsData,
+    SalesPanel,
+    StockPosition,
+    run_pipeline,
+)
+from forecasting.selection import select
+from forecasting.synthetic import make_apparel_panel
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return make_apparel_panel(1500, seed=5)
+
+
+@pytest.fixture(scope="module")
+def result(panel):
+    return run_pipeline(panel.sales, panel.returns, panel.stock, panel.items)
+
+
+def test_every_output_has_one_row_per_series_in_input_order(panel, result):
+    n = len(panel.sales.ids)
+    for part in (result.demand, result.returns, result.replenishment):
+        assert list(part.ids) == list(panel.sales.ids)
+        assert len(part.to_records()) == n
+    assert result.demand.forecast.shape == (n, 13)
+
+
+def test_records_are_plain_python_values_keyed_by_unique_id(result):
+    rec = result.replenishment.to_records()[0]
+    assert isinstance(rec["unique_id"], str)
+    assert isinstance(rec["order_qty"], float)
+    assert isinstance(result.demand.to_records()[0]["forecast"], list)
+    week = result.demand.to_long_records()[0]
+    assert week["week"] == result.demand.origin_week + 1
+
+
+def test_forecasts_and_orders_are_never_negative(result):
+    d, p = result.demand, result.replenishment
+    assert (d.forecast >= 0).all() and (d.lower >= 0).all()
+    assert (d.lower <= d.forecast + 1e-9).all() and (d.forecast <= d.upper + 1e-9).all()
+    assert (p.order_qty >= 0).all() and (p.blind_order_qty >= 0).all()
+
+
+def test_size_forecasts_add_up_to_the_sku_forecast(panel, result):
+    sku = panel.truth["sku"]
+    starts = np.flatnonzero(np.r_[True, sku[1:] != sku[:-1]])
+    sku_fc = select(np.add.reduceat(panel.sales.y, starts), horizon=13).forecast
+    f = result.demand.forecast
+    totals = np.stack([np.bincount(sku, weights=f[:, h]) for h in range(f.shape[1])], axis=1)
+    placed = totals.sum(axis=1) > 0  # a SKU whose sizes all forecast zero cannot be split
+    assert placed.mean() > 0.95
+    np.testing.assert_allclose(totals[placed], sku_fc[placed], rtol=1e-9, atol=1e-9)
+    assert (result.demand.level == "own_model").any()
+
+
+def test_every_replenishment_term_adds_up(result):
+    p = result.replenishment
+    np.testing.assert_allclose(
+        p.order_up_to, np.maximum(p.gross_demand - p.expected_returns + p.safety_stock, 0))
+    np.testing.assert_allclose(p.inventory_position, p.on_hand - p.reserved + p.on_order)
+    np.testing.assert_allclose(p.raw_order, np.maximum(p.order_up_to - p.inventory_position, 0))
+    assert (p.order_qty >= p.raw_order - 1e-9).all()
+
+
+def test_return_aware_orders_up_to_less_than_return_blind(result):
+    p = result.replenishment
+    assert (p.order_up_to <= p.blind_order_up_to + 1e-6).mean() > 0.9
+    assert p.order_up_to.sum() < 0.95 * p.blind_order_up_to.sum()
+
+
+def test_intermittent_sizes_use_the_quantile_safety_stock(result):
+    inter = np.isin(result.demand.demand_class, ("intermittent", "lumpy"))
+    assert inter.any()
+    assert (result.replenishment.safety_stock_method[inter] == "quantile").all()
+    assert (result.replenishment.safety_stock_method[~inter] == "normal").all()
+
+
+def test_explanations_name_every_term(result):
+    text = result.replenishment.explain(0)
+    for word in ("demand over", "returns expected", "safety stock", "service level",
+                 "inventory position", "raw order", "Return-blind"):
+        assert word in text
+    assert "holdout" in result.demand.explain(0) or "history" in result.demand.explain(0)
+
+
+def test_case_pack_and_moq_apply_to_the_suggested_order(panel):
+    n = len(panel.sales.ids)
+    items = ItemParams.uniform(n, case_pack=6, moq=24, lead_time=2)
+    res = run_pipeline(panel.sales, panel.returns, None, items,
+                       replenishment=ReplenishmentOptions(moq_rule="raise"))
+    q = res.replenishment.order_qty
+    assert (q % 6 == 0).all()
+    assert ((q == 0) | (q >= 24)).all()
+
+
+def test_open_orders_and_reservations_enter_the_inventory_position(panel):
+    n = len(panel.sales.ids)
+    stock = StockPosition(on_hand=np.full(n, 5.0), reserved=np.full(n, 2.0),
+                          returns_in_transit=np.zeros(n), on_order_series=np.array([0, 0, 1]),
+                          on_order_week=np.array([104, 105, 104]),
+                          on_order_units=np.array([10.0, 4.0, 7.0]))
+    p = run_pipeline(panel.sales, panel.returns, stock, panel.items).replenishment
+    assert p.inventory_position[:3].tolist() == [17.0, 10.0, 3.0]
+
+
+def test_workers_give_the_same_answer_as_one_process():
+    small = make_apparel_panel(300, seed=9)
+    args = (small.sales, small.returns, small.stock, small.items)
+    one = Planner(*args).fit()
+    par = Planner(*args, workers=2, chunk_size=80).fit()
+    np.testing.assert_allclose(par.demand.forecast, one.demand.forecast)
+    np.testing.assert_array_equal(par.replenishment.order_qty, one.replenishment.order_qty)
+
+
+def test_unsorted_input_rows_come_back_in_the_callers_order(panel, result):
+    order = np.random.default_rng(0).permutation(len(panel.sales.ids))
+    sales = SalesPanel(panel.sales.ids[order], panel.sales.y[order], 0)
+    inv = np.argsort(order)
+    rets = ReturnsData(inv[panel.returns.series], panel.returns.sale_week,
+                       panel.returns.receipt_week, panel.returns.reason, panel.returns.grade)
+    items = ItemParams(*(np.asarray(getattr(panel.items, f))[order] for f in (
+        "category", "lead_time", "review_period", "case_pack", "moq", "unit_cost",
+        "service_level")))
+    res = run_pipeline(sales, rets, None, items)
+    np.testing.assert_allclose(res.demand.forecast, result.demand.forecast[order])
+
+
+def test_long_panel_and_string_codes_are_accepted():
+    sales = SalesPanel.from_long(["T1|S", "T1|M", "T1|S", "T2|L"], [0, 0, 1, 3], [2, 1, 3, 5])
+    rets = ReturnsData.from_records(sales, ["T1|S", "nope|X"], [0, 0], [1, 1],
+                                    ["too_small", "other"], ["A", None])
+    assert sales.y.shape == (3, 4) and len(rets.series) == 1
+    res = run_pipeline(sales, rets)
+    assert res.demand.forecast.shape[0] == 3
+    with pytest.raises(ValueError):
+        ReturnsData.from_records(sales, ["T1|S"], [0], [1], ["too_tight"], ["A"])
+
+
+def test_the_diagnostics_count_models_and_fallbacks(result):
+    diag = result.diagnostics
+    assert sum(diag["methods"].values()) == diag["n_series"]
+    assert diag["fallbacks_total"] == sum(diag["fallbacks"].values())

@@ -1,0 +1,118 @@
+"""Return estimates: recovery of the synthetic truth, shrinkage of thin data, future arrivals."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from forecasting import ReturnsData, SalesPanel, run_pipeline
+from forecasting.returns import expected_arrivals, quantile_week
+from forecasting.synthetic import make_apparel_panel
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    panel = make_apparel_panel(4000, seed=11)
+    result = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items)
+    return panel, result
+
+
+def test_return_rate_is_recovered_within_two_points_where_a_size_sold_200_units(fitted):
+    panel, result = fitted
+    big = panel.sales.y.sum(axis=1) >= 200
+    assert big.sum() > 300
+    err = np.abs(result.returns.rate - panel.truth["return_rate"])[big]
+    assert err.mean() < 0.02
+
+
+def test_shrinkage_beats_the_raw_rate_on_thin_sizes(fitted):
+    panel, result = fitted
+    sold = panel.sales.y.sum(axis=1)
+    thin = (sold > 0) & (sold < 30)
+    raw = result.returns.units_returned / np.maximum(sold, 1)
+    truth = panel.truth["return_rate"]
+    assert np.abs(result.returns.rate - truth)[thin].mean() < np.abs(raw - truth)[thin].mean()
+
+
+def test_lag_median_is_recovered_within_one_week(fitted):
+    panel, result = fitted
+    assert np.abs(result.returns.lag_median - panel.truth["lag_median"]).max() <= 1
+
+
+def test_restockable_share_is_recovered(fitted):
+    panel, result = fitted
+    big = panel.sales.y.sum(axis=1) >= 200
+    err = np.abs(result.returns.restockable_share - panel.truth["restockable"])[big]
+    assert err.mean() < 0.05
+
+
+def test_small_sizes_come_back_as_too_small_and_large_as_too_large(fitted):
+    panel, result = fitted
+    x = panel.truth["size_position"]
+    r = result.returns
+    assert r.too_small[x == 0].mean() > r.too_small[x == 1].mean() + 0.2
+    assert r.too_large[x == 1].mean() > r.too_large[x == 0].mean() + 0.2
+    np.testing.assert_allclose(r.too_small + r.too_large + r.other_reason, 1.0)
+
+
+def one_sku(sold_per_week, returned, sizes=("S", "M"), weeks=60):
+    ids = np.array([f"A|{s}" for s in sizes])
+    y = np.zeros((len(ids), weeks), np.float32)
+    y[:, :] = np.asarray(sold_per_week, float)[:, None]
+    series = np.repeat(np.arange(len(ids)), returned)
+    m = len(series)
+    week = np.full(m, 10)
+    rets = ReturnsData(series, week, week + 1, np.zeros(m, np.int8), np.zeros(m, np.int8))
+    return SalesPanel(ids, y, 0), rets
+
+
+def test_a_size_with_three_sales_gets_neither_zero_nor_one_hundred_percent():
+    # Size M sold 3 units (all returned), size S sold 600 units of which 120 came back.
+    panel, rets = one_sku([0, 0], [120, 3], weeks=60)
+    panel.y[0, :] = 10
+    panel.y[1, :] = 0
+    panel.y[1, 5:8] = 1
+    rate = run_pipeline(panel, rets).returns.rate
+    assert rate[0] == pytest.approx(0.2, abs=0.01)
+    assert 0.2 < rate[1] < 0.9
+
+
+def test_expected_arrivals_match_the_hand_calculation():
+    # One series, return rate 0.5, restockable 0.8, lag law P(1) = 0.5, P(2) = 0.5 (window 2).
+    # Past: 10 sold last week (age 0), none back yet -> week 1: 10 * 0.5 * 0.5 / (1 - 0) = 2.5,
+    #       week 2: 2.5. 4 sold the week before (age 1), 1 back already: F(1) = 0.5, so the 3
+    #       open units return in week 1 with 0.5 * 0.5 / (1 - 0.25) = 1/3 each -> 1.0.
+    # Forecast: 6 a week -> week 1: 6 * 0.5 * P(0) = 0; week 2: 6 * 0.5 * P(1) = 1.5.
+    pmf = np.array([[0.0, 0.5, 0.5]])
+    past, fut = expected_arrivals(recent_sales=np.array([[10.0, 4.0]]),
+                                  recent_returned=np.array([[0.0, 1.0]]),
+                                  forecast=np.array([[6.0, 6.0, 6.0]]), rate=np.array([0.5]),
+                                  pmf=pmf, restockable=np.array([0.8]))
+    np.testing.assert_allclose(past[0], 0.8 * np.array([2.5 + 1.0, 2.5, 0.0]))
+    np.testing.assert_allclose(fut[0], 0.8 * np.array([0.0, 1.5, 3.0]))
+
+
+def test_the_return_window_truncates_the_lag_law():
+    panel = make_apparel_panel(300, seed=2, window=4)
+    res = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items,
+                       return_window_weeks=4)
+    assert res.returns.lag_pmf.shape[1] == 5
+    np.testing.assert_allclose(res.returns.lag_pmf.sum(axis=1), 1.0)
+    assert (quantile_week(res.returns.lag_pmf) <= 4).all()
+
+
+def test_without_returns_the_rates_are_zero_and_orders_equal_the_blind_ones():
+    panel = make_apparel_panel(200, seed=4)
+    stock = replace(panel.stock, returns_in_transit=np.zeros(len(panel.sales.ids)))
+    res = run_pipeline(panel.sales, None, stock, panel.items)
+    assert (res.returns.rate == 0).all()
+    np.testing.assert_allclose(res.replenishment.order_qty, res.replenishment.blind_order_qty)
+
+
+def test_returns_in_transit_count_as_expected_restockable_returns():
+    panel = make_apparel_panel(200, seed=4)
+    n = len(panel.sales.ids)
+    stock = replace(panel.stock, returns_in_transit=np.full(n, 50.0))
+    res = run_pipeline(panel.sales, None, stock, panel.items)
+    share = res.returns.restockable_share
+    assert (res.replenishment.expected_returns >= 50 * share - 1e-9).all()

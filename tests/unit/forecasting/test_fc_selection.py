@@ -1,0 +1,129 @@
+"""Model choice by rolling-origin holdout, and fallbacks that keep the batch alive."""
+
+import warnings
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import forecasting.models as models
+from forecasting.models import statsmodels_ets
+from forecasting.selection import CODE, METHOD_NAMES, select
+
+
+def seasonal_and_flat(n=40, T=104, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)
+    seas = 20 + 15 * np.sin(2 * np.pi * t / 52)
+    y = np.vstack([rng.poisson(seas, size=(n, T)), rng.poisson(8, size=(n, T))])
+    return y.astype(float)
+
+
+def test_a_strongly_seasonal_series_gets_a_seasonal_model_and_a_flat_one_does_not():
+    y = seasonal_and_flat()
+    sel = select(y, horizon=13)
+    names = np.asarray(METHOD_NAMES)[sel.method]
+    assert np.mean(names[:40] == "seasonal_naive") > 0.8
+    assert np.mean(names[40:] == "seasonal_naive") < 0.3
+
+
+def test_the_choice_is_the_lowest_holdout_error_and_the_runner_up_is_reported():
+    sel = select(seasonal_and_flat(), horizon=13)
+    scored = sel.runner_up >= 0
+    assert scored.any()
+    assert (sel.score[scored] <= sel.runner_up_score[scored]).all()
+
+
+def test_forecasts_are_never_negative_even_for_odd_input():
+    y = seasonal_and_flat(n=5)
+    y[0, 50] = np.nan
+    y[1, 60] = -30
+    y[2, :] = 0
+    y[3, 10] = np.inf
+    sel = select(y, horizon=13)
+    assert np.isfinite(sel.forecast).all() and (sel.forecast >= 0).all()
+    assert METHOD_NAMES[sel.method[2]] == "zero"
+
+
+def test_a_failing_fit_falls_back_to_a_simpler_model_and_is_counted(monkeypatch):
+    real = models.METHODS["seasonal_naive"]
+
+    def broken_for_even_rows(y, start, horizon):
+        fit = real(y, start, horizon)
+        if y.shape[1] == 104:  # the final refit on the full history fails for every other row
+            fit.ok[::2] = False
+        return fit
+
+    monkeypatch.setitem(models.METHODS, "seasonal_naive", broken_for_even_rows)
+    y = seasonal_and_flat()
+    sel = select(y, horizon=13)
+    chose = np.flatnonzero(sel.why == 2)  # "fallback"
+    assert sel.fallbacks["seasonal_naive"] == len(chose) > 0
+    assert (sel.method[chose] == CODE["moving_average"]).all()
+    assert (sel.forecast[chose] > 0).all()
+
+
+def test_a_kernel_that_raises_never_aborts_the_batch(monkeypatch):
+    def explode(y, start, horizon):
+        raise RuntimeError("bug triggered by odd data")
+
+    monkeypatch.setitem(models.METHODS, "damped", explode)
+    sel = select(seasonal_and_flat(), horizon=13)
+    assert sel.fallbacks["damped:kernel_error"] > 0
+    assert CODE["damped"] not in set(sel.method.tolist())
+    assert (sel.forecast[:40] > 0).all()
+
+
+def long_seasonal(n=3, T=160, seed=1):
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)
+    return rng.poisson(30 + 20 * np.sin(2 * np.pi * t / 52), size=(n, T)).astype(float)
+
+
+def test_statsmodels_ets_is_tried_only_with_two_seasons_before_the_holdout():
+    counts = Counter()
+    short = seasonal_and_flat(n=3)
+    sel = select(short, horizon=13)
+    statsmodels_ets.refine(short, sel, holdout_weeks=13, max_series=5, budget_s=10,
+                           counts=counts)
+    assert counts["ets_statsmodels_tried"] == 0
+    y = long_seasonal()
+    sel = select(y, horizon=13)
+    statsmodels_ets.refine(y, sel, holdout_weeks=13, max_series=2, budget_s=30, counts=counts)
+    assert counts["ets_statsmodels_tried"] == 2
+    won = sel.method == CODE["ets_statsmodels"]
+    assert counts["ets_statsmodels_won"] == won.sum()
+    assert (sel.forecast >= 0).all()
+
+
+def test_a_statsmodels_fit_that_warns_is_discarded_and_counted(monkeypatch):
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    def warn_fit(self, *a, **k):
+        warnings.warn("did not converge", ConvergenceWarning, stacklevel=2)
+
+    monkeypatch.setattr(ExponentialSmoothing, "fit", warn_fit)
+    y = long_seasonal()
+    sel = select(y, horizon=13)
+    before = sel.forecast.copy()
+    counts = Counter()
+    statsmodels_ets.refine(y, sel, holdout_weeks=13, max_series=5, budget_s=30, counts=counts)
+    assert counts["ets_statsmodels"] == 3
+    assert np.array_equal(sel.forecast, before)
+
+
+def test_statsmodels_stops_at_its_time_budget():
+    y = long_seasonal(n=4)
+    sel = select(y, horizon=13)
+    counts = Counter()
+    statsmodels_ets.refine(y, sel, holdout_weeks=13, max_series=4, budget_s=0.0, counts=counts)
+    assert counts["ets_statsmodels_tried"] == 0
+    assert counts["ets_statsmodels_budget_exhausted"] == 1
+
+
+@pytest.mark.parametrize("T", [5, 20, 40])
+def test_short_histories_still_get_a_forecast(T):
+    y = np.random.default_rng(0).poisson(3, size=(4, T)).astype(float)
+    sel = select(y, horizon=8)
+    assert sel.forecast.shape == (4, 8) and (sel.forecast > 0).all()
