@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 
 import numpy as np
 
@@ -33,12 +33,13 @@ def _job(args):
 
 
 def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers: int = 1,
-               chunk_size: int = 20_000):
+               chunk_size: int = 20_000, executor: Executor | None = None):
     """Forecast all rows (already sorted by SKU) and return stacked per-row arrays and counts.
 
     With ``workers > 1`` chunks go to a pool of spawned processes (spawn, not fork, so a caller
     holding threads or database connections is safe); at most two chunks per worker are in flight
-    so memory stays bounded however large the panel is.
+    so memory stays bounded however large the panel is. An ``executor`` given by the caller (any
+    :class:`concurrent.futures.Executor`, e.g. a Dask client's) is used instead of a local pool.
     """
     bounds = chunk_bounds(sku_sorted, chunk_size)
     n = len(y)
@@ -55,24 +56,32 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
     def args(a, b):
         return (y[a:b], sku_sorted[a:b], prior[a:b], kept[a:b], rate[a:b], opts)
 
+    if executor is not None:
+        _drain(executor, bounds, args, store, in_flight=2 * max(workers, 2))
+        return out, counts
     if workers <= 1 or len(bounds) <= 1:
         for a, b in bounds:
             store(a, b, _job(args(a, b)))
         return out, counts
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending = {}
-        todo = iter(bounds)
-        for a, b in todo:
-            pending[pool.submit(_job, args(a, b))] = (a, b)
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                a, b = pending.pop(fut)
-                store(a, b, fut.result())
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending[pool.submit(_job, args(*nxt))] = nxt
+        _drain(pool, bounds, args, store, in_flight=2 * workers)
     return out, counts
+
+
+def _drain(pool: Executor, bounds, args, store, *, in_flight: int) -> None:
+    """Submit chunks keeping at most ``in_flight`` pending, storing results as they finish."""
+    pending = {}
+    todo = iter(bounds)
+    for a, b in todo:
+        pending[pool.submit(_job, args(a, b))] = (a, b)
+        if len(pending) >= in_flight:
+            break
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            a, b = pending.pop(fut)
+            store(a, b, fut.result())
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending[pool.submit(_job, args(*nxt))] = nxt

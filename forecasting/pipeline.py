@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
@@ -45,6 +46,9 @@ class Planner:
         default_restockable: restockable share assumed before any unit has been graded.
         workers: processes for the demand step (1 = in this process).
         chunk_size: rows per chunk (whole SKUs are never split).
+        executor: a :class:`concurrent.futures.Executor` to run the chunks on instead of local
+            processes (for example a Dask client's ``get_executor()``); results are identical.
+        chunks: split the panel into about this many chunks (overrides ``chunk_size``).
         demand: a :class:`~forecasting.demand.DemandOptions` for finer control.
         replenishment: a :class:`~forecasting.replenishment.ReplenishmentOptions`.
     """
@@ -54,6 +58,7 @@ class Planner:
                  horizon: int = 13, holdout_weeks: int = 13, n_origins: int = 2,
                  return_window_weeks: int = 8, interval_level: float = 0.8,
                  default_restockable: float = 0.8, workers: int = 1, chunk_size: int = 20_000,
+                 executor: Executor | None = None, chunks: int | None = None,
                  demand: DemandOptions | None = None,
                  replenishment: ReplenishmentOptions | None = None):
         n = len(sales.ids)
@@ -70,7 +75,8 @@ class Planner:
         self.interval_level = float(interval_level)
         self.default_restockable = float(default_restockable)
         self.workers = int(workers)
-        self.chunk_size = int(chunk_size)
+        self.chunk_size = int(chunk_size) if not chunks else max(1, -(-n // int(chunks)))
+        self.executor = executor
 
     def fit(self) -> PlanResult:
         """Run the whole pipeline; never raises for odd series (they fall back and are counted)."""
@@ -107,7 +113,7 @@ class Planner:
 
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), self.demand_options, workers=self.workers,
-                                  chunk_size=self.chunk_size)
+                                  chunk_size=self.chunk_size, executor=self.executor)
         if order is not None:
             inv = np.empty_like(order)
             inv[order] = np.arange(n)
