@@ -55,9 +55,13 @@ def grade_unit(
     grade_ = policy.grade_of(grade)
     ticked = policy.check_defects(defects or [])
     with uow_factory() as uow:
-        unit = _locked_unit(uow, unit_id)
+        # One round trip locks the unit and reads what deciding and announcing need.
+        found = uow.returns.unit_to_grade(unit_id)
+        if found is None:
+            raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
+        unit, details = found
         unit.ensure_gradable()
-        decision = _decide(uow, policy, unit, grade_, ticked, today)
+        decision = _decide(uow, policy, unit, grade_, ticked, today, details)
         result = _reconcile(
             uow,
             policies,
@@ -69,6 +73,7 @@ def grade_unit(
             is_admin=is_admin,
             kind="grade",
             note=note,
+            where={k: details[k] for k in ("sku", "size", "location")},
         )
         uow.commit()
     return result
@@ -208,8 +213,8 @@ def _locked_unit(uow, unit_id: str) -> ReturnUnit:
     return unit
 
 
-def _decide(uow, policy, unit, grade_, ticked, today) -> GradingDecision:
-    details = uow.returns.unit_details(unit.unit_code)
+def _decide(uow, policy, unit, grade_, ticked, today, details=None) -> GradingDecision:
+    details = details or uow.returns.unit_details(unit.unit_code)
     return policy.decide(
         grade_,
         ticked,
@@ -220,9 +225,11 @@ def _decide(uow, policy, unit, grade_, ticked, today) -> GradingDecision:
 
 
 def _reconcile(
-    uow, policies, unit, grade_, ticked, decision, *, actor, is_admin, kind, note=None, reason=None
+    uow, policies, unit, grade_, ticked, decision, *, actor, is_admin, kind, note=None,
+    reason=None, where=None,
 ) -> GradingResult:
     """Move the unit out of where it sits into its disposition, in this transaction."""
+    where = where or _where(uow, unit)
     disposition = decision.disposition
     unit.grade, unit.defects, unit.disposition = grade_, list(ticked), disposition
     write_off_id = value = None
@@ -251,7 +258,7 @@ def _reconcile(
             posted_at=None if awaiting else datetime.now(UTC),
         )
         if not awaiting:
-            _announce_write_off(uow, unit, value, write_off_id, actor)
+            _announce_write_off(uow, unit, value, write_off_id, actor, where)
     else:
         leaving = (
             MovementType.RETURN_TO_VENDOR
@@ -270,7 +277,7 @@ def _reconcile(
         if disposition in RESTOCKING:
             uow.events.add(
                 "stock.restocked",
-                {"unit_id": unit.unit_code, "condition": unit.condition.value, **_where(uow, unit)},
+                {"unit_id": unit.unit_code, "condition": unit.condition.value, **where},
                 actor=actor,
             )
     uow.returns.save_unit(unit, actor=actor, note=note)
@@ -295,7 +302,7 @@ def _reconcile(
             "disposition": disposition.value,
             "rule": decision.rule,
             "status": unit.status.value,
-            **_where(uow, unit),
+            **where,
         },
         actor=actor,
     )
@@ -314,14 +321,14 @@ def _reverse_posted_write_off(uow, unit: ReturnUnit, actor: str) -> None:
     uow.returns.reverse_write_offs_of(unit.id, actor)
 
 
-def _announce_write_off(uow, unit, value, write_off_id, actor) -> None:
+def _announce_write_off(uow, unit, value, write_off_id, actor, where=None) -> None:
     uow.events.add(
         "stock.written_off",
         {
             "unit_id": unit.unit_code,
             "write_off_id": write_off_id,
             "value": str(value),
-            **_where(uow, unit),
+            **(where or _where(uow, unit)),
         },
         actor=actor,
     )

@@ -40,6 +40,12 @@ def _location(row) -> Location:
 
 
 class CatalogueRepository(Repository):
+    def __init__(self, connection):
+        super().__init__(connection)
+        # The ledger asks for a movement's location on every movement; one transaction
+        # reads each location once.
+        self._locations: dict[int, Location | None] = {}
+
     def item(self, item_id: int) -> Item | None:
         row = self.connection.execute(select(items).where(items.c.id == item_id)).first()
         return _item(row) if row else None
@@ -97,10 +103,12 @@ class CatalogueRepository(Repository):
         self.connection.execute(stmt, [{**r, "updated_at": now} for r in rows])
 
     def location(self, location_id: int) -> Location | None:
-        row = self.connection.execute(
-            select(locations).where(locations.c.id == location_id)
-        ).first()
-        return _location(row) if row else None
+        if location_id not in self._locations:
+            row = self.connection.execute(
+                select(locations).where(locations.c.id == location_id)
+            ).first()
+            self._locations[location_id] = _location(row) if row else None
+        return self._locations[location_id]
 
     def location_by_code(self, code: str) -> Location | None:
         row = self.connection.execute(select(locations).where(locations.c.code == code)).first()
@@ -124,6 +132,7 @@ class CatalogueRepository(Repository):
         return [_location(r) for r in rows], total or 0
 
     def upsert_locations(self, rows: Sequence[dict]) -> None:
+        self._locations.clear()
         if not rows:
             return
         stmt = upsert(self.connection, locations)

@@ -142,9 +142,10 @@ class ReturnsRepository(Repository):
 
     # --- units ------------------------------------------------------------------------
     def add_unit(self, **values: Any) -> int:
+        values.setdefault("received_at", utcnow())
         return self.connection.execute(
             return_units.insert()
-            .values(received_at=utcnow(), **values)
+            .values(**values)
             .returning(return_units.c.id)
         ).scalar_one()
 
@@ -187,6 +188,26 @@ class ReturnsRepository(Repository):
             return_units.update().where(return_units.c.id == unit.id).values(**values)
         )
 
+    def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
+        """The unit, locked, with its item, location and sale, in one round trip."""
+        row = self.connection.execute(
+            select(
+                return_units,
+                items.c.sku,
+                items.c.size,
+                items.c.supplier,
+                locations.c.code.label("location"),
+                sales_lines.c.sold_on,
+            )
+            .join(items, items.c.id == return_units.c.item_id)
+            .join(locations, locations.c.id == return_units.c.location_id)
+            .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
+            .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+            .where(return_units.c.unit_code == unit_code)
+            .with_for_update(of=return_units)
+        ).first()
+        return (_unit(row), dict(row._mapping)) if row else None
+
     def unit_details(self, unit_code: str) -> dict | None:
         """What the grading bench shows: item, size, customer reason and note."""
         row = self.connection.execute(
@@ -215,10 +236,11 @@ class ReturnsRepository(Repository):
         return dict(row._mapping) if row else None
 
     def add_grading(self, unit_id: int, **values: Any) -> int:
-        sequence = 1 + self.connection.scalar(
-            select(func.count())
-            .select_from(unit_gradings)
+        # The caller holds the unit's lock, so the next number is ours; one round trip.
+        sequence = (
+            select(func.coalesce(func.max(unit_gradings.c.sequence), 0) + 1)
             .where(unit_gradings.c.unit_id == unit_id)
+            .scalar_subquery()
         )
         return self.connection.execute(
             unit_gradings.insert()

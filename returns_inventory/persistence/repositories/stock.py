@@ -102,21 +102,9 @@ def _filtered(query, table, *, sku=None, size=None, location=None, condition=Non
 class StockRepository(Repository):
     def lock_balance(self, key: BalanceKey) -> StockBalance:
         """The balance row, created at zero if new, locked until the transaction ends."""
-        self.connection.execute(
-            upsert(self.connection, stock_balances)
-            .values(
-                item_id=key.item_id,
-                location_id=key.location_id,
-                condition=key.condition.value,
-                on_hand=0,
-                reserved=0,
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["item_id", "location_id", "condition"])
-        )
         # FOR UPDATE serialises writers on PostgreSQL; SQLite already holds the database
         # write lock since BEGIN IMMEDIATE, and ignores the clause.
-        row = self.connection.execute(
+        locked = (
             select(stock_balances)
             .where(
                 stock_balances.c.item_id == key.item_id,
@@ -124,7 +112,23 @@ class StockRepository(Repository):
                 stock_balances.c.condition == key.condition.value,
             )
             .with_for_update()
-        ).one()
+        )
+        row = self.connection.execute(locked).first()
+        if row is None:
+            # New balance: create it at zero (a concurrent creator wins, we wait for it).
+            self.connection.execute(
+                upsert(self.connection, stock_balances)
+                .values(
+                    item_id=key.item_id,
+                    location_id=key.location_id,
+                    condition=key.condition.value,
+                    on_hand=0,
+                    reserved=0,
+                    updated_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["item_id", "location_id", "condition"])
+            )
+            row = self.connection.execute(locked).one()
         return StockBalance(
             id=row.id,
             item_id=row.item_id,

@@ -1,0 +1,244 @@
+"""Benchmark grading over HTTP: the real gunicorn server, concurrent graders, then verify-ledger.
+
+    python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x
+        [--units 5000] [--clients 16] [--workers 4] [--threads 1] [--keep]
+
+For PostgreSQL the URL names a server: a fresh database `ri_bench_grading` is created on it,
+and dropped afterwards unless --keep. A SQLite URL is used (and migrated) as given. N returns
+with one received unit each are loaded through the services; then `--clients` threads grade
+every unit exactly once over loopback HTTP (keep-alive sessions) and the script prints graded
+units/s, latency percentiles and errors, and runs `returns-inventory verify-ledger`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from returns_inventory.persistence import migrate  # noqa: E402
+from returns_inventory.persistence.engine import make_engine  # noqa: E402
+from returns_inventory.persistence.tables import sales_lines  # noqa: E402
+from returns_inventory.persistence.uow import Database, UnitOfWork  # noqa: E402
+from returns_inventory.services.policies import Policies  # noqa: E402
+from returns_inventory.services.receiving import receive_units  # noqa: E402
+from returns_inventory.services.returns import ReturnLineRequest, authorize_return  # noqa: E402
+from returns_inventory.settings import Settings  # noqa: E402
+
+BENCH_DATABASE = "ri_bench_grading"
+LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+SKUS = [f"BENCH-{n:03d}" for n in range(40)]
+SIZES = ["XS", "S", "M", "L", "XL"]
+# Mostly restocks, as at a real bench; some repairs and write-offs take the other paths.
+GRADES = ["A"] * 6 + ["B"] * 2 + ["C", "D"]
+
+
+@contextmanager
+def bench_database(url: str, keep: bool):
+    """A fresh database on the given PostgreSQL server, or the SQLite file as given."""
+    server = make_url(url)
+    if server.get_backend_name() != "postgresql":
+        yield url
+        return
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+    try:
+        yield server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def load(url: str, units: int) -> list[str]:
+    """N one-unit returns, authorized and received through the services; their unit ids."""
+    engine = make_engine(url, pool_size=10, max_overflow=0)
+    migrate.upgrade(engine)
+    uow_factory = partial(UnitOfWork, Database(engine))
+    policies = Policies.from_settings(Settings.load(env={}))
+    with uow_factory() as uow:
+        uow.catalogue.upsert_locations(
+            [{"code": "WH1", "name": "Bench warehouse", "type": "warehouse",
+              "allow_negative": False}])
+        uow.catalogue.upsert_items([
+            {"sku": sku, "size": size, "category": "tops", "description": f"{sku} {size}",
+             "unit_cost": Decimal("12.00"), "price": Decimal("30.00"), "supplier": "ACME",
+             "lead_time_days": 21, "case_pack": 6, "min_order_qty": 12, "gtin": None}
+            for sku in SKUS for size in SIZES])
+        location_id = uow.catalogue.location_by_code("WH1").id
+        item_ids = list(uow.catalogue.all_item_keys().values())
+        run = uuid.uuid4().hex[:6]
+        orders = [f"BENCH-{run}-{n}" for n in range(units)]
+        uow.connection.execute(insert(sales_lines), [
+            {"order_ref": order, "line_ref": "1", "item_id": item_ids[n % len(item_ids)],
+             "location_id": location_id, "quantity": 1, "unit_price": Decimal("30.00"),
+             "channel": "online", "sold_on": date.today() - timedelta(days=3)}
+            for n, order in enumerate(orders)])
+        uow.commit()
+
+    def one(order: str) -> str:
+        view = authorize_return(uow_factory, policies, order_ref=order, actor="bench", lines=[
+            ReturnLineRequest(line_ref="1", quantity=1, reason="too_small")])
+        [unit] = receive_units(uow_factory, rma=view.rma, location="WH1",
+                               lines=[{"line_no": 1, "quantity": 1}], actor="bench")
+        return unit.unit_id
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        unit_ids = list(pool.map(one, orders))
+    print(f"loaded {units} returns with received units in {time.perf_counter() - started:.1f}s")
+    engine.dispose()
+    return unit_ids
+
+
+def cli(env: dict, *args: str) -> str:
+    command = [sys.executable, "-c", "from returns_inventory.cli import main; main()", *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False,
+                            cwd=ROOT, timeout=600)
+    if result.returncode != 0:
+        sys.exit(f"returns-inventory {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout.strip()
+
+
+@contextmanager
+def server(env: dict, workers: int, threads: int, log_path: Path):
+    command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0",
+               "--workers", str(workers), "--threads", str(threads),
+               "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket",
+               "returns_inventory:create_app()"]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        base = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                sys.exit(f"gunicorn exited:\n{log_path.read_text()}")
+            if base is None and (found := LISTENING.search(log_path.read_text())):
+                base = found.group(1)
+            if base:
+                try:
+                    if requests.get(base + "/readyz", timeout=10).status_code == 200:
+                        break
+                except requests.RequestException:  # workers still booting
+                    pass
+            time.sleep(0.1)
+        else:
+            sys.exit(f"the server did not become ready:\n{log_path.read_text()}")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def drive(base: str, token: str, unit_ids: list[str], clients: int) -> dict:
+    """Every unit graded once, by whichever client takes it next; latencies in ms."""
+    assert base.startswith("http://127.0.0.1:"), "loopback only"
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for n, unit_id in enumerate(unit_ids):
+        work.put((unit_id, GRADES[n % len(GRADES)]))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        mine, failed = [], []
+        while True:
+            try:
+                unit_id, grade = work.get_nowait()
+            except queue.Empty:
+                break
+            started = time.perf_counter()
+            try:
+                response = session.post(f"{base}/api/v1/units/{unit_id}/grade",
+                                        json={"grade": grade}, timeout=30)
+                status = response.status_code
+            except requests.RequestException as exc:
+                status = type(exc).__name__
+            mine.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                failed.append(f"{unit_id}: {status}")
+        session.close()
+        with lock:
+            latencies.extend(mine)
+            errors.extend(failed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+
+    return {"requests": len(latencies), "graded": len(latencies) - len(errors),
+            "seconds": elapsed, "per_second": (len(latencies) - len(errors)) / elapsed,
+            "p50": pct(50), "p95": pct(95), "p99": pct(99), "max": latencies[-1],
+            "errors": errors}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--units", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    args = parser.parse_args()
+
+    with bench_database(args.database_url, args.keep) as url, \
+            tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+        unit_ids = load(url, args.units)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RI_")}
+        env.update(RI_DATABASE_URL=url, RI_INSTANCE_PATH=str(Path(folder) / "instance"),
+                   RI_SECRET_KEY=uuid.uuid4().hex, RI_LOG_LEVEL="WARNING")
+        token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
+        with server(env, args.workers, args.threads, Path(folder) / "gunicorn.log") as base:
+            result = drive(base, token, unit_ids, args.clients)
+        print(f"graded {result['graded']} of {result['requests']} units in "
+              f"{result['seconds']:.2f}s with {args.clients} clients, {args.workers} workers "
+              f"x {args.threads} threads on {make_url(url).get_backend_name()}")
+        print(f"  {result['per_second']:.0f} graded units/s")
+        print(f"  latency ms: p50 {result['p50']:.1f}  p95 {result['p95']:.1f}  "
+              f"p99 {result['p99']:.1f}  max {result['max']:.1f}")
+        print(f"  errors: {len(result['errors'])}" +
+              (f" (first: {result['errors'][:3]})" if result["errors"] else ""))
+        print("  verify-ledger: " + cli(env, "verify-ledger"))
+
+
+if __name__ == "__main__":
+    main()
