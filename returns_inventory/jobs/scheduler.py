@@ -26,7 +26,7 @@ from apscheduler.util import ref_to_obj
 from ..persistence.engine import make_engine
 from ..persistence.uow import Database, UnitOfWork
 from ..settings import Settings, SettingsError
-from . import housekeeping
+from . import housekeeping, nightly
 from .context import JobContext
 from .leases import holder_name, run_exclusively
 
@@ -40,7 +40,10 @@ CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute", 
 JOBS: dict[str, Callable[[JobContext], Any]] = {
     "release-expired-reservations": housekeeping.release_expired_reservations,
     "purge-idempotency-keys": housekeeping.purge_idempotency_keys,
+    "nightly-forecast": nightly.nightly_forecast,
+    "deliver-webhooks": nightly.deliver_webhooks,
 }
+NIGHTLY = "nightly-forecast"
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,20 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     config = settings.policies.get("schedules", {})
     timezone = ZoneInfo(config.get("scheduler", {}).get("timezone", "UTC"))
     specs = []
-    for job_id, entry in config.get("jobs", {}).items():
+    jobs = dict(config.get("jobs", {}))
+    # The nightly run's time belongs to the planners: config/forecasting.toml [schedule].
+    nightly = settings.policies.get("forecasting", {}).get("schedule", {})
+    jobs.setdefault(NIGHTLY, {
+        "hour": nightly.get("hour", 2), "minute": nightly.get("minute", 0),
+        "misfire_grace_seconds": nightly.get("misfire_grace_seconds", 3600),
+        "lease_seconds": nightly.get("lease_seconds", 6 * 3600),
+        "enabled": nightly.get("enabled", True), "timezone": nightly.get("timezone"),
+    })
+    for job_id, entry in jobs.items():
         if not entry.get("enabled", True):
             continue
-        specs.append(_spec(job_id, entry, timezone))
+        zone = ZoneInfo(entry["timezone"]) if entry.get("timezone") else timezone
+        specs.append(_spec(job_id, entry, zone))
     return specs
 
 

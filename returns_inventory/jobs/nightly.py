@@ -1,0 +1,26 @@
+"""The nightly forecast and the webhook dispatcher, as scheduler jobs."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from ..services.forecast_runs import RunRequest, forecast_config, run_forecast
+from ..services.webhooks import DeliveryPolicy, deliver_due, fan_out
+from .context import JobContext
+
+
+def nightly_forecast(ctx: JobContext) -> str:
+    """Forecast, estimate returns and suggest orders as of today in the planners' time zone."""
+    schedule = forecast_config(ctx.settings).schedule or {}
+    today = ctx.now.astimezone(ZoneInfo(schedule.get("timezone", "UTC"))).date()
+    run = run_forecast(ctx.uow_factory, ctx.settings,
+                       RunRequest(as_of=today, actor=f"job:{ctx.job_id}", trigger="schedule"))
+    return (f"run {run['id']} {run['status']}: {run['series_count']} series, "
+            f"{run['suggestion_count']} suggestions")
+
+
+def deliver_webhooks(ctx: JobContext) -> str:
+    """Fan new events out to the subscribed endpoints and send what is due."""
+    fanned = fan_out(ctx.uow_factory)
+    outcome = deliver_due(ctx.uow_factory, DeliveryPolicy.from_settings(ctx.settings))
+    return f"{fanned} new event(s); " + ", ".join(f"{k} {v}" for k, v in outcome.items())
