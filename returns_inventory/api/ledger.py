@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from ..domain.stock import MovementType
 from ..extensions import settings, uow_factory
 from .auth import READ, requires_role
 from .schemas import CONDITIONS, CursorInfo, StrictSchema, page_limit
@@ -19,7 +20,8 @@ class LedgerQuery(StrictSchema):
     size = fields.String()
     location = fields.String()
     condition = fields.String(validate=validate.OneOf(CONDITIONS))
-    movement_type = fields.String()
+    # Validated so that a typo answers 422 instead of an empty, plausible-looking page.
+    movement_type = fields.String(validate=validate.OneOf([t.value for t in MovementType]))
     reference = fields.String()
     since = fields.AwareDateTime(metadata={"description": "inclusive, ISO 8601 with zone"})
     until = fields.AwareDateTime(metadata={"description": "exclusive, ISO 8601 with zone"})
@@ -31,7 +33,8 @@ class MovementOut(StrictSchema):
     size = fields.String()
     location = fields.String()
     condition = fields.String()
-    movement_type = fields.String()
+    # Validated so that a typo answers 422 instead of an empty, plausible-looking page.
+    movement_type = fields.String(validate=validate.OneOf([t.value for t in MovementType]))
     quantity = fields.Integer()
     reserved_delta = fields.Integer()
     on_hand_after = fields.Integer()

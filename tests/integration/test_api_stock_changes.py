@@ -179,3 +179,11 @@ def test_the_ledger_filters_by_item_location_type_reference_and_time(client, pla
     assert refs(since=(now - timedelta(hours=1)).isoformat()) == ["A", "B", "C"]
     assert refs(since=(now + timedelta(hours=1)).isoformat()) == []
     assert refs(until=(now - timedelta(hours=1)).isoformat()) == []
+
+
+@pytest.mark.parametrize("params", [{"movement_type": "adjustmnet"}, {"condition": "wet"},
+                                    {"since": "yesterday"}, {"after": "abc"}])
+def test_a_bad_ledger_filter_is_a_422_not_an_empty_page(client, planner, params):
+    response = client.get("/api/v1/ledger", headers=planner, query_string=params)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == list(params)
