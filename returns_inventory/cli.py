@@ -8,6 +8,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import create_app
+from .cli_demo import demo_command
 from .cli_forecast import forecast_command
 from .cli_import import import_command
 from .cli_users import user_command
@@ -113,6 +114,7 @@ def token_revoke(name: str) -> None:
 main.add_command(import_command)
 main.add_command(forecast_command)
 main.add_command(user_command)
+main.add_command(demo_command)
 
 
 @main.command("verify-ledger")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -31,9 +32,19 @@ def new_unit_code() -> str:
 
 
 def receive_units(
-    uow_factory: Callable, *, rma: str, location: str, lines: list[dict], actor: str
+    uow_factory: Callable,
+    *,
+    rma: str,
+    location: str,
+    lines: list[dict],
+    actor: str,
+    received_at: datetime | None = None,
 ) -> list[ReceivedUnit]:
-    """Receive units of an authorized return at a location (any channel's return counts)."""
+    """Receive units of an authorized return at a location (any channel's return counts).
+
+    `received_at` dates the arrival when a historical receipt is keyed in late (imports of
+    past returns); by default it is now. The ledger still records when it was booked.
+    """
     with uow_factory() as uow:
         found = uow.returns.return_by_rma(rma, lock=True)
         if found is None:
@@ -78,6 +89,7 @@ def receive_units(
                         return_id=found["id"],
                         line=line,
                         rma=rma,
+                        received_at=received_at,
                     )
                 )
             if line["resolution"] == "refund":
@@ -137,7 +149,8 @@ def _location(uow, code: str):
 
 
 def _receive_one(
-    uow, *, item_id, sku, size, place, actor, return_id=None, line=None, note=None, rma=None
+    uow, *, item_id, sku, size, place, actor, return_id=None, line=None, note=None, rma=None,
+    received_at=None,
 ) -> ReceivedUnit:
     code = new_unit_code()
     blind = line is None
@@ -154,6 +167,7 @@ def _receive_one(
         blind=blind,
         flagged_for_review=blind,
         received_by=actor,
+        **({"received_at": received_at} if received_at else {}),
     )
     post_movement(
         uow,

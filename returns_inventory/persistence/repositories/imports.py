@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
-from ..tables import import_batches
+from ..tables import import_batches, items, locations, sales_lines
 from . import import_merge as merge
 from . import import_staging as staging
 from .base import Repository, as_utc, upsert, utcnow
@@ -58,6 +58,23 @@ class ImportRepository(Repository):
             .on_conflict_do_nothing(index_elements=["kind", "content_sha256"])
             .returning(import_batches.c.id)
         ).scalar_one_or_none()
+
+    def first_batch_of_kind(self, kind: str) -> ImportBatch | None:
+        """The earliest batch of a kind (the demo loaders record themselves as one)."""
+        row = self.connection.execute(
+            select(import_batches).where(import_batches.c.kind == kind)
+            .order_by(import_batches.c.id).limit(1)
+        ).first()
+        if row is None:
+            return None
+        return ImportBatch(**{**row._mapping, "created_at": as_utc(row.created_at)})
+
+    def holds_data(self) -> bool:
+        """Whether any item, location or sale is stored yet."""
+        return any(
+            self.connection.scalar(select(exists().select_from(t)))
+            for t in (items, locations, sales_lines)
+        )
 
     def finish_batch(self, batch_id: int, *, rows: int, applied: int, skipped: int) -> None:
         self.connection.execute(
