@@ -138,9 +138,10 @@ class ReturnsPolicy:
         """The last day the line may be returned, and the rule that set it."""
         start = max(sold.sold_on, self.presale_release.get(sold.sku, sold.sold_on))
         days = self.category_windows.get(sold.category, self.windows.get(sold.channel, 30))
-        rule = "presale window" if start != sold.sold_on else f"{sold.channel} window"
-        if sold.category in self.category_windows:
-            rule = f"{sold.category} window"
+        rule = f"{sold.category} window" if sold.category in self.category_windows else (
+            f"{sold.channel} window")
+        if start != sold.sold_on:
+            rule = f"presale {rule} from the release date"
         if gift:
             days += self.gift_extra_days
             rule += " + gift extension"

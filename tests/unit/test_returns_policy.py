@@ -114,6 +114,13 @@ def test_a_sale_outside_the_holiday_season_keeps_its_normal_window(sold_on):
     )
 
 
+def test_a_presale_item_in_a_category_with_its_own_window_names_both_rules():
+    line = sold(sku="PUFFER", category="footwear", sold_on=date(2026, 2, 1))
+    deadline, rule = policy().return_deadline(line)
+    assert (deadline, rule) == (
+        date(2026, 5, 31), "presale footwear window from the release date")
+
+
 def test_an_extended_window_never_shortens_a_longer_normal_window():
     line = sold(category="footwear", sold_on=date(2026, 12, 31))
     assert policy().return_deadline(line) == (date(2027, 3, 1), "footwear window")
@@ -121,7 +128,8 @@ def test_an_extended_window_never_shortens_a_longer_normal_window():
 
 def test_a_presale_window_starts_at_the_release_date_not_the_order_date():
     line = sold(sku="PUFFER", sold_on=date(2026, 2, 1))
-    assert policy().return_deadline(line) == (date(2026, 5, 1), "presale window")
+    assert policy().return_deadline(line) == (
+        date(2026, 5, 1), "presale online window from the release date")
     check(policy(), line, date(2026, 5, 1))
     assert refusal(policy(), line, date(2026, 5, 2)).rule == "return_window"
 
