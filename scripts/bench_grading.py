@@ -13,6 +13,7 @@ units/s, latency percentiles and errors, and runs `returns-inventory verify-ledg
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import queue
 import re
@@ -149,13 +150,49 @@ def server(env: dict, workers: int, threads: int, log_path: Path):
             time.sleep(0.1)
         else:
             sys.exit(f"the server did not become ready:\n{log_path.read_text()}")
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+class CpuMeter:
+    """CPU seconds spent by the server's processes, the database's backends for the bench
+    database, and this client, so a busy machine's figures can still be read per unit."""
+
+    def __init__(self, server_pid: int, database: str):
+        self.server_pid, self.database = server_pid, database
+        self.start = self.sample()
+
+    def sample(self) -> dict[str, float]:
+        try:
+            import psutil
+        except ImportError:
+            return {}
+
+        def cpu(processes) -> float:
+            total = 0.0
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    times = process.cpu_times()
+                    total += times.user + times.system
+            return total
+
+        server = psutil.Process(self.server_pid)
+        backends = []
+        for process in psutil.process_iter(["name", "cmdline"]):
+            command = " ".join(process.info["cmdline"] or [])
+            if command.startswith("postgres:") and f" {self.database} " in f"{command} ":
+                backends.append(process)
+        return {"server": cpu([server, *server.children(recursive=True)]),
+                "database": cpu(backends), "client": cpu([psutil.Process()])}
+
+    def per_unit_ms(self, units: int) -> dict[str, float]:
+        end = self.sample()
+        return {k: (end[k] - self.start[k]) * 1000 / max(units, 1) for k in end}
 
 
 def drive(base: str, token: str, unit_ids: list[str], clients: int) -> dict:
@@ -227,8 +264,12 @@ def main() -> None:
         env.update(RI_DATABASE_URL=url, RI_INSTANCE_PATH=str(Path(folder) / "instance"),
                    RI_SECRET_KEY=uuid.uuid4().hex, RI_LOG_LEVEL="WARNING")
         token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
-        with server(env, args.workers, args.threads, Path(folder) / "gunicorn.log") as base:
+        log_path = Path(folder) / "gunicorn.log"
+        with server(env, args.workers, args.threads, log_path) as (base, pid):
+            load_before = os.getloadavg()[0]
+            meter = CpuMeter(pid, make_url(url).database or "")
             result = drive(base, token, unit_ids, args.clients)
+            cpu = meter.per_unit_ms(result["graded"])
         print(f"graded {result['graded']} of {result['requests']} units in "
               f"{result['seconds']:.2f}s with {args.clients} clients, {args.workers} workers "
               f"x {args.threads} threads on {make_url(url).get_backend_name()}")
@@ -237,6 +278,10 @@ def main() -> None:
               f"p99 {result['p99']:.1f}  max {result['max']:.1f}")
         print(f"  errors: {len(result['errors'])}" +
               (f" (first: {result['errors'][:3]})" if result["errors"] else ""))
+        if cpu:
+            print("  CPU ms per graded unit: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+                  + f"  (1-min load average before the run: {load_before:.1f} "
+                  f"on {os.cpu_count()} CPUs)")
         print("  verify-ledger: " + cli(env, "verify-ledger"))
 
 
