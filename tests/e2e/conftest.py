@@ -71,9 +71,6 @@ class LiveServer:
             headers=self.headers(**{"Content-Type": "text/csv"}, **headers),
         )
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
 
 def _run_cli(args, env, cwd, *, check=True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
