@@ -88,7 +88,10 @@ def load_inputs(uow, config: ForecastConfig, as_of: date) -> PlanningInputs:
     # Millions of (item, week) rows: index them with arrays, never row by row in Python.
     lookup = np.full(int(item_ids.max(initial=0)) + 1, -1, dtype=np.int64)
     lookup[item_ids] = np.arange(n)
-    weekly = np.asarray(planning.weekly_sales(first, last), dtype=np.float64).reshape(-1, 3)
+    # Plain tuples first: numpy probing each SQLAlchemy Row for array protocols raises and
+    # catches several KeyErrors per row, which cost seconds per million rows.
+    weekly = np.asarray([tuple(r) for r in planning.weekly_sales(first, last)],
+                        dtype=np.float64).reshape(-1, 3)
     flat = lookup[weekly[:, 0].astype(np.int64)] * config.history_weeks + (
         weekly[:, 1].astype(np.int64) - first
     )
