@@ -25,7 +25,7 @@ from . import (
     units,
     webhooks,
 )
-from .body import accepts_large_body
+from .body import body_limit
 from .errors import problem
 
 API_PREFIX = openapi.API_PREFIX
@@ -50,9 +50,9 @@ def init_app(app: Flask) -> None:
 
 
 def _limit_body_size():
-    if accepts_large_body():
+    limit = body_limit(settings().max_request_bytes)
+    if limit is None:
         return None  # bulk imports stream their body; MAX_CONTENT_LENGTH bounds them
-    limit = settings().max_request_bytes
     # Also bounds bodies sent without Content-Length (chunked): werkzeug stops reading at
     # the limit and raises 413, which errors.py turns into the same problem document.
     request.max_content_length = limit
@@ -62,9 +62,3 @@ def _limit_body_size():
             slug="content-too-large",
         )
     return None
-
-
-def large_body(view):
-    """Let a view accept bodies up to max_import_bytes instead of max_request_bytes."""
-    view.accepts_large_body = True
-    return view

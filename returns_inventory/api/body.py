@@ -41,6 +41,30 @@ def spooled_body() -> SpooledBody:
     return g.spooled_body
 
 
+def large_body(view):
+    """Let a view stream bodies up to max_import_bytes instead of max_request_bytes."""
+    view.accepts_large_body = True
+    return view
+
+
+def sized_body(limit):
+    """Let a view accept bodies up to `limit()` bytes (a callable: policies are read late)."""
+
+    def mark(view):
+        view.body_limit = limit
+        return view
+
+    return mark
+
+
+def body_limit(default: int) -> int | None:
+    """The most this request's view accepts; None means MAX_CONTENT_LENGTH (streamed imports)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "body_limit", None) is not None:
+        return view.body_limit()
+    return None if getattr(view, "accepts_large_body", False) else default
+
+
 def accepts_large_body() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return getattr(view, "accepts_large_body", False)

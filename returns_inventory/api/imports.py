@@ -11,7 +11,7 @@ from ..extensions import settings, uow_factory
 from ..integrations.import_schemas import KINDS
 from ..services.imports import MAX_REPORTED_ERRORS, import_kind, import_rows
 from .auth import current_actor, requires_role
-from .body import spooled_body
+from .body import large_body, spooled_body
 from .errors import problem
 from .schemas import StrictSchema
 
@@ -23,11 +23,6 @@ blp = Blueprint(
 )
 
 
-def _large_body(view):
-    # Same mark as api.large_body, which this module cannot import: api/__init__.py imports
-    # this module before it defines large_body. test_imports_api proves the mark works.
-    view.accepts_large_body = True
-    return view
 
 
 MEDIA_TYPES = {"text/csv": "csv", "application/json": "json"}
@@ -98,7 +93,7 @@ def _description() -> str:
     },
 )
 @requires_role(Role.INTEGRATOR)
-@_large_body
+@large_body
 def post_import(kind: str):
     """Import an ERP file of one kind, all or nothing."""
     import_kind(kind)  # 404 for an unknown kind before the body is read

@@ -11,7 +11,10 @@ from ..extensions import policies, settings, uow_factory
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.photos import attach_photos, photo_path, unit_view
 from .auth import READ, current_actor, requires_role
+from .body import sized_body
 from .schemas import StrictSchema
+
+MAX_PHOTOS = 6  # per request
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
 
@@ -112,6 +115,7 @@ def post_repair_outcome(body, unit_id):
 @blp.post("/<unit_id>/photos")
 @blp.response(201, PhotosOut)
 @requires_role(Role.GRADER)
+@sized_body(lambda: policies().grading.photo_max_bytes * MAX_PHOTOS + 64 * 1024)
 def post_photos(unit_id):
     """Attach photos (multipart field `photo`, images only, size-limited)."""
     files = [(f.filename, f.mimetype, f.read()) for f in request.files.getlist("photo")]

@@ -7,6 +7,7 @@ import secrets
 from flask import g, redirect, render_template, request, url_for
 
 from ..api.auth import current_actor, requires_role
+from ..api.body import sized_body
 from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import DomainError, NotFound
@@ -21,11 +22,9 @@ MAX_PHOTOS = 6
 FORM_ALLOWANCE = 64 * 1024  # the form's text fields, around the photos
 
 
-def bench_upload(view):
-    """Photos are bigger than the API's small-body limit: allow a few of the largest accepted."""
-    view.accepts_large_body = True
-    view.body_limit = lambda: policies().grading.photo_max_bytes * MAX_PHOTOS + FORM_ALLOWANCE
-    return view
+# Photos are bigger than the API's small-body limit: allow a few of the largest accepted.
+bench_upload = sized_body(
+    lambda: policies().grading.photo_max_bytes * MAX_PHOTOS + FORM_ALLOWANCE)
 
 
 @bp.get("")

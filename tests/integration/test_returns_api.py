@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.factories import add_item, add_location, add_sale, stock_up
@@ -96,3 +98,31 @@ def test_a_grader_may_not_regrade_but_an_admin_may_with_a_reason(client, auth, s
     assert answer.json["condition"] == "sellable"
     history = client.get(f"/api/v1/units/{unit['unit_id']}", headers=grader).json["history"]
     assert [h["kind"] for h in history] == ["grade", "regrade"]
+
+
+def test_photos_of_a_unit_are_stored_checked_and_served_only_to_token_holders(
+        client, auth, sale, settings):
+    grader = auth("grader")
+    rma = client.post("/api/v1/returns", headers=auth("integrator"), json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "other"}]}
+    ).json["rma"]
+    [unit] = client.post(f"/api/v1/returns/{rma}/receipts", headers=grader, json={
+        "location": "WH1", "lines": [{"line_no": 1, "quantity": 1}]}).json["units"]
+    url = f"/api/v1/units/{unit['unit_id']}/photos"
+    # Bigger than the API's 2 MiB body limit, within the grading policy's photo limit.
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * (3 * 1024 * 1024)
+    stored = client.post(url, headers=grader, data={"photo": (io.BytesIO(png),
+                                                              "stain.png", "image/png")})
+    assert stored.status_code == 201, stored.json
+    [photo] = stored.json["photos"]
+    served = client.get(photo["url"], headers=grader)
+    assert served.status_code == 200 and served.data == png
+    assert client.get(photo["url"]).status_code == 401
+    fake = client.post(url, headers=grader, data={"photo": (io.BytesIO(
+        b"hello"), "note.png", "image/png")})
+    assert fake.status_code == 422 and fake.json["errors"][0]["field"] == "photo[0]"
+    huge = b"\x89PNG\r\n\x1a\n" + b"\0" * (40 * 1024 * 1024)
+    too_big = client.post(url, headers=grader, data={"photo": (io.BytesIO(huge),
+                                                               "big.png", "image/png")})
+    assert too_big.status_code == 413
+    assert len(client.get(f"/api/v1/units/{unit['unit_id']}", headers=grader).json["photos"]) == 1
