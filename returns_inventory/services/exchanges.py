@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..domain.errors import Conflict, FieldError, NotFound
-from ..domain.stock import Condition, Movement, MovementType
-from .ledger import post_movement
+from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from .ledger import balance_order, post_movement
 
 
 class ExchangeUnavailable(Conflict):
@@ -39,6 +39,14 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
             f"no item {request.sku} in size {request.size} to exchange for",
             errors=[FieldError("exchange_size", "unknown sku/size", request.row)],
         )
+    # A plain read may be stale: another return can take the last unit before we reserve it.
+    # Lock every location that has stock (in balance order), then choose from figures nobody
+    # can change under us, so a lost race falls back or lists alternatives instead of failing
+    # on the ledger's availability check.
+    held = [BalanceKey(item_id, s["location_id"], Condition.SELLABLE)
+            for s in uow.returns.sellable_at([item_id])]
+    for key in sorted(held, key=balance_order):
+        uow.stock.lock_balance(key)
     stocked = [s for s in uow.returns.sellable_at([item_id]) if s["available"] >= request.quantity]
     if stocked:
         where = stocked[0]
