@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, g, request, send_from_directory
+from flask import Blueprint, Flask, g, send_from_directory
 
 from ..api.auth import READ, public
 from ..domain.access import Role
-from . import login, pages, session, station, words
+from . import analytics_page, login, pages, planner, runs_page, session, station, words
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,12 +24,11 @@ def static_file(filename: str):
 
 
 def init_app(app: Flask) -> None:
-    """Attach the login, the grading station and what all pages share."""
+    """Attach the login, the grading station, the planner console and what all pages share."""
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))  # one shift
     # The API's token auth asks this for requests without a token: the browser session.
     app.extensions["ri.session_auth"] = session.session_principal
     # Registered after the API's auth, so these run once the person is known.
-    app.before_request(_limit_page_body)
     app.before_request(pages.refuse_forged_requests)
     app.after_request(pages.answer_browsers)
     app.register_blueprint(assets)
@@ -38,16 +37,17 @@ def init_app(app: Flask) -> None:
     pages.register_pages(app, station.bp, pages.MenuEntry(
         "station.scan", "Grading station", frozenset({Role.GRADER}),
         start_for=frozenset({Role.GRADER})))
+    # The planner console: a planner lands on the suggestions; an admin sees every entry.
+    pages.register_pages(app, planner.bp, pages.MenuEntry(
+        "planner.suggestions", "Suggestions", frozenset({Role.PLANNER}),
+        start_for=frozenset({Role.PLANNER})))
+    pages.register_pages(app, analytics_page.bp, pages.MenuEntry(
+        "planner_returns.returns_page", "Returns analytics", frozenset({Role.PLANNER})))
+    pages.register_pages(app, runs_page.bp, pages.MenuEntry(
+        "planner_runs.runs", "Forecast runs", frozenset({Role.PLANNER})))
     app.jinja_env.filters["words"] = words.in_words
     app.context_processor(_page_context)
 
-
-def _limit_page_body():
-    # Views that take photos say how much they accept; others keep the API's small limit.
-    view = current_app.view_functions.get(request.endpoint or "")
-    limit = getattr(view, "body_limit", None)
-    if limit is not None:
-        request.max_content_length = limit()
 
 
 def _page_context() -> dict:

@@ -20,6 +20,10 @@ WORDS = {
     # stock conditions
     "sellable": "sellable",
     "quarantine": "quarantine",
+    # replenishment suggestion statuses
+    "proposed": "waiting for a planner",
+    "edited": "edited, waiting for approval",
+    "superseded": "replaced by a newer run",
     # resolutions
     "refund": "refund",
     "exchange": "exchange",

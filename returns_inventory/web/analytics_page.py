@@ -1,0 +1,89 @@
+"""Returns analytics for planners: a return-rate heat map by SKU and size, reasons and flags."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from flask import render_template, request
+
+from ..api.auth import requires_role
+from ..domain.access import Role
+from ..domain.errors import DomainError
+from ..extensions import policies, uow_factory
+from ..services.analytics import returns_analytics
+from .pages import page_blueprint
+
+bp = page_blueprint("planner_returns", __name__, url_prefix="/planner/returns")
+
+WINDOWS = {30: "last 30 days", 90: "last 90 days", 180: "last 6 months", 365: "last year"}
+DEFAULT_WINDOW = 90
+# A heat map of hundreds of SKUs helps nobody; the worst come first and a filter narrows it.
+MOST_SKUS = 60
+
+
+@bp.get("")
+@requires_role(Role.PLANNER)
+def returns_page():
+    """Return rates by SKU × size for sales in a window, with reasons and fit/quality flags."""
+    days = _int(request.args.get("window"), DEFAULT_WINDOW)
+    days = days if days in WINDOWS else DEFAULT_WINDOW
+    category = request.args.get("category", "").strip() or None
+    until = date.today()
+    error, status = None, 200
+    try:
+        found = returns_analytics(uow_factory(), policies().returns, category=category,
+                                  since=until - timedelta(days=days - 1), until=until)
+    except DomainError as exc:
+        found, error, status = None, exc.detail, 422
+    return render_template(
+        "planner/returns.html", found=found, error=error, windows=WINDOWS, days=days,
+        category=category or "", **(_shaped(found) if found else {}),
+    ), status
+
+
+def _shaped(found: dict) -> dict:
+    """The service's answer arranged for the page: heat map rows, reason mix, flags."""
+    reasons = policies().returns.reasons
+    label = {code: r.label for code, r in reasons.items()}
+    ranked = sorted(found["skus"], key=lambda r: (-(r["return_rate"] or 0), r["sku"]))
+    shown = ranked[:MOST_SKUS]
+    sizes = list(dict.fromkeys(s["size"] for row in _in_size_order(shown) for s in row))
+    rates = [s["return_rate"] for row in shown for s in row["sizes"] if s["return_rate"]]
+    mix: Counter = Counter()
+    for row in found["skus"]:
+        mix.update(row["reasons"])
+    returned = sum(mix.values())
+    flagged_sizes = {(t["sku"], t["size"]): t["fit"] for t in found["fit_signals"]}
+    return {
+        "rows": [{**row, "cells": {s["size"]: s for s in row["sizes"]}} for row in shown],
+        "sizes": sizes, "hidden": len(ranked) - len(shown), "top_rate": max(rates, default=0),
+        "mix": [{"code": code, "label": label.get(code, code), "units": units,
+                 "share": units / returned if returned else 0}
+                for code, units in mix.most_common() if units],
+        "returned": returned, "labels": label, "flagged_sizes": flagged_sizes,
+        "heat": heat_colour,
+    }
+
+
+def _in_size_order(rows: list[dict]) -> list[list[dict]]:
+    # Each SKU's sizes come in the policy's size order; the longest list leads the columns.
+    return sorted((row["sizes"] for row in rows), key=len, reverse=True)
+
+
+def heat_colour(rate: float | None, top: float) -> str:
+    """A background from white (no returns) to deep red (the worst rate shown), with ink that
+    stays readable on it."""
+    if rate is None:
+        return "background:#f3f4f6;color:#5b6570"
+    strength = min(1.0, rate / top) if top else 0.0
+    lightness = 97 - 52 * strength
+    ink = "#fff" if lightness < 60 else "#1d232a"
+    return f"background:hsl(4 75% {lightness:.0f}%);color:{ink}"
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        return default

@@ -1,0 +1,171 @@
+"""The planner console in Debian's Chromium against the real server, with data loaded by the API.
+
+A planner approves one suggestion, edits one, rejects one and approves the rest in bulk; the
+API then reports exactly those decisions. The screenshots the README shows are taken here, so
+they always show the pages as they are. Playwright drives /usr/bin/chromium and never downloads
+a browser; where it is missing the test is skipped, except in CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.planner_data import SIZES, build_shop
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "planning-desk-password"
+VIEWPORT = {"width": 1280, "height": 800}
+
+pytestmark = pytest.mark.browser
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must run the browser tests (apt-get install -y chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _at(path: str):
+    # On the path only: "/login?next=/planner" must not count as being at /planner.
+    return lambda url: urlsplit(url).path == path
+
+
+def _suggestions(live_server, sku: str) -> dict[str, dict]:
+    listed = live_server.get("/api/v1/replenishment/suggestions",
+                             params={"sku": sku, "limit": 100}).json()
+    return {s["size"]: s for s in listed["data"]}
+
+
+def _screenshot(page, name: str, **options) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), **options)
+
+
+def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
+    live_server, browser, unique
+):
+    from playwright.sync_api import expect
+
+    shop = build_shop(live_server, unique)
+    tee = shop.skus["TEE"]
+    before = _suggestions(live_server, tee)
+    assert sorted(before) == sorted(SIZES), before
+    assert all(s["status"] == "proposed" for s in before.values())
+    planner = unique("pat").lower()
+    live_server.cli("user", "create", "--username", planner, "--role", "planner",
+                    "--display-name", "Pat (planning)", "--password", PASSWORD)
+
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    # Other suites may share these two cores; a slow first answer is not a failure here.
+    page.set_default_timeout(90_000)
+    expect.set_options(timeout=90_000)
+    try:
+        page.goto(live_server.url(f"/planner?sku={tee}&sort=-suggested_qty"))
+        assert "/login" in page.url  # the console needs a login, like the station
+        page.fill("#username", planner)
+        page.fill("#password", PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(_at("/planner"))
+        notice = page.locator(".notice[role=status]")
+
+        def row(size: str):
+            return page.locator(f"#s-{before[size]['id']}")
+
+        row("M").get_by_role("button", name="Approve").click()
+        expect(notice).to_contain_text(f"Approved {tee} size M")
+
+        row("S").locator("summary").click()
+        row("S").locator("input[name=quantity]").fill("13")
+        row("S").locator("input[name=comment]").fill("school starts: more small sizes")
+        row("S").get_by_role("button", name=re.compile("Save the quantity")).click()
+        expect(notice).to_contain_text("13 units rounded up to 16 (4 cases of 4)")
+
+        row("XL").get_by_role("button", name=re.compile("^Reject")).click()
+        expect(notice).to_contain_text(f"Rejected {tee} size XL")
+        expect(row("XL").locator("td.status")).to_contain_text("rejected")
+        page.evaluate("window.scrollTo(0, 0)")  # the redirect scrolled to the decided row
+        _screenshot(page, "planner-suggestions.png")
+
+        page.locator("#select-all").check()  # the JS convenience: ticks every waiting row
+        assert page.locator("input[name=ids]:checked").count() == 3  # XS, S (edited), L
+        page.get_by_role("button", name="Approve ticked").click()
+        expect(notice).to_contain_text("Approved 3 of 3 ticked suggestions.")
+
+        # The size whose order the expected returns cut the most makes the clearest chart.
+        shown = max(before.values(), key=lambda s: (s["saved_by_returns"], s["size"]))
+        page.goto(live_server.url(f"/planner/suggestions/{shown['id']}"))
+        expect(page.locator(".chart svg")).to_be_visible()
+        assert "Matplotlib" in page.locator(".chart svg").inner_html()
+        _screenshot(page, "planner-suggestion.png", full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1280, "height": 1250})
+
+        page.get_by_role("link", name="Returns analytics").click()
+        page.select_option("#f-window", "90")
+        page.fill("#f-category", shop.category)
+        page.get_by_role("button", name="Show").click()
+        expect(page.locator("table.heat")).to_contain_text(tee)
+        expect(page.locator(".flags")).to_contain_text("runs small")
+        _screenshot(page, "planner-returns.png")
+
+        _check_the_decisions(live_server, shop, before, planner)
+
+        # Re-running the same day replaces only undecided suggestions.
+        page.get_by_role("link", name="Forecast runs").click()
+        expect(page.locator("table.runs")).to_contain_text(f"Run {shop.run_id}")
+        page.fill("#as-of", shop.as_of.isoformat())
+        page.get_by_role("button", name="Run now").click()
+        expect(notice).to_contain_text(f"started for {shop.as_of}")
+        expect(page.locator("table.runs tbody tr").first).to_contain_text("succeeded")
+        _screenshot(page, "planner-runs.png")
+    finally:
+        context.close()
+    assert {s["status"] for s in _suggestions(live_server, tee).values()} == {
+        "approved", "rejected"}  # the decisions outlived the re-run
+    for name in ("planner-suggestions", "planner-suggestion", "planner-returns", "planner-runs"):
+        assert (SCREENSHOTS / f"{name}.png").stat().st_size < 300_000, name
+
+
+def _check_the_decisions(live_server, shop, before: dict, planner: str) -> None:
+    """What the browser did, as the API reports it."""
+    tee = shop.skus["TEE"]
+    after = _suggestions(live_server, tee)
+    assert {size: s["status"] for size, s in after.items()} == {
+        "XS": "approved", "S": "approved", "M": "approved", "L": "approved", "XL": "rejected"}
+    assert after["S"]["approved_qty"] == 16  # the edit survived the bulk approval
+    assert after["M"]["approved_qty"] == -(-before["M"]["suggested_qty"] // 4) * 4
+    assert {s["decided_by"] for s in after.values()} == {f"user:{planner}"}
+    detail = live_server.get(f"/api/v1/replenishment/suggestions/{before['S']['id']}").json()
+    assert [(d["action"], d["quantity"]) for d in detail["decisions"]] == [
+        ("edit", 16), ("approve", 16)]
+    untouched = _suggestions(live_server, shop.skus["JEAN"])
+    assert {s["status"] for s in untouched.values()} == {"proposed"}
