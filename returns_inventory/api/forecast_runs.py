@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from datetime import date
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
-from ..services.forecast_runs import RunRequest, execute_run, get_run, list_runs, start_run
+from ..services.forecast_runs import RunRequest, get_run, launch_run, list_runs
 from .auth import READ, current_actor, requires_role
 from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
@@ -77,15 +75,6 @@ def post_run(body):
     """Start a run now; it continues in the background — follow it at its Location."""
     request = RunRequest(as_of=body["as_of"] or date.today(), actor=current_actor(),
                          trigger="api", workers=body["workers"], executor=body["executor"])
-    factory, app_settings = uow_factory(), settings()
-    run_id = start_run(factory, app_settings, request)
-    app = current_app._get_current_object()
-
-    def work() -> None:
-        # A failure is already written to the run record and the log; nobody awaits it here.
-        with app.app_context(), contextlib.suppress(Exception):
-            execute_run(factory, app_settings, run_id, request)
-
-    threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
-    return get_run(factory, run_id), 202, {
+    run_id = launch_run(uow_factory(), settings(), request)
+    return get_run(uow_factory(), run_id), 202, {
         "Location": url_for("forecast_runs.get_one_run", run_id=run_id)}

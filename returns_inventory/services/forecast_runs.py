@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +53,22 @@ def run_forecast(
     """Run the whole nightly job for one as-of date and record it; returns the run record."""
     run_id = start_run(uow_factory, settings, request)
     return execute_run(uow_factory, settings, run_id, request, progress)
+
+
+def launch_run(uow_factory: Callable, settings, request: RunRequest) -> int:
+    """Record a run now and forecast in a background thread; callers follow the run record.
+
+    A slow forecast must never hold a web request; its outcome, failure included, is written
+    to the run record and the log, which is where callers look.
+    """
+    run_id = start_run(uow_factory, settings, request)
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            execute_run(uow_factory, settings, run_id, request)
+
+    threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
+    return run_id
 
 
 def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:

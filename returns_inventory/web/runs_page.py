@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from datetime import UTC, date, datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import settings, uow_factory
-from ..services.forecast_runs import RunRequest, execute_run, get_run, list_runs, start_run
+from ..services.forecast_runs import RunRequest, get_run, launch_run, list_runs
 from .pages import page_blueprint
 
 bp = page_blueprint("planner_runs", __name__, url_prefix="/planner/runs")
@@ -55,20 +53,11 @@ def run_now():
         flash("The as-of date was not understood; use the date picker or YYYY-MM-DD.")
         return redirect(url_for("planner_runs.runs"), code=303)
     run_request = RunRequest(as_of=as_of, actor=current_actor(), trigger="web")
-    factory, app_settings = uow_factory(), settings()
     try:
-        run_id = start_run(factory, app_settings, run_request)
+        run_id = launch_run(uow_factory(), settings(), run_request)
     except DomainError as exc:
         flash(f"The run was not started: {exc.detail}")
         return redirect(url_for("planner_runs.runs"), code=303)
-    app = current_app._get_current_object()
-
-    def work() -> None:
-        # A failure is written to the run record and the log; this page shows it from there.
-        with app.app_context(), contextlib.suppress(Exception):
-            execute_run(factory, app_settings, run_id, run_request)
-
-    threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
     flash(f"Forecast run {run_id} started for {as_of}. This page refreshes until it finishes.")
     return redirect(url_for("planner_runs.runs"), code=303)
 
