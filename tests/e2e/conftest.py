@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from tests.databases import POSTGRES_SKIP_REASON, POSTGRES_URL, fresh_database
+from tests.e2e.browser import browser  # noqa: F401  (the Chromium fixture for browser tests)
 
 START_TIMEOUT_S = 60
 LISTENING = re.compile(r"Listening at: (http://\S+)")

@@ -6,47 +6,16 @@ browser is missing the test is skipped with the reason, except in CI, where that
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "grading-station.png"
+from tests.e2e.browser import screenshot_dir
+
 PASSWORD = "bench-three-password"
 CSV = {"Content-Type": "text/csv"}
 
 pytestmark = pytest.mark.browser
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must run the browser tests (apt-get install -y chromium)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -146,8 +115,7 @@ def test_a_grader_grades_a_unit_B_with_the_keyboard_and_it_lands_in_second_quali
         page.keyboard.press("Tab")  # out of the grade group to the first defect
         page.keyboard.press("Space")
         assert page.locator("input[name=defects][value=stain]").is_checked()
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        page.screenshot(path=str(screenshot_dir() / "grading-station.png"))
         page.keyboard.press("Enter")
         page.wait_for_url(_at("/station/graded/"))
 

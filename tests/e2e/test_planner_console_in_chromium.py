@@ -8,50 +8,18 @@ a browser; where it is missing the test is skipped, except in CI, where that is 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.browser import screenshot_dir
 from tests.e2e.planner_data import SIZES, build_shop
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "planning-desk-password"
 VIEWPORT = {"width": 1280, "height": 800}
 
 pytestmark = pytest.mark.browser
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must run the browser tests (apt-get install -y chromium)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _at(path: str):
@@ -66,8 +34,7 @@ def _suggestions(live_server, sku: str) -> dict[str, dict]:
 
 
 def _screenshot(page, name: str, **options) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), **options)
+    page.screenshot(path=str(screenshot_dir() / name), **options)
 
 
 def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
@@ -152,7 +119,7 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
     assert {s["status"] for s in _suggestions(live_server, tee).values()} == {
         "approved", "rejected"}  # the decisions outlived the re-run
     for name in ("planner-suggestions", "planner-suggestion", "planner-returns", "planner-runs"):
-        assert (SCREENSHOTS / f"{name}.png").stat().st_size < 300_000, name
+        assert (screenshot_dir() / f"{name}.png").stat().st_size < 300_000, name
 
 
 def _check_the_decisions(live_server, shop, before: dict, planner: str) -> None:

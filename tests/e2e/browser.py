@@ -1,0 +1,54 @@
+"""Debian's Chromium driven by Playwright, and where the screenshots go.
+
+Playwright drives the system browser at /usr/bin/chromium; it never downloads one. Where the
+browser is missing, browser tests are skipped with the reason, except in CI, where that fails.
+
+Screenshots go to test-artifacts/screenshots (ignored by git) so a test run leaves the checkout
+clean; `RI_SCREENSHOT_DIR=docs/screenshots ./scripts/test -m browser` refreshes the README's.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must run the browser tests (apt-get install -y chromium)")
+    pytest.skip(reason)
+
+
+def screenshot_dir() -> Path:
+    folder = Path(os.environ.get("RI_SCREENSHOT_DIR") or ROOT / "test-artifacts" / "screenshots")
+    folder = folder if folder.is_absolute() else ROOT / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
