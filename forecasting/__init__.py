@@ -6,19 +6,32 @@ a :class:`PlanResult` of per-series dataclasses with ``to_records()`` out. Nothi
 web framework or a database driver; importing the package does no work.
 """
 
-from forecasting.demand import DemandOptions
-from forecasting.panel import (
-    GRADES,
-    REASONS,
-    ItemParams,
-    ReturnsData,
-    SalesPanel,
-    StockPosition,
-    split_ids,
-)
-from forecasting.pipeline import Planner, run_pipeline
-from forecasting.replenishment import ReplenishmentOptions
-from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
+import importlib
+
+# Public names and the module each lives in. They load on first use (PEP 562), so a program
+# that only needs the panel types does not pay for scipy and statsmodels at start-up.
+_HOMES = {
+    "DemandOptions": "forecasting.demand",
+    "GRADES": "forecasting.panel", "REASONS": "forecasting.panel",
+    "ItemParams": "forecasting.panel", "ReturnsData": "forecasting.panel",
+    "SalesPanel": "forecasting.panel", "StockPosition": "forecasting.panel",
+    "split_ids": "forecasting.panel",
+    "Planner": "forecasting.pipeline", "run_pipeline": "forecasting.pipeline",
+    "ReplenishmentOptions": "forecasting.replenishment",
+    "DemandForecast": "forecasting.results", "PlanResult": "forecasting.results",
+    "ReplenishmentPlan": "forecasting.results", "ReturnEstimates": "forecasting.results",
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'forecasting' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "GRADES", "REASONS", "DemandForecast", "DemandOptions", "ItemParams", "PlanResult", "Planner",

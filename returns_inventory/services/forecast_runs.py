@@ -13,9 +13,6 @@ from decimal import Decimal
 
 import numpy as np
 
-from forecasting import Planner
-from forecasting.replenishment import ReplenishmentOptions
-
 from ..domain.errors import DomainError, FieldError, NotFound, ValidationFailed
 from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
 
@@ -162,6 +159,11 @@ def get_run(uow_factory: Callable, run_id: int) -> dict:
 
 def _plan(inputs: PlanningInputs, config: ForecastConfig, executor: str, workers: int,
           scheduler_address: str | None):
+    # Imported here: scipy and statsmodels cost a second at start-up of every web worker and
+    # CLI command, and only the run needs them.
+    from forecasting import Planner
+    from forecasting.replenishment import ReplenishmentOptions
+
     options = dict(
         horizon=config.horizon_weeks, return_window_weeks=config.return_window_weeks,
         interval_level=config.interval_level, default_restockable=config.default_restockable,
