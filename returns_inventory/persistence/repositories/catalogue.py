@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...domain.catalogue import Item, Location, LocationType
 from ..tables import items, locations
@@ -37,6 +37,9 @@ def _location(row) -> Location:
         type=LocationType(row.type),
         allow_negative=row.allow_negative,
     )
+
+
+_LOCATION = select(locations).where(locations.c.id == bindparam("location_id"))
 
 
 class CatalogueRepository(Repository):
@@ -104,9 +107,7 @@ class CatalogueRepository(Repository):
 
     def location(self, location_id: int) -> Location | None:
         if location_id not in self._locations:
-            row = self.connection.execute(
-                select(locations).where(locations.c.id == location_id)
-            ).first()
+            row = self.connection.execute(_LOCATION, {"location_id": location_id}).first()
             self._locations[location_id] = _location(row) if row else None
         return self._locations[location_id]
 

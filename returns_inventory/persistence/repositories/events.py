@@ -21,14 +21,21 @@ class Event:
     created_at: datetime
 
 
+# Every change writes an event: build the statements once (see stock.py).
+_ADD_EVENT = outbox_events.insert().returning(outbox_events.c.id)
+_ADD_EVENT_PG = (
+    outbox_events.insert()
+    .values(txid=cast(literal_column("pg_current_xact_id()::text"), BigInteger))
+    .returning(outbox_events.c.id)
+)
+
+
 class OutboxRepository(Repository):
     def add(self, event_type: str, payload: dict[str, Any], *, actor: str) -> int:
-        values = dict(event_type=event_type, payload=payload, actor=actor, created_at=utcnow())
-        if self.is_postgres:
-            values["txid"] = cast(literal_column("pg_current_xact_id()::text"), BigInteger)
-        return self.connection.execute(
-            outbox_events.insert().values(**values).returning(outbox_events.c.id)
-        ).scalar_one()
+        statement = _ADD_EVENT_PG if self.is_postgres else _ADD_EVENT
+        return self.connection.execute(statement, {
+            "event_type": event_type, "payload": payload, "actor": actor,
+            "created_at": utcnow()}).scalar_one()
 
     def after(self, cursor: int, limit: int, event_type: str | None = None) -> list[Event]:
         """Events past the cursor, in commit order."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...domain.grading import Disposition, Grade, ReturnUnit, UnitStatus
 from ...domain.returns import SoldLine
@@ -41,6 +41,36 @@ def _unit(row) -> ReturnUnit:
         blind=row.blind,
         flagged_for_review=row.flagged_for_review,
     )
+
+
+# Grading runs these for every unit: built once, so their compiled form is reused.
+_UNIT_TO_GRADE = (
+    select(
+        return_units,
+        items.c.sku,
+        items.c.size,
+        items.c.supplier,
+        locations.c.code.label("location"),
+        sales_lines.c.sold_on,
+    )
+    .join(items, items.c.id == return_units.c.item_id)
+    .join(locations, locations.c.id == return_units.c.location_id)
+    .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
+    .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+    .where(return_units.c.unit_code == bindparam("unit_code"))
+    .with_for_update(of=return_units)
+)
+# The caller holds the unit's lock, so the next sequence number is ours; one round trip.
+_ADD_GRADING = (
+    unit_gradings.insert()
+    .values(
+        unit_id=bindparam("graded_unit"),
+        sequence=select(func.coalesce(func.max(unit_gradings.c.sequence), 0) + 1)
+        .where(unit_gradings.c.unit_id == bindparam("graded_unit"))
+        .scalar_subquery(),
+    )
+    .returning(unit_gradings.c.id)
+)
 
 
 class ReturnsRepository(Repository):
@@ -190,22 +220,7 @@ class ReturnsRepository(Repository):
 
     def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
         """The unit, locked, with its item, location and sale, in one round trip."""
-        row = self.connection.execute(
-            select(
-                return_units,
-                items.c.sku,
-                items.c.size,
-                items.c.supplier,
-                locations.c.code.label("location"),
-                sales_lines.c.sold_on,
-            )
-            .join(items, items.c.id == return_units.c.item_id)
-            .join(locations, locations.c.id == return_units.c.location_id)
-            .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
-            .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
-            .where(return_units.c.unit_code == unit_code)
-            .with_for_update(of=return_units)
-        ).first()
+        row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code}).first()
         return (_unit(row), dict(row._mapping)) if row else None
 
     def unit_details(self, unit_code: str) -> dict | None:
@@ -236,17 +251,9 @@ class ReturnsRepository(Repository):
         return dict(row._mapping) if row else None
 
     def add_grading(self, unit_id: int, **values: Any) -> int:
-        # The caller holds the unit's lock, so the next number is ours; one round trip.
-        sequence = (
-            select(func.coalesce(func.max(unit_gradings.c.sequence), 0) + 1)
-            .where(unit_gradings.c.unit_id == unit_id)
-            .scalar_subquery()
-        )
-        return self.connection.execute(
-            unit_gradings.insert()
-            .values(unit_id=unit_id, sequence=sequence, created_at=utcnow(), **values)
-            .returning(unit_gradings.c.id)
-        ).scalar_one()
+        row = {"note": None, "reason": None, **values, "graded_unit": unit_id,
+               "created_at": utcnow()}
+        return self.connection.execute(_ADD_GRADING, row).scalar_one()
 
     def gradings_of(self, unit_id: int) -> list[dict]:
         rows = self.connection.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...domain.stock import BalanceKey, Condition, LedgerMismatch, Movement, StockBalance
 from ..tables import items, ledger_movements, locations, stock_balances
@@ -99,36 +99,42 @@ def _filtered(query, table, *, sku=None, size=None, location=None, condition=Non
     return query
 
 
+# The ledger's hot path runs these for every unit graded: built once, their compiled form and
+# cache key are reused instead of being rebuilt on every call.
+_LOCK_BALANCE = (
+    select(stock_balances)
+    .where(
+        stock_balances.c.item_id == bindparam("item_id"),
+        stock_balances.c.location_id == bindparam("location_id"),
+        stock_balances.c.condition == bindparam("condition"),
+    )
+    .with_for_update()
+)
+_SAVE_BALANCE = (
+    stock_balances.update()
+    .where(stock_balances.c.id == bindparam("balance_id"))
+    .values(on_hand=bindparam("on_hand"), reserved=bindparam("reserved"),
+            updated_at=bindparam("updated_at"))
+)
+_ADD_MOVEMENT = ledger_movements.insert().returning(ledger_movements.c.id)
+
+
 class StockRepository(Repository):
     def lock_balance(self, key: BalanceKey) -> StockBalance:
         """The balance row, created at zero if new, locked until the transaction ends."""
+        params = {"item_id": key.item_id, "location_id": key.location_id,
+                  "condition": key.condition.value}
         # FOR UPDATE serialises writers on PostgreSQL; SQLite already holds the database
         # write lock since BEGIN IMMEDIATE, and ignores the clause.
-        locked = (
-            select(stock_balances)
-            .where(
-                stock_balances.c.item_id == key.item_id,
-                stock_balances.c.location_id == key.location_id,
-                stock_balances.c.condition == key.condition.value,
-            )
-            .with_for_update()
-        )
-        row = self.connection.execute(locked).first()
+        row = self.connection.execute(_LOCK_BALANCE, params).first()
         if row is None:
             # New balance: create it at zero (a concurrent creator wins, we wait for it).
             self.connection.execute(
                 upsert(self.connection, stock_balances)
-                .values(
-                    item_id=key.item_id,
-                    location_id=key.location_id,
-                    condition=key.condition.value,
-                    on_hand=0,
-                    reserved=0,
-                    updated_at=utcnow(),
-                )
+                .values(**params, on_hand=0, reserved=0, updated_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["item_id", "location_id", "condition"])
             )
-            row = self.connection.execute(locked).one()
+            row = self.connection.execute(_LOCK_BALANCE, params).one()
         return StockBalance(
             id=row.id,
             item_id=row.item_id,
@@ -139,33 +145,27 @@ class StockRepository(Repository):
         )
 
     def save_balance(self, balance: StockBalance) -> None:
-        self.connection.execute(
-            stock_balances.update()
-            .where(stock_balances.c.id == balance.id)
-            .values(on_hand=balance.on_hand, reserved=balance.reserved, updated_at=utcnow())
-        )
+        self.connection.execute(_SAVE_BALANCE, {
+            "balance_id": balance.id, "on_hand": balance.on_hand, "reserved": balance.reserved,
+            "updated_at": utcnow()})
 
     def add_movement(self, balance: StockBalance, movement: Movement) -> int:
-        return self.connection.execute(
-            ledger_movements.insert()
-            .values(
-                balance_id=balance.id,
-                item_id=movement.item_id,
-                location_id=movement.location_id,
-                condition=movement.condition.value,
-                movement_type=movement.movement_type.value,
-                quantity=movement.quantity,
-                reserved_delta=movement.reserved_delta,
-                on_hand_after=balance.on_hand,
-                reserved_after=balance.reserved,
-                reason=movement.reason,
-                reference=movement.reference,
-                actor=movement.actor,
-                idempotency_key=movement.idempotency_key,
-                created_at=movement.created_at or utcnow(),
-            )
-            .returning(ledger_movements.c.id)
-        ).scalar_one()
+        return self.connection.execute(_ADD_MOVEMENT, {
+            "balance_id": balance.id,
+            "item_id": movement.item_id,
+            "location_id": movement.location_id,
+            "condition": movement.condition.value,
+            "movement_type": movement.movement_type.value,
+            "quantity": movement.quantity,
+            "reserved_delta": movement.reserved_delta,
+            "on_hand_after": balance.on_hand,
+            "reserved_after": balance.reserved,
+            "reason": movement.reason,
+            "reference": movement.reference,
+            "actor": movement.actor,
+            "idempotency_key": movement.idempotency_key,
+            "created_at": movement.created_at or utcnow(),
+        }).scalar_one()
 
     def movement_by_idempotency_key(self, key: str) -> MovementRow | None:
         row = self.connection.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from ...domain.access import Role
 from ..tables import api_tokens, idempotency_keys
@@ -34,6 +34,12 @@ def _token(row) -> Token:
     )
 
 
+# Every request authenticates: build the lookup once.
+_TOKEN_BY_HASH = select(api_tokens).where(
+    api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None)
+)
+
+
 class TokenRepository(Repository):
     def add(self, *, name: str, role: Role, token_hash: str, prefix: str) -> int:
         return self.connection.execute(
@@ -46,11 +52,7 @@ class TokenRepository(Repository):
         ).scalar_one()
 
     def by_hash(self, token_hash: str) -> Token | None:
-        row = self.connection.execute(
-            select(api_tokens).where(
-                api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = self.connection.execute(_TOKEN_BY_HASH, {"token_hash": token_hash}).first()
         return _token(row) if row else None
 
     def touch(self, token_id: int, *, now: datetime, stale_before: datetime) -> None:
