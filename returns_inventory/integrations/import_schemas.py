@@ -1,6 +1,6 @@
 """What each ERP import kind contains: its columns, their rules and its external reference.
 
-This table is the contract ERP teams code against; the API description and IMPORTS.md are
+This table is the contract ERP teams code against; the API description and docs/imports.md are
 written from it, so a column documented is a column checked.
 """
 
@@ -89,7 +89,7 @@ class ImportKind:
         return (None, errors) if errors else (tuple(values), [])
 
     def describe(self) -> str:
-        """Markdown table of the columns, for the OpenAPI description and IMPORTS.md."""
+        """Markdown table of the columns, for the OpenAPI description and docs/imports.md."""
         lines = ["| column | required | meaning |", "| --- | --- | --- |"]
         for c in self.columns:
             needed = "yes" if c.required else f"no, default {_shown(c.default)}"

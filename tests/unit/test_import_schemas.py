@@ -138,8 +138,8 @@ def test_each_staging_table_has_the_kinds_columns_in_order(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_imports_md_documents_every_column_of_every_kind(kind):
-    doc = (Path(__file__).parents[2] / "returns_inventory/integrations/IMPORTS.md").read_text()
+def test_the_imports_doc_documents_every_column_of_every_kind(kind):
+    doc = (Path(__file__).parents[2] / "docs/imports.md").read_text()
     section = doc.split(f"### `{kind}`", 1)[1].split("\n### ", 1)[0]
     for name in KINDS[kind].names:
         assert f"| `{name}` |" in section, f"{kind}.{name} is not documented"
