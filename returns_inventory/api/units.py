@@ -12,7 +12,7 @@ from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.photos import attach_photos, photo_path, unit_view
 from .auth import READ, current_actor, requires_role
 from .body import sized_body
-from .schemas import StrictSchema
+from .schemas import CursorInfo, StrictSchema
 
 MAX_PHOTOS = 6  # per request
 
@@ -72,6 +72,47 @@ class UnitOut(StrictSchema):
 
 class PhotosOut(StrictSchema):
     photos = fields.List(fields.Dict())
+
+
+class UnitQuery(StrictSchema):
+    status = fields.String(metadata={"description": "e.g. awaiting_grading, in_repair"})
+    flagged_for_review = fields.Boolean(metadata={"description": "blind receipts to review"})
+    after = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class UnitListed(StrictSchema):
+    unit_id = fields.String(attribute="unit_code")
+    rma = fields.String(allow_none=True)
+    sku = fields.String()
+    size = fields.String()
+    location = fields.String()
+    status = fields.String()
+    grade = fields.String(allow_none=True)
+    blind = fields.Boolean()
+    flagged_for_review = fields.Boolean()
+    received_at = fields.DateTime()
+    received_by = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class UnitPage(StrictSchema):
+    data = fields.List(fields.Nested(UnitListed))
+    page = fields.Nested(CursorInfo)
+
+
+@blp.get("")
+@blp.arguments(UnitQuery, location="query")
+@blp.response(200, UnitPage)
+@requires_role(*READ)
+def list_units(args):
+    """Units by status or review flag, e.g. blind receipts waiting for someone to review."""
+    with uow_factory()() as uow:
+        rows = uow.returns.units_for_review(
+            status=args.get("status"), flagged=args.get("flagged_for_review"),
+            limit=args["limit"], after=args["after"])
+    cursor = rows[-1]["id"] if len(rows) == args["limit"] else None
+    return {"data": rows, "page": {"next_cursor": cursor, "limit": args["limit"]}}
 
 
 @blp.get("/<unit_id>")

@@ -126,3 +126,26 @@ def test_photos_of_a_unit_are_stored_checked_and_served_only_to_token_holders(
                                                                "big.png", "image/png")})
     assert too_big.status_code == 413
     assert len(client.get(f"/api/v1/units/{unit['unit_id']}", headers=grader).json["photos"]) == 1
+
+
+def test_admins_find_costly_write_offs_waiting_and_blind_receipts_to_review(client, auth, sale,
+                                                                             uow_factory):
+    add_item(uow_factory, "COAT-RED", "L", unit_cost="150.00")
+    grader, admin = auth("grader"), auth("admin")
+    [blind] = client.post("/api/v1/receipts/blind", headers=grader, json={
+        "sku": "COAT-RED", "size": "L", "location": "WH1", "note": "no paperwork"}).json["units"]
+    flagged = client.get("/api/v1/units?flagged_for_review=true", headers=grader).json["data"]
+    assert [u["unit_id"] for u in flagged] == [blind["unit_id"]]
+    assert flagged[0]["note"] == "no paperwork" and flagged[0]["rma"] is None
+    graded = client.post(f"/api/v1/units/{blind['unit_id']}/grade", headers=grader,
+                         json={"grade": "D", "defects": ["tear"]}).json
+    assert graded["awaiting_approval"]
+    [waiting] = client.get("/api/v1/write-offs", headers=admin).json["data"]
+    assert (waiting["id"], waiting["value"], waiting["sku"]) == (
+        graded["write_off_id"], "150.00", "COAT-RED")
+    assert client.get("/api/v1/write-offs", headers=grader).status_code == 403
+    client.post(f"/api/v1/write-offs/{waiting['id']}/decision", headers=admin,
+                json={"approve": True})
+    assert client.get("/api/v1/write-offs", headers=admin).json["data"] == []
+    posted = client.get("/api/v1/write-offs?status=posted", headers=admin).json["data"]
+    assert [w["id"] for w in posted] == [waiting["id"]]

@@ -193,6 +193,43 @@ class ReturnsRepository(Repository):
         row = self.connection.execute(query).first()
         return _unit(row) if row else None
 
+    def units_for_review(self, *, status: str | None, flagged: bool | None, limit: int,
+                         after: int | None) -> list[dict]:
+        """Units by status or review flag, oldest first, with what a person reads."""
+        query = (
+            select(return_units.c.id, return_units.c.unit_code, return_units.c.status,
+                   return_units.c.grade, return_units.c.blind,
+                   return_units.c.flagged_for_review, return_units.c.received_at,
+                   return_units.c.received_by, return_units.c.note, items.c.sku, items.c.size,
+                   locations.c.code.label("location"), returns.c.rma)
+            .join(items, items.c.id == return_units.c.item_id)
+            .join(locations, locations.c.id == return_units.c.location_id)
+            .outerjoin(returns, returns.c.id == return_units.c.return_id)
+        )
+        if status:
+            query = query.where(return_units.c.status == status)
+        if flagged is not None:
+            query = query.where(return_units.c.flagged_for_review.is_(flagged))
+        if after:
+            query = query.where(return_units.c.id > after)
+        rows = self.connection.execute(query.order_by(return_units.c.id).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def write_offs_by_status(self, status: str, *, limit: int, after: int | None) -> list[dict]:
+        """Write-offs in one state (e.g. waiting for an admin), oldest first."""
+        query = (
+            select(write_offs, return_units.c.unit_code, items.c.sku, items.c.size,
+                   locations.c.code.label("location"))
+            .join(return_units, return_units.c.id == write_offs.c.unit_id)
+            .join(items, items.c.id == write_offs.c.item_id)
+            .join(locations, locations.c.id == write_offs.c.location_id)
+            .where(write_offs.c.status == status)
+        )
+        if after:
+            query = query.where(write_offs.c.id > after)
+        rows = self.connection.execute(query.order_by(write_offs.c.id).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
     def units_of(self, return_id: int) -> list[ReturnUnit]:
         rows = self.connection.execute(
             select(return_units)
