@@ -75,6 +75,5 @@ def post_run(body):
     """Start a run now; it continues in the background — follow it at its Location."""
     request = RunRequest(as_of=body["as_of"] or date.today(), actor=current_actor(),
                          trigger="api", workers=body["workers"], executor=body["executor"])
-    run_id = launch_run(uow_factory(), settings(), request)
-    return get_run(uow_factory(), run_id), 202, {
-        "Location": url_for("forecast_runs.get_one_run", run_id=run_id)}
+    run = launch_run(uow_factory(), settings(), request)
+    return run, 202, {"Location": url_for("forecast_runs.get_one_run", run_id=run["id"])}

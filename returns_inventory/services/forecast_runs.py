@@ -52,20 +52,21 @@ def run_forecast(
     return execute_run(uow_factory, settings, run_id, request, progress)
 
 
-def launch_run(uow_factory: Callable, settings, request: RunRequest) -> int:
-    """Record a run now and forecast in a background thread; callers follow the run record.
+def launch_run(uow_factory: Callable, settings, request: RunRequest) -> dict:
+    """Record a run now and forecast in a background thread; returns the run as started.
 
     A slow forecast must never hold a web request; its outcome, failure included, is written
     to the run record and the log, which is where callers look.
     """
     run_id = start_run(uow_factory, settings, request)
+    started = get_run(uow_factory, run_id)
 
     def work() -> None:
         with contextlib.suppress(Exception):
             execute_run(uow_factory, settings, run_id, request)
 
     threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
-    return run_id
+    return started
 
 
 def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:

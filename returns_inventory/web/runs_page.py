@@ -54,7 +54,7 @@ def run_now():
         return redirect(url_for("planner_runs.runs"), code=303)
     run_request = RunRequest(as_of=as_of, actor=current_actor(), trigger="web")
     try:
-        run_id = launch_run(uow_factory(), settings(), run_request)
+        run_id = launch_run(uow_factory(), settings(), run_request)["id"]
     except DomainError as exc:
         flash(f"The run was not started: {exc.detail}")
         return redirect(url_for("planner_runs.runs"), code=303)
