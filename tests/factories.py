@@ -58,3 +58,25 @@ def stock_up(uow_factory, sku: str, size: str, location: str, quantity: int) -> 
 
     adjust_stock(uow_factory, sku=sku, size=size, location=location, condition="sellable",
                  quantity=quantity, reason="test stock", actor="test")
+
+
+def app_on(settings, database):
+    """The real app, on a database the test chose (e.g. a committing one for threads)."""
+    from returns_inventory import create_app
+
+    app = create_app(settings)
+    app.extensions["ri.database"].dispose()
+    app.extensions["ri.database"] = database
+    return app
+
+
+def weekly_sock_sales(uow_factory, last_sale, *, weeks: int = 20, per_week: int = 4) -> int:
+    """A one-size SKU selling steadily at WH1 every week up to `last_sale`: forecastable."""
+    from datetime import timedelta
+
+    location_id = add_location(uow_factory, "WH1")
+    item_id = add_item(uow_factory, "SOCK-GRY", "ONE")
+    for week in range(weeks):
+        add_sale(uow_factory, item_id, location_id, order_ref=f"SO-{week}", quantity=per_week,
+                 sold_on=last_sale - timedelta(weeks=week))
+    return item_id

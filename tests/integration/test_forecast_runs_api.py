@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 
 import pytest
 
-from returns_inventory import create_app
 from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.tokens import create_token
-from tests.factories import add_item, add_location, add_sale
+from tests.factories import app_on, weekly_sock_sales
 
 
 @pytest.fixture
 def live_client(settings, committing_db):
     """An app on a real committing database: the run continues in a background thread."""
-    app = create_app(settings)
-    app.extensions["ri.database"] = committing_db
+    app = app_on(settings, committing_db)
     factory = partial(UnitOfWork, committing_db)
-    location_id = add_location(factory, "WH1")
-    item_id = add_item(factory, "SOCK-GRY", "ONE")
-    for week in range(20):
-        add_sale(factory, item_id, location_id, order_ref=f"SO-{week}", quantity=4,
-                 sold_on=date(2026, 11, 16) - timedelta(weeks=week))
+    weekly_sock_sales(factory, date(2026, 11, 16))
     tokens = {role: create_token(factory, name=role, role=role).secret
               for role in ("planner", "grader")}
     return app.test_client(), {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}

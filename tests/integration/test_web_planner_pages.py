@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from returns_inventory import create_app
 from returns_inventory.persistence.planning_tables import replenishment_suggestions
 from returns_inventory.persistence.tables import sales_lines
 from returns_inventory.persistence.uow import UnitOfWork
@@ -21,7 +20,7 @@ from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.services.suggestion_decisions import decide_suggestion
 from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, add_sale
+from tests.factories import add_item, add_location, add_sale, app_on, weekly_sock_sales
 from tests.integration.suggestion_data import build_board
 from tests.integration.web_support import hidden, log_in
 
@@ -181,14 +180,9 @@ def test_the_runs_page_lists_runs_and_a_run_shows_its_failures(client, uow_facto
 @pytest.fixture
 def committing_client(settings, committing_db):
     """The run continues in a background thread, so it needs a database that commits."""
-    app = create_app(settings)
-    app.extensions["ri.database"] = committing_db
+    app = app_on(settings, committing_db)
     factory = partial(UnitOfWork, committing_db)
-    location_id = add_location(factory, "WH1")
-    item_id = add_item(factory, "SOCK-GRY", "ONE")
-    for week in range(20):
-        add_sale(factory, item_id, location_id, order_ref=f"SO-{week}", quantity=4,
-                 sold_on=AS_OF - timedelta(weeks=week + 1))
+    weekly_sock_sales(factory, AS_OF - timedelta(weeks=1))
     client = app.test_client()
     log_in(client, factory, "planner")
     return client
