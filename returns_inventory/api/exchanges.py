@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from ..domain.access import Role
 from ..extensions import uow_factory
 from ..services.exchanges import ship_exchange
-from ..services.grading import decide_write_off
+from ..services.write_offs import decide_write_off
 from .auth import current_actor, requires_role
 from .schemas import CursorInfo, StrictSchema
 from .units import GradingOut

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -21,21 +20,7 @@ from ..domain.grading import (
 from ..domain.stock import Condition, MovementType
 from .placement import move_unit
 from .policies import Policies
-
-
-@dataclass(frozen=True)
-class GradingResult:
-    unit_id: str
-    grade: str | None
-    defects: list[str]
-    disposition: str
-    rule: str
-    status: str
-    condition: str | None
-    where_to_put: str
-    write_off_id: int | None = None
-    write_off_value: str | None = None
-    awaiting_approval: bool = False
+from .unit_outcomes import GradingResult, announce_write_off, grading_result, where_is
 
 
 def grade_unit(
@@ -173,38 +158,6 @@ def record_repair_outcome(
     return result
 
 
-def decide_write_off(
-    uow_factory: Callable, *, write_off_id: int, approve: bool, actor: str
-) -> GradingResult:
-    """An admin approves a costly write-off (it posts now) or sends the unit back to grading."""
-    with uow_factory() as uow:
-        write_off = uow.returns.write_off(write_off_id, lock=True)
-        if write_off is None:
-            raise NotFound(f"no write-off {write_off_id}")
-        if write_off["status"] != "pending_approval":
-            raise Conflict(f"write-off {write_off_id} is already {write_off['status']}")
-        unit = uow.returns.unit_by_id(write_off["unit_id"], lock=True)
-        if approve:
-            move_unit(uow, unit, None, actor=actor, reason=write_off["reason"])
-            unit.status = UnitStatus.WRITTEN_OFF
-            uow.returns.decide_write_off(write_off_id, "posted", actor)
-            _announce_write_off(uow, unit, write_off["value"], write_off_id, actor)
-        else:
-            unit.status, unit.grade, unit.disposition = UnitStatus.AWAITING_GRADING, None, None
-            uow.returns.decide_write_off(write_off_id, "rejected", actor)
-        uow.returns.save_unit(unit)
-        result = _result(
-            unit,
-            unit.disposition or Disposition.WRITE_OFF,
-            "write-off approved" if approve else "write-off rejected",
-            "",
-            write_off_id=write_off_id,
-            value=write_off["value"],
-        )
-        uow.commit()
-    return result
-
-
 def _locked_unit(uow, unit_id: str) -> ReturnUnit:
     # The row lock is what makes grading exactly-once when two benches submit at once.
     unit = uow.returns.unit(unit_id, lock=True)
@@ -229,7 +182,7 @@ def _reconcile(
     reason=None, where=None,
 ) -> GradingResult:
     """Move the unit out of where it sits into its disposition, in this transaction."""
-    where = where or _where(uow, unit)
+    where = where or where_is(uow, unit)
     disposition = decision.disposition
     unit.grade, unit.defects, unit.disposition = grade_, list(ticked), disposition
     write_off_id = value = None
@@ -258,7 +211,7 @@ def _reconcile(
             posted_at=None if awaiting else datetime.now(UTC),
         )
         if not awaiting:
-            _announce_write_off(uow, unit, value, write_off_id, actor, where)
+            announce_write_off(uow, unit, value, write_off_id, actor, where)
     else:
         leaving = (
             MovementType.RETURN_TO_VENDOR
@@ -306,7 +259,7 @@ def _reconcile(
         },
         actor=actor,
     )
-    return _result(
+    return grading_result(
         unit,
         disposition,
         decision.rule,
@@ -319,40 +272,3 @@ def _reconcile(
 
 def _reverse_posted_write_off(uow, unit: ReturnUnit, actor: str) -> None:
     uow.returns.reverse_write_offs_of(unit.id, actor)
-
-
-def _announce_write_off(uow, unit, value, write_off_id, actor, where=None) -> None:
-    uow.events.add(
-        "stock.written_off",
-        {
-            "unit_id": unit.unit_code,
-            "write_off_id": write_off_id,
-            "value": str(value),
-            **(where or _where(uow, unit)),
-        },
-        actor=actor,
-    )
-
-
-def _where(uow, unit: ReturnUnit) -> dict:
-    item = uow.catalogue.item(unit.item_id)
-    location = uow.catalogue.location(unit.location_id)
-    return {"sku": item.sku, "size": item.size, "location": location.code}
-
-
-def _result(
-    unit, disposition, rule, where, *, write_off_id=None, value=None, awaiting=False
-) -> GradingResult:
-    return GradingResult(
-        unit.unit_code,
-        unit.grade.value if unit.grade else None,
-        list(unit.defects),
-        disposition.value,
-        rule,
-        unit.status.value,
-        unit.condition.value if unit.condition else None,
-        where,
-        write_off_id,
-        str(value) if value is not None else None,
-        awaiting,
-    )

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ..domain.errors import FieldError, NotFound
 from ..domain.grading import UnitStatus
-from .grading import GradingResult, grade_unit
+from .grading import grade_unit
 from .photos import attach_photos
 from .policies import Policies
+from .unit_outcomes import GradingResult
 
 SUBMISSION_PATH = "/station/grade"
 # How long a repeated submission waits for its twin, still grading, to finish.

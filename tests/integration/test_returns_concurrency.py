@@ -34,7 +34,7 @@ from returns_inventory.services.exchanges import (
     release_expired_reservations,
     ship_exchange,
 )
-from returns_inventory.services.grading import GradingResult, grade_unit, regrade_unit
+from returns_inventory.services.grading import grade_unit, regrade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import (
@@ -44,6 +44,7 @@ from returns_inventory.services.returns import (
     cancel_return,
 )
 from returns_inventory.services.stock import verify_ledger
+from returns_inventory.services.unit_outcomes import GradingResult
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale, stock_up
 

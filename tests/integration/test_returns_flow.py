@@ -8,11 +8,12 @@ from returns_inventory.domain.errors import Conflict
 from returns_inventory.domain.grading import AlreadyGraded
 from returns_inventory.domain.returns import ReturnRefused
 from returns_inventory.services.exchanges import ExchangeUnavailable, ship_exchange
-from returns_inventory.services.grading import decide_write_off, grade_unit, regrade_unit
+from returns_inventory.services.grading import grade_unit, regrade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return, cancel_return
 from returns_inventory.services.stock import verify_ledger
+from returns_inventory.services.write_offs import decide_write_off
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale, stock_up
 

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from returns_inventory.services.grading import decide_write_off, grade_unit, regrade_unit
+from returns_inventory.services.grading import grade_unit, regrade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
+from returns_inventory.services.write_offs import decide_write_off
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale
 
