@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
+from .engine import READ_ONLY
+
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
 from .repositories.imports import ImportRepository
@@ -23,9 +25,19 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def begin(self):
+    def begin(self, *, read_only: bool = False):
         connection = self.engine.connect()
+        if read_only:
+            return self._reader(connection), None
         return connection, connection.begin()
+
+    def _reader(self, connection: Connection) -> Connection:
+        if connection.dialect.name == "sqlite":
+            # A plain BEGIN: readers must not queue behind the write lock.
+            return connection.execution_options(**{READ_ONLY: True})
+        # One statement needs no transaction: autocommit saves the BEGIN and ROLLBACK round
+        # trips, which on the token check of every request is most of its cost.
+        return connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def release(self, connection: Connection) -> None:
         connection.close()
@@ -41,7 +53,7 @@ class SavepointDatabase(Database):
         super().__init__(connection.engine)
         self.connection = connection
 
-    def begin(self):
+    def begin(self, *, read_only: bool = False):
         return self.connection, self.connection.begin_nested()
 
     def release(self, connection: Connection) -> None:
@@ -49,13 +61,18 @@ class SavepointDatabase(Database):
 
 
 class UnitOfWork:
-    """`with UnitOfWork(db) as uow: ...; uow.commit()` — leaving the block rolls back."""
+    """`with UnitOfWork(db) as uow: ...; uow.commit()` — leaving the block rolls back.
 
-    def __init__(self, database: Database):
+    `read_only=True` is for a single lookup that writes nothing (the token check): it takes no
+    write lock on SQLite and runs without a transaction on PostgreSQL, so it cannot commit.
+    """
+
+    def __init__(self, database: Database, *, read_only: bool = False):
         self.database = database
+        self.read_only = read_only
 
     def __enter__(self) -> UnitOfWork:
-        self.connection, self._transaction = self.database.begin()
+        self.connection, self._transaction = self.database.begin(read_only=self.read_only)
         self.dialect = self.connection.dialect.name
         self.catalogue = CatalogueRepository(self.connection)
         self.stock = StockRepository(self.connection)
@@ -72,10 +89,13 @@ class UnitOfWork:
         return self
 
     def commit(self) -> None:
+        if self._transaction is None:
+            raise RuntimeError("a read-only unit of work has nothing to commit")
+        self.events.flush()
         self._transaction.commit()
 
     def rollback(self) -> None:
-        if self._transaction.is_active:
+        if self._transaction is not None and self._transaction.is_active:
             self._transaction.rollback()
 
     def __exit__(self, *exc_info) -> None:

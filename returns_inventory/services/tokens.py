@@ -49,19 +49,24 @@ def create_token(uow_factory: Callable, *, name: str, role: str) -> IssuedToken:
 
 
 def authenticate(uow_factory: Callable, secret: str):
-    """The active token for this secret, or None; notes when it was last used."""
-    with uow_factory() as uow:
+    """The active token for this secret, or None; notes when it was last used.
+
+    Every request asks, so the lookup is a read-only unit of work: one statement, no write
+    lock. A revoked token is refused on the very next request; nothing is cached.
+    """
+    with uow_factory(read_only=True) as uow:
         token = uow.tokens.by_hash(hash_token(secret))
-        if token is None:
-            return None
-        now = datetime.now(UTC)
-        stale_before = now - LAST_USED_PRECISION
-        # A write per request would serialise every reader on one row (and on SQLite's write
-        # lock); "last used" to within a few minutes is all an admin auditing tokens needs.
-        if token.last_used_at is None or token.last_used_at < stale_before:
+    if token is None:
+        return None
+    now = datetime.now(UTC)
+    stale_before = now - LAST_USED_PRECISION
+    # A write per request would serialise every reader on one row (and on SQLite's write
+    # lock); "last used" to within a few minutes is all an admin auditing tokens needs.
+    if token.last_used_at is None or token.last_used_at < stale_before:
+        with uow_factory() as uow:
             uow.tokens.touch(token.id, now=now, stale_before=stale_before)
             uow.commit()
-        return token
+    return token
 
 
 def ensure_admin_token(uow_factory: Callable, *, name: str = "admin") -> IssuedToken | None:

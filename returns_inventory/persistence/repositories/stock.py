@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ...domain.stock import BalanceKey, Condition, LedgerMismatch, Movement, StockBalance
 from ..tables import items, ledger_movements, locations, stock_balances
@@ -119,6 +120,27 @@ _SAVE_BALANCE = (
 _ADD_MOVEMENT = ledger_movements.insert().returning(ledger_movements.c.id)
 
 
+def _change_balance(insert):
+    """Add deltas to a balance, creating it if new, and return the row as it now stands."""
+    statement = insert(stock_balances).values(
+        item_id=bindparam("item_id"), location_id=bindparam("location_id"),
+        condition=bindparam("condition"), on_hand=bindparam("on_hand_delta"),
+        reserved=bindparam("reserved_delta"), updated_at=bindparam("updated_at"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["item_id", "location_id", "condition"],
+        set_={
+            "on_hand": stock_balances.c.on_hand + statement.excluded.on_hand,
+            "reserved": stock_balances.c.reserved + statement.excluded.reserved,
+            "updated_at": statement.excluded.updated_at,
+        },
+    ).returning(stock_balances)
+
+
+_CHANGE_BALANCE = {"postgresql": _change_balance(postgresql.insert),
+                   "sqlite": _change_balance(sqlite.insert)}
+
+
 class StockRepository(Repository):
     def lock_balance(self, key: BalanceKey) -> StockBalance:
         """The balance row, created at zero if new, locked until the transaction ends."""
@@ -135,14 +157,18 @@ class StockRepository(Repository):
                 .on_conflict_do_nothing(index_elements=["item_id", "location_id", "condition"])
             )
             row = self.connection.execute(_LOCK_BALANCE, params).one()
-        return StockBalance(
-            id=row.id,
-            item_id=row.item_id,
-            location_id=row.location_id,
-            condition=Condition(row.condition),
-            on_hand=row.on_hand,
-            reserved=row.reserved,
-        )
+        return _stock_balance(row)
+
+    def change_balance(self, key: BalanceKey, on_hand_delta: int, reserved_delta: int
+                       ) -> StockBalance:
+        """Add the deltas in one statement and return the balance as it now stands. The row
+        stays locked until the transaction ends, so the caller may still refuse the change
+        (raising rolls it back) before anyone else sees it."""
+        row = self.connection.execute(_CHANGE_BALANCE[self.connection.dialect.name], {
+            "item_id": key.item_id, "location_id": key.location_id,
+            "condition": key.condition.value, "on_hand_delta": on_hand_delta,
+            "reserved_delta": reserved_delta, "updated_at": utcnow()}).one()
+        return _stock_balance(row)
 
     def save_balance(self, balance: StockBalance) -> None:
         self.connection.execute(_SAVE_BALANCE, {
@@ -287,6 +313,17 @@ class StockRepository(Repository):
 
     def balance_count(self) -> int:
         return self.connection.scalar(select(func.count()).select_from(stock_balances)) or 0
+
+
+def _stock_balance(row) -> StockBalance:
+    return StockBalance(
+        id=row.id,
+        item_id=row.item_id,
+        location_id=row.location_id,
+        condition=Condition(row.condition),
+        on_hand=row.on_hand,
+        reserved=row.reserved,
+    )
 
 
 def _balance(row) -> BalanceRow:
