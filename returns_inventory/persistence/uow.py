@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine
 
 from .engine import READ_ONLY
-
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
 from .repositories.imports import ImportRepository
