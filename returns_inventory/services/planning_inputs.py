@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from forecasting.panel import GRADES, REASONS, ItemParams, ReturnsData, SalesPanel, StockPosition
+from forecasting.panel import (
+    GRADES,
+    NO_GRADE,
+    REASONS,
+    ItemParams,
+    ReturnsData,
+    SalesPanel,
+    StockPosition,
+)
 
 from ..persistence.repositories.planning import week_of
 
@@ -75,58 +83,73 @@ def last_complete_week(as_of: date) -> int:
 
 
 def load_inputs(uow, config: ForecastConfig, as_of: date) -> PlanningInputs:
-    """Read everything the run needs with a handful of set-based queries."""
+    """Read everything the run needs with a handful of set-based queries, in one snapshot."""
     planning = uow.planning
+    planning.read_one_snapshot()
     last = last_complete_week(as_of)
     first = last - config.history_weeks + 1
     catalogue = planning.planning_items()
+    weekly = planning.weekly_sales(first, last)
+    returned = planning.received_returns(first, last, **RETURN_CODES)
+    return pack_inputs(planning, config, as_of, catalogue, weekly, returned)
+
+
+# How reasons and grades travel from the database: as their index in the library's tuples.
+RETURN_CODES = dict(reasons=REASONS, other_reason=REASONS.index("other"), grades=GRADES,
+                    no_grade=NO_GRADE)
+
+
+def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly: np.ndarray,
+                returned: np.ndarray) -> PlanningInputs:
+    """Arrays of the big reads (weekly sales, returns) plus the small ones, as the library's
+    panel. Row order is the catalogue's, whatever order the big reads came back in."""
+    last = last_complete_week(as_of)
+    first = last - config.history_weeks + 1
     n = len(catalogue)
     item_ids = np.fromiter((r.id for r in catalogue), dtype=np.int64, count=n)
-    row_of = {int(item_id): row for row, item_id in enumerate(item_ids)}
     ids = np.asarray([f"{r.sku}|{r.size}" for r in catalogue], dtype=str)
 
     # Millions of (item, week) rows: index them with arrays, never row by row in Python.
     lookup = np.full(int(item_ids.max(initial=0)) + 1, -1, dtype=np.int64)
     lookup[item_ids] = np.arange(n)
-    # Plain tuples first: numpy probing each SQLAlchemy Row for array protocols raises and
-    # catches several KeyErrors per row, which cost seconds per million rows.
-    weekly = np.asarray([tuple(r) for r in planning.weekly_sales(first, last)],
-                        dtype=np.float64).reshape(-1, 3)
-    flat = lookup[weekly[:, 0].astype(np.int64)] * config.history_weeks + (
-        weekly[:, 1].astype(np.int64) - first
-    )
-    y = np.bincount(flat, weights=weekly[:, 2], minlength=n * config.history_weeks)
+
+    def rows_of(ids_read: np.ndarray) -> np.ndarray:
+        known = ids_read < len(lookup)
+        return np.where(known, lookup[np.where(known, ids_read, 0)], -1)
+
+    row = rows_of(weekly[:, 0])
+    keep = row >= 0
+    y = np.bincount(row[keep] * config.history_weeks + (weekly[keep, 1] - first),
+                    weights=weekly[keep, 2].astype(np.float64),
+                    minlength=n * config.history_weeks)
     sales = SalesPanel(
         ids=ids, y=y.reshape(n, config.history_weeks).astype(np.float32), start_week=first
     )
 
-    returned = [r for r in planning.received_returns(first, last) if r[0] in row_of]
-    reasons = [r[3] if r[3] in REASONS else "other" for r in returned]
-    grades = [r[4] if r[4] in GRADES else "" for r in returned]
+    series = rows_of(returned[:, 0])
+    returned = returned[series >= 0]
     returns = ReturnsData(
-        series=np.asarray([row_of[r[0]] for r in returned], dtype=np.int64),
-        sale_week=np.asarray([int(r[1]) for r in returned], dtype=np.int64),
-        receipt_week=np.asarray([int(r[2]) for r in returned], dtype=np.int64),
-        reason=np.asarray([REASONS.index(x) for x in reasons], dtype=np.int8),
-        grade=np.asarray([GRADES.index(g or "") for g in grades], dtype=np.int8),
-        units=np.asarray([float(r[5]) for r in returned], dtype=np.float32),
+        series=series[series >= 0], sale_week=returned[:, 1], receipt_week=returned[:, 2],
+        reason=returned[:, 3].astype(np.int8), grade=returned[:, 4].astype(np.int8),
+        units=returned[:, 5].astype(np.float32),
     )
 
     on_hand, reserved, in_transit = np.zeros(n), np.zeros(n), np.zeros(n)
-    for item_id, sellable, held, quarantined in planning.stock_positions():
-        row = row_of[item_id]
-        on_hand[row], reserved[row] = float(sellable or 0), float(held or 0)
-        # Units waiting to be graded will mostly come back to stock, like those in transit.
-        in_transit[row] += float(quarantined or 0)
-    for item_id, units in planning.returns_in_transit():
-        in_transit[row_of[item_id]] += float(units or 0)
-    orders = [(row_of[i], int(w), float(u)) for i, w, u in planning.open_purchase_orders()
-              if u and u > 0]
+    stock = planning.stock_positions()
+    stock = stock[rows_of(stock[:, 0]) >= 0]
+    at = rows_of(stock[:, 0])
+    on_hand[at], reserved[at] = stock[:, 1], stock[:, 2]
+    # Units waiting to be graded will mostly come back to stock, like those in transit.
+    in_transit[at] += stock[:, 3]
+    transit = planning.returns_in_transit()
+    transit = transit[rows_of(transit[:, 0]) >= 0]
+    in_transit[rows_of(transit[:, 0])] += transit[:, 1]
+    orders = planning.open_purchase_orders()
+    orders = orders[(orders[:, 2] > 0) & (rows_of(orders[:, 0]) >= 0)]
     stock = StockPosition(
         on_hand=on_hand, reserved=reserved, returns_in_transit=in_transit,
-        on_order_series=np.asarray([o[0] for o in orders], dtype=np.int64),
-        on_order_week=np.asarray([o[1] for o in orders], dtype=np.int64),
-        on_order_units=np.asarray([o[2] for o in orders], dtype=np.float64),
+        on_order_series=rows_of(orders[:, 0]), on_order_week=orders[:, 1],
+        on_order_units=orders[:, 2].astype(np.float64),
     )
 
     unit_cost = np.asarray([float(r.unit_cost) for r in catalogue], dtype=np.float64)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Date, Integer, case, cast, func, literal, select
 
+from ..bulk import fetch_ints
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
 from ..returns_tables import return_lines, return_units, returns
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
@@ -14,6 +17,21 @@ from .base import Repository, utcnow
 
 # Week 0 starts on Monday 3 January 2000; every week index in the run counts from there.
 EPOCH = date(2000, 1, 3)
+
+
+IDLE = TransactionStatus.IDLE
+
+
+def _snapshot_id(snapshot: str) -> str:
+    # Snapshot ids look like 00000003-0000001B-1; they are quoted into SQL, so check the shape.
+    if not all(part and all(c in "0123456789ABCDEFabcdef" for c in part)
+               for part in snapshot.split("-")):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    return snapshot
+
+
+def _in_range(column, item_range):
+    return () if item_range is None else (column >= item_range[0], column < item_range[1])
 
 
 def week_of(day: date) -> int:
@@ -42,61 +60,93 @@ class PlanningRepository(Repository):
             .order_by(items.c.sku, items.c.size)
         ).all()
 
-    def weekly_sales(self, first_week: int, last_week: int) -> list[Any]:
+    def read_one_snapshot(self) -> None:
+        """Make every later read of this transaction see one snapshot, and forbid writes.
+
+        Only possible as the transaction's first statement; inside a savepoint (the tests'
+        outer transaction) the surrounding transaction already decides what is seen.
+        """
+        if self.is_postgres and self._driver().info.transaction_status == IDLE:
+            self.connection.exec_driver_sql(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    def export_snapshot(self) -> str | None:
+        """An id other sessions can adopt to read exactly what this transaction reads."""
+        if not self.is_postgres:
+            return None
+        return self.connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+
+    def adopt_snapshot(self, snapshot: str) -> None:
+        """Read what the exporting transaction reads (first statements of a fresh one)."""
+        self.connection.exec_driver_sql(
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        self.connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(snapshot)}'")
+
+    def _driver(self):
+        return self.connection.connection.driver_connection
+
+    def weekly_sales(self, first_week: int, last_week: int,
+                     item_range: tuple[int, int] | None = None) -> np.ndarray:
         """(item_id, week, units) summed in the database: one row per item and week."""
         week = self._week(sales_lines.c.sold_on).label("week")
         inner = select(sales_lines.c.item_id, week, sales_lines.c.quantity).where(
             sales_lines.c.sold_on >= monday_of(first_week),
             sales_lines.c.sold_on < monday_of(last_week + 1),
+            *_in_range(sales_lines.c.item_id, item_range),
         ).subquery()
-        return self.connection.execute(
+        return fetch_ints(self.connection, (
             select(inner.c.item_id, inner.c.week, func.sum(inner.c.quantity))
-            .group_by(inner.c.item_id, inner.c.week)
-        ).all()
+            .group_by(inner.c.item_id, inner.c.week)))
 
-    def received_returns(self, first_week: int, last_week: int) -> list[Any]:
-        """(item_id, sale week, receipt week, reason, grade, units) of received customer units."""
+    def received_returns(self, first_week: int, last_week: int, *, reasons: tuple[str, ...],
+                         other_reason: int, grades: tuple[str, ...], no_grade: int,
+                         item_range: tuple[int, int] | None = None) -> np.ndarray:
+        """(item_id, sale week, receipt week, reason code, grade code, units) of received
+        customer units. Codes are positions in ``reasons``/``grades``, computed in the database
+        so millions of strings never cross the wire; unknown reasons count as ``other_reason``,
+        ungraded units as ``no_grade``."""
         sale_week = self._week(sales_lines.c.sold_on).label("sale_week")
         receipt_week = self._week(return_units.c.received_at).label("receipt_week")
+        reason = case({r: k for k, r in enumerate(reasons)}, value=return_lines.c.reason,
+                      else_=other_reason).label("reason")
+        grade = case({g: k for k, g in enumerate(grades) if g}, value=return_units.c.grade,
+                     else_=no_grade).label("grade")
         inner = (
-            select(return_units.c.item_id, sale_week, receipt_week, return_lines.c.reason,
-                   return_units.c.grade)
+            select(return_units.c.item_id, sale_week, receipt_week, reason, grade)
             .join(return_lines, return_lines.c.id == return_units.c.return_line_id)
             .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
             .where(sales_lines.c.sold_on >= monday_of(first_week),
-                   return_units.c.received_at < monday_of(last_week + 1))
+                   return_units.c.received_at < monday_of(last_week + 1),
+                   *_in_range(return_units.c.item_id, item_range))
         ).subquery()
-        return self.connection.execute(
+        return fetch_ints(self.connection, (
             select(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
                    inner.c.grade, func.count())
             .group_by(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
-                      inner.c.grade)
-        ).all()
+                      inner.c.grade)))
 
-    def stock_positions(self) -> list[Any]:
+    def stock_positions(self) -> np.ndarray:
         """(item_id, sellable on hand, reserved, units in quarantine) across every location."""
         sellable = stock_balances.c.condition == "sellable"
         quarantine = stock_balances.c.condition == "quarantine"
-        return self.connection.execute(
-            select(
-                stock_balances.c.item_id,
-                func.sum(case((sellable, stock_balances.c.on_hand), else_=0)),
-                func.sum(case((sellable, stock_balances.c.reserved), else_=0)),
-                func.sum(case((quarantine, stock_balances.c.on_hand), else_=0)),
-            ).group_by(stock_balances.c.item_id)
-        ).all()
+        return fetch_ints(self.connection, select(
+            stock_balances.c.item_id,
+            func.coalesce(func.sum(case((sellable, stock_balances.c.on_hand), else_=0)), 0),
+            func.coalesce(func.sum(case((sellable, stock_balances.c.reserved), else_=0)), 0),
+            func.coalesce(func.sum(case((quarantine, stock_balances.c.on_hand), else_=0)), 0),
+        ).group_by(stock_balances.c.item_id))
 
-    def returns_in_transit(self) -> list[Any]:
+    def returns_in_transit(self) -> np.ndarray:
         """(item_id, units) authorized but not yet received."""
-        return self.connection.execute(
+        return fetch_ints(self.connection, (
             select(return_lines.c.item_id,
-                   func.sum(return_lines.c.quantity - return_lines.c.received_quantity))
+                   func.coalesce(func.sum(return_lines.c.quantity
+                                          - return_lines.c.received_quantity), 0))
             .join(returns, returns.c.id == return_lines.c.return_id)
             .where(returns.c.status == "authorized")
-            .group_by(return_lines.c.item_id)
-        ).all()
+            .group_by(return_lines.c.item_id)))
 
-    def open_purchase_orders(self) -> list[Any]:
+    def open_purchase_orders(self) -> np.ndarray:
         """(item_id, expected week, units still to come) of open PO lines."""
         week = self._week(purchase_order_lines.c.expected_on).label("week")
         inner = select(
@@ -104,10 +154,9 @@ class PlanningRepository(Repository):
             (purchase_order_lines.c.quantity - purchase_order_lines.c.received_quantity)
             .label("units"),
         ).where(purchase_order_lines.c.status == "open").subquery()
-        return self.connection.execute(
-            select(inner.c.item_id, inner.c.week, func.sum(inner.c.units))
-            .group_by(inner.c.item_id, inner.c.week)
-        ).all()
+        return fetch_ints(self.connection, (
+            select(inner.c.item_id, inner.c.week, func.coalesce(func.sum(inner.c.units), 0))
+            .group_by(inner.c.item_id, inner.c.week)))
 
     def replenish_location_id(self, code: str) -> int | None:
         query = select(locations.c.id)
