@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from ..domain.access import Role
 from ..extensions import policies, settings, uow_factory
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
+from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
 from ..services.photos import attach_photos, photo_path, unit_view
 from .auth import READ, current_actor, requires_role
 from .body import sized_body
@@ -68,6 +69,23 @@ class UnitOut(StrictSchema):
     flagged_for_review = fields.Boolean()
     history = fields.List(fields.Dict())
     photos = fields.List(fields.Dict())
+
+
+class UnitGradeIn(GradeIn):
+    unit_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class GradesIn(StrictSchema):
+    grades = fields.List(
+        fields.Nested(UnitGradeIn),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_UNITS_PER_BATCH),
+        metadata={"description": f"1 to {MAX_UNITS_PER_BATCH} units, each graded once"},
+    )
+
+
+class GradesOut(StrictSchema):
+    graded = fields.List(fields.Nested(GradingOut), metadata={"description": "in request order"})
 
 
 class PhotosOut(StrictSchema):
@@ -131,6 +149,21 @@ def post_grade(body, unit_id):
     """Grade a unit in quarantine; it moves at once, exactly once, to its disposition."""
     return grade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
                       is_admin=g.role is Role.ADMIN, **body)
+
+
+@blp.post("/grades")
+@blp.arguments(GradesIn)
+@blp.response(200, GradesOut)
+@requires_role(Role.GRADER)
+def post_grades(body):
+    """Grade a tote of units in one request: all of them or, if any cannot be graded, none.
+
+    For scanners and returns centres that grade offline and upload; each unit gets the same
+    rules, ledger movements and events as when graded alone. A refusal lists every entry at
+    fault as `grades.N.field`."""
+    grades = [UnitGrade(**entry) for entry in body["grades"]]
+    return {"graded": grade_units(uow_factory(), policies(), grades=grades,
+                                  actor=current_actor(), is_admin=g.role is Role.ADMIN)}
 
 
 @blp.post("/<unit_id>/regrade")

@@ -46,22 +46,33 @@ def grade_unit(
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         unit, details = found
         unit.ensure_gradable()
-        decision = _decide(uow, policy, unit, grade_, ticked, today, details)
-        result = _reconcile(
-            uow,
-            policies,
-            unit,
-            grade_,
-            ticked,
-            decision,
-            actor=actor,
-            is_admin=is_admin,
-            kind="grade",
-            note=note,
-            where={k: details[k] for k in ("sku", "size", "location")},
+        result = grade_locked_unit(
+            uow, policies, unit, details, grade_, ticked,
+            note=note, actor=actor, is_admin=is_admin, today=today,
         )
         uow.commit()
     return result
+
+
+def grade_locked_unit(
+    uow, policies: Policies, unit: ReturnUnit, details: dict, grade_: Grade, ticked: list[str],
+    *, note: str | None, actor: str, is_admin: bool, today: date | None,
+) -> GradingResult:
+    """Decide and reconcile one gradable unit whose row this transaction has locked."""
+    decision = _decide(uow, policies.grading, unit, grade_, ticked, today, details)
+    return _reconcile(
+        uow,
+        policies,
+        unit,
+        grade_,
+        ticked,
+        decision,
+        actor=actor,
+        is_admin=is_admin,
+        kind="grade",
+        note=note,
+        where={k: details[k] for k in ("sku", "size", "location")},
+    )
 
 
 def regrade_unit(

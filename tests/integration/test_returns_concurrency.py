@@ -35,6 +35,7 @@ from returns_inventory.services.exchanges import (
     ship_exchange,
 )
 from returns_inventory.services.grading import grade_unit, regrade_unit
+from returns_inventory.services.grading_batch import UnitGrade, grade_units
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import (
@@ -281,6 +282,60 @@ def test_regrades_moving_units_between_two_conditions_in_opposite_directions_do_
             uow_factory, policies, unit_id=moves[i][0], grade=moves[i][1],
             reason="second look", actor="supervisor"))
         assert unexpected(outcomes) == []
+    assert verify_ledger(uow_factory) == []
+
+
+def test_totes_of_different_units_listing_items_in_opposite_orders_do_not_deadlock(
+        uow_factory, policies):
+    location_id = add_location(uow_factory, "WH1")
+    skus = ("TEE-BLK", "TEE-WHT", "JEAN-IND")
+    by_sku = {}
+    for n, sku in enumerate(skus):
+        item_id = add_item(uow_factory, sku, "M")
+        add_sale(uow_factory, item_id, location_id, order_ref=f"SO-{n}", quantity=6)
+        view = authorize_return(uow_factory, policies, order_ref=f"SO-{n}", actor="erp",
+                                lines=[ReturnLineRequest(line_ref="1", quantity=6,
+                                                         reason="other")])
+        by_sku[sku] = [u.unit_id for u in receive_units(
+            uow_factory, rma=view.rma, location="WH1",
+            lines=[{"line_no": 1, "quantity": 6}], actor="grader")]
+    before = outbox(uow_factory)
+    # Six benches, one unit of every item each; half list the items one way round, half the
+    # other, so taken in the order given their stock locks would cross.
+    totes = []
+    for bench in range(6):
+        order = skus if bench % 2 else tuple(reversed(skus))
+        totes.append([UnitGrade(by_sku[sku][bench], "AB"[bench % 2]) for sku in order])
+
+    outcomes = at_once(6, lambda i: grade_units(
+        uow_factory, policies, grades=totes[i], actor=f"bench-{i}"))
+
+    assert unexpected(outcomes) == []
+    assert [len(o) for o in outcomes] == [3] * 6
+    assert (outbox(uow_factory) - before)["unit.graded"] == 18
+    for sku in skus:
+        assert balance(uow_factory, sku, "M", "WH1", "quarantine") == (0, 0)
+        assert balance(uow_factory, sku, "M", "WH1", "sellable") == (3, 0)
+        assert balance(uow_factory, sku, "M", "WH1", "second_quality") == (3, 0)
+    assert verify_ledger(uow_factory) == []
+
+
+def test_totes_listing_the_same_units_at_once_grade_each_unit_exactly_once(
+        uow_factory, policies):
+    item_id = add_item(uow_factory, "TEE-BLK", "M")
+    location_id = add_location(uow_factory, "WH1")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", quantity=4)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                            lines=[ReturnLineRequest(line_ref="1", quantity=4, reason="other")])
+    units = [u.unit_id for u in receive_units(
+        uow_factory, rma=view.rma, location="WH1", lines=[{"line_no": 1, "quantity": 4}],
+        actor="grader")]
+    tote = [UnitGrade(u, "A") for u in units]
+    outcomes = at_once(8, lambda i: grade_units(
+        uow_factory, policies, grades=tote if i % 2 else tote[::-1], actor=f"bench-{i}"))
+    assert unexpected(outcomes, AlreadyGraded) == []
+    assert sum(isinstance(o, list) for o in outcomes) == 1
+    assert balance(uow_factory, "TEE-BLK", "M", "WH1", "sellable") == (4, 0)
     assert verify_ledger(uow_factory) == []
 
 

@@ -44,7 +44,7 @@ def _unit(row) -> ReturnUnit:
 
 
 # Grading runs these for every unit: built once, so their compiled form is reused.
-_UNIT_TO_GRADE = (
+_GRADING_VIEW = (
     select(
         return_units,
         items.c.sku,
@@ -57,8 +57,38 @@ _UNIT_TO_GRADE = (
     .join(locations, locations.c.id == return_units.c.location_id)
     .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
     .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
-    .where(return_units.c.unit_code == bindparam("unit_code"))
+)
+_UNIT_TO_GRADE = _GRADING_VIEW.where(
+    return_units.c.unit_code == bindparam("unit_code")
+).with_for_update(of=return_units)
+# A batch of grades locks its units in id order, so two batches never wait on each other
+# in a cycle.
+_UNITS_TO_GRADE = (
+    _GRADING_VIEW.where(return_units.c.unit_code.in_(bindparam("unit_codes", expanding=True)))
+    .order_by(return_units.c.id)
     .with_for_update(of=return_units)
+)
+# Saved on every grade: built once. A missing grader or note keeps the stored one.
+_SAVE_UNIT = (
+    return_units.update()
+    .where(return_units.c.id == bindparam("unit_id"))
+    .values(
+        status=bindparam("status"),
+        condition=bindparam("condition"),
+        grade=bindparam("grade"),
+        disposition=bindparam("disposition"),
+        defects=bindparam("defects", type_=return_units.c.defects.type),
+        flagged_for_review=bindparam("flagged_for_review"),
+        graded_at=func.coalesce(
+            bindparam("graded_at", type_=return_units.c.graded_at.type),
+            return_units.c.graded_at,
+        ),
+        graded_by=func.coalesce(
+            bindparam("graded_by", type_=return_units.c.graded_by.type),
+            return_units.c.graded_by,
+        ),
+        note=func.coalesce(bindparam("note", type_=return_units.c.note.type), return_units.c.note),
+    )
 )
 # The caller holds the unit's lock, so the next sequence number is ours; one round trip.
 _ADD_GRADING = (
@@ -239,26 +269,29 @@ class ReturnsRepository(Repository):
         return [_unit(r) for r in rows]
 
     def save_unit(self, unit: ReturnUnit, *, actor: str | None = None, note: str | None = None):
-        values: dict[str, Any] = dict(
-            status=unit.status.value,
-            condition=unit.condition.value if unit.condition else None,
-            grade=unit.grade.value if unit.grade else None,
-            disposition=unit.disposition.value if unit.disposition else None,
-            defects=list(unit.defects),
-            flagged_for_review=unit.flagged_for_review,
-        )
-        if actor:
-            values.update(graded_at=utcnow(), graded_by=actor)
-        if note is not None:
-            values["note"] = note
-        self.connection.execute(
-            return_units.update().where(return_units.c.id == unit.id).values(**values)
-        )
+        """Store the unit's state; with an actor, who graded it and when; a note if given."""
+        self.connection.execute(_SAVE_UNIT, {
+            "unit_id": unit.id,
+            "status": unit.status.value,
+            "condition": unit.condition.value if unit.condition else None,
+            "grade": unit.grade.value if unit.grade else None,
+            "disposition": unit.disposition.value if unit.disposition else None,
+            "defects": list(unit.defects),
+            "flagged_for_review": unit.flagged_for_review,
+            "graded_at": utcnow() if actor else None,
+            "graded_by": actor or None,
+            "note": note,
+        })
 
     def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
         """The unit, locked, with its item, location and sale, in one round trip."""
         row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code}).first()
         return (_unit(row), dict(row._mapping)) if row else None
+
+    def units_to_grade(self, unit_codes: list[str]) -> dict[str, tuple[ReturnUnit, dict]]:
+        """Several units, locked in id order, each with what grading it needs; by unit code."""
+        rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes})
+        return {r.unit_code: (_unit(r), dict(r._mapping)) for r in rows}
 
     def unit_details(self, unit_code: str) -> dict | None:
         """What the grading bench shows: item, size, customer reason and note."""

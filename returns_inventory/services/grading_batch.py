@@ -1,0 +1,105 @@
+"""Grading a tote of units in one request: every unit in it, or none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.grading import AlreadyGraded, UnitStatus
+from .grading import grade_locked_unit
+from .policies import Policies
+from .unit_outcomes import GradingResult
+
+MAX_UNITS_PER_BATCH = 200
+
+
+@dataclass(frozen=True)
+class UnitGrade:
+    """What the bench decided for one unit."""
+
+    unit_id: str
+    grade: str
+    defects: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+def grade_units(
+    uow_factory: Callable,
+    policies: Policies,
+    *,
+    grades: Sequence[UnitGrade],
+    actor: str,
+    is_admin: bool = False,
+    today: date | None = None,
+) -> list[GradingResult]:
+    """Grade several units in one transaction, with the same rules and exactly-once guarantee
+    as one at a time. If any unit cannot be graded, nothing is, and the problem names each
+    entry at fault (`grades.N.field`), so a scanner that uploads a tote can fix and resend it.
+    Results come back in the order the grades were given."""
+    checked = _checked(policies, grades)
+    with uow_factory() as uow:
+        found = uow.returns.units_to_grade([g.unit_id for _, g, _, _ in checked])
+        missing = [FieldError(f"grades.{n}.unit_id", f"no unit {g.unit_id}")
+                   for n, g, _, _ in checked if g.unit_id not in found]
+        if missing:
+            raise NotFound(f"{len(missing)} of the units do not exist; nothing was graded",
+                           errors=missing)
+        graded = [
+            FieldError(f"grades.{n}.unit_id", f"already graded ({found[g.unit_id][0].status})")
+            for n, g, _, _ in checked
+            if found[g.unit_id][0].status is not UnitStatus.AWAITING_GRADING
+        ]
+        if graded:
+            raise AlreadyGraded(
+                f"{len(graded)} of the units are already graded; nothing was graded",
+                errors=graded,
+            )
+        # Each unit's stock legs start at its quarantine balance; taking units by item and
+        # location gives every transaction the same lock order, so concurrent totes and
+        # single grades queue instead of deadlocking.
+        in_lock_order = sorted(checked, key=lambda c: _stock_order(found[c[1].unit_id][0]))
+        results: dict[int, GradingResult] = {}
+        for n, request, grade_, ticked in in_lock_order:
+            unit, details = found[request.unit_id]
+            results[n] = grade_locked_unit(
+                uow, policies, unit, details, grade_, ticked,
+                note=request.note, actor=actor, is_admin=is_admin, today=today,
+            )
+        uow.commit()
+    return [results[n] for n in range(len(grades))]
+
+
+def _checked(policies: Policies, grades: Sequence[UnitGrade]) -> list[tuple]:
+    """Every entry's grade and defects checked against the policy, before any lock is taken."""
+    if not grades:
+        raise ValidationFailed("no grades given", errors=[FieldError("grades", "at least one")])
+    if len(grades) > MAX_UNITS_PER_BATCH:
+        raise ValidationFailed(
+            f"at most {MAX_UNITS_PER_BATCH} units per request",
+            errors=[FieldError("grades", f"at most {MAX_UNITS_PER_BATCH} entries")],
+        )
+    checked, errors, first_seen = [], [], {}
+    for n, request in enumerate(grades):
+        try:
+            grade_ = policies.grading.grade_of(request.grade)
+            ticked = policies.grading.check_defects(list(request.defects or []))
+        except ValidationFailed as exc:
+            errors += [FieldError(f"grades.{n}.{e.field}", e.reason) for e in exc.errors]
+            continue
+        if request.unit_id in first_seen:
+            errors.append(FieldError(
+                f"grades.{n}.unit_id", f"also listed at grades.{first_seen[request.unit_id]}"))
+            continue
+        first_seen[request.unit_id] = n
+        checked.append((n, request, grade_, ticked))
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} problem(s) in the grades; nothing was graded", errors=errors
+        )
+    return checked
+
+
+def _stock_order(unit) -> tuple[int, int, int]:
+    return (unit.item_id, unit.location_id, unit.id)
