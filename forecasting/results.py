@@ -58,11 +58,24 @@ class DemandForecast(_Records):
 
     def explain(self, i: int) -> str:
         """Why series ``i`` got its model, in one sentence."""
-        base = f"{self.ids[i]}: {self.method[i]} ({self.demand_class[i]} demand, {self.level[i]})"
-        if self.why[i] in ("holdout", "statsmodels_holdout") and self.runner_up[i]:
-            return (f"{base}, lowest holdout MSE {self.holdout_mse[i]:.3g} against "
-                    f"{self.runner_up[i]} {self.runner_up_mse[i]:.3g}")
-        return f"{base}, {self.why[i].replace('_', ' ')}"
+        i = range(len(self.ids))[i]  # negative indexes count from the end, as before
+        return self.explanations(i, i + 1)[0]
+
+    def explanations(self, start: int = 0, stop: int | None = None) -> list[str]:
+        """:meth:`explain` for rows ``start:stop`` at once (Python scalars, not numpy ones:
+        formatting a numpy scalar costs microseconds, which add up over a nightly run)."""
+        cols = [getattr(self, name)[start:stop].tolist() for name in (
+            "ids", "method", "demand_class", "level", "why", "runner_up", "holdout_mse",
+            "runner_up_mse")]
+        out = []
+        for uid, method, cls, level, why, runner_up, mse, runner_up_mse in zip(*cols, strict=True):
+            base = f"{uid}: {method} ({cls} demand, {level})"
+            if why in ("holdout", "statsmodels_holdout") and runner_up:
+                out.append(f"{base}, lowest holdout MSE {mse:.3g} against "
+                           f"{runner_up} {runner_up_mse:.3g}")
+            else:
+                out.append(f"{base}, {why.replace('_', ' ')}")
+        return out
 
     def to_long_records(self) -> list[dict]:
         """One dict per series and future week (``unique_id, week, forecast, lower, upper``)."""
@@ -148,19 +161,31 @@ class ReplenishmentPlan(_Records):
 
     def explain(self, i: int) -> str:
         """The arithmetic behind the suggestion for series ``i``, in one paragraph."""
-        g = {f.name: getattr(self, f.name)[i] for f in fields(self)}
-        moq = {1: ", raised to the MOQ", -1: ", dropped (below MOQ)", 0: ""}[int(g["moq_applied"])]
-        return (
-            f"{g['ids']}: demand over {g['protection_weeks']} weeks {g['gross_demand']:.1f} "
-            f"- restockable returns expected {g['expected_returns']:.1f} + safety stock "
-            f"{g['safety_stock']:.1f} ({g['safety_stock_method']}, service level "
-            f"{g['service_level']:.0%}, sigma {g['sigma_window']:.1f}) = order-up-to "
-            f"{g['order_up_to']:.1f}; inventory position {g['inventory_position']:.1f} "
-            f"(on hand {g['on_hand']:.0f} - reserved {g['reserved']:.0f} + on order "
-            f"{g['on_order']:.0f}); raw order {g['raw_order']:.1f} -> {g['order_qty']:.0f}{moq}. "
-            f"Return-blind: order-up-to {g['blind_order_up_to']:.1f}, order "
-            f"{g['blind_order_qty']:.0f}."
-        )
+        i = range(len(self.ids))[i]  # negative indexes count from the end, as before
+        return self.explanations(i, i + 1)[0]
+
+    def explanations(self, start: int = 0, stop: int | None = None) -> list[str]:
+        """:meth:`explain` for rows ``start:stop`` at once."""
+        names = [f.name for f in fields(self)]
+        cols = [getattr(self, name)[start:stop].tolist() for name in names]
+        rows = zip(*cols, strict=True)
+        return [_plan_sentence(dict(zip(names, row, strict=True))) for row in rows]
+
+
+def _plan_sentence(g: dict) -> str:
+    """One suggestion's arithmetic, from the plain values of its row."""
+    moq = {1: ", raised to the MOQ", -1: ", dropped (below MOQ)", 0: ""}[int(g["moq_applied"])]
+    return (
+        f"{g['ids']}: demand over {g['protection_weeks']} weeks {g['gross_demand']:.1f} "
+        f"- restockable returns expected {g['expected_returns']:.1f} + safety stock "
+        f"{g['safety_stock']:.1f} ({g['safety_stock_method']}, service level "
+        f"{g['service_level']:.0%}, sigma {g['sigma_window']:.1f}) = order-up-to "
+        f"{g['order_up_to']:.1f}; inventory position {g['inventory_position']:.1f} "
+        f"(on hand {g['on_hand']:.0f} - reserved {g['reserved']:.0f} + on order "
+        f"{g['on_order']:.0f}); raw order {g['raw_order']:.1f} -> {g['order_qty']:.0f}{moq}. "
+        f"Return-blind: order-up-to {g['blind_order_up_to']:.1f}, order "
+        f"{g['blind_order_qty']:.0f}."
+    )
 
 
 @dataclass

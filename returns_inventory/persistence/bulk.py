@@ -12,12 +12,23 @@ import functools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from sqlalchemy import Connection, Integer, LargeBinary, Select, cast, func, literal, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    LargeBinary,
+    Select,
+    Table,
+    cast,
+    func,
+    literal,
+    select,
+)
 
 PGCOPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 # Rows travel packed into this many bytea blocks at most: the protocol costs psycopg a few
 # microseconds per message, which for millions of one-row messages was most of the read.
 BLOCKS = 1024
+COPY_BLOCK = 10_000  # rows formatted and sent at a time, so the text never sits whole in memory
 
 
 def fetch_ints(connection: Connection, query: Select) -> np.ndarray:
@@ -68,23 +79,58 @@ def binary_bytea_fields(data: bytes) -> list[memoryview]:
     return out
 
 
-def copy_text(value) -> str:
-    """One field in COPY's text format: NULL as \\N; backslash, tab and newlines escaped."""
-    if value is None:
-        return "\\N"
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r"))
-    return text
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_in(connection: Connection, table: str, columns: Sequence[str],
+def copy_column(values: list) -> list[str]:
+    """One column in COPY's text format: NULL as \\N; backslash, tab and newlines escaped."""
+    texts = ["\\N" if v is None else str(v) for v in values]
+    joined = "".join(texts)
+    if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+        texts = [t if t == "\\N" and v is None else t.translate(COPY_ESCAPES)
+                 for t, v in zip(texts, values, strict=True)]
+    return texts
+
+
+def copy_lines(columns: dict[str, list]) -> str:
+    """Rows given column by column, as COPY text-format lines."""
+    formatted = [copy_column(values) for values in columns.values()]
+    return "".join("\t".join(row) + "\n" for row in zip(*formatted, strict=True))
+
+
+def insert_columns(connection: Connection, table: Table, columns: dict[str, list], *,
+                   json_columns: Sequence[str] = ()) -> None:
+    """Insert rows given column by column (JSON columns as JSON text) in the current
+    transaction: COPY on PostgreSQL, executemany elsewhere with each value passed through its
+    column type as SQLAlchemy would."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if not n:
+        return
+    if connection.dialect.name == "postgresql":
+        copy_in(connection, table, names, (
+            copy_lines({k: v[a : a + COPY_BLOCK] for k, v in columns.items()})
+            for a in range(0, n, COPY_BLOCK)))
+        return
+    converted = []
+    for name in names:
+        process = (None if name in json_columns else
+                   table.c[name].type.dialect_impl(connection.dialect)
+                   .bind_processor(connection.dialect))
+        values = columns[name]
+        converted.append([process(v) for v in values] if process else values)
+    placeholders = ", ".join("?" * len(names))
+    connection.connection.driver_connection.executemany(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})",
+        list(zip(*converted, strict=True)))
+
+
+def copy_in(connection: Connection, table: Table, names: Sequence[str],
             blocks: Iterable[str]) -> None:
-    """Stream blocks of COPY text-format lines into ``table`` in the current transaction."""
+    """Stream COPY text-format lines into ``table`` in the current transaction (PostgreSQL)."""
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     ) as copy:
         for block in blocks:
             copy.write(block)

@@ -8,25 +8,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import UTC, date, datetime
 
 import numpy as np
 
 from ..domain.errors import DomainError, FieldError, NotFound, ValidationFailed
 from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
+from .run_output import RowContext, RowInputs, forecast_columns, suggestion_columns
 
 log = logging.getLogger(__name__)
 
-WRITE_BATCH = 5000
 EXECUTORS = ("local", "dask")
-# Terms of the order-up-to arithmetic kept with each suggestion, in reading order.
-TERMS = (
-    "protection_weeks", "gross_demand", "expected_returns", "service_level",
-    "safety_stock_method", "sigma_window", "safety_stock", "order_up_to", "on_hand", "reserved",
-    "on_order", "inventory_position", "raw_order", "order_qty", "moq_applied",
-    "blind_safety_stock", "blind_order_up_to", "blind_order_qty",
-)
 
 
 @dataclass(frozen=True)
@@ -182,62 +174,34 @@ def _plan(inputs: PlanningInputs, config: ForecastConfig, executor: str, workers
 
 
 def _write(uow, run_id: int, inputs: PlanningInputs, result, location_id: int) -> int:
-    demand, returns, plan = result.demand, result.returns, result.replenishment
+    """Forecasts and suggestions of the run, replacing this run's predecessors' undecided
+    suggestions (all in the caller's transaction); returns the number of suggestions."""
+    rows, ctx = _row_facts(uow, run_id, inputs, location_id)
+    uow.planning.add_forecast_columns(forecast_columns(ctx, rows, result.demand, result.returns))
+    suggestions = suggestion_columns(ctx, rows, result.replenishment)
+    uow.planning.add_suggestion_columns(suggestions)
+    return len(suggestions["item_id"])
+
+
+def _row_facts(uow, run_id: int, inputs: PlanningInputs,
+               location_id: int) -> tuple[RowInputs, RowContext]:
     decided = uow.planning.decided_items(inputs.as_of, location_id)
     previous = uow.planning.previous_quantities(location_id, run_id)
     uow.planning.supersede_undecided(inputs.as_of, run_id)
-    origin = inputs.origin_monday
-    forecasts, suggestions, written = [], [], 0
-    for i, item_id in enumerate(inputs.item_ids.tolist()):
-        forecasts.append({
-            "run_id": run_id, "item_id": item_id, "origin_week": origin,
-            "method": str(demand.method[i]) or "none", "why": str(demand.why[i]),
-            "level": str(demand.level[i]), "demand_class": str(demand.demand_class[i]),
-            "forecast": _round(demand.forecast[i]), "lower": _round(demand.lower[i]),
-            "upper": _round(demand.upper[i]), "interval_level": float(demand.interval_level),
-            "return_rate": float(returns.rate[i]),
-            "restockable_share": float(returns.restockable_share[i]),
-            "lag_median_weeks": float(returns.lag_median[i]),
-            "expected_returns": _round(returns.expected_restockable[i]),
-            "explanation": demand.explain(i),
-        })
-        qty, blind = int(plan.order_qty[i]), int(plan.blind_order_qty[i])
-        before = previous.get(item_id)
-        if item_id not in decided and (qty or blind or before):
-            cost = Decimal(str(inputs.unit_cost[i])).quantize(Decimal("0.01"))
-            suggestions.append({
-                "run_id": run_id, "as_of": inputs.as_of, "item_id": item_id,
-                "location_id": location_id, "status": "proposed", "suggested_qty": qty,
-                "return_blind_qty": blind, "previous_qty": before, "unit_cost": cost,
-                "value": cost * qty, "terms": {t: _scalar(getattr(plan, t)[i]) for t in TERMS},
-                "explanation": plan.explain(i),
-            })
-        if len(forecasts) >= WRITE_BATCH:
-            uow.planning.add_forecasts(forecasts)
-            forecasts = []
-        if len(suggestions) >= WRITE_BATCH:
-            uow.planning.add_suggestions(suggestions)
-            written += len(suggestions)
-            suggestions = []
-    uow.planning.add_forecasts(forecasts)
-    uow.planning.add_suggestions(suggestions)
-    return written + len(suggestions)
+    ids = inputs.item_ids.tolist()
+    rows = RowInputs(
+        item_ids=inputs.item_ids, unit_cost=inputs.unit_cost,
+        previous_qty=np.fromiter((previous.get(i, -1) for i in ids), np.int64, len(ids)),
+        decided=np.fromiter((i in decided for i in ids), bool, len(ids)))
+    ctx = RowContext(run_id=run_id, as_of=inputs.as_of, origin_week=inputs.origin_monday,
+                     location_id=location_id, created_at=datetime.now(UTC))
+    return rows, ctx
 
 
 def _failures(result) -> list[dict]:
     why = result.demand.why
     return [{"unique_id": str(result.demand.ids[i]), "reason": "fell back to a simpler model"}
             for i in np.flatnonzero(why == "fallback")]
-
-
-def _round(values) -> list[float]:
-    return [round(float(v), 3) for v in np.nan_to_num(values, nan=0.0)]
-
-
-def _scalar(value):
-    if isinstance(value, np.generic):
-        value = value.item()
-    return round(value, 4) if isinstance(value, float) else value
 
 
 def _jsonable(value):
