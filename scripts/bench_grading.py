@@ -1,19 +1,22 @@
 """Benchmark grading over HTTP: the real gunicorn server, concurrent graders, then verify-ledger.
 
     python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x
-        [--units 5000] [--clients 16] [--workers 4] [--threads 1] [--keep]
+        [--units 5000] [--clients 16] [--workers 2] [--threads 4] [--tote 1] [--keep]
 
 For PostgreSQL the URL names a server: a fresh database `ri_bench_grading` is created on it,
 and dropped afterwards unless --keep. A SQLite URL is used (and migrated) as given. N returns
 with one received unit each are loaded through the services; then `--clients` threads grade
-every unit exactly once over loopback HTTP (keep-alive sessions) and the script prints graded
-units/s, latency percentiles and errors, and runs `returns-inventory verify-ledger`.
+every unit exactly once over loopback HTTP (keep-alive connections), one unit per request or
+`--tote` units per request, and the script prints graded units/s, requests/s, latency
+percentiles per request and errors, and runs `returns-inventory verify-ledger`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
+import json
 import os
 import queue
 import re
@@ -195,39 +198,60 @@ class CpuMeter:
         return {k: (end[k] - self.start[k]) * 1000 / max(units, 1) for k in end}
 
 
-def drive(base: str, token: str, unit_ids: list[str], clients: int) -> dict:
-    """Every unit graded once, by whichever client takes it next; latencies in ms."""
+def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int) -> dict:
+    """Every unit graded once, by whichever client takes it next; latencies in ms.
+
+    With tote 1 each request grades one unit (POST /api/v1/units/{id}/grade); with tote N
+    a request grades N units at once (POST /api/v1/units/grades)."""
     assert base.startswith("http://127.0.0.1:"), "loopback only"
     work: queue.SimpleQueue = queue.SimpleQueue()
-    for n, unit_id in enumerate(unit_ids):
-        work.put((unit_id, GRADES[n % len(GRADES)]))
+    for start in range(0, len(unit_ids), tote):
+        work.put([(unit_id, GRADES[(start + k) % len(GRADES)])
+                  for k, unit_id in enumerate(unit_ids[start:start + tote])])
     latencies: list[float] = []
     errors: list[str] = []
+    graded = [0]
     lock = threading.Lock()
+    host, port = base.removeprefix("http://").split(":")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def request(batch: list[tuple[str, str]]) -> tuple[str, str]:
+        if tote == 1:
+            [(unit_id, grade)] = batch
+            return f"/api/v1/units/{unit_id}/grade", json.dumps({"grade": grade})
+        return "/api/v1/units/grades", json.dumps(
+            {"grades": [{"unit_id": unit_id, "grade": grade} for unit_id, grade in batch]})
 
     def client() -> None:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
-        mine, failed = [], []
+        # http.client rather than requests: the load generator shares the two cores with the
+        # server and the database, and requests costs several times more CPU per call.
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        mine, failed, done = [], [], 0
         while True:
             try:
-                unit_id, grade = work.get_nowait()
+                batch = work.get_nowait()
             except queue.Empty:
                 break
+            path, body = request(batch)
             started = time.perf_counter()
             try:
-                response = session.post(f"{base}/api/v1/units/{unit_id}/grade",
-                                        json={"grade": grade}, timeout=30)
-                status = response.status_code
-            except requests.RequestException as exc:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()  # reconnects on the next request
                 status = type(exc).__name__
             mine.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                failed.append(f"{unit_id}: {status}")
-        session.close()
+            if status == 200:
+                done += len(batch)
+            else:
+                failed.append(f"{batch[0][0]}..: {status}")
+        connection.close()
         with lock:
             latencies.extend(mine)
             errors.extend(failed)
+            graded[0] += done
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.perf_counter()
@@ -241,8 +265,9 @@ def drive(base: str, token: str, unit_ids: list[str], clients: int) -> dict:
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
 
-    return {"requests": len(latencies), "graded": len(latencies) - len(errors),
-            "seconds": elapsed, "per_second": (len(latencies) - len(errors)) / elapsed,
+    return {"requests": len(latencies), "graded": graded[0],
+            "seconds": elapsed, "per_second": graded[0] / elapsed,
+            "requests_per_second": len(latencies) / elapsed,
             "p50": pct(50), "p95": pct(95), "p99": pct(99), "max": latencies[-1],
             "errors": errors}
 
@@ -252,8 +277,12 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--units", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn worker processes (scripts/run's default)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per gunicorn worker (scripts/run's default)")
+    parser.add_argument("--tote", type=int, default=1,
+                        help="units per request: 1 grades one at a time, N uses /units/grades")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
 
@@ -268,13 +297,15 @@ def main() -> None:
         with server(env, args.workers, args.threads, log_path) as (base, pid):
             load_before = os.getloadavg()[0]
             meter = CpuMeter(pid, make_url(url).database or "")
-            result = drive(base, token, unit_ids, args.clients)
+            result = drive(base, token, unit_ids, args.clients, args.tote)
             cpu = meter.per_unit_ms(result["graded"])
-        print(f"graded {result['graded']} of {result['requests']} units in "
-              f"{result['seconds']:.2f}s with {args.clients} clients, {args.workers} workers "
-              f"x {args.threads} threads on {make_url(url).get_backend_name()}")
-        print(f"  {result['per_second']:.0f} graded units/s")
-        print(f"  latency ms: p50 {result['p50']:.1f}  p95 {result['p95']:.1f}  "
+        print(f"graded {result['graded']} of {len(unit_ids)} units in {result['requests']} "
+              f"requests of {args.tote} unit(s) in {result['seconds']:.2f}s with "
+              f"{args.clients} clients, {args.workers} workers x {args.threads} threads on "
+              f"{make_url(url).get_backend_name()}")
+        print(f"  {result['per_second']:.0f} graded units/s, "
+              f"{result['requests_per_second']:.0f} requests/s")
+        print(f"  latency ms per request: p50 {result['p50']:.1f}  p95 {result['p95']:.1f}  "
               f"p99 {result['p99']:.1f}  max {result['max']:.1f}")
         print(f"  errors: {len(result['errors'])}" +
               (f" (first: {result['errors'][:3]})" if result["errors"] else ""))

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 # Execution option for connections that only read: on SQLite they skip the write lock.
 READ_ONLY = "ri_read_only"
+# A pooled connection idle longer than this is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 5.0
 
 
 def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 15000, **kwargs) -> Engine:
     """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and write-ahead locking."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            _ping_when_idle(engine)
+        return engine
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -24,6 +29,34 @@ def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 15000, **kwa
     )
     _tune_sqlite(engine, sqlite_busy_timeout_ms)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle for a while.
+
+    A connection can go stale while idle (a database restart, a firewall dropping the
+    socket); one that was used a moment ago is alive. SQLAlchemy's pool_pre_ping would ping
+    on every checkout, a round trip in every transaction of every request; this pings only
+    where staleness is possible, and a failed ping makes the pool connect afresh.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle_since(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            if not getattr(dbapi_connection, "autocommit", True):
+                dbapi_connection.rollback()
+        except Exception as error:  # noqa: BLE001 - any failure means: do not use it
+            raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -8,11 +8,14 @@ not safe in a threaded web worker.
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup
 
+# rc_context changes matplotlib's process-wide settings; gunicorn threads draw one at a time.
+_RC_LOCK = threading.Lock()
 INK, MUTED, ACCENT, GOOD, BAD = "#1d232a", "#5b6570", "#1558b0", "#1e7b34", "#b3261e"
 
 
@@ -82,7 +85,9 @@ def suggestion_chart(suggestion: dict, projection: Projection | None) -> Markup:
         ax.legend(loc="upper left", fontsize=9, frameon=False, ncols=2)
     out = io.StringIO()
     # Text stays text (smaller, selectable); a fixed salt keeps the output the same each time.
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "planner-chart"}):
+    with _RC_LOCK, matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "planner-chart"}
+    ):
         figure.savefig(out, format="svg")
     svg = out.getvalue()
     svg = svg[svg.index("<svg"):]  # inline in HTML: no XML prolog or DOCTYPE
