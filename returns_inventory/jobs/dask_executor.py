@@ -1,4 +1,4 @@
-"""A Dask distributed cluster as a concurrent.futures executor for the forecasting library."""
+"""A Dask distributed client for the nightly run (its `get_executor()` for the library)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def dask_pool(scheduler_address: str | None, workers: int) -> Iterator:
-    """Connect to the scheduler at `scheduler_address`, or start a LocalCluster of `workers`.
+def dask_client(scheduler_address: str | None, workers: int) -> Iterator:
+    """A client of the scheduler at `scheduler_address`, or of a LocalCluster of `workers`.
 
     Forecasting chunks are pure numpy and hold the GIL in places, so local workers are
     processes with one thread each.
@@ -27,7 +27,7 @@ def dask_pool(scheduler_address: str | None, workers: int) -> Iterator:
         client = Client(cluster)
     log.info("forecasting on dask: %s", client)
     try:
-        yield client.get_executor()
+        yield client
     finally:
         client.close()
         if cluster is not None:

@@ -93,38 +93,13 @@ def execute_run(
     workers = request.workers or config.workers
     say = progress or (lambda _stage: None)
     try:
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        say("reading")
-        with uow_factory() as uow:
-            inputs = load_inputs(uow, config, request.as_of)
-            location_id = uow.planning.replenish_location_id(config.replenish_location)
-        if location_id is None:
-            raise ValidationFailed("no warehouse to replenish: import locations first",
-                                   errors=[FieldError("replenish_location", "no warehouse")])
-        timings["read_s"] = time.perf_counter() - t0
-        say(f"forecasting {len(inputs.item_ids)} series")
-        t1 = time.perf_counter()
-        result = _plan(inputs, config, executor, workers, request.scheduler_address)
-        timings["forecast_s"] = time.perf_counter() - t1
-        say("writing")
-        t2 = time.perf_counter()
-        with uow_factory() as uow:
-            written = _write(uow, run_id, inputs, result, location_id)
-            timings["write_s"] = time.perf_counter() - t2
-            timings["total_s"] = time.perf_counter() - t0
-            diag = result.diagnostics
-            failures = _failures(result)
-            uow.planning.finish_run(
-                run_id, status="succeeded", series_count=len(inputs.item_ids),
-                suggestion_count=written, fallback_count=int(diag.get("fallbacks_total", 0)),
-                failure_count=len(failures), failures=failures[:1000],
-                figures={**_jsonable(diag), "phases": timings},
-            )
-            uow.events.add("forecast.completed", {
-                "run_id": run_id, "as_of": request.as_of.isoformat(),
-                "series": len(inputs.item_ids), "suggestions": written}, actor=request.actor)
-            uow.commit()
+        with contextlib.ExitStack() as stack:
+            client = None
+            if executor == "dask":
+                from ..jobs.dask_executor import dask_client
+
+                client = stack.enter_context(dask_client(request.scheduler_address, workers))
+            _run_phases(uow_factory, config, run_id, request, workers, client, say)
     except Exception as exc:
         if isinstance(exc, DomainError):
             log.error("forecast run %s refused: %s", run_id, exc.detail)
@@ -135,6 +110,50 @@ def execute_run(
             uow.commit()
         raise
     return get_run(uow_factory, run_id)
+
+
+def _run_phases(uow_factory: Callable, config: ForecastConfig, run_id: int,
+                request: RunRequest, workers: int, client, say) -> None:
+    """Read, forecast, write and record the run (on the cluster when ``client`` is one)."""
+    from ..jobs.dask_run import can_share, read_on_cluster, write_on_cluster
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    say("reading")
+    with uow_factory() as uow:
+        # Partitions can read in their own sessions only what those sessions can see.
+        shared = client is not None and can_share(uow)
+        inputs = (read_on_cluster(client, uow, config, request.as_of) if shared
+                  else load_inputs(uow, config, request.as_of))
+        location_id = uow.planning.replenish_location_id(config.replenish_location)
+    if location_id is None:
+        raise ValidationFailed("no warehouse to replenish: import locations first",
+                               errors=[FieldError("replenish_location", "no warehouse")])
+    timings["read_s"] = time.perf_counter() - t0
+    say(f"forecasting {len(inputs.item_ids)} series")
+    t1 = time.perf_counter()
+    result = _plan(inputs, config, workers, client)
+    timings["forecast_s"] = time.perf_counter() - t1
+    say("writing")
+    t2 = time.perf_counter()
+    with uow_factory() as uow:
+        rows, ctx = _row_facts(uow, run_id, inputs, location_id)
+        written = (write_on_cluster(client, uow, ctx, rows, result) if shared
+                   else _write(uow, ctx, rows, result))
+        timings["write_s"] = time.perf_counter() - t2
+        timings["total_s"] = time.perf_counter() - t0
+        diag = result.diagnostics
+        failures = _failures(result)
+        uow.planning.finish_run(
+            run_id, status="succeeded", series_count=len(inputs.item_ids),
+            suggestion_count=written, fallback_count=int(diag.get("fallbacks_total", 0)),
+            failure_count=len(failures), failures=failures[:1000],
+            figures={**_jsonable(diag), "phases": timings, "partitioned_io": shared},
+        )
+        uow.events.add("forecast.completed", {
+            "run_id": run_id, "as_of": request.as_of.isoformat(),
+            "series": len(inputs.item_ids), "suggestions": written}, actor=request.actor)
+        uow.commit()
 
 
 def list_runs(uow_factory: Callable, *, offset: int, limit: int) -> tuple[list[dict], int]:
@@ -150,8 +169,7 @@ def get_run(uow_factory: Callable, run_id: int) -> dict:
     return run
 
 
-def _plan(inputs: PlanningInputs, config: ForecastConfig, executor: str, workers: int,
-          scheduler_address: str | None):
+def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):
     # Imported here: scipy and statsmodels cost a second at start-up of every web worker and
     # CLI command, and only the run needs them.
     from forecasting import Planner
@@ -164,19 +182,15 @@ def _plan(inputs: PlanningInputs, config: ForecastConfig, executor: str, workers
                                            moq_threshold=config.moq_threshold),
     )
     planner_args = (inputs.sales, inputs.returns, inputs.stock, inputs.items)
-    if executor == "dask":
-        from ..jobs.dask_executor import dask_pool
-
-        with dask_pool(scheduler_address, workers) as pool:
-            return Planner(*planner_args, executor=pool, chunks=config.dask_partitions,
-                           **options).fit()
+    if client is not None:
+        return Planner(*planner_args, executor=client.get_executor(),
+                       chunks=config.dask_partitions, **options).fit()
     return Planner(*planner_args, workers=workers, **options).fit()
 
 
-def _write(uow, run_id: int, inputs: PlanningInputs, result, location_id: int) -> int:
-    """Forecasts and suggestions of the run, replacing this run's predecessors' undecided
-    suggestions (all in the caller's transaction); returns the number of suggestions."""
-    rows, ctx = _row_facts(uow, run_id, inputs, location_id)
+def _write(uow, ctx: RowContext, rows: RowInputs, result) -> int:
+    """Forecasts and suggestions of the run in the caller's transaction; returns the number
+    of suggestions."""
     uow.planning.add_forecast_columns(forecast_columns(ctx, rows, result.demand, result.returns))
     suggestions = suggestion_columns(ctx, rows, result.replenishment)
     uow.planning.add_suggestion_columns(suggestions)
@@ -185,6 +199,8 @@ def _write(uow, run_id: int, inputs: PlanningInputs, result, location_id: int) -
 
 def _row_facts(uow, run_id: int, inputs: PlanningInputs,
                location_id: int) -> tuple[RowInputs, RowContext]:
+    """What the write needs from the database per row; this run's predecessors' undecided
+    suggestions step aside in the same transaction."""
     decided = uow.planning.decided_items(inputs.as_of, location_id)
     previous = uow.planning.previous_quantities(location_id, run_id)
     uow.planning.supersede_undecided(inputs.as_of, run_id)

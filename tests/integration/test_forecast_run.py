@@ -21,6 +21,10 @@ AS_OF = date(2026, 11, 23)  # a Monday
 @pytest.fixture
 def history(uow_factory):
     """Two SKUs in three sizes with 60 weeks of steady demand; no stock at all."""
+    add_history(uow_factory)
+
+
+def add_history(uow_factory):
     location_id = add_location(uow_factory, "WH1")
     rng = np.random.default_rng(7)
     rows = []

@@ -9,7 +9,7 @@ import numpy as np
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Date, Integer, case, cast, func, literal, select
 
-from ..bulk import fetch_ints, insert_columns
+from ..bulk import copy_in, fetch_ints, insert_columns
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
 from ..returns_tables import return_lines, return_units, returns
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
@@ -265,6 +265,16 @@ class PlanningRepository(Repository):
         """A run's forecasts, column by column (JSON columns as JSON text): COPY on
         PostgreSQL, where 100,000 rows through executemany took most of a minute."""
         insert_columns(self.connection, series_forecasts, columns, json_columns=FORECAST_JSON)
+
+    def copy_forecasts(self, names, text: str, rows: int) -> None:
+        """Forecast rows already formatted as COPY text (PostgreSQL)."""
+        if rows:
+            copy_in(self.connection, series_forecasts, names, (text,))
+
+    def copy_suggestions(self, names, text: str, rows: int) -> None:
+        """Suggestion rows already formatted as COPY text (PostgreSQL)."""
+        if rows:
+            copy_in(self.connection, replenishment_suggestions, names, (text,))
 
     def add_suggestion_columns(self, columns: dict[str, list]) -> None:
         """A run's suggestions, column by column (JSON columns as JSON text)."""
