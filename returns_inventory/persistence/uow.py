@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Connection, Engine
 
 from .engine import READ_ONLY
@@ -86,6 +89,20 @@ class UnitOfWork:
         self.suggestions = SuggestionRepository(self.connection)
         self.webhooks = WebhookRepository(self.connection)
         return self
+
+    @contextmanager
+    def batched(self) -> Iterator[UnitOfWork]:
+        """Inside, ledger movements, unit saves and grading records are kept and written
+        with one statement each on leaving, so a tote of units costs a few round trips rather
+        than several per unit. Code inside must not read those rows back, nor need their ids
+        (add_movement and add_grading return None). Balances still change at once: the
+        ledger's rules need their figures."""
+        collecting = (self.stock, self.returns)
+        for repository in collecting:
+            repository.collect_writes()
+        yield self
+        for repository in collecting:
+            repository.flush_writes()
 
     def commit(self) -> None:
         if self._transaction is None:

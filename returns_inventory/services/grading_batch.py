@@ -61,12 +61,13 @@ def grade_units(
         # single grades queue instead of deadlocking.
         in_lock_order = sorted(checked, key=lambda c: _stock_order(found[c[1].unit_id][0]))
         results: dict[int, GradingResult] = {}
-        for n, request, grade_, ticked in in_lock_order:
-            unit, details = found[request.unit_id]
-            results[n] = grade_locked_unit(
-                uow, policies, unit, details, grade_, ticked,
-                note=request.note, actor=actor, is_admin=is_admin, today=today,
-            )
+        with uow.batched():
+            for n, request, grade_, ticked in in_lock_order:
+                unit, details = found[request.unit_id]
+                results[n] = grade_locked_unit(
+                    uow, policies, unit, details, grade_, ticked,
+                    note=request.note, actor=actor, is_admin=is_admin, today=today,
+                )
         uow.commit()
     return [results[n] for n in range(len(grades))]
 

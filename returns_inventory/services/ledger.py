@@ -11,7 +11,7 @@ from ..domain.stock import BalanceKey, Movement, StockBalance
 
 @dataclass(frozen=True)
 class PostedMovement:
-    movement_id: int
+    movement_id: int | None  # None while the unit of work batches its writes
     balance: StockBalance
 
 

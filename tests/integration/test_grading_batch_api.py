@@ -51,6 +51,9 @@ def test_a_tote_is_graded_in_one_request_each_unit_to_its_disposition(
     assert _events(client, auth("integrator")).count("unit.graded") == 3
     note = client.get(f"/api/v1/units/{units[1]}", headers=grader).json
     assert note["grade"] == "B" and note["defects"] == ["stain"]
+    [record] = note["history"]
+    assert (record["grade"], record["disposition"], record["note"]) == (
+        "B", "restock_second_quality", "small mark")
     assert verify_ledger(uow_factory) == []
 
 

@@ -91,16 +91,13 @@ _SAVE_UNIT = (
     )
 )
 # The caller holds the unit's lock, so the next sequence number is ours; one round trip.
-_ADD_GRADING = (
-    unit_gradings.insert()
-    .values(
-        unit_id=bindparam("graded_unit"),
-        sequence=select(func.coalesce(func.max(unit_gradings.c.sequence), 0) + 1)
-        .where(unit_gradings.c.unit_id == bindparam("graded_unit"))
-        .scalar_subquery(),
-    )
-    .returning(unit_gradings.c.id)
+_ADD_GRADINGS = unit_gradings.insert().values(
+    unit_id=bindparam("graded_unit"),
+    sequence=select(func.coalesce(func.max(unit_gradings.c.sequence), 0) + 1)
+    .where(unit_gradings.c.unit_id == bindparam("graded_unit"))
+    .scalar_subquery(),
 )
+_ADD_GRADING = _ADD_GRADINGS.returning(unit_gradings.c.id)
 
 
 class ReturnsRepository(Repository):
@@ -270,7 +267,7 @@ class ReturnsRepository(Repository):
 
     def save_unit(self, unit: ReturnUnit, *, actor: str | None = None, note: str | None = None):
         """Store the unit's state; with an actor, who graded it and when; a note if given."""
-        self.connection.execute(_SAVE_UNIT, {
+        row = {
             "unit_id": unit.id,
             "status": unit.status.value,
             "condition": unit.condition.value if unit.condition else None,
@@ -281,7 +278,9 @@ class ReturnsRepository(Repository):
             "graded_at": utcnow() if actor else None,
             "graded_by": actor or None,
             "note": note,
-        })
+        }
+        if not self._collect(_SAVE_UNIT, row):
+            self.connection.execute(_SAVE_UNIT, row)
 
     def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
         """The unit, locked, with its item, location and sale, in one round trip."""
@@ -320,9 +319,12 @@ class ReturnsRepository(Repository):
         ).first()
         return dict(row._mapping) if row else None
 
-    def add_grading(self, unit_id: int, **values: Any) -> int:
+    def add_grading(self, unit_id: int, **values: Any) -> int | None:
+        """The grading record's id; None while writes are collected (UnitOfWork.batched)."""
         row = {"note": None, "reason": None, **values, "graded_unit": unit_id,
                "created_at": utcnow()}
+        if self._collect(_ADD_GRADINGS, row):
+            return None
         return self.connection.execute(_ADD_GRADING, row).scalar_one()
 
     def gradings_of(self, unit_id: int) -> list[dict]:

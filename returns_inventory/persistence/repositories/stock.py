@@ -118,6 +118,7 @@ _SAVE_BALANCE = (
             updated_at=bindparam("updated_at"))
 )
 _ADD_MOVEMENT = ledger_movements.insert().returning(ledger_movements.c.id)
+_ADD_MOVEMENTS = ledger_movements.insert()
 
 
 def _change_balance(insert):
@@ -175,8 +176,9 @@ class StockRepository(Repository):
             "balance_id": balance.id, "on_hand": balance.on_hand, "reserved": balance.reserved,
             "updated_at": utcnow()})
 
-    def add_movement(self, balance: StockBalance, movement: Movement) -> int:
-        return self.connection.execute(_ADD_MOVEMENT, {
+    def add_movement(self, balance: StockBalance, movement: Movement) -> int | None:
+        """The movement's id; None while writes are collected (see UnitOfWork.batched)."""
+        row = {
             "balance_id": balance.id,
             "item_id": movement.item_id,
             "location_id": movement.location_id,
@@ -191,7 +193,10 @@ class StockRepository(Repository):
             "actor": movement.actor,
             "idempotency_key": movement.idempotency_key,
             "created_at": movement.created_at or utcnow(),
-        }).scalar_one()
+        }
+        if self._collect(_ADD_MOVEMENTS, row):
+            return None
+        return self.connection.execute(_ADD_MOVEMENT, row).scalar_one()
 
     def movement_by_idempotency_key(self, key: str) -> MovementRow | None:
         row = self.connection.execute(
