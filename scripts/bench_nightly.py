@@ -10,14 +10,17 @@ A PostgreSQL URL names the server: a fresh database is created there, migrated, 
 dropped afterwards (unless --keep). The history (104 weeks from forecasting.synthetic: weekly
 sales, returns with reasons, grades and receipt dates, stock) goes straight into the tables
 with COPY, because loading is not what is measured; the run is the real `run_forecast`, and
-its recorded phase timings are printed with series/s and peak memory (getrusage maxrss of
-this process and of its children, e.g. the forecasting worker processes).
+its recorded phase timings are printed with series/s, peak memory (getrusage maxrss of
+this process and of its children, e.g. the forecasting worker processes) and the load
+average. With --compare-workers it prints the 2-against-1 speed-up of every phase. --loaded
+times runs on a database an earlier --keep run loaded, without loading it again.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import sys
 import time
@@ -225,6 +228,7 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
     try:
         request = RunRequest(as_of=as_of, actor="bench", trigger="cli", workers=workers,
                              executor=executor, scheduler_address=scheduler_address)
+        before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         started = time.perf_counter()
         run = run_forecast(partial(UnitOfWork, database), settings, request)
         wall = time.perf_counter() - started
@@ -239,6 +243,8 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
         print(f"  {phase[:-2]:9} {phases.get(phase, 0):8.1f} s")
     print(f"  wall      {wall:8.1f} s   {run['series_count'] / wall:,.0f} series/s")
     print(f"  peak RSS  {own:8.0f} MiB here, {children:.0f} MiB largest child process")
+    print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after the run "
+          f"(load before it: {before})")
     return {"wall": wall, **phases}
 
 
@@ -256,26 +262,31 @@ def main() -> None:
                              "with --workers workers, started before timing)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--loaded", action="store_true",
+                        help="the URL names a database an earlier --keep run loaded: "
+                             "time runs on it as it is (its --series, same day)")
     args = parser.parse_args()
 
     as_of = date.today()
-    url, handle = fresh_database(args.database_url)
+    url, handle = (args.database_url, None) if args.loaded else fresh_database(args.database_url)
     try:
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        started = time.perf_counter()
-        figures = load_history(engine, args.series, args.seed, as_of)
-        engine.dispose()
-        print(f"loaded in {time.perf_counter() - started:.0f}s: "
-              + ", ".join(f"{v:,} {k}" for k, v in figures.items()))
+        if not args.loaded:
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            started = time.perf_counter()
+            figures = load_history(engine, args.series, args.seed, as_of)
+            engine.dispose()
+            print(f"loaded in {time.perf_counter() - started:.0f}s: "
+                  + ", ".join(f"{v:,} {k}" for k, v in figures.items()))
         if args.compare_workers:
             with dask_cluster(args.executor, 1, args.scheduler) as address:
                 one = time_run(url, as_of, 1, args.executor, address)
             with dask_cluster(args.executor, 2, args.scheduler) as address:
                 two = time_run(url, as_of, 2, args.executor, address)
-            print(f"speed-up with 2 workers ({args.executor}): "
-                  f"total {one['total_s'] / two['total_s']:.2f}x, "
-                  f"forecast phase {one['forecast_s'] / two['forecast_s']:.2f}x")
+            ratios = ", ".join(f"{phase[:-2]} {one[phase] / max(two[phase], 1e-9):.2f}x"
+                               for phase in ("total_s", "read_s", "forecast_s", "write_s"))
+            print(f"speed-up with 2 workers ({args.executor}): {ratios} "
+                  f"(end to end: total; forecast phase: forecast)")
         else:
             with dask_cluster(args.executor, args.workers, args.scheduler) as address:
                 time_run(url, as_of, args.workers, args.executor, address)
