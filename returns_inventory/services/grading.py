@@ -46,10 +46,11 @@ def grade_unit(
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         unit, details = found
         unit.ensure_gradable()
-        result = grade_locked_unit(
-            uow, policies, unit, details, grade_, ticked,
-            note=note, actor=actor, is_admin=is_admin, today=today,
-        )
+        with uow.batched():  # the two ledger movements in one statement
+            result = grade_locked_unit(
+                uow, policies, unit, details, grade_, ticked,
+                note=note, actor=actor, is_admin=is_admin, today=today,
+            )
         uow.commit()
     return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..domain.errors import InsufficientStock
 from ..domain.stock import BalanceKey, Movement, StockBalance
@@ -41,6 +41,35 @@ def post_movement(uow, movement: Movement) -> PostedMovement:
         _apply(uow, balance, movement)
     movement_id = uow.stock.add_movement(balance, movement)
     return PostedMovement(movement_id, balance)
+
+
+def post_movements(uow, movements: Sequence[Movement]) -> list[PostedMovement]:
+    """Post several movements, judged by the same rule as post_movement in the order given,
+    with all their balances changed (and locked, in balance_order) by one statement."""
+    if len(movements) < 2 or any(m.reserved_delta < 0 for m in movements):
+        keys = [BalanceKey(m.item_id, m.location_id, m.condition) for m in movements]
+        lock_in_order(uow, keys)
+        return [post_movement(uow, m) for m in movements]
+    totals: dict[BalanceKey, list[int]] = {}
+    for m in movements:
+        total = totals.setdefault(BalanceKey(m.item_id, m.location_id, m.condition), [0, 0])
+        total[0] += m.quantity
+        total[1] += m.reserved_delta
+    keys = sorted(totals, key=balance_order)
+    after = uow.stock.change_balances([(key, *totals[key]) for key in keys])
+    # Back to the figures before this call, then forward one movement at a time.
+    current = {
+        key: replace(after[key], on_hand=after[key].on_hand - totals[key][0],
+                     reserved=after[key].reserved - totals[key][1])
+        for key in keys
+    }
+    posted = []
+    for m in movements:
+        balance = current[BalanceKey(m.item_id, m.location_id, m.condition)]
+        _apply(uow, balance, m)
+        snapshot = replace(balance)
+        posted.append(PostedMovement(uow.stock.add_movement(snapshot, m), snapshot))
+    return posted
 
 
 def _apply(uow, balance: StockBalance, movement: Movement) -> None:

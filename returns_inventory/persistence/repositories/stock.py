@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -170,6 +171,20 @@ class StockRepository(Repository):
             "condition": key.condition.value, "on_hand_delta": on_hand_delta,
             "reserved_delta": reserved_delta, "updated_at": utcnow()}).one()
         return _stock_balance(row)
+
+    def change_balances(
+        self, changes: Sequence[tuple[BalanceKey, int, int]]
+    ) -> dict[BalanceKey, StockBalance]:
+        """change_balance for several distinct balances in one statement, locking their rows
+        in the order given; each balance as it now stands, by key."""
+        now = utcnow()
+        rows = self.connection.execute(_CHANGE_BALANCE[self.connection.dialect.name], [
+            {"item_id": key.item_id, "location_id": key.location_id,
+             "condition": key.condition.value, "on_hand_delta": on_hand_delta,
+             "reserved_delta": reserved_delta, "updated_at": now}
+            for key, on_hand_delta, reserved_delta in changes]).all()
+        balances = (_stock_balance(row) for row in rows)
+        return {BalanceKey(b.item_id, b.location_id, b.condition): b for b in balances}
 
     def save_balance(self, balance: StockBalance) -> None:
         self.connection.execute(_SAVE_BALANCE, {
