@@ -12,7 +12,10 @@ soon as it arrives, so a run that fails still leaves nothing behind.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from sqlalchemy.engine import make_url
 
 from ..persistence.bulk import copy_lines
 from ..persistence.engine import make_engine
@@ -51,7 +54,9 @@ def read_on_cluster(client, uow, config: ForecastConfig, as_of) -> PlanningInput
     planning = uow.planning
     planning.read_one_snapshot()
     snapshot = planning.export_snapshot()
-    url = uow.connection.engine.url.render_as_string(hide_password=False)
+    # Task arguments cross the network to a remote scheduler: never the password (see
+    # worker_url for where a worker finds it).
+    url = uow.connection.engine.url.set(password=None).render_as_string(hide_password=False)
     last = last_complete_week(as_of)
     first = last - config.history_weeks + 1
     catalogue = planning.planning_items()
@@ -68,7 +73,9 @@ def read_on_cluster(client, uow, config: ForecastConfig, as_of) -> PlanningInput
 def read_partition(url: str, snapshot: str, first: int, last: int,
                    item_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Weekly sales and returns of items in ``item_range``, as of the driver's snapshot."""
-    database = _DATABASES.get(url) or _DATABASES.setdefault(url, Database(make_engine(url)))
+    if url not in _DATABASES:
+        _DATABASES[url] = Database(make_engine(worker_url(url)))
+    database = _DATABASES[url]
     with UnitOfWork(database) as uow:
         uow.planning.adopt_snapshot(snapshot)
         weekly = uow.planning.weekly_sales(first, last, item_range)
@@ -76,6 +83,19 @@ def read_partition(url: str, snapshot: str, first: int, last: int,
                                                  **RETURN_CODES)
     # Week indexes, ids and counts all fit 32 bits: half the bytes back to the driver.
     return weekly.astype(np.int32), returned.astype(np.int32)
+
+
+def worker_url(sent: str) -> str:
+    """The URL a worker connects with. The driver sends it without a password; the worker's
+    own RI_DATABASE_URL supplies one when it names the same database and user (a LocalCluster
+    inherits the driver's environment), otherwise libpq's PGPASSWORD or ~/.pgpass does."""
+    own = os.environ.get("RI_DATABASE_URL")
+    if own:
+        mine, theirs = make_url(own), make_url(sent)
+        if (mine.host, mine.port, mine.database, mine.username) == (
+                theirs.host, theirs.port, theirs.database, theirs.username):
+            return own
+    return sent
 
 
 def write_on_cluster(client, uow, ctx: RowContext, rows: RowInputs, result) -> int:
