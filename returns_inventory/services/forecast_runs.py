@@ -8,17 +8,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from ..domain.errors import DomainError, FieldError, NotFound, ValidationFailed
+from ..domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
 from .run_output import RowContext, RowInputs, forecast_columns, suggestion_columns
 
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
+# One run at a time, whoever starts it (the nightly job, the CLI, the API), on any host: two
+# runs writing at once would each supersede the other's suggestions. The lease bounds how long
+# a killed run blocks the next; after as long, its record is marked abandoned.
+RUN_LEASE = "forecast-run"
+RUN_LEASE_HOURS = 6
 
 
 @dataclass(frozen=True)
@@ -69,13 +74,34 @@ def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:
         raise ValidationFailed(f"unknown executor {executor!r}",
                                errors=[FieldError("executor", "local or dask")])
     with uow_factory() as uow:
-        uow.planning.abandon_stale_runs()
+        uow.planning.abandon_stale_runs(older_than_hours=RUN_LEASE_HOURS)
         run_id = uow.planning.start_run(
             as_of=request.as_of, executor=executor, workers=request.workers or config.workers,
             trigger=request.trigger, actor=request.actor,
         )
+        now = datetime.now(UTC)
+        if not uow.leases.acquire(RUN_LEASE, _holder(run_id), now=now, not_before=now,
+                                  expires_at=now + timedelta(hours=RUN_LEASE_HOURS)):
+            running = uow.planning.running_runs()
+            detail = (f"forecast run {running[0]['id']} (as of {running[0]['as_of']}) is still "
+                      "running; start another when it has finished" if running
+                      else "another forecast run is starting; try again in a moment")
+            raise Conflict(detail, errors=[FieldError("as_of", "a run is in progress")])
         uow.commit()
     return run_id
+
+
+def _holder(run_id: int) -> str:
+    return f"run:{run_id}"
+
+
+def _release(uow_factory: Callable, run_id: int) -> None:
+    try:
+        with uow_factory() as uow:
+            uow.leases.release(RUN_LEASE, _holder(run_id), now=datetime.now(UTC))
+            uow.commit()
+    except Exception:  # the lease then expires on its own; the run's outcome stands
+        log.exception("forecast run %s: could not release the run lease", run_id)
 
 
 def execute_run(
@@ -109,6 +135,8 @@ def execute_run(
             uow.planning.finish_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
             uow.commit()
         raise
+    finally:
+        _release(uow_factory, run_id)
     return get_run(uow_factory, run_id)
 
 

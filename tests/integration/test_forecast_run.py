@@ -84,3 +84,28 @@ def test_rerunning_the_same_day_replaces_undecided_suggestions_but_keeps_decisio
     assert all(s.previous_qty is not None for s in current)
     count = db.connection.scalar(select(func.count()).select_from(replenishment_suggestions))
     assert count == 12 - 1
+
+
+def test_a_second_run_is_refused_while_one_is_running_and_allowed_after_it(
+        history, uow_factory, app_settings):
+    from returns_inventory.domain.errors import Conflict
+    from returns_inventory.services.forecast_runs import execute_run, start_run
+
+    request = RunRequest(as_of=AS_OF, actor="planner")
+    first = start_run(uow_factory, app_settings, request)
+    with pytest.raises(Conflict) as refused:
+        run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="job:nightly"))
+    assert f"forecast run {first}" in refused.value.detail
+    assert execute_run(uow_factory, app_settings, first, request)["status"] == "succeeded"
+    again = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="job:nightly"))
+    assert again["status"] == "succeeded" and again["id"] != first
+
+
+def test_a_run_that_fails_lets_the_next_one_start(uow_factory, app_settings):
+    from returns_inventory.domain.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):  # nothing imported: no warehouse to replenish
+        run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="planner"))
+    add_history(uow_factory)
+    assert run_forecast(uow_factory, app_settings,
+                        RunRequest(as_of=AS_OF, actor="planner"))["status"] == "succeeded"

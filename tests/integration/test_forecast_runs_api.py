@@ -46,3 +46,17 @@ def test_a_grader_may_not_start_a_run(live_client):
     client, headers = live_client
     assert client.post("/api/v1/forecast-runs", headers=headers["grader"],
                        json={}).status_code == 403
+
+
+def test_starting_a_run_while_another_runs_answers_409_naming_it(live_client, settings,
+                                                                  committing_db):
+    from returns_inventory.services.forecast_runs import RunRequest, start_run
+
+    client, headers = live_client
+    running = start_run(partial(UnitOfWork, committing_db), settings,
+                        RunRequest(as_of=date(2026, 11, 23), actor="job:nightly-forecast"))
+    answer = client.post("/api/v1/forecast-runs", headers=headers["planner"],
+                         json={"as_of": "2026-11-23"})
+    assert answer.status_code == 409
+    assert answer.mimetype == "application/problem+json"
+    assert f"forecast run {running}" in answer.json["detail"]

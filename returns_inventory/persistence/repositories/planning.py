@@ -176,6 +176,13 @@ class PlanningRepository(Repository):
             .returning(forecast_runs.c.id)
         ).scalar_one()
 
+    def running_runs(self) -> list[dict]:
+        rows = self.connection.execute(
+            select(forecast_runs).where(forecast_runs.c.status == "running")
+            .order_by(forecast_runs.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
     def abandon_stale_runs(self, older_than_hours: int = 6) -> int:
         """A run still "running" after hours was killed: say so, so nobody waits on it."""
         return self.connection.execute(
