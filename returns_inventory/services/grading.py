@@ -61,19 +61,9 @@ def grade_locked_unit(
 ) -> GradingResult:
     """Decide and reconcile one gradable unit whose row this transaction has locked."""
     decision = _decide(uow, policies.grading, unit, grade_, ticked, today, details)
-    return _reconcile(
-        uow,
-        policies,
-        unit,
-        grade_,
-        ticked,
-        decision,
-        actor=actor,
-        is_admin=is_admin,
-        kind="grade",
-        note=note,
-        where={k: details[k] for k in ("sku", "size", "location")},
-    )
+    where = {k: details[k] for k in ("sku", "size", "location")}
+    return _reconcile(uow, policies, unit, grade_, ticked, decision, actor=actor,
+                      is_admin=is_admin, kind="grade", note=note, where=where)
 
 
 def regrade_unit(
