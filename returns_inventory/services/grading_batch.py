@@ -44,7 +44,7 @@ def grade_units(
         missing = [FieldError(f"grades.{n}.unit_id", f"no unit {g.unit_id}")
                    for n, g, _, _ in checked if g.unit_id not in found]
         if missing:
-            raise NotFound(f"{len(missing)} of the units do not exist; nothing was graded",
+            raise NotFound(f"{len(missing)} unit(s) do not exist; nothing was graded",
                            errors=missing)
         graded = [
             FieldError(f"grades.{n}.unit_id", f"already graded ({found[g.unit_id][0].status})")
@@ -53,7 +53,7 @@ def grade_units(
         ]
         if graded:
             raise AlreadyGraded(
-                f"{len(graded)} of the units are already graded; nothing was graded",
+                f"{len(graded)} unit(s) already graded; nothing was graded",
                 errors=graded,
             )
         # Each unit's stock legs start at its quarantine balance; taking units by item and
