@@ -70,7 +70,7 @@ def post_ship(exchange_id):
 def get_write_offs(args):
     """Write-offs by state; by default those above the threshold waiting for an admin."""
     with uow_factory()() as uow:
-        rows = uow.returns.write_offs_by_status(args["status"], limit=args["limit"],
+        rows = uow.units.write_offs_by_status(args["status"], limit=args["limit"],
                                                 after=args["after"])
     cursor = rows[-1]["id"] if len(rows) == args["limit"] else None
     return {"data": rows, "page": {"next_cursor": cursor, "limit": args["limit"]}}

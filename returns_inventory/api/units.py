@@ -126,7 +126,7 @@ class UnitPage(StrictSchema):
 def list_units(args):
     """Units by status or review flag, e.g. blind receipts waiting for someone to review."""
     with uow_factory()() as uow:
-        rows = uow.returns.units_for_review(
+        rows = uow.units.units_for_review(
             status=args.get("status"), flagged=args.get("flagged_for_review"),
             limit=args["limit"], after=args["after"])
     cursor = rows[-1]["id"] if len(rows) == args["limit"] else None

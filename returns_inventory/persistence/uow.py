@@ -17,6 +17,7 @@ from .repositories.returns import ReturnsRepository
 from .repositories.stock import StockRepository
 from .repositories.suggestions import SuggestionRepository
 from .repositories.tokens import IdempotencyRepository, TokenRepository
+from .repositories.units import UnitRepository
 from .repositories.users import UserRepository
 from .repositories.webhooks import WebhookRepository
 
@@ -84,6 +85,7 @@ class UnitOfWork:
         self.imports = ImportRepository(self.connection)
         self.leases = LeaseRepository(self.connection)
         self.returns = ReturnsRepository(self.connection)
+        self.units = UnitRepository(self.connection)
         self.users = UserRepository(self.connection)
         self.planning = PlanningRepository(self.connection)
         self.suggestions = SuggestionRepository(self.connection)
@@ -97,7 +99,7 @@ class UnitOfWork:
         than several per unit. Code inside must not read those rows back, nor need their ids
         (add_movement and add_grading return None). Balances still change at once: the
         ledger's rules need their figures."""
-        collecting = (self.stock, self.returns)
+        collecting = (self.stock, self.units)
         for repository in collecting:
             repository.collect_writes()
         yield self

@@ -41,7 +41,7 @@ def grade_unit(
     ticked = policy.check_defects(defects or [])
     with uow_factory() as uow:
         # One round trip locks the unit and reads what deciding and announcing need.
-        found = uow.returns.unit_to_grade(unit_id)
+        found = uow.units.unit_to_grade(unit_id)
         if found is None:
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         unit, details = found
@@ -90,9 +90,9 @@ def regrade_unit(
         unit = _locked_unit(uow, unit_id)
         if unit.status is UnitStatus.AWAITING_GRADING:
             raise Conflict(f"unit {unit_id} has not been graded yet; grade it instead")
-        pending = uow.returns.pending_write_off_of(unit.id)
+        pending = uow.units.pending_write_off_of(unit.id)
         if pending:
-            uow.returns.decide_write_off(pending["id"], "superseded", actor)
+            uow.units.decide_write_off(pending["id"], "superseded", actor)
         if unit.status is UnitStatus.WRITTEN_OFF:
             _reverse_posted_write_off(uow, unit, actor)
         decision = _decide(uow, policy, unit, grade_, ticked, today)
@@ -162,14 +162,14 @@ def record_repair_outcome(
 
 def _locked_unit(uow, unit_id: str) -> ReturnUnit:
     # The row lock is what makes grading exactly-once when two benches submit at once.
-    unit = uow.returns.unit(unit_id, lock=True)
+    unit = uow.units.unit(unit_id, lock=True)
     if unit is None:
         raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
     return unit
 
 
 def _decide(uow, policy, unit, grade_, ticked, today, details=None) -> GradingDecision:
-    details = details or uow.returns.unit_details(unit.unit_code)
+    details = details or uow.units.unit_details(unit.unit_code)
     return policy.decide(
         grade_,
         ticked,
@@ -201,7 +201,7 @@ def _reconcile(
         else:
             move_unit(uow, unit, None, actor=actor, reason=why)
             unit.status = UnitStatus.WRITTEN_OFF
-        write_off_id = uow.returns.add_write_off(
+        write_off_id = uow.units.add_write_off(
             unit_id=unit.id,
             item_id=unit.item_id,
             location_id=unit.location_id,
@@ -235,8 +235,8 @@ def _reconcile(
                 {"unit_id": unit.unit_code, "condition": unit.condition.value, **where},
                 actor=actor,
             )
-    uow.returns.save_unit(unit, actor=actor, note=note)
-    uow.returns.add_grading(
+    uow.units.save_unit(unit, actor=actor, note=note)
+    uow.units.add_grading(
         unit.id,
         kind=kind,
         grade=grade_.value,
@@ -273,4 +273,4 @@ def _reconcile(
 
 
 def _reverse_posted_write_off(uow, unit: ReturnUnit, actor: str) -> None:
-    uow.returns.reverse_write_offs_of(unit.id, actor)
+    uow.units.reverse_write_offs_of(unit.id, actor)

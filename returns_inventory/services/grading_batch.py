@@ -40,7 +40,7 @@ def grade_units(
     Results come back in the order the grades were given."""
     checked = _checked(policies, grades)
     with uow_factory() as uow:
-        found = uow.returns.units_to_grade([g.unit_id for _, g, _, _ in checked])
+        found = uow.units.units_to_grade([g.unit_id for _, g, _, _ in checked])
         missing = [FieldError(f"grades.{n}.unit_id", f"no unit {g.unit_id}")
                    for n, g, _, _ in checked if g.unit_id not in found]
         if missing:

@@ -31,7 +31,7 @@ def attach_photos(
     folder = instance_path / "photos" / unit_id
     stored: list[dict] = []
     with uow_factory() as uow:
-        unit = uow.returns.unit(unit_id)
+        unit = uow.units.unit(unit_id)
         if unit is None:
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         folder.mkdir(parents=True, exist_ok=True)
@@ -42,7 +42,7 @@ def attach_photos(
                 path = folder / filename
                 path.write_bytes(data)
                 written.append(path)
-                uow.returns.add_photo(unit.id, filename=filename, content_type=content_type,
+                uow.units.add_photo(unit.id, filename=filename, content_type=content_type,
                                       size_bytes=len(data), actor=actor)
                 stored.append({"filename": filename, "content_type": content_type,
                                "url": f"/api/v1/units/{unit_id}/photos/{filename}"})
@@ -57,8 +57,8 @@ def attach_photos(
 
 def photo_path(uow_factory: Callable, instance_path: Path, unit_id: str, filename: str):
     with uow_factory() as uow:
-        unit = uow.returns.unit(unit_id)
-        photo = uow.returns.photo(filename)
+        unit = uow.units.unit(unit_id)
+        photo = uow.units.photo(filename)
     if unit is None or photo is None or photo["unit_id"] != unit.id:
         raise NotFound(f"no photo {filename} for unit {unit_id}")
     return instance_path / "photos" / unit_id / filename, photo["content_type"]
@@ -67,11 +67,11 @@ def photo_path(uow_factory: Callable, instance_path: Path, unit_id: str, filenam
 def unit_view(uow_factory: Callable, unit_id: str) -> dict:
     """Everything a grader needs to see about one unit."""
     with uow_factory() as uow:
-        details = uow.returns.unit_details(unit_id)
+        details = uow.units.unit_details(unit_id)
         if details is None:
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
-        history = uow.returns.gradings_of(details["id"])
-        photos = uow.returns.photos_of(details["id"])
+        history = uow.units.gradings_of(details["id"])
+        photos = uow.units.photos_of(details["id"])
     return {
         "unit_id": details["unit_code"], "label_code": details["unit_code"],
         "rma": details["rma"], "sku": details["sku"], "size": details["size"],

@@ -154,7 +154,7 @@ def _receive_one(
 ) -> ReceivedUnit:
     code = new_unit_code()
     blind = line is None
-    uow.returns.add_unit(
+    uow.units.add_unit(
         unit_code=code,
         return_id=return_id,
         return_line_id=line["id"] if line else None,

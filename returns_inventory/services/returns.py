@@ -156,7 +156,7 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
             raise NotFound(f"no return {rma}")
         if found["status"] != ReturnStatus.AUTHORIZED.value:
             raise Conflict(f"return {rma} is {found['status']} and cannot be cancelled")
-        if uow.returns.units_of(found["id"]):
+        if uow.units.units_of(found["id"]):
             raise Conflict(f"units of {rma} have already been received; it cannot be cancelled")
         # Released in balance order, so two cancellations never lock stock in opposite orders.
         held = sorted(
@@ -218,7 +218,7 @@ def return_view(uow, rma: str) -> ReturnView:
             "status": u.status.value,
             "grade": u.grade.value if u.grade else None,
         }
-        for u in uow.returns.units_of(found["id"])
+        for u in uow.units.units_of(found["id"])
     ]
     return ReturnView(
         found["rma"],

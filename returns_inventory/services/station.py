@@ -53,7 +53,7 @@ def find_scanned(uow_factory: Callable, code: str) -> Scanned:
                        errors=[FieldError("code", "required")])
     with uow_factory() as uow:
         for candidate in dict.fromkeys([code, code.upper()]):
-            if uow.returns.unit(candidate) is not None:
+            if uow.units.unit(candidate) is not None:
                 return Scanned(code, unit_id=candidate)
             found = uow.returns.return_by_rma(candidate)
             if found is not None:
@@ -64,7 +64,7 @@ def find_scanned(uow_factory: Callable, code: str) -> Scanned:
 
 def _waiting(uow, return_id: int) -> list[dict]:
     waiting = []
-    for unit in uow.returns.units_of(return_id):
+    for unit in uow.units.units_of(return_id):
         if unit.status is UnitStatus.AWAITING_GRADING:
             item = uow.catalogue.item(unit.item_id)
             waiting.append({"unit_id": unit.unit_code, "sku": item.sku, "size": item.size,
@@ -150,7 +150,7 @@ def _wait_for_twin(uow_factory, actor, key, stored) -> GradingResult:
 
 def _ensure_gradable(uow_factory, unit_id: str) -> None:
     with uow_factory() as uow:
-        unit = uow.returns.unit(unit_id)
+        unit = uow.units.unit(unit_id)
     if unit is None:
         raise NotFound(f"No unit {unit_id}.", errors=[FieldError("unit_id", "unknown")])
     unit.ensure_gradable()

@@ -15,21 +15,21 @@ def decide_write_off(
 ) -> GradingResult:
     """An admin approves a costly write-off (it posts now) or sends the unit back to grading."""
     with uow_factory() as uow:
-        write_off = uow.returns.write_off(write_off_id, lock=True)
+        write_off = uow.units.write_off(write_off_id, lock=True)
         if write_off is None:
             raise NotFound(f"no write-off {write_off_id}")
         if write_off["status"] != "pending_approval":
             raise Conflict(f"write-off {write_off_id} is already {write_off['status']}")
-        unit = uow.returns.unit_by_id(write_off["unit_id"], lock=True)
+        unit = uow.units.unit_by_id(write_off["unit_id"], lock=True)
         if approve:
             move_unit(uow, unit, None, actor=actor, reason=write_off["reason"])
             unit.status = UnitStatus.WRITTEN_OFF
-            uow.returns.decide_write_off(write_off_id, "posted", actor)
+            uow.units.decide_write_off(write_off_id, "posted", actor)
             announce_write_off(uow, unit, write_off["value"], write_off_id, actor)
         else:
             unit.status, unit.grade, unit.disposition = UnitStatus.AWAITING_GRADING, None, None
-            uow.returns.decide_write_off(write_off_id, "rejected", actor)
-        uow.returns.save_unit(unit)
+            uow.units.decide_write_off(write_off_id, "rejected", actor)
+        uow.units.save_unit(unit)
         result = grading_result(
             unit,
             unit.disposition or Disposition.WRITE_OFF,

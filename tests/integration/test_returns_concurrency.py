@@ -143,7 +143,7 @@ def test_twenty_benches_grading_one_unit_at_once_grade_it_exactly_once(uow_facto
         assert balance(uow_factory, "TEE-BLK", "M", "WH1", condition) == (expected, 0)
     with uow_factory() as uow:
         moves = uow.stock.list_movements(after=None, limit=100, reference=unit.unit_id)
-        gradings = uow.returns.gradings_of(uow.returns.unit(unit.unit_id).id)
+        gradings = uow.units.gradings_of(uow.units.unit(unit.unit_id).id)
     # One receipt, then exactly one move out of quarantine (and one in, unless written off).
     assert len(moves) == (2 if target is None else 3)
     assert len(gradings) == 1

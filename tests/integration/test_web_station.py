@@ -54,7 +54,7 @@ def _form(client, unit_id):
 
 def _gradings(uow_factory, unit_id):
     with uow_factory() as uow:
-        return uow.returns.gradings_of(uow.returns.unit(unit_id).id)
+        return uow.units.gradings_of(uow.units.unit(unit_id).id)
 
 
 def test_scanning_a_unit_and_grading_it_B_shows_where_it_goes_and_moves_the_stock(
@@ -144,7 +144,7 @@ def test_a_file_that_is_not_an_image_is_refused_in_words_and_nothing_is_graded(
         **form, "grade": "B", "photos": (io.BytesIO(PNG), "front.png", "image/png")})
     assert retried.status_code == 303
     with uow_factory() as uow:
-        assert len(uow.returns.photos_of(uow.returns.unit(unit_id).id)) == 1
+        assert len(uow.units.photos_of(uow.units.unit(unit_id).id)) == 1
 
 
 def test_a_planner_cannot_grade_at_the_station(client, uow_factory, returned):

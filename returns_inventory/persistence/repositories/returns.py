@@ -1,104 +1,23 @@
-"""Returns, their lines and units, gradings, write-offs and exchange reservations."""
+"""Returns, their lines and exchange reservations; the sold lines they refer to."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
-from ...domain.grading import Disposition, Grade, ReturnUnit, UnitStatus
 from ...domain.returns import SoldLine
 from ...domain.stock import Condition
 from ..returns_tables import (
     exchanges,
     return_lines,
-    return_units,
     returns,
-    unit_gradings,
-    unit_photos,
-    write_offs,
 )
 from ..tables import items, locations, sales_lines, stock_balances
 from .base import Repository, as_utc, utcnow
 
 CLAIMING_STATUSES = ("authorized", "received")
-
-
-def _unit(row) -> ReturnUnit:
-    return ReturnUnit(
-        id=row.id,
-        unit_code=row.unit_code,
-        item_id=row.item_id,
-        location_id=row.location_id,
-        status=UnitStatus(row.status),
-        condition=Condition(row.condition) if row.condition else None,
-        return_id=row.return_id,
-        return_line_id=row.return_line_id,
-        grade=Grade(row.grade) if row.grade else None,
-        disposition=Disposition(row.disposition) if row.disposition else None,
-        defects=list(row.defects or []),
-        blind=row.blind,
-        flagged_for_review=row.flagged_for_review,
-    )
-
-
-# Grading runs these for every unit: built once, so their compiled form is reused.
-_GRADING_VIEW = (
-    select(
-        return_units,
-        items.c.sku,
-        items.c.size,
-        items.c.supplier,
-        locations.c.code.label("location"),
-        sales_lines.c.sold_on,
-    )
-    .join(items, items.c.id == return_units.c.item_id)
-    .join(locations, locations.c.id == return_units.c.location_id)
-    .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
-    .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
-)
-_UNIT_TO_GRADE = _GRADING_VIEW.where(
-    return_units.c.unit_code == bindparam("unit_code")
-).with_for_update(of=return_units)
-# A batch of grades locks its units in id order, so two batches never wait on each other
-# in a cycle.
-_UNITS_TO_GRADE = (
-    _GRADING_VIEW.where(return_units.c.unit_code.in_(bindparam("unit_codes", expanding=True)))
-    .order_by(return_units.c.id)
-    .with_for_update(of=return_units)
-)
-# Saved on every grade: built once. A missing grader or note keeps the stored one.
-_SAVE_UNIT = (
-    return_units.update()
-    .where(return_units.c.id == bindparam("unit_id"))
-    .values(
-        status=bindparam("status"),
-        condition=bindparam("condition"),
-        grade=bindparam("grade"),
-        disposition=bindparam("disposition"),
-        defects=bindparam("defects", type_=return_units.c.defects.type),
-        flagged_for_review=bindparam("flagged_for_review"),
-        graded_at=func.coalesce(
-            bindparam("graded_at", type_=return_units.c.graded_at.type),
-            return_units.c.graded_at,
-        ),
-        graded_by=func.coalesce(
-            bindparam("graded_by", type_=return_units.c.graded_by.type),
-            return_units.c.graded_by,
-        ),
-        note=func.coalesce(bindparam("note", type_=return_units.c.note.type), return_units.c.note),
-    )
-)
-# The caller holds the unit's lock, so the next sequence number is ours; one round trip.
-_ADD_GRADINGS = unit_gradings.insert().values(
-    unit_id=bindparam("graded_unit"),
-    sequence=select(func.coalesce(func.max(unit_gradings.c.sequence), 0) + 1)
-    .where(unit_gradings.c.unit_id == bindparam("graded_unit"))
-    .scalar_subquery(),
-)
-_ADD_GRADING = _ADD_GRADINGS.returning(unit_gradings.c.id)
-
 
 class ReturnsRepository(Repository):
     # --- sales the returns refer to -------------------------------------------------
@@ -195,200 +114,6 @@ class ReturnsRepository(Repository):
             return_lines.update()
             .where(return_lines.c.id == line_id)
             .values(received_quantity=return_lines.c.received_quantity + quantity)
-        )
-
-    # --- units ------------------------------------------------------------------------
-    def add_unit(self, **values: Any) -> int:
-        values.setdefault("received_at", utcnow())
-        return self.connection.execute(
-            return_units.insert()
-            .values(**values)
-            .returning(return_units.c.id)
-        ).scalar_one()
-
-    def unit(self, unit_code: str, *, lock: bool = False) -> ReturnUnit | None:
-        query = select(return_units).where(return_units.c.unit_code == unit_code)
-        if lock:
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
-        return _unit(row) if row else None
-
-    def unit_by_id(self, unit_id: int, *, lock: bool = False) -> ReturnUnit | None:
-        query = select(return_units).where(return_units.c.id == unit_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
-        return _unit(row) if row else None
-
-    def units_for_review(self, *, status: str | None, flagged: bool | None, limit: int,
-                         after: int | None) -> list[dict]:
-        """Units by status or review flag, oldest first, with what a person reads."""
-        query = (
-            select(return_units.c.id, return_units.c.unit_code, return_units.c.status,
-                   return_units.c.grade, return_units.c.blind,
-                   return_units.c.flagged_for_review, return_units.c.received_at,
-                   return_units.c.received_by, return_units.c.note, items.c.sku, items.c.size,
-                   locations.c.code.label("location"), returns.c.rma)
-            .join(items, items.c.id == return_units.c.item_id)
-            .join(locations, locations.c.id == return_units.c.location_id)
-            .outerjoin(returns, returns.c.id == return_units.c.return_id)
-        )
-        if status:
-            query = query.where(return_units.c.status == status)
-        if flagged is not None:
-            query = query.where(return_units.c.flagged_for_review.is_(flagged))
-        if after:
-            query = query.where(return_units.c.id > after)
-        rows = self.connection.execute(query.order_by(return_units.c.id).limit(limit))
-        return [dict(r._mapping) for r in rows]
-
-    def write_offs_by_status(self, status: str, *, limit: int, after: int | None) -> list[dict]:
-        """Write-offs in one state (e.g. waiting for an admin), oldest first."""
-        query = (
-            select(write_offs, return_units.c.unit_code, items.c.sku, items.c.size,
-                   locations.c.code.label("location"))
-            .join(return_units, return_units.c.id == write_offs.c.unit_id)
-            .join(items, items.c.id == write_offs.c.item_id)
-            .join(locations, locations.c.id == write_offs.c.location_id)
-            .where(write_offs.c.status == status)
-        )
-        if after:
-            query = query.where(write_offs.c.id > after)
-        rows = self.connection.execute(query.order_by(write_offs.c.id).limit(limit))
-        return [dict(r._mapping) for r in rows]
-
-    def units_of(self, return_id: int) -> list[ReturnUnit]:
-        rows = self.connection.execute(
-            select(return_units)
-            .where(return_units.c.return_id == return_id)
-            .order_by(return_units.c.id)
-        )
-        return [_unit(r) for r in rows]
-
-    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None, note: str | None = None):
-        """Store the unit's state; with an actor, who graded it and when; a note if given."""
-        row = {
-            "unit_id": unit.id,
-            "status": unit.status.value,
-            "condition": unit.condition.value if unit.condition else None,
-            "grade": unit.grade.value if unit.grade else None,
-            "disposition": unit.disposition.value if unit.disposition else None,
-            "defects": list(unit.defects),
-            "flagged_for_review": unit.flagged_for_review,
-            "graded_at": utcnow() if actor else None,
-            "graded_by": actor or None,
-            "note": note,
-        }
-        if not self._collect(_SAVE_UNIT, row):
-            self.connection.execute(_SAVE_UNIT, row)
-
-    def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
-        """The unit, locked, with its item, location and sale, in one round trip."""
-        row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code}).first()
-        return (_unit(row), dict(row._mapping)) if row else None
-
-    def units_to_grade(self, unit_codes: list[str]) -> dict[str, tuple[ReturnUnit, dict]]:
-        """Several units, locked in id order, each with what grading it needs; by unit code."""
-        rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes})
-        return {r.unit_code: (_unit(r), dict(r._mapping)) for r in rows}
-
-    def unit_details(self, unit_code: str) -> dict | None:
-        """What the grading bench shows: item, size, customer reason and note."""
-        row = self.connection.execute(
-            select(
-                return_units,
-                items.c.sku,
-                items.c.size,
-                items.c.description,
-                items.c.unit_cost,
-                items.c.supplier,
-                locations.c.code.label("location"),
-                return_lines.c.reason,
-                return_lines.c.note.label("customer_note"),
-                return_lines.c.resolution,
-                returns.c.rma,
-                sales_lines.c.sold_on,
-                sales_lines.c.unit_price,
-            )
-            .join(items, items.c.id == return_units.c.item_id)
-            .join(locations, locations.c.id == return_units.c.location_id)
-            .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
-            .outerjoin(returns, returns.c.id == return_units.c.return_id)
-            .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
-            .where(return_units.c.unit_code == unit_code)
-        ).first()
-        return dict(row._mapping) if row else None
-
-    def add_grading(self, unit_id: int, **values: Any) -> int | None:
-        """The grading record's id; None while writes are collected (UnitOfWork.batched)."""
-        row = {"note": None, "reason": None, **values, "graded_unit": unit_id,
-               "created_at": utcnow()}
-        if self._collect(_ADD_GRADINGS, row):
-            return None
-        return self.connection.execute(_ADD_GRADING, row).scalar_one()
-
-    def gradings_of(self, unit_id: int) -> list[dict]:
-        rows = self.connection.execute(
-            select(unit_gradings)
-            .where(unit_gradings.c.unit_id == unit_id)
-            .order_by(unit_gradings.c.sequence)
-        )
-        return [dict(r._mapping) for r in rows]
-
-    def add_photo(self, unit_id: int, **values: Any) -> int:
-        return self.connection.execute(
-            unit_photos.insert()
-            .values(unit_id=unit_id, created_at=utcnow(), **values)
-            .returning(unit_photos.c.id)
-        ).scalar_one()
-
-    def photos_of(self, unit_id: int) -> list[dict]:
-        rows = self.connection.execute(
-            select(unit_photos).where(unit_photos.c.unit_id == unit_id).order_by("id")
-        )
-        return [dict(r._mapping) for r in rows]
-
-    def photo(self, filename: str) -> dict | None:
-        row = self.connection.execute(
-            select(unit_photos).where(unit_photos.c.filename == filename)
-        ).first()
-        return dict(row._mapping) if row else None
-
-    # --- write-offs -------------------------------------------------------------------
-    def add_write_off(self, **values: Any) -> int:
-        return self.connection.execute(
-            write_offs.insert().values(created_at=utcnow(), **values).returning(write_offs.c.id)
-        ).scalar_one()
-
-    def write_off(self, write_off_id: int, *, lock: bool = False) -> dict | None:
-        query = select(write_offs).where(write_offs.c.id == write_off_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
-        return dict(row._mapping) if row else None
-
-    def pending_write_off_of(self, unit_id: int) -> dict | None:
-        row = self.connection.execute(
-            select(write_offs).where(
-                write_offs.c.unit_id == unit_id, write_offs.c.status == "pending_approval"
-            )
-        ).first()
-        return dict(row._mapping) if row else None
-
-    def decide_write_off(self, write_off_id: int, status: str, actor: str) -> None:
-        values: dict[str, Any] = dict(status=status, decided_by=actor)
-        if status == "posted":
-            values["posted_at"] = utcnow()
-        self.connection.execute(
-            write_offs.update().where(write_offs.c.id == write_off_id).values(**values)
-        )
-
-    def reverse_write_offs_of(self, unit_id: int, actor: str) -> None:
-        """A re-graded unit is no longer a loss: its posted write-off stops counting."""
-        self.connection.execute(
-            write_offs.update()
-            .where(write_offs.c.unit_id == unit_id, write_offs.c.status == "posted")
-            .values(status="reversed", decided_by=actor)
         )
 
     # --- exchanges --------------------------------------------------------------------
