@@ -1,4 +1,4 @@
-"""The one function that changes stock balances. It always writes the ledger movement too."""
+"""The one place that changes stock balances. It always writes the ledger movements too."""
 
 from __future__ import annotations
 
@@ -16,60 +16,54 @@ class PostedMovement:
 
 
 def post_movement(uow, movement: Movement) -> PostedMovement:
-    """Apply one movement to its balance inside the caller's transaction (never commits).
-
-    The balance row is locked by the change itself, so concurrent movements on the same
-    balance queue up instead of overwriting each other, and the availability rule judges the
-    latest figures; a refused change raises, and the caller's rollback undoes it.
-    """
-    key = BalanceKey(movement.item_id, movement.location_id, movement.condition)
-    on_hand_delta, reserved_delta = movement.quantity, movement.reserved_delta
-    if reserved_delta < 0:
-        # The table itself refuses a negative reserved figure, and would do so before the
-        # rule below could say why: releases read the locked row first and write after.
-        balance = uow.stock.lock_balance(key)
-        _apply(uow, balance, movement)
-        uow.stock.save_balance(balance)
-    else:
-        # One round trip instead of lock, read and save: this runs for every unit graded.
-        after = uow.stock.change_balance(key, on_hand_delta, reserved_delta)
-        balance = StockBalance(
-            item_id=after.item_id, location_id=after.location_id, condition=after.condition,
-            on_hand=after.on_hand - on_hand_delta, reserved=after.reserved - reserved_delta,
-            id=after.id,
-        )
-        _apply(uow, balance, movement)
-    movement_id = uow.stock.add_movement(balance, movement)
-    return PostedMovement(movement_id, balance)
+    """Apply one movement to its balance inside the caller's transaction (never commits)."""
+    [posted] = post_movements(uow, [movement])
+    return posted
 
 
 def post_movements(uow, movements: Sequence[Movement]) -> list[PostedMovement]:
-    """Post several movements, judged by the same rule as post_movement in the order given,
-    with all their balances changed (and locked, in balance_order) by one statement."""
-    if len(movements) < 2 or any(m.reserved_delta < 0 for m in movements):
-        keys = [BalanceKey(m.item_id, m.location_id, m.condition) for m in movements]
+    """Apply movements in the order given, each judged by the availability rule, and append
+    their ledger lines, inside the caller's transaction (never commits).
+
+    One statement changes every balance involved and locks its row, in balance_order, so
+    concurrent movements on a balance queue instead of overwriting each other or deadlocking,
+    and the rule judges the latest figures; a refused change raises, and the caller's
+    rollback undoes it.
+    """
+    if not movements:
+        return []
+    keys = [BalanceKey(m.item_id, m.location_id, m.condition) for m in movements]
+    if any(m.reserved_delta < 0 for m in movements):
+        # The table refuses a negative reserved figure before the rule could say why:
+        # releases lock and read their rows first, and write after the rule agrees.
         lock_in_order(uow, keys)
-        return [post_movement(uow, m) for m in movements]
+        return [_post_after_reading(uow, key, m) for key, m in zip(keys, movements, strict=True)]
     totals: dict[BalanceKey, list[int]] = {}
-    for m in movements:
-        total = totals.setdefault(BalanceKey(m.item_id, m.location_id, m.condition), [0, 0])
+    for key, m in zip(keys, movements, strict=True):
+        total = totals.setdefault(key, [0, 0])
         total[0] += m.quantity
         total[1] += m.reserved_delta
-    keys = sorted(totals, key=balance_order)
-    after = uow.stock.change_balances([(key, *totals[key]) for key in keys])
+    ordered = sorted(totals, key=balance_order)
+    after = uow.stock.change_balances([(key, *totals[key]) for key in ordered])
     # Back to the figures before this call, then forward one movement at a time.
     current = {
         key: replace(after[key], on_hand=after[key].on_hand - totals[key][0],
                      reserved=after[key].reserved - totals[key][1])
-        for key in keys
+        for key in ordered
     }
     posted = []
-    for m in movements:
-        balance = current[BalanceKey(m.item_id, m.location_id, m.condition)]
-        _apply(uow, balance, m)
-        snapshot = replace(balance)
+    for key, m in zip(keys, movements, strict=True):
+        _apply(uow, current[key], m)
+        snapshot = replace(current[key])
         posted.append(PostedMovement(uow.stock.add_movement(snapshot, m), snapshot))
     return posted
+
+
+def _post_after_reading(uow, key: BalanceKey, movement: Movement) -> PostedMovement:
+    balance = uow.stock.lock_balance(key)
+    _apply(uow, balance, movement)
+    uow.stock.save_balance(balance)
+    return PostedMovement(uow.stock.add_movement(balance, movement), balance)
 
 
 def _apply(uow, balance: StockBalance, movement: Movement) -> None:
@@ -92,8 +86,8 @@ def balance_order(key: BalanceKey) -> tuple[int, int, str]:
 def lock_in_order(uow, keys: Sequence[BalanceKey]) -> None:
     """Before posting to several balances in the order `keys` lists them, lock them in
     `balance_order`: two transactions taking the same locks in opposite orders deadlock on
-    PostgreSQL. post_movement then re-locks rows this transaction already holds, without
-    waiting. Keys already in order cost nothing: posting takes their locks in order anyway.
+    PostgreSQL. Posting then re-locks rows this transaction already holds, without waiting.
+    Keys already in order cost nothing: posting takes their locks in order anyway.
     """
     ordered = sorted(set(keys), key=balance_order)
     if list(dict.fromkeys(keys)) != ordered:

@@ -161,22 +161,13 @@ class StockRepository(Repository):
             row = self.connection.execute(_LOCK_BALANCE, params).one()
         return _stock_balance(row)
 
-    def change_balance(self, key: BalanceKey, on_hand_delta: int, reserved_delta: int
-                       ) -> StockBalance:
-        """Add the deltas in one statement and return the balance as it now stands. The row
-        stays locked until the transaction ends, so the caller may still refuse the change
-        (raising rolls it back) before anyone else sees it."""
-        row = self.connection.execute(_CHANGE_BALANCE[self.connection.dialect.name], {
-            "item_id": key.item_id, "location_id": key.location_id,
-            "condition": key.condition.value, "on_hand_delta": on_hand_delta,
-            "reserved_delta": reserved_delta, "updated_at": utcnow()}).one()
-        return _stock_balance(row)
-
     def change_balances(
         self, changes: Sequence[tuple[BalanceKey, int, int]]
     ) -> dict[BalanceKey, StockBalance]:
-        """change_balance for several distinct balances in one statement, locking their rows
-        in the order given; each balance as it now stands, by key."""
+        """Add each change's deltas to its balance (creating it at zero if new), in one
+        statement that locks the rows in the order given; each balance as it now stands, by
+        key. The rows stay locked until the transaction ends, so the caller may still refuse
+        a change (raising rolls it back) before anyone else sees it."""
         now = utcnow()
         rows = self.connection.execute(_CHANGE_BALANCE[self.connection.dialect.name], [
             {"item_id": key.item_id, "location_id": key.location_id,
