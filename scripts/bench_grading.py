@@ -8,7 +8,9 @@ and dropped afterwards unless --keep. A SQLite URL is used (and migrated) as giv
 with one received unit each are loaded through the services; then `--clients` threads grade
 every unit exactly once over loopback HTTP (keep-alive connections), one unit per request or
 `--tote` units per request, and the script prints graded units/s, requests/s, latency
-percentiles per request and errors, and runs `returns-inventory verify-ledger`.
+percentiles per request and errors, CPU per graded unit and per gunicorn worker, and runs
+`returns-inventory verify-ledger`. The server is started as scripts/run starts it (--preload), so
+both workers are serving before the first client connects.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def cli(env: dict, *args: str) -> str:
 def server(env: dict, workers: int, threads: int, log_path: Path):
     command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0",
                "--workers", str(workers), "--threads", str(threads),
-               "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket",
+               "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket", "--preload",
                "returns_inventory:create_app()"]
     with log_path.open("w") as log:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log,
@@ -173,7 +175,15 @@ class CpuMeter:
 
     def __init__(self, server_pid: int, database: str):
         self.server_pid, self.database = server_pid, database
+        self.workers: dict[int, float] = {}
         self.start = self.sample()
+        self.start_workers = dict(self.workers)
+
+    def worker_seconds(self) -> list[float]:
+        """CPU seconds each gunicorn worker spent since the start: shows how evenly the
+        clients' keep-alive connections were spread over the workers."""
+        return [round(self.workers[pid] - self.start_workers.get(pid, 0.0), 1)
+                for pid in sorted(self.workers)]
 
     def sample(self) -> dict[str, float]:
         try:
@@ -190,6 +200,7 @@ class CpuMeter:
             return total
 
         server = psutil.Process(self.server_pid)
+        self.workers = {child.pid: cpu([child]) for child in server.children()}
         backends = []
         for process in psutil.process_iter(["name", "cmdline"]):
             command = " ".join(process.info["cmdline"] or [])
@@ -304,6 +315,7 @@ def main() -> None:
             meter = CpuMeter(pid, make_url(url).database or "")
             result = drive(base, token, unit_ids, args.clients, args.tote)
             cpu = meter.per_unit_ms(result["graded"])
+            spread = meter.worker_seconds() if cpu else []
         print(f"graded {result['graded']} of {len(unit_ids)} units in {result['requests']} "
               f"requests of {args.tote} unit(s) in {result['seconds']:.2f}s with "
               f"{args.clients} clients, {args.workers} workers x {args.threads} threads on "
@@ -318,6 +330,7 @@ def main() -> None:
             print("  CPU ms per graded unit: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
                   + f"  (1-min load average before the run: {load_before:.1f} "
                   f"on {os.cpu_count()} CPUs)")
+            print("  CPU seconds per gunicorn worker: " + ", ".join(map(str, spread)))
         print("  verify-ledger: " + cli(env, "verify-ledger"))
 
 

@@ -114,6 +114,10 @@ def _gunicorn_command() -> list[str]:
         "127.0.0.1:0",
         "--workers",
         "2",
+        # Served as scripts/run serves: the app preloaded before the fork, threaded workers.
+        "--preload",
+        "--threads",
+        "4",
         "--timeout",
         "120",
         "--graceful-timeout",
