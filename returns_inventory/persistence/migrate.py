@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -36,7 +37,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+@cache
 def head_revision() -> str:
+    # Reading the head means importing every revision file (~10 ms); the files a process was
+    # started with do not change under it, and /readyz asks on every probe.
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
