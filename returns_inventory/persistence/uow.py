@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -20,6 +22,8 @@ from .repositories.tokens import IdempotencyRepository, TokenRepository
 from .repositories.units import UnitRepository
 from .repositories.users import UserRepository
 from .repositories.webhooks import WebhookRepository
+
+R = TypeVar("R")
 
 
 class Database:
@@ -63,6 +67,13 @@ class SavepointDatabase(Database):
         pass
 
 
+def _repository(kind: type[R]) -> cached_property[R]:
+    def make(uow: UnitOfWork) -> R:
+        return kind(uow.connection)
+
+    return cached_property(make)
+
+
 class UnitOfWork:
     """`with UnitOfWork(db) as uow: ...; uow.commit()` — leaving the block rolls back.
 
@@ -77,20 +88,23 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.connection, self._transaction = self.database.begin(read_only=self.read_only)
         self.dialect = self.connection.dialect.name
-        self.catalogue = CatalogueRepository(self.connection)
-        self.stock = StockRepository(self.connection)
-        self.events = OutboxRepository(self.connection)
-        self.tokens = TokenRepository(self.connection)
-        self.idempotency = IdempotencyRepository(self.connection)
-        self.imports = ImportRepository(self.connection)
-        self.leases = LeaseRepository(self.connection)
-        self.returns = ReturnsRepository(self.connection)
-        self.units = UnitRepository(self.connection)
-        self.users = UserRepository(self.connection)
-        self.planning = PlanningRepository(self.connection)
-        self.suggestions = SuggestionRepository(self.connection)
-        self.webhooks = WebhookRepository(self.connection)
         return self
+
+    # Repositories are made on first use: most units of work (the token check of every
+    # request, above all) touch one or two of the thirteen.
+    catalogue = _repository(CatalogueRepository)
+    stock = _repository(StockRepository)
+    events = _repository(OutboxRepository)
+    tokens = _repository(TokenRepository)
+    idempotency = _repository(IdempotencyRepository)
+    imports = _repository(ImportRepository)
+    leases = _repository(LeaseRepository)
+    returns = _repository(ReturnsRepository)
+    units = _repository(UnitRepository)
+    users = _repository(UserRepository)
+    planning = _repository(PlanningRepository)
+    suggestions = _repository(SuggestionRepository)
+    webhooks = _repository(WebhookRepository)
 
     @contextmanager
     def batched(self) -> Iterator[UnitOfWork]:
@@ -109,7 +123,8 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._transaction is None:
             raise RuntimeError("a read-only unit of work has nothing to commit")
-        self.events.flush()
+        if "events" in self.__dict__:  # only if anything was announced
+            self.events.flush()
         self._transaction.commit()
 
     def rollback(self) -> None:
