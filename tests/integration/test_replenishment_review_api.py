@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.integration.suggestion_data import AS_OF, HORIZON, build_board, sell_weekly, week_start
@@ -32,6 +34,23 @@ def test_the_list_shows_the_latest_run_with_every_column_a_planner_reads(client,
         "previous_qty": 24, "change": 6, "value": "255.00", "unit_cost": "8.50",
         "status": "proposed", "location": "WH1", "supplier": "ACME", "case_pack": 6,
         "version": 1}
+
+
+def test_a_backfill_for_an_earlier_date_does_not_replace_the_plan_planners_see(
+    client, auth, board, uow_factory
+):
+    with uow_factory() as uow:
+        backfill = uow.planning.start_run(as_of=AS_OF - timedelta(days=28), executor="local",
+                                          workers=1, trigger="cli", actor="test")
+        uow.planning.finish_run(backfill, status="succeeded")
+        uow.commit()
+    answer = client.get(URL, headers=auth("planner"))
+    assert answer.json["run"] == {"id": board.run_id, "as_of": AS_OF.isoformat()}
+    assert answer.json["page"]["total"] == 5
+    # It can still be reviewed by asking for it.
+    assert client.get(f"{URL}?run={backfill}", headers=auth("planner")).json["run"]["id"] == (
+        backfill
+    )
 
 
 @pytest.mark.parametrize(("query", "expected"), [

@@ -102,11 +102,13 @@ def _row(row) -> dict:
 
 class SuggestionRepository(Repository):
     def latest_run(self) -> dict | None:
-        """The newest run that finished well: what planners review by default."""
+        """What planners review and the ERP exports by default: the run that finished well for
+        the newest as-of date (the latest of those if it was re-run). A backfill for an
+        earlier date, started later, must not hide the current plan."""
         row = self.connection.execute(
             select(forecast_runs.c.id, forecast_runs.c.as_of)
             .where(forecast_runs.c.status == "succeeded")
-            .order_by(forecast_runs.c.id.desc()).limit(1)
+            .order_by(forecast_runs.c.as_of.desc(), forecast_runs.c.id.desc()).limit(1)
         ).first()
         return dict(row._mapping) if row else None
 
