@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
+from ..domain.grading import UnitStatus
 from ..extensions import policies, settings, uow_factory
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
@@ -93,7 +94,7 @@ class PhotosOut(StrictSchema):
 
 
 class UnitQuery(StrictSchema):
-    status = fields.String(metadata={"description": "e.g. awaiting_grading, in_repair"})
+    status = fields.String(validate=validate.OneOf([s.value for s in UnitStatus]))
     flagged_for_review = fields.Boolean(metadata={"description": "blind receipts to review"})
     after = fields.Integer(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -137,6 +137,11 @@ def test_admins_find_costly_write_offs_waiting_and_blind_receipts_to_review(clie
     flagged = client.get("/api/v1/units?flagged_for_review=true", headers=grader).json["data"]
     assert [u["unit_id"] for u in flagged] == [blind["unit_id"]]
     assert flagged[0]["note"] == "no paperwork" and flagged[0]["rma"] is None
+    waiting_units = client.get("/api/v1/units?status=awaiting_grading", headers=grader).json
+    assert blind["unit_id"] in [u["unit_id"] for u in waiting_units["data"]]
+    # A status that does not exist is a mistake to point out, not an empty list.
+    unknown = client.get("/api/v1/units?status=received", headers=grader)
+    assert unknown.status_code == 422 and unknown.json["errors"][0]["field"] == "status"
     graded = client.post(f"/api/v1/units/{blind['unit_id']}/grade", headers=grader,
                          json={"grade": "D", "defects": ["tear"]}).json
     assert graded["awaiting_approval"]
