@@ -23,7 +23,11 @@ def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 15000, **kwa
             _ping_when_idle(engine)
         return engine
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # It holds password and token hashes: readable by its owner only, like the instance
+        # folder's secret key. SQLite gives its -wal and -shm files the same mode.
+        path.touch(mode=0o600, exist_ok=True)
     engine = create_engine(
         url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000}, **kwargs
     )
