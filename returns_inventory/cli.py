@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
+from dataclasses import replace
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -18,9 +20,19 @@ from .extensions import database, settings, uow_factory
 from .persistence import migrate
 from .services.stock import verify_ledger
 from .services.tokens import create_token, ensure_admin_token
+from .settings import Settings
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
+def _cli_app():
+    settings = Settings.load()
+    if not settings.secret_key:
+        # The CLI signs no web sessions: a throwaway key spares every command the server's
+        # warning that sessions will not survive a restart.
+        settings = replace(settings, secret_key=secrets.token_hex(32))
+    return create_app(settings)
+
+
+@click.group(cls=FlaskGroup, create_app=_cli_app, add_default_commands=True)
 def main() -> None:
     """Inventory-aware returns and replenishment service."""
 

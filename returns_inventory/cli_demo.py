@@ -75,7 +75,8 @@ def demo_load(skus, seed, online_retail, max_return_units, logins_file, files) -
     click.echo(f"forecast run {run.get('id')} {run.get('status')} as of {run.get('as_of')}: "
                f"{run.get('series_count')} series, {run.get('suggestion_count')} suggestions")
     if report.logins:
-        click.echo("demo web logins (shown once; passwords are random):")
+        kept = f"; kept in {logins_file}" if logins_file else "; shown only now"
+        click.echo(f"demo web logins (passwords are random{kept}):")
         for user, password in report.logins.items():
             click.echo(f"  {user:8} {password}")
         if logins_file:
