@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import flash, g, redirect, render_template, request, url_for
 
 from ..api.auth import READ, public, requires_role
@@ -59,7 +61,17 @@ def start():
 
 def _next_page(default: str | None = None) -> str:
     # Only paths on this site: a crafted ?next=https://elsewhere must not bounce people away.
+    # Browsers drop tabs and newlines from URLs, so "/\t/evil.example" becomes "//evil.example":
+    # refuse any control or space character before judging the shape.
     target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    parts = urlsplit(target)
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
+        and not parts.scheme
+        and not parts.netloc
+    ):
         return target
     return url_for("login.start") if default is None else default

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from returns_inventory.cli_users import user_command
 from returns_inventory.services.users import authenticate_user, create_user, disable_user
 from tests.integration.web_support import PASSWORD, hidden, log_in
@@ -48,14 +50,26 @@ def test_after_login_the_person_returns_to_the_page_they_asked_for(client, uow_f
     assert response.headers["Location"] == "/station?code=X"
 
 
-def test_next_never_leads_off_the_site(client, uow_factory):
+@pytest.mark.parametrize("target", [
+    "//evil.example/",
+    "https://evil.example/",
+    "/\\evil.example/",
+    # Browsers strip tabs and newlines, turning these into //evil.example.
+    "/\t/evil.example/",
+    "/\n/evil.example/",
+    "/\r/evil.example/",
+])
+def test_next_never_leads_off_the_site(client, uow_factory, target):
     create_user(uow_factory, username="gina", role="grader", password=PASSWORD)
     page = client.get("/login").get_data(as_text=True)
     response = client.post("/login", data={
-        "username": "gina", "password": PASSWORD, "next": "//evil.example/",
+        "username": "gina", "password": PASSWORD, "next": target,
         "csrf_token": hidden(page, "csrf_token"),
     })
     assert response.headers["Location"] == "/"
+    # Already logged in, the login page sends them on at once: the same rule applies.
+    again = client.get("/login", query_string={"next": target})
+    assert again.headers["Location"] == "/"
 
 
 def test_a_wrong_password_is_refused_in_words_without_saying_which_part_was_wrong(
