@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.stock import Condition
 
 CONDITIONS = [c.value for c in Condition]
 
 
+class Int64(fields.Integer):
+    """An id or cursor in a table with 64-bit keys (ledger movements, outbox events)."""
+
+
+# Quantities and most ids are 32-bit columns: a larger number would fail in the database (a
+# 500, and on SQLite an overflow past 64 bits) instead of being refused with its field named.
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _out_of_range(field: fields.Field, value) -> bool:
+    if isinstance(field, fields.List):
+        return isinstance(value, list) and any(_out_of_range(field.inner, v) for v in value)
+    if not isinstance(field, fields.Integer) or not isinstance(value, int):
+        return False
+    low, high = _INT64 if isinstance(field, Int64) else _INT32
+    return not low <= value <= high
+
+
 class StrictSchema(Schema):
     class Meta:
         ordered = True
+
+    @validates_schema
+    def _integers_fit_the_database(self, data, **kwargs) -> None:
+        errors = {
+            field.data_key or name: ["Number is out of range."]
+            for name, field in self.load_fields.items()
+            if name in data and _out_of_range(field, data[name])
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class PageArgs(StrictSchema):

@@ -12,6 +12,7 @@ from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import policies, uow_factory
 from ..services.analytics import returns_analytics
+from .forms import whole_number
 from .pages import page_blueprint
 
 bp = page_blueprint("planner_returns", __name__, url_prefix="/planner/returns")
@@ -26,7 +27,7 @@ MOST_SKUS = 60
 @requires_role(Role.PLANNER)
 def returns_page():
     """Return rates by SKU × size for sales in a window, with reasons and fit/quality flags."""
-    days = _int(request.args.get("window"), DEFAULT_WINDOW)
+    days = whole_number(request.args.get("window"), DEFAULT_WINDOW)
     days = days if days in WINDOWS else DEFAULT_WINDOW
     category = request.args.get("category", "").strip() or None
     until = date.today()
@@ -82,8 +83,3 @@ def heat_colour(rate: float | None, top: float) -> str:
     return f"background:hsl(4 75% {lightness:.0f}%);color:{ink}"
 
 
-def _int(text: str | None, default: int) -> int:
-    try:
-        return int(text or "")
-    except ValueError:
-        return default

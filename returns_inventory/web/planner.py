@@ -23,6 +23,7 @@ from ..extensions import settings, uow_factory
 from ..services.forecast_runs import forecast_config, list_runs
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions
+from .forms import whole_number
 from .pages import page_blueprint
 from .planner_charts import project_stock, suggestion_chart
 from .planner_filters import COLUMNS, PAGE_SIZE, read_table_state, selected_ids
@@ -58,7 +59,7 @@ def decide(suggestion_id: int):
             uow_factory(), suggestion_id, action=action, actor=current_actor(),
             quantity=_quantity(form.get("quantity")) if action == "edit" else None,
             comment=form.get("comment", "").strip()[:2000] or None,
-            expected_version=_int(form.get("version")),
+            expected_version=whole_number(form.get("version")),
         )
     except DomainError as exc:
         return _back_with_error(exc, suggestion_id)
@@ -164,18 +165,11 @@ def _bulk_words(counts: dict, scope: str) -> str:
 
 
 def _quantity(text: str | None) -> int | None:
-    value = _int(text)
+    value = whole_number(text)
     if value is None or value < 1:
         raise ValidationFailed("Enter the new quantity as a whole number of units, at least 1.",
                                errors=[FieldError("quantity", "a whole number, at least 1")])
     return value
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return int((text or "").strip())
-    except ValueError:
-        return None
 
 
 def _status_of(exc: DomainError) -> int:

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..api.replenishment_schemas import SuggestionFilterIn
 from ..domain.errors import FieldError, ValidationFailed
+from .forms import page_number, whole_number
 
 PAGE_SIZE = 50
 FILTER_FIELDS = ("run", "status", "category", "sku", "location", "min_quantity", "min_value",
@@ -77,19 +78,15 @@ def read_table_state(values: MultiDict) -> TableState:
     except ValidationError as exc:
         raise _in_words(exc.messages) from exc
     sort = values.get("sort", DEFAULT_SORT).strip() or DEFAULT_SORT
-    try:
-        page = max(1, int(values.get("page", "1")))
-    except ValueError:
-        page = 1
-    return TableState(typed, filters, sort, page)
+    return TableState(typed, filters, sort, page_number(values.get("page")))
 
 
 def selected_ids(values: MultiDict) -> list[int]:
     """The ticked rows of the bulk form."""
-    try:
-        ids = sorted({int(v) for v in values.getlist("ids")})
-    except ValueError as exc:
-        raise ValidationFailed("The selection was not understood; reload the page.") from exc
+    numbers = [whole_number(v) for v in values.getlist("ids")]
+    if None in numbers:
+        raise ValidationFailed("The selection was not understood; reload the page.")
+    ids = sorted(set(numbers))
     if not ids:
         raise ValidationFailed("Tick at least one row first, or decide on all matching rows.",
                                errors=[FieldError("ids", "none ticked")])

@@ -11,6 +11,7 @@ from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import settings, uow_factory
 from ..services.forecast_runs import RunRequest, get_run, launch_run, list_runs
+from .forms import page_number
 from .pages import page_blueprint
 
 bp = page_blueprint("planner_runs", __name__, url_prefix="/planner/runs")
@@ -22,10 +23,7 @@ PAGE_SIZE = 25
 @requires_role(Role.PLANNER)
 def runs():
     """The latest runs first, with how long they took and how many series fell back or failed."""
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     shown, total = list_runs(uow_factory(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_template(
         "planner/runs.html", runs=shown, page=page, pages=max(1, -(-total // PAGE_SIZE)),

@@ -91,3 +91,33 @@ def test_readyz_is_a_503_problem_when_the_database_is_unreachable(tmp_path):
     body = _assert_problem(app.test_client().get("/readyz"), 503)
     assert body["detail"].startswith("database unreachable")
     assert "nobody" not in body["detail"]  # no connection details leak
+
+
+HUGE = "99999999999999999999"  # past 64 bits: SQLite cannot even bind it
+
+
+def test_a_number_too_large_for_the_database_is_a_422_naming_the_field(client, auth):
+    for path, field in [
+        (f"/api/v1/stock?offset={HUGE}", "offset"),
+        (f"/api/v1/events?after={HUGE}", "after"),
+        (f"/api/v1/units?after={HUGE}", "after"),
+        (f"/api/v1/write-offs?after={HUGE}", "after"),
+    ]:
+        body = _assert_problem(client.get(path, headers=auth()), 422)
+        assert [e["field"] for e in body["errors"]] == [field], path
+    adjustment = {"sku": "TEE-BLK", "size": "M", "location": "WH1", "quantity": 3_000_000_000,
+                  "reason": "count"}
+    body = _assert_problem(
+        client.post("/api/v1/stock/adjustments", headers=auth("planner"), json=adjustment), 422
+    )
+    assert [e["field"] for e in body["errors"]] == ["quantity"]
+
+
+def test_a_cursor_into_a_64_bit_table_may_pass_32_bits(client, auth):
+    answer = client.get("/api/v1/ledger?after=3000000000", headers=auth())
+    assert answer.status_code == 200 and answer.json["data"] == []
+
+
+def test_an_id_too_large_for_any_row_in_the_path_is_a_404(client, auth):
+    for path in (f"/api/v1/forecast-runs/{HUGE}", f"/api/v1/replenishment/suggestions/{HUGE}"):
+        _assert_problem(client.get(path, headers=auth()), 404)
