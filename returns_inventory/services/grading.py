@@ -92,9 +92,11 @@ def regrade_unit(
             raise Conflict(f"unit {unit_id} has not been graded yet; grade it instead")
         pending = uow.units.pending_write_off_of(unit.id)
         if pending:
+            # Never announced, so nothing to take back.
             uow.units.decide_write_off(pending["id"], "superseded", actor)
+        where = where_is(uow, unit)
         if unit.status is UnitStatus.WRITTEN_OFF:
-            _reverse_posted_write_off(uow, unit, actor)
+            _reverse_posted_write_off(uow, unit, actor, where)
         decision = _decide(uow, policy, unit, grade_, ticked, today)
         result = _reconcile(
             uow,
@@ -108,6 +110,7 @@ def regrade_unit(
             kind="regrade",
             note=note,
             reason=reason.strip(),
+            where=where,
         )
         uow.commit()
     return result
@@ -220,7 +223,7 @@ def _reconcile(
             if disposition is Disposition.RETURN_TO_VENDOR
             else MovementType.WRITE_OFF
         )
-        move_unit(
+        moved = move_unit(
             uow,
             unit,
             CONDITION_AFTER[disposition],
@@ -229,7 +232,9 @@ def _reconcile(
             leaving_as=leaving,
         )
         unit.status = STATUS_AFTER[disposition]
-        if disposition in RESTOCKING:
+        # A re-grade that leaves the unit where it was (A to A) moves no stock: the ERP
+        # must not hear of a second restock.
+        if disposition in RESTOCKING and moved:
             uow.events.add(
                 "stock.restocked",
                 {"unit_id": unit.unit_code, "condition": unit.condition.value, **where},
@@ -272,5 +277,16 @@ def _reconcile(
     )
 
 
-def _reverse_posted_write_off(uow, unit: ReturnUnit, actor: str) -> None:
-    uow.units.reverse_write_offs_of(unit.id, actor)
+def _reverse_posted_write_off(uow, unit: ReturnUnit, actor: str, where: dict) -> None:
+    """The ERP booked the loss on `stock.written_off`; it must hear that it is taken back."""
+    for reversed_ in uow.units.reverse_write_offs_of(unit.id, actor):
+        uow.events.add(
+            "stock.write_off_reversed",
+            {
+                "unit_id": unit.unit_code,
+                "write_off_id": reversed_["id"],
+                "value": str(reversed_["value"]),
+                **where,
+            },
+            actor=actor,
+        )

@@ -140,3 +140,62 @@ def test_a_costly_write_off_waits_for_an_admin_then_posts_its_value(uow_factory,
     assert corrected.condition == "second_quality"
     assert _balance(uow_factory, "COAT-GRY", "M", "WH1", "second_quality") == (1, 0)
     assert verify_ledger(uow_factory) == []
+
+
+def _events(uow_factory, event_type):
+    with uow_factory() as uow:
+        return [e.payload for e in uow.events.after(0, 100, event_type)]
+
+
+def test_regrading_a_restocked_unit_to_the_same_grade_announces_no_second_restock(
+        uow_factory, policies, sold):
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                            lines=[ReturnLineRequest(line_ref="1", quantity=1, reason="other")])
+    [unit] = receive_units(uow_factory, rma=view.rma, location="WH1",
+                           lines=[{"line_no": 1, "quantity": 1}], actor="grader")
+    grade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="A", actor="grader")
+    with uow_factory() as uow:
+        moves_before = len(uow.stock.list_movements(after=None, limit=100,
+                                                    reference=unit.unit_id))
+    regrade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="A",
+                 reason="second look", actor="admin")
+    with uow_factory() as uow:
+        assert len(uow.stock.list_movements(after=None, limit=100,
+                                            reference=unit.unit_id)) == moves_before
+    assert len(_events(uow_factory, "stock.restocked")) == 1
+    assert _balance(uow_factory, "TEE-BLK", "M", "WH1", "sellable") == (1, 0)
+    # A re-grade that does move stock is announced.
+    regrade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="B",
+                 reason="a pulled seam", actor="admin")
+    assert [e["condition"] for e in _events(uow_factory, "stock.restocked")] == [
+        "sellable", "second_quality"]
+
+
+def test_regrading_a_written_off_unit_announces_the_reversal_of_its_write_off(
+        uow_factory, policies, sold):
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                            lines=[ReturnLineRequest(line_ref="1", quantity=1, reason="other")])
+    [unit] = receive_units(uow_factory, rma=view.rma, location="WH1",
+                           lines=[{"line_no": 1, "quantity": 1}], actor="grader")
+    first = grade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="D",
+                       defects=["tear"], actor="grader")
+    again = regrade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="D",
+                         defects=["stain"], reason="wrong defect", actor="admin")
+    # The ERP books write-off 1, takes it back, and books write-off 2: one loss, not two.
+    written = _events(uow_factory, "stock.written_off")
+    reversed_ = _events(uow_factory, "stock.write_off_reversed")
+    assert [e["write_off_id"] for e in written] == [first.write_off_id, again.write_off_id]
+    assert reversed_ == [{"unit_id": unit.unit_id, "write_off_id": first.write_off_id,
+                          "value": first.write_off_value, "sku": "TEE-BLK", "size": "M",
+                          "location": "WH1"}]
+    with uow_factory() as uow:
+        assert uow.units.write_off(first.write_off_id)["status"] == "reversed"
+        assert uow.units.write_off(again.write_off_id)["status"] == "posted"
+    # Back into stock: the last write-off is reversed too, and the restock announced.
+    regrade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="A",
+                 reason="it was fine", actor="admin")
+    assert [e["write_off_id"] for e in _events(uow_factory, "stock.write_off_reversed")] == [
+        first.write_off_id, again.write_off_id]
+    assert len(_events(uow_factory, "stock.restocked")) == 1
+    assert _balance(uow_factory, "TEE-BLK", "M", "WH1", "sellable") == (1, 0)
+    assert verify_ledger(uow_factory) == []

@@ -280,10 +280,15 @@ class UnitRepository(Repository):
             write_offs.update().where(write_offs.c.id == write_off_id).values(**values)
         )
 
-    def reverse_write_offs_of(self, unit_id: int, actor: str) -> None:
-        """A re-graded unit is no longer a loss: its posted write-off stops counting."""
-        self.connection.execute(
+    def reverse_write_offs_of(self, unit_id: int, actor: str) -> list[dict]:
+        """A re-graded unit is no longer a loss: its posted write-offs stop counting.
+
+        The id and value of each one reversed, so the caller can tell the ERP.
+        """
+        rows = self.connection.execute(
             write_offs.update()
             .where(write_offs.c.unit_id == unit_id, write_offs.c.status == "posted")
             .values(status="reversed", decided_by=actor)
+            .returning(write_offs.c.id, write_offs.c.value)
         )
+        return sorted((dict(r._mapping) for r in rows), key=lambda r: r["id"])
