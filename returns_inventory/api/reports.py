@@ -142,8 +142,10 @@ def get_returns_analytics(args):
 @requires_role(*READ)
 def get_write_off_report(args):
     """Posted write-offs summed by sku, size, location and reason (JSON, or CSV on request)."""
-    wants_csv = args.pop("format", None) == "csv" or (
-        request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
+    # An explicit format wins over the Accept header.
+    asked = args.pop("format", None)
+    wants_csv = asked == "csv" or (
+        asked is None and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
     )
     report = write_off_report(uow_factory(), **args)
     return _as_csv(report["rows"]) if wants_csv else report

@@ -156,6 +156,14 @@ def test_the_report_is_csv_when_asked_by_header_or_by_format(client, auth, write
     assert by_header.get_data(as_text=True) == by_format.get_data(as_text=True)
 
 
+def test_an_explicit_format_wins_over_the_accept_header(client, auth, write_offs):
+    answer = client.get(f"{URL}?sku=TEE-BLK&format=json",
+                        headers={**auth("integrator"), "Accept": "text/csv"})
+    assert answer.status_code == 200
+    assert answer.mimetype == "application/json"
+    assert answer.json["totals"] == {"units": 3, "value": "25.50"}
+
+
 def test_json_is_the_default_and_a_wrong_filter_is_a_validation_error(client, auth):
     answer = client.get(URL, headers={**auth("planner"), "Accept": "*/*"})
     assert answer.mimetype == "application/json"
