@@ -31,6 +31,11 @@ class DeliveryPolicy:
         doc = settings.policies.get("webhooks", {}).get("delivery", {})
         return cls(**{k: int(v) for k, v in doc.items() if k in cls.__dataclass_fields__})
 
+    @property
+    def claim(self) -> timedelta:
+        """How long one send may take: connecting and reading may each use the timeout."""
+        return timedelta(seconds=2 * self.timeout_seconds + 60)
+
     def delay(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.base_delay_seconds * 2 ** (attempts - 1),
                                      self.max_delay_seconds))
@@ -91,50 +96,70 @@ def fan_out(uow_factory: Callable, *, batch: int = 1000) -> int:
 
 def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,
                 send: Callable[[str, bytes, dict, int], Response] | None = None,
-                now: datetime | None = None) -> dict[str, int]:
-    """Send what is due; failures wait longer each time and end as failed after the last try.
+                clock: Callable[[], datetime] | None = None) -> dict[str, int]:
+    """Send what was due when the run started; failures wait longer each time and end as
+    failed after the last try.
 
-    Due deliveries are claimed (pushed into the future) in a short transaction first, so no
-    database lock is held while the ERP answers, and a second dispatcher skips them.
+    Each delivery is claimed in a short transaction of its own right before it is sent, so no
+    database lock is held while the ERP answers, and the claim covers that one send however
+    long the batch takes: a second dispatcher skips it, and takes over the ones not yet sent.
     """
     send = send or post_json
-    now = now or datetime.now(UTC)
-    with uow_factory() as uow:
-        due = uow.webhooks.due(now, policy.batch_size)
-        claim_until = now + timedelta(seconds=2 * policy.timeout_seconds + 60)
-        for delivery in due:
-            uow.webhooks.record_attempt(delivery["id"], next_attempt_at=claim_until)
-        uow.commit()
+    clock = clock or (lambda: datetime.now(UTC))
+    started = clock()
     outcome = {"delivered": 0, "retrying": 0, "failed": 0}
-    for delivery in due:
+    for _ in range(policy.batch_size):
+        delivery = _claim_next(uow_factory, policy, due_by=started, now=clock())
+        if delivery is None:
+            break
         body = json.dumps({
             "delivery_id": delivery["delivery_id"], "event_id": delivery["event_id"],
             "type": delivery["event_type"], "actor": delivery["event_actor"],
             "created_at": _iso(delivery["event_created_at"]), "payload": delivery["payload"],
         }, separators=(",", ":")).encode()
-        timestamp = str(int(now.timestamp()))
+        # Receivers reject old timestamps: take it when this request is signed, not per batch.
+        timestamp = str(int(clock().timestamp()))
         headers = {
             "Content-Type": "application/json", "X-RI-Event": delivery["event_type"],
             "X-RI-Delivery": delivery["delivery_id"], "X-RI-Timestamp": timestamp,
             SIGNATURE_HEADER: sign(delivery["secret"], timestamp, body),
         }
         answer = send(delivery["url"], body, headers, policy.timeout_seconds)
-        attempts = delivery["attempts"] + 1
-        values = dict(attempts=attempts, last_status_code=answer.status,
+        answered_at = clock()
+        attempts = delivery["attempts"]
+        values = dict(last_status_code=answer.status,
                       last_error=(answer.error or "")[:500] or None)
         if answer.ok:
-            values.update(status="delivered", delivered_at=datetime.now(UTC))
-            outcome["delivered"] += 1
+            key = "delivered"
+            values.update(status="delivered", delivered_at=answered_at)
         elif attempts >= policy.max_attempts:
+            key = "failed"
             values.update(status="failed")
-            outcome["failed"] += 1
         else:
-            values.update(next_attempt_at=now + policy.delay(attempts))
-            outcome["retrying"] += 1
+            key = "retrying"
+            values.update(next_attempt_at=answered_at + policy.delay(attempts))
         with uow_factory() as uow:
-            uow.webhooks.record_attempt(delivery["id"], **values)
+            recorded = uow.webhooks.finish_attempt(delivery["id"], attempts, **values)
             uow.commit()
+        if recorded:
+            outcome[key] += 1
     return outcome
+
+
+def _claim_next(uow_factory: Callable, policy: DeliveryPolicy, *, due_by: datetime,
+                now: datetime) -> dict | None:
+    """The next due delivery, pushed past its send and with this attempt counted (committed)."""
+    with uow_factory() as uow:
+        due = uow.webhooks.due(due_by, 1)
+        if not due:
+            return None
+        delivery = {**due[0], "attempts": due[0]["attempts"] + 1}
+        # Counting the attempt now also versions the claim: if it lapsed and another
+        # dispatcher took the delivery over, this one's late answer is not recorded over it.
+        uow.webhooks.record_attempt(delivery["id"], attempts=delivery["attempts"],
+                                    next_attempt_at=now + policy.claim)
+        uow.commit()
+    return delivery
 
 
 def replay_failed(uow_factory: Callable, *, delivery_ids: list[int] | None = None,

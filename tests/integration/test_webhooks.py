@@ -13,6 +13,7 @@ import pytest
 from returns_inventory.services.stock import adjust_stock
 from returns_inventory.services.webhooks import (
     DeliveryPolicy,
+    Response,
     deliver_due,
     fan_out,
     register_webhook,
@@ -66,6 +67,38 @@ def a_stock_change(uow_factory):
 POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
 
 
+class Clock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self):
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class SlowEndpoint:
+    """A fake `send` whose every request takes `seconds` of the clock, answering `status`."""
+
+    def __init__(self, clock: Clock, seconds: float, status: int = 204):
+        self.clock, self.seconds, self.status = clock, seconds, status
+        self.sent: list[tuple[datetime, dict]] = []
+
+    def __call__(self, url, body, headers, timeout):
+        self.sent.append((self.clock(), headers))
+        self.clock.advance(self.seconds)
+        return Response(self.status, None if self.status < 300 else f"HTTP {self.status}")
+
+
+def several_deliveries(uow_factory, count: int) -> None:
+    for n in range(count):
+        register_webhook(uow_factory, url=f"http://erp.example/hook/{n}", actor="admin")
+    fan_out(uow_factory)
+
+
 def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, a_stock_change):
     hook = register_webhook(uow_factory, url=receiver.url, actor="admin",
                             secret="s3cret-s3cret-s3cret")
@@ -86,18 +119,58 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_kept_as_failed_and_repl
     register_webhook(uow_factory, url=receiver.url, actor="admin")
     fan_out(uow_factory)
     receiver.status = 503
-    start = datetime.now(UTC)
-    assert deliver_due(uow_factory, POLICY, now=start)["retrying"] == 1
+    clock = Clock()
+    assert deliver_due(uow_factory, POLICY, clock=clock)["retrying"] == 1
     # Not due again until the backoff has passed.
-    assert deliver_due(uow_factory, POLICY, now=start + timedelta(seconds=5)) == {
+    clock.advance(5)
+    assert deliver_due(uow_factory, POLICY, clock=clock) == {
         "delivered": 0, "retrying": 0, "failed": 0}
-    assert deliver_due(uow_factory, POLICY, now=start + timedelta(seconds=11))["retrying"] == 1
-    later = start + timedelta(seconds=11 + 21)
-    assert deliver_due(uow_factory, POLICY, now=later)["failed"] == 1
+    clock.advance(6)
+    assert deliver_due(uow_factory, POLICY, clock=clock)["retrying"] == 1
+    clock.advance(21)
+    assert deliver_due(uow_factory, POLICY, clock=clock)["failed"] == 1
     assert len(receiver.received) == 3
     receiver.status = 200
     assert replay_failed(uow_factory) == 1
     assert deliver_due(uow_factory, POLICY)["delivered"] == 1
+
+
+def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, a_stock_change):
+    several_deliveries(uow_factory, 4)
+    clock = Clock()
+    endpoint = SlowEndpoint(clock, seconds=8, status=503)  # slower than the 10 s backoff
+    assert deliver_due(uow_factory, POLICY, send=endpoint, clock=clock)["retrying"] == 4
+    for sent_at, headers in endpoint.sent:
+        assert headers["X-RI-Timestamp"] == str(int(sent_at.timestamp()))
+    with uow_factory() as uow:
+        rows = uow.webhooks.deliveries(status="pending", webhook_id=None, limit=10, after=None)
+    # Each waits the full backoff after its own answer, never a time already past.
+    for (sent_at, _), row in zip(endpoint.sent, rows, strict=True):
+        assert row["next_attempt_at"] == sent_at + timedelta(seconds=8 + 10)
+
+
+def test_a_second_dispatcher_during_a_slow_batch_sends_nothing_twice(uow_factory,
+                                                                       a_stock_change):
+    several_deliveries(uow_factory, 6)
+    clock = Clock()
+    # Each send takes the most a 10 s timeout allows; a claim for the whole batch up front
+    # would have lapsed on the deliveries still queued by the time the fifth is sent.
+    policy = DeliveryPolicy(timeout_seconds=10)
+    endpoint = SlowEndpoint(clock, seconds=20)
+    overtaken = []
+
+    def send(url, body, headers, timeout):
+        answer = endpoint(url, body, headers, timeout)
+        if clock() >= endpoint.sent[0][0] + timedelta(seconds=80) and not overtaken:
+            # Another scheduler's run starts while this one is still sending.
+            overtaken.append(deliver_due(uow_factory, policy, send=endpoint, clock=clock))
+        return answer
+
+    first = deliver_due(uow_factory, policy, send=send, clock=clock)
+    assert overtaken and overtaken[0]["delivered"] >= 1
+    assert first["delivered"] + overtaken[0]["delivered"] == 6
+    ids = [headers["X-RI-Delivery"] for _, headers in endpoint.sent]
+    assert len(ids) == len(set(ids)) == 6
 
 
 def test_a_webhook_only_hears_the_event_types_it_asked_for(uow_factory, receiver,

@@ -86,6 +86,16 @@ class WebhookRepository(Repository):
             .values(**values)
         )
 
+    def finish_attempt(self, delivery_id: int, attempt: int, **values: Any) -> bool:
+        """Record how attempt number `attempt` ended, unless a later attempt has claimed it."""
+        return self.connection.execute(
+            webhook_deliveries.update()
+            .where(webhook_deliveries.c.id == delivery_id,
+                   webhook_deliveries.c.attempts == attempt,
+                   webhook_deliveries.c.status == "pending")
+            .values(**values)
+        ).rowcount == 1
+
     def deliveries(self, *, status: str | None, webhook_id: int | None, limit: int,
                    after: int | None) -> list[dict]:
         query = select(webhook_deliveries, outbox_events.c.event_type).join(
