@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, request
 from flask_smorest import Blueprint
 
 from ..domain.access import Role
@@ -18,6 +14,7 @@ from ..services.suggestions import (
     list_suggestions,
 )
 from .auth import current_actor, requires_role
+from .csv_export import CSV, csv_response, wants_csv
 from .replenishment_schemas import (
     BulkDecisionIn,
     BulkDecisionOut,
@@ -34,7 +31,6 @@ from .schemas import page_limit
 blp = Blueprint("replenishment", __name__, url_prefix="/api/v1/replenishment",
                 description="Replenishment suggestions, planners' decisions, approved orders")
 
-CSV = "text/csv"
 CSV_COLUMNS = ("supplier", "location", "sku", "size", "quantity", "case_pack", "cases",
                "unit_cost", "value", "suggestion_id")
 REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
@@ -95,29 +91,8 @@ def post_bulk_decision(body):
 @requires_role(*REVIEWERS)
 def get_approved_orders(args):
     """Approved orders of a run for the ERP, by supplier and location (JSON, or CSV)."""
-    wants_csv = args.get("format") == "csv" or (
-        "format" not in args
-        and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
-    )
     export = export_approved_orders(uow_factory(), args.get("run"))
-    return _as_csv(export) if wants_csv else export
-
-
-def _as_csv(export: dict) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in export_rows(export):
-        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
-    name = f"replenishment-run-{export['run_id']}.csv"
-    return Response(out.getvalue(), mimetype=CSV,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _cell(value):
-    # A text cell starting like a formula would run in a spreadsheet; quote it as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    if value is None:
-        return ""
-    return value
+    if not wants_csv(args):
+        return export
+    return csv_response(export_rows(export), CSV_COLUMNS,
+                        f"replenishment-run-{export['run_id']}.csv")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -13,11 +9,11 @@ from ..domain.fit_signals import TEST
 from ..extensions import policies, uow_factory
 from ..services.analytics import returns_analytics, write_off_report
 from .auth import READ, requires_role
+from .csv_export import CSV, csv_response, wants_csv
 from .schemas import StrictSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Analytics and reports")
 
-CSV = "text/csv"
 CSV_COLUMNS = ("sku", "size", "location", "reason", "units", "value")
 
 
@@ -142,30 +138,7 @@ def get_returns_analytics(args):
 @requires_role(*READ)
 def get_write_off_report(args):
     """Posted write-offs summed by sku, size, location and reason (JSON, or CSV on request)."""
-    # An explicit format wins over the Accept header.
-    asked = args.pop("format", None)
-    wants_csv = asked == "csv" or (
-        asked is None and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
-    )
+    as_csv = wants_csv(args)
+    args.pop("format", None)
     report = write_off_report(uow_factory(), **args)
-    return _as_csv(report["rows"]) if wants_csv else report
-
-
-def _as_csv(rows: list[dict]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
-    return Response(
-        out.getvalue(),
-        mimetype=CSV,
-        headers={"Content-Disposition": 'attachment; filename="write-offs.csv"'},
-    )
-
-
-def _cell(value):
-    # A text cell starting like a formula would run in a spreadsheet; quote it as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return csv_response(report["rows"], CSV_COLUMNS, "write-offs.csv") if as_csv else report
