@@ -207,9 +207,10 @@ def _apply_snapshot(uow, *, batch_id: int, actor: str, batch_size: int) -> int:
     The delta is taken from the locked balance, not the earlier read, so a change committed
     meanwhile by someone else is neither lost nor counted twice.
     """
-    posted, after = 0, 0
+    posted, after = 0, None
     while chunk := uow.imports.snapshot_chunk(after=after, limit=batch_size):
-        after = chunk[-1].row_no
+        last = chunk[-1]
+        after = (last.item_id, last.location_id, last.rank)
         for row in chunk:
             if (row.current or 0) == row.on_hand:
                 continue

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from returns_inventory.domain.errors import NotFound, ValidationFailed
+from returns_inventory.domain.stock import BalanceKey, Condition
 from returns_inventory.persistence.tables import (
     import_batches,
     items,
@@ -21,6 +22,7 @@ from returns_inventory.persistence.tables import (
     stock_balances,
 )
 from returns_inventory.services.imports import import_rows
+from returns_inventory.services.ledger import balance_order
 from returns_inventory.services.stock import adjust_stock, verify_ledger
 from tests.factories import add_item, add_location
 
@@ -312,6 +314,30 @@ def test_a_snapshot_sets_balances_through_snapshot_movements(uow_factory, db, ca
         (f"import:{result.batch_id}", "token:erp")
     }
     assert verify_ledger(uow_factory) == []
+
+
+def test_a_snapshot_posts_in_the_ledgers_lock_order_whatever_the_files_order(
+    uow_factory, db, catalogue
+):
+    # Grading locks a unit's balances in balance_order; an import holding some of the same
+    # balances must take them in that order too, or the two deadlock on PostgreSQL.
+    rows = [
+        ("L", "ST1", "sellable"), ("L", "WH1", "second_quality"), ("L", "WH1", "quarantine"),
+        ("M", "ST1", "sellable"), ("M", "WH1", "sellable"), ("M", "WH1", "quarantine"),
+    ]
+    content = "".join(f"TEE-BLK,{size},{loc},{cond},5\n" for size, loc, cond in rows)
+    result = run_import(uow_factory, "stock", STOCK_HEADER + content, batch_size=2)
+    assert result.applied == len(rows)
+    with uow_factory() as uow:
+        posted = uow.stock.list_movements(after=None, limit=10, movement_type="snapshot")
+        keys = {
+            (m.size, m.location, m.condition): BalanceKey(
+                uow.catalogue.item_by_sku_size(m.sku, m.size).id, uow.catalogue.location_by_code(
+                    m.location).id, Condition(m.condition))
+            for m in posted
+        }
+    in_posting_order = [keys[(m.size, m.location, m.condition)] for m in posted]
+    assert in_posting_order == sorted(in_posting_order, key=balance_order)
 
 
 def test_a_re_sent_snapshot_posts_nothing_for_balances_already_at_that_figure(

@@ -7,8 +7,21 @@ row change nothing (its `updated_at` included) and lets the row count say what c
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, and_, func, literal, not_, or_, select, true
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 
+from ...domain.stock import Condition
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
 from .base import upsert, utcnow
 from .import_staging import first_rows
@@ -73,9 +86,19 @@ def snapshot_below_reserved(connection: Connection, staged: Table, limit: int):
     return first_rows(connection, query, limit)
 
 
-def snapshot_chunk(connection: Connection, staged: Table, after: int, limit: int) -> list:
-    """Snapshot rows after row `after`, with ids and the balance's current on hand."""
-    return connection.execute(
+def snapshot_chunk(
+    connection: Connection, staged: Table, after: tuple | None, limit: int
+) -> list:
+    """Snapshot rows with ids and the balance's current on hand, in the ledger's lock order
+    (item, location, condition: services.ledger.balance_order), after `after`: the
+    (item_id, location_id, rank) of the previous chunk's last row. A whole file locks in that
+    order, as every other transaction does, so an import and a grade touching the same
+    balances cannot deadlock."""
+    # Condition by name, spelt out so that the database's collation cannot reorder it.
+    names = sorted(c.value for c in Condition)
+    rank = case({name: n for n, name in enumerate(names)}, value=staged.c.condition)
+    position = (items.c.id, locations.c.id, rank)
+    query = (
         select(
             staged.c.row_no,
             items.c.id.label("item_id"),
@@ -83,12 +106,15 @@ def snapshot_chunk(connection: Connection, staged: Table, after: int, limit: int
             staged.c.condition,
             staged.c.on_hand,
             stock_balances.c.on_hand.label("current"),
+            rank.label("rank"),
         )
         .select_from(_resolved(staged).outerjoin(stock_balances, _balance_join(staged)))
-        .where(staged.c.row_no > after)
-        .order_by(staged.c.row_no)
+        .order_by(*position)
         .limit(limit)
-    ).all()
+    )
+    if after is not None:
+        query = query.where(tuple_(*position) > tuple_(*after))
+    return connection.execute(query).all()
 
 
 def _merge(

@@ -115,7 +115,7 @@ class ImportRepository(Repository):
         """[(row_no, on_hand, reserved)] a snapshot may not set, and the total."""
         return merge.snapshot_below_reserved(self.connection, staging.STAGED["stock"], limit)
 
-    def snapshot_chunk(self, *, after: int, limit: int) -> list:
+    def snapshot_chunk(self, *, after: tuple | None, limit: int) -> list:
         return merge.snapshot_chunk(self.connection, staging.STAGED["stock"], after, limit)
 
     def merge_items(self) -> int:
