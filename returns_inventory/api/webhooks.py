@@ -40,7 +40,7 @@ class WebhookList(StrictSchema):
 
 class DeliveryQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))
-    webhook_id = fields.Integer()
+    webhook_id = fields.Integer(validate=validate.Range(min=1))
     after = fields.Integer(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
@@ -64,8 +64,10 @@ class DeliveryPage(StrictSchema):
 
 
 class ReplayIn(StrictSchema):
-    delivery_ids = fields.List(fields.Integer(), load_default=None)
-    webhook_id = fields.Integer(load_default=None)
+    # An empty list or id 0 must not read as "no filter": that would replay every failure.
+    delivery_ids = fields.List(fields.Integer(validate=validate.Range(min=1)),
+                               validate=validate.Length(min=1), load_default=None)
+    webhook_id = fields.Integer(validate=validate.Range(min=1), load_default=None)
 
 
 class ReplayOut(StrictSchema):

@@ -166,7 +166,7 @@ def replay_failed(uow_factory: Callable, *, delivery_ids: list[int] | None = Non
                   webhook_id: int | None = None) -> int:
     """Queue failed deliveries again, e.g. after the ERP endpoint was fixed."""
     with uow_factory() as uow:
-        if webhook_id and uow.webhooks.get(webhook_id) is None:
+        if webhook_id is not None and uow.webhooks.get(webhook_id) is None:
             raise NotFound(f"no webhook {webhook_id}")
         count = uow.webhooks.replay(delivery_ids=delivery_ids, webhook_id=webhook_id)
         uow.commit()

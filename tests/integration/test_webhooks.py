@@ -194,3 +194,22 @@ def test_admins_register_webhooks_over_http_and_see_failed_deliveries(client, au
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "url"
     failed = client.get("/api/v1/webhooks/deliveries?status=failed", headers=admin)
     assert failed.status_code == 200 and failed.json["data"] == []
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"delivery_ids": []}, "delivery_ids"),
+    ({"delivery_ids": [0]}, "delivery_ids.0"),
+    ({"webhook_id": 0}, "webhook_id"),
+])
+def test_replaying_with_an_empty_filter_is_refused_not_taken_as_everything(
+        client, auth, uow_factory, a_stock_change, body, field):
+    several_deliveries(uow_factory, 2)
+    failing = SlowEndpoint(Clock(), seconds=0, status=503)
+    deliver_due(uow_factory, DeliveryPolicy(max_attempts=1), send=failing)
+    refused = client.post("/api/v1/webhooks/deliveries/replay", headers=auth("admin"), json=body)
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == field
+    with uow_factory() as uow:
+        assert uow.webhooks.replay(delivery_ids=[], webhook_id=None) == 0
+        assert uow.webhooks.replay(delivery_ids=None, webhook_id=0) == 0
+        assert len(uow.webhooks.deliveries(status="failed", webhook_id=None, limit=10,
+                                           after=None)) == 2

@@ -102,7 +102,7 @@ class WebhookRepository(Repository):
             outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
         if status:
             query = query.where(webhook_deliveries.c.status == status)
-        if webhook_id:
+        if webhook_id is not None:
             query = query.where(webhook_deliveries.c.webhook_id == webhook_id)
         if after:
             query = query.where(webhook_deliveries.c.id > after)
@@ -112,9 +112,9 @@ class WebhookRepository(Repository):
     def replay(self, *, delivery_ids: list[int] | None, webhook_id: int | None) -> int:
         """Failed deliveries go back in the queue with a fresh set of tries."""
         query = webhook_deliveries.update().where(webhook_deliveries.c.status == "failed")
-        if delivery_ids:
+        if delivery_ids is not None:
             query = query.where(webhook_deliveries.c.id.in_(delivery_ids))
-        if webhook_id:
+        if webhook_id is not None:
             query = query.where(webhook_deliveries.c.webhook_id == webhook_id)
         return self.connection.execute(
             query.values(status="pending", attempts=0, next_attempt_at=utcnow(), last_error=None)
