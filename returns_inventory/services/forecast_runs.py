@@ -229,9 +229,12 @@ def _row_facts(uow, run_id: int, inputs: PlanningInputs,
                location_id: int) -> tuple[RowInputs, RowContext]:
     """What the write needs from the database per row; this run's predecessors' undecided
     suggestions step aside in the same transaction."""
-    decided = uow.planning.decided_items(inputs.as_of, location_id)
     previous = uow.planning.previous_quantities(location_id, run_id)
+    # Supersede first, then read the decisions: an approval committed before the supersede
+    # is then seen and kept, and one that comes later finds its row superseded (a 409), so
+    # an item never ends with both an approved row and a new proposed one.
     uow.planning.supersede_undecided(inputs.as_of, run_id)
+    decided = uow.planning.decided_items(inputs.as_of, location_id)
     ids = inputs.item_ids.tolist()
     rows = RowInputs(
         item_ids=inputs.item_ids, unit_cost=inputs.unit_cost,

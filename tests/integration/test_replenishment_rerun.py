@@ -12,14 +12,20 @@ import pytest
 from sqlalchemy import func, select
 
 from returns_inventory.domain.errors import Conflict
-from returns_inventory.persistence.planning_tables import suggestion_decisions
+from returns_inventory.persistence.planning_tables import (
+    replenishment_suggestions,
+    suggestion_decisions,
+)
+from returns_inventory.persistence.repositories.planning import PlanningRepository
+from returns_inventory.persistence.repositories.suggestions import SuggestionRepository
 from returns_inventory.persistence.tables import outbox_events, sales_lines
 from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.forecast_runs import RunRequest, run_forecast
 from returns_inventory.services.suggestion_decisions import decide_suggestion
 from returns_inventory.services.suggestions import export_approved_orders, list_suggestions
+from returns_inventory.services.tokens import create_token
 from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location
+from tests.factories import add_item, add_location, app_on
 from tests.integration.suggestion_data import build_board
 
 AS_OF = date(2026, 11, 23)
@@ -28,6 +34,10 @@ AS_OF = date(2026, 11, 23)
 @pytest.fixture
 def history(uow_factory):
     """Three sizes with 60 weeks of steady demand and no stock, packed in sixes."""
+    add_history(uow_factory)
+
+
+def add_history(uow_factory):
     location_id = add_location(uow_factory, "WH1")
     rng = np.random.default_rng(11)
     rows = []
@@ -106,3 +116,95 @@ def test_two_planners_approving_at_once_make_one_decision(backend, committing_db
             outbox_events.c.event_type == "replenishment.approved"))
         row = uow.suggestions.one(target)
     assert (audits, events, row["version"]) == (1, 1, 2)
+
+
+def _approvals_announced(uow) -> int:
+    return uow.connection.scalar(select(func.count()).select_from(outbox_events).where(
+        outbox_events.c.event_type == "replenishment.approved"))
+
+
+def test_a_decision_on_the_version_read_before_a_run_superseded_it_changes_nothing(
+        uow_factory):
+    board = build_board(uow_factory)
+    medium = board.ids["TEE-BLK/M"]
+    with uow_factory() as uow:
+        seen = uow.suggestions.one(medium)["version"]
+    with uow_factory() as uow:  # the next night's run steps the undecided suggestions aside
+        newer = uow.planning.start_run(as_of=AS_OF + timedelta(days=7), executor="local",
+                                       workers=1, trigger="schedule", actor="job")
+        uow.planning.supersede_undecided(AS_OF + timedelta(days=7), newer)
+        uow.commit()
+    with uow_factory() as uow:
+        applied = uow.suggestions.decide(medium, seen_version=seen, status="approved",
+                                         approved_qty=30, actor="ana", comment=None)
+        row = uow.suggestions.one(medium)
+    assert applied is False
+    assert (row["status"], row["version"], row["approved_qty"]) == ("superseded", seen + 1, None)
+
+
+def test_an_approval_racing_the_run_that_supersedes_it_answers_409(
+        backend, committing_db, settings, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("SQLite's BEGIN IMMEDIATE lets no run commit inside the decision")
+    uow_factory = partial(UnitOfWork, committing_db)
+    board = build_board(uow_factory)
+    medium = board.ids["TEE-BLK/M"]
+    token = create_token(uow_factory, name="ana", role="planner").secret
+    read = SuggestionRepository.one
+    raced = []
+
+    def read_then_supersede(self, suggestion_id, **kwargs):
+        # The planner's request has read version 1; the nightly run commits before it writes.
+        row = read(self, suggestion_id, **kwargs)
+        if not raced:
+            raced.append(True)
+            with uow_factory() as run:
+                newer = run.planning.start_run(as_of=AS_OF + timedelta(days=7),
+                                               executor="local", workers=1,
+                                               trigger="schedule", actor="job")
+                run.planning.supersede_undecided(AS_OF + timedelta(days=7), newer)
+                run.commit()
+        return row
+
+    monkeypatch.setattr(SuggestionRepository, "one", read_then_supersede)
+    answer = app_on(settings, committing_db).test_client().post(
+        f"/api/v1/replenishment/suggestions/{medium}/decision",
+        headers={"Authorization": f"Bearer {token}"}, json={"action": "approve", "version": 1})
+    monkeypatch.undo()
+    assert answer.status_code == 409, answer.json
+    with uow_factory() as uow:
+        row = uow.suggestions.one(medium)
+        assert (row["status"], _approvals_announced(uow)) == ("superseded", 0)
+
+
+def test_an_approval_committed_while_the_run_writes_keeps_one_live_suggestion_per_item(
+        backend, committing_db, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("SQLite's BEGIN IMMEDIATE lets no approval commit inside the run")
+    uow_factory = partial(UnitOfWork, committing_db)
+    add_history(uow_factory)
+    settings = Settings.load(env={})
+    run_forecast(uow_factory, settings, RunRequest(as_of=AS_OF, actor="test"))
+    medium = next(r for r in list_suggestions(uow_factory, {}, offset=0, limit=10)["data"]
+                  if r["size"] == "M")
+    supersede = PlanningRepository.supersede_undecided
+
+    def approve_then_supersede(self, as_of, keep_run):
+        # A planner's approval commits while the re-run is in its write transaction.
+        decide_suggestion(uow_factory, medium["id"], action="approve", actor="ana",
+                          expected_version=medium["version"])
+        return supersede(self, as_of, keep_run)
+
+    monkeypatch.setattr(PlanningRepository, "supersede_undecided", approve_then_supersede)
+    second = run_forecast(uow_factory, settings, RunRequest(as_of=AS_OF, actor="test"))
+    monkeypatch.undo()
+    s = replenishment_suggestions.c
+    with uow_factory() as uow:
+        live = uow.connection.execute(
+            select(s.item_id, s.status, s.run_id).where(s.status != "superseded")).all()
+    statuses = {}
+    for row in live:
+        statuses.setdefault(row.item_id, []).append(row.status)
+    assert sorted(map(len, statuses.values())) == [1, 1, 1], live
+    assert statuses[next(r.item_id for r in live if r.status == "approved")] == ["approved"]
+    assert {r.run_id for r in live if r.status == "proposed"} == {second["id"]}

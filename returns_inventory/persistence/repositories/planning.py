@@ -242,12 +242,17 @@ class PlanningRepository(Repository):
                 ((s.status == "proposed") & (s.as_of <= as_of))
                 | ((s.status == "edited") & (s.as_of < as_of)),
             )
-            .values(status="superseded")
+            # A new version: a planner's decision on the version they saw must now miss.
+            .values(status="superseded", version=s.version + 1)
         ).rowcount
 
     def decided_items(self, as_of: date, location_id: int) -> set[int]:
         """Items a planner approved, rejected or edited for this as-of date (a re-run keeps
-        them: an edit is a planner's number still awaiting approval, not ours to replace)."""
+        them: an edit is a planner's number still awaiting approval, not ours to replace).
+
+        Read it after `supersede_undecided`: that update waits for a decision in flight, and
+        once it has run no undecided row of the date is left for a planner to decide on.
+        """
         rows = self.connection.execute(
             select(replenishment_suggestions.c.item_id).where(
                 replenishment_suggestions.c.as_of == as_of,

@@ -35,6 +35,8 @@ COLUMNS = {
     "comment": s.c.comment,
 }
 SORTABLE = tuple(c for c in COLUMNS if c != "comment")
+# A superseded suggestion was replaced by a newer run's; every other status may be decided on.
+DECIDABLE = s.c.status != "superseded"
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,10 @@ class SuggestionRepository(Repository):
     def decide(self, suggestion_id: int, *, seen_version: int, status: str,
                approved_qty: int | None, actor: str, comment: str | None,
                at=None) -> bool:
-        """Apply a decision only if nobody else decided since `seen_version` was read."""
+        """Apply a decision only if nobody else decided, and no run superseded the suggestion,
+        since `seen_version` was read."""
         updated = self.connection.execute(
-            s.update().where(s.c.id == suggestion_id, s.c.version == seen_version)
+            s.update().where(s.c.id == suggestion_id, s.c.version == seen_version, DECIDABLE)
             .values(status=status, approved_qty=approved_qty, decided_by=actor,
                     decided_at=at or utcnow(), comment=comment, version=s.c.version + 1)
         )
@@ -194,7 +197,8 @@ class SuggestionRepository(Repository):
         if not decisions:
             return
         self.connection.execute(
-            s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"))
+            s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
+                             DECIDABLE)
             .values(status=bindparam("new_status"), approved_qty=bindparam("qty"),
                     decided_by=actor, decided_at=utcnow(), comment=comment,
                     version=s.c.version + 1),
