@@ -15,12 +15,16 @@ def decide_write_off(
 ) -> GradingResult:
     """An admin approves a costly write-off (it posts now) or sends the unit back to grading."""
     with uow_factory() as uow:
-        write_off = uow.units.write_off(write_off_id, lock=True)
-        if write_off is None:
+        # The unit first, then its write-off, as a re-grade does: the opposite order
+        # deadlocks with a re-grade of the same unit. A write-off never changes its unit, so
+        # the unlocked read names the right one; its status is read again under the locks.
+        found = uow.units.write_off(write_off_id)
+        if found is None:
             raise NotFound(f"no write-off {write_off_id}")
+        unit = uow.units.unit_by_id(found["unit_id"], lock=True)
+        write_off = uow.units.write_off(write_off_id, lock=True)
         if write_off["status"] != "pending_approval":
             raise Conflict(f"write-off {write_off_id} is already {write_off['status']}")
-        unit = uow.units.unit_by_id(write_off["unit_id"], lock=True)
         if approve:
             move_unit(uow, unit, None, actor=actor, reason=write_off["reason"])
             unit.status = UnitStatus.WRITTEN_OFF

@@ -46,6 +46,7 @@ from returns_inventory.services.returns import (
 )
 from returns_inventory.services.stock import verify_ledger
 from returns_inventory.services.unit_outcomes import GradingResult
+from returns_inventory.services.write_offs import decide_write_off
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale, stock_up
 
@@ -282,6 +283,43 @@ def test_regrades_moving_units_between_two_conditions_in_opposite_directions_do_
             uow_factory, policies, unit_id=moves[i][0], grade=moves[i][1],
             reason="second look", actor="supervisor"))
         assert unexpected(outcomes) == []
+    assert verify_ledger(uow_factory) == []
+
+
+def test_approving_a_write_off_while_its_unit_is_regraded_does_not_deadlock(
+        uow_factory, policies):
+    """Both lock the unit before the write-off, so one waits for the other."""
+    item_id = add_item(uow_factory, "COAT-GRY", "M", unit_cost="180.00", category="outerwear")
+    location_id = add_location(uow_factory, "WH1")
+    before = outbox(uow_factory)
+    approved = 0
+    for round_ in range(10):
+        order = f"SO-{round_}"
+        add_sale(uow_factory, item_id, location_id, order_ref=order, quantity=1)
+        view = authorize_return(uow_factory, policies, order_ref=order, actor="erp",
+                                lines=[ReturnLineRequest(line_ref="1", quantity=1,
+                                                         reason="other")])
+        [unit] = receive_units(uow_factory, rma=view.rma, location="WH1",
+                               lines=[{"line_no": 1, "quantity": 1}], actor="grader")
+        pending = grade_unit(uow_factory, policies, unit_id=unit.unit_id, grade="D",
+                             defects=["tear"], actor="grader")
+        assert pending.awaiting_approval
+        work = (
+            lambda write_off_id=pending.write_off_id: decide_write_off(
+                uow_factory, write_off_id=write_off_id, approve=True, actor="admin"),
+            lambda unit=unit: regrade_unit(uow_factory, policies, unit_id=unit.unit_id,
+                                           grade="A", reason="a loose thread",
+                                           actor="supervisor"),
+        )
+        outcomes = at_once(2, lambda i, work=work: work[i]())
+        assert unexpected(outcomes, Conflict) == []
+        # The re-grade always lands; the approval only when it came first.
+        assert isinstance(outcomes[1], GradingResult)
+        approved += isinstance(outcomes[0], GradingResult)
+        assert balance(uow_factory, "COAT-GRY", "M", "WH1", "sellable") == (round_ + 1, 0)
+    events = outbox(uow_factory) - before
+    # An approval the re-grade overtook was written off and then taken back.
+    assert events["stock.written_off"] == events["stock.write_off_reversed"] == approved
     assert verify_ledger(uow_factory) == []
 
 
