@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import uow_factory
-from ..services.webhooks import register_webhook, replay_failed
+from ..services.webhooks import EVENT_TYPES, register_webhook, replay_failed
 from .auth import current_actor, requires_role
 from .schemas import CursorInfo, StrictSchema
 
@@ -19,8 +19,8 @@ class WebhookIn(StrictSchema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     secret = fields.String(validate=validate.Length(min=16, max=255), metadata={
         "description": "shared HMAC secret; generated and returned once when omitted"})
-    event_types = fields.List(fields.String(), load_default=list,
-                              metadata={"description": "empty: every event"})
+    event_types = fields.List(fields.String(validate=validate.OneOf(sorted(EVENT_TYPES))),
+                              load_default=list, metadata={"description": "empty: every event"})
 
 
 class WebhookListed(StrictSchema):

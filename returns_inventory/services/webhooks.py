@@ -17,6 +17,17 @@ from ..domain.errors import FieldError, NotFound, ValidationFailed
 
 SIGNATURE_HEADER = "X-RI-Signature"
 
+# Every outbox event type the services write, the ones a webhook may subscribe to (a test
+# checks this against the `uow.events.add(...)` calls, so a new event must be listed here).
+EVENT_TYPES = frozenset({
+    "exchange.backordered", "exchange.released", "exchange.reserved", "exchange.shipped",
+    "forecast.completed", "import.applied", "refund.due",
+    "replenishment.approved", "replenishment.rejected",
+    "return.authorized", "return.cancelled", "return.rejected",
+    "stock.adjusted", "stock.restocked", "stock.write_off_reversed", "stock.written_off",
+    "unit.graded", "unit.received",
+})
+
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
@@ -67,6 +78,12 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
     if secret is not None and len(secret) < 16:
         raise ValidationFailed("the secret must be at least 16 characters",
                                errors=[FieldError("secret", "at least 16 characters")])
+    unknown = sorted(set(event_types or []) - EVENT_TYPES)
+    if unknown:
+        # A typo would otherwise subscribe to nothing, silently.
+        raise ValidationFailed(f"unknown event types: {', '.join(unknown)}",
+                               errors=[FieldError("event_types", f"unknown: {t}")
+                                       for t in unknown])
     secret = secret or secrets.token_urlsafe(32)
     with uow_factory() as uow:
         webhook_id = uow.webhooks.add(url=url, secret=secret, event_types=event_types or [],

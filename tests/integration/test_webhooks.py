@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from returns_inventory.domain.errors import ValidationFailed
 from returns_inventory.services.stock import adjust_stock
 from returns_inventory.services.webhooks import (
     DeliveryPolicy,
@@ -213,3 +214,18 @@ def test_replaying_with_an_empty_filter_is_refused_not_taken_as_everything(
         assert uow.webhooks.replay(delivery_ids=None, webhook_id=0) == 0
         assert len(uow.webhooks.deliveries(status="failed", webhook_id=None, limit=10,
                                            after=None)) == 2
+
+
+def test_registering_a_webhook_for_an_unknown_event_type_is_refused(client, auth,
+                                                                    uow_factory, receiver):
+    refused = client.post("/api/v1/webhooks", headers=auth("admin"),
+                          json={"url": receiver.url, "event_types": ["unit.graded", "unit.grade"]})
+    assert refused.status_code == 422
+    [error] = refused.json["errors"]
+    assert error["field"] == "event_types.1" and "unit.graded" in error["reason"]
+    with pytest.raises(ValidationFailed) as refusal:
+        register_webhook(uow_factory, url=receiver.url, actor="admin",
+                         event_types=["unit.grade"])
+    assert [e.field for e in refusal.value.errors] == ["event_types"]
+    with uow_factory() as uow:
+        assert uow.webhooks.list() == []
