@@ -8,6 +8,7 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
+from .cli_import import cli_actor
 from .domain.errors import DomainError
 from .extensions import settings, uow_factory
 from .services.forecast_runs import RunRequest, run_forecast
@@ -32,7 +33,7 @@ def forecast_command() -> None:
 def forecast_run(as_of, workers, executor, scheduler_address) -> None:
     """Run the forecast and write suggestions; the previous ones stay if this fails."""
     request = RunRequest(
-        as_of=as_of.date() if as_of else date.today(), actor="cli", trigger="cli",
+        as_of=as_of.date() if as_of else date.today(), actor=cli_actor(), trigger="cli",
         workers=workers, executor=executor, scheduler_address=scheduler_address,
     )
     with click.progressbar(length=len(STAGES), label="forecast run", show_pos=True) as bar:

@@ -88,3 +88,12 @@ def test_db_upgrade_is_safe_to_run_again(run):
     first, again = run("db", "upgrade"), run("db", "upgrade")
     assert first.exit_code == again.exit_code == 0
     assert first.stdout == again.stdout
+
+
+def test_a_forecast_run_from_the_cli_is_recorded_as_the_operators(run, uow):
+    _stock(uow, ("M", 5))
+    result = run("forecast", "run", "--as-of", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    with uow() as work:
+        [recorded] = work.planning.list_runs(offset=0, limit=5)[0]
+    assert recorded["actor"].startswith("cli:") and recorded["trigger"] == "cli"
