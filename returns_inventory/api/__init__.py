@@ -28,7 +28,6 @@ from . import (
 from .body import body_limit
 from .errors import problem
 
-API_PREFIX = openapi.API_PREFIX
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
     returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,

@@ -49,8 +49,6 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def is_at_head(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()
 
 
 def schema_status(engine: Engine) -> tuple[bool, str]:

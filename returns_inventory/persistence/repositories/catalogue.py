@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, func, select
 
@@ -59,20 +59,6 @@ class CatalogueRepository(Repository):
         ).first()
         return _item(row) if row else None
 
-    def item_ids_by_sku_size(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """Resolve many (sku, size) pairs in one round trip per chunk."""
-        keys = list(set(keys))
-        found: dict[tuple[str, str], int] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            skus = {sku for sku, _ in chunk}
-            rows = self.connection.execute(
-                select(items.c.id, items.c.sku, items.c.size).where(items.c.sku.in_(skus))
-            )
-            wanted = set(chunk)
-            found.update({(r.sku, r.size): r.id for r in rows if (r.sku, r.size) in wanted})
-        return found
-
     def all_item_keys(self) -> dict[tuple[str, str], int]:
         rows = self.connection.execute(select(items.c.id, items.c.sku, items.c.size))
         return {(r.sku, r.size): r.id for r in rows}
@@ -114,9 +100,6 @@ class CatalogueRepository(Repository):
     def location_by_code(self, code: str) -> Location | None:
         row = self.connection.execute(select(locations).where(locations.c.code == code)).first()
         return _location(row) if row else None
-
-    def location_ids_by_code(self) -> dict[str, int]:
-        return {r.code: r.id for r in self.connection.execute(select(locations))}
 
     def list_locations(self) -> list[Location]:
         rows = self.connection.execute(select(locations).order_by(locations.c.code))

@@ -89,9 +89,6 @@ class ImportRepository(Repository):
         """`with uow.imports.stage(kind, batch_size=n) as loader: loader.add((row_no, ...))`"""
         return staging.StagingLoader(self.connection, staging.STAGED[kind], batch_size)
 
-    def staged_columns(self, kind: str) -> list[str]:
-        return [c.name for c in staging.STAGED[kind].columns if c.name != "row_no"]
-
     def drop_staged(self, kind: str) -> None:
         staging.drop(self.connection, staging.STAGED[kind])
 
