@@ -24,6 +24,8 @@ EXECUTORS = ("local", "dask")
 # a killed run blocks the next; after as long, its record is marked abandoned.
 RUN_LEASE = "forecast-run"
 RUN_LEASE_HOURS = 6
+# Where the traceback of a run that failed unexpectedly is, by who started the run.
+RUN_LOGS = {"schedule": "scheduler", "api": "web server", "web": "web server", "cli": "command's"}
 
 
 @dataclass(frozen=True)
@@ -132,12 +134,25 @@ def execute_run(
         else:
             log.exception("forecast run %s failed", run_id)
         with uow_factory() as uow:
-            uow.planning.finish_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+            uow.planning.finish_run(run_id, status="failed",
+                                    error=_error_text(exc, run_id, request.trigger))
             uow.commit()
         raise
     finally:
         _release(uow_factory, run_id)
     return get_run(uow_factory, run_id)
+
+
+def _error_text(exc: Exception, run_id: int, trigger: str) -> str:
+    """What the run record says went wrong, for anyone who may read runs.
+
+    A domain error's message is written for people; anything else (a database error quotes
+    its SQL and parameters) stays in the log, with its traceback.
+    """
+    if isinstance(exc, DomainError):
+        return exc.detail
+    where = RUN_LOGS.get(trigger, "server")
+    return f"internal error; see the {where} log for forecast run {run_id}"
 
 
 def _run_phases(uow_factory: Callable, config: ForecastConfig, run_id: int,

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from returns_inventory.persistence.planning_tables import replenishment_suggestions
 from returns_inventory.persistence.tables import sales_lines
+from returns_inventory.services import forecast_runs
 from returns_inventory.services.forecast_runs import RunRequest, run_forecast
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location
+from tests.integration.web_support import log_in
 
 AS_OF = date(2026, 11, 23)  # a Monday
 
@@ -106,6 +110,29 @@ def test_a_run_that_fails_lets_the_next_one_start(uow_factory, app_settings):
 
     with pytest.raises(ValidationFailed):  # nothing imported: no warehouse to replenish
         run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="planner"))
+    [failed] = forecast_runs.list_runs(uow_factory, offset=0, limit=1)[0]
+    assert failed["error"] == "no warehouse to replenish: import locations first"
     add_history(uow_factory)
     assert run_forecast(uow_factory, app_settings,
                         RunRequest(as_of=AS_OF, actor="planner"))["status"] == "succeeded"
+
+
+def test_an_unexpected_failure_is_logged_in_full_but_recorded_without_its_sql(
+        uow_factory, history, app_settings, monkeypatch, caplog, client, auth):
+    def database_trouble(*_args):
+        raise OperationalError("SELECT unit_cost FROM items WHERE sku = %(sku)s",
+                               {"sku": "SECRET-SKU"}, Exception("connection reset"))
+
+    monkeypatch.setattr(forecast_runs, "_plan", database_trouble)
+    with caplog.at_level(logging.ERROR), pytest.raises(OperationalError):
+        run_forecast(uow_factory, app_settings,
+                     RunRequest(as_of=AS_OF, actor="job:nightly", trigger="schedule"))
+    [run] = client.get("/api/v1/forecast-runs", headers=auth("grader")).json["data"]
+    assert run["status"] == "failed"
+    assert run["error"] == f"internal error; see the scheduler log for forecast run {run['id']}"
+    assert "Traceback" in caplog.text and "SECRET-SKU" in caplog.text
+    log_in(client, uow_factory, "planner")
+    page = client.get(f"/planner/runs/{run['id']}").get_data(as_text=True)
+    assert f"see the scheduler log for forecast run {run['id']}" in page
+    assert "SECRET-SKU" not in page and "SELECT" not in page
+
