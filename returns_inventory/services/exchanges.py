@@ -165,6 +165,24 @@ def release_reservation(uow, exchange_id: int, *, actor: str, why: str) -> bool:
     return True
 
 
+def cancel_backorder(uow, exchange_id: int, *, actor: str, why: str) -> bool:
+    """Tell the ERP a backordered replacement is no longer owed (inside the caller's
+    transaction). Nothing was reserved, so no stock moves.
+
+    False when there was nothing to cancel.
+    """
+    exchange = uow.returns.exchange(exchange_id, lock=True)
+    if exchange is None or exchange["status"] != "backordered":
+        return False
+    uow.returns.set_exchange_status(exchange_id, "cancelled")
+    uow.events.add(
+        "exchange.cancelled",
+        {"exchange_id": exchange_id, "reason": why, "quantity": exchange["quantity"]},
+        actor=actor,
+    )
+    return True
+
+
 def release_expired_reservations(
     uow_factory: Callable, *, now: datetime | None = None, actor: str = "job:exchange-expiry"
 ) -> int:

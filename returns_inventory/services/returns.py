@@ -9,7 +9,12 @@ from datetime import date
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.returns import Resolution, ReturnRefused, ReturnStatus, SoldLine
-from .exchanges import ExchangeRequest, release_reservation, reserve_exchange
+from .exchanges import (
+    ExchangeRequest,
+    cancel_backorder,
+    release_reservation,
+    reserve_exchange,
+)
 from .policies import Policies
 
 
@@ -149,7 +154,8 @@ def authorize_return(
 
 
 def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
-    """Cancel an authorized return before any unit arrived; release its reservations."""
+    """Cancel an authorized return before any unit arrived; release its reservations and
+    cancel its backorders."""
     with uow_factory() as uow:
         found = uow.returns.return_by_rma(rma, lock=True)
         if found is None:
@@ -166,6 +172,8 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
         for exchange in held:
             if exchange["status"] == "reserved":
                 release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")
+            elif exchange["status"] == "backordered":
+                cancel_backorder(uow, exchange["id"], actor=actor, why="return cancelled")
         uow.returns.set_return_status(found["id"], ReturnStatus.CANCELLED.value)
         view = return_view(uow, rma)
         uow.events.add("return.cancelled", _payload(view), actor=actor)

@@ -199,3 +199,19 @@ def test_regrading_a_written_off_unit_announces_the_reversal_of_its_write_off(
     assert len(_events(uow_factory, "stock.restocked")) == 1
     assert _balance(uow_factory, "TEE-BLK", "M", "WH1", "sellable") == (1, 0)
     assert verify_ledger(uow_factory) == []
+
+
+def test_cancelling_a_return_cancels_its_backordered_exchange_and_tells_the_erp(
+        uow_factory, policies, sold):
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L", fallback="backorder")])
+    [exchange] = view.exchanges
+    assert exchange["status"] == "backordered"
+    cancelled = cancel_return(uow_factory, rma=view.rma, actor="erp")
+    assert [ex["status"] for ex in cancelled.exchanges] == ["cancelled"]
+    assert _events(uow_factory, "exchange.cancelled") == [
+        {"exchange_id": exchange["id"], "reason": "return cancelled", "quantity": 1}]
+    assert _events(uow_factory, "exchange.released") == []
+    with pytest.raises(Conflict):
+        ship_exchange(uow_factory, exchange_id=exchange["id"], actor="erp")
