@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
-from ..services.forecast_runs import RunRequest, get_run, launch_run, list_runs
+from ..services.forecast_runs import (
+    RunRequest,
+    get_run,
+    launch_run,
+    list_runs,
+    planners_today,
+)
 from .auth import READ, current_actor, requires_role
 from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
@@ -43,7 +47,8 @@ class RunPage(StrictSchema):
 
 
 class RunIn(StrictSchema):
-    as_of = fields.Date(load_default=None, metadata={"description": "default today"})
+    as_of = fields.Date(load_default=None, metadata={
+        "description": "default today in the planners' time zone, as the nightly run"})
     workers = fields.Integer(load_default=None, validate=validate.Range(min=1, max=64))
     executor = fields.String(load_default=None, validate=validate.OneOf(["local", "dask"]))
 
@@ -73,7 +78,8 @@ def get_one_run(run_id):
 @requires_role(Role.PLANNER)
 def post_run(body):
     """Start a run now; it continues in the background — follow it at its Location."""
-    request = RunRequest(as_of=body["as_of"] or date.today(), actor=current_actor(),
+    as_of = body["as_of"] or planners_today(settings())
+    request = RunRequest(as_of=as_of, actor=current_actor(),
                          trigger="api", workers=body["workers"], executor=body["executor"])
     run = launch_run(uow_factory(), settings(), request)
     return run, 202, {"Location": url_for("forecast_runs.get_one_run", run_id=run["id"])}

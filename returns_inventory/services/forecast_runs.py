@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -40,6 +41,14 @@ class RunRequest:
 
 def forecast_config(settings) -> ForecastConfig:
     return ForecastConfig.from_document(settings.policies.get("forecasting", {}))
+
+
+def planners_today(settings, now: datetime | None = None) -> date:
+    """Today in the planners' time zone (config/forecasting.toml [schedule] timezone): the
+    as-of date of the nightly run, and the default of a run started by hand."""
+    schedule = forecast_config(settings).schedule or {}
+    zone = ZoneInfo(schedule.get("timezone", "UTC"))
+    return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
 def run_forecast(

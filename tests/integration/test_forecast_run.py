@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -14,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from returns_inventory.persistence.planning_tables import replenishment_suggestions
 from returns_inventory.persistence.tables import sales_lines
 from returns_inventory.services import forecast_runs
-from returns_inventory.services.forecast_runs import RunRequest, run_forecast
+from returns_inventory.services.forecast_runs import RunRequest, planners_today, run_forecast
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location
 from tests.integration.web_support import log_in
@@ -136,3 +137,13 @@ def test_an_unexpected_failure_is_logged_in_full_but_recorded_without_its_sql(
     assert f"see the scheduler log for forecast run {run['id']}" in page
     assert "SECRET-SKU" not in page and "SELECT" not in page
 
+
+@pytest.mark.parametrize(("zone", "expected"), [
+    ("Europe/London", date(2026, 11, 23)), ("America/Los_Angeles", date(2026, 11, 22)),
+    ("Pacific/Auckland", date(2026, 11, 23))])
+def test_today_for_a_run_is_the_planners_date_not_the_hosts(zone, expected):
+    loaded = Settings.load(env={})
+    settings = replace(loaded, policies={**loaded.policies, "forecasting": {
+        **loaded.policies["forecasting"], "schedule": {"timezone": zone}}})
+    # 01:30 UTC on Monday 23 November: still Sunday in California.
+    assert planners_today(settings, datetime(2026, 11, 23, 1, 30, tzinfo=UTC)) == expected
