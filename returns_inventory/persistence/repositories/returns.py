@@ -15,7 +15,7 @@ from ..returns_tables import (
     returns,
 )
 from ..tables import items, locations, sales_lines, stock_balances
-from .base import Repository, as_utc, utcnow
+from .base import Repository, utcnow
 
 CLAIMING_STATUSES = ("authorized", "received")
 
@@ -184,7 +184,3 @@ class ReturnsRepository(Repository):
     def sizes_of_sku(self, sku: str) -> dict[str, int]:
         rows = self.connection.execute(select(items.c.id, items.c.size).where(items.c.sku == sku))
         return {r.size: r.id for r in rows}
-
-
-def as_aware(value: datetime | None) -> datetime | None:
-    return as_utc(value)
