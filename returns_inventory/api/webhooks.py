@@ -7,7 +7,12 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import uow_factory
-from ..services.webhooks import EVENT_TYPES, register_webhook, replay_failed
+from ..services.webhooks import (
+    EVENT_TYPES,
+    register_webhook,
+    replay_failed,
+    set_webhook_active,
+)
 from .auth import current_actor, requires_role
 from .schemas import CursorInfo, StrictSchema
 
@@ -32,6 +37,11 @@ class WebhookListed(StrictSchema):
 
 class WebhookOut(WebhookListed):
     secret = fields.String(metadata={"description": "only in the answer that created it"})
+
+
+class WebhookChange(StrictSchema):
+    active = fields.Boolean(required=True, metadata={
+        "description": "false: no new events for it, pending deliveries wait; true: resume"})
 
 
 class WebhookList(StrictSchema):
@@ -90,6 +100,15 @@ def get_webhooks():
     """Registered endpoints (secrets are never shown again)."""
     with uow_factory()() as uow:
         return {"data": uow.webhooks.list()}
+
+
+@blp.patch("/<int:webhook_id>")
+@blp.arguments(WebhookChange)
+@blp.response(200, WebhookListed)
+@requires_role(Role.ADMIN)
+def patch_webhook(body, webhook_id):
+    """Switch an endpoint off (`{"active": false}`) or on again."""
+    return set_webhook_active(uow_factory(), webhook_id, active=body["active"])
 
 
 @blp.get("/deliveries")

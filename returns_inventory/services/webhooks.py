@@ -93,6 +93,17 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
             "active": True}
 
 
+def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) -> dict:
+    """Switch an endpoint off or on again. While off it hears of no new event (they are not
+    kept for it), and its pending deliveries wait until it is switched on."""
+    with uow_factory() as uow:
+        if not uow.webhooks.set_active(webhook_id, active):
+            raise NotFound(f"no webhook {webhook_id}")
+        webhook = uow.webhooks.get(webhook_id)
+        uow.commit()
+    return {k: webhook[k] for k in ("id", "url", "event_types", "active")}
+
+
 def fan_out(uow_factory: Callable, *, batch: int = 1000) -> int:
     """Turn new outbox events into one pending delivery per subscribed webhook."""
     with uow_factory() as uow:

@@ -229,3 +229,29 @@ def test_registering_a_webhook_for_an_unknown_event_type_is_refused(client, auth
     assert [e.field for e in refusal.value.errors] == ["event_types"]
     with uow_factory() as uow:
         assert uow.webhooks.list() == []
+
+
+def test_an_admin_switches_a_webhook_off_and_its_deliveries_wait_until_it_is_on_again(
+        client, auth, uow_factory, receiver, a_stock_change):
+    admin = auth("admin")
+    hook = client.post("/api/v1/webhooks", headers=admin, json={"url": receiver.url}).json
+    fan_out(uow_factory)
+    off = client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": False})
+    assert off.status_code == 200 and off.json["active"] is False and "secret" not in off.json
+    assert client.get("/api/v1/webhooks", headers=admin).json["data"][0]["active"] is False
+    assert deliver_due(uow_factory, POLICY)["delivered"] == 0 and receiver.received == []
+    assert client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin,
+                        json={"active": True}).json["active"] is True
+    assert deliver_due(uow_factory, POLICY)["delivered"] == 1 and len(receiver.received) == 1
+
+
+def test_switching_a_webhook_off_needs_an_admin_an_existing_webhook_and_a_flag(client, auth):
+    admin = auth("admin")
+    hook = client.post("/api/v1/webhooks", headers=admin,
+                       json={"url": "http://erp.example/hook"}).json
+    assert client.patch(f"/api/v1/webhooks/{hook['id']}", headers=auth("planner"),
+                        json={"active": False}).status_code == 403
+    assert client.patch("/api/v1/webhooks/999999", headers=admin,
+                        json={"active": False}).status_code == 404
+    missing = client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={})
+    assert missing.status_code == 422 and missing.json["errors"][0]["field"] == "active"
