@@ -20,7 +20,8 @@ SIGNATURE_HEADER = "X-RI-Signature"
 # Every outbox event type the services write, the ones a webhook may subscribe to (a test
 # checks this against the `uow.events.add(...)` calls, so a new event must be listed here).
 EVENT_TYPES = frozenset({
-    "exchange.backordered", "exchange.released", "exchange.reserved", "exchange.shipped",
+    "exchange.backordered", "exchange.cancelled", "exchange.released", "exchange.reserved",
+    "exchange.shipped",
     "forecast.completed", "import.applied", "refund.due",
     "replenishment.approved", "replenishment.rejected",
     "return.authorized", "return.cancelled", "return.rejected",
