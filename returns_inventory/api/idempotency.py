@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Flask, Response, g, request
 
 from ..extensions import settings, uow_factory
+from ..persistence.uow import Fence, fenced
 from .body import request_fingerprint
 from .errors import problem
 
@@ -14,7 +17,8 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 def current_key() -> str | None:
     """The key this request holds, for services that also record it (e.g. on the ledger)."""
-    return g.get("idempotency_key")
+    fence = g.get("idempotency_fence")
+    return fence.key if fence else None
 
 
 def _claim():
@@ -27,19 +31,31 @@ def _claim():
             errors=[{"field": HEADER, "reason": "at most 255 characters"}],
         )
     fingerprint = request_fingerprint()
+    fence = Fence(g.actor, key, uuid.uuid4().hex)
     with uow_factory()() as uow:
         stored = uow.idempotency.claim(
             actor=g.actor, key=key, method=request.method, path=request.path,
-            request_hash=fingerprint, lock_seconds=settings().idempotency_lock_seconds,
+            request_hash=fingerprint, token=fence.token,
+            lock_seconds=settings().idempotency_lock_seconds,
         )
         uow.commit()
     if stored is None:
-        g.idempotency_key = key
+        # The request's own units of work commit only while this attempt holds the key.
+        g.idempotency_fence = fence
+        g.idempotency_scope = fenced(fence)
+        g.idempotency_scope.__enter__()
         return None
     if stored.request_hash != fingerprint:
         return problem(
             422, "Idempotency key reused", "this Idempotency-Key was used for a different request",
             slug="idempotency-key-reused", errors=[{"field": HEADER, "reason": "reused"}],
+        )
+    if stored.applied and not stored.completed:
+        return problem(
+            409, "Request applied, answer lost",
+            "a request with this Idempotency-Key was applied, but its answer was lost; read "
+            "the resource to see the result instead of sending it again",
+            slug="request-applied-answer-lost",
         )
     if not stored.completed:
         return problem(
@@ -52,17 +68,26 @@ def _claim():
     return response
 
 
+def _leave_fence() -> Fence | None:
+    fence = g.pop("idempotency_fence", None)
+    scope = g.pop("idempotency_scope", None)
+    if scope is not None:
+        scope.__exit__(None, None, None)
+    return fence
+
+
 def _store(response: Response) -> Response:
-    key = g.pop("idempotency_key", None)
-    if key is None:
+    fence = _leave_fence()
+    if fence is None:
         return response
     with uow_factory()() as uow:
         if response.status_code >= 500 or response.is_streamed:
-            # A server failure applied nothing; let the client retry with the same key.
-            uow.idempotency.release(actor=g.actor, key=key)
+            # A server failure: let the client retry with the same key, unless the work had
+            # committed before the failure (then the key stays, applied, and says so).
+            uow.idempotency.release(**fence._asdict())
         else:
             uow.idempotency.complete(
-                actor=g.actor, key=key, status_code=response.status_code,
+                **fence._asdict(), status_code=response.status_code,
                 body=response.get_data(as_text=True), content_type=response.content_type,
             )
         uow.commit()
@@ -70,10 +95,10 @@ def _store(response: Response) -> Response:
 
 
 def _release_on_crash(exc):
-    key = g.pop("idempotency_key", None)
-    if key is not None and exc is not None:
+    fence = _leave_fence()
+    if fence is not None and exc is not None:
         with uow_factory()() as uow:
-            uow.idempotency.release(actor=g.actor, key=key)
+            uow.idempotency.release(**fence._asdict())
             uow.commit()
 
 

@@ -185,6 +185,10 @@ idempotency_keys = Table(
     Column("content_type", String(128)),
     Column("created_at", Timestamp, nullable=False),
     Column("completed_at", Timestamp),
+    # Which attempt holds the key (a retry that takes over gets a new token), and when that
+    # attempt's work committed: set in the same transaction as the work itself.
+    Column("claim_token", String(32)),
+    Column("applied_at", Timestamp),
 )
 
 outbox_events = Table(

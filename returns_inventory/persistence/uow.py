@@ -4,26 +4,52 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from ..domain.errors import Conflict
 from .engine import READ_ONLY
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
+from .repositories.idempotency import IdempotencyRepository
 from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
 from .repositories.planning import PlanningRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.stock import StockRepository
 from .repositories.suggestions import SuggestionRepository
-from .repositories.tokens import IdempotencyRepository, TokenRepository
+from .repositories.tokens import TokenRepository
 from .repositories.units import UnitRepository
 from .repositories.users import UserRepository
 from .repositories.webhooks import WebhookRepository
 
 R = TypeVar("R")
+
+
+class Fence(NamedTuple):
+    """The idempotency claim that the work in progress answers to."""
+
+    actor: str
+    key: str
+    token: str
+
+
+_FENCE: ContextVar[Fence | None] = ContextVar("idempotency_fence", default=None)
+
+
+@contextmanager
+def fenced(fence: Fence) -> Iterator[None]:
+    """Inside, every unit of work that commits also fences the claim in its transaction
+    (see repositories/idempotency.py): if a retry has taken the claim over, it fails with
+    Conflict and its work rolls back, so a request's work is applied at most once."""
+    reset = _FENCE.set(fence)
+    try:
+        yield
+    finally:
+        _FENCE.reset(reset)
 
 
 class Database:
@@ -125,6 +151,11 @@ class UnitOfWork:
             raise RuntimeError("a read-only unit of work has nothing to commit")
         if "events" in self.__dict__:  # only if anything was announced
             self.events.flush()
+        if (fence := _FENCE.get()) is not None and not self.idempotency.fence(**fence._asdict()):
+            raise Conflict(
+                "a retry of this request with the same Idempotency-Key took it over; "
+                "this attempt was not applied"
+            )
         self._transaction.commit()
 
     def rollback(self) -> None:

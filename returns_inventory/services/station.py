@@ -6,12 +6,14 @@ import dataclasses
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import FieldError, NotFound
 from ..domain.grading import UnitStatus
+from ..persistence.uow import Fence, fenced
 from .grading import grade_unit
 from .photos import attach_photos
 from .policies import Policies
@@ -85,7 +87,8 @@ def grade_at_bench(
     key = _key(submission)
     # The unit alone: a form sent again after its first request died may take its place.
     fingerprint = hashlib.sha256(unit_id.encode()).hexdigest()
-    stored = _claim(uow_factory, actor, key, fingerprint)
+    fence = Fence(actor, key, uuid.uuid4().hex)
+    stored = _claim(uow_factory, fence, fingerprint)
     if stored is not None:
         return BenchResult(_wait_for_twin(uow_factory, actor, key, stored), replayed=True)
     try:
@@ -96,16 +99,17 @@ def grade_at_bench(
         if photos:
             attach_photos(uow_factory, policies, instance_path, unit_id=unit_id, files=photos,
                           actor=actor)
-        result = grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
-                            defects=defects, note=note or None, actor=actor, is_admin=is_admin)
+        with fenced(fence):  # should a resent form have taken over, this grade rolls back
+            result = grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
+                                defects=defects, note=note or None, actor=actor, is_admin=is_admin)
     except BaseException:
         # Nothing was graded: the same form may be corrected and sent again.
         with uow_factory() as uow:
-            uow.idempotency.release(actor=actor, key=key)
+            uow.idempotency.release(**fence._asdict())
             uow.commit()
         raise
     with uow_factory() as uow:
-        uow.idempotency.complete(actor=actor, key=key, status_code=200,
+        uow.idempotency.complete(**fence._asdict(), status_code=200,
                                  body=json.dumps(dataclasses.asdict(result)),
                                  content_type="application/json")
         uow.commit()
@@ -125,11 +129,11 @@ def _key(submission: str) -> str:
     return "station:" + (submission or "")[:200]
 
 
-def _claim(uow_factory, actor, key, fingerprint):
+def _claim(uow_factory, fence: Fence, fingerprint):
     with uow_factory() as uow:
-        stored = uow.idempotency.claim(actor=actor, key=key, method="POST",
+        stored = uow.idempotency.claim(actor=fence.actor, key=fence.key, method="POST",
                                        path=SUBMISSION_PATH, request_hash=fingerprint,
-                                       lock_seconds=ABANDONED_AFTER_S)
+                                       token=fence.token, lock_seconds=ABANDONED_AFTER_S)
         uow.commit()
     return stored
 

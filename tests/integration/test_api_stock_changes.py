@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from returns_inventory.api.body import request_fingerprint
-from returns_inventory.services.stock import verify_ledger
+from returns_inventory.domain.errors import Conflict
+from returns_inventory.persistence.tables import idempotency_keys
+from returns_inventory.persistence.uow import Fence, fenced
+from returns_inventory.services.stock import adjust_stock, verify_ledger
 from tests.factories import add_item, add_location
 
 ADJUST = "/api/v1/stock/adjustments"
@@ -113,15 +116,64 @@ def test_the_same_key_with_a_different_body_is_a_422_and_applies_nothing(client,
 def test_a_key_whose_first_request_is_still_running_is_a_409(client, planner, uow_factory):
     with client.application.test_request_context(ADJUST, method="POST", json=_adjustment(5)):
         fingerprint = request_fingerprint()
-    with uow_factory() as uow:  # what the first request leaves while it is being served
-        uow.idempotency.claim(actor="token:anna", key="adj-44", method="POST", path=ADJUST,
-                              request_hash=fingerprint, lock_seconds=60)
-        uow.commit()
+    _first_attempt_claims(uow_factory, "adj-44", fingerprint)
     response = client.post(ADJUST, headers={**planner, "Idempotency-Key": "adj-44"},
                            json=_adjustment(5))
     assert response.status_code == 409
     assert response.get_json()["type"].endswith("/request-in-progress")
     assert _ledger(client, planner)["data"] == []
+
+
+def _first_attempt_claims(uow_factory, key, fingerprint, *, minutes_ago=0) -> Fence:
+    """What the first request leaves while it is being served (or after it died)."""
+    fence = Fence("token:anna", key, "first-attempt")
+    with uow_factory() as uow:
+        uow.idempotency.claim(actor=fence.actor, key=key, method="POST", path=ADJUST,
+                              request_hash=fingerprint, token=fence.token, lock_seconds=60)
+        uow.connection.execute(
+            idempotency_keys.update().where(idempotency_keys.c.key == key)
+            .values(created_at=datetime.now(UTC) - timedelta(minutes=minutes_ago)))
+        uow.commit()
+    return fence
+
+
+def _adjust_as_the_first_attempt(uow_factory, fence, quantity=5):
+    with fenced(fence):
+        return adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1",
+                            condition="sellable", quantity=quantity, reason="cycle count",
+                            actor=fence.actor)
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_slow_first_attempt_overtaken_by_its_retry_is_not_applied(
+    client, planner, uow_factory
+):
+    with client.application.test_request_context(ADJUST, method="POST", json=_adjustment(5)):
+        fingerprint = request_fingerprint()
+    first = _first_attempt_claims(uow_factory, "adj-46", fingerprint, minutes_ago=5)
+    # Quiet for longer than the lock: the retry takes the key over and is applied.
+    retry = client.post(ADJUST, headers={**planner, "Idempotency-Key": "adj-46"},
+                        json=_adjustment(5))
+    assert retry.status_code == 201
+    # The first attempt was only slow; when its work comes to commit, it is refused.
+    with pytest.raises(Conflict):
+        _adjust_as_the_first_attempt(uow_factory, first)
+    assert [m["quantity"] for m in _ledger(client, planner)["data"]] == [5]
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_retry_after_the_work_committed_but_the_answer_was_lost_applies_nothing(
+    client, planner, uow_factory
+):
+    with client.application.test_request_context(ADJUST, method="POST", json=_adjustment(5)):
+        fingerprint = request_fingerprint()
+    first = _first_attempt_claims(uow_factory, "adj-47", fingerprint, minutes_ago=5)
+    _adjust_as_the_first_attempt(uow_factory, first)  # then the process died
+    retry = client.post(ADJUST, headers={**planner, "Idempotency-Key": "adj-47"},
+                        json=_adjustment(5))
+    assert retry.status_code == 409
+    assert retry.get_json()["type"].endswith("/request-applied-answer-lost")
+    assert [m["quantity"] for m in _ledger(client, planner)["data"]] == [5]
 
 
 @pytest.mark.usefixtures("catalogue")
