@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 import click
 from flask.cli import with_appcontext
@@ -11,7 +10,7 @@ from flask.cli import with_appcontext
 from .cli_import import cli_actor
 from .domain.errors import DomainError
 from .extensions import settings, uow_factory
-from .services.forecast_runs import RunRequest, run_forecast
+from .services.forecast_runs import RunRequest, planners_today, run_forecast
 
 STAGES = ("reading", "forecasting", "writing")
 
@@ -33,8 +32,9 @@ def forecast_command() -> None:
 def forecast_run(as_of, workers, executor, scheduler_address) -> None:
     """Run the forecast and write suggestions; the previous ones stay if this fails."""
     request = RunRequest(
-        as_of=as_of.date() if as_of else date.today(), actor=cli_actor(), trigger="cli",
-        workers=workers, executor=executor, scheduler_address=scheduler_address,
+        as_of=as_of.date() if as_of else planners_today(settings()),
+        actor=cli_actor(), trigger="cli", workers=workers, executor=executor,
+        scheduler_address=scheduler_address,
     )
     with click.progressbar(length=len(STAGES), label="forecast run", show_pos=True) as bar:
         def advance(stage: str) -> None:

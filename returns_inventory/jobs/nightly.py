@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from ..services.forecast_runs import RunRequest, forecast_config, run_forecast
+from ..services.forecast_runs import RunRequest, planners_today, run_forecast
 from ..services.webhooks import DeliveryPolicy, deliver_due, fan_out
 from .context import JobContext
 
 
 def nightly_forecast(ctx: JobContext) -> str:
     """Forecast, estimate returns and suggest orders as of today in the planners' time zone."""
-    schedule = forecast_config(ctx.settings).schedule or {}
-    today = ctx.now.astimezone(ZoneInfo(schedule.get("timezone", "UTC"))).date()
+    today = planners_today(ctx.settings, ctx.now)
     run = run_forecast(ctx.uow_factory, ctx.settings,
                        RunRequest(as_of=today, actor=f"job:{ctx.job_id}", trigger="schedule"))
     return (f"run {run['id']} {run['status']}: {run['series_count']} series, "

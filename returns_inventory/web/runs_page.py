@@ -10,7 +10,7 @@ from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import settings, uow_factory
-from ..services.forecast_runs import RunRequest, get_run, launch_run, list_runs
+from ..services.forecast_runs import RunRequest, get_run, launch_run, list_runs, planners_today
 from .forms import page_number
 from .pages import page_blueprint
 
@@ -27,7 +27,7 @@ def runs():
     shown, total = list_runs(uow_factory(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_template(
         "planner/runs.html", runs=shown, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-        today=date.today(), running=any(r["status"] == "running" for r in shown),
+        today=planners_today(settings()), running=any(r["status"] == "running" for r in shown),
     )
 
 
@@ -46,7 +46,8 @@ def run(run_id: int):
 def run_now():
     """Start a run as POST /api/v1/forecast-runs does: recorded now, forecast in the background."""
     try:
-        as_of = date.fromisoformat(request.form.get("as_of") or date.today().isoformat())
+        typed = request.form.get("as_of")
+        as_of = date.fromisoformat(typed) if typed else planners_today(settings())
     except ValueError:
         flash("The as-of date was not understood; use the date picker or YYYY-MM-DD.")
         return redirect(url_for("planner_runs.runs"), code=303)
