@@ -141,7 +141,8 @@ exchanges = Table(
     Column("item_id", ForeignKey("items.id"), nullable=False),
     Column("location_id", ForeignKey("locations.id")),
     Column("quantity", Integer, nullable=False),
-    Column("status", String(16), nullable=False),  # reserved, backordered, released, shipped, cancelled
+    # reserved, backordered, released, shipped, cancelled
+    Column("status", String(16), nullable=False),
     Column("expires_at", Timestamp),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),

@@ -39,8 +39,11 @@ def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str,
             suggestion_id, seen_version=row["version"], status=STATUS_AFTER[action],
             approved_qty=packed.quantity if packed else None, actor=actor, comment=comment)
         if not applied:
-            # Another planner's decision committed between our read and our write.
-            raise decided_elsewhere(_seen(uow.suggestions.one(suggestion_id)))
+            # Another planner's decision, or a newer run's supersede, committed between our
+            # read and our write: say which.
+            now = _seen(uow.suggestions.one(suggestion_id))
+            check_decision(now, action, now.version)
+            raise decided_elsewhere(now)
         uow.suggestions.add_decisions([_audit(row, action, packed, comment, actor)])
         _announce(uow, row, action, packed, actor)
         after = uow.suggestions.one(suggestion_id)

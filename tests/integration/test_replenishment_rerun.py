@@ -172,6 +172,7 @@ def test_an_approval_racing_the_run_that_supersedes_it_answers_409(
         headers={"Authorization": f"Bearer {token}"}, json={"action": "approve", "version": 1})
     monkeypatch.undo()
     assert answer.status_code == 409, answer.json
+    assert "replaced by a newer forecast run" in answer.json["detail"]
     with uow_factory() as uow:
         row = uow.suggestions.one(medium)
         assert (row["status"], _approvals_announced(uow)) == ("superseded", 0)
