@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Date, Integer, case, cast, func, literal, select
+from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, select
 
 from ..bulk import copy_in, fetch_ints, insert_columns
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
@@ -46,8 +46,12 @@ def monday_of(week: int) -> date:
 
 class PlanningRepository(Repository):
     def _week(self, column):
-        """SQL for the week index of a date column, in this database's dialect."""
+        """SQL for the week index of a date or timestamp column, in this database's dialect.
+        Timestamps are read in UTC, as stored: PostgreSQL would otherwise take the session's
+        time zone, and a parcel received near midnight on a Sunday would change weeks."""
         if self.is_postgres:
+            if isinstance(column.type, DateTime):
+                column = func.timezone("UTC", column)
             return cast(func.floor((cast(column, Date) - literal(EPOCH)) / 7.0), Integer)
         return cast(
             func.floor((func.julianday(column) - func.julianday(EPOCH.isoformat())) / 7.0),
@@ -118,7 +122,8 @@ class PlanningRepository(Repository):
             .join(return_lines, return_lines.c.id == return_units.c.return_line_id)
             .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
             .where(sales_lines.c.sold_on >= monday_of(first_week),
-                   return_units.c.received_at < monday_of(last_week + 1),
+                   return_units.c.received_at
+                   < datetime.combine(monday_of(last_week + 1), time(), UTC),
                    *_in_range(return_units.c.item_id, item_range))
         ).subquery()
         return fetch_ints(self.connection, (
