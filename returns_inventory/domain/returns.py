@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .errors import FieldError, Refused, ValidationFailed
 
@@ -88,6 +89,12 @@ class ReturnsPolicy:
     reservation_days: int = 14
     size_order: tuple[str, ...] = ()
     write_off_approval_threshold: Decimal = Decimal("100")
+    timezone: str = "UTC"
+
+    def today(self, now: datetime | None = None) -> date:
+        """Today on the business's calendar ([calendar] timezone), not the server's: windows
+        are counted in the days customers and staff live by."""
+        return (now or datetime.now(UTC)).astimezone(ZoneInfo(self.timezone)).date()
 
     @classmethod
     def from_config(cls, doc: dict[str, Any]) -> ReturnsPolicy:
@@ -121,6 +128,7 @@ class ReturnsPolicy:
             },
             reservation_days=int(doc.get("exchanges", {}).get("reservation_days", 14)),
             size_order=tuple(doc.get("exchanges", {}).get("size_order", [])),
+            timezone=doc.get("calendar", {}).get("timezone", "UTC"),
             write_off_approval_threshold=Decimal(
                 str(doc.get("write_off", {}).get("approval_threshold", "100"))
             ),

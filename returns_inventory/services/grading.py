@@ -60,7 +60,8 @@ def grade_locked_unit(
     *, note: str | None, actor: str, is_admin: bool, today: date | None,
 ) -> GradingResult:
     """Decide and reconcile one gradable unit whose row this transaction has locked."""
-    decision = _decide(uow, policies.grading, unit, grade_, ticked, today, details)
+    decision = _decide(uow, policies.grading, unit, grade_, ticked,
+                       today or policies.returns.today(), details)
     where = {k: details[k] for k in ("sku", "size", "location")}
     return _reconcile(uow, policies, unit, grade_, ticked, decision, actor=actor,
                       is_admin=is_admin, kind="grade", note=note, where=where)
@@ -97,7 +98,7 @@ def regrade_unit(
         where = where_is(uow, unit)
         if unit.status is UnitStatus.WRITTEN_OFF:
             _reverse_posted_write_off(uow, unit, actor, where)
-        decision = _decide(uow, policy, unit, grade_, ticked, today)
+        decision = _decide(uow, policy, unit, grade_, ticked, today or policies.returns.today())
         result = _reconcile(
             uow,
             policies,
@@ -178,7 +179,7 @@ def _decide(uow, policy, unit, grade_, ticked, today, details=None) -> GradingDe
         ticked,
         supplier=details["supplier"],
         sold_on=details["sold_on"],
-        today=today or date.today(),
+        today=today,
     )
 
 

@@ -62,8 +62,8 @@ def authorize_return(
         raise ValidationFailed(
             "a return needs at least one line", errors=[FieldError("lines", "at least one line")]
         )
-    requested_on = requested_on or date.today()
     policy = policies.returns
+    requested_on = requested_on or policy.today()
     with uow_factory() as uow:
         rma = new_rma()
         claimed: dict[int, int] = {}

@@ -7,7 +7,7 @@ change what a test means; the last tests check that the real file parses into th
 from __future__ import annotations
 
 import tomllib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -279,3 +279,16 @@ def test_an_empty_config_gives_a_policy_with_the_documented_defaults():
     assert empty.return_deadline(sold())[0] == SOLD_ON + timedelta(30)
     assert empty.write_off_approval_threshold == Decimal("100")
     assert empty.shipping_payer([]) is ShippingPayer.CUSTOMER
+
+
+def test_today_is_the_businesss_date_not_the_servers():
+    # 23:30 UTC on 31 March is already 1 April in Amsterdam: a window ending on 31 March has
+    # closed there, though a UTC server still thinks it is the 31st.
+    late_evening = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    assert policy(timezone="Europe/Amsterdam").today(late_evening) == date(2026, 4, 1)
+    assert policy().today(late_evening) == date(2026, 3, 31)
+
+
+def test_the_shipped_policy_counts_days_in_its_configured_time_zone():
+    shipped = ReturnsPolicy.from_config(tomllib.loads(CONFIG.read_text()))
+    assert shipped.timezone == "Europe/London"
