@@ -7,7 +7,7 @@ import uuid
 from flask import Flask, Response, g, request
 
 from ..extensions import settings, uow_factory
-from ..persistence.uow import Fence, fenced
+from ..persistence.uow import Fence, drop_fence, hold_fence
 from .body import request_fingerprint
 from .errors import problem
 
@@ -42,8 +42,7 @@ def _claim():
     if stored is None:
         # The request's own units of work commit only while this attempt holds the key.
         g.idempotency_fence = fence
-        g.idempotency_scope = fenced(fence)
-        g.idempotency_scope.__enter__()
+        g.idempotency_held = hold_fence(fence)
         return None
     if stored.request_hash != fingerprint:
         return problem(
@@ -70,9 +69,8 @@ def _claim():
 
 def _leave_fence() -> Fence | None:
     fence = g.pop("idempotency_fence", None)
-    scope = g.pop("idempotency_scope", None)
-    if scope is not None:
-        scope.__exit__(None, None, None)
+    if (held := g.pop("idempotency_held", None)) is not None:
+        drop_fence(held)
     return fence
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import cached_property
 from typing import NamedTuple, TypeVar
 
@@ -40,16 +40,25 @@ class Fence(NamedTuple):
 _FENCE: ContextVar[Fence | None] = ContextVar("idempotency_fence", default=None)
 
 
-@contextmanager
-def fenced(fence: Fence) -> Iterator[None]:
-    """Inside, every unit of work that commits also fences the claim in its transaction
+def hold_fence(fence: Fence) -> Token:
+    """From now on, every unit of work that commits also fences the claim in its transaction
     (see repositories/idempotency.py): if a retry has taken the claim over, it fails with
     Conflict and its work rolls back, so a request's work is applied at most once."""
-    reset = _FENCE.set(fence)
+    return _FENCE.set(fence)
+
+
+def drop_fence(held: Token) -> None:
+    _FENCE.reset(held)
+
+
+@contextmanager
+def fenced(fence: Fence) -> Iterator[None]:
+    """hold_fence for the length of a block."""
+    held = hold_fence(fence)
     try:
         yield
     finally:
-        _FENCE.reset(reset)
+        drop_fence(held)
 
 
 class Database:
