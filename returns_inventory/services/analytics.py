@@ -97,7 +97,7 @@ def returns_analytics(
     Signals use a one-sided Fisher exact test per size against the rest of its SKU (and per
     SKU against the rest of its category), Benjamini-Hochberg corrected at q < 0.05.
     """
-    until = until or today or date.today()
+    until = until or today or policy.today()
     since = since or until - timedelta(days=DEFAULT_DAYS - 1)
     if since > until:
         raise ValidationFailed(

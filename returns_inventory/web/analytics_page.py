@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import render_template, request
 
@@ -30,7 +30,7 @@ def returns_page():
     days = whole_number(request.args.get("window"), DEFAULT_WINDOW)
     days = days if days in WINDOWS else DEFAULT_WINDOW
     category = request.args.get("category", "").strip() or None
-    until = date.today()
+    until = policies().returns.today()
     error, status = None, 200
     try:
         found = returns_analytics(uow_factory(), policies().returns, category=category,

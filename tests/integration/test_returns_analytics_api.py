@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from returns_inventory import create_app
 from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
@@ -168,9 +170,10 @@ def test_a_sku_whose_quality_returns_stand_out_in_its_category_is_flagged(client
 
 def test_the_window_defaults_to_the_last_90_days_and_filters_by_category(client, auth, tops):
     body = client.get(URL, headers=auth("planner")).json
+    today = Policies.from_settings(Settings.load(env={})).returns.today()
     assert body["window"] == {
-        "since": (TODAY - timedelta(days=89)).isoformat(),
-        "until": TODAY.isoformat(),
+        "since": (today - timedelta(days=89)).isoformat(),
+        "until": today.isoformat(),
     }
     assert _size(body, "TEE-FIT", "S")["units_sold"] == 25
     assert client.get(f"{URL}?category=shoes", headers=auth("planner")).json["skus"] == []
@@ -185,3 +188,21 @@ def test_a_window_that_ends_before_it_starts_is_a_validation_error(client, auth)
     assert answer.status_code == 422
     assert answer.json["errors"][0]["field"] == "since"
     assert client.get(f"{URL}?since=yesterday", headers=auth("planner")).status_code == 422
+
+
+def test_the_default_window_ends_today_on_the_business_calendar_not_the_servers(
+        settings, db, auth):
+    # 26 hours apart, these two zones never share a date, so one differs from the host's.
+    zoned = next(z for z in (_in_zone(settings, "Pacific/Kiritimati"),
+                             _in_zone(settings, "Etc/GMT+12"))
+                 if Policies.from_settings(z).returns.today() != date.today())
+    app = create_app(zoned)
+    app.extensions["ri.database"].dispose()
+    app.extensions["ri.database"] = db
+    body = app.test_client().get(URL, headers=auth("planner")).json
+    assert body["window"]["until"] == Policies.from_settings(zoned).returns.today().isoformat()
+
+
+def _in_zone(settings, zone: str):
+    returns = {**settings.policies.get("returns_policy", {}), "calendar": {"timezone": zone}}
+    return replace(settings, policies={**settings.policies, "returns_policy": returns})
