@@ -11,6 +11,7 @@ import enum
 import gzip
 import hashlib
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,12 @@ from ..domain.errors import FieldError, ValidationFailed
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1024 * 1024
+# No column holds a number anywhere near this long; the C JSON parser crashes the process on
+# integers of more than 4,300 digits (Python's int conversion limit), so longer runs of digits
+# never reach it.
+MAX_DIGITS = 1000
+_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
+_TRAILING_DIGITS = re.compile(rb"[0-9]*\Z")
 
 
 class FileFormat(enum.StrEnum):
@@ -63,6 +70,25 @@ class _Meter(io.RawIOBase):
             raise _Unreadable(f"the decompressed file is larger than {self.limit} bytes")
         if self.on_read and n:
             self.on_read(n)
+        return n
+
+
+class _DigitGuard(io.RawIOBase):
+    """Refuses a run of more than MAX_DIGITS digits, even one split between two reads."""
+
+    def __init__(self, inner: IO[bytes]):
+        self.inner, self.carried = inner, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.inner.read(len(buffer))
+        n = len(data)
+        if _DIGITS.search(self.carried + data):
+            raise _Unreadable(f"a number of more than {MAX_DIGITS} digits")
+        self.carried = _TRAILING_DIGITS.search(data).group() if n else b""
+        buffer[:n] = data
         return n
 
 
@@ -143,12 +169,41 @@ class Records:
                 yield Record(self._row, dict(zip(header, cells, strict=True)))
 
     def _json_rows(self) -> Iterator[Record]:
-        for element in ijson.items(self._stream, "item", use_float=False):
-            self._row += 1
-            if isinstance(element, dict):
-                yield Record(self._row, element)
-            else:
+        """The array's objects, from the parser's events rather than ijson.items: items builds
+        a path string per nesting level, so a small body of nested brackets took gigabytes.
+        Here a list or object where a record or a value belongs is skipped, whatever its
+        depth, and made a problem of its row."""
+        events = ijson.basic_parse(_DigitGuard(self._stream), use_float=False)
+        next(events)  # the opening bracket, which _start_json_array has seen
+        # The row counts only once its element is read, so a parse error names the row it is in.
+        for event, value in events:
+            if event == "end_array":  # the top-level array closes
+                for _ in events:  # the parser refuses anything after it but whitespace
+                    pass
+                return
+            if event != "start_map":
+                if event == "start_array":
+                    _skip_container(events)
+                self._row += 1
                 yield Record(self._row, {}, "expected an object of column: value pairs")
+                continue
+            record, nested = {}, []
+            for event, value in events:
+                if event == "end_map":
+                    break
+                if event == "map_key":
+                    key = value
+                elif event in ("start_map", "start_array"):
+                    _skip_container(events)
+                    nested.append(key)
+                else:
+                    record[key] = value
+            self._row += 1
+            if nested:
+                yield Record(self._row, {}, f"{', '.join(nested)}: a list or object where a "
+                             "single value belongs")
+            else:
+                yield Record(self._row, record)
 
     def _start_json_array(self) -> None:
         if self._stream.peek(3)[:3] == b"\xef\xbb\xbf":
@@ -170,6 +225,18 @@ class Records:
 
     def _translated(self):
         return _Translate(self)
+
+
+def _skip_container(events) -> None:
+    """Consume events up to the end of the list or object just started."""
+    depth = 1
+    for event, _ in events:
+        if event in ("start_map", "start_array"):
+            depth += 1
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+            if depth == 0:
+                return
 
 
 class _Translate:

@@ -95,6 +95,18 @@ def test_a_bad_file_answers_422_problem_naming_rows_and_columns(client, auth, db
     assert count(db, sales_lines) == 0
 
 
+def test_a_json_body_built_to_crash_the_parser_is_a_422_and_imports_nothing(client, auth, db):
+    long_number = b'[{"sku": "TEE", "size": "M", "price": "1.00", "case_pack": ' + b"1" * 4301
+    response = post(client, "items", long_number + b"}]", auth("integrator"), "application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "file"
+    nested = b'[{"sku": "TEE", "size": "M", "price": "1.00"}, ' + b"[" * 100_000 + b"]" * 100_000
+    response = post(client, "items", nested + b"]", auth("integrator"), "application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["row"] == 2
+    assert count(db, items) == 0
+
+
 def test_a_gzip_body_is_read_when_content_encoding_says_so(client, auth, db):
     response = post(
         client,

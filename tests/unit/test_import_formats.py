@@ -10,6 +10,7 @@ import pytest
 
 from returns_inventory.domain.errors import ValidationFailed
 from returns_inventory.integrations.formats import (
+    CHUNK,
     FileFormat,
     Records,
     file_sha256,
@@ -95,6 +96,11 @@ def test_broken_json_is_refused_naming_the_row_it_reached():
     assert "malformed JSON" in error["reason"]
 
 
+@pytest.mark.parametrize("data", [b'[{"sku": "A"}] xyz', b'[{"sku": "A"}] [{"sku": "B"}]'])
+def test_anything_after_the_array_is_refused(data):
+    assert "trailing garbage" in _refusal(data, "json")["reason"]
+
+
 @pytest.mark.parametrize("data", [b'{"sku": "A"}', b'"rows"', b"sku,size"])
 def test_json_that_is_not_an_array_is_refused(data):
     assert "JSON array" in _refusal(data, "json")["reason"]
@@ -148,3 +154,34 @@ def test_the_file_hash_is_of_the_bytes_and_leaves_the_file_rewound():
     first = file_sha256(source)
     assert source.tell() == 0 and file_sha256(source) == first
     assert first != file_sha256(io.BytesIO(b"sku,size\nA,L\n"))
+
+
+def test_a_number_too_long_to_be_a_value_is_refused_before_the_parser_sees_it():
+    # 4,301 digits crashed the C JSON parser (and the server process with it).
+    data = b'[{"sku": "A", "case_pack": ' + b"1" * 4301 + b"}]"
+    error = _refusal(data, "json")
+    assert error["field"] == "file" and "digits" in error["reason"]
+
+
+def test_a_long_number_split_between_two_reads_is_refused_too():
+    opening = b'[{"sku": "' + b"x" * (CHUNK - 40) + b'", "case_pack": '
+    assert len(opening) < CHUNK < len(opening) + 4301
+    assert "digits" in _refusal(opening + b"1" * 4301 + b"}]", "json")["reason"]
+    # A long text value is not a number, and ordinary numbers on either side of a read pass.
+    _, rows = _read(opening + b"12}, " + b'{"sku": "B", "case_pack": 6}]', "json")
+    assert [r.values["case_pack"] for r in rows] == [12, 6]
+
+
+def test_deeply_nested_arrays_are_a_problem_of_their_row_read_in_constant_memory():
+    depth = 200_000  # the array-of-arrays form used up gigabytes before this was read flat
+    data = b'[{"sku": "A"}, ' + b"[" * depth + b"]" * depth + b', {"sku": "B"}]'
+    _, rows = _read(data, "json")
+    assert [(r.row, r.problem is not None) for r in rows] == [(1, False), (2, True), (3, False)]
+    assert rows[2].values == {"sku": "B"}
+
+
+def test_a_list_or_object_given_as_a_value_is_a_problem_of_its_row_naming_the_column():
+    _, rows = _read(b'[{"sku": ["A", [["M"]]], "size": "M"}, {"sku": {"x": {}}}, {"sku": "C"}]',
+                    "json")
+    assert ["sku" in (r.problem or "") for r in rows] == [True, True, False]
+    assert rows[2].values == {"sku": "C"}
