@@ -25,7 +25,9 @@ def static_file(filename: str):
 
 def init_app(app: Flask) -> None:
     """Attach the login, the grading station, the planner console and what all pages share."""
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))  # one shift
+    # One shift. Flask's own default (31 days) is already in app.config, so this must be set,
+    # not defaulted: a cookie left on a shared bench tablet would otherwise last a month.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
     # The API's token auth asks this for requests without a token: the browser session.
     app.extensions["ri.session_auth"] = session.session_principal
     # Registered after the API's auth, so these run once the person is known.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from returns_inventory.cli_users import user_command
@@ -38,6 +40,15 @@ def test_a_grader_logs_in_lands_on_the_station_and_logs_out(client, uow_factory)
     out = client.post("/logout", data={"csrf_token": hidden(page, "csrf_token")})
     assert out.status_code == 303 and out.headers["Location"] == "/login"
     assert client.get("/station").status_code == 303
+
+
+def test_a_session_lasts_one_shift_not_flasks_default_month(client, uow_factory):
+    log_in(client, uow_factory, "grader")
+    cookie = client.get_cookie("session")
+    lasts = cookie.expires - datetime.now(UTC)
+    assert timedelta(hours=11, minutes=59) < lasts <= timedelta(hours=12)
+    # The signature's age is checked against the same limit, whatever the cookie claims.
+    assert client.application.permanent_session_lifetime == timedelta(hours=12)
 
 
 def test_after_login_the_person_returns_to_the_page_they_asked_for(client, uow_factory):
