@@ -28,17 +28,28 @@ def _out_of_range(field: fields.Field, value) -> bool:
     return not low <= value <= high
 
 
+def _not_whole(field: fields.Field, value) -> bool:
+    """A JSON 1.5 or true where a whole number belongs: marshmallow would take int() of it."""
+    if isinstance(field, fields.List):
+        return isinstance(value, list) and any(_not_whole(field.inner, v) for v in value)
+    if not isinstance(field, fields.Integer):
+        return False
+    return isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())
+
+
 class StrictSchema(Schema):
     class Meta:
         ordered = True
 
-    @validates_schema
-    def _integers_fit_the_database(self, data, **kwargs) -> None:
-        errors = {
-            field.data_key or name: ["Number is out of range."]
-            for name, field in self.load_fields.items()
-            if name in data and _out_of_range(field, data[name])
-        }
+    @validates_schema(pass_original=True)
+    def _integers_are_whole_and_fit_the_database(self, data, original, **kwargs) -> None:
+        errors = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            if isinstance(original, dict) and _not_whole(field, original.get(key)):
+                errors[key] = ["Not a whole number."]
+            elif name in data and _out_of_range(field, data[name]):
+                errors[key] = ["Number is out of range."]
         if errors:
             raise ValidationError(errors)
 

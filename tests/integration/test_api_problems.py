@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from werkzeug.test import EnvironBuilder
 
 from returns_inventory import create_app
@@ -111,6 +112,20 @@ def test_a_number_too_large_for_the_database_is_a_422_naming_the_field(client, a
         client.post("/api/v1/stock/adjustments", headers=auth("planner"), json=adjustment), 422
     )
     assert [e["field"] for e in body["errors"]] == ["quantity"]
+
+
+@pytest.mark.parametrize("quantity", [1.5, True])
+def test_a_quantity_that_is_not_a_whole_number_is_a_422_not_truncated(client, auth, quantity):
+    adjustment = {"sku": "TEE-BLK", "size": "M", "location": "WH1", "quantity": quantity,
+                  "reason": "count"}
+    body = _assert_problem(
+        client.post("/api/v1/stock/adjustments", headers=auth("planner"), json=adjustment), 422
+    )
+    assert [e["field"] for e in body["errors"]] == ["quantity"]
+    lines = [{"line_ref": "1", "quantity": quantity, "reason": "too_small"}]
+    body = _assert_problem(client.post("/api/v1/returns", headers=auth("integrator"),
+                                       json={"order_ref": "SO-1", "lines": lines}), 422)
+    assert [e["field"] for e in body["errors"]] == ["lines.0.quantity"]
 
 
 def test_a_cursor_into_a_64_bit_table_may_pass_32_bits(client, auth):
