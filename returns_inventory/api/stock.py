@@ -84,6 +84,7 @@ def post_adjustment(body):
     """Correct a balance by a signed quantity; the reason is kept on the ledger."""
     # The ledger keeps the key too: if the process died after committing but before storing
     # the answer, a retry that takes the key over is still recognised and not applied twice.
-    return adjust_stock(
+    result = adjust_stock(
         uow_factory(), actor=current_actor(), idempotency_key=current_key(), **body
     )
+    return result, {"Idempotent-Replayed": "true"} if result.replayed else {}

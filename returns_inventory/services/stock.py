@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.errors import FieldError, IdempotencyMismatch, NotFound, ValidationFailed
 from ..domain.stock import Condition, LedgerMismatch, Movement, MovementType
 from .ledger import post_movement
 
@@ -48,6 +48,15 @@ def adjust_stock(
     ledger_key = f"{actor}/{idempotency_key}" if idempotency_key else None
     with uow_factory() as uow:
         if ledger_key and (done := uow.stock.movement_by_idempotency_key(ledger_key)):
+            # The HTTP layer forgets keys after its retention; the ledger never does. A key
+            # sent again with another adjustment must not answer the first one and drop it.
+            asked = (sku, size, location, condition, quantity, reason.strip(), reference)
+            if (done.sku, done.size, done.location, done.condition, done.quantity,
+                    done.reason, done.reference) != asked:
+                raise IdempotencyMismatch(
+                    "this Idempotency-Key was used for a different adjustment",
+                    errors=[FieldError("Idempotency-Key", "reused")],
+                )
             return AdjustmentResult(
                 done.id, done.sku, done.size, done.location, done.condition, done.quantity,
                 done.on_hand_after, done.reserved_after, replayed=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -110,6 +110,22 @@ def test_the_same_key_with_a_different_body_is_a_422_and_applies_nothing(client,
     assert response.status_code == 422
     assert response.get_json()["errors"] == [{"field": "Idempotency-Key", "reason": "reused"}]
     assert [m["quantity"] for m in _ledger(client, planner)["data"]] == [5]
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_key_reused_after_its_answer_was_purged_is_still_checked_against_the_ledger(
+        client, planner, db):
+    headers = {**planner, "Idempotency-Key": "adj-44"}
+    first = client.post(ADJUST, headers=headers, json=_adjustment(3))
+    db.connection.execute(idempotency_keys.delete())  # what the retention purge does later
+    other = client.post(ADJUST, headers=headers, json=_adjustment(-2, reason="damaged"))
+    assert other.status_code == 422
+    assert other.get_json()["errors"] == [{"field": "Idempotency-Key", "reason": "reused"}]
+    db.connection.execute(idempotency_keys.delete())
+    late = client.post(ADJUST, headers=headers, json=_adjustment(3))
+    assert late.status_code == 201 and late.headers["Idempotent-Replayed"] == "true"
+    assert late.get_json() == first.get_json()
+    assert [m["quantity"] for m in _ledger(client, planner)["data"]] == [3]
 
 
 @pytest.mark.usefixtures("catalogue")
@@ -231,6 +247,13 @@ def test_the_ledger_filters_by_item_location_type_reference_and_time(client, pla
     assert refs(since=(now - timedelta(hours=1)).isoformat()) == ["A", "B", "C"]
     assert refs(since=(now + timedelta(hours=1)).isoformat()) == []
     assert refs(until=(now - timedelta(hours=1)).isoformat()) == []
+    # The same instants written in other zones: an ERP need not convert to UTC first.
+    east, west = timezone(timedelta(hours=5)), timezone(timedelta(hours=-5))
+    assert refs(since=(now - timedelta(hours=1)).astimezone(east).isoformat()) == ["A", "B", "C"]
+    assert refs(until=(now + timedelta(hours=1)).astimezone(west).isoformat()) == ["A", "B", "C"]
+    assert refs(since=(now + timedelta(hours=1)).astimezone(west).isoformat()) == []
+    moved = datetime.fromisoformat(_ledger(client, planner)["data"][0]["created_at"])
+    assert moved.utcoffset() == timedelta(0) and abs(moved - now) < timedelta(minutes=5)
 
 
 @pytest.mark.parametrize("params", [{"movement_type": "adjustmnet"}, {"condition": "wet"},
