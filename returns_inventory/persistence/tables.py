@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
@@ -34,7 +37,29 @@ metadata = MetaData(
 # SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids fall back to INTEGER there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 Money = Numeric(12, 2)
-Timestamp = DateTime(timezone=True)
+
+
+class UtcTimestamp(TypeDecorator):
+    """An instant, stored and read back in UTC on both databases.
+
+    SQLite keeps no offset: it would store an aware value's wall-clock time as given (so a
+    filter written in +05:00 compared five hours off) and hand back naive values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = UtcTimestamp()
 
 items = Table(
     "items",

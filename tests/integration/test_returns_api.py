@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -65,10 +66,9 @@ def test_an_unknown_reason_is_a_validation_error_naming_the_field(client, auth, 
     assert answer.json["errors"][0]["field"] == "reason"
 
 
-def test_an_exchange_out_of_stock_answers_409_with_alternatives(client, auth, sale):
-    stock_up(client.application.extensions and __import__("functools").partial(
-        __import__("returns_inventory.persistence.uow", fromlist=["UnitOfWork"]).UnitOfWork,
-        client.application.extensions["ri.database"]), "JEANS-IND", "34", "WH1", 4)
+def test_an_exchange_out_of_stock_answers_409_with_alternatives(
+        client, auth, sale, uow_factory):
+    stock_up(uow_factory, "JEANS-IND", "34", "WH1", 4)
     answer = client.post("/api/v1/returns", headers=auth("integrator"), json={
         "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "too_small",
                                         "resolution": "exchange", "exchange_size": "33"}]})
@@ -98,6 +98,19 @@ def test_a_grader_may_not_regrade_but_an_admin_may_with_a_reason(client, auth, s
     assert answer.json["condition"] == "sellable"
     history = client.get(f"/api/v1/units/{unit['unit_id']}", headers=grader).json["history"]
     assert [h["kind"] for h in history] == ["grade", "regrade"]
+    assert all(datetime.fromisoformat(h["at"]).utcoffset() == timedelta(0) for h in history)
+
+
+def test_an_exchange_reservation_says_when_it_expires_in_utc(client, auth, sale, uow_factory):
+    stock_up(uow_factory, "JEANS-IND", "34", "WH1", 4)
+    answer = client.post("/api/v1/returns", headers=auth("integrator"), json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "too_small",
+                                        "resolution": "exchange", "exchange_size": "34"}]})
+    assert answer.status_code == 201, answer.json
+    shown = client.get(f"/api/v1/returns/{answer.json['rma']}", headers=auth("grader")).json
+    [exchange] = shown["exchanges"]
+    expires = datetime.fromisoformat(exchange["expires_at"])
+    assert expires.utcoffset() == timedelta(0) and expires > datetime.now(UTC)
 
 
 def test_photos_of_a_unit_are_stored_checked_and_served_only_to_token_holders(

@@ -13,13 +13,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def upsert(connection: Connection, table: Table) -> Insert:
     """The dialect's INSERT that understands ON CONFLICT."""
     if connection.dialect.name == "postgresql":

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 
 from ...domain.catalogue import Item, Location, LocationType
 from ..tables import items, locations
-from .base import Repository, as_utc, upsert, utcnow
+from .base import Repository, upsert, utcnow
 
 
 def _item(row) -> Item:
@@ -25,7 +25,7 @@ def _item(row) -> Item:
         lead_time_days=row.lead_time_days,
         case_pack=row.case_pack,
         min_order_qty=row.min_order_qty,
-        updated_at=as_utc(row.updated_at),
+        updated_at=row.updated_at,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, func, literal_column, select
 
 from ..tables import outbox_events
-from .base import Repository, as_utc, utcnow
+from .base import Repository, utcnow
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class OutboxRepository(Repository):
             query = query.where(outbox_events.c.event_type == event_type)
         rows = self.connection.execute(query.order_by(outbox_events.c.id).limit(limit))
         return [
-            Event(r.id, r.event_type, r.payload, r.actor, as_utc(r.created_at)) for r in rows
+            Event(r.id, r.event_type, r.payload, r.actor, r.created_at) for r in rows
         ]
 
     def count(self, event_type: str | None = None) -> int:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from ..tables import idempotency_keys as keys
-from .base import Repository, as_utc, upsert, utcnow
+from .base import Repository, upsert, utcnow
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class StoredRequest:
 def _stored(row) -> StoredRequest:
     return StoredRequest(
         row.request_hash, row.status_code, row.response_body, row.content_type,
-        as_utc(row.created_at), row.applied_at is not None,
+        row.created_at, row.applied_at is not None,
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from ..tables import import_batches, items, locations, sales_lines
 from . import import_merge as merge
 from . import import_staging as staging
-from .base import Repository, as_utc, upsert, utcnow
+from .base import Repository, upsert, utcnow
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ImportRepository(Repository):
         ).first()
         if row is None:
             return None
-        return ImportBatch(**{**row._mapping, "created_at": as_utc(row.created_at)})
+        return ImportBatch(**{**row._mapping, "created_at": row.created_at})
 
     def claim_batch(self, *, kind: str, sha256: str, actor: str) -> int | None:
         """Record a new file, or None if this file was already imported.
@@ -67,7 +67,7 @@ class ImportRepository(Repository):
         ).first()
         if row is None:
             return None
-        return ImportBatch(**{**row._mapping, "created_at": as_utc(row.created_at)})
+        return ImportBatch(**{**row._mapping, "created_at": row.created_at})
 
     def holds_data(self) -> bool:
         """Whether any item, location or sale is stored yet."""

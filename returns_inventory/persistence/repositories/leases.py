@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..people_tables import job_leases
-from .base import Repository, as_utc, upsert
+from .base import Repository, upsert
 
 
 class LeaseRepository(Repository):
@@ -56,7 +56,4 @@ class LeaseRepository(Repository):
         ).first()
         if row is None:
             return None
-        lease = dict(row._mapping)
-        lease["acquired_at"] = as_utc(lease["acquired_at"])
-        lease["expires_at"] = as_utc(lease["expires_at"])
-        return lease
+        return dict(row._mapping)

@@ -50,7 +50,7 @@ class PlanningRepository(Repository):
         Timestamps are read in UTC, as stored: PostgreSQL would otherwise take the session's
         time zone, and a parcel received near midnight on a Sunday would change weeks."""
         if self.is_postgres:
-            if isinstance(column.type, DateTime):
+            if isinstance(getattr(column.type, "impl", column.type), DateTime):
                 column = func.timezone("UTC", column)
             return cast(func.floor((cast(column, Date) - literal(EPOCH)) / 7.0), Integer)
         return cast(

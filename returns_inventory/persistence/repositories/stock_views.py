@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ...domain.stock import BalanceKey, LedgerMismatch
 from ..tables import items, ledger_movements, locations, stock_balances
-from .base import Repository, as_utc
+from .base import Repository
 
 
 @dataclass(frozen=True)
@@ -214,8 +214,8 @@ class StockViews(Repository):
 
 
 def _balance(row) -> BalanceRow:
-    return BalanceRow(**{**row._mapping, "updated_at": as_utc(row.updated_at)})
+    return BalanceRow(**{**row._mapping, "updated_at": row.updated_at})
 
 
 def _movement(row) -> MovementRow:
-    return MovementRow(**{**row._mapping, "created_at": as_utc(row.created_at)})
+    return MovementRow(**{**row._mapping, "created_at": row.created_at})

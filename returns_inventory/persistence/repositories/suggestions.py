@@ -15,7 +15,7 @@ from ..planning_tables import (
     suggestion_decisions,
 )
 from ..tables import items, locations, sales_lines
-from .base import Repository, as_utc, utcnow
+from .base import Repository, utcnow
 from .planning import PlanningRepository, monday_of
 
 s, i, loc = replenishment_suggestions, items, locations
@@ -95,13 +95,6 @@ def _joined(*columns):
             .join(i, i.c.id == s.c.item_id).join(loc, loc.c.id == s.c.location_id))
 
 
-def _row(row) -> dict:
-    out = dict(row._mapping)
-    if "decided_at" in out:
-        out["decided_at"] = as_utc(out["decided_at"])
-    return out
-
-
 class SuggestionRepository(Repository):
     def latest_run(self) -> dict | None:
         """What planners review and the ERP exports by default: the run that finished well for
@@ -133,7 +126,7 @@ class SuggestionRepository(Repository):
             _joined(*(c.label(n) for n, c in COLUMNS.items())).where(*conditions)
             .order_by(*ordering).offset(offset).limit(limit)
         )
-        return [_row(r) for r in rows], total
+        return [dict(r._mapping) for r in rows], total
 
     def one(self, suggestion_id: int, *, for_update: bool = False) -> dict | None:
         query = _joined(*(c.label(n) for n, c in COLUMNS.items()), s.c.item_id, s.c.terms,
@@ -142,13 +135,13 @@ class SuggestionRepository(Repository):
         if for_update:
             query = query.with_for_update(of=s)
         row = self.connection.execute(query).first()
-        return _row(row) if row else None
+        return dict(row._mapping) if row else None
 
     def pending(self, where: SuggestionFilter, pending: tuple[str, ...]) -> list[dict]:
         """Matching suggestions still waiting for a planner, locked for the decision."""
         query = _joined(*(c.label(n) for n, c in COLUMNS.items())).where(
             *where.conditions(), s.c.status.in_(pending)).order_by(s.c.id)
-        return [_row(r) for r in self.connection.execute(query.with_for_update(of=s))]
+        return [dict(r._mapping) for r in self.connection.execute(query.with_for_update(of=s))]
 
     def count(self, where: SuggestionFilter) -> int:
         return self.connection.scalar(_joined(func.count()).where(*where.conditions())) or 0
@@ -178,7 +171,7 @@ class SuggestionRepository(Repository):
                 suggestion_decisions.c.suggestion_id == suggestion_id
             ).order_by(suggestion_decisions.c.id)
         )
-        return [{**r._mapping, "created_at": as_utc(r.created_at)} for r in rows]
+        return [{**r._mapping, "created_at": r.created_at} for r in rows]
 
     def decide(self, suggestion_id: int, *, seen_version: int, status: str,
                approved_qty: int | None, actor: str, comment: str | None,

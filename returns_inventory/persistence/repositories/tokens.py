@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 
 from ...domain.access import Role
 from ..tables import api_tokens
-from .base import Repository, as_utc, utcnow
+from .base import Repository, utcnow
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class Token:
 
 def _token(row) -> Token:
     return Token(
-        row.id, row.name, Role(row.role), row.prefix, as_utc(row.created_at),
-        as_utc(row.revoked_at), as_utc(row.last_used_at),
+        row.id, row.name, Role(row.role), row.prefix, row.created_at,
+        row.revoked_at, row.last_used_at,
     )
 
 

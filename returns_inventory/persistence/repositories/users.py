@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ...domain.access import Role
 from ..people_tables import users
-from .base import Repository, as_utc, utcnow
+from .base import Repository, utcnow
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Person:
 def _person(row) -> Person:
     return Person(
         row.id, row.username, row.display_name, Role(row.role), row.password_hash,
-        as_utc(row.created_at), as_utc(row.disabled_at),
+        row.created_at, row.disabled_at,
     )
 
 

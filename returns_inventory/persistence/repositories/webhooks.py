@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..planning_tables import webhook_cursor, webhook_deliveries, webhooks
 from ..tables import outbox_events
-from .base import Repository, as_utc, upsert, utcnow
+from .base import Repository, upsert, utcnow
 
 
 class WebhookRepository(Repository):
@@ -107,7 +107,7 @@ class WebhookRepository(Repository):
         if after:
             query = query.where(webhook_deliveries.c.id > after)
         rows = self.connection.execute(query.order_by(webhook_deliveries.c.id).limit(limit))
-        return [{**r._mapping, "next_attempt_at": as_utc(r.next_attempt_at)} for r in rows]
+        return [{**r._mapping, "next_attempt_at": r.next_attempt_at} for r in rows]
 
     def replay(self, *, delivery_ids: list[int] | None, webhook_id: int | None) -> int:
         """Failed deliveries go back in the queue with a fresh set of tries."""
