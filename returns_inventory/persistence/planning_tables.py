@@ -78,6 +78,10 @@ replenishment_suggestions = Table(
     Column("suggested_qty", Integer, nullable=False),
     Column("return_blind_qty", Integer, nullable=False),
     Column("approved_qty", Integer),
+    # What the approved or edited quantity was packed by and ordered from, as the decision's
+    # event told the ERP; the export must not follow later changes to the item.
+    Column("case_pack", Integer),
+    Column("supplier", String(64)),
     Column("previous_qty", Integer),  # what the previous run suggested, for "change"
     Column("unit_cost", Money, nullable=False),
     Column("value", Money, nullable=False),

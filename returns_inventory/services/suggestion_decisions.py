@@ -37,7 +37,8 @@ def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str,
                                    row["case_pack"])
         applied = uow.suggestions.decide(
             suggestion_id, seen_version=row["version"], status=STATUS_AFTER[action],
-            approved_qty=packed.quantity if packed else None, actor=actor, comment=comment)
+            approved_qty=packed.quantity if packed else None, actor=actor, comment=comment,
+            **_ordered_by(row, packed))
         if not applied:
             # Another planner's decision, or a newer run's supersede, committed between our
             # read and our write: say which.
@@ -81,7 +82,8 @@ def decide_in_bulk(uow_factory: Callable, *, action: str, actor: str, filters: d
                 rounded += packed.rounded_up
             decided.append({"id": row["id"], "version": row["version"],
                             "status": STATUS_AFTER[action],
-                            "approved_qty": packed.quantity if packed else None})
+                            "approved_qty": packed.quantity if packed else None,
+                            **_ordered_by(row, packed)})
             audits.append(_audit(row, action, packed, comment, actor))
             _announce(uow, row, action, packed, actor)
         uow.suggestions.decide_many(decided, actor=actor, comment=comment)
@@ -93,6 +95,13 @@ def decide_in_bulk(uow_factory: Callable, *, action: str, actor: str, filters: d
 def _counts(action: str, *, matched: int, decided: int, rounded_up: int) -> dict:
     return {"action": action, "matched": matched, "decided": decided,
             "skipped": matched - decided, "rounded_up": rounded_up}
+
+
+def _ordered_by(row: dict, packed: CasePackQuantity | None) -> dict:
+    """The case pack and supplier the decision orders by, kept with it for the export."""
+    if packed is None:
+        return {"case_pack": None, "supplier": None}
+    return {"case_pack": packed.case_pack, "supplier": row["supplier"]}
 
 
 def _seen(row: dict) -> Seen:

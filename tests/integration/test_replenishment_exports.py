@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from returns_inventory.persistence.tables import items
 from tests.integration.suggestion_data import AS_OF, build_board
 
 URL = "/api/v1/replenishment/exports"
@@ -61,6 +62,22 @@ def test_the_export_as_csv_has_one_row_per_line_with_supplier_and_location(
         ("DENIMCO", "WH1", "JEAN-IND", "32", "8", "2"),
         ("SOCKCO", "WH2", "SOCK-WHT", "OS", "24", "2")]
     assert rows[0]["unit_cost"] == "8.50" and rows[0]["value"] == "255.00"
+
+
+def test_the_export_keeps_the_supplier_and_case_pack_an_approval_ordered_by(
+        client, auth, approved, db):
+    # After approval the ERP re-imports the item with another case pack and supplier.
+    db.connection.execute(items.update().where(items.c.sku == "TEE-BLK", items.c.size == "S")
+                          .values(case_pack=10, supplier="ACME2"))
+    approval = next(e["payload"] for e in client.get(
+        "/api/v1/events?type=replenishment.approved&limit=100", headers=auth()).json["data"]
+        if e["payload"]["sku"] == "TEE-BLK" and e["payload"]["size"] == "S")
+    orders = {(o["supplier"], o["location"]): o
+              for o in client.get(URL, headers=auth("integrator")).json["orders"]}
+    [line] = [ln for ln in orders[("ACME", "WH1")]["lines"] if ln["size"] == "S"]
+    assert (approval["supplier"], approval["case_pack"], approval["cases"]) == ("ACME", 6, 2)
+    assert (line["quantity"], line["case_pack"], line["cases"]) == (12, 6, 2)
+    assert ("ACME2", "WH1") not in orders
 
 
 def test_an_earlier_run_without_approvals_exports_no_orders(client, auth, approved):

@@ -24,13 +24,17 @@ CHANGE = s.c.suggested_qty - func.coalesce(s.c.previous_qty, 0)
 # Units the expected customer returns save against an order that ignored them.
 SAVED_BY_RETURNS = s.c.return_blind_qty - s.c.suggested_qty
 
+# A decided suggestion keeps the supplier and case pack it was ordered by; others follow the item.
+SUPPLIER = func.coalesce(s.c.supplier, i.c.supplier)
+CASE_PACK = func.coalesce(s.c.case_pack, i.c.case_pack)
+
 COLUMNS = {
     "id": s.c.id, "run_id": s.c.run_id, "as_of": s.c.as_of, "status": s.c.status,
-    "sku": i.c.sku, "size": i.c.size, "category": i.c.category, "supplier": i.c.supplier,
+    "sku": i.c.sku, "size": i.c.size, "category": i.c.category, "supplier": SUPPLIER,
     "location": loc.c.code, "suggested_qty": s.c.suggested_qty,
     "return_blind_qty": s.c.return_blind_qty, "saved_by_returns": SAVED_BY_RETURNS,
     "approved_qty": s.c.approved_qty, "previous_qty": s.c.previous_qty, "change": CHANGE,
-    "case_pack": i.c.case_pack, "unit_cost": s.c.unit_cost, "value": s.c.value,
+    "case_pack": CASE_PACK, "unit_cost": s.c.unit_cost, "value": s.c.value,
     "version": s.c.version, "decided_by": s.c.decided_by, "decided_at": s.c.decided_at,
     "comment": s.c.comment,
 }
@@ -71,7 +75,7 @@ class SuggestionFilter:
     def conditions(self) -> list:
         out = [self.scope.condition()] if self.scope else []
         exact = ((i.c.category, self.category), (i.c.sku, self.sku), (i.c.size, self.size),
-                 (loc.c.code, self.location), (i.c.supplier, self.supplier))
+                 (loc.c.code, self.location), (SUPPLIER, self.supplier))
         out += [column == value for column, value in exact if value is not None]
         if self.statuses:
             out.append(s.c.status.in_(self.statuses))
@@ -175,13 +179,15 @@ class SuggestionRepository(Repository):
 
     def decide(self, suggestion_id: int, *, seen_version: int, status: str,
                approved_qty: int | None, actor: str, comment: str | None,
+               case_pack: int | None = None, supplier: str | None = None,
                at=None) -> bool:
         """Apply a decision only if nobody else decided, and no run superseded the suggestion,
         since `seen_version` was read."""
         updated = self.connection.execute(
             s.update().where(s.c.id == suggestion_id, s.c.version == seen_version, DECIDABLE)
-            .values(status=status, approved_qty=approved_qty, decided_by=actor,
-                    decided_at=at or utcnow(), comment=comment, version=s.c.version + 1)
+            .values(status=status, approved_qty=approved_qty, case_pack=case_pack,
+                    supplier=supplier, decided_by=actor, decided_at=at or utcnow(),
+                    comment=comment, version=s.c.version + 1)
         )
         return updated.rowcount == 1
 
@@ -193,10 +199,12 @@ class SuggestionRepository(Repository):
             s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
                              DECIDABLE)
             .values(status=bindparam("new_status"), approved_qty=bindparam("qty"),
+                    case_pack=bindparam("pack"), supplier=bindparam("ordered_from"),
                     decided_by=actor, decided_at=utcnow(), comment=comment,
                     version=s.c.version + 1),
             [{"sid": d["id"], "seen": d["version"], "new_status": d["status"],
-              "qty": d["approved_qty"]} for d in decisions],
+              "qty": d["approved_qty"], "pack": d["case_pack"], "ordered_from": d["supplier"]}
+             for d in decisions],
         )
 
     def add_decisions(self, rows: list[dict]) -> None:
@@ -208,9 +216,9 @@ class SuggestionRepository(Repository):
     def approved_lines(self, scope: RunScope) -> list[dict]:
         """Approved order lines of a run, in supplier, location, sku, size order."""
         query = _joined(
-            s.c.id.label("suggestion_id"), i.c.supplier, loc.c.code.label("location"),
-            i.c.sku, i.c.size, s.c.approved_qty.label("quantity"), i.c.case_pack,
-            s.c.unit_cost,
+            s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
+            loc.c.code.label("location"), i.c.sku, i.c.size,
+            s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
         ).where(scope.condition(), s.c.status == "approved").order_by(
-            func.coalesce(i.c.supplier, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
+            func.coalesce(SUPPLIER, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query)]
