@@ -6,7 +6,7 @@ written from it, so a column documented is a column checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -34,6 +34,9 @@ class ImportKind:
     summary: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # the external reference; twice in one file is an error
+    # Rules across columns of one row, run on rows whose columns each passed: the row's
+    # values by column name in, [(column, reason)] out.
+    row_rule: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
 
     @cached_property
     def names(self) -> tuple[str, ...]:
@@ -86,6 +89,8 @@ class ImportKind:
                 errors.append((column.name, str(exc)))
         if check_unknown and not raw.keys() <= self.known:
             errors += [(str(name), "unknown column") for name in raw if name not in self.known]
+        if not errors and self.row_rule:
+            errors = self.row_rule(dict(zip(self.names, values, strict=True)))
         return (None, errors) if errors else (tuple(values), [])
 
     def describe(self) -> str:
@@ -204,7 +209,8 @@ PURCHASE_ORDERS = ImportKind(
         Column("location", f.text(32), "receiving location code (must exist)"),
         Column("quantity", f.whole_number(1), "units ordered, at least 1"),
         Column("expected_on", f.iso_date, "expected delivery date, `YYYY-MM-DD`"),
-        Column("received_quantity", f.whole_number(0), "units already received", False, 0),
+        Column("received_quantity", f.whole_number(0), "units already received, at most `quantity`",
+               False, 0),
         Column(
             "status",
             f.one_of(("open", "closed", "cancelled")),
@@ -214,6 +220,12 @@ PURCHASE_ORDERS = ImportKind(
         ),
     ),
     ("po_ref", "line_ref"),
+    # More received than ordered would count as negative stock on order, and the nightly
+    # run would order that much more.
+    row_rule=lambda row: (
+        [("received_quantity", f"must be at most quantity ({row['quantity']})")]
+        if row["received_quantity"] > row["quantity"] else []
+    ),
 )
 
 KINDS: dict[str, ImportKind] = {

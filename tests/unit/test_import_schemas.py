@@ -143,3 +143,13 @@ def test_the_imports_doc_documents_every_column_of_every_kind(kind):
     section = doc.split(f"### `{kind}`", 1)[1].split("\n### ", 1)[0]
     for name in KINDS[kind].names:
         assert f"| `{name}` |" in section, f"{kind}.{name} is not documented"
+
+
+def test_a_purchase_order_line_cannot_have_received_more_than_was_ordered():
+    kind = KINDS["purchase-orders"]
+    line = {"po_ref": "P1", "line_ref": "1", "sku": "TEE", "size": "M", "location": "WH1",
+            "quantity": "5", "expected_on": "2026-12-01"}
+    assert kind.parse_row({**line, "received_quantity": "5"})[1] == []
+    values, errors = kind.parse_row({**line, "received_quantity": "9"})
+    assert values is None
+    assert errors == [("received_quantity", "must be at most quantity (5)")]

@@ -160,7 +160,11 @@ class PlanningRepository(Repository):
             purchase_order_lines.c.item_id, week,
             (purchase_order_lines.c.quantity - purchase_order_lines.c.received_quantity)
             .label("units"),
-        ).where(purchase_order_lines.c.status == "open").subquery()
+        ).where(
+            purchase_order_lines.c.status == "open",
+            # Lines imported before imports refused over-receipts must not count as negative.
+            purchase_order_lines.c.quantity > purchase_order_lines.c.received_quantity,
+        ).subquery()
         return fetch_ints(self.connection, (
             select(inner.c.item_id, inner.c.week, func.coalesce(func.sum(inner.c.units), 0))
             .group_by(inner.c.item_id, inner.c.week)))
