@@ -13,6 +13,7 @@ from .errors import problem
 
 HEADER = "Idempotency-Key"
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+NOT_ATTEMPTED = {401, 403}
 
 
 def current_key() -> str | None:
@@ -79,9 +80,11 @@ def _store(response: Response) -> Response:
     if fence is None:
         return response
     with uow_factory()() as uow:
-        if response.status_code >= 500 or response.is_streamed:
-            # A server failure: let the client retry with the same key, unless the work had
-            # committed before the failure (then the key stays, applied, and says so).
+        if response.status_code >= 500 or response.status_code in NOT_ATTEMPTED or \
+                response.is_streamed:
+            # A server failure, or a request refused before any work (the browser's CSRF
+            # check runs after the claim): let the client retry with the same key, unless the
+            # work had committed before the failure (then the key stays, applied, and says so).
             uow.idempotency.release(**fence._asdict())
         else:
             uow.idempotency.complete(

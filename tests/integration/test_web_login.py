@@ -147,6 +147,17 @@ def test_a_session_changes_nothing_through_the_api_without_the_csrf_header(
     assert with_header.status_code == 404  # past the guard: the unit simply does not exist
 
 
+def test_a_refused_csrf_token_does_not_use_up_the_idempotency_key(client, uow_factory):
+    log_in(client, uow_factory, "grader")
+    keyed = {"Idempotency-Key": "grade-U000"}
+    refused = client.post("/api/v1/units/U000/grade", json={"grade": "A"}, headers=keyed)
+    assert refused.status_code == 403
+    token = hidden(client.get("/station").get_data(as_text=True), "csrf_token")
+    retried = client.post("/api/v1/units/U000/grade", json={"grade": "A"},
+                          headers={**keyed, "X-CSRF-Token": token})
+    assert retried.status_code == 404 and "Idempotent-Replayed" not in retried.headers
+
+
 def test_bearer_token_clients_need_no_csrf_token(client, auth):
     response = client.post("/api/v1/units/U000/grade", json={"grade": "A"},
                            headers=auth("grader"))
