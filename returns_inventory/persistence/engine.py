@@ -19,12 +19,6 @@ def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 15000, **kwa
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         engine = create_engine(url, **kwargs)
-        # Rows inserted together (a grade's two ledger legs, its events) go as one
-        # multi-row INSERT. Otherwise psycopg 3 sends an executemany through its pipeline
-        # mode, whose extra syncs and round trips cost a grade more than the rows themselves.
-        # SQLAlchemy leaves ON CONFLICT statements to executemany, where a row may meet one
-        # inserted before it in the same batch.
-        engine.dialect.use_insertmanyvalues_wo_returning = True
         if not kwargs.get("pool_pre_ping"):
             _ping_when_idle(engine)
         return engine

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, event, insert, text
-from sqlalchemy.engine.interfaces import ExecuteStyle
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from returns_inventory.persistence import engine as engine_module
@@ -47,19 +46,3 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_again(monkeypatch):
         connection.execute(text("SELECT 1"))
     assert _backend_pid(engine) != first
     engine.dispose()
-
-
-def test_rows_inserted_together_travel_as_one_statement():
-    engine = make_engine(POSTGRES_URL, pool_size=1, max_overflow=0)
-    legs = Table("legs", MetaData(), Column("n", Integer))
-    styles = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda *args: styles.append(args[4].execute_style))
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TEMP TABLE legs (n int NOT NULL) ON COMMIT DROP"))
-        connection.execute(insert(legs), [{"n": 1}, {"n": 2}, {"n": 3}])
-        assert connection.scalar(text("SELECT sum(n) FROM legs")) == 6
-    engine.dispose()
-    # One multi-row INSERT, not psycopg's pipelined executemany: a grade's ledger legs and its
-    # events then cost one round trip each.
-    assert styles[1] is ExecuteStyle.INSERTMANYVALUES
