@@ -55,6 +55,11 @@ BENCH_DATABASE = "ri_bench_grading"
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 SKUS = [f"BENCH-{n:03d}" for n in range(40)]
 SIZES = ["XS", "S", "M", "L", "XL"]
+# --floor: what the same server and clients manage when a request does less than a grade.
+FLOOR = {
+    "healthz": "/healthz",  # no token, no database: Flask, gunicorn and the client alone
+    "unit": "/api/v1/units/{unit_id}",  # the token check and one read of the unit
+}
 # Mostly restocks, as at a real bench; some repairs and write-offs take the other paths.
 GRADES = ["A"] * 6 + ["B"] * 2 + ["C", "D"]
 
@@ -214,11 +219,13 @@ class CpuMeter:
         return {k: (end[k] - self.start[k]) * 1000 / max(units, 1) for k in end}
 
 
-def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int) -> dict:
+def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int,
+          floor: str | None = None) -> dict:
     """Every unit graded once, by whichever client takes it next; latencies in ms.
 
     With tote 1 each request grades one unit (POST /api/v1/units/{id}/grade); with tote N
-    a request grades N units at once (POST /api/v1/units/grades)."""
+    a request grades N units at once (POST /api/v1/units/grades). With ``floor`` the same
+    clients send as many requests to one of FLOOR's paths instead, grading nothing."""
     assert base.startswith("http://127.0.0.1:"), "loopback only"
     work: queue.SimpleQueue = queue.SimpleQueue()
     for start in range(0, len(unit_ids), tote):
@@ -231,11 +238,13 @@ def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int) -
     host, port = base.removeprefix("http://").split(":")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    def request(batch: list[tuple[str, str]]) -> tuple[str, str]:
+    def request(batch: list[tuple[str, str]]) -> tuple[str, str, str | None]:
+        if floor:
+            return "GET", FLOOR[floor].format(unit_id=batch[0][0]), None
         if tote == 1:
             [(unit_id, grade)] = batch
-            return f"/api/v1/units/{unit_id}/grade", json.dumps({"grade": grade})
-        return "/api/v1/units/grades", json.dumps(
+            return "POST", f"/api/v1/units/{unit_id}/grade", json.dumps({"grade": grade})
+        return "POST", "/api/v1/units/grades", json.dumps(
             {"grades": [{"unit_id": unit_id, "grade": grade} for unit_id, grade in batch]})
 
     def client() -> None:
@@ -248,10 +257,10 @@ def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int) -
                 batch = work.get_nowait()
             except queue.Empty:
                 break
-            path, body = request(batch)
+            method, path, body = request(batch)
             started = time.perf_counter()
             try:
-                connection.request("POST", path, body=body, headers=headers)
+                connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -300,6 +309,10 @@ def main() -> None:
     parser.add_argument("--tote", type=int, default=1,
                         help="units per request: 1 grades one at a time, N uses /units/grades")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--floor", choices=sorted(FLOOR), action="append", default=[],
+                        help="first drive as many requests to this lighter path (healthz: no "
+                        "token, no database; unit: token check and one read), to show what "
+                        "the stack itself costs on this machine; may be repeated")
     args = parser.parse_args()
 
     with bench_database(args.database_url, args.keep) as url, \
@@ -312,6 +325,15 @@ def main() -> None:
         log_path = Path(folder) / "gunicorn.log"
         with server(env, args.workers, args.threads, log_path) as (base, pid):
             load_before = os.getloadavg()[0]
+            for path in args.floor:
+                meter = CpuMeter(pid, make_url(url).database or "")
+                floor = drive(base, token, unit_ids, args.clients, 1, floor=path)
+                cpu = meter.per_unit_ms(floor["requests"])
+                print(f"floor {FLOOR[path]}: {floor['requests_per_second']:.0f} requests/s, "
+                      f"p50 {floor['p50']:.1f}  p99 {floor['p99']:.1f} ms, "
+                      f"errors {len(floor['errors'])}" + (
+                          "; CPU ms per request: " + ", ".join(
+                              f"{k} {v:.2f}" for k, v in cpu.items()) if cpu else ""))
             meter = CpuMeter(pid, make_url(url).database or "")
             result = drive(base, token, unit_ids, args.clients, args.tote)
             cpu = meter.per_unit_ms(result["graded"])
