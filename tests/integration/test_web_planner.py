@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from returns_inventory.persistence.planning_tables import replenishment_suggestions
 from returns_inventory.persistence.tables import outbox_events
+from returns_inventory.services.forecast_runs import RunRequest, run_forecast
 from returns_inventory.services.suggestion_decisions import decide_suggestion
+from returns_inventory.settings import Settings
 from tests.integration.suggestion_data import build_board
+from tests.integration.test_replenishment_rerun import AS_OF, add_history
 from tests.integration.web_support import hidden, log_in
 
 
@@ -199,6 +203,27 @@ def test_bulk_rejecting_every_matching_row_follows_the_filters(
                         "SOCK-WHT/OS": "proposed"}
     audit = _decisions(uow_factory, board.ids["TEE-BLK/M"])
     assert [(d["action"], d["comment"]) for d in audit] == [("reject", "range discontinued")]
+
+
+def test_bulk_deciding_every_matching_row_decides_the_run_on_the_page_only(
+        client, uow_factory):
+    add_history(uow_factory)
+    settings = Settings.load(env={})
+    shown = run_forecast(uow_factory, settings, RunRequest(as_of=AS_OF, actor="test"))
+    log_in(client, uow_factory, "planner")
+    html = _page(client, "/planner?sku=TEE-BLK")
+    bulk = html.split('id="bulk"')[1].split("</form>")[0]
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', bulk))
+    # Meanwhile someone starts the next day's run, which replaces what the page shows.
+    newer = run_forecast(uow_factory, settings,
+                         RunRequest(as_of=AS_OF + timedelta(days=1), actor="test"))
+    response = client.post("/planner/decisions", data={**form, "do": "approve-matching"})
+    assert response.status_code == 303
+    with uow_factory() as uow:
+        unseen = uow.connection.execute(select(replenishment_suggestions.c.status).where(
+            replenishment_suggestions.c.run_id == newer["id"])).scalars().all()
+    assert unseen and "approved" not in unseen
+    assert form["run"] == str(shown["id"])
 
 
 def test_a_form_without_its_token_is_refused(client, db, board, planner):
