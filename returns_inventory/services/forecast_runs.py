@@ -181,6 +181,9 @@ def _run_phases(uow_factory: Callable, config: ForecastConfig, run_id: int,
     if location_id is None:
         raise ValidationFailed("no warehouse to replenish: import locations first",
                                errors=[FieldError("replenish_location", "no warehouse")])
+    if not len(inputs.item_ids):
+        raise ValidationFailed("no items to forecast: import items first",
+                               errors=[FieldError("items", "none imported")])
     timings["read_s"] = time.perf_counter() - t0
     say(f"forecasting {len(inputs.item_ids)} series")
     t1 = time.perf_counter()

@@ -118,6 +118,18 @@ def test_a_run_that_fails_lets_the_next_one_start(uow_factory, app_settings):
                         RunRequest(as_of=AS_OF, actor="planner"))["status"] == "succeeded"
 
 
+def test_a_warehouse_without_items_is_a_clear_refusal_not_an_internal_error(
+        uow_factory, app_settings):
+    from returns_inventory.domain.errors import ValidationFailed
+
+    add_location(uow_factory, "WH1")  # a fresh install: locations in, items not yet
+    with pytest.raises(ValidationFailed) as refused:
+        run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="planner"))
+    assert refused.value.errors[0].field == "items"
+    [failed] = forecast_runs.list_runs(uow_factory, offset=0, limit=1)[0]
+    assert failed["error"] == "no items to forecast: import items first"
+
+
 def test_an_unexpected_failure_is_logged_in_full_but_recorded_without_its_sql(
         uow_factory, history, app_settings, monkeypatch, caplog, client, auth):
     def database_trouble(*_args):
