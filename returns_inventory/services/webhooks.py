@@ -76,6 +76,10 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise ValidationFailed("the webhook URL must be http(s)://host/…",
                                errors=[FieldError("url", "not an http(s) URL")])
+    if parsed.username is not None or parsed.password is not None:
+        # It would be shown in every listing; the HMAC secret is what authenticates.
+        raise ValidationFailed("the webhook URL must not hold a user name or password",
+                               errors=[FieldError("url", "credentials in the URL")])
     if secret is not None and len(secret) < 16:
         raise ValidationFailed("the secret must be at least 16 characters",
                                errors=[FieldError("secret", "at least 16 characters")])
@@ -97,6 +101,10 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
 def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) -> dict:
     """Switch an endpoint off or on again. While off it hears of no new event (they are not
     kept for it), and its pending deliveries wait until it is switched on."""
+    if not active:
+        # Events raised while it was on are still its to hear: hand them out first.
+        while fan_out(uow_factory):
+            pass
     with uow_factory() as uow:
         if not uow.webhooks.set_active(webhook_id, active):
             raise NotFound(f"no webhook {webhook_id}")
@@ -202,14 +210,28 @@ def replay_failed(uow_factory: Callable, *, delivery_ids: list[int] | None = Non
     return count
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the endpoint's answer, not a place to go: urllib would resend the POST
+    as a bodiless GET and count its 200 as delivered."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post_json(url: str, body: bytes, headers: dict, timeout: int) -> Response:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as answer:
             return Response(answer.status)
     except urllib.error.HTTPError as exc:
-        return Response(exc.code, f"HTTP {exc.code}")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+        return Response(exc.code, f"HTTP {exc.code}" + (f" to {moved}" if moved else ""))
+    except Exception as exc:  # noqa: BLE001 - any failure to send is one failed attempt
+        # Connection trouble, time-outs, and addresses the library cannot use (a bad port)
+        # alike: the delivery is retried and ends as failed, the batch goes on.
         return Response(None, f"{type(exc).__name__}: {exc}")
 
 

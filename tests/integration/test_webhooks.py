@@ -17,6 +17,7 @@ from returns_inventory.services.webhooks import (
     Response,
     deliver_due,
     fan_out,
+    post_json,
     register_webhook,
     replay_failed,
     sign,
@@ -29,7 +30,9 @@ class Receiver:
 
     def __init__(self):
         self.received: list = []
+        self.fetched: list = []  # GET requests: what a followed redirect turns a POST into
         self.status = 204
+        self.location: str | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,6 +40,13 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.received.append((self.headers, body))  # case-insensitive
                 self.send_response(outer.status)
+                if outer.location:
+                    self.send_header("Location", outer.location)
+                self.end_headers()
+
+            def do_GET(self):  # noqa: N802
+                outer.fetched.append(self.path)
+                self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -243,6 +253,46 @@ def test_an_admin_switches_a_webhook_off_and_its_deliveries_wait_until_it_is_on_
     assert client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin,
                         json={"active": True}).json["active"] is True
     assert deliver_due(uow_factory, POLICY)["delivered"] == 1 and len(receiver.received) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_an_endpoint_that_redirects_is_a_failed_attempt_not_a_delivery(
+        uow_factory, receiver, a_stock_change, status):
+    register_webhook(uow_factory, url=receiver.url, actor="admin")
+    fan_out(uow_factory)
+    receiver.status, receiver.location = status, receiver.url.replace("/erp/", "/moved/")
+    assert deliver_due(uow_factory, POLICY) == {"delivered": 0, "retrying": 1, "failed": 0}
+    assert len(receiver.received) == 1 and receiver.fetched == []
+    with uow_factory() as uow:
+        [delivery] = uow.webhooks.deliveries(status="pending", webhook_id=None, after=0,
+                                             limit=10)
+    assert str(status) in delivery["last_error"] and "/moved/" in delivery["last_error"]
+
+
+def test_a_webhook_url_with_credentials_in_it_is_refused(client, auth):
+    answer = client.post("/api/v1/webhooks", headers=auth("admin"),
+                         json={"url": "https://user:pass@erp.example/hook"})
+    assert answer.status_code == 422 and answer.json["errors"][0]["field"] == "url"
+
+
+def test_an_address_the_http_library_cannot_use_is_a_failed_attempt_not_a_crash():
+    answer = post_json("http://user:pass@127.0.0.1/hook", b"{}", {}, 2)
+    assert answer.status is None and answer.error
+
+
+def test_events_raised_before_a_webhook_is_switched_off_are_still_delivered(
+        client, auth, uow_factory, receiver, a_stock_change):
+    admin = auth("admin")
+    hook = client.post("/api/v1/webhooks", headers=admin, json={"url": receiver.url}).json
+    # The event above was raised while the webhook was on, but not yet fanned out.
+    client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": False})
+    adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1", condition="sellable",
+                 quantity=1, reason="count", actor="erp")  # raised while it is off
+    fan_out(uow_factory)
+    client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": True})
+    assert deliver_due(uow_factory, POLICY)["delivered"] == 1
+    [(_headers, body)] = receiver.received
+    assert json.loads(body)["payload"]["on_hand"] == 3
 
 
 def test_switching_a_webhook_off_needs_an_admin_an_existing_webhook_and_a_flag(client, auth):
