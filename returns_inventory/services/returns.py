@@ -169,6 +169,11 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
             uow.returns.exchanges_of(found["id"]),
             key=lambda ex: (ex["item_id"], ex["location_id"] or 0),
         )
+        if any(exchange["status"] == "shipped" for exchange in held):
+            # The customer has the replacement: cancelling would free the sold unit to be
+            # returned again, for a refund this time.
+            raise Conflict(f"a replacement of {rma} has shipped; it cannot be cancelled, "
+                           "only received")
         for exchange in held:
             if exchange["status"] == "reserved":
                 release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")

@@ -119,6 +119,20 @@ def test_cancelling_a_return_releases_its_reservation(uow_factory, policies, sol
                      lines=[ReturnLineRequest(line_ref="1", quantity=2, reason="other")])
 
 
+def test_a_return_whose_replacement_has_shipped_cannot_be_cancelled(uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    ship_exchange(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
+    with pytest.raises(Conflict, match="shipped"):
+        cancel_return(uow_factory, rma=view.rma, actor="erp")
+    # The unit the customer still owes stays claimed: only the other sold unit is returnable.
+    with pytest.raises(ReturnRefused):
+        authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
+                         lines=[ReturnLineRequest(line_ref="1", quantity=2, reason="other")])
+
+
 def test_a_costly_write_off_waits_for_an_admin_then_posts_its_value(uow_factory, policies):
     item_id = add_item(uow_factory, "COAT-GRY", "M", unit_cost="180.00", category="outerwear")
     location_id = add_location(uow_factory, "WH1")
