@@ -90,11 +90,24 @@ class ReturnsPolicy:
     size_order: tuple[str, ...] = ()
     write_off_approval_threshold: Decimal = Decimal("100")
     timezone: str = "UTC"
+    backdate_days: int = 14
 
     def today(self, now: datetime | None = None) -> date:
         """Today on the business's calendar ([calendar] timezone), not the server's: windows
         are counted in the days customers and staff live by."""
         return (now or datetime.now(UTC)).astimezone(ZoneInfo(self.timezone)).date()
+
+    def check_requested_on(self, requested_on: date, *, today: date) -> None:
+        """A request made elsewhere (a store, a call) may reach us a few days late and keep its
+        date; any earlier date would reopen a window that has closed, and a later one has not
+        happened yet."""
+        earliest = today - timedelta(days=self.backdate_days)
+        if not earliest <= requested_on <= today:
+            raise ValidationFailed(
+                f"requested_on must be between {earliest.isoformat()} and {today.isoformat()}",
+                errors=[FieldError("requested_on", f"at most {self.backdate_days} days ago, "
+                                   "not in the future")],
+            )
 
     @classmethod
     def from_config(cls, doc: dict[str, Any]) -> ReturnsPolicy:
@@ -129,6 +142,7 @@ class ReturnsPolicy:
             reservation_days=int(doc.get("exchanges", {}).get("reservation_days", 14)),
             size_order=tuple(doc.get("exchanges", {}).get("size_order", [])),
             timezone=doc.get("calendar", {}).get("timezone", "UTC"),
+            backdate_days=int(doc.get("calendar", {}).get("backdate_days", 14)),
             write_off_approval_threshold=Decimal(
                 str(doc.get("write_off", {}).get("approval_threshold", "100"))
             ),

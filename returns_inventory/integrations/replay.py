@@ -95,7 +95,7 @@ def replay_returns(
         try:
             view = authorize_return(
                 uow_factory, policies, order_ref=parcel.order_ref, actor=actor,
-                requested_on=parcel.requested_on,
+                requested_on=parcel.requested_on, today=parcel.requested_on,
                 lines=[ReturnLineRequest(ln.line_ref, ln.quantity, ln.reason)
                        for ln in parcel.lines],
             )

@@ -56,14 +56,21 @@ def authorize_return(
     gift: bool = False,
     customer_note: str | None = None,
     requested_on: date | None = None,
+    today: date | None = None,
 ) -> ReturnView:
-    """Authorize a return for lines of a known sale, or record why the policy refused it."""
+    """Authorize a return for lines of a known sale, or record why the policy refused it.
+
+    ``today`` is the business day it is authorized on; only a replay of history passes one."""
     if not lines:
         raise ValidationFailed(
             "a return needs at least one line", errors=[FieldError("lines", "at least one line")]
         )
     policy = policies.returns
-    requested_on = requested_on or policy.today()
+    today = today or policy.today()
+    if requested_on is None:
+        requested_on = today
+    else:
+        policy.check_requested_on(requested_on, today=today)
     with uow_factory() as uow:
         rma = new_rma()
         claimed: dict[int, int] = {}

@@ -6,6 +6,7 @@ browser is missing the test is skipped with the reason, except in CI, where that
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,7 +33,8 @@ def received_unit(live_server, unique):
         (
             "sales",
             "sold_on,order_ref,line_ref,sku,size,quantity,unit_price,channel,location\n"
-            f"2026-11-20,{shop['order']},1,{shop['sku']},M,1,25.00,online,{shop['wh']}\n",
+            f"{date.today() - timedelta(days=3)},{shop['order']},1,{shop['sku']},M,1,25.00,"
+            f"online,{shop['wh']}\n",
         ),
     ]:
         response = live_server.post(
@@ -43,7 +45,6 @@ def received_unit(live_server, unique):
         "/api/v1/returns",
         json={
             "order_ref": shop["order"],
-            "requested_on": "2026-11-22",
             "lines": [
                 {"line_ref": "1", "quantity": 1, "reason": "too_small", "note": "Runs a size small"}
             ],

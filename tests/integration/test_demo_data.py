@@ -96,6 +96,7 @@ def test_a_historical_receipt_keeps_its_arrival_date(uow_factory, policies, db):
     add_sale(uow_factory, item_id, location_id, order_ref="SO-OLD", sold_on=sold_on)
     view = authorize_return(uow_factory, policies, order_ref="SO-OLD", actor="test",
                             requested_on=sold_on + timedelta(days=10),
+                            today=sold_on + timedelta(days=10),
                             lines=[ReturnLineRequest("1", 1, "too_small")])
     arrived = datetime(2025, 3, 17, 10, 30, tzinfo=UTC)
     [unit] = receive_units(uow_factory, rma=view.rma, location="WH1", actor="test",

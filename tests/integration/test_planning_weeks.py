@@ -22,7 +22,7 @@ def test_a_unit_received_late_on_sunday_counts_in_that_week_in_any_session_time_
     location_id = add_location(uow_factory, "WH1")
     add_sale(uow_factory, item_id, location_id, order_ref="SO-TZ", sold_on=date(2026, 11, 2))
     view = authorize_return(uow_factory, policies, order_ref="SO-TZ", actor="test",
-                            requested_on=date(2026, 11, 10),
+                            requested_on=date(2026, 11, 10), today=date(2026, 11, 10),
                             lines=[ReturnLineRequest("1", 1, "too_small")])
     sunday_night = datetime(2026, 11, 15, 23, 30, tzinfo=UTC)
     receive_units(uow_factory, rma=view.rma, location="WH1", actor="test",

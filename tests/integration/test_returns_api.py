@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -167,3 +167,18 @@ def test_admins_find_costly_write_offs_waiting_and_blind_receipts_to_review(clie
     assert client.get("/api/v1/write-offs", headers=admin).json["data"] == []
     posted = client.get("/api/v1/write-offs?status=posted", headers=admin).json["data"]
     assert [w["id"] for w in posted] == [waiting["id"]]
+
+
+def test_a_request_date_cannot_reopen_a_closed_window(client, auth, uow_factory):
+    item_id = add_item(uow_factory, "TEE-OLD", "M")
+    location_id = add_location(uow_factory, "WH9")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-OLD",
+             sold_on=date.today() - timedelta(days=400))
+    body = {"order_ref": "SO-OLD", "lines": [{"line_ref": "1", "quantity": 1,
+                                               "reason": "changed_mind"}]}
+    late = client.post("/api/v1/returns", headers=auth("integrator"), json=body)
+    assert late.status_code == 422 and late.json["rule"] == "return_window"
+    backdated = client.post("/api/v1/returns", headers=auth("integrator"),
+                            json={**body, "requested_on": "1999-01-01"})
+    assert backdated.status_code == 422
+    assert backdated.json["errors"][0]["field"] == "requested_on"

@@ -292,3 +292,15 @@ def test_today_is_the_businesss_date_not_the_servers():
 def test_the_shipped_policy_counts_days_in_its_configured_time_zone():
     shipped = ReturnsPolicy.from_config(tomllib.loads(CONFIG.read_text()))
     assert shipped.timezone == "Europe/London"
+
+
+def test_a_request_date_may_be_backdated_a_little_but_not_into_an_open_window():
+    today = SOLD_ON + timedelta(days=400)
+    shipped = ReturnsPolicy.from_config(tomllib.loads(CONFIG.read_text()))
+    assert shipped.backdate_days == 14
+    checked = policy(backdate_days=14)
+    checked.check_requested_on(today - timedelta(days=14), today=today)  # a store's slow post
+    for wrong in (today - timedelta(days=15), today + timedelta(days=1), date(1999, 1, 1)):
+        with pytest.raises(ValidationFailed) as refused:
+            checked.check_requested_on(wrong, today=today)
+        assert refused.value.errors[0].field == "requested_on"
