@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
-from ..domain.replenishment import STATUSES, TERM_MEANINGS
+from ..domain.replenishment import MAX_ORDER_QUANTITY, STATUSES, TERM_MEANINGS
 from ..persistence.repositories.suggestions import SORTABLE
 from ..services.suggestion_decisions import BULK_LIMIT
 from .schemas import PageArgs, PageInfo, StrictSchema
@@ -142,7 +142,7 @@ class SuggestionDetail(Suggestion):
 
 class DecisionIn(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(["approve", "reject", "edit"]))
-    quantity = fields.Integer(validate=validate.Range(min=1, max=10_000_000), metadata={
+    quantity = fields.Integer(validate=validate.Range(min=1, max=MAX_ORDER_QUANTITY), metadata={
         "description": "edit: required; approve: optional (default the edited, else the "
                        "suggested quantity); rounded up to whole case packs"})
     comment = fields.String(validate=validate.Length(max=2000))

@@ -116,6 +116,10 @@ def decided_elsewhere(current: Seen) -> Conflict:
     )
 
 
+# No order line is anywhere near this; the quantity column is 32-bit.
+MAX_ORDER_QUANTITY = 10_000_000
+
+
 def decision_quantity(action: str, requested: int | None, approved_qty: int | None,
                       suggested_qty: int, case_pack: int | None) -> CasePackQuantity | None:
     """The units a decision commits to, in whole cases; None for a rejection."""
@@ -132,4 +136,11 @@ def decision_quantity(action: str, requested: int | None, approved_qty: int | No
     if units is None or units < 1:
         raise ValidationFailed("there is nothing to order: give a quantity or reject it",
                                errors=[FieldError("quantity", "at least 1 unit")])
-    return in_case_packs(units, case_pack)
+    packed = in_case_packs(units, case_pack)
+    if packed.quantity > MAX_ORDER_QUANTITY:
+        # Checked after rounding: whole cases of a number near the limit pass it.
+        raise ValidationFailed(
+            f"{packed.quantity} units is more than one order line may hold "
+            f"({MAX_ORDER_QUANTITY})",
+            errors=[FieldError("quantity", f"at most {MAX_ORDER_QUANTITY} in whole cases")])
+    return packed

@@ -8,6 +8,7 @@ import pytest
 
 from returns_inventory.domain.errors import Conflict, ValidationFailed
 from returns_inventory.domain.replenishment import (
+    MAX_ORDER_QUANTITY,
     Seen,
     check_decision,
     decision_quantity,
@@ -68,3 +69,12 @@ def test_approval_takes_the_given_then_the_edited_then_the_suggested_quantity():
 def test_decisions_that_make_no_sense_fail_validation(action, requested, suggested):
     with pytest.raises(ValidationFailed):
         decision_quantity(action, requested, None, suggested, 6)
+
+
+def test_a_decision_quantity_beyond_any_real_order_is_refused_even_after_rounding():
+    assert decision_quantity("edit", MAX_ORDER_QUANTITY, None, 5, 1).quantity == MAX_ORDER_QUANTITY
+    for units, pack in ((MAX_ORDER_QUANTITY + 1, 1), (MAX_ORDER_QUANTITY - 1, 6),
+                        (2**31 - 1, 6)):
+        with pytest.raises(ValidationFailed) as refused:
+            decision_quantity("edit", units, None, 5, pack)
+        assert refused.value.errors[0].field == "quantity"
