@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.stock import Condition
@@ -19,9 +21,16 @@ _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
 
 
+# Dates a retail service can mean; arithmetic a day or a window past either end of Python's
+# calendar (year 1, year 9999) would fail as a server error instead.
+_DATES = (date(1900, 1, 1), date(2999, 12, 31))
+
+
 def _out_of_range(field: fields.Field, value) -> bool:
     if isinstance(field, fields.List):
         return isinstance(value, list) and any(_out_of_range(field.inner, v) for v in value)
+    if isinstance(field, fields.Date) and isinstance(value, date):
+        return not _DATES[0] <= value <= _DATES[1]
     if not isinstance(field, fields.Integer) or not isinstance(value, int):
         return False
     low, high = _INT64 if isinstance(field, Int64) else _INT32
@@ -49,7 +58,8 @@ class StrictSchema(Schema):
             if isinstance(original, dict) and _not_whole(field, original.get(key)):
                 errors[key] = ["Not a whole number."]
             elif name in data and _out_of_range(field, data[name]):
-                errors[key] = ["Number is out of range."]
+                errors[key] = [f"Date must be between {_DATES[0]} and {_DATES[1]}."
+                               if isinstance(field, fields.Date) else "Number is out of range."]
         if errors:
             raise ValidationError(errors)
 

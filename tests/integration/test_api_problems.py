@@ -128,6 +128,19 @@ def test_a_quantity_that_is_not_a_whole_number_is_a_422_not_truncated(client, au
     assert [e["field"] for e in body["errors"]] == ["lines.0.quantity"]
 
 
+def test_a_date_at_the_ends_of_the_calendar_is_a_422_naming_the_field(client, auth):
+    for path, field in [
+        ("/api/v1/analytics/returns?until=0001-01-01", "until"),
+        ("/api/v1/reports/write-offs?until=9999-12-31", "until"),
+        ("/api/v1/reports/write-offs?since=0001-01-01", "since"),
+    ]:
+        body = _assert_problem(client.get(path, headers=auth("planner")), 422)
+        assert [e["field"] for e in body["errors"]] == [field], path
+    run = client.post("/api/v1/forecast-runs", headers=auth("planner"),
+                      json={"as_of": "0001-01-01"})
+    assert run.status_code == 422 and run.json["errors"][0]["field"] == "as_of"
+
+
 def test_a_cursor_into_a_64_bit_table_may_pass_32_bits(client, auth):
     answer = client.get("/api/v1/ledger?after=3000000000", headers=auth())
     assert answer.status_code == 200 and answer.json["data"] == []
