@@ -48,6 +48,7 @@ class ReturnOut(StrictSchema):
     lines = fields.List(fields.Dict())
     exchanges = fields.List(fields.Dict())
     units = fields.List(fields.Dict())
+    customer_note = fields.String(allow_none=True)
 
 
 class ReceiptLineIn(StrictSchema):

@@ -64,7 +64,12 @@ class UnitOut(StrictSchema):
     disposition = fields.String(allow_none=True)
     defects = fields.List(fields.String())
     reason = fields.String(allow_none=True, metadata={"description": "customer's reason code"})
-    customer_note = fields.String(allow_none=True)
+    customer_note = fields.String(allow_none=True,
+                                  metadata={"description": "the customer's note on this line"})
+    return_note = fields.String(allow_none=True,
+                                metadata={"description": "the customer's note on the return"})
+    receiving_note = fields.String(allow_none=True,
+                                   metadata={"description": "the receiving dock's note"})
     resolution = fields.String(allow_none=True)
     blind = fields.Boolean()
     flagged_for_review = fields.Boolean()

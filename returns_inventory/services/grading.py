@@ -241,7 +241,7 @@ def _reconcile(
                 {"unit_id": unit.unit_code, "condition": unit.condition.value, **where},
                 actor=actor,
             )
-    uow.units.save_unit(unit, actor=actor, note=note)
+    uow.units.save_unit(unit, actor=actor)
     uow.units.add_grading(
         unit.id,
         kind=kind,

@@ -79,7 +79,8 @@ def unit_view(uow_factory: Callable, unit_id: str) -> dict:
         "status": details["status"], "condition": details["condition"],
         "grade": details["grade"], "disposition": details["disposition"],
         "defects": details["defects"], "reason": details["reason"],
-        "customer_note": details["customer_note"], "resolution": details["resolution"],
+        "customer_note": details["customer_note"], "return_note": details["return_note"],
+        "receiving_note": details["note"], "resolution": details["resolution"],
         "blind": details["blind"], "flagged_for_review": details["flagged_for_review"],
         "history": [
             {"sequence": h["sequence"], "kind": h["kind"], "grade": h["grade"],

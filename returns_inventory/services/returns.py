@@ -40,6 +40,7 @@ class ReturnView:
     lines: list[dict] = field(default_factory=list)
     exchanges: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)
+    customer_note: str | None = None
 
 
 def new_rma() -> str:
@@ -248,6 +249,7 @@ def return_view(uow, rma: str) -> ReturnView:
         lines,
         exchanges,
         units,
+        found["customer_note"],
     )
 
 

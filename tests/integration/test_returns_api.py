@@ -156,8 +156,12 @@ def test_admins_find_costly_write_offs_waiting_and_blind_receipts_to_review(clie
     unknown = client.get("/api/v1/units?status=received", headers=grader)
     assert unknown.status_code == 422 and unknown.json["errors"][0]["field"] == "status"
     graded = client.post(f"/api/v1/units/{blind['unit_id']}/grade", headers=grader,
-                         json={"grade": "D", "defects": ["tear"]}).json
+                         json={"grade": "D", "defects": ["tear"], "note": "torn sleeve"}).json
     assert graded["awaiting_approval"]
+    # The dock's note is the only record of where the parcel came from: grading keeps it.
+    shown = client.get(f"/api/v1/units/{blind['unit_id']}", headers=grader).json
+    assert shown["receiving_note"] == "no paperwork"
+    assert [h["note"] for h in shown["history"]] == ["torn sleeve"]
     [waiting] = client.get("/api/v1/write-offs", headers=admin).json["data"]
     assert (waiting["id"], waiting["value"], waiting["sku"]) == (
         graded["write_off_id"], "150.00", "COAT-RED")
@@ -182,3 +186,16 @@ def test_a_request_date_cannot_reopen_a_closed_window(client, auth, uow_factory)
                             json={**body, "requested_on": "1999-01-01"})
     assert backdated.status_code == 422
     assert backdated.json["errors"][0]["field"] == "requested_on"
+
+
+def test_the_customers_note_on_the_return_reaches_the_bench(client, auth, sale):
+    rma = client.post("/api/v1/returns", headers=auth("integrator"), json={
+        "order_ref": "SO-7", "customer_note": "Zip sticks halfway",
+        "lines": [{"line_ref": "A", "quantity": 1, "reason": "quality_defect",
+                   "note": "left leg"}]}).json["rma"]
+    assert client.get(f"/api/v1/returns/{rma}",
+                      headers=auth("grader")).json["customer_note"] == "Zip sticks halfway"
+    [unit] = client.post(f"/api/v1/returns/{rma}/receipts", headers=auth("grader"), json={
+        "location": "WH1", "lines": [{"line_no": 1, "quantity": 1}]}).json["units"]
+    shown = client.get(f"/api/v1/units/{unit['unit_id']}", headers=auth("grader")).json
+    assert (shown["customer_note"], shown["return_note"]) == ("left leg", "Zip sticks halfway")

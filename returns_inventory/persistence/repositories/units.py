@@ -62,7 +62,8 @@ _UNITS_TO_GRADE = (
     .order_by(return_units.c.id)
     .with_for_update(of=return_units)
 )
-# Saved on every grade: built once. A missing grader or note keeps the stored one.
+# Saved on every grade: built once. A missing grader keeps the stored one. The unit's note is
+# the receiving dock's and is never overwritten; a grader's note goes in the grading history.
 _SAVE_UNIT = (
     return_units.update()
     .where(return_units.c.id == bindparam("unit_id"))
@@ -81,7 +82,6 @@ _SAVE_UNIT = (
             bindparam("graded_by", type_=return_units.c.graded_by.type),
             return_units.c.graded_by,
         ),
-        note=func.coalesce(bindparam("note", type_=return_units.c.note.type), return_units.c.note),
     )
 )
 # The caller holds the unit's lock, so the next sequence number is ours; one round trip.
@@ -162,8 +162,8 @@ class UnitRepository(Repository):
         )
         return [_unit(r) for r in rows]
 
-    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None, note: str | None = None):
-        """Store the unit's state; with an actor, who graded it and when; a note if given."""
+    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None):
+        """Store the unit's state; with an actor, who graded it and when."""
         row = {
             "unit_id": unit.id,
             "status": unit.status.value,
@@ -174,7 +174,6 @@ class UnitRepository(Repository):
             "flagged_for_review": unit.flagged_for_review,
             "graded_at": utcnow() if actor else None,
             "graded_by": actor or None,
-            "note": note,
         }
         if not self._collect(_SAVE_UNIT, row):
             self.connection.execute(_SAVE_UNIT, row)
@@ -202,6 +201,7 @@ class UnitRepository(Repository):
                 locations.c.code.label("location"),
                 return_lines.c.reason,
                 return_lines.c.note.label("customer_note"),
+                returns.c.customer_note.label("return_note"),
                 return_lines.c.resolution,
                 returns.c.rma,
                 sales_lines.c.sold_on,
