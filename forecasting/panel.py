@@ -190,6 +190,8 @@ class StockPosition:
         returns_in_transit: units customers have sent back that have not arrived yet.
         on_order_series, on_order_week, on_order_units: open purchase orders as long arrays
             (row number, expected arrival week, units).
+        returns_awaiting_grading: units that have arrived but are not graded yet (no longer
+            expected from past sales, not yet on the shelf); None means none.
     """
 
     on_hand: np.ndarray
@@ -198,6 +200,7 @@ class StockPosition:
     on_order_series: np.ndarray
     on_order_week: np.ndarray
     on_order_units: np.ndarray
+    returns_awaiting_grading: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n: int) -> StockPosition:

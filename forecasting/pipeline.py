@@ -179,6 +179,9 @@ class Planner:
         fut = window_sum(returns.expected_restockable - returns.expected_from_past_sales, weeks)
         # Returns in transit are part of what past sales will send back; never expect fewer.
         past = np.maximum(past, np.asarray(st.returns_in_transit) * returns.restockable_share)
+        if st.returns_awaiting_grading is not None:
+            # Already received, so not in what past sales still send: on top of it.
+            past = past + np.asarray(st.returns_awaiting_grading) * returns.restockable_share
         back = past + fut
         on_order = st.on_order_total(n)
         inter = np.isin(demand_class, (INTERMITTENT, LUMPY))

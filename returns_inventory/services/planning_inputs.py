@@ -135,12 +135,13 @@ def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly
     )
 
     on_hand, reserved, in_transit = np.zeros(n), np.zeros(n), np.zeros(n)
+    awaiting = np.zeros(n)
     stock = planning.stock_positions()
     stock = stock[rows_of(stock[:, 0]) >= 0]
     at = rows_of(stock[:, 0])
     on_hand[at], reserved[at] = stock[:, 1], stock[:, 2]
-    # Units waiting to be graded will mostly come back to stock, like those in transit.
-    in_transit[at] += stock[:, 3]
+    # Units in quarantine, waiting to be graded, will mostly come back to stock.
+    awaiting[at] = stock[:, 3]
     transit = planning.returns_in_transit()
     transit = transit[rows_of(transit[:, 0]) >= 0]
     in_transit[rows_of(transit[:, 0])] += transit[:, 1]
@@ -149,7 +150,7 @@ def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly
     stock = StockPosition(
         on_hand=on_hand, reserved=reserved, returns_in_transit=in_transit,
         on_order_series=rows_of(orders[:, 0]), on_order_week=orders[:, 1],
-        on_order_units=orders[:, 2].astype(np.float64),
+        on_order_units=orders[:, 2].astype(np.float64), returns_awaiting_grading=awaiting,
     )
 
     unit_cost = np.asarray([float(r.unit_cost) for r in catalogue], dtype=np.float64)

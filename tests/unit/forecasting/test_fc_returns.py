@@ -116,3 +116,15 @@ def test_returns_in_transit_count_as_expected_restockable_returns():
     res = run_pipeline(panel.sales, None, stock, panel.items)
     share = res.returns.restockable_share
     assert (res.replenishment.expected_returns >= 50 * share - 1e-9).all()
+
+
+def test_units_awaiting_grading_add_to_what_past_sales_still_send_back():
+    # They are received, so past sales no longer expect them; nor are they on the shelf yet.
+    panel = make_apparel_panel(200, seed=4)
+    n = len(panel.sales.ids)
+    before = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items)
+    waiting = replace(panel.stock, returns_awaiting_grading=np.full(n, 6.0))
+    after = run_pipeline(panel.sales, panel.returns, waiting, panel.items)
+    share = after.returns.restockable_share
+    np.testing.assert_allclose(after.replenishment.expected_returns,
+                               before.replenishment.expected_returns + 6 * share, rtol=1e-6)
