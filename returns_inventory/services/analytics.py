@@ -209,7 +209,7 @@ def _by_sku(figures: Iterable[ItemFigures], size_order) -> dict[str, list[ItemFi
     skus: dict[str, list[ItemFigures]] = defaultdict(list)
     for f in figures:
         skus[f.sku].append(f)
-    key = _size_key(tuple(size_order))
+    key = size_key(tuple(size_order))
     return {sku: sorted(sizes, key=lambda f: key(f.size)) for sku, sizes in sorted(skus.items())}
 
 
@@ -258,7 +258,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _size_key(order: tuple[str, ...]):
+def size_key(order: tuple[str, ...]):
     """Sizes in the policy's letter order, then numeric sizes by value, then the rest."""
 
     def key(size: str):

@@ -11,7 +11,7 @@ from ..api.auth import requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import policies, uow_factory
-from ..services.analytics import returns_analytics
+from ..services.analytics import returns_analytics, size_key
 from .forms import whole_number
 from .pages import page_blueprint
 
@@ -49,7 +49,7 @@ def _shaped(found: dict) -> dict:
     label = {code: r.label for code, r in reasons.items()}
     ranked = sorted(found["skus"], key=lambda r: (-(r["return_rate"] or 0), r["sku"]))
     shown = ranked[:MOST_SKUS]
-    sizes = list(dict.fromkeys(s["size"] for row in _in_size_order(shown) for s in row))
+    sizes = size_columns(shown, policies().returns.size_order)
     rates = [s["return_rate"] for row in shown for s in row["sizes"] if s["return_rate"]]
     mix: Counter = Counter()
     for row in found["skus"]:
@@ -67,9 +67,9 @@ def _shaped(found: dict) -> dict:
     }
 
 
-def _in_size_order(rows: list[dict]) -> list[list[dict]]:
-    # Each SKU's sizes come in the policy's size order; the longest list leads the columns.
-    return sorted((row["sizes"] for row in rows), key=len, reverse=True)
+def size_columns(rows: list[dict], size_order: tuple[str, ...]) -> list[str]:
+    """Every size of the SKUs shown, in the policy's size order (XS before M before XXL)."""
+    return sorted({s["size"] for row in rows for s in row["sizes"]}, key=size_key(size_order))
 
 
 def heat_colour(rate: float | None, top: float) -> str:

@@ -20,6 +20,7 @@ from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.services.suggestion_decisions import decide_suggestion
 from returns_inventory.settings import Settings
+from returns_inventory.web.analytics_page import size_columns
 from tests.factories import add_item, add_location, add_sale, app_on, weekly_sock_sales
 from tests.integration.suggestion_data import build_board
 from tests.integration.web_support import hidden, log_in
@@ -202,3 +203,10 @@ def test_run_now_starts_a_run_that_the_page_follows_to_success(committing_client
         listed = client.get("/planner/runs").get_data(as_text=True)
     assert 'class="pill succeeded"' in listed and "web" in listed
     assert "planner1" in listed
+
+
+def test_the_heat_map_columns_follow_the_size_order_whichever_sku_has_most_sizes():
+    rows = [{"sizes": [{"size": s} for s in ("M", "L", "XL", "XXL")]},
+            {"sizes": [{"size": s} for s in ("XS", "S", "M")]}]
+    order = ("XXS", "XS", "S", "M", "L", "XL", "XXL")
+    assert size_columns(rows, order) == ["XS", "S", "M", "L", "XL", "XXL"]
