@@ -51,7 +51,7 @@ class StrictSchema(Schema):
         ordered = True
 
     @validates_schema(pass_original=True)
-    def _integers_are_whole_and_fit_the_database(self, data, original, **kwargs) -> None:
+    def _numbers_whole_and_values_in_range(self, data, original, **kwargs) -> None:
         errors = {}
         for name, field in self.load_fields.items():
             key = field.data_key or name
