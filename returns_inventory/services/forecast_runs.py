@@ -256,7 +256,7 @@ def _row_facts(uow, run_id: int, inputs: PlanningInputs,
                location_id: int) -> tuple[RowInputs, RowContext]:
     """What the write needs from the database per row; this run's predecessors' undecided
     suggestions step aside in the same transaction."""
-    previous = uow.planning.previous_quantities(location_id, run_id)
+    previous = uow.planning.previous_quantities(location_id, run_id, inputs.as_of)
     # Supersede first, then read the decisions: an approval committed before the supersede
     # is then seen and kept, and one that comes later finds its row superseded (a 409), so
     # an item never ends with both an approved row and a new proposed one.

@@ -159,3 +159,50 @@ def test_today_for_a_run_is_the_planners_date_not_the_hosts(zone, expected):
         **loaded.policies["forecasting"], "schedule": {"timezone": zone}}})
     # 01:30 UTC on Monday 23 November: still Sunday in California.
     assert planners_today(settings, datetime(2026, 11, 23, 1, 30, tzinfo=UTC)) == expected
+
+
+def _previous_by_item(db, run_id):
+    rows = db.connection.execute(
+        select(replenishment_suggestions.c.item_id, replenishment_suggestions.c.previous_qty)
+        .where(replenishment_suggestions.c.run_id == run_id))
+    return dict(rows.all())
+
+
+def _mark_quantities(db, run_id):
+    """Give a run's suggestions quantities no run would compute, to tell runs apart."""
+    s = replenishment_suggestions.c
+    db.connection.execute(replenishment_suggestions.update().where(s.run_id == run_id)
+                          .values(suggested_qty=1000 + s.item_id))
+
+
+def test_change_since_the_last_run_follows_as_of_dates_not_the_order_runs_were_made(
+        uow_factory, db, history, app_settings):
+    tonight = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="test"))
+    _mark_quantities(db, tonight["id"])
+    backfill = run_forecast(uow_factory, app_settings,
+                            RunRequest(as_of=AS_OF - timedelta(weeks=1), actor="test"))
+    # Nothing ran before the backfilled date: nothing to compare with.
+    assert set(_previous_by_item(db, backfill["id"]).values()) == {None}
+    _mark_quantities(db, backfill["id"])
+    next_night = run_forecast(uow_factory, app_settings,
+                              RunRequest(as_of=AS_OF + timedelta(days=1), actor="test"))
+    previous = _previous_by_item(db, next_night["id"])
+    assert previous and all(qty == 1000 + item for item, qty in previous.items())
+
+
+def test_change_since_the_last_run_counts_decisions_a_rerun_carried_forward(
+        uow_factory, db, history, app_settings):
+    first = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="test"))
+    _mark_quantities(db, first["id"])
+    one = _suggestions(db, "proposed")[0]
+    db.connection.execute(
+        replenishment_suggestions.update().where(replenishment_suggestions.c.id == one.id)
+        .values(status="approved", approved_qty=one.suggested_qty))
+    rerun = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="test"))
+    # A re-run of the same day compares with the run it replaces.
+    assert all(qty == 1000 + item for item, qty in _previous_by_item(db, rerun["id"]).items())
+    next_night = run_forecast(uow_factory, app_settings,
+                              RunRequest(as_of=AS_OF + timedelta(days=1), actor="test"))
+    previous = _previous_by_item(db, next_night["id"])
+    assert previous[one.item_id] == one.suggested_qty
+    assert len(previous) == 6

@@ -220,21 +220,33 @@ class PlanningRepository(Repository):
         )
         return [dict(r._mapping) for r in rows], total
 
-    def previous_quantities(self, location_id: int, before_run: int) -> dict[int, int]:
-        """What the latest earlier successful run suggested per item, for "change"."""
-        latest = self.connection.scalar(
-            select(func.max(forecast_runs.c.id)).where(
-                forecast_runs.c.id < before_run, forecast_runs.c.status == "succeeded"
-            )
-        )
-        if latest is None:
+    def previous_quantities(self, location_id: int, run_id: int, as_of: date) -> dict[int, int]:
+        """What planners saw per item just before this run, for "change since the last run".
+
+        The last run is the latest earlier one in as-of order (a backfill for an older date
+        is not "last" for tonight's run, and tonight's is not for the backfill's), and what it
+        left in force includes the decisions it carried forward without rewriting them.
+        """
+        r = forecast_runs.c
+        last = self.connection.execute(
+            select(r.id, r.as_of)
+            .where(r.status == "succeeded",
+                   (r.as_of < as_of) | ((r.as_of == as_of) & (r.id < run_id)))
+            .order_by(r.as_of.desc(), r.id.desc())
+            .limit(1)
+        ).first()
+        if last is None:
             return {}
+        s = replenishment_suggestions.c
         rows = self.connection.execute(
-            select(replenishment_suggestions.c.item_id, replenishment_suggestions.c.suggested_qty)
-            .where(replenishment_suggestions.c.run_id == latest,
-                   replenishment_suggestions.c.location_id == location_id)
+            select(s.item_id, s.suggested_qty, s.run_id)
+            .where(s.location_id == location_id,
+                   (s.run_id == last.id)
+                   | ((s.as_of == last.as_of) & (s.run_id < last.id)
+                      & s.status.in_(("approved", "rejected", "edited"))))
+            .order_by(s.run_id)
         )
-        return {r.item_id: r.suggested_qty for r in rows}
+        return {row.item_id: row.suggested_qty for row in rows}
 
     def supersede_undecided(self, as_of: date, keep_run: int) -> int:
         """Undecided suggestions of earlier runs step aside for this run's.
