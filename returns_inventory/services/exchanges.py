@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from ..domain.errors import Conflict, FieldError, NotFound
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
@@ -39,31 +40,10 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
             f"no item {request.sku} in size {request.size} to exchange for",
             errors=[FieldError("exchange_size", "unknown sku/size", request.row)],
         )
-    # A plain read may be stale: another return can take the last unit before we reserve it.
-    # Lock every location that has stock (in balance order), then choose from figures nobody
-    # can change under us, so a lost race falls back or lists alternatives instead of failing
-    # on the ledger's availability check.
-    held = [BalanceKey(item_id, s["location_id"], Condition.SELLABLE)
-            for s in uow.returns.sellable_at([item_id])]
-    for key in sorted(held, key=balance_order):
-        uow.stock.lock_balance(key)
-    stocked = [s for s in uow.returns.sellable_at([item_id]) if s["available"] >= request.quantity]
-    if stocked:
-        where = stocked[0]
-        post_movement(
-            uow,
-            Movement(
-                item_id=item_id,
-                location_id=where["location_id"],
-                condition=Condition.SELLABLE,
-                movement_type=MovementType.RESERVATION,
-                reserved_delta=request.quantity,
-                reason="exchange reservation",
-                reference=f"exchange:{request.line_id}",
-                actor=actor,
-            ),
-        )
-        expires = datetime.now(UTC) + timedelta(days=policies.returns.reservation_days)
+    reserved = _reserve_where_available(uow, policies, item_id, request.quantity,
+                                        line_id=request.line_id, actor=actor)
+    if reserved is not None:
+        where, expires = reserved
         exchange_id = uow.returns.add_exchange(
             return_id=request.return_id,
             return_line_id=request.line_id,
@@ -73,14 +53,8 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
             status="reserved",
             expires_at=expires,
         )
-        event = {
-            "exchange_id": exchange_id,
-            "sku": request.sku,
-            "size": request.size,
-            "location": where["location"],
-            "quantity": request.quantity,
-            "expires_at": expires.isoformat(),
-        }
+        event = _reserved(exchange_id, request.sku, request.size, where, request.quantity,
+                          expires)
         uow.events.add("exchange.reserved", event, actor=actor)
         return event
     alternatives = _alternatives(uow, policies, request, sizes, item_id)
@@ -111,6 +85,49 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
         errors=[FieldError("exchange_size", "out of stock", request.row)],
         alternatives=alternatives,
     )
+
+
+def _reserve_where_available(uow, policies, item_id: int, quantity: int, *, line_id: int,
+                             actor: str) -> tuple[dict, datetime] | None:
+    """Reserve `quantity` sellable units at the first location that has them all; where, and
+    until when. None when no location has them."""
+    # A plain read may be stale: another return can take the last unit before we reserve it.
+    # Lock every location that has stock (in balance order), then choose from figures nobody
+    # can change under us, so a lost race falls back or lists alternatives instead of failing
+    # on the ledger's availability check.
+    held = [BalanceKey(item_id, s["location_id"], Condition.SELLABLE)
+            for s in uow.returns.sellable_at([item_id])]
+    for key in sorted(held, key=balance_order):
+        uow.stock.lock_balance(key)
+    stocked = [s for s in uow.returns.sellable_at([item_id]) if s["available"] >= quantity]
+    if not stocked:
+        return None
+    where = stocked[0]
+    post_movement(
+        uow,
+        Movement(
+            item_id=item_id,
+            location_id=where["location_id"],
+            condition=Condition.SELLABLE,
+            movement_type=MovementType.RESERVATION,
+            reserved_delta=quantity,
+            reason="exchange reservation",
+            reference=f"exchange:{line_id}",
+            actor=actor,
+        ),
+    )
+    return where, datetime.now(UTC) + timedelta(days=policies.returns.reservation_days)
+
+
+def _reserved(exchange_id, sku, size, where, quantity, expires) -> dict:
+    return {
+        "exchange_id": exchange_id,
+        "sku": sku,
+        "size": size,
+        "location": where["location"],
+        "quantity": quantity,
+        "expires_at": expires.isoformat(),
+    }
 
 
 def _alternatives(uow, policies, request, sizes, item_id) -> list[dict]:
@@ -239,3 +256,87 @@ def ship_exchange(uow_factory: Callable, *, exchange_id: int, actor: str) -> dic
         uow.events.add("exchange.shipped", result, actor=actor)
         uow.commit()
     return result
+
+
+def reserve_again(uow_factory: Callable, policies, *, exchange_id: int, actor: str) -> dict:
+    """Try again to hold the replacement for an exchange whose reservation expired, or that
+    was backordered: from a location that has it now, with a new expiry. Without stock
+    anywhere it is refused with the alternatives, and stays as it was."""
+    with uow_factory() as uow:
+        exchange, line = _open_exchange(uow, exchange_id)
+        if exchange["status"] not in {"released", "backordered"}:
+            raise Conflict(f"exchange {exchange_id} is {exchange['status']}; only a released "
+                           "reservation or a backorder can be reserved again")
+        sku, size = exchange["sku"], exchange["size"]
+        reserved = _reserve_where_available(uow, policies, exchange["item_id"],
+                                            exchange["quantity"], line_id=line["id"],
+                                            actor=actor)
+        if reserved is None:
+            request = ExchangeRequest(exchange["return_id"], line["id"], sku, size,
+                                      exchange["quantity"])
+            raise ExchangeUnavailable(
+                f"{sku} {size} x{exchange['quantity']} is still not available anywhere; "
+                "choose an alternative, or refund the line instead",
+                errors=[FieldError("exchange_id", "out of stock")],
+                alternatives=_alternatives(uow, policies, request, uow.returns.sizes_of_sku(sku),
+                                           exchange["item_id"]),
+            )
+        where, expires = reserved
+        uow.returns.reserve_exchange_at(exchange_id, location_id=where["location_id"],
+                                        expires_at=expires)
+        event = _reserved(exchange_id, sku, size, where, exchange["quantity"], expires)
+        uow.events.add("exchange.reserved", event, actor=actor)
+        uow.commit()
+    return {**event, "status": "reserved"}
+
+
+def refund_instead(uow_factory: Callable, *, exchange_id: int, actor: str) -> dict:
+    """The customer takes a refund instead of a replacement that has not shipped: any
+    reservation goes back to stock, the line becomes a refund, and the units already
+    received on it are due now (later receipts announce theirs as any refund line does)."""
+    with uow_factory() as uow:
+        exchange, line = _open_exchange(uow, exchange_id)
+        if exchange["status"] not in {"reserved", "released", "backordered"}:
+            raise Conflict(f"exchange {exchange_id} is {exchange['status']}; it cannot be "
+                           "refunded instead")
+        why = "refunded instead"
+        if exchange["status"] == "reserved":
+            release_reservation(uow, exchange_id, actor=actor, why=why)
+        elif exchange["status"] == "backordered":
+            cancel_backorder(uow, exchange_id, actor=actor, why=why)
+        uow.returns.set_exchange_status(exchange_id, "refunded")
+        uow.returns.set_line_resolution(line["id"], "refund")
+        amount = None
+        if line["received_quantity"]:
+            amount = (Decimal(line["unit_price"]) * line["received_quantity"]).quantize(
+                Decimal("0.01"))
+            uow.events.add(
+                "refund.due",
+                {
+                    "rma": line["rma"],
+                    "order_ref": line["order_ref"],
+                    "line_ref": line["line_ref"],
+                    "quantity": line["received_quantity"],
+                    "amount": str(amount),
+                },
+                actor=actor,
+            )
+        uow.commit()
+    return {"exchange_id": exchange_id, "status": "refunded", "quantity": exchange["quantity"],
+            "refund_due": None if amount is None else str(amount)}
+
+
+def _open_exchange(uow, exchange_id: int) -> tuple[dict, dict]:
+    """The exchange and its return line, locked return first as cancelling does; refused
+    once the return is cancelled."""
+    exchange = uow.returns.exchange(exchange_id)
+    if exchange is None:
+        raise NotFound(f"no exchange {exchange_id}")
+    found = uow.returns.return_by_id(exchange["return_id"], lock=True)
+    if found["status"] == "cancelled":
+        raise Conflict(f"return {found['rma']} was cancelled; its exchange is closed")
+    uow.returns.exchange(exchange_id, lock=True)
+    [exchange] = [ex for ex in uow.returns.exchanges_of(found["id"]) if ex["id"] == exchange_id]
+    [line] = [ln for ln in uow.returns.lines_of(found["id"])
+              if ln["id"] == exchange["return_line_id"]]
+    return exchange, {**line, "rma": found["rma"]}

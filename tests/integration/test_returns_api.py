@@ -199,3 +199,59 @@ def test_the_customers_note_on_the_return_reaches_the_bench(client, auth, sale):
         "location": "WH1", "lines": [{"line_no": 1, "quantity": 1}]}).json["units"]
     shown = client.get(f"/api/v1/units/{unit['unit_id']}", headers=auth("grader")).json
     assert (shown["customer_note"], shown["return_note"]) == ("left leg", "Zip sticks halfway")
+
+
+def test_an_expired_exchange_is_listed_then_reserved_again_or_refunded_over_http(
+        client, auth, sale, uow_factory):
+    from returns_inventory.services.exchanges import release_expired_reservations
+
+    erp, grader = auth("integrator"), auth("grader")
+    stock_up(uow_factory, "JEANS-IND", "34", "WH1", 1)
+    rma = client.post("/api/v1/returns", headers=erp, json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "too_small",
+                                        "resolution": "exchange", "exchange_size": "34"}]}
+    ).json["rma"]
+    release_expired_reservations(uow_factory, now=datetime.now(UTC) + timedelta(days=365))
+    listed = client.get("/api/v1/exchanges?status=released", headers=erp).json["data"]
+    assert [(x["rma"], x["line_no"], x["size"], x["status"]) for x in listed] == [
+        (rma, 1, "34", "released")]
+    exchange_id = listed[0]["id"]
+    assert client.post(f"/api/v1/exchanges/{exchange_id}/reserve",
+                       headers=auth("planner")).status_code == 403
+    assert client.post("/api/v1/exchanges/999999/reserve", headers=erp).status_code == 404
+    again = client.post(f"/api/v1/exchanges/{exchange_id}/reserve", headers=erp)
+    assert again.status_code == 200, again.json
+    assert (again.json["status"], again.json["location"]) == ("reserved", "WH1")
+    client.post(f"/api/v1/returns/{rma}/receipts", headers=grader,
+                json={"location": "WH1", "lines": [{"line_no": 1, "quantity": 1}]})
+    refunded = client.post(f"/api/v1/exchanges/{exchange_id}/refund", headers=erp)
+    assert refunded.json == {"exchange_id": exchange_id, "status": "refunded", "quantity": 1,
+                             "refund_due": "59.90"}
+    assert client.post(f"/api/v1/exchanges/{exchange_id}/refund",
+                       headers=erp).status_code == 409
+    assert client.get("/api/v1/exchanges?status=released", headers=erp).json["data"] == []
+    assert client.get("/api/v1/exchanges", headers=erp).status_code == 422
+    shown = client.get(f"/api/v1/returns/{rma}", headers=erp).json
+    assert shown["lines"][0]["resolution"] == "refund"
+
+
+def test_reserving_an_expired_exchange_again_without_stock_answers_409_with_alternatives(
+        client, auth, sale, uow_factory):
+    from returns_inventory.services.exchanges import release_expired_reservations
+
+    erp = auth("integrator")
+    stock_up(uow_factory, "JEANS-IND", "34", "WH1", 1)
+    client.post("/api/v1/returns", headers=erp, json={
+        "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "too_small",
+                                        "resolution": "exchange", "exchange_size": "34"}]})
+    release_expired_reservations(uow_factory, now=datetime.now(UTC) + timedelta(days=365))
+    stock_up(uow_factory, "JEANS-IND", "34", "WH1", -1)
+    stock_up(uow_factory, "JEANS-IND", "32", "WH1", 3)
+    [listed] = client.get("/api/v1/exchanges?status=released", headers=erp).json["data"]
+    answer = client.post(f"/api/v1/exchanges/{listed['id']}/reserve", headers=erp)
+    assert answer.status_code == 409
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json["alternatives"] == [
+        {"sku": "JEANS-IND", "size": "32", "location": "WH1", "available": 3}]
+    [still] = client.get("/api/v1/exchanges?status=released", headers=erp).json["data"]
+    assert still["id"] == listed["id"]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from returns_inventory.domain.errors import Conflict
 from returns_inventory.domain.grading import AlreadyGraded
 from returns_inventory.domain.returns import ReturnRefused
-from returns_inventory.services.exchanges import ExchangeUnavailable, ship_exchange
+from returns_inventory.services.exchanges import (
+    ExchangeUnavailable,
+    refund_instead,
+    release_expired_reservations,
+    reserve_again,
+    ship_exchange,
+)
 from returns_inventory.services.grading import grade_unit, regrade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
@@ -229,3 +237,82 @@ def test_cancelling_a_return_cancels_its_backordered_exchange_and_tells_the_erp(
     assert _events(uow_factory, "exchange.released") == []
     with pytest.raises(Conflict):
         ship_exchange(uow_factory, exchange_id=exchange["id"], actor="erp")
+
+
+def test_an_expired_reservation_can_be_reserved_again_once_stock_is_back(
+        uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    [exchange] = view.exchanges
+    assert release_expired_reservations(
+        uow_factory, now=datetime.now(UTC) + timedelta(days=365)) == 1
+    # Another exchange (the order's second unit) takes the last L meanwhile.
+    other = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    assert other.exchanges[0]["status"] == "reserved"
+    with pytest.raises(ExchangeUnavailable) as unavailable:
+        reserve_again(uow_factory, policies, exchange_id=exchange["id"], actor="erp")
+    assert unavailable.value.extra["alternatives"] == []
+    stock_up(uow_factory, "TEE-BLK", "L", "ST1", 2)
+    again = reserve_again(uow_factory, policies, exchange_id=exchange["id"], actor="erp")
+    assert (again["status"], again["location"]) == ("reserved", "ST1")
+    assert _balance(uow_factory, "TEE-BLK", "L", "ST1", "sellable") == (2, 1)
+    assert [e["exchange_id"] for e in _events(uow_factory, "exchange.reserved")] == [
+        exchange["id"], other.exchanges[0]["id"], exchange["id"]]
+    with pytest.raises(Conflict, match="reserved"):
+        reserve_again(uow_factory, policies, exchange_id=exchange["id"], actor="erp")
+    ship_exchange(uow_factory, exchange_id=exchange["id"], actor="erp")
+    assert _balance(uow_factory, "TEE-BLK", "L", "ST1", "sellable") == (1, 0)
+    assert verify_ledger(uow_factory) == []
+
+
+def test_a_backorder_that_cannot_ship_becomes_a_refund_for_the_units_received(
+        uow_factory, policies, sold):
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=2, reason="too_small", resolution="exchange",
+                          exchange_size="L", fallback="backorder")])
+    [exchange] = view.exchanges
+    receive_units(uow_factory, rma=view.rma, location="WH1",
+                  lines=[{"line_no": 1, "quantity": 1}], actor="grader")
+    assert _events(uow_factory, "refund.due") == []
+    refunded = refund_instead(uow_factory, exchange_id=exchange["id"], actor="erp")
+    assert (refunded["status"], refunded["refund_due"]) == ("refunded", "25.00")
+    assert _events(uow_factory, "exchange.cancelled") == [
+        {"exchange_id": exchange["id"], "reason": "refunded instead", "quantity": 2}]
+    # The second unit, received later, is refunded as any refund line's unit is.
+    receive_units(uow_factory, rma=view.rma, location="WH1",
+                  lines=[{"line_no": 1, "quantity": 1}], actor="grader")
+    assert [(e["quantity"], e["amount"]) for e in _events(uow_factory, "refund.due")] == [
+        (1, "25.00"), (1, "25.00")]
+    with pytest.raises(Conflict, match="refunded"):
+        refund_instead(uow_factory, exchange_id=exchange["id"], actor="erp")
+    with pytest.raises(Conflict, match="refunded"):
+        reserve_again(uow_factory, policies, exchange_id=exchange["id"], actor="erp")
+
+
+def test_refunding_a_reserved_exchange_gives_its_unit_back_to_stock(uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    refunded = refund_instead(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
+    assert refunded["refund_due"] is None  # nothing received yet
+    assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
+    assert len(_events(uow_factory, "exchange.released")) == 1
+    assert verify_ledger(uow_factory) == []
+
+
+def test_a_cancelled_returns_exchange_cannot_be_reserved_again(uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    cancel_return(uow_factory, rma=view.rma, actor="erp")
+    with pytest.raises(Conflict, match="cancelled"):
+        reserve_again(uow_factory, policies, exchange_id=view.exchanges[0]["id"], actor="erp")
+    with pytest.raises(Conflict, match="cancelled"):
+        refund_instead(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
+    assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)

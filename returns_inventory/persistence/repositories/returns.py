@@ -73,7 +73,13 @@ class ReturnsRepository(Repository):
         ).scalar_one()
 
     def return_by_rma(self, rma: str, *, lock: bool = False) -> dict | None:
-        query = select(returns).where(returns.c.rma == rma)
+        return self._return_where(returns.c.rma == rma, lock)
+
+    def return_by_id(self, return_id: int, *, lock: bool = False) -> dict | None:
+        return self._return_where(returns.c.id == return_id, lock)
+
+    def _return_where(self, condition, lock: bool) -> dict | None:
+        query = select(returns).where(condition)
         if lock:
             query = query.with_for_update()
         row = self.connection.execute(query).first()
@@ -141,6 +147,32 @@ class ReturnsRepository(Repository):
             .order_by(exchanges.c.id)
         )
         return [dict(r._mapping) for r in rows]
+
+    def reserve_exchange_at(self, exchange_id: int, *, location_id: int,
+                            expires_at: datetime) -> None:
+        """A released or backordered exchange holds a replacement again."""
+        self.connection.execute(
+            exchanges.update()
+            .where(exchanges.c.id == exchange_id)
+            .values(status="reserved", location_id=location_id, expires_at=expires_at,
+                    updated_at=utcnow())
+        )
+
+    def exchanges_by_status(self, status: str, *, limit: int, after: int | None) -> list[dict]:
+        query = (
+            select(exchanges, items.c.sku, items.c.size, locations.c.code.label("location"),
+                   returns.c.rma, return_lines.c.line_no)
+            .join(items, items.c.id == exchanges.c.item_id)
+            .join(returns, returns.c.id == exchanges.c.return_id)
+            .join(return_lines, return_lines.c.id == exchanges.c.return_line_id)
+            .outerjoin(locations, locations.c.id == exchanges.c.location_id)
+            .where(exchanges.c.status == status)
+            .order_by(exchanges.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(exchanges.c.id > after)
+        return [dict(r._mapping) for r in self.connection.execute(query)]
 
     def set_exchange_status(self, exchange_id: int, status: str) -> None:
         self.connection.execute(
