@@ -8,12 +8,13 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..domain.grading import UnitStatus
-from ..extensions import policies, settings, uow_factory
+from ..extensions import grading_groups, policies, settings, uow_factory
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
 from ..services.photos import attach_photos, photo_path, unit_view
 from .auth import READ, current_actor, requires_role
 from .body import sized_body
+from .idempotency import current_key
 from .schemas import CursorInfo, StrictSchema
 
 MAX_PHOTOS = 6  # per request
@@ -153,8 +154,12 @@ def get_unit(unit_id):
 @requires_role(Role.GRADER)
 def post_grade(body, unit_id):
     """Grade a unit in quarantine; it moves at once, exactly once, to its disposition."""
-    return grade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
-                      is_admin=g.role is Role.ADMIN, **body)
+    if current_key() is not None:
+        # Its transaction must also fence this request's Idempotency-Key claim.
+        return grade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
+                          is_admin=g.role is Role.ADMIN, **body)
+    return grading_groups().grade(unit_id=unit_id, actor=current_actor(),
+                                  is_admin=g.role is Role.ADMIN, **body)
 
 
 @blp.post("/grades")

@@ -38,7 +38,21 @@ def grade_units(
     as one at a time. If any unit cannot be graded, nothing is, and the problem names each
     entry at fault (`grades.N.field`), so a scanner that uploads a tote can fix and resend it.
     Results come back in the order the grades were given."""
-    checked = _checked(policies, grades)
+    checked = checked_grades(policies, grades)
+    return grade_checked(uow_factory, policies, checked, actors=[(actor, is_admin)] * len(grades),
+                         today=today)
+
+
+def grade_checked(
+    uow_factory: Callable,
+    policies: Policies,
+    checked: Sequence[tuple],
+    *,
+    actors: Sequence[tuple[str, bool]],
+    today: date | None = None,
+) -> list[GradingResult]:
+    """Grade entries that `checked_grades` passed in one transaction; `actors[n]` says who graded
+    entry n and whether as admin. Results in entry order."""
     with uow_factory() as uow:
         found = uow.units.units_to_grade([g.unit_id for _, g, _, _ in checked])
         missing = [FieldError(f"grades.{n}.unit_id", f"no unit {g.unit_id}")
@@ -64,15 +78,16 @@ def grade_units(
         with uow.batched():
             for n, request, grade_, ticked in in_lock_order:
                 unit, details = found[request.unit_id]
+                actor, is_admin = actors[n]
                 results[n] = grade_locked_unit(
                     uow, policies, unit, details, grade_, ticked,
                     note=request.note, actor=actor, is_admin=is_admin, today=today,
                 )
         uow.commit()
-    return [results[n] for n in range(len(grades))]
+    return [results[n] for n, *_ in checked]
 
 
-def _checked(policies: Policies, grades: Sequence[UnitGrade]) -> list[tuple]:
+def checked_grades(policies: Policies, grades: Sequence[UnitGrade]) -> list[tuple]:
     """Every entry's grade and defects checked against the policy, before any lock is taken."""
     if not grades:
         raise ValidationFailed("no grades given", errors=[FieldError("grades", "at least one")])
