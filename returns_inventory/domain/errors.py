@@ -32,6 +32,12 @@ class FieldError:
         return out
 
 
+def line_field(row: int | None, name: str) -> str:
+    """A field of a request's line n, named as schema errors name it: `lines.n.name`
+    (0-based, as the array is indexed)."""
+    return name if row is None else f"lines.{row}.{name}"
+
+
 class ValidationFailed(DomainError):
     title = "Validation failed"
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import FieldError, Refused, ValidationFailed
+from .errors import FieldError, Refused, ValidationFailed, line_field
 
 
 class Resolution(enum.StrEnum):
@@ -36,7 +36,8 @@ class ReturnRefused(Refused):
     title = "Return refused by policy"
 
     def __init__(self, rule: str, detail: str, *, field: str = "lines", row: int | None = None):
-        super().__init__(detail, errors=[FieldError(field, detail, row)], rule=rule)
+        where = f"lines.{row}" if field == "lines" and row is not None else line_field(row, field)
+        super().__init__(detail, errors=[FieldError(where, detail)], rule=rule)
         self.rule = rule
 
 
@@ -191,7 +192,8 @@ class ReturnsPolicy:
         """Refuse the line, naming the rule, when the policy does not allow it."""
         if quantity < 1:
             raise ValidationFailed(
-                "quantity must be at least 1", errors=[FieldError("quantity", "at least 1", row)]
+                "quantity must be at least 1",
+                errors=[FieldError(line_field(row, "quantity"), "at least 1")],
             )
         if sold.category in self.excluded_categories:
             raise ReturnRefused(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from ..domain.errors import Conflict, FieldError, NotFound
+from ..domain.errors import Conflict, FieldError, NotFound, line_field
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from .ledger import balance_order, post_movement
 
@@ -38,7 +38,7 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
     if item_id is None:
         raise NotFound(
             f"no item {request.sku} in size {request.size} to exchange for",
-            errors=[FieldError("exchange_size", "unknown sku/size", request.row)],
+            errors=[FieldError(line_field(request.row, "exchange_size"), "unknown sku/size")],
         )
     reserved = _reserve_where_available(uow, policies, item_id, request.quantity,
                                         line_id=request.line_id, actor=actor)
@@ -82,7 +82,7 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
     raise ExchangeUnavailable(
         f"{request.sku} {request.size} x{request.quantity} is not available anywhere; "
         "choose an alternative, or send fallback=refund or fallback=backorder",
-        errors=[FieldError("exchange_size", "out of stock", request.row)],
+        errors=[FieldError(line_field(request.row, "exchange_size"), "out of stock")],
         alternatives=alternatives,
     )
 

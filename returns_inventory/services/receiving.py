@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed, line_field
 from ..domain.grading import UnitStatus
 from ..domain.returns import ReturnStatus
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
@@ -65,7 +65,7 @@ def receive_units(
             if line is None:
                 raise ValidationFailed(
                     f"{rma} has no line {wanted['line_no']}",
-                    errors=[FieldError("line_no", "not on this return", row)],
+                    errors=[FieldError(line_field(row, "line_no"), "not on this return")],
                 )
             quantity = wanted["quantity"]
             outstanding = line["quantity"] - line["received_quantity"]
@@ -73,7 +73,7 @@ def receive_units(
                 raise Conflict(
                     f"line {line['line_no']} of {rma}: {quantity} received but only "
                     f"{outstanding} of {line['quantity']} authorized units are outstanding",
-                    errors=[FieldError("quantity", "more than authorized", row)],
+                    errors=[FieldError(line_field(row, "quantity"), "more than authorized")],
                 )
             line["received_quantity"] += quantity
             uow.returns.add_received(line["id"], quantity)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed, line_field
 from ..domain.returns import Resolution, ReturnRefused, ReturnStatus, SoldLine
 from .exchanges import (
     ExchangeRequest,
@@ -88,9 +88,9 @@ def authorize_return(
                 if sold is None:
                     raise NotFound(
                         f"no sale line {order_ref}/{line.line_ref}",
-                        errors=[FieldError("line_ref", "unknown sale line", row)],
+                        errors=[FieldError(line_field(row, "line_ref"), "unknown sale line")],
                     )
-                reason = policy.reason(line.reason)
+                reason = _reason(policy, line, row)
                 _check_resolution(line, row)
                 if sold.sales_line_id not in claimed:
                     claimed[sold.sales_line_id] = uow.returns.claimed_quantity(sold.sales_line_id)
@@ -253,16 +253,24 @@ def return_view(uow, rma: str) -> ReturnView:
     )
 
 
+def _reason(policy, line: ReturnLineRequest, row: int):
+    try:
+        return policy.reason(line.reason)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.detail, errors=[
+            FieldError(line_field(row, e.field), e.reason) for e in exc.errors]) from None
+
+
 def _check_resolution(line: ReturnLineRequest, row: int) -> None:
     if line.resolution not in {r.value for r in Resolution}:
         raise ValidationFailed(
             f"unknown resolution {line.resolution!r}",
-            errors=[FieldError("resolution", "one of refund, exchange, repair", row)],
+            errors=[FieldError(line_field(row, "resolution"), "one of refund, exchange, repair")],
         )
     if line.fallback not in (None, "refund", "backorder"):
         raise ValidationFailed(
             "fallback must be refund or backorder",
-            errors=[FieldError("fallback", "refund or backorder", row)],
+            errors=[FieldError(line_field(row, "fallback"), "refund or backorder")],
         )
 
 

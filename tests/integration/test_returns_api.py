@@ -55,7 +55,8 @@ def test_a_refused_return_names_the_rule_and_is_announced(client, auth, sale):
     answer = client.post("/api/v1/returns", headers=erp, json={
         "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 3, "reason": "other"}]})
     assert answer.status_code == 422
-    assert answer.json["rule"] == "quantity" and answer.json["errors"][0]["field"] == "quantity"
+    assert answer.json["rule"] == "quantity"
+    assert answer.json["errors"][0]["field"] == "lines.0.quantity"
     assert _events(client, erp) == ["return.rejected"]
 
 
@@ -63,7 +64,7 @@ def test_an_unknown_reason_is_a_validation_error_naming_the_field(client, auth, 
     answer = client.post("/api/v1/returns", headers=auth("integrator"), json={
         "order_ref": "SO-7", "lines": [{"line_ref": "A", "quantity": 1, "reason": "bored"}]})
     assert answer.status_code == 422
-    assert answer.json["errors"][0]["field"] == "reason"
+    assert answer.json["errors"][0]["field"] == "lines.0.reason"
 
 
 def test_an_exchange_out_of_stock_answers_409_with_alternatives(
@@ -255,3 +256,19 @@ def test_reserving_an_expired_exchange_again_without_stock_answers_409_with_alte
         {"sku": "JEANS-IND", "size": "32", "location": "WH1", "available": 3}]
     [still] = client.get("/api/v1/exchanges?status=released", headers=erp).json["data"]
     assert still["id"] == listed["id"]
+
+
+def test_a_problem_in_a_later_line_names_that_line_as_schema_errors_do(client, auth, sale):
+    erp, grader = auth("integrator"), auth("grader")
+    answer = client.post("/api/v1/returns", headers=erp, json={"order_ref": "SO-7", "lines": [
+        {"line_ref": "A", "quantity": 1, "reason": "other"},
+        {"line_ref": "B", "quantity": 1, "reason": "other"}]})
+    assert answer.status_code == 404
+    assert answer.json["errors"] == [{"field": "lines.1.line_ref", "reason": "unknown sale line"}]
+    rma = client.post("/api/v1/returns", headers=erp, json={"order_ref": "SO-7", "lines": [
+        {"line_ref": "A", "quantity": 1, "reason": "other"}]}).json["rma"]
+    answer = client.post(f"/api/v1/returns/{rma}/receipts", headers=grader, json={
+        "location": "WH1", "lines": [{"line_no": 1, "quantity": 1}, {"line_no": 1, "quantity": 1}]})
+    assert answer.status_code == 409
+    assert answer.json["errors"] == [{"field": "lines.1.quantity",
+                                      "reason": "more than authorized"}]

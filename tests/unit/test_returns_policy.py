@@ -157,10 +157,10 @@ def test_the_excluded_category_is_named_before_a_closed_window():
 def test_a_non_quality_return_must_meet_the_condition():
     refused = refusal(policy(), sold(), SOLD_ON, reason=TOO_SMALL, condition_met=False, row=3)
     assert refused.rule == "condition"
+    # Named as schema errors name a line's field: the request's 0-based array index.
     assert refused.errors[0].to_dict() == {
-        "field": "condition_met",
+        "field": "lines.3.condition_met",
         "reason": refused.detail,
-        "row": 3,
     }
     assert "does not affect resale (tags_on, unworn)" in refused.detail
 
