@@ -62,6 +62,11 @@ class Planner:
                  demand: DemandOptions | None = None,
                  replenishment: ReplenishmentOptions | None = None):
         n = len(sales.ids)
+        # Said here, in words: every later stage would fail on an empty array in its own way.
+        if n == 0:
+            raise ValueError("the sales panel has no series to plan")
+        if sales.n_weeks == 0:
+            raise ValueError("the sales panel has no weeks of history")
         self.sales = sales
         self.returns = returns if returns is not None else ReturnsData.empty()
         self.stock = stock if stock is not None else StockPosition.empty(n)

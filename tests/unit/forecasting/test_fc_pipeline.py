@@ -149,3 +149,11 @@ def test_the_diagnostics_count_models_and_fallbacks(result):
     diag = result.diagnostics
     assert sum(diag["methods"].values()) == diag["n_series"]
     assert diag["fallbacks_total"] == sum(diag["fallbacks"].values())
+
+
+@pytest.mark.parametrize(("n_series", "n_weeks", "says"), [
+    (0, 60, "no series"), (3, 0, "no weeks")])
+def test_a_panel_with_nothing_to_plan_is_refused_in_words(n_series, n_weeks, says):
+    ids = np.array([f"SKU-{i}|M" for i in range(n_series)], dtype=object)
+    with pytest.raises(ValueError, match=says):
+        Planner(SalesPanel(ids, np.zeros((n_series, n_weeks))))
