@@ -1,7 +1,7 @@
 """Benchmark grading over HTTP: the real gunicorn server, concurrent graders, then verify-ledger.
 
     python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x
-        [--units 5000] [--clients 16] [--workers 2] [--threads 4] [--tote 1] [--keep]
+        [--units 5000] [--clients 16] [--workers 2] [--threads 8] [--tote 1] [--keep]
 
 For PostgreSQL the URL names a server: a fresh database `ri_bench_grading` is created on it,
 and dropped afterwards unless --keep. A SQLite URL is used (and migrated) as given. N returns
@@ -304,7 +304,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2,
                         help="gunicorn worker processes (scripts/run's default)")
-    parser.add_argument("--threads", type=int, default=4,
+    parser.add_argument("--threads", type=int, default=8,
                         help="threads per gunicorn worker (scripts/run's default)")
     parser.add_argument("--tote", type=int, default=1,
                         help="units per request: 1 grades one at a time, N uses /units/grades")

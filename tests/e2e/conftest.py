@@ -117,7 +117,7 @@ def _gunicorn_command() -> list[str]:
         # Served as scripts/run serves: the app preloaded before the fork, threaded workers.
         "--preload",
         "--threads",
-        "4",
+        "8",
         "--timeout",
         "120",
         "--graceful-timeout",
