@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from ..domain.errors import InsufficientStock
@@ -12,7 +13,23 @@ from ..domain.stock import BalanceKey, Movement, StockBalance
 @dataclass(frozen=True)
 class PostedMovement:
     movement_id: int | None  # None while the unit of work batches its writes
-    balance: StockBalance
+    balance: StockBalance | None  # None while movements are posted together
+
+
+@contextmanager
+def posting_together(uow) -> Iterator[None]:
+    """Inside, movements are kept, and on leaving they are posted with one statement for
+    all their balances, exactly as if posted one after another in the order given: each is
+    still judged by the availability rule, and a refusal raises there. For a group of grades,
+    whose code never reads a balance back; a release of reserved stock, which must read its
+    row first, posts what was kept and then itself at once."""
+    uow.movements_kept = []
+    try:
+        yield
+        kept = uow.movements_kept
+    finally:
+        uow.movements_kept = None
+    post_movements(uow, kept)
 
 
 def post_movement(uow, movement: Movement) -> PostedMovement:
@@ -32,6 +49,15 @@ def post_movements(uow, movements: Sequence[Movement]) -> list[PostedMovement]:
     """
     if not movements:
         return []
+    kept = getattr(uow, "movements_kept", None)
+    if kept is not None:
+        if all(m.reserved_delta >= 0 for m in movements):
+            kept.extend(movements)
+            return [PostedMovement(None, None) for _ in movements]
+        uow.movements_kept = None
+        post_movements(uow, kept)
+        kept.clear()
+        uow.movements_kept = kept
     keys = [BalanceKey(m.item_id, m.location_id, m.condition) for m in movements]
     if any(m.reserved_delta < 0 for m in movements):
         # The table refuses a negative reserved figure before the rule could say why:

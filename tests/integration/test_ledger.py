@@ -6,7 +6,7 @@ import pytest
 
 from returns_inventory.domain.errors import InsufficientStock
 from returns_inventory.domain.stock import Condition, Movement, MovementType
-from returns_inventory.services.ledger import post_movement
+from returns_inventory.services.ledger import post_movement, posting_together
 from returns_inventory.services.stock import adjust_stock, verify_ledger
 from tests.factories import add_item, add_location
 
@@ -82,3 +82,35 @@ def test_verify_ledger_names_a_balance_edited_behind_the_ledgers_back(uow_factor
     [mismatch] = verify_ledger(uow_factory)
     assert (mismatch.sku, mismatch.on_hand, mismatch.ledger_on_hand) == ("TEE-BLK", 9, 5)
     assert "TEE-BLK" in mismatch.describe()
+
+
+def test_movements_posted_together_are_judged_one_after_another_in_order(uow_factory):
+    item_id = add_item(uow_factory)
+    location_id = add_location(uow_factory)
+    with uow_factory() as uow:
+        post_movement(uow, _move(item_id, location_id, 1))
+        uow.commit()
+    # Taken out first, the 3 units were not there yet: refused, and nothing is written.
+    with pytest.raises(InsufficientStock), uow_factory() as uow:
+        with posting_together(uow):
+            post_movement(uow, _move(item_id, location_id, -3))
+            post_movement(uow, _move(item_id, location_id, 2))
+        uow.commit()
+    with uow_factory() as uow:
+        assert len(uow.stock.list_movements(after=None, limit=10)) == 1
+    # Put in first, they were: each movement records the balance right after it.
+    with uow_factory() as uow:
+        with posting_together(uow):
+            post_movement(uow, _move(item_id, location_id, 2))
+            post_movement(uow, _move(item_id, location_id, -3))
+            post_movement(uow, _move(item_id, location_id, 4, reserved=1))
+            # A release reads its row first: what was kept is posted before it.
+            post_movement(uow, _move(item_id, location_id, 0, reserved=-1))
+        uow.commit()
+    with uow_factory() as uow:
+        movements = uow.stock.list_movements(after=None, limit=10)
+        [balance], _ = uow.stock.list_balances(offset=0, limit=10)
+    assert [(m.quantity, m.on_hand_after) for m in movements] == [
+        (1, 1), (2, 3), (-3, 0), (4, 4), (0, 4)]
+    assert (balance.on_hand, balance.reserved) == (4, 0)
+    assert verify_ledger(uow_factory) == []
