@@ -300,10 +300,17 @@ def refund_instead(uow_factory: Callable, *, exchange_id: int, actor: str) -> di
             raise Conflict(f"exchange {exchange_id} is {exchange['status']}; it cannot be "
                            "refunded instead")
         why = "refunded instead"
-        if exchange["status"] == "reserved":
-            release_reservation(uow, exchange_id, actor=actor, why=why)
-        elif exchange["status"] == "backordered":
+        if exchange["status"] == "backordered":
             cancel_backorder(uow, exchange_id, actor=actor, why=why)
+        else:
+            if exchange["status"] == "reserved":
+                release_reservation(uow, exchange_id, actor=actor, why=why)
+            # The ERP hears that the replacement is no longer owed, received units or not.
+            uow.events.add(
+                "exchange.cancelled",
+                {"exchange_id": exchange_id, "reason": why, "quantity": exchange["quantity"]},
+                actor=actor,
+            )
         uow.returns.set_exchange_status(exchange_id, "refunded")
         uow.returns.set_line_resolution(line["id"], "refund")
         amount = None

@@ -24,6 +24,8 @@ from .policies import Policies
 from .unit_outcomes import GradingResult
 
 MAX_GROUP = 32
+# A group takes milliseconds; a grade queued longer than this goes on its own.
+PATIENCE_SECONDS = 0.5
 
 
 @dataclass(eq=False)
@@ -46,10 +48,12 @@ class _Ticket:
 class GradingGroups:
     """One per database in a process; `grade` is safe to call from any number of threads."""
 
-    def __init__(self, uow_factory: Callable, policies: Policies, max_group: int = MAX_GROUP):
+    def __init__(self, uow_factory: Callable, policies: Policies, max_group: int = MAX_GROUP,
+                 patience: float = PATIENCE_SECONDS):
         self._uow_factory = uow_factory
         self._policies = policies
         self._max_group = max_group
+        self._patience = patience
         self._lock = threading.Lock()
         self._waiting: list[_Ticket] = []
         self._running = False
@@ -76,10 +80,18 @@ class GradingGroups:
             self._waiting.append(ticket)
             leads = not self._running
             self._running = True
-        if not leads:
+        if not leads and not ticket.woken.wait(self._patience):
+            with self._lock:
+                # Still queued behind a transaction that is taking long (waiting for a lock,
+                # say): grade alone, as before groups, rather than stall behind it.
+                alone = not ticket.lead and ticket in self._waiting
+                if alone:
+                    self._waiting.remove(ticket)
+            if alone:
+                self._grade_alone(ticket)
+                return ticket.answer()
             ticket.woken.wait()
-            leads = ticket.lead and ticket.result is None and ticket.error is None
-        if leads:
+        if leads or ticket.lead and ticket.result is None and ticket.error is None:
             self._run_next_group()
         return ticket.answer()
 

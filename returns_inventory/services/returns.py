@@ -185,6 +185,8 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
         for exchange in held:
             if exchange["status"] == "reserved":
                 release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")
+                # Closed, not "released": that is an expired reservation someone may act on.
+                uow.returns.set_exchange_status(exchange["id"], "cancelled")
             elif exchange["status"] == "backordered":
                 cancel_backorder(uow, exchange["id"], actor=actor, why="return cancelled")
         uow.returns.set_return_status(found["id"], ReturnStatus.CANCELLED.value)

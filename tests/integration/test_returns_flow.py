@@ -302,6 +302,21 @@ def test_refunding_a_reserved_exchange_gives_its_unit_back_to_stock(uow_factory,
     assert refunded["refund_due"] is None  # nothing received yet
     assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
     assert len(_events(uow_factory, "exchange.released")) == 1
+    assert _events(uow_factory, "exchange.cancelled") == [
+        {"exchange_id": view.exchanges[0]["id"], "reason": "refunded instead", "quantity": 1}]
+
+
+def test_refunding_an_expired_exchange_tells_the_erp_even_with_nothing_received(
+        uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    release_expired_reservations(uow_factory, now=datetime.now(UTC) + timedelta(days=365))
+    refund_instead(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
+    assert [e["reason"] for e in _events(uow_factory, "exchange.cancelled")] == [
+        "refunded instead"]
+    assert _events(uow_factory, "refund.due") == []
     assert verify_ledger(uow_factory) == []
 
 
@@ -311,6 +326,11 @@ def test_a_cancelled_returns_exchange_cannot_be_reserved_again(uow_factory, poli
         ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
                           exchange_size="L")])
     cancel_return(uow_factory, rma=view.rma, actor="erp")
+    with uow_factory() as uow:
+        # Not listed among expired reservations that someone should act on.
+        assert uow.returns.exchanges_by_status("released", limit=10, after=None) == []
+        assert [x["id"] for x in uow.returns.exchanges_by_status(
+            "cancelled", limit=10, after=None)] == [view.exchanges[0]["id"]]
     with pytest.raises(Conflict, match="cancelled"):
         reserve_again(uow_factory, policies, exchange_id=view.exchanges[0]["id"], actor="erp")
     with pytest.raises(Conflict, match="cancelled"):
