@@ -10,7 +10,7 @@ from ..extensions import policies, uow_factory
 from ..services.exchanges import refund_instead, reserve_again, ship_exchange
 from ..services.write_offs import decide_write_off
 from .auth import READ, current_actor, requires_role
-from .schemas import CursorInfo, StrictSchema
+from .schemas import CursorInfo, StrictSchema, cursor_page
 from .units import GradingOut
 
 blp = Blueprint("exchanges", __name__, url_prefix="/api/v1",
@@ -117,8 +117,7 @@ def get_exchanges(args):
     with uow_factory()() as uow:
         rows = uow.returns.exchanges_by_status(args["status"], limit=args["limit"],
                                                after=args["after"])
-    cursor = rows[-1]["id"] if len(rows) == args["limit"] else None
-    return {"data": rows, "page": {"next_cursor": cursor, "limit": args["limit"]}}
+    return cursor_page(rows, args["limit"])
 
 
 @blp.post("/exchanges/<int:exchange_id>/reserve")
@@ -149,8 +148,7 @@ def get_write_offs(args):
     with uow_factory()() as uow:
         rows = uow.units.write_offs_by_status(args["status"], limit=args["limit"],
                                                 after=args["after"])
-    cursor = rows[-1]["id"] if len(rows) == args["limit"] else None
-    return {"data": rows, "page": {"next_cursor": cursor, "limit": args["limit"]}}
+    return cursor_page(rows, args["limit"])
 
 
 @blp.post("/write-offs/<int:write_off_id>/decision")

@@ -100,3 +100,9 @@ class ProblemSchema(StrictSchema):
     errors = fields.List(
         fields.Nested(FieldErrorOut), metadata={"description": "validation only"}
     )
+
+
+def cursor_page(rows: list[dict], limit: int) -> dict:
+    """A full page may have more after it: its last id is the cursor; a short page is the end."""
+    cursor = rows[-1]["id"] if len(rows) == limit else None
+    return {"data": rows, "page": {"next_cursor": cursor, "limit": limit}}

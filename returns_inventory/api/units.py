@@ -15,7 +15,7 @@ from ..services.photos import attach_photos, photo_path, unit_view
 from .auth import READ, current_actor, requires_role
 from .body import sized_body
 from .idempotency import current_key
-from .schemas import CursorInfo, StrictSchema
+from .schemas import CursorInfo, StrictSchema, cursor_page
 
 MAX_PHOTOS = 6  # per request
 
@@ -136,8 +136,7 @@ def list_units(args):
         rows = uow.units.units_for_review(
             status=args.get("status"), flagged=args.get("flagged_for_review"),
             limit=args["limit"], after=args["after"])
-    cursor = rows[-1]["id"] if len(rows) == args["limit"] else None
-    return {"data": rows, "page": {"next_cursor": cursor, "limit": args["limit"]}}
+    return cursor_page(rows, args["limit"])
 
 
 @blp.get("/<unit_id>")

@@ -14,7 +14,7 @@ from ..services.webhooks import (
     set_webhook_active,
 )
 from .auth import current_actor, requires_role
-from .schemas import CursorInfo, StrictSchema
+from .schemas import CursorInfo, StrictSchema, cursor_page
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                 description="Outbound webhooks (HMAC-SHA256 signed)")
@@ -121,8 +121,7 @@ def get_deliveries(args):
         rows = uow.webhooks.deliveries(status=args.get("status"),
                                        webhook_id=args.get("webhook_id"),
                                        limit=args["limit"], after=args["after"])
-    cursor = rows[-1]["id"] if len(rows) == args["limit"] else None
-    return {"data": rows, "page": {"next_cursor": cursor, "limit": args["limit"]}}
+    return cursor_page(rows, args["limit"])
 
 
 @blp.post("/deliveries/replay")
