@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from ..domain.errors import Conflict, FieldError, NotFound, line_field
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from .ledger import balance_order, post_movement
+from .receiving import announce_refund
 
 
 class ExchangeUnavailable(Conflict):
@@ -315,19 +315,8 @@ def refund_instead(uow_factory: Callable, *, exchange_id: int, actor: str) -> di
         uow.returns.set_line_resolution(line["id"], "refund")
         amount = None
         if line["received_quantity"]:
-            amount = (Decimal(line["unit_price"]) * line["received_quantity"]).quantize(
-                Decimal("0.01"))
-            uow.events.add(
-                "refund.due",
-                {
-                    "rma": line["rma"],
-                    "order_ref": line["order_ref"],
-                    "line_ref": line["line_ref"],
-                    "quantity": line["received_quantity"],
-                    "amount": str(amount),
-                },
-                actor=actor,
-            )
+            amount = announce_refund(uow, rma=line["rma"], line=line,
+                                     quantity=line["received_quantity"], actor=actor)
         uow.commit()
     return {"exchange_id": exchange_id, "status": "refunded", "quantity": exchange["quantity"],
             "refund_due": None if amount is None else str(amount)}

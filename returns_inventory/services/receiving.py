@@ -93,22 +93,30 @@ def receive_units(
                     )
                 )
             if line["resolution"] == "refund":
-                amount = (Decimal(line["unit_price"]) * quantity).quantize(Decimal("0.01"))
-                uow.events.add(
-                    "refund.due",
-                    {
-                        "rma": rma,
-                        "order_ref": found["order_ref"],
-                        "line_ref": line["line_ref"],
-                        "quantity": quantity,
-                        "amount": str(amount),
-                    },
-                    actor=actor,
-                )
+                announce_refund(uow, rma=rma, line={**line, "order_ref": found["order_ref"]},
+                                quantity=quantity, actor=actor)
         if all(ln["received_quantity"] >= ln["quantity"] for ln in by_no.values()):
             uow.returns.set_return_status(found["id"], ReturnStatus.RECEIVED.value)
         uow.commit()
     return received
+
+
+def announce_refund(uow, *, rma: str, line: dict, quantity: int, actor: str) -> Decimal:
+    """Tell the ERP what it owes the customer for `quantity` units of a return line (the
+    sale's unit price each); the ERP pays it. Returns the amount."""
+    amount = (Decimal(line["unit_price"]) * quantity).quantize(Decimal("0.01"))
+    uow.events.add(
+        "refund.due",
+        {
+            "rma": rma,
+            "order_ref": line["order_ref"],
+            "line_ref": line["line_ref"],
+            "quantity": quantity,
+            "amount": str(amount),
+        },
+        actor=actor,
+    )
+    return amount
 
 
 def receive_blind(

@@ -239,7 +239,7 @@ class PlanningRepository(Repository):
             return {}
         s = replenishment_suggestions.c
         rows = self.connection.execute(
-            select(s.item_id, s.suggested_qty, s.run_id)
+            select(s.item_id, s.suggested_qty)
             .where(s.location_id == location_id,
                    (s.run_id == last.id)
                    | ((s.as_of == last.as_of) & (s.run_id < last.id)
