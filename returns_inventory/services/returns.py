@@ -183,9 +183,12 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
             raise Conflict(f"a replacement of {rma} has shipped; it cannot be cancelled, "
                            "only received")
         for exchange in held:
-            if exchange["status"] == "reserved":
+            if exchange["status"] in {"reserved", "released"}:
+                # The expiry job may release it after we read it; then nothing is left to
+                # give back, and it is closed all the same.
                 release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")
-                # Closed, not "released": that is an expired reservation someone may act on.
+                # Closed, not "released": "released" lists expired reservations someone
+                # should act on, and nobody may act on a cancelled return's exchange.
                 uow.returns.set_exchange_status(exchange["id"], "cancelled")
             elif exchange["status"] == "backordered":
                 cancel_backorder(uow, exchange["id"], actor=actor, why="return cancelled")

@@ -588,7 +588,8 @@ def test_500_random_operations_from_several_threads_keep_the_ledger_and_the_outb
     expected["exchange.released"] = statuses["released"] + cancelled_reserved
     expected["exchange.cancelled"] = statuses["cancelled"] - cancelled_reserved
     expected = +expected
-    assert mix.done["expired"] <= statuses["released"]
+    # An expired reservation stays "released" unless its return was cancelled afterwards.
+    assert mix.done["expired"] <= statuses["released"] + cancelled_reserved
     assert statuses["shipped"] == mix.done["ship"]
     assert (outbox(uow_factory) - before) == expected
 

@@ -336,3 +336,22 @@ def test_a_cancelled_returns_exchange_cannot_be_reserved_again(uow_factory, poli
     with pytest.raises(Conflict, match="cancelled"):
         refund_instead(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
     assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
+
+
+def test_cancelling_a_return_closes_its_expired_reservation_too(uow_factory, policies, sold):
+    stock_up(uow_factory, "TEE-BLK", "L", "WH1", 1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
+                          exchange_size="L")])
+    assert release_expired_reservations(
+        uow_factory, now=datetime.now(UTC) + timedelta(days=365)) == 1
+    cancel_return(uow_factory, rma=view.rma, actor="erp")
+    with uow_factory() as uow:
+        # No longer listed as an expired reservation someone should reserve again or refund.
+        assert uow.returns.exchanges_by_status("released", limit=10, after=None) == []
+        assert [x["id"] for x in uow.returns.exchanges_by_status(
+            "cancelled", limit=10, after=None)] == [view.exchanges[0]["id"]]
+    # The stock went back once, at expiry, and the ERP heard of it once.
+    assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
+    assert len(_events(uow_factory, "exchange.released")) == 1
+    assert verify_ledger(uow_factory) == []
