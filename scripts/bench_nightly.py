@@ -221,6 +221,17 @@ def dask_cluster(executor: str, workers: int, address: str | None):
         yield cluster.scheduler_address
 
 
+def busy_core_seconds() -> float | None:
+    """CPU seconds the whole machine spent busy so far (every process: this driver, the Dask
+    workers, PostgreSQL's backends), or None without psutil."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def time_run(url: str, as_of: date, workers: int, executor: str,
              scheduler_address: str | None = None) -> dict:
     settings = Settings.load(database_url=url, secret_key="bench")
@@ -229,9 +240,11 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
         request = RunRequest(as_of=as_of, actor="bench", trigger="cli", workers=workers,
                              executor=executor, scheduler_address=scheduler_address)
         before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        busy_before = busy_core_seconds()
         started = time.perf_counter()
         run = run_forecast(partial(UnitOfWork, database), settings, request)
         wall = time.perf_counter() - started
+        busy_after = busy_core_seconds()
     finally:
         database.dispose()
     phases = run["figures"].get("phases", {})
@@ -245,7 +258,12 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
     print(f"  peak RSS  {own:8.0f} MiB here, {children:.0f} MiB largest child process")
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after the run "
           f"(load before it: {before})")
-    return {"wall": wall, **phases}
+    busy = None
+    if busy_before is not None:
+        busy = busy_after - busy_before
+        print(f"  CPU       {busy:8.1f} core-seconds busy machine-wide, {busy / wall:.2f} of "
+              f"{os.cpu_count()} cores on average")
+    return {"wall": wall, "busy": busy, **phases}
 
 
 def main() -> None:
@@ -287,6 +305,13 @@ def main() -> None:
                                for phase in ("total_s", "read_s", "forecast_s", "write_s"))
             print(f"speed-up with 2 workers ({args.executor}): {ratios} "
                   f"(end to end: total; forecast phase: forecast)")
+            if one["busy"] is not None:
+                # Two workers do at least the work one does, and no run keeps more than every
+                # core busy, so with this much work no schedule can beat this end to end here.
+                ceiling = os.cpu_count() * one["wall"] / one["busy"]
+                print(f"ceiling on this machine: {os.cpu_count()} cores x 1-worker wall / its "
+                      f"busy core-seconds = {ceiling:.2f}x (2 workers used "
+                      f"{two['busy'] / one['busy']:.2f}x the CPU of 1)")
         else:
             with dask_cluster(args.executor, args.workers, args.scheduler) as address:
                 time_run(url, as_of, args.workers, args.executor, address)
