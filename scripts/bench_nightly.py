@@ -12,7 +12,8 @@ sales, returns with reasons, grades and receipt dates, stock) goes straight into
 with COPY, because loading is not what is measured; the run is the real `run_forecast`, and
 its recorded phase timings are printed with series/s, peak memory (getrusage maxrss of
 this process and of its children, e.g. the forecasting worker processes) and the load
-average. With --compare-workers it prints the 2-against-1 speed-up of every phase. --loaded
+average, and the cores the whole machine kept busy. With --compare-workers it prints the
+2-against-1 speed-up of every phase and the ceiling those busy cores leave. --loaded
 times runs on a database an earlier --keep run loaded, without loading it again.
 """
 
