@@ -222,13 +222,11 @@ def dask_cluster(executor: str, workers: int, address: str | None):
         yield cluster.scheduler_address
 
 
-def busy_core_seconds() -> float | None:
+def busy_core_seconds() -> float:
     """CPU seconds the whole machine spent busy so far (every process: this driver, the Dask
-    workers, PostgreSQL's backends), or None without psutil."""
-    try:
-        import psutil
-    except ImportError:
-        return None
+    workers, PostgreSQL's backends)."""
+    import psutil  # installed with dask.distributed, which the service depends on
+
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
@@ -259,11 +257,9 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
     print(f"  peak RSS  {own:8.0f} MiB here, {children:.0f} MiB largest child process")
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after the run "
           f"(load before it: {before})")
-    busy = None
-    if busy_before is not None:
-        busy = busy_after - busy_before
-        print(f"  CPU       {busy:8.1f} core-seconds busy machine-wide, {busy / wall:.2f} of "
-              f"{os.cpu_count()} cores on average")
+    busy = busy_after - busy_before
+    print(f"  CPU       {busy:8.1f} core-seconds busy machine-wide, {busy / wall:.2f} of "
+          f"{os.cpu_count()} cores on average")
     return {"wall": wall, "busy": busy, **phases}
 
 
@@ -306,13 +302,13 @@ def main() -> None:
                                for phase in ("total_s", "read_s", "forecast_s", "write_s"))
             print(f"speed-up with 2 workers ({args.executor}): {ratios} "
                   f"(end to end: total; forecast phase: forecast)")
-            if one["busy"] is not None:
-                # Two workers do at least the work one does, and no run keeps more than every
-                # core busy, so with this much work no schedule can beat this end to end here.
-                ceiling = os.cpu_count() * one["wall"] / one["busy"]
-                print(f"ceiling on this machine: {os.cpu_count()} cores x 1-worker wall / its "
-                      f"busy core-seconds = {ceiling:.2f}x (2 workers used "
-                      f"{two['busy'] / one['busy']:.2f}x the CPU of 1)")
+            # No run keeps more than every core busy, so if two workers do at least the work
+            # one does (the CPU ratio printed says whether they did), no schedule of it can
+            # beat this end to end on this machine.
+            ceiling = os.cpu_count() * one["wall"] / one["busy"]
+            print(f"ceiling on this machine: {os.cpu_count()} cores x 1-worker wall / its "
+                  f"busy core-seconds = {ceiling:.2f}x (2 workers used "
+                  f"{two['busy'] / one['busy']:.2f}x the CPU of 1)")
         else:
             with dask_cluster(args.executor, args.workers, args.scheduler) as address:
                 time_run(url, as_of, args.workers, args.executor, address)
