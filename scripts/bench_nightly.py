@@ -49,7 +49,7 @@ from returns_inventory.services.planning_inputs import last_complete_week  # noq
 from returns_inventory.settings import Settings  # noqa: E402
 
 BLOCK = 200_000
-NOW = "2026-01-01 00:00:00+00"
+NOW = "2026-01-01 00:00:00+00:00"
 STATUS = {"A": "restocked", "B": "second_quality", "C": "in_repair", "D": "written_off",
           "": "awaiting_grading"}
 
@@ -181,7 +181,7 @@ def _load_returns(loader, panel, line_id, first_monday) -> dict:
                          "received_by"),
         ((u + 1, f"B{u + 1}", int(line_of_unit[u]), int(line_of_unit[u]), int(series[u]) + 1, 1,
           STATUS[GRADES[grade[u]]], GRADES[grade[u]] or None, "[]",
-          f"{day[receipt[u]]} 12:00:00+00", "bench") for u in range(len(series))))
+          f"{day[receipt[u]]} 12:00:00+00:00", "bench") for u in range(len(series))))
     return figures
 
 
