@@ -93,6 +93,43 @@ _ADD_GRADINGS = unit_gradings.insert().values(
 )
 _ADD_GRADING = _ADD_GRADINGS.returning(unit_gradings.c.id)
 
+# The grading station reads a unit on every scan: statements built once, not per request
+# (building and cache-keying this join cost more CPU than PostgreSQL spends answering it).
+_UNIT_DETAILS = (
+    select(
+        return_units,
+        items.c.sku,
+        items.c.size,
+        items.c.description,
+        items.c.unit_cost,
+        items.c.supplier,
+        locations.c.code.label("location"),
+        return_lines.c.reason,
+        return_lines.c.note.label("customer_note"),
+        returns.c.customer_note.label("return_note"),
+        return_lines.c.resolution,
+        returns.c.rma,
+        sales_lines.c.sold_on,
+        sales_lines.c.unit_price,
+    )
+    .join(items, items.c.id == return_units.c.item_id)
+    .join(locations, locations.c.id == return_units.c.location_id)
+    .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
+    .outerjoin(returns, returns.c.id == return_units.c.return_id)
+    .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+    .where(return_units.c.unit_code == bindparam("unit_code"))
+)
+_GRADINGS_OF = (
+    select(unit_gradings)
+    .where(unit_gradings.c.unit_id == bindparam("unit_id"))
+    .order_by(unit_gradings.c.sequence)
+)
+_PHOTOS_OF = (
+    select(unit_photos)
+    .where(unit_photos.c.unit_id == bindparam("unit_id"))
+    .order_by(unit_photos.c.id)
+)
+
 
 class UnitRepository(Repository):
     def add_unit(self, **values: Any) -> int:
@@ -190,30 +227,7 @@ class UnitRepository(Repository):
 
     def unit_details(self, unit_code: str) -> dict | None:
         """What the grading bench shows: item, size, customer reason and note."""
-        row = self.connection.execute(
-            select(
-                return_units,
-                items.c.sku,
-                items.c.size,
-                items.c.description,
-                items.c.unit_cost,
-                items.c.supplier,
-                locations.c.code.label("location"),
-                return_lines.c.reason,
-                return_lines.c.note.label("customer_note"),
-                returns.c.customer_note.label("return_note"),
-                return_lines.c.resolution,
-                returns.c.rma,
-                sales_lines.c.sold_on,
-                sales_lines.c.unit_price,
-            )
-            .join(items, items.c.id == return_units.c.item_id)
-            .join(locations, locations.c.id == return_units.c.location_id)
-            .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
-            .outerjoin(returns, returns.c.id == return_units.c.return_id)
-            .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
-            .where(return_units.c.unit_code == unit_code)
-        ).first()
+        row = self.connection.execute(_UNIT_DETAILS, {"unit_code": unit_code}).first()
         return dict(row._mapping) if row else None
 
     def add_grading(self, unit_id: int, **values: Any) -> int | None:
@@ -225,11 +239,7 @@ class UnitRepository(Repository):
         return self.connection.execute(_ADD_GRADING, row).scalar_one()
 
     def gradings_of(self, unit_id: int) -> list[dict]:
-        rows = self.connection.execute(
-            select(unit_gradings)
-            .where(unit_gradings.c.unit_id == unit_id)
-            .order_by(unit_gradings.c.sequence)
-        )
+        rows = self.connection.execute(_GRADINGS_OF, {"unit_id": unit_id})
         return [dict(r._mapping) for r in rows]
 
     def add_photo(self, unit_id: int, **values: Any) -> int:
@@ -240,9 +250,7 @@ class UnitRepository(Repository):
         ).scalar_one()
 
     def photos_of(self, unit_id: int) -> list[dict]:
-        rows = self.connection.execute(
-            select(unit_photos).where(unit_photos.c.unit_id == unit_id).order_by("id")
-        )
+        rows = self.connection.execute(_PHOTOS_OF, {"unit_id": unit_id})
         return [dict(r._mapping) for r in rows]
 
     def photo(self, filename: str) -> dict | None:
