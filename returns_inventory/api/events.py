@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
 from .auth import requires_role
-from .schemas import CursorInfo, Int64, StrictSchema, page_limit
+from .schemas import CursorInfo, Int64, PageSize, StrictSchema, page_limit
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Event feed")
 
@@ -16,7 +16,7 @@ blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Ev
 class EventQuery(StrictSchema):
     after = Int64(load_default=0, validate=validate.Range(min=0),
                            metadata={"description": "cursor: the last event id you have"})
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
+    limit = PageSize(load_default=None)
     type = fields.String(metadata={"description": "only events of this type"})
 
 

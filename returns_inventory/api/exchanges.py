@@ -10,7 +10,7 @@ from ..extensions import policies, uow_factory
 from ..services.exchanges import refund_instead, reserve_again, ship_exchange
 from ..services.write_offs import decide_write_off
 from .auth import READ, current_actor, requires_role
-from .schemas import CursorInfo, StrictSchema, cursor_page
+from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 from .units import GradingOut
 
 blp = Blueprint("exchanges", __name__, url_prefix="/api/v1",
@@ -31,7 +31,7 @@ class ExchangeQuery(StrictSchema):
         metadata={"description": "e.g. released (expired) or backordered: exchanges that "
                                  "wait for someone to reserve again or refund"})
     after = fields.Integer(load_default=None)
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = PageSize(load_default=100, at_most=1000)
 
 
 class ExchangeListed(StrictSchema):
@@ -74,7 +74,7 @@ class WriteOffQuery(StrictSchema):
     status = fields.String(load_default="pending_approval", validate=validate.OneOf(
         ["pending_approval", "posted", "rejected", "superseded", "reversed"]))
     after = fields.Integer(load_default=None)
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = PageSize(load_default=100, at_most=1000)
 
 
 class WriteOffOut(StrictSchema):

@@ -8,14 +8,14 @@ from marshmallow import fields, validate
 from ..domain.stock import MovementType
 from ..extensions import settings, uow_factory
 from .auth import READ, requires_role
-from .schemas import CONDITIONS, CursorInfo, Int64, StrictSchema, page_limit
+from .schemas import CONDITIONS, CursorInfo, Int64, PageSize, StrictSchema, page_limit
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1/ledger", description="Stock ledger")
 
 
 class LedgerQuery(StrictSchema):
     after = Int64(load_default=None, metadata={"description": "cursor from the last page"})
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
+    limit = PageSize(load_default=None)
     sku = fields.String()
     size = fields.String()
     location = fields.String()

@@ -64,9 +64,23 @@ class StrictSchema(Schema):
             raise ValidationError(errors)
 
 
+class PageSize(fields.Integer):
+    """A page's `limit`. One rule on every list: at least 1, and a larger limit than the list
+    serves is served as its maximum, which the answer's `page.limit` reports. `at_most` is a
+    list's fixed maximum; lists sized by RI_PAGE_SIZE_MAX are capped by `page_limit`."""
+
+    def __init__(self, *, at_most: int | None = None, **kwargs):
+        super().__init__(validate=validate.Range(min=1), **kwargs)
+        self.at_most = at_most
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        size = super()._deserialize(value, attr, data, **kwargs)
+        return min(size, self.at_most) if self.at_most else size
+
+
 class PageArgs(StrictSchema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
+    limit = PageSize(load_default=None)
 
 
 class PageInfo(StrictSchema):

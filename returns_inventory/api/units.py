@@ -15,7 +15,7 @@ from ..services.photos import attach_photos, photo_path, unit_view
 from .auth import READ, current_actor, requires_role
 from .body import sized_body
 from .idempotency import current_key
-from .schemas import CursorInfo, StrictSchema, cursor_page
+from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 
 MAX_PHOTOS = 6  # per request
 
@@ -103,7 +103,7 @@ class UnitQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in UnitStatus]))
     flagged_for_review = fields.Boolean(metadata={"description": "blind receipts to review"})
     after = fields.Integer(load_default=None)
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = PageSize(load_default=100, at_most=1000)
 
 
 class UnitListed(StrictSchema):

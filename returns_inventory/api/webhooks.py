@@ -14,7 +14,7 @@ from ..services.webhooks import (
     set_webhook_active,
 )
 from .auth import current_actor, requires_role
-from .schemas import CursorInfo, StrictSchema, cursor_page
+from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                 description="Outbound webhooks (HMAC-SHA256 signed)")
@@ -52,7 +52,7 @@ class DeliveryQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))
     webhook_id = fields.Integer(validate=validate.Range(min=1))
     after = fields.Integer(load_default=None)
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = PageSize(load_default=100, at_most=1000)
 
 
 class DeliveryOut(StrictSchema):

@@ -74,6 +74,24 @@ def test_a_limit_above_the_configured_maximum_is_capped(app, client, reader):
     assert body["page"]["limit"] == 2 and len(body["data"]) == 2
 
 
+def test_a_limit_below_one_names_the_real_bound(client, reader):
+    response = client.get("/api/v1/stock", headers=reader, query_string={"limit": 0})
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert error["field"] == "limit" and "greater than or equal to 1" in error["reason"]
+    assert "10000" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("url", "params"), [
+    ("/api/v1/units", {}), ("/api/v1/exchanges", {"status": "reserved"}),
+    ("/api/v1/ledger", {}), ("/api/v1/events", {}),
+])
+def test_every_list_serves_a_limit_above_its_maximum_as_the_maximum(client, auth, url, params):
+    response = client.get(url, headers=auth("admin"), query_string={**params, "limit": 5000})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["page"]["limit"] == 1000
+
+
 @pytest.mark.parametrize("params", [{"condition": "broken"}, {"limit": 0}, {"offset": -1}])
 def test_bad_query_arguments_are_a_422_naming_the_field(client, reader, params):
     response = client.get("/api/v1/stock", headers=reader, query_string=params)
