@@ -20,11 +20,15 @@ from .extensions import database, settings, uow_factory
 from .persistence import migrate
 from .services.stock import verify_ledger
 from .services.tokens import create_token, ensure_admin_token
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 
 def _cli_app():
-    settings = Settings.load()
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        # An operator's mistake in the environment or config/: say which, not a traceback.
+        raise click.ClickException(f"configuration: {exc}") from None
     if not settings.secret_key:
         # The CLI signs no web sessions: a throwaway key spares every command the server's
         # warning that sessions will not survive a restart.

@@ -74,13 +74,15 @@ def demo_load(skus, seed, online_retail, max_return_units, logins_file, files) -
     run = report.forecast or {}
     click.echo(f"forecast run {run.get('id')} {run.get('status')} as of {run.get('as_of')}: "
                f"{run.get('series_count')} series, {run.get('suggestion_count')} suggestions")
-    if report.logins:
-        kept = f"; kept in {logins_file}" if logins_file else "; shown only now"
-        click.echo(f"demo web logins (passwords are random{kept}):")
+    if report.logins and logins_file:
+        # Whoever asked for the file shows it (scripts/run does, on every start): printing the
+        # passwords here as well would show them twice.
+        _write_logins(logins_file, report.logins)
+        click.echo(f"demo web logins ({', '.join(report.logins)}) kept in {logins_file}")
+    elif report.logins:
+        click.echo("demo web logins (passwords are random; shown only now):")
         for user, password in report.logins.items():
             click.echo(f"  {user:8} {password}")
-        if logins_file:
-            _write_logins(logins_file, report.logins)
     click.echo(f"demo loaded in {report.seconds:.0f}s")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "RI_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,6 +61,12 @@ class Settings:
                 values[f.name] = _coerce(f.name, raw, values.get(f.name, f.default))
         values.update(overrides)
         _check_types(values)
+        level = str(values.get("log_level", "INFO")).upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(f"{ENV_PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+                                f"not {values['log_level']!r}")
+        if "log_level" in values:
+            values["log_level"] = level
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance_path / 'returns_inventory.sqlite3'}"
         values.setdefault("secret_key", None)

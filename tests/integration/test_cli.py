@@ -97,3 +97,26 @@ def test_a_forecast_run_from_the_cli_is_recorded_as_the_operators(run, uow):
     with uow() as work:
         [recorded] = work.planning.list_runs(offset=0, limit=5)[0]
     assert recorded["actor"].startswith("cli:") and recorded["trigger"] == "cli"
+
+
+@pytest.mark.parametrize(("variable", "value"), [("RI_PAGE_SIZE_MAX", "abc"),
+                                                 ("RI_MAX_REQUEST_BYTES", "lots"),
+                                                 ("RI_LOG_LEVEL", "LOUD")])
+def test_a_bad_setting_is_one_line_naming_it_not_a_traceback(tmp_path, variable, value):
+    env = {"RI_INSTANCE_PATH": str(tmp_path / "instance"), variable: value}
+    result = CliRunner().invoke(main, ["db", "current"], env=env)
+    assert result.exit_code == 1
+    assert variable in result.output and "Traceback" not in result.output
+    assert result.output.startswith("Error: configuration:")
+
+
+def test_demo_logins_go_to_the_file_asked_for_and_are_printed_once(run, tmp_path):
+    logins = tmp_path / "demo-logins.txt"
+    result = run("demo", "load", "--skus", "3", "--logins-file", str(logins))
+    assert result.exit_code == 0, result.output
+    kept = dict(line.split() for line in logins.read_text().splitlines())
+    assert set(kept) == {"grader", "planner", "admin"}
+    assert logins.stat().st_mode & 0o777 == 0o600
+    # scripts/run prints the file on every start; the load itself names it, not the passwords.
+    assert not any(password in result.output for password in kept.values())
+    assert f"kept in {logins}" in result.output

@@ -94,3 +94,10 @@ def test_the_instance_path_comes_from_the_environment(config_dir, tmp_path):
     settings = _load(config_dir, tmp_path)
     assert settings.instance_path == tmp_path / "instance"
     assert str(tmp_path / "instance") in settings.database_url
+
+
+def test_the_log_level_is_checked_at_start_up_and_any_case_will_do(tmp_path):
+    with pytest.raises(SettingsError, match="RI_LOG_LEVEL must be one of"):
+        Settings.load(env={"RI_LOG_LEVEL": "LOUD", "RI_INSTANCE_PATH": str(tmp_path)})
+    settings = Settings.load(env={"RI_LOG_LEVEL": "warning", "RI_INSTANCE_PATH": str(tmp_path)})
+    assert settings.log_level == "WARNING"
