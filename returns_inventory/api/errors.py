@@ -61,6 +61,9 @@ def _field_errors(messages, prefix: str = "") -> list[dict]:
             if key in {"json", "query", "form", "headers", "files", "view_args"} and not prefix:
                 out += _field_errors(value, "")
                 continue
+            if key == "_schema":  # marshmallow's name for the object as a whole
+                out += _field_errors(value, prefix)
+                continue
             path = f"{prefix}.{key}" if prefix else str(key)
             out += _field_errors(value, path)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):

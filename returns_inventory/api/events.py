@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
 from .auth import requires_role
+from .blueprint import Blueprint
 from .schemas import CursorInfo, Int64, PageSize, StrictSchema, page_limit
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Event feed")

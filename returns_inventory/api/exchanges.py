@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
@@ -10,6 +9,7 @@ from ..extensions import policies, uow_factory
 from ..services.exchanges import refund_instead, reserve_again, ship_exchange
 from ..services.write_offs import decide_write_off
 from .auth import READ, current_actor, requires_role
+from .blueprint import Blueprint
 from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 from .units import GradingOut
 

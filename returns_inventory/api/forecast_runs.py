@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
@@ -16,6 +15,7 @@ from ..services.forecast_runs import (
     planners_today,
 )
 from .auth import READ, current_actor, requires_role
+from .blueprint import Blueprint
 from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("forecast_runs", __name__, url_prefix="/api/v1/forecast-runs",

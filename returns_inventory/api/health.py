@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..extensions import database
 from ..persistence.migrate import schema_status
+from .blueprint import Blueprint
 from .errors import problem
 from .schemas import ProblemSchema, StrictSchema
 

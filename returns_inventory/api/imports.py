@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..domain.access import Role
@@ -11,6 +10,7 @@ from ..extensions import settings, uow_factory
 from ..integrations.import_schemas import KINDS
 from ..services.imports import MAX_REPORTED_ERRORS, import_kind, import_rows
 from .auth import current_actor, requires_role
+from .blueprint import Blueprint
 from .body import large_body, spooled_body
 from .errors import problem
 from .schemas import StrictSchema

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..extensions import settings, uow_factory
 from .auth import READ, requires_role
+from .blueprint import Blueprint
 from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("items", __name__, url_prefix="/api/v1/items", description="Item catalogue")

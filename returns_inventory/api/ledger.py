@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.stock import MovementType
 from ..extensions import settings, uow_factory
 from .auth import READ, requires_role
+from .blueprint import Blueprint
 from .schemas import CONDITIONS, CursorInfo, Int64, PageSize, StrictSchema, page_limit
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1/ledger", description="Stock ledger")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.catalogue import LocationType
 from ..extensions import settings, uow_factory
 from .auth import READ, requires_role
+from .blueprint import Blueprint
 from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("locations", __name__, url_prefix="/api/v1/locations", description="Locations")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
@@ -14,6 +12,7 @@ from ..services.suggestions import (
     list_suggestions,
 )
 from .auth import current_actor, requires_role
+from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
 from .replenishment_schemas import (
     BulkDecisionIn,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.fit_signals import TEST
 from ..extensions import policies, uow_factory
 from ..services.analytics import returns_analytics, write_off_report
 from .auth import READ, requires_role
+from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
 from .schemas import StrictSchema
 

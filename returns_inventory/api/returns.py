@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
@@ -10,6 +9,7 @@ from ..extensions import policies, uow_factory
 from ..services.receiving import receive_blind, receive_units
 from ..services.returns import ReturnLineRequest, authorize_return, cancel_return, get_return
 from .auth import READ, current_actor, requires_role
+from .blueprint import Blueprint
 from .schemas import StrictSchema
 
 blp = Blueprint("returns", __name__, url_prefix="/api/v1", description="Returns (RMAs)")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
 from ..services.stock import adjust_stock
 from .auth import READ, current_actor, requires_role
+from .blueprint import Blueprint
 from .idempotency import current_key
 from .schemas import CONDITIONS, PageArgs, PageInfo, StrictSchema, page_limit
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g, request, send_file
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
@@ -13,6 +12,7 @@ from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
 from ..services.photos import attach_photos, photo_path, unit_view
 from .auth import READ, current_actor, requires_role
+from .blueprint import Blueprint
 from .body import sized_body
 from .idempotency import current_key
 from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..domain.access import Role
@@ -14,6 +13,7 @@ from ..services.webhooks import (
     set_webhook_active,
 )
 from .auth import current_actor, requires_role
+from .blueprint import Blueprint
 from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",

@@ -149,3 +149,22 @@ def test_a_cursor_into_a_64_bit_table_may_pass_32_bits(client, auth):
 def test_an_id_too_large_for_any_row_in_the_path_is_a_404(client, auth):
     for path in (f"/api/v1/forecast-runs/{HUGE}", f"/api/v1/replenishment/suggestions/{HUGE}"):
         _assert_problem(client.get(path, headers=auth()), 404)
+
+
+@pytest.mark.parametrize(("url", "params"), [
+    ("/api/v1/analytics/returns", {"from": "2026-01-01"}),  # the parameter is `since`
+    ("/api/v1/stock", {"bogus": "1"}),
+    ("/api/v1/units", {"state": "awaiting_grading"}),  # the parameter is `status`
+])
+def test_an_unknown_query_parameter_is_a_422_naming_it_not_ignored(client, auth, url, params):
+    response = client.get(url, headers=auth("admin"), query_string=params)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    [error] = response.get_json()["errors"]
+    assert error["field"] == next(iter(params))
+
+
+def test_a_body_that_is_not_an_object_is_an_error_about_the_body(client, auth):
+    response = client.post("/api/v1/stock/adjustments", headers=auth("admin"), json=[1, 2])
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["body"]
