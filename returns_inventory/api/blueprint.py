@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import flask_smorest
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
 
 
 class StrictParser(FlaskParser):
@@ -15,6 +16,17 @@ class StrictParser(FlaskParser):
         "query": None,
         "querystring": None,
     }
+
+    def _raw_load_json(self, req):
+        # webargs reads a body of another type as no body at all, so a JSON document sent as
+        # text/plain answered "Missing data" for every field; say what is wrong instead.
+        if not is_json_request(req) and (
+            req.content_length or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+        ):
+            raise UnsupportedMediaType(
+                f"this endpoint takes an application/json body, not {req.mimetype or 'none'}"
+            )
+        return super()._raw_load_json(req)
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -168,3 +168,11 @@ def test_a_body_that_is_not_an_object_is_an_error_about_the_body(client, auth):
     response = client.post("/api/v1/stock/adjustments", headers=auth("admin"), json=[1, 2])
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["body"]
+
+
+def test_a_json_body_sent_as_another_type_is_a_415_saying_so(client, auth):
+    response = client.post("/api/v1/stock/adjustments", headers=auth("admin"),
+                           data='{"sku": "TEE"}', content_type="text/plain")
+    assert response.status_code == 415
+    assert response.content_type == "application/problem+json"
+    assert "application/json" in response.get_json()["detail"]
