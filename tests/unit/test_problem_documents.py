@@ -28,7 +28,10 @@ def test_errors_of_several_locations_are_all_reported():
 
 def test_a_message_about_the_whole_body_names_the_body():
     assert _field_errors({"json": {"_schema": ["Invalid input type."]}}) == [
-        {"field": "_schema", "reason": "Invalid input type."}]
+        {"field": "body", "reason": "Invalid input type."}]
+    # Inside the body, marshmallow's key for "the object as a whole" names that object.
+    assert _field_errors({"json": {"lines": {0: {"_schema": ["Invalid input type."]}}}}) == [
+        {"field": "lines.0", "reason": "Invalid input type."}]
     assert _field_errors(["Invalid input type."]) == [
         {"field": "body", "reason": "Invalid input type."}]
 
