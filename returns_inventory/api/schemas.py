@@ -70,6 +70,10 @@ class PageSize(fields.Integer):
     list's fixed maximum; lists sized by RI_PAGE_SIZE_MAX are capped by `page_limit`."""
 
     def __init__(self, *, at_most: int | None = None, **kwargs):
+        most = f"{at_most:,}" if at_most else "RI_PAGE_SIZE_MAX"
+        kwargs.setdefault("metadata", {"description": (
+            f"rows per page; a larger limit is served as the maximum ({most}), which "
+            "page.limit reports")})
         super().__init__(validate=validate.Range(min=1), **kwargs)
         self.at_most = at_most
 
