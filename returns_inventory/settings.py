@@ -65,8 +65,7 @@ class Settings:
         if level not in LOG_LEVELS:
             raise SettingsError(f"{ENV_PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
                                 f"not {values['log_level']!r}")
-        if "log_level" in values:
-            values["log_level"] = level
+        values["log_level"] = level
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance_path / 'returns_inventory.sqlite3'}"
         values.setdefault("secret_key", None)

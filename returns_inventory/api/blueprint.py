@@ -31,3 +31,10 @@ class StrictParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+
+    def arguments(self, schema, **kwargs):
+        # Given a class, webargs builds a schema on every request; marshmallow schemas keep
+        # no per-call state, so each endpoint's one instance serves every request.
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, **kwargs)

@@ -34,7 +34,7 @@ class EventPage(StrictSchema):
 
 
 @blp.get("")
-@blp.arguments(EventQuery(), location="query")
+@blp.arguments(EventQuery, location="query")
 @blp.response(200, EventPage)
 @requires_role(Role.INTEGRATOR, Role.PLANNER)
 def list_events(args):

@@ -109,7 +109,7 @@ def post_ship(exchange_id):
 
 
 @blp.get("/exchanges")
-@blp.arguments(ExchangeQuery(), location="query")
+@blp.arguments(ExchangeQuery, location="query")
 @blp.response(200, ExchangePage)
 @requires_role(*READ)
 def get_exchanges(args):
@@ -140,7 +140,7 @@ def post_refund_instead(exchange_id):
 
 
 @blp.get("/write-offs")
-@blp.arguments(WriteOffQuery(), location="query")
+@blp.arguments(WriteOffQuery, location="query")
 @blp.response(200, WriteOffPage)
 @requires_role(Role.ADMIN, Role.PLANNER)
 def get_write_offs(args):
@@ -152,7 +152,7 @@ def get_write_offs(args):
 
 
 @blp.post("/write-offs/<int:write_off_id>/decision")
-@blp.arguments(WriteOffDecisionIn())
+@blp.arguments(WriteOffDecisionIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.ADMIN)
 def post_write_off_decision(body, write_off_id):

@@ -54,7 +54,7 @@ class RunIn(StrictSchema):
 
 
 @blp.get("")
-@blp.arguments(PageArgs(), location="query")
+@blp.arguments(PageArgs, location="query")
 @blp.response(200, RunPage)
 @requires_role(*READ)
 def get_runs(args):
@@ -73,7 +73,7 @@ def get_one_run(run_id):
 
 
 @blp.post("")
-@blp.arguments(RunIn())
+@blp.arguments(RunIn)
 @blp.response(202, RunOut)
 @requires_role(Role.PLANNER)
 def post_run(body):

@@ -41,7 +41,7 @@ class ItemPage(StrictSchema):
 
 
 @blp.get("")
-@blp.arguments(ItemQuery(), location="query")
+@blp.arguments(ItemQuery, location="query")
 @blp.response(200, ItemPage)
 @requires_role(*READ)
 def list_items(args):

@@ -50,7 +50,7 @@ class LedgerPage(StrictSchema):
 
 
 @blp.get("")
-@blp.arguments(LedgerQuery(), location="query")
+@blp.arguments(LedgerQuery, location="query")
 @blp.response(200, LedgerPage)
 @requires_role(*READ)
 def list_ledger(args):

@@ -33,7 +33,7 @@ class LocationPage(StrictSchema):
 
 
 @blp.get("")
-@blp.arguments(LocationQuery(), location="query")
+@blp.arguments(LocationQuery, location="query")
 @blp.response(200, LocationPage)
 @requires_role(*READ)
 def list_locations(args):

@@ -36,7 +36,7 @@ REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
 
 
 @blp.get("/suggestions")
-@blp.arguments(SuggestionQuery(), location="query")
+@blp.arguments(SuggestionQuery, location="query")
 @blp.response(200, SuggestionPage)
 @requires_role(*REVIEWERS)
 def list_replenishment_suggestions(args):
@@ -55,7 +55,7 @@ def get_replenishment_suggestion(suggestion_id):
 
 
 @blp.post("/suggestions/<int:suggestion_id>/decision")
-@blp.arguments(DecisionIn())
+@blp.arguments(DecisionIn)
 @blp.response(200, DecisionOut)
 @blp.alt_response(409, description="someone else decided first: reload and send the version")
 @requires_role(Role.PLANNER)
@@ -69,7 +69,7 @@ def post_decision(body, suggestion_id):
 
 
 @blp.post("/suggestions/decisions")
-@blp.arguments(BulkDecisionIn())
+@blp.arguments(BulkDecisionIn)
 @blp.response(200, BulkDecisionOut)
 @requires_role(Role.PLANNER)
 def post_bulk_decision(body):
@@ -80,7 +80,7 @@ def post_bulk_decision(body):
 
 
 @blp.get("/exports")
-@blp.arguments(ExportQuery(), location="query")
+@blp.arguments(ExportQuery, location="query")
 @blp.response(200, OrderExport)
 # Name both media types: a `content` given here replaces the one @blp.response would write.
 @blp.doc(responses={"200": {

@@ -113,7 +113,7 @@ class WriteOffReport(StrictSchema):
 
 
 @blp.get("/analytics/returns")
-@blp.arguments(AnalyticsQuery(), location="query")
+@blp.arguments(AnalyticsQuery, location="query")
 @blp.response(200, ReturnsAnalytics)
 @requires_role(*READ)
 def get_returns_analytics(args):
@@ -127,7 +127,7 @@ def get_returns_analytics(args):
 
 
 @blp.get("/reports/write-offs")
-@blp.arguments(WriteOffQuery(), location="query")
+@blp.arguments(WriteOffQuery, location="query")
 @blp.response(200, WriteOffReport)
 @blp.alt_response(
     200,

@@ -85,7 +85,7 @@ class ReceiptOut(StrictSchema):
 
 
 @blp.post("/returns")
-@blp.arguments(ReturnIn())
+@blp.arguments(ReturnIn)
 @blp.response(201, ReturnOut)
 @requires_role(Role.INTEGRATOR, Role.GRADER)
 def post_return(body):
@@ -111,7 +111,7 @@ def post_cancel(rma):
 
 
 @blp.post("/returns/<rma>/receipts")
-@blp.arguments(ReceiptIn())
+@blp.arguments(ReceiptIn)
 @blp.response(201, ReceiptOut)
 @requires_role(Role.GRADER, Role.INTEGRATOR)
 def post_receipt(body, rma):
@@ -121,7 +121,7 @@ def post_receipt(body, rma):
 
 
 @blp.post("/receipts/blind")
-@blp.arguments(BlindReceiptIn())
+@blp.arguments(BlindReceiptIn)
 @blp.response(201, ReceiptOut)
 @requires_role(Role.GRADER)
 def post_blind_receipt(body):

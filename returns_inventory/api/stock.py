@@ -64,7 +64,7 @@ class AdjustmentOut(StrictSchema):
 
 
 @blp.get("")
-@blp.arguments(StockQuery(), location="query")
+@blp.arguments(StockQuery, location="query")
 @blp.response(200, BalancePage)
 @requires_role(*READ)
 def list_stock(args):
@@ -77,7 +77,7 @@ def list_stock(args):
 
 
 @blp.post("/adjustments")
-@blp.arguments(AdjustmentIn())
+@blp.arguments(AdjustmentIn)
 @blp.response(201, AdjustmentOut)
 @requires_role(Role.INTEGRATOR, Role.PLANNER)
 def post_adjustment(body):

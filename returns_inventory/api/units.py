@@ -127,7 +127,7 @@ class UnitPage(StrictSchema):
 
 
 @blp.get("")
-@blp.arguments(UnitQuery(), location="query")
+@blp.arguments(UnitQuery, location="query")
 @blp.response(200, UnitPage)
 @requires_role(*READ)
 def list_units(args):
@@ -148,7 +148,7 @@ def get_unit(unit_id):
 
 
 @blp.post("/<unit_id>/grade")
-@blp.arguments(GradeIn())
+@blp.arguments(GradeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.GRADER)
 def post_grade(body, unit_id):
@@ -162,7 +162,7 @@ def post_grade(body, unit_id):
 
 
 @blp.post("/grades")
-@blp.arguments(GradesIn())
+@blp.arguments(GradesIn)
 @blp.response(200, GradesOut)
 @requires_role(Role.GRADER)
 def post_grades(body):
@@ -177,7 +177,7 @@ def post_grades(body):
 
 
 @blp.post("/<unit_id>/regrade")
-@blp.arguments(RegradeIn())
+@blp.arguments(RegradeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.ADMIN)
 def post_regrade(body, unit_id):
@@ -187,7 +187,7 @@ def post_regrade(body, unit_id):
 
 
 @blp.post("/<unit_id>/repair-outcome")
-@blp.arguments(RepairOutcomeIn())
+@blp.arguments(RepairOutcomeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.GRADER)
 def post_repair_outcome(body, unit_id):

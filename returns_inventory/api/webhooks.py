@@ -85,7 +85,7 @@ class ReplayOut(StrictSchema):
 
 
 @blp.post("")
-@blp.arguments(WebhookIn())
+@blp.arguments(WebhookIn)
 @blp.response(201, WebhookOut)
 @requires_role(Role.ADMIN)
 def post_webhook(body):
@@ -103,7 +103,7 @@ def get_webhooks():
 
 
 @blp.patch("/<int:webhook_id>")
-@blp.arguments(WebhookChange())
+@blp.arguments(WebhookChange)
 @blp.response(200, WebhookListed)
 @requires_role(Role.ADMIN)
 def patch_webhook(body, webhook_id):
@@ -112,7 +112,7 @@ def patch_webhook(body, webhook_id):
 
 
 @blp.get("/deliveries")
-@blp.arguments(DeliveryQuery(), location="query")
+@blp.arguments(DeliveryQuery, location="query")
 @blp.response(200, DeliveryPage)
 @requires_role(Role.ADMIN, Role.INTEGRATOR)
 def get_deliveries(args):
@@ -125,7 +125,7 @@ def get_deliveries(args):
 
 
 @blp.post("/deliveries/replay")
-@blp.arguments(ReplayIn())
+@blp.arguments(ReplayIn)
 @blp.response(200, ReplayOut)
 @requires_role(Role.ADMIN)
 def post_replay(body):
