@@ -119,7 +119,7 @@ class Records:
             self._row += 1
             if len(cells) != width:
                 yield Record(self._row, {}, f"has {len(cells)} fields; the header has {width}")
-            elif bound.saw_nul and (column := _column_with_nul(header, cells)):
+            elif bound.may_hold_nul and (column := _column_with_nul(header, cells)):
                 yield Record(self._row, {}, NUL_REASON, column)
             else:
                 yield Record(self._row, dict(zip(header, cells, strict=True)))
@@ -145,14 +145,17 @@ class Records:
                 self._row += 1
                 yield Record(self._row, {}, "expected an object of column: value pairs")
                 continue
-            record, nested, problem = _json_object(events)
+            record, nested, twice = _json_object(events)
             bound.row_ended()
             self._row += 1
             if nested:
                 yield Record(self._row, {}, f"{', '.join(nested)}: a list or object where a "
                              "single value belongs")
-            elif problem:
-                yield Record(self._row, {}, problem[1], problem[0])
+            elif twice is not None:
+                yield Record(self._row, {}, "appears more than once in this object; give each "
+                             "column once", twice)
+            elif bound.may_hold_nul and (key := _key_with_nul(record)) is not None:
+                yield Record(self._row, {}, NUL_REASON, key)
             else:
                 yield Record(self._row, record)
 
@@ -178,37 +181,36 @@ class Records:
         return _Translate(self)
 
 
-def _json_object(events) -> tuple[dict, list[str], tuple[str, str] | None]:
-    """Read one object's events: (record, keys holding a list or object, first (key, problem)).
+def _json_object(events) -> tuple[dict, list[str], str | None]:
+    """Read one object's events: (record, keys holding a list or object, first key given twice).
 
     A key given twice is a problem: json.loads and ijson.items keep the last value silently,
     so the ERP would never learn that half its row was dropped."""
     record: dict[str, Any] = {}
     nested: list[str] = []
-    seen: set[str] = set()
-    problem = None
+    twice = None
     for event, value in events:
         if event == "end_map":
             break
         if event == "map_key":
             key = value
-            if problem is None and key in seen:
-                problem = (key, "appears more than once in this object; give each column once")
-            elif problem is None and has_nul(key):
-                problem = (key, NUL_REASON)
-            seen.add(key)
+            if twice is None and (key in record or key in nested):
+                twice = key
         elif event in ("start_map", "start_array"):
             _skip_container(events)
             nested.append(key)
         else:
-            if problem is None and isinstance(value, str) and has_nul(value):
-                problem = (key, NUL_REASON)
             record[key] = value
-    return record, nested, problem
+    return record, nested, twice
 
 
 def _column_with_nul(header: list[str], cells: list[str]) -> str | None:
     return next((name for name, cell in zip(header, cells, strict=True) if has_nul(cell)), None)
+
+
+def _key_with_nul(record: Mapping[str, Any]) -> str | None:
+    return next((key for key, value in record.items()
+                 if has_nul(key) or (isinstance(value, str) and has_nul(value))), None)
 
 
 def _skip_container(events) -> None:

@@ -20,6 +20,7 @@ MAX_DIGITS = 1000
 _DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
 _TRAILING_DIGITS = re.compile(rb"[0-9]*\Z")
 _NUL_BYTE = NUL.encode()
+_NUL_ESCAPE = b"\\u0000"  # how a JSON string holds a NUL (a raw zero byte is invalid JSON)
 
 
 class Unreadable(Exception):
@@ -79,13 +80,15 @@ class RowBound(io.RawIOBase):
     and the reader marks where each row ends: so at every read, all the bytes since that mark
     belong to the row being read, and more than `limit` of them is a row too long. Memory
     stays within the limit and one read, whatever the file. It also notes whether the file
-    holds a NUL byte at all, so CSV cells are only searched for one when it does.
+    may hold a NUL at all (a zero byte, or JSON's escape for one), so that rows are only
+    searched for one when it does.
     """
 
     def __init__(self, inner: IO[bytes], limit: int | None):
         self.inner, self.limit = inner, limit
         self.count = self.row_start = 0
-        self.saw_nul = False
+        self.may_hold_nul = False
+        self._tail = b""  # an escape may be split between two reads
 
     def readable(self) -> bool:
         return True
@@ -100,6 +103,8 @@ class RowBound(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         self.count += n
-        if not self.saw_nul and _NUL_BYTE in data:
-            self.saw_nul = True
+        if not self.may_hold_nul:
+            self.may_hold_nul = (_NUL_BYTE in data or _NUL_ESCAPE in data
+                                 or _NUL_ESCAPE in self._tail + data[:5])
+            self._tail = (self._tail + data[-5:])[-5:]
         return n

@@ -10,6 +10,7 @@ import pytest
 
 from returns_inventory.domain.errors import ValidationFailed
 from returns_inventory.integrations.formats import CHUNK, FileFormat, Records
+from returns_inventory.integrations.stream_limits import RowBound
 
 LIMIT = 64 * 1024
 
@@ -107,3 +108,13 @@ def test_a_nul_in_a_csv_cell_is_a_problem_naming_the_row_and_column():
     assert [(r.row, r.field, r.problem is not None) for r in rows] == [
         (1, "row", False), (2, "size", True), (3, "row", False)]
     assert "NUL" in rows[1].problem
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 5, 7])
+def test_a_nul_escape_split_between_two_reads_is_still_noticed(size):
+    # Rows are searched for a NUL only when the stream may hold one: missing the escape
+    # here would let a NUL through to the database.
+    bound = RowBound(io.BytesIO(b'[{"sku": "ab\\u0000"}]'), None)
+    while bound.read(size):
+        pass
+    assert bound.may_hold_nul
