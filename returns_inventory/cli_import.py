@@ -68,6 +68,7 @@ def import_command(kind: str, file: Path, fmt: str | None) -> None:
                     actor=cli_actor(),
                     batch_size=config.import_batch_size,
                     max_bytes=config.max_import_bytes,
+                    max_row_bytes=config.max_import_row_bytes,
                     on_read=bar.update,
                 )
             except DomainError as exc:

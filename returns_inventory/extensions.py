@@ -8,8 +8,8 @@ import threading
 from functools import partial
 
 from flask import Flask, current_app
-from werkzeug.routing import IntegerConverter
 
+from . import path_ids
 from .persistence.engine import make_engine
 from .persistence.uow import Database, UnitOfWork
 from .settings import Settings
@@ -22,18 +22,9 @@ def ephemeral_secret(app: Flask) -> str:
     return secrets.token_hex(32)
 
 
-class RowIdConverter(IntegerConverter):
-    """`<int:...>` in a route: a number past the database's 64-bit keys names no row (404),
-    rather than failing in the database as a server error."""
-
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(map, *args, **kwargs)
-
-
 def init_app(app: Flask, settings: Settings, database: Database | None = None) -> None:
     logging.basicConfig(level=settings.log_level)
-    app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters.update(path_ids.CONVERTERS)
     if database is None:
         engine = make_engine(
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms

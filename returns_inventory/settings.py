@@ -27,6 +27,7 @@ class Settings:
     config_dir: Path
     max_request_bytes: int = 2_097_152
     max_import_bytes: int = 1_073_741_824
+    max_import_row_bytes: int = 1_048_576
     sqlite_busy_timeout_ms: int = 15000
     page_size_default: int = 100
     page_size_max: int = 1000

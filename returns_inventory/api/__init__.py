@@ -22,6 +22,7 @@ from . import (
     reports,
     returns,
     stock,
+    text_input,
     units,
     webhooks,
 )
@@ -41,9 +42,11 @@ def init_app(app: Flask) -> None:
     for blueprint in [*RESOURCES, health.blp]:
         api.register_blueprint(blueprint)
     app.extensions["ri.api"] = api
-    # Order matters: size first (cheap), then who is asking, then idempotency (needs the actor).
+    # Order matters: size first (cheap), then who is asking, then NUL characters (before any
+    # text reaches the database), then idempotency (needs the actor).
     app.before_request(_limit_body_size)
     auth.init_app(app)
+    text_input.init_app(app)
     idempotency.init_app(app)
     errors.init_app(app)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain import errors as domain
@@ -95,9 +95,17 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
+# Reads change nothing, so "the change was not applied" would be a false statement there.
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error")
-    return problem(500, "Internal Server Error", "the server failed; the change was not applied")
+    if request.method in READS:
+        detail = "the server failed to answer; reading changes nothing, so it is safe to retry"
+    else:
+        detail = "the server failed; the change was not applied"
+    return problem(500, "Internal Server Error", detail)
 
 
 def init_app(app: Flask) -> None:

@@ -126,5 +126,6 @@ def post_import(kind: str):
         batch_size=config.import_batch_size,
         gzipped=ENCODINGS[encoding],
         max_bytes=config.max_import_bytes,
+        max_row_bytes=config.max_import_row_bytes,
     )
     return result, 200 if result.duplicate else 201

@@ -46,7 +46,7 @@ def list_replenishment_suggestions(args):
     return list_suggestions(uow_factory(), args, offset=offset, limit=limit)
 
 
-@blp.get("/suggestions/<int:suggestion_id>")
+@blp.get("/suggestions/<bigid:suggestion_id>")
 @blp.response(200, SuggestionDetail)
 @requires_role(*REVIEWERS)
 def get_replenishment_suggestion(suggestion_id):
@@ -54,7 +54,7 @@ def get_replenishment_suggestion(suggestion_id):
     return get_suggestion(uow_factory(), suggestion_id)
 
 
-@blp.post("/suggestions/<int:suggestion_id>/decision")
+@blp.post("/suggestions/<bigid:suggestion_id>/decision")
 @blp.arguments(DecisionIn)
 @blp.response(200, DecisionOut)
 @blp.alt_response(409, description="someone else decided first: reload and send the version")

@@ -1,7 +1,9 @@
 """Readers for ERP files: CSV or a JSON array, optionally gzip-compressed, always streamed.
 
 A 100 MB file never sits in memory: CSV goes through the csv module line by line and JSON
-through ijson's incremental parser, one array element at a time.
+through ijson's incremental parser, one array element at a time. One row (a CSV record, a JSON
+array element) may take at most `max_row_bytes`, so a file of one endless line is refused
+before it is buffered whole.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import enum
 import gzip
 import hashlib
 import io
-import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,15 +22,11 @@ from typing import IO, Any
 import ijson
 
 from ..domain.errors import FieldError, ValidationFailed
+from ..domain.text import NUL_REASON, has_nul
+from .stream_limits import DigitGuard, Meter, RowBound, Unreadable
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1024 * 1024
-# No column holds a number anywhere near this long; the C JSON parser crashes the process on
-# integers of more than 4,300 digits (Python's int conversion limit), so longer runs of digits
-# never reach it.
-MAX_DIGITS = 1000
-_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
-_TRAILING_DIGITS = re.compile(rb"[0-9]*\Z")
 
 
 class FileFormat(enum.StrEnum):
@@ -43,57 +40,8 @@ class Record:
 
     row: int
     values: Mapping[str, Any]
-    problem: str | None = None  # the row as a whole is malformed; values are empty
-
-
-class _Meter(io.RawIOBase):
-    """Counts the bytes passing through: for a progress bar, or to stop a gzip bomb."""
-
-    def __init__(
-        self,
-        inner: IO[bytes],
-        *,
-        on_read: Callable[[int], Any] | None = None,
-        limit: int | None = None,
-    ):
-        self.inner, self.on_read, self.limit, self.count = inner, on_read, limit, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self.inner.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.count += n
-        if self.limit is not None and self.count > self.limit:
-            raise _Unreadable(f"the decompressed file is larger than {self.limit} bytes")
-        if self.on_read and n:
-            self.on_read(n)
-        return n
-
-
-class _DigitGuard(io.RawIOBase):
-    """Refuses a run of more than MAX_DIGITS digits, even one split between two reads."""
-
-    def __init__(self, inner: IO[bytes]):
-        self.inner, self.carried = inner, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self.inner.read(len(buffer))
-        n = len(data)
-        if _DIGITS.search(self.carried + data):
-            raise _Unreadable(f"a number of more than {MAX_DIGITS} digits")
-        self.carried = _TRAILING_DIGITS.search(data).group() if n else b""
-        buffer[:n] = data
-        return n
-
-
-class _Unreadable(Exception):
-    pass
+    problem: str | None = None  # the row is malformed; values are empty
+    field: str = "row"  # the column the problem is in, or the row as a whole
 
 
 def guess_format(path: str | PurePath) -> tuple[FileFormat | None, bool]:
@@ -130,41 +78,49 @@ class Records:
         *,
         gzipped: bool | None = None,
         max_bytes: int | None = None,
+        max_row_bytes: int | None = None,
         on_read: Callable[[int], Any] | None = None,
     ):
         self.format = FileFormat(fmt)
         self.header: list[str] | None = None
         self._row = 0
-        raw = io.BufferedReader(_Meter(source, on_read=on_read), CHUNK)
+        self._in_rows = False  # past the header (CSV) or the opening bracket (JSON)
+        raw = io.BufferedReader(Meter(source, on_read=on_read), CHUNK)
         is_gzip = raw.peek(2)[:2] == GZIP_MAGIC
         if gzipped and not is_gzip:
             self._fail("the body is declared gzip-compressed but is not a gzip stream")
         content: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
-        self._stream = io.BufferedReader(_Meter(content, limit=max_bytes), CHUNK)
+        self._stream = io.BufferedReader(Meter(content, limit=max_bytes), CHUNK)
+        self._bound = RowBound(self._stream, max_row_bytes)
         with self._translated():
             if self.format is FileFormat.CSV:
-                self._text = io.TextIOWrapper(self._stream, encoding="utf-8-sig", newline="")
+                self._text = io.TextIOWrapper(self._bound, encoding="utf-8-sig", newline="")
                 self._csv = csv.reader(self._text)
                 first = next(self._csv, None)
                 if first is None:
                     self._fail("the file is empty: a CSV file starts with a header row")
+                self._bound.row_ended()
                 self.header = [name.strip().lower() for name in first]
             else:
                 self._start_json_array()
 
     def __iter__(self) -> Iterator[Record]:
         rows = self._csv_rows() if self.format is FileFormat.CSV else self._json_rows()
+        self._in_rows = True
         with self._translated():
             yield from rows
 
     def _csv_rows(self) -> Iterator[Record]:
-        header, width = self.header, len(self.header)
+        header, width, bound = self.header, len(self.header), self._bound
         for cells in self._csv:
+            bound.row_ended()
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines (or lines of bare commas) are not rows
             self._row += 1
             if len(cells) != width:
                 yield Record(self._row, {}, f"has {len(cells)} fields; the header has {width}")
+            elif bound.may_hold_nul and (column := _column_with_nul(header, cells)):
+                yield Record(self._row, {}, NUL_REASON, column)
             else:
                 yield Record(self._row, dict(zip(header, cells, strict=True)))
 
@@ -173,10 +129,11 @@ class Records:
         a path string per nesting level, so a small body of nested brackets took gigabytes.
         Here a list or object where a record or a value belongs is skipped, whatever its
         depth, and made a problem of its row."""
-        events = ijson.basic_parse(_DigitGuard(self._stream), use_float=False)
+        bound = self._bound
+        events = ijson.basic_parse(DigitGuard(bound), use_float=False)
         next(events)  # the opening bracket, which _start_json_array has seen
         # The row counts only once its element is read, so a parse error names the row it is in.
-        for event, value in events:
+        for event, _ in events:
             if event == "end_array":  # the top-level array closes
                 for _ in events:  # the parser refuses anything after it but whitespace
                     pass
@@ -184,24 +141,21 @@ class Records:
             if event != "start_map":
                 if event == "start_array":
                     _skip_container(events)
+                bound.row_ended()
                 self._row += 1
                 yield Record(self._row, {}, "expected an object of column: value pairs")
                 continue
-            record, nested = {}, []
-            for event, value in events:
-                if event == "end_map":
-                    break
-                if event == "map_key":
-                    key = value
-                elif event in ("start_map", "start_array"):
-                    _skip_container(events)
-                    nested.append(key)
-                else:
-                    record[key] = value
+            record, nested, twice = _json_object(events)
+            bound.row_ended()
             self._row += 1
             if nested:
                 yield Record(self._row, {}, f"{', '.join(nested)}: a list or object where a "
                              "single value belongs")
+            elif twice is not None:
+                yield Record(self._row, {}, "appears more than once in this object; give each "
+                             "column once", twice)
+            elif bound.may_hold_nul and (key := _key_with_nul(record)) is not None:
+                yield Record(self._row, {}, NUL_REASON, key)
             else:
                 yield Record(self._row, record)
 
@@ -216,7 +170,7 @@ class Records:
             self._fail('expected a JSON array of objects, e.g. [{"sku": ...}]')
 
     def _fail(self, reason: str) -> None:
-        row = self._row + 1 if self._row else None
+        row = self._row + 1 if self._in_rows else None
         where = f" (at data row {row})" if row else ""
         raise ValidationFailed(
             f"the file cannot be read{where}: {reason}",
@@ -225,6 +179,38 @@ class Records:
 
     def _translated(self):
         return _Translate(self)
+
+
+def _json_object(events) -> tuple[dict, list[str], str | None]:
+    """Read one object's events: (record, keys holding a list or object, first key given twice).
+
+    A key given twice is a problem: json.loads and ijson.items keep the last value silently,
+    so the ERP would never learn that half its row was dropped."""
+    record: dict[str, Any] = {}
+    nested: list[str] = []
+    twice = None
+    for event, value in events:
+        if event == "end_map":
+            break
+        if event == "map_key":
+            key = value
+            if twice is None and (key in record or key in nested):
+                twice = key
+        elif event in ("start_map", "start_array"):
+            _skip_container(events)
+            nested.append(key)
+        else:
+            record[key] = value
+    return record, nested, twice
+
+
+def _column_with_nul(header: list[str], cells: list[str]) -> str | None:
+    return next((name for name, cell in zip(header, cells, strict=True) if has_nul(cell)), None)
+
+
+def _key_with_nul(record: Mapping[str, Any]) -> str | None:
+    return next((key for key, value in record.items()
+                 if has_nul(key) or (isinstance(value, str) and has_nul(value))), None)
 
 
 def _skip_container(events) -> None:
@@ -251,7 +237,7 @@ class _Translate:
     def __exit__(self, exc_type, exc, tb):
         if exc is None or isinstance(exc, ValidationFailed | GeneratorExit):
             return False
-        if isinstance(exc, _Unreadable):
+        if isinstance(exc, Unreadable):
             reason = str(exc)
         elif isinstance(exc, gzip.BadGzipFile | zlib.error | EOFError):
             reason = f"the gzip stream is broken ({exc})"

@@ -86,6 +86,7 @@ def import_rows(
     batch_size: int = 5000,
     gzipped: bool | None = None,
     max_bytes: int | None = None,
+    max_row_bytes: int | None = None,
     on_read: Callable[[int], Any] | None = None,
 ) -> ImportResult:
     """Import one ERP file of `kind` (CSV or JSON array, gzip detected) all or nothing."""
@@ -94,7 +95,8 @@ def import_rows(
         batch_id = uow.imports.claim_batch(kind=kind, sha256=sha256, actor=actor)
         if batch_id is None:
             return _earlier_import(uow.imports.batch_by_hash(kind, sha256))
-        records = Records(source, fmt, gzipped=gzipped, max_bytes=max_bytes, on_read=on_read)
+        records = Records(source, fmt, gzipped=gzipped, max_bytes=max_bytes,
+                          max_row_bytes=max_row_bytes, on_read=on_read)
         report = ErrorReport()
         rows = _stage(uow, spec, records, report, batch_size)
         _check_staged(uow, spec, report)
@@ -148,7 +150,7 @@ def _stage(uow, spec: ImportKind, records: Records, report: ErrorReport, batch_s
         for record in records:
             rows = record.row
             if record.problem:
-                report.add(FieldError("row", record.problem, row=rows))
+                report.add(FieldError(record.field, record.problem, row=rows))
                 continue
             values, errors = spec.parse_row(record.values, check_unknown=json_rows)
             if errors:

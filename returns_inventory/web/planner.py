@@ -41,14 +41,14 @@ def suggestions():
     return _table_page(request.args)
 
 
-@bp.get("/suggestions/<int:suggestion_id>")
+@bp.get("/suggestions/<bigid:suggestion_id>")
 @requires_role(Role.PLANNER)
 def suggestion(suggestion_id: int):
     """One suggestion: chart, every term in words, the model and why, decisions."""
     return _detail_page(suggestion_id)
 
 
-@bp.post("/suggestions/<int:suggestion_id>/decision")
+@bp.post("/suggestions/<bigid:suggestion_id>/decision")
 @requires_role(Role.PLANNER)
 def decide(suggestion_id: int):
     """Approve, edit or reject one suggestion at the version the planner saw."""

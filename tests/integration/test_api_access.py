@@ -14,7 +14,8 @@ PUBLIC_RULES = {"/healthz", "/readyz", "/login", "/assets/<path:filename>"}
 
 def _concrete(rule: str) -> str:
     """A URL that matches the rule: every <converter:arg> becomes a value the converter takes."""
-    samples = {"int": "1", "float": "1.0", "uuid": "00000000-0000-0000-0000-000000000001"}
+    samples = {"int": "1", "bigid": "1", "float": "1.0",
+               "uuid": "00000000-0000-0000-0000-000000000001"}
     return re.sub(
         r"<(?:([^:>(]+)(?:\([^)]*\))?:)?[^>]+>",
         lambda m: samples.get(m.group(1) or "", "sample"), rule,
