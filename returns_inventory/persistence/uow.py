@@ -19,6 +19,7 @@ from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
 from .repositories.planning import PlanningRepository
 from .repositories.returns import ReturnsRepository
+from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
 from .repositories.suggestions import SuggestionRepository
 from .repositories.tokens import TokenRepository
@@ -138,6 +139,7 @@ class UnitOfWork:
     units = _repository(UnitRepository)
     users = _repository(UserRepository)
     planning = _repository(PlanningRepository)
+    runs = _repository(RunRepository)
     suggestions = _repository(SuggestionRepository)
     webhooks = _repository(WebhookRepository)
 
