@@ -41,7 +41,7 @@ COLUMNS = {
 SORTABLE = tuple(c for c in COLUMNS if c != "comment")
 # A superseded suggestion was replaced by a newer run's, a discarded one withdrawn with its
 # run; every other status may be decided on.
-DECIDABLE = s.c.status.not_in(("superseded", "discarded"))
+DECIDABLE = (s.c.status != "superseded") & (s.c.status != "discarded")
 # Withdrawn with a discarded run: in no list, count or export.
 LISTED = s.c.status != "discarded"
 
