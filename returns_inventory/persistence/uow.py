@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -95,12 +96,20 @@ class SavepointDatabase(Database):
     def __init__(self, connection: Connection):
         super().__init__(connection.engine)
         self.connection = connection
+        # A unit of work on another thread (a forecast run's heartbeat) waits its turn on the
+        # one connection instead of interleaving statements with the running one.
+        self._turn = threading.RLock()
 
     def begin(self, *, read_only: bool = False):
-        return self.connection, self.connection.begin_nested()
+        self._turn.acquire()
+        try:
+            return self.connection, self.connection.begin_nested()
+        except BaseException:
+            self._turn.release()
+            raise
 
     def release(self, connection: Connection) -> None:
-        pass
+        self._turn.release()
 
 
 def _repository(kind: type[R]) -> cached_property[R]:
