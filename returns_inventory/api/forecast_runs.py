@@ -31,6 +31,8 @@ class RunOut(StrictSchema):
     finished_at = fields.DateTime(allow_none=True)
     heartbeat_at = fields.DateTime(allow_none=True, metadata={
         "description": "last sign of life of the process running it"})
+    runner = fields.String(allow_none=True, metadata={
+        "description": "host:pid of the process that ran it"})
     discarded_at = fields.DateTime(allow_none=True, metadata={
         "description": "set when an admin discarded the run: it is never the default run"})
     discarded_by = fields.String(allow_none=True)

@@ -200,8 +200,10 @@ def test_run_now_asks_the_scheduler_and_the_page_follows_the_run_to_success(
     assert "requested for 2026-11-23" in listed
     assert 'class="pill requested"' in listed and "waiting for the scheduler" in listed
     assert 'http-equiv="refresh"' in listed  # the page follows the run
-    assert run_next_requested(partial(UnitOfWork, committing_db), settings)["status"] == (
-        "succeeded")
+    ran = run_next_requested(partial(UnitOfWork, committing_db), settings, runner="sched:7")
+    assert ran["status"] == "succeeded"
+    detail = client.get(f"/planner/runs/{ran['id']}").get_data(as_text=True)
+    assert "sched:7 · last heartbeat" in detail
     listed = client.get("/planner/runs").get_data(as_text=True)
     assert 'class="pill succeeded"' in listed and "web" in listed
     assert "planner1" in listed and 'http-equiv="refresh"' not in listed
