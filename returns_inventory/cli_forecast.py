@@ -1,4 +1,5 @@
-"""`returns-inventory forecast run`: the nightly job by hand, or a backfill."""
+"""`returns-inventory forecast run`: the nightly job by hand, or a backfill; `forecast
+clear-run`: end a run whose process is gone."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .cli_import import cli_actor
 from .domain.errors import DomainError
 from .extensions import settings, uow_factory
 from .services.forecast_runs import RunRequest, planners_today, run_forecast
+from .services.run_requests import clear_run
 
 STAGES = ("reading", "forecasting", "writing")
 
@@ -52,3 +54,20 @@ def forecast_run(as_of, workers, executor, scheduler_address) -> None:
         f"{run['suggestion_count']} suggestions, {run['fallback_count']} fallbacks, "
         f"{run['failure_count']} failures in {phases.get('total_s', 0):.1f}s"
     )
+
+
+@forecast_command.command("clear-run")
+@click.argument("run_id", type=int)
+@with_appcontext
+def forecast_clear_run(run_id: int) -> None:
+    """Mark a running or requested run failed and free its leases, when its process is gone.
+
+    Without this, a run whose process was killed is failed as lost once its heartbeat is
+    older than lost_after_seconds (config/forecasting.toml).
+    """
+    try:
+        run = clear_run(uow_factory(), run_id, cli_actor())
+    except DomainError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(2)
+    click.echo(f"run {run['id']} {run['status']}: {run['error']}; its leases are free")

@@ -1,4 +1,4 @@
-"""Forecast runs: what ran, when, how it went; and starting one by hand."""
+"""Forecast runs: what ran, when, how it went; asking for one, and discarding one."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
-from ..services.forecast_runs import (
-    RunRequest,
-    get_run,
-    launch_run,
-    list_runs,
-    planners_today,
-)
+from ..services.forecast_runs import RunRequest, get_run, list_runs, planners_today
+from ..services.run_requests import discard_run, request_run
 from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
 from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
@@ -25,13 +20,22 @@ blp = Blueprint("forecast_runs", __name__, url_prefix="/api/v1/forecast-runs",
 class RunOut(StrictSchema):
     id = fields.Integer()
     as_of = fields.Date()
-    status = fields.String(metadata={"description": "running, succeeded or failed"})
+    status = fields.String(metadata={
+        "description": "requested (waiting for the scheduler), running, succeeded or failed"})
     executor = fields.String()
     workers = fields.Integer()
-    trigger = fields.String(metadata={"description": "schedule, cli or api"})
+    trigger = fields.String(metadata={"description": "schedule, cli, api or web"})
     actor = fields.String()
-    started_at = fields.DateTime()
+    started_at = fields.DateTime(metadata={
+        "description": "when it started; while requested, when it was requested"})
     finished_at = fields.DateTime(allow_none=True)
+    heartbeat_at = fields.DateTime(allow_none=True, metadata={
+        "description": "last sign of life of the process running it"})
+    runner = fields.String(allow_none=True, metadata={
+        "description": "host:pid of the process that ran it"})
+    discarded_at = fields.DateTime(allow_none=True, metadata={
+        "description": "set when an admin discarded the run: it is never the default run"})
+    discarded_by = fields.String(allow_none=True)
     series_count = fields.Integer()
     suggestion_count = fields.Integer()
     fallback_count = fields.Integer()
@@ -48,8 +52,11 @@ class RunPage(StrictSchema):
 
 class RunIn(StrictSchema):
     as_of = fields.Date(load_default=None, metadata={
-        "description": "default today in the planners' time zone, as the nightly run"})
-    workers = fields.Integer(load_default=None, validate=validate.Range(min=1, max=64))
+        "description": "default today in the planners' time zone, as the nightly run; "
+                       "not after today, nor before the week of the first sale"})
+    workers = fields.Integer(load_default=None, validate=validate.Range(min=1, max=64),
+                             metadata={"description": "at most max_workers of "
+                                                      "config/forecasting.toml"})
     executor = fields.String(load_default=None, validate=validate.OneOf(["local", "dask"]))
 
 
@@ -77,9 +84,17 @@ def get_one_run(run_id):
 @blp.response(202, RunOut)
 @requires_role(Role.PLANNER)
 def post_run(body):
-    """Start a run now; it continues in the background — follow it at its Location."""
+    """Ask for a run; the scheduler starts it within seconds — follow it at its Location."""
     as_of = body["as_of"] or planners_today(settings())
     request = RunRequest(as_of=as_of, actor=current_actor(),
                          trigger="api", workers=body["workers"], executor=body["executor"])
-    run = launch_run(uow_factory(), settings(), request)
+    run = request_run(uow_factory(), settings(), request)
     return run, 202, {"Location": url_for("forecast_runs.get_one_run", run_id=run["id"])}
+
+
+@blp.post("/<int:run_id>/discard")
+@blp.response(200, RunOut)
+@requires_role(Role.ADMIN)
+def post_discard(run_id):
+    """Discard a run: never the default again; its undecided suggestions leave every list."""
+    return discard_run(uow_factory(), run_id, current_actor())

@@ -11,6 +11,8 @@ from .errors import Conflict, FieldError, ValidationFailed
 PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED = (
     "proposed", "edited", "approved", "rejected", "superseded")
 STATUSES = (PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED)
+# An admin discarded the run that proposed it: no list or export shows it again.
+DISCARDED = "discarded"
 # Waiting for a planner: bulk decisions act on these only.
 PENDING = (PROPOSED, EDITED)
 # Someone has put their name on it: a re-run keeps it, and a second planner must have seen it.
@@ -92,6 +94,10 @@ def check_decision(current: Seen, action: str, expected_version: int | None) -> 
                                errors=[FieldError("action", "approve, reject or edit")])
     if current.status == SUPERSEDED:
         raise Conflict(f"suggestion {current.id} was replaced by a newer forecast run; "
+                       "decide on the current one", suggestion_status=current.status,
+                       current_version=current.version)
+    if current.status == DISCARDED:
+        raise Conflict(f"suggestion {current.id} belongs to a discarded forecast run; "
                        "decide on the current one", suggestion_status=current.status,
                        current_version=current.version)
     if current.status == APPROVED and action == "edit":

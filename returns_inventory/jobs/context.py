@@ -15,3 +15,4 @@ class JobContext:
     settings: Settings
     uow_factory: Callable
     now: datetime  # when this run started, UTC
+    holder: str = ""  # the scheduler process running it (host:pid), as its leases name it

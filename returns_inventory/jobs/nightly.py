@@ -1,8 +1,9 @@
-"""The nightly forecast and the webhook dispatcher, as scheduler jobs."""
+"""The nightly forecast, the runs requested over the web, and the webhook dispatcher."""
 
 from __future__ import annotations
 
 from ..services.forecast_runs import RunRequest, planners_today, run_forecast
+from ..services.run_requests import run_next_requested
 from ..services.webhooks import DeliveryPolicy, deliver_due, fan_out
 from .context import JobContext
 
@@ -11,7 +12,17 @@ def nightly_forecast(ctx: JobContext) -> str:
     """Forecast, estimate returns and suggest orders as of today in the planners' time zone."""
     today = planners_today(ctx.settings, ctx.now)
     run = run_forecast(ctx.uow_factory, ctx.settings,
-                       RunRequest(as_of=today, actor=f"job:{ctx.job_id}", trigger="schedule"))
+                       RunRequest(as_of=today, actor=f"job:{ctx.job_id}", trigger="schedule",
+                                  runner=ctx.holder or None))
+    return (f"run {run['id']} {run['status']}: {run['series_count']} series, "
+            f"{run['suggestion_count']} suggestions")
+
+
+def run_requested_forecasts(ctx: JobContext) -> str:
+    """Run the oldest forecast run requested through the API or the runs page, here."""
+    run = run_next_requested(ctx.uow_factory, ctx.settings, runner=ctx.holder or None)
+    if run is None:
+        return "no run waiting"
     return (f"run {run['id']} {run['status']}: {run['series_count']} series, "
             f"{run['suggestion_count']} suggestions")
 

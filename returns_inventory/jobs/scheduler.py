@@ -25,6 +25,8 @@ from apscheduler.util import ref_to_obj
 
 from ..persistence.engine import make_engine
 from ..persistence.uow import Database, UnitOfWork
+from ..services.forecast_runs import forecast_config
+from ..services.run_guard import reap_lost_runs
 from ..settings import Settings, SettingsError
 from . import housekeeping, nightly
 from .context import JobContext
@@ -42,6 +44,7 @@ JOBS: dict[str, Callable[[JobContext], Any]] = {
     "purge-idempotency-keys": housekeeping.purge_idempotency_keys,
     "nightly-forecast": nightly.nightly_forecast,
     "deliver-webhooks": nightly.deliver_webhooks,
+    "run-requested-forecasts": nightly.run_requested_forecasts,
 }
 NIGHTLY = "nightly-forecast"
 
@@ -124,8 +127,9 @@ class JobRunner:
 
     def __call__(self, job_id: str) -> bool:
         spec = self.specs[job_id]
+        self.reap()
         now = datetime.now(UTC)
-        context = JobContext(job_id, self.settings, self.uow_factory, now)
+        context = JobContext(job_id, self.settings, self.uow_factory, now, self.holder)
         started = time.monotonic()
         ran, summary = run_exclusively(
             self.uow_factory, job_id, partial(spec.function, context), holder=self.holder,
@@ -134,6 +138,14 @@ class JobRunner:
         if ran:
             log.info("job %s ran in %.2fs: %s", job_id, time.monotonic() - started, summary)
         return ran
+
+    def reap(self) -> None:
+        """Every tick first fails the forecast runs whose process died and frees its leases,
+        so this tick can take over what a killed scheduler held."""
+        try:
+            reap_lost_runs(self.uow_factory, forecast_config(self.settings))
+        except Exception:  # the job itself may still run; the next tick tries again
+            log.exception("could not reap lost forecast runs")
 
 
 def build_scheduler(settings: Settings, uow_factory: Callable, *,

@@ -24,7 +24,8 @@ forecast_runs = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("as_of", Date, nullable=False),
-    Column("status", String(16), nullable=False),  # running, succeeded, failed
+    # requested (by the web, waiting for the scheduler), running, succeeded, failed
+    Column("status", String(16), nullable=False),
     Column("executor", String(16), nullable=False),
     Column("workers", Integer, nullable=False),
     Column("trigger", String(16), nullable=False),  # schedule, cli, api
@@ -38,6 +39,12 @@ forecast_runs = Table(
     Column("figures", JSON, nullable=False),  # timings, methods chosen, fallbacks by kind
     Column("failures", JSON, nullable=False),  # [{unique_id, reason}] per failed series
     Column("error", Text),
+    # A running run's process beats every few seconds; one that stopped beating was lost.
+    Column("heartbeat_at", Timestamp),
+    Column("runner", String(128)),  # host:pid of the process running it
+    # A discarded run never becomes the default run again; its outcome stays recorded.
+    Column("discarded_at", Timestamp),
+    Column("discarded_by", String(128)),
     Index(None, "as_of"),
     Index(None, "status"),
 )

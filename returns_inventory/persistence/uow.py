@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -19,6 +20,7 @@ from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
 from .repositories.planning import PlanningRepository
 from .repositories.returns import ReturnsRepository
+from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
 from .repositories.suggestions import SuggestionRepository
 from .repositories.tokens import TokenRepository
@@ -94,12 +96,20 @@ class SavepointDatabase(Database):
     def __init__(self, connection: Connection):
         super().__init__(connection.engine)
         self.connection = connection
+        # A unit of work on another thread (a forecast run's heartbeat) waits its turn on the
+        # one connection instead of interleaving statements with the running one.
+        self._turn = threading.RLock()
 
     def begin(self, *, read_only: bool = False):
-        return self.connection, self.connection.begin_nested()
+        self._turn.acquire()
+        try:
+            return self.connection, self.connection.begin_nested()
+        except BaseException:
+            self._turn.release()
+            raise
 
     def release(self, connection: Connection) -> None:
-        pass
+        self._turn.release()
 
 
 def _repository(kind: type[R]) -> cached_property[R]:
@@ -138,6 +148,7 @@ class UnitOfWork:
     units = _repository(UnitRepository)
     users = _repository(UserRepository)
     planning = _repository(PlanningRepository)
+    runs = _repository(RunRepository)
     suggestions = _repository(SuggestionRepository)
     webhooks = _repository(WebhookRepository)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,28 +14,34 @@ import numpy as np
 
 from ..domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
+from .run_guard import (
+    RUN_LEASE,
+    RUN_LEASE_HOURS,
+    beat,
+    check_as_of,
+    heartbeat,
+    reap_lost,
+    run_holder,
+)
 from .run_output import RowContext, RowInputs, forecast_columns, suggestion_columns
 
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
-# One run at a time, whoever starts it (the nightly job, the CLI, the API), on any host: two
-# runs writing at once would each supersede the other's suggestions. The lease bounds how long
-# a killed run blocks the next; after as long, its record is marked abandoned.
-RUN_LEASE = "forecast-run"
-RUN_LEASE_HOURS = 6
-# Where the traceback of a run that failed unexpectedly is, by who started the run.
-RUN_LOGS = {"schedule": "scheduler", "api": "web server", "web": "web server", "cli": "command's"}
+# Where the traceback of a run that failed unexpectedly is, by who started the run: the
+# scheduler runs the ones the API and the web page request.
+RUN_LOGS = {"schedule": "scheduler", "api": "scheduler", "web": "scheduler", "cli": "command's"}
 
 
 @dataclass(frozen=True)
 class RunRequest:
     as_of: date
     actor: str
-    trigger: str = "cli"  # schedule, cli, api
+    trigger: str = "cli"  # schedule, cli, api, web
     workers: int | None = None
     executor: str | None = None
     scheduler_address: str | None = None
+    runner: str | None = None  # host:pid of the process running it; default this one
 
 
 def forecast_config(settings) -> ForecastConfig:
@@ -60,56 +65,61 @@ def run_forecast(
     return execute_run(uow_factory, settings, run_id, request, progress)
 
 
-def launch_run(uow_factory: Callable, settings, request: RunRequest) -> dict:
-    """Record a run now and forecast in a background thread; returns the run as started.
-
-    A slow forecast must never hold a web request; its outcome, failure included, is written
-    to the run record and the log, which is where callers look.
-    """
-    run_id = start_run(uow_factory, settings, request)
-    started = get_run(uow_factory, run_id)
-
-    def work() -> None:
-        with contextlib.suppress(Exception):
-            execute_run(uow_factory, settings, run_id, request)
-
-    threading.Thread(target=work, name=f"forecast-run-{run_id}", daemon=True).start()
-    return started
+def check_executor(config: ForecastConfig, request: RunRequest) -> str:
+    executor = request.executor or config.executor
+    if executor not in EXECUTORS:
+        raise ValidationFailed(f"unknown executor {executor!r}",
+                               errors=[FieldError("executor", "local or dask")])
+    return executor
 
 
 def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:
     """Record a run as started (so callers can follow it) and return its id."""
     config = forecast_config(settings)
-    executor = request.executor or config.executor
-    if executor not in EXECUTORS:
-        raise ValidationFailed(f"unknown executor {executor!r}",
-                               errors=[FieldError("executor", "local or dask")])
+    executor = check_executor(config, request)
     with uow_factory() as uow:
-        uow.planning.abandon_stale_runs(older_than_hours=RUN_LEASE_HOURS)
+        reap_lost(uow, config)
+        check_as_of(uow, request.as_of, planners_today(settings))
+        now = datetime.now(UTC)
         run_id = uow.planning.start_run(
             as_of=request.as_of, executor=executor, workers=request.workers or config.workers,
-            trigger=request.trigger, actor=request.actor,
+            trigger=request.trigger, actor=request.actor, heartbeat_at=now,
+            runner=request.runner or runner_name(),
         )
-        now = datetime.now(UTC)
-        if not uow.leases.acquire(RUN_LEASE, _holder(run_id), now=now, not_before=now,
-                                  expires_at=now + timedelta(hours=RUN_LEASE_HOURS)):
-            running = uow.planning.running_runs()
-            detail = (f"forecast run {running[0]['id']} (as of {running[0]['as_of']}) is still "
-                      "running; start another when it has finished" if running
-                      else "another forecast run is starting; try again in a moment")
-            raise Conflict(detail, errors=[FieldError("as_of", "a run is in progress")])
+        if not take_run_lease(uow, run_id, now):
+            raise run_in_progress(uow)
         uow.commit()
     return run_id
 
 
-def _holder(run_id: int) -> str:
-    return f"run:{run_id}"
+def runner_name() -> str:
+    from ..jobs.leases import holder_name
+
+    return holder_name()
+
+
+def take_run_lease(uow, run_id: int, now: datetime) -> bool:
+    return uow.leases.acquire(RUN_LEASE, run_holder(run_id), now=now, not_before=now,
+                              expires_at=now + timedelta(hours=RUN_LEASE_HOURS))
+
+
+def run_in_progress(uow) -> Conflict:
+    """The 409 of a run refused because another is running or waiting to run."""
+    waiting = uow.runs.open_runs()
+    if not waiting:
+        return Conflict("another forecast run is starting; try again in a moment",
+                        errors=[FieldError("as_of", "a run is in progress")])
+    run = waiting[0]
+    state = ("is still running" if run["status"] == "running"
+             else "is waiting for the scheduler to start it")
+    return Conflict(f"forecast run {run['id']} (as of {run['as_of']}) {state}; start another "
+                    "when it has finished", errors=[FieldError("as_of", "a run is in progress")])
 
 
 def _release(uow_factory: Callable, run_id: int) -> None:
     try:
         with uow_factory() as uow:
-            uow.leases.release(RUN_LEASE, _holder(run_id), now=datetime.now(UTC))
+            uow.leases.release(RUN_LEASE, run_holder(run_id), now=datetime.now(UTC))
             uow.commit()
     except Exception:  # the lease then expires on its own; the run's outcome stands
         log.exception("forecast run %s: could not release the run lease", run_id)
@@ -128,9 +138,15 @@ def execute_run(
     config = forecast_config(settings)
     executor = request.executor or config.executor
     workers = request.workers or config.workers
-    say = progress or (lambda _stage: None)
+
+    def say(stage: str) -> None:
+        beat(uow_factory, run_id)  # between phases, besides the heartbeat thread's
+        if progress:
+            progress(stage)
+
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(heartbeat(uow_factory, run_id, config.heartbeat_seconds))
             client = None
             if executor == "dask":
                 from ..jobs.dask_executor import dask_client
@@ -143,8 +159,8 @@ def execute_run(
         else:
             log.exception("forecast run %s failed", run_id)
         with uow_factory() as uow:
-            uow.planning.finish_run(run_id, status="failed",
-                                    error=_error_text(exc, run_id, request.trigger))
+            uow.runs.finish(run_id, now=datetime.now(UTC), status="failed",
+                            error=_error_text(exc, run_id, request.trigger))
             uow.commit()
         raise
     finally:
@@ -199,12 +215,17 @@ def _run_phases(uow_factory: Callable, config: ForecastConfig, run_id: int,
         timings["total_s"] = time.perf_counter() - t0
         diag = result.diagnostics
         failures = _failures(result)
-        uow.planning.finish_run(
-            run_id, status="succeeded", series_count=len(inputs.item_ids),
+        finished = uow.runs.finish(
+            run_id, now=datetime.now(UTC), status="succeeded", series_count=len(inputs.item_ids),
             suggestion_count=written, fallback_count=int(diag.get("fallbacks_total", 0)),
             failure_count=len(failures), failures=failures[:1000],
             figures={**_jsonable(diag), "phases": timings, "partitioned_io": shared},
         )
+        if not finished:
+            # Reaped as lost or cleared by hand while it ran: another run may be under way,
+            # so this one's suggestions must not land (they roll back with this transaction).
+            raise Conflict(f"forecast run {run_id} was ended while it ran (lost or cleared); "
+                           "its suggestions were not written")
         uow.events.add("forecast.completed", {
             "run_id": run_id, "as_of": request.as_of.isoformat(),
             "series": len(inputs.item_ids), "suggestions": written}, actor=request.actor)

@@ -33,6 +33,12 @@ class ForecastConfig:
     workers: int = 1
     executor: str = "local"
     dask_partitions: int = 8
+    # Most workers (processes or Dask workers) a run may ask for; the scheduler runs it.
+    max_workers: int = 4
+    # A running run's process records a heartbeat this often; a run silent for longer
+    # than lost_after_seconds is failed as lost and frees its leases.
+    heartbeat_seconds: float = 30
+    lost_after_seconds: float = 300
     return_window_weeks: int = 8
     interval_level: float = 0.8
     default_restockable: float = 0.8

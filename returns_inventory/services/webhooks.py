@@ -22,7 +22,7 @@ SIGNATURE_HEADER = "X-RI-Signature"
 EVENT_TYPES = frozenset({
     "exchange.backordered", "exchange.cancelled", "exchange.released", "exchange.reserved",
     "exchange.shipped",
-    "forecast.completed", "import.applied", "refund.due",
+    "forecast.completed", "forecast.discarded", "import.applied", "refund.due",
     "replenishment.approved", "replenishment.rejected",
     "return.authorized", "return.cancelled", "return.rejected",
     "stock.adjusted", "stock.restocked", "stock.write_off_reversed", "stock.written_off",

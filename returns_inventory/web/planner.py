@@ -98,7 +98,8 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     total = listed["page"]["total"] if listed else 0
     return render_template(
         "planner/suggestions.html", state=state, listed=listed, error=error,
-        columns=COLUMNS, statuses=STATUSES, runs=[r for r in runs if r["status"] == "succeeded"],
+        columns=COLUMNS, statuses=STATUSES,
+        runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
         pages=max(1, -(-total // PAGE_SIZE)), total=total, back=request.full_path.rstrip("?"),
     ), status
 

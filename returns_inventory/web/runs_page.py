@@ -1,22 +1,26 @@
-"""Forecast runs for planners: the last runs, one run's figures and failures, and "run now"."""
+"""Forecast runs for planners: the last runs, one run's figures and failures, "run now", and
+discarding a run (admins)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import settings, uow_factory
-from ..services.forecast_runs import RunRequest, get_run, launch_run, list_runs, planners_today
+from ..services.forecast_runs import RunRequest, get_run, list_runs, planners_today
+from ..services.run_requests import discard_run, request_run
 from .forms import page_number
 from .pages import page_blueprint
 
 bp = page_blueprint("planner_runs", __name__, url_prefix="/planner/runs")
 
 PAGE_SIZE = 25
+# Runs the page keeps refreshing for: waiting for the scheduler, or under way.
+OPEN = ("requested", "running")
 
 
 @bp.get("")
@@ -27,7 +31,9 @@ def runs():
     shown, total = list_runs(uow_factory(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_template(
         "planner/runs.html", runs=shown, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-        today=planners_today(settings()), running=any(r["status"] == "running" for r in shown),
+        today=planners_today(settings()),
+        running=any(r["status"] in OPEN and not r["discarded_at"] for r in shown),
+        may_discard=getattr(g.get("person"), "role", None) is Role.ADMIN,
     )
 
 
@@ -44,7 +50,7 @@ def run(run_id: int):
 @bp.post("")
 @requires_role(Role.PLANNER)
 def run_now():
-    """Start a run as POST /api/v1/forecast-runs does: recorded now, forecast in the background."""
+    """Ask for a run as POST /api/v1/forecast-runs does: the scheduler starts it in seconds."""
     try:
         typed = request.form.get("as_of")
         as_of = date.fromisoformat(typed) if typed else planners_today(settings())
@@ -53,17 +59,33 @@ def run_now():
         return redirect(url_for("planner_runs.runs"), code=303)
     run_request = RunRequest(as_of=as_of, actor=current_actor(), trigger="web")
     try:
-        run_id = launch_run(uow_factory(), settings(), run_request)["id"]
+        run_id = request_run(uow_factory(), settings(), run_request)["id"]
     except DomainError as exc:
         flash(f"The run was not started: {exc.detail}")
         return redirect(url_for("planner_runs.runs"), code=303)
-    flash(f"Forecast run {run_id} started for {as_of}. This page refreshes until it finishes.")
+    flash(f"Forecast run {run_id} requested for {as_of}; the scheduler starts it within "
+          "seconds. This page refreshes until it finishes.")
+    return redirect(url_for("planner_runs.runs"), code=303)
+
+
+@bp.post("/<int:run_id>/discard")
+@requires_role(Role.ADMIN)
+def discard(run_id: int):
+    """Discard a run as POST /api/v1/forecast-runs/{id}/discard does."""
+    try:
+        discard_run(uow_factory(), run_id, current_actor())
+    except DomainError as exc:
+        flash(f"Run {run_id} was not discarded: {exc.detail}")
+        return redirect(url_for("planner_runs.runs"), code=303)
+    flash(f"Run {run_id} discarded: its undecided suggestions left the lists and exports; "
+          "decided ones are kept.")
     return redirect(url_for("planner_runs.runs"), code=303)
 
 
 @bp.app_template_filter("took")
 def duration_words(run: dict) -> str:
-    """How long a run took, or has been running, in the units a person reads."""
+    """How long a run took, has been running, or has waited for the scheduler, in the units a
+    person reads."""
     started, finished = run.get("started_at"), run.get("finished_at")
     if started is None:
         return ""
@@ -77,4 +99,6 @@ def duration_words(run: dict) -> str:
         text = f"{int(seconds // 60)} min {int(seconds % 60)} s"
     else:
         text = f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
-    return text if finished else f"running for {text}"
+    if finished:
+        return text
+    return f"waiting for {text}" if run.get("status") == "requested" else f"running for {text}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import gunicorn
 import pytest
 import requests
 
+from returns_inventory.settings import PROJECT_ROOT
 from tests.databases import POSTGRES_SKIP_REASON, POSTGRES_URL, fresh_database
 from tests.e2e.browser import browser  # noqa: F401  (the Chromium fixture for browser tests)
 
@@ -171,6 +173,30 @@ def _wait_until_ready(process: subprocess.Popen, log_path: Path) -> str:
     )
 
 
+# The scheduler beside the server runs what the API and the Run now button request; only that
+# job, polled every second, so nothing else (webhooks, the nightly run) moves under the tests.
+SCHEDULES = """
+[jobs.run-requested-forecasts]
+every_seconds = 1
+misfire_grace_seconds = 1
+lease_seconds = 3600
+"""
+
+
+def _start_scheduler(env: dict[str, str], folder: Path, log_path: Path):
+    config = folder / "scheduler-config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    (config / "schedules.toml").write_text(SCHEDULES)
+    forecasting = (config / "forecasting.toml").read_text()
+    (config / "forecasting.toml").write_text(
+        forecasting.replace("[schedule]\n", "[schedule]\nenabled = false\n", 1))
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "returns_inventory.jobs"], cwd=folder,
+            env={**env, "RI_CONFIG_DIR": str(config)},
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -196,6 +222,7 @@ def live_server(request, tmp_path_factory) -> Iterator[LiveServer]:
         ).stdout.strip()
         log_path = folder / "gunicorn.log"
         process = _start_gunicorn(env, folder, log_path)
+        scheduler = _start_scheduler(env, folder, folder / "scheduler.log")
         try:
             base_url = _wait_until_ready(process, log_path)
             server = LiveServer(base_url, admin_token, database_url, env, folder, log_path)
@@ -203,6 +230,7 @@ def live_server(request, tmp_path_factory) -> Iterator[LiveServer]:
             server.session.close()
         finally:
             _stop(process)
+            _stop(scheduler)
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
         expect(page.locator("table.runs")).to_contain_text(f"Run {shop.run_id}")
         page.fill("#as-of", shop.as_of.isoformat())
         page.get_by_role("button", name="Run now").click()
-        expect(notice).to_contain_text(f"started for {shop.as_of}")
+        expect(notice).to_contain_text(f"requested for {shop.as_of}")
         expect(page.locator("table.runs tbody tr").first).to_contain_text("succeeded")
         _screenshot(page, "planner-runs.png")
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import partial
 
 import pytest
@@ -10,9 +11,12 @@ from click.testing import CliRunner
 from returns_inventory.cli import main
 from returns_inventory.persistence.tables import stock_balances
 from returns_inventory.persistence.uow import UnitOfWork
+from returns_inventory.services.forecast_runs import RunRequest, start_run
+from returns_inventory.services.run_guard import RUN_LEASE
 from returns_inventory.services.stock import adjust_stock
 from returns_inventory.services.tokens import authenticate
-from tests.factories import add_item, add_location
+from returns_inventory.settings import Settings
+from tests.factories import add_item, add_location, weekly_sock_sales
 
 
 @pytest.fixture
@@ -120,3 +124,20 @@ def test_demo_logins_go_to_the_file_asked_for_and_are_printed_once(run, tmp_path
     # scripts/run prints the file on every start; the load itself names it, not the passwords.
     assert not any(password in result.output for password in kept.values())
     assert f"kept in {logins}" in result.output
+
+
+def test_forecast_clear_run_ends_a_stuck_run_and_frees_its_leases(run, uow, committing_db):
+    weekly_sock_sales(uow, date(2026, 11, 16))
+    settings = Settings.load(env={}, database_url=str(committing_db.engine.url))
+    stuck = start_run(uow, settings, RunRequest(as_of=date(2026, 11, 23), actor="job:x",
+                                                runner="gone-host:7"))
+    result = run("forecast", "clear-run", str(stuck))
+    assert result.exit_code == 0, result.output
+    assert f"run {stuck} failed: cleared by hand by cli:" in result.stdout
+    with uow() as work:
+        assert work.planning.run(stuck)["status"] == "failed"
+        lease = work.leases.get(RUN_LEASE)
+    expires = lease["expires_at"]
+    assert (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= datetime.now(UTC)
+    again = run("forecast", "clear-run", str(stuck))
+    assert again.exit_code == 2 and "nothing to clear" in again.stderr

@@ -19,13 +19,17 @@ from sqlalchemy import select
 from returns_inventory.jobs.leases import run_exclusively
 from returns_inventory.jobs.scheduler import JobRunner, job_specs
 from returns_inventory.persistence.people_tables import job_leases
+from returns_inventory.persistence.planning_tables import forecast_runs
 from returns_inventory.persistence.returns_tables import exchanges
 from returns_inventory.persistence.uow import UnitOfWork
+from returns_inventory.services.forecast_runs import RunRequest, start_run
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
+from returns_inventory.services.run_guard import RUN_LEASE
+from returns_inventory.services.run_requests import request_run
 from returns_inventory.services.stock import verify_ledger
 from returns_inventory.settings import PROJECT_ROOT
-from tests.factories import add_item, add_location, add_sale, stock_up
+from tests.factories import add_item, add_location, add_sale, stock_up, weekly_sock_sales
 from tests.integration.scheduler_probe import probe_runs
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -133,12 +137,50 @@ def test_the_expiry_job_releases_a_reservation_past_its_expiry(uow_factory, sett
     assert verify_ledger(uow_factory) == []
 
 
+def test_a_tick_first_reaps_a_run_whose_process_stopped_beating_and_takes_over_its_lease(
+        uow_factory, settings):
+    weekly_sock_sales(uow_factory, T0.date())
+    stuck = start_run(uow_factory, settings, RunRequest(as_of=T0.date(), actor="job:x",
+                                                        runner="dead-host:1"))
+    silent = datetime.now(UTC) - timedelta(hours=1)
+    with uow_factory() as uow:
+        uow.connection.execute(forecast_runs.update().where(forecast_runs.c.id == stuck)
+                               .values(heartbeat_at=silent))
+        # The dead scheduler was running this job when it died; its lease lasts six hours.
+        assert uow.leases.acquire("release-expired-reservations", "dead-host:1", now=silent,
+                                  expires_at=silent + timedelta(hours=6), not_before=silent)
+        uow.commit()
+
+    runner = JobRunner(settings, uow_factory, job_specs(settings), holder="survivor:2")
+    assert runner("release-expired-reservations")
+
+    with uow_factory() as uow:
+        run = uow.planning.run(stuck)
+        run_lease = uow.leases.get(RUN_LEASE)
+    assert (run["status"], run["error"]) == (
+        "failed", "lost: the process running it stopped beating")
+    assert run_lease["expires_at"] <= datetime.now(UTC)
+    # With the run lease free, a manual start works again.
+    assert start_run(uow_factory, settings, RunRequest(as_of=T0.date(), actor="cli:x"))
+
+
+def test_a_beating_run_is_left_alone(uow_factory, settings):
+    weekly_sock_sales(uow_factory, T0.date())
+    running = start_run(uow_factory, settings, RunRequest(as_of=T0.date(), actor="job:x",
+                                                          runner="busy-host:1"))
+    runner = JobRunner(settings, uow_factory, job_specs(settings), holder="other:2")
+    runner("release-expired-reservations")
+    with uow_factory() as uow:
+        assert uow.planning.run(running)["status"] == "running"
+
+
 def test_the_shipped_schedule_has_stable_ids_and_single_coalesced_runs(settings):
     from returns_inventory.jobs.scheduler import build_scheduler
 
     scheduler = build_scheduler(settings, uow_factory=None, holder="test:1")
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert {"release-expired-reservations", "purge-idempotency-keys"} <= set(jobs)
+    assert {"release-expired-reservations", "purge-idempotency-keys",
+            "run-requested-forecasts"} <= set(jobs)
     for job in jobs.values():
         assert (job.coalesce, job.max_instances) == (True, 1)
         assert job.misfire_grace_time > 0
@@ -227,3 +269,115 @@ def _aware(value: datetime) -> datetime:
 
 def _second(value: datetime) -> datetime:
     return _aware(value).replace(microsecond=0)
+
+
+# --- a scheduler killed mid-run -----------------------------------------------------------
+
+KILL_SCHEDULES = """
+[scheduler]
+timezone = "UTC"
+
+[jobs.run-requested-forecasts]
+function = "tests.integration.scheduler_probe:run_requested_held"
+every_seconds = 1
+misfire_grace_seconds = 1
+lease_seconds = 3600
+"""
+# Fast heartbeats and a short silence: the survivor reaps within seconds.
+RUN_TIMES = {"heartbeat_seconds = 30": "heartbeat_seconds = 0.2",
+             "lost_after_seconds = 300": "lost_after_seconds = 3",
+             "misfire_grace_seconds = 3600": "misfire_grace_seconds = 3600\nenabled = false"}
+
+
+def _wait_for(what, predicate, processes, logs, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not (found := predicate()):
+        assert time.monotonic() < deadline, (what, [p.read_text() for p in logs])
+        assert all(p.poll() is None for p in processes.values()), [p.read_text() for p in logs]
+        time.sleep(0.1)
+    return found
+
+
+def test_a_scheduler_killed_mid_run_is_reaped_and_the_survivor_runs_the_next(
+        committing_db, tmp_path):
+    factory = partial(UnitOfWork, committing_db)
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    (config / "schedules.toml").write_text(KILL_SCHEDULES)
+    forecasting = (config / "forecasting.toml").read_text()
+    for shipped, fast in RUN_TIMES.items():
+        assert shipped in forecasting
+        forecasting = forecasting.replace(shipped, fast)
+    (config / "forecasting.toml").write_text(forecasting)
+    hold = tmp_path / "hold"
+    hold.touch()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RI_")}
+    env.update(
+        RI_DATABASE_URL=committing_db.engine.url.render_as_string(hide_password=False),
+        RI_CONFIG_DIR=str(config), RI_INSTANCE_PATH=str(tmp_path / "instance"),
+        RI_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1", PROBE_HOLD_FILE=str(hold),
+    )
+    from returns_inventory.settings import Settings
+
+    settings = Settings.load(env=env)
+    weekly_sock_sales(factory, T0.date() - timedelta(days=7))
+    first = request_run(factory, settings, RunRequest(as_of=T0.date(), actor="api:test",
+                                                      trigger="api"))
+
+    logs = [tmp_path / f"scheduler-{n}.log" for n in (1, 2)]
+    processes = {}
+    for log_path in logs:
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "returns_inventory.jobs"], cwd=PROJECT_ROOT, env=env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            processes[process.pid] = process
+    try:
+        def running():
+            with factory() as uow:
+                run = uow.planning.run(first["id"])
+            return run if run["status"] == "running" and run["heartbeat_at"] else None
+
+        run = _wait_for("the first run starts", running, processes, logs)
+        victim = int(run["runner"].rsplit(":", 1)[1])
+        assert victim in processes
+        processes[victim].send_signal(signal.SIGKILL)
+        processes[victim].wait(timeout=30)
+        hold.unlink()  # the survivor's runs go through
+        [survivor] = [pid for pid in processes if pid != victim]
+        survivors = {survivor: processes[survivor]}
+
+        def reaped():
+            with factory() as uow:
+                run = uow.planning.run(first["id"])
+            return run if run["status"] != "running" else None
+
+        lost = _wait_for("the survivor reaps the run", reaped, survivors, logs)
+        assert (lost["status"], lost["error"]) == (
+            "failed", "lost: the process running it stopped beating")
+        with factory() as uow:
+            leases = {job: uow.leases.get(job)
+                      for job in (RUN_LEASE, "run-requested-forecasts")}
+        assert all(_aware(lease["expires_at"]) <= datetime.now(UTC)
+                   or lease["holder"].endswith(f":{survivor}") for lease in leases.values())
+
+        second = request_run(factory, settings, RunRequest(as_of=T0.date(), actor="api:test",
+                                                           trigger="api"))
+
+        def finished():
+            with factory() as uow:
+                run = uow.planning.run(second["id"])
+            return run if run["status"] in ("succeeded", "failed") else None
+
+        done = _wait_for("the survivor runs the next request", finished, survivors, logs)
+        assert done["status"] == "succeeded", done
+        assert done["runner"].endswith(f":{survivor}")
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes.values():
+            process.wait(timeout=30)
+    survivor_log = next(p.read_text() for p in logs if f":{survivor}:" in p.read_text()
+                        or f":{survivor} " in p.read_text())
+    assert f"forecast run {first['id']} lost" in survivor_log

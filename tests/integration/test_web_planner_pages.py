@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -18,6 +17,7 @@ from returns_inventory.services.forecast_runs import RunRequest, run_forecast
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
+from returns_inventory.services.run_requests import run_next_requested
 from returns_inventory.services.suggestion_decisions import decide_suggestion
 from returns_inventory.settings import Settings
 from returns_inventory.web.analytics_page import size_columns
@@ -180,7 +180,7 @@ def test_the_runs_page_lists_runs_and_a_run_shows_its_failures(client, uow_facto
 
 @pytest.fixture
 def committing_client(settings, committing_db):
-    """The run continues in a background thread, so it needs a database that commits."""
+    """The scheduler runs what the page requests, so both need a database that commits."""
     app = app_on(settings, committing_db)
     factory = partial(UnitOfWork, committing_db)
     weekly_sock_sales(factory, AS_OF - timedelta(weeks=1))
@@ -189,20 +189,40 @@ def committing_client(settings, committing_db):
     return client
 
 
-def test_run_now_starts_a_run_that_the_page_follows_to_success(committing_client):
+def test_run_now_asks_the_scheduler_and_the_page_follows_the_run_to_success(
+        committing_client, settings, committing_db):
     client = committing_client
     page = client.get("/planner/runs").get_data(as_text=True)
     response = client.post("/planner/runs", data={
         "csrf_token": hidden(page, "csrf_token"), "as_of": AS_OF.isoformat()})
     assert response.status_code == 303
     listed = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "started for 2026-11-23" in listed
-    deadline = time.monotonic() + 60
-    while "running" in listed and time.monotonic() < deadline:
-        time.sleep(0.2)
-        listed = client.get("/planner/runs").get_data(as_text=True)
+    assert "requested for 2026-11-23" in listed
+    assert 'class="pill requested"' in listed and "waiting for the scheduler" in listed
+    assert 'http-equiv="refresh"' in listed  # the page follows the run
+    ran = run_next_requested(partial(UnitOfWork, committing_db), settings, runner="sched:7")
+    assert ran["status"] == "succeeded"
+    detail = client.get(f"/planner/runs/{ran['id']}").get_data(as_text=True)
+    assert "sched:7 · last heartbeat" in detail
+    listed = client.get("/planner/runs").get_data(as_text=True)
     assert 'class="pill succeeded"' in listed and "web" in listed
-    assert "planner1" in listed
+    assert "planner1" in listed and 'http-equiv="refresh"' not in listed
+    assert "Discard" not in listed  # for admins only
+
+
+def test_an_admin_discards_a_run_from_the_runs_page(client, uow_factory):
+    board = build_board(uow_factory)
+    log_in(client, uow_factory, "admin")
+    page = client.get("/planner/runs").get_data(as_text=True)
+    assert f'aria-label="Discard run {board.run_id}"' in page
+    response = client.post(f"/planner/runs/{board.run_id}/discard",
+                           data={"csrf_token": hidden(page, "csrf_token")})
+    assert response.status_code == 303
+    listed = client.get("/planner/runs").get_data(as_text=True)
+    assert f"Run {board.run_id} discarded" in listed and 'class="pill discarded"' in listed
+    console = client.get("/planner").get_data(as_text=True)
+    assert f"Forecast run {board.old_run_id} as of" in console
+    assert f'<option value="{board.run_id}"' not in console
 
 
 def test_the_heat_map_columns_follow_the_size_order_whichever_sku_has_most_sizes():

@@ -50,6 +50,17 @@ class LeaseRepository(Repository):
             ).rowcount
         )
 
+    def free_held_by(self, holder: str, *, now: datetime) -> list[str]:
+        """End every lease `holder` still holds (it died); returns their job ids. Their rows
+        keep when they were taken, so the next tick, not the one that died, runs."""
+        rows = self.connection.execute(
+            job_leases.update()
+            .where(job_leases.c.holder == holder, job_leases.c.expires_at > now)
+            .values(expires_at=now)
+            .returning(job_leases.c.job_id)
+        )
+        return [row.job_id for row in rows]
+
     def get(self, job_id: str) -> dict | None:
         row = self.connection.execute(
             select(job_leases).where(job_leases.c.job_id == job_id)

@@ -185,22 +185,6 @@ class PlanningRepository(Repository):
             .returning(forecast_runs.c.id)
         ).scalar_one()
 
-    def running_runs(self) -> list[dict]:
-        rows = self.connection.execute(
-            select(forecast_runs).where(forecast_runs.c.status == "running")
-            .order_by(forecast_runs.c.id)
-        )
-        return [dict(r._mapping) for r in rows]
-
-    def abandon_stale_runs(self, older_than_hours: int = 6) -> int:
-        """A run still "running" after hours was killed: say so, so nobody waits on it."""
-        return self.connection.execute(
-            forecast_runs.update()
-            .where(forecast_runs.c.status == "running",
-                   forecast_runs.c.started_at < utcnow() - timedelta(hours=older_than_hours))
-            .values(status="failed", finished_at=utcnow(), error="abandoned: the run stopped")
-        ).rowcount
-
     def finish_run(self, run_id: int, **values: Any) -> None:
         self.connection.execute(
             forecast_runs.update().where(forecast_runs.c.id == run_id)
@@ -230,7 +214,7 @@ class PlanningRepository(Repository):
         r = forecast_runs.c
         last = self.connection.execute(
             select(r.id, r.as_of)
-            .where(r.status == "succeeded",
+            .where(r.status == "succeeded", r.discarded_at.is_(None),
                    (r.as_of < as_of) | ((r.as_of == as_of) & (r.id < run_id)))
             .order_by(r.as_of.desc(), r.id.desc())
             .limit(1)

@@ -39,8 +39,11 @@ COLUMNS = {
     "comment": s.c.comment,
 }
 SORTABLE = tuple(c for c in COLUMNS if c != "comment")
-# A superseded suggestion was replaced by a newer run's; every other status may be decided on.
-DECIDABLE = s.c.status != "superseded"
+# A superseded suggestion was replaced by a newer run's, a discarded one withdrawn with its
+# run; every other status may be decided on.
+DECIDABLE = (s.c.status != "superseded") & (s.c.status != "discarded")
+# Withdrawn with a discarded run: in no list, count or export.
+LISTED = s.c.status != "discarded"
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,9 @@ class SuggestionFilter:
     ids: tuple[int, ...] = ()
 
     def conditions(self) -> list:
-        out = [self.scope.condition()] if self.scope else []
+        out = [LISTED]
+        if self.scope:
+            out.append(self.scope.condition())
         exact = ((i.c.category, self.category), (i.c.sku, self.sku), (i.c.size, self.size),
                  (loc.c.code, self.location), (SUPPLIER, self.supplier))
         out += [column == value for column, value in exact if value is not None]
@@ -103,10 +108,11 @@ class SuggestionRepository(Repository):
     def latest_run(self) -> dict | None:
         """What planners review and the ERP exports by default: the run that finished well for
         the newest as-of date (the latest of those if it was re-run). A backfill for an
-        earlier date, started later, must not hide the current plan."""
+        earlier date, started later, must not hide the current plan; a discarded run never
+        counts."""
         row = self.connection.execute(
             select(forecast_runs.c.id, forecast_runs.c.as_of)
-            .where(forecast_runs.c.status == "succeeded")
+            .where(forecast_runs.c.status == "succeeded", forecast_runs.c.discarded_at.is_(None))
             .order_by(forecast_runs.c.as_of.desc(), forecast_runs.c.id.desc()).limit(1)
         ).first()
         return dict(row._mapping) if row else None
