@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,12 +125,13 @@ def _check_photo(policy, index: int, name: str, content_type: str, data: bytes) 
 def _decoded_format(data: bytes) -> str | None:
     """The format Pillow reads from the file's headers, once verify() has found them whole."""
     try:
-        with warnings.catch_warnings():
-            # A decompression bomb is an error here, not a warning in the log.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=list(FORMATS.values())) as image:
-                found = image.format
-                image.verify()
+        with Image.open(io.BytesIO(data), formats=list(FORMATS.values())) as image:
+            # A few bytes may claim a huge picture: past Pillow's bomb limit (where it only
+            # warns), refuse it rather than keep it for someone's browser to decode.
+            if image.width * image.height > (Image.MAX_IMAGE_PIXELS or float("inf")):
+                return None
+            found = image.format
+            image.verify()
     except Exception:  # Pillow raises many kinds for a file that is not what it claims
         return None
     return found

@@ -49,6 +49,15 @@ def _wave() -> bytes:
     return b"RIFF" + struct.pack("<I", 4 + len(fmt) + len(data)) + b"WAVE" + fmt + data
 
 
+def _bomb() -> bytes:
+    """A PNG of a few kilobytes that decodes to 100 megapixels (Pillow's limit is 89)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def test_one_upload_more_than_the_policy_allows_stores_none(client, auth, unit_id):
     grader = auth("grader")
     many = [(f"p{n}.png", "image/png", image("PNG")) for n in range(PER_REQUEST + 1)]
@@ -79,7 +88,8 @@ def test_a_unit_holds_at_most_the_policys_photos_in_all(client, auth, unit_id):
     ("photo.jpg", "image/jpeg", image("PNG")),  # a real image, of another type
     ("cut.png", "image/png", image("PNG", (64, 64), noise=True)[:-40]),  # truncated
     ("magic.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64),  # the signature only
-], ids=["wave-as-webp", "png-as-jpeg", "truncated-png", "png-signature-only"])
+    ("bomb.png", "image/png", _bomb()),
+], ids=["wave-as-webp", "png-as-jpeg", "truncated-png", "png-signature-only", "pixel-bomb"])
 def test_a_file_is_refused_unless_it_decodes_as_the_image_type_it_claims(
         client, auth, unit_id, name, kind, data):
     grader = auth("grader")
