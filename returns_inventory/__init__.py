@@ -14,8 +14,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app; nothing connects or reads configuration before this is called."""
     # Imported here so that `returns_inventory.domain` (and forecasting jobs) load without Flask.
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import api, extensions, web
+    from .web import headers
 
     settings = settings or Settings.load()
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
@@ -27,6 +29,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     extensions.init_app(app, settings)
+    headers.init_app(app)  # first of the after_request hooks, so it runs last
+    if settings.trusted_proxies:
+        # The client's address (login throttling) and scheme come from the proxies' headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     api.init_app(app)
     web.init_app(app)
     return app

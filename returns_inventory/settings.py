@@ -35,6 +35,14 @@ class Settings:
     idempotency_retention_hours: int = 48
     idempotency_lock_seconds: int = 60
     log_level: str = "INFO"
+    # Failed logins allowed per username and per client address within the window.
+    login_window_seconds: int = 900
+    login_max_failures_per_username: int = 5
+    login_max_failures_per_address: int = 50
+    # Behind TLS: cookies only over HTTPS, and browsers told to use HTTPS only (HSTS).
+    secure_cookies: bool = False
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: int = 0
     # Policy documents (returns_policy.toml, grading.toml, forecasting.toml) by file stem.
     policies: Mapping[str, Any] = field(default_factory=dict)
 
@@ -87,7 +95,10 @@ _NOT_FROM_ENV = {"instance_path", "config_dir", "policies"}
 def _check_types(values: Mapping[str, Any]) -> None:
     """A typo in default.toml (a quoted number, say) fails at start-up, not mid-request."""
     for f in dataclasses.fields(Settings):
-        if f.name in values and isinstance(f.default, int) and not isinstance(f.default, bool):
+        if f.name in values and isinstance(f.default, bool):
+            if not isinstance(values[f.name], bool):
+                raise SettingsError(f"{f.name} must be true or false, not {values[f.name]!r}")
+        elif f.name in values and isinstance(f.default, int):
             value = values[f.name]
             if not isinstance(value, int) or isinstance(value, bool):
                 raise SettingsError(f"{f.name} must be a whole number, not {value!r}")

@@ -80,3 +80,17 @@ def weekly_sock_sales(uow_factory, last_sale, *, weeks: int = 20, per_week: int 
         add_sale(uow_factory, item_id, location_id, order_ref=f"SO-{week}", quantity=per_week,
                  sold_on=last_sale - timedelta(weeks=week))
     return item_id
+
+
+def image(format: str = "PNG", size: tuple[int, int] = (8, 8), *, noise: bool = False) -> bytes:
+    """A real image file, made by Pillow (noise makes it as big as its pixels: PNG cannot
+    compress it)."""
+    import io
+    import os
+
+    from PIL import Image
+
+    pixels = os.urandom(size[0] * size[1] * 3) if noise else bytes(size[0] * size[1] * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, format=format)
+    return out.getvalue()

@@ -19,6 +19,7 @@ STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (domain.Refused, 422),
     (domain.IdempotencyMismatch, 422),
     (domain.NotFound, 404),
+    (domain.TooManyAttempts, 429),
     (domain.InsufficientStock, 409),
     (domain.Conflict, 409),
     (domain.DomainError, 400),
@@ -45,12 +46,15 @@ def _domain_error(exc: domain.DomainError) -> Response:
     status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
     slug = type(exc).__name__.replace("Error", "")
     slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in slug).lstrip("-")
-    return problem(
+    response = problem(
         status, exc.title, exc.detail, slug=slug,
         errors=[e.to_dict() for e in exc.errors],
         # Extra members never overwrite the standard ones (RFC 9457 section 3.2).
         **{k: v for k, v in exc.extra.items() if k not in {"type", "title", "status", "detail"}},
     )
+    if isinstance(exc, domain.TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _field_errors(messages, prefix: str = "") -> list[dict]:

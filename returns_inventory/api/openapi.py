@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from apispec import BasePlugin
-from flask import Blueprint, Flask, abort, send_from_directory
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
@@ -19,6 +29,8 @@ ASSETS = frozenset(
     {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
      "favicon-16x16.png", "favicon-32x32.png"}
 )
+# Our own: starts Swagger UI without an inline script (see web/headers.py).
+OWN_ASSETS = Path(__file__).parent / "static"
 
 # status -> (component name, description): answers any protected operation can give ...
 EVERY_OPERATION = {
@@ -81,16 +93,27 @@ class ProblemResponses(BasePlugin):
                 responses[str(status)] = name
 
 
-assets = Blueprint("docs_assets", __name__, url_prefix=ASSETS_PREFIX)
+assets = Blueprint("docs_assets", __name__, url_prefix=ASSETS_PREFIX, template_folder="templates")
 
 
 @assets.get("/<path:filename>")
 @requires_role(*READ)
 def swagger_ui_asset(filename: str):
     """Swagger UI's scripts and styles, from the swagger-ui-bundle package (no CDN)."""
+    if filename == "api-docs.js":
+        return send_from_directory(OWN_ASSETS, filename, max_age=3600)
     if filename not in ASSETS:
         abort(404)
     return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+
+def swagger_ui_page():
+    """flask-smorest's Swagger UI page, less its inline script (which a CSP would refuse)."""
+    return render_template(
+        "api_docs.html", title=current_app.config["API_TITLE"],
+        spec_url=url_for("api-docs.openapi_json"), assets=f"{ASSETS_PREFIX}/",
+        config=current_app.config["OPENAPI_SWAGGER_UI_CONFIG"],
+    )
 
 
 def init_app(app: Flask) -> Api:
@@ -102,7 +125,9 @@ def init_app(app: Flask) -> Api:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=f"{ASSETS_PREFIX}/",
-        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": False, "tryItOutEnabled": False},
+        # No validator badge: it would fetch an image from validator.swagger.io.
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": False, "tryItOutEnabled": False,
+                                   "validatorUrl": None},
         API_SPEC_OPTIONS={
             "security": [{"bearer": []}],
             "info": {
@@ -120,6 +145,7 @@ def init_app(app: Flask) -> Api:
                    "description": "`returns-inventory token create --name N --role R`"},
     )
     app.register_blueprint(assets)
+    app.view_functions["api-docs.openapi_swagger_ui"] = swagger_ui_page
     # Every role may read the contract; a later web login session will open these too.
     for endpoint in ("api-docs.openapi_json", "api-docs.openapi_swagger_ui"):
         open_endpoint_to(app, endpoint, *READ)

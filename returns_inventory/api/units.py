@@ -17,8 +17,6 @@ from .body import sized_body
 from .idempotency import current_key
 from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 
-MAX_PHOTOS = 6  # per request
-
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
 
 
@@ -199,9 +197,11 @@ def post_repair_outcome(body, unit_id):
 @blp.post("/<unit_id>/photos")
 @blp.response(201, PhotosOut)
 @requires_role(Role.GRADER)
-@sized_body(lambda: policies().grading.photo_max_bytes * MAX_PHOTOS + 64 * 1024)
+@sized_body(lambda: policies().grading.photo_max_bytes * policies().grading.photo_max_per_request
+            + 64 * 1024)
 def post_photos(unit_id):
-    """Attach photos (multipart field `photo`, images only, size-limited)."""
+    """Attach photos (multipart field `photo`): images only, limited in size, per request and
+    per unit (config/grading.toml [photos])."""
     files = [(f.filename, f.mimetype, f.read()) for f in request.files.getlist("photo")]
     return {"photos": attach_photos(uow_factory(), policies(), settings().instance_path,
                                     unit_id=unit_id, files=files, actor=current_actor())}

@@ -60,5 +60,15 @@ class InsufficientStock(Conflict):
     title = "Insufficient stock"
 
 
+class TooManyAttempts(DomainError):
+    """Too many failed logins in the window: no more tries until `retry_after` seconds pass."""
+
+    title = "Too many failed logins"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra):
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.retry_after = retry_after
+
+
 class IdempotencyMismatch(DomainError):
     title = "Idempotency key reused with a different request"

@@ -86,6 +86,8 @@ class GradingPolicy:
     where_to_put: dict[str, str] = field(default_factory=dict)
     photo_max_bytes: int = 5_242_880
     photo_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
+    photo_max_per_request: int = 6
+    photo_max_per_unit: int = 12
 
     @classmethod
     def from_config(cls, doc: dict[str, Any]) -> GradingPolicy:
@@ -111,6 +113,8 @@ class GradingPolicy:
             where_to_put=dict(doc.get("where_to_put", {})),
             photo_max_bytes=int(photos.get("max_bytes", 5_242_880)),
             photo_types=tuple(photos.get("types", cls.photo_types)),
+            photo_max_per_request=int(photos.get("max_per_request", cls.photo_max_per_request)),
+            photo_max_per_unit=int(photos.get("max_per_unit", cls.photo_max_per_unit)),
         )
 
     def grade_of(self, value: str) -> Grade:

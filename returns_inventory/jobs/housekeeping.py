@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ..services.exchanges import release_expired_reservations as release_expired
+from ..services.sessions import LoginLimits
+from ..services.sessions import purge_login_records as purge_logins
 from .context import JobContext
 
 
@@ -18,3 +20,9 @@ def purge_idempotency_keys(ctx: JobContext) -> str:
         purged = uow.idempotency.purge_older_than(ctx.settings.idempotency_retention_hours)
         uow.commit()
     return f"purged {purged} idempotency key(s)"
+
+
+def purge_login_records(ctx: JobContext) -> str:
+    """Forget expired web sessions and failed logins that no longer count."""
+    purged = purge_logins(ctx.uow_factory, LoginLimits.from_settings(ctx.settings), now=ctx.now)
+    return f"purged {purged} expired session(s) and failed login(s)"

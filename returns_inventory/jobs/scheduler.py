@@ -42,6 +42,7 @@ CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute", 
 JOBS: dict[str, Callable[[JobContext], Any]] = {
     "release-expired-reservations": housekeeping.release_expired_reservations,
     "purge-idempotency-keys": housekeeping.purge_idempotency_keys,
+    "purge-login-records": housekeeping.purge_login_records,
     "nightly-forecast": nightly.nightly_forecast,
     "deliver-webhooks": nightly.deliver_webhooks,
     "run-requested-forecasts": nightly.run_requested_forecasts,

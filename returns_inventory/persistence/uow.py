@@ -18,6 +18,7 @@ from .repositories.events import OutboxRepository
 from .repositories.idempotency import IdempotencyRepository
 from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
+from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
@@ -136,7 +137,7 @@ class UnitOfWork:
         return self
 
     # Repositories are made on first use: most units of work (the token check of every
-    # request, above all) touch one or two of the thirteen.
+    # request, above all) touch one or two of the fourteen.
     catalogue = _repository(CatalogueRepository)
     stock = _repository(StockRepository)
     events = _repository(OutboxRepository)
@@ -147,6 +148,7 @@ class UnitOfWork:
     returns = _repository(ReturnsRepository)
     units = _repository(UnitRepository)
     users = _repository(UserRepository)
+    login_failures = _repository(LoginFailureRepository)
     planning = _repository(PlanningRepository)
     runs = _repository(RunRepository)
     suggestions = _repository(SuggestionRepository)

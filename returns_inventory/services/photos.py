@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from PIL import Image
+
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from .policies import Policies
 
-# The first bytes of each accepted image type: the declared type alone is not trusted.
-SIGNATURES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/webp": (b"RIFF",),
-}
+# The format Pillow finds when it decodes the file, for each accepted type: neither the
+# declared type nor the first bytes are trusted (any RIFF file, a WAVE sound say, starts like
+# a WebP image).
+FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
@@ -26,14 +27,25 @@ def attach_photos(
     policy = policies.grading
     if not files:
         raise ValidationFailed("no photo attached", errors=[FieldError("photo", "required")])
+    if len(files) > policy.photo_max_per_request:
+        raise ValidationFailed(
+            f"attach at most {policy.photo_max_per_request} photos at a time",
+            errors=[FieldError("photo", f"at most {policy.photo_max_per_request} per request")])
     for index, (name, content_type, data) in enumerate(files):
         _check_photo(policy, index, name, content_type, data)
     folder = instance_path / "photos" / unit_id
     stored: list[dict] = []
     with uow_factory() as uow:
-        unit = uow.units.unit(unit_id)
+        # Locked: two uploads at once must not both fit under the unit's cap.
+        unit = uow.units.unit(unit_id, lock=True)
         if unit is None:
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
+        already = uow.units.photo_count(unit.id)
+        if already + len(files) > policy.photo_max_per_unit:
+            raise ValidationFailed(
+                f"unit {unit_id} has {already} of at most {policy.photo_max_per_unit} photos; "
+                f"{len(files)} more do not fit",
+                errors=[FieldError("photo", f"at most {policy.photo_max_per_unit} per unit")])
         folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
         try:
@@ -99,12 +111,27 @@ def unit_view(uow_factory: Callable, unit_id: str) -> dict:
 
 def _check_photo(policy, index: int, name: str, content_type: str, data: bytes) -> None:
     field = f"photo[{index}]"
-    if content_type not in policy.photo_types or content_type not in SIGNATURES:
+    if content_type not in policy.photo_types or content_type not in FORMATS:
         raise ValidationFailed(f"{name or 'file'} is not an accepted image type",
                                errors=[FieldError(field, f"type {content_type} not accepted")])
     if len(data) > policy.photo_max_bytes:
         raise ValidationFailed(f"{name or 'file'} is larger than {policy.photo_max_bytes} bytes",
                                errors=[FieldError(field, "too large")])
-    if not data.startswith(SIGNATURES[content_type]):
+    if _decoded_format(data) != FORMATS[content_type]:
         raise ValidationFailed(f"{name or 'file'} is not really a {content_type} image",
                                errors=[FieldError(field, "content does not match its type")])
+
+
+def _decoded_format(data: bytes) -> str | None:
+    """The format Pillow reads from the file's headers, once verify() has found them whole."""
+    try:
+        with Image.open(io.BytesIO(data), formats=list(FORMATS.values())) as image:
+            # A few bytes may claim a huge picture: past Pillow's bomb limit (where it only
+            # warns), refuse it rather than keep it for someone's browser to decode.
+            if image.width * image.height > (Image.MAX_IMAGE_PIXELS or float("inf")):
+                return None
+            found = image.format
+            image.verify()
+    except Exception:  # Pillow raises many kinds for a file that is not what it claims
+        return None
+    return found

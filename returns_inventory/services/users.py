@@ -54,7 +54,7 @@ def create_user(
 def authenticate_user(uow_factory: Callable, username: str, password: str) -> Person | None:
     """The active person with this username and password, or None (never says which was wrong)."""
     with uow_factory() as uow:
-        person = uow.users.by_username((username or "").strip().lower())
+        person = uow.users.by_username(normal_username(username))
     if person is None or not person.active:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
@@ -63,17 +63,16 @@ def authenticate_user(uow_factory: Callable, username: str, password: str) -> Pe
     return person
 
 
-def active_user(uow_factory: Callable, username: str) -> Person | None:
-    """The person a session names, while they are still allowed in."""
-    with uow_factory() as uow:
-        person = uow.users.by_username(username)
-    return person if person is not None and person.active else None
+def normal_username(username: str | None) -> str:
+    """Usernames are kept lower-case; people type them as they like."""
+    return (username or "").strip().lower()
 
 
 def disable_user(uow_factory: Callable, *, username: str) -> None:
-    """Stop a person logging in; their open sessions stop working on the next request."""
+    """Stop a person logging in, and end every session they have open, at once."""
     with uow_factory() as uow:
-        if not uow.users.disable(username.strip().lower()):
+        if not uow.users.disable(normal_username(username)):
             raise NotFound(f"no active user {username!r}",
                            errors=[FieldError("username", "unknown or already disabled")])
+        uow.users.end_sessions_of(normal_username(username))
         uow.commit()

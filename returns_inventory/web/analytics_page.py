@@ -21,6 +21,7 @@ WINDOWS = {30: "last 30 days", 90: "last 90 days", 180: "last 6 months", 365: "l
 DEFAULT_WINDOW = 90
 # A heat map of hundreds of SKUs helps nobody; the worst come first and a filter narrows it.
 MOST_SKUS = 60
+HEAT_STEPS = 20
 
 
 @bp.get("")
@@ -63,7 +64,7 @@ def _shaped(found: dict) -> dict:
                  "share": units / returned if returned else 0}
                 for code, units in mix.most_common() if units],
         "returned": returned, "labels": label, "flagged_sizes": flagged_sizes,
-        "heat": heat_colour,
+        "heat": heat_class, "share_class": share_class,
     }
 
 
@@ -72,14 +73,15 @@ def size_columns(rows: list[dict], size_order: tuple[str, ...]) -> list[str]:
     return sorted({s["size"] for row in rows for s in row["sizes"]}, key=size_key(size_order))
 
 
-def heat_colour(rate: float | None, top: float) -> str:
-    """A background from white (no returns) to deep red (the worst rate shown), with ink that
-    stays readable on it."""
+def heat_class(rate: float | None, top: float) -> str:
+    """A background from white (no returns) to deep red (the worst rate shown), in 21 steps
+    that planner.css colours, with ink that stays readable on each."""
     if rate is None:
-        return "background:#f3f4f6;color:#5b6570"
+        return "heat-none"
     strength = min(1.0, rate / top) if top else 0.0
-    lightness = 97 - 52 * strength
-    ink = "#fff" if lightness < 60 else "#1d232a"
-    return f"background:hsl(4 75% {lightness:.0f}%);color:{ink}"
+    return f"heat-{round(strength * HEAT_STEPS)}"
 
 
+def share_class(share: float) -> str:
+    """The width of a reason's bar, to the nearest 5% (its figure is printed beside it)."""
+    return f"share-{round(min(max(share, 0.0), 1.0) * HEAT_STEPS)}"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from ..api.auth import READ, public, requires_role
-from ..extensions import uow_factory
-from ..services.users import authenticate_user
+from ..domain.errors import TooManyAttempts
+from ..extensions import settings, uow_factory
+from ..services.sessions import LoginLimits
+from ..services.sessions import log_in as open_session
 from . import session
 from .pages import menu_for, page_blueprint, start_page_for
 
@@ -28,15 +30,23 @@ def login_page():
 @public
 def log_in():
     """Check the username and password; on success, open a session."""
-    person = authenticate_user(
-        uow_factory(), request.form.get("username", ""), request.form.get("password", "")
-    )
-    if person is None:
+    username = request.form.get("username", "")
+    try:
+        opened = open_session(
+            uow_factory(), LoginLimits.from_settings(settings()), username=username,
+            password=request.form.get("password", ""), address=request.remote_addr,
+            lifetime=current_app.permanent_session_lifetime,
+        )
+    except TooManyAttempts as exc:
+        page = render_template("login.html", next=_next_page(default=""), username=username,
+                               error=exc.detail)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
+    if opened is None:
         return render_template(
-            "login.html", next=_next_page(default=""), username=request.form.get("username", ""),
+            "login.html", next=_next_page(default=""), username=username,
             error="That username and password do not match an active user.",
         ), 401
-    session.log_in(person)
+    session.log_in(*opened)
     return redirect(_next_page(), code=303)
 
 

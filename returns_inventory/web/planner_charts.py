@@ -8,6 +8,7 @@ not safe in a threaded web worker.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -91,10 +92,32 @@ def suggestion_chart(suggestion: dict, projection: Projection | None) -> Markup:
         figure.savefig(out, format="svg")
     svg = out.getvalue()
     svg = svg[svg.index("<svg"):]  # inline in HTML: no XML prolog or DOCTYPE
+    svg = _without_inline_styles(svg)
     title = (f"Weekly sales, forecast and projected stock of {suggestion['sku']} size "
              f"{suggestion['size']}")
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{str(Markup.escape(title))}" ', 1)
     return Markup(svg)
+
+
+# matplotlib writes `style="fill: #fff; stroke: ..."` and a <style> element; the page's
+# Content-Security-Policy allows neither inline. Every property it writes is also an SVG
+# presentation attribute, so the same drawing is written as attributes instead.
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>\s*\*\s*\{([^}]*)\}\s*</style>\s*")
+
+
+def _as_attributes(declarations: str) -> str:
+    pairs = (d.split(":", 1) for d in declarations.split(";") if ":" in d)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
+def _without_inline_styles(svg: str) -> str:
+    root = _STYLE_ELEMENT.search(svg)
+    svg = _STYLE_ELEMENT.sub("", svg)
+    svg = _STYLE_ATTRIBUTE.sub(lambda m: _as_attributes(m.group(1)), svg)
+    if root:  # `* {...}`: set once on the root, which every element inherits from
+        svg = svg.replace("<svg ", "<svg" + _as_attributes(root.group(1)) + " ", 1)
+    return svg
 
 
 def _draw_sales(ax, suggestion: dict) -> None:

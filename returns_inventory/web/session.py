@@ -1,4 +1,5 @@
-"""Who is logged in: a signed session cookie naming a person, and the form token against CSRF."""
+"""Who is logged in: a signed session cookie carrying a session id that the database must still
+know (logging out deletes it), and the form token against CSRF."""
 
 from __future__ import annotations
 
@@ -10,33 +11,40 @@ from flask import g, request, session
 from ..domain.access import Role
 from ..extensions import uow_factory
 from ..persistence.repositories.users import Person
-from ..services.users import active_user
+from ..services import sessions
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def log_in(person: Person) -> None:
+SESSION_ID = "sid"
+
+
+def log_in(person: Person, session_id: str) -> None:
     # A fresh session (and form token) at login: nothing chosen before login survives it.
     session.clear()
     session.permanent = True
-    session["user"] = person.username
+    session[SESSION_ID] = session_id
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     g.person = person
 
 
 def log_out() -> None:
+    # Deleted server-side first: a copy of the cookie kept elsewhere must stop working too.
+    if SESSION_ID in session:
+        sessions.log_out(uow_factory(), session[SESSION_ID])
     session.clear()
 
 
 def current_person() -> Person | None:
-    """The logged-in person for this request (looked up once, so disabling takes effect)."""
+    """The logged-in person for this request, looked up once per request in the database, so
+    logging out, disabling the person or the session's expiry take effect at once."""
     if "person" not in g:
-        username = session.get("user")
-        person = active_user(uow_factory(), username) if username else None
-        if username and person is None:
-            session.clear()  # disabled or deleted since logging in
+        session_id = session.get(SESSION_ID)
+        person = sessions.session_person(uow_factory(), session_id) if session_id else None
+        if session_id and person is None:
+            session.clear()  # logged out, disabled or expired since
         g.person = person
     return g.person
 

@@ -18,13 +18,13 @@ from .pages import page_blueprint
 
 bp = page_blueprint("station", __name__, url_prefix="/station")
 
-MAX_PHOTOS = 6
 FORM_ALLOWANCE = 64 * 1024  # the form's text fields, around the photos
 
 
-# Photos are bigger than the API's small-body limit: allow a few of the largest accepted.
-bench_upload = sized_body(
-    lambda: policies().grading.photo_max_bytes * MAX_PHOTOS + FORM_ALLOWANCE)
+# Photos are bigger than the API's small-body limit: allow as many of the largest accepted as
+# one upload may carry (config/grading.toml [photos]).
+bench_upload = sized_body(lambda: policies().grading.photo_max_bytes
+                          * policies().grading.photo_max_per_request + FORM_ALLOWANCE)
 
 
 @bp.get("")
@@ -58,12 +58,10 @@ def grade(unit_id: str):
     submission = request.form.get("submission", "")
     defects = request.form.getlist("defects")
     photos = [(f.filename, f.mimetype, f.read())
-              for f in request.files.getlist("photos") if f.filename][:MAX_PHOTOS + 1]
+              for f in request.files.getlist("photos") if f.filename]
     try:
         if not submission:
             raise NotFound("This form is missing its submission token. Scan the unit again.")
-        if len(photos) > MAX_PHOTOS:
-            raise DomainError(f"Attach at most {MAX_PHOTOS} photos.")
         graded_here = grade_at_bench(
             uow_factory(), policies(), settings().instance_path, submission=submission,
             unit_id=unit_id, grade=request.form.get("grade", ""), defects=defects,
@@ -106,7 +104,8 @@ def _unit_page(unit_id: str, *, status: int = 200, error: str | None = None,
         "station/unit.html", unit=shown, error=error, labels=_labels(),
         chosen=chosen or {"grade": None, "defects": [], "note": ""},
         # A new token per rendering: each form that reaches the server is graded at most once.
-        submission=secrets.token_urlsafe(16), max_photos=MAX_PHOTOS,
+        submission=secrets.token_urlsafe(16),
+        max_photos=policies().grading.photo_max_per_request,
         photo_types=",".join(policies().grading.photo_types),
     ), status
 

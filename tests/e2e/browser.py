@@ -52,3 +52,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def refused_by_csp(page) -> list[str]:
+    """The Content-Security-Policy refusals Chromium reports on this page, from now on (an
+    inline script or style the policy blocks is logged to the console, nothing else fails)."""
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.on("pageerror", lambda error: refused.append(f"script error: {error}"))
+    return refused

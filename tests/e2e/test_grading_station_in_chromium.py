@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import screenshot_dir
+from tests.e2e.browser import refused_by_csp, screenshot_dir
 
 PASSWORD = "bench-three-password"
 CSV = {"Content-Type": "text/csv"}
@@ -91,6 +91,7 @@ def test_a_grader_grades_a_unit_B_with_the_keyboard_and_it_lands_in_second_quali
     )
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     page = context.new_page()
+    refused = refused_by_csp(page)
     # Other suites may share these two cores; a slow first answer is not a failure here.
     page.set_default_timeout(90_000)
     expect.set_options(timeout=90_000)
@@ -125,6 +126,7 @@ def test_a_grader_grades_a_unit_B_with_the_keyboard_and_it_lands_in_second_quali
         assert "Outlet bin: second quality" in page.locator(".where").inner_text()
         assert "Stain" in verdict.inner_text()
         expect(page.locator("#code")).to_be_focused()  # ready for the next scan
+        assert refused == [], refused  # every station page works under the CSP
     finally:
         context.close()
     assert _on_hand(live_server, received_unit, "quarantine") == 0

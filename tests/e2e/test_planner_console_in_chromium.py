@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import screenshot_dir
+from tests.e2e.browser import refused_by_csp, screenshot_dir
 from tests.e2e.planner_data import SIZES, build_shop
 
 PASSWORD = "planning-desk-password"
@@ -53,6 +53,7 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
 
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
+    refused = refused_by_csp(page)
     # Other suites may share these two cores; a slow first answer is not a failure here.
     page.set_default_timeout(90_000)
     expect.set_options(timeout=90_000)
@@ -101,6 +102,9 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
         page.fill("#f-category", shop.category)
         page.get_by_role("button", name="Show").click()
         expect(page.locator("table.heat")).to_contain_text(tee)
+        # The heat map is coloured by classes from planner.css (the CSP refuses style="...").
+        worst = page.locator("table.heat td.heat-20").first
+        assert worst.evaluate("c => getComputedStyle(c).backgroundColor") != "rgba(0, 0, 0, 0)"
         expect(page.locator(".flags")).to_contain_text("runs small")
         _screenshot(page, "planner-returns.png")
 
@@ -114,6 +118,11 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
         expect(notice).to_contain_text(f"requested for {shop.as_of}")
         expect(page.locator("table.runs tbody tr").first).to_contain_text("succeeded")
         _screenshot(page, "planner-runs.png")
+
+        # The API documentation starts Swagger UI from its own script file, not inline.
+        page.goto(live_server.url("/api/v1/docs"))
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Returns")
+        assert refused == [], refused
     finally:
         context.close()
     assert {s["status"] for s in _suggestions(live_server, tee).values()} == {

@@ -10,10 +10,10 @@ from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.services.stock import verify_ledger
 from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, add_sale
+from tests.factories import add_item, add_location, add_sale, image
 from tests.integration.web_support import hidden, log_in
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image("PNG")
 
 
 @pytest.fixture

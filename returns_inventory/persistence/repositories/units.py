@@ -253,6 +253,11 @@ class UnitRepository(Repository):
         rows = self.connection.execute(_PHOTOS_OF, {"unit_id": unit_id})
         return [dict(r._mapping) for r in rows]
 
+    def photo_count(self, unit_id: int) -> int:
+        return self.connection.execute(
+            select(func.count()).select_from(unit_photos).where(unit_photos.c.unit_id == unit_id)
+        ).scalar_one()
+
     def photo(self, filename: str) -> dict | None:
         row = self.connection.execute(
             select(unit_photos).where(unit_photos.c.filename == filename)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ...domain.access import Role
-from ..people_tables import users
+from ..people_tables import users, web_sessions
 from .base import Repository, utcnow
 
 
@@ -39,6 +39,19 @@ def _person(row) -> Person:
     )
 
 
+# Every page request checks its session: build the lookup once. A disabled person's sessions
+# are deleted, but the join on disabled_at keeps even a stray row from letting them in.
+_PERSON_BY_SESSION = (
+    select(users)
+    .join(web_sessions, web_sessions.c.user_id == users.c.id)
+    .where(
+        web_sessions.c.id == bindparam("session_id"),
+        web_sessions.c.expires_at > bindparam("now"),
+        users.c.disabled_at.is_(None),
+    )
+)
+
+
 class UserRepository(Repository):
     def add(self, *, username: str, display_name: str, password_hash: str, role: Role) -> int:
         return self.connection.execute(
@@ -63,3 +76,26 @@ class UserRepository(Repository):
             .where(users.c.username == username, users.c.disabled_at.is_(None))
             .values(disabled_at=utcnow())
         ).rowcount
+
+    def open_session(self, user_id: int, session_id: str, *, now: datetime,
+                     expires_at: datetime) -> None:
+        self.connection.execute(web_sessions.insert().values(
+            id=session_id, user_id=user_id, created_at=now, expires_at=expires_at))
+
+    def by_session(self, session_id: str, *, now: datetime) -> Person | None:
+        row = self.connection.execute(
+            _PERSON_BY_SESSION, {"session_id": session_id, "now": now}).first()
+        return _person(row) if row else None
+
+    def end_session(self, session_id: str) -> int:
+        return self.connection.execute(
+            web_sessions.delete().where(web_sessions.c.id == session_id)).rowcount
+
+    def end_sessions_of(self, username: str) -> int:
+        person = select(users.c.id).where(users.c.username == username).scalar_subquery()
+        return self.connection.execute(
+            web_sessions.delete().where(web_sessions.c.user_id == person)).rowcount
+
+    def purge_sessions_expired_by(self, now: datetime) -> int:
+        return self.connection.execute(
+            web_sessions.delete().where(web_sessions.c.expires_at <= now)).rowcount

@@ -1,7 +1,7 @@
 """forecast runs: a heartbeat and the process running them; discarding a run
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-05 02:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,45 @@
+"""Security headers on every answer: what a browser may load, frame, sniff and tell others."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from ..extensions import settings
+
+# Scripts and styles come only from our own files: no inline <script>, no style attributes,
+# no eval. The pages, the station and the API docs are written to need nothing more (the
+# chart is SVG with presentation attributes; the heat map uses classes). Images may be data:
+# URLs, which Swagger UI's stylesheet uses for its icons.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+# A year, the usual HSTS lifetime; subdomains are left out: they may not all be ours.
+HSTS = "max-age=31536000"
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set on every response, pages and API alike (setdefault: a view may ask for stricter)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")  # for browsers predating frame-ancestors
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if settings().secure_cookies:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Call before any other after_request hook is registered: Flask runs them in reverse, so
+    this one then sees the final response, whichever hook replaced it (a login redirect...)."""
+    # Secure cookies only where browsers reach the service over HTTPS: on plain HTTP the
+    # browser would not send the session cookie back and nobody could log in.
+    app.config["SESSION_COOKIE_SECURE"] = app.extensions["ri.settings"].secure_cookies
+    app.after_request(add_security_headers)
