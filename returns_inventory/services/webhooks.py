@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..persistence.repositories.events import Event, FeedPosition
 
 SIGNATURE_HEADER = "X-RI-Signature"
 
@@ -70,8 +71,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str | None = None,
-                     event_types: list[str] | None = None) -> dict:
-    """Subscribe an ERP endpoint; the secret is generated when not given and shown once."""
+                     event_types: list[str] | None = None, since: int | None = None) -> dict:
+    """Subscribe an ERP endpoint to the events committed from now on (or after the feed
+    cursor `since`); the secret is generated when not given and shown once."""
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise ValidationFailed("the webhook URL must be http(s)://host/…",
@@ -91,44 +93,76 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
                                        for t in unknown])
     secret = secret or secrets.token_urlsafe(32)
     with uow_factory() as uow:
+        start = uow.events.position(floor=uow.webhooks.highest_cursor())
+        if since is not None:
+            if not 0 <= since <= start.cursor:
+                raise ValidationFailed(
+                    f"since must be a cursor the event feed has served (0 to {start.cursor})",
+                    errors=[FieldError("since", f"not between 0 and {start.cursor}")])
+            # The client's cursor from the feed: everything after it is this endpoint's.
+            start = FeedPosition(since)
         webhook_id = uow.webhooks.add(url=url, secret=secret, event_types=event_types or [],
-                                      actor=actor)
+                                      actor=actor, last_event_id=start.cursor,
+                                      since_snapshot=start.snapshot)
         uow.commit()
     return {"id": webhook_id, "url": url, "event_types": event_types or [], "secret": secret,
-            "active": True}
+            "active": True, "since": start.cursor}
 
 
 def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) -> dict:
-    """Switch an endpoint off or on again. While off it hears of no new event (they are not
-    kept for it), and its pending deliveries wait until it is switched on."""
-    if not active:
-        # Events raised while it was on are still its to hear: hand them out first.
-        while fan_out(uow_factory):
-            pass
+    """Switch an endpoint off or on again. It hears of no event committed while it is off;
+    the ones committed before are handed out to it as it goes off, and its pending
+    deliveries wait until it is switched on."""
     with uow_factory() as uow:
-        if not uow.webhooks.set_active(webhook_id, active):
+        webhook = uow.webhooks.get(webhook_id, lock=True)
+        if webhook is None:
             raise NotFound(f"no webhook {webhook_id}")
+        if webhook["active"] != active:
+            now = uow.events.position(floor=uow.webhooks.highest_cursor())
+            if active:
+                # It starts again from here, as if registered now.
+                uow.webhooks.update(webhook_id, active=True, last_event_id=now.cursor,
+                                    since_snapshot=now.snapshot)
+            else:
+                _hand_out_until(uow, webhook, now)
+                uow.webhooks.update(webhook_id, active=False)
         webhook = uow.webhooks.get(webhook_id)
         uow.commit()
     return {k: webhook[k] for k in ("id", "url", "event_types", "active")}
 
 
+def _hand_out_until(uow, webhook: dict, off: FeedPosition, *, batch: int = 1000) -> None:
+    """Deliveries for the events committed before `off` that fan-out has not reached yet."""
+    cursor = webhook["last_event_id"]
+    while events := uow.events.committed_after(cursor, batch, through=off.newest):
+        uow.webhooks.add_deliveries([{"webhook_id": webhook["id"], "event_id": e.id}
+                                     for e in events if off.saw(e) and _hears(webhook, e)])
+        cursor = events[-1].id
+
+
 def fan_out(uow_factory: Callable, *, batch: int = 1000) -> int:
-    """Turn new outbox events into one pending delivery per subscribed webhook."""
+    """Turn newly committed outbox events into one pending delivery per endpoint that is on
+    and subscribed, each from its own cursor; answers how many events were looked at."""
     with uow_factory() as uow:
-        cursor = uow.webhooks.fan_out_cursor(lock=True)
-        events = uow.events.after(cursor, batch)
+        webhooks = uow.webhooks.to_fan_out()
+        if not webhooks:
+            return 0
+        # In commit order (the feed's rule), so no cursor passes an event yet to commit.
+        events = uow.events.after(min(w["last_event_id"] for w in webhooks), batch)
         if not events:
             return 0
-        hooks = [h for h in uow.webhooks.list() if h["active"]]
-        uow.webhooks.add_deliveries([
-            {"webhook_id": h["id"], "event_id": e.id}
-            for e in events for h in hooks
-            if not h["event_types"] or e.event_type in h["event_types"]
-        ])
-        uow.webhooks.move_cursor(events[-1].id)
+        uow.webhooks.add_deliveries([{"webhook_id": w["id"], "event_id": e.id}
+                                     for e in events for w in webhooks if _hears(w, e)])
+        uow.webhooks.move_cursors([w["id"] for w in webhooks], events[-1].id)
         uow.commit()
     return len(events)
+
+
+def _hears(webhook: dict, event: Event) -> bool:
+    """Committed after the endpoint started (or restarted), and of a type it asked for."""
+    started = FeedPosition(webhook["last_event_id"], webhook["since_snapshot"])
+    wanted = webhook["event_types"]
+    return not started.had_committed(event) and (not wanted or event.event_type in wanted)
 
 
 def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,

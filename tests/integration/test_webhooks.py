@@ -68,11 +68,15 @@ def receiver():
 
 
 @pytest.fixture
-def a_stock_change(uow_factory):
+def catalogue(uow_factory):
     add_item(uow_factory)
     add_location(uow_factory)
+
+
+def change_stock(uow_factory, quantity: int = 3) -> None:
+    """One stock.adjusted event (an endpoint hears it only if registered before)."""
     adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1", condition="sellable",
-                 quantity=3, reason="count", actor="erp")
+                 quantity=quantity, reason="count", actor="erp")
 
 
 POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
@@ -107,13 +111,15 @@ class SlowEndpoint:
 def several_deliveries(uow_factory, count: int) -> None:
     for n in range(count):
         register_webhook(uow_factory, url=f"http://erp.example/hook/{n}", actor="admin")
+    change_stock(uow_factory)
     fan_out(uow_factory)
 
 
-def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, a_stock_change):
+def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, catalogue):
     hook = register_webhook(uow_factory, url=receiver.url, actor="admin",
                             secret="s3cret-s3cret-s3cret")
     assert hook["secret"] == "s3cret-s3cret-s3cret"
+    change_stock(uow_factory)
     assert fan_out(uow_factory) == 1
     assert deliver_due(uow_factory, POLICY) == {"delivered": 1, "retrying": 0, "failed": 0}
     assert fan_out(uow_factory) == 0 and deliver_due(uow_factory, POLICY)["delivered"] == 0
@@ -126,8 +132,9 @@ def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, a
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_then_kept_as_failed_and_replayed(
-        uow_factory, receiver, a_stock_change):
+        uow_factory, receiver, catalogue):
     register_webhook(uow_factory, url=receiver.url, actor="admin")
+    change_stock(uow_factory)
     fan_out(uow_factory)
     receiver.status = 503
     clock = Clock()
@@ -146,7 +153,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_kept_as_failed_and_repl
     assert deliver_due(uow_factory, POLICY)["delivered"] == 1
 
 
-def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, a_stock_change):
+def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, catalogue):
     several_deliveries(uow_factory, 4)
     clock = Clock()
     endpoint = SlowEndpoint(clock, seconds=8, status=503)  # slower than the 10 s backoff
@@ -161,7 +168,7 @@ def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, a_
 
 
 def test_a_second_dispatcher_during_a_slow_batch_sends_nothing_twice(uow_factory,
-                                                                       a_stock_change):
+                                                                       catalogue):
     several_deliveries(uow_factory, 6)
     clock = Clock()
     # Each send takes the most a 10 s timeout allows; a claim for the whole batch up front
@@ -185,10 +192,11 @@ def test_a_second_dispatcher_during_a_slow_batch_sends_nothing_twice(uow_factory
 
 
 def test_a_webhook_only_hears_the_event_types_it_asked_for(uow_factory, receiver,
-                                                           a_stock_change):
+                                                           catalogue):
     register_webhook(uow_factory, url=receiver.url, actor="admin",
                      event_types=["replenishment.approved"])
-    fan_out(uow_factory)
+    change_stock(uow_factory)
+    assert fan_out(uow_factory) == 1
     deliver_due(uow_factory, POLICY)
     assert receiver.received == []
 
@@ -213,7 +221,7 @@ def test_admins_register_webhooks_over_http_and_see_failed_deliveries(client, au
     ({"webhook_id": 0}, "webhook_id"),
 ])
 def test_replaying_with_an_empty_filter_is_refused_not_taken_as_everything(
-        client, auth, uow_factory, a_stock_change, body, field):
+        client, auth, uow_factory, catalogue, body, field):
     several_deliveries(uow_factory, 2)
     failing = SlowEndpoint(Clock(), seconds=0, status=503)
     deliver_due(uow_factory, DeliveryPolicy(max_attempts=1), send=failing)
@@ -242,9 +250,10 @@ def test_registering_a_webhook_for_an_unknown_event_type_is_refused(client, auth
 
 
 def test_an_admin_switches_a_webhook_off_and_its_deliveries_wait_until_it_is_on_again(
-        client, auth, uow_factory, receiver, a_stock_change):
+        client, auth, uow_factory, receiver, catalogue):
     admin = auth("admin")
     hook = client.post("/api/v1/webhooks", headers=admin, json={"url": receiver.url}).json
+    change_stock(uow_factory)
     fan_out(uow_factory)
     off = client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": False})
     assert off.status_code == 200 and off.json["active"] is False and "secret" not in off.json
@@ -257,8 +266,9 @@ def test_an_admin_switches_a_webhook_off_and_its_deliveries_wait_until_it_is_on_
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_an_endpoint_that_redirects_is_a_failed_attempt_not_a_delivery(
-        uow_factory, receiver, a_stock_change, status):
+        uow_factory, receiver, catalogue, status):
     register_webhook(uow_factory, url=receiver.url, actor="admin")
+    change_stock(uow_factory)
     fan_out(uow_factory)
     receiver.status, receiver.location = status, receiver.url.replace("/erp/", "/moved/")
     assert deliver_due(uow_factory, POLICY) == {"delivered": 0, "retrying": 1, "failed": 0}
@@ -281,13 +291,12 @@ def test_an_address_the_http_library_cannot_use_is_a_failed_attempt_not_a_crash(
 
 
 def test_events_raised_before_a_webhook_is_switched_off_are_still_delivered(
-        client, auth, uow_factory, receiver, a_stock_change):
+        client, auth, uow_factory, receiver, catalogue):
     admin = auth("admin")
     hook = client.post("/api/v1/webhooks", headers=admin, json={"url": receiver.url}).json
-    # The event above was raised while the webhook was on, but not yet fanned out.
+    change_stock(uow_factory)  # raised while the webhook is on, but not yet fanned out
     client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": False})
-    adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1", condition="sellable",
-                 quantity=1, reason="count", actor="erp")  # raised while it is off
+    change_stock(uow_factory, 1)  # raised while it is off
     fan_out(uow_factory)
     client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": True})
     assert deliver_due(uow_factory, POLICY)["delivered"] == 1
