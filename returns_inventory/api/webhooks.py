@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..domain.access import Role
-from ..extensions import uow_factory
+from ..extensions import settings, uow_factory
+from ..integrations.webhook_http import AddressPolicy
 from ..services.webhooks import (
     EVENT_TYPES,
     register_webhook,
@@ -95,8 +96,10 @@ class ReplayOut(StrictSchema):
 @blp.response(201, WebhookOut)
 @requires_role(Role.ADMIN)
 def post_webhook(body):
-    """Register an ERP endpoint; events are POSTed to it signed with the secret."""
-    return register_webhook(uow_factory(), actor=current_actor(), **body)
+    """Register an ERP endpoint; events are POSTed to it signed with the secret. A host that
+    resolves to an internal address is refused unless listed in the internal hosts setting."""
+    return register_webhook(uow_factory(), actor=current_actor(),
+                            addresses=AddressPolicy.from_settings(settings()), **body)
 
 
 @blp.get("")

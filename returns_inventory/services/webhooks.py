@@ -6,14 +6,20 @@ import hashlib
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlparse
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..integrations.webhook_http import (
+    AddressPolicy,
+    RefusedEndpoint,
+    Response,
+    check_url,
+    post_json,
+)
 from ..persistence.repositories.events import Event, FeedPosition
 
 SIGNATURE_HEADER = "X-RI-Signature"
@@ -54,16 +60,6 @@ class DeliveryPolicy:
                                      self.max_delay_seconds))
 
 
-@dataclass(frozen=True)
-class Response:
-    status: int | None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 over "<timestamp>.<body>"; the timestamp stops old requests being replayed."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
@@ -71,9 +67,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str | None = None,
-                     event_types: list[str] | None = None, since: int | None = None) -> dict:
+                     event_types: list[str] | None = None, since: int | None = None,
+                     addresses: AddressPolicy | None = None) -> dict:
     """Subscribe an ERP endpoint to the events committed from now on (or after the feed
-    cursor `since`); the secret is generated when not given and shown once."""
+    cursor `since`); the secret is generated when not given and shown once. Its host must
+    resolve to public addresses only, unless `addresses` allows it (an on-premise ERP)."""
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise ValidationFailed("the webhook URL must be http(s)://host/…",
@@ -85,6 +83,11 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
     if secret is not None and len(secret) < 16:
         raise ValidationFailed("the secret must be at least 16 characters",
                                errors=[FieldError("secret", "at least 16 characters")])
+    try:
+        check_url(url, addresses or AddressPolicy())
+    except RefusedEndpoint as exc:
+        raise ValidationFailed(f"the webhook URL is refused: {exc}",
+                               errors=[FieldError("url", str(exc))]) from exc
     unknown = sorted(set(event_types or []) - EVENT_TYPES)
     if unknown:
         # A typo would otherwise subscribe to nothing, silently.
@@ -166,16 +169,18 @@ def _hears(webhook: dict, event: Event) -> bool:
 
 
 def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,
+                addresses: AddressPolicy | None = None,
                 send: Callable[[str, bytes, dict, int], Response] | None = None,
                 clock: Callable[[], datetime] | None = None) -> dict[str, int]:
     """Send what was due when the run started; failures wait longer each time and end as
-    failed after the last try.
+    failed after the last try. Each send checks the host's addresses again (`addresses`
+    says which internal ones are allowed): one refused is a failed attempt.
 
     Each delivery is claimed in a short transaction of its own right before it is sent, so no
     database lock is held while the ERP answers, and the claim covers that one send however
     long the batch takes: a second dispatcher skips it, and takes over the ones not yet sent.
     """
-    send = send or post_json
+    send = send or partial(post_json, addresses=addresses or AddressPolicy())
     clock = clock or (lambda: datetime.now(UTC))
     started = clock()
     outcome = {"delivered": 0, "retrying": 0, "failed": 0}
@@ -242,31 +247,6 @@ def replay_failed(uow_factory: Callable, *, delivery_ids: list[int] | None = Non
         count = uow.webhooks.replay(delivery_ids=delivery_ids, webhook_id=webhook_id)
         uow.commit()
     return count
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is the endpoint's answer, not a place to go: urllib would resend the POST
-    as a bodiless GET and count its 200 as delivered."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def post_json(url: str, body: bytes, headers: dict, timeout: int) -> Response:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _OPENER.open(request, timeout=timeout) as answer:
-            return Response(answer.status)
-    except urllib.error.HTTPError as exc:
-        moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
-        return Response(exc.code, f"HTTP {exc.code}" + (f" to {moved}" if moved else ""))
-    except Exception as exc:  # noqa: BLE001 - any failure to send is one failed attempt
-        # Connection trouble, time-outs, and addresses the library cannot use (a bad port)
-        # alike: the delivery is retried and ends as failed, the batch goes on.
-        return Response(None, f"{type(exc).__name__}: {exc}")
 
 
 def _iso(value) -> str | None:

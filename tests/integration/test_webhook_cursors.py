@@ -13,15 +13,17 @@ from returns_inventory.services.stock import adjust_stock
 from returns_inventory.services.webhooks import fan_out, register_webhook, set_webhook_active
 from tests.databases import fresh_database
 from tests.factories import add_item, add_location
+from tests.integration import webhook_support
 
 URL = "http://erp.example/hook"
 
 
 @pytest.fixture(autouse=True)
 def no_traffic(monkeypatch):
-    """Nothing here is sent: erp.example stands for a public address, never looked up."""
-    monkeypatch.setattr("socket.getaddrinfo", lambda host, port, *a, **k: [
-        (2, 1, 6, "", ("93.184.215.14", port or 80))])
+    """Nothing here is sent, and erp.example is never really looked up."""
+    _dns, guard = webhook_support.install(monkeypatch)
+    yield
+    assert guard.refused == []
 
 
 @pytest.fixture

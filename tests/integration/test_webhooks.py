@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from returns_inventory.domain.errors import ValidationFailed
+from returns_inventory.integrations.webhook_http import AddressPolicy
 from returns_inventory.services.stock import adjust_stock
 from returns_inventory.services.webhooks import (
     DeliveryPolicy,
@@ -23,6 +24,7 @@ from returns_inventory.services.webhooks import (
     sign,
 )
 from tests.factories import add_item, add_location
+from tests.integration import webhook_support
 
 
 class Receiver:
@@ -80,6 +82,25 @@ def change_stock(uow_factory, quantity: int = 3) -> None:
 
 
 POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
+# The receiver listens on loopback, which webhooks are only sent to when allowed.
+LOOPBACK = AddressPolicy(("127.0.0.1",))
+
+
+def deliver(uow_factory, policy: DeliveryPolicy = POLICY, **options) -> dict[str, int]:
+    return deliver_due(uow_factory, policy, addresses=LOOPBACK, **options)
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.replace(webhook_allowed_internal_hosts=LOOPBACK.allowed_internal_hosts)
+
+
+@pytest.fixture(autouse=True)
+def no_traffic_beyond_loopback(monkeypatch):
+    """erp.example stands for a public ERP: never looked up, never connected to."""
+    _dns, guard = webhook_support.install(monkeypatch)
+    yield
+    assert guard.refused == []
 
 
 class Clock:
@@ -116,13 +137,13 @@ def several_deliveries(uow_factory, count: int) -> None:
 
 
 def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, catalogue):
-    hook = register_webhook(uow_factory, url=receiver.url, actor="admin",
+    hook = register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK,
                             secret="s3cret-s3cret-s3cret")
     assert hook["secret"] == "s3cret-s3cret-s3cret"
     change_stock(uow_factory)
     assert fan_out(uow_factory) == 1
-    assert deliver_due(uow_factory, POLICY) == {"delivered": 1, "retrying": 0, "failed": 0}
-    assert fan_out(uow_factory) == 0 and deliver_due(uow_factory, POLICY)["delivered"] == 0
+    assert deliver(uow_factory) == {"delivered": 1, "retrying": 0, "failed": 0}
+    assert fan_out(uow_factory) == 0 and deliver(uow_factory)["delivered"] == 0
     [(headers, body)] = receiver.received
     expected = sign("s3cret-s3cret-s3cret", headers["X-RI-Timestamp"], body)
     assert hmac.compare_digest(headers["X-RI-Signature"], expected)
@@ -133,31 +154,31 @@ def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, c
 
 def test_a_failing_endpoint_is_retried_with_backoff_then_kept_as_failed_and_replayed(
         uow_factory, receiver, catalogue):
-    register_webhook(uow_factory, url=receiver.url, actor="admin")
+    register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK)
     change_stock(uow_factory)
     fan_out(uow_factory)
     receiver.status = 503
     clock = Clock()
-    assert deliver_due(uow_factory, POLICY, clock=clock)["retrying"] == 1
+    assert deliver(uow_factory, clock=clock)["retrying"] == 1
     # Not due again until the backoff has passed.
     clock.advance(5)
-    assert deliver_due(uow_factory, POLICY, clock=clock) == {
+    assert deliver(uow_factory, clock=clock) == {
         "delivered": 0, "retrying": 0, "failed": 0}
     clock.advance(6)
-    assert deliver_due(uow_factory, POLICY, clock=clock)["retrying"] == 1
+    assert deliver(uow_factory, clock=clock)["retrying"] == 1
     clock.advance(21)
-    assert deliver_due(uow_factory, POLICY, clock=clock)["failed"] == 1
+    assert deliver(uow_factory, clock=clock)["failed"] == 1
     assert len(receiver.received) == 3
     receiver.status = 200
     assert replay_failed(uow_factory) == 1
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 1
+    assert deliver(uow_factory)["delivered"] == 1
 
 
 def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, catalogue):
     several_deliveries(uow_factory, 4)
     clock = Clock()
     endpoint = SlowEndpoint(clock, seconds=8, status=503)  # slower than the 10 s backoff
-    assert deliver_due(uow_factory, POLICY, send=endpoint, clock=clock)["retrying"] == 4
+    assert deliver(uow_factory, send=endpoint, clock=clock)["retrying"] == 4
     for sent_at, headers in endpoint.sent:
         assert headers["X-RI-Timestamp"] == str(int(sent_at.timestamp()))
     with uow_factory() as uow:
@@ -193,11 +214,11 @@ def test_a_second_dispatcher_during_a_slow_batch_sends_nothing_twice(uow_factory
 
 def test_a_webhook_only_hears_the_event_types_it_asked_for(uow_factory, receiver,
                                                            catalogue):
-    register_webhook(uow_factory, url=receiver.url, actor="admin",
+    register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK,
                      event_types=["replenishment.approved"])
     change_stock(uow_factory)
     assert fan_out(uow_factory) == 1
-    deliver_due(uow_factory, POLICY)
+    deliver(uow_factory)
     assert receiver.received == []
 
 
@@ -242,7 +263,7 @@ def test_registering_a_webhook_for_an_unknown_event_type_is_refused(client, auth
     [error] = refused.json["errors"]
     assert error["field"] == "event_types.1" and "unit.graded" in error["reason"]
     with pytest.raises(ValidationFailed) as refusal:
-        register_webhook(uow_factory, url=receiver.url, actor="admin",
+        register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK,
                          event_types=["unit.grade"])
     assert [e.field for e in refusal.value.errors] == ["event_types"]
     with uow_factory() as uow:
@@ -258,20 +279,20 @@ def test_an_admin_switches_a_webhook_off_and_its_deliveries_wait_until_it_is_on_
     off = client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": False})
     assert off.status_code == 200 and off.json["active"] is False and "secret" not in off.json
     assert client.get("/api/v1/webhooks", headers=admin).json["data"][0]["active"] is False
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 0 and receiver.received == []
+    assert deliver(uow_factory)["delivered"] == 0 and receiver.received == []
     assert client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin,
                         json={"active": True}).json["active"] is True
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 1 and len(receiver.received) == 1
+    assert deliver(uow_factory)["delivered"] == 1 and len(receiver.received) == 1
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_an_endpoint_that_redirects_is_a_failed_attempt_not_a_delivery(
         uow_factory, receiver, catalogue, status):
-    register_webhook(uow_factory, url=receiver.url, actor="admin")
+    register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK)
     change_stock(uow_factory)
     fan_out(uow_factory)
     receiver.status, receiver.location = status, receiver.url.replace("/erp/", "/moved/")
-    assert deliver_due(uow_factory, POLICY) == {"delivered": 0, "retrying": 1, "failed": 0}
+    assert deliver(uow_factory) == {"delivered": 0, "retrying": 1, "failed": 0}
     assert len(receiver.received) == 1 and receiver.fetched == []
     with uow_factory() as uow:
         [delivery] = uow.webhooks.deliveries(status="pending", webhook_id=None, after=0,
@@ -299,7 +320,7 @@ def test_events_raised_before_a_webhook_is_switched_off_are_still_delivered(
     change_stock(uow_factory, 1)  # raised while it is off
     fan_out(uow_factory)
     client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": True})
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 1
+    assert deliver(uow_factory)["delivered"] == 1
     [(_headers, body)] = receiver.received
     assert json.loads(body)["payload"]["on_hand"] == 3
 
