@@ -3,7 +3,9 @@ the `since` cursor it gave), and none committed while it was switched off."""
 
 from __future__ import annotations
 
+import itertools
 from functools import partial
+from threading import Event, Lock, Thread
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -197,3 +199,75 @@ def test_a_transaction_open_in_another_database_on_the_server_holds_no_event_bac
                 other.rollback()
         finally:
             elsewhere.dispose()
+
+
+class Writers:
+    """Threads committing events without pause, each stamped with tickets from one counter
+    taken before its transaction began and after it committed."""
+
+    def __init__(self, uow_factory, threads: int = 4):
+        self.uow_factory, self.tickets, self.lock = uow_factory, itertools.count(), Lock()
+        self.spans: dict[str, tuple[int, int]] = {}
+        self.stop = Event()
+        self.pool = [Thread(target=self._write, args=(n,)) for n in range(threads)]
+
+    def ticket(self) -> int:
+        with self.lock:
+            return next(self.tickets)
+
+    def _write(self, n: int) -> None:
+        for i in itertools.count():
+            if self.stop.is_set():
+                return
+            name, began = f"{n}-{i}", self.ticket()
+            _raise(self.uow_factory, name)
+            self.spans[name] = (began, self.ticket())
+
+    def wait_for(self, count: int) -> None:
+        """Until `count` more events have committed (progress, not time)."""
+        target = len(self.spans) + count
+        while len(self.spans) < target:
+            self.stop.wait(0.001)
+
+    def between(self, after: int, before: int) -> set[str]:
+        """Events whose whole transaction ran between the two tickets."""
+        return {name for name, (began, done) in self.spans.items()
+                if began > after and done < before}
+
+
+def test_an_endpoint_switched_on_and_off_among_busy_writers_hears_only_its_own_time(
+        committing_db, backend):
+    uow_factory = partial(UnitOfWork, committing_db)
+    writers = Writers(uow_factory)
+    for thread in writers.pool:
+        thread.start()
+    try:
+        writers.wait_for(20)
+        start = writers.ticket()
+        hook = register_webhook(uow_factory, url=URL, actor="admin")
+        registered = writers.ticket()
+        fan_out(uow_factory)
+        writers.wait_for(20)
+        going_off = writers.ticket()
+        set_webhook_active(uow_factory, hook["id"], active=False)
+        off = writers.ticket()
+        writers.wait_for(20)
+        going_on = writers.ticket()
+        set_webhook_active(uow_factory, hook["id"], active=True)
+        on = writers.ticket()
+        writers.wait_for(20)
+        end = writers.ticket()
+    finally:
+        writers.stop.set()
+        for thread in writers.pool:
+            thread.join()
+    got = set(_names(uow_factory, hook["id"]))
+    assert got, "it heard events while it was on"
+    assert not got & writers.between(-1, start)
+    assert not got & writers.between(off, going_on)
+    if backend == "sqlite":
+        # And every event committed while it was on. Not asserted on PostgreSQL: the feed's
+        # rule (events.py, _first_open) can pass an event whose transaction took its id
+        # before an older transaction's event committed; that event is then lost to the
+        # feed and to every endpoint alike (a known gap, not changed here).
+        assert writers.between(registered, going_off) | writers.between(on, end) <= got
