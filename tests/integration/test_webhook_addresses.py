@@ -21,7 +21,7 @@ from returns_inventory.services.webhooks import (
 from returns_inventory.settings import Settings, SettingsError
 from tests.factories import add_item, add_location
 from tests.integration import webhook_support
-from tests.integration.test_webhooks import Receiver
+from tests.integration.webhook_support import Receiver
 
 POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -25,41 +23,7 @@ from returns_inventory.services.webhooks import (
 )
 from tests.factories import add_item, add_location
 from tests.integration import webhook_support
-
-
-class Receiver:
-    """An ERP stand-in on loopback that records what it was sent and answers `status`."""
-
-    def __init__(self):
-        self.received: list = []
-        self.fetched: list = []  # GET requests: what a followed redirect turns a POST into
-        self.status = 204
-        self.location: str | None = None
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the stdlib's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.received.append((self.headers, body))  # case-insensitive
-                self.send_response(outer.status)
-                if outer.location:
-                    self.send_header("Location", outer.location)
-                self.end_headers()
-
-            def do_GET(self):  # noqa: N802
-                outer.fetched.append(self.path)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/erp/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
+from tests.integration.webhook_support import Receiver
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
-"""A pretend DNS for webhook tests, and a guard: no test connects beyond loopback."""
+"""For webhook tests: a pretend DNS, a guard so no test connects beyond loopback, and an
+ERP stand-in listening on loopback."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 # Stands for an ERP on the internet: a public address nothing here ever connects to.
 PUBLIC = "93.184.215.14"
@@ -55,3 +58,38 @@ def install(monkeypatch, names: dict | None = None) -> tuple[FakeDNS, LoopbackOn
     monkeypatch.setattr(socket, "getaddrinfo", dns)
     monkeypatch.setattr(socket, "create_connection", guard)
     return dns, guard
+
+
+class Receiver:
+    """An ERP stand-in on loopback that records what it was sent and answers `status`."""
+
+    def __init__(self):
+        self.received: list = []
+        self.fetched: list = []  # GET requests: what a followed redirect turns a POST into
+        self.status = 204
+        self.location: str | None = None
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.received.append((self.headers, body))  # case-insensitive
+                self.send_response(outer.status)
+                if outer.location:
+                    self.send_header("Location", outer.location)
+                self.end_headers()
+
+            def do_GET(self):  # noqa: N802
+                outer.fetched.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/erp/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
