@@ -43,6 +43,10 @@ class Settings:
     secure_cookies: bool = False
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: int = 0
+    # Internal hosts webhooks may be sent to (names, addresses, CIDR networks): an on-premise
+    # ERP. Read from config/webhooks.toml [endpoints]; RI_WEBHOOK_ALLOWED_INTERNAL_HOSTS
+    # (comma-separated) overrides it. Any other loopback/private/link-local URL is refused.
+    webhook_allowed_internal_hosts: tuple[str, ...] = ()
     # Policy documents (returns_policy.toml, grading.toml, forecasting.toml) by file stem.
     policies: Mapping[str, Any] = field(default_factory=dict)
 
@@ -60,7 +64,13 @@ class Settings:
         config_dir = Path(env.get("RI_CONFIG_DIR") or PROJECT_ROOT / "config")
         instance_path = Path(env.get("RI_INSTANCE_PATH") or PROJECT_ROOT / "instance")
         defaults = _read_toml(config_dir / "default.toml")
+        policies = {
+            p.stem: _read_toml(p) for p in sorted(config_dir.glob("*.toml")) if p.stem != "default"
+        }
         values: dict[str, Any] = dict(defaults.get("app", {}))
+        endpoints = policies.get("webhooks", {}).get("endpoints", {})
+        if "allowed_internal_hosts" in endpoints:
+            values["webhook_allowed_internal_hosts"] = endpoints["allowed_internal_hosts"]
         if "secret_key" in values:
             # A secret in a file ends up in git; refuse it rather than silently use it.
             raise SettingsError("secret_key must come from RI_SECRET_KEY, not a config file")
@@ -78,9 +88,9 @@ class Settings:
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance_path / 'returns_inventory.sqlite3'}"
         values.setdefault("secret_key", None)
-        values["policies"] = {
-            p.stem: _read_toml(p) for p in sorted(config_dir.glob("*.toml")) if p.stem != "default"
-        }
+        values["webhook_allowed_internal_hosts"] = _host_list(
+            values.get("webhook_allowed_internal_hosts", ()))
+        values["policies"] = policies
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:
@@ -104,6 +114,14 @@ def _check_types(values: Mapping[str, Any]) -> None:
                 raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
 
 
+def _host_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(h, str) and h.strip() for h in value):
+        raise SettingsError("webhook_allowed_internal_hosts (config/webhooks.toml [endpoints] "
+                            "allowed_internal_hosts) must be a list of host names, addresses "
+                            f"or networks, not {value!r}")
+    return tuple(h.strip() for h in value)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
@@ -119,6 +137,6 @@ def _coerce(name: str, raw: str, like: Any) -> Any:
             return int(raw.replace("_", ""))
         except ValueError as exc:
             raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a whole number") from exc
-    if isinstance(like, tuple):
+    if isinstance(like, (tuple, list)):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     return raw

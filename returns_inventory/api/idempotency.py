@@ -50,7 +50,7 @@ def _claim():
             422, "Idempotency key reused", "this Idempotency-Key was used for a different request",
             slug="idempotency-key-reused", errors=[{"field": HEADER, "reason": "reused"}],
         )
-    if stored.applied and not stored.completed:
+    if stored.answer_lost:
         return problem(
             409, "Request applied, answer lost",
             "a request with this Idempotency-Key was applied, but its answer was lost; read "

@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..domain.access import Role
-from ..extensions import uow_factory
+from ..extensions import settings, uow_factory
+from ..integrations.webhook_http import AddressPolicy
 from ..services.webhooks import (
     EVENT_TYPES,
     register_webhook,
@@ -14,7 +15,7 @@ from ..services.webhooks import (
 )
 from .auth import current_actor, requires_role
 from .blueprint import Blueprint
-from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
+from .schemas import CursorInfo, Int64, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                 description="Outbound webhooks (HMAC-SHA256 signed)")
@@ -26,6 +27,9 @@ class WebhookIn(StrictSchema):
         "description": "shared HMAC secret; generated and returned once when omitted"})
     event_types = fields.List(fields.String(validate=validate.OneOf(sorted(EVENT_TYPES))),
                               load_default=list, metadata={"description": "empty: every event"})
+    since = Int64(validate=validate.Range(min=0), metadata={
+        "description": "an event feed cursor: also send the events after it; omitted, only "
+                       "events committed after registration are sent"})
 
 
 class WebhookListed(StrictSchema):
@@ -37,11 +41,14 @@ class WebhookListed(StrictSchema):
 
 class WebhookOut(WebhookListed):
     secret = fields.String(metadata={"description": "only in the answer that created it"})
+    since = fields.Integer(metadata={
+        "description": "the feed cursor it starts from: no event up to it is sent"})
 
 
 class WebhookChange(StrictSchema):
     active = fields.Boolean(required=True, metadata={
-        "description": "false: no new events for it, pending deliveries wait; true: resume"})
+        "description": "false: no event committed from now until it is on again is sent to "
+                       "it, pending deliveries wait; true: resume"})
 
 
 class WebhookList(StrictSchema):
@@ -89,8 +96,10 @@ class ReplayOut(StrictSchema):
 @blp.response(201, WebhookOut)
 @requires_role(Role.ADMIN)
 def post_webhook(body):
-    """Register an ERP endpoint; events are POSTed to it signed with the secret."""
-    return register_webhook(uow_factory(), actor=current_actor(), **body)
+    """Register an ERP endpoint; events are POSTed to it signed with the secret. A host that
+    resolves to an internal address is refused unless listed in the internal hosts setting."""
+    return register_webhook(uow_factory(), actor=current_actor(),
+                            addresses=AddressPolicy.from_settings(settings()), **body)
 
 
 @blp.get("")

@@ -1,1 +1,2 @@
-"""ERP integrations: bulk import formats and row schemas (no Flask, no SQLAlchemy)."""
+"""ERP integrations: bulk import formats and row schemas, and sending webhooks (no Flask, no
+SQLAlchemy)."""

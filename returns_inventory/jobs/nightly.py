@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..integrations.webhook_http import AddressPolicy
 from ..services.forecast_runs import RunRequest, planners_today, run_forecast
 from ..services.run_requests import run_next_requested
 from ..services.webhooks import DeliveryPolicy, deliver_due, fan_out
@@ -30,5 +31,6 @@ def run_requested_forecasts(ctx: JobContext) -> str:
 def deliver_webhooks(ctx: JobContext) -> str:
     """Fan new events out to the subscribed endpoints and send what is due."""
     fanned = fan_out(ctx.uow_factory)
-    outcome = deliver_due(ctx.uow_factory, DeliveryPolicy.from_settings(ctx.settings))
+    outcome = deliver_due(ctx.uow_factory, DeliveryPolicy.from_settings(ctx.settings),
+                          addresses=AddressPolicy.from_settings(ctx.settings))
     return f"{fanned} new event(s); " + ", ".join(f"{k} {v}" for k, v in outcome.items())

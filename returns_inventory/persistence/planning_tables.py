@@ -131,6 +131,12 @@ webhooks = Table(
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("actor", String(128), nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # How far outbox events have been turned into deliveries for this endpoint: the feed's
+    # position when it was registered (or switched on again), then moved by each fan-out.
+    Column("last_event_id", BigId, nullable=False, server_default="0"),
+    # PostgreSQL only: which transactions had committed at that moment. Events past the
+    # cursor that had are not its (ids are handed out before commit; see events.py).
+    Column("since_snapshot", Text),
 )
 
 webhook_deliveries = Table(
@@ -154,7 +160,8 @@ webhook_deliveries = Table(
 webhook_cursor = Table(
     "webhook_cursor",
     metadata,
-    # How far the dispatcher has fanned outbox events out to webhooks.
+    # The one fan-out cursor before each webhook had its own (revision 0009); no longer
+    # read, kept until no code from before that revision can be running.
     Column("id", Integer, primary_key=True),
     Column("last_event_id", BigId, nullable=False),
 )

@@ -6,14 +6,21 @@ import hashlib
 import hmac
 import json
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlparse
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..integrations.webhook_http import (
+    AddressPolicy,
+    RefusedEndpoint,
+    Response,
+    check_url,
+    post_json,
+)
+from ..persistence.repositories.events import Event, FeedPosition
 
 SIGNATURE_HEADER = "X-RI-Signature"
 
@@ -53,16 +60,6 @@ class DeliveryPolicy:
                                      self.max_delay_seconds))
 
 
-@dataclass(frozen=True)
-class Response:
-    status: int | None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 over "<timestamp>.<body>"; the timestamp stops old requests being replayed."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
@@ -70,8 +67,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str | None = None,
-                     event_types: list[str] | None = None) -> dict:
-    """Subscribe an ERP endpoint; the secret is generated when not given and shown once."""
+                     event_types: list[str] | None = None, since: int | None = None,
+                     addresses: AddressPolicy | None = None) -> dict:
+    """Subscribe an ERP endpoint to the events committed from now on (or after the feed
+    cursor `since`); the secret is generated when not given and shown once. Its host must
+    resolve to public addresses only, unless `addresses` allows it (an on-premise ERP)."""
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise ValidationFailed("the webhook URL must be http(s)://host/…",
@@ -83,6 +83,11 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
     if secret is not None and len(secret) < 16:
         raise ValidationFailed("the secret must be at least 16 characters",
                                errors=[FieldError("secret", "at least 16 characters")])
+    try:
+        check_url(url, addresses or AddressPolicy())
+    except RefusedEndpoint as exc:
+        raise ValidationFailed(f"the webhook URL is refused: {exc}",
+                               errors=[FieldError("url", str(exc))]) from exc
     unknown = sorted(set(event_types or []) - EVENT_TYPES)
     if unknown:
         # A typo would otherwise subscribe to nothing, silently.
@@ -91,57 +96,91 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
                                        for t in unknown])
     secret = secret or secrets.token_urlsafe(32)
     with uow_factory() as uow:
+        start = uow.events.position(floor=uow.webhooks.highest_cursor())
+        if since is not None:
+            if not 0 <= since <= start.cursor:
+                raise ValidationFailed(
+                    f"since must be a cursor the event feed has served (0 to {start.cursor})",
+                    errors=[FieldError("since", f"not between 0 and {start.cursor}")])
+            # The client's cursor from the feed: everything after it is this endpoint's.
+            start = FeedPosition(since)
         webhook_id = uow.webhooks.add(url=url, secret=secret, event_types=event_types or [],
-                                      actor=actor)
+                                      actor=actor, last_event_id=start.cursor,
+                                      since_snapshot=start.snapshot)
         uow.commit()
     return {"id": webhook_id, "url": url, "event_types": event_types or [], "secret": secret,
-            "active": True}
+            "active": True, "since": start.cursor}
 
 
 def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) -> dict:
-    """Switch an endpoint off or on again. While off it hears of no new event (they are not
-    kept for it), and its pending deliveries wait until it is switched on."""
-    if not active:
-        # Events raised while it was on are still its to hear: hand them out first.
-        while fan_out(uow_factory):
-            pass
+    """Switch an endpoint off or on again. It hears of no event committed while it is off;
+    the ones committed before are handed out to it as it goes off, and its pending
+    deliveries wait until it is switched on."""
     with uow_factory() as uow:
-        if not uow.webhooks.set_active(webhook_id, active):
+        webhook = uow.webhooks.get(webhook_id, lock=True)
+        if webhook is None:
             raise NotFound(f"no webhook {webhook_id}")
+        if webhook["active"] != active:
+            now = uow.events.position(floor=uow.webhooks.highest_cursor())
+            if active:
+                # It starts again from here, as if registered now.
+                uow.webhooks.update(webhook_id, active=True, last_event_id=now.cursor,
+                                    since_snapshot=now.snapshot)
+            else:
+                _hand_out_until(uow, webhook, now)
+                uow.webhooks.update(webhook_id, active=False)
         webhook = uow.webhooks.get(webhook_id)
         uow.commit()
     return {k: webhook[k] for k in ("id", "url", "event_types", "active")}
 
 
+def _hand_out_until(uow, webhook: dict, off: FeedPosition, *, batch: int = 1000) -> None:
+    """Deliveries for the events committed before `off` that fan-out has not reached yet."""
+    cursor = webhook["last_event_id"]
+    while events := uow.events.committed_after(cursor, batch, through=off.newest):
+        uow.webhooks.add_deliveries([{"webhook_id": webhook["id"], "event_id": e.id}
+                                     for e in events if off.saw(e) and _hears(webhook, e)])
+        cursor = events[-1].id
+
+
 def fan_out(uow_factory: Callable, *, batch: int = 1000) -> int:
-    """Turn new outbox events into one pending delivery per subscribed webhook."""
+    """Turn newly committed outbox events into one pending delivery per endpoint that is on
+    and subscribed, each from its own cursor; answers how many events were looked at."""
     with uow_factory() as uow:
-        cursor = uow.webhooks.fan_out_cursor(lock=True)
-        events = uow.events.after(cursor, batch)
+        webhooks = uow.webhooks.to_fan_out()
+        if not webhooks:
+            return 0
+        # In commit order (the feed's rule), so no cursor passes an event yet to commit.
+        events = uow.events.after(min(w["last_event_id"] for w in webhooks), batch)
         if not events:
             return 0
-        hooks = [h for h in uow.webhooks.list() if h["active"]]
-        uow.webhooks.add_deliveries([
-            {"webhook_id": h["id"], "event_id": e.id}
-            for e in events for h in hooks
-            if not h["event_types"] or e.event_type in h["event_types"]
-        ])
-        uow.webhooks.move_cursor(events[-1].id)
+        uow.webhooks.add_deliveries([{"webhook_id": w["id"], "event_id": e.id}
+                                     for e in events for w in webhooks if _hears(w, e)])
+        uow.webhooks.move_cursors([w["id"] for w in webhooks], events[-1].id)
         uow.commit()
     return len(events)
 
 
+def _hears(webhook: dict, event: Event) -> bool:
+    """Committed after the endpoint started (or restarted), and of a type it asked for."""
+    started = FeedPosition(webhook["last_event_id"], webhook["since_snapshot"])
+    wanted = webhook["event_types"]
+    return not started.had_committed(event) and (not wanted or event.event_type in wanted)
+
+
 def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,
+                addresses: AddressPolicy | None = None,
                 send: Callable[[str, bytes, dict, int], Response] | None = None,
                 clock: Callable[[], datetime] | None = None) -> dict[str, int]:
     """Send what was due when the run started; failures wait longer each time and end as
-    failed after the last try.
+    failed after the last try. Each send checks the host's addresses again (`addresses`
+    says which internal ones are allowed): one refused is a failed attempt.
 
     Each delivery is claimed in a short transaction of its own right before it is sent, so no
     database lock is held while the ERP answers, and the claim covers that one send however
     long the batch takes: a second dispatcher skips it, and takes over the ones not yet sent.
     """
-    send = send or post_json
+    send = send or partial(post_json, addresses=addresses or AddressPolicy())
     clock = clock or (lambda: datetime.now(UTC))
     started = clock()
     outcome = {"delivered": 0, "retrying": 0, "failed": 0}
@@ -208,31 +247,6 @@ def replay_failed(uow_factory: Callable, *, delivery_ids: list[int] | None = Non
         count = uow.webhooks.replay(delivery_ids=delivery_ids, webhook_id=webhook_id)
         uow.commit()
     return count
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is the endpoint's answer, not a place to go: urllib would resend the POST
-    as a bodiless GET and count its 200 as delivered."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def post_json(url: str, body: bytes, headers: dict, timeout: int) -> Response:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _OPENER.open(request, timeout=timeout) as answer:
-            return Response(answer.status)
-    except urllib.error.HTTPError as exc:
-        moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
-        return Response(exc.code, f"HTTP {exc.code}" + (f" to {moved}" if moved else ""))
-    except Exception as exc:  # noqa: BLE001 - any failure to send is one failed attempt
-        # Connection trouble, time-outs, and addresses the library cannot use (a bad port)
-        # alike: the delivery is retried and ends as failed, the batch goes on.
-        return Response(None, f"{type(exc).__name__}: {exc}")
 
 
 def _iso(value) -> str | None:

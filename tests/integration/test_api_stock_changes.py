@@ -193,6 +193,39 @@ def test_a_retry_after_the_work_committed_but_the_answer_was_lost_applies_nothin
 
 
 @pytest.mark.usefixtures("catalogue")
+def test_a_retry_between_the_first_attempts_commit_and_its_answer_is_told_it_is_in_progress(
+    client, planner, uow_factory
+):
+    with client.application.test_request_context(ADJUST, method="POST", json=_adjustment(5)):
+        fingerprint = request_fingerprint()
+    first = _first_attempt_claims(uow_factory, "adj-48", fingerprint)
+    _adjust_as_the_first_attempt(uow_factory, first)  # its answer is about to be stored
+    retry = client.post(ADJUST, headers={**planner, "Idempotency-Key": "adj-48"},
+                        json=_adjustment(5))
+    assert retry.status_code == 409
+    assert retry.get_json()["type"].endswith("/request-in-progress")
+    assert [m["quantity"] for m in _ledger(client, planner)["data"]] == [5]
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_retry_after_the_first_attempt_failed_past_its_commit_is_told_the_answer_was_lost(
+    client, planner, uow_factory
+):
+    with client.application.test_request_context(ADJUST, method="POST", json=_adjustment(5)):
+        fingerprint = request_fingerprint()
+    first = _first_attempt_claims(uow_factory, "adj-49", fingerprint)
+    _adjust_as_the_first_attempt(uow_factory, first)
+    with uow_factory() as uow:  # what a 500 after the commit leaves (api/idempotency.py)
+        uow.idempotency.release(**first._asdict())
+        uow.commit()
+    retry = client.post(ADJUST, headers={**planner, "Idempotency-Key": "adj-49"},
+                        json=_adjustment(5))
+    assert retry.status_code == 409
+    assert retry.get_json()["type"].endswith("/request-applied-answer-lost")
+    assert [m["quantity"] for m in _ledger(client, planner)["data"]] == [5]
+
+
+@pytest.mark.usefixtures("catalogue")
 def test_keys_belong_to_their_token_so_two_clients_may_pick_the_same_one(client, auth):
     first = client.post(ADJUST, headers={**auth("planner", name="a"), "Idempotency-Key": "k"},
                         json=_adjustment(5))

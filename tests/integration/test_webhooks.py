@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hmac
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from returns_inventory.domain.errors import ValidationFailed
+from returns_inventory.integrations.webhook_http import AddressPolicy
 from returns_inventory.services.stock import adjust_stock
 from returns_inventory.services.webhooks import (
     DeliveryPolicy,
@@ -23,41 +22,8 @@ from returns_inventory.services.webhooks import (
     sign,
 )
 from tests.factories import add_item, add_location
-
-
-class Receiver:
-    """An ERP stand-in on loopback that records what it was sent and answers `status`."""
-
-    def __init__(self):
-        self.received: list = []
-        self.fetched: list = []  # GET requests: what a followed redirect turns a POST into
-        self.status = 204
-        self.location: str | None = None
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the stdlib's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.received.append((self.headers, body))  # case-insensitive
-                self.send_response(outer.status)
-                if outer.location:
-                    self.send_header("Location", outer.location)
-                self.end_headers()
-
-            def do_GET(self):  # noqa: N802
-                outer.fetched.append(self.path)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/erp/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
+from tests.integration import webhook_support
+from tests.integration.webhook_support import Receiver
 
 
 @pytest.fixture
@@ -68,14 +34,37 @@ def receiver():
 
 
 @pytest.fixture
-def a_stock_change(uow_factory):
+def catalogue(uow_factory):
     add_item(uow_factory)
     add_location(uow_factory)
+
+
+def change_stock(uow_factory, quantity: int = 3) -> None:
+    """One stock.adjusted event (an endpoint hears it only if registered before)."""
     adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1", condition="sellable",
-                 quantity=3, reason="count", actor="erp")
+                 quantity=quantity, reason="count", actor="erp")
 
 
 POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
+# The receiver listens on loopback, which webhooks are only sent to when allowed.
+LOOPBACK = AddressPolicy(("127.0.0.1",))
+
+
+def deliver(uow_factory, policy: DeliveryPolicy = POLICY, **options) -> dict[str, int]:
+    return deliver_due(uow_factory, policy, addresses=LOOPBACK, **options)
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.replace(webhook_allowed_internal_hosts=LOOPBACK.allowed_internal_hosts)
+
+
+@pytest.fixture(autouse=True)
+def no_traffic_beyond_loopback(monkeypatch):
+    """erp.example stands for a public ERP: never looked up, never connected to."""
+    _dns, guard = webhook_support.install(monkeypatch)
+    yield
+    assert guard.refused == []
 
 
 class Clock:
@@ -107,16 +96,18 @@ class SlowEndpoint:
 def several_deliveries(uow_factory, count: int) -> None:
     for n in range(count):
         register_webhook(uow_factory, url=f"http://erp.example/hook/{n}", actor="admin")
+    change_stock(uow_factory)
     fan_out(uow_factory)
 
 
-def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, a_stock_change):
-    hook = register_webhook(uow_factory, url=receiver.url, actor="admin",
+def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, catalogue):
+    hook = register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK,
                             secret="s3cret-s3cret-s3cret")
     assert hook["secret"] == "s3cret-s3cret-s3cret"
+    change_stock(uow_factory)
     assert fan_out(uow_factory) == 1
-    assert deliver_due(uow_factory, POLICY) == {"delivered": 1, "retrying": 0, "failed": 0}
-    assert fan_out(uow_factory) == 0 and deliver_due(uow_factory, POLICY)["delivered"] == 0
+    assert deliver(uow_factory) == {"delivered": 1, "retrying": 0, "failed": 0}
+    assert fan_out(uow_factory) == 0 and deliver(uow_factory)["delivered"] == 0
     [(headers, body)] = receiver.received
     expected = sign("s3cret-s3cret-s3cret", headers["X-RI-Timestamp"], body)
     assert hmac.compare_digest(headers["X-RI-Signature"], expected)
@@ -126,31 +117,32 @@ def test_an_event_is_posted_once_with_a_valid_signature(uow_factory, receiver, a
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_then_kept_as_failed_and_replayed(
-        uow_factory, receiver, a_stock_change):
-    register_webhook(uow_factory, url=receiver.url, actor="admin")
+        uow_factory, receiver, catalogue):
+    register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK)
+    change_stock(uow_factory)
     fan_out(uow_factory)
     receiver.status = 503
     clock = Clock()
-    assert deliver_due(uow_factory, POLICY, clock=clock)["retrying"] == 1
+    assert deliver(uow_factory, clock=clock)["retrying"] == 1
     # Not due again until the backoff has passed.
     clock.advance(5)
-    assert deliver_due(uow_factory, POLICY, clock=clock) == {
+    assert deliver(uow_factory, clock=clock) == {
         "delivered": 0, "retrying": 0, "failed": 0}
     clock.advance(6)
-    assert deliver_due(uow_factory, POLICY, clock=clock)["retrying"] == 1
+    assert deliver(uow_factory, clock=clock)["retrying"] == 1
     clock.advance(21)
-    assert deliver_due(uow_factory, POLICY, clock=clock)["failed"] == 1
+    assert deliver(uow_factory, clock=clock)["failed"] == 1
     assert len(receiver.received) == 3
     receiver.status = 200
     assert replay_failed(uow_factory) == 1
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 1
+    assert deliver(uow_factory)["delivered"] == 1
 
 
-def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, a_stock_change):
+def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, catalogue):
     several_deliveries(uow_factory, 4)
     clock = Clock()
     endpoint = SlowEndpoint(clock, seconds=8, status=503)  # slower than the 10 s backoff
-    assert deliver_due(uow_factory, POLICY, send=endpoint, clock=clock)["retrying"] == 4
+    assert deliver(uow_factory, send=endpoint, clock=clock)["retrying"] == 4
     for sent_at, headers in endpoint.sent:
         assert headers["X-RI-Timestamp"] == str(int(sent_at.timestamp()))
     with uow_factory() as uow:
@@ -161,7 +153,7 @@ def test_each_delivery_is_signed_and_rescheduled_at_its_own_time(uow_factory, a_
 
 
 def test_a_second_dispatcher_during_a_slow_batch_sends_nothing_twice(uow_factory,
-                                                                       a_stock_change):
+                                                                       catalogue):
     several_deliveries(uow_factory, 6)
     clock = Clock()
     # Each send takes the most a 10 s timeout allows; a claim for the whole batch up front
@@ -185,11 +177,12 @@ def test_a_second_dispatcher_during_a_slow_batch_sends_nothing_twice(uow_factory
 
 
 def test_a_webhook_only_hears_the_event_types_it_asked_for(uow_factory, receiver,
-                                                           a_stock_change):
-    register_webhook(uow_factory, url=receiver.url, actor="admin",
+                                                           catalogue):
+    register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK,
                      event_types=["replenishment.approved"])
-    fan_out(uow_factory)
-    deliver_due(uow_factory, POLICY)
+    change_stock(uow_factory)
+    assert fan_out(uow_factory) == 1
+    deliver(uow_factory)
     assert receiver.received == []
 
 
@@ -213,7 +206,7 @@ def test_admins_register_webhooks_over_http_and_see_failed_deliveries(client, au
     ({"webhook_id": 0}, "webhook_id"),
 ])
 def test_replaying_with_an_empty_filter_is_refused_not_taken_as_everything(
-        client, auth, uow_factory, a_stock_change, body, field):
+        client, auth, uow_factory, catalogue, body, field):
     several_deliveries(uow_factory, 2)
     failing = SlowEndpoint(Clock(), seconds=0, status=503)
     deliver_due(uow_factory, DeliveryPolicy(max_attempts=1), send=failing)
@@ -234,7 +227,7 @@ def test_registering_a_webhook_for_an_unknown_event_type_is_refused(client, auth
     [error] = refused.json["errors"]
     assert error["field"] == "event_types.1" and "unit.graded" in error["reason"]
     with pytest.raises(ValidationFailed) as refusal:
-        register_webhook(uow_factory, url=receiver.url, actor="admin",
+        register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK,
                          event_types=["unit.grade"])
     assert [e.field for e in refusal.value.errors] == ["event_types"]
     with uow_factory() as uow:
@@ -242,26 +235,28 @@ def test_registering_a_webhook_for_an_unknown_event_type_is_refused(client, auth
 
 
 def test_an_admin_switches_a_webhook_off_and_its_deliveries_wait_until_it_is_on_again(
-        client, auth, uow_factory, receiver, a_stock_change):
+        client, auth, uow_factory, receiver, catalogue):
     admin = auth("admin")
     hook = client.post("/api/v1/webhooks", headers=admin, json={"url": receiver.url}).json
+    change_stock(uow_factory)
     fan_out(uow_factory)
     off = client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": False})
     assert off.status_code == 200 and off.json["active"] is False and "secret" not in off.json
     assert client.get("/api/v1/webhooks", headers=admin).json["data"][0]["active"] is False
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 0 and receiver.received == []
+    assert deliver(uow_factory)["delivered"] == 0 and receiver.received == []
     assert client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin,
                         json={"active": True}).json["active"] is True
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 1 and len(receiver.received) == 1
+    assert deliver(uow_factory)["delivered"] == 1 and len(receiver.received) == 1
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_an_endpoint_that_redirects_is_a_failed_attempt_not_a_delivery(
-        uow_factory, receiver, a_stock_change, status):
-    register_webhook(uow_factory, url=receiver.url, actor="admin")
+        uow_factory, receiver, catalogue, status):
+    register_webhook(uow_factory, url=receiver.url, actor="admin", addresses=LOOPBACK)
+    change_stock(uow_factory)
     fan_out(uow_factory)
     receiver.status, receiver.location = status, receiver.url.replace("/erp/", "/moved/")
-    assert deliver_due(uow_factory, POLICY) == {"delivered": 0, "retrying": 1, "failed": 0}
+    assert deliver(uow_factory) == {"delivered": 0, "retrying": 1, "failed": 0}
     assert len(receiver.received) == 1 and receiver.fetched == []
     with uow_factory() as uow:
         [delivery] = uow.webhooks.deliveries(status="pending", webhook_id=None, after=0,
@@ -281,16 +276,15 @@ def test_an_address_the_http_library_cannot_use_is_a_failed_attempt_not_a_crash(
 
 
 def test_events_raised_before_a_webhook_is_switched_off_are_still_delivered(
-        client, auth, uow_factory, receiver, a_stock_change):
+        client, auth, uow_factory, receiver, catalogue):
     admin = auth("admin")
     hook = client.post("/api/v1/webhooks", headers=admin, json={"url": receiver.url}).json
-    # The event above was raised while the webhook was on, but not yet fanned out.
+    change_stock(uow_factory)  # raised while the webhook is on, but not yet fanned out
     client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": False})
-    adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1", condition="sellable",
-                 quantity=1, reason="count", actor="erp")  # raised while it is off
+    change_stock(uow_factory, 1)  # raised while it is off
     fan_out(uow_factory)
     client.patch(f"/api/v1/webhooks/{hook['id']}", headers=admin, json={"active": True})
-    assert deliver_due(uow_factory, POLICY)["delivered"] == 1
+    assert deliver(uow_factory)["delivered"] == 1
     [(_headers, body)] = receiver.received
     assert json.loads(body)["payload"]["on_hand"] == 3
 

@@ -8,7 +8,7 @@ ever commits, whether a retry arrives while the first is still running or after 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -25,16 +25,25 @@ class StoredRequest:
     content_type: str | None
     created_at: datetime
     applied: bool = False
+    # The attempt holding the key has ended without an answer to keep (it failed after its
+    # work committed), or has gone quiet for longer than the lock (it died, or is very slow).
+    ended: bool = False
+    abandoned: bool = False
 
     @property
     def completed(self) -> bool:
         return self.status_code is not None
 
+    @property
+    def answer_lost(self) -> bool:
+        """Applied, and no answer will come: a retry must read the result instead."""
+        return self.applied and not self.completed and (self.ended or self.abandoned)
+
 
 def _stored(row) -> StoredRequest:
     return StoredRequest(
         row.request_hash, row.status_code, row.response_body, row.content_type,
-        row.created_at, row.applied_at is not None,
+        row.created_at, row.applied_at is not None, row.completed_at is not None,
     )
 
 
@@ -77,7 +86,9 @@ class IdempotencyRepository(Repository):
                                                                    claim_token=token)
             )
             return None
-        return stored
+        # Applied but not yet completed is the normal state of a request between its work's
+        # commit and the storing of its answer: only an ended or quiet attempt lost it.
+        return replace(stored, abandoned=quiet)
 
     def fence(self, *, actor: str, key: str, token: str) -> bool:
         """In the work's own transaction: mark the key applied if this attempt holds it."""
@@ -107,11 +118,14 @@ class IdempotencyRepository(Repository):
         )
 
     def release(self, *, actor: str, key: str, token: str) -> None:
-        """Free the key for a retry, unless this attempt's work was applied after all."""
+        """Free the key for a retry, unless this attempt's work was applied after all: then
+        the key stays, marked as ended without an answer."""
+        held = (*self._key(actor, key), keys.c.claim_token == token)
+        self.connection.execute(delete(keys).where(*held, keys.c.applied_at.is_(None)))
         self.connection.execute(
-            delete(keys).where(
-                *self._key(actor, key), keys.c.claim_token == token, keys.c.applied_at.is_(None)
-            )
+            keys.update().where(*held, keys.c.applied_at.is_not(None),
+                                keys.c.status_code.is_(None))
+            .values(completed_at=utcnow())
         )
 
     def purge_older_than(self, hours: int) -> int:

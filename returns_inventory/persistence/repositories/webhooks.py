@@ -6,19 +6,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..planning_tables import webhook_cursor, webhook_deliveries, webhooks
+from ..planning_tables import webhook_deliveries, webhooks
 from ..tables import outbox_events
 from .base import Repository, upsert, utcnow
 
 
 class WebhookRepository(Repository):
-    def add(self, *, url: str, secret: str, event_types: list[str], actor: str) -> int:
+    def add(self, *, url: str, secret: str, event_types: list[str], actor: str,
+            last_event_id: int, since_snapshot: str | None) -> int:
         return self.connection.execute(
             webhooks.insert()
             .values(url=url, secret=secret, event_types=event_types, actor=actor,
-                    created_at=utcnow())
+                    created_at=utcnow(), last_event_id=last_event_id,
+                    since_snapshot=since_snapshot)
             .returning(webhooks.c.id)
         ).scalar_one()
 
@@ -26,30 +28,33 @@ class WebhookRepository(Repository):
         rows = self.connection.execute(select(webhooks).order_by(webhooks.c.id))
         return [dict(r._mapping) for r in rows]
 
-    def get(self, webhook_id: int) -> dict | None:
-        row = self.connection.execute(select(webhooks).where(webhooks.c.id == webhook_id)).first()
+    def get(self, webhook_id: int, *, lock: bool = False) -> dict | None:
+        query = select(webhooks).where(webhooks.c.id == webhook_id)
+        row = self.connection.execute(query.with_for_update() if lock else query).first()
         return dict(row._mapping) if row else None
 
-    def set_active(self, webhook_id: int, active: bool) -> int:
+    def update(self, webhook_id: int, **values: Any) -> int:
         return self.connection.execute(
-            webhooks.update().where(webhooks.c.id == webhook_id).values(active=active)
+            webhooks.update().where(webhooks.c.id == webhook_id).values(**values)
         ).rowcount
 
-    def fan_out_cursor(self, *, lock: bool) -> int:
-        """How far events have been turned into deliveries (locked while fanning out)."""
-        self.connection.execute(
-            upsert(self.connection, webhook_cursor)
-            .values(id=1, last_event_id=0)
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        query = select(webhook_cursor.c.last_event_id).where(webhook_cursor.c.id == 1)
-        return self.connection.scalar(query.with_for_update() if lock else query)
+    def to_fan_out(self) -> list[dict]:
+        """The endpoints that are on, locked while their events are handed out (a switch
+        off or on waits, and a second dispatcher fans out after this one)."""
+        query = select(webhooks).where(webhooks.c.active.is_(True)).order_by(webhooks.c.id)
+        return [dict(r._mapping) for r in self.connection.execute(query.with_for_update())]
 
-    def move_cursor(self, last_event_id: int) -> None:
+    def move_cursors(self, webhook_ids: list[int], last_event_id: int) -> None:
         self.connection.execute(
-            webhook_cursor.update().where(webhook_cursor.c.id == 1)
+            webhooks.update()
+            .where(webhooks.c.id.in_(webhook_ids), webhooks.c.last_event_id < last_event_id)
             .values(last_event_id=last_event_id)
         )
+
+    def highest_cursor(self) -> int:
+        """A feed position known to be safe: the furthest any endpoint's cursor has got."""
+        return self.connection.scalar(
+            select(func.coalesce(func.max(webhooks.c.last_event_id), 0)))
 
     def add_deliveries(self, rows: list[dict]) -> None:
         if not rows:
