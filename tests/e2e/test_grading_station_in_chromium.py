@@ -252,3 +252,32 @@ def test_a_write_off_shows_its_value_and_waits_for_an_explicit_confirm_at_tablet
         context.close()
     written_off = _unit(live_server, unit_id)
     assert (written_off["status"], len(written_off["history"])) == ("written_off", 1)
+
+
+def test_when_the_page_cannot_ask_first_the_server_still_asks_before_writing_off(
+    live_server, browser, received, unique
+):
+    """The page's own check failing (here: its request is cut) must not write a unit off."""
+    from playwright.sync_api import expect
+
+    unit_id = received["units"][0]
+    context, page, _ = _bench(live_server, browser, unique, TABLET)
+    try:
+        page.route("**/outcome?*", lambda route: route.abort())
+        _scan(page, unit_id)
+        page.wait_for_url(_at(f"/station/units/{unit_id}"))
+        page.keyboard.press("d")
+        page.keyboard.press("Enter")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # the form goes to the server unconfirmed
+        dialog = page.locator("#write-off-confirm")
+        expect(dialog).to_contain_text("Value: 8.50")
+        expect(page.get_by_role("link", name="Choose another grade")).to_be_focused()
+        assert _unit(live_server, unit_id)["status"] == "awaiting_grading"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # Write off · 8.50
+        page.wait_for_url(_at("/station/graded/"))
+        expect(page.locator(".where")).to_contain_text("already written off")
+    finally:
+        context.close()
+    assert _unit(live_server, unit_id)["status"] == "written_off"
