@@ -195,6 +195,11 @@ def test_a_label_scanned_on_an_open_unit_opens_that_unit_and_grades_nothing(
         _scan(page, second)
         page.wait_for_url(_at(f"/station/units/{second}"))
 
+        # A grade chosen, and a moment later a scan: the choice was a choice, the scan a scan.
+        page.keyboard.press("b", delay=100)
+        _scan(page, third)
+        page.wait_for_url(_at(f"/station/units/{third}"))
+
         # Text typed by hand into the page is a scan as well: it says what it is not.
         page.keyboard.type("d-4b", delay=150)
         page.keyboard.press("Enter")

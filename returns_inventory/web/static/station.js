@@ -15,11 +15,24 @@
   var form = document.getElementById("grade-form");
   var bench = form ? gradeForm(form) : null;
   var leaving = false;  // a scan is opening another page: nothing may grade from here now
-  if (scanForm) scanForm.addEventListener("submit", function () { leaving = true; });
+  // A grade letter, a pause, then more keys: a person typing, or a choice and then a scan.
+  // Which one, the keys that follow in the scan field tell: a scan's come in a burst.
+  var lead = null;
+
+  if (scanForm) {
+    scanForm.addEventListener("submit", function () {
+      if (lead && !lead.slow && lead.fast >= MIN_BURST && scanBox.value[0] === lead.letter) {
+        scanBox.value = scanBox.value.slice(1);  // the letter was a choice, the burst the scan
+      }
+      lead = null;
+      leaving = true;
+    });
+    scanBox.addEventListener("blur", function () { lead = null; });
+  }
 
   function isTextField(el) {
-    return el.matches && el.matches(
-      "input[type=text], input[type=search], input:not([type]), input[type=password], textarea, select");
+    return el.matches && el.matches("input[type=text], input[type=search], input:not([type]), " +
+      "input[type=password], textarea, select");
   }
 
   function scan(text, submit) {
@@ -45,7 +58,9 @@
       var text = typed.text + key;
       if (bench) bench.choose(typed.undo);
       typed = { text: "", at: -Infinity, undo: null };
-      return scan(text, false);
+      scan(text, false);
+      lead = gap >= BURST_MS ? { letter: text[0], at: now, fast: 0, slow: false } : null;
+      return;
     }
     if (grade) {
       var undo = following ? typed.undo : bench.chosen();
@@ -71,7 +86,14 @@
 
   function inField(event, now) {
     var field = event.target;
-    if (field === scanBox) return;  // Enter there is the scan itself
+    if (field === scanBox) {  // Enter there is the scan itself
+      if (lead && event.key.length === 1) {
+        if (now - lead.at < BURST_MS) lead.fast += 1;
+        else lead.slow = true;
+        lead.at = now;
+      }
+      return;
+    }
     if (event.key === "Enter") {
       var scanned = burst && burst.field === field && now - burst.at < BURST_MS &&
         burst.text.length >= MIN_BURST ? burst : null;
