@@ -142,12 +142,13 @@ def grade_at_bench(
         policies.grading.check_defects(defects)
         _ensure_gradable(uow_factory, unit_id)
         seen = confirmation_check(confirmed_write_off)
-        # Asked before photos are stored; asked again inside the grading transaction.
-        ahead = foresee(uow_factory, policies, unit_id=unit_id, grade=grade, defects=defects,
-                        is_admin=is_admin)
-        if ahead.write_off_value is not None:
-            seen(Decimal(ahead.write_off_value), ahead.awaiting_approval)
         if photos:
+            # Photos are stored before grading: an unconfirmed write-off must not store them.
+            # The grading transaction asks again, and that answer is the one that counts.
+            ahead = foresee(uow_factory, policies, unit_id=unit_id, grade=grade,
+                            defects=defects, is_admin=is_admin)
+            if ahead.write_off_value is not None:
+                seen(Decimal(ahead.write_off_value), ahead.awaiting_approval)
             attach_photos(uow_factory, policies, instance_path, unit_id=unit_id, files=photos,
                           actor=actor)
         with fenced(fence):  # should a resent form have taken over, this grade rolls back

@@ -318,8 +318,9 @@ def test_a_write_off_decided_only_inside_the_grading_transaction_still_needs_its
 
     _, (unit_id, _) = returned
     monkeypatch.setattr(station, "foresee", lambda *a, **k: station.Foreseen("repair", ""))
-    response = client.post(f"/station/units/{unit_id}/grade",
-                           data={**_form(client, unit_id), "grade": "D"})
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        **_form(client, unit_id), "grade": "D",
+        "photos": (io.BytesIO(PNG), "front.png", "image/png")})  # the early look runs for these
     assert response.status_code == 200
     assert 'name="confirm_write_off" value="8.50"' in response.get_data(as_text=True)
     assert _gradings(uow_factory, unit_id) == []
