@@ -38,8 +38,8 @@ def grade_unit(
 ) -> GradingResult:
     """Grade a unit waiting in quarantine and put it where its disposition says.
 
-    `before_write_off(value, awaiting_approval)` is called, inside the transaction, when the
-    grade turns out to write the unit off; raising there grades nothing.
+    A grade that writes off first calls `before_write_off(value, awaiting_approval)`, inside
+    the transaction: raising there grades nothing (the bench's confirm step).
     """
     policy = policies.grading
     grade_ = policy.grade_of(grade)
@@ -282,8 +282,7 @@ def _reconcile(
         disposition,
         decision.rule,
         # A write-off waiting for approval has not happened yet: the unit is kept, not binned.
-        policies.grading.where_to_put_after(disposition, awaiting_approval=True)
-        if awaiting else decision.where_to_put,
+        policies.grading.where_to_put_after(disposition, awaiting_approval=awaiting),
         write_off_id=write_off_id,
         value=value,
         awaiting=awaiting,
