@@ -163,8 +163,18 @@ class GradingPolicy:
             return self._decision(rule.disposition, rule.name)
         return self._decision(self.dispositions[grade], f"grade {grade.value}")
 
+    def where_to_put_after(self, disposition: Disposition, *, awaiting_approval: bool = False
+                           ) -> str:
+        """What the station tells the grader to do with the unit once this disposition is done.
+
+        A write-off waiting for a supervisor is not done: the unit is kept, and the words for it
+        (`write_off_awaiting_approval`) differ from those for one already posted (`write_off`).
+        """
+        key = f"{disposition.value}_awaiting_approval" if awaiting_approval else disposition.value
+        return self.where_to_put.get(key, "")
+
     def _decision(self, disposition: Disposition, rule: str) -> GradingDecision:
-        return GradingDecision(disposition, rule, self.where_to_put.get(disposition.value, ""))
+        return GradingDecision(disposition, rule, self.where_to_put_after(disposition))
 
 
 @dataclass(frozen=True)

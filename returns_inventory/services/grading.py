@@ -34,8 +34,13 @@ def grade_unit(
     actor: str,
     is_admin: bool = False,
     today: date | None = None,
+    before_write_off: Callable[[Decimal, bool], None] | None = None,
 ) -> GradingResult:
-    """Grade a unit waiting in quarantine and put it where its disposition says."""
+    """Grade a unit waiting in quarantine and put it where its disposition says.
+
+    A grade that writes off first calls `before_write_off(value, awaiting_approval)`, inside
+    the transaction: raising there grades nothing (the bench's confirm step).
+    """
     policy = policies.grading
     grade_ = policy.grade_of(grade)
     ticked = policy.check_defects(defects or [])
@@ -50,6 +55,7 @@ def grade_unit(
             result = grade_locked_unit(
                 uow, policies, unit, details, grade_, ticked,
                 note=note, actor=actor, is_admin=is_admin, today=today,
+                before_write_off=before_write_off,
             )
         uow.commit()
     return result
@@ -58,13 +64,15 @@ def grade_unit(
 def grade_locked_unit(
     uow, policies: Policies, unit: ReturnUnit, details: dict, grade_: Grade, ticked: list[str],
     *, note: str | None, actor: str, is_admin: bool, today: date | None,
+    before_write_off: Callable[[Decimal, bool], None] | None = None,
 ) -> GradingResult:
     """Decide and reconcile one gradable unit whose row this transaction has locked."""
     decision = _decide(uow, policies.grading, unit, grade_, ticked,
                        today or policies.returns.today(), details)
     where = {k: details[k] for k in ("sku", "size", "location")}
     return _reconcile(uow, policies, unit, grade_, ticked, decision, actor=actor,
-                      is_admin=is_admin, kind="grade", note=note, where=where)
+                      is_admin=is_admin, kind="grade", note=note, where=where,
+                      before_write_off=before_write_off)
 
 
 def regrade_unit(
@@ -185,7 +193,7 @@ def _decide(uow, policy, unit, grade_, ticked, today, details=None) -> GradingDe
 
 def _reconcile(
     uow, policies, unit, grade_, ticked, decision, *, actor, is_admin, kind, note=None,
-    reason=None, where=None,
+    reason=None, where=None, before_write_off=None,
 ) -> GradingResult:
     """Move the unit out of where it sits into its disposition, in this transaction."""
     where = where or where_is(uow, unit)
@@ -198,6 +206,8 @@ def _reconcile(
         why = f"{kind} {grade_.value}: {', '.join(ticked) or 'no defects noted'}"
         threshold = policies.returns.write_off_approval_threshold
         awaiting = Decimal(value) > threshold and not is_admin
+        if before_write_off is not None:
+            before_write_off(Decimal(value), awaiting)
         if awaiting:
             # Costly write-offs wait in quarantine until an admin approves them.
             move_unit(uow, unit, Condition.QUARANTINE, actor=actor, reason=why)
@@ -271,7 +281,8 @@ def _reconcile(
         unit,
         disposition,
         decision.rule,
-        decision.where_to_put,
+        # A write-off waiting for approval has not happened yet: the unit is kept, not binned.
+        policies.grading.where_to_put_after(disposition, awaiting_approval=awaiting),
         write_off_id=write_off_id,
         value=value,
         awaiting=awaiting,

@@ -9,10 +9,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..domain.errors import FieldError, NotFound
-from ..domain.grading import UnitStatus
+from ..domain.grading import Disposition, UnitStatus
 from ..persistence.uow import Fence, fenced
 from .grading import grade_unit
 from .photos import attach_photos
@@ -47,6 +48,24 @@ class StillGrading(Exception):
     """The same form is being graded by another request right now."""
 
 
+@dataclass(frozen=True)
+class Foreseen:
+    """What grading would do, told before anything is graded (the bench's confirm step)."""
+
+    disposition: str
+    where_to_put: str
+    write_off_value: str | None = None  # set when this grade would write the unit off
+    awaiting_approval: bool = False
+
+
+class WriteOffUnconfirmed(Exception):
+    """This grade writes the unit off, and the form did not confirm that value."""
+
+    def __init__(self, value: Decimal, awaiting_approval: bool):
+        super().__init__(f"writing off {value} needs a confirmation")
+        self.value, self.awaiting_approval = str(value), awaiting_approval
+
+
 def find_scanned(uow_factory: Callable, code: str) -> Scanned:
     """A unit label or an RMA, as typed or scanned (scanners and people differ in case)."""
     code = (code or "").strip()
@@ -74,15 +93,41 @@ def _waiting(uow, return_id: int) -> list[dict]:
     return waiting
 
 
+def foresee(uow_factory: Callable, policies: Policies, *, unit_id: str, grade: str,
+            defects: list[str], is_admin: bool = False) -> Foreseen:
+    """The disposition this grade and these defects would give the unit, and any write-off."""
+    policy = policies.grading
+    grade_, ticked = policy.grade_of(grade), policy.check_defects(defects)
+    with uow_factory() as uow:
+        details = uow.units.unit_details(unit_id)
+    if details is None:
+        raise NotFound(f"No unit {unit_id}.", errors=[FieldError("unit_id", "unknown")])
+    decision = policy.decide(grade_, ticked, supplier=details["supplier"],
+                             sold_on=details["sold_on"], today=policies.returns.today())
+    if decision.disposition is not Disposition.WRITE_OFF:
+        return Foreseen(decision.disposition.value, decision.where_to_put)
+    value = Decimal(details["unit_cost"])
+    # The same rule grading applies: above the threshold, only an admin posts at once.
+    awaiting = value > policies.returns.write_off_approval_threshold and not is_admin
+    return Foreseen(decision.disposition.value,
+                    policy.where_to_put_after(decision.disposition, awaiting_approval=awaiting),
+                    str(value), awaiting)
+
+
 def grade_at_bench(
     uow_factory: Callable, policies: Policies, instance_path: Path, *, submission: str,
     unit_id: str, grade: str, defects: list[str], note: str | None,
     photos: list[tuple[str, str, bytes]], actor: str, is_admin: bool = False,
+    confirmed_write_off: str | None = None,
 ) -> BenchResult:
     """Grade a unit from the bench form; the form's one-time token makes a double submit harmless.
 
     The token is claimed in a transaction of its own before grading, so a second submission of
     the same form finds it and answers with the first result instead of grading again.
+
+    A grade that writes the unit off grades only when `confirmed_write_off` is the value the
+    grader was shown; otherwise WriteOffUnconfirmed, and nothing is graded. A keystroke that
+    slipped through (a scanned label's D) can then never write a unit off unseen.
     """
     key = _key(submission)
     # The unit alone: a form sent again after its first request died may take its place.
@@ -96,12 +141,20 @@ def grade_at_bench(
         policies.grading.grade_of(grade)
         policies.grading.check_defects(defects)
         _ensure_gradable(uow_factory, unit_id)
+        seen = confirmation_check(confirmed_write_off)
         if photos:
+            # Photos are stored before grading: an unconfirmed write-off must not store them.
+            # The grading transaction asks again, and that answer is the one that counts.
+            ahead = foresee(uow_factory, policies, unit_id=unit_id, grade=grade,
+                            defects=defects, is_admin=is_admin)
+            if ahead.write_off_value is not None:
+                seen(Decimal(ahead.write_off_value), ahead.awaiting_approval)
             attach_photos(uow_factory, policies, instance_path, unit_id=unit_id, files=photos,
                           actor=actor)
         with fenced(fence):  # should a resent form have taken over, this grade rolls back
             result = grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
-                                defects=defects, note=note or None, actor=actor, is_admin=is_admin)
+                                defects=defects, note=note or None, actor=actor, is_admin=is_admin,
+                                before_write_off=seen)
     except BaseException:
         # Nothing was graded: the same form may be corrected and sent again.
         with uow_factory() as uow:
@@ -114,6 +167,20 @@ def grade_at_bench(
                                  content_type="application/json")
         uow.commit()
     return BenchResult(result, replayed=False)
+
+
+def confirmation_check(confirmed: str | None) -> Callable[[Decimal, bool], None]:
+    """Passes a write-off only of the value the grader confirmed; a changed cost asks again."""
+    try:
+        agreed = Decimal((confirmed or "").strip())
+    except InvalidOperation:
+        agreed = None
+
+    def check(value: Decimal, awaiting_approval: bool) -> None:
+        if agreed is None or not agreed.is_finite() or agreed != value:
+            raise WriteOffUnconfirmed(value, awaiting_approval)
+
+    return check
 
 
 def bench_result(uow_factory: Callable, *, submission: str, actor: str) -> GradingResult:

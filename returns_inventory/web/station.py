@@ -1,19 +1,28 @@
-"""The grading station: scan a unit or RMA, grade it with one key, see where the unit goes."""
+"""The grading station: scan a unit or RMA, choose its grade, confirm, see where the unit goes."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, jsonify, redirect, render_template, request, url_for
 
 from ..api.auth import current_actor, requires_role
 from ..api.body import sized_body
 from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import DomainError, NotFound
+from ..domain.grading import Disposition, UnitStatus
 from ..extensions import policies, settings, uow_factory
 from ..services.photos import unit_view
-from ..services.station import StillGrading, bench_result, find_scanned, grade_at_bench
+from ..services.station import (
+    StillGrading,
+    WriteOffUnconfirmed,
+    bench_result,
+    find_scanned,
+    foresee,
+    grade_at_bench,
+)
 from .pages import page_blueprint
 
 bp = page_blueprint("station", __name__, url_prefix="/station")
@@ -50,6 +59,16 @@ def unit(unit_id: str):
     return _unit_page(unit_id)
 
 
+@bp.get("/units/<unit_id>/outcome")
+@requires_role(Role.GRADER)
+def outcome(unit_id: str):
+    """What the chosen grade and defects would do: the page shows a write-off's value first."""
+    ahead = foresee(uow_factory(), policies(), unit_id=unit_id,
+                    grade=request.args.get("grade", ""), defects=request.args.getlist("defects"),
+                    is_admin=g.role is Role.ADMIN)
+    return jsonify(dataclasses.asdict(ahead))
+
+
 @bp.post("/units/<unit_id>/grade")
 @requires_role(Role.GRADER)
 @bench_upload
@@ -67,16 +86,18 @@ def grade(unit_id: str):
             unit_id=unit_id, grade=request.form.get("grade", ""), defects=defects,
             note=request.form.get("note", "").strip()[:2000], photos=photos,
             actor=current_actor(), is_admin=g.role is Role.ADMIN,
+            confirmed_write_off=request.form.get("confirm_write_off"),
         )
+    except WriteOffUnconfirmed as ask:
+        # Not an error: the grader sees the value and confirms, or chooses another grade.
+        return _unit_page(unit_id, chosen=_chosen(defects), confirm=ask, photos_dropped=photos)
     except StillGrading:
         return _unit_page(unit_id, status=409, error=(
             "This form is still being graded from another click. Wait a moment, then scan the "
             "unit again to see its result."))
     except DomainError as exc:
         status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
-        return _unit_page(unit_id, status=status, error=exc.detail,
-                          chosen={"grade": request.form.get("grade"), "defects": defects,
-                                  "note": request.form.get("note", "")})
+        return _unit_page(unit_id, status=status, error=exc.detail, chosen=_chosen(defects))
     again = {"again": 1} if graded_here.replayed else {}
     return redirect(url_for("station.graded", submission=submission, **again), code=303)
 
@@ -91,8 +112,14 @@ def graded(submission: str):
                            labels=_labels())
 
 
+def _chosen(defects: list[str]) -> dict:
+    return {"grade": request.form.get("grade"), "defects": defects,
+            "note": request.form.get("note", "")}
+
+
 def _unit_page(unit_id: str, *, status: int = 200, error: str | None = None,
-               chosen: dict | None = None):
+               chosen: dict | None = None, confirm: WriteOffUnconfirmed | None = None,
+               photos_dropped: list | None = None):
     try:
         shown = unit_view(uow_factory(), unit_id)
     except NotFound:
@@ -103,11 +130,21 @@ def _unit_page(unit_id: str, *, status: int = 200, error: str | None = None,
     return render_template(
         "station/unit.html", unit=shown, error=error, labels=_labels(),
         chosen=chosen or {"grade": None, "defects": [], "note": ""},
+        confirm=confirm, photos_dropped=bool(photos_dropped), where_now=_where_now(shown),
         # A new token per rendering: each form that reaches the server is graded at most once.
         submission=secrets.token_urlsafe(16),
         max_photos=policies().grading.photo_max_per_request,
         photo_types=",".join(policies().grading.photo_types),
     ), status
+
+
+def _where_now(unit: dict) -> str:
+    """Where a graded unit belongs now: a write-off still waiting for approval is kept."""
+    if not unit["disposition"]:
+        return ""
+    waiting = unit["status"] == UnitStatus.PENDING_WRITE_OFF.value
+    return policies().grading.where_to_put_after(Disposition(unit["disposition"]),
+                                                 awaiting_approval=waiting)
 
 
 def _labels() -> dict:
@@ -117,5 +154,4 @@ def _labels() -> dict:
         "grades": {code: grades.get(code, {}).get("label", code) for code in "ABCD"},
         "defects": grading.defects,
         "reasons": {code: r.label for code, r in policies().returns.reasons.items()},
-        "where_to_put": grading.where_to_put,
     }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
+from decimal import Decimal
+
 import pytest
 
 from returns_inventory.services.grading import grade_unit
@@ -50,6 +54,17 @@ def _balance(uow_factory, condition):
 def _form(client, unit_id):
     page = client.get(f"/station/units/{unit_id}").get_data(as_text=True)
     return {"csrf_token": hidden(page, "csrf_token"), "submission": hidden(page, "submission")}
+
+
+def _pressed(page):
+    """The grade buttons the page shows as chosen."""
+    return re.findall(r'data-key="([A-D])"[^>]*aria-pressed="true"', page)
+
+
+def _write_offs(uow_factory, unit_id):
+    with uow_factory() as uow:
+        unit = uow.units.unit(unit_id)
+        return uow.units.pending_write_off_of(unit.id), unit.status.value
 
 
 def _gradings(uow_factory, unit_id):
@@ -128,8 +143,6 @@ def test_an_already_graded_unit_says_so_and_a_stale_form_grades_nothing(
 
 def test_a_file_that_is_not_an_image_is_refused_in_words_and_nothing_is_graded(
         client, uow_factory, returned, grader, tmp_path):
-    import io
-
     _, (unit_id, _) = returned
     form = _form(client, unit_id)
     response = client.post(f"/station/units/{unit_id}/grade", data={
@@ -138,7 +151,7 @@ def test_a_file_that_is_not_an_image_is_refused_in_words_and_nothing_is_graded(
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "note.txt is not an accepted image type" in page
-    assert 'value="B" required data-key="B"\n             checked' in page  # choice kept
+    assert hidden(page, "grade") == "B" and _pressed(page) == ["B"]  # choice kept
     assert _gradings(uow_factory, unit_id) == []
     retried = client.post(f"/station/units/{unit_id}/grade", data={
         **form, "grade": "B", "photos": (io.BytesIO(PNG), "front.png", "image/png")})
@@ -214,3 +227,102 @@ def test_two_clicks_arriving_at_the_same_moment_grade_once(committing_db, backen
     assert answers[0].result == answers[1].result
     assert len(_gradings(uow_factory, unit.unit_id)) == 1
     assert verify_ledger(uow_factory) == []
+
+
+def test_a_grade_that_writes_the_unit_off_shows_its_value_and_grades_nothing_unconfirmed(
+        client, uow_factory, returned, grader):
+    """A stray D (a scanned label's last letter, a script that failed) never writes off."""
+    _, (unit_id, _) = returned
+    form = {**_form(client, unit_id), "grade": "D", "defects": ["tear"], "note": "torn seam"}
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        **form, "photos": (io.BytesIO(PNG), "front.png", "image/png")})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f"Write off unit {unit_id}?" in page and "<dialog" in page and " open>" in page
+    assert 'name="confirm_write_off" value="8.50"' in page  # the value, shown and confirmed
+    assert "It leaves stock as soon as you confirm." in page
+    assert "choose them again" in page  # the photo was not kept
+    assert hidden(page, "grade") == "D" and _pressed(page) == ["D"]
+    assert 'value="tear"\n      checked' in page and 'value="torn seam"' in page
+    assert _gradings(uow_factory, unit_id) == []
+    assert _balance(uow_factory, "quarantine") == 2
+    with uow_factory() as uow:
+        assert uow.units.photos_of(uow.units.unit(unit_id).id) == []
+        assert uow.events.count("stock.written_off") == 0
+
+    # A confirmation of another value (the cost changed, a hand-made form) is asked again.
+    again = client.post(f"/station/units/{unit_id}/grade",
+                        data={**form, "confirm_write_off": "1.00"})
+    assert again.status_code == 200 and f"Write off unit {unit_id}?" in again.get_data(as_text=True)
+    assert _gradings(uow_factory, unit_id) == []
+
+    confirmed = client.post(f"/station/units/{unit_id}/grade",
+                            data={**form, "confirm_write_off": "8.50"})
+    assert confirmed.status_code == 303
+    result = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    # Under the approval limit the write-off is posted: the station says so, not "keep it".
+    assert "Write-off bin: already written off, no approval needed" in result
+    assert "until a supervisor approves" not in result and "value 8.50" in result
+    assert _write_offs(uow_factory, unit_id) == (None, "written_off")
+    assert _balance(uow_factory, "quarantine") == 1
+    assert verify_ledger(uow_factory) == []
+
+
+def test_a_costly_write_off_is_confirmed_and_then_kept_for_a_supervisor(
+        client, uow_factory, policies, grader):
+    item_id = add_item(uow_factory, "COAT-WOOL", "L", unit_cost="240.00")
+    location_id = add_location(uow_factory, "WH2")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-8", line_ref="1", quantity=1)
+    view = authorize_return(uow_factory, policies, order_ref="SO-8", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="changed_mind")])
+    [unit] = receive_units(uow_factory, rma=view.rma, location="WH2",
+                           lines=[{"line_no": 1, "quantity": 1}], actor="dock")
+    form = {**_form(client, unit.unit_id), "grade": "D"}
+    asked = client.post(f"/station/units/{unit.unit_id}/grade", data=form).get_data(as_text=True)
+    assert 'value="240.00"' in asked and "until a supervisor approves" in asked
+    response = client.post(f"/station/units/{unit.unit_id}/grade",
+                           data={**form, "confirm_write_off": "240.00"})
+    assert response.status_code == 303
+    result = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Write-off cage: keep it until a supervisor approves" in result
+    assert "already written off" not in result
+    pending, status = _write_offs(uow_factory, unit.unit_id)
+    assert pending["value"] == Decimal("240.00") and status == "pending_write_off"
+    again = client.get(f"/station/units/{unit.unit_id}").get_data(as_text=True)
+    assert "Already graded" in again and "Write-off cage: keep it until" in again
+
+
+def test_the_page_can_ask_what_a_grade_would_do_before_sending_it(
+        client, uow_factory, returned, grader):
+    _, (unit_id, _) = returned
+    url = f"/station/units/{unit_id}/outcome"
+    assert client.get(url, query_string={"grade": "D"}).get_json() == {
+        "disposition": "write_off", "write_off_value": "8.50", "awaiting_approval": False,
+        "where_to_put": "Write-off bin: already written off, no approval needed"}
+    second = client.get(url, query_string={"grade": "B", "defects": ["stain"]}).get_json()
+    assert (second["disposition"], second["write_off_value"]) == ("restock_second_quality", None)
+    # A rule may keep a D from being a write-off: then there is nothing to confirm.
+    vendor = client.get(url, query_string={"grade": "D", "defects": "manufacturing_defect"})
+    assert vendor.get_json()["write_off_value"] is None
+    vendor_grade = client.post(f"/station/units/{unit_id}/grade", data={
+        **_form(client, unit_id), "grade": "D", "defects": ["manufacturing_defect"]})
+    assert vendor_grade.status_code == 303
+    assert client.get(url, query_string={"grade": "E"}).status_code == 422
+    assert _gradings(uow_factory, unit_id)[0]["disposition"] == "return_to_vendor"
+
+
+def test_a_write_off_decided_only_inside_the_grading_transaction_still_needs_its_confirm(
+        client, uow_factory, returned, grader, monkeypatch):
+    """The early look (before photos are stored) can be overtaken, e.g. by a new cost."""
+    from returns_inventory.services import station
+
+    _, (unit_id, _) = returned
+    monkeypatch.setattr(station, "foresee", lambda *a, **k: station.Foreseen("repair", ""))
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        **_form(client, unit_id), "grade": "D",
+        "photos": (io.BytesIO(PNG), "front.png", "image/png")})  # the early look runs for these
+    assert response.status_code == 200
+    assert 'name="confirm_write_off" value="8.50"' in response.get_data(as_text=True)
+    assert _gradings(uow_factory, unit_id) == []
+    assert _write_offs(uow_factory, unit_id) == (None, "awaiting_grading")
+    assert _balance(uow_factory, "quarantine") == 2

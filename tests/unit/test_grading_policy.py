@@ -69,7 +69,8 @@ def policy(**overrides) -> GradingPolicy:
         rules=(VENDOR_CLAIM, NOT_AS_NEW),
         claim_days_default=100,
         claim_days_by_supplier={"ACME": 200},
-        where_to_put={"write_off": "cage", "return_to_vendor": "vendor pallet"},
+        where_to_put={"write_off": "bin", "write_off_awaiting_approval": "cage",
+                      "return_to_vendor": "vendor pallet"},
     )
     values.update(overrides)
     return GradingPolicy(**values)
@@ -92,8 +93,14 @@ def test_each_grade_without_defects_gets_its_default_disposition(grade, disposit
 
 
 def test_the_decision_says_where_to_put_the_unit():
-    assert decide(Grade.D).where_to_put == "cage"
+    assert decide(Grade.D).where_to_put == "bin"
     assert decide(Grade.A).where_to_put == ""  # nothing configured: the station shows nothing
+
+
+def test_a_write_off_waiting_for_approval_is_kept_not_binned():
+    p = policy()
+    assert p.where_to_put_after(Disposition.WRITE_OFF, awaiting_approval=True) == "cage"
+    assert p.where_to_put_after(Disposition.WRITE_OFF) == "bin"
 
 
 # --- the vendor claim rule ------------------------------------------------------------
@@ -286,7 +293,8 @@ def test_the_real_config_file_parses_into_the_rules_the_business_asked_for():
         frozenset({Grade.A}),
     )
     assert real.claim_days_default > 0 and all(d > 0 for d in real.claim_days_by_supplier.values())
-    assert set(real.where_to_put) == {d.value for d in Disposition}
+    assert set(real.where_to_put) == {d.value for d in Disposition} | {
+        "write_off_awaiting_approval"}
     assert all(t.startswith("image/") for t in real.photo_types) and real.photo_max_bytes > 0
 
 
