@@ -14,7 +14,7 @@ from ..services.webhooks import (
 )
 from .auth import current_actor, requires_role
 from .blueprint import Blueprint
-from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
+from .schemas import CursorInfo, Int64, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                 description="Outbound webhooks (HMAC-SHA256 signed)")
@@ -59,7 +59,7 @@ class DeliveryOut(StrictSchema):
     id = fields.Integer()
     delivery_id = fields.String()
     webhook_id = fields.Integer()
-    event_id = fields.Integer()
+    event_id = Int64()
     event_type = fields.String()
     status = fields.String()
     attempts = fields.Integer()
