@@ -55,9 +55,9 @@ def _not_whole(field: fields.Field, value) -> bool:
 
 
 def _not_boolean(field: fields.Field, value) -> bool:
-    """A JSON 0 or "no" where true or false belongs: marshmallow would read it as false.
-    (Query strings are text, so this applies to JSON bodies only.)"""
-    return isinstance(field, fields.Boolean) and value is not None \
+    """A JSON 0 or 1 where true or false belongs: marshmallow would read it as a boolean.
+    (Text such as "true" stays accepted: query strings and web forms only have text.)"""
+    return isinstance(field, fields.Boolean) and isinstance(value, int | float) \
         and not isinstance(value, bool)
 
 
