@@ -80,7 +80,7 @@ class ProblemResponses(BasePlugin):
                     responses[str(status)] = _problem_response(status, declared)
             # Errors an operation declares itself (a 415, a 503) are problem documents too.
             for status, response in list(responses.items()):
-                if int(status) >= 400:
+                if str(status).isdigit() and int(status) >= 400:
                     responses[status] = _problem_response(int(status), response)
 
 
