@@ -39,6 +39,7 @@ RESOURCES = [
 
 def init_app(app: Flask) -> None:
     api = openapi.init_app(app)
+    units.init_app(app, api)
     for blueprint in [*RESOURCES, health.blp]:
         api.register_blueprint(blueprint)
     app.extensions["ri.api"] = api

@@ -37,4 +37,7 @@ class Blueprint(flask_smorest.Blueprint):
         # no per-call state, so each endpoint's one instance serves every request.
         if isinstance(schema, type):
             schema = schema()
+        if kwargs.get("location", "json") == "json":
+            # A body of optional fields may be left out (it reads as {}): say so.
+            kwargs.setdefault("required", any(f.required for f in schema.fields.values()))
         return super().arguments(schema, **kwargs)

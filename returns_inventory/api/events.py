@@ -21,7 +21,7 @@ class EventQuery(StrictSchema):
 
 
 class EventOut(StrictSchema):
-    id = fields.Integer()
+    id = Int64()
     type = fields.String(attribute="event_type")
     payload = fields.Dict()
     actor = fields.String()

@@ -87,7 +87,7 @@ def _description() -> str:
     requestBody={
         "required": True,
         "content": {
-            "text/csv": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string", "minLength": 1}},
             "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
         },
     },

@@ -28,7 +28,7 @@ class LedgerQuery(StrictSchema):
 
 
 class MovementOut(StrictSchema):
-    id = fields.Integer()
+    id = Int64()
     sku = fields.String()
     size = fields.String()
     location = fields.String()

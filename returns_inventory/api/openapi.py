@@ -17,6 +17,7 @@ from flask import (
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from . import openapi_fields
 from .auth import READ, open_endpoint_to, requires_role
 from .schemas import ProblemSchema
 
@@ -32,21 +33,25 @@ ASSETS = frozenset(
 # Our own: starts Swagger UI without an inline script (see web/headers.py).
 OWN_ASSETS = Path(__file__).parent / "static"
 
-# status -> (component name, description): answers any protected operation can give ...
-EVERY_OPERATION = {
+# status -> (component name, description) of every problem an operation may answer with.
+PROBLEMS = {
+    400: ("BadRequest", "The Idempotency-Key header is longer than 255 characters."),
     401: ("Unauthorized", "No valid bearer token was sent."),
     403: ("Forbidden", "The token's role may not call this operation."),
-    500: ("ServerError", "The server failed; nothing was applied. Safe to retry."),
-}
-# ... and those only a change can give.
-CHANGES = {
     404: ("NotFound", "Something the request names (item, location, kind) does not exist."),
     409: ("Conflict", "Not enough stock, or a request with this Idempotency-Key is running."),
     413: ("ContentTooLarge", "The body is larger than this endpoint accepts."),
+    415: ("UnsupportedMediaType", "The body is not the media type this endpoint takes."),
     422: ("ValidationFailed",
           "A field is missing or wrong (see `errors`), or the Idempotency-Key was used for a "
           "different request."),
+    500: ("ServerError", "The server failed; nothing was applied. Safe to retry."),
 }
+# Which of them an operation can give follows from what it takes (see _problems_of): any
+# protected operation ...
+EVERY_OPERATION = (401, 403, 500)
+# ... a change (the Idempotency-Key, the body limit, a conflict, something named not found) ...
+CHANGES = (400, 404, 409, 413, 422)
 
 
 class ServiceApi(Api):
@@ -60,7 +65,7 @@ class ProblemResponses(BasePlugin):
 
     def init_spec(self, spec) -> None:
         spec.components.schema("Problem", schema=ProblemSchema)
-        for name, description in [*EVERY_OPERATION.values(), *CHANGES.values()]:
+        for name, description in PROBLEMS.values():
             spec.components.response(
                 name, {"description": description, "content": {PROBLEM: {"schema": "Problem"}}}
             )
@@ -71,26 +76,59 @@ class ProblemResponses(BasePlugin):
                            "answer (header Idempotent-Replayed: true) without applying twice.",
         })
 
+    def schema_helper(self, name, definition, **kwargs) -> dict | None:
+        # Rules across fields (e.g. "either filter or ids") a schema states as OPENAPI.
+        return getattr(kwargs.get("schema"), "OPENAPI", None)
+
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         for method, operation in (operations or {}).items():
-            if operation.get("security") == []:
-                continue  # the health checks need no token and give none of these
             responses = operation.setdefault("responses", {})
-            wanted = dict(EVERY_OPERATION)
-            if method in MUTATING:
-                wanted.update(CHANGES)
-                operation.setdefault("parameters", []).append("IdempotencyKey")
-                for status, response in responses.items():
-                    if str(status).startswith("2") and isinstance(response, dict):
-                        response.setdefault("headers", {})["Idempotent-Replayed"] = {
-                            "description": "`true` when this is the stored answer to a retry",
-                            "schema": {"type": "string", "enum": ["true"]},
-                        }
-            elif 422 in responses or "422" in responses:
-                wanted[422] = CHANGES[422]  # query arguments can be wrong too
-            for status, (name, _) in wanted.items():
-                responses.pop(status, None)  # flask-smorest's own 422 has the wrong shape
-                responses[str(status)] = name
+            if operation.get("security") != []:  # the health checks need no token
+                if method in MUTATING:
+                    operation.setdefault("parameters", []).append("IdempotencyKey")
+                    _mark_replays(responses)
+                for status in _problems_of(path, method, operation, responses):
+                    declared = responses.pop(status, None) or responses.pop(str(status), None)
+                    responses[str(status)] = _problem_response(status, declared)
+            # Errors an operation declares itself (a 415, a 503) are problem documents too.
+            for status, response in list(responses.items()):
+                if str(status).isdigit() and int(status) >= 400:
+                    responses[status] = _problem_response(int(status), response)
+
+
+def _problems_of(path, method, operation, responses) -> list[int]:
+    """The problem statuses this operation can answer with, from what it takes."""
+    wanted = set(EVERY_OPERATION)
+    if method in MUTATING:
+        wanted.update(CHANGES)
+    if "{" in (path or ""):
+        wanted.add(404)  # the thing the path names may not exist
+    if "requestBody" in operation and "application/json" in operation["requestBody"].get(
+            "content", {}):
+        wanted.add(415)  # a JSON body sent as another media type (blueprint.StrictParser)
+    if 422 in responses or "422" in responses:
+        wanted.add(422)  # flask-smorest's mark of an operation with arguments
+    return sorted(wanted)
+
+
+def _problem_response(status: int, declared):
+    """The shared component, or the operation's own description with the problem schema."""
+    if not isinstance(declared, dict) or not declared.get("description"):
+        # Absent, or flask-smorest's own 422 (a name with the wrong shape behind it).
+        return PROBLEMS[status][0] if status in PROBLEMS else declared
+    content = declared.get("content") or {}
+    if PROBLEM not in content:
+        declared = {**declared, "content": {PROBLEM: {"schema": "Problem"}}}
+    return declared
+
+
+def _mark_replays(responses) -> None:
+    for status, response in responses.items():
+        if str(status).startswith("2") and isinstance(response, dict):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                "description": "`true` when this is the stored answer to a retry",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
 
 
 assets = Blueprint("docs_assets", __name__, url_prefix=ASSETS_PREFIX, template_folder="templates")
@@ -140,6 +178,7 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = ServiceApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
+    openapi_fields.init_api(api)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer",
                    "description": "`returns-inventory token create --name N --role R`"},

@@ -38,6 +38,7 @@ REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
 @blp.get("/suggestions")
 @blp.arguments(SuggestionQuery, location="query")
 @blp.response(200, SuggestionPage)
+@blp.alt_response(404, description="there is no forecast run `run`")
 @requires_role(*REVIEWERS)
 def list_replenishment_suggestions(args):
     """A run's suggestions (default: the latest successful run), filtered, sorted, paginated."""
@@ -82,6 +83,7 @@ def post_bulk_decision(body):
 @blp.get("/exports")
 @blp.arguments(ExportQuery, location="query")
 @blp.response(200, OrderExport)
+@blp.alt_response(404, description="there is no forecast run `run`")
 # Name both media types: a `content` given here replaces the one @blp.response would write.
 @blp.doc(responses={"200": {
     "description": "approved orders by supplier and location",

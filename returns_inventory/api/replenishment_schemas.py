@@ -11,6 +11,8 @@ from ..services.suggestion_decisions import BULK_LIMIT
 from .schemas import PageArgs, PageInfo, StrictSchema
 
 Money = fields.Decimal(as_string=True, places=2)
+_COLUMN = "-?(" + "|".join(SORTABLE) + ")"
+SORT_PATTERN = f"^({_COLUMN}(,{_COLUMN})*)?$"  # the same rule the document states
 
 
 class SuggestionFilterIn(StrictSchema):
@@ -36,7 +38,7 @@ class SuggestionFilterIn(StrictSchema):
 
 
 class SuggestionQuery(SuggestionFilterIn, PageArgs):
-    sort = fields.String(metadata={
+    sort = fields.String(validate=validate.Regexp(SORT_PATTERN), metadata={
         "description": "comma separated columns, `-` for descending, e.g. `-value,sku`; "
                        "one of " + ", ".join(SORTABLE)})
 
@@ -175,6 +177,8 @@ class DecisionOut(StrictSchema):
 
 
 class BulkDecisionIn(StrictSchema):
+    OPENAPI = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
+
     action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     filter = fields.Nested(SuggestionFilterIn, metadata={
         "description": "the list's filters; {} means every suggestion of the latest run"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.stock import Condition
 
@@ -24,6 +24,14 @@ _INT64 = (-(2**63), 2**63 - 1)
 # Dates a retail service can mean; arithmetic a day or a window past either end of Python's
 # calendar (year 1, year 9999) would fail as a server error instead.
 _DATES = (date(1900, 1, 1), date(2999, 12, 31))
+DATE_PATTERN = r"^(19|2[0-9])[0-9]{2}-"  # the same years, as the OpenAPI document states them
+
+
+def bounds_of(field: fields.Field) -> tuple[int, int] | None:
+    """The range a whole-number field is held to, or None when it takes any size."""
+    if not isinstance(field, fields.Integer) or not getattr(field, "bounded", True):
+        return None
+    return _INT64 if isinstance(field, Int64) else _INT32
 
 
 def _out_of_range(field: fields.Field, value) -> bool:
@@ -31,10 +39,10 @@ def _out_of_range(field: fields.Field, value) -> bool:
         return isinstance(value, list) and any(_out_of_range(field.inner, v) for v in value)
     if isinstance(field, fields.Date) and isinstance(value, date):
         return not _DATES[0] <= value <= _DATES[1]
-    if not isinstance(field, fields.Integer) or not isinstance(value, int):
+    bounds = bounds_of(field)
+    if bounds is None or not isinstance(value, int):
         return False
-    low, high = _INT64 if isinstance(field, Int64) else _INT32
-    return not low <= value <= high
+    return not bounds[0] <= value <= bounds[1]
 
 
 def _not_whole(field: fields.Field, value) -> bool:
@@ -44,6 +52,13 @@ def _not_whole(field: fields.Field, value) -> bool:
     if not isinstance(field, fields.Integer):
         return False
     return isinstance(value, bool) or (isinstance(value, float) and not value.is_integer())
+
+
+def _not_boolean(field: fields.Field, value) -> bool:
+    """A JSON 0 or 1 where true or false belongs: marshmallow would read it as a boolean.
+    (Text such as "true" stays accepted: query strings and web forms only have text.)"""
+    return isinstance(field, fields.Boolean) and isinstance(value, int | float) \
+        and not isinstance(value, bool)
 
 
 class StrictSchema(Schema):
@@ -57,6 +72,8 @@ class StrictSchema(Schema):
             key = field.data_key or name
             if isinstance(original, dict) and _not_whole(field, original.get(key)):
                 errors[key] = ["Not a whole number."]
+            elif isinstance(original, dict) and _not_boolean(field, original.get(key)):
+                errors[key] = ["Not a boolean: send true or false."]
             elif name in data and _out_of_range(field, data[name]):
                 errors[key] = [f"Date must be between {_DATES[0]} and {_DATES[1]}."
                                if isinstance(field, fields.Date) else "Number is out of range."]
@@ -68,6 +85,9 @@ class PageSize(fields.Integer):
     """A page's `limit`. One rule on every list: at least 1, and a larger limit than the list
     serves is served as its maximum, which the answer's `page.limit` reports. `at_most` is a
     list's fixed maximum; lists sized by RI_PAGE_SIZE_MAX are capped by `page_limit`."""
+
+    # Any larger limit is served as the maximum, so no size is out of range (not even 2**64).
+    bounded = False
 
     def __init__(self, *, at_most: int | None = None, **kwargs):
         most = f"{at_most:,}" if at_most else "RI_PAGE_SIZE_MAX"
@@ -94,7 +114,7 @@ class PageInfo(StrictSchema):
 
 
 class CursorInfo(StrictSchema):
-    next_cursor = fields.Integer(allow_none=True, metadata={"description": "pass as `after`"})
+    next_cursor = Int64(allow_none=True, metadata={"description": "pass as `after`"})
     limit = fields.Integer()
 
 
@@ -109,7 +129,13 @@ class FieldErrorOut(StrictSchema):
 
 
 class ProblemSchema(StrictSchema):
-    """RFC 9457 problem document: the one shape of every 4xx and 5xx answer."""
+    """RFC 9457 problem document: the one shape of every 4xx and 5xx answer.
+
+    Problems may carry extension members (RFC 9457 section 3.2), e.g. `unit_status` on a 409
+    or `error_count` on an import's 422, so the document allows members not listed here."""
+
+    class Meta(StrictSchema.Meta):
+        unknown = INCLUDE
 
     type = fields.String(metadata={"description": "URI naming the kind of problem"})
     title = fields.String()

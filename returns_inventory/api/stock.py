@@ -10,7 +10,7 @@ from ..services.stock import adjust_stock
 from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
 from .idempotency import current_key
-from .schemas import CONDITIONS, PageArgs, PageInfo, StrictSchema, page_limit
+from .schemas import CONDITIONS, Int64, PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("stock", __name__, url_prefix="/api/v1/stock", description="Stock balances")
 
@@ -52,7 +52,7 @@ class AdjustmentIn(StrictSchema):
 
 
 class AdjustmentOut(StrictSchema):
-    movement_id = fields.Integer()
+    movement_id = Int64()
     sku = fields.String()
     size = fields.String()
     location = fields.String()

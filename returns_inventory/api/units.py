@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, request, send_file
 from marshmallow import fields, validate
+from werkzeug.routing import BaseConverter
 
 from ..domain.access import Role
 from ..domain.grading import UnitStatus
@@ -18,6 +19,21 @@ from .idempotency import current_key
 from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
+BATCH = "grades"  # POST /units/grades sits beside /units/<unit_id>
+
+
+class UnitIdConverter(BaseConverter):
+    """A unit id in a path: never `grades`, so GET /units/grades is a 405 (Allow: POST) and
+    not a search for a unit of that name; the OpenAPI document says the same."""
+
+    regex = rf"(?!{BATCH}(?![^/]))[^/]+"
+
+
+def init_app(app, api) -> None:
+    """Teach the app (before the routes are registered) and its document the unit id."""
+    app.url_map.converters["unit_id"] = UnitIdConverter
+    api.register_converter(UnitIdConverter, lambda _: {"type": "string",
+                                                       "not": {"enum": [BATCH]}})
 
 
 class GradeIn(StrictSchema):
@@ -137,15 +153,16 @@ def list_units(args):
     return cursor_page(rows, args["limit"])
 
 
-@blp.get("/<unit_id>")
+@blp.get("/<unit_id:unit_id>")
 @blp.response(200, UnitOut)
+@blp.alt_response(405, description="`grades` is no unit id: /units/grades takes POST only")
 @requires_role(*READ)
 def get_unit(unit_id):
     """A unit with its item, customer reason, grading history and photos."""
     return unit_view(uow_factory(), unit_id)
 
 
-@blp.post("/<unit_id>/grade")
+@blp.post("/<unit_id:unit_id>/grade")
 @blp.arguments(GradeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.GRADER)
@@ -174,7 +191,7 @@ def post_grades(body):
                                   actor=current_actor(), is_admin=g.role is Role.ADMIN)}
 
 
-@blp.post("/<unit_id>/regrade")
+@blp.post("/<unit_id:unit_id>/regrade")
 @blp.arguments(RegradeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.ADMIN)
@@ -184,7 +201,7 @@ def post_regrade(body, unit_id):
                         **body)
 
 
-@blp.post("/<unit_id>/repair-outcome")
+@blp.post("/<unit_id:unit_id>/repair-outcome")
 @blp.arguments(RepairOutcomeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.GRADER)
@@ -194,8 +211,14 @@ def post_repair_outcome(body, unit_id):
                                  actor=current_actor(), is_admin=g.role is Role.ADMIN, **body)
 
 
-@blp.post("/<unit_id>/photos")
+@blp.post("/<unit_id:unit_id>/photos")
 @blp.response(201, PhotosOut)
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["photo"], "properties": {"photo": {
+        "type": "array", "minItems": 1, "maxItems": MAX_PHOTOS,
+        "items": {"type": "string", "format": "binary"},
+        "description": "JPEG, PNG or WebP images, each within the grading policy's size"}}},
+    "encoding": {"photo": {"contentType": "image/jpeg, image/png, image/webp"}}}}})
 @requires_role(Role.GRADER)
 @sized_body(lambda: policies().grading.photo_max_bytes * policies().grading.photo_max_per_request
             + 64 * 1024)
@@ -207,7 +230,7 @@ def post_photos(unit_id):
                                     unit_id=unit_id, files=files, actor=current_actor())}
 
 
-@blp.get("/<unit_id>/photos/<filename>")
+@blp.get("/<unit_id:unit_id>/photos/<filename>")
 @blp.doc(responses={"200": {"description": "The image as it was uploaded", "content": {
     "image/*": {"schema": {"type": "string", "format": "binary"}}}}})
 @requires_role(*READ)

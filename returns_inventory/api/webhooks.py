@@ -66,7 +66,7 @@ class DeliveryOut(StrictSchema):
     id = fields.Integer()
     delivery_id = fields.String()
     webhook_id = fields.Integer()
-    event_id = fields.Integer()
+    event_id = Int64()
     event_type = fields.String()
     status = fields.String()
     attempts = fields.Integer()
