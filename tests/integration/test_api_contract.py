@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import threading
 import traceback
 from collections import defaultdict
-from contextlib import contextmanager
 from functools import partial
 
 import pytest
@@ -23,7 +21,6 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from werkzeug.serving import make_server
 
-from returns_inventory.jobs import dask_executor
 from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.tokens import create_token
 from tests.factories import add_item, add_location, app_on, stock_up
@@ -46,18 +43,10 @@ BUSINESS_RULES = [
     ("POST", "/api/v1/webhooks"),
 ]
 ACCEPTED = ["2XX", 401, 403, 404, 409]
-# TEMPORARY, until the fix for issue 14's first cause is merged: a path id above 2**31-1
-# answers 500 on PostgreSQL. Such answers are left out of the failures; delete this (and its
-# use in _awaiting_fix) once that fix is in.
-PATH_ID = re.compile(r"/([0-9]+)(?=/|$|\?)")
 
 
 @pytest.mark.slow
-def test_every_operation_keeps_to_its_documented_contract(settings, committing_db,
-                                                           monkeypatch):
-    # POST /forecast-runs may ask for dask with up to 64 worker processes; the contract is its
-    # 202 and the run record, so a dask run here fails at once instead of starting a cluster.
-    monkeypatch.setattr(dask_executor, "dask_client", _no_cluster)
+def test_every_operation_keeps_to_its_documented_contract(settings, committing_db):
     # A committing database of its own: a request that fails mid-transaction must not spoil
     # the connection every later request shares (as one rolled-back test transaction would).
     app = app_on(settings, committing_db)
@@ -70,10 +59,7 @@ def test_every_operation_keeps_to_its_documented_contract(settings, committing_d
     config = SchemathesisConfig.from_dict({
         "seed": SEED,
         "headers": headers,
-        "generation": {"max-examples": EXAMPLES, "deterministic": True,
-                       # TEMPORARY: a NUL character in any string answers 500 until the fix
-                       # for issue 14's second cause is merged; then delete this line.
-                       "allow-x00": False},
+        "generation": {"max-examples": EXAMPLES, "deterministic": True},
         "phases": {"stateful": {"enabled": False}},
         "checks": {"enabled": True},
         "operations": [
@@ -94,21 +80,10 @@ def test_every_operation_keeps_to_its_documented_contract(settings, committing_d
     finally:
         server.shutdown()
         thread.join()
-        # Runs started by POST /forecast-runs finish in the background: let them end before
-        # their database is dropped.
-        for running in threading.enumerate():
-            if running.name.startswith("forecast-run-"):
-                running.join(timeout=120)
     assert requests > 40 * EXAMPLES  # every operation was exercised, not skipped
     report = "\n".join(f"{label}\n  " + "\n  ".join(sorted(found))
                        for label, found in sorted(failures.items()))
     assert not failures, report
-
-
-@contextmanager
-def _no_cluster(scheduler_address, workers):
-    raise RuntimeError("no dask cluster in the contract test")
-    yield
 
 
 def _one_key_per_request(app):
@@ -148,8 +123,6 @@ def _run(schema) -> tuple[dict[str, set[str]], int]:
             for check in checks:
                 if check.status != Status.FAILURE or check.failure_info is None:
                     continue
-                if _awaiting_fix(check.name, interaction):
-                    continue
                 failure = check.failure_info.failure
                 kind = f"{check.name}: {failure.title}"
                 found = failures[event.recorder.label]
@@ -161,9 +134,3 @@ def _run(schema) -> tuple[dict[str, set[str]], int]:
                           f"    {check.failure_info.code_sample[:600]}\n    -> {answer}")
     return failures, requests
 
-
-def _awaiting_fix(check: str, interaction) -> bool:
-    if check != "not_a_server_error" or interaction is None:
-        return False
-    path = interaction.request.uri.split("?")[0]
-    return any(int(found) > 2**31 - 1 for found in PATH_ID.findall(path))
