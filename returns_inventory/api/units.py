@@ -32,6 +32,10 @@ class UnitIdConverter(BaseConverter):
 def init_app(app, api) -> None:
     """Teach the app (before the routes are registered) and its document the unit id."""
     app.url_map.converters["unit_id"] = UnitIdConverter
+    # The per-request photo limit is policy (config/grading.toml); the document is built when
+    # the blueprint registers, right after this, so it states this app's limit.
+    with app.app_context():
+        PHOTOS["maxItems"] = policies().grading.photo_max_per_request
     api.register_converter(UnitIdConverter, lambda _: {"type": "string",
                                                        "not": {"enum": [BATCH]}})
 
@@ -211,13 +215,14 @@ def post_repair_outcome(body, unit_id):
                                  actor=current_actor(), is_admin=g.role is Role.ADMIN, **body)
 
 
+PHOTOS = {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+          "description": "JPEG, PNG or WebP images, each within the grading policy's size"}
+
+
 @blp.post("/<unit_id:unit_id>/photos")
 @blp.response(201, PhotosOut)
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["photo"], "properties": {"photo": {
-        "type": "array", "minItems": 1, "maxItems": MAX_PHOTOS,
-        "items": {"type": "string", "format": "binary"},
-        "description": "JPEG, PNG or WebP images, each within the grading policy's size"}}},
+    "type": "object", "required": ["photo"], "properties": {"photo": PHOTOS}},
     "encoding": {"photo": {"contentType": "image/jpeg, image/png, image/webp"}}}}})
 @requires_role(Role.GRADER)
 @sized_body(lambda: policies().grading.photo_max_bytes * policies().grading.photo_max_per_request
