@@ -8,6 +8,17 @@ from datetime import datetime
 
 from .errors import FieldError, InsufficientStock, ValidationFailed
 
+# The most units one balance can hold: the ledger's columns are 32-bit integers, and no
+# warehouse holds two billion of one item; a larger figure is a typing or integration error.
+MAX_UNITS = 2**31 - 1
+
+
+def too_many_units(on_hand: int, reserved: int) -> ValidationFailed:
+    return ValidationFailed(
+        f"the balance would hold {on_hand} on hand and {reserved} reserved: at most "
+        f"{MAX_UNITS} units fit one balance",
+        errors=[FieldError("quantity", f"the balance would exceed {MAX_UNITS} units")])
+
 
 class Condition(enum.StrEnum):
     SELLABLE = "sellable"
@@ -55,6 +66,8 @@ class StockBalance:
         """Change the balance, refusing any result the warehouse cannot physically have."""
         on_hand = self.on_hand + on_hand_delta
         reserved = self.reserved + reserved_delta
+        if on_hand > MAX_UNITS or reserved > MAX_UNITS:
+            raise too_many_units(on_hand, reserved)
         if reserved < 0:
             raise InsufficientStock(
                 f"cannot release {-reserved_delta} reserved units: only {self.reserved} reserved",

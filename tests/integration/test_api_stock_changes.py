@@ -66,6 +66,18 @@ def test_taking_more_than_is_available_is_a_409_and_changes_nothing(client, plan
 
 
 @pytest.mark.usefixtures("catalogue")
+def test_an_adjustment_past_the_largest_balance_is_a_422_and_changes_nothing(
+        client, planner, uow_factory):
+    client.post(ADJUST, headers=planner, json=_adjustment(10))
+    response = client.post(ADJUST, headers=planner, json=_adjustment(2**31 - 1))
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "quantity"
+    [movement] = _ledger(client, planner)["data"]
+    assert movement["on_hand_after"] == 10
+    assert verify_ledger(uow_factory) == []
+
+
+@pytest.mark.usefixtures("catalogue")
 @pytest.mark.parametrize(("body", "field"), [
     (_adjustment(0), "quantity"),
     ({k: v for k, v in _adjustment().items() if k != "reason"}, "reason"),

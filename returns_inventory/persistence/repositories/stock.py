@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError
 
-from ...domain.stock import BalanceKey, Condition, Movement, StockBalance
+from ...domain.stock import BalanceKey, Condition, Movement, StockBalance, too_many_units
 from ..tables import ledger_movements, stock_balances
 from .base import upsert, utcnow
 from .stock_views import StockViews
@@ -83,11 +84,18 @@ class StockRepository(StockViews):
         key. The rows stay locked until the transaction ends, so the caller may still refuse
         a change (raising rolls it back) before anyone else sees it."""
         now = utcnow()
-        rows = self.connection.execute(_CHANGE_BALANCE[self.connection.dialect.name], [
-            {"item_id": key.item_id, "location_id": key.location_id,
-             "condition": key.condition.value, "on_hand_delta": on_hand_delta,
-             "reserved_delta": reserved_delta, "updated_at": now}
-            for key, on_hand_delta, reserved_delta in changes]).all()
+        try:
+            rows = self.connection.execute(_CHANGE_BALANCE[self.connection.dialect.name], [
+                {"item_id": key.item_id, "location_id": key.location_id,
+                 "condition": key.condition.value, "on_hand_delta": on_hand_delta,
+                 "reserved_delta": reserved_delta, "updated_at": now}
+                for key, on_hand_delta, reserved_delta in changes]).all()
+        except DataError as exc:
+            # PostgreSQL adds in 32-bit columns and refuses the sum before the domain rule
+            # can judge it; SQLite's 64-bit sum reaches the rule, which refuses it there.
+            if getattr(exc.orig, "sqlstate", None) != "22003":  # numeric_value_out_of_range
+                raise
+            raise too_many_units(*_sums(changes)) from None
         balances = (_stock_balance(row) for row in rows)
         return {BalanceKey(b.item_id, b.location_id, b.condition): b for b in balances}
 
@@ -117,6 +125,11 @@ class StockRepository(StockViews):
         if self._collect(_ADD_MOVEMENTS, row):
             return None
         return self.connection.execute(_ADD_MOVEMENT, row).scalar_one()
+
+
+def _sums(changes) -> tuple[int, int]:
+    """The largest deltas asked for, to say what would not fit (the balance is not known)."""
+    return (max(delta for _, delta, _ in changes), max(delta for _, _, delta in changes))
 
 
 def _stock_balance(row) -> StockBalance:
