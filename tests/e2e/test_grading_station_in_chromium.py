@@ -90,7 +90,8 @@ def _unit(live_server, unit_id: str) -> dict:
 
 
 def _bench(live_server, browser, unique, viewport):
-    """A grader logged in by keyboard at /station, the scan field focused."""
+    """A grader logged in by keyboard at /station, the scan field focused; and the list of
+    Content-Security-Policy refusals Chromium will report (every page must work under it)."""
     from playwright.sync_api import expect
 
     grader = unique("grace").lower()
@@ -111,7 +112,7 @@ def _bench(live_server, browser, unique, viewport):
     page.keyboard.press("Enter")
     page.wait_for_url(_at("/station"))
     expect(page.locator("#code")).to_be_focused()  # ready for the scanner at once
-    return context, page, grader
+    return context, page, grader, refused
 
 
 def _scan(page, label: str) -> None:
@@ -129,7 +130,7 @@ def test_a_grader_grades_a_unit_B_with_the_keyboard_and_it_lands_in_second_quali
     from playwright.sync_api import expect
 
     unit_id = received["units"][0]
-    context, page, grader = _bench(live_server, browser, unique, DESK)
+    context, page, grader, refused = _bench(live_server, browser, unique, DESK)
     try:
         _scan(page, unit_id)
         page.wait_for_url(_at(f"/station/units/{unit_id}"))
@@ -172,7 +173,7 @@ def test_a_label_scanned_on_an_open_unit_opens_that_unit_and_grades_nothing(
     from playwright.sync_api import expect
 
     first, second, third, *_ = _with_grade_letters(received["units"])
-    context, page, _ = _bench(live_server, browser, unique, TABLET)
+    context, page, _, refused = _bench(live_server, browser, unique, TABLET)
     try:
         _scan(page, first)
         page.wait_for_url(_at(f"/station/units/{first}"))
@@ -212,6 +213,7 @@ def test_a_label_scanned_on_an_open_unit_opens_that_unit_and_grades_nothing(
         _scan(page, received["rma"])
         expect(page.locator("#pick-title")).to_contain_text(received["rma"])
         expect(page.locator(".pick li")).to_have_count(UNITS)
+        assert refused == [], refused
     finally:
         context.close()
     for unit_id in (first, second, third):
@@ -226,7 +228,7 @@ def test_a_write_off_shows_its_value_and_waits_for_an_explicit_confirm_at_tablet
     from playwright.sync_api import expect
 
     unit_id = received["units"][0]
-    context, page, _ = _bench(live_server, browser, unique, TABLET)
+    context, page, _, refused = _bench(live_server, browser, unique, TABLET)
     try:
         _scan(page, unit_id)
         page.wait_for_url(_at(f"/station/units/{unit_id}"))
@@ -255,6 +257,7 @@ def test_a_write_off_shows_its_value_and_waits_for_an_explicit_confirm_at_tablet
             "Write-off bin: already written off, no approval needed")
         expect(page.locator(".stock")).to_contain_text("value 8.50")
         page.screenshot(path=str(screenshot_dir() / "grading-station-written-off.png"))
+        assert refused == [], refused
     finally:
         context.close()
     written_off = _unit(live_server, unit_id)
@@ -268,7 +271,7 @@ def test_when_the_page_cannot_ask_first_the_server_still_asks_before_writing_off
     from playwright.sync_api import expect
 
     unit_id = received["units"][0]
-    context, page, _ = _bench(live_server, browser, unique, TABLET)
+    context, page, _, refused = _bench(live_server, browser, unique, TABLET)
     try:
         page.route("**/outcome?*", lambda route: route.abort())
         _scan(page, unit_id)
@@ -285,6 +288,7 @@ def test_when_the_page_cannot_ask_first_the_server_still_asks_before_writing_off
         page.keyboard.press("Enter")  # Write off · 8.50
         page.wait_for_url(_at("/station/graded/"))
         expect(page.locator(".where")).to_contain_text("already written off")
+        assert refused == [], refused
     finally:
         context.close()
     assert _unit(live_server, unit_id)["status"] == "written_off"
