@@ -32,7 +32,8 @@ def run_holder(run_id: int) -> str:
 
 def reap_lost(uow, config: ForecastConfig, now: datetime | None = None) -> list[dict]:
     """Fail the runs whose process stopped beating, in the caller's transaction, and free the
-    run lease and every job lease their process held."""
+    run lease and every job lease their process held. A lost nightly run is asked for again:
+    its schedule will not come round before tomorrow, and planners expect tonight's plan."""
     now = now or datetime.now(UTC)
     lost = uow.runs.reap(silent_since=now - timedelta(seconds=config.lost_after_seconds),
                          now=now)
@@ -40,6 +41,11 @@ def reap_lost(uow, config: ForecastConfig, now: datetime | None = None) -> list[
         uow.leases.free_held_by(run_holder(run["id"]), now=now)
         if run["runner"]:
             uow.leases.free_held_by(run["runner"], now=now)
+    scheduled = [run for run in lost if run["trigger"] == "schedule"]
+    if scheduled and not uow.runs.open_runs():
+        again = scheduled[-1]
+        uow.runs.request(now=now, as_of=again["as_of"], executor=again["executor"],
+                         workers=again["workers"], trigger="schedule", actor=again["actor"])
     return lost
 
 

@@ -164,6 +164,36 @@ def test_a_tick_first_reaps_a_run_whose_process_stopped_beating_and_takes_over_i
     assert start_run(uow_factory, settings, RunRequest(as_of=T0.date(), actor="cli:x"))
 
 
+def _silence(uow_factory, run_id):
+    with uow_factory() as uow:
+        uow.connection.execute(forecast_runs.update().where(forecast_runs.c.id == run_id)
+                               .values(heartbeat_at=datetime.now(UTC) - timedelta(hours=1)))
+        uow.commit()
+
+
+def test_a_lost_nightly_run_is_asked_for_again_and_a_lost_manual_one_is_not(
+        uow_factory, settings):
+    weekly_sock_sales(uow_factory, T0.date())
+    manual = start_run(uow_factory, settings, RunRequest(as_of=T0.date(), actor="api:anna",
+                                                         trigger="api", runner="dead:1"))
+    _silence(uow_factory, manual)
+    JobRunner(settings, uow_factory, job_specs(settings), holder="survivor:2")(
+        "release-expired-reservations")
+    with uow_factory() as uow:
+        assert uow.runs.open_runs() == []  # the planner who asked can ask again
+
+    nightly = start_run(uow_factory, settings, RunRequest(
+        as_of=T0.date(), actor="job:nightly-forecast", trigger="schedule", runner="dead:1"))
+    _silence(uow_factory, nightly)
+    JobRunner(settings, uow_factory, job_specs(settings), holder="survivor:2")(
+        "release-expired-reservations")
+    with uow_factory() as uow:
+        [again] = uow.runs.open_runs()
+        assert uow.planning.run(nightly)["status"] == "failed"
+    assert (again["status"], again["as_of"], again["trigger"], again["actor"]) == (
+        "requested", T0.date(), "schedule", "job:nightly-forecast")
+
+
 def test_a_beating_run_is_left_alone(uow_factory, settings):
     weekly_sock_sales(uow_factory, T0.date())
     running = start_run(uow_factory, settings, RunRequest(as_of=T0.date(), actor="job:x",

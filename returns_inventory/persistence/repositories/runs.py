@@ -65,7 +65,8 @@ class RunRepository(Repository):
             .values(status="failed", finished_at=now,
                     error=case((r.heartbeat_at.is_(None), "lost: the run stopped"),
                                else_="lost: the process running it stopped beating"))
-            .returning(r.id, r.runner, r.heartbeat_at)
+            .returning(r.id, r.runner, r.heartbeat_at, r.trigger, r.as_of, r.executor,
+                       r.workers, r.actor)
         )
         return [dict(row._mapping) for row in rows]
 
