@@ -10,13 +10,12 @@ from __future__ import annotations
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
+from ..path_ids import INT32_MAX
 from .schemas import DATE_PATTERN, bounds_of
 
 # Decimal strings as marshmallow writes them with as_string (no exponent, no NaN).
 DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
 UNSIGNED_DECIMAL = r"^[0-9]+(\.[0-9]+)?$"
-# Path ids are 32-bit keys; a larger one names nothing.
-PATH_ID_MAX = 2**31 - 1
 
 
 def money_as_decimal_strings(self, field, ret, **kwargs) -> dict:
@@ -70,9 +69,10 @@ def urls(self, field, ret, **kwargs) -> dict:
 
 
 def path_id(converter) -> dict:
-    schema = {"type": "integer", "format": "int32", "minimum": 0, "maximum": PATH_ID_MAX}
-    if converter.max is not None:
-        schema["maximum"] = min(converter.max, PATH_ID_MAX)
+    """The converter's own bounds (returns_inventory.path_ids): 32-bit keys, or 64-bit ones."""
+    largest = converter.max if converter.max is not None else INT32_MAX
+    schema = {"type": "integer", "format": "int32" if largest <= INT32_MAX else "int64",
+              "minimum": 0, "maximum": largest}
     if converter.signed and converter.min is not None:
         schema["minimum"] = converter.min
     return schema

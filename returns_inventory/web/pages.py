@@ -82,8 +82,15 @@ def refuse_forged_requests():
 
 
 def answer_browsers(response):
-    """The API's auth answers 401/403 problem documents; people at a browser get pages."""
-    if response.mimetype != PROBLEM or response.status_code not in (401, 403):
+    """The API's auth answers 401/403 problem documents, and a URL that matches no route a
+    404 problem; people at a browser get pages."""
+    if response.mimetype != PROBLEM:
+        return response
+    unrouted = request.routing_exception
+    if isinstance(unrouted, HTTPException) and _prefers_html() \
+            and not request.path.startswith("/api/"):
+        return current_app.make_response(_http_error_page(unrouted))
+    if response.status_code not in (401, 403):
         return response
     browser = is_page() or _prefers_html()
     if response.status_code == 401 and browser:

@@ -25,6 +25,16 @@ def test_api_callers_without_a_token_still_get_a_401_problem_document(client):
     assert response.mimetype == "application/problem+json"
 
 
+def test_a_logged_in_browser_opening_a_page_that_does_not_exist_gets_a_page_in_words(
+        client, uow_factory):
+    log_in(client, uow_factory, "planner")
+    response = client.get("/planner/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html" and "There is no such page here." in response.text
+    api = client.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
+    assert (api.status_code, api.mimetype) == (404, "application/problem+json")
+
+
 def test_a_browser_opening_the_api_docs_is_sent_to_log_in_first(client):
     response = client.get("/api/v1/docs", headers={"Accept": "text/html,*/*;q=0.8"})
     assert response.status_code == 303
