@@ -31,8 +31,10 @@ class DemandOptions:
         size_curve_strength: pseudo-units pulling a SKU's size curve toward its category's.
         own_model_min_rate: mean weekly units (last 52 weeks) a size needs to try its own model.
         new_weeks: a size or SKU first sold within this many weeks uses the category curve.
-        statsmodels_max_series, statsmodels_budget_s: per chunk, how many of the largest SKUs
-            with two seasons of history may try statsmodels ETS, and for how long.
+        statsmodels_max_series: how many of the largest SKUs with two seasons of history may try
+            statsmodels ETS in the whole run (a work budget, so results never depend on time).
+        statsmodels_min_units: units a SKU must have sold to try it; the planner sets it for
+            the whole panel so that every chunk picks the same SKUs (0 = the largest per chunk).
     """
 
     horizon: int = 13
@@ -42,7 +44,7 @@ class DemandOptions:
     own_model_min_rate: float = 2.0
     new_weeks: int = 8
     statsmodels_max_series: int = 20
-    statsmodels_budget_s: float = 5.0
+    statsmodels_min_units: float = 0.0
 
 
 def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
@@ -68,7 +70,7 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
     counts = Counter(sel.fallbacks)
     statsmodels_ets.refine(y_sku, sel, holdout_weeks=opts.holdout_weeks,
                            max_series=opts.statsmodels_max_series,
-                           budget_s=opts.statsmodels_budget_s, counts=counts)
+                           min_units=opts.statsmodels_min_units, counts=counts)
 
     first = first_sale(y)
     new = first >= T - opts.new_weeks

@@ -20,6 +20,7 @@ from scipy import stats
 
 from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY
 from forecasting.demand import LEVELS, DemandOptions
+from forecasting.models.statsmodels_ets import SEASON
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
 from forecasting.parallel import run_chunks
 from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
@@ -116,8 +117,10 @@ class Planner:
         def perm(a):
             return a if order is None else a[order]
 
+        opts = replace(self.demand_options,
+                       statsmodels_min_units=self._statsmodels_threshold(sku, n_sku))
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
-                                  perm(rf.rate), self.demand_options, workers=self.workers,
+                                  perm(rf.rate), opts, workers=self.workers,
                                   chunk_size=self.chunk_size, executor=self.executor)
         if order is not None:
             inv = np.empty_like(order)
@@ -135,13 +138,34 @@ class Planner:
             "n_series": n, "n_skus": n_sku, "n_categories": n_cat,
             "methods": dict(Counter(demand.method.tolist())),
             "levels": dict(Counter(demand.level.tolist())),
-            "fallbacks": {k: v for k, v in dcounts.items() if not k.startswith(("own_", "ets_sm"))
-                          or k == "ets_statsmodels"},
+            "fallbacks": fallback_counts(dcounts),
             "counts": dict(dcounts),
             "timings": timings,
         }
         diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
+
+    def _statsmodels_threshold(self, sku, n_sku) -> float:
+        """SKU volume that admits the run's ``statsmodels_max_series`` largest eligible SKUs.
+
+        Fixed for the whole panel before chunking, so every chunk (in any process) tries the
+        same SKUs: the forecasts do not depend on the number of workers or chunks.
+        """
+        o = self.demand_options
+        y = self.sales.y
+        T = y.shape[1]
+        if o.statsmodels_max_series <= 0 or T - o.holdout_weeks < 2 * SEASON:
+            return float("inf")
+        nz = y > 0
+        row_start = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
+        start = np.full(n_sku, T)
+        np.minimum.at(start, sku, row_start)
+        vol = np.bincount(sku, weights=y.sum(axis=1, dtype=np.float64), minlength=n_sku)
+        ok = T - o.holdout_weeks - start >= 2 * SEASON
+        if not ok.any():
+            return float("inf")
+        top = np.sort(vol[ok])[::-1]
+        return float(top[min(o.statsmodels_max_series, top.size) - 1])
 
     def _demand_result(self, dem) -> DemandForecast:
         fc = dem["forecast"]
@@ -172,7 +196,8 @@ class Planner:
             ids=self.sales.ids, rate=rf.rate, rate_sku=rf.rate_sku,
             rate_category=rf.rate_category, too_small=rf.reason_share[:, 0],
             too_large=rf.reason_share[:, 1], other_reason=rf.reason_share[:, 2],
-            restockable_share=rf.restockable, lag_median=rf.lag_median, lag_pmf=rf.lag_pmf,
+            restockable_share=rf.restockable, lag_median=rf.lag_median,
+            lag_median_days=rf.lag_median_days, lag_pmf=rf.lag_pmf,
             expected_restockable=past + fut, expected_from_past_sales=past,
             units_returned=rf.returned, exposure=rf.exposure)
 
@@ -209,6 +234,16 @@ class Planner:
             order_value=aware["order_qty"] * np.asarray(it.unit_cost, float),
             blind_safety_stock=blind["safety_stock"], blind_order_up_to=blind["order_up_to"],
             blind_order_qty=blind["order_qty"])
+
+
+def fallback_counts(counts) -> dict:
+    """The counts that are fallbacks: failed fits per method, not tallies of tries and wins.
+
+    ``own_*`` and ``ets_statsmodels_*`` count attempts; a bare ``ets_statsmodels`` is a failed
+    statsmodels fit that kept its kernel model, so it is a fallback.
+    """
+    return {k: v for k, v in counts.items()
+            if not k.startswith(("own_", "ets_statsmodels_", "new_product_"))}
 
 
 def run_pipeline(sales: SalesPanel, returns: ReturnsData | None = None,

@@ -98,6 +98,8 @@ class ReturnEstimates(_Records):
         too_small, too_large, other_reason: split of the size's returns by reason.
         restockable_share: share of returns graded A or B.
         lag_median: weeks from sale to receipt (median of the smoothed, window-truncated law).
+        lag_median_days: the same median in days, interpolated within the weekly law (whole
+            weeks are up to 3.5 days off).
         lag_pmf: ``(n, W+1)`` that law: probability of coming back 0..W weeks after the sale.
         expected_restockable: ``(n, H)`` restockable units expected back in each future week, from
             past sales still inside their window plus forecast sales.
@@ -114,6 +116,7 @@ class ReturnEstimates(_Records):
     other_reason: np.ndarray
     restockable_share: np.ndarray
     lag_median: np.ndarray
+    lag_median_days: np.ndarray
     lag_pmf: np.ndarray
     expected_restockable: np.ndarray
     expected_from_past_sales: np.ndarray
