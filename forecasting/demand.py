@@ -35,6 +35,7 @@ class DemandOptions:
             statsmodels ETS in the whole run (a work budget, so results never depend on time).
         statsmodels_min_units: units a SKU must have sold to try it; the planner sets it for
             the whole panel so that every chunk picks the same SKUs (0 = the largest per chunk).
+        complexity_penalty, combine: see :func:`forecasting.selection.select`.
     """
 
     horizon: int = 13
@@ -45,6 +46,8 @@ class DemandOptions:
     new_weeks: int = 8
     statsmodels_max_series: int = 20
     statsmodels_min_units: float = 0.0
+    complexity_penalty: float = 0.05
+    combine: int = 3
 
 
 def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
@@ -66,7 +69,8 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
     n_sku = len(starts)
     y_sku = np.add.reduceat(y, starts, axis=0)
     H = opts.horizon
-    sel = select(y_sku, horizon=H, holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins)
+    sel = select(y_sku, horizon=H, holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins,
+                 penalty=opts.complexity_penalty, combine=opts.combine)
     counts = Counter(sel.fallbacks)
     statsmodels_ets.refine(y_sku, sel, holdout_weeks=opts.holdout_weeks,
                            max_series=opts.statsmodels_max_series,
@@ -110,7 +114,7 @@ def _own_models(y, sku, share, sel, opts, out, counts):
     if cand.size == 0:
         return None
     own = select(y[cand], horizon=opts.horizon, holdout_weeks=opts.holdout_weeks,
-                 n_origins=opts.n_origins)
+                 n_origins=opts.n_origins, penalty=opts.complexity_penalty)
     counts.update(own.fallbacks)
     split = share[cand, None, None] * sel.holdout_forecast[sku[cand]]
     actual = np.full_like(split, np.nan)

@@ -129,3 +129,24 @@ def test_short_histories_still_get_a_forecast(T):
     y = np.random.default_rng(0).poisson(3, size=(4, T)).astype(float)
     sel = select(y, horizon=8)
     assert sel.forecast.shape == (4, 8) and (sel.forecast > 0).all()
+
+
+def test_on_pure_noise_the_complexity_penalty_keeps_trend_models_out():
+    # 400 i.i.d. series: any trend a holdout finds is chance. Without the penalty about a third
+    # of them got holt, damped or theta.
+    y = np.random.default_rng(0).normal(50, 10, size=(400, 104)).clip(0)
+    sel = select(y, horizon=13, penalty=0.05)
+    names = np.asarray(METHOD_NAMES)[sel.method]
+    assert np.isin(names, ("holt", "damped", "theta")).sum() <= 12
+
+
+def test_a_combined_forecast_is_the_mean_of_the_top_ranked_methods():
+    y = seasonal_and_flat(n=10)[10:]
+    three = ("ses", "theta", "moving_average")
+    best = select(y, horizon=13, methods=three)
+    mixed = select(y, horizon=13, methods=three, combine=3)
+    assert np.array_equal(best.method, mixed.method)  # the label stays the best method
+    start = np.zeros(len(y), dtype=int)
+    fcs = [models.METHODS[m](y, start, 13).forecast for m in three]
+    np.testing.assert_allclose(mixed.forecast, np.mean(fcs, axis=0))
+    assert not np.allclose(best.forecast, mixed.forecast)
