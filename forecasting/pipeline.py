@@ -20,12 +20,14 @@ from scipy import stats
 
 from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY
 from forecasting.demand import LEVELS, DemandOptions
+from forecasting.lifecycle import fit_profiles, forecast_young, launch_half
 from forecasting.models.statsmodels_ets import SEASON
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
 from forecasting.parallel import run_chunks
 from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
 from forecasting.returns import count_returns, expected_arrivals, fit_returns
+from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 
@@ -118,14 +120,21 @@ class Planner:
             return a if order is None else a[order]
 
         opts = replace(self.demand_options,
-                       statsmodels_min_units=self._statsmodels_threshold(sku, n_sku))
+                       statsmodels_min_units=self._statsmodels_threshold(sku, n_sku),
+                       seasonal_index=category_index(sales.y, cat, n_cat,
+                                                     start_week=sales.start_week),
+                       start_week=sales.start_week)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), opts, workers=self.workers,
-                                  chunk_size=self.chunk_size, executor=self.executor)
+                                  chunk_size=self.chunk_size, executor=self.executor,
+                                  cat=perm(cat))
         if order is not None:
             inv = np.empty_like(order)
             inv[order] = np.arange(n)
             dem = {k: v[inv] for k, v in dem.items()}
+        dem["profile"] = np.full(n, "", dtype=object)
+        if self.demand_options.lifecycle:
+            self._new_products(dem, sku, n_sku, sku_cat, cat_names, dcounts)
         timings["demand_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
@@ -144,6 +153,79 @@ class Planner:
         }
         diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
+
+    def _new_products(self, dem, sku, n_sku, sku_cat, cat_names, counts) -> None:
+        """Forecast SKUs younger than the lifecycle profile from their category's profile.
+
+        Replaces the chunked result for those rows in place: the SKU forecast comes from
+        :func:`forecasting.lifecycle.forecast_young` and is split by the same size shares.
+        """
+        o, y, n_cat = self.demand_options, self.sales.y, len(cat_names)
+        n, T = y.shape
+        W = o.lifecycle_weeks
+        nz = y > 0
+        row_first = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
+        first = np.full(n_sku, T)
+        np.minimum.at(first, sku, row_first)
+        launch, known = first.copy(), np.zeros(n_sku, bool)
+        if self.items.launched_week is not None:
+            col = np.asarray(self.items.launched_week, np.float64) - self.sales.start_week
+            lk = np.full(n_sku, np.inf)
+            has = np.isfinite(col)
+            np.minimum.at(lk, sku[has], col[has])
+            known = np.isfinite(lk)
+            launch = np.where(known, np.clip(np.nan_to_num(lk, posinf=0), -T, 10 * T),
+                              first).astype(np.int64)
+        rel = np.flatnonzero(launch > 0)
+        if rel.size == 0:
+            return
+        comp = np.full(n_sku, -1)
+        comp[rel] = np.arange(rel.size)
+        rows = np.flatnonzero(comp[sku] >= 0)
+        y_sub = np.stack([np.bincount(comp[sku[rows]], weights=y[rows, t], minlength=rel.size)
+                          for t in range(T)], axis=1)
+        prof = fit_profiles(y_sub, launch[rel], sku_cat[rel], n_cat,
+                            start_week=self.sales.start_week, weeks=W)
+        if prof is None:
+            counts["lifecycle_no_profiles"] += 1
+            return
+        young = (launch[rel] > T - W) & ((first[rel] < T) | known[rel])
+        yk = rel[young]
+        if yk.size == 0:
+            return
+        planned = np.zeros(n_sku)
+        if self.items.launch_quantity is not None:
+            planned += np.bincount(sku, weights=np.nan_to_num(np.asarray(
+                self.items.launch_quantity, np.float64)), minlength=n_sku)
+        on_order = np.bincount(sku, weights=self.stock.on_order_total(n), minlength=n_sku)
+        planned = np.where(planned > 0, planned, on_order)
+        H = dem["forecast"].shape[1]
+        res = forecast_young(prof, y_sub[young], launch[yk], sku_cat[yk], H,
+                             start_week=self.sales.start_week, planned=planned[yk])
+        pos = np.full(n_sku, -1)
+        pos[yk] = np.arange(yk.size)
+        r = np.flatnonzero(pos[sku] >= 0)
+        k = pos[sku[r]]
+        share = dem["share"][r]
+        fc = share[:, None] * res["forecast"][k]
+        dem["forecast"][r] = fc
+        dem["sigma"][r] = np.sqrt(share**2 * res["sigma"][k] ** 2
+                                  + share * (1 - share) * res["forecast"][k].mean(axis=1))
+        dem["method"][r] = METHOD_NAMES.index("lifecycle")
+        dem["why"][r] = WHY.index("new_product")
+        dem["runner_up"][r] = -1
+        dem["score"][r] = np.nan
+        dem["runner_up_score"][r] = np.nan
+        dem["alpha"][r] = 0.5  # the level is uncertain: intervals widen with the horizon
+        half = launch_half(self.sales.start_week + launch[yk])
+        c = sku_cat[yk]
+        text = [f"category {cat_names[ci]!r} "
+                + (f"launch half {hi + 1} " if prof.seasonal[ci, hi] else "")
+                + f"lifecycle profile ({prof.analogues[ci, hi]:.0f} analogues), "
+                f"week {int(a) + 1} since launch"
+                for ci, hi, a in zip(c.tolist(), half.tolist(), res["age"].tolist(), strict=True)]
+        dem["profile"][r] = np.asarray(text, dtype=object)[k]
+        counts["lifecycle_skus"] += int(yk.size)
 
     def _statsmodels_threshold(self, sku, n_sku) -> float:
         """SKU volume that admits the run's ``statsmodels_max_series`` largest eligible SKUs.
@@ -181,7 +263,7 @@ class Planner:
             runner_up=names[dem["runner_up"]], holdout_mse=dem["score"],
             runner_up_mse=dem["runner_up_score"], level=np.asarray(LEVELS)[dem["level"]],
             demand_class=np.asarray(CLASS_NAMES)[dem["demand_class"]], share=dem["share"],
-            sigma=dem["sigma"])
+            sigma=dem["sigma"], profile=dem["profile"])
 
     def _returns_result(self, rf, forecast) -> ReturnEstimates:
         y = self.sales.y
@@ -243,7 +325,7 @@ def fallback_counts(counts) -> dict:
     statsmodels fit that kept its kernel model, so it is a fallback.
     """
     return {k: v for k, v in counts.items()
-            if not k.startswith(("own_", "ets_statsmodels_", "new_product_"))}
+            if not k.startswith(("own_", "ets_statsmodels_", "lifecycle_", "pooled_"))}
 
 
 def run_pipeline(sales: SalesPanel, returns: ReturnsData | None = None,

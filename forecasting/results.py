@@ -38,6 +38,8 @@ class DemandForecast(_Records):
             model won on holdout) or ``category_curve`` (new size or SKU).
         demand_class: ADI/CV^2 class; share: the size's share of SKU gross demand.
         sigma: one-week forecast error used for intervals and safety stock.
+        profile: for ``lifecycle`` forecasts (new products), the profile used and how many
+            earlier launches stand behind it; empty otherwise.
     """
 
     ids: np.ndarray
@@ -55,6 +57,7 @@ class DemandForecast(_Records):
     demand_class: np.ndarray
     share: np.ndarray
     sigma: np.ndarray
+    profile: np.ndarray | None = None
 
     def explain(self, i: int) -> str:
         """Why series ``i`` got its model, in one sentence."""
@@ -67,10 +70,15 @@ class DemandForecast(_Records):
         cols = [getattr(self, name)[start:stop].tolist() for name in (
             "ids", "method", "demand_class", "level", "why", "runner_up", "holdout_mse",
             "runner_up_mse")]
+        prof = (self.profile[start:stop].tolist() if self.profile is not None
+                else [""] * len(cols[0]))
         out = []
-        for uid, method, cls, level, why, runner_up, mse, runner_up_mse in zip(*cols, strict=True):
+        for uid, method, cls, level, why, runner_up, mse, runner_up_mse, pr in zip(
+                *cols, prof, strict=True):
             base = f"{uid}: {method} ({cls} demand, {level})"
-            if why in ("holdout", "statsmodels_holdout") and runner_up:
+            if pr:
+                out.append(f"{base}, new product: {pr}")
+            elif why in ("holdout", "statsmodels_holdout") and runner_up:
                 out.append(f"{base}, lowest holdout MSE {mse:.3g} against "
                            f"{runner_up} {runner_up_mse:.3g}")
             else:

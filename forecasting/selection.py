@@ -18,9 +18,9 @@ import numpy as np
 from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY, NO_DEMAND, classify, first_sale
 from forecasting.models import FALLBACK, METHODS
 
-METHOD_NAMES = (*METHODS, "ets_statsmodels", "zero")
+METHOD_NAMES = (*METHODS, "ets_statsmodels", "zero", "lifecycle")
 CODE = {m: i for i, m in enumerate(METHOD_NAMES)}
-WHY = ("holdout", "short_history", "fallback", "no_demand", "statsmodels_holdout")
+WHY = ("holdout", "short_history", "fallback", "no_demand", "statsmodels_holdout", "new_product")
 
 SMOOTH_SET = ("ses", "holt", "damped", "ets_seasonal", "theta", "seasonal_naive",
               "moving_average")

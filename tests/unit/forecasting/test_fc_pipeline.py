@@ -52,10 +52,14 @@ def test_forecasts_and_orders_are_never_negative(result):
     assert (p.order_qty >= 0).all() and (p.blind_order_qty >= 0).all()
 
 
-def test_size_forecasts_add_up_to_the_sku_forecast(panel, result):
+def test_size_forecasts_add_up_to_the_sku_forecast(panel):
+    # Selection alone (no pooled index, no lifecycle profile) so the SKU forecast is select's.
+    opts = DemandOptions(pooled_seasonality=False, lifecycle=False)
+    result = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items, demand=opts)
     sku = panel.truth["sku"]
     starts = np.flatnonzero(np.r_[True, sku[1:] != sku[:-1]])
-    sku_fc = select(np.add.reduceat(panel.sales.y, starts), horizon=13).forecast
+    sku_fc = select(np.add.reduceat(panel.sales.y, starts), horizon=13,
+                    penalty=opts.complexity_penalty, combine=opts.combine).forecast
     f = result.demand.forecast
     totals = np.stack([np.bincount(sku, weights=f[:, h]) for h in range(f.shape[1])], axis=1)
     placed = totals.sum(axis=1) > 0  # a SKU whose sizes all forecast zero cannot be split
