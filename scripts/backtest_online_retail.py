@@ -251,7 +251,8 @@ def new_product_task(panel, returns, a, use_sf):
         k = np.searchsorted(new, rows)
         fc[k] = plan.demand.forecast[rows, :NEW_AHEAD]
         for r in rows:
-            profiles[plan.demand.method[r]] = profiles.get(plan.demand.method[r], 0) + 1
+            m = str(plan.demand.method[r])
+            profiles[m] = profiles.get(m, 0) + 1
     secs = time.perf_counter() - t0
     out["library (auto)"] = {**errors(fc, actual, seen), "series_s": len(new) / secs}
     out["naive (week 6)"] = errors(np.repeat(seen[:, -1:], NEW_AHEAD, axis=1), actual, seen)
