@@ -151,3 +151,65 @@ def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: 
     # shrinks as the product's own sales accumulate: younger products get wider intervals.
     var = prof.dispersion * mean * (1 + mean / (sold + a))
     return {"forecast": fc, "sigma": np.sqrt(var), "age": age, "level": level}
+
+
+def new_products(y, sku, n_sku, sku_cat, n_cat, *, start_week: int, weeks: int, horizon: int,
+                 launched_week=None, launch_quantity=None, on_order=None) -> dict | None:
+    """Lifecycle forecasts of the SKUs of a panel of sizes that are younger than ``weeks``.
+
+    Args:
+        y: ``(n, T)`` weekly units per size row; sku: ``(n,)`` SKU code per row.
+        sku_cat: ``(n_sku,)`` category of each SKU.
+        launched_week: ``(n,)`` known launch week per row (NaN = unknown: the first sale).
+        launch_quantity, on_order: ``(n,)`` planned launch units and open order units per row;
+            summed per SKU, they set the level before the first sale (planned first).
+
+    Returns:
+        None without enough analogues, else ``sku`` (codes forecast), ``forecast (k, horizon)``
+        and ``sigma (k,)`` per SKU, and ``profile`` (words: which profile, how many analogues,
+        weeks since launch).
+    """
+    n, T = y.shape
+    nz = y > 0
+    row_first = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
+    first = np.full(n_sku, T)
+    np.minimum.at(first, sku, row_first)
+    launch, known = first.copy(), np.zeros(n_sku, bool)
+    if launched_week is not None:
+        col = np.asarray(launched_week, np.float64) - start_week
+        lk = np.full(n_sku, np.inf)
+        has = np.isfinite(col)
+        np.minimum.at(lk, sku[has], col[has])
+        known = np.isfinite(lk)
+        launch = np.where(known, np.clip(np.nan_to_num(lk, posinf=0), -T, 10 * T),
+                          first).astype(np.int64)
+    rel = np.flatnonzero(launch > 0)  # launched inside the panel (or ahead of it)
+    if rel.size == 0:
+        return None
+    comp = np.full(n_sku, -1)
+    comp[rel] = np.arange(rel.size)
+    rows = np.flatnonzero(comp[sku] >= 0)
+    y_sub = np.stack([np.bincount(comp[sku[rows]], weights=y[rows, t], minlength=rel.size)
+                      for t in range(T)], axis=1)
+    prof = fit_profiles(y_sub, launch[rel], sku_cat[rel], n_cat, start_week=start_week,
+                        weeks=weeks)
+    if prof is None:
+        return None
+    young = (launch[rel] > T - weeks) & ((first[rel] < T) | known[rel])
+    yk = rel[young]
+    planned = np.zeros(n_sku)
+    if launch_quantity is not None:
+        planned += np.bincount(sku, weights=np.nan_to_num(np.asarray(launch_quantity, float)),
+                               minlength=n_sku)
+    if on_order is not None:
+        planned = np.where(planned > 0, planned,
+                           np.bincount(sku, weights=on_order, minlength=n_sku))
+    res = forecast_young(prof, y_sub[young], launch[yk], sku_cat[yk], horizon,
+                         start_week=start_week, planned=planned[yk])
+    half = launch_half(start_week + launch[yk])
+    c = sku_cat[yk]
+    words = [("launch half " + str(h + 1) + " " if prof.seasonal[ci, h] else "")
+             + f"lifecycle profile ({prof.analogues[ci, h]:.0f} analogues), "
+             f"week {int(a) + 1} since launch"
+             for ci, h, a in zip(c.tolist(), half.tolist(), res["age"].tolist(), strict=True)]
+    return {"sku": yk, "forecast": res["forecast"], "sigma": res["sigma"], "profile": words}

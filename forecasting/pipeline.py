@@ -20,7 +20,7 @@ from scipy import stats
 
 from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY
 from forecasting.demand import LEVELS, DemandOptions
-from forecasting.lifecycle import fit_profiles, forecast_young, launch_half
+from forecasting.lifecycle import new_products
 from forecasting.models.statsmodels_ets import SEASON
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
 from forecasting.parallel import run_chunks
@@ -155,77 +155,36 @@ class Planner:
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
 
     def _new_products(self, dem, sku, n_sku, sku_cat, cat_names, counts) -> None:
-        """Forecast SKUs younger than the lifecycle profile from their category's profile.
-
-        Replaces the chunked result for those rows in place: the SKU forecast comes from
-        :func:`forecasting.lifecycle.forecast_young` and is split by the same size shares.
-        """
-        o, y, n_cat = self.demand_options, self.sales.y, len(cat_names)
-        n, T = y.shape
-        W = o.lifecycle_weeks
-        nz = y > 0
-        row_first = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
-        first = np.full(n_sku, T)
-        np.minimum.at(first, sku, row_first)
-        launch, known = first.copy(), np.zeros(n_sku, bool)
-        if self.items.launched_week is not None:
-            col = np.asarray(self.items.launched_week, np.float64) - self.sales.start_week
-            lk = np.full(n_sku, np.inf)
-            has = np.isfinite(col)
-            np.minimum.at(lk, sku[has], col[has])
-            known = np.isfinite(lk)
-            launch = np.where(known, np.clip(np.nan_to_num(lk, posinf=0), -T, 10 * T),
-                              first).astype(np.int64)
-        rel = np.flatnonzero(launch > 0)
-        if rel.size == 0:
-            return
-        comp = np.full(n_sku, -1)
-        comp[rel] = np.arange(rel.size)
-        rows = np.flatnonzero(comp[sku] >= 0)
-        y_sub = np.stack([np.bincount(comp[sku[rows]], weights=y[rows, t], minlength=rel.size)
-                          for t in range(T)], axis=1)
-        prof = fit_profiles(y_sub, launch[rel], sku_cat[rel], n_cat,
-                            start_week=self.sales.start_week, weeks=W)
-        if prof is None:
+        """Replace the rows of SKUs younger than the lifecycle profile, in place: the SKU
+        forecast from :func:`forecasting.lifecycle.new_products`, split by the same shares."""
+        o, n = self.demand_options, len(sku)
+        new = new_products(self.sales.y, sku, n_sku, sku_cat, len(cat_names),
+                           start_week=self.sales.start_week, weeks=o.lifecycle_weeks,
+                           horizon=dem["forecast"].shape[1],
+                           launched_week=self.items.launched_week,
+                           launch_quantity=self.items.launch_quantity,
+                           on_order=self.stock.on_order_total(n))
+        if new is None:
             counts["lifecycle_no_profiles"] += 1
             return
-        young = (launch[rel] > T - W) & ((first[rel] < T) | known[rel])
-        yk = rel[young]
-        if yk.size == 0:
-            return
-        planned = np.zeros(n_sku)
-        if self.items.launch_quantity is not None:
-            planned += np.bincount(sku, weights=np.nan_to_num(np.asarray(
-                self.items.launch_quantity, np.float64)), minlength=n_sku)
-        on_order = np.bincount(sku, weights=self.stock.on_order_total(n), minlength=n_sku)
-        planned = np.where(planned > 0, planned, on_order)
-        H = dem["forecast"].shape[1]
-        res = forecast_young(prof, y_sub[young], launch[yk], sku_cat[yk], H,
-                             start_week=self.sales.start_week, planned=planned[yk])
         pos = np.full(n_sku, -1)
-        pos[yk] = np.arange(yk.size)
+        pos[new["sku"]] = np.arange(new["sku"].size)
         r = np.flatnonzero(pos[sku] >= 0)
         k = pos[sku[r]]
-        share = dem["share"][r]
-        fc = share[:, None] * res["forecast"][k]
-        dem["forecast"][r] = fc
-        dem["sigma"][r] = np.sqrt(share**2 * res["sigma"][k] ** 2
-                                  + share * (1 - share) * res["forecast"][k].mean(axis=1))
+        share, fc_sku = dem["share"][r], new["forecast"][k]
+        dem["forecast"][r] = share[:, None] * fc_sku
+        dem["sigma"][r] = np.sqrt(share**2 * new["sigma"][k] ** 2
+                                  + share * (1 - share) * fc_sku.mean(axis=1))
         dem["method"][r] = METHOD_NAMES.index("lifecycle")
         dem["why"][r] = WHY.index("new_product")
         dem["runner_up"][r] = -1
         dem["score"][r] = np.nan
         dem["runner_up_score"][r] = np.nan
         dem["alpha"][r] = 0.5  # the level is uncertain: intervals widen with the horizon
-        half = launch_half(self.sales.start_week + launch[yk])
-        c = sku_cat[yk]
-        text = [f"category {cat_names[ci]!r} "
-                + (f"launch half {hi + 1} " if prof.seasonal[ci, hi] else "")
-                + f"lifecycle profile ({prof.analogues[ci, hi]:.0f} analogues), "
-                f"week {int(a) + 1} since launch"
-                for ci, hi, a in zip(c.tolist(), half.tolist(), res["age"].tolist(), strict=True)]
-        dem["profile"][r] = np.asarray(text, dtype=object)[k]
-        counts["lifecycle_skus"] += int(yk.size)
+        text = np.asarray([f"category {cat_names[c]!r} {t}" for c, t in zip(
+            sku_cat[new["sku"]].tolist(), new["profile"], strict=True)], dtype=object)
+        dem["profile"][r] = text[k]
+        counts["lifecycle_skus"] += int(new["sku"].size)
 
     def _statsmodels_threshold(self, sku, n_sku) -> float:
         """SKU volume that admits the run's ``statsmodels_max_series`` largest eligible SKUs.
