@@ -43,14 +43,15 @@ class Profiles:
             its season had none).
         seasonal: ``(n_cat, 2)`` True where the launch season had analogues of its own.
         launch_total: ``(n_cat,)`` median units an analogue sold over the profile's weeks.
-        dispersion: units of variance per unit of mean among analogues (>= 1, Poisson).
+        cv2: squared coefficient of variation of an analogue's week around its profile, beyond
+            Poisson noise (big sellers are lumpy in proportion to their size, not to its root).
     """
 
     shape: np.ndarray
     analogues: np.ndarray
     seasonal: np.ndarray
     launch_total: np.ndarray
-    dispersion: float
+    cv2: float
 
     @property
     def weeks(self) -> int:
@@ -102,12 +103,12 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
     launch_total = np.full(n_cat, float(np.median(total)))
     for k in np.flatnonzero(n_c >= 5):  # a category's own median once it has a few launches
         launch_total[k] = np.median(total[c == k])
-    # Over-dispersion of analogues around their own profile-shaped fit (Poisson = 1).
+    # Week-to-week noise of analogues around their own profile-shaped fit, beyond Poisson.
     fit = prof[c, half] * total[:, None]
-    dispersion = float(max(((life - fit) ** 2).sum() / max(fit.sum(), 1e-9), 1.0))
+    cv2 = float(max((((life - fit) ** 2).sum() - fit.sum()) / max((fit**2).sum(), 1e-9), 0.0))
     analogues = np.where(n_s > 0, n_s, n_c[:, None])
     return Profiles(shape=prof, analogues=analogues, seasonal=n_s > 0,
-                    launch_total=launch_total, dispersion=dispersion)
+                    launch_total=launch_total, cv2=cv2)
 
 
 def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: int = 0,
@@ -147,9 +148,10 @@ def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: 
     level = (sold + a) / (seen + a / np.maximum(mu, 1e-9))
     fc = np.where(before, 0.0, level[:, None] * ahead)
     mean = fc.mean(axis=1)
-    # Poisson-type noise of the weeks themselves plus the uncertainty of the level, which
-    # shrinks as the product's own sales accumulate: younger products get wider intervals.
-    var = prof.dispersion * mean * (1 + mean / (sold + a))
+    # Poisson noise and the analogues' extra lumpiness of the weeks themselves, plus the
+    # uncertainty of the level (Poisson on the units sold so far), which shrinks as the
+    # product's own sales accumulate: younger products get wider intervals.
+    var = mean + prof.cv2 * mean**2 + mean**2 / (sold + a)
     return {"forecast": fc, "sigma": np.sqrt(var), "age": age, "level": level}
 
 
