@@ -105,7 +105,7 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None) -> 
         "level": np.where(new, 2, 0).astype(np.int8), "share": share,
         "demand_class": classify(y), "sku_method": sel.method[sku].copy(),
     }
-    counts["pooled_season_skus"] += int((season[:, 0] != 1).sum())
+    counts["pooled_season_skus"] += int((season != 1).any(axis=1).sum())
     own = _own_models(y, sku, share, sel, opts, out, counts, season[sku])
     if own is not None:
         rows, own_sel, wins = own
@@ -148,6 +148,7 @@ def _select_with_season(y_sku, season, opts):
     for j, o in enumerate(pooled.origins):
         hh = min(opts.holdout_weeks, T - o)
         actual[:, j, :hh] = y_sku[rows, o : o + hh]
+
     def mse(fc):
         both = np.isfinite(fc) & np.isfinite(actual)
         return np.where(both, (fc - actual) ** 2, 0).sum((1, 2)) / np.where(
