@@ -1,9 +1,9 @@
 """New products: post-launch lifecycle profiles learned from earlier launches of the category.
 
 In fashion most SKUs are new each season, and a new product's sales rise and decay after launch;
-a moving average of its first weeks runs high. For every SKU launched inside the panel and old
-enough to have a full profile (``weeks`` weeks since launch), its sales by week since launch are
-divided by its total: the category's profile is the mean of these shapes (every analogue counts
+a moving average of its first weeks runs high. For every SKU launched inside the panel (after
+:data:`LEFT_GUARD` weeks) and old enough to have a full profile (``weeks`` weeks since launch),
+its sales by week since launch are divided by its total: the category's profile is the mean of these shapes (every analogue counts
 once, so one best-seller does not set the shape), shrunk toward the all-category profile with
 :data:`CATEGORY_STRENGTH` pseudo-products. Where a category also has analogues launched in the
 same half of the year, a category x launch-season profile is shrunk toward the category's the
@@ -30,6 +30,9 @@ SEASON_STRENGTH = 10.0     # pseudo-products behind the category's shape in a la
 LEVEL_PRIOR_UNITS = 1.0    # what the category's launch total is worth next to own sales
 MIN_ANALOGUES = 20         # fewer earlier launches in the whole panel: no profiles at all
 HALF_YEAR = 26
+# A first sale in the panel's first weeks may be an old product that had a quiet week: only
+# launches at least this many weeks in are analogues (the others are censored on the left).
+LEFT_GUARD = 8
 
 
 @dataclass
@@ -77,7 +80,7 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
         :class:`Profiles`, or None when the panel holds fewer than :data:`MIN_ANALOGUES`.
     """
     n, T = y.shape
-    ana = np.flatnonzero((launch > 0) & (launch + weeks <= T))
+    ana = np.flatnonzero((launch >= LEFT_GUARD) & (launch + weeks <= T))
     if ana.size < MIN_ANALOGUES:
         return None
     cols = launch[ana, None] + np.arange(weeks)[None, :]
