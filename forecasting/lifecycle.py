@@ -3,11 +3,11 @@
 In fashion most SKUs are new each season, and a new product's sales rise and decay after launch;
 a moving average of its first weeks runs high. For every SKU launched inside the panel (after
 :data:`LEFT_GUARD` weeks) and old enough to have a full profile (``weeks`` weeks since launch),
-its sales by week since launch are divided by its total: the category's profile is the mean of these shapes (every analogue counts
-once, so one best-seller does not set the shape), shrunk toward the all-category profile with
-:data:`CATEGORY_STRENGTH` pseudo-products. Where a category also has analogues launched in the
-same half of the year, a category x launch-season profile is shrunk toward the category's the
-same way.
+its sales by week since launch are divided by its total: the category's profile is the mean of
+these shapes (every analogue counts once, so one best-seller does not set the shape), shrunk
+toward the all-category profile with :data:`CATEGORY_STRENGTH` pseudo-products. Where a category
+also has analogues launched in the same half of the year, a category x launch-season profile is
+shrunk toward the category's the same way.
 
 A SKU younger than the profile (``age`` weeks sold so far) is forecast as ``level * p[age + h]``,
 where the level blends its own sales so far with the category's typical (median) launch total
