@@ -20,22 +20,30 @@ from forecasting.replenishment import ReplenishmentOptions, round_order
 from forecasting.selection import run_kernel
 
 
-def errors(forecast, actual, history):
+def errors(forecast, actual, history, *, season: int = 52):
     """MASE, WAPE and bias of ``forecast`` against ``actual`` (both ``(n, h)``).
 
-    MASE divides each series' mean absolute error by the in-sample mean absolute one-week change
-    since its first sale (Hyndman & Koehler 2006) and averages over series with a non-zero scale;
-    WAPE is total absolute error over total actual; bias is total error over total actual.
+    MASE divides each series' mean absolute error by the in-sample mean absolute error of the
+    seasonal naive forecast since its first sale (Hyndman & Koehler 2006), with period
+    ``m = season`` where the training history holds at least two seasons and ``m = 1`` (the
+    one-week change) otherwise; ``m`` is returned as ``mase_m`` so every table can state it.
+    Series with a zero scale are left out of the mean; ``mase_median`` is the median over the
+    same series. WAPE is total absolute error over total actual; bias is total error over total
+    actual.
     """
     e = forecast - actual
+    T = history.shape[1]
+    m = season if 2 * season <= T else 1
     start = first_sale(history)
-    d = np.abs(np.diff(history, axis=1))
-    act = np.arange(1, history.shape[1])[None, :] > start[:, None]
+    d = np.abs(history[:, m:] - history[:, :-m])
+    act = np.arange(m, T)[None, :] >= (start + m)[:, None]
     scale = np.where(act, d, 0).sum(axis=1) / np.maximum(act.sum(axis=1), 1)
     use = scale > 0
-    mase = float(np.mean(np.abs(e[use]).mean(axis=1) / scale[use])) if use.any() else np.nan
+    per = np.abs(e[use]).mean(axis=1) / scale[use]
     tot = float(actual.sum())
-    return {"mase": mase, "wape": float(np.abs(e).sum() / tot) if tot else np.nan,
+    return {"mase": float(per.mean()) if use.any() else np.nan,
+            "mase_median": float(np.median(per)) if use.any() else np.nan, "mase_m": m,
+            "wape": float(np.abs(e).sum() / tot) if tot else np.nan,
             "bias": float(e.sum() / tot) if tot else np.nan}
 
 

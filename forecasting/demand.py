@@ -15,6 +15,7 @@ import numpy as np
 
 from forecasting.classify import ERRATIC, SMOOTH, classify, first_sale
 from forecasting.models import statsmodels_ets
+from forecasting.seasonality import SEASON, factors
 from forecasting.selection import select
 from forecasting.sizes import gross_shares, kept_shares, reconcile
 
@@ -31,8 +32,17 @@ class DemandOptions:
         size_curve_strength: pseudo-units pulling a SKU's size curve toward its category's.
         own_model_min_rate: mean weekly units (last 52 weeks) a size needs to try its own model.
         new_weeks: a size or SKU first sold within this many weeks uses the category curve.
-        statsmodels_max_series, statsmodels_budget_s: per chunk, how many of the largest SKUs
-            with two seasons of history may try statsmodels ETS, and for how long.
+        statsmodels_max_series: how many of the largest SKUs with two seasons of history may try
+            statsmodels ETS in the whole run (a work budget, so results never depend on time).
+        statsmodels_min_units: units a SKU must have sold to try it; the planner sets it for
+            the whole panel so that every chunk picks the same SKUs (0 = the largest per chunk).
+        complexity_penalty, combine: see :func:`forecasting.selection.select`.
+        pooled_seasonality: SKUs with under two seasons of history are deseasonalised with
+            their category's index (:mod:`forecasting.seasonality`) before selection.
+        lifecycle, lifecycle_weeks: SKUs launched less than ``lifecycle_weeks`` ago are forecast
+            from their category's post-launch profile (:mod:`forecasting.lifecycle`).
+        seasonal_index, start_week: that ``(n_categories, 52)`` index and the week number of
+            column 0; the planner fills them in from the whole panel.
     """
 
     horizon: int = 13
@@ -42,10 +52,17 @@ class DemandOptions:
     own_model_min_rate: float = 2.0
     new_weeks: int = 8
     statsmodels_max_series: int = 20
-    statsmodels_budget_s: float = 5.0
+    statsmodels_min_units: float = 0.0
+    complexity_penalty: float = 0.05
+    combine: int = 3
+    pooled_seasonality: bool = True
+    lifecycle: bool = True
+    lifecycle_weeks: int = 26
+    seasonal_index: np.ndarray | None = None
+    start_week: int = 0
 
 
-def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
+def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None) -> dict:
     """Forecast one chunk of whole SKUs (rows sorted by ``sku``, codes ``0..n_sku-1``).
 
     Args:
@@ -54,6 +71,8 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
         prior: ``(n,)`` category size share renormalised within the SKU.
         kept: ``(n,)`` kept units (sold minus returned) per size.
         rate: ``(n,)`` return probability per size.
+        cat: ``(n,)`` category code per row (rows of a SKU share it); needed for pooled
+            seasonality.
 
     Returns:
         A dict of per-row arrays and a ``counts`` Counter (fallbacks, statsmodels use).
@@ -63,12 +82,12 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
     starts = np.flatnonzero(np.r_[True, sku[1:] != sku[:-1]])
     n_sku = len(starts)
     y_sku = np.add.reduceat(y, starts, axis=0)
-    H = opts.horizon
-    sel = select(y_sku, horizon=H, holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins)
+    season = _season_factors(y_sku, None if cat is None else cat[starts], opts)
+    sel, season = _select_with_season(y_sku, season, opts)
     counts = Counter(sel.fallbacks)
     statsmodels_ets.refine(y_sku, sel, holdout_weeks=opts.holdout_weeks,
                            max_series=opts.statsmodels_max_series,
-                           budget_s=opts.statsmodels_budget_s, counts=counts)
+                           min_units=opts.statsmodels_min_units, counts=counts)
 
     first = first_sale(y)
     new = first >= T - opts.new_weeks
@@ -86,7 +105,8 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
         "level": np.where(new, 2, 0).astype(np.int8), "share": share,
         "demand_class": classify(y), "sku_method": sel.method[sku].copy(),
     }
-    own = _own_models(y, sku, share, sel, opts, out, counts)
+    counts["pooled_season_skus"] += int((season != 1).any(axis=1).sum())
+    own = _own_models(y, sku, share, sel, opts, out, counts, season[sku])
     if own is not None:
         rows, own_sel, wins = own
         fc[rows[wins]] = own_sel.forecast[wins]
@@ -97,7 +117,67 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions) -> dict:
     return out
 
 
-def _own_models(y, sku, share, sel, opts, out, counts):
+def _season_factors(y_sku, cat_sku, opts):
+    """``(n_sku, T + H)`` pooled index for SKUs with under two seasons of history, else ones."""
+    n, T = y_sku.shape
+    ones = np.ones((n, T + opts.horizon))
+    if not opts.pooled_seasonality or opts.seasonal_index is None or cat_sku is None:
+        return ones
+    short = (T - first_sale(y_sku)) < 2 * SEASON
+    f = factors(opts.seasonal_index, cat_sku, start_week=opts.start_week,
+                n_weeks=T + opts.horizon)
+    return np.where(short[:, None], f, ones)
+
+
+def _select_with_season(y_sku, season, opts):
+    """Select on the raw SKU totals and, where a pooled index applies, on the deseasonalised
+    ones too; each SKU keeps whichever chosen model had the lower holdout MSE in units.
+
+    Returns the merged selection and the factors actually used (ones where raw won).
+    """
+    T = y_sku.shape[1]
+    kw = dict(horizon=opts.horizon, holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins,
+              penalty=opts.complexity_penalty, combine=opts.combine)
+    raw = select(y_sku, **kw)
+    rows = np.flatnonzero((season != 1).any(axis=1))
+    if rows.size == 0:
+        return raw, season
+    pooled = select(y_sku[rows] / season[rows, :T], **kw)
+    _reseason(pooled, season[rows], T)
+    actual = np.full(pooled.holdout_forecast.shape, np.nan)
+    for j, o in enumerate(pooled.origins):
+        hh = min(opts.holdout_weeks, T - o)
+        actual[:, j, :hh] = y_sku[rows, o : o + hh]
+
+    def mse(fc):
+        both = np.isfinite(fc) & np.isfinite(actual)
+        return np.where(both, (fc - actual) ** 2, 0).sum((1, 2)) / np.where(
+            both.any((1, 2)), both.sum((1, 2)), np.nan)
+
+    with np.errstate(invalid="ignore"):
+        e_pool, e_raw = mse(pooled.holdout_forecast), mse(raw.holdout_forecast[rows])
+    wins = np.isfinite(e_pool) & np.isfinite(e_raw) & (e_pool < e_raw)
+    won = rows[wins]
+    for f in ("method", "why", "runner_up", "score", "runner_up_score", "forecast", "sigma",
+              "alpha", "holdout_forecast"):
+        getattr(raw, f)[won] = getattr(pooled, f)[wins]
+    used = np.ones_like(season)
+    used[won] = season[won]
+    return raw, used
+
+
+def _reseason(sel, season, T):
+    """Multiply a selection made on deseasonalised data back by the index, in place."""
+    H = sel.forecast.shape[1]
+    future = season[:, T : T + H]
+    sel.forecast *= future
+    sel.sigma *= future.mean(axis=1)
+    for j, o in enumerate(sel.origins):
+        hh = min(sel.holdout_forecast.shape[2], T - o)
+        sel.holdout_forecast[:, j, :hh] *= season[:, o : o + hh]
+
+
+def _own_models(y, sku, share, sel, opts, out, counts, season):
     """Fit sizes with enough steady history on their own; keep the model where it wins."""
     n, T = y.shape
     sizes = np.bincount(sku)[sku]
@@ -107,8 +187,10 @@ def _own_models(y, sku, share, sel, opts, out, counts):
                           & np.isin(cls, (SMOOTH, ERRATIC)) & (out["level"] == 0))
     if cand.size == 0:
         return None
-    own = select(y[cand], horizon=opts.horizon, holdout_weeks=opts.holdout_weeks,
-                 n_origins=opts.n_origins)
+    own = select(y[cand] / season[cand, :T], horizon=opts.horizon,
+                 holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins,
+                 penalty=opts.complexity_penalty)
+    _reseason(own, season[cand], T)
     counts.update(own.fallbacks)
     split = share[cand, None, None] * sel.holdout_forecast[sku[cand]]
     actual = np.full_like(split, np.nan)

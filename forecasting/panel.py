@@ -229,6 +229,10 @@ class ItemParams:
         moq: minimum order quantity in units (0 = none).
         unit_cost: cost per unit, used to value orders and stock.
         service_level: target probability of no stockout per cycle, e.g. 0.95.
+        launched_week: week number the item was (or will be) launched, NaN where unknown
+            (then its first sale week counts); None = unknown for all.
+        launch_quantity: planned units over the first weeks of a new item's life (its
+            lifecycle profile), NaN or 0 where none; used before the first sale.
     """
 
     category: np.ndarray
@@ -238,6 +242,8 @@ class ItemParams:
     moq: np.ndarray
     unit_cost: np.ndarray
     service_level: np.ndarray
+    launched_week: np.ndarray | None = None
+    launch_quantity: np.ndarray | None = None
 
     @classmethod
     def uniform(cls, n: int, *, category="all", lead_time=2, review_period=1, case_pack=1, moq=0,

@@ -28,12 +28,12 @@ def chunk_bounds(sku_sorted: np.ndarray, chunk_size: int) -> list[tuple[int, int
 
 
 def _job(args):
-    y, sku, prior, kept, rate, opts = args
-    return forecast_chunk(y, sku - sku[0], prior, kept, rate, opts)
+    y, sku, prior, kept, rate, opts, cat = args
+    return forecast_chunk(y, sku - sku[0], prior, kept, rate, opts, cat)
 
 
 def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers: int = 1,
-               chunk_size: int = 20_000, executor: Executor | None = None):
+               chunk_size: int = 20_000, executor: Executor | None = None, cat=None):
     """Forecast all rows (already sorted by SKU) and return stacked per-row arrays and counts.
 
     With ``workers > 1`` chunks go to a pool of spawned processes (spawn, not fork, so a caller
@@ -54,7 +54,8 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
             out[key][a:b] = val
 
     def args(a, b):
-        return (y[a:b], sku_sorted[a:b], prior[a:b], kept[a:b], rate[a:b], opts)
+        return (y[a:b], sku_sorted[a:b], prior[a:b], kept[a:b], rate[a:b], opts,
+                None if cat is None else cat[a:b])
 
     if executor is not None:
         _drain(executor, bounds, args, store, in_flight=2 * max(workers, 2))

@@ -20,11 +20,14 @@ from scipy import stats
 
 from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY
 from forecasting.demand import LEVELS, DemandOptions
+from forecasting.lifecycle import new_products
+from forecasting.models.statsmodels_ets import SEASON
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
 from forecasting.parallel import run_chunks
 from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
 from forecasting.returns import count_returns, expected_arrivals, fit_returns
+from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 
@@ -116,13 +119,22 @@ class Planner:
         def perm(a):
             return a if order is None else a[order]
 
+        opts = replace(self.demand_options,
+                       statsmodels_min_units=self._statsmodels_threshold(sku, n_sku),
+                       seasonal_index=category_index(sales.y, cat, n_cat,
+                                                     start_week=sales.start_week),
+                       start_week=sales.start_week)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
-                                  perm(rf.rate), self.demand_options, workers=self.workers,
-                                  chunk_size=self.chunk_size, executor=self.executor)
+                                  perm(rf.rate), opts, workers=self.workers,
+                                  chunk_size=self.chunk_size, executor=self.executor,
+                                  cat=perm(cat))
         if order is not None:
             inv = np.empty_like(order)
             inv[order] = np.arange(n)
             dem = {k: v[inv] for k, v in dem.items()}
+        dem["profile"] = np.full(n, "", dtype=object)
+        if self.demand_options.lifecycle:
+            self._new_products(dem, sku, n_sku, sku_cat, cat_names, dcounts)
         timings["demand_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
@@ -135,13 +147,66 @@ class Planner:
             "n_series": n, "n_skus": n_sku, "n_categories": n_cat,
             "methods": dict(Counter(demand.method.tolist())),
             "levels": dict(Counter(demand.level.tolist())),
-            "fallbacks": {k: v for k, v in dcounts.items() if not k.startswith(("own_", "ets_sm"))
-                          or k == "ets_statsmodels"},
+            "fallbacks": fallback_counts(dcounts),
             "counts": dict(dcounts),
             "timings": timings,
         }
         diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
+
+    def _new_products(self, dem, sku, n_sku, sku_cat, cat_names, counts) -> None:
+        """Replace the rows of SKUs younger than the lifecycle profile, in place: the SKU
+        forecast from :func:`forecasting.lifecycle.new_products`, split by the same shares."""
+        o, n = self.demand_options, len(sku)
+        new = new_products(self.sales.y, sku, n_sku, sku_cat, len(cat_names),
+                           start_week=self.sales.start_week, weeks=o.lifecycle_weeks,
+                           horizon=dem["forecast"].shape[1],
+                           launched_week=self.items.launched_week,
+                           launch_quantity=self.items.launch_quantity,
+                           on_order=self.stock.on_order_total(n))
+        if new is None:
+            counts["lifecycle_no_profiles"] += 1
+            return
+        pos = np.full(n_sku, -1)
+        pos[new["sku"]] = np.arange(new["sku"].size)
+        r = np.flatnonzero(pos[sku] >= 0)
+        k = pos[sku[r]]
+        share, fc_sku = dem["share"][r], new["forecast"][k]
+        dem["forecast"][r] = share[:, None] * fc_sku
+        dem["sigma"][r] = np.sqrt(share**2 * new["sigma"][k] ** 2
+                                  + share * (1 - share) * fc_sku.mean(axis=1))
+        dem["method"][r] = METHOD_NAMES.index("lifecycle")
+        dem["why"][r] = WHY.index("new_product")
+        dem["runner_up"][r] = -1
+        dem["score"][r] = np.nan
+        dem["runner_up_score"][r] = np.nan
+        dem["alpha"][r] = 0.5  # the level is uncertain: intervals widen with the horizon
+        text = np.asarray([f"category {cat_names[c]!r} {t}" for c, t in zip(
+            sku_cat[new["sku"]].tolist(), new["profile"], strict=True)], dtype=object)
+        dem["profile"][r] = text[k]
+        counts["lifecycle_skus"] += int(new["sku"].size)
+
+    def _statsmodels_threshold(self, sku, n_sku) -> float:
+        """SKU volume that admits the run's ``statsmodels_max_series`` largest eligible SKUs.
+
+        Fixed for the whole panel before chunking, so every chunk (in any process) tries the
+        same SKUs: the forecasts do not depend on the number of workers or chunks.
+        """
+        o = self.demand_options
+        y = self.sales.y
+        T = y.shape[1]
+        if o.statsmodels_max_series <= 0 or T - o.holdout_weeks < 2 * SEASON:
+            return float("inf")
+        nz = y > 0
+        row_start = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
+        start = np.full(n_sku, T)
+        np.minimum.at(start, sku, row_start)
+        vol = np.bincount(sku, weights=y.sum(axis=1, dtype=np.float64), minlength=n_sku)
+        ok = T - o.holdout_weeks - start >= 2 * SEASON
+        if not ok.any():
+            return float("inf")
+        top = np.sort(vol[ok])[::-1]
+        return float(top[min(o.statsmodels_max_series, top.size) - 1])
 
     def _demand_result(self, dem) -> DemandForecast:
         fc = dem["forecast"]
@@ -157,7 +222,7 @@ class Planner:
             runner_up=names[dem["runner_up"]], holdout_mse=dem["score"],
             runner_up_mse=dem["runner_up_score"], level=np.asarray(LEVELS)[dem["level"]],
             demand_class=np.asarray(CLASS_NAMES)[dem["demand_class"]], share=dem["share"],
-            sigma=dem["sigma"])
+            sigma=dem["sigma"], profile=dem["profile"])
 
     def _returns_result(self, rf, forecast) -> ReturnEstimates:
         y = self.sales.y
@@ -172,7 +237,8 @@ class Planner:
             ids=self.sales.ids, rate=rf.rate, rate_sku=rf.rate_sku,
             rate_category=rf.rate_category, too_small=rf.reason_share[:, 0],
             too_large=rf.reason_share[:, 1], other_reason=rf.reason_share[:, 2],
-            restockable_share=rf.restockable, lag_median=rf.lag_median, lag_pmf=rf.lag_pmf,
+            restockable_share=rf.restockable, lag_median=rf.lag_median,
+            lag_median_days=rf.lag_median_days, lag_pmf=rf.lag_pmf,
             expected_restockable=past + fut, expected_from_past_sales=past,
             units_returned=rf.returned, exposure=rf.exposure)
 
@@ -209,6 +275,16 @@ class Planner:
             order_value=aware["order_qty"] * np.asarray(it.unit_cost, float),
             blind_safety_stock=blind["safety_stock"], blind_order_up_to=blind["order_up_to"],
             blind_order_qty=blind["order_qty"])
+
+
+def fallback_counts(counts) -> dict:
+    """The counts that are fallbacks: failed fits per method, not tallies of tries and wins.
+
+    ``own_*`` and ``ets_statsmodels_*`` count attempts; a bare ``ets_statsmodels`` is a failed
+    statsmodels fit that kept its kernel model, so it is a fallback.
+    """
+    return {k: v for k, v in counts.items()
+            if not k.startswith(("own_", "ets_statsmodels_", "lifecycle_", "pooled_"))}
 
 
 def run_pipeline(sales: SalesPanel, returns: ReturnsData | None = None,

@@ -38,6 +38,8 @@ class DemandForecast(_Records):
             model won on holdout) or ``category_curve`` (new size or SKU).
         demand_class: ADI/CV^2 class; share: the size's share of SKU gross demand.
         sigma: one-week forecast error used for intervals and safety stock.
+        profile: for ``lifecycle`` forecasts (new products), the profile used and how many
+            earlier launches stand behind it; empty otherwise.
     """
 
     ids: np.ndarray
@@ -55,6 +57,7 @@ class DemandForecast(_Records):
     demand_class: np.ndarray
     share: np.ndarray
     sigma: np.ndarray
+    profile: np.ndarray | None = None
 
     def explain(self, i: int) -> str:
         """Why series ``i`` got its model, in one sentence."""
@@ -67,10 +70,15 @@ class DemandForecast(_Records):
         cols = [getattr(self, name)[start:stop].tolist() for name in (
             "ids", "method", "demand_class", "level", "why", "runner_up", "holdout_mse",
             "runner_up_mse")]
+        prof = (self.profile[start:stop].tolist() if self.profile is not None
+                else [""] * len(cols[0]))
         out = []
-        for uid, method, cls, level, why, runner_up, mse, runner_up_mse in zip(*cols, strict=True):
+        for uid, method, cls, level, why, runner_up, mse, runner_up_mse, pr in zip(
+                *cols, prof, strict=True):
             base = f"{uid}: {method} ({cls} demand, {level})"
-            if why in ("holdout", "statsmodels_holdout") and runner_up:
+            if pr:
+                out.append(f"{base}, new product: {pr}")
+            elif why in ("holdout", "statsmodels_holdout") and runner_up:
                 out.append(f"{base}, lowest holdout MSE {mse:.3g} against "
                            f"{runner_up} {runner_up_mse:.3g}")
             else:
@@ -98,6 +106,8 @@ class ReturnEstimates(_Records):
         too_small, too_large, other_reason: split of the size's returns by reason.
         restockable_share: share of returns graded A or B.
         lag_median: weeks from sale to receipt (median of the smoothed, window-truncated law).
+        lag_median_days: the same median in days, interpolated within the weekly law (whole
+            weeks are up to 3.5 days off).
         lag_pmf: ``(n, W+1)`` that law: probability of coming back 0..W weeks after the sale.
         expected_restockable: ``(n, H)`` restockable units expected back in each future week, from
             past sales still inside their window plus forecast sales.
@@ -114,6 +124,7 @@ class ReturnEstimates(_Records):
     other_reason: np.ndarray
     restockable_share: np.ndarray
     lag_median: np.ndarray
+    lag_median_days: np.ndarray
     lag_pmf: np.ndarray
     expected_restockable: np.ndarray
     expected_from_past_sales: np.ndarray

@@ -92,6 +92,25 @@ def quantile_week(pmf, q=0.5):
     return (np.cumsum(pmf, axis=1) < q - 1e-12).sum(axis=1)
 
 
+def median_days(pmf):
+    """Median lag in days, interpolated within the weekly lag law, row-wise.
+
+    A lag of ``k`` weeks is the difference of two week numbers, so it stands for roughly
+    ``7k - 3.5`` to ``7k + 3.5`` days (``0`` to ``3.5`` for the same week). Spreading each week's
+    probability evenly over its span and reading the median off that piecewise-linear CDF is
+    within about a day of the true median, where the whole-week median can be up to 3.5 days off.
+    """
+    cdf = np.cumsum(pmf, axis=1)
+    cdf = cdf / np.maximum(cdf[:, -1:], 1e-12)
+    k = (cdf < 0.5 - 1e-12).sum(axis=1).clip(max=pmf.shape[1] - 1)  # week holding the median
+    r = np.arange(len(pmf))
+    below = np.where(k > 0, cdf[r, np.maximum(k - 1, 0)], 0.0)
+    lo = np.where(k > 0, 7.0 * k - 3.5, 0.0)
+    hi = 7.0 * k + 3.5
+    mass = np.maximum(cdf[r, k] - below, 1e-12)
+    return lo + (0.5 - below) / mass * (hi - lo)
+
+
 def exposure(sales, pmf_cdf):
     """Units sold weighted by the share of their return lag already elapsed.
 
@@ -167,7 +186,8 @@ class ReturnModelFit:
     reason_share: np.ndarray      # (n, 3) too_small / too_large / other among returns
     restockable: np.ndarray       # (n,) share graded A or B
     lag_pmf: np.ndarray           # (n, W+1) lag law of the series' SKU
-    lag_median: np.ndarray        # (n,) weeks
+    lag_median: np.ndarray        # (n,) weeks (whole weeks: the smallest week reaching 50 %)
+    lag_median_days: np.ndarray   # (n,) days, interpolated within the weekly law
     exposure: np.ndarray          # (n,) lag-weighted units sold
     returned: np.ndarray          # (n,) units returned
     counts: ReturnCounts
@@ -192,5 +212,5 @@ def fit_returns(sales, counts: ReturnCounts, *, sku, n_sku, sku_cat, n_cat, cell
     reason = reason_split(counts.reasons, sku, n_sku, sku_cat, n_cat, cell, n_cell)
     return ReturnModelFit(rate=rate, rate_sku=rate_sku[sku], rate_category=rate_cat[sku_cat[sku]],
                           reason_share=reason, restockable=rest, lag_pmf=pmf,
-                          lag_median=quantile_week(pmf), exposure=expo, returned=counts.returned,
-                          counts=counts)
+                          lag_median=quantile_week(pmf), lag_median_days=median_days(pmf),
+                          exposure=expo, returned=counts.returned, counts=counts)

@@ -18,11 +18,12 @@ import numpy as np
 from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY, NO_DEMAND, classify, first_sale
 from forecasting.models import FALLBACK, METHODS
 
-METHOD_NAMES = (*METHODS, "ets_statsmodels", "zero")
+METHOD_NAMES = (*METHODS, "ets_statsmodels", "zero", "lifecycle")
 CODE = {m: i for i, m in enumerate(METHOD_NAMES)}
-WHY = ("holdout", "short_history", "fallback", "no_demand", "statsmodels_holdout")
+WHY = ("holdout", "short_history", "fallback", "no_demand", "statsmodels_holdout", "new_product")
 
-SMOOTH_SET = ("ses", "holt", "damped", "ets_seasonal", "seasonal_naive", "moving_average")
+SMOOTH_SET = ("ses", "holt", "damped", "ets_seasonal", "theta", "seasonal_naive",
+              "moving_average")
 INTERMITTENT_SET = ("croston", "sba", "tsb", "ses", "seasonal_naive", "moving_average")
 
 
@@ -59,6 +60,12 @@ class Selection:
     fallbacks: Counter = field(default_factory=Counter)
 
 
+# Smoothing parameters each method estimates; the complexity penalty charges for them, so a trend
+# model must beat the flat ones by more than noise to be chosen.
+N_PARAMS = {"ses": 1, "holt": 2, "damped": 3, "ets_seasonal": 3, "theta": 2, "croston": 1,
+            "sba": 1, "tsb": 2, "seasonal_naive": 0, "moving_average": 1}
+
+
 def candidate_mask(demand_class: np.ndarray, methods=METHODS) -> np.ndarray:
     """``(n, n_methods)`` True where a method may be chosen for the series' demand class."""
     inter = np.isin(demand_class, (INTERMITTENT, LUMPY))
@@ -78,7 +85,8 @@ def run_kernel(name, y, start, horizon, errors: Counter):
 
 
 def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: int = 2,
-           min_train: int = 26, methods=tuple(METHODS)) -> Selection:
+           min_train: int = 26, methods=tuple(METHODS), penalty: float = 0.0,
+           combine: int = 1) -> Selection:
     """Choose a method per row of ``y`` by rolling-origin holdout and forecast ``horizon`` weeks.
 
     Args:
@@ -88,6 +96,9 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         n_origins: number of rolling origins (blocks) scored.
         min_train: weeks of life a series needs before an origin to be scored there.
         methods: candidate method names (subset of :data:`forecasting.models.METHODS`).
+        penalty: holdout MSE is multiplied by ``1 + penalty * parameters`` (:data:`N_PARAMS`)
+            before methods are ranked: on noise a trend model wins the holdout by chance.
+        combine: average the forecasts of this many best-ranked methods (1 = the best only).
 
     Returns:
         A :class:`Selection`; it never raises for odd data.
@@ -122,7 +133,8 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         score = np.where(cnt > 0, sq / cnt, np.inf)
     # A method must have been scored on every origin the series was scored on to compete.
     score = np.where(cnt >= cnt.max(axis=1, keepdims=True), score, np.inf)
-    order = np.argsort(score, axis=1, kind="stable")
+    charge = 1 + penalty * np.array([N_PARAMS.get(m, 1) for m in methods], float)
+    order = np.argsort(score * charge, axis=1, kind="stable")
     r = np.arange(n)
     best, second = order[:, 0], order[:, 1] if len(methods) > 1 else order[:, 0]
     scored = np.isfinite(score[r, best])
@@ -142,7 +154,35 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         fallbacks=fallbacks,
     )
     _final_fit(y, start, horizon, sel)
+    if combine > 1:
+        _combine(y, start, horizon, sel, order[:, 1:combine], score, methods)
     return sel
+
+
+def _combine(y, start, horizon, sel: Selection, others, score, methods) -> None:
+    """Average the chosen forecast with the next-ranked methods' where they were scored and fit.
+
+    Equal weights: estimated weights add noise for little gain (the forecast-combination
+    puzzle). Only series still on their holdout choice are combined; fallbacks stay as they are.
+    """
+    r = np.arange(len(y))
+    on = sel.why == WHY.index("holdout")
+    total = np.where(on[:, None], sel.forecast, 0.0)
+    weight = on.astype(float)
+    for k in range(others.shape[1]):
+        col = others[:, k]
+        for i, m in enumerate(methods):
+            rows = np.flatnonzero(on & (col == i) & np.isfinite(score[r, i]))
+            if rows.size == 0:
+                continue
+            fit = run_kernel(m, y[rows], start[rows], horizon, Counter())
+            if fit is None:
+                continue
+            good = rows[fit.ok]
+            total[good] += fit.forecast[fit.ok]
+            weight[good] += 1
+    k = on & (weight > 1)
+    sel.forecast[k] = total[k] / weight[k, None]
 
 
 def _final_fit(y, start, horizon, sel: Selection) -> None:

@@ -45,8 +45,10 @@ def kept_shares(kept, prior, sku, n_sku, *, strength=30.0, new=None):
     kept = np.maximum(kept, 0)
     K = np.bincount(sku, weights=kept, minlength=n_sku)
     share = (kept + strength * prior) / (K[sku] + strength)
-    if new is None or not np.any(new):
+    if new is None:
         return share
+    # No shortcut when the rows hold no new size: the renormalisation below moves shares by an
+    # ulp, and whether it ran must not depend on which other SKUs share the chunk.
     new_mass = np.bincount(sku, weights=np.where(new, prior, 0), minlength=n_sku)
     old_mass = np.bincount(sku, weights=np.where(new, 0, share), minlength=n_sku)
     scale = np.where(old_mass[sku] > 0, (1 - new_mass[sku]) / np.maximum(old_mass[sku], 1e-12), 0)

@@ -11,12 +11,14 @@ from forecasting.models.base import MethodFit
 from forecasting.models.baselines import moving_average, seasonal_naive
 from forecasting.models.intermittent import croston, sba, tsb
 from forecasting.models.smoothing import damped, holt, holt_winters, ses
+from forecasting.models.theta import theta
 
 METHODS = {
     "ses": ses,
     "holt": holt,
     "damped": damped,
     "ets_seasonal": holt_winters,
+    "theta": theta,
     "croston": croston,
     "sba": sba,
     "tsb": tsb,
@@ -30,6 +32,7 @@ FALLBACK = {
     "ets_seasonal": "damped",
     "damped": "ses",
     "holt": "ses",
+    "theta": "ses",
     "ses": "moving_average",
     "croston": "moving_average",
     "sba": "moving_average",
@@ -38,5 +41,5 @@ FALLBACK = {
     "moving_average": None,
 }
 
-__all__ = ["METHODS", "FALLBACK", "MethodFit", "ses", "holt", "damped", "holt_winters", "croston",
-           "sba", "tsb", "seasonal_naive", "moving_average"]
+__all__ = ["METHODS", "FALLBACK", "MethodFit", "ses", "holt", "damped", "holt_winters", "theta",
+           "croston", "sba", "tsb", "seasonal_naive", "moving_average"]

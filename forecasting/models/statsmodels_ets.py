@@ -2,13 +2,14 @@
 
 The numpy kernels cover every series; statsmodels' optimiser with a damped trend *and* a 52-week
 season is worth its cost only for the biggest series with at least two seasons of history before
-the holdout. It runs under a time budget, one series at a time, and a fit that raises or warns
-(ConvergenceWarning, overflow) is discarded and counted: the series keeps its kernel model.
+the holdout. Its budget is work, not time: at most ``max_series`` series, chosen by volume with a
+threshold fixed for the whole run (so the same series are tried whatever the machine load, the
+number of workers or the chunking). A fit that raises or warns (ConvergenceWarning, overflow) is
+discarded and counted: the series keeps its kernel model.
 """
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections import Counter
 
@@ -32,14 +33,26 @@ def fit_one(y: np.ndarray, horizon: int) -> np.ndarray:
     return np.maximum(fc, 0.0)
 
 
-def refine(y, sel, *, holdout_weeks: int, max_series: int, budget_s: float,
-           counts: Counter) -> np.ndarray:
+def eligible_rows(y, *, holdout_weeks: int) -> np.ndarray:
+    """Rows with two full seasons of history before the last holdout block."""
+    n, T = y.shape
+    o = T - holdout_weeks
+    nz = y > 0
+    start = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
+    return np.flatnonzero(o - start >= 2 * SEASON)
+
+
+def refine(y, sel, *, holdout_weeks: int, max_series: int, counts: Counter,
+           min_units: float = 0.0) -> np.ndarray:
     """Try statsmodels on the largest eligible rows; adopt it where it beats the chosen model.
 
     Args:
         y: ``(n, T)`` history; sel: the :class:`forecasting.selection.Selection` to update.
         holdout_weeks: the last block is the holdout statsmodels must win on.
-        max_series, budget_s: at most this many fits and this many seconds.
+        max_series: at most this many series are tried (a work budget: the result never
+            depends on how fast the machine is).
+        min_units: only series that sold at least this many units are tried (see
+            ``Planner._statsmodels_threshold``).
         counts: incremented with ``ets_statsmodels_tried``/``_won``, and ``ets_statsmodels`` for
             each failed fit (a counted fallback).
 
@@ -54,15 +67,14 @@ def refine(y, sel, *, holdout_weeks: int, max_series: int, budget_s: float,
         return np.zeros(0, dtype=np.int64)
     nz = y > 0
     start = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
-    eligible = np.flatnonzero((o - start >= 2 * SEASON) & np.isfinite(sel.score))
-    eligible = eligible[np.argsort(-y[eligible].sum(axis=1))][:max_series]
+    eligible = eligible_rows(y, holdout_weeks=holdout_weeks)
+    vol = y[eligible].sum(axis=1, dtype=np.float64)
+    keep = np.isfinite(sel.score[eligible]) & (vol >= min_units)
+    eligible, vol = eligible[keep], vol[keep]
+    eligible = eligible[np.argsort(-vol, kind="stable")][:max_series]
     adopted = []
-    deadline = time.monotonic() + budget_s
     actual = y[:, o:]
     for i in eligible:
-        if time.monotonic() > deadline:
-            counts["ets_statsmodels_budget_exhausted"] += 1
-            break
         counts["ets_statsmodels_tried"] += 1
         try:
             hold = fit_one(y[i, start[i]:o], holdout_weeks)

@@ -133,6 +133,13 @@ ITEMS = ImportKind(
         Column("lead_time_days", f.whole_number(0, 3650), "supplier lead time in days", False, 14),
         Column("case_pack", f.whole_number(1, 100_000), "units per case", False, 1),
         Column("min_order_qty", f.whole_number(0), "minimum order quantity", False, 1),
+        Column(
+            "launched_on",
+            f.iso_date,
+            "launch date, `YYYY-MM-DD` (past or planned); empty: the first sale's week counts. "
+            "New items are forecast from their category's post-launch profile",
+            required=False,
+        ),
     ),
     ("sku", "size"),
 )

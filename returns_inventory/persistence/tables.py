@@ -76,6 +76,8 @@ items = Table(
     Column("lead_time_days", Integer, nullable=False, server_default="14"),
     Column("case_pack", Integer, nullable=False, server_default="1"),
     Column("min_order_qty", Integer, nullable=False, server_default="1"),
+    # Optional: new items are forecast from their launch; without it the first sale counts.
+    Column("launched_on", Date),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("sku", "size"),
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),

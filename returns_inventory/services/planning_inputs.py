@@ -169,5 +169,7 @@ def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly
         moq=np.asarray([r.min_order_qty for r in catalogue], dtype=np.int64),
         unit_cost=unit_cost,
         service_level=np.asarray([config.service_level(r.category) for r in catalogue]),
+        launched_week=np.asarray([np.nan if r.launched_on is None else week_of(r.launched_on)
+                                  for r in catalogue], dtype=np.float64),
     )
     return PlanningInputs(item_ids, sales, returns, stock, items, unit_cost, as_of)

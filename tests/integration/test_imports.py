@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -433,3 +434,23 @@ def test_a_file_that_breaks_off_half_way_writes_nothing(uow_factory, db, catalog
     assert count(db, sales_lines) == count(db, import_batches) == 0
     # The same connection goes on working: the next file imports.
     assert run_import(uow_factory, "sales", SALES_HEADER + sale("SO-4", 1)).applied == 1
+
+
+def test_an_items_launch_date_is_imported_and_reaches_the_nightly_runs_panel(uow_factory, db):
+    from datetime import date
+
+    from returns_inventory.persistence.repositories.planning import week_of
+    from returns_inventory.services.planning_inputs import ForecastConfig, load_inputs
+
+    header = "sku,size,category,launched_on\n"
+    run_import(uow_factory, "items", header + "NEW,M,tops,2026-12-14\nOLD,M,tops,\n")
+    stored = dict(db.connection.execute(select(items.c.sku, items.c.launched_on)).all())
+    assert stored == {"NEW": date(2026, 12, 14), "OLD": None}
+    bad = refusal(uow_factory, "items", header + "BAD,M,tops,14/12/2026\n")
+    assert [e.field for e in bad.errors] == ["launched_on"]
+    with uow_factory() as uow:
+        inputs = load_inputs(uow, ForecastConfig(), date(2026, 11, 23))
+    launched = dict(zip(inputs.sales.ids.tolist(), inputs.items.launched_week.tolist(),
+                        strict=True))
+    assert launched["NEW|M"] == week_of(date(2026, 12, 14))
+    assert np.isnan(launched["OLD|M"])

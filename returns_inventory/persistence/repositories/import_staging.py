@@ -59,6 +59,7 @@ STAGED: dict[str, Table] = {
         Column("lead_time_days", Integer),
         Column("case_pack", Integer),
         Column("min_order_qty", Integer),
+        Column("launched_on", Date),
     ),
     "locations": _staged(
         "locations",

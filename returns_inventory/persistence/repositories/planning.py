@@ -62,7 +62,7 @@ class PlanningRepository(Repository):
         return self.connection.execute(
             select(items.c.id, items.c.sku, items.c.size, items.c.category, items.c.unit_cost,
                    items.c.lead_time_days, items.c.case_pack, items.c.min_order_qty,
-                   items.c.supplier)
+                   items.c.supplier, items.c.launched_on)
             .order_by(items.c.sku, items.c.size)
         ).all()
 

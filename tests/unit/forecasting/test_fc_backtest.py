@@ -16,7 +16,22 @@ def test_mase_wape_and_bias_match_the_hand_calculation():
     # History 2, 4, 2, 4: mean absolute one-week change 2. Actual 3, 3; forecast 4, 2.
     # MAE 1 -> MASE 0.5; WAPE 2 / 6; bias 0 / 6.
     out = errors(np.array([[4.0, 2.0]]), np.array([[3.0, 3.0]]), np.array([[2.0, 4, 2, 4]]))
-    assert out == pytest.approx({"mase": 0.5, "wape": 1 / 3, "bias": 0.0})
+    assert out == pytest.approx({"mase": 0.5, "mase_median": 0.5, "mase_m": 1, "wape": 1 / 3,
+                                 "bias": 0.0})
+
+
+def test_mase_is_scaled_by_the_seasonal_naive_error_once_there_are_two_seasons():
+    # A 52-week pattern that rises 1 unit a year: same week last year misses by exactly 1.
+    # Forecast off by 2 every week -> MASE 2 with m = 52.
+    t = np.arange(2 * 52 + 4)
+    pattern = 10 + 8 * np.sin(2 * np.pi * t / 52) + t // 52
+    history, actual = pattern[None, :104], pattern[None, 104:]
+    out = errors(actual + 2, actual, history)
+    assert out["mase_m"] == 52
+    assert out["mase"] == pytest.approx(2.0)
+    short = errors(actual + 2, actual, history[:, 10:])  # under two seasons: one-week scale
+    assert short["mase_m"] == 1
+    assert short["mase"] > 2.5  # the slow sine changes by well under 1 unit a week
 
 
 def test_return_aware_replay_holds_the_target_fill_rate_with_clearly_less_stock(panel):

@@ -9,6 +9,7 @@ from forecasting.classify import ERRATIC, INTERMITTENT, LUMPY, NO_DEMAND, SMOOTH
 from forecasting.models import METHODS, croston, moving_average, sba, seasonal_naive, ses
 from forecasting.models.intermittent import _croston
 from forecasting.models.smoothing import ses_path
+from forecasting.models.theta import theta
 
 
 def test_simple_exponential_smoothing_matches_statsmodels_with_the_same_alpha():
@@ -94,3 +95,25 @@ def test_classification_uses_the_adi_and_cv2_cut_offs():
 def test_leading_zeros_of_a_late_launch_do_not_make_a_series_intermittent():
     y = np.r_[np.zeros(50), np.full(20, 4.0)][None, :]
     assert classify(y)[0] == SMOOTH
+
+
+def test_theta_drifts_by_half_the_least_squares_slope_from_the_ses_level():
+    # Standard Theta (Hyndman & Billah 2003): SES plus drift b/2 per week, b the OLS slope.
+    rng = np.random.default_rng(4)
+    t = np.arange(80)
+    y = np.vstack([100 + 2.0 * t + rng.normal(0, 3, 80), 100 - 0.5 * t + rng.normal(0, 3, 80)])
+    start = np.zeros(2, dtype=int)
+    fit = theta(y, start, 8)
+    slope = np.polyfit(t, y.T, 1)[0]
+    np.testing.assert_allclose(np.diff(fit.forecast, axis=1), np.repeat(slope[:, None] / 2, 7, 1))
+    level, sse = ses_path(y, start, [fit.alpha[0]])
+    a = fit.alpha[0]
+    first = level[0, 0] + slope[0] / 2 * (1 / a - (1 - a) ** 80 / a)
+    assert fit.forecast[0, 0] == pytest.approx(first)
+
+
+def test_theta_follows_a_launched_products_own_weeks_only():
+    y = np.zeros((1, 60))
+    y[0, 30:] = 5 + np.arange(30)  # launched at week 30, rising 1 a week
+    fit = theta(y, np.array([30]), 4)
+    np.testing.assert_allclose(np.diff(fit.forecast[0]), 0.5)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from forecasting import (
+    DemandOptions,
     ItemParams,
     Planner,
     ReplenishmentOptions,
@@ -12,6 +13,7 @@ from forecasting import (
     StockPosition,
     run_pipeline,
 )
+from forecasting.pipeline import fallback_counts
 from forecasting.selection import select
 from forecasting.synthetic import make_apparel_panel
 
@@ -50,10 +52,14 @@ def test_forecasts_and_orders_are_never_negative(result):
     assert (p.order_qty >= 0).all() and (p.blind_order_qty >= 0).all()
 
 
-def test_size_forecasts_add_up_to_the_sku_forecast(panel, result):
+def test_size_forecasts_add_up_to_the_sku_forecast(panel):
+    # Selection alone (no pooled index, no lifecycle profile) so the SKU forecast is select's.
+    opts = DemandOptions(pooled_seasonality=False, lifecycle=False)
+    result = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items, demand=opts)
     sku = panel.truth["sku"]
     starts = np.flatnonzero(np.r_[True, sku[1:] != sku[:-1]])
-    sku_fc = select(np.add.reduceat(panel.sales.y, starts), horizon=13).forecast
+    sku_fc = select(np.add.reduceat(panel.sales.y, starts), horizon=13,
+                    penalty=opts.complexity_penalty, combine=opts.combine).forecast
     f = result.demand.forecast
     totals = np.stack([np.bincount(sku, weights=f[:, h]) for h in range(f.shape[1])], axis=1)
     placed = totals.sum(axis=1) > 0  # a SKU whose sizes all forecast zero cannot be split
@@ -149,6 +155,29 @@ def test_the_diagnostics_count_models_and_fallbacks(result):
     diag = result.diagnostics
     assert sum(diag["methods"].values()) == diag["n_series"]
     assert diag["fallbacks_total"] == sum(diag["fallbacks"].values())
+
+
+def test_statsmodels_tries_and_wins_are_not_counted_as_fallbacks_but_its_failures_are():
+    counts = {"ets_statsmodels_tried": 7, "ets_statsmodels_won": 3, "ets_statsmodels": 2,
+              "own_size_model_tried": 9, "damped": 1}
+    assert fallback_counts(counts) == {"ets_statsmodels": 2, "damped": 1}
+
+
+def test_forecasts_are_identical_whatever_the_workers_and_chunks():
+    # 130 weeks: statsmodels ETS is eligible, and with a budget of 4 SKUs per run the same four
+    # must be tried whether the panel is one chunk in this process or five over two workers.
+    panel = make_apparel_panel(600, n_weeks=130, seed=8)
+    demand = DemandOptions(statsmodels_max_series=4)
+    one = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items, demand=demand)
+    many = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items, demand=demand,
+                        workers=2, chunks=5)
+    assert one.diagnostics["counts"]["ets_statsmodels_tried"] == 4
+    assert many.diagnostics["counts"]["ets_statsmodels_tried"] == 4
+    for part in ("demand", "replenishment"):
+        a, b = getattr(one, part), getattr(many, part)
+        for name in ("forecast", "sigma") if part == "demand" else ("order_qty", "safety_stock"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert np.array_equal(one.demand.method, many.demand.method)
 
 
 @pytest.mark.parametrize(("n_series", "n_weeks", "says"), [

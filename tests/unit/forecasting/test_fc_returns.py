@@ -34,6 +34,21 @@ def test_shrinkage_beats_the_raw_rate_on_thin_sizes(fitted):
     assert np.abs(result.returns.rate - truth)[thin].mean() < np.abs(raw - truth)[thin].mean()
 
 
+def test_lag_median_in_days_is_read_off_the_interpolated_weekly_law():
+    # Lags in days, log-normal with median 11, sold on any weekday: the week numbers see 1 or 2.
+    rng = np.random.default_rng(3)
+    n = 20_000
+    sale_day = rng.integers(0, 7 * 30, n)
+    lag_days = np.exp(rng.normal(np.log(11), 0.6, n))
+    sale_week, receipt_week = sale_day // 7, (sale_day + lag_days).astype(int) // 7
+    sales = SalesPanel(np.array(["T|M"]), np.full((1, 60), 2000.0))
+    rets = ReturnsData.from_records(sales, ["T|M"] * n, sale_week, receipt_week,
+                                    ["other"] * n, [None] * n)
+    est = run_pipeline(sales, rets, return_window_weeks=12).returns
+    assert abs(est.lag_median_days[0] - 11) <= 1.0
+    assert abs(7 * est.lag_median[0] - 11) > 2  # whole weeks could not say this
+
+
 def test_lag_median_is_recovered_within_one_week(fitted):
     panel, result = fitted
     assert np.abs(result.returns.lag_median - panel.truth["lag_median"]).max() <= 1
