@@ -16,9 +16,9 @@ from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
-from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY
+from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY, first_sale
 from forecasting.demand import LEVELS, DemandOptions
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
 from forecasting.parallel import run_chunks
@@ -27,6 +27,7 @@ from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, R
 from forecasting.returns import count_returns, expected_arrivals, fit_returns
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
+from forecasting.spread import rolling_forecasts, spread_from_errors, window_errors
 
 
 class Planner:
@@ -128,7 +129,8 @@ class Planner:
         t2 = time.perf_counter()
         demand = self._demand_result(dem)
         returns = self._returns_result(rf, demand.forecast)
-        plan = self._plan(demand, returns, dem["demand_class"])
+        sigma_window = self._window_sigma(sku, n_sku, cat, n_cat, dem)
+        plan = self._plan(demand, returns, dem["demand_class"], sigma_window)
         timings["replenishment_s"] = time.perf_counter() - t2
         timings["total_s"] = time.perf_counter() - t0
         diag = {
@@ -176,7 +178,37 @@ class Planner:
             expected_restockable=past + fut, expected_from_past_sales=past,
             units_returned=rf.returned, exposure=rf.exposure)
 
-    def _plan(self, demand, returns, demand_class) -> ReplenishmentPlan:
+    def _window_sigma(self, sku, n_sku, cat, n_cat, dem) -> np.ndarray:
+        """The spread of each series' forecast over its L+R window (:mod:`forecasting.spread`).
+
+        The SKU's own method is refitted at rolling origins on the SKU total; a size's forecast
+        is the SKU's times its share, so its window errors carry both the SKU's error and the
+        noise of the split, measured rather than assumed.
+        """
+        y = np.asarray(self.sales.y, np.float64)
+        n = len(y)
+        weeks = np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
+                                      np.int64), 1)
+        onehot = sparse.csr_matrix((np.ones(n), (sku, np.arange(n))), shape=(n_sku, n))
+        y_sku = np.asarray(onehot @ y)
+        method = np.empty(n_sku, dtype=object)
+        method[sku] = np.asarray(METHOD_NAMES + ("zero",))[dem["sku_method"]]
+        kmax = int(weeks.max())
+        d = self.demand_options
+        # Windows before the selection holdout: inside it the chosen model looks better than it
+        # is (it won there), and its spread would be understated.
+        fc, origins = rolling_forecasts(y_sku, first_sale(y_sku), method, kmax,
+                                        n_origins=self.replenishment_options.spread_origins,
+                                        end=y.shape[1] - d.holdout_weeks * d.n_origins)
+        csum = np.cumsum(fc, axis=2)
+        fsum = csum[sku, :, np.minimum(weeks, kmax) - 1] * dem["share"][:, None]
+        err = window_errors(fsum, origins, y, weeks)
+        scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
+        # Pool within category and method: a trend model's window errors are not a level's.
+        groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
+        return spread_from_errors(err, weeks, scale, group=group, n_groups=len(groups))
+
+    def _plan(self, demand, returns, demand_class, sigma_window=None) -> ReplenishmentPlan:
         it, st, n = self.items, self.stock, len(self.sales.ids)
         weeks = np.asarray(it.lead_time + it.review_period, dtype=np.int64)
         gross = window_sum(demand.forecast, weeks)
@@ -190,7 +222,8 @@ class Planner:
         back = past + fut
         on_order = st.on_order_total(n)
         inter = np.isin(demand_class, (INTERMITTENT, LUMPY))
-        common = dict(sigma_week=demand.sigma, weeks=weeks, service_level=it.service_level,
+        common = dict(sigma_week=demand.sigma, sigma_window=sigma_window, weeks=weeks,
+                      service_level=it.service_level,
                       intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       options=self.replenishment_options)

@@ -32,11 +32,14 @@ class ReplenishmentOptions:
             of the MOQ, else drop).
         moq_threshold: fraction of the MOQ used by the ``nearest`` rule.
         returns_variance: add the (Poisson) variance of returns to the safety-stock variance.
+        spread_origins: rolling origins whose window errors measure the demand spread
+            (:mod:`forecasting.spread`).
     """
 
     moq_rule: str = "raise"
     moq_threshold: float = 0.5
     returns_variance: bool = True
+    spread_origins: int = 13
 
     def __post_init__(self):
         if self.moq_rule not in MOQ_RULES:
@@ -94,6 +97,7 @@ def round_order(raw, case_pack, moq, *, rule="raise", threshold=0.5):
 
 
 def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_level,
+                sigma_window=None,
                 intermittent, on_hand, reserved, on_order, case_pack, moq, returns_past=None,
                 options: ReplenishmentOptions = ReplenishmentOptions()) -> dict:
     """Order-up-to level and order quantity per series, with every term returned.
@@ -104,6 +108,9 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
         returns_past: the part of ``returns_window`` coming from sales already made (default:
             all of it). The rest comes back from the window's own sales.
         sigma_week: one-week forecast error (standard deviation).
+        sigma_window: forecast error of the whole window (:mod:`forecasting.spread`); when
+            given it replaces ``sigma_week * sqrt(weeks)``, which ignores that a wrong level is
+            wrong in every week of the window.
         weeks: L+R per series.
         service_level: target cycle service level per series.
         intermittent: True where the quantile method replaces the normal approximation.
@@ -117,7 +124,10 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     demand_window = np.asarray(demand_window, float)
     returns_window = np.asarray(returns_window, float)
     past = returns_window if returns_past is None else np.asarray(returns_past, float)
-    var_d = np.asarray(sigma_week, float) ** 2 * np.asarray(weeks, float)
+    if sigma_window is None:
+        var_d = np.asarray(sigma_week, float) ** 2 * np.asarray(weeks, float)
+    else:
+        var_d = np.asarray(sigma_window, float) ** 2
     if options.returns_variance:
         # Returns of the window's own sales thin the demand: each unit sold comes back within the
         # window with probability q, so Var(D - R) = Var(D)(1-q)^2 + E[D] q (1-q). Returns of
