@@ -223,7 +223,9 @@ class Planner:
         on_order = st.on_order_total(n)
         inter = np.isin(demand_class, (INTERMITTENT, LUMPY))
         common = dict(sigma_week=demand.sigma, sigma_window=sigma_window, weeks=weeks,
-                      service_level=it.service_level,
+                      service_level=it.service_level, review=it.review_period,
+                      target=it.service_target, holding=it.holding_cost,
+                      shortage=it.shortage_cost, order_cost=it.order_cost,
                       intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       options=self.replenishment_options)
@@ -241,7 +243,9 @@ class Planner:
             order_qty=aware["order_qty"], moq_applied=aware["moq_applied"],
             order_value=aware["order_qty"] * np.asarray(it.unit_cost, float),
             blind_safety_stock=blind["safety_stock"], blind_order_up_to=blind["order_up_to"],
-            blind_order_qty=blind["order_qty"])
+            blind_order_qty=blind["order_qty"], service_target=aware["service_target"],
+            policy=aware["policy"], order_lot=aware["order_lot"],
+            cycle_level=aware["cycle_level"])
 
 
 def run_pipeline(sales: SalesPanel, returns: ReturnsData | None = None,
