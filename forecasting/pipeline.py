@@ -130,7 +130,8 @@ class Planner:
         demand = self._demand_result(dem)
         returns = self._returns_result(rf, demand.forecast)
         sigma_window = self._window_sigma(sku, n_sku, cat, n_cat, dem)
-        plan = self._plan(demand, returns, dem["demand_class"], sigma_window)
+        self._fitted = (demand, returns, dem["demand_class"], sigma_window)
+        plan = self._plan(*self._fitted)
         timings["replenishment_s"] = time.perf_counter() - t2
         timings["total_s"] = time.perf_counter() - t0
         diag = {
@@ -144,6 +145,18 @@ class Planner:
         }
         diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
+
+    def replan(self, items: ItemParams) -> ReplenishmentPlan:
+        """The replenishment step again for other targets or policies, after :meth:`fit`.
+
+        Forecasts, return estimates and the spread do not depend on the targets, so a grid of
+        targets (the replay's curves) costs one fit and a cheap step per target.
+        """
+        saved, self.items = self.items, items
+        try:
+            return self._plan(*self._fitted)
+        finally:
+            self.items = saved
 
     def _demand_result(self, dem) -> DemandForecast:
         fc = dem["forecast"]

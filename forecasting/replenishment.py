@@ -27,6 +27,7 @@ from forecasting.service import (
     critical_ratio,
     eoq,
     fill_rate_level_discrete,
+    fill_rate_level_lost_sales,
     fill_rate_level_normal,
     rq_eil,
 )
@@ -46,12 +47,16 @@ class ReplenishmentOptions:
         returns_variance: add the (Poisson) variance of returns to the safety-stock variance.
         spread_origins: rolling origins whose window errors measure the demand spread
             (:mod:`forecasting.spread`).
+        lost_sales: a stockout loses the sale (True, a shop) rather than backordering it; only
+            fill-rate targets depend on it (see
+            :func:`forecasting.service.fill_rate_level_lost_sales`).
     """
 
     moq_rule: str = "raise"
     moq_threshold: float = 0.5
     returns_variance: bool = True
     spread_origins: int = 13
+    lost_sales: bool = True
 
     def __post_init__(self):
         if self.moq_rule not in MOQ_RULES:
@@ -176,7 +181,12 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     lead_share = (w - np.minimum(full(review, 1).astype(float), w)) / w
     ss = np.where(fill, 0.0, safety_stock_normal(sigma, alpha))
     inter = np.broadcast_to(np.asarray(intermittent, bool), shape)
-    rows = np.flatnonzero(fill & ~inter)
+    rows = np.flatnonzero(fill)
+    if rows.size and options.lost_sales:
+        ss[rows] = fill_rate_level_lost_sales(net[rows], var[rows], w[rows], sl[rows],
+                                              discrete=inter[rows]) - net[rows]
+    backorder = fill & (not options.lost_sales)
+    rows = np.flatnonzero(backorder & ~inter)
     if rows.size:
         s_f = fill_rate_level_normal(net[rows], sigma[rows], cycle_w[rows], sl[rows],
                                      mean_lead=net[rows] * lead_share[rows],
@@ -186,7 +196,7 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     rows = np.flatnonzero(inter & ~fill)  # the discrete quantile is slow: only where needed
     if rows.size:
         ss[rows] = safety_stock_quantile(dw[rows], var[rows], alpha[rows])
-    rows = np.flatnonzero(inter & fill)
+    rows = np.flatnonzero(inter & backorder)
     if rows.size:
         ss[rows] = fill_rate_level_discrete(
             dw[rows], var[rows], cycle_w[rows], sl[rows], mean_lead=dw[rows] * lead_share[rows],
@@ -212,7 +222,7 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     return {"sigma_window": sigma, "safety_stock": ss, "order_up_to": level,
             "inventory_position": np.broadcast_to(ip, shape).astype(float), "raw_order": raw,
             "order_qty": qty, "moq_applied": applied,
-            "cycle_level": np.where(fill, np.nan, alpha), "service_target": kind,
+            "cycle_level": np.where(kind == "fill", np.nan, alpha), "service_target": kind,
             "policy": np.where(rq, "rQ", "order_up_to"), "order_lot": lot}
 
 
