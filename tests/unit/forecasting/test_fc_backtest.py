@@ -27,7 +27,7 @@ def test_replay_reports_every_policy_and_target_and_compares_at_equal_fill(panel
         (p, t) for p in ("return_aware", "return_blind") for t in (0.9, 0.95, 0.98)}
     for r in recs:
         assert r["lost_sales"] == pytest.approx(r["demand"] * (1 - r["fill_rate"]))
-        assert 0 < r["n_orders"] and r["units_ordered"] > 0 and 0 < r["cycle_service"] <= 1
+        assert r["n_orders"] > 0 and r["units_ordered"] > 0 and 0 < r["cycle_service"] <= 1
     # higher targets buy more fill with more stock, for both policies
     for p in ("return_aware", "return_blind"):
         curve = sorted(rep.curves[p], key=lambda r: r["target"])
