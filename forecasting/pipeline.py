@@ -24,7 +24,7 @@ from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition
 from forecasting.parallel import run_chunks
 from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
-from forecasting.returns import count_returns, expected_arrivals, fit_returns
+from forecasting.returns import count_returns, expected_arrivals, fit_returns, known_cohorts
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 from forecasting.spread import rolling_forecasts, spread_from_errors, window_errors
@@ -179,6 +179,8 @@ class Planner:
         k = min(self.window, y.shape[1])
         recent = np.zeros((len(y), self.window))
         recent[:, :k] = y[:, y.shape[1] - k :][:, ::-1]
+        self._cohorts = dict(recent_sales=recent, recent_returned=rf.counts.recent_returned,
+                             rate=rf.rate, pmf=rf.lag_pmf, restockable=rf.restockable)
         past, fut = expected_arrivals(recent_sales=recent,
                                       recent_returned=rf.counts.recent_returned,
                                       forecast=forecast, rate=rf.rate, pmf=rf.lag_pmf,
@@ -233,6 +235,10 @@ class Planner:
             # Already received, so not in what past sales still send: on top of it.
             past = past + np.asarray(st.returns_awaiting_grading) * returns.restockable_share
         back = past + fut
+        # Known cohorts: binomial variance of what units sold and still out send back in L+R.
+        open_units, cohort_mean, cohort_var = known_cohorts(weeks=weeks, **self._cohorts)
+        rho = returns.restockable_share
+        past_var = cohort_var + np.maximum(past - cohort_mean, 0.0) * (1 - rho)
         on_order = st.on_order_total(n)
         inter = np.isin(demand_class, (INTERMITTENT, LUMPY))
         common = dict(sigma_week=demand.sigma, sigma_window=sigma_window, weeks=weeks,
@@ -243,7 +249,7 @@ class Planner:
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       options=self.replenishment_options)
         aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
-                            **common)
+                            returns_past_var=past_var, **common)
         blind = order_up_to(demand_window=gross, returns_window=np.zeros(n), **common)
         return ReplenishmentPlan(
             ids=self.sales.ids, protection_weeks=weeks, gross_demand=gross, expected_returns=back,
@@ -258,7 +264,9 @@ class Planner:
             blind_safety_stock=blind["safety_stock"], blind_order_up_to=blind["order_up_to"],
             blind_order_qty=blind["order_qty"], service_target=aware["service_target"],
             policy=aware["policy"], order_lot=aware["order_lot"],
-            cycle_level=aware["cycle_level"])
+            cycle_level=aware["cycle_level"], units_still_out=open_units.sum(axis=1),
+            returns_from_past_sales=past,
+            returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
 
 
 def run_pipeline(sales: SalesPanel, returns: ReturnsData | None = None,

@@ -140,6 +140,10 @@ class ReplenishmentPlan(_Records):
             works out to (the critical ratio for ``cost``; NaN for ``fill``).
         policy: ``order_up_to`` or ``rQ`` (fixed order cost); order_lot: ``Q`` (0 otherwise);
             under ``rQ``, ``order_up_to`` holds the reorder point ``r``.
+        units_still_out: units sold within the return window and not back yet (the known
+            returns pipeline); returns_from_past_sales: the restockable units they (and returns
+            in transit or awaiting grading) are expected to send back within L+R;
+            returns_by_week: ``(n, max L+R)`` of that, week by week (past sales only).
     """
 
     ids: np.ndarray
@@ -166,11 +170,17 @@ class ReplenishmentPlan(_Records):
     policy: np.ndarray = None
     order_lot: np.ndarray = None
     cycle_level: np.ndarray = None
+    units_still_out: np.ndarray = None
+    returns_from_past_sales: np.ndarray = None
+    returns_by_week: np.ndarray = None
 
     def __post_init__(self):
         n = len(self.ids)
+        if self.returns_by_week is None:
+            self.returns_by_week = np.zeros((n, 0))
         defaults = {"service_target": "cycle", "policy": "order_up_to", "order_lot": 0.0,
-                    "cycle_level": np.nan}
+                    "cycle_level": np.nan, "units_still_out": 0.0,
+                    "returns_from_past_sales": 0.0}
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 setattr(self, name, np.full(n, value, dtype=object if isinstance(value, str)
@@ -216,7 +226,9 @@ def _plan_sentence(g: dict) -> str:
         f"{g['sigma_window']:.1f}) = {level}; inventory position "
         f"{g['inventory_position']:.1f} (on hand {g['on_hand']:.0f} - reserved "
         f"{g['reserved']:.0f} + on order {g['on_order']:.0f}); raw order {g['raw_order']:.1f} "
-        f"-> {g['order_qty']:.0f}{moq}. Return-blind: order-up-to "
+        f"-> {g['order_qty']:.0f}{moq}. Returns pipeline: {g['units_still_out']:.0f} units sold "
+        f"and still out, {g['returns_from_past_sales']:.1f} restockable expected back within "
+        f"{g['protection_weeks']} weeks. Return-blind: order-up-to "
         f"{g['blind_order_up_to']:.1f}, order {g['blind_order_qty']:.0f}."
     )
 
