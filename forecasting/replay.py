@@ -92,7 +92,8 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
     Every review week the planner is fitted on what was known at the end of the week (sales
     and returns received), as the nightly job would, once for all targets. Orders placed at the
     end of week t arrive at the start of week t + L + 1, so an order covers L + R weeks. Each
-    policy starts at its own level with nothing on order. Returns of sales made before the
+    policy starts at its own level in steady state (a week's expected net demand on each of
+    the next L+1 deliveries, the rest on hand). Returns of sales made before the
     holdout arrive as recorded; returns of sales inside it are thinned by the share of that
     week's demand the policy actually served. The planner sees recorded demand (lost sales
     included), as a shop that logs unmet demand would.
@@ -125,10 +126,17 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
     share = first_result.returns.restockable_share
     hist_back, win_back = _restockable_receipts(returns, share, n, first_week, weeks)
     start = levels(first, first_week - 1)
+    # Start in steady state: L+1 weekly orders of the expected net demand on their way and the
+    # rest of each level on the shelf. (All of it on the shelf would leave L weeks without any
+    # risk of a stockout and flatter every policy's fill.)
+    plan0 = first_result.replenishment
+    weekly = np.maximum(plan0.gross_demand - plan0.expected_returns, 0) / plan0.protection_weeks
     pipe_len = weeks + int(L.max(initial=0)) + 2
-    state = {key: {"on_hand": np.ceil(np.maximum(s, 0)), "pipe": np.zeros((n, pipe_len)),
-                   "frac": np.ones((n, weeks)), "served": 0.0, "lost": 0.0, "ordered": 0.0,
-                   "orders": 0, "stock": 0.0, "cycles_ok": 0.0, "returned": 0.0}
+    on_way = np.where(np.arange(pipe_len)[None, :] <= L[:, None], weekly[:, None], 0.0)
+    state = {key: {"on_hand": np.maximum(np.ceil(s - (L + 1) * weekly), 0.0),
+                   "pipe": on_way.copy(), "frac": np.ones((n, weeks)), "served": 0.0,
+                   "lost": 0.0, "ordered": 0.0, "orders": 0, "stock": 0.0, "cycles_ok": 0.0,
+                   "returned": 0.0}
              for key, s in start.items()}
     rows = np.arange(n)
     for t in range(weeks):
