@@ -183,8 +183,12 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     inter = np.broadcast_to(np.asarray(intermittent, bool), shape)
     rows = np.flatnonzero(fill)
     if rows.size and options.lost_sales:
-        ss[rows] = fill_rate_level_lost_sales(net[rows], var[rows], w[rows], sl[rows],
-                                              discrete=inter[rows]) - net[rows]
+        # Gross demand with its own spread, and the expected returns as a stream onto the shelf.
+        var_gross = np.broadcast_to(var_d, shape)
+        ss[rows] = fill_rate_level_lost_sales(
+            np.broadcast_to(demand_window, shape)[rows], var_gross[rows], w[rows], sl[rows],
+            discrete=inter[rows],
+            inflow=np.broadcast_to(returns_window, shape)[rows]) - net[rows]
     backorder = fill & (not options.lost_sales)
     rows = np.flatnonzero(backorder & ~inter)
     if rows.size:

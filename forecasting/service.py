@@ -191,8 +191,8 @@ def rq_fill_reorder_point(q, fill, mean_lead, sigma_lead):
 
 
 def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete=None,
-                               periods: int = 800, warmup: int = 20, levels: int = 12,
-                               seed: int = 0):
+                               inflow=None, periods: int = 800, warmup: int = 20,
+                               levels: int = 12, seed: int = 0):
     """Order-up-to level reaching fill rate ``fill`` when unmet demand is lost, per series.
 
     The loss-function formulas assume backorders: a shortage waits for the next delivery and
@@ -203,7 +203,11 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
     with common random numbers for a grid of levels up to the backorder level (always enough),
     and the level is read off the achieved-fill curve by interpolation. Weekly demand has the
     window's mean and variance divided by the weeks; ``discrete`` rows draw negative binomial
-    (Poisson) units. The demand of one week is shared by all candidate levels.
+    (Poisson) units. The demand of one week is shared by all candidate levels. ``inflow`` is
+    the expected restockable returns over the window: they arrive as their own Poisson stream
+    onto the shelf (returns refill stock between deliveries; netting them out of demand would
+    need a negative demand the count distributions cannot draw), and the level is then the
+    order-up-to level against the inventory position without them.
 
     Returns:
         ``(n,)`` levels, deterministic for a given ``seed``.
@@ -222,16 +226,18 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
     r_nb = np.where(over, m_d**2 / np.where(over, v_d - m_d, 1), 1.0)
     p_nb = np.where(over, m_d / np.where(over, v_d, 1), 0.5)
 
+    back = np.zeros(n) if inflow is None else np.maximum(np.asarray(inflow, float), 0) / w
+
     def draw():
-        """One week's demand of every series (the same for all candidate levels)."""
+        """One week's demand and returns of every series (the same for all levels)."""
         d = np.maximum(rng.standard_normal(n) * sd + mu, 0.0)
         if disc.any():
             d[disc] = np.where(over, rng.negative_binomial(r_nb, p_nb), rng.poisson(m_d))
-        return d
+        return d, rng.poisson(back).astype(float)
 
     hi = fill_rate_level_normal(mw, np.sqrt(np.maximum(vw, 1e-12)), mu, beta)
     hi = np.maximum(hi, mw + 3 * np.sqrt(vw) + 1)
-    lo = np.maximum(mw - 2 * np.sqrt(vw), 0.0)
+    lo = np.maximum(mw - back * w - 2.5 * np.sqrt(vw + back * w), 0.0)
     lead = w - 1
     lmax = int(lead.max(initial=0))
     # All candidate levels at once (n, levels): one pass, and with common random numbers the
@@ -249,7 +255,8 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
         on_hand += pipe[:, :, k]
         on_order -= pipe[:, :, k]
         pipe[:, :, k] = 0.0
-        d = draw()
+        d, r = draw()
+        on_hand += r[:, None]
         sold = np.minimum(on_hand, d[:, None])
         on_hand -= sold
         if t >= warmup:
