@@ -68,25 +68,27 @@ def make_oracle(panel, kind: str):
         left = np.clip(w[:, None] - 1 - np.arange(wmax)[None, :], 0, win)
         q = rate[:, None] * keep[:, None] * np.take_along_axis(cdf, left, axis=1) * inside
         v = m + m * m / shape
-        mean = (m * (1 - q)).sum(axis=1)
+        gross, gross_var = m.sum(axis=1), v.sum(axis=1)
+        back = (m * q).sum(axis=1)
         var = (v * (1 - q) ** 2 + m * q * (1 - q)).sum(axis=1)
         # known cohorts: sold a weeks ago, not back by the end of week cur
         k = (r.sale_week > cur - win) & (r.sale_week <= cur) & (r.receipt_week <= cur)
         ages = cur - r.sale_week[k]
-        back = np.bincount(r.series[k] * win + ages, weights=r.units[k],
+        came = np.bincount(r.series[k] * win + ages, weights=r.units[k],
                            minlength=n * win).reshape(n, win)
         for a in range(win):
             if cur - a < 0:
                 continue
-            open_units = np.maximum(y[:, cur - a] - back[:, a], 0)
+            open_units = np.maximum(y[:, cur - a] - came[:, a], 0)
             hi = np.minimum(a + w, win)
             p = (rate * (cdf[np.arange(n), hi] - cdf[:, a]) / np.maximum(1 - rate * cdf[:, a],
                                                                          1e-9)) * keep
-            mean -= open_units * p
+            back += open_units * p
             var += open_units * p * (1 - p)
-        if kind == "fill":
-            return fill_rate_level_lost_sales(mean, var, w, np.full(n, level),
-                                              discrete=np.ones(n, bool))
+        if kind == "fill":  # the same lost-sales model as the planner, with the true inputs
+            return fill_rate_level_lost_sales(gross, gross_var, w, np.full(n, level),
+                                              discrete=np.ones(n, bool), inflow=back)
+        mean = gross - back
         return mean + safety_stock_quantile(np.maximum(mean, 1e-9), var, np.full(n, level))
 
     return levels
