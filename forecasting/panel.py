@@ -228,11 +228,17 @@ class ItemParams:
         case_pack: order multiple (1 = any quantity).
         moq: minimum order quantity in units (0 = none).
         unit_cost: cost per unit, used to value orders and stock.
-        service_level: target probability of no stockout per cycle, e.g. 0.95.
+        service_level: the target's level, e.g. 0.95: probability of no stockout per cycle
+            (``cycle``) or share of demand served from stock (``fill``); unused for ``cost``.
         launched_week: week number the item was (or will be) launched, NaN where unknown
             (then its first sale week counts); None = unknown for all.
         launch_quantity: planned units over the first weeks of a new item's life (its
             lifecycle profile), NaN or 0 where none; used before the first sale.
+        service_target: ``cycle``, ``fill`` or ``cost`` per series (None = all ``cycle``).
+        holding_cost, shortage_cost: per unit and week (None = 0); a ``cost`` target orders at
+            the critical ratio ``shortage / (shortage + holding)``.
+        order_cost: fixed cost per purchase order (None = 0). Where it and the holding cost are
+            positive the series is ordered by (r,Q) with an EOQ-based lot instead of up to S.
     """
 
     category: np.ndarray
@@ -244,13 +250,34 @@ class ItemParams:
     service_level: np.ndarray
     launched_week: np.ndarray | None = None
     launch_quantity: np.ndarray | None = None
+    service_target: np.ndarray | None = None
+    holding_cost: np.ndarray | None = None
+    shortage_cost: np.ndarray | None = None
+    order_cost: np.ndarray | None = None
+
+    def __post_init__(self):
+        n = len(self.category)
+        if self.service_target is None:
+            object.__setattr__(self, "service_target", np.full(n, "cycle", dtype=object))
+        else:
+            bad = set(np.asarray(self.service_target, dtype=str)) - {"cycle", "fill", "cost"}
+            if bad:
+                raise ValueError(f"unknown service target {sorted(bad)[0]!r}; "
+                                 "expected cycle, fill or cost")
+        for name in ("holding_cost", "shortage_cost", "order_cost"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(n))
 
     @classmethod
     def uniform(cls, n: int, *, category="all", lead_time=2, review_period=1, case_pack=1, moq=0,
-                unit_cost=1.0, service_level=0.95) -> ItemParams:
+                unit_cost=1.0, service_level=0.95, service_target="cycle", holding_cost=0.0,
+                shortage_cost=0.0, order_cost=0.0) -> ItemParams:
         """The same parameters for every series (handy for tests and simple shops)."""
         def full(v, dt):
             return np.full(n, v, dtype=dt)
         return cls(full(category, object), full(lead_time, np.int64), full(review_period, np.int64),
                    full(case_pack, np.int64), full(moq, np.int64), full(unit_cost, np.float64),
-                   full(service_level, np.float64))
+                   full(service_level, np.float64), service_target=full(service_target, object),
+                   holding_cost=full(holding_cost, np.float64),
+                   shortage_cost=full(shortage_cost, np.float64),
+                   order_cost=full(order_cost, np.float64))

@@ -16,9 +16,9 @@ from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
-from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY
+from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY, first_sale
 from forecasting.demand import LEVELS, DemandOptions
 from forecasting.lifecycle import new_products
 from forecasting.models.statsmodels_ets import SEASON
@@ -26,10 +26,11 @@ from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition
 from forecasting.parallel import run_chunks
 from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
-from forecasting.returns import count_returns, expected_arrivals, fit_returns
+from forecasting.returns import count_returns, expected_arrivals, fit_returns, known_cohorts
 from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
+from forecasting.spread import rolling_forecasts, spread_from_errors, window_errors
 
 
 class Planner:
@@ -140,7 +141,9 @@ class Planner:
         t2 = time.perf_counter()
         demand = self._demand_result(dem)
         returns = self._returns_result(rf, demand.forecast)
-        plan = self._plan(demand, returns, dem["demand_class"])
+        sigma_window = self._window_sigma(sku, n_sku, cat, n_cat, dem)
+        self._fitted = (demand, returns, dem["demand_class"], sigma_window)
+        plan = self._plan(*self._fitted)
         timings["replenishment_s"] = time.perf_counter() - t2
         timings["total_s"] = time.perf_counter() - t0
         diag = {
@@ -208,6 +211,18 @@ class Planner:
         top = np.sort(vol[ok])[::-1]
         return float(top[min(o.statsmodels_max_series, top.size) - 1])
 
+    def replan(self, items: ItemParams) -> ReplenishmentPlan:
+        """The replenishment step again for other targets or policies, after :meth:`fit`.
+
+        Forecasts, return estimates and the spread do not depend on the targets, so a grid of
+        targets (the replay's curves) costs one fit and a cheap step per target.
+        """
+        saved, self.items = self.items, items
+        try:
+            return self._plan(*self._fitted)
+        finally:
+            self.items = saved
+
     def _demand_result(self, dem) -> DemandForecast:
         fc = dem["forecast"]
         H = fc.shape[1]
@@ -229,6 +244,8 @@ class Planner:
         k = min(self.window, y.shape[1])
         recent = np.zeros((len(y), self.window))
         recent[:, :k] = y[:, y.shape[1] - k :][:, ::-1]
+        self._cohorts = dict(recent_sales=recent, recent_returned=rf.counts.recent_returned,
+                             rate=rf.rate, pmf=rf.lag_pmf, restockable=rf.restockable)
         past, fut = expected_arrivals(recent_sales=recent,
                                       recent_returned=rf.counts.recent_returned,
                                       forecast=forecast, rate=rf.rate, pmf=rf.lag_pmf,
@@ -242,7 +259,37 @@ class Planner:
             expected_restockable=past + fut, expected_from_past_sales=past,
             units_returned=rf.returned, exposure=rf.exposure)
 
-    def _plan(self, demand, returns, demand_class) -> ReplenishmentPlan:
+    def _window_sigma(self, sku, n_sku, cat, n_cat, dem) -> np.ndarray:
+        """The spread of each series' forecast over its L+R window (:mod:`forecasting.spread`).
+
+        The SKU's own method is refitted at rolling origins on the SKU total; a size's forecast
+        is the SKU's times its share, so its window errors carry both the SKU's error and the
+        noise of the split, measured rather than assumed.
+        """
+        y = np.asarray(self.sales.y, np.float64)
+        n = len(y)
+        weeks = np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
+                                      np.int64), 1)
+        onehot = sparse.csr_matrix((np.ones(n), (sku, np.arange(n))), shape=(n_sku, n))
+        y_sku = np.asarray(onehot @ y)
+        method = np.empty(n_sku, dtype=object)
+        method[sku] = np.asarray(METHOD_NAMES + ("zero",))[dem["sku_method"]]
+        kmax = int(weeks.max())
+        d = self.demand_options
+        # Windows before the selection holdout: inside it the chosen model looks better than it
+        # is (it won there), and its spread would be understated.
+        fc, origins = rolling_forecasts(y_sku, first_sale(y_sku), method, kmax,
+                                        n_origins=self.replenishment_options.spread_origins,
+                                        end=y.shape[1] - d.holdout_weeks * d.n_origins)
+        csum = np.cumsum(fc, axis=2)
+        fsum = csum[sku, :, np.minimum(weeks, kmax) - 1] * dem["share"][:, None]
+        err = window_errors(fsum, origins, y, weeks)
+        scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
+        # Pool within category and method: a trend model's window errors are not a level's.
+        groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
+        return spread_from_errors(err, weeks, scale, group=group, n_groups=len(groups))
+
+    def _plan(self, demand, returns, demand_class, sigma_window=None) -> ReplenishmentPlan:
         it, st, n = self.items, self.stock, len(self.sales.ids)
         weeks = np.asarray(it.lead_time + it.review_period, dtype=np.int64)
         gross = window_sum(demand.forecast, weeks)
@@ -254,14 +301,21 @@ class Planner:
             # Already received, so not in what past sales still send: on top of it.
             past = past + np.asarray(st.returns_awaiting_grading) * returns.restockable_share
         back = past + fut
+        # Known cohorts: binomial variance of what units sold and still out send back in L+R.
+        open_units, cohort_mean, cohort_var = known_cohorts(weeks=weeks, **self._cohorts)
+        rho = returns.restockable_share
+        past_var = cohort_var + np.maximum(past - cohort_mean, 0.0) * (1 - rho)
         on_order = st.on_order_total(n)
         inter = np.isin(demand_class, (INTERMITTENT, LUMPY))
-        common = dict(sigma_week=demand.sigma, weeks=weeks, service_level=it.service_level,
+        common = dict(sigma_week=demand.sigma, sigma_window=sigma_window, weeks=weeks,
+                      service_level=it.service_level, review=it.review_period,
+                      target=it.service_target, holding=it.holding_cost,
+                      shortage=it.shortage_cost, order_cost=it.order_cost,
                       intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       options=self.replenishment_options)
         aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
-                            **common)
+                            returns_past_var=past_var, **common)
         blind = order_up_to(demand_window=gross, returns_window=np.zeros(n), **common)
         return ReplenishmentPlan(
             ids=self.sales.ids, protection_weeks=weeks, gross_demand=gross, expected_returns=back,
@@ -274,7 +328,11 @@ class Planner:
             order_qty=aware["order_qty"], moq_applied=aware["moq_applied"],
             order_value=aware["order_qty"] * np.asarray(it.unit_cost, float),
             blind_safety_stock=blind["safety_stock"], blind_order_up_to=blind["order_up_to"],
-            blind_order_qty=blind["order_qty"])
+            blind_order_qty=blind["order_qty"], service_target=aware["service_target"],
+            policy=aware["policy"], order_lot=aware["order_lot"],
+            cycle_level=aware["cycle_level"], units_still_out=open_units.sum(axis=1),
+            returns_from_past_sales=past,
+            returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
 
 
 def fallback_counts(counts) -> dict:

@@ -4,12 +4,16 @@ Per series with lead time L and review period R (weeks), following the base-stoc
 Shen, *Fundamentals of Supply Chain Theory* (2nd ed., 2019), ch. 4 (periodic review):
 
     S = demand over L+R - expected restockable returns arriving in L+R + safety stock
-    safety stock = z(alpha) * sqrt(L+R) * sigma_week  (normal; returns' variance added)
+    safety stock = z(alpha) * sigma_window  (normal; returns' variance added)
                  = Q_alpha(D) - E[D] with D negative binomial / Poisson (intermittent demand)
     order = max(0, S - inventory position), inventory position = on hand - reserved + on order
 
 then rounded up to the case pack and raised to the MOQ or dropped by a configurable rule. The same
-arithmetic without returns gives the return-blind figure for comparison.
+arithmetic without returns gives the return-blind figure for comparison. ``sigma_window`` is the
+one spread of :mod:`forecasting.spread`. The target may be a cycle service ``alpha``, a fill rate
+(the safety stock comes from the loss function) or holding and shortage costs (``alpha`` is their
+critical ratio); where a fixed order cost applies the series is ordered by (r,Q) instead
+(:mod:`forecasting.service`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from forecasting.service import (
+    critical_ratio,
+    eoq,
+    fill_rate_level_discrete,
+    fill_rate_level_lost_sales,
+    fill_rate_level_normal,
+    rq_eil,
+)
 
 MOQ_RULES = ("raise", "drop", "nearest")
 
@@ -32,11 +45,18 @@ class ReplenishmentOptions:
             of the MOQ, else drop).
         moq_threshold: fraction of the MOQ used by the ``nearest`` rule.
         returns_variance: add the (Poisson) variance of returns to the safety-stock variance.
+        spread_origins: rolling origins whose window errors measure the demand spread
+            (:mod:`forecasting.spread`).
+        lost_sales: a stockout loses the sale (True, a shop) rather than backordering it; only
+            fill-rate targets depend on it (see
+            :func:`forecasting.service.fill_rate_level_lost_sales`).
     """
 
     moq_rule: str = "raise"
     moq_threshold: float = 0.5
     returns_variance: bool = True
+    spread_origins: int = 13
+    lost_sales: bool = True
 
     def __post_init__(self):
         if self.moq_rule not in MOQ_RULES:
@@ -94,52 +114,148 @@ def round_order(raw, case_pack, moq, *, rule="raise", threshold=0.5):
 
 
 def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_level,
-                intermittent, on_hand, reserved, on_order, case_pack, moq, returns_past=None,
+                intermittent, on_hand, reserved, on_order, case_pack, moq, sigma_window=None,
+                returns_past=None, returns_past_var=None, review=1, target=None, holding=None,
+                shortage=None, order_cost=None,
                 options: ReplenishmentOptions = ReplenishmentOptions()) -> dict:
-    """Order-up-to level and order quantity per series, with every term returned.
+    """Order-up-to level (or (r,Q) reorder point and lot) and order quantity, every term kept.
 
     Args:
         demand_window: expected gross demand over the protection window (L+R weeks).
         returns_window: expected restockable returns arriving in that window (0 = return-blind).
         returns_past: the part of ``returns_window`` coming from sales already made (default:
             all of it). The rest comes back from the window's own sales.
+        returns_past_var: variance of ``returns_past`` (default: its mean, Poisson).
         sigma_week: one-week forecast error (standard deviation).
-        weeks: L+R per series.
-        service_level: target cycle service level per series.
-        intermittent: True where the quantile method replaces the normal approximation.
+        sigma_window: forecast error of the whole window (:mod:`forecasting.spread`); when
+            given it replaces ``sigma_week * sqrt(weeks)``, which ignores that a wrong level is
+            wrong in every week of the window.
+        weeks: L+R per series; review: R per series.
+        service_level: the target's level per series (cycle service or fill rate).
+        target: ``cycle`` / ``fill`` / ``cost`` per series (default ``cycle``), see
+            :mod:`forecasting.service`; holding, shortage: costs per unit and week.
+        order_cost: fixed cost per order; with a holding cost it switches the series to (r,Q).
+        intermittent: True where discrete (Poisson / negative binomial) demand replaces normal.
         on_hand, reserved, on_order: stock position terms.
         case_pack, moq: ordering constraints.
 
     Returns:
-        Dict of arrays: ``sigma_window, safety_stock, order_up_to, inventory_position,
-        raw_order, order_qty, moq_applied``.
+        Dict of arrays: ``sigma_window, safety_stock, order_up_to`` (the reorder point ``r``
+        under (r,Q)), ``inventory_position, raw_order, order_qty, moq_applied, cycle_level``
+        (the cycle service the target works out to; NaN for fill), ``policy`` (``order_up_to``
+        or ``rQ``), ``order_lot`` (``Q``, 0 for order-up-to) and ``service_target``.
     """
     demand_window = np.asarray(demand_window, float)
     returns_window = np.asarray(returns_window, float)
+    shape = np.broadcast(demand_window, returns_window).shape
     past = returns_window if returns_past is None else np.asarray(returns_past, float)
-    var_d = np.asarray(sigma_week, float) ** 2 * np.asarray(weeks, float)
+    if sigma_window is None:
+        var_d = np.asarray(sigma_week, float) ** 2 * np.asarray(weeks, float)
+    else:
+        var_d = np.asarray(sigma_window, float) ** 2
+    past_var = past if returns_past_var is None else np.asarray(returns_past_var, float)
     if options.returns_variance:
         # Returns of the window's own sales thin the demand: each unit sold comes back within the
         # window with probability q, so Var(D - R) = Var(D)(1-q)^2 + E[D] q (1-q). Returns of
-        # past sales are independent of future demand and add their (Poisson) variance E[R].
+        # past sales are independent of future demand and add their own variance.
         with np.errstate(invalid="ignore", divide="ignore"):
             q = np.clip(np.where(demand_window > 0,
                                  (returns_window - past) / demand_window, 0.0), 0.0, 1.0)
-        var = var_d * (1 - q) ** 2 + demand_window * q * (1 - q) + past
+        var = var_d * (1 - q) ** 2 + demand_window * q * (1 - q) + past_var
     else:
         var = var_d
-    ss = safety_stock_normal(np.sqrt(var), service_level)
-    inter = np.flatnonzero(intermittent)  # the discrete quantile is slow: only where needed
-    if inter.size:
-        sl = np.broadcast_to(np.asarray(service_level, float), ss.shape)[inter]
-        ss[inter] = safety_stock_quantile(np.asarray(demand_window, float)[inter], var[inter], sl)
-    level = np.maximum(demand_window - returns_window + ss, 0.0)
+    var = np.broadcast_to(var, shape).astype(float)
+
+    def full(v, default):
+        return np.broadcast_to(np.asarray(default if v is None else v), shape)
+
+    kind = full(target, "cycle").astype(str)
+    h, p, k_fix = full(holding, 0.0), full(shortage, 0.0), full(order_cost, 0.0)
+    sl = full(service_level, 0.95).astype(float)
+    w = np.maximum(full(weeks, 1).astype(float), 1.0)
+    cycle_w = np.minimum(full(review, 1).astype(float), w) * demand_window / w
+    alpha = np.where(kind == "cost", critical_ratio(h, p), sl)
+    fill = kind == "fill"
+    net = np.broadcast_to(demand_window - returns_window, shape)
+    sigma = np.sqrt(var)
+    lead_share = (w - np.minimum(full(review, 1).astype(float), w)) / w
+    ss = np.where(fill, 0.0, safety_stock_normal(sigma, alpha))
+    inter = np.broadcast_to(np.asarray(intermittent, bool), shape)
+    rows = np.flatnonzero(fill)
+    if rows.size and options.lost_sales:
+        # Gross demand with its own spread, and the expected returns as a stream onto the shelf.
+        var_gross = np.broadcast_to(var_d, shape)
+        ss[rows] = fill_rate_level_lost_sales(
+            np.broadcast_to(demand_window, shape)[rows], var_gross[rows], w[rows], sl[rows],
+            discrete=inter[rows],
+            inflow=np.broadcast_to(returns_window, shape)[rows]) - net[rows]
+    backorder = fill & (not options.lost_sales)
+    rows = np.flatnonzero(backorder & ~inter)
+    if rows.size:
+        s_f = fill_rate_level_normal(net[rows], sigma[rows], cycle_w[rows], sl[rows],
+                                     mean_lead=net[rows] * lead_share[rows],
+                                     sigma_lead=sigma[rows] * np.sqrt(lead_share[rows]))
+        ss[rows] = s_f - net[rows]
+    dw = np.broadcast_to(demand_window, shape)
+    rows = np.flatnonzero(inter & ~fill)  # the discrete quantile is slow: only where needed
+    if rows.size:
+        ss[rows] = safety_stock_quantile(dw[rows], var[rows], alpha[rows])
+    rows = np.flatnonzero(inter & backorder)
+    if rows.size:
+        ss[rows] = fill_rate_level_discrete(
+            dw[rows], var[rows], cycle_w[rows], sl[rows], mean_lead=dw[rows] * lead_share[rows],
+            var_lead=var[rows] * lead_share[rows]) - dw[rows]
+    level = np.maximum(net + ss, 0.0)
     ip = np.asarray(on_hand, float) - np.asarray(reserved, float) + np.asarray(on_order, float)
     raw = np.maximum(level - ip, 0.0)
     qty, applied = round_order(raw, case_pack, moq, rule=options.moq_rule,
                                threshold=options.moq_threshold)
-    return {"sigma_window": np.sqrt(var), "safety_stock": ss, "order_up_to": level,
-            "inventory_position": ip, "raw_order": raw, "order_qty": qty, "moq_applied": applied}
+    lot = np.zeros(shape)
+    rq = (k_fix > 0) & (h > 0)
+    if rq.any():
+        r, lot_rq, n_lots = _reorder_point_and_lot(
+            rq, kind=kind, h=h, p=p, k_fix=k_fix, net=net, sigma=sigma, level=level, sl=sl,
+            w=w, ip=np.broadcast_to(ip, shape), case_pack=np.broadcast_to(case_pack, shape),
+            moq=np.broadcast_to(moq, shape))
+        level = np.where(rq, r, level)
+        lot = np.where(rq, lot_rq, 0.0)
+        raw = np.where(rq, n_lots * lot_rq, raw)
+        qty = np.where(rq, n_lots * lot_rq, qty)
+        applied = np.where(rq, 0, applied).astype(np.int8)
+        ss = np.where(rq, r - net, ss)
+    return {"sigma_window": sigma, "safety_stock": ss, "order_up_to": level,
+            "inventory_position": np.broadcast_to(ip, shape).astype(float), "raw_order": raw,
+            "order_qty": qty, "moq_applied": applied,
+            "cycle_level": np.where(kind == "fill", np.nan, alpha), "service_target": kind,
+            "policy": np.where(rq, "rQ", "order_up_to"), "order_lot": lot}
+
+
+def _reorder_point_and_lot(rq, *, kind, h, p, k_fix, net, sigma, level, sl, w, ip, case_pack,
+                           moq):
+    """(r,Q) where a fixed order cost makes lots worth batching.
+
+    ``Q`` is the EOQ on weekly net demand, or with a cost target the EIL optimum jointly with
+    ``r``; a fill target allows ``(1 - beta) Q`` short per order cycle; a cycle target keeps the
+    order-up-to quantile as ``r``. ``Q`` is rounded up to the case pack and raised to the MOQ;
+    when the inventory position is at or below ``r`` the order is the fewest lots that lift it
+    above ``r``.
+    """
+    lam = np.maximum(net / w, 1e-9)
+    q = eoq(k_fix, lam, np.where(rq, h, 1.0))
+    r = level.copy()
+    cost = rq & (kind == "cost")
+    if cost.any():
+        r_c, q_c = rq_eil(h[cost], p[cost], k_fix[cost], lam[cost], net[cost], sigma[cost])
+        r[cost], q[cost] = r_c, q_c
+    fill = rq & (kind == "fill")
+    if fill.any():
+        r[fill] = fill_rate_level_normal(net[fill], sigma[fill], q[fill], sl[fill])
+    case = np.maximum(np.asarray(case_pack, float), 1)
+    q = np.maximum(np.ceil(np.maximum(q, 1) / case - 1e-9) * case,
+                   np.ceil(np.asarray(moq, float) / case - 1e-9) * case)
+    r = np.maximum(r, 0.0)
+    n_lots = np.where(ip <= r, np.floor((r - ip) / q) + 1, 0.0)
+    return r, q, n_lots
 
 
 def window_sum(per_week, weeks):

@@ -147,6 +147,14 @@ class ReplenishmentPlan(_Records):
         raw_order, order_qty (after case pack and MOQ), moq_applied (+1 raised, -1 dropped).
         order_value: order_qty * unit cost.
         blind_*: the same computed without returns.
+        service_target: ``cycle``, ``fill`` or ``cost``; cycle_level: the cycle service it
+            works out to (the critical ratio for ``cost``; NaN for ``fill``).
+        policy: ``order_up_to`` or ``rQ`` (fixed order cost); order_lot: ``Q`` (0 otherwise);
+            under ``rQ``, ``order_up_to`` holds the reorder point ``r``.
+        units_still_out: units sold within the return window and not back yet (the known
+            returns pipeline); returns_from_past_sales: the restockable units they (and returns
+            in transit or awaiting grading) are expected to send back within L+R;
+            returns_by_week: ``(n, max L+R)`` of that, week by week (past sales only).
     """
 
     ids: np.ndarray
@@ -169,6 +177,25 @@ class ReplenishmentPlan(_Records):
     blind_safety_stock: np.ndarray
     blind_order_up_to: np.ndarray
     blind_order_qty: np.ndarray
+    service_target: np.ndarray = None
+    policy: np.ndarray = None
+    order_lot: np.ndarray = None
+    cycle_level: np.ndarray = None
+    units_still_out: np.ndarray = None
+    returns_from_past_sales: np.ndarray = None
+    returns_by_week: np.ndarray = None
+
+    def __post_init__(self):
+        n = len(self.ids)
+        if self.returns_by_week is None:
+            self.returns_by_week = np.zeros((n, 0))
+        defaults = {"service_target": "cycle", "policy": "order_up_to", "order_lot": 0.0,
+                    "cycle_level": np.nan, "units_still_out": 0.0,
+                    "returns_from_past_sales": 0.0}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(n, value, dtype=object if isinstance(value, str)
+                                            else float))
 
     def explain(self, i: int) -> str:
         """The arithmetic behind the suggestion for series ``i``, in one paragraph."""
@@ -183,19 +210,37 @@ class ReplenishmentPlan(_Records):
         return [_plan_sentence(dict(zip(names, row, strict=True))) for row in rows]
 
 
+def target_phrase(target: str, level: float, cycle_level: float) -> str:
+    """The service target in words: ``cycle service 95%``, ``fill rate 98%``, ``cost ...``."""
+    if target == "fill":
+        return f"fill rate {level:.0%}"
+    if target == "cost":
+        return f"cost trade-off (critical ratio {cycle_level:.1%})"
+    return f"cycle service {level:.0%}"
+
+
 def _plan_sentence(g: dict) -> str:
     """One suggestion's arithmetic, from the plain values of its row."""
     moq = {1: ", raised to the MOQ", -1: ", dropped (below MOQ)", 0: ""}[int(g["moq_applied"])]
+    target = target_phrase(g["service_target"], g["service_level"], g["cycle_level"])
+    if g["policy"] == "rQ":
+        level = f"reorder point r {g['order_up_to']:.1f}"
+        policy = f"(r,Q) with lot Q = {g['order_lot']:.0f} (fixed order cost)"
+    else:
+        level = f"order-up-to {g['order_up_to']:.1f}"
+        policy = "order-up-to"
     return (
-        f"{g['ids']}: demand over {g['protection_weeks']} weeks {g['gross_demand']:.1f} "
-        f"- restockable returns expected {g['expected_returns']:.1f} + safety stock "
-        f"{g['safety_stock']:.1f} ({g['safety_stock_method']}, service level "
-        f"{g['service_level']:.0%}, sigma {g['sigma_window']:.1f}) = order-up-to "
-        f"{g['order_up_to']:.1f}; inventory position {g['inventory_position']:.1f} "
-        f"(on hand {g['on_hand']:.0f} - reserved {g['reserved']:.0f} + on order "
-        f"{g['on_order']:.0f}); raw order {g['raw_order']:.1f} -> {g['order_qty']:.0f}{moq}. "
-        f"Return-blind: order-up-to {g['blind_order_up_to']:.1f}, order "
-        f"{g['blind_order_qty']:.0f}."
+        f"{g['ids']}: {policy}, service level target {target}; demand over "
+        f"{g['protection_weeks']} weeks {g['gross_demand']:.1f} - restockable returns expected "
+        f"{g['expected_returns']:.1f} "
+        f"+ safety stock {g['safety_stock']:.1f} ({g['safety_stock_method']}, sigma "
+        f"{g['sigma_window']:.1f}) = {level}; inventory position "
+        f"{g['inventory_position']:.1f} (on hand {g['on_hand']:.0f} - reserved "
+        f"{g['reserved']:.0f} + on order {g['on_order']:.0f}); raw order {g['raw_order']:.1f} "
+        f"-> {g['order_qty']:.0f}{moq}. Returns pipeline: {g['units_still_out']:.0f} units sold "
+        f"and still out, {g['returns_from_past_sales']:.1f} restockable expected back within "
+        f"{g['protection_weeks']} weeks. Return-blind: order-up-to "
+        f"{g['blind_order_up_to']:.1f}, order {g['blind_order_qty']:.0f}."
     )
 
 

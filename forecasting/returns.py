@@ -155,6 +155,36 @@ def expected_arrivals(*, recent_sales, recent_returned, forecast, rate, pmf, res
     return past * restockable[:, None], fut * restockable[:, None]
 
 
+def known_cohorts(*, recent_sales, recent_returned, rate, pmf, restockable, weeks):
+    """Units sold and still out, and the mean and variance of what comes back within ``weeks``.
+
+    A unit sold ``a`` weeks ago and not back yet returns within the next ``W`` weeks with
+    ``p_a = r (F(a + W) - F(a)) / (1 - r F(a))`` and is restockable with the restockable share
+    ``rho``: each is a Bernoulli(``rho p_a``) trial, so the count back from a cohort of ``m``
+    units is binomial, variance ``m rho p_a (1 - rho p_a)`` (smaller than a Poisson guess,
+    and it is information a return-blind planner does not use).
+
+    Returns:
+        ``(open_units, mean, var)``: ``(n, W_max)`` units still out by age, and ``(n,)`` the
+        expected restockable units back within each series' ``weeks`` and their variance.
+    """
+    W = pmf.shape[1] - 1
+    n = len(rate)
+    cdf = np.cumsum(pmf, axis=1)
+    weeks = np.asarray(weeks, np.int64)
+    k = min(W, recent_sales.shape[1])
+    open_units = np.maximum(recent_sales[:, :k] - recent_returned[:, :k], 0)
+    mean, var = np.zeros(n), np.zeros(n)
+    rows = np.arange(n)
+    for a in range(k):
+        hi = np.minimum(a + weeks, W)
+        p = rate * (cdf[rows, hi] - cdf[:, a]) / np.maximum(1 - rate * cdf[:, a], 1e-9)
+        p = np.clip(p * restockable, 0.0, 1.0)
+        mean += open_units[:, a] * p
+        var += open_units[:, a] * p * (1 - p)
+    return open_units, mean, var
+
+
 def reason_split(reasons, sku, n_sku, sku_cat, n_cat, cell=None, n_cell=0):
     """Share of too_small / too_large / other among a size's returns, shrunk (Dirichlet).
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from forecasting.classify import CLASS_NAMES, INTERMITTENT, LUMPY, NO_DEMAND, classify, first_sale
 from forecasting.models import FALLBACK, METHODS
+from forecasting.spread import window_spread
 
 METHOD_NAMES = (*METHODS, "ets_statsmodels", "zero", "lifecycle")
 CODE = {m: i for i, m in enumerate(METHOD_NAMES)}
@@ -188,8 +189,8 @@ def _combine(y, start, horizon, sel: Selection, others, score, methods) -> None:
 def _final_fit(y, start, horizon, sel: Selection) -> None:
     """Refit each chosen method on the full history; failures walk down the fallback chain."""
     groups = {name: np.flatnonzero(sel.method == CODE[name]) for name in METHODS}
+    T = y.shape[1]
     for name, rows in groups.items():
-        holdout = True
         while name is not None and rows.size:
             fit = run_kernel(name, y[rows], start[rows], horizon, sel.fallbacks)
             ok = np.zeros(rows.size, bool) if fit is None else fit.ok
@@ -197,16 +198,19 @@ def _final_fit(y, start, horizon, sel: Selection) -> None:
             sel.method[done] = CODE[name]
             if done.size:
                 sel.forecast[done] = fit.forecast[ok]
-                var = fit.sigma[ok] ** 2
-                if holdout:  # out-of-sample error exists only for the method that was scored
-                    var = np.maximum(var, np.nan_to_num(sel.score[done], nan=0.0))
-                sel.sigma[done] = np.sqrt(var)
+                # One-step errors are the model's own one-week-ahead errors: the one spread
+                # function turns them into the week's sigma (no max with the multi-week holdout
+                # MSE, which inflated it). A chunk is no group, so no pooling here: the
+                # pipeline pools window errors by category.
+                sel.sigma[done] = window_spread(fit.sigma[ok] ** 2, T - start[done],
+                                                np.maximum(y[done].mean(axis=1), 1e-9),
+                                                strength=0.0)
                 sel.alpha[done] = fit.alpha[ok]
             rows = rows[~ok]
             if rows.size:
                 sel.fallbacks[name] += rows.size
                 sel.why[rows] = WHY.index("fallback")
-            name, holdout = FALLBACK[name], False
+            name = FALLBACK[name]
         if rows.size:  # even the moving average failed: forecast zero, keep the batch going
             sel.method[rows] = CODE["zero"]
             sel.sigma[rows] = np.sqrt((y[rows] ** 2).mean(axis=1))

@@ -25,6 +25,23 @@ CATEGORIES = {
                  0.30, 3.0, 0.2, 10, 2),
     "knitwear": (("S", "M", "L", "XL"), (0.2, 0.35, 0.3, 0.15), 0.15, 1.5, 0.8, 48, 4),
 }
+# Online apparel: return rates of 20-45 %, lags of one to three weeks (parcels go back fast), and
+# returns driven by fit, so the ends of the size ladder come back far more than the middle.
+ONLINE_CATEGORIES = {
+    "tops": (("XS", "S", "M", "L", "XL"), (0.08, 0.22, 0.32, 0.25, 0.13), 0.24, 1.3, 0.3, 20, 2),
+    "dresses": (("34", "36", "38", "40", "42", "44"), (0.07, 0.17, 0.26, 0.25, 0.16, 0.09),
+                0.42, 2.0, 0.5, 24, 3),
+    "trousers": (("28", "30", "32", "34", "36"), (0.12, 0.24, 0.3, 0.22, 0.12),
+                 0.34, 2.6, 0.2, 10, 2),
+    "knitwear": (("S", "M", "L", "XL"), (0.2, 0.35, 0.3, 0.15), 0.22, 1.6, 0.8, 48, 4),
+}
+# A shop with hardly any returns (<= 5 %): the return-aware policy has little to use there.
+LOW_RETURN_CATEGORIES = {
+    c: (*v[:2], rate, *v[3:]) for (c, v), rate in zip(CATEGORIES.items(),
+                                                       (0.03, 0.05, 0.04, 0.02), strict=True)}
+PROFILES = {"default": (CATEGORIES, 0.35), "online": (ONLINE_CATEGORIES, 0.9),
+            "low_returns": (LOW_RETURN_CATEGORIES, 0.35)}
+"""Category table and fit-driven size skew (how much more the ladder's ends return) by name."""
 OVERDISPERSION = 4.0  # gamma shape of the weekly demand multiplier
 
 
@@ -51,7 +68,7 @@ def _lag_pmf(mean, window):
 
 def make_apparel_panel(n_series: int = 2000, *, n_weeks: int = 104, seed: int = 0,
                        window: int = 8, mean_log_rate: float = 1.0, sd_log_rate: float = 1.2,
-                       late_launch_share: float = 0.1) -> SyntheticPanel:
+                       late_launch_share: float = 0.1, profile: str = "default") -> SyntheticPanel:
     """Generate about ``n_series`` SKU x size series (whole SKUs; trimmed to ``n_series``).
 
     Args:
@@ -61,10 +78,14 @@ def make_apparel_panel(n_series: int = 2000, *, n_weeks: int = 104, seed: int = 
         window: return window in weeks (lags are truncated at it).
         mean_log_rate, sd_log_rate: log-normal SKU weekly demand.
         late_launch_share: share of SKUs launched during the history.
+        profile: ``default`` (store and online mix, returns 15-38 %), ``online`` (online
+            apparel: returns 20-45 %, lags of one to three weeks, strong fit-driven size skew)
+            or ``low_returns`` (at most 5 %); see :data:`PROFILES`.
     """
+    table, skew = PROFILES[profile]
     rng = np.random.default_rng(seed)
-    cats = list(CATEGORIES)
-    sizes_per_cat = np.array([len(CATEGORIES[c][0]) for c in cats])
+    cats = list(table)
+    sizes_per_cat = np.array([len(table[c][0]) for c in cats])
     # Draw SKUs until the series count is reached, then trim the last SKU.
     n_sku_est = int(n_series / sizes_per_cat.mean() * 1.3) + 4
     sku_cat = rng.integers(0, len(cats), n_sku_est)
@@ -78,7 +99,7 @@ def make_apparel_panel(n_series: int = 2000, *, n_weeks: int = 104, seed: int = 
     ladder_len = sizes_per_cat[cat]
     x = pos / np.maximum(ladder_len - 1, 1)  # 0 = smallest size, 1 = largest
 
-    labels = _labels_fast(cats, cat, pos)
+    labels = _labels_fast(table, cats, cat, pos)
     ids = np.char.add(np.char.add(np.char.add("SKU", np.char.zfill(sku.astype(str), 7)), "|"),
                       labels)
 
@@ -86,7 +107,7 @@ def make_apparel_panel(n_series: int = 2000, *, n_weeks: int = 104, seed: int = 
     cat_curve = np.zeros(n)
     for ci, c in enumerate(cats):
         m = cat == ci
-        cat_curve[m] = np.asarray(CATEGORIES[c][1])[pos[m]]
+        cat_curve[m] = np.asarray(table[c][1])[pos[m]]
     g = rng.gamma(60 * cat_curve)
     share = g / np.bincount(sku, weights=g)[sku]
 
@@ -94,18 +115,18 @@ def make_apparel_panel(n_series: int = 2000, *, n_weeks: int = 104, seed: int = 
     trend = rng.normal(0, 0.15, n_sku)
     launch = np.where(rng.random(n_sku) < late_launch_share,
                       rng.integers(0, max(n_weeks - 20, 1), n_sku), 0)
-    amp = np.array([CATEGORIES[c][4] for c in cats])[cat]
-    peak = np.array([CATEGORIES[c][5] for c in cats])[cat]
+    amp = np.array([table[c][4] for c in cats])[cat]
+    peak = np.array([table[c][5] for c in cats])[cat]
 
-    base_rr = np.array([CATEGORIES[c][2] for c in cats])
+    base_rr = np.array([table[c][2] for c in cats])
     sku_rr = rng.beta(base_rr[sku_cat] * 40, (1 - base_rr[sku_cat]) * 40)
-    size_mult = 1 + 0.35 * np.abs(2 * x - 1) ** 1.5
+    size_mult = 1 + skew * np.abs(2 * x - 1) ** 1.5
     rr = np.clip(sku_rr[sku] * size_mult, 0.01, 0.85)
     p_small = 0.08 + 0.45 * (1 - x)
     p_large = 0.08 + 0.45 * x
     reason_p = np.stack([p_small, p_large, 1 - p_small - p_large], axis=1)
     restock = rng.beta(0.75 * 30, 0.25 * 30, n)
-    lag_pmf_cat = np.stack([_lag_pmf(CATEGORIES[c][3], window) for c in cats])
+    lag_pmf_cat = np.stack([_lag_pmf(table[c][3], window) for c in cats])
     lag_cdf = np.cumsum(lag_pmf_cat, axis=1)
 
     y = np.zeros((n, n_weeks), dtype=np.float32)
@@ -155,7 +176,7 @@ def make_apparel_panel(n_series: int = 2000, *, n_weeks: int = 104, seed: int = 
         on_hand=rng.poisson(recent * 2).astype(float), reserved=rng.poisson(recent * 0.1) * 1.0,
         returns_in_transit=in_transit, on_order_series=np.zeros(0, np.int64),
         on_order_week=np.zeros(0, np.int64), on_order_units=np.zeros(0))
-    lead = np.array([CATEGORIES[c][6] for c in cats])[cat]
+    lead = np.array([table[c][6] for c in cats])[cat]
     items = ItemParams(category=np.array(cats, dtype=object)[cat], lead_time=lead,
                        review_period=np.ones(n, np.int64), case_pack=np.ones(n, np.int64),
                        moq=np.zeros(n, np.int64), unit_cost=np.round(rng.lognormal(3, 0.4, n), 2),
@@ -163,14 +184,30 @@ def make_apparel_panel(n_series: int = 2000, *, n_weeks: int = 104, seed: int = 
     truth = {"return_rate": rr, "restockable": restock, "reason_p": reason_p,
              "lag_pmf": lag_pmf_cat[cat], "lag_median": (lag_cdf[cat] < 0.5).sum(axis=1),
              "size_share": share, "sku": sku, "category": cat, "sku_rate": sku_rate,
-             "launch": launch[sku], "size_position": x}
+             "launch": launch[sku], "size_position": x, "amplitude": amp, "peak": peak,
+             "trend": trend[sku], "n_weeks": n_weeks, "overdispersion": OVERDISPERSION}
     return SyntheticPanel(sales=SalesPanel(ids, y, 0), returns=returns, stock=stock, items=items,
                           truth=truth, window=window)
 
 
-def _labels_fast(cats, cat, pos):
+def expected_demand(truth: dict, weeks) -> np.ndarray:
+    """``(n, len(weeks))`` the generator's mean weekly demand (before its gamma noise).
+
+    Weekly demand is Poisson with this mean times a gamma(``OVERDISPERSION``) multiplier, so its
+    variance is ``m + m^2 / OVERDISPERSION``: what an oracle knows and a forecaster must learn.
+    """
+    t = np.asarray(weeks, float)[None, :]
+    amp, peak = truth["amplitude"][:, None], truth["peak"][:, None]
+    trend = truth["trend"][:, None]
+    return (truth["sku_rate"][truth["sku"]][:, None] * truth["size_share"][:, None]
+            * (1 + amp * np.cos(2 * np.pi * (t - peak) / 52))
+            * np.clip(1 + trend * (t - truth["n_weeks"] / 2) / 52, 0.2, None)
+            * (t >= truth["launch"][:, None]))
+
+
+def _labels_fast(table_of, cats, cat, pos):
     """Size labels for large panels without a Python loop per series."""
-    longest = max(len(CATEGORIES[c][0]) for c in cats)
-    table = np.array([list(CATEGORIES[c][0]) + [""] * (longest - len(CATEGORIES[c][0]))
+    longest = max(len(table_of[c][0]) for c in cats)
+    table = np.array([list(table_of[c][0]) + [""] * (longest - len(table_of[c][0]))
                       for c in cats])
     return table[cat, pos]

@@ -115,6 +115,19 @@ class ReturnsEstimate(StrictSchema):
         "description": "restockable units expected back per forecast week"})
 
 
+class ReturnsPipeline(StrictSchema):
+    units_still_out = fields.Float(metadata={
+        "description": "units sold within the return window and not back yet"})
+    expected_back = fields.Float(metadata={
+        "description": "of them, restockable units expected back within the protection weeks"})
+    by_week = fields.List(fields.Nested(WeekUnits), metadata={
+        "description": "restockable units expected back from past sales, week by week"})
+    service_target = fields.String(metadata={"description": "cycle, fill or cost"})
+    service_level = fields.Float(allow_none=True)
+    policy = fields.String(metadata={"description": "order_up_to or rQ (fixed order cost)"})
+    order_lot = fields.Float(metadata={"description": "Q of an (r,Q) order, 0 otherwise"})
+
+
 class Term(StrictSchema):
     term = fields.String(metadata={"description": ", ".join(TERM_MEANINGS)})
     value = fields.Raw()
@@ -138,6 +151,9 @@ class SuggestionDetail(Suggestion):
     returns = fields.Nested(ReturnsEstimate, allow_none=True)
     terms = fields.List(fields.Nested(Term))
     explanation = fields.String(metadata={"description": "the order arithmetic in a sentence"})
+    pipeline = fields.Nested(ReturnsPipeline, allow_none=True, metadata={
+        "description": "the known returns pipeline and the target and policy behind the "
+                       "quantity (null for runs before they were kept)"})
     decisions = fields.List(fields.Nested(DecisionEntry), metadata={"description": "oldest "
                                                                                    "first"})
 

@@ -27,12 +27,25 @@ TERM_MEANINGS = {
     "gross_demand": "Units customers are forecast to buy over those weeks.",
     "expected_returns": "Units expected back from customers over those weeks and fit to sell "
                         "again; they lower what we need to buy.",
-    "service_level": "Share of weeks we aim to have the size on the shelf when asked for.",
+    "service_level": "The target's level: for a cycle-service target the share of weeks we aim "
+                     "to have the size on the shelf when asked for; for a fill-rate target the "
+                     "share of demand we aim to serve from stock.",
+    "service_target": "What the category aims for: cycle service, fill rate, or the cost "
+                      "trade-off between holding stock and running short.",
+    "policy": "order_up_to: order back up to a level every review; rQ: the supplier charges "
+              "per order, so whole lots are ordered when stock falls to the reorder point.",
+    "order_lot": "Lot size of an (r,Q) order, from the order cost against the holding cost, "
+                 "rounded to the case pack and minimum (0 for order-up-to).",
+    "units_still_out": "Units sold within the return window and not back yet: the known "
+                       "returns pipeline.",
+    "returns_from_past_sales": "Of those (and returns on their way or awaiting grading), the "
+                               "units expected back fit to sell within the protection weeks.",
     "safety_stock_method": "How the safety stock was worked out.",
     "sigma_window": "Spread of demand over the protection weeks (units): how far the "
                     "forecast may miss.",
     "safety_stock": "Extra units held so the service level is met when demand runs high.",
-    "order_up_to": "Units we want available: demand minus returns plus safety stock.",
+    "order_up_to": "Units we want available: demand minus returns plus safety stock (under "
+                   "(r,Q), the reorder point).",
     "on_hand": "Sellable units in stock now.",
     "reserved": "Units already promised (e.g. to exchanges) and not free to sell.",
     "on_order": "Units on open purchase orders and returns on their way.",

@@ -43,6 +43,9 @@ class ForecastConfig:
     interval_level: float = 0.8
     default_restockable: float = 0.8
     service_levels: dict[str, float] | None = None
+    service_targets: dict[str, str] | None = None
+    costs: dict[str, dict[str, float]] | None = None
+    order_costs: dict[str, float] | None = None
     moq_rule: str = "raise"
     moq_threshold: float = 0.5
     schedule: dict[str, Any] | None = None
@@ -52,9 +55,20 @@ class ForecastConfig:
         run = doc.get("run", {})
         ordering = doc.get("ordering", {})
         known = {f for f in cls.__dataclass_fields__}
+        bad = {k: v for k, v in doc.get("service_targets", {}).items()
+               if v not in ("cycle", "fill", "cost")}
+        if bad:  # said at start-up, not by the nightly run at 2 a.m.
+            name, value = next(iter(bad.items()))
+            raise ValueError(f"forecasting.toml [service_targets] {name} = {value!r}: expected "
+                             "'cycle', 'fill' or 'cost'")
         return cls(
             **{k: v for k, v in run.items() if k in known},
             service_levels={k: float(v) for k, v in doc.get("service_levels", {}).items()},
+            service_targets={k: str(v) for k, v in doc.get("service_targets", {}).items()},
+            costs={k: {"holding": float(v.get("holding", 0.0)),
+                       "shortage": float(v.get("shortage", 0.0))}
+                   for k, v in doc.get("costs", {}).items()},
+            order_costs={k: float(v) for k, v in doc.get("order_costs", {}).items()},
             moq_rule=ordering.get("moq_rule", "raise"),
             moq_threshold=float(ordering.get("moq_threshold", 0.5)),
             schedule=doc.get("schedule", {}),
@@ -63,6 +77,17 @@ class ForecastConfig:
     def service_level(self, category: str) -> float:
         levels = self.service_levels or {}
         return levels.get(category, levels.get("default", 0.95))
+
+    def service_target(self, category: str) -> str:
+        targets = self.service_targets or {}
+        return targets.get(category, targets.get("default", "cycle"))
+
+    def cost(self, category: str, which: str) -> float:
+        costs = self.costs or {}
+        return costs.get(category, costs.get("default", {})).get(which, 0.0)
+
+    def order_cost(self, supplier: str | None) -> float:
+        return (self.order_costs or {}).get(supplier or "", 0.0)
 
 
 @dataclass
@@ -171,5 +196,10 @@ def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly
         service_level=np.asarray([config.service_level(r.category) for r in catalogue]),
         launched_week=np.asarray([np.nan if r.launched_on is None else week_of(r.launched_on)
                                   for r in catalogue], dtype=np.float64),
+        service_target=np.asarray([config.service_target(r.category) for r in catalogue],
+                                  dtype=object),
+        holding_cost=np.asarray([config.cost(r.category, "holding") for r in catalogue]),
+        shortage_cost=np.asarray([config.cost(r.category, "shortage") for r in catalogue]),
+        order_cost=np.asarray([config.order_cost(r.supplier) for r in catalogue]),
     )
     return PlanningInputs(item_ids, sales, returns, stock, items, unit_cost, as_of)

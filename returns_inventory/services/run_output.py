@@ -20,7 +20,8 @@ TERMS = (
     "protection_weeks", "gross_demand", "expected_returns", "service_level",
     "safety_stock_method", "sigma_window", "safety_stock", "order_up_to", "on_hand", "reserved",
     "on_order", "inventory_position", "raw_order", "order_qty", "moq_applied",
-    "blind_safety_stock", "blind_order_up_to", "blind_order_qty",
+    "blind_safety_stock", "blind_order_up_to", "blind_order_qty", "service_target", "policy",
+    "order_lot", "units_still_out", "returns_from_past_sales", "returns_by_week",
 )
 CENT = Decimal("0.01")
 
@@ -116,6 +117,9 @@ def terms_json(plan, at: np.ndarray) -> list[str]:
     columns = []
     for term in TERMS:
         values = np.asarray(getattr(plan, term))[at]
+        if values.ndim == 2:  # a week-by-week list per row
+            columns.append(json_rows(values) if len(at) else [])
+            continue
         if values.dtype.kind == "f":
             values = np.round(values.astype(float), 4)  # float32 rounds as its float64 value
         if values.dtype.kind in "fiub":

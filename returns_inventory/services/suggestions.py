@@ -91,7 +91,7 @@ def get_suggestion(uow_factory: Callable, suggestion_id: int) -> dict:
         "forecast": _forecast(forecast, first_future), "history": history,
         "returns": _returns(forecast, first_future),
         "terms": _terms(row["terms"]), "explanation": row["explanation"],
-        "decisions": decisions,
+        "pipeline": _pipeline(row["terms"], first_future), "decisions": decisions,
     }
 
 
@@ -119,9 +119,23 @@ def _returns(forecast: dict | None, first_week: int) -> dict | None:
             "lag_median_weeks": forecast["lag_median_weeks"], "expected_per_week": weekly}
 
 
+def _pipeline(terms: dict, first_week: int) -> dict | None:
+    """The known returns pipeline and the target and policy behind the quantity (runs before
+    they were kept have none)."""
+    if "units_still_out" not in terms:
+        return None
+    weekly = [{"week": monday_of(first_week + h), "units": units}
+              for h, units in enumerate(terms.get("returns_by_week") or [])]
+    return {"units_still_out": terms["units_still_out"],
+            "expected_back": terms.get("returns_from_past_sales", 0.0), "by_week": weekly,
+            "service_target": terms.get("service_target", "cycle"),
+            "service_level": terms.get("service_level"),
+            "policy": terms.get("policy", "order_up_to"), "order_lot": terms.get("order_lot", 0)}
+
+
 def _terms(terms: dict) -> list[dict]:
     known = [t for t in TERM_MEANINGS if t in terms]
-    extra = [t for t in terms if t not in TERM_MEANINGS]
+    extra = [t for t in terms if t not in TERM_MEANINGS and not isinstance(terms[t], list)]
     return [{"term": t, "value": terms[t], "meaning": TERM_MEANINGS.get(t, "")}
             for t in known + extra]
 

@@ -234,3 +234,40 @@ def test_the_heat_map_columns_follow_the_size_order_whichever_sku_has_most_sizes
             {"sizes": [{"size": s} for s in ("XS", "S", "M")]}]
     order = ("XXS", "XS", "S", "M", "L", "XL", "XXL")
     assert size_columns(rows, order) == ["XS", "S", "M", "L", "XL", "XXL"]
+
+
+def test_the_suggestion_page_shows_the_returns_pipeline_target_and_policy(
+        client, db, uow_factory, planner):
+    # A category on a 97 % fill-rate target (config), 20 weeks of 9 a week of one tee.
+    location_id = add_location(uow_factory, "WH1")
+    item_id = add_item(uow_factory, "TEE-FILL", "M", case_pack=1, min_order_qty=0,
+                       lead_time_days=14)
+    rows = [dict(order_ref=f"SO-F-{week}", line_ref="1", item_id=item_id,
+                 location_id=location_id, quantity=9, unit_price=Decimal("20"),
+                 channel="online", sold_on=AS_OF - timedelta(weeks=20 - week))
+            for week in range(20)]
+    with uow_factory() as uow:
+        uow.connection.execute(sales_lines.insert(), rows)
+        uow.commit()
+    settings = Settings.load(env={})
+    doc = dict(settings.policies["forecasting"])
+    doc["service_levels"] = {"default": 0.97}
+    doc["service_targets"] = {"default": "fill"}
+    settings = settings.replace(policies={**settings.policies, "forecasting": doc})
+    run = run_forecast(uow_factory, settings, RunRequest(as_of=AS_OF, actor="test"))
+    sid = _medium(db, run["id"])
+    from returns_inventory.services.suggestions import get_suggestion
+
+    shown = get_suggestion(uow_factory, sid)
+    pipeline = shown["pipeline"]
+    # the last 8 weeks (the return window) of 9 a week: none back yet, all still out
+    assert pipeline["units_still_out"] == 72
+    assert pipeline["service_target"] == "fill" and pipeline["policy"] == "order_up_to"
+    assert len(pipeline["by_week"]) == 3  # lead time 2 weeks + review 1
+    html = client.get(f"/planner/suggestions/{sid}").get_data(as_text=True)
+    section = html[html.index('id="returns-pipeline"'):html.index('id="terms-title"')]
+    for words in ("Sold and still out", "72 units sold within the return window",
+                  "fill rate 97% of demand served from stock", "order-up-to, reviewed every week",
+                  "Restockable units expected back from sales already made, week by week"):
+        assert words in section, words
+    assert "service level target fill rate 97%" in shown["explanation"]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from forecasting.backtest import errors, replay, rolling_accuracy
+from forecasting.panel import ItemParams, ReturnsData, SalesPanel
 from forecasting.synthetic import make_apparel_panel
 
 
@@ -34,16 +35,41 @@ def test_mase_is_scaled_by_the_seasonal_naive_error_once_there_are_two_seasons()
     assert short["mase"] > 2.5  # the slow sine changes by well under 1 unit a week
 
 
-def test_return_aware_replay_holds_the_target_fill_rate_with_clearly_less_stock(panel):
-    rep = replay(panel.sales, panel.returns, panel.items, weeks=13)
-    target = rep.aware["target_service_level"]
-    assert rep.aware["fill_rate"] >= target
-    assert rep.aware["avg_on_hand"] < 0.93 * rep.blind["avg_on_hand"]
-    assert rep.aware["units_ordered"] <= rep.blind["units_ordered"]
+def test_replay_reports_every_policy_and_target_and_compares_at_equal_fill(panel):
+    rep = replay(panel.sales, panel.returns, panel.items, weeks=13, targets=(0.9, 0.95, 0.98))
     recs = rep.to_records()
-    assert [r["policy"] for r in recs] == ["return_aware", "return_blind"]
+    assert {(r["policy"], r["target"]) for r in recs} == {
+        (p, t) for p in ("return_aware", "return_blind") for t in (0.9, 0.95, 0.98)}
     for r in recs:
         assert r["lost_sales"] == pytest.approx(r["demand"] * (1 - r["fill_rate"]))
+        assert r["n_orders"] > 0 and r["units_ordered"] > 0 and 0 < r["cycle_service"] <= 1
+    # higher targets buy more fill with more stock, for both policies
+    for p in ("return_aware", "return_blind"):
+        curve = sorted(rep.curves[p], key=lambda r: r["target"])
+        assert [r["avg_on_hand"] for r in curve] == sorted(r["avg_on_hand"] for r in curve)
+    aware = rep.stock_at_fill("return_aware", rep.aware["fill_rate"])
+    assert aware == pytest.approx(rep.aware["avg_on_hand"])
+    assert rep.saving_at_target(0.95) == pytest.approx(
+        1 - rep.at_target("return_aware", 0.95)["avg_on_hand"]
+        / rep.at_target("return_blind", 0.95)["avg_on_hand"])
+
+
+def test_a_lost_sale_never_comes_back_as_a_return():
+    # One series selling 10 a week for 40 weeks, then 400 a week for 4 weeks: the policy holds
+    # far too little, so most of those sales are lost. Half of every week's recorded sales come
+    # back (grade A) the next week. Only units actually sold may come back to the shelf.
+    y = np.r_[np.full(40, 10.0), np.full(4, 400.0)][None, :].astype(np.float32)
+    sales = SalesPanel(np.array(["T|M"]), y)
+    weeks = np.arange(43)
+    returns = ReturnsData(np.zeros(43, np.int64), weeks, weeks + 1, np.zeros(43, np.int8),
+                          np.zeros(43, np.int8), (y[0, :43] / 2).astype(np.float32))
+    rep = replay(sales, returns, ItemParams.uniform(1), weeks=4)
+    row = rep.aware
+    served = row["demand"] - row["lost_sales"]
+    assert row["fill_rate"] < 0.3
+    # returns of the 10-a-week history (5 back in the first replay week) plus half of what was
+    # sold in the first three replay weeks, not half of the 1,200 units asked for
+    assert row["returns_received"] <= 5 + served / 2 + 1e-6
 
 
 def test_the_library_beats_seasonal_naive_and_reports_every_method(panel):

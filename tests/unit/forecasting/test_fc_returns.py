@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from forecasting import ReturnsData, SalesPanel, run_pipeline
-from forecasting.returns import expected_arrivals, quantile_week
+from forecasting.replenishment import order_up_to
+from forecasting.returns import expected_arrivals, known_cohorts, quantile_week
 from forecasting.synthetic import make_apparel_panel
 
 
@@ -143,3 +144,35 @@ def test_units_awaiting_grading_add_to_what_past_sales_still_send_back():
     share = after.returns.restockable_share
     np.testing.assert_allclose(after.replenishment.expected_returns,
                                before.replenishment.expected_returns + 6 * share, rtol=1e-6)
+
+
+def test_units_still_out_come_back_with_the_conditional_probability_and_binomial_variance():
+    # Return rate 0.4, lag law P(lag = 0..4) = 0, .5, .3, .2, 0; restockable share 0.5.
+    # 10 units sold 2 weeks ago, 1 already back: 9 still out. By age 2, F = 0.8 of the lag has
+    # passed, so P(back within the next 3 weeks | not back yet) = 0.4 * (1 - 0.8) / (1 - 0.4 *
+    # 0.8) = 0.1176, restockable 0.0588 each: mean 9 * 0.0588 = 0.529, binomial variance
+    # 9 * 0.0588 * 0.9412 = 0.498 (a Poisson guess would say 0.529).
+    recent = np.array([[0.0, 0.0, 10.0, 0.0]])
+    back = np.array([[0.0, 0.0, 1.0, 0.0]])
+    pmf = np.array([[0.0, 0.5, 0.3, 0.2, 0.0]])
+    out, mean, var = known_cohorts(recent_sales=recent, recent_returned=back,
+                                   rate=np.array([0.4]), pmf=pmf, restockable=np.array([0.5]),
+                                   weeks=np.array([3]))
+    assert out.tolist() == [[0.0, 0.0, 9.0, 0.0]]
+    p = 0.4 * 0.2 / (1 - 0.4 * 0.8) * 0.5
+    assert mean[0] == pytest.approx(9 * p)
+    assert var[0] == pytest.approx(9 * p * (1 - p))
+    assert var[0] < mean[0]
+
+
+def test_the_known_pipeline_enters_the_position_and_its_variance_the_safety_stock():
+    # Demand 300 over the window (sigma 20 * sqrt 3), 25 expected back from past sales with
+    # binomial variance 16: sigma = sqrt(1200 + 16) and S = 300 - 25 + 1.6449 * sigma.
+    out = order_up_to(demand_window=np.array([300.0]), returns_window=np.array([25.0]),
+                      returns_past=np.array([25.0]), returns_past_var=np.array([16.0]),
+                      sigma_week=np.array([20.0]), weeks=np.array([3]),
+                      service_level=np.array([0.95]), intermittent=np.array([False]),
+                      on_hand=np.array([0.0]), reserved=np.array([0.0]),
+                      on_order=np.array([0.0]), case_pack=np.array([1]), moq=np.array([0]))
+    assert out["sigma_window"][0] == pytest.approx(np.sqrt(1216.0))
+    assert out["order_up_to"][0] == pytest.approx(275 + 1.6449 * np.sqrt(1216.0), abs=0.01)

@@ -19,6 +19,7 @@ from forecasting.replenishment import (
     safety_stock_normal,
     safety_stock_quantile,
 )
+from forecasting.service import normal_loss, rq_cost, rq_eil, rq_exact
 
 
 def plan(**kw):
@@ -27,7 +28,8 @@ def plan(**kw):
                 case_pack=1, moq=0)
     base.update(kw)
     return {k: np.atleast_1d(v) for k, v in order_up_to(**{
-        k: np.atleast_1d(v) if k != "options" else v for k, v in base.items()}).items()}
+        k: np.atleast_1d(v) if k not in ("options", "target") else v
+        for k, v in base.items()}).items()}
 
 
 def test_base_stock_level_protects_lead_time_plus_review_period():
@@ -121,3 +123,104 @@ def test_nearest_rule_raises_an_order_close_to_the_moq():
 def test_an_unknown_moq_rule_is_refused():
     with pytest.raises(ValueError):
         ReplenishmentOptions(moq_rule="round")
+
+
+# The textbook's fill-rate formulas are for backorders (a shortage is served from the next
+# delivery); the shop's default is lost sales, checked by simulation below.
+BACKORDERS = ReplenishmentOptions(lost_sales=False)
+
+
+# Service targets and (r,Q), Snyder & Shen ch. 4-5. Instance data as in the book: Example 4.3
+# (= 4.1) h = 0.18, p = 0.70, D ~ N(50, 8^2); Example 4.4 the same with lead time L = 4;
+# Examples 5.1-5.2: h = 0.225, p = 7.50, K = 8, lambda = 1300 / year, sd 150 / year, L = 1/12.
+
+def test_example_4_3_a_cost_target_orders_up_to_the_newsvendor_quantity():
+    # critical ratio 0.70 / 0.88 = 0.7955, z = 0.8255: S* = 50 + 8 * 0.8255 = 56.60
+    out = plan(demand_window=50.0, sigma_week=8.0, weeks=1, service_level=0.0,
+               target="cost", holding=0.18, shortage=0.70)
+    assert out["order_up_to"][0] == pytest.approx(56.60, abs=0.01)
+    assert out["cycle_level"][0] == pytest.approx(0.70 / 0.88)
+
+
+def test_example_4_4_base_stock_with_a_lead_time_protects_l_plus_one_periods():
+    # S* = 50 * 5 + 0.8255 * 8 * sqrt(5) = 250 + 14.77 = 264.77
+    out = plan(demand_window=250.0, sigma_week=8.0, weeks=5, service_level=0.0,
+               target="cost", holding=0.18, shortage=0.70)
+    assert out["order_up_to"][0] == pytest.approx(264.77, abs=0.01)
+
+
+def test_a_fill_rate_target_sets_the_expected_shortage_through_the_normal_loss_function():
+    # Example 4.4's demand with a 98 % fill rate (type 2): shortage per period allowed
+    # (1 - 0.98) * 50 = 1.0 = sigma_W L(z), sigma_W = 8 sqrt(5) = 17.889, so L(z) = 0.0559.
+    # Standard normal loss table: L(1.20) = 0.0561, L(1.21) = 0.0550 -> z = 1.2019;
+    # S = 250 + 1.2019 * 17.889 = 271.50. (The shortage carried over the 4-period lead time
+    # alone, at z = (271.5 - 200) / 16 = 4.47, is negligible.)
+    assert normal_loss(1.20) == pytest.approx(0.0561, abs=1e-4)
+    out = plan(demand_window=250.0, sigma_window=8.0 * np.sqrt(5), weeks=5, review=1,
+               service_level=0.98, target="fill", options=BACKORDERS)
+    assert out["order_up_to"][0] == pytest.approx(271.50, abs=0.05)
+    assert np.isnan(out["cycle_level"][0])
+
+
+def test_a_fill_rate_target_for_a_slow_mover_uses_the_poisson_loss_function():
+    # Poisson demand, 2 a week, L + R = 3 (mean 6), R = 1; 95 % fill allows 0.1 short a cycle.
+    # n(S) = (mu - S) P(D > S) + mu P(D = S): n_6(9) - n_4(9) = 0.1613 - 0.0123 = 0.149 > 0.1,
+    # n_6(10) - n_4(10) = 0.0773 - 0.0041 = 0.073 <= 0.1, so S = 10.
+    out = plan(demand_window=6.0, sigma_window=np.sqrt(6.0), weeks=3, review=1,
+               service_level=0.95, target="fill", intermittent=True, options=BACKORDERS)
+    assert out["order_up_to"][0] == pytest.approx(10.0)
+
+
+def test_example_5_2_eil_approximation_gives_r_and_q():
+    r, q = rq_eil(0.225, 7.5, 8, 1300, 1300 / 12, 150 * np.sqrt(1 / 12))
+    assert r == pytest.approx(213.97, abs=0.01)
+    assert q == pytest.approx(318.59, abs=0.01)
+
+
+def test_example_5_1_exact_r_q_minimises_the_expected_cost():
+    # The book's optimum: r = 126.8, Q = 328.5 with expected cost 78.07 a year.
+    r, q, cost = rq_exact(0.225, 7.5, 8, 1300, 1300 / 12, 150 * np.sqrt(1 / 12))
+    assert r == pytest.approx(126.8, abs=0.1)
+    assert q == pytest.approx(328.5, abs=0.1)
+    assert cost == pytest.approx(78.07, abs=0.01)
+    assert rq_cost(126.8, 328.5, 0.225, 7.5, 8, 1300, 1300 / 12,
+                   150 * np.sqrt(1 / 12)) == pytest.approx(78.07, abs=0.01)
+
+
+def test_a_fixed_order_cost_orders_whole_lots_rounded_to_the_case_pack_and_moq():
+    # 20 a week over L + R = 3 weeks (60), sigma 10, 95 % cycle: r = 60 + 16.45 = 76.45.
+    # K = 50 per order, h = 0.1 per unit-week: EOQ = sqrt(2 * 50 * 20 / 0.1) = 141.4, up to
+    # the case of 12 -> 144 (above the MOQ of 100). IP 10 <= r: one lot lifts it to 154 > r.
+    out = plan(demand_window=60.0, sigma_window=10.0, weeks=3, on_hand=10.0, case_pack=12,
+               moq=100, order_cost=50.0, holding=0.1)
+    assert out["policy"][0] == "rQ"
+    assert out["order_up_to"][0] == pytest.approx(76.45, abs=0.01)
+    assert out["order_lot"][0] == 144.0
+    assert out["order_qty"][0] == 144.0
+    # above the reorder point nothing is ordered; far below it, whole lots
+    assert plan(demand_window=60.0, sigma_window=10.0, weeks=3, on_hand=80.0, case_pack=12,
+                moq=100, order_cost=50.0, holding=0.1)["order_qty"][0] == 0.0
+    assert plan(demand_window=60.0, sigma_window=10.0, weeks=3, on_hand=-200.0, case_pack=12,
+                moq=100, order_cost=50.0, holding=0.1)["order_qty"][0] == 288.0
+
+
+def test_with_lost_sales_a_fill_rate_target_is_met_by_a_lower_level_and_reached():
+    # N(10, 4^2) a week, L = 2, R = 1. Simulate the lost-sales system at the level chosen for
+    # each target: the achieved fill is the target (within 1 point), while the backorder
+    # formula's level would overshoot (about 0.946 for a 0.90 target).
+    rng = np.random.default_rng(5)
+    for beta in (0.90, 0.95, 0.98):
+        s_lost = plan(demand_window=30.0, sigma_window=4 * np.sqrt(3), weeks=3,
+                      service_level=beta, target="fill")["order_up_to"][0]
+        s_back = plan(demand_window=30.0, sigma_window=4 * np.sqrt(3), weeks=3,
+                      service_level=beta, target="fill", options=BACKORDERS)["order_up_to"][0]
+        assert s_lost < s_back
+        d = np.maximum(rng.normal(10, 4, 40_000), 0)
+        on_hand, pipe, served = s_lost, np.zeros(len(d) + 4), 0.0
+        for t, dt in enumerate(d):
+            on_hand += pipe[t]
+            sold = min(on_hand, dt)
+            on_hand -= sold
+            served += sold
+            pipe[t + 3] += max(s_lost - on_hand - pipe[t + 1 : t + 3].sum(), 0)
+        assert served / d.sum() == pytest.approx(beta, abs=0.01)

@@ -1,0 +1,175 @@
+"""The one demand spread: the model's own rolling-origin errors, per series, shrunk to its group.
+
+Safety stock protects against the error of the forecast *summed over the protection window*
+(lead time plus review period), not against one week's error scaled by ``sqrt(L+R)``: a wrong
+level is wrong in every week of the window, so the window error grows faster than the square
+root. The honest measure is therefore the error the chosen model actually made over windows of
+the same length, forecast from many past origins with only the data known at each origin.
+
+Few windows per series make a noisy estimate, so each series' mean squared error is shrunk toward
+its group's (category's) pooled error, expressed relative to a scale per series (so fast and slow
+movers pool as ratios, not as units)::
+
+    mse_post = (n_eff * mse + m * ratio_group * scale) / (n_eff + m)
+
+with ``n_eff`` the number of non-overlapping windows the errors amount to and ``m`` the
+prior's weight, estimated per group from how much the series really differ. Selection uses the
+same function for its one-week spread (the one-step errors are the model's own one-week-ahead
+errors), so intervals and safety stock speak about the same uncertainty.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from forecasting.models import FALLBACK, METHODS
+
+SPREAD_STRENGTH = 4.0
+"""Pseudo-errors of a group's prior when its spread between series cannot be estimated."""
+
+# Methods without a vectorised kernel are replayed with the nearest kernel.
+KERNEL_OF = {"ets_statsmodels": "ets_seasonal"}
+
+
+def window_spread(mse, n_errors, scale, *, group=None, n_groups=1, strength=None) -> np.ndarray:
+    """Standard deviation per series of its forecast error, shrunk toward its group.
+
+    Args:
+        mse: ``(n,)`` mean squared error of the series' own forecasts (NaN where none).
+        n_errors: ``(n,)`` how many independent errors ``mse`` stands for (0 = none).
+        scale: ``(n,)`` a positive size of the series' error variance (e.g. weeks times its
+            one-week variance); the group's prior is its pooled ``mse / scale`` ratio times it.
+        group: ``(n,)`` group label per series (default: one group).
+        n_groups: number of groups.
+        strength: pseudo-errors of the group prior; default estimated per group (see below).
+
+    A mean of ``n`` squared normal errors has relative sampling variance ``2 / n``; what the
+    ratios ``mse / (ratio_group * scale)`` spread beyond that is real difference between series,
+    ``tau^2``. The prior is then worth ``2 / tau^2`` errors (empirical Bayes, method of moments):
+    identical series pool completely, different ones keep their own spread. A noisy spread per
+    series would cost service (the quantile of a noisy sigma falls short on average).
+
+    Returns:
+        ``(n,)`` standard deviations, never negative; a series without errors gets its group's.
+    """
+    mse = np.asarray(mse, float)
+    n = np.asarray(n_errors, float)
+    scale = np.maximum(np.asarray(scale, float), 0.0)
+    group = np.zeros(len(mse), np.int64) if group is None else np.asarray(group, np.int64)
+    use = (n > 0) & np.isfinite(mse) & (scale > 0)
+    n_use = np.where(use, n, 0.0)
+    w_mse = n_use * np.nan_to_num(mse)
+    num = np.bincount(group, weights=w_mse, minlength=n_groups)
+    den = np.bincount(group, weights=n_use * scale, minlength=n_groups)
+    glob = num.sum() / den.sum() if den.sum() > 0 else 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(den > 0, num / np.where(den > 0, den, 1), glob)
+    prior = ratio[group] * scale
+    if strength is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.where(use, np.nan_to_num(mse) / np.where(prior > 0, prior, 1) - 1, 0.0)
+            excess = rel**2 - np.where(use, 2 / np.where(use, n, 1), 0.0)
+            cnt = np.bincount(group, weights=use.astype(float), minlength=n_groups)
+            tau2 = np.bincount(group, weights=np.where(use, excess, 0), minlength=n_groups)
+            tau2 = np.where(cnt > 1, tau2 / np.maximum(cnt, 1), np.nan)
+            m = np.clip(np.nan_to_num(2 / np.maximum(tau2, 1e-6), nan=SPREAD_STRENGTH),
+                        1.0, 1e4)
+        strength = m[group]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        post = np.where(n_use + strength > 0, (w_mse + strength * prior) / (n_use + strength),
+                        prior)
+    return np.sqrt(np.maximum(post, 0.0))
+
+
+def rolling_forecasts(y, start, method, kmax: int, *, n_origins: int = 13,
+                      min_train: int = 8, end: int | None = None):
+    """Forecasts of the next ``kmax`` weeks from each of the last ``n_origins`` origins.
+
+    Each origin ``o`` refits the series' own method (``method``: name per row) on ``y[:, :o]``
+    only. Origins are the latest whose ``kmax``-week window ends by column ``end`` (default:
+    the end of the history). Give ``end`` = the start of the holdout the method was chosen on:
+    errors inside it flatter the winner (it won there partly by luck), errors before it do not.
+
+    Returns:
+        ``(forecast, origins)``: ``(n, n_origins, kmax)`` forecasts (NaN where the series had
+        fewer than ``min_train`` weeks of life before the origin) and the origin columns.
+    """
+    y = np.asarray(y, float)
+    n, T = y.shape
+    start = np.asarray(start, np.int64)
+    method = np.asarray(method, dtype=object)
+    last = (T if end is None else min(int(end), T)) - kmax
+    origins = [o for o in range(last - n_origins + 1, last + 1) if o > 0]
+    out = np.full((n, len(origins), kmax), np.nan)
+    errors: Counter = Counter()
+    for name in np.unique(method.astype(str)):
+        rows = np.flatnonzero(method.astype(str) == name)
+        kernel = KERNEL_OF.get(name, name)
+        for j, o in enumerate(origins):
+            ok_rows = rows[o - start[rows] >= min_train]
+            if name == "zero":
+                out[ok_rows, j] = 0.0
+                continue
+            todo, k = ok_rows, kernel
+            while k is not None and todo.size:  # walk the fallback chain as the final fit does
+                try:
+                    fit = METHODS[k](y[todo, :o], start[todo], kmax)
+                    ok = fit.ok
+                except Exception:  # noqa: BLE001 - one odd kernel must not abort the spread
+                    errors[k] += todo.size
+                    ok = np.zeros(todo.size, bool)
+                    fit = None
+                if fit is not None:
+                    out[todo[ok], j] = fit.forecast[ok]
+                todo, k = todo[~ok], FALLBACK.get(k)
+    return out, np.asarray(origins, np.int64)
+
+
+def window_errors(forecast_sum, origins, actual, weeks):
+    """Forecast sum minus actual sum over each series' window, per origin.
+
+    Args:
+        forecast_sum: ``(n, n_origins)`` forecast of the ``weeks[i]``-week sum from each origin
+            (NaN where there was none), e.g. a SKU's rolling forecast times the size's share.
+        origins: origin columns of ``actual``.
+        actual: ``(n, T)`` the series' own history (only the columns from the first origin on
+            are read, so a tail of a long history is enough if ``origins`` index into it).
+        weeks: ``(n,)`` window length per series.
+
+    Returns:
+        ``(n, n_origins)`` errors.
+    """
+    actual = np.asarray(actual, float)
+    n = len(actual)
+    k = np.maximum(np.asarray(weeks, np.int64), 1)
+    o0 = int(origins[0]) if len(origins) else 0
+    c = np.concatenate([np.zeros((n, 1)), np.cumsum(actual[:, o0:], axis=1)], axis=1)
+    rel = np.asarray(origins, np.int64) - o0
+    end = np.minimum(rel[None, :] + k[:, None], c.shape[1] - 1)
+    a = c[np.arange(n)[:, None], end] - c[:, rel]
+    return np.asarray(forecast_sum, float) - a
+
+
+def window_sums(forecast, weeks):
+    """``(n, n_origins)`` sum of the first ``weeks[i]`` forecast weeks of row ``i``."""
+    n, m, kmax = forecast.shape
+    k = np.clip(np.asarray(weeks, np.int64), 1, kmax) - 1
+    csum = np.cumsum(forecast, axis=2)
+    return np.take_along_axis(csum, np.broadcast_to(k[:, None, None], (n, m, 1)), axis=2)[:, :, 0]
+
+
+def spread_from_errors(err, weeks, scale, *, group=None, n_groups=1, strength=None) -> np.ndarray:
+    """:func:`window_spread` of rolling window errors (``(n, n_origins)``, NaN = none).
+
+    Consecutive origins share all but one week of their windows, so ``m`` errors over ``k``-week
+    windows carry about ``(m + k - 1) / k`` independent windows' worth of information.
+    """
+    err = np.asarray(err, float)
+    cnt = np.isfinite(err).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.where(cnt > 0, np.nansum(err**2, axis=1) / np.maximum(cnt, 1), np.nan)
+    k = np.maximum(np.asarray(weeks, float), 1)
+    n_eff = np.where(cnt > 0, (cnt + k - 1) / k, 0.0)
+    return window_spread(mse, n_eff, scale, group=group, n_groups=n_groups, strength=strength)
