@@ -19,11 +19,14 @@ def nightly_forecast(ctx: JobContext) -> str:
             f"{run['suggestion_count']} suggestions")
 
 
+NO_RUN_WAITING = "no run waiting"
+
+
 def run_requested_forecasts(ctx: JobContext) -> str:
     """Run the oldest forecast run requested through the API or the runs page, here."""
     run = run_next_requested(ctx.uow_factory, ctx.settings, runner=ctx.holder or None)
     if run is None:
-        return "no run waiting"
+        return NO_RUN_WAITING
     return (f"run {run['id']} {run['status']}: {run['series_count']} series, "
             f"{run['suggestion_count']} suggestions")
 

@@ -31,6 +31,7 @@ from ..settings import Settings, SettingsError
 from . import housekeeping, nightly
 from .context import JobContext
 from .leases import holder_name, run_exclusively
+from .nightly import NO_RUN_WAITING
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,10 @@ def _spec(job_id: str, entry: Mapping[str, Any], timezone: ZoneInfo) -> JobSpec:
     return JobSpec(job_id, function, CronTrigger(timezone=timezone, **cron), grace, lease)
 
 
+# What a job says when its tick found nothing to do.
+IDLE = frozenset({NO_RUN_WAITING})
+
+
 class JobRunner:
     """What APScheduler calls: runs a job under its lease and logs the outcome."""
 
@@ -137,7 +142,9 @@ class JobRunner:
             lease=spec.lease, tick=spec.tick(now), now=now,
         )
         if ran:
-            log.info("job %s ran in %.2fs: %s", job_id, time.monotonic() - started, summary)
+            # Jobs ticking every few seconds mostly find nothing to do: that stays out of INFO.
+            level = logging.DEBUG if summary in IDLE else logging.INFO
+            log.log(level, "job %s ran in %.2fs: %s", job_id, time.monotonic() - started, summary)
         return ran
 
     def reap(self) -> None:
@@ -187,6 +194,8 @@ def run_scheduler(settings: Settings, database: Database | None = None) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    # APScheduler logs two INFO lines per tick of every job; ours above says what mattered.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     log.info("scheduler %s: jobs %s", holder,
              ", ".join(job.id for job in scheduler.get_jobs()) or "none")
     try:

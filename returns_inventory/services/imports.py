@@ -140,7 +140,7 @@ def _stage(uow, spec: ImportKind, records: Records, report: ErrorReport, batch_s
     """Parse every row into the staging table; returns the number of data rows."""
     if records.header is not None and (errors := spec.header_errors(records.header)):
         raise ValidationFailed(
-            f"the CSV header does not fit a {spec.name} file; nothing was imported",
+            f"the CSV header does not fit the {spec.name} import; nothing was imported",
             errors=errors,
             error_count=len(errors),
         )

@@ -110,7 +110,7 @@ def unit_view(uow_factory: Callable, unit_id: str) -> dict:
 
 
 def _check_photo(policy, index: int, name: str, content_type: str, data: bytes) -> None:
-    field = f"photo[{index}]"
+    field = f"photo.{index}"  # dotted, as every other list item is named
     if content_type not in policy.photo_types or content_type not in FORMATS:
         raise ValidationFailed(f"{name or 'file'} is not an accepted image type",
                                errors=[FieldError(field, f"type {content_type} not accepted")])
@@ -118,7 +118,7 @@ def _check_photo(policy, index: int, name: str, content_type: str, data: bytes) 
         raise ValidationFailed(f"{name or 'file'} is larger than {policy.photo_max_bytes} bytes",
                                errors=[FieldError(field, "too large")])
     if _decoded_format(data) != FORMATS[content_type]:
-        raise ValidationFailed(f"{name or 'file'} is not really a {content_type} image",
+        raise ValidationFailed(f"{name or 'file'} is not really an image of type {content_type}",
                                errors=[FieldError(field, "content does not match its type")])
 
 

@@ -135,7 +135,7 @@ def test_photos_of_a_unit_are_stored_checked_and_served_only_to_token_holders(
     assert client.get(photo["url"]).status_code == 401
     fake = client.post(url, headers=grader, data={"photo": (io.BytesIO(
         b"hello"), "note.png", "image/png")})
-    assert fake.status_code == 422 and fake.json["errors"][0]["field"] == "photo[0]"
+    assert fake.status_code == 422 and fake.json["errors"][0]["field"] == "photo.0"
     huge = b"\x89PNG\r\n\x1a\n" + b"\0" * (40 * 1024 * 1024)
     too_big = client.post(url, headers=grader, data={"photo": (io.BytesIO(huge),
                                                                "big.png", "image/png")})

@@ -96,7 +96,7 @@ def test_a_file_is_refused_unless_it_decodes_as_the_image_type_it_claims(
     refused = _post(client, grader, unit_id, (name, kind, data))
     assert refused.status_code == 422
     assert refused.json["errors"] == [
-        {"field": "photo[0]", "reason": "content does not match its type"}]
+        {"field": "photo.0", "reason": "content does not match its type"}]
     assert _photo_count(client, grader, unit_id) == 0
 
 
