@@ -103,7 +103,7 @@ def build_shop(server, unique) -> Shop:
         for size in SIZES:
             items.append(f"{shop.skus[key]},{size},{shop.category},{description},9.40,25.00,"
                          f"14,4,0,NORDTEX")
-            stock.append(f"{shop.skus[key]},{size},{shop.warehouse},6")
+            stock.append(f"{shop.skus[key]},{size},{shop.warehouse},2")
     _import(server, "items", "\n".join(items) + "\n")
     _import(server, "stock", "\n".join(stock) + "\n")
     sales, sold = _sales(shop, shop.as_of)
