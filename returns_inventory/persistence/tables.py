@@ -226,8 +226,8 @@ outbox_events = Table(
     Column("payload", JSON, nullable=False),
     Column("actor", String(128), nullable=False),
     Column("created_at", Timestamp, nullable=False),
-    # PostgreSQL transaction id of the writer: readers only page past events whose
-    # transaction has finished, so a slow commit can never be skipped by a cursor.
+    # PostgreSQL transaction id of the writer: which transaction announced it, and, for an
+    # endpoint registered with a snapshot (planning_tables.webhooks), whether it was before.
     Column("txid", BigInteger),
     Index(None, "event_type"),
 )

@@ -171,13 +171,16 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._transaction is None:
             raise RuntimeError("a read-only unit of work has nothing to commit")
-        if "events" in self.__dict__:  # only if anything was announced
-            self.events.flush()
         if (fence := _FENCE.get()) is not None and not self.idempotency.fence(**fence._asdict()):
             raise Conflict(
                 "a retry of this request with the same Idempotency-Key took it over; "
                 "this attempt was not applied"
             )
+        # Last before COMMIT: on PostgreSQL writing the events takes the feed's lock, which
+        # every other event writer waits for until this transaction ends (events.py), so
+        # nothing that could wait on a row lock may run while it is held.
+        if "events" in self.__dict__:  # only if anything was announced
+            self.events.flush()
         self._transaction.commit()
 
     def rollback(self) -> None:

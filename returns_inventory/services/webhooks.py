@@ -137,9 +137,9 @@ def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) 
 def _hand_out_until(uow, webhook: dict, off: FeedPosition, *, batch: int = 1000) -> None:
     """Deliveries for the events committed before `off` that fan-out has not reached yet."""
     cursor = webhook["last_event_id"]
-    while events := uow.events.committed_after(cursor, batch, through=off.newest):
+    while events := uow.events.committed_after(cursor, batch, through=off.cursor):
         uow.webhooks.add_deliveries([{"webhook_id": webhook["id"], "event_id": e.id}
-                                     for e in events if off.saw(e) and _hears(webhook, e)])
+                                     for e in events if _hears(webhook, e)])
         cursor = events[-1].id
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, literal_column, or_, select
+from sqlalchemy import BigInteger, bindparam, cast, func, literal_column, select
 
 from ..tables import outbox_events
 from .base import Repository, utcnow
@@ -24,22 +24,19 @@ class Event:
 
 @dataclass(frozen=True)
 class FeedPosition:
-    """Where the feed stood at one moment: every event up to `cursor` had committed, and
-    (PostgreSQL) `snapshot`, as pg_snapshot prints it ("xmin:xmax:xip,..."), says which of
-    the later ones had too. SQLite writers commit one at a time, in id order: no snapshot."""
+    """Where the feed stood at one moment: every event up to `cursor` had committed (or was
+    written by the transaction that looked), and every later one commits after that moment,
+    since event ids follow commit order (see _ADD_EVENTS_PG).
+
+    `snapshot` is only ever read back from endpoints registered while ids did not follow
+    commit order: which events past the cursor had committed already, as pg_snapshot prints
+    it ("xmin:xmax:xip,...")."""
 
     cursor: int
     snapshot: str | None = None
-    own_txid: int | None = None  # the transaction that looked, if it had written anything
-    newest: int = 0  # no event above this id had committed
 
     def had_committed(self, event: Event) -> bool:
         return event.id <= self.cursor or committed_in(self.snapshot, event.txid)
-
-    def saw(self, event: Event) -> bool:
-        """Committed by then, or written before by the transaction that looked."""
-        return self.had_committed(event) or (
-            event.txid is not None and event.txid == self.own_txid)
 
 
 def committed_in(snapshot: str | None, txid: int | None) -> bool:
@@ -53,42 +50,37 @@ def committed_in(snapshot: str | None, txid: int | None) -> bool:
     return txid < int(xmax) and str(txid) not in xip.split(",")
 
 
-# Every change writes an event: build the statements once (see stock.py).
+# The feed's cursor is an event id, so ids must be handed out in commit order: a reader who
+# has passed id N must never see an event below N commit later. A sequence hands ids out at
+# INSERT, and a transaction writes its events at the very end (the outbox is flushed at
+# commit) but took its transaction id long before (its stock writes), so neither ids nor
+# transaction ids follow commit order on their own. On PostgreSQL every event-writing
+# transaction therefore takes this transaction-scoped advisory lock before its ids, in the
+# same statement that inserts them (no extra round trip), and keeps it until it has
+# committed: the next writer's ids come after this one's commit is visible. Only the tail,
+# event insert to COMMIT, is serialised (the fence runs before, see uow.py), and readers need
+# no rule at all: whatever they see is a prefix of the ids that will ever commit. (Weighed
+# against it: stopping readers at the first event of a transaction still open, which cannot
+# see a transaction that has not inserted its events yet, and numbering the feed at read
+# time, a write per read and a schema change.) SQLite needs no lock: its writers hold the
+# database's one write lock from their first write until they commit.
+FEED_LOCK = 0x52494F5554424F58  # "RIOUTBOX": one key per database, advisory locks are per database
+
 _ADD_EVENTS = outbox_events.insert()
-_ADD_EVENTS_PG = outbox_events.insert().values(
-    txid=cast(literal_column("pg_current_xact_id()::text"), BigInteger)
+_FEED_TURN = select(func.pg_advisory_xact_lock(FEED_LOCK).label("taken")).cte("feed_turn")
+# The lock is a CTE the rows are selected from, so it is taken before the id default
+# (nextval) of the first row is evaluated; executemany sends every row in one pipeline.
+_ADD_EVENTS_PG = outbox_events.insert().from_select(
+    ["event_type", "payload", "actor", "created_at", "txid"],
+    select(
+        bindparam("event_type", type_=outbox_events.c.event_type.type),
+        bindparam("payload", type_=outbox_events.c.payload.type),
+        bindparam("actor", type_=outbox_events.c.actor.type),
+        bindparam("created_at", type_=outbox_events.c.created_at.type),
+        cast(literal_column("pg_current_xact_id()::text"), BigInteger),
+    ).select_from(_FEED_TURN),
 )
-
-
-# Our own transaction's events are visible to us, open or not.
-_OWN_TXID = func.coalesce(
-    cast(literal_column("pg_current_xact_id_if_assigned()::text"), BigInteger), -1
-)
-
-
-# The oldest open transaction that may have written to this database's outbox. A snapshot
-# lists the open transactions of the whole server: those known to be working in another
-# database are left out, or one long transaction there would hold every reader here back.
-# (backend_xid is the 32-bit form of the snapshot's 64-bit ids.)
-_HORIZON = literal_column(
-    "(SELECT coalesce(min(x::text::bigint),"
-    " pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"
-    " FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
-    " WHERE x::text::bigint % 4294967296 NOT IN ("
-    "SELECT backend_xid::text::bigint FROM pg_stat_activity"
-    " WHERE backend_xid IS NOT NULL AND datname <> current_database()))"
-)
-
-
-def _first_open(cursor: int):
-    """PostgreSQL: ids are handed out before commit; an event whose transaction is still open
-    could later commit below an id a reader already passed. Readers stop at the first event
-    past the cursor that is not older than the oldest open transaction."""
-    return select(func.min(outbox_events.c.id)).where(
-        outbox_events.c.id > cursor,
-        outbox_events.c.txid >= _HORIZON,
-        outbox_events.c.txid != _OWN_TXID,
-    )
+_NEWEST = select(func.coalesce(func.max(outbox_events.c.id), 0))
 
 
 def _event(row) -> Event:
@@ -109,28 +101,25 @@ class OutboxRepository(Repository):
             "created_at": utcnow()})
 
     def flush(self) -> None:
-        """Write the pending events, in the order they were added (ids follow that order)."""
+        """Write the pending events, in the order they were added (ids follow that order).
+        On PostgreSQL this takes the feed's lock until the transaction ends: flush at commit."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
         self.connection.execute(_ADD_EVENTS_PG if self.is_postgres else _ADD_EVENTS, pending)
 
     def after(self, cursor: int, limit: int, event_type: str | None = None) -> list[Event]:
-        """Events past the cursor, in commit order."""
+        """Events past the cursor, in commit order (id order: see FEED_LOCK)."""
         self.flush()
         query = select(outbox_events).where(outbox_events.c.id > cursor)
-        if self.is_postgres:
-            first_open = self.connection.scalar(_first_open(cursor))
-            if first_open is not None:
-                query = query.where(outbox_events.c.id < first_open)
         if event_type:
             query = query.where(outbox_events.c.event_type == event_type)
         rows = self.connection.execute(query.order_by(outbox_events.c.id).limit(limit))
         return [_event(r) for r in rows]
 
     def committed_after(self, cursor: int, limit: int, *, through: int) -> list[Event]:
-        """Every event from cursor (excluded) to through that this statement sees, open ones
-        of ours included, in id order (not commit order: filter them with a FeedPosition)."""
+        """The events from cursor (excluded) to through (a position's cursor: all of them
+        had committed then, or are ours), in commit order."""
         self.flush()
         rows = self.connection.execute(
             select(outbox_events)
@@ -140,28 +129,9 @@ class OutboxRepository(Repository):
 
     def position(self, *, floor: int = 0) -> FeedPosition:
         """The feed's position now: the cursor a reader who read everything would hold.
-        `floor`, a cursor known to be safe already, bounds the search on PostgreSQL."""
+        `floor`, a cursor known to be safe already, is never gone back behind."""
         self.flush()
-        newest = select(func.coalesce(func.max(outbox_events.c.id), 0)).scalar_subquery()
-        if not self.is_postgres:
-            newest_id = self.connection.scalar(select(newest))
-            return FeedPosition(max(floor, newest_id), newest=newest_id)
-        # Where a reader stops (see after): the last event it can see before the first open
-        # one. One statement, one snapshot: cursor and snapshot describe the same moment.
-        first_open = _first_open(floor).scalar_subquery()
-        readable = select(func.coalesce(func.max(outbox_events.c.id), 0)).where(
-            or_(first_open.is_(None), outbox_events.c.id < first_open)).scalar_subquery()
-        row = self.connection.execute(select(
-            newest, readable, literal_column("pg_current_snapshot()::text"), _OWN_TXID,
-        )).one()
-        newest_id, readable_id, snapshot, own = row
-        cursor = max(floor, readable_id)
-        if own < 0:
-            return FeedPosition(cursor, snapshot, newest=newest_id)
-        # Our own transaction had not committed then, whatever the snapshot's form says.
-        xmin, xmax, xip = snapshot.split(":")
-        snapshot = f"{min(int(xmin), own)}:{xmax}:{','.join(filter(None, [xip, str(own)]))}"
-        return FeedPosition(cursor, snapshot, own, newest_id)
+        return FeedPosition(max(floor, self.connection.scalar(_NEWEST)))
 
     def count(self, event_type: str | None = None) -> int:
         self.flush()
