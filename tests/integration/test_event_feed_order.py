@@ -61,13 +61,15 @@ def test_an_older_transaction_committing_its_event_first_cannot_make_a_reader_sk
     younger.write_events()  # its event has an id; it has not committed yet
     committing = Thread(target=older.commit)  # writes its event and commits
     committing.start()
-    # Until the older one has committed, or waits for the younger one to: either is progress.
-    while committing.is_alive() and not waiting_for_a_lock(uow_factory, older.pid):
-        pass
-    seen = read(uow_factory, 0)
-    cursor = seen[-1][0] if seen else 0  # what a reader keeps as its cursor
-    younger.commit()
-    committing.join()
+    try:
+        # Until the older one has committed, or waits for the younger one: either is progress.
+        while committing.is_alive() and not waiting_for_a_lock(uow_factory, older.pid):
+            pass
+        seen = read(uow_factory, 0)
+        cursor = seen[-1][0] if seen else 0  # what a reader keeps as its cursor
+    finally:
+        younger.commit()
+        committing.join()
     seen += read(uow_factory, cursor)
     assert sorted(name for _, name in seen) == ["older", "younger"]
     assert [id for id, _ in seen] == [id for id, _ in read(uow_factory, 0)]
