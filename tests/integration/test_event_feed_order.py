@@ -46,8 +46,28 @@ def waiting_for_a_lock(uow_factory, pid: int) -> bool:
 
 
 def read(uow_factory, cursor: int) -> list[tuple[int, str]]:
-    with uow_factory(read_only=True) as uow:
+    with uow_factory() as uow:
         return [(e.id, e.payload["name"]) for e in uow.events.after(cursor, 1000)]
+
+
+class Step(Thread):
+    """One party's move, on a connection of its own: it may have to wait for another."""
+
+    def __init__(self, uow_factory, move):
+        super().__init__()
+        self.uow_factory, self.move, self.result = uow_factory, move, None
+        self.pid: int | None = None  # the backend the move runs on, once it has one
+        self.start()
+
+    def run(self) -> None:
+        self.result = self.move(self)
+
+    def settled(self) -> None:
+        """Until the move is done or waits for a lock another party holds (progress, not
+        time): whichever the feed's rule makes it do."""
+        while self.is_alive() and not (
+                self.pid and waiting_for_a_lock(self.uow_factory, self.pid)):
+            pass
 
 
 @pytest.mark.postgres_only
@@ -59,17 +79,28 @@ def test_an_older_transaction_committing_its_event_first_cannot_make_a_reader_sk
     older = Writer(uow_factory, "older")  # took its transaction id first
     younger = Writer(uow_factory, "younger")
     younger.write_events()  # its event has an id; it has not committed yet
-    committing = Thread(target=older.commit)  # writes its event and commits
-    committing.start()
+
+    def commit_older(step):
+        step.pid = older.pid
+        older.commit()
+
+    def follow_the_feed(step):
+        with uow_factory() as uow:
+            step.pid = uow.connection.scalar(text("SELECT pg_backend_pid()"))
+            return [(e.id, e.payload["name"]) for e in uow.events.after(0, 1000)]
+
+    steps = []
     try:
-        # Until the older one has committed, or waits for the younger one: either is progress.
-        while committing.is_alive() and not waiting_for_a_lock(uow_factory, older.pid):
-            pass
-        seen = read(uow_factory, 0)
-        cursor = seen[-1][0] if seen else 0  # what a reader keeps as its cursor
+        steps.append(Step(uow_factory, commit_older))  # writes its event and commits
+        steps[-1].settled()
+        steps.append(Step(uow_factory, follow_the_feed))  # a reader, meanwhile
+        steps[-1].settled()
     finally:
         younger.commit()
-        committing.join()
+        for step in steps:
+            step.join()
+    seen = steps[1].result
+    cursor = seen[-1][0] if seen else 0  # what the reader keeps as its cursor
     seen += read(uow_factory, cursor)
     assert sorted(name for _, name in seen) == ["older", "younger"]
     assert [id for id, _ in seen] == [id for id, _ in read(uow_factory, 0)]
@@ -108,7 +139,7 @@ def test_a_reader_following_the_feed_among_busy_writers_reads_every_event_once_i
     seen: list[int] = []
     try:
         while sum(committed) < 400:
-            with uow_factory(read_only=True) as uow:
+            with uow_factory() as uow:
                 events = uow.events.after(cursor, 50, "stock.adjusted")
             if events:
                 seen += [e.id for e in events]
@@ -117,7 +148,7 @@ def test_a_reader_following_the_feed_among_busy_writers_reads_every_event_once_i
         stop.set()
         for thread in pool:
             thread.join()
-    with uow_factory(read_only=True) as uow:
+    with uow_factory() as uow:
         seen += [e.id for e in uow.events.after(cursor, 100_000, "stock.adjusted")]
         every = [e.id for e in uow.events.after(start, 100_000, "stock.adjusted")]
     assert len(every) == sum(committed)

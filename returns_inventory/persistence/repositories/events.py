@@ -25,8 +25,8 @@ class Event:
 @dataclass(frozen=True)
 class FeedPosition:
     """Where the feed stood at one moment: every event up to `cursor` had committed (or was
-    written by the transaction that looked), and every later one commits after that moment,
-    since event ids follow commit order (see _ADD_EVENTS_PG).
+    written by the transaction that looked), and every later one commits after that moment
+    (see FEED_LOCK).
 
     `snapshot` is only ever read back from endpoints registered while ids did not follow
     commit order: which events past the cursor had committed already, as pg_snapshot prints
@@ -50,28 +50,31 @@ def committed_in(snapshot: str | None, txid: int | None) -> bool:
     return txid < int(xmax) and str(txid) not in xip.split(",")
 
 
-# The feed's cursor is an event id, so ids must be handed out in commit order: a reader who
-# has passed id N must never see an event below N commit later. A sequence hands ids out at
-# INSERT, and a transaction writes its events at the very end (the outbox is flushed at
-# commit) but took its transaction id long before (its stock writes), so neither ids nor
-# transaction ids follow commit order on their own. On PostgreSQL every event-writing
-# transaction therefore takes this transaction-scoped advisory lock before its ids, in the
-# same statement that inserts them (no extra round trip), and keeps it until it has
-# committed: the next writer's ids come after this one's commit is visible. Only the tail,
-# event insert to COMMIT, is serialised (the fence runs before, see uow.py), and readers need
-# no rule at all: whatever they see is a prefix of the ids that will ever commit. The price
-# is that those tails (an insert and the COMMIT's WAL flush) no longer overlap between
-# writers; measured on grading it is within the machine's noise or some 10 %. Weighed
-# against it: stopping readers at the first event of a transaction still open (the rule
-# before), which cannot see a transaction that has not inserted its events yet; numbering
-# the feed at read time, a write per read and a schema change; writers taking this lock
-# shared and readers exclusive, which keeps writers' tails overlapping but needs every read
-# in a transaction of its own that stops all writers while it reads. SQLite needs no lock:
-# its writers hold the database's one write lock from their first write until they commit.
+# The feed's cursor is an event id, so a reader who has passed id N must never see an event
+# below N commit later. A sequence hands ids out at INSERT, and a transaction writes its
+# events at the very end (the outbox is flushed at commit) but took its transaction id long
+# before (its stock writes), so neither ids nor transaction ids follow commit order.
+#
+# On PostgreSQL, one transaction-scoped advisory lock: every event-writing transaction takes
+# it shared in the statement that inserts its events (before their ids: no extra round
+# trip) and keeps it to COMMIT; a reader takes it exclusively before it reads, so it waits
+# for the transactions between writing their events and committing (a short tail: the fence
+# runs before, see uow.py), and no new writer gets ids until the reader's transaction ends.
+# What the reader sees is then every event with an id below the newest it sees that will
+# ever commit: no event can commit below its cursor, and readers need no further rule. A
+# waiting reader queues new writers behind it, so it is never starved by continuous writes.
+# Weighed against it: writers taking the lock exclusively, so ids are handed out in commit
+# order and readers need nothing, serialised every writer's tail (its COMMIT's WAL flush
+# included) and cost grading some 10 % of its throughput; stopping readers at the first
+# event of a transaction still open (the rule before) cannot see a transaction that has not
+# inserted its events yet; numbering the feed at read time is a write per read and a schema
+# change. SQLite needs no lock: its writers hold the database's one write lock from their
+# first write until they commit, so ids follow commit order there.
 FEED_LOCK = 0x52494F5554424F58  # "RIOUTBOX": one key per database, advisory locks are per database
 
 _ADD_EVENTS = outbox_events.insert()
-_FEED_TURN = select(func.pg_advisory_xact_lock(FEED_LOCK).label("taken")).cte("feed_turn")
+_WRITERS_TURN = select(
+    func.pg_advisory_xact_lock_shared(FEED_LOCK).label("taken")).cte("writers_turn")
 # The lock is a CTE the rows are selected from, so it is taken before the id default
 # (nextval) of the first row is evaluated; executemany sends every row in one pipeline.
 _ADD_EVENTS_PG = outbox_events.insert().from_select(
@@ -82,8 +85,9 @@ _ADD_EVENTS_PG = outbox_events.insert().from_select(
         bindparam("actor", type_=outbox_events.c.actor.type),
         bindparam("created_at", type_=outbox_events.c.created_at.type),
         cast(literal_column("pg_current_xact_id()::text"), BigInteger),
-    ).select_from(_FEED_TURN),
+    ).select_from(_WRITERS_TURN),
 )
+_READERS_TURN = select(func.pg_advisory_xact_lock(FEED_LOCK))
 _NEWEST = select(func.coalesce(func.max(outbox_events.c.id), 0))
 
 
@@ -98,6 +102,7 @@ class OutboxRepository(Repository):
     def __init__(self, connection):
         super().__init__(connection)
         self._pending: list[dict[str, Any]] = []
+        self._reading = False  # holds the feed's lock exclusively (PostgreSQL)
 
     def add(self, event_type: str, payload: dict[str, Any], *, actor: str) -> None:
         self._pending.append({
@@ -106,15 +111,28 @@ class OutboxRepository(Repository):
 
     def flush(self) -> None:
         """Write the pending events, in the order they were added (ids follow that order).
-        On PostgreSQL this takes the feed's lock until the transaction ends: flush at commit."""
+        On PostgreSQL this holds feed readers off until the transaction ends: flush at commit."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
         self.connection.execute(_ADD_EVENTS_PG if self.is_postgres else _ADD_EVENTS, pending)
 
-    def after(self, cursor: int, limit: int, event_type: str | None = None) -> list[Event]:
-        """Events past the cursor, in commit order (id order: see FEED_LOCK)."""
+    def _readers_turn(self) -> None:
+        """Flush ours, then (PostgreSQL) wait for the writers that are committing their events
+        and hold new ones off until this transaction ends (see FEED_LOCK). The reads that
+        follow take their snapshot after it: the transaction must be READ COMMITTED."""
         self.flush()
+        if not self.is_postgres or self._reading:
+            return
+        if self.connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            # The lock would end with its statement, before the read.
+            raise RuntimeError("read the event feed in a unit of work that is not read-only")
+        self.connection.execute(_READERS_TURN)
+        self._reading = True
+
+    def after(self, cursor: int, limit: int, event_type: str | None = None) -> list[Event]:
+        """Events past the cursor, in commit order."""
+        self._readers_turn()
         query = select(outbox_events).where(outbox_events.c.id > cursor)
         if event_type:
             query = query.where(outbox_events.c.event_type == event_type)
@@ -124,7 +142,7 @@ class OutboxRepository(Repository):
     def committed_after(self, cursor: int, limit: int, *, through: int) -> list[Event]:
         """The events from cursor (excluded) to through (a position's cursor: all of them
         had committed then, or are ours), in commit order."""
-        self.flush()
+        self._readers_turn()
         rows = self.connection.execute(
             select(outbox_events)
             .where(outbox_events.c.id > cursor, outbox_events.c.id <= through)
@@ -134,7 +152,7 @@ class OutboxRepository(Repository):
     def position(self, *, floor: int = 0) -> FeedPosition:
         """The feed's position now: the cursor a reader who read everything would hold.
         `floor`, a cursor known to be safe already, is never gone back behind."""
-        self.flush()
+        self._readers_turn()
         return FeedPosition(max(floor, self.connection.scalar(_NEWEST)))
 
     def count(self, event_type: str | None = None) -> int:
