@@ -176,8 +176,8 @@ class UnitOfWork:
                 "a retry of this request with the same Idempotency-Key took it over; "
                 "this attempt was not applied"
             )
-        # Last before COMMIT: on PostgreSQL writing the events takes the feed's lock, which
-        # every other event writer waits for until this transaction ends (events.py), so
+        # Last before COMMIT: on PostgreSQL writing the events takes the feed's lock (shared),
+        # which every feed reader waits for until this transaction ends (events.py), so
         # nothing that could wait on a row lock may run while it is held.
         if "events" in self.__dict__:  # only if anything was announced
             self.events.flush()
