@@ -1,4 +1,4 @@
-"""The event feed: every state change, in commit order, for the ERP to follow."""
+"""The event feed: every state change, oldest first, for the ERP to follow."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class EventPage(StrictSchema):
 @blp.response(200, EventPage)
 @requires_role(Role.INTEGRATOR, Role.PLANNER)
 def list_events(args):
-    """Events after the cursor, oldest first; an event never appears before earlier commits."""
+    """Events after the cursor, oldest first; none ever commits below the cursor answered."""
     limit = page_limit(args, settings())
     with uow_factory()() as uow:
         events = uow.events.after(args["after"], limit, args.get("type"))

@@ -134,7 +134,7 @@ webhooks = Table(
     # How far outbox events have been turned into deliveries for this endpoint: the feed's
     # position when it was registered (or switched on again), then moved by each fan-out.
     Column("last_event_id", BigId, nullable=False, server_default="0"),
-    # No longer written (NULL): event ids now follow commit order, so the cursor says it all.
+    # No longer written (NULL): no event commits below a feed position, the cursor says it all.
     # Kept for endpoints registered before on PostgreSQL: which transactions had committed
     # at that moment; events past the cursor that had are not theirs (see events.py).
     Column("since_snapshot", Text),

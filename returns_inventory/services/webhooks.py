@@ -150,7 +150,7 @@ def fan_out(uow_factory: Callable, *, batch: int = 1000) -> int:
         webhooks = uow.webhooks.to_fan_out()
         if not webhooks:
             return 0
-        # Ids follow commit order (events.py), so no cursor passes an event yet to commit.
+        # No event commits below what a read sees (events.py): no cursor passes one.
         events = uow.events.after(min(w["last_event_id"] for w in webhooks), batch)
         if not events:
             return 0

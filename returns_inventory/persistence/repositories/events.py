@@ -28,9 +28,9 @@ class FeedPosition:
     written by the transaction that looked), and every later one commits after that moment
     (see FEED_LOCK).
 
-    `snapshot` is only ever read back from endpoints registered while ids did not follow
-    commit order: which events past the cursor had committed already, as pg_snapshot prints
-    it ("xmin:xmax:xip,...")."""
+    `snapshot` is only ever read back from endpoints registered under the earlier rule, when
+    an event could commit below a position: which events past the cursor had committed
+    already, as pg_snapshot prints it ("xmin:xmax:xip,...")."""
 
     cursor: int
     snapshot: str | None = None
@@ -131,7 +131,8 @@ class OutboxRepository(Repository):
         self._reading = True
 
     def after(self, cursor: int, limit: int, event_type: str | None = None) -> list[Event]:
-        """Events past the cursor, in commit order."""
+        """Events past the cursor, by id: none will commit below the last (see FEED_LOCK), and
+        a change that waited for another's row comes after it."""
         self._readers_turn()
         query = select(outbox_events).where(outbox_events.c.id > cursor)
         if event_type:
@@ -141,7 +142,7 @@ class OutboxRepository(Repository):
 
     def committed_after(self, cursor: int, limit: int, *, through: int) -> list[Event]:
         """The events from cursor (excluded) to through (a position's cursor: all of them
-        had committed then, or are ours), in commit order."""
+        had committed then, or are ours), by id."""
         self._readers_turn()
         rows = self.connection.execute(
             select(outbox_events)
