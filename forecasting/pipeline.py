@@ -30,7 +30,12 @@ from forecasting.returns import count_returns, expected_arrivals, fit_returns, k
 from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
-from forecasting.spread import rolling_forecasts, spread_from_errors, window_errors
+from forecasting.spread import (
+    rolling_forecasts,
+    spread_from_errors,
+    window_errors,
+    window_sums,
+)
 
 
 class Planner:
@@ -281,8 +286,7 @@ class Planner:
         fc, origins = rolling_forecasts(y_sku, first_sale(y_sku), method, kmax,
                                         n_origins=self.replenishment_options.spread_origins,
                                         end=y.shape[1] - d.holdout_weeks * d.n_origins)
-        csum = np.cumsum(fc, axis=2)
-        fsum = csum[sku, :, np.minimum(weeks, kmax) - 1] * dem["share"][:, None]
+        fsum = window_sums(fc[sku], weeks) * dem["share"][:, None]
         err = window_errors(fsum, origins, y, weeks)
         scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
         # Pool within category and method: a trend model's window errors are not a level's.

@@ -29,6 +29,7 @@ from forecasting.service import (
     fill_rate_level_discrete,
     fill_rate_level_lost_sales,
     fill_rate_level_normal,
+    nbinom_params,
     rq_eil,
 )
 
@@ -83,10 +84,8 @@ def safety_stock_quantile(mean, var, service_level):
     mean = np.maximum(np.asarray(mean, float), 1e-9)
     var = np.asarray(var, float)
     sl = np.clip(service_level, 1e-6, 1 - 1e-6)
-    over = var > mean * (1 + 1e-9)
+    over, r, p = nbinom_params(mean, var)
     with np.errstate(all="ignore"):
-        r = np.where(over, mean**2 / np.where(over, var - mean, 1), 1.0)
-        p = np.where(over, mean / np.where(over, var, 1), 0.5)
         q_nb = stats.nbinom.ppf(sl, r, p)
     q_po = stats.poisson.ppf(sl, mean)
     q = np.where(over, q_nb, q_po)

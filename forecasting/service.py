@@ -80,15 +80,23 @@ def fill_rate_level_normal(mean_window, sigma_window, mean_cycle, fill, *, mean_
     return mw + z * sw
 
 
+def nbinom_params(mean, var):
+    """Moment-matched negative binomial ``(over, r, p)``: ``over`` marks over-dispersed rows
+    (variance above the mean); elsewhere ``r``, ``p`` are placeholders and Poisson applies."""
+    over = var > mean * (1 + 1e-9)
+    with np.errstate(all="ignore"):
+        r = np.where(over, mean**2 / np.where(over, var - mean, 1), 1.0)
+        p = np.where(over, mean / np.where(over, var, 1), 0.5)
+    return over, r, p
+
+
 def _discrete_pmf(mean, var, smax):
     """``(n, smax + 1)`` pmf of a negative binomial (over-dispersed) or Poisson window demand."""
     mean = np.maximum(np.asarray(mean, float), 1e-9)[:, None]
     var = np.asarray(var, float)[:, None]
     k = np.arange(smax + 1)[None, :]
-    over = var > mean * (1 + 1e-9)
+    over, r, p = nbinom_params(mean, var)
     with np.errstate(all="ignore"):
-        r = np.where(over, mean**2 / np.where(over, var - mean, 1), 1.0)
-        p = np.where(over, mean / np.where(over, var, 1), 0.5)
         pmf = np.where(over, stats.nbinom.pmf(k, r, p), stats.poisson.pmf(k, mean))
     return np.nan_to_num(pmf)
 
@@ -185,11 +193,6 @@ def rq_exact(holding, shortage, fixed_cost, demand_rate, mean_lead, sigma_lead):
     return float(res.x[0]), float(res.x[1]), float(res.fun)
 
 
-def rq_fill_reorder_point(q, fill, mean_lead, sigma_lead):
-    """Reorder point with expected shortage per order cycle ``n(r) = (1 - fill) Q`` (type 2)."""
-    return fill_rate_level_normal(mean_lead, sigma_lead, q, fill)
-
-
 def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete=None,
                                inflow=None, periods: int = 800, warmup: int = 20,
                                levels: int = 12, seed: int = 0):
@@ -222,9 +225,7 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
     rng = np.random.default_rng(seed)
     sd = np.sqrt(var)
     m_d, v_d = np.maximum(mu[disc], 1e-9), var[disc]
-    over = v_d > m_d * (1 + 1e-9)
-    r_nb = np.where(over, m_d**2 / np.where(over, v_d - m_d, 1), 1.0)
-    p_nb = np.where(over, m_d / np.where(over, v_d, 1), 0.5)
+    over, r_nb, p_nb = nbinom_params(m_d, v_d)
 
     back = np.zeros(n) if inflow is None else np.maximum(np.asarray(inflow, float), 0) / w
 

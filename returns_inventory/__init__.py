@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure cookies only where browsers reach the service over HTTPS: on plain HTTP the
+        # browser would not send the session cookie back and nobody could log in.
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     extensions.init_app(app, settings)
     headers.init_app(app)  # first of the after_request hooks, so it runs last

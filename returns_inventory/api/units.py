@@ -225,8 +225,7 @@ PHOTOS = {"type": "array", "minItems": 1, "items": {"type": "string", "format": 
     "type": "object", "required": ["photo"], "properties": {"photo": PHOTOS}},
     "encoding": {"photo": {"contentType": "image/jpeg, image/png, image/webp"}}}}})
 @requires_role(Role.GRADER)
-@sized_body(lambda: policies().grading.photo_max_bytes * policies().grading.photo_max_per_request
-            + 64 * 1024)
+@sized_body(lambda: policies().grading.photo_upload_bytes)
 def post_photos(unit_id):
     """Attach photos (multipart field `photo`): images only, limited in size, per request and
     per unit (config/grading.toml [photos])."""

@@ -89,6 +89,12 @@ class GradingPolicy:
     photo_max_per_request: int = 6
     photo_max_per_unit: int = 12
 
+    @property
+    def photo_upload_bytes(self) -> int:
+        """The largest body one photo upload may need: as many of the largest accepted photos
+        as one upload may carry, and room for the form's text fields around them."""
+        return self.photo_max_bytes * self.photo_max_per_request + 64 * 1024
+
     @classmethod
     def from_config(cls, doc: dict[str, Any]) -> GradingPolicy:
         claims = doc.get("supplier_claims", {})

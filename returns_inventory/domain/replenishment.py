@@ -13,6 +13,8 @@ PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED = (
 STATUSES = (PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED)
 # An admin discarded the run that proposed it: no list or export shows it again.
 DISCARDED = "discarded"
+# Forecast runs that may still write suggestions; one at a time.
+OPEN_RUNS = ("requested", "running")
 # Waiting for a planner: bulk decisions act on these only.
 PENDING = (PROPOSED, EDITED)
 # Someone has put their name on it: a re-run keeps it, and a second planner must have seen it.

@@ -13,10 +13,12 @@ from .errors import FieldError, InsufficientStock, ValidationFailed
 MAX_UNITS = 2**31 - 1
 
 
-def too_many_units(on_hand: int, reserved: int) -> ValidationFailed:
+def too_many_units(on_hand: int | None = None, reserved: int | None = None) -> ValidationFailed:
+    """The refusal of a balance past MAX_UNITS; the figures it would reach, where known."""
+    would = ("" if on_hand is None else
+             f"the balance would hold {on_hand} on hand and {reserved} reserved: ")
     return ValidationFailed(
-        f"the balance would hold {on_hand} on hand and {reserved} reserved: at most "
-        f"{MAX_UNITS} units fit one balance",
+        f"{would}at most {MAX_UNITS} units fit one balance",
         errors=[FieldError("quantity", f"the balance would exceed {MAX_UNITS} units")])
 
 

@@ -38,15 +38,20 @@ def reap_lost(uow, config: ForecastConfig, now: datetime | None = None) -> list[
     lost = uow.runs.reap(silent_since=now - timedelta(seconds=config.lost_after_seconds),
                          now=now)
     for run in lost:
-        uow.leases.free_held_by(run_holder(run["id"]), now=now)
-        if run["runner"]:
-            uow.leases.free_held_by(run["runner"], now=now)
+        free_run_leases(uow, run, now)
     scheduled = [run for run in lost if run["trigger"] == "schedule"]
     if scheduled and not uow.runs.open_runs():
         again = scheduled[-1]
         uow.runs.request(now=now, as_of=again["as_of"], executor=again["executor"],
                          workers=again["workers"], trigger="schedule", actor=again["actor"])
     return lost
+
+
+def free_run_leases(uow, run: dict, now: datetime) -> None:
+    """Free the run lease an ended run held, and every job lease its process still held."""
+    uow.leases.free_held_by(run_holder(run["id"]), now=now)
+    if run["runner"]:
+        uow.leases.free_held_by(run["runner"], now=now)
 
 
 def reap_lost_runs(uow_factory: Callable, config: ForecastConfig) -> list[dict]:

@@ -23,7 +23,7 @@ from .forecast_runs import (
     runner_name,
     take_run_lease,
 )
-from .run_guard import RUN_LEASE, check_as_of, reap_lost, run_holder
+from .run_guard import RUN_LEASE, check_as_of, free_run_leases, reap_lost, run_holder
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,7 @@ def clear_run(uow_factory: Callable, run_id: int, actor: str) -> dict:
             raise Conflict(f"forecast run {run_id} is {run['status']}, not running or "
                            "requested; there is nothing to clear",
                            errors=[FieldError("run_id", "not running or requested")])
-        uow.leases.free_held_by(run_holder(run_id), now=now)
-        if run["runner"]:
-            uow.leases.free_held_by(run["runner"], now=now)
+        free_run_leases(uow, run, now)
         uow.commit()
     log.warning("forecast run %s cleared by %s", run_id, actor)
     return get_run(uow_factory, run_id)

@@ -39,7 +39,4 @@ def add_security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Call before any other after_request hook is registered: Flask runs them in reverse, so
     this one then sees the final response, whichever hook replaced it (a login redirect...)."""
-    # Secure cookies only where browsers reach the service over HTTPS: on plain HTTP the
-    # browser would not send the session cookie back and nobody could log in.
-    app.config["SESSION_COOKIE_SECURE"] = app.extensions["ri.settings"].secure_cookies
     app.after_request(add_security_headers)

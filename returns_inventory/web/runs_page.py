@@ -10,6 +10,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
+from ..domain.replenishment import OPEN_RUNS as OPEN
 from ..extensions import settings, uow_factory
 from ..services.forecast_runs import RunRequest, get_run, list_runs, planners_today
 from ..services.run_requests import discard_run, request_run
@@ -20,7 +21,6 @@ bp = page_blueprint("planner_runs", __name__, url_prefix="/planner/runs")
 
 PAGE_SIZE = 25
 # Runs the page keeps refreshing for: waiting for the scheduler, or under way.
-OPEN = ("requested", "running")
 
 
 @bp.get("")

@@ -27,13 +27,8 @@ from .pages import page_blueprint
 
 bp = page_blueprint("station", __name__, url_prefix="/station")
 
-FORM_ALLOWANCE = 64 * 1024  # the form's text fields, around the photos
-
-
-# Photos are bigger than the API's small-body limit: allow as many of the largest accepted as
-# one upload may carry (config/grading.toml [photos]).
-bench_upload = sized_body(lambda: policies().grading.photo_max_bytes
-                          * policies().grading.photo_max_per_request + FORM_ALLOWANCE)
+# Photos are bigger than the API's small-body limit (config/grading.toml [photos]).
+bench_upload = sized_body(lambda: policies().grading.photo_upload_bytes)
 
 
 @bp.get("")

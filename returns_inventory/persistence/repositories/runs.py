@@ -7,13 +7,12 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from ...domain.replenishment import OPEN_RUNS as OPEN
 from ..planning_tables import forecast_runs, replenishment_suggestions
 from ..tables import sales_lines
 from .base import Repository
 
 r, s = forecast_runs.c, replenishment_suggestions.c
-# A run that may still write suggestions; one at a time.
-OPEN = ("requested", "running")
 
 
 class RunRepository(Repository):

@@ -95,7 +95,7 @@ class StockRepository(StockViews):
             # can judge it; SQLite's 64-bit sum reaches the rule, which refuses it there.
             if getattr(exc.orig, "sqlstate", None) != "22003":  # numeric_value_out_of_range
                 raise
-            raise too_many_units(*_sums(changes)) from None
+            raise too_many_units() from None
         balances = (_stock_balance(row) for row in rows)
         return {BalanceKey(b.item_id, b.location_id, b.condition): b for b in balances}
 
@@ -125,11 +125,6 @@ class StockRepository(StockViews):
         if self._collect(_ADD_MOVEMENTS, row):
             return None
         return self.connection.execute(_ADD_MOVEMENT, row).scalar_one()
-
-
-def _sums(changes) -> tuple[int, int]:
-    """The largest deltas asked for, to say what would not fit (the balance is not known)."""
-    return (max(delta for _, delta, _ in changes), max(delta for _, _, delta in changes))
 
 
 def _stock_balance(row) -> StockBalance:
