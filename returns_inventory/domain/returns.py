@@ -98,6 +98,11 @@ class ReturnsPolicy:
         are counted in the days customers and staff live by."""
         return (now or datetime.now(UTC)).astimezone(ZoneInfo(self.timezone)).date()
 
+    def write_off_awaits_approval(self, value: Decimal, *, is_admin: bool) -> bool:
+        """Above the threshold a write-off waits in quarantine for an admin's approval; an
+        admin's own grade posts at once."""
+        return Decimal(value) > self.write_off_approval_threshold and not is_admin
+
     def check_requested_on(self, requested_on: date, *, today: date) -> None:
         """A request made elsewhere (a store, a call) may reach us a few days late and keep its
         date; any earlier date would reopen a window that has closed, and a later one has not

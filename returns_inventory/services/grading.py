@@ -204,8 +204,7 @@ def _reconcile(
     if disposition is Disposition.WRITE_OFF:
         value = uow.catalogue.item(unit.item_id).unit_cost
         why = f"{kind} {grade_.value}: {', '.join(ticked) or 'no defects noted'}"
-        threshold = policies.returns.write_off_approval_threshold
-        awaiting = Decimal(value) > threshold and not is_admin
+        awaiting = policies.returns.write_off_awaits_approval(value, is_admin=is_admin)
         if before_write_off is not None:
             before_write_off(Decimal(value), awaiting)
         if awaiting:

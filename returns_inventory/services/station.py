@@ -107,8 +107,7 @@ def foresee(uow_factory: Callable, policies: Policies, *, unit_id: str, grade: s
     if decision.disposition is not Disposition.WRITE_OFF:
         return Foreseen(decision.disposition.value, decision.where_to_put)
     value = Decimal(details["unit_cost"])
-    # The same rule grading applies: above the threshold, only an admin posts at once.
-    awaiting = value > policies.returns.write_off_approval_threshold and not is_admin
+    awaiting = policies.returns.write_off_awaits_approval(value, is_admin=is_admin)
     return Foreseen(decision.disposition.value,
                     policy.where_to_put_after(decision.disposition, awaiting_approval=awaiting),
                     str(value), awaiting)
