@@ -153,7 +153,7 @@ def record_repair_outcome(
         decision = GradingDecision(
             disposition,
             f"repair outcome {outcome}",
-            policies.grading.where_to_put.get(disposition.value, ""),
+            policies.grading.where_to_put_after(disposition),
         )
         grade_ = Grade(outcome) if outcome in {"A", "B"} else Grade.D
         result = _reconcile(
