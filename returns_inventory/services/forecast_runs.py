@@ -70,6 +70,11 @@ def check_executor(config: ForecastConfig, request: RunRequest) -> str:
     if executor not in EXECUTORS:
         raise ValidationFailed(f"unknown executor {executor!r}",
                                errors=[FieldError("executor", "local or dask")])
+    if executor == "dask":
+        from ..jobs.dask_executor import dask_installed, dask_missing
+
+        if not dask_installed():
+            raise dask_missing()
     return executor
 
 

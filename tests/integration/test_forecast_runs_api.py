@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -167,3 +168,15 @@ def test_a_run_whose_process_died_is_reaped_when_a_planner_asks_for_a_run(
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_a_dask_run_without_the_dask_extra_is_a_422_naming_the_extra(live_client, monkeypatch):
+    client, headers = live_client
+    for name in ("dask", "distributed"):  # as if installed without `[dask]`
+        monkeypatch.setitem(sys.modules, name, None)
+    refused = client.post("/api/v1/forecast-runs", headers=headers["planner"],
+                          json={"as_of": "2026-11-23", "executor": "dask"})
+    assert refused.status_code == 422
+    assert "pip install -e '.[dask]'" in refused.json["detail"]
+    assert [e["field"] for e in refused.json["errors"]] == ["executor"]
+    assert client.get("/api/v1/forecast-runs", headers=headers["grader"]).json["data"] == []
