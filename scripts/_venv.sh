@@ -1,10 +1,12 @@
 # Shared by scripts/run, scripts/test and .ci/run (sourced, not executed): find Python 3.11+,
-# create .venv once, and (re)install the project only when pyproject.toml changed.
+# create .venv once, and (re)install the project only when pyproject.toml or the lock changed.
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 VENV=.venv
+# The pinned versions of everything installed (./scripts/lock refreshes it).
+LOCK=requirements/constraints.txt
 
 find_python() {
     local candidate
@@ -50,21 +52,31 @@ ensure_venv() {
     fi
 }
 
-# ensure_installed [EXTRA]: pip install -e ".[EXTRA]" unless the stamp says this pyproject.toml
-# (and this extra) is already installed. A test install also satisfies a plain one.
+# ensure_installed [EXTRAS]: pip install -e ".[EXTRAS]" within the pinned versions of $LOCK, unless
+# the stamp says these extras (comma-separated: test,dask) are installed from this pyproject.toml
+# and this lock. Extras installed before are installed again with them, so a refreshed lock moves
+# every package in .venv, and a plain run after a test run reinstalls nothing.
 ensure_installed() {
-    local extra=${1:-} digest stamp spec
-    digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
-    stamp="$VENV/.installed${extra:+-$extra}"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
+    local want=${1:-} digest stamp=$VENV/.installed have_digest="" have="" extras spec
+    [ -f "$LOCK" ] || die "$LOCK is missing; make it with ./scripts/lock"
+    digest=$(cat pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)
+    if [ -f "$stamp" ]; then
+        read -r have_digest have <"$stamp" || true
+    fi
+    if [ "$have_digest" = "$digest" ] && [ "$(extras_of "$have" "$want")" = "$(extras_of "$have")" ]; then
         return 0
     fi
-    if [ -z "$extra" ] && [ -f "$VENV/.installed-test" ] && [ "$(cat "$VENV/.installed-test")" = "$digest" ]; then
-        return 0
-    fi
-    spec=.${extra:+[$extra]}
-    say "Installing the project into $VENV (pip install -e '$spec'); this takes a minute the first time"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$spec" \
-        || die "pip install -e '$spec' failed (see above)"
-    printf '%s\n' "$digest" >"$stamp"
+    extras=$(extras_of "$have" "$want")
+    spec=.${extras:+[$extras]}
+    say "Installing the project into $VENV (pip install -c $LOCK -e '$spec'); this takes a minute the first time"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -c "$LOCK" -e "$spec" \
+        || die "pip install -c $LOCK -e '$spec' failed (see above)"
+    printf '%s %s\n' "$digest" "$extras" >"$stamp"
+}
+
+# extras_of LIST...: the extras named in comma-separated lists, sorted, once each: "dask,test".
+extras_of() {
+    local IFS=,
+    # shellcheck disable=SC2048,SC2086  # splitting on commas is the point
+    printf '%s\n' $* | sed '/^$/d' | sort -u | paste -sd, -
 }
