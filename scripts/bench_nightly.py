@@ -225,7 +225,7 @@ def dask_cluster(executor: str, workers: int, address: str | None):
 def busy_core_seconds() -> float:
     """CPU seconds the whole machine spent busy so far (every process: this driver, the Dask
     workers, PostgreSQL's backends)."""
-    import psutil  # installed with dask.distributed, which the service depends on
+    import psutil  # the test extra installs it
 
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
