@@ -25,6 +25,7 @@ from collections import Counter
 import numpy as np
 
 from forecasting.models import FALLBACK, METHODS
+from forecasting.models.baselines import moving_average_at
 from forecasting.models.intermittent import croston_at, sba_at
 from forecasting.models.smoothing import ses_at
 
@@ -34,7 +35,8 @@ SPREAD_STRENGTH = 4.0
 # Methods without a vectorised kernel are replayed with the nearest kernel.
 KERNEL_OF = {"ets_statsmodels": "ets_seasonal"}
 # Kernels that refit every rolling origin in one pass (same numbers as one fit per origin).
-ONE_PASS = {"ses": ses_at, "croston": croston_at, "sba": sba_at}
+ONE_PASS = {"ses": ses_at, "croston": croston_at, "sba": sba_at,
+            "moving_average": moving_average_at}
 
 
 def window_spread(mse, n_errors, scale, *, group=None, n_groups=1, strength=None) -> np.ndarray:

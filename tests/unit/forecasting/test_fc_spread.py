@@ -5,7 +5,8 @@ import pytest
 
 from forecasting import ItemParams, Planner, SalesPanel
 from forecasting.classify import first_sale
-from forecasting.models import croston, sba, ses
+from forecasting.models import croston, moving_average, sba, ses
+from forecasting.models.baselines import moving_average_at
 from forecasting.models.intermittent import croston_at, sba_at
 from forecasting.models.smoothing import ses_at
 from forecasting.spread import window_errors, window_spread
@@ -61,7 +62,8 @@ def test_a_series_really_different_from_its_group_keeps_its_own_spread():
     assert sigma[200:] == pytest.approx(3.0, rel=0.15)
 
 
-@pytest.mark.parametrize(("kernel", "at"), [(ses, ses_at), (croston, croston_at), (sba, sba_at)])
+@pytest.mark.parametrize(("kernel", "at"), [(ses, ses_at), (croston, croston_at), (sba, sba_at),
+                                            (moving_average, moving_average_at)])
 def test_one_pass_rolling_refits_equal_a_separate_fit_at_every_origin(kernel, at):
     rng = np.random.default_rng(4)
     y = rng.poisson(rng.gamma(1.0, 2.0, (300, 1)), (300, 60)).astype(float)
