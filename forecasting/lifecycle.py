@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forecasting.classify import first_sale
+
 PROFILE_WEEKS = 26
 CATEGORY_STRENGTH = 10.0   # pseudo-products behind the all-category shape in a category's profile
 SEASON_STRENGTH = 10.0     # pseudo-products behind the category's shape in a launch season's
@@ -158,12 +160,13 @@ def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: 
     return {"forecast": fc, "sigma": np.sqrt(var), "age": age, "level": level}
 
 
-def new_products(y, sku, n_sku, sku_cat, n_cat, *, start_week: int, weeks: int, horizon: int,
+def new_products(y_sku, sku, sku_cat, n_cat, *, start_week: int, weeks: int, horizon: int,
                  launched_week=None, launch_quantity=None, on_order=None) -> dict | None:
     """Lifecycle forecasts of the SKUs of a panel of sizes that are younger than ``weeks``.
 
     Args:
-        y: ``(n, T)`` weekly units per size row; sku: ``(n,)`` SKU code per row.
+        y_sku: ``(n_sku, T)`` weekly units per SKU (its sizes summed); sku: ``(n,)`` SKU code
+            per size row.
         sku_cat: ``(n_sku,)`` category of each SKU.
         launched_week: ``(n,)`` known launch week per row (NaN = unknown: the first sale).
         launch_quantity, on_order: ``(n,)`` planned launch units and open order units per row;
@@ -174,11 +177,8 @@ def new_products(y, sku, n_sku, sku_cat, n_cat, *, start_week: int, weeks: int, 
         and ``sigma (k,)`` per SKU, and ``profile`` (words: which profile, how many analogues,
         weeks since launch).
     """
-    n, T = y.shape
-    nz = y > 0
-    row_first = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
-    first = np.full(n_sku, T)
-    np.minimum.at(first, sku, row_first)
+    n_sku, T = y_sku.shape
+    first = first_sale(y_sku)
     launch, known = first.copy(), np.zeros(n_sku, bool)
     if launched_week is not None:
         col = np.asarray(launched_week, np.float64) - start_week
@@ -191,11 +191,7 @@ def new_products(y, sku, n_sku, sku_cat, n_cat, *, start_week: int, weeks: int, 
     rel = np.flatnonzero(launch > 0)  # launched inside the panel (or ahead of it)
     if rel.size == 0:
         return None
-    comp = np.full(n_sku, -1)
-    comp[rel] = np.arange(rel.size)
-    rows = np.flatnonzero(comp[sku] >= 0)
-    y_sub = np.stack([np.bincount(comp[sku[rows]], weights=y[rows, t], minlength=rel.size)
-                      for t in range(T)], axis=1)
+    y_sub = y_sku[rel]
     prof = fit_profiles(y_sub, launch[rel], sku_cat[rel], n_cat, start_week=start_week,
                         weeks=weeks)
     if prof is None:

@@ -26,7 +26,13 @@ from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition
 from forecasting.parallel import run_chunks
 from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
-from forecasting.returns import count_returns, expected_arrivals, fit_returns, known_cohorts
+from forecasting.returns import (
+    count_returns,
+    expected_arrivals,
+    fit_returns,
+    known_cohorts,
+    open_cohorts,
+)
 from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
@@ -109,6 +115,10 @@ class Planner:
         n_size = int(size_code.max()) + 1 if n else 0
         cells, cell = np.unique(cat * n_size + size_code, return_inverse=True)
 
+        # Totals per SKU and per category, summed once here for every stage that needs them.
+        y_sku = group_rows(sales.y, sku, n_sku)
+        y_cat = group_rows(sales.y, cat, n_cat)
+
         counts = count_returns(self.returns, n, last_week=sales.last_week, window=self.window)
         rf = fit_returns(sales.y, counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat, n_cat=n_cat,
                          cell=cell, n_cell=len(cells),
@@ -126,9 +136,8 @@ class Planner:
             return a if order is None else a[order]
 
         opts = replace(self.demand_options,
-                       statsmodels_min_units=self._statsmodels_threshold(sku, n_sku),
-                       seasonal_index=category_index(sales.y, cat, n_cat,
-                                                     start_week=sales.start_week),
+                       statsmodels_min_units=self._statsmodels_threshold(y_sku),
+                       seasonal_index=category_index(y_cat, start_week=sales.start_week),
                        start_week=sales.start_week)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), opts, workers=self.workers,
@@ -140,14 +149,16 @@ class Planner:
             dem = {k: v[inv] for k, v in dem.items()}
         dem["profile"] = np.full(n, "", dtype=object)
         if self.demand_options.lifecycle:
-            self._new_products(dem, sku, n_sku, sku_cat, cat_names, dcounts)
+            self._new_products(dem, y_sku, sku, sku_cat, cat_names, dcounts)
         timings["demand_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
         demand = self._demand_result(dem)
-        returns = self._returns_result(rf, demand.forecast)
-        sigma_window = self._window_sigma(sku, n_sku, cat, n_cat, dem)
-        self._fitted = (demand, returns, dem["demand_class"], sigma_window)
+        cohorts = self._cohorts(rf)
+        returns = self._returns_result(rf, cohorts, demand.forecast)
+        sigma_window = self._window_sigma(y_sku, sku, cat, dem)
+        # Everything replan() needs, none of it depending on the targets it changes.
+        self._fitted = (demand, returns, cohorts, dem["demand_class"], sigma_window)
         plan = self._plan(*self._fitted)
         timings["replenishment_s"] = time.perf_counter() - t2
         timings["total_s"] = time.perf_counter() - t0
@@ -162,11 +173,11 @@ class Planner:
         diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
 
-    def _new_products(self, dem, sku, n_sku, sku_cat, cat_names, counts) -> None:
+    def _new_products(self, dem, y_sku, sku, sku_cat, cat_names, counts) -> None:
         """Replace the rows of SKUs younger than the lifecycle profile, in place: the SKU
         forecast from :func:`forecasting.lifecycle.new_products`, split by the same shares."""
-        o, n = self.demand_options, len(sku)
-        new = new_products(self.sales.y, sku, n_sku, sku_cat, len(cat_names),
+        o, n, n_sku = self.demand_options, len(sku), len(y_sku)
+        new = new_products(y_sku, sku, sku_cat, len(cat_names),
                            start_week=self.sales.start_week, weeks=o.lifecycle_weeks,
                            horizon=dem["forecast"].shape[1],
                            launched_week=self.items.launched_week,
@@ -194,22 +205,18 @@ class Planner:
         dem["profile"][r] = text[k]
         counts["lifecycle_skus"] += int(new["sku"].size)
 
-    def _statsmodels_threshold(self, sku, n_sku) -> float:
+    def _statsmodels_threshold(self, y_sku) -> float:
         """SKU volume that admits the run's ``statsmodels_max_series`` largest eligible SKUs.
 
         Fixed for the whole panel before chunking, so every chunk (in any process) tries the
         same SKUs: the forecasts do not depend on the number of workers or chunks.
         """
         o = self.demand_options
-        y = self.sales.y
-        T = y.shape[1]
+        T = y_sku.shape[1]
         if o.statsmodels_max_series <= 0 or T - o.holdout_weeks < 2 * SEASON:
             return float("inf")
-        nz = y > 0
-        row_start = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
-        start = np.full(n_sku, T)
-        np.minimum.at(start, sku, row_start)
-        vol = np.bincount(sku, weights=y.sum(axis=1, dtype=np.float64), minlength=n_sku)
+        start = first_sale(y_sku)
+        vol = y_sku.sum(axis=1)
         ok = T - o.holdout_weeks - start >= 2 * SEASON
         if not ok.any():
             return float("inf")
@@ -244,17 +251,17 @@ class Planner:
             demand_class=np.asarray(CLASS_NAMES)[dem["demand_class"]], share=dem["share"],
             sigma=dem["sigma"], profile=dem["profile"])
 
-    def _returns_result(self, rf, forecast) -> ReturnEstimates:
+    def _cohorts(self, rf):
+        """The units of the last ``window`` weeks' sales still out (:func:`open_cohorts`)."""
         y = self.sales.y
         k = min(self.window, y.shape[1])
         recent = np.zeros((len(y), self.window))
         recent[:, :k] = y[:, y.shape[1] - k :][:, ::-1]
-        self._cohorts = dict(recent_sales=recent, recent_returned=rf.counts.recent_returned,
-                             rate=rf.rate, pmf=rf.lag_pmf, restockable=rf.restockable)
-        past, fut = expected_arrivals(recent_sales=recent,
-                                      recent_returned=rf.counts.recent_returned,
-                                      forecast=forecast, rate=rf.rate, pmf=rf.lag_pmf,
-                                      restockable=rf.restockable)
+        return open_cohorts(recent_sales=recent, recent_returned=rf.counts.recent_returned,
+                            rate=rf.rate, pmf=rf.lag_pmf, restockable=rf.restockable)
+
+    def _returns_result(self, rf, cohorts, forecast) -> ReturnEstimates:
+        past, fut = expected_arrivals(cohorts, forecast=forecast)
         return ReturnEstimates(
             ids=self.sales.ids, rate=rf.rate, rate_sku=rf.rate_sku,
             rate_category=rf.rate_category, too_small=rf.reason_share[:, 0],
@@ -264,7 +271,7 @@ class Planner:
             expected_restockable=past + fut, expected_from_past_sales=past,
             units_returned=rf.returned, exposure=rf.exposure)
 
-    def _window_sigma(self, sku, n_sku, cat, n_cat, dem) -> np.ndarray:
+    def _window_sigma(self, y_sku, sku, cat, dem) -> np.ndarray:
         """The spread of each series' forecast over its L+R window (:mod:`forecasting.spread`).
 
         The SKU's own method is refitted at rolling origins on the SKU total; a size's forecast
@@ -272,12 +279,9 @@ class Planner:
         noise of the split, measured rather than assumed.
         """
         y = np.asarray(self.sales.y, np.float64)
-        n = len(y)
         weeks = np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
                                       np.int64), 1)
-        onehot = sparse.csr_matrix((np.ones(n), (sku, np.arange(n))), shape=(n_sku, n))
-        y_sku = np.asarray(onehot @ y)
-        method = np.empty(n_sku, dtype=object)
+        method = np.empty(len(y_sku), dtype=object)
         method[sku] = np.asarray(METHOD_NAMES + ("zero",))[dem["sku_method"]]
         kmax = int(weeks.max())
         d = self.demand_options
@@ -293,7 +297,8 @@ class Planner:
         groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
         return spread_from_errors(err, weeks, scale, group=group, n_groups=len(groups))
 
-    def _plan(self, demand, returns, demand_class, sigma_window=None) -> ReplenishmentPlan:
+    def _plan(self, demand, returns, cohorts, demand_class,
+              sigma_window=None) -> ReplenishmentPlan:
         it, st, n = self.items, self.stock, len(self.sales.ids)
         weeks = np.asarray(it.lead_time + it.review_period, dtype=np.int64)
         gross = window_sum(demand.forecast, weeks)
@@ -306,7 +311,7 @@ class Planner:
             past = past + np.asarray(st.returns_awaiting_grading) * returns.restockable_share
         back = past + fut
         # Known cohorts: binomial variance of what units sold and still out send back in L+R.
-        open_units, cohort_mean, cohort_var = known_cohorts(weeks=weeks, **self._cohorts)
+        open_units, cohort_mean, cohort_var = known_cohorts(cohorts, weeks=weeks)
         rho = returns.restockable_share
         past_var = cohort_var + np.maximum(past - cohort_mean, 0.0) * (1 - rho)
         on_order = st.on_order_total(n)
@@ -337,6 +342,13 @@ class Planner:
             cycle_level=aware["cycle_level"], units_still_out=open_units.sum(axis=1),
             returns_from_past_sales=past,
             returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
+
+
+def group_rows(y, group, n_groups) -> np.ndarray:
+    """``(n_groups, T)`` float64 sums of the rows of ``y`` by ``group`` (one sparse product)."""
+    n = len(y)
+    onehot = sparse.csr_matrix((np.ones(n), (group, np.arange(n))), shape=(n_groups, n))
+    return np.asarray(onehot @ np.asarray(y, np.float64))
 
 
 def fallback_counts(counts) -> dict:

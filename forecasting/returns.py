@@ -125,37 +125,67 @@ def exposure(sales, pmf_cdf):
     return total - recent.sum(axis=1) + (recent * pmf_cdf[:, :k]).sum(axis=1)
 
 
-def expected_arrivals(*, recent_sales, recent_returned, forecast, rate, pmf, restockable):
-    """Expected restockable returns arriving in each of the next ``H`` weeks.
+@dataclass
+class Cohorts:
+    """Units sold in each of the last ``W`` weeks and not back yet, with their return odds.
+
+    Computed once per fit by :func:`open_cohorts`; :func:`expected_arrivals` and
+    :func:`known_cohorts` (which a replan calls again with other windows) both read it.
+    """
+
+    open_units: np.ndarray   # (n, k) units sold ``a`` weeks ago and still out (column ``a``)
+    not_back: np.ndarray     # (n, k) ``1 - r F(a)``: P(a unit sold ``a`` weeks ago is not back)
+    rate: np.ndarray         # (n,) return probability
+    pmf: np.ndarray          # (n, W+1) lag law truncated at the window
+    cdf: np.ndarray          # (n, W+1) its cumulative sums
+    restockable: np.ndarray  # (n,) share of returns graded A or B
+
+
+def open_cohorts(*, recent_sales, recent_returned, rate, pmf, restockable) -> Cohorts:
+    """The cohorts of recent sales still out (see :class:`Cohorts`).
 
     Args:
         recent_sales: ``(n, W)`` units sold ``a`` weeks before the last week (column ``a``).
         recent_returned: ``(n, W)`` of those units already back.
-        forecast: ``(n, H)`` forecast sales for the next weeks.
         rate: ``(n,)`` return probability; pmf: ``(n, W+1)`` lag law truncated at the window;
         restockable: ``(n,)`` share of returns graded A or B.
+    """
+    W = pmf.shape[1] - 1
+    cdf = np.cumsum(pmf, axis=1)
+    k = min(W, recent_sales.shape[1])
+    open_units = np.maximum(recent_sales[:, :k] - recent_returned[:, :k], 0)
+    not_back = np.maximum(1 - rate[:, None] * cdf[:, :k], 1e-9)
+    return Cohorts(open_units=open_units, not_back=not_back, rate=rate, pmf=pmf, cdf=cdf,
+                   restockable=restockable)
+
+
+def expected_arrivals(cohorts: Cohorts, *, forecast):
+    """Expected restockable returns arriving in each of the next ``H`` weeks.
+
+    Args:
+        cohorts: from :func:`open_cohorts`.
+        forecast: ``(n, H)`` forecast sales for the next weeks.
 
     Returns:
         ``(from_past, from_forecast)``, each ``(n, H)``. A unit sold ``a`` weeks ago and not back
         yet returns in week ``h`` with probability ``r pmf[a+h] / (1 - r F(a))`` (Bayes: it might
         be a keeper or a late return); forecast sales return with ``r pmf[h-j]``.
     """
+    c = cohorts
     n, H = forecast.shape
-    W = pmf.shape[1] - 1
-    cdf = np.cumsum(pmf, axis=1)
+    W = c.pmf.shape[1] - 1
     past = np.zeros((n, H))
-    for a in range(min(W, recent_sales.shape[1])):
-        open_units = np.maximum(recent_sales[:, a] - recent_returned[:, a], 0)
-        scale = open_units * rate / np.maximum(1 - rate * cdf[:, a], 1e-9)
+    for a in range(c.open_units.shape[1]):
+        scale = c.open_units[:, a] * c.rate / c.not_back[:, a]
         for h in range(1, min(H, W - a) + 1):
-            past[:, h - 1] += scale * pmf[:, a + h]
+            past[:, h - 1] += scale * c.pmf[:, a + h]
     fut = np.zeros((n, H))
     for lag in range(min(W, H - 1) + 1):
-        fut[:, lag:] += forecast[:, : H - lag] * (rate * pmf[:, lag])[:, None]
-    return past * restockable[:, None], fut * restockable[:, None]
+        fut[:, lag:] += forecast[:, : H - lag] * (c.rate * c.pmf[:, lag])[:, None]
+    return past * c.restockable[:, None], fut * c.restockable[:, None]
 
 
-def known_cohorts(*, recent_sales, recent_returned, rate, pmf, restockable, weeks):
+def known_cohorts(cohorts: Cohorts, *, weeks):
     """Units sold and still out, and the mean and variance of what comes back within ``weeks``.
 
     A unit sold ``a`` weeks ago and not back yet returns within the next ``W`` weeks with
@@ -168,21 +198,19 @@ def known_cohorts(*, recent_sales, recent_returned, rate, pmf, restockable, week
         ``(open_units, mean, var)``: ``(n, W_max)`` units still out by age, and ``(n,)`` the
         expected restockable units back within each series' ``weeks`` and their variance.
     """
-    W = pmf.shape[1] - 1
-    n = len(rate)
-    cdf = np.cumsum(pmf, axis=1)
+    c = cohorts
+    W = c.pmf.shape[1] - 1
+    n = len(c.rate)
     weeks = np.asarray(weeks, np.int64)
-    k = min(W, recent_sales.shape[1])
-    open_units = np.maximum(recent_sales[:, :k] - recent_returned[:, :k], 0)
     mean, var = np.zeros(n), np.zeros(n)
     rows = np.arange(n)
-    for a in range(k):
+    for a in range(c.open_units.shape[1]):
         hi = np.minimum(a + weeks, W)
-        p = rate * (cdf[rows, hi] - cdf[:, a]) / np.maximum(1 - rate * cdf[:, a], 1e-9)
-        p = np.clip(p * restockable, 0.0, 1.0)
-        mean += open_units[:, a] * p
-        var += open_units[:, a] * p * (1 - p)
-    return open_units, mean, var
+        p = c.rate * (c.cdf[rows, hi] - c.cdf[:, a]) / c.not_back[:, a]
+        p = np.clip(p * c.restockable, 0.0, 1.0)
+        mean += c.open_units[:, a] * p
+        var += c.open_units[:, a] * p * (1 - p)
+    return c.open_units, mean, var
 
 
 def reason_split(reasons, sku, n_sku, sku_cat, n_cat, cell=None, n_cell=0):

@@ -20,23 +20,21 @@ STRENGTH = 200.0  # pseudo-units of "flat" behind each week of the index
 MAX_FACTOR = 5.0  # no week of a category sells more than 5x (or less than 1/5) its annual mean
 
 
-def category_index(y, cat, n_cat, *, start_week: int, strength: float = STRENGTH) -> np.ndarray:
+def category_index(tot, *, start_week: int, strength: float = STRENGTH) -> np.ndarray:
     """``(n_cat, 52)`` multiplicative index, column ``w`` for weeks with ``week % 52 == w``.
 
     Args:
-        y: ``(n, T)`` weekly units per series; cat: ``(n,)`` category code per series.
+        tot: ``(n_cat, T)`` weekly units per category (its series summed).
         start_week: week number of column 0 (fixes which week of the year each column is).
         strength: pseudo-units pulling each week toward 1.
 
     Returns all ones where there is less than one full season of history.
     """
-    n, T = y.shape
+    n_cat, T = tot.shape
     index = np.ones((n_cat, SEASON))
-    if T < SEASON or n == 0:
+    if T < SEASON or n_cat == 0:
         return index
-    tot = np.zeros((n_cat, T))
-    for t in range(T):
-        tot[:, t] = np.bincount(cat, weights=y[:, t], minlength=n_cat)
+    tot = np.asarray(tot, np.float64)
     c = np.concatenate([np.zeros((n_cat, 1)), np.cumsum(tot, axis=1)], axis=1)
     a = np.clip(np.arange(T) - SEASON // 2, 0, T - SEASON)
     level = (c[:, a + SEASON] - c[:, a]) / SEASON

@@ -25,12 +25,18 @@ from collections import Counter
 import numpy as np
 
 from forecasting.models import FALLBACK, METHODS
+from forecasting.models.baselines import moving_average_at
+from forecasting.models.intermittent import croston_at, sba_at
+from forecasting.models.smoothing import ses_at
 
 SPREAD_STRENGTH = 4.0
 """Pseudo-errors of a group's prior when its spread between series cannot be estimated."""
 
 # Methods without a vectorised kernel are replayed with the nearest kernel.
 KERNEL_OF = {"ets_statsmodels": "ets_seasonal"}
+# Kernels that refit every rolling origin in one pass (same numbers as one fit per origin).
+ONE_PASS = {"ses": ses_at, "croston": croston_at, "sba": sba_at,
+            "moving_average": moving_average_at}
 
 
 def window_spread(mse, n_errors, scale, *, group=None, n_groups=1, strength=None) -> np.ndarray:
@@ -107,12 +113,20 @@ def rolling_forecasts(y, start, method, kmax: int, *, n_origins: int = 13,
     for name in np.unique(method.astype(str)):
         rows = np.flatnonzero(method.astype(str) == name)
         kernel = KERNEL_OF.get(name, name)
+        ahead = _one_pass(kernel, y, start, rows, origins, kmax, min_train)
         for j, o in enumerate(origins):
             ok_rows = rows[o - start[rows] >= min_train]
             if name == "zero":
                 out[ok_rows, j] = 0.0
                 continue
             todo, k = ok_rows, kernel
+            if ahead is not None:  # the first link of the chain, already fitted in one pass
+                cand, fits = ahead
+                fit = fits[j]
+                at = np.searchsorted(cand, ok_rows)
+                ok = fit.ok[at]
+                out[todo[ok], j] = fit.forecast[at[ok]]
+                todo, k = todo[~ok], FALLBACK.get(k)
             while k is not None and todo.size:  # walk the fallback chain as the final fit does
                 try:
                     fit = METHODS[k](y[todo, :o], start[todo], kmax)
@@ -125,6 +139,22 @@ def rolling_forecasts(y, start, method, kmax: int, *, n_origins: int = 13,
                     out[todo[ok], j] = fit.forecast[ok]
                 todo, k = todo[~ok], FALLBACK.get(k)
     return out, np.asarray(origins, np.int64)
+
+
+def _one_pass(kernel, y, start, rows, origins, kmax, min_train):
+    """``(rows fitted, fits per origin)`` where the kernel can refit every origin in one pass
+    (its state before column ``o`` is its fit on ``y[:, :o]``), else None.
+
+    Recursive kernels would otherwise rerun the same weeks at every origin.
+    """
+    at = ONE_PASS.get(kernel)
+    if at is None or not len(origins):
+        return None
+    cand = rows[int(origins[-1]) - start[rows] >= min_train]  # every row fitted at any origin
+    try:
+        return cand, at(y[cand, : int(origins[-1])], start[cand], kmax, origins)
+    except Exception:  # noqa: BLE001 - the origin-by-origin path fits again and counts it
+        return None
 
 
 def window_errors(forecast_sum, origins, actual, weeks):

@@ -28,25 +28,42 @@ def moving_average(y, start, horizon, *, windows=MA_WINDOWS) -> MethodFit:
     The window never reaches back before ``start``, so a new product is averaged over its own
     life only.
     """
+    return moving_average_at(y, start, horizon, [y.shape[1]], windows=windows)[0]
+
+
+def moving_average_at(y, start, horizon, origins, *, windows=MA_WINDOWS) -> list[MethodFit]:
+    """``moving_average(y[:, :o], start, horizon)`` for each origin ``o``, from one pass.
+
+    A week's one-step error uses only the weeks before it, so the errors are computed once over
+    the history and each origin sums its own prefix (equal to the separate fits for rows with
+    ``start < o``).
+    """
     n, T = y.shape
     yf = y.astype(np.float64)
     c = np.concatenate([np.zeros((n, 1)), np.cumsum(yf, axis=1)], axis=1)
     t = np.arange(T)[None, :]
-    sse = np.zeros((n, len(windows)))
-    last = np.zeros((n, len(windows)))
-    for j, k in enumerate(windows):
+    act = (t > start[:, None])
+    e2 = []
+    for k in windows:
         lo = np.maximum(t - k, start[:, None])  # window [lo, t) predicts week t
         width = t - lo
         with np.errstate(invalid="ignore", divide="ignore"):
             pred = (np.take_along_axis(c, t.repeat(n, 0), 1)
                     - np.take_along_axis(c, lo, 1)) / np.maximum(width, 1)
-        act = (t > start[:, None])
         e = yf - pred
-        sse[:, j] = np.where(act, e * e, 0.0).sum(axis=1)
-        lo_end = np.maximum(T - k, np.minimum(start, T - 1))
-        last[:, j] = (c[:, T] - c[np.arange(n), lo_end]) / np.maximum(T - lo_end, 1)
-    best = pick_best(sse)
+        e2.append(np.where(act, e * e, 0.0))
     r = np.arange(n)
-    fc = np.repeat(last[r, best][:, None], horizon, axis=1)
-    k = np.asarray(windows, float)[best]
-    return finish(fc, sse[r, best], np.maximum(T - 1 - start, 1), 2.0 / (k + 1))
+    fits = []
+    for o in origins:
+        o = int(o)
+        sse = np.zeros((n, len(windows)))
+        last = np.zeros((n, len(windows)))
+        for j, k in enumerate(windows):
+            sse[:, j] = e2[j][:, :o].sum(axis=1)
+            lo_end = np.maximum(o - k, np.minimum(start, o - 1))
+            last[:, j] = (c[:, o] - c[r, lo_end]) / np.maximum(o - lo_end, 1)
+        best = pick_best(sse)
+        fc = np.repeat(last[r, best][:, None], horizon, axis=1)
+        kb = np.asarray(windows, float)[best]
+        fits.append(finish(fc, sse[r, best], np.maximum(o - 1 - start, 1), 2.0 / (kb + 1)))
+    return fits

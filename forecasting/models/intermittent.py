@@ -16,7 +16,13 @@ CROSTON_ALPHAS = np.array([0.05, 0.1, 0.2, 0.3])
 TSB_GRID = [(a, b) for a in (0.1, 0.3) for b in (0.02, 0.05, 0.1, 0.2)]
 
 
-def _croston(y, start, horizon, alphas, debias):
+def _croston(y, start, horizon, alphas, debias, origins=None):
+    """Croston (or SBA) fitted on ``y``, or on ``y[:, :o]`` for each ``o`` of ``origins``.
+
+    With ``origins`` (ascending) one pass records the state before each origin's column: what
+    a run on ``y[:, :o]`` ends with for rows that start before ``o``, so a rolling refit costs
+    one fit instead of one per origin. Returns a list of fits then.
+    """
     n, T = y.shape
     a = np.asarray(alphas, float)[None, :]
     r = np.arange(n)
@@ -25,7 +31,22 @@ def _croston(y, start, horizon, alphas, debias):
     q = np.ones_like(z)  # weeks since the last sale
     sse = np.zeros_like(z)
     factor = (1 - a / 2) if debias else 1.0
-    for t in range(1, T):
+
+    def fit(upto):
+        best = pick_best(sse)
+        rate = (factor * z / p)[r, best] if debias else (z / p)[r, best]
+        fc = np.repeat(rate[:, None], horizon, axis=1)
+        return finish(fc, sse[r, best], np.maximum(upto - 1 - start, 1),
+                      np.asarray(alphas)[best])
+
+    stops = {T: 0} if origins is None else {int(o): j for j, o in enumerate(origins)}
+    fits = [None] * len(stops)
+    until = max(stops)
+    for t in range(1, until + 1):
+        if t in stops:
+            fits[stops[t]] = fit(t)
+        if t == until:
+            break
         act = (t > start)[:, None]
         yt = y[:, t : t + 1]
         e = yt - factor * z / p
@@ -34,10 +55,7 @@ def _croston(y, start, horizon, alphas, debias):
         z = np.where(sale, z + a * (yt - z), z)
         p = np.where(sale, p + a * (q - p), p)
         q = np.where(sale, 1.0, np.where(act, q + 1.0, q))
-    best = pick_best(sse)
-    rate = (factor * z / p)[r, best] if debias else (z / p)[r, best]
-    fc = np.repeat(rate[:, None], horizon, axis=1)
-    return finish(fc, sse[r, best], np.maximum(T - 1 - start, 1), np.asarray(alphas)[best])
+    return fits if origins is not None else fits[0]
 
 
 def croston(y, start, horizon) -> MethodFit:
@@ -48,6 +66,16 @@ def croston(y, start, horizon) -> MethodFit:
 def sba(y, start, horizon) -> MethodFit:
     """Syntetos-Boylan approximation: Croston times (1 - alpha/2)."""
     return _croston(y, start, horizon, CROSTON_ALPHAS, debias=True)
+
+
+def croston_at(y, start, horizon, origins) -> list[MethodFit]:
+    """``croston(y[:, :o], start, horizon)`` for each origin ``o`` (ascending), in one pass."""
+    return _croston(y, start, horizon, CROSTON_ALPHAS, debias=False, origins=origins)
+
+
+def sba_at(y, start, horizon, origins) -> list[MethodFit]:
+    """``sba(y[:, :o], start, horizon)`` for each origin ``o`` (ascending), in one pass."""
+    return _croston(y, start, horizon, CROSTON_ALPHAS, debias=True, origins=origins)
 
 
 def tsb(y, start, horizon, *, grid=TSB_GRID) -> MethodFit:

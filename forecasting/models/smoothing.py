@@ -9,6 +9,8 @@ checks this).
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from forecasting.models.base import MethodFit, finish, pick_best
@@ -24,28 +26,57 @@ def _level_init(y, start):
     return y[rows, np.minimum(start, y.shape[1] - 1)].astype(np.float64)
 
 
-def ses_path(y, start, alphas):
-    """Run simple exponential smoothing for every row and every alpha; return level and SSE."""
-    n, T = y.shape
+def _ses_steps(y, start, alphas, until):
+    """Yield ``(t, level, sse)`` before each column ``t`` = 1 .. ``until`` is smoothed in.
+
+    The state before column ``t`` is what a run on ``y[:, :t]`` ends with (for rows that start
+    before ``t``), so one pass serves every origin of a rolling refit. ``sse`` is updated in
+    place: copy it to keep it.
+    """
     a = np.asarray(alphas, float)[None, :]
     level = np.repeat(_level_init(y, start)[:, None], a.shape[1], axis=1)
     sse = np.zeros_like(level)
-    for t in range(1, T):
+    for t in range(1, until + 1):
+        yield t, level, sse
+        if t == until:
+            return
         act = (t > start)[:, None]
         e = y[:, t : t + 1] - level
         sse += np.where(act, e * e, 0.0)
         level = np.where(act, level + a * e, level)
+
+
+def ses_path(y, start, alphas):
+    """Run simple exponential smoothing for every row and every alpha; return level and SSE."""
+    _, level, sse = deque(_ses_steps(y, start, alphas, y.shape[1]), maxlen=1)[0]
     return level, sse
+
+
+def _ses_fit(level, sse, start, T, horizon, alphas) -> MethodFit:
+    best = pick_best(sse)
+    r = np.arange(len(level))
+    count = np.maximum(T - 1 - start, 1)
+    fc = np.repeat(level[r, best][:, None], horizon, axis=1)
+    return finish(fc, sse[r, best], count, np.asarray(alphas)[best])
 
 
 def ses(y, start, horizon, *, alphas=SES_ALPHAS) -> MethodFit:
     """Simple exponential smoothing (ETS A,N,N): a flat forecast at the smoothed level."""
     level, sse = ses_path(y, start, alphas)
-    best = pick_best(sse)
-    r = np.arange(len(y))
-    count = np.maximum(y.shape[1] - 1 - start, 1)
-    fc = np.repeat(level[r, best][:, None], horizon, axis=1)
-    return finish(fc, sse[r, best], count, np.asarray(alphas)[best])
+    return _ses_fit(level, sse, start, y.shape[1], horizon, alphas)
+
+
+def ses_at(y, start, horizon, origins, *, alphas=SES_ALPHAS) -> list[MethodFit]:
+    """``ses(y[:, :o], start, horizon)`` for each origin ``o`` (ascending), in one pass.
+
+    Equal to the separate fits for rows with ``start < o`` (other rows are not meaningful).
+    """
+    stops = {int(o): j for j, o in enumerate(origins)}
+    fits = [None] * len(stops)
+    for t, level, sse in _ses_steps(y, start, alphas, int(max(origins))):
+        if t in stops:
+            fits[stops[t]] = _ses_fit(level, sse, start, t, horizon, alphas)
+    return fits
 
 
 def _trend(y, start, horizon, grid):

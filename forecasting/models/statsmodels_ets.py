@@ -15,6 +15,8 @@ from collections import Counter
 
 import numpy as np
 
+from forecasting.classify import first_sale
+
 SEASON = 52
 
 
@@ -31,15 +33,6 @@ def fit_one(y: np.ndarray, horizon: int) -> np.ndarray:
     if not np.isfinite(fc).all():
         raise FloatingPointError("non-finite forecast")
     return np.maximum(fc, 0.0)
-
-
-def eligible_rows(y, *, holdout_weeks: int) -> np.ndarray:
-    """Rows with two full seasons of history before the last holdout block."""
-    n, T = y.shape
-    o = T - holdout_weeks
-    nz = y > 0
-    start = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
-    return np.flatnonzero(o - start >= 2 * SEASON)
 
 
 def refine(y, sel, *, holdout_weeks: int, max_series: int, counts: Counter,
@@ -65,9 +58,8 @@ def refine(y, sel, *, holdout_weeks: int, max_series: int, counts: Counter,
     o = T - holdout_weeks
     if max_series <= 0 or o < 2 * SEASON or not len(sel.origins):
         return np.zeros(0, dtype=np.int64)
-    nz = y > 0
-    start = np.where(nz.any(axis=1), nz.argmax(axis=1), T)
-    eligible = eligible_rows(y, holdout_weeks=holdout_weeks)
+    start = first_sale(y)
+    eligible = np.flatnonzero(o - start >= 2 * SEASON)  # two seasons before the holdout
     vol = y[eligible].sum(axis=1, dtype=np.float64)
     keep = np.isfinite(sel.score[eligible]) & (vol >= min_units)
     eligible, vol = eligible[keep], vol[keep]

@@ -186,3 +186,18 @@ def test_a_panel_with_nothing_to_plan_is_refused_in_words(n_series, n_weeks, say
     ids = np.array([f"SKU-{i}|M" for i in range(n_series)], dtype=object)
     with pytest.raises(ValueError, match=says):
         Planner(SalesPanel(ids, np.zeros((n_series, n_weeks))))
+
+
+def test_replan_reuses_the_fit_and_changes_only_what_the_targets_change(panel):
+    planner = Planner(panel.sales, panel.returns, panel.stock, panel.items)
+    fitted = planner.fit().replenishment
+    same = planner.replan(panel.items)
+    for name in ("order_qty", "safety_stock", "returns_from_past_sales", "units_still_out"):
+        np.testing.assert_array_equal(getattr(same, name), getattr(fitted, name))
+    higher = planner.replan(ItemParams(**{**vars(panel.items),
+                                          "service_level": np.full(len(panel.items.lead_time),
+                                                                   0.99)}))
+    # The cohorts still out are facts of the fit; the safety stock follows the new target.
+    np.testing.assert_array_equal(higher.units_still_out, fitted.units_still_out)
+    assert (higher.safety_stock >= fitted.safety_stock - 1e-9).all()
+    assert (higher.safety_stock > fitted.safety_stock + 1e-9).any()

@@ -7,7 +7,7 @@ import pytest
 
 from forecasting import ReturnsData, SalesPanel, run_pipeline
 from forecasting.replenishment import order_up_to
-from forecasting.returns import expected_arrivals, known_cohorts, quantile_week
+from forecasting.returns import expected_arrivals, known_cohorts, open_cohorts, quantile_week
 from forecasting.synthetic import make_apparel_panel
 
 
@@ -100,10 +100,10 @@ def test_expected_arrivals_match_the_hand_calculation():
     #       open units return in week 1 with 0.5 * 0.5 / (1 - 0.25) = 1/3 each -> 1.0.
     # Forecast: 6 a week -> week 1: 6 * 0.5 * P(0) = 0; week 2: 6 * 0.5 * P(1) = 1.5.
     pmf = np.array([[0.0, 0.5, 0.5]])
-    past, fut = expected_arrivals(recent_sales=np.array([[10.0, 4.0]]),
-                                  recent_returned=np.array([[0.0, 1.0]]),
-                                  forecast=np.array([[6.0, 6.0, 6.0]]), rate=np.array([0.5]),
-                                  pmf=pmf, restockable=np.array([0.8]))
+    cohorts = open_cohorts(recent_sales=np.array([[10.0, 4.0]]),
+                           recent_returned=np.array([[0.0, 1.0]]), rate=np.array([0.5]),
+                           pmf=pmf, restockable=np.array([0.8]))
+    past, fut = expected_arrivals(cohorts, forecast=np.array([[6.0, 6.0, 6.0]]))
     np.testing.assert_allclose(past[0], 0.8 * np.array([2.5 + 1.0, 2.5, 0.0]))
     np.testing.assert_allclose(fut[0], 0.8 * np.array([0.0, 1.5, 3.0]))
 
@@ -155,9 +155,9 @@ def test_units_still_out_come_back_with_the_conditional_probability_and_binomial
     recent = np.array([[0.0, 0.0, 10.0, 0.0]])
     back = np.array([[0.0, 0.0, 1.0, 0.0]])
     pmf = np.array([[0.0, 0.5, 0.3, 0.2, 0.0]])
-    out, mean, var = known_cohorts(recent_sales=recent, recent_returned=back,
-                                   rate=np.array([0.4]), pmf=pmf, restockable=np.array([0.5]),
-                                   weeks=np.array([3]))
+    cohorts = open_cohorts(recent_sales=recent, recent_returned=back, rate=np.array([0.4]),
+                           pmf=pmf, restockable=np.array([0.5]))
+    out, mean, var = known_cohorts(cohorts, weeks=np.array([3]))
     assert out.tolist() == [[0.0, 0.0, 9.0, 0.0]]
     p = 0.4 * 0.2 / (1 - 0.4 * 0.8) * 0.5
     assert mean[0] == pytest.approx(9 * p)

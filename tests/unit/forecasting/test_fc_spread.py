@@ -4,6 +4,11 @@ import numpy as np
 import pytest
 
 from forecasting import ItemParams, Planner, SalesPanel
+from forecasting.classify import first_sale
+from forecasting.models import croston, moving_average, sba, ses
+from forecasting.models.baselines import moving_average_at
+from forecasting.models.intermittent import croston_at, sba_at
+from forecasting.models.smoothing import ses_at
 from forecasting.spread import window_errors, window_spread
 
 TARGETS = (0.90, 0.95, 0.98)
@@ -55,3 +60,21 @@ def test_a_series_really_different_from_its_group_keeps_its_own_spread():
     sigma = window_spread(mse, np.full(400, 50.0), np.ones(400))
     assert sigma[:200] == pytest.approx(1.0, rel=0.15)
     assert sigma[200:] == pytest.approx(3.0, rel=0.15)
+
+
+@pytest.mark.parametrize(("kernel", "at"), [(ses, ses_at), (croston, croston_at), (sba, sba_at),
+                                            (moving_average, moving_average_at)])
+def test_one_pass_rolling_refits_equal_a_separate_fit_at_every_origin(kernel, at):
+    rng = np.random.default_rng(4)
+    y = rng.poisson(rng.gamma(1.0, 2.0, (300, 1)), (300, 60)).astype(float)
+    y[rng.random(y.shape) < 0.4] = 0.0  # intermittent weeks
+    launch = rng.integers(0, 40, 300)
+    y[np.arange(60)[None, :] < launch[:, None]] = 0.0  # products launched inside the panel
+    start = first_sale(y)
+    origins = list(range(30, 43))
+    fits = at(y, start, 5, origins)
+    for o, fit in zip(origins, fits, strict=True):
+        rows = np.flatnonzero(start < o)
+        alone = kernel(y[rows, :o], start[rows], 5)
+        for name in ("forecast", "sigma", "alpha", "ok"):
+            np.testing.assert_array_equal(getattr(fit, name)[rows], getattr(alone, name))
