@@ -19,9 +19,7 @@ from returns_inventory.services.webhooks import (
     register_webhook,
 )
 from returns_inventory.settings import Settings, SettingsError
-from tests.factories import add_item, add_location
 from tests.integration import webhook_support
-from tests.integration.webhook_support import Receiver
 
 POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
 
@@ -39,19 +37,6 @@ def dns(monkeypatch):
     dns, guard = webhook_support.install(monkeypatch, NAMES)
     yield dns
     assert guard.refused == []
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def catalogue(uow_factory):
-    add_item(uow_factory)
-    add_location(uow_factory)
 
 
 def change_stock(uow_factory) -> None:

@@ -28,12 +28,6 @@ def no_traffic(monkeypatch):
     assert guard.refused == []
 
 
-@pytest.fixture
-def catalogue(uow_factory):
-    add_item(uow_factory)
-    add_location(uow_factory)
-
-
 def change_stock(uow_factory, quantity: int = 1) -> int:
     """One stock.adjusted event; answers its id."""
     adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1", condition="sellable",

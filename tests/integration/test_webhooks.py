@@ -21,22 +21,7 @@ from returns_inventory.services.webhooks import (
     replay_failed,
     sign,
 )
-from tests.factories import add_item, add_location
 from tests.integration import webhook_support
-from tests.integration.webhook_support import Receiver
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def catalogue(uow_factory):
-    add_item(uow_factory)
-    add_location(uow_factory)
 
 
 def change_stock(uow_factory, quantity: int = 3) -> None:
