@@ -28,13 +28,8 @@ CATEGORIES = {
 # Online apparel: return rates of 20-45 %, lags of one to three weeks (parcels go back fast), and
 # returns driven by fit, so the ends of the size ladder come back far more than the middle.
 ONLINE_CATEGORIES = {
-    "tops": (("XS", "S", "M", "L", "XL"), (0.08, 0.22, 0.32, 0.25, 0.13), 0.24, 1.3, 0.3, 20, 2),
-    "dresses": (("34", "36", "38", "40", "42", "44"), (0.07, 0.17, 0.26, 0.25, 0.16, 0.09),
-                0.42, 2.0, 0.5, 24, 3),
-    "trousers": (("28", "30", "32", "34", "36"), (0.12, 0.24, 0.3, 0.22, 0.12),
-                 0.34, 2.6, 0.2, 10, 2),
-    "knitwear": (("S", "M", "L", "XL"), (0.2, 0.35, 0.3, 0.15), 0.22, 1.6, 0.8, 48, 4),
-}
+    c: (*v[:2], rate, lag, *v[4:]) for (c, v), (rate, lag) in zip(
+        CATEGORIES.items(), ((0.24, 1.3), (0.42, 2.0), (0.34, 2.6), (0.22, 1.6)), strict=True)}
 # A shop with hardly any returns (<= 5 %): the return-aware policy has little to use there.
 LOW_RETURN_CATEGORIES = {
     c: (*v[:2], rate, *v[3:]) for (c, v), rate in zip(CATEGORIES.items(),
