@@ -6,8 +6,6 @@ the first was applied and its answer lost: that is only true of an attempt that 
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -17,6 +15,7 @@ from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.tokens import create_token
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location
+from tests.integration.concurrency_support import crowd
 
 ROUNDS = 60
 ADJUST = "/api/v1/stock/adjustments"
@@ -29,17 +28,6 @@ def app(committing_db, tmp_path):
                                    database_url=url, secret_key="test-secret"))
     yield app
     app.extensions["ri.database"].dispose()
-
-
-def _same_instant(*jobs):
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        start.wait()
-        return job()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def test_the_second_of_two_simultaneous_same_key_requests_is_told_the_first_is_in_progress(
@@ -55,8 +43,8 @@ def test_the_second_of_two_simultaneous_same_key_requests_is_told_the_first_is_i
     answers = []
     for n in range(ROUNDS):
         sent = {**headers, "Idempotency-Key": f"race-{n}"}
-        answers += _same_instant(*(partial(c.post, ADJUST, headers=sent, json=body)
-                                   for c in clients))
+        answers += crowd([partial(c.post, ADJUST, headers=sent, json=body)
+                          for c in clients])
     told = [a.get_json()["type"].rsplit("/", 1)[-1] for a in answers if a.status_code == 409]
     assert "request-applied-answer-lost" not in told
     assert set(told) <= {"request-in-progress"}

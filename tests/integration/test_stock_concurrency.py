@@ -6,8 +6,6 @@ threads, each on its own connection of a real committing database.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -19,6 +17,7 @@ from returns_inventory.persistence.uow import Database, UnitOfWork
 from returns_inventory.services.ledger import post_movement
 from returns_inventory.services.stock import adjust_stock, verify_ledger
 from tests.factories import add_item, add_location
+from tests.integration.concurrency_support import crowd
 
 THREADS = 16
 
@@ -30,18 +29,6 @@ def uow(committing_db):
     database = Database(make_engine(url, pool_size=THREADS + 2, max_overflow=0))
     yield partial(UnitOfWork, database)
     database.dispose()
-
-
-def _crowd(jobs):
-    """Run each job in its own thread, all released at the same instant; return results."""
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        start.wait()
-        return job()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def _ledger(uow):
@@ -73,7 +60,7 @@ def test_concurrent_adjustments_of_one_balance_lose_nothing_and_never_go_negativ
                 refused += 1
         return accepted, refused
 
-    results = _crowd([partial(clerk, n) for n in range(THREADS)])
+    results = crowd([partial(clerk, n) for n in range(THREADS)])
     accepted = [q for done, _ in results for q in done]
     refused = sum(r for _, r in results)
     assert refused > 0 and any(q < 0 for q in accepted)
@@ -117,7 +104,7 @@ def test_reservations_and_takes_racing_for_the_last_units_never_oversell(uow):
         except InsufficientStock:
             return None
 
-    outcomes = _crowd([partial(attempt, job) for job in [reserve, take] * THREADS])
+    outcomes = crowd([partial(attempt, job) for job in [reserve, take] * THREADS])
     reserved, taken = outcomes.count("reserve"), outcomes.count("take")
     # 32 claims on 10 units: exactly 10 succeed, shared between the two kinds somehow.
     assert reserved + taken == 10
