@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from .domain.errors import DomainError
-from .extensions import settings, uow_factory
+from .extensions import policies, settings, uow_factory
 from .integrations.formats import FileFormat, file_sha256, guess_format
 from .integrations.import_schemas import KINDS
 from .services.imports import ImportResult, import_rows
@@ -70,6 +70,7 @@ def import_command(kind: str, file: Path, fmt: str | None) -> None:
                     max_bytes=config.max_import_bytes,
                     max_row_bytes=config.max_import_row_bytes,
                     on_read=bar.update,
+                    policies=policies(),
                 )
             except DomainError as exc:
                 bar.close()

@@ -6,7 +6,7 @@ from flask import request
 from marshmallow import fields
 
 from ..domain.access import Role
-from ..extensions import settings, uow_factory
+from ..extensions import policies, settings, uow_factory
 from ..integrations.import_schemas import KINDS
 from ..services.imports import MAX_REPORTED_ERRORS, import_kind, import_rows
 from .auth import current_actor, requires_role
@@ -21,9 +21,6 @@ blp = Blueprint(
     url_prefix="/api/v1/imports",
     description="Bulk imports from the ERP (CSV or JSON, optionally gzip)",
 )
-
-
-
 
 MEDIA_TYPES = {"text/csv": "csv", "application/json": "json"}
 ENCODINGS = {"": None, "identity": None, "gzip": True, "x-gzip": True}
@@ -127,5 +124,6 @@ def post_import(kind: str):
         gzipped=ENCODINGS[encoding],
         max_bytes=config.max_import_bytes,
         max_row_bytes=config.max_import_row_bytes,
+        policies=policies(),
     )
     return result, 200 if result.duplicate else 201

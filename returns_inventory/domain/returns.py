@@ -87,6 +87,8 @@ class ReturnsPolicy:
     quality_payer: ShippingPayer = ShippingPayer.MERCHANT
     other_payer: ShippingPayer = ShippingPayer.CUSTOMER
     reasons: dict[str, Reason] = field(default_factory=dict)
+    # The ERP's own return reason codes -> ours, for imported return history.
+    erp_reasons: dict[str, str] = field(default_factory=dict)
     reservation_days: int = 14
     size_order: tuple[str, ...] = ()
     write_off_approval_threshold: Decimal = Decimal("100")
@@ -117,6 +119,14 @@ class ReturnsPolicy:
 
     @classmethod
     def from_config(cls, doc: dict[str, Any]) -> ReturnsPolicy:
+        policy = cls._read(doc)
+        # A mapping to a code we do not have would fail every import of it: fail at start-up.
+        if wrong := sorted(v for v in policy.erp_reasons.values() if v not in policy.reasons):
+            raise ValueError(f"[erp_reasons] maps to unknown reason codes: {', '.join(wrong)}")
+        return policy
+
+    @classmethod
+    def _read(cls, doc: dict[str, Any]) -> ReturnsPolicy:
         windows = doc.get("windows", {})
         return cls(
             windows={k: int(v) for k, v in windows.items() if k != "category"},
@@ -145,6 +155,7 @@ class ReturnsPolicy:
                 code: Reason(code, r.get("label", code), bool(r.get("quality")), r.get("fit"))
                 for code, r in doc.get("reasons", {}).items()
             },
+            erp_reasons={str(k): str(v) for k, v in doc.get("erp_reasons", {}).items()},
             reservation_days=int(doc.get("exchanges", {}).get("reservation_days", 14)),
             size_order=tuple(doc.get("exchanges", {}).get("size_order", [])),
             timezone=doc.get("calendar", {}).get("timezone", "UTC"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..domain.catalogue import Channel, LocationType
 from ..domain.errors import FieldError
+from ..domain.grading import Disposition, Grade
 from ..domain.stock import Condition
 from . import fields as f
 
@@ -235,6 +236,69 @@ PURCHASE_ORDERS = ImportKind(
     ),
 )
 
+
+
+def _grade(value: Any) -> str:
+    grade = f.as_text(value).upper()
+    if grade not in {g.value for g in Grade}:
+        raise ValueError(f"must be one of {', '.join(g.value for g in Grade)}")
+    return grade
+
+
+def _sale_named(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """A returned line names its sale by order line, or by item (and date) without one."""
+    errors = []
+    for given, missing in (("order_ref", "line_ref"), ("line_ref", "order_ref"),
+                           ("sku", "size"), ("size", "sku")):
+        if row[given] is not None and row[missing] is None:
+            errors.append((missing, f"required with {given}"))
+    if not errors and row["order_ref"] is None and row["sku"] is None:
+        errors.append(("order_ref", "give order_ref and line_ref of the sale, or its sku and "
+                       "size where the ERP has no line reference"))
+    if row["sold_on"] is not None and row["sold_on"] > row["returned_on"]:
+        errors.append(("sold_on", "is after returned_on"))
+    return errors
+
+
+RETURNS = ImportKind(
+    "returns",
+    "Historical returns, one row per returned sales line, keyed by (`return_ref`, "
+    "`return_line_ref`). They feed returns analytics and forecasting like returns made in "
+    "the service, marked as imported, and do NOT move stock. A line already imported is "
+    "skipped and counted, never changed.",
+    (
+        Column("return_ref", f.text(64), "ERP return or credit-note number"),
+        Column("return_line_ref", f.text(64),
+               "line within the return; with `return_ref` the external reference"),
+        Column("returned_on", f.iso_date, "date of the return, `YYYY-MM-DD`"),
+        Column("quantity", f.whole_number(1), "units returned, at least 1; with `order_ref` "
+               "at most what the sales line sold, less what was returned of it before"),
+        Column("reason", f.text(64), "the ERP's reason code, mapped to ours by "
+               "`config/returns_policy.toml` `[erp_reasons]` (our own codes are taken as they "
+               "are)"),
+        Column("order_ref", f.text(64), "the sale's ERP order number (with `line_ref`)",
+               required=False),
+        Column("line_ref", f.text(64), "the sale's line within the order (must exist)",
+               required=False),
+        Column("sku", f.text(64), "SKU sold, where the ERP has no line reference; with a "
+               "line reference it must be the line's", required=False),
+        Column("size", f.text(32), "size sold (with `sku`)", required=False),
+        Column("customer", f.text(64), "the ERP's customer number, kept for reference",
+               required=False),
+        Column("sold_on", f.iso_date, "date of the sale without a line reference, "
+               "`YYYY-MM-DD`; empty: unknown (the return counts as sold on its return date)",
+               required=False),
+        Column("received_on", f.iso_date, "outcome: when the units arrived, `YYYY-MM-DD`; "
+               "empty: the return date", required=False),
+        Column("grade", _grade, "outcome: the grade given, `A`-`D`", required=False),
+        Column("disposition", f.one_of(d.value for d in Disposition), "outcome: where the "
+               "units went; empty with a grade: the grade's disposition by the grading policy",
+               required=False),
+    ),
+    ("return_ref", "return_line_ref"),
+    row_rule=_sale_named,
+)
+
 KINDS: dict[str, ImportKind] = {
-    k.name: k for k in (ITEMS, LOCATIONS, SALES, STOCK, PURCHASE_ORDERS)
+    k.name: k for k in (ITEMS, LOCATIONS, SALES, STOCK, PURCHASE_ORDERS, RETURNS)
 }

@@ -28,6 +28,7 @@ def import_csv(
     *,
     actor: str,
     batch_size: int = 5000,
+    policies=None,
 ) -> ImportResult:
     """Write `rows` to a temporary CSV file and import it like an ERP file (all or nothing)."""
     with tempfile.TemporaryFile() as raw:
@@ -39,7 +40,8 @@ def import_csv(
         text.detach()
         sha256 = file_sha256(raw)
         return import_rows(
-            uow_factory, kind, raw, fmt="csv", sha256=sha256, actor=actor, batch_size=batch_size
+            uow_factory, kind, raw, fmt="csv", sha256=sha256, actor=actor,
+            batch_size=batch_size, policies=policies,
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .tables import Money, Timestamp, metadata
+from .tables import BigId, Money, Timestamp, metadata
 
 returns = Table(
     "returns",
@@ -147,4 +147,30 @@ exchanges = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Index(None, "status", "expires_at"),
+)
+
+# The ERP's return history: returns made before the service, imported as they were. They feed
+# analytics and forecasting beside live returns but are no units and never moved stock.
+imported_returns = Table(
+    "imported_returns",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("return_ref", String(64), nullable=False),
+    Column("return_line_ref", String(64), nullable=False),
+    Column("batch_id", ForeignKey("import_batches.id"), nullable=False),
+    # The sale it belongs to, when the ERP named its order line; else only item and date.
+    Column("sales_line_id", ForeignKey("sales_lines.id")),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("sold_on", Date),  # None: the sale's date is unknown
+    Column("customer", String(64)),
+    Column("returned_on", Date, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("reason", String(32), nullable=False),  # the service's code
+    Column("erp_reason", String(64), nullable=False),  # the ERP's own, as sent
+    Column("received_on", Date),
+    Column("grade", String(1)),
+    Column("disposition", String(32)),
+    UniqueConstraint("return_ref", "return_line_ref"),
+    Index(None, "item_id", "sold_on"),
+    Index(None, "sales_line_id"),
 )

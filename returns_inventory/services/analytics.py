@@ -163,20 +163,24 @@ def _collect(repository, window: SalesWindow, *, full: bool = True) -> dict[int,
         )
         for r in repository.units_sold(window)
     }
-    for r in repository.units_returned(window):
-        by_item[r["item_id"]].reasons[r["reason"]] += int(r["units"])
+    # Imported history need not match a sale in the window (its sale may be unknown, or
+    # before the ERP's sales were imported): an item that sold nothing here has no rate.
+    def sold(rows):
+        return ((by_item[r["item_id"]], r) for r in rows if r["item_id"] in by_item)
+
+    for figures, r in sold(repository.units_returned(window)):
+        figures.reasons[r["reason"]] += int(r["units"])
     if not full:
         return by_item
-    for r in repository.awaiting_receipt(window):
-        by_item[r["item_id"]].awaiting_receipt = int(r["units"])
-    for r in repository.grades(window):
-        by_item[r["item_id"]].grades[r["grade"]] += int(r["units"])
-    for r in repository.written_off(window):
-        figures = by_item[r["item_id"]]
-        figures.written_off_units = int(r["units"])
-        figures.write_off_value = Decimal(r["value"] or 0)
-    for r in repository.days_to_receipt(window):
-        by_item[r["item_id"]].days_to_receipt[int(r["days"])] += int(r["units"])
+    for figures, r in sold(repository.awaiting_receipt(window)):
+        figures.awaiting_receipt = int(r["units"])
+    for figures, r in sold(repository.grades(window)):
+        figures.grades[r["grade"]] += int(r["units"])
+    for figures, r in sold(repository.written_off(window)):
+        figures.written_off_units += int(r["units"])
+        figures.write_off_value += Decimal(r["value"] or 0)
+    for figures, r in sold(repository.days_to_receipt(window)):
+        figures.days_to_receipt[int(r["days"])] += int(r["units"])
     return by_item
 
 

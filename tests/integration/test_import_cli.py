@@ -68,3 +68,29 @@ def test_the_format_comes_from_the_name_or_from_format(run, db, tmp_path):
     assert refused.exit_code == 2 and "--format" in refused.stderr
     assert run("import", "locations", str(path), "--format", "csv").exit_code == 0
     assert count(db, locations) == 1
+
+
+def test_historical_returns_are_imported_from_a_file_with_the_erps_reason_codes(
+    run, db, tmp_path, uow_factory
+):
+    from datetime import date
+
+    from returns_inventory.persistence.returns_tables import imported_returns
+    from tests.factories import add_sale
+
+    wh = add_location(uow_factory, "WH1")
+    add_sale(uow_factory, add_item(uow_factory, "TEE-BLK", "M"), wh, order_ref="SO-7",
+             line_ref="1", quantity=3, sold_on=date(2026, 11, 2))
+    path = tmp_path / "returns.csv"
+    path.write_text("return_ref,return_line_ref,returned_on,quantity,reason,order_ref,line_ref\n"
+                    "CN-1,1,2026-11-09,2,02,SO-7,1\nCN-1,2,2026-11-09,1,zz,SO-7,1\n")
+    refused = run("import", "returns", str(path))
+    assert refused.exit_code == 2
+    assert "row 2, reason: unknown reason code 'zz'" in refused.stderr
+    path.write_text("return_ref,return_line_ref,returned_on,quantity,reason,order_ref,line_ref\n"
+                    "CN-1,1,2026-11-09,2,02,SO-7,1\n")
+    result = run("import", "returns", str(path))
+    assert result.exit_code == 0, result.output
+    assert "returns: imported batch" in result.stdout and "1 applied" in result.stdout
+    assert db.connection.execute(
+        select(imported_returns.c.reason, imported_returns.c.quantity)).all() == [("too_large", 2)]

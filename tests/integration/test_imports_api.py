@@ -158,8 +158,34 @@ def test_the_openapi_document_describes_every_kind_and_its_columns(client, auth)
     spec = client.get("/api/v1/openapi.json", headers=auth("integrator")).get_json()
     operation = spec["paths"]["/api/v1/imports/{kind}"]["post"]
     [kind] = [p for p in operation["parameters"] if p.get("name") == "kind"]
-    assert kind["schema"]["enum"] == ["items", "locations", "sales", "stock", "purchase-orders"]
+    assert kind["schema"]["enum"] == [
+        "items", "locations", "sales", "stock", "purchase-orders", "returns"]
     assert set(operation["requestBody"]["content"]) == {"text/csv", "application/json"}
     assert {"200", "201", "422"} <= set(operation["responses"])
     for column in ("order_ref", "unit_price", "expected_on", "allow_negative", "on_hand"):
         assert f"`{column}`" in operation["description"]
+
+
+def test_historical_returns_are_imported_over_the_api_and_a_bad_row_is_named(
+    client, auth, db, uow_factory
+):
+    from datetime import date
+
+    from returns_inventory.persistence.returns_tables import imported_returns
+    from tests.factories import add_sale
+
+    wh = add_location(uow_factory, "WH1")
+    add_sale(uow_factory, add_item(uow_factory, "TEE-BLK", "M"), wh, order_ref="SO-7",
+             line_ref="1", quantity=3, sold_on=date(2026, 11, 2))
+    rows = [{"return_ref": "CN-1", "return_line_ref": "1", "returned_on": "2026-11-09",
+             "quantity": 1, "reason": "01", "order_ref": "SO-7", "line_ref": "1"}]
+    bad = post(client, "returns", json.dumps([*rows, {**rows[0], "return_line_ref": "2",
+                                                      "line_ref": "9"}]),
+               auth("integrator"), "application/json")
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == [
+        {"row": 2, "field": "line_ref", "reason": "no sales line 9 of order SO-7"}]
+    assert count(db, imported_returns) == 0
+    good = post(client, "returns", json.dumps(rows), auth("integrator"), "application/json")
+    assert good.status_code == 201 and good.get_json()["applied"] == 1
+    assert count(db, imported_returns) == 1

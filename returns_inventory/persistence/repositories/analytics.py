@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Date, Integer, String, cast, func, select
 
-from ..returns_tables import return_lines, return_units, returns, write_offs
+from ..returns_tables import imported_returns, return_lines, return_units, returns, write_offs
 from ..tables import items, locations, sales_lines
 from .base import Repository
 
@@ -20,6 +20,11 @@ POSTED = "posted"
 SOLD_ITEM = sales_lines.c.item_id.label(
     "item_id"
 )  # pending, rejected, superseded and reversed write-offs are not losses
+
+
+HISTORY_ITEM = imported_returns.c.item_id.label("item_id")
+HISTORY_UNITS = imported_returns.c.quantity
+HISTORY_SOLD_ON = func.coalesce(imported_returns.c.sold_on, imported_returns.c.returned_on)
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,16 @@ class AnalyticsRepository(Repository):
         return self._rows(self._scoped(query, window))
 
     def units_returned(self, window: SalesWindow) -> list[dict]:
-        """Received units per item and customer reason: item_id, reason, units."""
+        """Received units per item and customer reason: item_id, reason, units (live and
+        imported returns each give rows; an item may appear in both)."""
         query = self._returned_units(
             SOLD_ITEM, return_lines.c.reason, func.count().label("units")
         ).group_by(SOLD_ITEM, return_lines.c.reason)
-        return self._rows(self._scoped(query, window))
+        history = self._history(
+            HISTORY_ITEM, imported_returns.c.reason, func.sum(HISTORY_UNITS).label("units")
+        ).group_by(HISTORY_ITEM, imported_returns.c.reason)
+        return self._rows(self._scoped(query, window)) + self._rows(
+            self._history_scoped(history, window))
 
     def awaiting_receipt(self, window: SalesWindow) -> list[dict]:
         """Authorized units not yet received, per item: item_id, units."""
@@ -94,7 +104,14 @@ class AnalyticsRepository(Repository):
             .where(return_units.c.grade.is_not(None))
             .group_by(SOLD_ITEM, return_units.c.grade)
         )
-        return self._rows(self._scoped(query, window))
+        history = (
+            self._history(HISTORY_ITEM, imported_returns.c.grade,
+                          func.sum(HISTORY_UNITS).label("units"))
+            .where(imported_returns.c.grade.is_not(None))
+            .group_by(HISTORY_ITEM, imported_returns.c.grade)
+        )
+        return self._rows(self._scoped(query, window)) + self._rows(
+            self._history_scoped(history, window))
 
     def written_off(self, window: SalesWindow) -> list[dict]:
         """Posted write-offs of returned units per item: item_id, units, value."""
@@ -108,7 +125,15 @@ class AnalyticsRepository(Repository):
             .where(write_offs.c.status == POSTED)
             .group_by(SOLD_ITEM)
         )
-        return self._rows(self._scoped(query, window))
+        # Imported write-offs are valued at today's unit cost: the ERP sends no value.
+        history = (
+            self._history(HISTORY_ITEM, func.sum(HISTORY_UNITS).label("units"),
+                          func.sum(HISTORY_UNITS * items.c.unit_cost).label("value"))
+            .where(imported_returns.c.disposition == "write_off")
+            .group_by(HISTORY_ITEM)
+        )
+        return self._rows(self._scoped(query, window)) + self._rows(
+            self._history_scoped(history, window))
 
     def days_to_receipt(self, window: SalesWindow) -> list[dict]:
         """How many units arrived how many days after their sale: item_id, days, units.
@@ -120,7 +145,36 @@ class AnalyticsRepository(Repository):
         query = self._returned_units(SOLD_ITEM, days, func.count().label("units")).group_by(
             SOLD_ITEM, days
         )
-        return self._rows(self._scoped(query, window))
+        # Imported returns count only where the sale's date is known.
+        received = func.coalesce(imported_returns.c.received_on, imported_returns.c.returned_on)
+        history_days = self._days_between(imported_returns.c.sold_on, received).label("days")
+        history = (
+            self._history(HISTORY_ITEM, history_days, func.sum(HISTORY_UNITS).label("units"))
+            .where(imported_returns.c.sold_on.is_not(None))
+            .group_by(HISTORY_ITEM, history_days)
+        )
+        return self._rows(self._scoped(query, window)) + self._rows(
+            self._history_scoped(history, window))
+
+    def _days_between(self, first, last):
+        if self.is_postgres:
+            return last - first
+        return cast(func.julianday(last) - func.julianday(first), Integer)
+
+    def _history(self, *columns):
+        """Imported (ERP history) returns, joined to the item sold."""
+        return select(*columns).select_from(imported_returns).join(
+            items, items.c.id == imported_returns.c.item_id)
+
+    def _history_scoped(self, query, window: SalesWindow):
+        """As _scoped, by the sale's date; a return whose sale date is unknown counts on its
+        own date."""
+        query = query.where(HISTORY_SOLD_ON.between(window.since, window.until))
+        if window.sku is not None:
+            query = query.where(items.c.sku == window.sku)
+        if window.categories is not None:
+            query = query.where(items.c.category.in_(window.categories))
+        return query
 
     def _days_from_sale_to_receipt(self):
         # Receipt days are counted in UTC on both databases, as every timestamp is stored.

@@ -45,7 +45,8 @@ def _sku_size() -> list[Column]:
     return [Column("sku", String(64), nullable=False), Column("size", String(32), nullable=False)]
 
 
-# Columns in the order of the import kind's columns (integrations/import_schemas.py).
+# Columns in the order of the import kind's columns (integrations/import_schemas.py), then
+# any the service adds.
 STAGED: dict[str, Table] = {
     "items": _staged(
         "items",
@@ -96,6 +97,25 @@ STAGED: dict[str, Table] = {
         Column("expected_on", Date),
         Column("received_quantity", Integer),
         Column("status", String(16)),
+    ),
+    # Then what the service adds to each row: our reason code for the ERP's.
+    "returns": _staged(
+        "returns",
+        Column("return_ref", String(64)),
+        Column("return_line_ref", String(64)),
+        Column("returned_on", Date),
+        Column("quantity", Integer),
+        Column("reason", String(64)),
+        Column("order_ref", String(64)),
+        Column("line_ref", String(64)),
+        Column("sku", String(64)),
+        Column("size", String(32)),
+        Column("customer", String(64)),
+        Column("sold_on", Date),
+        Column("received_on", Date),
+        Column("grade", String(1)),
+        Column("disposition", String(32)),
+        Column("our_reason", String(32)),
     ),
 }
 

@@ -11,6 +11,7 @@ from sqlalchemy import exists, select
 
 from ..tables import import_batches, items, locations, sales_lines
 from . import import_merge as merge
+from . import import_returns
 from . import import_staging as staging
 from .base import Repository, upsert, utcnow
 
@@ -126,3 +127,13 @@ class ImportRepository(Repository):
 
     def insert_sales(self, batch_id: int) -> int:
         return merge.insert_sales(self.connection, staging.STAGED["sales"], batch_id)
+
+    # Historical returns: [(row_no, ...)] found by each check, and the total.
+
+    def returns_check(self, check: str, limit: int):
+        """One of unknown_sales, unknown_items, other_item_than_sold, returned_before_sold,
+        more_than_sold (persistence/repositories/import_returns.py)."""
+        return getattr(import_returns, check)(self.connection, staging.STAGED["returns"], limit)
+
+    def insert_returns(self, batch_id: int) -> int:
+        return import_returns.insert_returns(self.connection, staging.STAGED["returns"], batch_id)

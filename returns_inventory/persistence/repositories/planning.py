@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, select
+from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, select, union_all
 
 from ..bulk import copy_in, fetch_ints, insert_columns
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
-from ..returns_tables import return_lines, return_units, returns
+from ..returns_tables import imported_returns, return_lines, return_units, returns
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
 from .base import Repository, utcnow
 
@@ -117,20 +117,43 @@ class PlanningRepository(Repository):
                       else_=other_reason).label("reason")
         grade = case({g: k for k, g in enumerate(grades) if g}, value=return_units.c.grade,
                      else_=no_grade).label("grade")
-        inner = (
-            select(return_units.c.item_id, sale_week, receipt_week, reason, grade)
+        live = (
+            select(return_units.c.item_id, sale_week, receipt_week, reason, grade,
+                   literal(1).label("units"))
             .join(return_lines, return_lines.c.id == return_units.c.return_line_id)
             .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
             .where(sales_lines.c.sold_on >= monday_of(first_week),
                    return_units.c.received_at
                    < datetime.combine(monday_of(last_week + 1), time(), UTC),
                    *_in_range(return_units.c.item_id, item_range))
-        ).subquery()
+        )
+        inner = union_all(live, self._imported_returns(
+            first_week, last_week, reasons=reasons, other_reason=other_reason, grades=grades,
+            no_grade=no_grade, item_range=item_range)).subquery()
         return fetch_ints(self.connection, (
             select(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
-                   inner.c.grade, func.count())
+                   inner.c.grade, func.sum(inner.c.units))
             .group_by(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
                       inner.c.grade)))
+
+    def _imported_returns(self, first_week: int, last_week: int, *, reasons, other_reason,
+                          grades, no_grade, item_range):
+        """Imported ERP history in received_returns' columns, as many units as each line.
+        Received on its receipt date, else its return date; a return whose sale date is
+        unknown counts as sold the week it came back."""
+        received = func.coalesce(imported_returns.c.received_on, imported_returns.c.returned_on)
+        sold = func.coalesce(imported_returns.c.sold_on, imported_returns.c.returned_on)
+        return select(
+            imported_returns.c.item_id,
+            self._week(sold).label("sale_week"),
+            self._week(received).label("receipt_week"),
+            case({r: k for k, r in enumerate(reasons)}, value=imported_returns.c.reason,
+                 else_=other_reason).label("reason"),
+            case({g: k for k, g in enumerate(grades) if g}, value=imported_returns.c.grade,
+                 else_=no_grade).label("grade"),
+            imported_returns.c.quantity.label("units"),
+        ).where(sold >= monday_of(first_week), received < monday_of(last_week + 1),
+                *_in_range(imported_returns.c.item_id, item_range))
 
     def stock_positions(self) -> np.ndarray:
         """(item_id, sellable on hand, reserved, units in quarantine) across every location."""

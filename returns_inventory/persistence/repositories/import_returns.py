@@ -1,0 +1,134 @@
+"""Checks on staged historical returns, and their insert into `imported_returns`.
+
+Set-based like the other merges: a file of a million returned lines is a handful of
+statements, whatever its size.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Table, and_, func, literal, not_, or_, select, true
+
+from ..returns_tables import imported_returns
+from ..tables import items, sales_lines
+from .base import upsert
+from .import_staging import first_rows
+
+
+def _sale_join(staged: Table):
+    return and_(sales_lines.c.order_ref == staged.c.order_ref,
+                sales_lines.c.line_ref == staged.c.line_ref)
+
+
+def _item_join(staged: Table):
+    return and_(items.c.sku == staged.c.sku, items.c.size == staged.c.size)
+
+
+def unknown_sales(connection: Connection, staged: Table, limit: int):
+    """Rows naming an order line no sale has."""
+    query = (
+        select(staged.c.row_no, staged.c.order_ref, staged.c.line_ref)
+        .select_from(staged.outerjoin(sales_lines, _sale_join(staged)))
+        .where(staged.c.order_ref.is_not(None), sales_lines.c.id.is_(None))
+    )
+    return first_rows(connection, query, limit)
+
+
+def unknown_items(connection: Connection, staged: Table, limit: int):
+    """Rows without an order line whose sku and size name no item."""
+    query = (
+        select(staged.c.row_no, staged.c.sku, staged.c.size)
+        .select_from(staged.outerjoin(items, _item_join(staged)))
+        .where(staged.c.order_ref.is_(None), items.c.id.is_(None))
+    )
+    return first_rows(connection, query, limit)
+
+
+def other_item_than_sold(connection: Connection, staged: Table, limit: int):
+    """Rows whose sku and size are not the item their order line sold."""
+    query = (
+        select(staged.c.row_no, items.c.sku, items.c.size)
+        .select_from(staged.join(sales_lines, _sale_join(staged))
+                     .join(items, items.c.id == sales_lines.c.item_id))
+        .where(staged.c.sku.is_not(None),
+               or_(items.c.sku != staged.c.sku, items.c.size != staged.c.size))
+    )
+    return first_rows(connection, query, limit)
+
+
+def returned_before_sold(connection: Connection, staged: Table, limit: int):
+    """Rows dated before the sale of their order line."""
+    query = (
+        select(staged.c.row_no, sales_lines.c.sold_on)
+        .select_from(staged.join(sales_lines, _sale_join(staged)))
+        .where(staged.c.returned_on < sales_lines.c.sold_on)
+    )
+    return first_rows(connection, query, limit)
+
+
+def more_than_sold(connection: Connection, staged: Table, limit: int):
+    """Rows of an order line whose new returns, with those imported before, exceed what it
+    sold. Lines already imported (a re-sent file) are counted once, as stored."""
+    already = select(imported_returns.c.id).where(
+        imported_returns.c.return_ref == staged.c.return_ref,
+        imported_returns.c.return_line_ref == staged.c.return_line_ref,
+    ).exists()
+    new = (
+        select(sales_lines.c.id.label("sale_id"), func.sum(staged.c.quantity).label("units"))
+        .select_from(staged.join(sales_lines, _sale_join(staged)))
+        .where(not_(already))
+        .group_by(sales_lines.c.id)
+        .subquery()
+    )
+    before = (
+        select(imported_returns.c.sales_line_id.label("sale_id"),
+               func.sum(imported_returns.c.quantity).label("units"))
+        .where(imported_returns.c.sales_line_id.in_(select(new.c.sale_id)))
+        .group_by(imported_returns.c.sales_line_id)
+        .subquery()
+    )
+    over = (
+        select(new.c.sale_id, sales_lines.c.quantity.label("sold"),
+               func.coalesce(before.c.units, 0).label("before"))
+        .select_from(new.join(sales_lines, sales_lines.c.id == new.c.sale_id)
+                     .outerjoin(before, before.c.sale_id == new.c.sale_id))
+        .where(new.c.units + func.coalesce(before.c.units, 0) > sales_lines.c.quantity)
+        .subquery()
+    )
+    query = (
+        select(staged.c.row_no, over.c.sold, over.c.before)
+        .select_from(staged.join(sales_lines, _sale_join(staged))
+                     .join(over, over.c.sale_id == sales_lines.c.id))
+        .where(not_(already))
+    )
+    return first_rows(connection, query, limit)
+
+
+def insert_returns(connection: Connection, staged: Table, batch_id: int) -> int:
+    """Add returned lines not seen before; a line already stored is left exactly as it was."""
+    sold_item = func.coalesce(sales_lines.c.item_id, items.c.id)
+    source = (
+        select(
+            staged.c.return_ref, staged.c.return_line_ref,
+            literal(batch_id, imported_returns.c.batch_id.type),
+            sales_lines.c.id, sold_item,
+            func.coalesce(sales_lines.c.sold_on, staged.c.sold_on),
+            staged.c.customer, staged.c.returned_on, staged.c.quantity, staged.c.our_reason,
+            staged.c.reason, staged.c.received_on, staged.c.grade, staged.c.disposition,
+        )
+        .select_from(
+            staged.outerjoin(sales_lines, _sale_join(staged))
+            # Only rows without a line reference are matched by item.
+            .outerjoin(items, and_(_item_join(staged), staged.c.order_ref.is_(None)))
+        )
+        .where(true())
+        .order_by(staged.c.row_no)  # ids in the file's order
+    )
+    columns = ["return_ref", "return_line_ref", "batch_id", "sales_line_id", "item_id",
+               "sold_on", "customer", "returned_on", "quantity", "reason", "erp_reason",
+               "received_on", "grade", "disposition"]
+    stmt = (
+        upsert(connection, imported_returns)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=["return_ref", "return_line_ref"])
+    )
+    return connection.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount
