@@ -1,5 +1,5 @@
 """`returns-inventory demo load`: a demo business, or the real Online Retail data, loaded the
-way production data arrives (ERP imports, then returns through the services)."""
+way production data arrives (ERP imports, then returns through the services or, for Online Retail, the returns import)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,11 @@ def demo_command() -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--online-retail", "online_retail", is_flag=True,
               help="load the UCI Online Retail gzip CSV FILES instead of the synthetic demo")
-@click.option("--max-return-units", type=click.IntRange(min=0), default=2000, show_default=True,
-              help="Online Retail: replay the newest customer returns up to this many units")
 @click.option("--logins-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="also write the new demo logins to this file (mode 600)")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
-def demo_load(skus, seed, online_retail, max_return_units, logins_file, files) -> None:
+def demo_load(skus, seed, online_retail, logins_file, files) -> None:
     """Load demo data into an EMPTY database once, create demo logins, forecast once.
 
     A database that already holds a demo, or any other items, locations or sales, is left
@@ -52,7 +50,7 @@ def demo_load(skus, seed, online_retail, max_return_units, logins_file, files) -
             from .integrations.online_retail import load_online_retail
 
             report = load_online_retail(uow_factory(), settings(), policies(), list(files),
-                                        max_return_units=max_return_units, say=say)
+                                        say=say)
         else:
             from .integrations.demo import load_synthetic
 

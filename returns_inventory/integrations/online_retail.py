@@ -1,12 +1,12 @@
 """The UCI Online Retail transactions (gzip CSV, as an ERP would export them) as demo data.
 
 Each StockCode becomes a one-size item (size ONE, category homeware); invoice lines become
-sales through the import service; `C` (cancellation/return) lines become returns matched to
-the same customer's latest earlier purchase of that StockCode and go through authorize ->
-receive, dated as they happened, so the returns policy judges them as on their own date.
+sales through the import service; every `C` (credit note) line becomes
+imported return history through the returns import, matched to the same customer's latest
+earlier purchase of that StockCode where it can be, else kept by StockCode and date.
 
-The files are streamed twice (items first, then sales); only the item list, the invoice
-numbers and the few thousand returns being replayed are held in memory.
+The files are streamed twice (items first, then sales and credit notes); only the item list,
+the invoice numbers and the credit-note rows (some 20,000) are held in memory.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from .demo_load import LoadReport, guarded_load
-from .replay import HistoricalReturn, ReturnLine, import_csv, replay_returns
+from .replay import import_csv
 
 ACTOR = "demo:online-retail"
 WAREHOUSE = "WH1"
@@ -32,6 +32,8 @@ CENT = Decimal("0.01")
 ITEM_COLUMNS = ("sku", "size", "category", "description", "unit_cost", "price")
 SALES_COLUMNS = ("sold_on", "order_ref", "line_ref", "sku", "size", "quantity", "unit_price",
                  "channel", "location")
+RETURN_COLUMNS = ("return_ref", "return_line_ref", "returned_on", "quantity", "reason",
+                  "order_ref", "line_ref", "sku", "size", "customer")
 
 
 @dataclass
@@ -99,7 +101,7 @@ def _scan(files: list[Path]) -> _Scan:
                 item[0] = row.description
             if row.is_return:
                 if row.customer:
-                    returns.append(row)
+                    returns.append(row)  # whose purchases the second pass tracks
             elif row.price > 0:
                 item[1] = row.price
             last = max(last, row.at.date())
@@ -109,23 +111,52 @@ def _scan(files: list[Path]) -> _Scan:
     return _Scan(items, invoices, returns, last)
 
 
-def _newest_returns(returns: list[_Row], max_units: int) -> list[_Row]:
-    """The most recent C lines holding at most `max_units` units between them."""
-    chosen, units = [], 0
-    for row in reversed(returns):
-        if units - row.quantity > max_units:
-            break
-        chosen.append(row)
-        units -= row.quantity
-    return chosen[::-1]
-
-
 def _money(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+class _CreditNotes:
+    """Every C line as rows of a returns import, read in date order beside the sales.
+
+    A line is matched to the same customer's latest earlier purchase of the code, for at
+    most what that purchase has not returned yet; the rest (and lines without a customer or
+    a purchase) stays history of the code on its own date, its sale unknown."""
+
+    def __init__(self, pairs: set[tuple[str, str]]):
+        self.pairs = pairs  # (customer, code) that return something: the purchases to track
+        self.latest: dict[tuple[str, str], list] = {}  # -> [invoice, line, left, day]
+        self.rows: list[tuple] = []
+        self.lines = self.units = self.matched = self.matched_units = 0
+        self.unmatched = self.unmatched_units = 0
+
+    def bought(self, row: _Row) -> None:
+        if (row.customer, row.code) in self.pairs:
+            self.latest[(row.customer, row.code)] = [row.invoice, str(row.line), row.quantity,
+                                                     row.at.date()]
+
+    def add(self, row: _Row) -> None:
+        units, day = -row.quantity, row.at.date().isoformat()
+        self.lines += 1
+        self.units += units
+        bought = self.latest.get((row.customer, row.code)) if row.customer else None
+        earlier = bought is not None and bought[3] <= row.at.date()
+        matched = min(units, bought[2]) if earlier else 0
+        if matched:
+            bought[2] -= matched
+            self.matched += 1
+            self.matched_units += matched
+            self.rows.append((row.invoice, str(row.line), day, matched, REASON, bought[0],
+                              bought[1], "", "", row.customer))
+        if units > matched:
+            self.unmatched += 1
+            self.unmatched_units += units - matched
+            # The unmatched rest of a partly matched line is a line of its own.
+            ref = f"{row.line}-rest" if matched else str(row.line)
+            self.rows.append((row.invoice, ref, day, units - matched, REASON, "", "",
+                              row.code, SIZE, row.customer))
+
+
 def load_online_retail(uow_factory: Callable, settings, policies, files: list[Path], *,
-                       max_return_units: int = 2000,
                        say: Callable[[str], None] = lambda _m: None) -> LoadReport:
     """Load the Online Retail files into an empty database and forecast once, as of the day
     after the last invoice."""
@@ -146,33 +177,18 @@ def load_online_retail(uow_factory: Callable, settings, policies, files: list[Pa
             for code, (desc, price) in sorted(scan.items.items())), actor=ACTOR,
             batch_size=batch)
         report.imports["items"] = f"batch {result.batch_id}: {result.rows} rows"
-        chosen = _newest_returns(scan.returns, max_return_units)
-        wanted = {(r.invoice, r.line) for r in chosen}
-        pairs = {(r.customer, r.code) for r in chosen}
-        latest: dict[tuple[str, str], list] = {}  # (customer, code) -> [invoice, line, day, left]
-        parcels: list[HistoricalReturn] = []
-        unmatched = sales = 0
+        credits = _CreditNotes({(r.customer, r.code) for r in scan.returns})
+        sales = 0
         skip: set[str] = set()
         for path, mine in zip(files, scan.invoices, strict=True):
             def lines(path=path, skip=frozenset(skip)):
-                nonlocal unmatched
                 for row in read_rows(path, skip):
-                    if not row.is_return:
-                        if (row.customer, row.code) in pairs:
-                            latest[(row.customer, row.code)] = [
-                                row.invoice, str(row.line), row.at.date(), row.quantity]
-                        yield (row.at.date().isoformat(), row.invoice, str(row.line), row.code,
-                               SIZE, row.quantity, _money(row.price), "online", WAREHOUSE)
-                    elif (row.invoice, row.line) in wanted:
-                        bought = latest.get((row.customer, row.code))
-                        if bought is None or bought[3] <= 0:
-                            unmatched += 1
-                            continue
-                        quantity = min(-row.quantity, bought[3])
-                        bought[3] -= quantity
-                        parcels.append(HistoricalReturn(
-                            bought[0], row.at.date(), row.at, WAREHOUSE,
-                            [ReturnLine(bought[1], quantity, REASON)]))
+                    if row.is_return:
+                        credits.add(row)
+                        continue
+                    credits.bought(row)
+                    yield (row.at.date().isoformat(), row.invoice, str(row.line), row.code,
+                           SIZE, row.quantity, _money(row.price), "online", WAREHOUSE)
 
             say(f"importing the sales of {path.name} (second pass)")
             result = import_csv(uow_factory, "sales", SALES_COLUMNS, lines(), actor=ACTOR,
@@ -181,21 +197,22 @@ def load_online_retail(uow_factory: Callable, settings, policies, files: list[Pa
                 f"batch {result.batch_id}: {result.rows} rows, {result.applied} applied")
             sales += result.rows
             skip |= mine
-        first = chosen[0].at.date().isoformat() if chosen else "-"
-        say(f"replaying {len(parcels)} returns from {first} through authorize -> receive")
-        counts = replay_returns(uow_factory, policies, parcels, actor=ACTOR)
+        say(f"importing {len(credits.rows)} returned lines of {credits.lines} credit-note lines "
+            "as return history")
+        result = import_csv(uow_factory, "returns", RETURN_COLUMNS, credits.rows, actor=ACTOR,
+                            batch_size=batch, policies=policies)
+        report.imports["returns"] = (
+            f"batch {result.batch_id}: {result.rows} rows, {result.applied} applied")
         report.returns = {
-            "c_lines_with_customer": len(scan.returns), "replayed_from": first,
-            "c_lines_replayed": len(chosen), "unmatched": unmatched,
-            "authorized": counts.authorized, "refused": counts.refused,
-            "units_received": counts.units_received, "units_graded": 0,
-            **{f"refused_{k}": v for k, v in counts.refused_by_rule.items()}}
+            "credit_note_lines": credits.lines, "units": credits.units,
+            "matched_lines": credits.matched, "matched_units": credits.matched_units,
+            "unmatched_lines": credits.unmatched, "unmatched_units": credits.unmatched_units}
         report.notes.append(
-            f"Only the newest {len(chosen)} of {len(scan.returns)} customer C lines (at most "
-            f"{max_return_units} units, from {first}) are replayed: every returned piece becomes "
-            "a labelled unit, and the file's wholesale cancellations run to ~490,000 pieces. "
-            "Return rates in this forecast are understated accordingly. The data has no grades, "
-            "so received units wait for grading.")
+            f"All {credits.lines} credit-note (C) lines are imported as return history "
+            f"({credits.units} units): {credits.matched} matched to the customer's earlier "
+            f"purchase of the code, {credits.unmatched} kept unmatched by code and date (no "
+            "customer, no earlier purchase, or more than it had left). They move no stock and "
+            "make no units to grade; the data has no reasons or grades (reason `other`).")
         return sales
 
     # The forecast is as of the day after the data ends (it ends in 2011).

@@ -15,8 +15,13 @@ from sqlalchemy import func, select
 from returns_inventory.integrations.demo import build_demo, load_synthetic
 from returns_inventory.integrations.online_retail import load_online_retail
 from returns_inventory.persistence.planning_tables import forecast_runs, replenishment_suggestions
-from returns_inventory.persistence.returns_tables import return_units, returns
-from returns_inventory.persistence.tables import import_batches, items, sales_lines
+from returns_inventory.persistence.returns_tables import imported_returns, return_units, returns
+from returns_inventory.persistence.tables import (
+    import_batches,
+    items,
+    ledger_movements,
+    sales_lines,
+)
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
@@ -148,9 +153,21 @@ def test_online_retail_invoices_become_sales_and_C_lines_matched_returns(
         select(items.c.sku, items.c.size, items.c.category))} == {
         ("85123A", "ONE", "homeware"), ("71053", "ONE", "homeware")}
     assert _count(db, sales_lines) == 4  # 2 + 1 + 1; POST, adjustments and A skipped
-    assert (report.returns["authorized"], report.returns["refused"]) == (1, 1)
-    assert report.returns["refused_return_window"] == 1
-    assert _count(db, return_units) == 2
+    # Every C line is history: matched to the customer's purchase, else by code and date;
+    # none is judged by today's return window, and none makes a unit or moves stock.
+    history = db.connection.execute(
+        select(imported_returns.c.return_ref, imported_returns.c.quantity,
+               imported_returns.c.sold_on, imported_returns.c.returned_on,
+               imported_returns.c.reason, imported_returns.c.sales_line_id.is_not(None))
+        .order_by(imported_returns.c.return_ref)).all()
+    assert history == [
+        ("C500006", 2, date(2011, 1, 3), date(2011, 1, 10), "other", True),
+        ("C500007", 1, None, date(2011, 1, 10), "other", False),
+        ("C500011", 8, date(2011, 1, 12), date(2011, 3, 30), "other", True),
+    ]
+    assert report.returns["credit_note_lines"] == 3
+    assert (report.returns["matched_lines"], report.returns["unmatched_lines"]) == (2, 1)
+    assert _count(db, return_units) == 0 and _count(db, ledger_movements) == 0
     assert report.forecast["status"] == "succeeded"
     assert report.forecast["as_of"] == date(2011, 3, 31)
     before = _snapshot(db)
@@ -169,9 +186,11 @@ def test_the_first_50k_rows_of_the_real_online_retail_file_load(
     with gzip.open(SHARED_DATA / "online_retail_2010_2011.csv.gz", "rt") as src, \
             gzip.open(part, "wt") as out:
         out.writelines(itertools.islice(src, 50_001))
-    report = load_online_retail(uow_factory, settings, policies, [part], max_return_units=200)
+    report = load_online_retail(uow_factory, settings, policies, [part])
     assert _count(db, sales_lines) > 45_000
-    assert report.returns["units_received"] > 0
+    assert report.returns["matched_units"] > 0
+    assert _count(db, imported_returns) == (
+        report.returns["matched_lines"] + report.returns["unmatched_lines"])
     assert report.forecast["status"] == "succeeded"
     assert report.forecast["series_count"] > 2000
 
