@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import api, extensions, web
+    from . import api, extensions, observability, web
     from .web import headers
 
     settings = settings or Settings.load()
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     extensions.init_app(app, settings)
     headers.init_app(app)  # first of the after_request hooks, so it runs last
+    observability.init_app(app)  # request id before any hook may answer; metrics of the final
     if settings.trusted_proxies:
         # The client's address (login throttling) and scheme come from the proxies' headers.
         n = settings.trusted_proxies

@@ -1,5 +1,6 @@
 """`returns-inventory demo load`: a demo business, or the real Online Retail data, loaded the
-way production data arrives (ERP imports, then returns through the services or, for Online Retail, the returns import)."""
+way production data arrives (ERP imports, then returns through the services or, for Online
+Retail's credit notes, the returns import)."""
 
 from __future__ import annotations
 

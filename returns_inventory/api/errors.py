@@ -8,6 +8,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain import errors as domain
+from ..observability import request_id
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ def problem(
     if errors:
         body["errors"] = errors
     body.update(extra)
+    # The id in X-Request-Id, in the body too: problem documents get pasted into tickets.
+    if (rid := request_id()) is not None:
+        body.setdefault("request_id", rid)
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
 

@@ -144,6 +144,9 @@ class ProblemSchema(StrictSchema):
     errors = fields.List(
         fields.Nested(FieldErrorOut), metadata={"description": "validation only"}
     )
+    request_id = fields.String(
+        metadata={"description": "this request's `X-Request-Id`, to quote when asking about it"}
+    )
 
 
 def cursor_page(rows: list[dict], limit: int) -> dict:

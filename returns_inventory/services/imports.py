@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from .. import metrics
 from ..domain.errors import FieldError, NotFound, ValidationFailed
-from ..domain.return_history import HistoryCodes
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from ..integrations.formats import Records
-from ..integrations.import_schemas import KINDS, RETURNS, ImportKind
+from ..integrations.import_schemas import KINDS, ImportKind
+from .import_history import RETURNS_CHECKS, BadColumn, resolver
 from .ledger import post_movement
 
 MAX_REPORTED_ERRORS = 1000
@@ -95,15 +96,31 @@ def import_rows(
 
     `policies` (services.policies.Policies) maps the reason codes of a returns file."""
     spec = import_kind(kind)
-    resolve = _resolver(kind, policies)
+    resolve = resolver(kind, policies)
+    watch = metrics.Stopwatch()
+    try:
+        result = _import(uow_factory, spec, sha256=sha256, actor=actor, batch_size=batch_size,
+                         resolve=resolve, records=lambda: Records(source, fmt, gzipped=gzipped,
+                                                 max_bytes=max_bytes,
+                                                 max_row_bytes=max_row_bytes, on_read=on_read))
+    except Exception:
+        metrics.import_failures.labels(kind).inc()
+        raise
+    if not result.duplicate:
+        metrics.import_rows.labels(kind).inc(result.rows)
+        metrics.import_seconds.labels(kind).observe(watch.seconds)
+    return result
+
+
+def _import(uow_factory, spec: ImportKind, *, sha256, actor, batch_size, resolve,
+            records) -> ImportResult:
+    kind = spec.name
     with uow_factory() as uow:
         batch_id = uow.imports.claim_batch(kind=kind, sha256=sha256, actor=actor)
         if batch_id is None:
             return _earlier_import(uow.imports.batch_by_hash(kind, sha256))
-        records = Records(source, fmt, gzipped=gzipped, max_bytes=max_bytes,
-                          max_row_bytes=max_row_bytes, on_read=on_read)
         report = ErrorReport()
-        rows = _stage(uow, spec, records, report, batch_size, resolve)
+        rows = _stage(uow, spec, records(), report, batch_size, resolve)
         _check_staged(uow, spec, report)
         report.raise_if_any(kind)
         applied = _APPLY[kind](uow, batch_id=batch_id, actor=actor, batch_size=batch_size)
@@ -162,7 +179,7 @@ def _stage(uow, spec: ImportKind, records: Records, report: ErrorReport, batch_s
             if resolve and not errors:
                 try:
                     values = resolve(values)
-                except _BadColumn as bad:
+                except BadColumn as bad:
                     errors = [(bad.column, bad.reason)]
             if errors:
                 for field, reason in errors:
@@ -205,50 +222,8 @@ def _check_staged(uow, spec: ImportKind, report: ErrorReport) -> None:
     if kind == "stock":
         report.add_found(imports.snapshot_below_reserved(limit), _below_reserved)
     if kind == "returns":
-        for check, describe in _RETURNS_CHECKS.items():
+        for check, describe in RETURNS_CHECKS.items():
             report.add_found(imports.returns_check(check, limit), describe)
-
-
-_RETURNS_CHECKS: dict[str, Callable[[Any], FieldError]] = {
-    "unknown_sales": lambda r: FieldError(
-        "line_ref", f"no sales line {r.line_ref} of order {r.order_ref}", row=r.row_no),
-    "unknown_items": lambda r: FieldError("sku", f"no item {r.sku} in size {r.size}",
-                                          row=r.row_no),
-    "other_item_than_sold": lambda r: FieldError(
-        "sku", f"the order line sold {r.sku} size {r.size}", row=r.row_no),
-    "returned_before_sold": lambda r: FieldError(
-        "returned_on", f"is before the sale on {r.sold_on.isoformat()}", row=r.row_no),
-    "more_than_sold": lambda r: FieldError(
-        "quantity", f"the line sold {r.sold}, {r.before} of them returned before; the file's "
-        "returns of it exceed that", row=r.row_no),
-}
-
-
-class _BadColumn(ValueError):
-    def __init__(self, column: str, reason: str):
-        super().__init__(reason)
-        self.column, self.reason = column, reason
-
-
-def _resolver(kind: str, policies) -> Callable[[tuple], tuple] | None:
-    """Per-row work that needs the policies: a returns row's ERP reason becomes ours (kept
-    beside it) and a grade without a disposition takes the grade's."""
-    if kind != "returns":
-        return None
-    if policies is None:
-        raise TypeError("a returns import needs the policies to map its reason codes")
-    codes = HistoryCodes.from_policies(policies.returns, policies.grading)
-    reason_at, grade_at = RETURNS.names.index("reason"), RETURNS.names.index("grade")
-
-    def resolve(values: tuple) -> tuple:
-        try:
-            ours = codes.reason(values[reason_at])
-        except ValueError as exc:
-            raise _BadColumn("reason", str(exc)) from None
-        grade, disposition = codes.outcome(values[grade_at], values[grade_at + 1])
-        return (*values[:grade_at], grade, disposition, ours)
-
-    return resolve
 
 
 def _below_reserved(r) -> FieldError:
