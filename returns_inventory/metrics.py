@@ -24,6 +24,8 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as _multiprocess
 
+from .persistence.uow import COMMIT_LISTENERS
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Seconds: from a fast read (5 ms) to a large import (10 minutes).
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
@@ -80,3 +82,25 @@ class Stopwatch:
     @property
     def seconds(self) -> float:
         return time.perf_counter() - self.started
+
+
+def _count_committed(events: list[dict]) -> None:
+    """Figures read off the events a transaction committed (persistence.uow)."""
+    for event in events:
+        if event["event_type"] == "unit.graded":
+            units_graded.labels(event["payload"].get("disposition") or "none").inc()
+
+
+def forecast_run_ended(run: dict) -> None:
+    """Count a run that ended (services.forecast_runs), from its record."""
+    forecast_runs.labels(run.get("status") or "unknown").inc()
+    if run.get("status") != "succeeded":
+        return
+    if run.get("started_at") and run.get("finished_at"):
+        forecast_seconds.observe((run["finished_at"] - run["started_at"]).total_seconds())
+    forecast_series.inc(run.get("series_count") or 0)
+    forecast_fallbacks.inc(run.get("fallback_count") or 0)
+    forecast_series_failures.inc(run.get("failure_count") or 0)
+
+
+COMMIT_LISTENERS.append(_count_committed)

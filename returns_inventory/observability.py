@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
         handler.setFormatter(JsonLines())
         log.addHandler(handler)
         log.propagate = False  # the root handler would print it a second time, not as JSON
+    log.setLevel(app.extensions["ri.settings"].log_level)  # request lines are INFO
     app.before_request(_start)
     app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

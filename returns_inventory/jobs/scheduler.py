@@ -23,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import ref_to_obj
 
+from .. import metrics
 from ..persistence.engine import make_engine
 from ..persistence.uow import Database, UnitOfWork
 from ..services.forecast_runs import forecast_config
@@ -133,6 +134,7 @@ class JobRunner:
 
     def __call__(self, job_id: str) -> bool:
         spec = self.specs[job_id]
+        metrics.scheduler_tick.set_to_current_time()
         self.reap()
         now = datetime.now(UTC)
         context = JobContext(job_id, self.settings, self.uow_factory, now, self.holder)

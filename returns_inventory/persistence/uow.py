@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from functools import cached_property
@@ -30,6 +30,10 @@ from .repositories.users import UserRepository
 from .repositories.webhooks import WebhookRepository
 
 R = TypeVar("R")
+
+# Called after every commit with the events it wrote (type, payload...), possibly none:
+# metrics count from them, so no service has to remember to.
+COMMIT_LISTENERS: list[Callable[[list[dict]], None]] = []
 
 
 class Fence(NamedTuple):
@@ -179,9 +183,13 @@ class UnitOfWork:
         # Last before COMMIT: on PostgreSQL writing the events takes the feed's lock (shared),
         # which every feed reader waits for until this transaction ends (events.py), so
         # nothing that could wait on a row lock may run while it is held.
+        committed: list[dict] = []
         if "events" in self.__dict__:  # only if anything was announced
             self.events.flush()
+            committed = self.events.flushed
         self._transaction.commit()
+        for listener in COMMIT_LISTENERS:
+            listener(committed)
 
     def rollback(self) -> None:
         if self._transaction is not None and self._transaction.is_active:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from .. import metrics
 from ..domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
 from .run_guard import (
@@ -167,10 +168,13 @@ def execute_run(
             uow.runs.finish(run_id, now=datetime.now(UTC), status="failed",
                             error=_error_text(exc, run_id, request.trigger))
             uow.commit()
+        metrics.forecast_run_ended({"status": "failed"})
         raise
     finally:
         _release(uow_factory, run_id)
-    return get_run(uow_factory, run_id)
+    run = get_run(uow_factory, run_id)
+    metrics.forecast_run_ended(run)
+    return run
 
 
 def _error_text(exc: Exception, run_id: int, trigger: str) -> str:

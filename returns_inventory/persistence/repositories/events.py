@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, cast, func, literal_column, select
+from sqlalchemy import BigInteger, bindparam, cast, func, literal_column, select, text
 
 from ..tables import outbox_events
 from .base import Repository, utcnow
@@ -72,6 +72,9 @@ def committed_in(snapshot: str | None, txid: int | None) -> bool:
 # first write until they commit, so ids follow commit order there.
 FEED_LOCK = 0x52494F5554424F58  # "RIOUTBOX": one key per database, advisory locks are per database
 
+# One channel for every new event: the webhook dispatcher wakes on it (jobs/dispatcher.py).
+OUTBOX_CHANNEL = "ri_outbox"
+_NOTIFY = text(f"NOTIFY {OUTBOX_CHANNEL}")
 _ADD_EVENTS = outbox_events.insert()
 _WRITERS_TURN = select(
     func.pg_advisory_xact_lock_shared(FEED_LOCK).label("taken")).cte("writers_turn")
@@ -102,6 +105,7 @@ class OutboxRepository(Repository):
     def __init__(self, connection):
         super().__init__(connection)
         self._pending: list[dict[str, Any]] = []
+        self.flushed: list[dict[str, Any]] = []  # written in this transaction, for after it
         self._reading = False  # holds the feed's lock exclusively (PostgreSQL)
 
     def add(self, event_type: str, payload: dict[str, Any], *, actor: str) -> None:
@@ -109,13 +113,19 @@ class OutboxRepository(Repository):
             "event_type": event_type, "payload": payload, "actor": actor,
             "created_at": utcnow()})
 
-    def flush(self) -> None:
-        """Write the pending events, in the order they were added (ids follow that order).
-        On PostgreSQL this holds feed readers off until the transaction ends: flush at commit."""
+    def flush(self) -> list[dict]:
+        """Write the pending events, in the order they were added (ids follow that order), and
+        return them. On PostgreSQL this holds feed readers off until the transaction ends:
+        flush at commit."""
         if not self._pending:
-            return
+            return []
         pending, self._pending = self._pending, []
         self.connection.execute(_ADD_EVENTS_PG if self.is_postgres else _ADD_EVENTS, pending)
+        if self.is_postgres:
+            # Delivered to listeners (the webhook dispatcher) when, and only if, this commits.
+            self.connection.execute(_NOTIFY)
+        self.flushed += pending
+        return pending
 
     def _readers_turn(self) -> None:
         """Flush ours, then (PostgreSQL) wait for the writers that are committing their events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..people_tables import job_leases
 from .base import Repository, upsert
@@ -68,3 +68,10 @@ class LeaseRepository(Repository):
         if row is None:
             return None
         return dict(row._mapping)
+
+    def last_taken(self, *, besides: tuple[str, ...] = ()) -> datetime | None:
+        """When any job's lease was last taken: a scheduler's heartbeat, since its jobs tick
+        every few seconds. `besides` leaves out leases taken outside the scheduler."""
+        return self.connection.scalar(
+            select(func.max(job_leases.c.acquired_at)).where(job_leases.c.job_id.not_in(besides))
+        )
