@@ -30,6 +30,10 @@ class WebhookIn(StrictSchema):
     since = Int64(validate=validate.Range(min=0), metadata={
         "description": "an event feed cursor: also send the events after it; omitted, only "
                        "events committed after registration are sent"})
+    ordered = fields.Boolean(load_default=False, metadata={
+        "description": "true: events are sent one at a time in feed order, a later one "
+                       "waiting while an earlier one is retried; false: several at once, "
+                       "so a retried event may arrive after later ones"})
 
 
 class WebhookListed(StrictSchema):
@@ -37,6 +41,7 @@ class WebhookListed(StrictSchema):
     url = fields.String()
     event_types = fields.List(fields.String())
     active = fields.Boolean()
+    ordered = fields.Boolean()
 
 
 class WebhookOut(WebhookListed):

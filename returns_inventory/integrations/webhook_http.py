@@ -120,6 +120,56 @@ def post_json(url: str, body: bytes, headers: dict, timeout: int, *,
     return Response(status, f"HTTP {status}" + (f" to {moved}" if moved else ""))
 
 
+class KeptConnection:
+    """One HTTP/1.1 connection to an endpoint, kept open between sends (one thread at a time).
+
+    The host's addresses are checked whenever it (re)connects, as post_json checks them on
+    every send: a connection once made stays with the address that was checked. Any failure
+    closes it; the next send connects afresh."""
+
+    def __init__(self, url: str, addresses: AddressPolicy | None = None):
+        self.url, self.addresses = url, addresses or AddressPolicy()
+        parts = urlsplit(url)
+        self._https = parts.scheme == "https"
+        self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._connection: http.client.HTTPConnection | None = None
+
+    def _open(self, timeout: int) -> http.client.HTTPConnection:
+        host, port = _host_port(self.url)
+        targets = self.addresses.resolve(host, port)
+        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        connection = kind(host, port, timeout=timeout)
+        connection._create_connection = lambda _address, *args: _connect(targets, port, *args)
+        return connection
+
+    def post(self, body: bytes, headers: dict, timeout: int) -> Response:
+        try:
+            if self._connection is None:
+                self._connection = self._open(timeout)
+            self._connection.timeout = timeout
+            self._connection.request("POST", self._target, body=body, headers=headers)
+            answer = self._connection.getresponse()
+            status, moved = answer.status, answer.getheader("Location")
+            answer.read()  # the connection is reusable only once the answer is read
+            if answer.will_close:
+                self.close()
+        except RefusedEndpoint as exc:
+            self.close()
+            return Response(None, f"refused: {exc}")
+        except Exception as exc:  # noqa: BLE001 - any failure to send is one failed attempt
+            self.close()
+            return Response(None, f"{type(exc).__name__}: {exc}")
+        if 200 <= status < 300:
+            return Response(status)
+        moved = moved if 300 <= status < 400 else None
+        return Response(status, f"HTTP {status}" + (f" to {moved}" if moved else ""))
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 def _connect(targets: list[str], port: int, timeout, source_address=None) -> socket.socket:
     error: OSError | None = None
     for address in targets:

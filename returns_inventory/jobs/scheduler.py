@@ -31,6 +31,7 @@ from ..services.run_guard import reap_lost_runs
 from ..settings import Settings, SettingsError
 from . import housekeeping, nightly
 from .context import JobContext
+from .dispatcher import Dispatcher
 from .leases import holder_name, run_exclusively
 from .nightly import NO_RUN_WAITING
 
@@ -200,6 +201,9 @@ def run_scheduler(settings: Settings, database: Database | None = None) -> None:
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     log.info("scheduler %s: jobs %s", holder,
              ", ".join(job.id for job in scheduler.get_jobs()) or "none")
+    dispatcher = None
+    if settings.policies.get("webhooks", {}).get("dispatcher", {}).get("enabled", True):
+        dispatcher = Dispatcher(settings, partial(UnitOfWork, database)).start()
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -207,6 +211,8 @@ def run_scheduler(settings: Settings, database: Database | None = None) -> None:
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=True)
+        if dispatcher is not None:
+            dispatcher.stop()
         if own_database:
             database.dispose()
         log.info("scheduler %s stopped", holder)

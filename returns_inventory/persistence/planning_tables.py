@@ -129,6 +129,8 @@ webhooks = Table(
     Column("secret", String(255), nullable=False),
     Column("event_types", JSON, nullable=False),  # [] means every event
     Column("active", Boolean, nullable=False, server_default="1"),
+    # Events one at a time, in feed order: a later one waits while an earlier one is retried.
+    Column("ordered", Boolean, nullable=False, server_default="0"),
     Column("actor", String(128), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     # How far outbox events have been turned into deliveries for this endpoint: the feed's

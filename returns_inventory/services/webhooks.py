@@ -68,7 +68,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str | None = None,
                      event_types: list[str] | None = None, since: int | None = None,
-                     addresses: AddressPolicy | None = None) -> dict:
+                     addresses: AddressPolicy | None = None, ordered: bool = False) -> dict:
     """Subscribe an ERP endpoint to the events committed from now on (or after the feed
     cursor `since`); the secret is generated when not given and shown once. Its host must
     resolve to public addresses only, unless `addresses` allows it (an on-premise ERP)."""
@@ -106,10 +106,10 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
             start = FeedPosition(since)
         webhook_id = uow.webhooks.add(url=url, secret=secret, event_types=event_types or [],
                                       actor=actor, last_event_id=start.cursor,
-                                      since_snapshot=start.snapshot)
+                                      since_snapshot=start.snapshot, ordered=ordered)
         uow.commit()
     return {"id": webhook_id, "url": url, "event_types": event_types or [], "secret": secret,
-            "active": True, "since": start.cursor}
+            "active": True, "ordered": ordered, "since": start.cursor}
 
 
 def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) -> dict:
@@ -131,7 +131,7 @@ def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) 
                 uow.webhooks.update(webhook_id, active=False)
         webhook = uow.webhooks.get(webhook_id)
         uow.commit()
-    return {k: webhook[k] for k in ("id", "url", "event_types", "active")}
+    return {k: webhook[k] for k in ("id", "url", "event_types", "active", "ordered")}
 
 
 def _hand_out_until(uow, webhook: dict, off: FeedPosition, *, batch: int = 1000) -> None:

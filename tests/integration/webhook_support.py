@@ -4,9 +4,11 @@ ERP stand-in listening on loopback."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 # Stands for an ERP on the internet: a public address nothing here ever connects to.
 PUBLIC = "93.184.215.14"
@@ -93,3 +95,53 @@ class Receiver:
 
     def close(self):
         self.server.shutdown()
+
+
+class KeepAliveReceiver:
+    """An ERP stand-in that keeps connections alive (HTTP/1.1) and answers several requests at
+    once, each after `delay` seconds; it records the connections it saw, how many requests
+    were in flight at most, and can fail chosen events' first tries."""
+
+    def __init__(self, delay: float = 0.0):
+        self.received: list[tuple[str, dict]] = []  # (path, body)
+        self.connections: set = set()
+        self.in_flight = self.most_in_flight = 0
+        self.fail_first: set[int] = set()  # event ids answered 500 the first time
+        self.delay = delay
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 - the stdlib's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with lock:
+                    outer.connections.add(self.client_address)
+                    outer.in_flight += 1
+                    outer.most_in_flight = max(outer.most_in_flight, outer.in_flight)
+                    failing = body["event_id"] in outer.fail_first
+                    outer.fail_first.discard(body["event_id"])
+                time.sleep(outer.delay)
+                with lock:
+                    outer.in_flight -= 1
+                    if not failing:
+                        outer.received.append((self.path, body))
+                self.send_response(500 if failing else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self, path: str) -> list[int]:
+        return [body["event_id"] for p, body in self.received if p == path]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

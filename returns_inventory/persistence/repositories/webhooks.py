@@ -6,21 +6,31 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..planning_tables import webhook_deliveries, webhooks
 from ..tables import outbox_events
 from .base import Repository, upsert, utcnow
 
+_FINISH = (
+    webhook_deliveries.update()
+    .where(webhook_deliveries.c.id == bindparam("delivery"),
+           webhook_deliveries.c.attempts == bindparam("attempt"),
+           webhook_deliveries.c.status == "pending")
+    .values(status=bindparam("new_status"), next_attempt_at=bindparam("next_at"),
+            delivered_at=bindparam("delivered"), attempts=bindparam("attempts_after"),
+            last_status_code=bindparam("code"), last_error=bindparam("error"))
+)
+
 
 class WebhookRepository(Repository):
     def add(self, *, url: str, secret: str, event_types: list[str], actor: str,
-            last_event_id: int, since_snapshot: str | None) -> int:
+            last_event_id: int, since_snapshot: str | None, ordered: bool = False) -> int:
         return self.connection.execute(
             webhooks.insert()
             .values(url=url, secret=secret, event_types=event_types, actor=actor,
                     created_at=utcnow(), last_event_id=last_event_id,
-                    since_snapshot=since_snapshot)
+                    since_snapshot=since_snapshot, ordered=ordered)
             .returning(webhooks.c.id)
         ).scalar_one()
 
@@ -84,6 +94,49 @@ class WebhookRepository(Repository):
             # Two dispatchers never send the same delivery: each skips rows the other holds.
             query = query.with_for_update(of=webhook_deliveries, skip_locked=True)
         return [dict(r._mapping) for r in self.connection.execute(query)]
+
+    def claim_due(self, now: datetime, limit: int, *, claim_until: datetime) -> list[dict]:
+        """Take up to `limit` due deliveries for one send each: their attempt is counted and
+        they are pushed to `claim_until`, so another dispatcher leaves them alone. An ordered
+        endpoint's delivery is due only while no earlier one of it waits (a retry, or one
+        claimed elsewhere), so its events go out in feed order."""
+        earlier = webhook_deliveries.alias("earlier")
+        waiting_before = (
+            select(earlier.c.id)
+            .where(earlier.c.webhook_id == webhook_deliveries.c.webhook_id,
+                   earlier.c.id < webhook_deliveries.c.id, earlier.c.status == "pending",
+                   earlier.c.next_attempt_at > now)
+            .exists()
+        )
+        query = (
+            select(webhook_deliveries, webhooks.c.url, webhooks.c.secret, webhooks.c.ordered,
+                   outbox_events.c.event_type, outbox_events.c.payload,
+                   outbox_events.c.created_at.label("event_created_at"),
+                   outbox_events.c.actor.label("event_actor"))
+            .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
+            .join(outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
+            .where(webhook_deliveries.c.status == "pending",
+                   webhook_deliveries.c.next_attempt_at <= now, webhooks.c.active.is_(True),
+                   ~(webhooks.c.ordered & waiting_before))
+            .order_by(webhook_deliveries.c.id).limit(limit)
+        )
+        if self.is_postgres:
+            query = query.with_for_update(of=webhook_deliveries, skip_locked=True)
+        rows = [dict(r._mapping) for r in self.connection.execute(query)]
+        if rows:
+            self.connection.execute(
+                webhook_deliveries.update()
+                .where(webhook_deliveries.c.id.in_([r["id"] for r in rows]))
+                .values(attempts=webhook_deliveries.c.attempts + 1, next_attempt_at=claim_until))
+        return [{**r, "attempts": r["attempts"] + 1} for r in rows]
+
+    def finish_attempts(self, outcomes: list[dict]) -> None:
+        """Record how each claimed attempt ended ({id, attempt, status, next_attempt_at,
+        delivered_at, last_status_code, last_error}), unless a later attempt claimed it."""
+        keys = ("delivery", "attempt", "new_status", "next_at", "delivered", "attempts_after",
+                "code", "error")
+        if outcomes:
+            self.connection.execute(_FINISH, [{k: o[k] for k in keys} for o in outcomes])
 
     def record_attempt(self, delivery_id: int, **values: Any) -> None:
         self.connection.execute(

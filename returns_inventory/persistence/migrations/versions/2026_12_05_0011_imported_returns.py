@@ -1,4 +1,5 @@
-"""imported_returns: the ERP's return history, one row per returned sales line
+"""imported_returns: the ERP's return history, one row per returned sales line; webhooks
+may ask for their events in order
 
 Revision ID: 0011
 Revises: 0010
@@ -47,9 +48,15 @@ def upgrade() -> None:
     op.create_index("ix_imported_returns_item_id_imported_returns_sold_on", "imported_returns",
                     ["item_id", "sold_on"])
     op.create_index("ix_imported_returns_sales_line_id", "imported_returns", ["sales_line_id"])
+    # Off for endpoints registered before: they were sent in no particular order.
+    with op.batch_alter_table("webhooks") as batch:
+        batch.add_column(sa.Column("ordered", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhooks") as batch:
+        batch.drop_column("ordered")
     op.drop_index("ix_imported_returns_sales_line_id", table_name="imported_returns")
     op.drop_index("ix_imported_returns_item_id_imported_returns_sold_on", table_name="imported_returns")
     op.drop_table("imported_returns")

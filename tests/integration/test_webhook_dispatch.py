@@ -1,0 +1,132 @@
+"""The dispatcher: deliveries go out several at once over kept-alive connections, in order
+for an endpoint that asks for it, and as soon as events commit."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import select
+
+from returns_inventory.integrations.webhook_http import AddressPolicy
+from returns_inventory.jobs.dispatcher import Dispatcher
+from returns_inventory.persistence.planning_tables import webhook_deliveries
+from returns_inventory.persistence.uow import UnitOfWork
+from returns_inventory.services.stock import adjust_stock
+from returns_inventory.services.webhook_dispatch import Concurrency, Dispatch
+from returns_inventory.services.webhooks import DeliveryPolicy, fan_out, register_webhook
+from tests.factories import add_item, add_location
+from tests.integration import webhook_support
+
+LOOPBACK = AddressPolicy(("127.0.0.1",))
+POLICY = DeliveryPolicy(max_attempts=3, base_delay_seconds=10, timeout_seconds=5)
+
+
+@pytest.fixture(autouse=True)
+def no_traffic_beyond_loopback(monkeypatch):
+    _dns, guard = webhook_support.install(monkeypatch)
+    yield
+    assert guard.refused == []
+
+
+@pytest.fixture
+def erp():
+    r = webhook_support.KeepAliveReceiver(delay=0.02)
+    yield r
+    r.close()
+
+
+def events(uow_factory, n: int) -> None:
+    for _ in range(n):
+        adjust_stock(uow_factory, sku="TEE-BLK", size="M", location="WH1",
+                     condition="sellable", quantity=1, reason="count", actor="erp")
+
+
+def drain(dispatch: Dispatch, uow_factory) -> None:
+    fan_out(uow_factory)
+    while dispatch.run_once()["claimed"]:
+        pass
+
+
+def test_endpoints_get_every_event_once_several_at_a_time_over_kept_connections(
+        uow_factory, catalogue, erp):
+    for path in ("/a", "/b"):
+        register_webhook(uow_factory, url=erp.base + path, actor="admin", addresses=LOOPBACK)
+    events(uow_factory, 24)
+    dispatch = Dispatch(uow_factory, POLICY, Concurrency(overall=8, per_endpoint=3,
+                                                          batch_size=10), addresses=LOOPBACK)
+    try:
+        drain(dispatch, uow_factory)
+    finally:
+        dispatch.close()
+    for path in ("/a", "/b"):
+        got = erp.events(path)
+        assert len(got) == 24 and len(set(got)) == 24
+    assert erp.most_in_flight > 1  # sent concurrently
+    # Kept alive: at most per_endpoint connections per endpoint for 48 requests.
+    assert len(erp.connections) <= 6
+    with uow_factory() as uow:
+        statuses = set(uow.connection.scalars(select(webhook_deliveries.c.status)))
+    assert statuses == {"delivered"}
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_an_ordered_endpoint_gets_its_events_in_feed_order_even_across_a_retry(
+        uow_factory, catalogue, erp):
+    register_webhook(uow_factory, url=erp.base + "/ordered", actor="admin", ordered=True,
+                     addresses=LOOPBACK)
+    events(uow_factory, 6)
+    fan_out(uow_factory)
+    with uow_factory() as uow:
+        ids = list(uow.connection.scalars(
+            select(webhook_deliveries.c.event_id).order_by(webhook_deliveries.c.event_id)))
+    erp.fail_first = {ids[2]}
+    clock = Clock()
+    dispatch = Dispatch(uow_factory, POLICY, Concurrency(overall=8, per_endpoint=4),
+                        addresses=LOOPBACK, clock=clock)
+    try:
+        first = dispatch.run_once()
+        # Two went out; the third failed, and the three after it wait behind it, unsent.
+        assert erp.events("/ordered") == ids[:2]
+        assert (first["delivered"], first["retry"], first["released"]) == (2, 1, 3)
+        assert dispatch.run_once()["claimed"] == 0  # nothing jumps the queue
+        clock.now += timedelta(seconds=POLICY.base_delay_seconds)
+        dispatch.run_once()
+    finally:
+        dispatch.close()
+    assert erp.events("/ordered") == ids
+    with uow_factory() as uow:
+        attempts = dict(uow.connection.execute(
+            select(webhook_deliveries.c.event_id, webhook_deliveries.c.attempts)).all())
+    assert attempts == {i: (2 if i == ids[2] else 1) for i in ids}  # waiting was no attempt
+
+
+def test_the_dispatcher_wakes_when_an_event_commits(committing_db, backend, erp, settings):
+    """On PostgreSQL it sleeps for a minute unless NOTIFY wakes it; on SQLite it polls."""
+    uow_factory = partial(UnitOfWork, committing_db)
+    add_item(uow_factory, "TEE-BLK", "M")
+    add_location(uow_factory, "WH1")
+    url = committing_db.engine.url.render_as_string(hide_password=False)
+    settings = settings.replace(database_url=url,
+                                webhook_allowed_internal_hosts=("127.0.0.1",))
+    register_webhook(uow_factory, url=erp.base + "/live", actor="admin", addresses=LOOPBACK)
+    idle = 60 if backend == "postgresql" else 0.05
+    dispatcher = Dispatcher(settings, uow_factory, idle_seconds=idle).start()
+    try:
+        assert dispatcher.idle.wait(10)
+        events(uow_factory, 1)
+        deadline = time.monotonic() + 20
+        while not erp.events("/live") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        dispatcher.stop()
+    assert len(erp.events("/live")) == 1
