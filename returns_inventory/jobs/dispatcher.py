@@ -31,24 +31,31 @@ class Dispatcher:
         # SQLite has no NOTIFY: it polls this often; PostgreSQL wakes at once and looks
         # this often for retries that came due.
         self.idle_seconds = float(idle_seconds or doc.get("idle_seconds", 0.25))
+        # Loops at once: while one waits for its sends, another claims or records (the
+        # database's part of a batch overlaps the network's).
+        self.loops = int(doc.get("loops", 2))
         self.dispatch = Dispatch(uow_factory, DeliveryPolicy.from_settings(settings),
                                  Concurrency.from_settings(settings),
                                  addresses=AddressPolicy.from_settings(settings))
         self._stop = threading.Event()
-        self.idle = threading.Event()  # set while it waits for work (tests watch it)
-        self._thread: threading.Thread | None = None
+        self.idle = threading.Event()  # set while every loop waits for work (tests watch it)
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
         url = settings.database_url
         self._listen_url = _libpq_url(url) if url.startswith("postgresql") else None
 
     def start(self) -> Dispatcher:
-        self._thread = threading.Thread(target=self.run, name="webhook-dispatcher", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self.run, name=f"webhook-dispatcher-{n}",
+                                          daemon=True) for n in range(self.loops)]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
+        for thread in self._threads:
+            thread.join(timeout=60)
         self.dispatch.close()
 
     def run(self) -> None:
@@ -62,12 +69,20 @@ class Dispatcher:
                     busy = False
                     self._stop.wait(1.0)
                 if not busy:
-                    self.idle.set()
+                    self._idle(+1)
                     self._wait(listener)
-                    self.idle.clear()
+                    self._idle(-1)
         finally:
             if listener is not None:
                 listener.close()
+
+    def _idle(self, change: int) -> None:
+        with self._lock:
+            self._waiting += change
+            if self._waiting == self.loops:
+                self.idle.set()
+            else:
+                self.idle.clear()
 
     def pass_once(self) -> bool:
         """Fan out and send one batch; True when there may be more to do at once."""

@@ -12,6 +12,8 @@ from ..planning_tables import webhook_deliveries, webhooks
 from ..tables import outbox_events
 from .base import Repository, upsert, utcnow
 
+CLAIM_LOCK = 0x5249434C41494D  # "RICLAIM"
+
 _FINISH = (
     webhook_deliveries.update()
     .where(webhook_deliveries.c.id == bindparam("delivery"),
@@ -100,6 +102,11 @@ class WebhookRepository(Repository):
         they are pushed to `claim_until`, so another dispatcher leaves them alone. An ordered
         endpoint's delivery is due only while no earlier one of it waits (a retry, or one
         claimed elsewhere), so its events go out in feed order."""
+        if self.is_postgres:
+            # One claim at a time, across dispatchers: a claim running beside another would
+            # not see the other's uncommitted claims, and could take an ordered endpoint's
+            # next event while its earlier one is being sent. Claims are short.
+            self.connection.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
         earlier = webhook_deliveries.alias("earlier")
         waiting_before = (
             select(earlier.c.id)
