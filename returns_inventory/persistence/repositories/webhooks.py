@@ -79,23 +79,28 @@ class WebhookRepository(Repository):
               "next_attempt_at": now, "created_at": now} for r in rows],
         )
 
-    def due(self, now: datetime, limit: int) -> list[dict]:
-        """Pending deliveries whose time has come, with what is needed to send them."""
+    def _due(self, now: datetime, limit: int, *conditions):
+        """Pending deliveries whose time has come, with what is needed to send them, locked
+        on PostgreSQL: two dispatchers never send the same one, each skips the other's."""
         query = (
-            select(webhook_deliveries, webhooks.c.url, webhooks.c.secret,
+            select(webhook_deliveries, webhooks.c.url, webhooks.c.secret, webhooks.c.ordered,
                    outbox_events.c.event_type, outbox_events.c.payload,
                    outbox_events.c.created_at.label("event_created_at"),
                    outbox_events.c.actor.label("event_actor"))
             .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
             .join(outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
             .where(webhook_deliveries.c.status == "pending",
-                   webhook_deliveries.c.next_attempt_at <= now, webhooks.c.active.is_(True))
+                   webhook_deliveries.c.next_attempt_at <= now, webhooks.c.active.is_(True),
+                   *conditions)
             .order_by(webhook_deliveries.c.id).limit(limit)
         )
         if self.is_postgres:
-            # Two dispatchers never send the same delivery: each skips rows the other holds.
             query = query.with_for_update(of=webhook_deliveries, skip_locked=True)
         return [dict(r._mapping) for r in self.connection.execute(query)]
+
+    def due(self, now: datetime, limit: int) -> list[dict]:
+        """Pending deliveries whose time has come (the deliver-webhooks job's, one at a time)."""
+        return self._due(now, limit)
 
     def claim_due(self, now: datetime, limit: int, *, claim_until: datetime) -> list[dict]:
         """Take up to `limit` due deliveries for one send each: their attempt is counted and
@@ -115,21 +120,7 @@ class WebhookRepository(Repository):
                    earlier.c.next_attempt_at > now)
             .exists()
         )
-        query = (
-            select(webhook_deliveries, webhooks.c.url, webhooks.c.secret, webhooks.c.ordered,
-                   outbox_events.c.event_type, outbox_events.c.payload,
-                   outbox_events.c.created_at.label("event_created_at"),
-                   outbox_events.c.actor.label("event_actor"))
-            .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
-            .join(outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
-            .where(webhook_deliveries.c.status == "pending",
-                   webhook_deliveries.c.next_attempt_at <= now, webhooks.c.active.is_(True),
-                   ~(webhooks.c.ordered & waiting_before))
-            .order_by(webhook_deliveries.c.id).limit(limit)
-        )
-        if self.is_postgres:
-            query = query.with_for_update(of=webhook_deliveries, skip_locked=True)
-        rows = [dict(r._mapping) for r in self.connection.execute(query)]
+        rows = self._due(now, limit, ~(webhooks.c.ordered & waiting_before))
         if rows:
             self.connection.execute(
                 webhook_deliveries.update()
