@@ -103,7 +103,10 @@ def _server_env(database_url: str, instance: Path) -> dict[str, str]:
         RI_SECRET_KEY=uuid.uuid4().hex,
         RI_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # As scripts/run: the workers and the scheduler sum their metrics in one folder.
+        PROMETHEUS_MULTIPROC_DIR=str(instance.parent / "metrics"),
     )
+    Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
     return env
 
 
@@ -124,6 +127,8 @@ def _gunicorn_command() -> list[str]:
         "120",
         "--graceful-timeout",
         "5",
+        "-c",
+        "python:returns_inventory.gunicorn_config",
     ]
     if gunicorn.version_info >= (27,):
         # Every gunicorn 27 shares ~/.gunicorn/gunicorn.ctl; don't take a developer's over.
@@ -174,7 +179,8 @@ def _wait_until_ready(process: subprocess.Popen, log_path: Path) -> str:
 
 
 # The scheduler beside the server runs what the API and the Run now button request; only that
-# job, polled every second, so nothing else (webhooks, the nightly run) moves under the tests.
+# job, polled every second, so nothing else (webhooks, the nightly run) moves under the tests;
+# the webhook dispatcher is off.
 SCHEDULES = """
 [jobs.run-requested-forecasts]
 every_seconds = 1
@@ -187,6 +193,9 @@ def _start_scheduler(env: dict[str, str], folder: Path, log_path: Path):
     config = folder / "scheduler-config"
     shutil.copytree(PROJECT_ROOT / "config", config)
     (config / "schedules.toml").write_text(SCHEDULES)
+    webhooks = (config / "webhooks.toml").read_text()
+    (config / "webhooks.toml").write_text(
+        webhooks.replace("\nenabled = true\n", "\nenabled = false\n", 1))  # [dispatcher]
     forecasting = (config / "forecasting.toml").read_text()
     (config / "forecasting.toml").write_text(
         forecasting.replace("[schedule]\n", "[schedule]\nenabled = false\n", 1))

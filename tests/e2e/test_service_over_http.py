@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import requests
 
 
@@ -45,3 +47,32 @@ def test_the_openapi_document_lists_stock_and_ledger(live_server):
     assert "/api/v1/stock" in paths
     assert "/api/v1/stock/adjustments" in paths
     assert "/api/v1/ledger" in paths
+
+
+def test_a_scrape_of_metrics_sums_every_gunicorn_worker_and_the_scheduler(live_server):
+    """Requests land on either worker; the scrape, answered by one of them, counts them all."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape() -> dict:
+        # A new connection each time, so the scrape too may be answered by either worker.
+        answer = requests.get(live_server.url("/metrics"), headers=live_server.headers(),
+                              timeout=10)
+        assert answer.status_code == 200
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(answer.text)
+                for s in family.samples}
+
+    key = ("ri_http_request_duration_seconds_count",
+           (("endpoint", "/healthz"), ("method", "GET"), ("status", "200")))
+    before = scrape().get(key, 0)
+    for _ in range(20):
+        answer = requests.get(live_server.url("/healthz"), timeout=5)
+        assert answer.headers["X-Request-Id"]
+    samples = scrape()
+    assert samples[key] == before + 20
+    deadline = time.monotonic() + 30  # the scheduler ticks every second
+    while ("ri_scheduler_last_tick_timestamp_seconds", ()) not in samples:
+        assert time.monotonic() < deadline, "no tick of the scheduler process in the scrape"
+        time.sleep(0.5)
+        samples = scrape()
+    assert requests.get(live_server.url("/metrics"), timeout=5).status_code == 401
