@@ -11,7 +11,7 @@ Then rounds alternate (A, B, A, B ...), each with files of its own (fresh order 
 A imports the sales file and a returns file (--returns-share of the lines) through the
 service; B is the least a database import can do with the same files: COPY each into a
 staging table, then one INSERT … SELECT joining the items and locations (the sales lines,
-for returns) into the same tables. The ratio is B's time over A's (1 = as fast as bare).
+for returns) into the same tables, writing the same rows (an import batch id included). The ratio is B's time over A's (1 = as fast as bare).
 Files are generated straight to disk beforehand, so the figures are those of the imports;
 peak memory is the process's resident-set high-water mark (getrusage maxrss).
 """
@@ -126,8 +126,8 @@ CREATE TEMP TABLE bare_sales (sold_on date, order_ref text, line_ref text, sku t
 """
 BARE_SALES_MERGE = """
 INSERT INTO sales_lines (order_ref, line_ref, sold_on, item_id, quantity, unit_price, channel,
-                         location_id)
-SELECT s.order_ref, s.line_ref, s.sold_on, i.id, s.quantity, s.unit_price, s.channel, l.id
+                         location_id, batch_id)
+SELECT s.order_ref, s.line_ref, s.sold_on, i.id, s.quantity, s.unit_price, s.channel, l.id, %s
 FROM bare_sales s JOIN items i ON i.sku = s.sku AND i.size = s.size
 JOIN locations l ON l.code = s.location
 ON CONFLICT (order_ref, line_ref) DO NOTHING
@@ -156,7 +156,7 @@ def bare_import(url: str, sales: Path, returns: Path) -> None:
             "skipped_count, actor, created_at) VALUES ('bare', %s, 0, 0, 0, 'bench', now()) "
             "RETURNING id", (returns.name + str(time.time()),)).fetchone()[0]
         for create, path, table, merge, params in (
-                (BARE_SALES, sales, "bare_sales", BARE_SALES_MERGE, ()),
+                (BARE_SALES, sales, "bare_sales", BARE_SALES_MERGE, (batch,)),
                 (BARE_RETURNS, returns, "bare_returns", BARE_RETURNS_MERGE, (batch,))):
             connection.execute(create)
             statement = f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)"
