@@ -11,7 +11,8 @@ Then rounds alternate (A, B, A, B ...), each with files of its own (fresh order 
 A imports the sales file and a returns file (--returns-share of the lines) through the
 service; B is the least a database import can do with the same files: COPY each into a
 staging table, then one INSERT … SELECT joining the items and locations (the sales lines,
-for returns) into the same tables, writing the same rows (an import batch id included). The ratio is B's time over A's (1 = as fast as bare).
+for returns) into the same tables, writing the same rows (an import batch id included). The
+ratio is B's time over A's (1 = as fast as bare).
 Files are generated straight to disk beforehand, so the figures are those of the imports;
 peak memory is the process's resident-set high-water mark (getrusage maxrss).
 """
