@@ -9,10 +9,9 @@ own on loopback and answers 204 at once, keeping connections alive.
 Throughput: while the dispatcher runs as in the scheduler, N events for E endpoints commit
 at once; the round lasts until the receiver has every delivery (fan-out, claims, concurrent
 sends, records). Rounds alternate with the reference: the same number of signed POSTs over
-kept-alive connections with the same concurrency, without the database (A, B, A, B ...). Lag:
-the dispatcher runs as in the scheduler (woken by NOTIFY)
-while events commit at --rate per second; each event's lag is from its commit to the
-receiver's answer.
+kept-alive connections with the same concurrency, without the database (A, B, A, B ...).
+Lag: the dispatcher runs as in the scheduler (woken by NOTIFY) while events commit at --rate
+per second; each event's lag is from its commit to the receiver's answer.
 """
 
 from __future__ import annotations
