@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
 from ..domain.replenishment import MAX_ORDER_QUANTITY, STATUSES, TERM_MEANINGS
-from ..persistence.repositories.suggestions import SORTABLE
+from ..domain.suggestion_filters import SORTABLE
 from ..services.suggestion_decisions import BULK_LIMIT
 from .schemas import PageArgs, PageInfo, StrictSchema
 

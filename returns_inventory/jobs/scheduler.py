@@ -26,11 +26,11 @@ from apscheduler.util import ref_to_obj
 from ..persistence.engine import make_engine
 from ..persistence.uow import Database, UnitOfWork
 from ..services.forecast_runs import forecast_config
+from ..services.leases import holder_name, run_exclusively
 from ..services.run_guard import reap_lost_runs
 from ..settings import Settings, SettingsError
 from . import housekeeping, nightly
 from .context import JobContext
-from .leases import holder_name, run_exclusively
 from .nightly import NO_RUN_WAITING
 
 log = logging.getLogger(__name__)

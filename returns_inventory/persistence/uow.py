@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from ..domain.errors import Conflict
 from .engine import READ_ONLY
+from .repositories.analytics import AnalyticsRepository
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
 from .repositories.idempotency import IdempotencyRepository
@@ -137,7 +138,8 @@ class UnitOfWork:
         return self
 
     # Repositories are made on first use: most units of work (the token check of every
-    # request, above all) touch one or two of the fourteen.
+    # request, above all) touch one or two of the sixteen.
+    analytics = _repository(AnalyticsRepository)
     catalogue = _repository(CatalogueRepository)
     stock = _repository(StockRepository)
     events = _repository(OutboxRepository)

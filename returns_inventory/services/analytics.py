@@ -21,7 +21,7 @@ from ..domain.returns import ReturnsPolicy
 
 # The analytics repository is read-only and used here alone, so it is opened on the unit of
 # work's connection rather than added to every unit of work.
-from ..persistence.repositories.analytics import AnalyticsRepository, SalesWindow
+from ..domain.sales_window import SalesWindow
 
 DEFAULT_DAYS = 90
 CENT = Decimal("0.01")
@@ -105,7 +105,7 @@ def returns_analytics(
         )
     window = SalesWindow(since, until, sku, (category,) if category else None)
     with uow_factory() as uow:
-        repository = AnalyticsRepository(uow.connection)
+        repository = uow.analytics
         by_item = _collect(repository, window)
         categories = tuple(sorted({f.category for f in by_item.values()}))
         # The quality baseline is the whole category even when one SKU is asked for, so the
@@ -141,7 +141,7 @@ def returns_analytics(
 def write_off_report(uow_factory: Callable, **filters) -> dict:
     """Posted write-offs summed by sku, size, location and reason, with the grand total."""
     with uow_factory() as uow:
-        rows = AnalyticsRepository(uow.connection).write_off_report(**filters)
+        rows = uow.analytics.write_off_report(**filters)
     rows = [
         {**row, "units": int(row["units"]), "value": Decimal(row["value"]).quantize(CENT)}
         for row in rows

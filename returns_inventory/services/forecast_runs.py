@@ -71,7 +71,7 @@ def check_executor(config: ForecastConfig, request: RunRequest) -> str:
         raise ValidationFailed(f"unknown executor {executor!r}",
                                errors=[FieldError("executor", "local or dask")])
     if executor == "dask":
-        from ..jobs.dask_executor import dask_installed, dask_missing
+        from ..services.dask_executor import dask_installed, dask_missing
 
         if not dask_installed():
             raise dask_missing()
@@ -98,7 +98,7 @@ def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:
 
 
 def runner_name() -> str:
-    from ..jobs.leases import holder_name
+    from ..services.leases import holder_name
 
     return holder_name()
 
@@ -154,7 +154,7 @@ def execute_run(
             stack.enter_context(heartbeat(uow_factory, run_id, config.heartbeat_seconds))
             client = None
             if executor == "dask":
-                from ..jobs.dask_executor import dask_client
+                from ..services.dask_executor import dask_client
 
                 client = stack.enter_context(dask_client(request.scheduler_address, workers))
             _run_phases(uow_factory, config, run_id, request, workers, client, say)
@@ -188,7 +188,7 @@ def _error_text(exc: Exception, run_id: int, trigger: str) -> str:
 def _run_phases(uow_factory: Callable, config: ForecastConfig, run_id: int,
                 request: RunRequest, workers: int, client, say) -> None:
     """Read, forecast, write and record the run (on the cluster when ``client`` is one)."""
-    from ..jobs.dask_run import can_share, read_on_cluster, write_on_cluster
+    from ..services.dask_run import can_share, read_on_cluster, write_on_cluster
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

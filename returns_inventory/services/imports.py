@@ -15,8 +15,8 @@ from typing import IO, Any
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
-from ..integrations.formats import Records
-from ..integrations.import_schemas import KINDS, ImportKind
+from ..services.import_formats import Records
+from ..services.import_schemas import KINDS, ImportKind
 from .ledger import post_movement
 
 MAX_REPORTED_ERRORS = 1000

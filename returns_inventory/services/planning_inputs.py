@@ -19,7 +19,7 @@ from forecasting.panel import (
     StockPosition,
 )
 
-from ..persistence.repositories.planning import week_of
+from ..domain.weeks import monday_of, week_of
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,6 @@ class PlanningInputs:
     @property
     def origin_monday(self) -> date:
         """Monday of the first forecast week."""
-        from ..persistence.repositories.planning import monday_of
-
         return monday_of(self.sales.last_week + 1)
 
 

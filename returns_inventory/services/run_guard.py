@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from ..domain.errors import FieldError, ValidationFailed
-from ..persistence.repositories.planning import monday_of, week_of
+from ..domain.weeks import monday_of, week_of
 from .planning_inputs import ForecastConfig
 
 log = logging.getLogger(__name__)

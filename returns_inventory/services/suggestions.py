@@ -8,8 +8,8 @@ from typing import Any
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.replenishment import DECIDED, TERM_MEANINGS
-from ..persistence.repositories.planning import monday_of, week_of
-from ..persistence.repositories.suggestions import SORTABLE, RunScope, SuggestionFilter
+from ..domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
+from ..domain.weeks import monday_of, week_of
 from .planning_inputs import last_complete_week
 
 HISTORY_WEEKS = 52

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from returns_inventory.domain.errors import ValidationFailed
-from returns_inventory.integrations.formats import (
+from returns_inventory.services.import_formats import (
     CHUNK,
     FileFormat,
     Records,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from returns_inventory.integrations import fields
-from returns_inventory.integrations.import_schemas import KINDS
 from returns_inventory.persistence.repositories.import_staging import STAGED
+from returns_inventory.services import import_fields as fields
+from returns_inventory.services.import_schemas import KINDS
 
 SALE = {
     "sold_on": "2026-11-20",

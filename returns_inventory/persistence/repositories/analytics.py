@@ -6,11 +6,11 @@ return rate compares like with like (units sold in the window, and what came bac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Date, Integer, String, cast, func, select
 
+from ...domain.sales_window import SalesWindow
 from ..returns_tables import return_lines, return_units, returns, write_offs
 from ..tables import items, locations, sales_lines
 from .base import Repository
@@ -20,16 +20,6 @@ POSTED = "posted"
 SOLD_ITEM = sales_lines.c.item_id.label(
     "item_id"
 )  # pending, rejected, superseded and reversed write-offs are not losses
-
-
-@dataclass(frozen=True)
-class SalesWindow:
-    """Sales from `since` to `until` (both inclusive), optionally of one SKU or some categories."""
-
-    since: date
-    until: date
-    sku: str | None = None
-    categories: tuple[str, ...] | None = None
 
 
 class AnalyticsRepository(Repository):

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, select
 
+from ...domain.weeks import EPOCH, monday_of
 from ..bulk import copy_in, fetch_ints, insert_columns
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
 from ..returns_tables import return_lines, return_units, returns
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
 from .base import Repository, utcnow
-
-# Week 0 starts on Monday 3 January 2000; every week index in the run counts from there.
-EPOCH = date(2000, 1, 3)
-
 
 IDLE = TransactionStatus.IDLE
 FORECAST_JSON = ("forecast", "lower", "upper", "expected_returns")
@@ -34,14 +31,6 @@ def _snapshot_id(snapshot: str) -> str:
 
 def _in_range(column, item_range):
     return () if item_range is None else (column >= item_range[0], column < item_range[1])
-
-
-def week_of(day: date) -> int:
-    return (day - EPOCH).days // 7
-
-
-def monday_of(week: int) -> date:
-    return EPOCH + timedelta(weeks=week)
 
 
 class PlanningRepository(Repository):

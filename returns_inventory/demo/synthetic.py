@@ -20,9 +20,9 @@ import numpy as np
 from forecasting.panel import GRADES, NO_GRADE, REASONS
 from forecasting.synthetic import make_apparel_panel
 
-from ..persistence.repositories.planning import monday_of
+from ..domain.weeks import monday_of
 from ..services.planning_inputs import last_complete_week
-from .demo_load import LoadReport, guarded_load
+from .load import LoadReport, guarded_load
 from .replay import HistoricalReturn, ReturnLine, import_csv, replay_returns
 
 ACTOR = "demo"

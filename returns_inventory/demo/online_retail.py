@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
-from .demo_load import LoadReport, guarded_load
+from .load import LoadReport, guarded_load
 from .replay import HistoricalReturn, ReturnLine, import_csv, replay_returns
 
 ACTOR = "demo:online-retail"

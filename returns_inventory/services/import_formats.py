@@ -23,7 +23,7 @@ import ijson
 
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.text import NUL_REASON, has_nul
-from .stream_limits import DigitGuard, Meter, RowBound, Unreadable
+from .import_limits import DigitGuard, Meter, RowBound, Unreadable
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1024 * 1024

@@ -12,10 +12,10 @@ from datetime import date, datetime
 
 from ..domain.returns import ReturnRefused
 from ..services.grading import grade_unit
+from ..services.import_formats import file_sha256
 from ..services.imports import ImportResult, import_rows
 from ..services.receiving import receive_units
 from ..services.returns import ReturnLineRequest, authorize_return
-from .formats import file_sha256
 
 DEMO_MARKER_KIND = "demo"  # an import_batches row of this kind says a demo was loaded
 
