@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from functools import cached_property
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from ..domain.errors import Conflict
+from ..domain.stock import Movement
 from .engine import READ_ONLY
 from .repositories.analytics import AnalyticsRepository
 from .repositories.catalogue import CatalogueRepository
@@ -131,6 +132,9 @@ class UnitOfWork:
     def __init__(self, database: Database, *, read_only: bool = False):
         self.database = database
         self.read_only = read_only
+        # Stock movements services.ledger.posting_together keeps to post in one statement
+        # when its block ends; None outside such a block (see services/ledger.py).
+        self.movements_kept: list[Movement] | None = None
 
     def __enter__(self) -> UnitOfWork:
         self.connection, self._transaction = self.database.begin(read_only=self.read_only)
@@ -194,3 +198,9 @@ class UnitOfWork:
             self.rollback()
         finally:
             self.database.release(self.connection)
+
+
+class UowFactory(Protocol):
+    """What services take to open their transactions: `with uow_factory() as uow: ...`."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
