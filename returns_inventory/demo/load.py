@@ -11,9 +11,9 @@ from datetime import date
 
 from ..domain.errors import Conflict
 from ..persistence.uow import UowFactory
+from ..services.demo_marker import demo_marker, holds_data, mark_demo_loaded
 from ..services.forecast_runs import RunRequest, run_forecast
 from ..services.users import create_user
-from .replay import demo_marker, holds_data, mark_demo_loaded
 
 DEMO_ROLES = ("grader", "planner", "admin")  # each demo login is named after its role
 

@@ -18,8 +18,6 @@ from ..services.imports import ImportResult, import_rows
 from ..services.receiving import receive_units
 from ..services.returns import ReturnLineRequest, authorize_return
 
-DEMO_MARKER_KIND = "demo"  # an import_batches row of this kind says a demo was loaded
-
 
 def import_csv(
     uow_factory: UowFactory,
@@ -121,23 +119,3 @@ def replay_returns(
                        defects=defects, actor=actor, today=parcel.received_at.date())
             counts.units_graded += 1
     return counts
-
-
-def demo_marker(uow_factory: UowFactory):
-    """The import batch recording an earlier demo load in this database, or None."""
-    with uow_factory() as uow:
-        return uow.imports.first_batch_of_kind(DEMO_MARKER_KIND)
-
-
-def holds_data(uow_factory: UowFactory) -> bool:
-    """Whether any item, location or sale is already stored (the demo needs an empty one)."""
-    with uow_factory() as uow:
-        return uow.imports.holds_data()
-
-
-def mark_demo_loaded(uow_factory: UowFactory, *, fingerprint: str, actor: str, rows: int) -> None:
-    with uow_factory() as uow:
-        batch_id = uow.imports.claim_batch(kind=DEMO_MARKER_KIND, sha256=fingerprint, actor=actor)
-        if batch_id is not None:
-            uow.imports.finish_batch(batch_id, rows=rows, applied=rows, skipped=0)
-        uow.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -91,28 +90,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-class SavepointDatabase(Database):
-    """Runs every unit of work in a savepoint of one outer connection (tests roll it back)."""
-
-    def __init__(self, connection: Connection):
-        super().__init__(connection.engine)
-        self.connection = connection
-        # A unit of work on another thread (a forecast run's heartbeat) waits its turn on the
-        # one connection instead of interleaving statements with the running one.
-        self._turn = threading.RLock()
-
-    def begin(self, *, read_only: bool = False):
-        self._turn.acquire()
-        try:
-            return self.connection, self.connection.begin_nested()
-        except BaseException:
-            self._turn.release()
-            raise
-
-    def release(self, connection: Connection) -> None:
-        self._turn.release()
 
 
 def _repository(kind: type[R]) -> cached_property[R]:

@@ -100,6 +100,12 @@ def adjust_stock(
     return result
 
 
+def count_balances(uow_factory: UowFactory) -> int:
+    """How many stock balances there are (what verify_ledger checked)."""
+    with uow_factory() as uow:
+        return uow.stock.balance_count()
+
+
 def verify_ledger(uow_factory: UowFactory) -> list[LedgerMismatch]:
     """Every balance that does not equal the sum of its movements (empty when all is well)."""
     with uow_factory() as uow:

@@ -69,6 +69,20 @@ def authenticate(uow_factory: UowFactory, secret: str):
     return token
 
 
+def list_tokens(uow_factory: UowFactory) -> list:
+    """Every token, oldest first (names, roles, prefixes; the secrets were never kept)."""
+    with uow_factory() as uow:
+        return uow.tokens.list()
+
+
+def revoke_tokens(uow_factory: UowFactory, name: str) -> int:
+    """Revoke every active token with this name; how many."""
+    with uow_factory() as uow:
+        count = uow.tokens.revoke(name)
+        uow.commit()
+    return count
+
+
 def ensure_admin_token(uow_factory: UowFactory, *, name: str = "admin") -> IssuedToken | None:
     """A first admin token for a fresh install; None when an admin token already exists."""
     with uow_factory() as uow:
