@@ -14,10 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 
-import psycopg
-
 from ..integrations.webhook_http import AddressPolicy
-from ..persistence.repositories.events import OUTBOX_CHANNEL
+from ..persistence.outbox_listener import OutboxListener
 from ..services.webhook_dispatch import Concurrency, Dispatch
 from ..services.webhooks import DeliveryPolicy, fan_out
 
@@ -42,8 +40,6 @@ class Dispatcher:
         self._waiting = 0
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        url = settings.database_url
-        self._listen_url = _libpq_url(url) if url.startswith("postgresql") else None
 
     def start(self) -> Dispatcher:
         self._threads = [threading.Thread(target=self.run, name=f"webhook-dispatcher-{n}",
@@ -90,16 +86,8 @@ class Dispatcher:
         figures = self.dispatch.run_once()
         return bool(fanned) or figures["claimed"] > 0
 
-    def _listen(self):
-        if self._listen_url is None:
-            return None
-        try:
-            connection = psycopg.connect(self._listen_url, autocommit=True)
-            connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
-            return connection
-        except psycopg.Error:
-            log.exception("webhook dispatcher: cannot LISTEN; polling instead")
-            return None
+    def _listen(self) -> OutboxListener | None:
+        return OutboxListener.open(self.settings.database_url)
 
     def _wait(self, listener) -> None:
         if listener is None:
@@ -110,11 +98,6 @@ class Dispatcher:
         # listening a second at a time so that stop() is heard.
         until = time.monotonic() + max(self.idle_seconds, 1.0)
         while not self._stop.is_set() and (left := until - time.monotonic()) > 0:
-            if any(True for _ in listener.notifies(timeout=min(left, 1.0), stop_after=1)):
+            if listener.heard(min(left, 1.0)):
                 return
 
-
-def _libpq_url(url: str) -> str:
-    """SQLAlchemy's postgresql+psycopg://… as libpq takes it."""
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..domain.errors import FieldError
 from ..domain.return_history import HistoryCodes
-from ..integrations.import_schemas import RETURNS
+from .import_schemas import RETURNS
 
 RETURNS_CHECKS: dict[str, Callable[[Any], FieldError]] = {
     "unknown_sales": lambda r: FieldError(

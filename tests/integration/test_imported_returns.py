@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from returns_inventory.domain.errors import ValidationFailed
-from returns_inventory.persistence.repositories.planning import week_of
+from returns_inventory.domain.weeks import week_of
 from returns_inventory.persistence.returns_tables import imported_returns
 from returns_inventory.persistence.tables import ledger_movements, stock_balances
 from returns_inventory.services.analytics import returns_analytics
@@ -158,7 +158,7 @@ def test_imported_returns_feed_the_nightly_runs_returns_panel(uow_factory, polic
                                              week_of(date(2026, 11, 23)), **RETURN_CODES)
     by_item = {r[0]: r for r in rows.tolist()}
     reasons, grades = RETURN_CODES["reasons"], RETURN_CODES["grades"]
-    item, sale_week, receipt_week, reason, grade, units = by_item[sold["M"]]
+    _item, sale_week, receipt_week, reason, grade, units = by_item[sold["M"]]
     assert (sale_week, receipt_week, units) == (
         week_of(date(2026, 11, 2)), week_of(date(2026, 11, 16)), 4)
     assert (reasons[reason], grades[grade]) == ("too_small", "A")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,8 @@ _FINISH = (
 
 
 class WebhookRepository(Repository):
-    def add(self, *, url: str, secret: str, event_types: list[str], actor: str,
+    # `list` names a method here, so annotations spell the built-in `builtins.list`.
+    def add(self, *, url: str, secret: str, event_types: builtins.list[str], actor: str,
             last_event_id: int, since_snapshot: str | None, ordered: bool = False) -> int:
         return self.connection.execute(
             webhooks.insert()
@@ -36,7 +38,7 @@ class WebhookRepository(Repository):
             .returning(webhooks.c.id)
         ).scalar_one()
 
-    def list(self) -> list[dict]:
+    def list(self) -> builtins.list[dict]:
         rows = self.connection.execute(select(webhooks).order_by(webhooks.c.id))
         return [dict(r._mapping) for r in rows]
 
@@ -50,13 +52,13 @@ class WebhookRepository(Repository):
             webhooks.update().where(webhooks.c.id == webhook_id).values(**values)
         ).rowcount
 
-    def to_fan_out(self) -> list[dict]:
+    def to_fan_out(self) -> builtins.list[dict]:
         """The endpoints that are on, locked while their events are handed out (a switch
         off or on waits, and a second dispatcher fans out after this one)."""
         query = select(webhooks).where(webhooks.c.active.is_(True)).order_by(webhooks.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query.with_for_update())]
 
-    def move_cursors(self, webhook_ids: list[int], last_event_id: int) -> None:
+    def move_cursors(self, webhook_ids: builtins.list[int], last_event_id: int) -> None:
         self.connection.execute(
             webhooks.update()
             .where(webhooks.c.id.in_(webhook_ids), webhooks.c.last_event_id < last_event_id)
@@ -68,7 +70,7 @@ class WebhookRepository(Repository):
         return self.connection.scalar(
             select(func.coalesce(func.max(webhooks.c.last_event_id), 0)))
 
-    def add_deliveries(self, rows: list[dict]) -> None:
+    def add_deliveries(self, rows: builtins.list[dict]) -> None:
         if not rows:
             return
         now = utcnow()
@@ -79,7 +81,7 @@ class WebhookRepository(Repository):
               "next_attempt_at": now, "created_at": now} for r in rows],
         )
 
-    def _due(self, now: datetime, limit: int, *conditions):
+    def _due(self, now: datetime, limit: int, *conditions) -> builtins.list[dict]:
         """Pending deliveries whose time has come, with what is needed to send them, locked
         on PostgreSQL: two dispatchers never send the same one, each skips the other's."""
         query = (
@@ -98,11 +100,11 @@ class WebhookRepository(Repository):
             query = query.with_for_update(of=webhook_deliveries, skip_locked=True)
         return [dict(r._mapping) for r in self.connection.execute(query)]
 
-    def due(self, now: datetime, limit: int) -> list[dict]:
+    def due(self, now: datetime, limit: int) -> builtins.list[dict]:
         """Pending deliveries whose time has come (the deliver-webhooks job's, one at a time)."""
         return self._due(now, limit)
 
-    def claim_due(self, now: datetime, limit: int, *, claim_until: datetime) -> list[dict]:
+    def claim_due(self, now: datetime, limit: int, *, claim_until: datetime) -> builtins.list[dict]:
         """Take up to `limit` due deliveries for one send each: their attempt is counted and
         they are pushed to `claim_until`, so another dispatcher leaves them alone. An ordered
         endpoint's delivery is due only while no earlier one of it waits (a retry, or one
@@ -128,7 +130,7 @@ class WebhookRepository(Repository):
                 .values(attempts=webhook_deliveries.c.attempts + 1, next_attempt_at=claim_until))
         return [{**r, "attempts": r["attempts"] + 1} for r in rows]
 
-    def finish_attempts(self, outcomes: list[dict]) -> None:
+    def finish_attempts(self, outcomes: builtins.list[dict]) -> None:
         """Record how each claimed attempt ended ({id, attempt, status, next_attempt_at,
         delivered_at, last_status_code, last_error}), unless a later attempt claimed it."""
         keys = ("delivery", "attempt", "new_status", "next_at", "delivered", "attempts_after",
@@ -153,7 +155,7 @@ class WebhookRepository(Repository):
         ).rowcount == 1
 
     def deliveries(self, *, status: str | None, webhook_id: int | None, limit: int,
-                   after: int | None) -> list[dict]:
+                   after: int | None) -> builtins.list[dict]:
         query = select(webhook_deliveries, outbox_events.c.event_type).join(
             outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
         if status:
@@ -165,7 +167,7 @@ class WebhookRepository(Repository):
         rows = self.connection.execute(query.order_by(webhook_deliveries.c.id).limit(limit))
         return [{**r._mapping, "next_attempt_at": r.next_attempt_at} for r in rows]
 
-    def replay(self, *, delivery_ids: list[int] | None, webhook_id: int | None) -> int:
+    def replay(self, *, delivery_ids: builtins.list[int] | None, webhook_id: int | None) -> int:
         """Failed deliveries go back in the queue with a fresh set of tries."""
         query = webhook_deliveries.update().where(webhook_deliveries.c.status == "failed")
         if delivery_ids is not None:

@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
-from .demo_load import LoadReport, guarded_load
+from ..persistence.uow import UowFactory
+from .load import LoadReport, guarded_load
 from .replay import import_csv
 
 ACTOR = "demo:online-retail"
@@ -156,7 +157,7 @@ class _CreditNotes:
                               row.code, SIZE, row.customer))
 
 
-def load_online_retail(uow_factory: Callable, settings, policies, files: list[Path], *,
+def load_online_retail(uow_factory: UowFactory, settings, policies, files: list[Path], *,
                        say: Callable[[str], None] = lambda _m: None) -> LoadReport:
     """Load the Online Retail files into an empty database and forecast once, as of the day
     after the last invoice."""

@@ -15,7 +15,7 @@ from ..domain.catalogue import Channel, LocationType
 from ..domain.errors import FieldError
 from ..domain.grading import Disposition, Grade
 from ..domain.stock import Condition
-from . import fields as f
+from . import import_fields as f
 
 
 @dataclass(frozen=True)
