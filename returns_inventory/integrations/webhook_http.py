@@ -120,6 +120,10 @@ def post_json(url: str, body: bytes, headers: dict, timeout: int, *,
     return Response(status, f"HTTP {status}" + (f" to {moved}" if moved else ""))
 
 
+# What a send on a kept connection the endpoint has meanwhile closed fails with.
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
 class KeptConnection:
     """One HTTP/1.1 connection to an endpoint, kept open between sends (one thread at a time).
 
@@ -144,15 +148,16 @@ class KeptConnection:
 
     def post(self, body: bytes, headers: dict, timeout: int) -> Response:
         try:
-            if self._connection is None:
-                self._connection = self._open(timeout)
-            self._connection.timeout = timeout
-            self._connection.request("POST", self._target, body=body, headers=headers)
-            answer = self._connection.getresponse()
-            status, moved = answer.status, answer.getheader("Location")
-            answer.read()  # the connection is reusable only once the answer is read
-            if answer.will_close:
+            reused = self._connection is not None
+            try:
+                status, moved = self._exchange(body, headers, timeout)
+            except _STALE:
+                if not reused:
+                    raise
+                # The endpoint closed the idle connection since the last send (servers do,
+                # after a few seconds): this is no answer from it, so try once on a new one.
                 self.close()
+                status, moved = self._exchange(body, headers, timeout)
         except RefusedEndpoint as exc:
             self.close()
             return Response(None, f"refused: {exc}")
@@ -163,6 +168,18 @@ class KeptConnection:
             return Response(status)
         moved = moved if 300 <= status < 400 else None
         return Response(status, f"HTTP {status}" + (f" to {moved}" if moved else ""))
+
+    def _exchange(self, body: bytes, headers: dict, timeout: int) -> tuple[int, str | None]:
+        if self._connection is None:
+            self._connection = self._open(timeout)
+        self._connection.timeout = timeout
+        self._connection.request("POST", self._target, body=body, headers=headers)
+        answer = self._connection.getresponse()
+        status, moved = answer.status, answer.getheader("Location")
+        answer.read()  # the connection is reusable only once the answer is read
+        if answer.will_close:
+            self.close()
+        return status, moved
 
     def close(self) -> None:
         if self._connection is not None:

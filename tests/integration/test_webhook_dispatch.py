@@ -130,3 +130,23 @@ def test_the_dispatcher_wakes_when_an_event_commits(committing_db, backend, erp,
     finally:
         dispatcher.stop()
     assert len(erp.events("/live")) == 1
+
+
+def test_a_kept_connection_the_endpoint_closed_meanwhile_costs_no_attempt(
+        uow_factory, catalogue, erp):
+    erp.drop_connections = True
+    register_webhook(uow_factory, url=erp.base + "/idle", actor="admin", addresses=LOOPBACK)
+    dispatch = Dispatch(uow_factory, POLICY, Concurrency(overall=1, per_endpoint=1),
+                        addresses=LOOPBACK)
+    try:
+        for _ in range(3):  # each send finds the connection of the one before closed
+            events(uow_factory, 1)
+            drain(dispatch, uow_factory)
+    finally:
+        dispatch.close()
+    assert len(erp.events("/idle")) == 3
+    with uow_factory() as uow:
+        rows = uow.connection.execute(
+            select(webhook_deliveries.c.status, webhook_deliveries.c.attempts)).all()
+    assert sorted(rows) == [("delivered", 1)] * 3
+    assert len(erp.connections) == 3

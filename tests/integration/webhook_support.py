@@ -108,6 +108,9 @@ class KeepAliveReceiver:
         self.in_flight = self.most_in_flight = 0
         self.fail_first: set[int] = set()  # event ids answered 500 the first time
         self.delay = delay
+        # Close each connection after answering, without saying so, as a server does with
+        # connections left idle too long.
+        self.drop_connections = False
         lock = threading.Lock()
         outer = self
 
@@ -130,6 +133,8 @@ class KeepAliveReceiver:
                 self.send_response(500 if failing else 204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                if outer.drop_connections:
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass
