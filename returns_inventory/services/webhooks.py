@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
+from .. import metrics
 from ..domain.errors import FieldError, NotFound, ValidationFailed, present
 from ..integrations.webhook_http import (
     AddressPolicy,
@@ -222,6 +223,7 @@ def deliver_due(uow_factory: UowFactory, policy: DeliveryPolicy, *,
             uow.commit()
         if recorded:
             outcome[key] += 1
+            metrics.webhook_deliveries.labels("retry" if key == "retrying" else key).inc()
     return outcome
 
 

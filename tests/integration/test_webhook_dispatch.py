@@ -150,3 +150,16 @@ def test_a_kept_connection_the_endpoint_closed_meanwhile_costs_no_attempt(
             select(webhook_deliveries.c.status, webhook_deliveries.c.attempts)).all()
     assert sorted(rows) == [("delivered", 1)] * 3
     assert len(erp.connections) == 3
+
+
+def test_an_admin_registers_an_ordered_webhook_over_http(client, auth, erp):
+    answer = client.post("/api/v1/webhooks", headers=auth("admin"),
+                         json={"url": "https://erp.example/hooks", "ordered": True})
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["ordered"] is True
+    listed = client.get("/api/v1/webhooks", headers=auth("admin")).get_json()["data"]
+    assert [(w["url"], w["ordered"]) for w in listed] == [("https://erp.example/hooks", True)]
+    refused = client.post("/api/v1/webhooks", headers=auth("admin"),
+                          json={"url": "https://erp.example/hooks", "ordered": 1})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["ordered"]
