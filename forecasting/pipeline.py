@@ -321,6 +321,7 @@ class Planner:
                       target=it.service_target, holding=it.holding_cost,
                       shortage=it.shortage_cost, order_cost=it.order_cost,
                       intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
+                      group=np.unique(np.asarray(it.category, dtype=str), return_inverse=True)[1],
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       options=self.replenishment_options)
         aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,

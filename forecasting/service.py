@@ -221,12 +221,52 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
     beta = np.broadcast_to(np.asarray(fill, float), mw.shape)
     n = len(mw)
     disc = np.zeros(n, bool) if discrete is None else np.asarray(discrete, bool)
+    back = np.zeros(n) if inflow is None else np.maximum(np.asarray(inflow, float), 0)
+    hi = fill_rate_level_normal(mw, np.sqrt(np.maximum(vw, 1e-12)), mw / w, beta)
+    hi = np.maximum(hi, mw + 3 * np.sqrt(vw) + 1)
+    lo = np.maximum(mw - back - 2.5 * np.sqrt(vw + back), 0.0)
+    # All candidate levels at once (n, levels): one pass, and with common random numbers the
+    # achieved fill is smooth and increasing in the level, so it can be interpolated.
+    s = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, levels)[None, :]
+    served, total = simulate_lost_sales(mw, vw, w, s, discrete=disc, inflow=back,
+                                        periods=periods, warmup=warmup, seed=seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        achieved = np.where(total[:, None] > 0, served / total[:, None], 1.0)
+    achieved = np.maximum.accumulate(achieved, axis=1)
+    out = np.empty(n)
+    for i in range(n):  # interpolate each series' fill curve at its target
+        out[i] = np.interp(beta[i], achieved[i], s[i]) if achieved[i, -1] >= beta[i] else hi[i]
+    # Integer demand is ordered in whole units up to a whole level: the nearest one keeps the
+    # fill of many slow movers on target on average (always rounding up would overshoot it).
+    return np.where(disc, np.round(out), out)
+
+
+def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None, inflow=None,
+                        periods: int = 800, warmup: int = 20, seed: int = 0):
+    """Units served and demanded when each series orders up to each of its ``levels``.
+
+    A periodic-review system per series (one order a week, lead time ``weeks - 1``, unmet
+    demand lost) run for ``periods`` weeks after ``warmup``, with the same demand and returns
+    for every level of a series (common random numbers). Weekly demand has the window's mean
+    and variance divided by the weeks (normal, or negative binomial / Poisson where
+    ``discrete``); ``inflow``, the expected restockable returns over the window, arrives as a
+    Poisson stream onto the shelf.
+
+    Returns:
+        ``(served, demand)``: ``(n, k)`` units served per level of ``levels`` (``(n, k)``) and
+        ``(n,)`` units demanded.
+    """
+    mw = np.maximum(np.asarray(mean_window, float), 0.0)
+    vw = np.maximum(np.asarray(var_window, float), 0.0)
+    w = np.maximum(np.asarray(weeks, np.int64), 1)
+    s = np.asarray(levels, float)
+    n, k = s.shape
+    disc = np.zeros(n, bool) if discrete is None else np.asarray(discrete, bool)
     mu, var = mw / w, vw / w
     rng = np.random.default_rng(seed)
     sd = np.sqrt(var)
     m_d, v_d = np.maximum(mu[disc], 1e-9), var[disc]
     over, r_nb, p_nb = nbinom_params(m_d, v_d)
-
     back = np.zeros(n) if inflow is None else np.maximum(np.asarray(inflow, float), 0) / w
 
     def draw():
@@ -236,26 +276,20 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
             d[disc] = np.where(over, rng.negative_binomial(r_nb, p_nb), rng.poisson(m_d))
         return d, rng.poisson(back).astype(float)
 
-    hi = fill_rate_level_normal(mw, np.sqrt(np.maximum(vw, 1e-12)), mu, beta)
-    hi = np.maximum(hi, mw + 3 * np.sqrt(vw) + 1)
-    lo = np.maximum(mw - back * w - 2.5 * np.sqrt(vw + back * w), 0.0)
     lead = w - 1
     lmax = int(lead.max(initial=0))
-    # All candidate levels at once (n, levels): one pass, and with common random numbers the
-    # achieved fill is smooth and increasing in the level, so it can be interpolated.
-    s = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, levels)[None, :]
     on_hand = s.copy()
-    pipe = np.zeros((n, levels, lmax + 2))
-    on_order = np.zeros((n, levels))
-    served = np.zeros((n, levels))
+    pipe = np.zeros((n, k, lmax + 2))
+    on_order = np.zeros((n, k))
+    served = np.zeros((n, k))
     total = np.zeros(n)
     slot = lead + 1
     rows = np.arange(n)
     for t in range(periods):
-        k = t % (lmax + 2)
-        on_hand += pipe[:, :, k]
-        on_order -= pipe[:, :, k]
-        pipe[:, :, k] = 0.0
+        j = t % (lmax + 2)
+        on_hand += pipe[:, :, j]
+        on_order -= pipe[:, :, j]
+        pipe[:, :, j] = 0.0
         d, r = draw()
         on_hand += r[:, None]
         sold = np.minimum(on_hand, d[:, None])
@@ -266,12 +300,54 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
         q = np.maximum(s - on_hand - on_order, 0.0)
         pipe[rows, :, (t + slot) % (lmax + 2)] += q
         on_order += q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        achieved = np.where(total[:, None] > 0, served / total[:, None], 1.0)
-    achieved = np.maximum.accumulate(achieved, axis=1)
-    out = np.empty(n)
-    for i in range(n):  # interpolate each series' fill curve at its target
-        out[i] = np.interp(beta[i], achieved[i], s[i]) if achieved[i, -1] >= beta[i] else hi[i]
-    # Integer demand is ordered in whole units up to a whole level: the nearest one keeps the
-    # fill of many slow movers on target on average (always rounding up would overshoot it).
-    return np.where(disc, np.round(out), out)
+    return served, total
+
+
+# Cycle levels a pooled fill target chooses among (z from -1 to 3.7).
+POOLED_ALPHAS = stats.norm.cdf(np.linspace(-1.0, 3.7, 24))
+
+
+def pooled_fill_levels(level_of_alpha, mean_window, var_window, weeks, fill, group, *,
+                       discrete=None, inflow=None, periods: int = 800, seed: int = 0):
+    """Levels meeting each group's fill rate (units served over units demanded, all its series
+    together) with the least stock: one cycle level per group.
+
+    Holding a unit costs about the same wherever it sits, and a lost unit counts the same in a
+    category's fill, so the cheapest allocation gives every series the same marginal ratio of
+    stockout probability to holding: a common critical ratio, i.e. a common cycle service level
+    (Lagrangian relaxation of "minimise stock subject to the pooled fill"). Equalising the fill
+    of every series instead buys fill on slow, erratic series where it is dearest.
+
+    Args:
+        level_of_alpha: ``(n, k)`` each series' order-up-to level at the cycle levels
+            :data:`POOLED_ALPHAS` (nondecreasing along ``k``).
+        mean_window, var_window, weeks, discrete, inflow: as
+            :func:`simulate_lost_sales` (the group's fill is simulated with lost sales).
+        fill: ``(n,)`` the group's target (the first series' value counts per group).
+        group: ``(n,)`` group code (e.g. category).
+
+    Returns:
+        ``(levels, alpha)``: ``(n,)`` order-up-to levels and the common cycle level behind them.
+    """
+    s = np.maximum.accumulate(np.asarray(level_of_alpha, float), axis=1)
+    n, k = s.shape
+    served, total = simulate_lost_sales(mean_window, var_window, weeks, s, discrete=discrete,
+                                        inflow=inflow, periods=periods, seed=seed)
+    group = np.asarray(group)
+    beta = np.broadcast_to(np.asarray(fill, float), (n,))
+    levels, alpha = np.empty(n), np.empty(n)
+    grid = np.arange(k, dtype=float)
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        demand = total[rows].sum()
+        got = served[rows].sum(axis=0) / demand if demand > 0 else np.ones(k)
+        got = np.maximum.accumulate(got)
+        b = beta[rows[0]]
+        # fractional position on the alpha grid where the pooled fill reaches the target
+        x = float(np.interp(b, got, grid)) if got[-1] >= b else float(k - 1)
+        lo = int(np.floor(x))
+        hi = min(lo + 1, k - 1)
+        f = x - lo
+        levels[rows] = (1 - f) * s[rows, lo] + f * s[rows, hi]
+        alpha[rows] = (1 - f) * POOLED_ALPHAS[lo] + f * POOLED_ALPHAS[hi]
+    return levels, alpha
