@@ -228,8 +228,8 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
     # All candidate levels at once (n, levels): one pass, and with common random numbers the
     # achieved fill is smooth and increasing in the level, so it can be interpolated.
     s = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, levels)[None, :]
-    served, total = simulate_lost_sales(mw, vw, w, s, discrete=disc, inflow=back,
-                                        periods=periods, warmup=warmup, seed=seed)
+    served, total, _ = simulate_lost_sales(mw, vw, w, s, discrete=disc, inflow=back,
+                                           periods=periods, warmup=warmup, seed=seed)
     with np.errstate(invalid="ignore", divide="ignore"):
         achieved = np.where(total[:, None] > 0, served / total[:, None], 1.0)
     achieved = np.maximum.accumulate(achieved, axis=1)
@@ -253,8 +253,9 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
     Poisson stream onto the shelf.
 
     Returns:
-        ``(served, demand)``: ``(n, k)`` units served per level of ``levels`` (``(n, k)``) and
-        ``(n,)`` units demanded.
+        ``(served, demand, on_hand)``: ``(n, k)`` units served per level of ``levels``
+        (``(n, k)``), ``(n,)`` units demanded, and ``(n, k)`` the average stock on hand at the
+        end of a week.
     """
     mw = np.maximum(np.asarray(mean_window, float), 0.0)
     vw = np.maximum(np.asarray(var_window, float), 0.0)
@@ -282,6 +283,7 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
     pipe = np.zeros((n, k, lmax + 2))
     on_order = np.zeros((n, k))
     served = np.zeros((n, k))
+    held = np.zeros((n, k))
     total = np.zeros(n)
     slot = lead + 1
     rows = np.arange(n)
@@ -297,10 +299,11 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
         if t >= warmup:
             served += sold
             total += d
+            held += on_hand
         q = np.maximum(s - on_hand - on_order, 0.0)
         pipe[rows, :, (t + slot) % (lmax + 2)] += q
         on_order += q
-    return served, total
+    return served, total, held / max(periods - warmup, 1)
 
 
 # Cycle levels a pooled fill target chooses among (z from -1 to 3.7).
@@ -331,8 +334,9 @@ def pooled_fill_levels(level_of_alpha, mean_window, var_window, weeks, fill, gro
     """
     s = np.maximum.accumulate(np.asarray(level_of_alpha, float), axis=1)
     n, k = s.shape
-    served, total = simulate_lost_sales(mean_window, var_window, weeks, s, discrete=discrete,
-                                        inflow=inflow, periods=periods, seed=seed)
+    served, total, _ = simulate_lost_sales(mean_window, var_window, weeks, s,
+                                           discrete=discrete, inflow=inflow, periods=periods,
+                                           seed=seed)
     group = np.asarray(group)
     beta = np.broadcast_to(np.asarray(fill, float), (n,))
     levels, alpha = np.empty(n), np.empty(n)
