@@ -198,10 +198,13 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     alpha = alpha.astype(float).copy()
     alpha[fill] = np.nan
     if rows.size and options.lost_sales:
-        # Gross demand with its own spread, and the expected returns as a stream onto the shelf.
-        var_gross = np.broadcast_to(var_d, shape)[rows]
+        # Gross demand, and the expected returns as a Poisson stream onto the shelf. Returns
+        # are a thinning of sales, which narrows net demand (see `var`); the simulated demand
+        # gets what is left of that net variance once the stream's own is counted, so the
+        # simulated window's net demand has the variance the safety stock is about.
         dw_f = np.broadcast_to(demand_window, shape)[rows]
         inflow = np.broadcast_to(returns_window, shape)[rows]
+        var_gross = np.maximum(var[rows] - inflow, 0.0)
         if options.fill_scope == "category":
             # Each series' level at every candidate cycle level, then the category's pooled
             # fill picks one cycle level for all of them.

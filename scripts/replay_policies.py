@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from forecasting.backtest import replay  # noqa: E402
 from forecasting.replenishment import safety_stock_quantile  # noqa: E402
-from forecasting.service import fill_rate_level_lost_sales  # noqa: E402
+from forecasting.service import POOLED_ALPHAS, pooled_fill_levels  # noqa: E402
 from forecasting.synthetic import expected_demand, make_apparel_panel  # noqa: E402
 
 # Fill-rate targets (calibration), and cycle targets reaching low enough for the return-blind
@@ -109,11 +109,17 @@ def make_oracle(panel, kind: str, knows: str = "both"):
         back = known + own if knows == "both" else np.zeros(n)
         if knows == "demand":
             var = gross_var
-        if kind == "fill":  # the same lost-sales model as the planner, with the true inputs
-            return fill_rate_level_lost_sales(gross, gross_var, w, np.full(n, level),
-                                              discrete=np.ones(n, bool), inflow=back)
         mean = gross - back
-        return mean + safety_stock_quantile(np.maximum(mean, 1e-9), var, np.full(n, level))
+
+        def at(alpha):
+            return mean + safety_stock_quantile(np.maximum(mean, 1e-9), var, np.full(n, alpha))
+
+        if kind == "fill":  # the planner's pooled fill per category, with the true inputs
+            grid = np.stack([np.maximum(at(alpha), 0) for alpha in POOLED_ALPHAS], axis=1)
+            return pooled_fill_levels(grid, gross, np.maximum(var - back, 0.0), w,
+                                      np.full(n, level),
+                                      t["category"], discrete=np.ones(n, bool), inflow=back)[0]
+        return at(level)
 
     return levels
 
@@ -154,9 +160,9 @@ def main(argv=None):
               f"aware / oracle stock {ratio:.3f} (goal <= 1.10); aware's share of the oracle's "
               f"saving {save / oracle_save:.0%} (goal >= 80 % where the oracle saves < 8 %)")
         # Where each policy's saving comes from: knowing demand, knowing returns, or both.
-        for a, b, what in DECOMPOSE:
-            print(f"DECOMPOSE ({kind} targets) {a} against {b} at equal fill 95 %: "
-                  f"{rep.saving_at_equal_fill(0.95, policy=a, against=b):.1%} ({what})")
+        for mine, theirs, what in DECOMPOSE:
+            print(f"DECOMPOSE ({kind} targets) {mine} against {theirs} at equal fill 95 %: "
+                  f"{rep.saving_at_equal_fill(0.95, policy=mine, against=theirs):.1%} ({what})")
         if kind == "fill":
             for target in (0.90, 0.95, 0.98):
                 got = rep.at_target("return_aware", target)["fill_rate"]
