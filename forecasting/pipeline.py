@@ -325,7 +325,8 @@ class Planner:
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       options=self.replenishment_options)
         aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
-                            returns_past_var=past_var, **common)
+                            returns_past_var=past_var, return_odds=returns.rate * rho,
+                            return_lag_pmf=returns.lag_pmf, **common)
         blind = order_up_to(demand_window=gross, returns_window=np.zeros(n), **common)
         return ReplenishmentPlan(
             ids=self.sales.ids, protection_weeks=weeks, gross_demand=gross, expected_returns=back,

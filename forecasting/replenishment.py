@@ -126,7 +126,8 @@ def round_order(raw, case_pack, moq, *, rule="raise", threshold=0.5):
 def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_level,
                 intermittent, on_hand, reserved, on_order, case_pack, moq, sigma_window=None,
                 returns_past=None, returns_past_var=None, review=1, target=None, holding=None,
-                shortage=None, order_cost=None, group=None,
+                shortage=None, order_cost=None, group=None, return_odds=None,
+                return_lag_pmf=None,
                 options: ReplenishmentOptions = ReplenishmentOptions()) -> dict:
     """Order-up-to level (or (r,Q) reorder point and lot) and order quantity, every term kept.
 
@@ -147,6 +148,9 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
         order_cost: fixed cost per order; with a holding cost it switches the series to (r,Q).
         group: the category code per series whose pooled fill a ``fill`` target is, with
             ``options.fill_scope == "category"`` (default: all series one group).
+        return_odds, return_lag_pmf: probability a unit sold comes back restockable, and the
+            lag law (``(n, W+1)``); a fill target with lost sales then simulates the returns
+            from the units sold (default: a stream of ``returns_window``).
         intermittent: True where discrete (Poisson / negative binomial) demand replaces normal.
         on_hand, reserved, on_order: stock position terms.
         case_pack, moq: ordering constraints.
@@ -198,13 +202,17 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     alpha = alpha.astype(float).copy()
     alpha[fill] = np.nan
     if rows.size and options.lost_sales:
-        # Gross demand, and the expected returns as a Poisson stream onto the shelf. Returns
-        # are a thinning of sales, which narrows net demand (see `var`); the simulated demand
-        # gets what is left of that net variance once the stream's own is counted, so the
-        # simulated window's net demand has the variance the safety stock is about.
+        # Gross demand with its own spread. Returns come back from the simulated sales where
+        # the return odds and lags are given (returns thin sales, which narrows net demand),
+        # else as a Poisson stream of the expected returns onto the shelf.
         dw_f = np.broadcast_to(demand_window, shape)[rows]
         inflow = np.broadcast_to(returns_window, shape)[rows]
-        var_gross = np.maximum(var[rows] - inflow, 0.0)
+        var_gross = np.broadcast_to(var_d, shape)[rows]
+        from_sales = None
+        if return_odds is not None:
+            from_sales = (np.broadcast_to(return_odds, shape)[rows],
+                          np.asarray(return_lag_pmf, float)[rows],
+                          np.broadcast_to(past, shape)[rows])
         if options.fill_scope == "category":
             # Each series' level at every candidate cycle level, then the category's pooled
             # fill picks one cycle level for all of them.
@@ -213,12 +221,13 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
             g = np.zeros(shape, np.int64) if group is None else np.broadcast_to(group, shape)
             lv, a_common = pooled_fill_levels(np.maximum(grid, 0.0), dw_f, var_gross, w[rows],
                                               sl[rows], g[rows], discrete=inter[rows],
-                                              inflow=inflow)
+                                              inflow=inflow, returns_from_sales=from_sales)
             ss[rows] = np.where(inter[rows], np.round(lv), lv) - net[rows]
             alpha[rows] = a_common
         else:
             ss[rows] = fill_rate_level_lost_sales(dw_f, var_gross, w[rows], sl[rows],
-                                                  discrete=inter[rows], inflow=inflow) - net[rows]
+                                                  discrete=inter[rows], inflow=inflow,
+                                                  returns_from_sales=from_sales) - net[rows]
     backorder = fill & (not options.lost_sales)
     rows = np.flatnonzero(backorder & ~inter)
     if rows.size:

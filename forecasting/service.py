@@ -194,8 +194,8 @@ def rq_exact(holding, shortage, fixed_cost, demand_rate, mean_lead, sigma_lead):
 
 
 def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete=None,
-                               inflow=None, periods: int = 800, warmup: int = 20,
-                               levels: int = 12, seed: int = 0):
+                               inflow=None, returns_from_sales=None, periods: int = 800,
+                               warmup: int = 20, levels: int = 12, seed: int = 0):
     """Order-up-to level reaching fill rate ``fill`` when unmet demand is lost, per series.
 
     The loss-function formulas assume backorders: a shortage waits for the next delivery and
@@ -210,7 +210,8 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
     the expected restockable returns over the window: they arrive as their own Poisson stream
     onto the shelf (returns refill stock between deliveries; netting them out of demand would
     need a negative demand the count distributions cannot draw), and the level is then the
-    order-up-to level against the inventory position without them.
+    order-up-to level against the inventory position without them. ``returns_from_sales``
+    makes them come from the simulated sales instead (see :func:`simulate_lost_sales`).
 
     Returns:
         ``(n,)`` levels, deterministic for a given ``seed``.
@@ -229,6 +230,7 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
     # achieved fill is smooth and increasing in the level, so it can be interpolated.
     s = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, levels)[None, :]
     served, total, _ = simulate_lost_sales(mw, vw, w, s, discrete=disc, inflow=back,
+                                           returns_from_sales=returns_from_sales,
                                            periods=periods, warmup=warmup, seed=seed)
     with np.errstate(invalid="ignore", divide="ignore"):
         achieved = np.where(total[:, None] > 0, served / total[:, None], 1.0)
@@ -242,7 +244,8 @@ def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete
 
 
 def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None, inflow=None,
-                        periods: int = 800, warmup: int = 20, seed: int = 0):
+                        returns_from_sales=None, periods: int = 800, warmup: int = 20,
+                        seed: int = 0):
     """Units served and demanded when each series orders up to each of its ``levels``.
 
     A periodic-review system per series (one order a week, lead time ``weeks - 1``, unmet
@@ -251,6 +254,15 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
     and variance divided by the weeks (normal, or negative binomial / Poisson where
     ``discrete``); ``inflow``, the expected restockable returns over the window, arrives as a
     Poisson stream onto the shelf.
+
+    ``returns_from_sales = (odds, lag_pmf, past)`` replaces that stream by returns of the units
+    the simulation sells: each comes back restockable with probability ``odds`` after a lag
+    drawn from ``lag_pmf`` (``(n, W+1)``; lag 0 lands the next week), Poisson around the
+    expected count. Returns are a thinning of sales, so they narrow net demand; an
+    independent stream on top of gross demand would widen it. The policy then behaves as the
+    return-aware planner does: it knows what is still out, so it orders up to
+    ``level + past - (restockable units expected back within the window)``, ``past`` being
+    what the planner expected from its own cohorts when it computed the level.
 
     Returns:
         ``(served, demand, on_hand)``: ``(n, k)`` units served per level of ``levels``
@@ -269,6 +281,17 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
     m_d, v_d = np.maximum(mu[disc], 1e-9), var[disc]
     over, r_nb, p_nb = nbinom_params(m_d, v_d)
     back = np.zeros(n) if inflow is None else np.maximum(np.asarray(inflow, float), 0) / w
+
+    if returns_from_sales is not None:
+        odds, lag_pmf, past = (np.asarray(a, float) for a in returns_from_sales)
+        back = np.zeros(n)  # the returns come from the simulated sales instead
+        n_lags = lag_pmf.shape[1]
+        # expected restockable returns per future week, a ring of n_lags + 1 weeks
+        due = np.zeros((n, k, n_lags + 1))
+        per_lag = odds[:, None] * lag_pmf  # (n, n_lags): a unit sold comes back after lag j
+        per_lag[:, 1] += per_lag[:, 0]  # a return the same week is back on the shelf next week
+        per_lag = per_lag[:, None, 1:]
+        inside = np.arange(1, n_lags + 1)[None, :] <= w[:, None]  # weeks t+1..t+W ahead
 
     def draw():
         """One week's demand and returns of every series (the same for all levels)."""
@@ -294,13 +317,23 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
         pipe[:, :, j] = 0.0
         d, r = draw()
         on_hand += r[:, None]
+        target = s
+        if returns_from_sales is not None:
+            j = t % (n_lags + 1)
+            on_hand += rng.poisson(due[:, :, j])
+            due[:, :, j] = 0.0
         sold = np.minimum(on_hand, d[:, None])
         on_hand -= sold
         if t >= warmup:
             served += sold
             total += d
             held += on_hand
-        q = np.maximum(s - on_hand - on_order, 0.0)
+        if returns_from_sales is not None:
+            due[:, :, (t + np.arange(1, n_lags)) % (n_lags + 1)] += sold[:, :, None] * per_lag
+            ahead = (t + np.arange(1, n_lags + 1)) % (n_lags + 1)
+            expected = (due[:, :, ahead] * inside[:, None, :]).sum(axis=2)
+            target = s + past[:, None] - expected
+        q = np.maximum(target - on_hand - on_order, 0.0)
         pipe[rows, :, (t + slot) % (lmax + 2)] += q
         on_order += q
     return served, total, held / max(periods - warmup, 1)
@@ -311,7 +344,8 @@ POOLED_ALPHAS = stats.norm.cdf(np.linspace(-1.0, 3.7, 24))
 
 
 def pooled_fill_levels(level_of_alpha, mean_window, var_window, weeks, fill, group, *,
-                       discrete=None, inflow=None, periods: int = 800, seed: int = 0):
+                       discrete=None, inflow=None, returns_from_sales=None,
+                       periods: int = 800, seed: int = 0):
     """Levels meeting each group's fill rate (units served over units demanded, all its series
     together) with the least stock: one cycle level per group.
 
@@ -324,7 +358,7 @@ def pooled_fill_levels(level_of_alpha, mean_window, var_window, weeks, fill, gro
     Args:
         level_of_alpha: ``(n, k)`` each series' order-up-to level at the cycle levels
             :data:`POOLED_ALPHAS` (nondecreasing along ``k``).
-        mean_window, var_window, weeks, discrete, inflow: as
+        mean_window, var_window, weeks, discrete, inflow, returns_from_sales: as
             :func:`simulate_lost_sales` (the group's fill is simulated with lost sales).
         fill: ``(n,)`` the group's target (the first series' value counts per group).
         group: ``(n,)`` group code (e.g. category).
@@ -335,8 +369,9 @@ def pooled_fill_levels(level_of_alpha, mean_window, var_window, weeks, fill, gro
     s = np.maximum.accumulate(np.asarray(level_of_alpha, float), axis=1)
     n, k = s.shape
     served, total, _ = simulate_lost_sales(mean_window, var_window, weeks, s,
-                                           discrete=discrete, inflow=inflow, periods=periods,
-                                           seed=seed)
+                                           discrete=discrete, inflow=inflow,
+                                           returns_from_sales=returns_from_sales,
+                                           periods=periods, seed=seed)
     group = np.asarray(group)
     beta = np.broadcast_to(np.asarray(fill, float), (n,))
     levels, alpha = np.empty(n), np.empty(n)

@@ -116,9 +116,11 @@ def make_oracle(panel, kind: str, knows: str = "both"):
 
         if kind == "fill":  # the planner's pooled fill per category, with the true inputs
             grid = np.stack([np.maximum(at(alpha), 0) for alpha in POOLED_ALPHAS], axis=1)
-            return pooled_fill_levels(grid, gross, np.maximum(var - back, 0.0), w,
-                                      np.full(n, level),
-                                      t["category"], discrete=np.ones(n, bool), inflow=back)[0]
+            # returns come back from the simulated sales, with the true odds and lags
+            sold_back = (rate * keep, pmf, known) if knows == "both" else None
+            return pooled_fill_levels(grid, gross, gross_var, w, np.full(n, level),
+                                      t["category"], discrete=np.ones(n, bool),
+                                      returns_from_sales=sold_back)[0]
         return at(level)
 
     return levels
