@@ -285,13 +285,14 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
     if returns_from_sales is not None:
         odds, lag_pmf, past = (np.asarray(a, float) for a in returns_from_sales)
         back = np.zeros(n)  # the returns come from the simulated sales instead
-        n_lags = lag_pmf.shape[1]
-        # expected restockable returns per future week, a ring of n_lags + 1 weeks
-        due = np.zeros((n, k, n_lags + 1))
-        per_lag = odds[:, None] * lag_pmf  # (n, n_lags): a unit sold comes back after lag j
+        per_lag = odds[:, None] * lag_pmf  # (n, lags): a unit sold comes back after lag j
         per_lag[:, 1] += per_lag[:, 0]  # a return the same week is back on the shelf next week
-        per_lag = per_lag[:, None, 1:]
-        inside = np.arange(1, n_lags + 1)[None, :] <= w[:, None]  # weeks t+1..t+W ahead
+        per_lag = per_lag[:, 1:]
+        m = int(np.flatnonzero(per_lag.max(axis=0, initial=0) > 1e-12).max(initial=0)) + 1
+        per_lag = np.ascontiguousarray(per_lag[:, None, :m])
+        # expected restockable returns arriving 1..m weeks after the current week
+        due = np.zeros((n, k, m))
+        inside = (np.arange(1, m + 1)[None, :] <= w[:, None]).astype(float)  # within L+R
 
     def draw():
         """One week's demand and returns of every series (the same for all levels)."""
@@ -319,9 +320,12 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
         on_hand += r[:, None]
         target = s
         if returns_from_sales is not None:
-            j = t % (n_lags + 1)
-            on_hand += rng.poisson(due[:, :, j])
-            due[:, :, j] = 0.0
+            # Poisson-like noise around the expected count, one draw per series for all levels
+            # (common random numbers, and far cheaper than a Poisson draw per level)
+            now = due[:, :, 0]
+            on_hand += np.maximum(now + np.sqrt(now) * rng.standard_normal(n)[:, None], 0.0)
+            due[:, :, :-1] = due[:, :, 1:]
+            due[:, :, -1] = 0.0
         sold = np.minimum(on_hand, d[:, None])
         on_hand -= sold
         if t >= warmup:
@@ -329,10 +333,8 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
             total += d
             held += on_hand
         if returns_from_sales is not None:
-            due[:, :, (t + np.arange(1, n_lags)) % (n_lags + 1)] += sold[:, :, None] * per_lag
-            ahead = (t + np.arange(1, n_lags + 1)) % (n_lags + 1)
-            expected = (due[:, :, ahead] * inside[:, None, :]).sum(axis=2)
-            target = s + past[:, None] - expected
+            due += sold[:, :, None] * per_lag
+            target = s + past[:, None] - np.einsum("nkl,nl->nk", due, inside)
         q = np.maximum(target - on_hand - on_order, 0.0)
         pipe[rows, :, (t + slot) % (lmax + 2)] += q
         on_order += q

@@ -9,20 +9,24 @@ MEAN, SHAPE, ODDS, LEAD = 10.0, 4.0, 0.4, 2  # 40 % of units sold come back fit 
 WEEKS = LEAD + 1
 
 
-def _aware_level(fill):
+def _aware_level(fill, series=50):
     """The return-aware level for weekly negative-binomial demand (mean 10, variance 35) whose
-    units come back restockable with probability 0.4 the week after they are sold."""
+    units come back restockable with probability 0.4 the week after they are sold (``series``
+    alike, one category: its pooled fill is simulated over all of them)."""
     past = ODDS * MEAN  # last week's sales, back next week
     own = ODDS * MEAN * (WEEKS - 1)  # the window's own sales but the last week's
+
+    def alike(value):
+        return np.full(series, value, dtype=object if isinstance(value, str) else float)
+
     plan = order_up_to(
-        demand_window=np.array([WEEKS * MEAN]), returns_window=np.array([past + own]),
-        returns_past=np.array([past]), returns_past_var=np.array([MEAN * ODDS * (1 - ODDS)]),
-        sigma_week=np.array([0.0]),
-        sigma_window=np.array([np.sqrt(WEEKS * (MEAN + MEAN**2 / SHAPE))]),
-        weeks=np.array([WEEKS]), service_level=np.array([fill]), intermittent=np.array([True]),
-        on_hand=np.zeros(1), reserved=np.zeros(1), on_order=np.zeros(1), case_pack=np.ones(1),
-        moq=np.zeros(1), target=np.array(["fill"], dtype=object), return_odds=np.array([ODDS]),
-        return_lag_pmf=np.array([[0.0, 1.0, 0.0]]))
+        demand_window=alike(WEEKS * MEAN), returns_window=alike(past + own),
+        returns_past=alike(past), returns_past_var=alike(MEAN * ODDS * (1 - ODDS)),
+        sigma_week=alike(0.0), sigma_window=alike(np.sqrt(WEEKS * (MEAN + MEAN**2 / SHAPE))),
+        weeks=alike(WEEKS), service_level=alike(fill), intermittent=np.ones(series, bool),
+        on_hand=alike(0.0), reserved=alike(0.0), on_order=alike(0.0), case_pack=alike(1.0),
+        moq=alike(0.0), target=alike("fill"), return_odds=alike(ODDS),
+        return_lag_pmf=np.tile([0.0, 1.0, 0.0], (series, 1)))
     return plan["order_up_to"][0], past
 
 
@@ -52,4 +56,4 @@ def test_the_return_aware_fill_target_is_reached_in_a_shop_whose_returns_thin_it
     # Returns are a thinning of sales: simulating them as a stream independent of demand
     # overstated the spread of net demand and overshot (0.917, 0.963, 0.990 here).
     level, past = _aware_level(fill)
-    assert _shop(level, past) == pytest.approx(fill, abs=0.007)
+    assert _shop(level, past) == pytest.approx(fill, abs=0.01)
