@@ -54,6 +54,6 @@ def _shop(level, past, series=400, weeks=1500):
 @pytest.mark.parametrize("fill", [0.90, 0.95, 0.98])
 def test_the_return_aware_fill_target_is_reached_in_a_shop_whose_returns_thin_its_sales(fill):
     # Returns are a thinning of sales: simulating them as a stream independent of demand
-    # overstated the spread of net demand and overshot (0.917, 0.963, 0.990 here).
+    # overstated the spread of net demand and overshot (0.917, 0.969, 0.992 here).
     level, past = _aware_level(fill)
     assert _shop(level, past) == pytest.approx(fill, abs=0.01)
