@@ -108,9 +108,7 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
     opts = planner_options.get("replenishment") or ReplenishmentOptions()
     targets = tuple(targets) if targets is not None else (float(np.mean(items.service_level)),)
     demand = sales.y[:, o:].astype(np.float64)
-    extra = dict(oracles or {})
-    if oracle is not None:
-        extra["oracle"] = oracle
+    extra = {**(oracles or {}), **({"oracle": oracle} if oracle is not None else {})}
 
     def planner(week):
         p = Planner(sales.truncate(week), returns.received_by(week), None, items,

@@ -202,32 +202,15 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     alpha = alpha.astype(float).copy()
     alpha[fill] = np.nan
     if rows.size and options.lost_sales:
-        # Gross demand with its own spread. Returns come back from the simulated sales where
-        # the return odds and lags are given (returns thin sales, which narrows net demand),
-        # else as a Poisson stream of the expected returns onto the shelf.
-        dw_f = np.broadcast_to(demand_window, shape)[rows]
-        inflow = np.broadcast_to(returns_window, shape)[rows]
-        var_gross = np.broadcast_to(var_d, shape)[rows]
-        from_sales = None
-        if return_odds is not None:
-            from_sales = (np.broadcast_to(return_odds, shape)[rows],
-                          np.asarray(return_lag_pmf, float)[rows],
-                          np.broadcast_to(past, shape)[rows])
-        if options.fill_scope == "category":
-            # Each series' level at every candidate cycle level, then the category's pooled
-            # fill picks one cycle level for all of them.
-            grid = np.stack([net[rows] + _cycle_safety_stock(
-                dw_f, sigma[rows], var[rows], inter[rows], a) for a in POOLED_ALPHAS], axis=1)
-            g = np.zeros(shape, np.int64) if group is None else np.broadcast_to(group, shape)
-            lv, a_common = pooled_fill_levels(np.maximum(grid, 0.0), dw_f, var_gross, w[rows],
-                                              sl[rows], g[rows], discrete=inter[rows],
-                                              inflow=inflow, returns_from_sales=from_sales)
-            ss[rows] = np.where(inter[rows], np.round(lv), lv) - net[rows]
-            alpha[rows] = a_common
-        else:
-            ss[rows] = fill_rate_level_lost_sales(dw_f, var_gross, w[rows], sl[rows],
-                                                  discrete=inter[rows], inflow=inflow,
-                                                  returns_from_sales=from_sales) - net[rows]
+        def at(v):
+            return np.broadcast_to(v, shape)[rows]
+
+        ss[rows], alpha[rows] = _lost_sales_fill(
+            mean=at(demand_window), var_gross=at(var_d), inflow=at(returns_window),
+            net=net[rows], sigma=sigma[rows], var=var[rows], weeks=w[rows], fill=sl[rows],
+            discrete=inter[rows], group=at(0 if group is None else group),
+            from_sales=_returns_from_sales(return_odds, return_lag_pmf, past, at, rows),
+            scope=options.fill_scope)
     backorder = fill & (not options.lost_sales)
     rows = np.flatnonzero(backorder & ~inter)
     if rows.size:
@@ -267,6 +250,35 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
             "order_qty": qty, "moq_applied": applied,
             "cycle_level": alpha, "service_target": kind,
             "policy": np.where(rq, "rQ", "order_up_to"), "order_lot": lot}
+
+
+def _returns_from_sales(odds, lag_pmf, past, at, rows):
+    """The fill simulation's ``returns_from_sales`` for ``rows`` (None without return odds)."""
+    if odds is None:
+        return None
+    return at(odds), np.asarray(lag_pmf, float)[rows], at(past)
+
+
+def _lost_sales_fill(*, mean, var_gross, inflow, net, sigma, var, weeks, fill, discrete, group,
+                     from_sales, scope):
+    """``(safety stock, cycle level)`` of fill-target rows when a stockout loses the sale.
+
+    Gross demand with its own spread is simulated; returns come back from the simulated sales
+    where ``from_sales`` gives their odds and lags (returns thin sales, which narrows net
+    demand), else as a Poisson stream of the expected returns onto the shelf. ``category``
+    scope: each series' level at every candidate cycle level, then the category's pooled fill
+    picks one cycle level for all of them; ``item``: each series its own fill (no cycle level).
+    """
+    if scope == "item":
+        level = fill_rate_level_lost_sales(mean, var_gross, weeks, fill, discrete=discrete,
+                                           inflow=inflow, returns_from_sales=from_sales)
+        return level - net, np.full(len(net), np.nan)
+    grid = np.stack([net + _cycle_safety_stock(mean, sigma, var, discrete, a)
+                     for a in POOLED_ALPHAS], axis=1)
+    level, alpha = pooled_fill_levels(np.maximum(grid, 0.0), mean, var_gross, weeks, fill,
+                                      group, discrete=discrete, inflow=inflow,
+                                      returns_from_sales=from_sales)
+    return np.where(discrete, np.round(level), level) - net, alpha
 
 
 def _cycle_safety_stock(mean, sigma, var, intermittent, alpha):

@@ -323,7 +323,7 @@ def simulate_lost_sales(mean_window, var_window, weeks, levels, *, discrete=None
             # Poisson-like noise around the expected count, one draw per series for all levels
             # (common random numbers, and far cheaper than a Poisson draw per level)
             now = due[:, :, 0]
-            on_hand += np.maximum(now + np.sqrt(now) * rng.standard_normal(n)[:, None], 0.0)
+            on_hand += np.maximum(now + np.sqrt(now) * rng.standard_normal((n, 1)), 0.0)
             due[:, :, :-1] = due[:, :, 1:]
             due[:, :, -1] = 0.0
         sold = np.minimum(on_hand, d[:, None])
