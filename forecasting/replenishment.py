@@ -23,15 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from forecasting.service import (
+from forecasting.lost_sales import (
     POOLED_ALPHAS,
+    fill_rate_level_lost_sales,
+    pooled_fill_levels,
+)
+from forecasting.service import (
     critical_ratio,
     eoq,
     fill_rate_level_discrete,
-    fill_rate_level_lost_sales,
     fill_rate_level_normal,
     nbinom_params,
-    pooled_fill_levels,
     rq_eil,
 )
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from forecasting.backtest import replay  # noqa: E402
+from forecasting.lost_sales import POOLED_ALPHAS, pooled_fill_levels  # noqa: E402
 from forecasting.replenishment import safety_stock_quantile  # noqa: E402
-from forecasting.service import POOLED_ALPHAS, pooled_fill_levels  # noqa: E402
 from forecasting.synthetic import expected_demand, make_apparel_panel  # noqa: E402
 
 # Fill-rate targets (calibration), and cycle targets reaching low enough for the return-blind

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from forecasting.lost_sales import simulate_lost_sales
 from forecasting.replenishment import ReplenishmentOptions, order_up_to
-from forecasting.service import simulate_lost_sales
 
 WEEKS = 3
 
