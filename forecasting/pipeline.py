@@ -33,7 +33,7 @@ from forecasting.returns import (
     known_cohorts,
     open_cohorts,
 )
-from forecasting.seasonality import category_index
+from forecasting.seasonality import category_index, season_sums
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 from forecasting.spread import (
@@ -117,7 +117,6 @@ class Planner:
 
         # Totals per SKU and per category, summed once here for every stage that needs them.
         y_sku = group_rows(sales.y, sku, n_sku)
-        y_cat = group_rows(sales.y, cat, n_cat)
 
         counts = count_returns(self.returns, n, last_week=sales.last_week, window=self.window)
         rf = fit_returns(sales.y, counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat, n_cat=n_cat,
@@ -137,7 +136,8 @@ class Planner:
 
         opts = replace(self.demand_options,
                        statsmodels_min_units=self._statsmodels_threshold(y_sku),
-                       seasonal_index=category_index(y_cat, start_week=sales.start_week),
+                       seasonal_index=category_index(*season_sums(y_sku, start_week=sales.start_week),
+                                                      sku_cat, n_cat),
                        start_week=sales.start_week)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), opts, workers=self.workers,
