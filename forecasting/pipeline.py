@@ -134,10 +134,10 @@ class Planner:
         def perm(a):
             return a if order is None else a[order]
 
+        sums = season_sums(y_sku, start_week=sales.start_week)
         opts = replace(self.demand_options,
                        statsmodels_min_units=self._statsmodels_threshold(y_sku),
-                       seasonal_index=category_index(*season_sums(y_sku, start_week=sales.start_week),
-                                                      sku_cat, n_cat),
+                       seasonal_index=category_index(*sums, sku_cat, n_cat),
                        start_week=sales.start_week)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), opts, workers=self.workers,
