@@ -38,11 +38,13 @@ class DemandOptions:
             the whole panel so that every chunk picks the same SKUs (0 = the largest per chunk).
         complexity_penalty, combine: see :func:`forecasting.selection.select`.
         pooled_seasonality: SKUs with under two seasons of history are deseasonalised with
-            their category's index (:mod:`forecasting.seasonality`) before selection.
+            their own index shrunk toward their category's (:mod:`forecasting.seasonality`)
+            before selection.
         lifecycle, lifecycle_weeks: SKUs launched less than ``lifecycle_weeks`` ago are forecast
             from their category's post-launch profile (:mod:`forecasting.lifecycle`).
-        seasonal_index, start_week: that ``(n_categories, 52)`` index and the week number of
-            column 0; the planner fills them in from the whole panel.
+        seasonal_index, start_week: the ``(n_categories, 52)`` category indices and the week
+            number of column 0; the planner fills them in from the whole panel, so every chunk
+            shrinks its SKUs toward the same ones.
     """
 
     horizon: int = 13
