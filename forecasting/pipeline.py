@@ -33,7 +33,7 @@ from forecasting.returns import (
     known_cohorts,
     open_cohorts,
 )
-from forecasting.seasonality import category_index, season_sums
+from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 from forecasting.spread import (
@@ -134,10 +134,10 @@ class Planner:
         def perm(a):
             return a if order is None else a[order]
 
-        sums = season_sums(y_sku, start_week=sales.start_week)
         opts = replace(self.demand_options,
                        statsmodels_min_units=self._statsmodels_threshold(y_sku),
-                       seasonal_index=category_index(*sums, sku_cat, n_cat),
+                       seasonal_index=category_index(group_rows(sales.y, cat, n_cat),
+                                                     start_week=sales.start_week),
                        start_week=sales.start_week)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), opts, workers=self.workers,

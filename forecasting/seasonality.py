@@ -1,19 +1,18 @@
 """Pooled seasonality: a multiplicative 52-week index per series, for series too short to fit a
-seasonal model of their own, estimated hierarchically (all series -> category -> series).
+seasonal model of their own, estimated in three levels (the panel's total -> category -> series).
 
 A series needs two seasons of history before a seasonal model of its own can be fitted, yet a
 product launched in spring still sells more at Christmas if its kind of product does, and a
-Christmas decoration that sold ten times its yearly mean last December will again. Each week of
-a series is compared with the mean of the nearest full year around it (a moving annual mean over
-the weeks since its first sale: no seasonality, follows the trend, and the weeks before a launch
-are not read as weeks without demand). Per week of the year, with :data:`NEIGHBOURS` weeks on
-each side (the season moves by a few days a year, and one week's big order is not a season),
-this gives units sold and units expected from the level. Summed over all series and over a
-category's they give the global and category indices; every level is a ratio of sums, so big
-sellers weigh by their units, and is shrunk toward the level above with a prior worth
-:data:`PRIOR_WEEKS` weeks of its own mean sales: a week backed by little data stays near the
-index above it, and a category whose own index is not supported by its data stays near the
-global one.
+Christmas decoration that sold ten times its yearly mean last December will again. Each week is
+compared with the mean of the nearest full year around it (a moving annual mean over the weeks
+since the first sale: no seasonality, follows the trend). Per week of the year, with
+:data:`NEIGHBOURS` weeks on each side (the season moves by a few days a year, and one week's big
+order is not a season), this gives units sold and units the annual mean expects. The panel's
+total and each category's total give the upper levels; a series with a year of its own sales
+gives its own. Each level is a ratio of sums shrunk toward the level above with a prior worth
+:data:`PRIOR_WEEKS` weeks of its own mean sales plus :data:`PRIOR_UNITS`: a week backed by
+little data stays near the index above it, and a category whose own index is not supported by
+its data stays near the panel's.
 """
 
 from __future__ import annotations
@@ -81,33 +80,34 @@ def shrink(sold, expected, weeks, prior, *, prior_weeks: float = PRIOR_WEEKS,
     return np.clip(index, 1 / MAX_FACTOR, MAX_FACTOR)
 
 
-def category_index(sold, expected, weeks, cat, n_cat: int, *,
-                   prior_weeks: float = PRIOR_WEEKS) -> np.ndarray:
-    """``(n_cat, 52)`` index per category, shrunk toward the index of all series.
+def category_index(y_cat, *, start_week: int, prior_weeks: float = PRIOR_WEEKS) -> np.ndarray:
+    """``(n_cat, 52)`` index per category from its weekly total, shrunk toward the index of the
+    panel's total.
 
-    Args:
-        sold, expected, weeks: ``(n, 52)`` from :func:`season_sums`, one row per series.
-        cat: ``(n,)`` category code per row.
-
-    Returns all ones where the panel holds less than one full season.
+    Totals, not each SKU's ratio to its own annual mean: a product's rise and decay after launch
+    would read as a season of its own, while a category's stream of launches adds up to its
+    real year. Returns all ones where the panel holds less than one full season.
     """
-    gs, ge = sold.sum(axis=0, keepdims=True), expected.sum(axis=0, keepdims=True)
-    if not (ge > 0).any():
+    y_cat = np.asarray(y_cat, np.float64)
+    n_cat = y_cat.shape[0]
+    total = season_sums(y_cat.sum(axis=0, keepdims=True), start_week=start_week)
+    if not (total[1] > 0).any():
         return np.ones((n_cat, SEASON))
-    # A group's level is that of its series together: its weeks are calendar weeks, which the
-    # longest-lived series covers.
-    glob = shrink(gs, ge, weeks.max(axis=0, keepdims=True), np.ones((1, SEASON)),
-                  prior_weeks=prior_weeks)
-    cs, ce, cw = (np.zeros((n_cat, SEASON)) for _ in range(3))
-    np.add.at(cs, cat, sold)
-    np.add.at(ce, cat, expected)
-    np.maximum.at(cw, cat, weeks)
-    return shrink(cs, ce, cw, np.repeat(glob, n_cat, axis=0), prior_weeks=prior_weeks)
+    glob = shrink(*total, np.ones((1, SEASON)), prior_weeks=prior_weeks)
+    own = season_sums(y_cat, start_week=start_week)
+    return shrink(*own, np.repeat(glob, n_cat, axis=0), prior_weeks=prior_weeks)
 
 
 def series_index(y, prior, *, start_week: int, prior_weeks: float = PRIOR_WEEKS) -> np.ndarray:
-    """``(n, 52)`` index per row of ``y``, shrunk toward ``prior`` (its category's index)."""
-    return shrink(*season_sums(y, start_week=start_week), prior, prior_weeks=prior_weeks)
+    """``(n, 52)`` index per row of ``y``, shrunk toward ``prior`` (its category's index).
+
+    A row's ratio to its own annual mean needs a year of its own sales: before that the mean
+    is of a part of its life, and its launch and decay would pass for a season. Rows sold for
+    under 52 weeks take ``prior`` as it is.
+    """
+    own = shrink(*season_sums(y, start_week=start_week), prior, prior_weeks=prior_weeks)
+    year = (y.shape[1] - first_sale(y)) >= SEASON
+    return np.where(year[:, None], own, prior)
 
 
 def factors(index, *, start_week: int, n_weeks: int) -> np.ndarray:
