@@ -28,7 +28,8 @@ PRIOR_UNITS = 10.0  # ... plus this many units: a slow seller's weeks are mostly
 MAX_FACTOR = 5.0   # no week sells more than 5x (or less than 1/5) the annual mean
 
 
-def season_sums(y, *, start_week: int, neighbours: int = NEIGHBOURS):
+def season_sums(y, *, start_week: int,
+                neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Units sold and units the moving annual mean expects, per row and week of the year.
 
     Args:
@@ -64,7 +65,7 @@ def season_sums(y, *, start_week: int, neighbours: int = NEIGHBOURS):
         for k in range(1, neighbours + 1):
             pooled += np.roll(s, k, axis=1) + np.roll(s, -k, axis=1)
         out.append(pooled)
-    return tuple(out)
+    return out[0], out[1], out[2]
 
 
 def shrink(sold, expected, weeks, prior, *, prior_weeks: float = PRIOR_WEEKS,
