@@ -38,8 +38,8 @@ class DemandOptions:
             the whole panel so that every chunk picks the same SKUs (0 = the largest per chunk).
         complexity_penalty, combine: see :func:`forecasting.selection.select`.
         pooled_seasonality: SKUs with under two seasons of history are deseasonalised with
-            their own index shrunk toward their category's (:mod:`forecasting.seasonality`)
-            before selection.
+            an index of their own (once they have a year of sales) shrunk toward their
+            category's (:mod:`forecasting.seasonality`) before selection.
         lifecycle, lifecycle_weeks: SKUs launched less than ``lifecycle_weeks`` ago are forecast
             from their category's post-launch profile (:mod:`forecasting.lifecycle`).
         seasonal_index, start_week: the ``(n_categories, 52)`` category indices and the week

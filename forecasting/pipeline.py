@@ -118,6 +118,7 @@ class Planner:
 
         # Totals per SKU and per category, summed once here for every stage that needs them.
         y_sku = group_rows(sales.y, sku, n_sku)
+        y_cat = group_rows(sales.y, cat, n_cat)
 
         counts = count_returns(self.returns, n, last_week=sales.last_week, window=self.window)
         rf = fit_returns(sales.y, counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat, n_cat=n_cat,
@@ -137,8 +138,7 @@ class Planner:
 
         opts = replace(self.demand_options,
                        statsmodels_min_units=self._statsmodels_threshold(y_sku),
-                       seasonal_index=category_index(group_rows(sales.y, cat, n_cat),
-                                                     start_week=sales.start_week),
+                       seasonal_index=category_index(y_cat, start_week=sales.start_week),
                        start_week=sales.start_week)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), opts, workers=self.workers,
