@@ -94,3 +94,14 @@ def image(format: str = "PNG", size: tuple[int, int] = (8, 8), *, noise: bool = 
     out = io.BytesIO()
     Image.frombytes("RGB", size, pixels).save(out, format=format)
     return out.getvalue()
+
+
+def refund_policy(policies, timing: str):
+    """The policies with every channel refunded `timing` ("on_receipt" or "on_inspection")."""
+    from dataclasses import replace
+
+    from returns_inventory.domain.inspection import RefundTiming
+
+    channels = ("online", "store")
+    return replace(policies, inspection=replace(
+        policies.inspection, timing={c: RefundTiming(timing) for c in channels}))

@@ -20,6 +20,7 @@ from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
 from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
+from .repositories.refunds import RefundRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
@@ -146,6 +147,7 @@ class UnitOfWork:
     imports = _repository(ImportRepository)
     leases = _repository(LeaseRepository)
     returns = _repository(ReturnsRepository)
+    refunds = _repository(RefundRepository)
     units = _repository(UnitRepository)
     users = _repository(UserRepository)
     login_failures = _repository(LoginFailureRepository)

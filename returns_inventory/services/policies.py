@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.grading import GradingPolicy
+from ..domain.inspection import InspectionPolicy
 from ..domain.returns import ReturnsPolicy
 from ..settings import Settings
 
@@ -13,10 +14,13 @@ from ..settings import Settings
 class Policies:
     returns: ReturnsPolicy
     grading: GradingPolicy
+    inspection: InspectionPolicy = InspectionPolicy()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
         return cls(
             returns=ReturnsPolicy.from_config(settings.policies.get("returns_policy", {})),
             grading=GradingPolicy.from_config(settings.policies.get("grading", {})),
+            inspection=InspectionPolicy.from_config(settings.policies.get("grading", {}),
+                                                    settings.policies.get("returns_policy", {})),
         )

@@ -29,6 +29,15 @@ class ReturnLineRequest:
     fallback: str | None = None  # "refund" or "backorder" when the exchange is out of stock
     condition_met: bool = True
     note: str | None = None
+    # The customer's own check, e.g. {"tags_on": true, "unworn": true, "unwashed": false}.
+    condition: dict[str, bool] | None = None
+
+    def declared(self, required: tuple[str, ...]) -> tuple[bool, list[str]]:
+        """Whether the condition is met, and which checks the customer declared met."""
+        if self.condition is None:
+            return self.condition_met, list(required) if self.condition_met else []
+        met = sorted(k for k, v in self.condition.items() if v)
+        return all(self.condition.get(c, False) for c in required), met
 
 
 @dataclass
@@ -41,6 +50,9 @@ class ReturnView:
     exchanges: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)
     customer_note: str | None = None
+    refund_timing: str | None = None
+    refund_method: str | None = None
+    address_ref: str | None = None
 
 
 def new_rma() -> str:
@@ -58,6 +70,7 @@ def authorize_return(
     customer_note: str | None = None,
     requested_on: date | None = None,
     today: date | None = None,
+    address_ref: str | None = None,
 ) -> ReturnView:
     """Authorize a return for lines of a known sale, or record why the policy refused it.
 
@@ -101,7 +114,7 @@ def authorize_return(
                     already_claimed=claimed[sold.sales_line_id],
                     requested_on=requested_on,
                     gift=gift,
-                    condition_met=line.condition_met,
+                    condition_met=line.declared(policy.condition_required)[0],
                     row=row,
                 )
                 claimed[sold.sales_line_id] += line.quantity
@@ -114,7 +127,13 @@ def authorize_return(
             refusal.extra["rma"] = rma
             raise
         payer = policy.shipping_payer([policy.reason(line.reason) for line in lines])
+        # The refund terms of the sale's channel today are the ones this return keeps.
+        terms = policies.inspection.terms(checked[0][2].channel)
         return_id = uow.returns.add_return(
+            refund_timing=terms.timing.value,
+            refund_method=terms.method.value,
+            refund_within_days=terms.within_days,
+            address_ref=address_ref,
             rma=rma,
             order_ref=order_ref,
             sold_channel=checked[0][2].channel,
@@ -135,7 +154,8 @@ def authorize_return(
                 quantity=line.quantity,
                 reason=line.reason,
                 resolution=line.resolution,
-                condition_met=line.condition_met,
+                condition_met=line.declared(policy.condition_required)[0],
+                declared_condition=line.declared(policy.condition_required)[1],
                 note=line.note,
             )
             if line.resolution == Resolution.EXCHANGE:
@@ -255,6 +275,9 @@ def return_view(uow, rma: str) -> ReturnView:
         exchanges,
         units,
         found["customer_note"],
+        refund_timing=found["refund_timing"],
+        refund_method=found["refund_method"],
+        address_ref=found["address_ref"],
     )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, pool
 from returns_inventory.persistence import (  # noqa: F401  (registers the tables)
     people_tables,
     planning_tables,
+    refund_tables,
     returns_tables,
 )
 from returns_inventory.persistence.tables import metadata
