@@ -18,6 +18,7 @@ from . import (
     ledger,
     locations,
     openapi,
+    refunds,
     replenishment,
     reports,
     returns,
@@ -33,7 +34,7 @@ RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
     returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
     imports.blp, reports.blp,
-    replenishment.blp,
+    replenishment.blp, refunds.blp,
 ]
 
 
