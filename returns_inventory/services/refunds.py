@@ -116,9 +116,9 @@ def refund_view(row: dict, *, today: date | None = None) -> dict:
         "goods": str(row["goods"]), "shipping_refund": str(row["shipping_refund"]),
         "deductions": [{**d, "amount": str(d["amount"])} for d in row["deductions"]],
         "total": str(row["total"]), "method": row["method"],
-        "due_on": row["due_on"].isoformat(),
+        "due_on": row["due_on"],
         "overdue": row["status"] == "due" and row["due_on"] < today,
-        "paid_at": row["paid_at"].isoformat() if row["paid_at"] else None,
+        "paid_at": row["paid_at"],
         "payment_ref": row["payment_ref"],
     }
 
