@@ -41,6 +41,10 @@ def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list
     """The outcome for a unit of a return line; None for a blind receipt (nobody to answer)."""
     if unit.return_line_id is None:
         return None
+    # Two benches grading the last units of one return must judge it one after the other, or
+    # each would count the other's unit as still waiting and nobody would settle the refund.
+    # Locked before the unit's stock moves: return before balances, as receiving locks them.
+    uow.returns.return_by_id(unit.return_id, lock=True)
     ctx = line_context(uow, policies, unit.return_line_id)
     if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
         # Refunded in full when it arrived: inspection can no longer change what is owed.
@@ -107,6 +111,7 @@ def override_outcome(uow_factory: Callable, policies: Policies, *, unit_id: str,
         if current is None:
             raise Conflict(f"unit {unit_id} has no inspection outcome to override; grade it "
                            "first", unit_status=unit.status.value)
+        uow.returns.return_by_id(unit.return_id, lock=True)
         ctx = line_context(uow, policies, unit.return_line_id)
         if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
             raise Conflict(f"{ctx['rma']} was refunded on receipt; inspection cannot change "
