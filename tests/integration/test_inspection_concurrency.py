@@ -17,7 +17,7 @@ from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale
 from tests.integration.concurrency_support import crowd
 
-UNITS = 4
+SIZES = ("S", "M", "L", "XL")
 
 
 @pytest.fixture
@@ -25,20 +25,23 @@ def uow_factory(committing_db, backend):
     if backend != "postgresql":
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
     url = committing_db.engine.url.render_as_string(hide_password=False)
-    database = Database(make_engine(url, pool_size=UNITS + 2))
+    database = Database(make_engine(url, pool_size=len(SIZES) + 2))
     yield partial(UnitOfWork, database)
     database.dispose()
 
 
-def test_the_last_units_of_a_return_graded_at_once_settle_one_refund_for_all(uow_factory):
+def test_the_last_units_of_a_return_graded_at_once_answer_the_customer_once(uow_factory):
     policies = Policies.from_settings(Settings.load(env={}))
-    item_id = add_item(uow_factory, "TEE-BLK", "M")
     location_id = add_location(uow_factory, "WH1")
-    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", quantity=UNITS)
+    # One unit of each of several sizes: no stock balance is shared, only the return.
+    for i, size in enumerate(SIZES):
+        add_sale(uow_factory, add_item(uow_factory, "TEE-BLK", size), location_id,
+                 order_ref="SO-1", line_ref=str(i + 1), quantity=1)
     view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
-        ReturnLineRequest(line_ref="1", quantity=UNITS, reason="too_small")])
+        ReturnLineRequest(line_ref=str(i + 1), quantity=1, reason="too_small")
+        for i in range(len(SIZES))])
     units = receive_units(uow_factory, rma=view.rma, location="WH1", actor="dock",
-                          lines=[{"line_no": 1, "quantity": UNITS}])
+                          lines=[{"line_no": i + 1, "quantity": 1} for i in range(len(SIZES))])
 
     crowd([partial(grade_unit, uow_factory, policies, unit_id=u.unit_id, grade="A",
                    actor=f"bench-{i}") for i, u in enumerate(units)])
@@ -47,6 +50,7 @@ def test_the_last_units_of_a_return_graded_at_once_settle_one_refund_for_all(uow
         due = [e.payload for e in uow.events.after(0, 100, "refund.due")]
         inspected = [e.payload for e in uow.events.after(0, 100, "return.inspected")]
     # Each bench waited for the one before it, so the last one saw every unit judged.
-    assert [(d["units"], d["total"]) for d in due] == [(UNITS, "96.05")]
-    assert len(inspected) == 1 and len(inspected[0]["units"]) == UNITS
+    assert len(inspected) == 1 and len(inspected[0]["units"]) == len(SIZES)
+    # The customer's return shipping comes off one refund only.
+    assert sorted(d["total"] for d in due) == ["21.05"] + ["25.00"] * (len(SIZES) - 1)
     assert verify_ledger(uow_factory) == []
