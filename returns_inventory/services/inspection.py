@@ -138,6 +138,15 @@ def override_outcome(uow_factory: Callable, policies: Policies, *, unit_id: str,
     return answer
 
 
+def send_back_label(uow_factory: Callable, unit_id: str) -> dict:
+    """Who a refused unit goes back to: the return and the ERP's address reference."""
+    with uow_factory() as uow:
+        unit = uow.units.unit(unit_id)
+        found = uow.returns.return_by_id(unit.return_id)
+    return {"rma": found["rma"], "order_ref": found["order_ref"],
+            "address_ref": found["address_ref"]}
+
+
 def preview(policies: Policies, ctx: dict, grade: Grade, defects: list[str]) -> dict:
     """What the customer would get for a unit graded so (the bench shows it before confirming)."""
     if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
