@@ -106,6 +106,11 @@ def list_refunds(uow_factory: Callable, *, status: str, today: date, limit: int,
     return [refund_view(r, today=today) for r in rows]
 
 
+def overdue_count(uow_factory: Callable, *, today: date) -> int:
+    with uow_factory() as uow:
+        return uow.refunds.overdue_count(today)
+
+
 def refund_view(row: dict, *, today: date | None = None) -> dict:
     today = today or date.today()
     return {

@@ -9,7 +9,17 @@ from flask import Blueprint, Flask, g, send_from_directory
 
 from ..api.auth import READ, public
 from ..domain.access import Role
-from . import analytics_page, login, pages, planner, runs_page, session, station, words
+from . import (
+    analytics_page,
+    login,
+    pages,
+    planner,
+    refunds_page,
+    runs_page,
+    session,
+    station,
+    words,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -47,6 +57,8 @@ def init_app(app: Flask) -> None:
         "planner_returns.returns_page", "Returns analytics", frozenset({Role.PLANNER})))
     pages.register_pages(app, runs_page.bp, pages.MenuEntry(
         "planner_runs.runs", "Forecast runs", frozenset({Role.PLANNER})))
+    pages.register_pages(app, refunds_page.bp, pages.MenuEntry(
+        "planner_refunds.refunds_page", "Refunds", frozenset({Role.PLANNER})))
     app.jinja_env.filters["words"] = words.in_words
     app.context_processor(_page_context)
 

@@ -260,3 +260,20 @@ def test_an_unpaid_refund_past_its_date_is_listed_as_overdue(uow_factory, polici
     assert overdue["overdue"] is True
     assert list_refunds(uow_factory, status="overdue", today=policies.returns.today(),
                         limit=10, after=None) == []
+
+
+def test_planner_pages_flag_an_overdue_refund(client, uow_factory, policies, sold,
+                                              monkeypatch):
+    from returns_inventory.domain.returns import ReturnsPolicy
+    from tests.integration.web_support import log_in
+
+    _, [unit] = _returned(uow_factory, policies)
+    _grade(uow_factory, policies, unit, "A")
+    log_in(client, uow_factory, "planner")
+    assert 'id="overdue-refunds"' not in client.get("/planner").get_data(as_text=True)
+    later = policies.returns.today() + timedelta(days=15)
+    monkeypatch.setattr(ReturnsPolicy, "today", lambda self, now=None: later)
+    home = client.get("/planner").get_data(as_text=True)
+    assert "1 refund overdue" in home
+    listed = client.get("/planner/refunds?status=overdue").get_data(as_text=True)
+    assert 'class="pill overdue"' in listed and "21.05" in listed
