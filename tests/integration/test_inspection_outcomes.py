@@ -277,3 +277,29 @@ def test_planner_pages_flag_an_overdue_refund(client, uow_factory, policies, sol
     assert "1 refund overdue" in home
     listed = client.get("/planner/refunds?status=overdue").get_data(as_text=True)
     assert 'class="pill overdue"' in listed and "21.05" in listed
+
+
+def test_returns_analytics_count_refused_and_deducted_units_by_reason_and_sku(
+        uow_factory, policies, sold):
+    from returns_inventory.services.analytics import returns_analytics
+
+    _, [worn, tagless] = _returned(uow_factory, policies, quantity=2)
+    _grade(uow_factory, policies, worn, "B", ["worn_or_washed"])
+    _grade(uow_factory, policies, tagless, "A", ["missing_tag"])
+    found = returns_analytics(uow_factory, policies.returns)
+    assert found["inspection"] == [{
+        "reason": "too_small", "sku": "TEE-BLK", "units_judged": 2, "accepted": 0,
+        "deducted": 1, "refused": 1, "refused_share": 0.5, "deducted_share": 0.5,
+        "deducted_value": "2.50"}]
+
+
+def test_the_returns_analytics_page_lists_refusals_by_reason_and_sku(
+        client, uow_factory, policies, sold):
+    from tests.integration.web_support import log_in
+
+    _, [worn] = _returned(uow_factory, policies, reason="changed_mind")
+    _grade(uow_factory, policies, worn, "B", ["worn_or_washed"])
+    log_in(client, uow_factory, "planner")
+    page = client.get("/planner/returns").get_data(as_text=True)
+    section = page[page.index('id="inspection"'):]
+    assert "Changed mind" in section and "TEE-BLK" in section and "1 (100%)" in section
