@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
     )
     with op.batch_alter_table("refunds") as batch:
-        batch.create_index(batch.f("ix_refunds_status_due_on"), ["status", "due_on"])
+        batch.create_index(batch.f("ix_refunds_status_refunds_due_on"), ["status", "due_on"])
         batch.create_index(batch.f("ix_refunds_return_id"), ["return_id"])
     op.create_table(
         "refund_deductions",
