@@ -75,7 +75,7 @@ def grade_locked_unit(
     # What the customer gets decides first: a refused unit goes back to them, not into stock.
     judgement = judge(uow, policies, unit, grade_, ticked)
     if judgement is not None and judgement.decision.outcome == "refuse":
-        decision = refused_disposition(policies, decision)
+        decision = refused_disposition(policies, judgement.decision.rule)
     result = _reconcile(uow, policies, unit, grade_, ticked, decision, actor=actor,
                         is_admin=is_admin, kind="grade", note=note, where=where,
                         before_write_off=before_write_off)

@@ -53,9 +53,10 @@ def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list
     return Judgement(decision, ctx)
 
 
-def refused_disposition(policies: Policies, decision: GradingDecision) -> GradingDecision:
+def refused_disposition(policies: Policies, rule: str) -> GradingDecision:
+    """Where a refused unit goes, decided by the outcome rule that refused it."""
     disposition = Disposition.RETURN_TO_CUSTOMER
-    return GradingDecision(disposition, decision.rule,
+    return GradingDecision(disposition, rule[:64],
                            policies.grading.where_to_put_after(disposition))
 
 

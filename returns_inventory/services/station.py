@@ -112,7 +112,7 @@ def foresee(uow_factory: Callable, policies: Policies, *, unit_id: str, grade: s
     decision = policy.decide(grade_, ticked, supplier=details["supplier"],
                              sold_on=details["sold_on"], today=policies.returns.today())
     if customer and customer["outcome"] == "refuse":
-        decision = refused_disposition(policies, decision)
+        decision = refused_disposition(policies, customer["rule"])
     if decision.disposition is not Disposition.WRITE_OFF:
         return Foreseen(decision.disposition.value, decision.where_to_put, customer=customer)
     value = Decimal(details["unit_cost"])

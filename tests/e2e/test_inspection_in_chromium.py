@@ -59,12 +59,17 @@ def test_the_bench_shows_what_the_customer_gets_then_grades_it(
         _choose(page, key, defects)
         expect(page.locator("#customer-gets")).to_have_text(expected)
         assert _grade(page, key).get_attribute("aria-pressed") == "true"
-        page.screenshot(path=str(screenshot_dir() / f"grading-customer-{verdict[:6]}.png"))
+        outcome = {"full refund": "accept", "refund with deductions": "deduct"}.get(
+            verdict, "refuse")
+        page.screenshot(path=str(screenshot_dir() / f"grading-customer-{outcome}.png"),
+                        full_page=True)
         _grade_now(page)
         expect(page.locator("#customer-outcome")).to_contain_text(verdict)
         if key == "B":
             expect(page.locator(".where").first).to_contain_text("Send back to customer")
             expect(page.locator("#send-back-label")).to_contain_text(received["rma"])
+            expect(page.locator(".rule")).to_have_text("worn or washed")
+            page.screenshot(path=str(screenshot_dir() / "grading-send-back.png"))
         assert refused == [], refused
     finally:
         context.close()

@@ -100,6 +100,7 @@ def test_a_worn_unit_is_refused_and_leaves_quarantine_for_the_customer(
     assert (graded.disposition, graded.status, graded.condition) == (
         "return_to_customer", "returned_to_customer", None)
     assert graded.where_to_put.startswith("Send back to customer")
+    assert graded.rule == "worn or washed"  # the outcome rule that refused it
     with uow_factory() as uow:
         legs = uow.stock.list_movements(after=None, limit=10, reference=unit)
     assert [(m.condition, m.movement_type, m.quantity) for m in legs] == [
