@@ -228,7 +228,8 @@ def _send_back(uow, unit: ReturnUnit, *, actor: str, reason: str) -> None:
     """An override refuses a unit still in our stock: it leaves for the customer."""
     if unit.condition is None:
         raise Conflict(f"unit {unit.unit_code} has already left our stock "
-                       f"({unit.status.value}); it cannot be sent back", unit_status=unit.status.value)
+                       f"({unit.status.value}); it cannot be sent back",
+                       unit_status=unit.status.value)
     move_unit(uow, unit, None, actor=actor, reason=f"override: {reason}"[:255],
               leaving_as=MovementType.RETURN_TO_CUSTOMER)
     unit.status, unit.disposition = UnitStatus.RETURNED_TO_CUSTOMER, Disposition.RETURN_TO_CUSTOMER

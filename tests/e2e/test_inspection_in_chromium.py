@@ -46,7 +46,7 @@ def _refunds_of(live_server, rma: str) -> list[dict]:
      "no refund", "refused: sent back, no refund"),
 ], ids=["accept", "deduct", "refuse"])
 def test_the_bench_shows_what_the_customer_gets_then_grades_it(
-    live_server, browser, received, unique, key, defects, expected, verdict
+    live_server, browser, received, unique, key, defects, expected, verdict  # noqa: F811
 ):
     from playwright.sync_api import expect
 

@@ -272,7 +272,8 @@ def test_an_expired_reservation_can_be_reserved_again_once_stock_is_back(
 def test_a_backorder_that_cannot_ship_becomes_a_refund_for_the_units_received(
         uow_factory, policies, sold):
     # A channel refunded on receipt: the units already received are owed at once.
-    view = authorize_return(uow_factory, refund_policy(policies, "on_receipt"), order_ref="SO-1", actor="erp", lines=[
+    view = authorize_return(uow_factory, refund_policy(policies, "on_receipt"), order_ref="SO-1",
+                            actor="erp", lines=[
         ReturnLineRequest(line_ref="1", quantity=2, reason="too_small", resolution="exchange",
                           exchange_size="L", fallback="backorder")])
     [exchange] = view.exchanges
@@ -299,7 +300,8 @@ def test_refunding_a_reserved_exchange_gives_its_unit_back_to_stock(uow_factory,
     view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
         ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
                           exchange_size="L")])
-    refunded = refund_instead(uow_factory, policies, exchange_id=view.exchanges[0]["id"], actor="erp")
+    refunded = refund_instead(uow_factory, policies, exchange_id=view.exchanges[0]["id"],
+                              actor="erp")
     assert refunded["refund_due"] is None  # nothing received yet
     assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
     assert len(_events(uow_factory, "exchange.released")) == 1
