@@ -30,8 +30,8 @@ class Judgement:
     ctx: dict
 
 
-def line_context(uow, policies: Policies, line_id: int) -> dict:
-    ctx = uow.refunds.line_context(line_id)
+def line_context(uow, policies: Policies, line_id: int, *, lock: bool = False) -> dict:
+    ctx = uow.refunds.line_context(line_id, lock=lock)
     reason = policies.returns.reasons.get(ctx["reason"])
     return {**ctx, "quality": bool(reason and reason.quality)}
 
@@ -44,8 +44,7 @@ def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list
     # Two benches grading the last units of one return must judge it one after the other, or
     # each would count the other's unit as still waiting and nobody would settle the refund.
     # Locked before the unit's stock moves: return before balances, as receiving locks them.
-    uow.returns.return_by_id(unit.return_id, lock=True)
-    ctx = line_context(uow, policies, unit.return_line_id)
+    ctx = line_context(uow, policies, unit.return_line_id, lock=True)
     if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
         # Refunded in full when it arrived: inspection can no longer change what is owed.
         return Judgement(InspectionDecision(Outcome.ACCEPT, "refunded on receipt"), ctx)
@@ -84,7 +83,10 @@ def record(uow, policies: Policies, unit: ReturnUnit, judgement: Judgement, *, a
             "address_ref": ctx["address_ref"], "rule": decision.rule, **where}, actor=actor)
         if ctx["resolution"] == "exchange":
             _exchange_not_owed(uow, ctx, actor=actor)
-    settle_line(uow, policy, ctx, actor=actor, today=today)
+    # One read of the return's judged units serves the line's refund and the answer.
+    judged = uow.refunds.outcomes_in_force(return_id=ctx["return_id"])
+    settle_line(uow, policy, ctx, actor=actor, today=today,
+                judged=[o for o in judged if o["return_line_id"] == ctx["line_id"]])
     answer = unit_answer(policy, {
         "unit_code": unit.unit_code, "sku": where["sku"], "size": where["size"],
         "outcome": decision.outcome.value, "rule": decision.rule,
@@ -92,7 +94,7 @@ def record(uow, policies: Policies, unit: ReturnUnit, judgement: Judgement, *, a
                        for d in deductions],
         "amount": amount if refunded else Decimal(0), "failed": list(decision.failed),
     }, resolution=ctx["resolution"])
-    _announce(uow, policies, ctx, answer, actor=actor, revised=kind == "override")
+    _announce(uow, policies, ctx, answer, judged, actor=actor, revised=kind == "override")
     return answer
 
 
@@ -112,8 +114,7 @@ def override_outcome(uow_factory: Callable, policies: Policies, *, unit_id: str,
         if current is None:
             raise Conflict(f"unit {unit_id} has no inspection outcome to override; grade it "
                            "first", unit_status=unit.status.value)
-        uow.returns.return_by_id(unit.return_id, lock=True)
-        ctx = line_context(uow, policies, unit.return_line_id)
+        ctx = line_context(uow, policies, unit.return_line_id, lock=True)
         if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
             raise Conflict(f"{ctx['rma']} was refunded on receipt; inspection cannot change "
                            "what it is owed")
@@ -184,20 +185,17 @@ def unit_answer(policy, row: dict, *, resolution: str) -> dict:
     }
 
 
-def _announce(uow, policies: Policies, ctx: dict, answer: dict, *, actor: str,
-              revised: bool) -> None:
+def _announce(uow, policies: Policies, ctx: dict, answer: dict, judged: list[dict], *,
+              actor: str, revised: bool) -> None:
     """`return.inspected`: per unit, or once the return's last unit is judged (as policy says)."""
     policy = policies.inspection
     if policy.inspected_event == "per_unit":
         units = [answer]
     else:
-        judged = uow.refunds.outcomes_in_force(return_id=ctx["return_id"])
         arrived = ctx["return_status"] == ReturnStatus.RECEIVED
-        if not arrived or len(judged) < uow.refunds.units_of_return(ctx["return_id"]):
+        if not arrived or len(judged) < ctx["return_received"]:
             return
-        resolutions = {ln["line_no"]: ln["resolution"]
-                       for ln in uow.returns.lines_of(ctx["return_id"])}
-        units = [unit_answer(policy, o, resolution=resolutions[o["line_no"]]) for o in judged]
+        units = [unit_answer(policy, o, resolution=o["resolution"]) for o in judged]
     uow.events.add("return.inspected", {
         "rma": ctx["rma"], "order_ref": ctx["order_ref"], "revised": revised,
         "language": policy.language, "units": units,

@@ -29,8 +29,8 @@ def refund_on_receipt(uow, policy: InspectionPolicy, *, ctx: dict, quantity: int
     return figures.total
 
 
-def settle_line(uow, policy: InspectionPolicy, ctx: dict, *, actor: str, today: date
-                ) -> dict | None:
+def settle_line(uow, policy: InspectionPolicy, ctx: dict, *, actor: str, today: date,
+                judged: list[dict] | None = None) -> dict | None:
     """Once every received unit of a refund line is judged, what its accepted units are owed.
 
     Units already on a live refund are not counted again; a line whose units were all refused
@@ -38,7 +38,8 @@ def settle_line(uow, policy: InspectionPolicy, ctx: dict, *, actor: str, today: 
     shipping a quality return gives back, are each settled once per return."""
     if ctx["resolution"] != "refund" or ctx["refund_timing"] != RefundTiming.ON_INSPECTION:
         return None
-    judged = uow.refunds.outcomes_in_force(line_id=ctx["line_id"])
+    if judged is None:
+        judged = uow.refunds.outcomes_in_force(line_id=ctx["line_id"])
     if len(judged) < ctx["received_quantity"]:
         return None  # a unit of the line still waits for grading
     open_ = [o for o in judged if o["refund_id"] is None or o["refund_status"] == "cancelled"]

@@ -5,24 +5,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import exists, func, select
 
 from ..refund_tables import inspection_outcomes, refund_deductions, refunds
 from ..returns_tables import return_lines, return_units, returns
 from ..tables import items, sales_lines
 from .base import Repository, utcnow
 
-_LATEST = (
-    select(inspection_outcomes.c.unit_id, func.max(inspection_outcomes.c.sequence).label("seq"))
-    .group_by(inspection_outcomes.c.unit_id)
-    .subquery()
-)
+_LATER = inspection_outcomes.alias("later")
+_SIBLING = return_lines.alias("sibling")  # the other lines of the same return
+# The row in force is the unit's last: no later row of the same unit (its unique index answers).
+_IN_FORCE = ~exists().where(_LATER.c.unit_id == inspection_outcomes.c.unit_id,
+                            _LATER.c.sequence > inspection_outcomes.c.sequence)
 
 
 class RefundRepository(Repository):
     # --- what a line needs to be judged and refunded -----------------------------------
-    def line_context(self, return_line_id: int) -> dict | None:
-        row = self.connection.execute(
+    def line_context(self, return_line_id: int, *, lock: bool = False) -> dict | None:
+        """What judging and refunding a unit of this line need; `lock` locks its return."""
+        query = (
             select(
                 return_lines.c.id.label("line_id"), return_lines.c.line_no,
                 return_lines.c.quantity, return_lines.c.received_quantity,
@@ -34,19 +35,20 @@ class RefundRepository(Repository):
                 returns.c.status.label("return_status"), returns.c.shipping_paid_by,
                 returns.c.refund_timing, returns.c.refund_method, returns.c.refund_within_days,
                 returns.c.address_ref,
+                # How many units of the whole return have arrived: its answer waits for all.
+                select(func.sum(_SIBLING.c.received_quantity))
+                .where(_SIBLING.c.return_id == returns.c.id)
+                .scalar_subquery().label("return_received"),
             )
             .join(returns, returns.c.id == return_lines.c.return_id)
             .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
             .join(items, items.c.id == return_lines.c.item_id)
             .where(return_lines.c.id == return_line_id)
-        ).first()
-        return dict(row._mapping) if row else None
-
-    def units_of_return(self, return_id: int) -> int:
-        return self.connection.scalar(
-            select(func.coalesce(func.sum(return_lines.c.received_quantity), 0))
-            .where(return_lines.c.return_id == return_id)
         )
+        if lock:
+            query = query.with_for_update(of=returns)
+        row = self.connection.execute(query).first()
+        return dict(row._mapping) if row else None
 
     # --- inspection outcomes --------------------------------------------------------
     def add_outcome(self, **values: Any) -> int:
@@ -63,9 +65,9 @@ class RefundRepository(Repository):
         """The latest outcome of each unit of a return, a line or one unit, oldest unit first."""
         query = (
             select(inspection_outcomes, return_units.c.unit_code, items.c.sku, items.c.size,
-                   return_lines.c.line_no, refunds.c.status.label("refund_status"))
-            .join(_LATEST, and_(_LATEST.c.unit_id == inspection_outcomes.c.unit_id,
-                                _LATEST.c.seq == inspection_outcomes.c.sequence))
+                   return_lines.c.line_no, return_lines.c.resolution,
+                   refunds.c.status.label("refund_status"))
+            .where(_IN_FORCE)
             .join(return_units, return_units.c.id == inspection_outcomes.c.unit_id)
             .join(items, items.c.id == return_units.c.item_id)
             .join(return_lines, return_lines.c.id == inspection_outcomes.c.return_line_id)
@@ -101,13 +103,11 @@ class RefundRepository(Repository):
         """Whether a live refund of the return already took the return shipping, and whether
         one already gave the outbound shipping back: each happens once per return."""
         live = (refunds.c.return_id == return_id) & (refunds.c.status != "cancelled")
-        charged = self.connection.scalar(
-            select(func.count()).select_from(refund_deductions)
-            .join(refunds, refunds.c.id == refund_deductions.c.refund_id)
-            .where(live, refund_deductions.c.code == "return_shipping"))
-        refunded = self.connection.scalar(
-            select(func.count()).select_from(refunds).where(live, refunds.c.shipping_refund > 0))
-        return bool(charged), bool(refunded)
+        charged = exists().where(live, refund_deductions.c.refund_id == refunds.c.id,
+                                 refund_deductions.c.code == "return_shipping")
+        refunded = exists().where(live, refunds.c.shipping_refund > 0)
+        row = self.connection.execute(select(charged, refunded)).one()
+        return bool(row[0]), bool(row[1])
 
     def refund(self, refund_id: int, *, lock: bool = False) -> dict | None:
         query = self._listed().where(refunds.c.id == refund_id)
