@@ -104,3 +104,36 @@ def test_the_customer_message_fills_in_the_unit_and_the_money(policy):
                            deductions="Missing tags 2.50")
     assert words == ("We received your TEE in size M: 20.00 will be refunded after deducting "
                      "Missing tags 2.50.")
+
+
+def test_a_rule_matches_only_its_grades_and_defects_and_the_first_match_wins():
+    policy = InspectionPolicy.from_config(
+        {"outcomes": [
+            {"name": "damaged by the customer", "quality": False, "grades": ["C", "D"],
+             "defects_any": ["tear"], "outcome": "refuse"},
+            {"name": "any tear", "defects_any": ["tear"], "outcome": "deduct",
+             "deductions": ["repair_fee"]},
+        ]},
+        {"refunds": {"deductions": {"repair_fee": {"label": "Repair", "amount": "4.00"}}}})
+    assert policy.decide(quality=False, grade=Grade.D, defects=["tear"]).rule == (
+        "damaged by the customer")
+    # Grade B is not among the first rule's grades; the second rule takes it.
+    assert policy.decide(quality=False, grade=Grade.B, defects=["tear"]).outcome is (
+        Outcome.DEDUCT)
+    # A quality return skips the refusal and falls to the next rule that matches.
+    assert policy.decide(quality=True, grade=Grade.D, defects=["tear"]).rule == "any tear"
+    assert policy.decide(quality=False, grade=Grade.D, defects=["stain"]).outcome is (
+        Outcome.ACCEPT)
+
+
+def test_each_channel_keeps_its_own_refund_terms():
+    policy = InspectionPolicy.from_config({}, {"refunds": {
+        "timing": {"online": "on_inspection", "store": "on_receipt"},
+        "method": {"store": "store_credit"}, "within_days": {"store": 3}}})
+    store, online, marketplace = (policy.terms(c) for c in ("store", "online", "marketplace"))
+    assert (store.timing, store.method, store.within_days) == (
+        RefundTiming.ON_RECEIPT, RefundMethod.STORE_CREDIT, 3)
+    assert (online.timing, online.method, online.within_days) == (
+        RefundTiming.ON_INSPECTION, RefundMethod.ORIGINAL_PAYMENT, 14)
+    # A channel the policy does not name follows the new-install default of a [refunds] file.
+    assert marketplace.timing is RefundTiming.ON_INSPECTION
