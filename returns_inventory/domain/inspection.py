@@ -100,14 +100,8 @@ class InspectionPolicy:
     def from_config(cls, grading: dict[str, Any], returns: dict[str, Any]) -> InspectionPolicy:
         refunds = returns.get("refunds", {})
         messages = dict(refunds.get("messages", {}))
-        deductions = {
-            code: DeductionRule(
-                code, d.get("label", code),
-                percent=_money(d["percent"]) if "percent" in d else None,
-                amount=_money(d["amount"]) if "amount" in d else None,
-            )
-            for code, d in refunds.get("deductions", {}).items()
-        }
+        deductions = {code: _deduction(code, d)
+                      for code, d in refunds.get("deductions", {}).items()}
         rules = tuple(_rule(r, deductions) for r in grading.get("outcomes", []))
         timing = {k: RefundTiming(v) for k, v in _per_channel(refunds.get("timing")).items()}
         default = RefundTiming.ON_INSPECTION if refunds else RefundTiming.ON_RECEIPT
@@ -253,6 +247,14 @@ def _per_channel(value: Any) -> dict[str, Any]:
 
 def _money(value: Any) -> Decimal:
     return Decimal(str(value))
+
+
+def _deduction(code: str, doc: dict[str, Any]) -> DeductionRule:
+    if ("percent" in doc) == ("amount" in doc):
+        raise ValueError(f"deduction {code!r} needs either a percent or an amount")
+    return DeductionRule(code, doc.get("label", code),
+                         percent=_money(doc["percent"]) if "percent" in doc else None,
+                         amount=_money(doc["amount"]) if "amount" in doc else None)
 
 
 def _rule(doc: dict[str, Any], deductions: dict[str, DeductionRule]) -> OutcomeRule:

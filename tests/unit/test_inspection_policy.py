@@ -137,3 +137,8 @@ def test_each_channel_keeps_its_own_refund_terms():
         RefundTiming.ON_INSPECTION, RefundMethod.ORIGINAL_PAYMENT, 14)
     # A channel the policy does not name follows the new-install default of a [refunds] file.
     assert marketplace.timing is RefundTiming.ON_INSPECTION
+
+
+def test_a_deduction_without_exactly_one_of_percent_or_amount_fails_at_start_up():
+    with pytest.raises(ValueError, match="either a percent or an amount"):
+        InspectionPolicy.from_config({}, {"refunds": {"deductions": {"fee": {"label": "Fee"}}}})
