@@ -16,7 +16,7 @@ from decimal import Decimal
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.grading import Disposition, Grade, GradingDecision, ReturnUnit, UnitStatus
 from ..domain.inspection import InspectionDecision, Outcome, RefundTiming
-from ..domain.returns import ReturnStatus
+from ..domain.returns import ExchangeStatus, ReturnStatus
 from ..domain.stock import MovementType
 from .exchanges import cancel_backorder, release_reservation
 from .placement import move_unit
@@ -212,11 +212,14 @@ def _exchange_not_owed(uow, ctx: dict, *, actor: str) -> None:
     for exchange in uow.returns.exchanges_of(ctx["return_id"]):
         if exchange["return_line_id"] != ctx["line_id"]:
             continue
-        if exchange["status"] == "backordered":
+        if exchange["status"] == ExchangeStatus.BACKORDERED:
             cancel_backorder(uow, exchange["id"], actor=actor, why=why)
-        elif exchange["status"] in {"reserved", "released"}:
+        elif exchange["status"] in {ExchangeStatus.RESERVED, ExchangeStatus.RELEASED}:
+            # Released first (a reserved hold goes back to stock), then closed: nobody may
+            # reserve it again or ship it.
             release_reservation(uow, exchange["id"], actor=actor, why=why)
-            uow.returns.set_exchange_status(exchange["id"], "cancelled")
+            uow.returns.set_exchange_status(exchange["id"], ExchangeStatus.CANCELLED,
+                                            was=ExchangeStatus.RELEASED)
             uow.events.add("exchange.cancelled", {"exchange_id": exchange["id"], "reason": why,
                                                   "quantity": exchange["quantity"]},
                            actor=actor)

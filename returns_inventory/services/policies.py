@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..domain.grading import GradingPolicy
 from ..domain.inspection import InspectionPolicy
@@ -14,7 +14,7 @@ from ..settings import Settings
 class Policies:
     returns: ReturnsPolicy
     grading: GradingPolicy
-    inspection: InspectionPolicy = InspectionPolicy()
+    inspection: InspectionPolicy = field(default_factory=InspectionPolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,7 +12,9 @@ from ..domain.grading import UnitStatus
 from ..domain.inspection import InspectionPolicy, RefundTiming
 from ..domain.returns import ReturnStatus
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from ..persistence.uow import UnitOfWork, UowFactory
 from .ledger import lock_in_order, post_movement
+from .policies import Policies
 from .refunds import refund_on_receipt
 
 
@@ -34,14 +35,14 @@ def new_unit_code() -> str:
 
 
 def receive_units(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     *,
     rma: str,
     location: str,
     lines: list[dict],
     actor: str,
     received_at: datetime | None = None,
-    policies=None,
+    policies: Policies | None = None,
 ) -> list[ReceivedUnit]:
     """Receive units of an authorized return at a location (any channel's return counts).
 
@@ -107,7 +108,8 @@ def receive_units(
     return received
 
 
-def announce_refund(uow, policies, *, line_id: int, quantity: int, actor: str) -> Decimal:
+def announce_refund(uow: UnitOfWork, policies: Policies | None, *, line_id: int, quantity: int,
+                    actor: str) -> Decimal:
     """Tell the ERP it owes the customer `quantity` units of a return line at the sale's
     price (the on_receipt choice); the ERP pays it. Returns the amount."""
     ctx = uow.refunds.line_context(line_id)
@@ -117,7 +119,7 @@ def announce_refund(uow, policies, *, line_id: int, quantity: int, actor: str) -
 
 
 def receive_blind(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     *,
     sku: str,
     size: str,
@@ -146,7 +148,7 @@ def receive_blind(
     return received
 
 
-def _location(uow, code: str):
+def _location(uow: UnitOfWork, code: str):
     place = uow.catalogue.location_by_code(code)
     if place is None:
         raise NotFound(f"no location {code}", errors=[FieldError("location", "unknown")])

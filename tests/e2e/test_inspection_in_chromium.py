@@ -38,7 +38,7 @@ def _refunds_of(live_server, rma: str) -> list[dict]:
     return [r for r in rows["data"] if r["rma"] == rma]
 
 
-@pytest.mark.parametrize("key,defects,expected,verdict", [
+@pytest.mark.parametrize(("key", "defects", "expected", "verdict"), [
     ("A", (), "Customer: refund 25.00 in full", "full refund"),
     ("A", ("missing_tag",), "Customer: refund 22.50 after deducting Missing tags 2.50",
      "refund with deductions"),

@@ -21,7 +21,7 @@ _IN_FORCE = ~exists().where(_LATER.c.unit_id == inspection_outcomes.c.unit_id,
 
 class RefundRepository(Repository):
     # --- what a line needs to be judged and refunded -----------------------------------
-    def line_context(self, return_line_id: int, *, lock: bool = False) -> dict | None:
+    def line_context(self, return_line_id: int, *, lock: bool = False) -> dict:
         """What judging and refunding a unit of this line need; `lock` locks its return."""
         query = (
             select(
@@ -47,8 +47,8 @@ class RefundRepository(Repository):
         )
         if lock:
             query = query.with_for_update(of=returns)
-        row = self.connection.execute(query).first()
-        return dict(row._mapping) if row else None
+        # Asked only for a line that exists (a unit's, an exchange's, one just received).
+        return dict(self.connection.execute(query).one()._mapping)
 
     # --- inspection outcomes --------------------------------------------------------
     def add_outcome(self, **values: Any) -> int:
