@@ -12,28 +12,11 @@ from returns_inventory.services.exchanges import refund_instead
 from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.grading_batch import UnitGrade, grade_units
 from returns_inventory.services.inspection import override_outcome
-from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.refunds import list_refunds, mark_paid
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.services.stock import verify_ledger
-from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, add_sale, refund_policy, stock_up
-
-
-@pytest.fixture
-def policies():
-    return Policies.from_settings(Settings.load(env={}))
-
-
-@pytest.fixture
-def sold(uow_factory):
-    """A 2-unit online sale of TEE-BLK M at 25.00, and size L to exchange for."""
-    item_id = add_item(uow_factory, "TEE-BLK", "M")
-    add_item(uow_factory, "TEE-BLK", "L")
-    location_id = add_location(uow_factory, "WH1")
-    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", line_ref="1", quantity=2)
-    return item_id
+from tests.factories import refund_policy, stock_up
 
 
 def _events(uow_factory, event_type):

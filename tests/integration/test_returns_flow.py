@@ -17,30 +17,11 @@ from returns_inventory.services.exchanges import (
     ship_exchange,
 )
 from returns_inventory.services.grading import grade_unit, regrade_unit
-from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return, cancel_return
 from returns_inventory.services.stock import verify_ledger
 from returns_inventory.services.write_offs import decide_write_off
-from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale, refund_policy, stock_up
-
-
-@pytest.fixture
-def policies():
-    return Policies.from_settings(Settings.load(env={}))
-
-
-@pytest.fixture
-def sold(uow_factory):
-    """A 2-unit online sale of TEE-BLK size M, and stock of sizes S and L."""
-    item_id = add_item(uow_factory, "TEE-BLK", "M")
-    add_item(uow_factory, "TEE-BLK", "S")
-    add_item(uow_factory, "TEE-BLK", "L")
-    location_id = add_location(uow_factory, "WH1")
-    add_location(uow_factory, "ST1", type="store")
-    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", line_ref="1", quantity=2)
-    return item_id
 
 
 def _balance(uow_factory, sku, size, location, condition):
