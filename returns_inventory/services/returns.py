@@ -286,12 +286,16 @@ def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
         }
         for ex in uow.returns.exchanges_of(found["id"])
     ]
+    # What inspection decided for each unit's customer (after any override); None until graded.
+    outcomes = {o["unit_code"]: o["outcome"]
+                for o in uow.refunds.outcomes_in_force(return_id=found["id"])}
     units = [
         {
             "unit_id": u.unit_code,
             "label_code": u.unit_code,
             "status": u.status.value,
             "grade": u.grade.value if u.grade else None,
+            "outcome": outcomes.get(u.unit_code),
         }
         for u in uow.units.units_of(found["id"])
     ]

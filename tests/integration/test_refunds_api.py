@@ -56,6 +56,9 @@ def test_each_outcome_over_the_api_with_its_refund_and_message(client, auth, sal
     assert all(u["message"] for u in answer["units"])
     sent = client.get("/api/v1/events?type=unit.returned_to_customer", headers=erp).json
     assert sent["data"][0]["payload"]["address_ref"] == "ADDR-9"
+    shown = client.get(f"/api/v1/returns/{rma}", headers=erp).json
+    assert [u["outcome"] for u in shown["units"]] == ["accept", "deduct", "refuse"]
+    assert (shown["refund_timing"], shown["address_ref"]) == ("on_inspection", "ADDR-9")
 
 
 def test_marking_a_refund_paid_twice_pays_it_once(client, auth, sale):
