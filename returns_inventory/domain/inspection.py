@@ -54,6 +54,9 @@ class OutcomeRule:
     grades: frozenset[Grade] = frozenset(Grade)
     defects_any: frozenset[str] = frozenset()
     failed_any: frozenset[str] = frozenset()
+    # True: only failed conditions the customer had declared met count (a misdeclaration);
+    # False: only those the customer had said were not met; None: either.
+    declared_met: bool | None = None
     deductions: tuple[str, ...] = ()
 
 
@@ -138,9 +141,14 @@ class InspectionPolicy:
         ticked = set(defects)
         return tuple(sorted(c for c, ds in self.condition_defects.items() if ds & ticked))
 
-    def decide(self, *, quality: bool, grade: Grade, defects: list[str]) -> InspectionDecision:
-        """The first rule that matches this unit; none accepts it in full."""
+    def decide(self, *, quality: bool, grade: Grade, defects: list[str],
+               declared: Iterable[str] | None = None) -> InspectionDecision:
+        """The first rule that matches this unit; none accepts it in full.
+
+        `declared` is what the customer said was met (tags_on, unworn, ...); None when the
+        return predates the declaration, which then counts as every condition declared met."""
         ticked, failed = set(defects), self.failed_conditions(defects)
+        said = set(self.condition_defects) if declared is None else set(declared)
         for rule in self.rules:
             if rule.quality is not None and rule.quality != quality:
                 continue
@@ -148,7 +156,10 @@ class InspectionPolicy:
                 continue
             if rule.defects_any and not rule.defects_any & ticked:
                 continue
-            if rule.failed_any and not rule.failed_any & set(failed):
+            counted = set(failed)
+            if rule.declared_met is not None:
+                counted = counted & said if rule.declared_met else counted - said
+            if rule.failed_any and not rule.failed_any & counted:
                 continue
             if quality and rule.outcome is Outcome.REFUSE:
                 continue  # the policy: a quality return is never sent back
@@ -271,5 +282,6 @@ def _rule(doc: dict[str, Any], deductions: dict[str, DeductionRule]) -> OutcomeR
         grades=frozenset(Grade(g) for g in doc.get("grades", list(Grade))),
         defects_any=frozenset(doc.get("defects_any", [])),
         failed_any=frozenset(doc.get("failed_any", [])),
+        declared_met=doc.get("declared_met"),
         deductions=codes,
     )

@@ -48,7 +48,8 @@ def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list
     if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
         # Refunded in full when it arrived: inspection can no longer change what is owed.
         return Judgement(InspectionDecision(Outcome.ACCEPT, "refunded on receipt"), ctx)
-    decision = policies.inspection.decide(quality=ctx["quality"], grade=grade, defects=defects)
+    decision = policies.inspection.decide(quality=ctx["quality"], grade=grade, defects=defects,
+                                          declared=ctx["declared_condition"])
     return Judgement(decision, ctx)
 
 
@@ -155,7 +156,8 @@ def preview(policies: Policies, ctx: dict, grade: Grade, defects: list[str]) -> 
         decision = InspectionDecision(Outcome.ACCEPT, "refunded on receipt")
     else:
         decision = policies.inspection.decide(quality=ctx["quality"], grade=grade,
-                                              defects=defects)
+                                              defects=defects,
+                                              declared=ctx["declared_condition"])
     price = Decimal(ctx["unit_price"])
     refunded = decision.outcome is not Outcome.REFUSE
     deductions = (policies.inspection.unit_deductions(price, decision.deductions)

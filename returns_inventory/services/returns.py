@@ -268,6 +268,7 @@ def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
             "reason": ln["reason"],
             "resolution": ln["resolution"],
             "condition_met": ln["condition_met"],
+            "declared_condition": ln["declared_condition"],
             "unit_price": str(ln["unit_price"]),
             "note": ln["note"],
         }

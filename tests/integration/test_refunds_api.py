@@ -130,3 +130,25 @@ def test_a_customer_declaring_tags_off_for_a_non_quality_reason_is_refused_at_au
                                         "condition": {"tags_on": False, "unworn": True,
                                                       "unwashed": True}}]})
     assert answer.status_code == 422 and answer.json["rule"] == "condition"
+
+
+def test_the_customers_own_check_is_kept_on_the_line_and_judged_against(
+        client, auth, sale, uow_factory, app):
+    from dataclasses import replace
+
+    from returns_inventory.domain.inspection import Outcome, OutcomeRule
+
+    # A policy that deducts when tags the customer said were on are found missing.
+    with app.app_context():
+        from returns_inventory.extensions import policies
+        shipped = policies()
+        app.extensions["ri.policies"] = replace(shipped, inspection=replace(
+            shipped.inspection, rules=(OutcomeRule(
+                "tags declared on, found off", Outcome.DEDUCT, failed_any=frozenset({"tags_on"}),
+                declared_met=True, deductions=("restocking_fee",)),)))
+    rma, [unit] = _received(client, auth, reason="quality_defect",
+                            condition={"tags_on": True, "unworn": False, "unwashed": True})
+    shown = client.get(f"/api/v1/returns/{rma}", headers=auth("integrator")).json
+    assert shown["lines"][0]["declared_condition"] == ["tags_on", "unwashed"]
+    graded = _grade(client, auth, unit, "B", ["missing_tag"])["outcome"]
+    assert (graded["outcome"], graded["failed_conditions"]) == ("deduct", ["tags_on"])

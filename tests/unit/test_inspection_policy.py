@@ -142,3 +142,20 @@ def test_each_channel_keeps_its_own_refund_terms():
 def test_a_deduction_without_exactly_one_of_percent_or_amount_fails_at_start_up():
     with pytest.raises(ValueError, match="either a percent or an amount"):
         InspectionPolicy.from_config({}, {"refunds": {"deductions": {"fee": {"label": "Fee"}}}})
+
+
+def test_a_rule_may_count_only_the_conditions_the_customer_declared_met():
+    policy = InspectionPolicy.from_config(
+        {"condition_defects": {"tags_on": ["missing_tag"], "unworn": ["worn_or_washed"]},
+         "outcomes": [{"name": "said tags on, tags off", "failed_any": ["tags_on"],
+                       "declared_met": True, "outcome": "deduct",
+                       "deductions": ["fee"]}]},
+        {"refunds": {"deductions": {"fee": {"label": "Fee", "amount": "1.00"}}}})
+    said_on = policy.decide(quality=True, grade=Grade.B, defects=["missing_tag"],
+                            declared=["tags_on", "unworn"])
+    said_off = policy.decide(quality=True, grade=Grade.B, defects=["missing_tag"],
+                             declared=["unworn"])
+    assert (said_on.outcome, said_off.outcome) == (Outcome.DEDUCT, Outcome.ACCEPT)
+    # A return from before declarations counts every condition as declared met.
+    assert policy.decide(quality=True, grade=Grade.B, defects=["missing_tag"]).outcome is (
+        Outcome.DEDUCT)
