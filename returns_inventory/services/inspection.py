@@ -66,16 +66,11 @@ def record(uow, policies: Policies, unit: ReturnUnit, judgement: Judgement, *, a
     """Keep the unit's outcome and act on it; answers what the customer gets for the unit."""
     policy, ctx, decision = policies.inspection, judgement.ctx, judgement.decision
     today = today or policies.returns.today()
-    price = Decimal(ctx["unit_price"])
-    refunded = decision.outcome is not Outcome.REFUSE
-    deductions = policy.unit_deductions(price, decision.deductions) if refunded else []
-    amount = policy.round(price) - sum((d.amount for d in deductions), Decimal(0))
+    row = _priced(policy, ctx, decision, unit_code=unit.unit_code)
     uow.refunds.add_outcome(
         unit_id=unit.id, return_id=ctx["return_id"], return_line_id=ctx["line_id"], kind=kind,
-        outcome=decision.outcome.value, rule=decision.rule[:64],
-        deductions=[{"code": d.code, "label": d.label, "amount": str(d.amount)}
-                    for d in deductions],
-        failed=list(decision.failed), unit_price=price, amount=amount if refunded else 0,
+        outcome=decision.outcome.value, rule=decision.rule[:64], deductions=row["deductions"],
+        failed=row["failed"], unit_price=Decimal(ctx["unit_price"]), amount=row["amount"],
         reason=reason, actor=actor,
     )
     if decision.outcome is Outcome.REFUSE:
@@ -88,13 +83,7 @@ def record(uow, policies: Policies, unit: ReturnUnit, judgement: Judgement, *, a
     judged = uow.refunds.outcomes_in_force(return_id=ctx["return_id"])
     settle_line(uow, policy, ctx, actor=actor, today=today,
                 judged=[o for o in judged if o["return_line_id"] == ctx["line_id"]])
-    answer = unit_answer(policy, {
-        "unit_code": unit.unit_code, "sku": where["sku"], "size": where["size"],
-        "outcome": decision.outcome.value, "rule": decision.rule,
-        "deductions": [{"code": d.code, "label": d.label, "amount": str(d.amount)}
-                       for d in deductions],
-        "amount": amount if refunded else Decimal(0), "failed": list(decision.failed),
-    }, resolution=ctx["resolution"])
+    answer = unit_answer(policy, row, resolution=ctx["resolution"])
     _announce(uow, policies, ctx, answer, judged, actor=actor, revised=kind == "override")
     return answer
 
@@ -158,18 +147,24 @@ def preview(policies: Policies, ctx: dict, grade: Grade, defects: list[str]) -> 
         decision = policies.inspection.decide(quality=ctx["quality"], grade=grade,
                                               defects=defects,
                                               declared=ctx["declared_condition"])
+    return unit_answer(policies.inspection, _priced(policies.inspection, ctx, decision),
+                       resolution=ctx["resolution"])
+
+
+def _priced(policy, ctx: dict, decision: InspectionDecision, *, unit_code: str | None = None
+            ) -> dict:
+    """The unit's outcome with its money: each deduction and what is left (0 when refused)."""
     price = Decimal(ctx["unit_price"])
     refunded = decision.outcome is not Outcome.REFUSE
-    deductions = (policies.inspection.unit_deductions(price, decision.deductions)
-                  if refunded else [])
-    amount = policies.inspection.round(price) - sum((d.amount for d in deductions), Decimal(0))
-    return unit_answer(policies.inspection, {
-        "unit_code": None, "sku": ctx["sku"], "size": ctx["size"],
+    deductions = policy.unit_deductions(price, decision.deductions) if refunded else []
+    left = policy.round(price) - sum((d.amount for d in deductions), Decimal(0))
+    return {
+        "unit_code": unit_code, "sku": ctx["sku"], "size": ctx["size"],
         "outcome": decision.outcome.value, "rule": decision.rule,
         "deductions": [{"code": d.code, "label": d.label, "amount": str(d.amount)}
                        for d in deductions],
-        "amount": amount if refunded else Decimal(0), "failed": list(decision.failed),
-    }, resolution=ctx["resolution"])
+        "amount": left if refunded else Decimal(0), "failed": list(decision.failed),
+    }
 
 
 def unit_answer(policy, row: dict, *, resolution: str) -> dict:
