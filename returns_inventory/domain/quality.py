@@ -72,7 +72,7 @@ def wilson_interval(hits: int, n: int, z: float = Z_95) -> tuple[float, float] |
     return max(0.0, centre - spread), min(1.0, centre + spread)
 
 
-def test_against_category(cells: Iterable[Cell]) -> list[CategoryTest]:
+def compare_with_category(cells: Iterable[Cell]) -> list[CategoryTest]:
     """Each group in each of its categories against the category's other groups pooled, all
     the report's comparisons corrected as one family."""
     by_category: dict[str, list[Tally]] = defaultdict(list)

@@ -14,12 +14,12 @@ from ..domain.errors import FieldError, ValidationFailed
 from ..domain.fit_signals import TEST
 from ..domain.quality import (
     UNKNOWN,
-    Cell,
     CategoryTest,
+    Cell,
     Dimension,
     category_rate,
     change,
-    test_against_category,
+    compare_with_category,
     wilson_interval,
 )
 from ..domain.returns import ReturnsPolicy
@@ -84,7 +84,7 @@ def quality_scorecards(
     with uow_factory() as uow:
         now = collect(uow.quality, window, dimension, codes, full=True)
         before = collect(uow.quality, previous, dimension, codes)
-    tests = test_against_category(_cells(now))
+    tests = compare_with_category(_cells(now))
     by_group: dict[str, list[CategoryTest]] = defaultdict(list)
     for t in tests:
         by_group[t.group].append(t)
