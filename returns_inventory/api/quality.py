@@ -73,6 +73,19 @@ class ClaimMoney(StrictSchema):
     written_down = Money
 
 
+class QualityAlert(StrictSchema):
+    by = fields.String(metadata={"description": "style or supplier"})
+    group = fields.String(metadata={"description": "the SKU or the supplier flagged"})
+    category = fields.String()
+    units_sold = fields.Integer(metadata={"description": "in the alert window"})
+    quality_returns = fields.Integer()
+    share = fields.Float()
+    rest_share = fields.Float(metadata={"description": "the rest of the category"})
+    q_value = fields.Float()
+    since = fields.String(metadata={"description": "first sale day of the alert window"})
+    until = fields.String()
+
+
 class Scorecard(StrictSchema):
     group = fields.String(metadata={"description": "the supplier, factory, SKU, season..."})
     units_sold = fields.Integer()

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .errors import FieldError, Refused, ValidationFailed
 from .fit_signals import Comparison, Tally, benjamini_hochberg, compare_with_rest
 
 UNKNOWN = "(unknown)"  # the group of items whose master data does not say
@@ -113,3 +114,58 @@ def change(current: float | None, previous: float | None) -> float | None:
     if current is None or previous is None:
         return None
     return current - previous
+
+
+class AlertRule(enum.StrEnum):
+    """What approving a suggestion of a flagged style or supplier does."""
+
+    MARK = "mark"  # shown on the suggestion; approving is as usual
+    HOLD = "hold"  # approval refused while the flag stands (reject, or wait for it to clear)
+    CAP = "cap"  # approval at most the return-blind quantity
+
+
+RULE_WORDS = {
+    AlertRule.MARK: "The alert is shown only; approving works as usual.",
+    AlertRule.HOLD: "Approval is held while the alert stands; rejecting is still possible.",
+    AlertRule.CAP: "While the alert stands, at most the return-blind quantity can be approved.",
+}
+
+
+class QualityHold(Refused):
+    title = "Held for quality"
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """config/forecasting.toml [quality_alerts]: the recent window and the rule."""
+
+    window_days: int = 56
+    rule: AlertRule = AlertRule.MARK
+
+    @classmethod
+    def from_config(cls, doc: dict) -> AlertPolicy:
+        section = doc.get("quality_alerts", {})
+        return cls(window_days=int(section.get("window_days", cls.window_days)),
+                   rule=AlertRule(section.get("rule", cls.rule.value)))
+
+    def check_approval(self, alerts: Sequence[dict], quantity: int,
+                       return_blind_qty: int | None) -> None:
+        """Refuse an approval the rule does not allow while the suggestion is flagged."""
+        if not alerts or self.rule is AlertRule.MARK:
+            return
+        why = "; ".join(evidence_words(a) for a in alerts)
+        if self.rule is AlertRule.HOLD:
+            raise QualityHold(f"approval is held while {why}", rule="quality_hold",
+                              quality_alert=list(alerts))
+        if return_blind_qty is not None and quantity > return_blind_qty:
+            raise ValidationFailed(
+                f"at most the return-blind quantity {return_blind_qty} may be approved while "
+                f"{why}", errors=[FieldError("quantity", f"at most {return_blind_qty}")])
+
+
+def evidence_words(alert: dict) -> str:
+    """One alert in a planner's words."""
+    what = "style" if alert["by"] == Dimension.STYLE else "supplier"
+    return (f"{what} {alert['group']} returns {100 * alert['share']:.1f}% for quality against "
+            f"{100 * alert['rest_share']:.1f}% in {alert['category']} "
+            f"(q = {alert['q_value']:.3g})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.grading import GradingPolicy
+from ..domain.quality import AlertPolicy
 from ..domain.returns import ReturnsPolicy
 from ..settings import Settings
 
@@ -13,10 +14,12 @@ from ..settings import Settings
 class Policies:
     returns: ReturnsPolicy
     grading: GradingPolicy
+    quality_alerts: AlertPolicy = AlertPolicy()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
         return cls(
             returns=ReturnsPolicy.from_config(settings.policies.get("returns_policy", {})),
             grading=GradingPolicy.from_config(settings.policies.get("grading", {})),
+            quality_alerts=AlertPolicy.from_config(settings.policies.get("forecasting", {})),
         )

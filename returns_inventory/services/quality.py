@@ -50,6 +50,11 @@ class GroupFigures:
     def rate(self) -> float | None:
         return self.quality_returns / self.sold if self.sold else None
 
+    def cells(self, key: str) -> list[Cell]:
+        """This group's sales and quality returns in each of its categories."""
+        return [Cell(key, category, sold, returned)
+                for category, (sold, returned) in self.by_category.items()]
+
 
 def quality_codes(policy: ReturnsPolicy) -> list[str]:
     """The reason codes the returns policy marks as quality reasons."""
@@ -84,7 +89,7 @@ def quality_scorecards(
     with uow_factory() as uow:
         now = collect(uow.quality, window, dimension, codes, full=True)
         before = collect(uow.quality, previous, dimension, codes)
-    tests = compare_with_category(_cells(now))
+    tests = compare_with_category([c for key, f in now.items() for c in f.cells(key)])
     by_group: dict[str, list[CategoryTest]] = defaultdict(list)
     for t in tests:
         by_group[t.group].append(t)
@@ -152,12 +157,6 @@ def _add_outcomes(repository, window, item_group, groups) -> None:
             figures.claims["rejected"] += value
         else:  # in a draft claim, or not gathered into one yet
             figures.claims["not_sent"] += value
-
-
-def _cells(groups: dict[str, GroupFigures]) -> list[Cell]:
-    return [Cell(key, category, sold, returned)
-            for key, figures in groups.items()
-            for category, (sold, returned) in figures.by_category.items()]
 
 
 def _row(key: str, f: GroupFigures, before: GroupFigures | None, tests: list[CategoryTest]

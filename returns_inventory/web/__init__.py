@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, g, send_from_directory
 
 from ..api.auth import READ, public
 from ..domain.access import Role
+from ..domain.quality import evidence_words
 from . import analytics_page, login, pages, planner, runs_page, session, station, words
 
 STATIC = Path(__file__).parent / "static"
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     pages.register_pages(app, runs_page.bp, pages.MenuEntry(
         "planner_runs.runs", "Forecast runs", frozenset({Role.PLANNER})))
     app.jinja_env.filters["words"] = words.in_words
+    app.jinja_env.filters["quality_words"] = evidence_words
     app.context_processor(_page_context)
 
 
