@@ -69,6 +69,8 @@ class ClaimMoney(StrictSchema):
     recovered = Money
     outstanding = Money
     not_sent = Money
+    owed = fields.Decimal(as_string=True, places=2,
+                          metadata={"description": "outstanding + not_sent: still to recover"})
     rejected = Money
     written_down = Money
 

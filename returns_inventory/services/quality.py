@@ -157,6 +157,8 @@ def _add_outcomes(repository, window, item_group, groups) -> None:
             figures.claims["rejected"] += value
         else:  # in a draft claim, or not gathered into one yet
             figures.claims["not_sent"] += value
+        if status not in (ClaimStatus.CREDITED, ClaimStatus.REJECTED):
+            figures.claims["owed"] += value
 
 
 def _row(key: str, f: GroupFigures, before: GroupFigures | None, tests: list[CategoryTest]
@@ -184,7 +186,8 @@ def _row(key: str, f: GroupFigures, before: GroupFigures | None, tests: list[Cat
         "written_off_units": f.written_off_units,
         "write_off_value": _money(f.write_off_value),
         "claims": {k: _money(f.claims[k]) for k in
-                   ("recovered", "outstanding", "not_sent", "rejected", "written_down")},
+                   ("recovered", "outstanding", "not_sent", "owed", "rejected",
+                    "written_down")},
         "tests": [_test(t) for t in tests],
         "flagged": any(t.flagged for t in tests),
         "months": [

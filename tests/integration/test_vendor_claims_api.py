@@ -55,7 +55,7 @@ def test_a_sent_claim_is_announced_then_credited_and_the_scorecard_shows_the_mon
     [claim] = _gather(client, auth)
     sent = client.post(f"{URL}/{claim['id']}/send", headers=auth("planner"))
     assert sent.status_code == 200 and sent.json["status"] == "sent"
-    assert _money(client, auth)["outstanding"] == "72.00"
+    assert _money(client, auth)["outstanding"] == _money(client, auth)["owed"] == "72.00"
     events = client.get("/api/v1/events?type=claim.sent", headers=auth("integrator")).json
     [event] = events["data"]
     assert event["payload"]["supplier"] == "BADCO" and event["payload"]["value"] == "72.00"
