@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from ..domain.claims import ClaimAction, ClaimStatus, check_credit, next_status
-from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.grading import GradingPolicy
 
 CENT = Decimal("0.01")
@@ -135,6 +135,20 @@ def expiring_units(uow_factory: Callable, grading: GradingPolicy, *, within_days
                     "sold_on": _iso(u["sold_on"]), "window_ends_on": ends.isoformat(),
                     "days_left": (ends - today).days, "claim_id": u["claim_id"]})
     return sorted(out, key=lambda u: (u["days_left"], u["unit"]))
+
+
+def release_unit(uow, unit_id: int, unit_code: str) -> None:
+    """Before a re-grade moves a unit: take it out of a draft claim (its value with it); a
+    unit on a claim already sent is with the supplier, and its grade is no longer ours."""
+    claim = uow.claims.claim_of_unit(unit_id)
+    if claim is None:
+        return
+    if claim["status"] != ClaimStatus.DRAFT:
+        raise Conflict(
+            f"unit {unit_code} is on claim {claim['id']} to {claim['supplier']}, which is "
+            f"{claim['status']}; it can no longer be re-graded", claim_id=claim["id"],
+            claim_status=claim["status"])
+    uow.claims.remove_unit(claim["id"], unit_id, Decimal(claim["unit_value"]), now=_now())
 
 
 def _locked(uow, claim_id: int) -> dict:

@@ -130,3 +130,20 @@ def test_units_whose_claim_window_ends_soon_are_listed_until_their_claim_is_sent
     assert {u["claim_id"] for u in expiring(days_left)} == {claim["id"]}  # a draft: not sent
     client.post(f"{URL}/{claim['id']}/send", headers=auth("planner"))
     assert expiring(days_left) == []
+
+
+def test_a_regrade_takes_a_unit_out_of_a_draft_claim_but_not_out_of_a_sent_one(
+        client, auth, catalogue):
+    [claim] = _gather(client, auth)
+    first, second = [u["unit"] for u in client.get(
+        f"{URL}/{claim['id']}", headers=auth("planner")).json["units_detail"]][:2]
+    regrade = {"grade": "A", "reason": "the zip only needed closing"}
+    moved = client.post(f"/api/v1/units/{first}/regrade", json=regrade, headers=auth("admin"))
+    assert moved.status_code == 200, moved.json
+    draft = client.get(f"{URL}/{claim['id']}", headers=auth("planner")).json
+    assert (draft["units"], draft["value"]) == (7, "63.00")
+    client.post(f"{URL}/{claim['id']}/send", headers=auth("planner"))
+    refused = client.post(f"/api/v1/units/{second}/regrade", json=regrade,
+                          headers=auth("admin"))
+    assert refused.status_code == 409 and refused.json["claim_status"] == "sent"
+    assert client.get(f"{URL}/{claim['id']}", headers=auth("planner")).json["units"] == 7

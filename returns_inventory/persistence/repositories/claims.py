@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...domain.errors import Conflict
@@ -30,11 +30,29 @@ _IN_A_CLAIM = exists().where(vendor_claim_units.c.unit_id == return_units.c.id)
 
 class ClaimRepository(Repository):
     def unclaimed_units(self, supplier: str | None = None) -> list[dict[str, Any]]:
-        """Units with their supplier that no claim holds yet, oldest sale first."""
+        """Units with their supplier that no claim holds yet, locked in id order: units before
+        claims, as a re-grade locks its unit and then the claim it leaves."""
         query = _VENDOR_UNITS.where(~_IN_A_CLAIM, items.c.supplier.is_not(None))
         if supplier is not None:
             query = query.where(items.c.supplier == supplier)
-        return self._rows(query.order_by(sales_lines.c.sold_on, return_units.c.id))
+        return self._rows(query.order_by(return_units.c.id).with_for_update(of=return_units))
+
+    def claim_of_unit(self, unit_id: int) -> dict | None:
+        """The claim holding a unit (locked), with the unit's value in it; None if none."""
+        row = self.connection.execute(
+            select(vendor_claims.c.id, vendor_claims.c.status, vendor_claims.c.supplier,
+                   vendor_claim_units.c.value.label("unit_value"))
+            .join(vendor_claim_units, vendor_claim_units.c.claim_id == vendor_claims.c.id)
+            .where(vendor_claim_units.c.unit_id == unit_id)
+            .with_for_update(of=vendor_claims)).first()
+        return dict(row._mapping) if row else None
+
+    def remove_unit(self, claim_id: int, unit_id: int, value: Decimal, *, now: datetime) -> None:
+        self.connection.execute(delete(vendor_claim_units).where(
+            vendor_claim_units.c.claim_id == claim_id, vendor_claim_units.c.unit_id == unit_id))
+        self.connection.execute(
+            update(vendor_claims).where(vendor_claims.c.id == claim_id)
+            .values(value=vendor_claims.c.value - value, updated_at=now))
 
     def units_not_sent(self) -> list[dict[str, Any]]:
         """Units not yet sent to their supplier: outside any claim, or in a draft one."""
