@@ -111,27 +111,41 @@ def quality_scorecards(
 
 def collect(repository, window: SalesWindow, dimension: Dimension, codes: list[str], *,
             full: bool = False) -> dict[str, GroupFigures]:
-    """Sales and quality returns per group (and, when full, grades, defects, write-offs and
-    vendor claims), read with a few GROUP BY queries keyed by item."""
-    column = COLUMN.get(dimension, dimension.value)
+    """Sales and quality returns per group and month (and, when full, grades, defects,
+    write-offs and vendor claims), read with a few GROUP BY queries keyed by item."""
+    groups, item_group = _tally(repository.sold(window), repository.quality_returns(
+        window, codes), COLUMN.get(dimension, dimension.value))
+    if full:
+        _add_outcomes(repository, window, item_group, groups)
+    return groups
+
+
+def tally_each(repository, window: SalesWindow, dimensions: list[Dimension],
+               codes: list[str]) -> dict[Dimension, dict[str, GroupFigures]]:
+    """Sales and quality returns per group for several groupings, from one read by item (no
+    months): what the alerts need, for every page of suggestions."""
+    sold = repository.sold(window, by_month=False)
+    returned = repository.quality_returns(window, codes, by_month=False)
+    return {d: _tally(sold, returned, COLUMN.get(d, d.value))[0] for d in dimensions}
+
+
+def _tally(sold: list[dict], returned: list[dict], column: str):
     groups: dict[str, GroupFigures] = defaultdict(GroupFigures)
     item_group: dict[int, tuple[str, str]] = {}
-    for r in repository.sold_by_month(window):
+    for r in sold:
         key = r[column] or UNKNOWN
         item_group[r["item_id"]] = (key, r["category"])
         figures, units = groups[key], int(r["units"])
         figures.sold += units
-        figures.months_sold[r["month"]] += units
+        figures.months_sold[r.get("month")] += units
         figures.by_category[r["category"]][0] += units
-    for r in repository.quality_returns_by_month(window, codes):
+    for r in returned:
         key, category = item_group[r["item_id"]]
         figures, units = groups[key], int(r["units"])
         figures.quality_returns += units
-        figures.months_returned[r["month"]] += units
+        figures.months_returned[r.get("month")] += units
         figures.by_category[category][1] += units
-    if full:
-        _add_outcomes(repository, window, item_group, groups)
-    return dict(groups)
+    return dict(groups), item_group
 
 
 def _add_outcomes(repository, window, item_group, groups) -> None:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from ..domain.quality import CategoryTest, Dimension, compare_with_category
 from ..domain.sales_window import SalesWindow
 from .policies import Policies
-from .quality import collect, quality_codes
+from .quality import quality_codes, tally_each
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ def current_alerts(uow, policies: Policies, today: date) -> QualityAlerts:
     window = SalesWindow(today - timedelta(days=policies.quality_alerts.window_days - 1), today)
     codes = quality_codes(policies.returns)
     out: dict[Dimension, dict] = {}
-    for dimension in (Dimension.STYLE, Dimension.SUPPLIER):
-        groups = collect(uow.quality, window, dimension, codes)
+    kinds = [Dimension.STYLE, Dimension.SUPPLIER]
+    for dimension, groups in tally_each(uow.quality, window, kinds, codes).items():
         cells = [cell for key, figures in groups.items() for cell in figures.cells(key)]
         out[dimension] = {
             t.group if dimension is Dimension.STYLE else (t.group, t.category):

@@ -27,24 +27,25 @@ class QualityRepository(AnalyticsRepository):
             return func.to_char(sales_lines.c.sold_on, "YYYY-MM")
         return func.strftime("%Y-%m", sales_lines.c.sold_on)
 
-    def sold_by_month(self, window: SalesWindow) -> list[dict]:
-        """Units sold per item and month: item_id, the item's attributes, month, units."""
-        month = self._month().label("month")
+    def sold(self, window: SalesWindow, *, by_month: bool = True) -> list[dict]:
+        """Units sold per item (and month): item_id, the item's attributes, month, units."""
+        month = [self._month().label("month")] if by_month else []
         query = (
-            select(items.c.id.label("item_id"), *ATTRIBUTES, month,
+            select(items.c.id.label("item_id"), *ATTRIBUTES, *month,
                    func.sum(sales_lines.c.quantity).label("units"))
             .join(items, items.c.id == sales_lines.c.item_id)
-            .group_by(items.c.id, *ATTRIBUTES, month)
+            .group_by(items.c.id, *ATTRIBUTES, *month)
         )
         return self._rows(self._scoped(query, window))
 
-    def quality_returns_by_month(self, window: SalesWindow, reasons: Sequence[str]) -> list[dict]:
-        """Received units returned for the quality reasons, per item and month of sale."""
-        month = self._month().label("month")
+    def quality_returns(self, window: SalesWindow, reasons: Sequence[str], *,
+                        by_month: bool = True) -> list[dict]:
+        """Received units returned for the quality reasons, per item (and month of sale)."""
+        month = [self._month().label("month")] if by_month else []
         query = (
-            self._returned_units(SOLD_ITEM, month, func.count().label("units"))
+            self._returned_units(SOLD_ITEM, *month, func.count().label("units"))
             .where(return_lines.c.reason.in_(list(reasons)))
-            .group_by(SOLD_ITEM, month)
+            .group_by(SOLD_ITEM, *month)
         )
         return self._rows(self._scoped(query, window))
 
