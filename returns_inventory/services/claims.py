@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from ..domain.claims import ClaimAction, ClaimStatus, check_credit, next_status
-from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed, present
 from ..domain.grading import GradingPolicy
+from ..persistence.uow import UowFactory
 
 CENT = Decimal("0.01")
 
@@ -19,7 +19,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def gather_claims(uow_factory: Callable, grading: GradingPolicy, *, actor: str,
+def gather_claims(uow_factory: UowFactory, grading: GradingPolicy, *, actor: str,
                   supplier: str | None = None) -> list[dict]:
     """Put every unit sent back to its supplier and not yet claimed into that supplier's
     draft claim (opened if there is none). Answers the drafts that gained units."""
@@ -40,12 +40,12 @@ def gather_claims(uow_factory: Callable, grading: GradingPolicy, *, actor: str,
                 for u in units
             ], now=now)
             touched.append(claim_id)
-        claims = [_summary(uow.claims.get(claim_id)) for claim_id in touched]
+        claims = [_summary(present(uow.claims.get(claim_id), "the claim")) for claim_id in touched]
         uow.commit()
     return claims
 
 
-def send_claim(uow_factory: Callable, *, claim_id: int, actor: str, today: date) -> dict:
+def send_claim(uow_factory: UowFactory, *, claim_id: int, actor: str, today: date) -> dict:
     """The claim goes to the supplier; the ERP hears `claim.sent` with its units and value."""
     with uow_factory() as uow:
         claim = _locked(uow, claim_id)
@@ -66,7 +66,7 @@ def send_claim(uow_factory: Callable, *, claim_id: int, actor: str, today: date)
     return answer
 
 
-def credit_claim(uow_factory: Callable, *, claim_id: int, amount: Decimal, actor: str,
+def credit_claim(uow_factory: UowFactory, *, claim_id: int, amount: Decimal, actor: str,
                  today: date, reference: str | None = None) -> dict:
     """The supplier credited the claim (all of it, or less); the ERP hears `claim.credited`."""
     with uow_factory() as uow:
@@ -85,7 +85,7 @@ def credit_claim(uow_factory: Callable, *, claim_id: int, amount: Decimal, actor
     return answer
 
 
-def reject_claim(uow_factory: Callable, *, claim_id: int, reason: str, actor: str,
+def reject_claim(uow_factory: UowFactory, *, claim_id: int, reason: str, actor: str,
                  today: date) -> dict:
     """The supplier refused the claim; its units stay in it, recorded as not recovered."""
     if not reason.strip():
@@ -105,13 +105,13 @@ def reject_claim(uow_factory: Callable, *, claim_id: int, reason: str, actor: st
     return answer
 
 
-def list_claims(uow_factory: Callable, *, status: str | None = None,
+def list_claims(uow_factory: UowFactory, *, status: str | None = None,
                 supplier: str | None = None) -> list[dict]:
     with uow_factory() as uow:
         return [_summary(c) for c in uow.claims.find(status=status, supplier=supplier)]
 
 
-def claim_detail(uow_factory: Callable, claim_id: int, today: date) -> dict:
+def claim_detail(uow_factory: UowFactory, claim_id: int, today: date) -> dict:
     """One claim with its units, each with its claim window and the days left in it."""
     with uow_factory() as uow:
         if uow.claims.get(claim_id) is None:
@@ -119,7 +119,7 @@ def claim_detail(uow_factory: Callable, claim_id: int, today: date) -> dict:
         return _detail(uow, claim_id, today)
 
 
-def expiring_units(uow_factory: Callable, grading: GradingPolicy, *, within_days: int,
+def expiring_units(uow_factory: UowFactory, grading: GradingPolicy, *, within_days: int,
                    today: date) -> list[dict]:
     """Units not yet sent to their supplier whose claim window ends within `within_days`
     (or has ended: they can no longer be claimed, and someone should know why)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..domain.grading import GradingPolicy
 from ..domain.quality import AlertPolicy
@@ -14,7 +14,7 @@ from ..settings import Settings
 class Policies:
     returns: ReturnsPolicy
     grading: GradingPolicy
-    quality_alerts: AlertPolicy = AlertPolicy()
+    quality_alerts: AlertPolicy = field(default_factory=AlertPolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,6 +23,7 @@ from ..domain.quality import (
 )
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
+from ..persistence.uow import UowFactory
 
 DEFAULT_DAYS = 90
 CENT = Decimal("0.01")
@@ -44,7 +44,8 @@ class GroupFigures:
     defects: Counter = field(default_factory=Counter)
     written_off_units: int = 0
     write_off_value: Decimal = Decimal("0")
-    claims: Counter = field(default_factory=Counter)  # recovered, outstanding, not_sent
+    # recovered, outstanding, not_sent, owed, rejected, written_down: money at cost
+    claims: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
     @property
     def rate(self) -> float | None:
@@ -62,7 +63,7 @@ def quality_codes(policy: ReturnsPolicy) -> list[str]:
 
 
 def quality_scorecards(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policy: ReturnsPolicy,
     *,
     by: str = Dimension.SUPPLIER.value,

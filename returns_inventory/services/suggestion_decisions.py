@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..domain.errors import DomainError, FieldError, NotFound, ValidationFailed
+from ..domain.errors import DomainError, FieldError, NotFound, ValidationFailed, present
 from ..domain.replenishment import (
     PENDING,
     STATUS_AFTER,
@@ -17,6 +17,7 @@ from ..domain.replenishment import (
     decision_quantity,
     in_case_packs,
 )
+from ..persistence.uow import UnitOfWork, UowFactory
 from .policies import Policies
 from .quality_alerts import current_alerts
 from .suggestions import suggestion_filter, summary
@@ -26,7 +27,7 @@ from .suggestions import suggestion_filter, summary
 BULK_LIMIT = 5000
 
 
-def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str, actor: str,
+def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: str, actor: str,
                       quantity: int | None = None, comment: str | None = None,
                       expected_version: int | None = None,
                       policies: Policies | None = None) -> dict:
@@ -50,12 +51,12 @@ def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str,
         if not applied:
             # Another planner's decision, or a newer run's supersede, committed between our
             # read and our write: say which.
-            now = _seen(uow.suggestions.one(suggestion_id))
+            now = _seen(present(uow.suggestions.one(suggestion_id), "the suggestion"))
             check_decision(now, action, now.version)
             raise decided_elsewhere(now)
         uow.suggestions.add_decisions([_audit(row, action, packed, comment, actor)])
         _announce(uow, row, action, packed, actor)
-        after = uow.suggestions.one(suggestion_id)
+        after = present(uow.suggestions.one(suggestion_id), "the suggestion")
         uow.commit()
     decision = {"action": action, "quantity": packed.quantity if packed else None,
                 "comment": comment, "from_version": row["version"], "actor": actor}
@@ -63,7 +64,7 @@ def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str,
             "case_pack": _rounding(packed)}
 
 
-def decide_in_bulk(uow_factory: Callable, *, action: str, actor: str, filters: dict[str, Any],
+def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters: dict[str, Any],
                    comment: str | None = None, policies: Policies | None = None) -> dict:
     """Approve or reject every matching suggestion still waiting for a planner; an approval
     the quality alert rule holds back is skipped, left for a planner to decide alone."""
@@ -81,8 +82,7 @@ def decide_in_bulk(uow_factory: Callable, *, action: str, actor: str, filters: d
                 f"the filter matches {matched} suggestions; a bulk decision takes at most "
                 f"{BULK_LIMIT}: narrow the filter", errors=[FieldError("filter", "too many")])
         decided, audits, rounded = [], [], 0
-        alerts = (current_alerts(uow, policies, policies.returns.today())
-                  if policies is not None and action == "approve" and rows else None)
+        allowed = _approval_rule(uow, policies) if action == "approve" and rows else None
         for row in rows:
             packed = None
             if action == "approve":
@@ -90,7 +90,7 @@ def decide_in_bulk(uow_factory: Callable, *, action: str, actor: str, filters: d
                 if not wanted:
                     continue  # nothing to order: leave it for a planner to reject or edit
                 packed = in_case_packs(wanted, row["case_pack"])
-                if alerts is not None and not _allowed(policies, alerts.of(row), packed, row):
+                if allowed is not None and not allowed(row, packed):
                     continue
                 rounded += packed.rounded_up
             decided.append({"id": row["id"], "version": row["version"],
@@ -105,13 +105,21 @@ def decide_in_bulk(uow_factory: Callable, *, action: str, actor: str, filters: d
     return _counts(action, matched=matched, decided=len(decided), rounded_up=rounded)
 
 
-def _allowed(policies: Policies, alerts: list[dict], packed: CasePackQuantity,
-             row: dict) -> bool:
-    try:
-        policies.quality_alerts.check_approval(alerts, packed.quantity, row["return_blind_qty"])
-    except DomainError:
-        return False
-    return True
+def _approval_rule(uow: UnitOfWork, policies: Policies | None
+                   ) -> Callable[[dict, CasePackQuantity], bool] | None:
+    """Whether the quality alert rule lets a bulk approval take a row (None: no rule)."""
+    if policies is None:
+        return None
+    alerts, rule = current_alerts(uow, policies, policies.returns.today()), policies.quality_alerts
+
+    def allowed(row: dict, packed: CasePackQuantity) -> bool:
+        try:
+            rule.check_approval(alerts.of(row), packed.quantity, row["return_blind_qty"])
+        except DomainError:
+            return False
+        return True
+
+    return allowed
 
 
 def _counts(action: str, *, matched: int, decided: int, rounded_up: int) -> dict:
@@ -137,7 +145,7 @@ def _audit(row: dict, action: str, packed: CasePackQuantity | None, comment: str
             "from_version": row["version"], "actor": actor}
 
 
-def _announce(uow, row: dict, action: str, packed: CasePackQuantity | None,
+def _announce(uow: UnitOfWork, row: dict, action: str, packed: CasePackQuantity | None,
               actor: str) -> None:
     """Tell the ERP in the same transaction; an edit is not an order yet, so it stays quiet."""
     if action == "edit":
@@ -150,6 +158,8 @@ def _announce(uow, row: dict, action: str, packed: CasePackQuantity | None,
     if action == "reject":
         uow.events.add("replenishment.rejected", {**event, "was": row["status"]}, actor=actor)
         return
+    if packed is None:
+        raise ValueError("an approval commits to a quantity")
     unit_cost = Decimal(row["unit_cost"])
     uow.events.add("replenishment.approved", {
         **event, "quantity": packed.quantity, "case_pack": packed.case_pack,

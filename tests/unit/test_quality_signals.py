@@ -103,5 +103,5 @@ def test_the_alert_policy_reads_its_section_and_refuses_an_unknown_rule():
     policy = AlertPolicy.from_config({"quality_alerts": {"window_days": 28, "rule": "hold"}})
     assert policy == AlertPolicy(window_days=28, rule=AlertRule.HOLD)
     assert AlertPolicy.from_config({}) == AlertPolicy()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ignore"):
         AlertPolicy.from_config({"quality_alerts": {"rule": "ignore"}})
