@@ -21,6 +21,7 @@ from ..domain.grading import (
 )
 from ..domain.stock import Condition, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
+from .claims import release_unit
 from .inspection import judge, record, refused_disposition
 from .placement import move_unit
 from .policies import Policies
@@ -111,6 +112,7 @@ def regrade_unit(
         unit = _locked_unit(uow, unit_id)
         if unit.status is UnitStatus.AWAITING_GRADING:
             raise Conflict(f"unit {unit_id} has not been graded yet; grade it instead")
+        release_unit(uow, unit.id, unit.unit_code)
         pending = uow.units.pending_write_off_of(unit.id)
         if pending:
             # Never announced, so nothing to take back.
