@@ -7,6 +7,7 @@ from flask import Flask, request
 from ..extensions import settings
 from . import (
     auth,
+    claims,
     errors,
     events,
     exchanges,
@@ -18,6 +19,8 @@ from . import (
     ledger,
     locations,
     openapi,
+    quality,
+    refunds,
     replenishment,
     reports,
     returns,
@@ -32,8 +35,8 @@ from .errors import problem
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
     returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
-    imports.blp, reports.blp,
-    replenishment.blp,
+    imports.blp, reports.blp, quality.blp, claims.blp,
+    replenishment.blp, refunds.blp,
 ]
 
 
