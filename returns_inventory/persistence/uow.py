@@ -21,6 +21,7 @@ from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
 from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
+from .repositories.preferences import PreferenceRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
@@ -140,6 +141,7 @@ class UnitOfWork:
     # Repositories are made on first use: most units of work (the token check of every
     # request, above all) touch one or two of the sixteen.
     analytics = _repository(AnalyticsRepository)
+    preferences = _repository(PreferenceRepository)
     catalogue = _repository(CatalogueRepository)
     stock = _repository(StockRepository)
     events = _repository(OutboxRepository)

@@ -14,7 +14,7 @@ from .planning_inputs import last_complete_week
 
 HISTORY_WEEKS = 52
 FILTERS = ("category", "sku", "size", "location", "supplier", "min_quantity", "min_value",
-           "changed", "min_change")
+           "changed", "min_change", "search")
 SUMMARY_FIELDS = ("id", "run_id", "as_of", "status", "sku", "size", "category", "supplier",
                   "location", "suggested_qty", "return_blind_qty", "saved_by_returns",
                   "approved_qty", "previous_qty", "change", "case_pack", "unit_cost", "value",
