@@ -30,7 +30,7 @@ EVENT_TYPES = frozenset({
     "exchange.backordered", "exchange.cancelled", "exchange.released", "exchange.reserved",
     "exchange.shipped",
     "forecast.completed", "forecast.discarded", "import.applied", "refund.due",
-    "replenishment.approved", "replenishment.rejected",
+    "replenishment.approved", "replenishment.rejected", "replenishment.reopened",
     "return.authorized", "return.cancelled", "return.rejected",
     "stock.adjusted", "stock.restocked", "stock.write_off_reversed", "stock.written_off",
     "unit.graded", "unit.received",

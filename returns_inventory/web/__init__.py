@@ -9,7 +9,18 @@ from flask import Blueprint, Flask, g, send_from_directory
 
 from ..api.auth import READ, public
 from ..domain.access import Role
-from . import analytics_page, login, pages, planner, runs_page, session, station, words
+from . import (
+    analytics_page,
+    login,
+    pages,
+    planner,
+    planner_bulk,  # noqa: F401 - routes on planner.bp
+    planner_table,  # noqa: F401 - routes on planner.bp
+    runs_page,
+    session,
+    station,
+    words,
+)
 
 STATIC = Path(__file__).parent / "static"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ..domain.suggestion_figures import decision_figures
+from ..domain.suggestion_figures import decision_figures, why_more_than_blind
 from .words import in_words
 
 PREFERENCE = "suggestions.columns"
@@ -54,8 +54,12 @@ DEFAULT = ("sku", "size", "location", "supplier", "on_hand", "on_order", "return
 def with_figures(row: dict) -> dict:
     """The row with the figures a decision needs, read from its terms."""
     order = row["approved_qty"] if row["approved_qty"] is not None else row["suggested_qty"]
-    figures = decision_figures(row.get("terms") or {}, order, row.get("lead_time_days"))
-    return {**row, **vars(figures), "lead_time": figures.lead_time_weeks}
+    terms = row.get("terms_by_name", row.get("terms"))  # one suggestion's page lists them
+    terms = terms if isinstance(terms, dict) else {}
+    figures = decision_figures(terms, order, row.get("lead_time_days"))
+    return {**row, **vars(figures), "lead_time": figures.lead_time_weeks,
+            "why_more": why_more_than_blind(terms, row["suggested_qty"],
+                                            row["return_blind_qty"])}
 
 
 def cell(row: dict, key: str):
