@@ -13,9 +13,11 @@ from ..domain.fit_signals import (
     TEST,
     Comparison,
     Tally,
-    fit_signals,
+    adjust_report,
     median_of_counts,
-    quality_signals,
+    quality_tests,
+    size_fit_tests,
+    style_fit_tests,
 )
 from ..domain.returns import ReturnsPolicy
 
@@ -26,7 +28,8 @@ from ..domain.sales_window import SalesWindow
 DEFAULT_DAYS = 90
 CENT = Decimal("0.01")
 RESTOCKABLE_GRADES = ("A", "B")
-FIT_WORDS = {"small": "runs_small", "large": "runs_large"}
+FIT_WORDS = {"small": "runs_small", "large": "runs_large",
+             "style_small": "style_runs_small", "style_large": "style_runs_large"}
 
 
 @dataclass
@@ -92,10 +95,11 @@ def returns_analytics(
     category: str | None = None,
     today: date | None = None,
 ) -> dict:
-    """Returns by SKU and size for sales in the window, with fit and quality signals.
+    """Returns by SKU and size for sales in the window, with fit, style and quality signals.
 
     Signals use a one-sided Fisher exact test per size against the rest of its SKU (and per
-    SKU against the rest of its category), Benjamini-Hochberg corrected at q < 0.05.
+    SKU against the rest of its category), with one Benjamini-Hochberg correction over every
+    test of the report at q < 0.05.
     """
     until = until or today or policy.today()
     since = since or until - timedelta(days=DEFAULT_DAYS - 1)
@@ -116,19 +120,42 @@ def returns_analytics(
             else _collect(repository, SalesWindow(since, until, categories=categories), full=False)
         )
     quality_codes = [code for code, r in policy.reasons.items() if r.quality]
-    quality = _quality_tests(peers.values(), quality_codes)
     fit_codes = _fit_codes(policy)
+    by_sku = _by_sku(by_item.values(), policy.size_order)
+    # Every test of the report first, then one correction over all of them.
+    # With ?sku= the family is still its categories' report, so a SKU's q-values and flags
+    # are the same whether asked for alone or with its category.
+    sizes_tested = {s: size_fit_tests(*_size_tallies(sizes, fit_codes))
+                    for s, sizes in _by_sku(peers.values(), policy.size_order).items()}
+    style = _per_category(peers.values(), lambda tallies, hits: style_fit_tests(
+        tallies, {fit: hits(codes) for fit, codes in fit_codes.items()}))
+    quality = _per_category(peers.values(), lambda tallies, hits: quality_tests(
+        [Tally(t.key, t.sold, n) for t, n in zip(
+            tallies, hits(quality_codes).values(), strict=True)]))
+    made = [c for tests in sizes_tested.values() for c in tests] + style + quality
+    adjusted = iter(adjust_report(made))
+    sizes_tested = {s: [next(adjusted) for _ in tests] for s, tests in sizes_tested.items()}
+    category_of = {f.sku: f.category for f in peers.values()}
+    style_by_sku: dict[str, list[dict]] = defaultdict(list)
+    for c in (next(adjusted) for _ in style):
+        style_by_sku[c.key].append({"sku": c.key, "category": category_of[c.key],
+                                    "fit": FIT_WORDS[c.signal], **_test(c)})
+    quality_by_sku = {c.key: {"sku": c.key, "category": category_of[c.key], **_test(c)}
+                      for c in (next(adjusted) for _ in quality)}
     out = [
-        _sku_row(sku_code, sizes, policy, fit_codes, quality.get(sku_code))
-        for sku_code, sizes in _by_sku(by_item.values(), policy.size_order).items()
+        _sku_row(sku_code, sizes, policy, _size_tests(sku_code, sizes, sizes_tested[sku_code]),
+                 quality_by_sku.get(sku_code), style_by_sku.get(sku_code, []))
+        for sku_code, sizes in by_sku.items()
     ]
     return {
         "window": {"since": since.isoformat(), "until": until.isoformat()},
         "filters": {"sku": sku, "category": category},
         "test": TEST,
+        "tests_made": len(made),
         "fit_signals": [
             t for row in out for s in row["sizes"] for t in s["fit_tests"] if t["flagged"]
         ],
+        "style_signals": [t for row in out for t in row["style_tests"] if t["flagged"]],
         "quality_signals": [
             row["quality_test"]
             for row in out
@@ -180,8 +207,7 @@ def _collect(repository, window: SalesWindow, *, full: bool = True) -> dict[int,
     return by_item
 
 
-def _sku_row(sku, sizes: list[ItemFigures], policy, fit_codes, quality_test) -> dict:
-    tests = _fit_tests(sku, sizes, fit_codes)
+def _sku_row(sku, sizes: list[ItemFigures], policy, tests, quality_test, style_tests) -> dict:
     total = Figures()
     for figures in sizes:
         total.add(figures)
@@ -190,6 +216,7 @@ def _sku_row(sku, sizes: list[ItemFigures], policy, fit_codes, quality_test) -> 
         "category": sizes[0].category,
         **total.as_dict(policy.reasons),
         "quality_test": quality_test,
+        "style_tests": style_tests,
         "sizes": [
             {"size": f.size, **f.as_dict(policy.reasons), "fit_tests": tests[f.size]} for f in sizes
         ],
@@ -213,33 +240,40 @@ def _by_sku(figures: Iterable[ItemFigures], size_order) -> dict[str, list[ItemFi
     return {sku: sorted(sizes, key=lambda f: key(f.size)) for sku, sizes in sorted(skus.items())}
 
 
-def _fit_tests(sku: str, sizes: list[ItemFigures], fit_codes) -> dict[str, list[dict]]:
+def _size_tallies(sizes: list[ItemFigures], fit_codes) -> tuple[list[Tally], dict]:
     tallies = [Tally(f.size, f.sold, 0) for f in sizes]
     hits = {fit: {f.size: f.hits(codes) for f in sizes} for fit, codes in fit_codes.items()}
+    return tallies, hits
+
+
+def _size_tests(sku: str, sizes: list[ItemFigures], made) -> dict[str, list[dict]]:
     tests: dict[str, list[dict]] = {f.size: [] for f in sizes}
-    for c in fit_signals(tallies, hits):
+    for c in made:
         tests[c.key].append(
             {"sku": sku, "size": c.key, "fit": FIT_WORDS.get(c.signal, c.signal), **_test(c)}
         )
     return tests
 
 
-def _quality_tests(figures: Iterable[ItemFigures], quality_codes) -> dict[str, dict]:
+def _per_category(figures: Iterable[ItemFigures], tests_of) -> list[Comparison]:
+    """Tests of each SKU against the rest of its category: `tests_of(tallies, hits)` gets the
+    category's SKUs with units sold, and `hits(codes)` -> {sku: units back for those codes}."""
     sold: Counter = Counter()
-    hits: Counter = Counter()
     category_of: dict[str, str] = {}
+    members: dict[str, list[ItemFigures]] = defaultdict(list)
     for f in figures:
         category_of.setdefault(f.sku, f.category)
         sold[f.sku] += f.sold
-        hits[f.sku] += f.hits(quality_codes)
+        members[f.sku].append(f)
     by_category: dict[str, list[Tally]] = defaultdict(list)
     for sku in sorted(sold):
-        by_category[category_of[sku]].append(Tally(sku, sold[sku], hits[sku]))
-    return {
-        c.key: {"sku": c.key, "category": category, **_test(c)}
-        for category, tallies in by_category.items()
-        for c in quality_signals(tallies)
-    }
+        by_category[category_of[sku]].append(Tally(sku, sold[sku], 0))
+    made = []
+    for tallies in by_category.values():
+        def hits(codes, tallies=tallies):
+            return {t.key: sum(f.hits(codes) for f in members[t.key]) for t in tallies}
+        made += tests_of(tallies, hits)
+    return made
 
 
 def _test(c: Comparison) -> dict:
