@@ -9,16 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ..domain.errors import FieldError, ValidationFailed
-from ..domain.fit_signals import (
-    TEST,
-    Comparison,
-    Tally,
-    adjust_report,
-    median_of_counts,
-    quality_tests,
-    size_fit_tests,
-    style_fit_tests,
-)
+from ..domain.fit_report import CellCounts, report_tests
+from ..domain.fit_signals import TEST, Comparison, median_of_counts
 from ..domain.returns import ReturnsPolicy
 
 # The analytics repository is read-only and used here alone, so it is opened on the unit of
@@ -121,29 +113,22 @@ def returns_analytics(
         )
     quality_codes = [code for code, r in policy.reasons.items() if r.quality]
     fit_codes = _fit_codes(policy)
-    by_sku = _by_sku(by_item.values(), policy.size_order)
-    # Every test of the report first, then one correction over all of them.
     # With ?sku= the family is still its categories' report, so a SKU's q-values and flags
     # are the same whether asked for alone or with its category.
-    sizes_tested = {s: size_fit_tests(*_size_tallies(sizes, fit_codes))
-                    for s, sizes in _by_sku(peers.values(), policy.size_order).items()}
-    style = _per_category(peers.values(), lambda tallies, hits: style_fit_tests(
-        tallies, {fit: hits(codes) for fit, codes in fit_codes.items()}))
-    quality = _per_category(peers.values(), lambda tallies, hits: quality_tests(
-        [Tally(t.key, t.sold, n) for t, n in zip(
-            tallies, hits(quality_codes).values(), strict=True)]))
-    made = [c for tests in sizes_tested.values() for c in tests] + style + quality
-    adjusted = iter(adjust_report(made))
-    sizes_tested = {s: [next(adjusted) for _ in tests] for s, tests in sizes_tested.items()}
+    tests = report_tests([
+        CellCounts(f.sku, f.size, f.category, f.sold,
+                   {fit: f.hits(codes) for fit, codes in fit_codes.items()},
+                   f.hits(quality_codes))
+        for f in peers.values()], tuple(fit_codes))
     category_of = {f.sku: f.category for f in peers.values()}
-    style_by_sku: dict[str, list[dict]] = defaultdict(list)
-    for c in (next(adjusted) for _ in style):
-        style_by_sku[c.key].append({"sku": c.key, "category": category_of[c.key],
-                                    "fit": FIT_WORDS[c.signal], **_test(c)})
-    quality_by_sku = {c.key: {"sku": c.key, "category": category_of[c.key], **_test(c)}
-                      for c in (next(adjusted) for _ in quality)}
+    style_by_sku = {sku: [{"sku": sku, "category": category_of[sku],
+                           "fit": FIT_WORDS[c.signal], **_test(c)} for c in made]
+                    for sku, made in tests.styles.items()}
+    quality_by_sku = {sku: {"sku": sku, "category": category_of[sku], **_test(c)}
+                      for sku, c in tests.quality.items()}
+    by_sku = _by_sku(by_item.values(), policy.size_order)
     out = [
-        _sku_row(sku_code, sizes, policy, _size_tests(sku_code, sizes, sizes_tested[sku_code]),
+        _sku_row(sku_code, sizes, policy, _size_tests(sku_code, sizes, tests.sizes[sku_code]),
                  quality_by_sku.get(sku_code), style_by_sku.get(sku_code, []))
         for sku_code, sizes in by_sku.items()
     ]
@@ -151,7 +136,7 @@ def returns_analytics(
         "window": {"since": since.isoformat(), "until": until.isoformat()},
         "filters": {"sku": sku, "category": category},
         "test": TEST,
-        "tests_made": len(made),
+        "tests_made": tests.made,
         "fit_signals": [
             t for row in out for s in row["sizes"] for t in s["fit_tests"] if t["flagged"]
         ],
@@ -240,12 +225,6 @@ def _by_sku(figures: Iterable[ItemFigures], size_order) -> dict[str, list[ItemFi
     return {sku: sorted(sizes, key=lambda f: key(f.size)) for sku, sizes in sorted(skus.items())}
 
 
-def _size_tallies(sizes: list[ItemFigures], fit_codes) -> tuple[list[Tally], dict]:
-    tallies = [Tally(f.size, f.sold, 0) for f in sizes]
-    hits = {fit: {f.size: f.hits(codes) for f in sizes} for fit, codes in fit_codes.items()}
-    return tallies, hits
-
-
 def _size_tests(sku: str, sizes: list[ItemFigures], made) -> dict[str, list[dict]]:
     tests: dict[str, list[dict]] = {f.size: [] for f in sizes}
     for c in made:
@@ -253,27 +232,6 @@ def _size_tests(sku: str, sizes: list[ItemFigures], made) -> dict[str, list[dict
             {"sku": sku, "size": c.key, "fit": FIT_WORDS.get(c.signal, c.signal), **_test(c)}
         )
     return tests
-
-
-def _per_category(figures: Iterable[ItemFigures], tests_of) -> list[Comparison]:
-    """Tests of each SKU against the rest of its category: `tests_of(tallies, hits)` gets the
-    category's SKUs with units sold, and `hits(codes)` -> {sku: units back for those codes}."""
-    sold: Counter = Counter()
-    category_of: dict[str, str] = {}
-    members: dict[str, list[ItemFigures]] = defaultdict(list)
-    for f in figures:
-        category_of.setdefault(f.sku, f.category)
-        sold[f.sku] += f.sold
-        members[f.sku].append(f)
-    by_category: dict[str, list[Tally]] = defaultdict(list)
-    for sku in sorted(sold):
-        by_category[category_of[sku]].append(Tally(sku, sold[sku], 0))
-    made = []
-    for tallies in by_category.values():
-        def hits(codes, tallies=tallies):
-            return {t.key: sum(f.hits(codes) for f in members[t.key]) for t in tallies}
-        made += tests_of(tallies, hits)
-    return made
 
 
 def _test(c: Comparison) -> dict:
