@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from returns_inventory.domain.fit_report import CellCounts, report_tests
-from returns_inventory.domain.fit_signals import Q_LEVEL, fit_signals, Tally
+from returns_inventory.domain.fit_signals import Q_LEVEL, Tally, fit_signals
 
 DIRECTIONS = ("small", "large")
 OUTCOMES = ("small", "large", "quality", "kept")
