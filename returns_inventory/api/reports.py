@@ -46,6 +46,9 @@ class ReturnFigures(StrictSchema):
     units_returned = fields.Integer(metadata={"description": "received units of these sales"})
     units_awaiting_receipt = fields.Integer(metadata={"description": "authorized, not received"})
     return_rate = fields.Float(allow_none=True)
+    shrunk_return_rate = fields.Float(allow_none=True, metadata={
+        "description": "the return rate shrunk toward the SKU's (a size) or the category's (a "
+                       "SKU), as the forecast shrinks it"})
     reasons = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),

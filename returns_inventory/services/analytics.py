@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
+
+from forecasting.shrinkage import hierarchical_rate
+
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.fit_report import CellCounts, report_tests
 from ..domain.fit_signals import TEST, Comparison, median_of_counts
@@ -132,6 +136,7 @@ def returns_analytics(
                  quality_by_sku.get(sku_code), style_by_sku.get(sku_code, []))
         for sku_code, sizes in by_sku.items()
     ]
+    _shrunk_rates(out)
     return {
         "window": {"since": since.isoformat(), "until": until.isoformat()},
         "filters": {"sku": sku, "category": category},
@@ -148,6 +153,35 @@ def returns_analytics(
         ],
         "skus": out,
     }
+
+
+def latest_sale_day(uow_factory: Callable, category: str | None = None) -> date | None:
+    """The last day with sales (of the category): the heat map's window ends there by default,
+    so data that stopped in the past (an old import) still fills the page."""
+    with uow_factory() as uow:
+        return uow.analytics.last_sale_day(category)
+
+
+def _shrunk_rates(out: list[dict]) -> None:
+    """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
+    toward its SKU, each SKU toward its category, by how much they really differ. A size with
+    1 sold and 1 back reads near its SKU's rate, not 100 %."""
+    cells = [(row, s) for row in out for s in row["sizes"]]
+    if not cells:
+        return
+    skus = {row["sku"]: i for i, row in enumerate(out)}
+    categories = {c: i for i, c in enumerate(sorted({row["category"] for row in out}))}
+    k = np.array([s["units_returned"] for _, s in cells], float)
+    n = np.array([s["units_sold"] for _, s in cells], float)
+    sku = np.array([skus[row["sku"]] for row, _ in cells])
+    sku_cat = np.array([categories[row["category"]] for row in out])
+    glob = k.sum() / n.sum() if n.sum() else 0.0
+    item_rate, sku_rate, *_ = hierarchical_rate(k, n, sku, len(out), sku_cat, len(categories),
+                                                default=glob)
+    for (_, size), rate in zip(cells, item_rate, strict=True):
+        size["shrunk_return_rate"] = round(float(rate), 4)
+    for row in out:
+        row["shrunk_return_rate"] = round(float(sku_rate[skus[row["sku"]]]), 4)
 
 
 def write_off_report(uow_factory: Callable, **filters) -> dict:

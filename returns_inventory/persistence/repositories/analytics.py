@@ -41,6 +41,15 @@ class AnalyticsRepository(Repository):
             .join(items, items.c.id == sales_lines.c.item_id)
         )
 
+    def last_sale_day(self, category: str | None = None):
+        """The latest day anything (of the category) was sold, or None: where a window that
+        "defaults to the latest data" ends, for data that stopped in the past."""
+        query = select(func.max(sales_lines.c.sold_on))
+        if category:
+            query = query.join(items, items.c.id == sales_lines.c.item_id).where(
+                items.c.category == category)
+        return self.connection.scalar(query)
+
     def units_sold(self, window: SalesWindow) -> list[dict]:
         """Units sold per item in the window: item_id, sku, size, category, units."""
         query = (
