@@ -12,8 +12,10 @@ from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
 from ..services.analytics import latest_sale_day, returns_analytics, size_key
+from ..services.sku_returns import weekly_returns
 from .forms import whole_number
 from .pages import page_blueprint
+from .trend_charts import sku_returns_chart
 
 bp = page_blueprint("planner_returns", __name__, url_prefix="/planner/returns")
 
@@ -39,11 +41,26 @@ def returns_page():
                                   since=until - timedelta(days=days - 1), until=until)
     except DomainError as exc:
         until, error, status = None, exc.detail, 422
+    shaped = _shaped(found) if found else {}
     return render_template(
         "planner/returns.html", found=found, error=error, windows=WINDOWS, days=days,
-        category=category or "", until=until,
-        **(_shaped(found) if found else {}),
+        category=category or "", until=until, **shaped,
+        **(_sku_chart(shaped, until, days) if found else {}),
     ), status
+
+
+def _sku_chart(shaped: dict, until: date, days: int) -> dict:
+    """The weekly chart of the SKU asked for, else of the first SKU of the heat map."""
+    chosen = request.args.get("chart", "").strip()[:64] or (
+        shaped["rows"][0]["sku"] if shaped["rows"] else "")
+    if not chosen:
+        return {"chart_sku": "", "sku_chart": None}
+    weeks = weekly_returns(uow_factory(), chosen, since=until - timedelta(days=days - 1),
+                           until=until)
+    if not any(w["units_sold"] for w in weeks):
+        return {"chart_sku": chosen, "sku_chart": None}
+    return {"chart_sku": chosen,
+            "sku_chart": sku_returns_chart(chosen, weeks, shaped["labels"])}
 
 
 def _until(typed: str, category: str | None) -> date:

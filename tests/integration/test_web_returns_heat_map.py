@@ -76,3 +76,28 @@ def test_a_day_that_is_not_a_date_is_refused_in_words(client, planner):
     answer = client.get("/planner/returns?until=yesterday")
     assert answer.status_code == 422
     assert "Enter the last sale day as a date (YYYY-MM-DD)" in answer.get_data(as_text=True)
+
+
+def test_the_weekly_chart_shows_a_chosen_skus_return_rate_and_reasons(
+        client, returned, planner):  # noqa: F811 - the fixture above
+    html = client.get("/planner/returns?window=30&category=tops&chart=TEE-FIT").get_data(
+        as_text=True)
+    chart = re.search(r'<section[^>]*id="sku-chart".*?</section>', html, re.S).group(0)
+    assert 'aria-label="Return rate and reasons by week of sale for TEE-FIT"' in chart
+    for legend in ("Units sold that week", "Return rate (%)", "Too small", "Changed mind"):
+        assert legend in chart, legend
+    assert "style=" not in chart and "<style" not in chart  # the CSP refuses inline styles
+
+
+def test_the_weekly_figures_count_sales_and_returns_by_the_week_of_the_sale(
+        uow_factory, returned):  # noqa: F811 - the fixture above
+    from returns_inventory.services.sku_returns import weekly_returns
+
+    today = datetime.now(UTC).date()
+    weeks = weekly_returns(uow_factory, "TEE-FIT", since=today - timedelta(days=29),
+                           until=today)
+    sold = [w for w in weeks if w["units_sold"]]
+    assert len(sold) == 1  # every sale was ten days ago
+    assert (sold[0]["units_sold"], sold[0]["units_returned"]) == (60, 15)
+    assert sold[0]["reasons"] == {"too_small": 13, "changed_mind": 2}
+    assert sold[0]["return_rate"] == 15 / 60
