@@ -219,6 +219,28 @@ class BulkDecisionOut(StrictSchema):
     rounded_up = fields.Integer(metadata={"description": "approvals rounded up to case packs"})
 
 
+class ReopenIn(StrictSchema):
+    OPENAPI = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
+
+    filter = fields.Nested(SuggestionFilterIn, metadata={
+        "description": "the list's filters; {} means every suggestion of the latest run"})
+    ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=BULK_LIMIT))
+    comment = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _one_selection(self, data, **_):
+        if ("filter" in data) == ("ids" in data):
+            raise ValidationError("give either filter or ids", field_name="filter")
+
+
+class ReopenOut(StrictSchema):
+    matched = fields.Integer(metadata={"description": "suggestions the filter or ids matched"})
+    reopened = fields.Integer(metadata={"description": "decided, not yet exported, and now "
+                                                       "proposed again"})
+    skipped = fields.Integer(metadata={"description": "not decided, or already served by the "
+                                                      "export"})
+
+
 class ExportQuery(StrictSchema):
     run = fields.Integer(validate=validate.Range(min=1),
                          metadata={"description": "default: the latest successful run"})

@@ -105,7 +105,7 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
         page.get_by_role("link", name="Returns analytics").click()
         page.select_option("#f-window", "90")
         page.fill("#f-category", shop.category)
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show", exact=True).click()
         expect(page.locator("table.heat")).to_contain_text(tee)
         # The heat map is coloured by classes from planner.css (the CSP refuses style="...").
         worst = page.locator("table.heat td.heat-20").first

@@ -198,3 +198,22 @@ def test_the_suggestion_page_shows_shares_as_percentages_and_never_minus_zero(
     terms = re.search(r'<table class="terms">.*?</table>', html, re.S).group(0)
     assert re.search(r"service level</th>\s*<td class=\"num\">98 %</td>", terms)
     assert "−0" not in terms and "-0" not in terms
+
+
+def test_the_api_reopens_decisions_by_ids_once_even_when_the_request_is_sent_twice(
+        client, auth, db, board):
+    ids = [board.ids["TEE-BLK/S"], board.ids["JEAN-IND/32"]]
+    decided = client.post("/api/v1/replenishment/suggestions/decisions", headers=auth("planner"),
+                          json={"action": "approve", "ids": ids})
+    assert decided.status_code == 200 and decided.json["decided"] == 2
+    url = "/api/v1/replenishment/suggestions/reopen"
+    first = client.post(url, headers=auth("planner"), json={"ids": ids, "comment": "wrong day"})
+    assert first.status_code == 200, first.json
+    assert first.json == {"matched": 2, "reopened": 2, "skipped": 0}
+    again = client.post(url, headers=auth("planner"), json={"ids": ids})
+    assert again.json == {"matched": 2, "reopened": 0, "skipped": 2}
+    kinds = db.connection.execute(select(outbox_events.c.event_type)).scalars().all()
+    assert kinds.count("replenishment.reopened") == 2
+    bad = client.post(url, headers=auth("planner"), json={"ids": ids, "filter": {}})
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json["errors"]] == ["filter"]
