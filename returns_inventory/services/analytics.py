@@ -175,9 +175,14 @@ def _shrunk_rates(out: list[dict]) -> None:
     n = np.array([s["units_sold"] for _, s in cells], float)
     sku = np.array([skus[row["sku"]] for row, _ in cells])
     sku_cat = np.array([categories[row["category"]] for row in out])
+    # The category's size profile too, as forecasting.returns does: the ends of the size
+    # ladder come back more often in every SKU of a category.
+    cell_of: dict[tuple[str, str], int] = {}
+    cell = np.array([cell_of.setdefault((row["category"], s["size"]), len(cell_of))
+                     for row, s in cells])
     glob = k.sum() / n.sum() if n.sum() else 0.0
     item_rate, sku_rate, *_ = hierarchical_rate(k, n, sku, len(out), sku_cat, len(categories),
-                                                default=glob)
+                                                default=glob, cell=cell, n_cell=len(cell_of))
     for (_, size), rate in zip(cells, item_rate, strict=True):
         size["shrunk_return_rate"] = round(float(rate), 4)
     for row in out:
