@@ -66,6 +66,11 @@ def demo_load(skus, seed, online_retail, max_return_units, logins_file, files) -
     if report.skipped:
         click.echo(f"demo: {report.skipped}")
         return
+    _tell(report, logins_file)
+
+
+def _tell(report, logins_file: Path | None) -> None:
+    """What was loaded, and the demo logins (to the file when one was named)."""
     for kind, what in report.imports.items():
         click.echo(f"imported {kind}: {what}")
     click.echo("returns: " + ", ".join(f"{k} {v}" for k, v in report.returns.items()))

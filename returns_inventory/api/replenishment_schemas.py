@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
@@ -195,7 +197,7 @@ class DecisionOut(StrictSchema):
 
 
 class BulkDecisionIn(StrictSchema):
-    OPENAPI = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
+    OPENAPI: ClassVar[dict] = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
 
     action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     filter = fields.Nested(SuggestionFilterIn, metadata={
@@ -220,7 +222,7 @@ class BulkDecisionOut(StrictSchema):
 
 
 class ReopenIn(StrictSchema):
-    OPENAPI = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
+    OPENAPI: ClassVar[dict] = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
 
     filter = fields.Nested(SuggestionFilterIn, metadata={
         "description": "the list's filters; {} means every suggestion of the latest run"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,15 +15,17 @@ from forecasting.shrinkage import hierarchical_rate
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.fit_report import CellCounts, report_tests
 from ..domain.fit_signals import TEST, Comparison, median_of_counts
+from ..domain.grading import Grade
 from ..domain.returns import ReturnsPolicy
 
 # The analytics repository is read-only and used here alone, so it is opened on the unit of
 # work's connection rather than added to every unit of work.
 from ..domain.sales_window import SalesWindow
+from ..persistence.uow import UowFactory
 
 DEFAULT_DAYS = 90
 CENT = Decimal("0.01")
-RESTOCKABLE_GRADES = ("A", "B")
+RESTOCKABLE_GRADES = (Grade.A, Grade.B)
 FIT_WORDS = {"small": "runs_small", "large": "runs_large",
              "style_small": "style_runs_small", "style_large": "style_runs_large"}
 
@@ -62,7 +64,7 @@ class Figures:
             "units_awaiting_receipt": self.awaiting_receipt,
             "return_rate": _ratio(returned, self.sold),
             "reasons": {code: self.reasons.get(code, 0) for code in codes},
-            "grades": {grade: self.grades.get(grade, 0) for grade in "ABCD"},
+            "grades": {g.value: self.grades.get(g.value, 0) for g in Grade},
             "graded": graded,
             "restockable_share": _ratio(self.hits_of_grades(RESTOCKABLE_GRADES), graded),
             "written_off_units": self.written_off_units,
@@ -82,7 +84,7 @@ class ItemFigures(Figures):
 
 
 def returns_analytics(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policy: ReturnsPolicy,
     *,
     since: date | None = None,
@@ -155,7 +157,7 @@ def returns_analytics(
     }
 
 
-def latest_sale_day(uow_factory: Callable, category: str | None = None) -> date | None:
+def latest_sale_day(uow_factory: UowFactory, category: str | None = None) -> date | None:
     """The last day with sales (of the category): the heat map's window ends there by default,
     so data that stopped in the past (an old import) still fills the page."""
     with uow_factory() as uow:
@@ -189,7 +191,7 @@ def _shrunk_rates(out: list[dict]) -> None:
         row["shrunk_return_rate"] = round(float(sku_rate[skus[row["sku"]]]), 4)
 
 
-def write_off_report(uow_factory: Callable, **filters) -> dict:
+def write_off_report(uow_factory: UowFactory, **filters) -> dict:
     """Posted write-offs summed by sku, size, location and reason, with the grand total."""
     with uow_factory() as uow:
         rows = uow.analytics.write_off_report(**filters)

@@ -12,6 +12,8 @@ soon as it arrives, so a run that fails still leaves nothing behind.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..persistence.bulk import copy_lines
@@ -36,7 +38,7 @@ from .run_output import (
 _DATABASES: dict[str, Database] = {}
 
 
-def can_share(uow) -> bool:
+def can_share(uow: UnitOfWork) -> bool:
     """Whether other sessions can read what this unit of work reads: PostgreSQL, and not a
     savepoint inside someone's open transaction (whose rows nobody else can see)."""
     return uow.dialect == "postgresql" and not uow.connection.in_nested_transaction()
@@ -115,8 +117,8 @@ def id_ranges(sorted_ids: np.ndarray, parts: int) -> list[tuple[int, int]]:
     if not len(sorted_ids):
         return []
     cuts = [int(sorted_ids[k * len(sorted_ids) // parts]) for k in range(1, parts)]
-    edges = [int(sorted_ids[0])] + sorted(set(cuts)) + [int(sorted_ids[-1]) + 1]
-    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    edges = [int(sorted_ids[0]), *sorted(set(cuts)), int(sorted_ids[-1]) + 1]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _workers(client) -> int:

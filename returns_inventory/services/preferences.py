@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ..domain.errors import FieldError, ValidationFailed
+from ..persistence.uow import UowFactory
 
 
-def chosen_columns(uow_factory: Callable, actor: str, name: str, *, known: Sequence[str],
+def chosen_columns(uow_factory: UowFactory, actor: str, name: str, *, known: Sequence[str],
                    default: Sequence[str]) -> list[str]:
     """The columns this person chose, in their order; the default until they choose.
     Columns that no longer exist are dropped rather than breaking the page."""
@@ -17,7 +18,7 @@ def chosen_columns(uow_factory: Callable, actor: str, name: str, *, known: Seque
     return chosen or list(default)
 
 
-def choose_columns(uow_factory: Callable, actor: str, name: str, columns: Sequence[str], *,
+def choose_columns(uow_factory: UowFactory, actor: str, name: str, columns: Sequence[str], *,
                    known: Sequence[str]) -> list[str]:
     """Remember the columns and their order for this person."""
     unknown = [c for c in columns if c not in known]
@@ -34,7 +35,7 @@ def choose_columns(uow_factory: Callable, actor: str, name: str, columns: Sequen
     return chosen
 
 
-def forget_columns(uow_factory: Callable, actor: str, name: str) -> None:
+def forget_columns(uow_factory: UowFactory, actor: str, name: str) -> None:
     """Back to the default columns."""
     with uow_factory() as uow:
         uow.preferences.put(actor, name, [])

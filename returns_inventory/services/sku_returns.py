@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import date
 
 from ..domain.sales_window import SalesWindow
 from ..domain.weeks import monday_of, week_of
+from ..persistence.uow import UowFactory
 
 
-def weekly_returns(uow_factory: Callable, sku: str, *, since: date, until: date) -> list[dict]:
+def weekly_returns(uow_factory: UowFactory, sku: str, *, since: date, until: date) -> list[dict]:
     """[{week (Monday), units_sold, units_returned, return_rate, reasons: {code: units}}] for
     every week of the window, oldest first; weeks without sales have no rate."""
     window = SalesWindow(since, until, sku, None)

@@ -3,16 +3,16 @@ touch before it is made."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
-from ..domain.replenishment import DECIDED, PENDING
+from ..domain.replenishment import PENDING, PROPOSED, REOPENABLE, SUGGESTIONS
+from ..persistence.uow import UowFactory
 from .suggestion_decisions import BULK_LIMIT
 from .suggestions import suggestion_filter
 
 
-def preview_bulk(uow_factory: Callable, *, action: str, filters: dict[str, Any]) -> dict:
+def preview_bulk(uow_factory: UowFactory, *, action: str, filters: dict[str, Any]) -> dict:
     """How many lines and units a bulk approve, reject or reopen would touch, before it is
     confirmed (units: the planner's quantity where there is one, else the suggested)."""
     with uow_factory() as uow:
@@ -21,7 +21,7 @@ def preview_bulk(uow_factory: Callable, *, action: str, filters: dict[str, Any])
             return {"action": action, "matched": 0, "lines": 0, "units": 0}
         matched = uow.suggestions.count(where)
         if action == "reopen":
-            rows = uow.suggestions.reopenable(where, DECIDED)
+            rows = uow.suggestions.reopenable(where, REOPENABLE)
             touched = {"lines": len(rows),
                        "units": sum(r["approved_qty"] or 0 for r in rows)}
         else:
@@ -29,7 +29,7 @@ def preview_bulk(uow_factory: Callable, *, action: str, filters: dict[str, Any])
     return {"action": action, "matched": matched, **touched}
 
 
-def reopen_suggestions(uow_factory: Callable, *, actor: str, filters: dict[str, Any],
+def reopen_suggestions(uow_factory: UowFactory, *, actor: str, filters: dict[str, Any],
                        comment: str | None = None,
                        expected_version: int | None = None) -> dict:
     """Put matching decided suggestions back to proposed, if no export has served them yet.
@@ -46,9 +46,11 @@ def reopen_suggestions(uow_factory: Callable, *, actor: str, filters: dict[str, 
             raise ValidationFailed(
                 f"the filter matches {matched} suggestions; a bulk reopen takes at most "
                 f"{BULK_LIMIT}: narrow the filter", errors=[FieldError("filter", "too many")])
-        rows = uow.suggestions.reopenable(where, DECIDED)
+        rows = uow.suggestions.reopenable(where, REOPENABLE)
         if expected_version is not None:
             _check_one(uow, filters, rows, expected_version)
+        for row in rows:
+            SUGGESTIONS.check(row["status"], PROPOSED, name=str(row["id"]))
         reopened = uow.suggestions.reopen_many(rows)
         if reopened != len(rows):
             raise Conflict("a suggestion changed while it was being reopened; reload and "

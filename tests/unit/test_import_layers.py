@@ -162,3 +162,27 @@ def test_services_jobs_and_loaders_import_neither_sqlalchemy_nor_flask():
             if name.split(".")[0] in NO_FRAMEWORK[unit]:
                 wrong.append(f"{module} imports {name}")
     assert sorted(set(wrong)) == []
+
+
+def commits_outside_services(modules: dict[str, tuple[str, bool]]) -> list[str]:
+    """Every `<something>.commit()` call in a module that is neither a service nor the unit of
+    work itself: the use case owns its transaction, its callers and helpers never commit."""
+    found = []
+    for module, (source, _) in sorted(modules.items()):
+        if module.startswith((f"{APP}.services.", f"{APP}.persistence.uow")):
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "commit"):
+                found.append(f"{module}:{node.lineno}")
+    return found
+
+
+def test_only_services_commit_a_unit_of_work():
+    assert commits_outside_services(project_modules()) == []
+
+
+def test_a_commit_in_an_entry_point_is_reported():
+    source = "def view():\n    with uow_factory() as uow:\n        uow.commit()\n"
+    assert commits_outside_services({f"{APP}.api.stock": (source, False)}) == [
+        f"{APP}.api.stock:3"]

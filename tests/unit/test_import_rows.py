@@ -46,7 +46,7 @@ def _refusal(source, fmt: str, **options):
     return error
 
 
-@pytest.mark.parametrize("fmt,opening", [
+@pytest.mark.parametrize(("fmt", "opening"), [
     ("csv", b"sku,size\nA,M\nB,"),
     ("json", b'[{"sku": "A", "size": "M"}, {"sku": "B", "size": "'),
 ])

@@ -105,7 +105,7 @@ def test_a_csv_header_must_name_every_required_column_once_and_nothing_unknown()
 
 
 @pytest.mark.parametrize(
-    "parse,value,reason",
+    ("parse", "value", "reason"),
     [
         (fields.iso_date, "20261120", "must be a date as YYYY-MM-DD"),
         (fields.money, "-1", "must not be negative"),

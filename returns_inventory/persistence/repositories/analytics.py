@@ -10,12 +10,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Date, Integer, String, cast, func, select
 
+from ...domain.grading import WriteOffStatus
 from ...domain.sales_window import SalesWindow
 from ..returns_tables import return_lines, return_units, returns, write_offs
 from ..tables import items, locations, sales_lines
 from .base import Repository
 
-POSTED = "posted"
+POSTED = WriteOffStatus.POSTED
 # Figures are keyed by the item SOLD (a returned unit is that item; an exchange is another).
 SOLD_ITEM = sales_lines.c.item_id.label(
     "item_id"

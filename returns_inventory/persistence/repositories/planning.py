@@ -9,6 +9,7 @@ import numpy as np
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, select
 
+from ...domain.replenishment import DECIDED, EDITED, PROPOSED, SUPERSEDED
 from ...domain.weeks import EPOCH, monday_of
 from ..bulk import copy_in, fetch_ints, insert_columns
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
@@ -216,7 +217,7 @@ class PlanningRepository(Repository):
             .where(s.location_id == location_id,
                    (s.run_id == last.id)
                    | ((s.as_of == last.as_of) & (s.run_id < last.id)
-                      & s.status.in_(("approved", "rejected", "edited"))))
+                      & s.status.in_(DECIDED)))
             .order_by(s.run_id)
         )
         return {row.item_id: row.suggested_qty for row in rows}
@@ -233,11 +234,11 @@ class PlanningRepository(Repository):
             replenishment_suggestions.update()
             .where(
                 s.run_id != keep_run,
-                ((s.status == "proposed") & (s.as_of <= as_of))
-                | ((s.status == "edited") & (s.as_of < as_of)),
+                ((s.status == PROPOSED) & (s.as_of <= as_of))
+                | ((s.status == EDITED) & (s.as_of < as_of)),
             )
             # A new version: a planner's decision on the version they saw must now miss.
-            .values(status="superseded", version=s.version + 1)
+            .values(status=SUPERSEDED, version=s.version + 1)
         ).rowcount
 
     def decided_items(self, as_of: date, location_id: int) -> set[int]:
@@ -251,7 +252,7 @@ class PlanningRepository(Repository):
             select(replenishment_suggestions.c.item_id).where(
                 replenishment_suggestions.c.as_of == as_of,
                 replenishment_suggestions.c.location_id == location_id,
-                replenishment_suggestions.c.status.in_(("approved", "rejected", "edited")),
+                replenishment_suggestions.c.status.in_(DECIDED),
             )
         )
         return {r.item_id for r in rows}

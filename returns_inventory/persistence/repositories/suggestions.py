@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, bindparam, func, or_, select
 
+from ...domain import replenishment as domain
 from ...domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
 from ...domain.weeks import monday_of
 from ..planning_tables import (
@@ -43,9 +44,10 @@ EXTRA = {"terms": s.c.terms, "description": i.c.description,
 assert set(SORTABLE) <= set(COLUMNS)
 # A superseded suggestion was replaced by a newer run's, a discarded one withdrawn with its
 # run; every other status may be decided on.
-DECIDABLE = (s.c.status != "superseded") & (s.c.status != "discarded")
+# Spelt out rather than IN (...): decide_many runs it with executemany, which cannot expand.
+DECIDABLE = or_(*(s.c.status == status for status in domain.DECIDABLE))
 # Withdrawn with a discarded run: in no list, count or export.
-LISTED = s.c.status != "discarded"
+LISTED = s.c.status != domain.DISCARDED
 
 
 def scope_condition(scope: RunScope):
@@ -258,6 +260,6 @@ class SuggestionRepository(Repository):
             s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
             loc.c.code.label("location"), i.c.sku, i.c.size,
             s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
-        ).where(scope_condition(scope), s.c.status == "approved").order_by(
+        ).where(scope_condition(scope), s.c.status == domain.APPROVED).order_by(
             func.coalesce(SUPPLIER, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query)]
