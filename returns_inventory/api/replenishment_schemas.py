@@ -196,10 +196,11 @@ class DecisionOut(StrictSchema):
                               metadata={"description": "null for a rejection"})
 
 
-class BulkDecisionIn(StrictSchema):
+class SelectionIn(StrictSchema):
+    """Which suggestions a bulk request acts on: a filter or a list of ids, not both."""
+
     OPENAPI: ClassVar[dict] = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
 
-    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     filter = fields.Nested(SuggestionFilterIn, metadata={
         "description": "the list's filters; {} means every suggestion of the latest run"})
     ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=BULK_LIMIT))
@@ -209,6 +210,10 @@ class BulkDecisionIn(StrictSchema):
     def _one_selection(self, data, **_):
         if ("filter" in data) == ("ids" in data):
             raise ValidationError("give either filter or ids", field_name="filter")
+
+
+class BulkDecisionIn(SelectionIn):
+    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
 
 
 class BulkDecisionOut(StrictSchema):
@@ -221,18 +226,8 @@ class BulkDecisionOut(StrictSchema):
     rounded_up = fields.Integer(metadata={"description": "approvals rounded up to case packs"})
 
 
-class ReopenIn(StrictSchema):
-    OPENAPI: ClassVar[dict] = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
-
-    filter = fields.Nested(SuggestionFilterIn, metadata={
-        "description": "the list's filters; {} means every suggestion of the latest run"})
-    ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=BULK_LIMIT))
-    comment = fields.String(validate=validate.Length(max=2000))
-
-    @validates_schema
-    def _one_selection(self, data, **_):
-        if ("filter" in data) == ("ids" in data):
-            raise ValidationError("give either filter or ids", field_name="filter")
+class ReopenIn(SelectionIn):
+    """Decided suggestions to put back to proposed."""
 
 
 class ReopenOut(StrictSchema):
