@@ -59,3 +59,15 @@ def test_minus_zero_is_never_written():
     terms = {**BASE, "safety_stock": 0.0, "blind_safety_stock": 0.0, "raw_order": -0.04,
              "blind_order_up_to": 17.0}
     assert "-0" not in why_more_than_blind(terms, 6, 0)
+
+
+def test_an_order_of_nothing_is_zero_not_minus_zero():
+    # ceil of a tiny negative is -0.0, which the run's explanation printed as "order -0".
+    import numpy as np
+
+    from forecasting.replenishment import round_order
+
+    quantity, _ = round_order(np.array([-1e-12, -3.0, 0.0]), np.array([6, 6, 6]),
+                              np.array([0, 0, 0]))
+    assert not np.signbit(quantity).any()
+    assert [f"{q:.0f}" for q in quantity] == ["0", "0", "0"]
