@@ -36,6 +36,7 @@ ALL = (
     TableColumn("cover_after", "Weeks of cover after", None),
     TableColumn("lead_time", "Lead time (weeks)", None),
     TableColumn("suggested_qty", "Suggested", "suggested_qty"),
+    TableColumn("approved_qty", "Planner's quantity", "approved_qty"),
     TableColumn("return_blind_qty", "Ignoring returns", "return_blind_qty"),
     TableColumn("saved_by_returns", "Saved by returns", "saved_by_returns"),
     TableColumn("value", "Value", "value"),
@@ -47,7 +48,7 @@ BY_KEY = {c.key: c for c in ALL}
 KEYS = tuple(BY_KEY)
 DEFAULT = ("sku", "size", "location", "supplier", "on_hand", "on_order", "returns_back",
            "forecast", "cover_before", "cover_after", "lead_time", "suggested_qty",
-           "return_blind_qty", "saved_by_returns", "value", "change", "status",
+           "approved_qty", "return_blind_qty", "saved_by_returns", "value", "change", "status",
            "last_decision")
 
 
@@ -71,8 +72,6 @@ def cell(row: dict, key: str):
             return ""
         who = row["decided_by"].partition(":")[2] or row["decided_by"]
         return f"{in_words(row['status'])} by {who} at {row['decided_at']:%Y-%m-%d %H:%M} UTC"
-    if key == "suggested_qty" and row["approved_qty"] is not None:
-        return row["approved_qty"] if row["status"] != "rejected" else row["suggested_qty"]
     value = row.get(key)
     if isinstance(value, float):
         return round(value, 1) + 0.0  # never -0
