@@ -61,9 +61,12 @@ def run_durations_chart(runs: list[dict]) -> Markup | None:
     done = [r for r in runs if r.get("finished_at") and r.get("started_at")]
     if not done:
         return None
-    from matplotlib.dates import DateFormatter
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
+    seconds = [(r["finished_at"] - r["started_at"]).total_seconds() for r in done]
+    # Minutes for real nightly runs; seconds where every run took under two minutes.
+    unit, per = ("Minutes", 60) if max(seconds) >= 120 else ("Seconds", 1)
     figure = Figure(figsize=(10, 2.8), layout="constrained")
     ax = figure.subplots()
     for status, colour, label in (("succeeded", ACCENT, "Succeeded"),
@@ -72,16 +75,18 @@ def run_durations_chart(runs: list[dict]) -> Markup | None:
                       key=lambda r: r["started_at"])
         if mine:
             ax.plot([r["started_at"] for r in mine],
-                    [(r["finished_at"] - r["started_at"]).total_seconds() / 60 for r in mine],
+                    [(r["finished_at"] - r["started_at"]).total_seconds() / per for r in mine],
                     color=colour, marker="o", markersize=4,
                     linewidth=1.4 if status == "succeeded" else 0, label=label)
-    ax.set_ylabel("Minutes", color=INK)
+    ax.set_ylabel(unit, color=INK)
     ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_formatter(DateFormatter("%d %b %H:%M"))
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.grid(axis="y", color="#e3e7eb")
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(colors=MUTED)
-    ax.legend(loc="upper left", fontsize=9, frameon=False, ncols=2)
+    ax.legend(loc="upper right", fontsize=9, frameon=False, ncols=2)
     return _svg(figure, "How long forecast runs took, by when they started")
 
 
