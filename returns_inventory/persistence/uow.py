@@ -15,6 +15,7 @@ from ..domain.stock import Movement
 from .engine import READ_ONLY
 from .repositories.analytics import AnalyticsRepository
 from .repositories.catalogue import CatalogueRepository
+from .repositories.claims import ClaimRepository
 from .repositories.events import OutboxRepository
 from .repositories.idempotency import IdempotencyRepository
 from .repositories.imports import ImportRepository
@@ -22,6 +23,7 @@ from .repositories.leases import LeaseRepository
 from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
 from .repositories.preferences import PreferenceRepository
+from .repositories.quality import QualityRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
@@ -124,6 +126,7 @@ class UnitOfWork:
     analytics = _repository(AnalyticsRepository)
     preferences = _repository(PreferenceRepository)
     catalogue = _repository(CatalogueRepository)
+    claims = _repository(ClaimRepository)
     stock = _repository(StockRepository)
     events = _repository(OutboxRepository)
     tokens = _repository(TokenRepository)
@@ -135,6 +138,7 @@ class UnitOfWork:
     users = _repository(UserRepository)
     login_failures = _repository(LoginFailureRepository)
     planning = _repository(PlanningRepository)
+    quality = _repository(QualityRepository)
     runs = _repository(RunRepository)
     suggestions = _repository(SuggestionRepository)
     webhooks = _repository(WebhookRepository)

@@ -18,9 +18,10 @@ from ..api.auth import current_actor, requires_role
 from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import Conflict, DomainError, FieldError, ValidationFailed
+from ..domain.quality import RULE_WORDS
 from ..domain.replenishment import STATUSES
 from ..domain.suggestion_figures import SHARE_TERMS
-from ..extensions import settings, uow_factory
+from ..extensions import policies, settings, uow_factory
 from ..services.forecast_runs import forecast_config, list_runs
 from ..services.preferences import chosen_columns
 from ..services.suggestion_decisions import decide_suggestion
@@ -62,7 +63,7 @@ def decide(suggestion_id: int):
             uow_factory(), suggestion_id, action=action, actor=current_actor(),
             quantity=_quantity(form.get("quantity")) if action == "edit" else None,
             comment=form.get("comment", "").strip()[:2000] or None,
-            expected_version=whole_number(form.get("version")),
+            expected_version=whole_number(form.get("version")), policies=policies(),
         )
     except DomainError as exc:
         return back_with_error(exc, suggestion_id)
@@ -74,7 +75,8 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     try:
         state = read_table_state(values)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
-                                  offset=(state.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                                  offset=(state.page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                  policies=policies())
     except DomainError as exc:
         state, listed = read_table_state(MultiDict()), None
         error, status = exc.detail, status_of(exc)
@@ -97,7 +99,7 @@ def table_columns() -> list[str]:
 
 def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 200,
                  values: MultiDict | None = None):
-    shown = get_suggestion(uow_factory(), suggestion_id)
+    shown = get_suggestion(uow_factory(), suggestion_id, policies())
     projection = project_stock(shown, forecast_config(settings()).review_period_weeks)
     # Next and previous follow the table the planner came from, with its filters and sort.
     try:
@@ -108,6 +110,7 @@ def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 
     here = state.query(page=None)
     return render_template(
         "planner/suggestion.html", s=shown, projection=projection, error=error,
+        quality_rule_words=RULE_WORDS[policies().quality_alerts.rule],
         chart=suggestion_chart(shown, projection), around=around, table_query=here,
         figures=with_figures(shown), share_terms=SHARE_TERMS,
         back=url_for("planner.suggestion", suggestion_id=suggestion_id, **here),

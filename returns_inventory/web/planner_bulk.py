@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request
 from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
-from ..extensions import uow_factory
+from ..extensions import policies, uow_factory
 from ..services.suggestion_decisions import decide_in_bulk
 from ..services.suggestion_reopen import preview_bulk, reopen_suggestions
 from .forms import whole_number
@@ -43,7 +43,7 @@ def decide_many():
                                         filters=filters, comment=comment)
         else:
             counts = decide_in_bulk(uow_factory(), action=action, actor=current_actor(),
-                                    filters=filters, comment=comment)
+                                    filters=filters, comment=comment, policies=policies())
     except DomainError as exc:
         return back_with_error(exc)
     flash(bulk_words(action, counts, scope))
