@@ -24,6 +24,7 @@ from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
 from .repositories.preferences import PreferenceRepository
 from .repositories.quality import QualityRepository
+from .repositories.refunds import RefundRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
@@ -134,6 +135,7 @@ class UnitOfWork:
     imports = _repository(ImportRepository)
     leases = _repository(LeaseRepository)
     returns = _repository(ReturnsRepository)
+    refunds = _repository(RefundRepository)
     units = _repository(UnitRepository)
     users = _repository(UserRepository)
     login_failures = _repository(LoginFailureRepository)
