@@ -1,16 +1,16 @@
 """imported_returns: the ERP's return history, one row per returned sales line; webhooks
 may ask for their events in order
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 06:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"  # written as 0011 after 0010; chained after main's 0012 at the merge
+revision = "0014"
+down_revision = "0013"  # written as 0011 after 0010; chained after main's 0013 at the merge
 branch_labels = None
 depends_on = None
 
