@@ -15,6 +15,7 @@ from . import (
     idempotency,
     imports,
     items,
+    labels,
     ledger,
     locations,
     openapi,
@@ -31,7 +32,7 @@ from .errors import problem
 
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
-    returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
+    returns.blp, units.blp, labels.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
     imports.blp, reports.blp,
     replenishment.blp,
 ]

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from ..domain.errors import Conflict
 from .engine import READ_ONLY
+from .repositories.bench import BenchRepository
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
 from .repositories.idempotency import IdempotencyRepository
@@ -147,6 +148,7 @@ class UnitOfWork:
     leases = _repository(LeaseRepository)
     returns = _repository(ReturnsRepository)
     units = _repository(UnitRepository)
+    bench = _repository(BenchRepository)
     users = _repository(UserRepository)
     login_failures = _repository(LoginFailureRepository)
     planning = _repository(PlanningRepository)
