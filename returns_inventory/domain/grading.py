@@ -88,6 +88,8 @@ class GradingPolicy:
     photo_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
     photo_max_per_request: int = 6
     photo_max_per_unit: int = 12
+    # How long a grader may undo their own last grade (config/grading.toml `undo_window`).
+    undo_window_seconds: int = 120
 
     @property
     def photo_upload_bytes(self) -> int:
@@ -121,6 +123,7 @@ class GradingPolicy:
             photo_types=tuple(photos.get("types", cls.photo_types)),
             photo_max_per_request=int(photos.get("max_per_request", cls.photo_max_per_request)),
             photo_max_per_unit=int(photos.get("max_per_unit", cls.photo_max_per_unit)),
+            undo_window_seconds=int(doc.get("undo_window", cls.undo_window_seconds)),
         )
 
     def grade_of(self, value: str) -> Grade:

@@ -9,7 +9,18 @@ from flask import Blueprint, Flask, g, send_from_directory
 
 from ..api.auth import READ, public
 from ..domain.access import Role
-from . import analytics_page, login, pages, planner, runs_page, session, station, words
+from . import (
+    analytics_page,
+    login,
+    pages,
+    planner,
+    queue,
+    receiving,
+    runs_page,
+    session,
+    station,
+    words,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -39,6 +50,10 @@ def init_app(app: Flask) -> None:
     pages.register_pages(app, station.bp, pages.MenuEntry(
         "station.scan", "Grading station", frozenset({Role.GRADER}),
         start_for=frozenset({Role.GRADER})))
+    pages.register_pages(app, receiving.bp, pages.MenuEntry(
+        "receiving.receive", "Receiving", frozenset({Role.GRADER})))
+    pages.register_pages(app, queue.bp, pages.MenuEntry(
+        "queue.queue", "Grading queue", frozenset({Role.GRADER})))
     # The planner console: a planner lands on the suggestions; an admin sees every entry.
     pages.register_pages(app, planner.bp, pages.MenuEntry(
         "planner.suggestions", "Suggestions", frozenset({Role.PLANNER}),

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ..returns_tables import return_lines, return_units, returns, unit_gradings
+from ..returns_tables import return_lines, return_units, returns, unit_gradings, write_offs
 from ..tables import items, locations
 from .base import Repository
 
@@ -94,3 +94,23 @@ class BenchRepository(Repository):
             select(unit_gradings).where(unit_gradings.c.unit_id == unit_id)
             .order_by(unit_gradings.c.sequence.desc()).limit(1)).first()
         return dict(row._mapping) if row else None
+
+    def item_by_gtin(self, gtin: str) -> dict | None:
+        """The SKU and size a scanned GTIN (the barcode on the garment's tag) names."""
+        row = self.connection.execute(
+            select(items.c.id, items.c.sku, items.c.size).where(items.c.gtin == gtin)).first()
+        return dict(row._mapping) if row else None
+
+    def receiving_locations(self) -> list[str]:
+        """Warehouses first: they receive parcels; stores may take returns over the counter."""
+        rows = self.connection.execute(
+            select(locations.c.code, locations.c.type)
+            .order_by((locations.c.type != "warehouse"), locations.c.code))
+        return [r.code for r in rows]
+
+    def write_off_decided_by(self, unit_id: int) -> str | None:
+        """Who posted the unit's newest posted write-off."""
+        return self.connection.execute(
+            select(write_offs.c.decided_by)
+            .where(write_offs.c.unit_id == unit_id, write_offs.c.status == "posted")
+            .order_by(write_offs.c.id.desc()).limit(1)).scalar()
