@@ -19,6 +19,7 @@ from . import (
     runs_page,
     session,
     station,
+    supervisor,
     words,
 )
 
@@ -54,6 +55,8 @@ def init_app(app: Flask) -> None:
         "receiving.receive", "Receiving", frozenset({Role.GRADER})))
     pages.register_pages(app, queue.bp, pages.MenuEntry(
         "queue.queue", "Grading queue", frozenset({Role.GRADER})))
+    pages.register_pages(app, supervisor.bp, pages.MenuEntry(
+        "supervisor.overview", "Supervisor", frozenset({Role.ADMIN})))
     # The planner console: a planner lands on the suggestions; an admin sees every entry.
     pages.register_pages(app, planner.bp, pages.MenuEntry(
         "planner.suggestions", "Suggestions", frozenset({Role.PLANNER}),
