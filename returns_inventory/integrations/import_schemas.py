@@ -140,6 +140,13 @@ ITEMS = ImportKind(
             "New items are forecast from their category's post-launch profile",
             required=False,
         ),
+        Column(
+            "image_url",
+            f.image_url,
+            "a picture of the item for the grading bench: a path on this site (`/...`) or an "
+            "http(s) URL; shown only from this site or a host config/grading.toml allows",
+            required=False,
+        ),
     ),
     ("sku", "size"),
 )

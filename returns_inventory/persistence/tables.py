@@ -78,6 +78,9 @@ items = Table(
     Column("min_order_qty", Integer, nullable=False, server_default="1"),
     # Optional: new items are forecast from their launch; without it the first sale counts.
     Column("launched_on", Date),
+    # Optional: a picture of the item for the grading bench (a path on this site, or a URL
+    # on a host config/grading.toml [item_images] allows).
+    Column("image_url", String(500)),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("sku", "size"),
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),

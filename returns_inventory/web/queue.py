@@ -12,6 +12,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..extensions import policies, uow_factory
+from ..services.bench_help import item_picture as bench_picture
 from ..services.form_once import once
 from ..services.grading import record_repair_outcome
 from ..services.queue import grading_queue, state_counts
@@ -80,6 +81,22 @@ def queue_counts() -> dict[str, int]:
 def form_token() -> str:
     """A one-time token for a small form drawn inside another page (undo, repair)."""
     return secrets.token_urlsafe(16)
+
+
+@bp.app_template_global()
+def item_picture(unit_id: str) -> str | None:
+    """The item's picture for the bench, when config/grading.toml lets it be shown."""
+    return bench_picture(uow_factory(), policies(), unit_id)
+
+
+@bp.app_template_global()
+def defect_help() -> dict[str, str]:
+    return policies().grading.defect_help
+
+
+@bp.app_template_global()
+def defect_labels() -> dict[str, str]:
+    return policies().grading.defects
 
 
 @bp.app_template_filter("clock")

@@ -114,3 +114,9 @@ class BenchRepository(Repository):
             select(write_offs.c.decided_by)
             .where(write_offs.c.unit_id == unit_id, write_offs.c.status == "posted")
             .order_by(write_offs.c.id.desc()).limit(1)).scalar()
+
+    def image_of_unit(self, unit_code: str) -> str | None:
+        """The item master's picture of the unit's item, as imported."""
+        return self.connection.execute(
+            select(items.c.image_url).join(return_units, return_units.c.item_id == items.c.id)
+            .where(return_units.c.unit_code == unit_code)).scalar()

@@ -60,6 +60,7 @@ STAGED: dict[str, Table] = {
         Column("case_pack", Integer),
         Column("min_order_qty", Integer),
         Column("launched_on", Date),
+        Column("image_url", String(500)),
     ),
     "locations": _staged(
         "locations",
