@@ -146,12 +146,14 @@ def test_a_parcel_is_received_labelled_graded_from_the_queue_and_a_grade_undone(
         expect(page.locator("#print-labels")).to_be_focused()  # labels offered at once
         _shot(page, "receiving-labels", viewport)
 
-        labels = page.request.get(page.locator("#print-labels").get_attribute("href"))
-        assert labels.headers["content-type"] == "application/pdf"
+        def printed(link: str) -> bytes:
+            answer = page.request.get(live_server.url(page.locator(link).get_attribute("href")))
+            assert answer.headers["content-type"] == "application/pdf"
+            return answer.body()
+
         shown = page.locator("#received-units tbody tr td:first-child").all_inner_texts()
-        assert _decoded(labels.body()) == shown  # what the scanner reads is the unit id
-        sheet = page.request.get(page.locator("#print-sheet").get_attribute("href"))
-        assert sorted(_decoded(sheet.body())) == sorted(shown)
+        assert _decoded(printed("#print-labels")) == shown  # a scanner reads the unit id
+        assert sorted(_decoded(printed("#print-sheet"))) == sorted(shown)
 
         page.goto(live_server.url(f"/station/queue?location={parcel['wh']}"))
         expect(page.locator("#state-counts")).to_be_visible()
