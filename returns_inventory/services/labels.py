@@ -95,7 +95,7 @@ def _thermal(canvas: Canvas, label: UnitLabel) -> None:
     canvas.drawString(8 * mm, 62 * mm, f"Size {label.size}")
     canvas.setFont("Helvetica", 14)
     canvas.drawString(8 * mm, 48 * mm, label.description[:40])
-    canvas.drawString(8 * mm, 36 * mm, f"RMA {label.rma}" if label.rma else "No RMA: review")
+    canvas.drawString(8 * mm, 36 * mm, label.rma or "No RMA: review")
     canvas.drawString(8 * mm, 26 * mm, f"Received {label.received_on.isoformat()}")
 
 
@@ -122,5 +122,5 @@ def _sheet_label(canvas: Canvas, label: UnitLabel, x: float, y: float) -> None:
     canvas.drawString(x + 5 * mm, y + 15.5 * mm, label.unit_id)
     canvas.setFont("Helvetica", 9)
     canvas.drawString(x + 5 * mm, y + 10 * mm, f"{label.sku} · size {label.size}")
-    where = f"RMA {label.rma}" if label.rma else "No RMA: review"
+    where = label.rma or "No RMA: review"
     canvas.drawString(x + 5 * mm, y + 5 * mm, f"{where} · received {label.received_on}")
