@@ -3,7 +3,9 @@
 The entry point is :class:`Planner` (or :func:`run_pipeline`): packed panels in
 (:class:`SalesPanel`, :class:`ReturnsData`, :class:`StockPosition`, :class:`ItemParams`),
 a :class:`PlanResult` of per-series dataclasses with ``to_records()`` out. Nothing here imports a
-web framework or a database driver; importing the package does no work.
+web framework or a database driver; importing the package does no work. For demand alone,
+:class:`DemandModel` (``fit()``, then ``forecast(h, level=[80, 95])``); :mod:`forecasting.frames`
+reads and writes statsforecast-style long frames (optional).
 """
 
 import importlib
@@ -12,6 +14,8 @@ import importlib
 # that only needs the panel types does not pay for scipy and statsmodels at start-up.
 _HOMES = {
     "DemandOptions": "forecasting.demand",
+    "DemandFit": "forecasting.demand_model", "DemandModel": "forecasting.demand_model",
+    "DemandPrediction": "forecasting.demand_model",
     "GRADES": "forecasting.panel", "REASONS": "forecasting.panel",
     "ItemParams": "forecasting.panel", "ReturnsData": "forecasting.panel",
     "SalesPanel": "forecasting.panel", "StockPosition": "forecasting.panel",
@@ -34,7 +38,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "GRADES", "REASONS", "DemandForecast", "DemandOptions", "ItemParams", "PlanResult", "Planner",
+    "GRADES", "REASONS", "DemandFit", "DemandForecast", "DemandModel", "DemandOptions",
+    "DemandPrediction", "ItemParams", "PlanResult", "Planner",
     "ReplenishmentOptions", "ReplenishmentPlan", "ReturnEstimates", "ReturnsData", "SalesPanel",
     "StockPosition", "run_pipeline", "split_ids",
 ]

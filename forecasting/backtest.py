@@ -89,7 +89,7 @@ def rolling_accuracy(sales: SalesPanel, returns: ReturnsData | None = None,
     reconciliation). Scores are pooled over origins; ``*_vs_snaive`` divide by seasonal naive.
     """
     T = sales.n_weeks
-    fcs = {m: [] for m in (*methods, "auto")}
+    fcs: dict[str, list] = {m: [] for m in (*methods, "auto")}
     acts, hists = [], []
     fell = dict.fromkeys(methods, 0)
     for k in range(n_origins, 0, -1):

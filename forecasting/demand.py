@@ -78,7 +78,7 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None) -> 
         A dict of per-row arrays and a ``counts`` Counter (fallbacks, statsmodels use).
     """
     y = np.nan_to_num(np.asarray(y, np.float64), nan=0.0, posinf=0.0).clip(min=0)
-    n, T = y.shape
+    _n, T = y.shape
     starts = np.flatnonzero(np.r_[True, sku[1:] != sku[:-1]])
     n_sku = len(starts)
     y_sku = np.add.reduceat(y, starts, axis=0)
@@ -179,7 +179,7 @@ def _reseason(sel, season, T):
 
 def _own_models(y, sku, share, sel, opts, out, counts, season):
     """Fit sizes with enough steady history on their own; keep the model where it wins."""
-    n, T = y.shape
+    _n, T = y.shape
     sizes = np.bincount(sku)[sku]
     recent = y[:, -min(52, T):].mean(axis=1)
     cls = out["demand_class"]

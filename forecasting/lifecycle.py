@@ -81,7 +81,7 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
     Returns:
         :class:`Profiles`, or None when the panel holds fewer than :data:`MIN_ANALOGUES`.
     """
-    n, T = y.shape
+    _n, T = y.shape
     ana = np.flatnonzero((launch >= LEFT_GUARD) & (launch + weeks <= T))
     if ana.size < MIN_ANALOGUES:
         return None

@@ -146,7 +146,8 @@ class ReturnsData:
     receipt_week: np.ndarray
     reason: np.ndarray
     grade: np.ndarray
-    units: np.ndarray = field(default=None)
+    # None means one unit per row: __post_init__ fills it in, so readers never see None.
+    units: np.ndarray = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self):
         if self.units is None:

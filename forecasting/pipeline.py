@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from concurrent.futures import Executor
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from scipy import sparse, stats
@@ -162,7 +163,7 @@ class Planner:
         plan = self._plan(*self._fitted)
         timings["replenishment_s"] = time.perf_counter() - t2
         timings["total_s"] = time.perf_counter() - t0
-        diag = {
+        diag: dict[str, Any] = {
             "n_series": n, "n_skus": n_sku, "n_categories": n_cat,
             "methods": dict(Counter(demand.method.tolist())),
             "levels": dict(Counter(demand.level.tolist())),
@@ -241,7 +242,7 @@ class Planner:
         z = stats.norm.ppf(0.5 + self.interval_level / 2)
         grow = np.sqrt(1 + np.arange(H)[None, :] * dem["alpha"][:, None] ** 2)
         half = z * dem["sigma"][:, None] * grow
-        names = np.asarray(METHOD_NAMES + ("",))
+        names = np.asarray((*METHOD_NAMES, ""))
         return DemandForecast(
             ids=self.sales.ids, origin_week=self.sales.last_week, forecast=fc,
             lower=np.maximum(fc - half, 0), upper=fc + half, interval_level=self.interval_level,
@@ -282,7 +283,7 @@ class Planner:
         weeks = np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
                                       np.int64), 1)
         method = np.empty(len(y_sku), dtype=object)
-        method[sku] = np.asarray(METHOD_NAMES + ("zero",))[dem["sku_method"]]
+        method[sku] = np.asarray((*METHOD_NAMES, "zero"))[dem["sku_method"]]
         kmax = int(weeks.max())
         d = self.demand_options
         # Windows before the selection holdout: inside it the chosen model looks better than it

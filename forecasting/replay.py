@@ -166,7 +166,7 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
             st["ordered"] += q.sum()
             st["orders"] += int((q > 0).sum())
     total = demand.sum()
-    curves = {}
+    curves: dict[str, list[dict]] = {}
     for (policy, g), st in state.items():
         curves.setdefault(POLICY_NAMES[policy], []).append({
             "target": targets[g], "fill_rate": st["served"] / total if total else np.nan,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any, cast
 
 import numpy as np
 
@@ -10,11 +11,13 @@ import numpy as np
 class _Records:
     """Mixin: turn aligned arrays into a list of plain dicts (2-D arrays become lists)."""
 
+    ids: np.ndarray  # every result has one row per series id
+
     def to_records(self) -> list[dict]:
         """One dict per series with Python scalars and lists, ready for a database insert."""
         n = len(self.ids)
         cols = {}
-        for f in fields(self):
+        for f in fields(cast(Any, self)):
             v = getattr(self, f.name)
             if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
                 cols[f.name] = v.tolist()
@@ -177,13 +180,13 @@ class ReplenishmentPlan(_Records):
     blind_safety_stock: np.ndarray
     blind_order_up_to: np.ndarray
     blind_order_qty: np.ndarray
-    service_target: np.ndarray = None
-    policy: np.ndarray = None
-    order_lot: np.ndarray = None
-    cycle_level: np.ndarray = None
-    units_still_out: np.ndarray = None
-    returns_from_past_sales: np.ndarray = None
-    returns_by_week: np.ndarray = None
+    service_target: np.ndarray | None = None
+    policy: np.ndarray | None = None
+    order_lot: np.ndarray | None = None
+    cycle_level: np.ndarray | None = None
+    units_still_out: np.ndarray | None = None
+    returns_from_past_sales: np.ndarray | None = None
+    returns_by_week: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.ids)

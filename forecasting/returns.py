@@ -117,7 +117,7 @@ def exposure(sales, pmf_cdf):
     ``sales`` is ``(n, T)``; ``pmf_cdf`` is ``(n, W+1)`` P(lag <= a). A unit sold ``a`` weeks before
     the last week has had the chance to come back with probability ``cdf[a]``.
     """
-    n, T = sales.shape
+    _n, T = sales.shape
     W = pmf_cdf.shape[1] - 1
     total = sales.sum(axis=1, dtype=np.float64)
     k = min(W, T)

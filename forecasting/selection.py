@@ -11,6 +11,7 @@ then refitted on the whole history. A chosen method that fails on a series falls
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,7 +88,8 @@ def run_kernel(name, y, start, horizon, errors: Counter):
 
 def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: int = 2,
            min_train: int = 26, methods=tuple(METHODS), penalty: float = 0.0,
-           combine: int = 1) -> Selection:
+           combine: int = 1, fallback: str = "moving_average",
+           chain: Mapping[str, str | None] = FALLBACK) -> Selection:
     """Choose a method per row of ``y`` by rolling-origin holdout and forecast ``horizon`` weeks.
 
     Args:
@@ -100,6 +102,9 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         penalty: holdout MSE is multiplied by ``1 + penalty * parameters`` (:data:`N_PARAMS`)
             before methods are ranked: on noise a trend model wins the holdout by chance.
         combine: average the forecasts of this many best-ranked methods (1 = the best only).
+        fallback: the method of a series no candidate could be scored on (too short a
+            history, or no candidate for its demand class).
+        chain: the method a failed fit falls back to, per method (None: forecast zero).
 
     Returns:
         A :class:`Selection`; it never raises for odd data.
@@ -140,7 +145,7 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
     best, second = order[:, 0], order[:, 1] if len(methods) > 1 else order[:, 0]
     scored = np.isfinite(score[r, best])
     code = np.array([CODE[m] for m in methods])
-    method = np.where(scored, code[best], CODE["moving_average"])
+    method = np.where(scored, code[best], CODE[fallback])
     why = np.where(scored, WHY.index("holdout"), WHY.index("short_history"))
     has_second = scored & np.isfinite(score[r, second])
     runner_up = np.where(has_second, code[second], -1)
@@ -154,7 +159,7 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         holdout_forecast=np.where(scored[:, None, None], hold[r, best], np.nan), origins=origins,
         fallbacks=fallbacks,
     )
-    _final_fit(y, start, horizon, sel)
+    _final_fit(y, start, horizon, sel, chain)
     if combine > 1:
         _combine(y, start, horizon, sel, order[:, 1:combine], score, methods)
     return sel
@@ -186,11 +191,13 @@ def _combine(y, start, horizon, sel: Selection, others, score, methods) -> None:
     sel.forecast[k] = total[k] / weight[k, None]
 
 
-def _final_fit(y, start, horizon, sel: Selection) -> None:
+def _final_fit(y, start, horizon, sel: Selection,
+               chain: Mapping[str, str | None] = FALLBACK) -> None:
     """Refit each chosen method on the full history; failures walk down the fallback chain."""
     groups = {name: np.flatnonzero(sel.method == CODE[name]) for name in METHODS}
     T = y.shape[1]
-    for name, rows in groups.items():
+    for first, rows in groups.items():
+        name: str | None = first
         while name is not None and rows.size:
             fit = run_kernel(name, y[rows], start[rows], horizon, sel.fallbacks)
             ok = np.zeros(rows.size, bool) if fit is None else fit.ok
@@ -210,7 +217,7 @@ def _final_fit(y, start, horizon, sel: Selection) -> None:
             if rows.size:
                 sel.fallbacks[name] += rows.size
                 sel.why[rows] = WHY.index("fallback")
-            name = FALLBACK[name]
+            name = chain.get(name)
         if rows.size:  # even the moving average failed: forecast zero, keep the batch going
             sel.method[rows] = CODE["zero"]
             sel.sigma[rows] = np.sqrt((y[rows] ** 2).mean(axis=1))

@@ -18,8 +18,8 @@ from .domain.access import Role
 from .domain.errors import DomainError
 from .extensions import database, settings, uow_factory
 from .persistence import migrate
-from .services.stock import verify_ledger
-from .services.tokens import create_token, ensure_admin_token
+from .services.stock import count_balances, verify_ledger
+from .services.tokens import create_token, ensure_admin_token, list_tokens, revoke_tokens
 from .settings import Settings, SettingsError
 
 
@@ -108,10 +108,9 @@ def token_ensure_admin() -> None:
 @with_appcontext
 def token_list() -> None:
     """List tokens (names, roles, prefixes; never the secrets)."""
-    with uow_factory()() as uow:
-        for t in uow.tokens.list():
-            state = "revoked" if t.revoked_at else "active"
-            click.echo(f"{t.id}\t{t.name}\t{t.role.value}\t{t.prefix}…\t{state}")
+    for t in list_tokens(uow_factory()):
+        state = "revoked" if t.revoked_at else "active"
+        click.echo(f"{t.id}\t{t.name}\t{t.role.value}\t{t.prefix}…\t{state}")
 
 
 @token.command("revoke")
@@ -119,9 +118,7 @@ def token_list() -> None:
 @with_appcontext
 def token_revoke(name: str) -> None:
     """Revoke every active token with this name."""
-    with uow_factory()() as uow:
-        count = uow.tokens.revoke(name)
-        uow.commit()
+    count = revoke_tokens(uow_factory(), name)
     click.echo(f"revoked {count} token(s)")
     if not count:
         sys.exit(1)
@@ -138,8 +135,7 @@ main.add_command(demo_command)
 def verify_ledger_command() -> None:
     """Prove that every balance equals the sum of its movements; exit 1 naming each mismatch."""
     mismatches = verify_ledger(uow_factory())
-    with uow_factory()() as uow:
-        checked = uow.stock.balance_count()
+    checked = count_balances(uow_factory())
     for mismatch in mismatches:
         click.echo(mismatch.describe(), err=True)
     if mismatches:

@@ -49,12 +49,12 @@ def demo_load(skus, seed, online_retail, max_return_units, logins_file, files) -
 
     try:
         if online_retail:
-            from .integrations.online_retail import load_online_retail
+            from .demo.online_retail import load_online_retail
 
             report = load_online_retail(uow_factory(), settings(), policies(), list(files),
                                         max_return_units=max_return_units, say=say)
         else:
-            from .integrations.demo import load_synthetic
+            from .demo.synthetic import load_synthetic
 
             report = load_synthetic(uow_factory(), settings(), policies(), skus=skus,
                                     seed=seed, say=say)
@@ -66,6 +66,11 @@ def demo_load(skus, seed, online_retail, max_return_units, logins_file, files) -
     if report.skipped:
         click.echo(f"demo: {report.skipped}")
         return
+    _tell(report, logins_file)
+
+
+def _tell(report, logins_file: Path | None) -> None:
+    """What was loaded, and the demo logins (to the file when one was named)."""
     for kind, what in report.imports.items():
         click.echo(f"imported {kind}: {what}")
     click.echo("returns: " + ", ".join(f"{k} {v}" for k, v in report.returns.items()))

@@ -13,8 +13,8 @@ from tqdm import tqdm
 
 from .domain.errors import DomainError
 from .extensions import settings, uow_factory
-from .integrations.formats import FileFormat, file_sha256, guess_format
-from .integrations.import_schemas import KINDS
+from .services.import_formats import FileFormat, file_sha256, guess_format
+from .services.import_schemas import KINDS
 from .services.imports import ImportResult, import_rows
 
 

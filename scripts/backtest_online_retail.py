@@ -163,7 +163,7 @@ def statsforecast_runs(histories, horizon, models):
             warnings.simplefilter("ignore")
             fc = sf.forecast(df=df, h=horizon)
         secs = time.perf_counter() - t0
-        col = [c for c in fc.columns if c not in ("unique_id", "ds")][0]
+        col = next(c for c in fc.columns if c not in ("unique_id", "ds"))
         fc = fc.sort_values(["unique_id", "ds"])
         out[name] = (np.maximum(fc[col].to_numpy().reshape(len(histories), horizon), 0), secs)
     return out

@@ -219,6 +219,31 @@ class CpuMeter:
         return {k: (end[k] - self.start[k]) * 1000 / max(units, 1) for k in end}
 
 
+def _request(batch: list[tuple[str, str]], tote: int,
+             floor: str | None) -> tuple[str, str, str | None]:
+    """Method, path and body of the request that grades ``batch`` (or hits the floor)."""
+    if floor:
+        return "GET", FLOOR[floor].format(unit_id=batch[0][0]), None
+    if tote == 1:
+        [(unit_id, grade)] = batch
+        return "POST", f"/api/v1/units/{unit_id}/grade", json.dumps({"grade": grade})
+    return "POST", "/api/v1/units/grades", json.dumps(
+        {"grades": [{"unit_id": unit_id, "grade": grade} for unit_id, grade in batch]})
+
+
+def _send(connection: http.client.HTTPConnection, method: str, path: str, body: str | None,
+          headers: dict[str, str]) -> int | str:
+    """The answer's status, or the name of the error that stopped the request."""
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        connection.close()  # reconnects on the next request
+        return type(exc).__name__
+
+
 def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int,
           floor: str | None = None) -> dict:
     """Every unit graded once, by whichever client takes it next; latencies in ms.
@@ -238,15 +263,6 @@ def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int,
     host, port = base.removeprefix("http://").split(":")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    def request(batch: list[tuple[str, str]]) -> tuple[str, str, str | None]:
-        if floor:
-            return "GET", FLOOR[floor].format(unit_id=batch[0][0]), None
-        if tote == 1:
-            [(unit_id, grade)] = batch
-            return "POST", f"/api/v1/units/{unit_id}/grade", json.dumps({"grade": grade})
-        return "POST", "/api/v1/units/grades", json.dumps(
-            {"grades": [{"unit_id": unit_id, "grade": grade} for unit_id, grade in batch]})
-
     def client() -> None:
         # http.client rather than requests: the load generator shares the two cores with the
         # server and the database, and requests costs several times more CPU per call.
@@ -257,16 +273,8 @@ def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int,
                 batch = work.get_nowait()
             except queue.Empty:
                 break
-            method, path, body = request(batch)
             started = time.perf_counter()
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as exc:
-                connection.close()  # reconnects on the next request
-                status = type(exc).__name__
+            status = _send(connection, *_request(batch, tote, floor), headers)
             mine.append((time.perf_counter() - started) * 1000)
             if status == 200:
                 done += len(batch)

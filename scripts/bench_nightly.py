@@ -40,9 +40,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from forecasting.panel import GRADES, REASONS  # noqa: E402
 from forecasting.synthetic import make_apparel_panel  # noqa: E402
+from returns_inventory.domain.weeks import monday_of  # noqa: E402
 from returns_inventory.persistence import migrate  # noqa: E402
 from returns_inventory.persistence.engine import make_engine  # noqa: E402
-from returns_inventory.persistence.repositories.planning import monday_of  # noqa: E402
 from returns_inventory.persistence.uow import Database, UnitOfWork  # noqa: E402
 from returns_inventory.services.forecast_runs import RunRequest, run_forecast  # noqa: E402
 from returns_inventory.services.planning_inputs import last_complete_week  # noqa: E402

@@ -12,10 +12,15 @@ import pytest
 
 from returns_inventory import create_app
 from returns_inventory.persistence.engine import make_engine
-from returns_inventory.persistence.uow import Database, SavepointDatabase, UnitOfWork
+from returns_inventory.persistence.uow import Database, UnitOfWork
 from returns_inventory.services.tokens import create_token
 from returns_inventory.settings import Settings
-from tests.databases import POSTGRES_SKIP_REASON, POSTGRES_URL, fresh_database
+from tests.databases import (
+    POSTGRES_SKIP_REASON,
+    POSTGRES_URL,
+    SavepointDatabase,
+    fresh_database,
+)
 
 
 def pytest_report_header(config):

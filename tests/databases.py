@@ -7,15 +7,17 @@ PostgreSQL server never see each other's rows.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from returns_inventory.persistence import migrate
 from returns_inventory.persistence.engine import make_engine
+from returns_inventory.persistence.uow import Database
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 POSTGRES_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL tests skipped"
@@ -54,3 +56,25 @@ def _migrate(url: str) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
+
+
+class SavepointDatabase(Database):
+    """Runs every unit of work in a savepoint of one outer connection (tests roll it back)."""
+
+    def __init__(self, connection: Connection):
+        super().__init__(connection.engine)
+        self.connection = connection
+        # A unit of work on another thread (a forecast run's heartbeat) waits its turn on the
+        # one connection instead of interleaving statements with the running one.
+        self._turn = threading.RLock()
+
+    def begin(self, *, read_only: bool = False):
+        self._turn.acquire()
+        try:
+            return self.connection, self.connection.begin_nested()
+        except BaseException:
+            self._turn.release()
+            raise
+
+    def release(self, connection: Connection) -> None:
+        self._turn.release()

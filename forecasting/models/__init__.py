@@ -41,5 +41,18 @@ FALLBACK = {
     "moving_average": None,
 }
 
-__all__ = ["METHODS", "FALLBACK", "MethodFit", "ses", "holt", "damped", "holt_winters", "theta",
-           "croston", "sba", "tsb", "seasonal_naive", "moving_average"]
+__all__ = [
+    "FALLBACK",
+    "METHODS",
+    "MethodFit",
+    "croston",
+    "damped",
+    "holt",
+    "holt_winters",
+    "moving_average",
+    "sba",
+    "seasonal_naive",
+    "ses",
+    "theta",
+    "tsb",
+]

@@ -10,6 +10,7 @@ checks this).
 from __future__ import annotations
 
 from collections import deque
+from typing import cast
 
 import numpy as np
 
@@ -72,11 +73,12 @@ def ses_at(y, start, horizon, origins, *, alphas=SES_ALPHAS) -> list[MethodFit]:
     Equal to the separate fits for rows with ``start < o`` (other rows are not meaningful).
     """
     stops = {int(o): j for j, o in enumerate(origins)}
-    fits = [None] * len(stops)
+    fits: list[MethodFit | None] = [None] * len(stops)
     for t, level, sse in _ses_steps(y, start, alphas, int(max(origins))):
         if t in stops:
             fits[stops[t]] = _ses_fit(level, sse, start, t, horizon, alphas)
-    return fits
+    # The steps pass every origin (the largest is where they stop), so no slot stays None.
+    return cast(list[MethodFit], fits)
 
 
 def _trend(y, start, horizon, grid):

@@ -54,7 +54,7 @@ def refine(y, sel, *, holdout_weeks: int, max_series: int, counts: Counter,
     """
     from forecasting.selection import CODE, WHY
 
-    n, T = y.shape
+    _n, T = y.shape
     o = T - holdout_weeks
     if max_series <= 0 or o < 2 * SEASON or not len(sel.origins):
         return np.zeros(0, dtype=np.int64)

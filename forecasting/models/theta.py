@@ -16,7 +16,7 @@ from forecasting.models.smoothing import SES_ALPHAS, ses_path
 
 def ols_slope(y, start):
     """Slope of the least-squares line through each row's weeks from ``start`` on."""
-    n, T = y.shape
+    _n, T = y.shape
     t = np.arange(T, dtype=np.float64)[None, :]
     act = t >= start[:, None]
     cnt = np.maximum(act.sum(axis=1), 1)

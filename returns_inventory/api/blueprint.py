@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import flask_smorest
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
@@ -11,7 +13,7 @@ class StrictParser(FlaskParser):
     # webargs drops unknown query parameters by default; a misspelt filter (`from` for
     # `since`) would then answer 200 with unfiltered data. Like unknown body fields, they are
     # a 422 naming the parameter (the schemas refuse unknown fields).
-    DEFAULT_UNKNOWN_BY_LOCATION = {
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict] = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": None,
         "querystring": None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..domain.access import Role
+from ..domain.grading import WRITE_OFFS, WriteOffStatus
+from ..domain.returns import EXCHANGES
 from ..extensions import policies, uow_factory
 from ..services.exchanges import refund_instead, reserve_again, ship_exchange
 from ..services.write_offs import decide_write_off
@@ -27,7 +29,7 @@ class ShipmentOut(StrictSchema):
 
 class ExchangeQuery(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(
-        ["reserved", "backordered", "released", "shipped", "cancelled", "refunded"]),
+        EXCHANGES.choices()),
         metadata={"description": "e.g. released (expired) or backordered: exchanges that "
                                  "wait for someone to reserve again or refund"})
     after = fields.Integer(load_default=None)
@@ -71,8 +73,8 @@ class RefundedOut(StrictSchema):
 
 
 class WriteOffQuery(StrictSchema):
-    status = fields.String(load_default="pending_approval", validate=validate.OneOf(
-        ["pending_approval", "posted", "rejected", "superseded", "reversed"]))
+    status = fields.String(load_default=WriteOffStatus.PENDING_APPROVAL.value,
+                           validate=validate.OneOf(WRITE_OFFS.choices()))
     after = fields.Integer(load_default=None)
     limit = PageSize(load_default=100, at_most=1000)
 

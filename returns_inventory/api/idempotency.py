@@ -8,6 +8,7 @@ from flask import Flask, Response, g, request
 
 from ..extensions import settings, uow_factory
 from ..persistence.uow import Fence, drop_fence, hold_fence
+from ..services.idempotency import claim_key, release_key, store_answer
 from .body import request_fingerprint
 from .errors import problem
 
@@ -33,13 +34,8 @@ def _claim():
         )
     fingerprint = request_fingerprint()
     fence = Fence(g.actor, key, uuid.uuid4().hex)
-    with uow_factory()() as uow:
-        stored = uow.idempotency.claim(
-            actor=g.actor, key=key, method=request.method, path=request.path,
-            request_hash=fingerprint, token=fence.token,
-            lock_seconds=settings().idempotency_lock_seconds,
-        )
-        uow.commit()
+    stored = claim_key(uow_factory(), fence, method=request.method, path=request.path,
+                       fingerprint=fingerprint, lock_seconds=settings().idempotency_lock_seconds)
     if stored is None:
         # The request's own units of work commit only while this attempt holds the key.
         g.idempotency_fence = fence
@@ -79,28 +75,22 @@ def _store(response: Response) -> Response:
     fence = _leave_fence()
     if fence is None:
         return response
-    with uow_factory()() as uow:
-        if response.status_code >= 500 or response.status_code in NOT_ATTEMPTED or \
-                response.is_streamed:
-            # A server failure, or a request refused before any work (the browser's CSRF
-            # check runs after the claim): let the client retry with the same key, unless the
-            # work had committed before the failure (then the key stays, applied, and says so).
-            uow.idempotency.release(**fence._asdict())
-        else:
-            uow.idempotency.complete(
-                **fence._asdict(), status_code=response.status_code,
-                body=response.get_data(as_text=True), content_type=response.content_type,
-            )
-        uow.commit()
+    if response.status_code >= 500 or response.status_code in NOT_ATTEMPTED or \
+            response.is_streamed:
+        # A server failure, or a request refused before any work (the browser's CSRF
+        # check runs after the claim): let the client retry with the same key, unless the
+        # work had committed before the failure (then the key stays, applied, and says so).
+        release_key(uow_factory(), fence)
+    else:
+        store_answer(uow_factory(), fence, status_code=response.status_code,
+                     body=response.get_data(as_text=True), content_type=response.content_type)
     return response
 
 
 def _release_on_crash(exc):
     fence = _leave_fence()
     if fence is not None and exc is not None:
-        with uow_factory()() as uow:
-            uow.idempotency.release(**fence._asdict())
-            uow.commit()
+        release_key(uow_factory(), fence)
 
 
 def init_app(app: Flask) -> None:

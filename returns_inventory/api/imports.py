@@ -7,7 +7,7 @@ from marshmallow import fields
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
-from ..integrations.import_schemas import KINDS
+from ..services.import_schemas import KINDS
 from ..services.imports import MAX_REPORTED_ERRORS, import_kind, import_rows
 from .auth import current_actor, requires_role
 from .blueprint import Blueprint

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
 from ..domain.replenishment import MAX_ORDER_QUANTITY, STATUSES, TERM_MEANINGS
-from ..persistence.repositories.suggestions import SORTABLE
+from ..domain.suggestion_filters import SORTABLE
 from ..services.suggestion_decisions import BULK_LIMIT
 from .schemas import PageArgs, PageInfo, StrictSchema
 
@@ -193,7 +195,7 @@ class DecisionOut(StrictSchema):
 
 
 class BulkDecisionIn(StrictSchema):
-    OPENAPI = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
+    OPENAPI: ClassVar[dict] = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
 
     action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     filter = fields.Nested(SuggestionFilterIn, metadata={

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..domain.fit_signals import TEST
+from ..domain.grading import Grade
 from ..extensions import policies, uow_factory
 from ..services.analytics import returns_analytics, write_off_report
 from .auth import READ, requires_role
@@ -81,7 +82,7 @@ class WriteOffQuery(StrictSchema):
     since = fields.Date(metadata={"description": "first posting day (UTC), inclusive"})
     until = fields.Date(metadata={"description": "last posting day (UTC), inclusive"})
     reason = fields.String(metadata={"description": "the reason text contains this"})
-    grade = fields.String(validate=validate.OneOf(["A", "B", "C", "D"]))
+    grade = fields.String(validate=validate.OneOf([g.value for g in Grade]))
     defect = fields.String(metadata={"description": "a defect code ticked at grading"})
     sku = fields.String()
     size = fields.String()

@@ -4,7 +4,7 @@ Query arguments, form fields and file names, JSON strings (and keys), path segme
 headers: a NUL in any of them is refused naming where it is. The API answers a 422 problem
 like any other field error; a page answers a 400 page in words (its blueprint's handler for
 HTTP errors). Import files stream past this check; their cells are checked as they are read
-(integrations/formats.py).
+(services/import_formats.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from werkzeug.routing import BaseConverter
 
 from ..domain.access import Role
-from ..domain.grading import UnitStatus
+from ..domain.grading import Grade, UnitStatus
 from ..extensions import grading_groups, policies, settings, uow_factory
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
@@ -41,7 +41,7 @@ def init_app(app, api) -> None:
 
 
 class GradeIn(StrictSchema):
-    grade = fields.String(required=True, validate=validate.OneOf(["A", "B", "C", "D"]))
+    grade = fields.String(required=True, validate=validate.OneOf([g.value for g in Grade]))
     defects = fields.List(fields.String(), load_default=list)
     note = fields.String(validate=validate.Length(max=2000))
 

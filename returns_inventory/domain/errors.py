@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -26,7 +29,7 @@ class FieldError:
     row: int | None = None
 
     def to_dict(self) -> dict:
-        out = {"field": self.field, "reason": self.reason}
+        out: dict[str, str | int] = {"field": self.field, "reason": self.reason}
         if self.row is not None:
             out["row"] = self.row
         return out
@@ -72,3 +75,11 @@ class TooManyAttempts(DomainError):
 
 class IdempotencyMismatch(DomainError):
     title = "Idempotency key reused with a different request"
+
+
+def present(value: T | None, what: str) -> T:
+    """``value``, which the caller knows exists: read under a lock it holds, or written by
+    its own transaction. A None here is a bug, not a user's mistake."""
+    if value is None:
+        raise LookupError(f"{what} is missing inside the transaction that relies on it")
+    return value

@@ -130,6 +130,7 @@ def median_of_counts(counts: Mapping[int, int]) -> float | None:
         if lower is None and seen + n > lower_rank:
             lower = value
         if seen + n > upper_rank:
+            assert lower is not None  # lower_rank <= upper_rank: set by now at the latest
             return (lower + value) / 2
         seen += n
     raise AssertionError("unreachable: ranks lie within the total")

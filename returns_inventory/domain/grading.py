@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .errors import Conflict, FieldError, ValidationFailed
+from .lifecycles import Lifecycle, table
 from .stock import Condition, MovementType
 
 
@@ -24,6 +25,25 @@ class Disposition(enum.StrEnum):
     REPAIR = "repair"
     WRITE_OFF = "write_off"
     RETURN_TO_VENDOR = "return_to_vendor"
+
+
+class WriteOffStatus(enum.StrEnum):
+    PENDING_APPROVAL = "pending_approval"  # costly: waits in quarantine for an admin
+    POSTED = "posted"  # a loss at its cost
+    REJECTED = "rejected"  # an admin sent the unit back to grading
+    SUPERSEDED = "superseded"  # a re-grade came before the admin
+    REVERSED = "reversed"  # a re-grade found the unit was no loss after all
+
+
+_W = WriteOffStatus
+WRITE_OFFS = Lifecycle("write-off", WriteOffStatus, frozenset({_W.PENDING_APPROVAL, _W.POSTED}),
+                       table({
+                           _W.PENDING_APPROVAL: {_W.POSTED, _W.REJECTED, _W.SUPERSEDED},
+                           _W.POSTED: {_W.REVERSED},
+                           _W.REJECTED: set(),
+                           _W.SUPERSEDED: set(),
+                           _W.REVERSED: set(),
+                       }))
 
 
 class UnitStatus(enum.StrEnum):

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from .errors import Conflict, FieldError, ValidationFailed
+from .lifecycles import Lifecycle, table
 
-PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED = (
-    "proposed", "edited", "approved", "rejected", "superseded")
+
+class SuggestionStatus(enum.StrEnum):
+    PROPOSED = "proposed"  # as the run wrote it, waiting for a planner
+    EDITED = "edited"  # a planner changed the quantity: waiting for approval
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a newer run for a later date replaced it
+    # An admin discarded the run that proposed it: no list or export shows it again.
+    DISCARDED = "discarded"
+
+
+PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED, DISCARDED = SuggestionStatus
+# The statuses a planner filters by (a discarded suggestion is never listed).
 STATUSES = (PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED)
-# An admin discarded the run that proposed it: no list or export shows it again.
-DISCARDED = "discarded"
+SUGGESTIONS = Lifecycle("suggestion", SuggestionStatus, frozenset({PROPOSED}), table({
+    PROPOSED: {APPROVED, REJECTED, EDITED, SUPERSEDED, DISCARDED},
+    EDITED: {APPROVED, REJECTED, EDITED, SUPERSEDED},
+    # Approved again with a new quantity, or rejected; an edit would hide the approval.
+    APPROVED: {APPROVED, REJECTED},
+    REJECTED: {APPROVED, REJECTED, EDITED},
+    # Discarding the newer run puts back what it replaced, as it was before.
+    SUPERSEDED: {PROPOSED, EDITED},
+    DISCARDED: set(),
+}))
 # Forecast runs that may still write suggestions; one at a time.
 OPEN_RUNS = ("requested", "running")
 # Waiting for a planner: bulk decisions act on these only.
@@ -21,6 +42,15 @@ PENDING = (PROPOSED, EDITED)
 DECIDED = (EDITED, APPROVED, REJECTED)
 ACTIONS = ("approve", "reject", "edit")
 STATUS_AFTER = {"approve": APPROVED, "reject": REJECTED, "edit": EDITED}
+# What a planner may decide on: the states a decision's status may follow in SUGGESTIONS,
+# bar a superseded one (its way back is its replacement's run being discarded).
+DECIDABLE = (PROPOSED, EDITED, APPROVED, REJECTED)
+# Why SUGGESTIONS refuses a decision, by the status it is refused in.
+REFUSED_BECAUSE = {
+    SUPERSEDED: "was replaced by a newer forecast run; decide on the current one",
+    DISCARDED: "belongs to a discarded forecast run; decide on the current one",
+    APPROVED: "is already approved; approve it again with the new quantity, or reject it",
+}
 
 # The order-up-to arithmetic in plain words, for the suggestion page.
 TERM_MEANINGS = {
@@ -107,18 +137,11 @@ def check_decision(current: Seen, action: str, expected_version: int | None) -> 
     if action not in ACTIONS:
         raise ValidationFailed(f"unknown action {action!r}",
                                errors=[FieldError("action", "approve, reject or edit")])
-    if current.status == SUPERSEDED:
-        raise Conflict(f"suggestion {current.id} was replaced by a newer forecast run; "
-                       "decide on the current one", suggestion_status=current.status,
-                       current_version=current.version)
-    if current.status == DISCARDED:
-        raise Conflict(f"suggestion {current.id} belongs to a discarded forecast run; "
-                       "decide on the current one", suggestion_status=current.status,
-                       current_version=current.version)
-    if current.status == APPROVED and action == "edit":
-        raise Conflict(f"suggestion {current.id} is already approved; approve it again with "
-                       "the new quantity, or reject it", suggestion_status=current.status,
-                       current_version=current.version)
+    if current.status not in DECIDABLE or not SUGGESTIONS.allows(current.status,
+                                                                  STATUS_AFTER[action]):
+        why = REFUSED_BECAUSE[SuggestionStatus(current.status)]
+        raise Conflict(f"suggestion {current.id} {why}",
+                       suggestion_status=current.status, current_version=current.version)
     stale = expected_version is not None and expected_version != current.version
     unseen = current.status in DECIDED and expected_version is None
     if stale or unseen:

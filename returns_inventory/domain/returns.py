@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import FieldError, Refused, ValidationFailed, line_field
+from .lifecycles import Lifecycle, table
 
 
 class Resolution(enum.StrEnum):
@@ -23,6 +24,27 @@ class ReturnStatus(enum.StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     RECEIVED = "received"  # every authorized unit has arrived
+
+
+class ExchangeStatus(enum.StrEnum):
+    RESERVED = "reserved"  # the replacement is held at a location until expires_at
+    BACKORDERED = "backordered"  # owed, nothing held: no location had it
+    RELEASED = "released"  # the hold expired: someone should reserve it again or refund
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"  # closed with its return
+    REFUNDED = "refunded"  # the customer took a refund instead
+
+
+_X = ExchangeStatus
+EXCHANGES = Lifecycle("exchange", ExchangeStatus, frozenset({_X.RESERVED, _X.BACKORDERED}), table({
+    _X.RESERVED: {_X.RELEASED, _X.SHIPPED},
+    _X.BACKORDERED: {_X.RESERVED, _X.CANCELLED, _X.REFUNDED},
+    # A released hold gives the stock back first: cancelling or refunding moves nothing more.
+    _X.RELEASED: {_X.RESERVED, _X.CANCELLED, _X.REFUNDED},
+    _X.SHIPPED: set(),
+    _X.CANCELLED: set(),
+    _X.REFUNDED: set(),
+}))
 
 
 class ShippingPayer(enum.StrEnum):
@@ -246,10 +268,12 @@ class ReturnsPolicy:
         target = position(wanted)
         if target is None:
             return sorted(candidates)
-        return sorted(
-            candidates,
-            key=lambda s: (abs(position(s) - target) if position(s) is not None else 1e9, s),
-        )
+
+        def distance(size: str) -> tuple[float, str]:
+            at = position(size)
+            return (1e9 if at is None else abs(at - target), size)
+
+        return sorted(candidates, key=distance)
 
 
 def _date(value) -> date:

@@ -1,2 +1,2 @@
-"""ERP integrations: bulk import formats and row schemas, and sending webhooks (no Flask, no
-SQLAlchemy)."""
+"""Talking to the ERP's systems: sending webhooks over HTTP (no Flask, no SQLAlchemy, no
+services: the webhook service calls down into it)."""

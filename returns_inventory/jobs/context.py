@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..persistence.uow import UowFactory
 from ..settings import Settings
 
 
@@ -13,6 +13,6 @@ from ..settings import Settings
 class JobContext:
     job_id: str
     settings: Settings
-    uow_factory: Callable
+    uow_factory: UowFactory
     now: datetime  # when this run started, UTC
     holder: str = ""  # the scheduler process running it (host:pid), as its leases name it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..services.exchanges import release_expired_reservations as release_expired
+from ..services.idempotency import purge_keys
 from ..services.sessions import LoginLimits
 from ..services.sessions import purge_login_records as purge_logins
 from .context import JobContext
@@ -16,9 +17,8 @@ def release_expired_reservations(ctx: JobContext) -> str:
 
 def purge_idempotency_keys(ctx: JobContext) -> str:
     """Forget Idempotency-Keys older than the retention the API promises."""
-    with ctx.uow_factory() as uow:
-        purged = uow.idempotency.purge_older_than(ctx.settings.idempotency_retention_hours)
-        uow.commit()
+    purged = purge_keys(ctx.uow_factory,
+                        older_than_hours=ctx.settings.idempotency_retention_hours)
     return f"purged {purged} idempotency key(s)"
 
 

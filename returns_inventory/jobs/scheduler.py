@@ -24,13 +24,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import ref_to_obj
 
 from ..persistence.engine import make_engine
-from ..persistence.uow import Database, UnitOfWork
+from ..persistence.uow import Database, UnitOfWork, UowFactory
 from ..services.forecast_runs import forecast_config
+from ..services.leases import holder_name, run_exclusively
 from ..services.run_guard import reap_lost_runs
 from ..settings import Settings, SettingsError
 from . import housekeeping, nightly
 from .context import JobContext
-from .leases import holder_name, run_exclusively
 from .nightly import NO_RUN_WAITING
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ IDLE = frozenset({NO_RUN_WAITING})
 class JobRunner:
     """What APScheduler calls: runs a job under its lease and logs the outcome."""
 
-    def __init__(self, settings: Settings, uow_factory: Callable, specs: list[JobSpec],
+    def __init__(self, settings: Settings, uow_factory: UowFactory, specs: list[JobSpec],
                  holder: str):
         self.settings, self.uow_factory, self.holder = settings, uow_factory, holder
         self.specs = {spec.id: spec for spec in specs}
@@ -156,7 +156,7 @@ class JobRunner:
             log.exception("could not reap lost forecast runs")
 
 
-def build_scheduler(settings: Settings, uow_factory: Callable, *,
+def build_scheduler(settings: Settings, uow_factory: UowFactory, *,
                     holder: str | None = None) -> BlockingScheduler:
     """A BlockingScheduler with every enabled job; start() it to run them."""
     config = settings.policies.get("schedules", {})

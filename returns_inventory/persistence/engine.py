@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -84,3 +85,21 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # IMMEDIATE takes the write lock up front, so a read-then-write transaction can never
         # be refused half way with "database is locked": writers queue on the busy timeout.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def url_without_password(engine: Engine) -> str:
+    """The engine's URL to hand to another process: everything but the password."""
+    return engine.url.set(password=None).render_as_string(hide_password=False)
+
+
+def worker_url(sent: str) -> str:
+    """The URL a worker connects with. The driver sends it without a password; the worker's
+    own RI_DATABASE_URL supplies one when it names the same database and user (a LocalCluster
+    inherits the driver's environment), otherwise libpq's PGPASSWORD or ~/.pgpass does."""
+    own = os.environ.get("RI_DATABASE_URL")
+    if own:
+        mine, theirs = make_url(own), make_url(sent)
+        if (mine.host, mine.port, mine.database, mine.username) == (
+                theirs.host, theirs.port, theirs.database, theirs.username):
+            return own
+    return sent

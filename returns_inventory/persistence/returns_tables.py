@@ -123,7 +123,7 @@ write_offs = Table(
     Column("location_id", ForeignKey("locations.id"), nullable=False),
     Column("value", Money, nullable=False),
     Column("reason", String(255), nullable=False),
-    Column("status", String(24), nullable=False),  # pending_approval, posted, rejected
+    Column("status", String(24), nullable=False),  # WriteOffStatus (domain/grading.py)
     Column("requested_by", String(128), nullable=False),
     Column("decided_by", String(128)),
     Column("created_at", Timestamp, nullable=False),

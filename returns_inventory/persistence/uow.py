@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from functools import cached_property
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from ..domain.errors import Conflict
+from ..domain.stock import Movement
 from .engine import READ_ONLY
+from .repositories.analytics import AnalyticsRepository
 from .repositories.bench import BenchRepository
 from .repositories.catalogue import CatalogueRepository
 from .repositories.events import OutboxRepository
@@ -92,28 +93,6 @@ class Database:
         self.engine.dispose()
 
 
-class SavepointDatabase(Database):
-    """Runs every unit of work in a savepoint of one outer connection (tests roll it back)."""
-
-    def __init__(self, connection: Connection):
-        super().__init__(connection.engine)
-        self.connection = connection
-        # A unit of work on another thread (a forecast run's heartbeat) waits its turn on the
-        # one connection instead of interleaving statements with the running one.
-        self._turn = threading.RLock()
-
-    def begin(self, *, read_only: bool = False):
-        self._turn.acquire()
-        try:
-            return self.connection, self.connection.begin_nested()
-        except BaseException:
-            self._turn.release()
-            raise
-
-    def release(self, connection: Connection) -> None:
-        self._turn.release()
-
-
 def _repository(kind: type[R]) -> cached_property[R]:
     def make(uow: UnitOfWork) -> R:
         return kind(uow.connection)
@@ -131,6 +110,9 @@ class UnitOfWork:
     def __init__(self, database: Database, *, read_only: bool = False):
         self.database = database
         self.read_only = read_only
+        # Stock movements services.ledger.posting_together keeps to post in one statement
+        # when its block ends; None outside such a block (see services/ledger.py).
+        self.movements_kept: list[Movement] | None = None
 
     def __enter__(self) -> UnitOfWork:
         self.connection, self._transaction = self.database.begin(read_only=self.read_only)
@@ -138,7 +120,8 @@ class UnitOfWork:
         return self
 
     # Repositories are made on first use: most units of work (the token check of every
-    # request, above all) touch one or two of the fourteen.
+    # request, above all) touch one or two of the sixteen.
+    analytics = _repository(AnalyticsRepository)
     catalogue = _repository(CatalogueRepository)
     stock = _repository(StockRepository)
     events = _repository(OutboxRepository)
@@ -194,3 +177,9 @@ class UnitOfWork:
             self.rollback()
         finally:
             self.database.release(self.connection)
+
+
+class UowFactory(Protocol):
+    """What services take to open their transactions: `with uow_factory() as uow: ...`."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...

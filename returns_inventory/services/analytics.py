@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,15 +17,17 @@ from ..domain.fit_signals import (
     median_of_counts,
     quality_signals,
 )
+from ..domain.grading import Grade
 from ..domain.returns import ReturnsPolicy
 
 # The analytics repository is read-only and used here alone, so it is opened on the unit of
 # work's connection rather than added to every unit of work.
-from ..persistence.repositories.analytics import AnalyticsRepository, SalesWindow
+from ..domain.sales_window import SalesWindow
+from ..persistence.uow import UowFactory
 
 DEFAULT_DAYS = 90
 CENT = Decimal("0.01")
-RESTOCKABLE_GRADES = ("A", "B")
+RESTOCKABLE_GRADES = (Grade.A, Grade.B)
 FIT_WORDS = {"small": "runs_small", "large": "runs_large"}
 
 
@@ -63,7 +65,7 @@ class Figures:
             "units_awaiting_receipt": self.awaiting_receipt,
             "return_rate": _ratio(returned, self.sold),
             "reasons": {code: self.reasons.get(code, 0) for code in codes},
-            "grades": {grade: self.grades.get(grade, 0) for grade in "ABCD"},
+            "grades": {g.value: self.grades.get(g.value, 0) for g in Grade},
             "graded": graded,
             "restockable_share": _ratio(self.hits_of_grades(RESTOCKABLE_GRADES), graded),
             "written_off_units": self.written_off_units,
@@ -83,7 +85,7 @@ class ItemFigures(Figures):
 
 
 def returns_analytics(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policy: ReturnsPolicy,
     *,
     since: date | None = None,
@@ -105,7 +107,7 @@ def returns_analytics(
         )
     window = SalesWindow(since, until, sku, (category,) if category else None)
     with uow_factory() as uow:
-        repository = AnalyticsRepository(uow.connection)
+        repository = uow.analytics
         by_item = _collect(repository, window)
         categories = tuple(sorted({f.category for f in by_item.values()}))
         # The quality baseline is the whole category even when one SKU is asked for, so the
@@ -138,10 +140,10 @@ def returns_analytics(
     }
 
 
-def write_off_report(uow_factory: Callable, **filters) -> dict:
+def write_off_report(uow_factory: UowFactory, **filters) -> dict:
     """Posted write-offs summed by sku, size, location and reason, with the grand total."""
     with uow_factory() as uow:
-        rows = AnalyticsRepository(uow.connection).write_off_report(**filters)
+        rows = uow.analytics.write_off_report(**filters)
     rows = [
         {**row, "units": int(row["units"]), "value": Decimal(row["value"]).quantize(CENT)}
         for row in rows

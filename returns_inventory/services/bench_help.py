@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from ..persistence.uow import UowFactory
 from .policies import Policies
 
 
-def item_picture(uow_factory: Callable, policies: Policies, unit_id: str) -> str | None:
+def item_picture(uow_factory: UowFactory, policies: Policies, unit_id: str) -> str | None:
     """The picture of the unit's item, if it is on this site or an allowed https host.
 
     Anything else is not shown: a picture from any host would tell that host who is grading

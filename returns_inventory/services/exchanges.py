@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..domain.errors import Conflict, FieldError, NotFound, line_field
+from ..domain.errors import Conflict, FieldError, NotFound, line_field, present
+from ..domain.returns import EXCHANGES, ExchangeStatus, ReturnStatus
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from ..persistence.uow import UnitOfWork, UowFactory
 from .ledger import balance_order, post_movement
 from .receiving import announce_refund
 
@@ -27,7 +28,7 @@ class ExchangeRequest:
     row: int | None = None
 
 
-def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> dict:
+def reserve_exchange(uow: UnitOfWork, policies, request: ExchangeRequest, *, actor: str) -> dict:
     """Reserve the replacement from a location that has it, inside the caller's transaction.
 
     Without stock anywhere the line falls back to a refund or a backorder when the request
@@ -50,7 +51,7 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
             item_id=item_id,
             location_id=where["location_id"],
             quantity=request.quantity,
-            status="reserved",
+            status=ExchangeStatus.RESERVED,
             expires_at=expires,
         )
         event = _reserved(exchange_id, request.sku, request.size, where, request.quantity,
@@ -65,14 +66,14 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
             item_id=item_id,
             location_id=None,
             quantity=request.quantity,
-            status="backordered",
+            status=ExchangeStatus.BACKORDERED,
         )
         event = {
             "exchange_id": exchange_id,
             "sku": request.sku,
             "size": request.size,
             "quantity": request.quantity,
-            "status": "backordered",
+            "status": ExchangeStatus.BACKORDERED.value,
         }
         uow.events.add("exchange.backordered", event, actor=actor)
         return event
@@ -87,8 +88,8 @@ def reserve_exchange(uow, policies, request: ExchangeRequest, *, actor: str) -> 
     )
 
 
-def _reserve_where_available(uow, policies, item_id: int, quantity: int, *, line_id: int,
-                             actor: str) -> tuple[dict, datetime] | None:
+def _reserve_where_available(uow: UnitOfWork, policies, item_id: int, quantity: int, *,
+                             line_id: int, actor: str) -> tuple[dict, datetime] | None:
     """Reserve `quantity` sellable units at the first location that has them all; where, and
     until when. None when no location has them."""
     # A plain read may be stale: another return can take the last unit before we reserve it.
@@ -130,7 +131,7 @@ def _reserved(exchange_id, sku, size, where, quantity, expires) -> dict:
     }
 
 
-def _alternatives(uow, policies, request, sizes, item_id) -> list[dict]:
+def _alternatives(uow: UnitOfWork, policies, request, sizes, item_id) -> list[dict]:
     """Nearest sizes of the same SKU in stock, then partial stock of the wanted size."""
     others = [size for size in sizes if size != request.size]
     ranked = policies.returns.nearest_sizes(request.size, others)
@@ -152,13 +153,13 @@ def _alternatives(uow, policies, request, sizes, item_id) -> list[dict]:
     ]
 
 
-def release_reservation(uow, exchange_id: int, *, actor: str, why: str) -> bool:
+def release_reservation(uow: UnitOfWork, exchange_id: int, *, actor: str, why: str) -> bool:
     """Give a reserved replacement back to available stock (inside the caller's transaction).
 
     False when there was nothing to release (it shipped or was released meanwhile).
     """
     exchange = uow.returns.exchange(exchange_id, lock=True)
-    if exchange is None or exchange["status"] != "reserved":
+    if exchange is None or not EXCHANGES.allows(exchange["status"], ExchangeStatus.RELEASED):
         return False
     post_movement(
         uow,
@@ -173,7 +174,7 @@ def release_reservation(uow, exchange_id: int, *, actor: str, why: str) -> bool:
             actor=actor,
         ),
     )
-    uow.returns.set_exchange_status(exchange_id, "released")
+    uow.returns.set_exchange_status(exchange_id, ExchangeStatus.RELEASED, was=exchange["status"])
     uow.events.add(
         "exchange.released",
         {"exchange_id": exchange_id, "reason": why, "quantity": exchange["quantity"]},
@@ -182,16 +183,16 @@ def release_reservation(uow, exchange_id: int, *, actor: str, why: str) -> bool:
     return True
 
 
-def cancel_backorder(uow, exchange_id: int, *, actor: str, why: str) -> bool:
+def cancel_backorder(uow: UnitOfWork, exchange_id: int, *, actor: str, why: str) -> bool:
     """Tell the ERP a backordered replacement is no longer owed (inside the caller's
     transaction). Nothing was reserved, so no stock moves.
 
     False when there was nothing to cancel.
     """
     exchange = uow.returns.exchange(exchange_id, lock=True)
-    if exchange is None or exchange["status"] != "backordered":
+    if exchange is None or exchange["status"] != ExchangeStatus.BACKORDERED:
         return False
-    uow.returns.set_exchange_status(exchange_id, "cancelled")
+    uow.returns.set_exchange_status(exchange_id, ExchangeStatus.CANCELLED, was=exchange["status"])
     uow.events.add(
         "exchange.cancelled",
         {"exchange_id": exchange_id, "reason": why, "quantity": exchange["quantity"]},
@@ -201,7 +202,7 @@ def cancel_backorder(uow, exchange_id: int, *, actor: str, why: str) -> bool:
 
 
 def release_expired_reservations(
-    uow_factory: Callable, *, now: datetime | None = None, actor: str = "job:exchange-expiry"
+    uow_factory: UowFactory, *, now: datetime | None = None, actor: str = "job:exchange-expiry"
 ) -> int:
     """Release every reservation past its expiry; one short transaction each.
 
@@ -219,13 +220,13 @@ def release_expired_reservations(
     return released
 
 
-def ship_exchange(uow_factory: Callable, *, exchange_id: int, actor: str) -> dict:
+def ship_exchange(uow_factory: UowFactory, *, exchange_id: int, actor: str) -> dict:
     """The replacement left the building: consume its reservation and its stock."""
     with uow_factory() as uow:
         exchange = uow.returns.exchange(exchange_id, lock=True)
         if exchange is None:
             raise NotFound(f"no exchange {exchange_id}")
-        if exchange["status"] != "reserved":
+        if not EXCHANGES.allows(exchange["status"], ExchangeStatus.SHIPPED):
             raise Conflict(
                 f"exchange {exchange_id} is {exchange['status']}; only a reserved "
                 "replacement can ship"
@@ -245,26 +246,27 @@ def ship_exchange(uow_factory: Callable, *, exchange_id: int, actor: str) -> dic
                 actor=actor,
             ),
         )
-        uow.returns.set_exchange_status(exchange_id, "shipped")
+        uow.returns.set_exchange_status(exchange_id, ExchangeStatus.SHIPPED,
+                                        was=exchange["status"])
         result = {
             "exchange_id": exchange_id,
-            "status": "shipped",
+            "status": ExchangeStatus.SHIPPED.value,
             "quantity": quantity,
-            "on_hand": posted.balance.on_hand,
-            "reserved": posted.balance.reserved,
+            "on_hand": posted.figures.on_hand,
+            "reserved": posted.figures.reserved,
         }
         uow.events.add("exchange.shipped", result, actor=actor)
         uow.commit()
     return result
 
 
-def reserve_again(uow_factory: Callable, policies, *, exchange_id: int, actor: str) -> dict:
+def reserve_again(uow_factory: UowFactory, policies, *, exchange_id: int, actor: str) -> dict:
     """Try again to hold the replacement for an exchange whose reservation expired, or that
     was backordered: from a location that has it now, with a new expiry. Without stock
     anywhere it is refused with the alternatives, and stays as it was."""
     with uow_factory() as uow:
         exchange, line = _open_exchange(uow, exchange_id)
-        if exchange["status"] not in {"released", "backordered"}:
+        if not EXCHANGES.allows(exchange["status"], ExchangeStatus.RESERVED):
             raise Conflict(f"exchange {exchange_id} is {exchange['status']}; only a released "
                            "reservation or a backorder can be reserved again")
         sku, size = exchange["sku"], exchange["size"]
@@ -282,54 +284,55 @@ def reserve_again(uow_factory: Callable, policies, *, exchange_id: int, actor: s
                                            exchange["item_id"]),
             )
         where, expires = reserved
-        uow.returns.reserve_exchange_at(exchange_id, location_id=where["location_id"],
-                                        expires_at=expires)
+        uow.returns.reserve_exchange_at(exchange_id, was=exchange["status"],
+                                        location_id=where["location_id"], expires_at=expires)
         event = _reserved(exchange_id, sku, size, where, exchange["quantity"], expires)
         uow.events.add("exchange.reserved", event, actor=actor)
         uow.commit()
-    return {**event, "status": "reserved"}
+    return {**event, "status": ExchangeStatus.RESERVED.value}
 
 
-def refund_instead(uow_factory: Callable, *, exchange_id: int, actor: str) -> dict:
+def refund_instead(uow_factory: UowFactory, *, exchange_id: int, actor: str) -> dict:
     """The customer takes a refund instead of a replacement that has not shipped: any
     reservation goes back to stock, the line becomes a refund, and the units already
     received on it are due now (later receipts announce theirs as any refund line does)."""
     with uow_factory() as uow:
         exchange, line = _open_exchange(uow, exchange_id)
-        if exchange["status"] not in {"reserved", "released", "backordered"}:
+        was = exchange["status"]
+        if was == ExchangeStatus.RESERVED:
+            # The hold goes back to stock first; a released one has nothing left to give.
+            release_reservation(uow, exchange_id, actor=actor, why="refunded instead")
+            was = ExchangeStatus.RELEASED
+        if not EXCHANGES.allows(was, ExchangeStatus.REFUNDED):
             raise Conflict(f"exchange {exchange_id} is {exchange['status']}; it cannot be "
                            "refunded instead")
-        why = "refunded instead"
-        if exchange["status"] == "backordered":
-            cancel_backorder(uow, exchange_id, actor=actor, why=why)
-        else:
-            if exchange["status"] == "reserved":
-                release_reservation(uow, exchange_id, actor=actor, why=why)
-            # The ERP hears that the replacement is no longer owed, received units or not.
-            uow.events.add(
-                "exchange.cancelled",
-                {"exchange_id": exchange_id, "reason": why, "quantity": exchange["quantity"]},
-                actor=actor,
-            )
-        uow.returns.set_exchange_status(exchange_id, "refunded")
+        # The ERP hears that the replacement is no longer owed, received units or not.
+        uow.events.add(
+            "exchange.cancelled",
+            {"exchange_id": exchange_id, "reason": "refunded instead",
+             "quantity": exchange["quantity"]},
+            actor=actor,
+        )
+        uow.returns.set_exchange_status(exchange_id, ExchangeStatus.REFUNDED, was=was)
         uow.returns.set_line_resolution(line["id"], "refund")
         amount = None
         if line["received_quantity"]:
             amount = announce_refund(uow, rma=line["rma"], line=line,
                                      quantity=line["received_quantity"], actor=actor)
         uow.commit()
-    return {"exchange_id": exchange_id, "status": "refunded", "quantity": exchange["quantity"],
+    return {"exchange_id": exchange_id, "status": ExchangeStatus.REFUNDED.value,
+            "quantity": exchange["quantity"],
             "refund_due": None if amount is None else str(amount)}
 
 
-def _open_exchange(uow, exchange_id: int) -> tuple[dict, dict]:
+def _open_exchange(uow: UnitOfWork, exchange_id: int) -> tuple[dict, dict]:
     """The exchange and its return line, locked return first as cancelling does; refused
     once the return is cancelled."""
     exchange = uow.returns.exchange(exchange_id)
     if exchange is None:
         raise NotFound(f"no exchange {exchange_id}")
-    found = uow.returns.return_by_id(exchange["return_id"], lock=True)
-    if found["status"] == "cancelled":
+    found = present(uow.returns.return_by_id(exchange["return_id"], lock=True), "its return")
+    if found["status"] == ReturnStatus.CANCELLED:
         raise Conflict(f"return {found['rma']} was cancelled; its exchange is closed")
     uow.returns.exchange(exchange_id, lock=True)
     [exchange] = [ex for ex in uow.returns.exchanges_of(found["id"]) if ex["id"] == exchange_id]

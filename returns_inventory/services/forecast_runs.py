@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ..domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from ..persistence.uow import UnitOfWork, UowFactory
 from .planning_inputs import ForecastConfig, PlanningInputs, load_inputs
 from .run_guard import (
     RUN_LEASE,
@@ -57,7 +58,7 @@ def planners_today(settings, now: datetime | None = None) -> date:
 
 
 def run_forecast(
-    uow_factory: Callable, settings, request: RunRequest,
+    uow_factory: UowFactory, settings, request: RunRequest,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Run the whole nightly job for one as-of date and record it; returns the run record."""
@@ -71,14 +72,14 @@ def check_executor(config: ForecastConfig, request: RunRequest) -> str:
         raise ValidationFailed(f"unknown executor {executor!r}",
                                errors=[FieldError("executor", "local or dask")])
     if executor == "dask":
-        from ..jobs.dask_executor import dask_installed, dask_missing
+        from ..services.dask_executor import dask_installed, dask_missing
 
         if not dask_installed():
             raise dask_missing()
     return executor
 
 
-def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:
+def start_run(uow_factory: UowFactory, settings, request: RunRequest) -> int:
     """Record a run as started (so callers can follow it) and return its id."""
     config = forecast_config(settings)
     executor = check_executor(config, request)
@@ -98,17 +99,17 @@ def start_run(uow_factory: Callable, settings, request: RunRequest) -> int:
 
 
 def runner_name() -> str:
-    from ..jobs.leases import holder_name
+    from ..services.leases import holder_name
 
     return holder_name()
 
 
-def take_run_lease(uow, run_id: int, now: datetime) -> bool:
+def take_run_lease(uow: UnitOfWork, run_id: int, now: datetime) -> bool:
     return uow.leases.acquire(RUN_LEASE, run_holder(run_id), now=now, not_before=now,
                               expires_at=now + timedelta(hours=RUN_LEASE_HOURS))
 
 
-def run_in_progress(uow) -> Conflict:
+def run_in_progress(uow: UnitOfWork) -> Conflict:
     """The 409 of a run refused because another is running or waiting to run."""
     waiting = uow.runs.open_runs()
     if not waiting:
@@ -121,7 +122,7 @@ def run_in_progress(uow) -> Conflict:
                     "when it has finished", errors=[FieldError("as_of", "a run is in progress")])
 
 
-def _release(uow_factory: Callable, run_id: int) -> None:
+def _release(uow_factory: UowFactory, run_id: int) -> None:
     try:
         with uow_factory() as uow:
             uow.leases.release(RUN_LEASE, run_holder(run_id), now=datetime.now(UTC))
@@ -131,7 +132,7 @@ def _release(uow_factory: Callable, run_id: int) -> None:
 
 
 def execute_run(
-    uow_factory: Callable, settings, run_id: int, request: RunRequest,
+    uow_factory: UowFactory, settings, run_id: int, request: RunRequest,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Forecast and write the suggestions of a started run.
@@ -154,7 +155,7 @@ def execute_run(
             stack.enter_context(heartbeat(uow_factory, run_id, config.heartbeat_seconds))
             client = None
             if executor == "dask":
-                from ..jobs.dask_executor import dask_client
+                from ..services.dask_executor import dask_client
 
                 client = stack.enter_context(dask_client(request.scheduler_address, workers))
             _run_phases(uow_factory, config, run_id, request, workers, client, say)
@@ -185,10 +186,10 @@ def _error_text(exc: Exception, run_id: int, trigger: str) -> str:
     return f"internal error; see the {where} log for forecast run {run_id}"
 
 
-def _run_phases(uow_factory: Callable, config: ForecastConfig, run_id: int,
+def _run_phases(uow_factory: UowFactory, config: ForecastConfig, run_id: int,
                 request: RunRequest, workers: int, client, say) -> None:
     """Read, forecast, write and record the run (on the cluster when ``client`` is one)."""
-    from ..jobs.dask_run import can_share, read_on_cluster, write_on_cluster
+    from ..services.dask_run import can_share, read_on_cluster, write_on_cluster
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -237,12 +238,12 @@ def _run_phases(uow_factory: Callable, config: ForecastConfig, run_id: int,
         uow.commit()
 
 
-def list_runs(uow_factory: Callable, *, offset: int, limit: int) -> tuple[list[dict], int]:
+def list_runs(uow_factory: UowFactory, *, offset: int, limit: int) -> tuple[list[dict], int]:
     with uow_factory() as uow:
         return uow.planning.list_runs(offset=offset, limit=limit)
 
 
-def get_run(uow_factory: Callable, run_id: int) -> dict:
+def get_run(uow_factory: UowFactory, run_id: int) -> dict:
     with uow_factory() as uow:
         run = uow.planning.run(run_id)
     if run is None:
@@ -269,7 +270,7 @@ def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):
     return Planner(*planner_args, workers=workers, **options).fit()
 
 
-def _write(uow, ctx: RowContext, rows: RowInputs, result) -> int:
+def _write(uow: UnitOfWork, ctx: RowContext, rows: RowInputs, result) -> int:
     """Forecasts and suggestions of the run in the caller's transaction; returns the number
     of suggestions."""
     uow.planning.add_forecast_columns(forecast_columns(ctx, rows, result.demand, result.returns))
@@ -278,7 +279,7 @@ def _write(uow, ctx: RowContext, rows: RowInputs, result) -> int:
     return len(suggestions["item_id"])
 
 
-def _row_facts(uow, run_id: int, inputs: PlanningInputs,
+def _row_facts(uow: UnitOfWork, run_id: int, inputs: PlanningInputs,
                location_id: int) -> tuple[RowInputs, RowContext]:
     """What the write needs from the database per row; this run's predecessors' undecided
     suggestions step aside in the same transaction."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.errors import Conflict, NotFound
-from ..persistence.uow import Fence, fenced
+from ..persistence.uow import Fence, UowFactory, fenced
 
 WAIT_FOR_TWIN_S = 5.0
 POLL_S = 0.1
@@ -27,7 +27,7 @@ class StillWorking(Conflict):
     """The same form is being applied by another request right now."""
 
 
-def once(uow_factory: Callable, *, actor: str, form: str, submission: str, subject: str,
+def once(uow_factory: UowFactory, *, actor: str, form: str, submission: str, subject: str,
          work: Callable[[], Any], answer: Callable[[Any], dict]) -> tuple[dict, bool]:
     """Run `work` once per submitted form; (its answer, whether this was a resubmission).
 
@@ -63,7 +63,7 @@ def once(uow_factory: Callable, *, actor: str, form: str, submission: str, subje
     return body, False
 
 
-def stored_answer(uow_factory: Callable, *, actor: str, form: str, submission: str) -> dict:
+def stored_answer(uow_factory: UowFactory, *, actor: str, form: str, submission: str) -> dict:
     """What a submitted form answered (for the page after the redirect)."""
     with uow_factory() as uow:
         stored = uow.idempotency.stored(actor=actor, key=f"{form}:{submission[:200]}")

@@ -16,15 +16,17 @@ from ..domain.grading import (
     GradingDecision,
     ReturnUnit,
     UnitStatus,
+    WriteOffStatus,
 )
 from ..domain.stock import Condition, MovementType
+from ..persistence.uow import UnitOfWork, UowFactory
 from .placement import move_unit
 from .policies import Policies
 from .unit_outcomes import GradingResult, announce_write_off, grading_result, where_is
 
 
 def grade_unit(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policies: Policies,
     *,
     unit_id: str,
@@ -76,7 +78,7 @@ def grade_locked_unit(
 
 
 def regrade_unit(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policies: Policies,
     *,
     unit_id: str,
@@ -102,7 +104,8 @@ def regrade_unit(
         pending = uow.units.pending_write_off_of(unit.id)
         if pending:
             # Never announced, so nothing to take back.
-            uow.units.decide_write_off(pending["id"], "superseded", actor)
+            uow.units.decide_write_off(pending["id"], WriteOffStatus.SUPERSEDED, actor,
+                                       was=pending["status"])
         where = where_is(uow, unit)
         if unit.status is UnitStatus.WRITTEN_OFF:
             _reverse_posted_write_off(uow, unit, actor, where)
@@ -126,7 +129,7 @@ def regrade_unit(
 
 
 def record_repair_outcome(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policies: Policies,
     *,
     unit_id: str,
@@ -172,7 +175,7 @@ def record_repair_outcome(
     return result
 
 
-def _locked_unit(uow, unit_id: str) -> ReturnUnit:
+def _locked_unit(uow: UnitOfWork, unit_id: str) -> ReturnUnit:
     # The row lock is what makes grading exactly-once when two benches submit at once.
     unit = uow.units.unit(unit_id, lock=True)
     if unit is None:
@@ -180,7 +183,7 @@ def _locked_unit(uow, unit_id: str) -> ReturnUnit:
     return unit
 
 
-def _decide(uow, policy, unit, grade_, ticked, today, details=None) -> GradingDecision:
+def _decide(uow: UnitOfWork, policy, unit, grade_, ticked, today, details=None) -> GradingDecision:
     details = details or uow.units.unit_details(unit.unit_code)
     return policy.decide(
         grade_,
@@ -220,7 +223,7 @@ def _reconcile(
             location_id=unit.location_id,
             value=value,
             reason=why[:255],
-            status="pending_approval" if awaiting else "posted",
+            status=WriteOffStatus.PENDING_APPROVAL if awaiting else WriteOffStatus.POSTED,
             requested_by=actor,
             decided_by=None if awaiting else actor,
             posted_at=None if awaiting else datetime.now(UTC),
@@ -288,7 +291,7 @@ def _reconcile(
     )
 
 
-def _reverse_posted_write_off(uow, unit: ReturnUnit, actor: str, where: dict) -> None:
+def _reverse_posted_write_off(uow: UnitOfWork, unit: ReturnUnit, actor: str, where: dict) -> None:
     """The ERP booked the loss on `stock.written_off`; it must hear that it is taken back."""
     for reversed_ in uow.units.reverse_write_offs_of(unit.id, actor):
         uow.events.add(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.grading import AlreadyGraded, UnitStatus
+from ..persistence.uow import UowFactory
 from .grading import grade_locked_unit
 from .ledger import posting_together
 from .policies import Policies
@@ -27,7 +28,7 @@ class UnitGrade:
 
 
 def grade_units(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policies: Policies,
     *,
     grades: Sequence[UnitGrade],
@@ -45,7 +46,7 @@ def grade_units(
 
 
 def grade_checked(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policies: Policies,
     checked: Sequence[tuple],
     *,
@@ -98,7 +99,8 @@ def checked_grades(policies: Policies, grades: Sequence[UnitGrade]) -> list[tupl
             f"at most {MAX_UNITS_PER_BATCH} units per request",
             errors=[FieldError("grades", f"at most {MAX_UNITS_PER_BATCH} entries")],
         )
-    checked, errors, first_seen = [], [], {}
+    checked, errors = [], []
+    first_seen: dict[str, int] = {}
     for n, request in enumerate(grades):
         try:
             grade_ = policies.grading.grade_of(request.grade)

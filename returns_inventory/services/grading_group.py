@@ -14,10 +14,10 @@ unit in it is graded again on its own, so one unit's problem never becomes anoth
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..persistence.uow import UowFactory
 from .grading import grade_unit
 from .grading_batch import UnitGrade, checked_grades, grade_checked
 from .policies import Policies
@@ -42,13 +42,15 @@ class _Ticket:
     def answer(self) -> GradingResult:
         if self.error is not None:
             raise self.error
+        if self.result is None:
+            raise RuntimeError("answered before its group's transaction ended")
         return self.result
 
 
 class GradingGroups:
     """One per database in a process; `grade` is safe to call from any number of threads."""
 
-    def __init__(self, uow_factory: Callable, policies: Policies, max_group: int = MAX_GROUP,
+    def __init__(self, uow_factory: UowFactory, policies: Policies, max_group: int = MAX_GROUP,
                  patience: float = PATIENCE_SECONDS):
         self._uow_factory = uow_factory
         self._policies = policies
@@ -91,7 +93,7 @@ class GradingGroups:
                 self._grade_alone(ticket)
                 return ticket.answer()
             ticket.woken.wait()
-        if leads or ticket.lead and ticket.result is None and ticket.error is None:
+        if leads or (ticket.lead and ticket.result is None and ticket.error is None):
             self._run_next_group()
         return ticket.answer()
 

@@ -15,8 +15,9 @@ from typing import IO, Any
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
-from ..integrations.formats import Records
-from ..integrations.import_schemas import KINDS, ImportKind
+from ..persistence.uow import UnitOfWork, UowFactory
+from ..services.import_formats import Records
+from ..services.import_schemas import KINDS, ImportKind
 from .ledger import post_movement
 
 MAX_REPORTED_ERRORS = 1000
@@ -39,7 +40,8 @@ class ErrorReport:
     """Every problem found, counted; the first `limit` of them (by row) kept to report."""
 
     def __init__(self, limit: int = MAX_REPORTED_ERRORS):
-        self.limit, self.total, self.errors = limit, 0, []
+        self.limit, self.total = limit, 0
+        self.errors: list[FieldError] = []
 
     def add(self, error: FieldError) -> None:
         self.total += 1
@@ -76,7 +78,7 @@ def import_kind(kind: str) -> ImportKind:
 
 
 def import_rows(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     kind: str,
     source: IO[bytes],
     *,
@@ -136,13 +138,14 @@ def _earlier_import(batch) -> ImportResult:
     )
 
 
-def _stage(uow, spec: ImportKind, records: Records, report: ErrorReport, batch_size: int) -> int:
+def _stage(uow: UnitOfWork, spec: ImportKind, records: Records, report: ErrorReport,
+           batch_size: int) -> int:
     """Parse every row into the staging table; returns the number of data rows."""
-    if records.header is not None and (errors := spec.header_errors(records.header)):
+    if records.header is not None and (wrong := spec.header_errors(records.header)):
         raise ValidationFailed(
             f"the CSV header does not fit the {spec.name} import; nothing was imported",
-            errors=errors,
-            error_count=len(errors),
+            errors=wrong,
+            error_count=len(wrong),
         )
     json_rows = records.header is None
     rows = 0
@@ -153,7 +156,7 @@ def _stage(uow, spec: ImportKind, records: Records, report: ErrorReport, batch_s
                 report.add(FieldError(record.field, record.problem, row=rows))
                 continue
             values, errors = spec.parse_row(record.values, check_unknown=json_rows)
-            if errors:
+            if errors or values is None:
                 for field, reason in errors:
                     report.add(FieldError(field, reason, row=rows))
             else:
@@ -161,7 +164,7 @@ def _stage(uow, spec: ImportKind, records: Records, report: ErrorReport, batch_s
     return rows
 
 
-def _check_staged(uow, spec: ImportKind, report: ErrorReport) -> None:
+def _check_staged(uow: UnitOfWork, spec: ImportKind, report: ErrorReport) -> None:
     """Checks that need the whole file or the database: repeats and unknown references."""
     imports, limit, kind = uow.imports, report.limit, spec.name
     key = "+".join(spec.key)
@@ -203,7 +206,7 @@ def _below_reserved(r) -> FieldError:
     return FieldError("on_hand", reason, row=r.row_no)
 
 
-def _apply_snapshot(uow, *, batch_id: int, actor: str, batch_size: int) -> int:
+def _apply_snapshot(uow: UnitOfWork, *, batch_id: int, actor: str, batch_size: int) -> int:
     """Post one `snapshot` movement per balance that differs from the file; returns how many.
 
     The delta is taken from the locked balance, not the earlier read, so a change committed

@@ -8,7 +8,6 @@ The barcode is reportlab's Code 128, drawn as vector bars, so it stays sharp on 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..persistence.uow import UowFactory
 
 LAYOUTS = ("label", "a4")
 
@@ -33,7 +33,7 @@ class UnitLabel:
     received_on: date
 
 
-def labels_for_units(uow_factory: Callable, unit_ids: list[str], *,
+def labels_for_units(uow_factory: UowFactory, unit_ids: list[str], *,
                      timezone: str) -> list[UnitLabel]:
     """The labels of these units, in the order they were received."""
     with uow_factory() as uow:
@@ -43,7 +43,7 @@ def labels_for_units(uow_factory: Callable, unit_ids: list[str], *,
     return [_label(r, timezone) for r in rows]
 
 
-def labels_for_return(uow_factory: Callable, rma: str, *, timezone: str) -> list[UnitLabel]:
+def labels_for_return(uow_factory: UowFactory, rma: str, *, timezone: str) -> list[UnitLabel]:
     """The labels of every unit received against the return."""
     with uow_factory() as uow:
         found = uow.returns.return_by_rma(rma)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from ..domain.errors import InsufficientStock
 from ..domain.stock import BalanceKey, Movement, StockBalance
+from ..persistence.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -15,9 +16,23 @@ class PostedMovement:
     movement_id: int | None  # None while the unit of work batches its writes
     balance: StockBalance | None  # None while movements are posted together
 
+    @property
+    def written_id(self) -> int:
+        """The ledger line's id, for callers outside ``uow.batched()``."""
+        if self.movement_id is None:
+            raise RuntimeError("a movement written in a batch has no id until the batch ends")
+        return self.movement_id
+
+    @property
+    def figures(self) -> StockBalance:
+        """The balance after this movement, for callers that post one at once."""
+        if self.balance is None:
+            raise RuntimeError("a movement kept by posting_together has no figures yet")
+        return self.balance
+
 
 @contextmanager
-def posting_together(uow) -> Iterator[None]:
+def posting_together(uow: UnitOfWork) -> Iterator[None]:
     """Inside, movements are kept, and on leaving they are posted with one statement for
     all their balances, exactly as if posted one after another in the order given: each is
     still judged by the availability rule, and a refusal raises there. For a group of grades,
@@ -32,13 +47,13 @@ def posting_together(uow) -> Iterator[None]:
     post_movements(uow, kept)
 
 
-def post_movement(uow, movement: Movement) -> PostedMovement:
+def post_movement(uow: UnitOfWork, movement: Movement) -> PostedMovement:
     """Apply one movement to its balance inside the caller's transaction (never commits)."""
     [posted] = post_movements(uow, [movement])
     return posted
 
 
-def post_movements(uow, movements: Sequence[Movement]) -> list[PostedMovement]:
+def post_movements(uow: UnitOfWork, movements: Sequence[Movement]) -> list[PostedMovement]:
     """Apply movements in the order given, each judged by the availability rule, and append
     their ledger lines, inside the caller's transaction (never commits).
 
@@ -49,7 +64,7 @@ def post_movements(uow, movements: Sequence[Movement]) -> list[PostedMovement]:
     """
     if not movements:
         return []
-    kept = getattr(uow, "movements_kept", None)
+    kept = uow.movements_kept
     if kept is not None:
         if all(m.reserved_delta >= 0 for m in movements):
             kept.extend(movements)
@@ -70,7 +85,7 @@ def post_movements(uow, movements: Sequence[Movement]) -> list[PostedMovement]:
         total[0] += m.quantity
         total[1] += m.reserved_delta
     ordered = sorted(totals, key=balance_order)
-    after = uow.stock.change_balances([(key, *totals[key]) for key in ordered])
+    after = uow.stock.change_balances([(key, totals[key][0], totals[key][1]) for key in ordered])
     # Back to the figures before this call, then forward one movement at a time.
     current = {
         key: replace(after[key], on_hand=after[key].on_hand - totals[key][0],
@@ -85,14 +100,14 @@ def post_movements(uow, movements: Sequence[Movement]) -> list[PostedMovement]:
     return posted
 
 
-def _post_after_reading(uow, key: BalanceKey, movement: Movement) -> PostedMovement:
+def _post_after_reading(uow: UnitOfWork, key: BalanceKey, movement: Movement) -> PostedMovement:
     balance = uow.stock.lock_balance(key)
     _apply(uow, balance, movement)
     uow.stock.save_balance(balance)
     return PostedMovement(uow.stock.add_movement(balance, movement), balance)
 
 
-def _apply(uow, balance: StockBalance, movement: Movement) -> None:
+def _apply(uow: UnitOfWork, balance: StockBalance, movement: Movement) -> None:
     """The domain's rule on the balance as it stood; the location is read only when the
     rule would refuse, since only a location that allows negative stock can change that."""
     try:
@@ -109,7 +124,7 @@ def balance_order(key: BalanceKey) -> tuple[int, int, str]:
     return (key.item_id, key.location_id, key.condition.value)
 
 
-def lock_in_order(uow, keys: Sequence[BalanceKey]) -> None:
+def lock_in_order(uow: UnitOfWork, keys: Sequence[BalanceKey]) -> None:
     """Before posting to several balances in the order `keys` lists them, lock them in
     `balance_order`: two transactions taking the same locks in opposite orders deadlock on
     PostgreSQL. Posting then re-locks rows this transaction already holds, without waiting.

@@ -8,10 +8,10 @@ all in one transaction. surprises() tells the grader in words before anything is
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from ..domain.errors import FieldError, ValidationFailed
+from ..persistence.uow import UowFactory
 from .receiving import ReceivedUnit, receive_blind_in, receive_in
 from .returns import return_view
 
@@ -41,7 +41,7 @@ def read_counts(lines: list[dict], form: dict[str, str]) -> dict[int, int]:
     return counts
 
 
-def read_strangers(uow_factory: Callable, text: str | None) -> list[Stranger]:
+def read_strangers(uow_factory: UowFactory, text: str | None) -> list[Stranger]:
     """Items not on the return, one a line: a scanned GTIN, or `SKU SIZE` typed."""
     strangers, errors = [], []
     with uow_factory() as uow:
@@ -82,7 +82,7 @@ def surprises(lines: list[dict], counts: dict[int, int], strangers: list[Strange
 
 
 def receive_parcel(
-    uow_factory: Callable, *, rma: str, location: str, counts: dict[int, int],
+    uow_factory: UowFactory, *, rma: str, location: str, counts: dict[int, int],
     strangers: list[Stranger], note: str | None, actor: str,
 ) -> list[ReceivedUnit]:
     """Receive the parcel in one transaction: authorized units against the return, the rest

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..persistence.uow import UowFactory
 from .policies import Policies
 
 # The format Pillow finds when it decodes the file, for each accepted type: neither the
@@ -20,7 +20,7 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 def attach_photos(
-    uow_factory: Callable, policies: Policies, instance_path: Path, *, unit_id: str,
+    uow_factory: UowFactory, policies: Policies, instance_path: Path, *, unit_id: str,
     files: list[tuple[str, str, bytes]], actor: str,
 ) -> list[dict]:
     """Check every photo first, then store them all; one bad file stores none."""
@@ -67,7 +67,7 @@ def attach_photos(
     return stored
 
 
-def photo_path(uow_factory: Callable, instance_path: Path, unit_id: str, filename: str):
+def photo_path(uow_factory: UowFactory, instance_path: Path, unit_id: str, filename: str):
     with uow_factory() as uow:
         unit = uow.units.unit(unit_id)
         photo = uow.units.photo(filename)
@@ -76,7 +76,7 @@ def photo_path(uow_factory: Callable, instance_path: Path, unit_id: str, filenam
     return instance_path / "photos" / unit_id / filename, photo["content_type"]
 
 
-def unit_view(uow_factory: Callable, unit_id: str) -> dict:
+def unit_view(uow_factory: UowFactory, unit_id: str) -> dict:
     """Everything a grader needs to see about one unit."""
     with uow_factory() as uow:
         details = uow.units.unit_details(unit_id)

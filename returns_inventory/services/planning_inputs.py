@@ -19,7 +19,8 @@ from forecasting.panel import (
     StockPosition,
 )
 
-from ..persistence.repositories.planning import week_of
+from ..domain.weeks import monday_of, week_of
+from ..persistence.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,6 @@ class PlanningInputs:
     @property
     def origin_monday(self) -> date:
         """Monday of the first forecast week."""
-        from ..persistence.repositories.planning import monday_of
-
         return monday_of(self.sales.last_week + 1)
 
 
@@ -113,7 +112,7 @@ def last_complete_week(as_of: date) -> int:
     return week_of(as_of - timedelta(days=1)) if as_of.weekday() == 0 else week_of(as_of) - 1
 
 
-def load_inputs(uow, config: ForecastConfig, as_of: date) -> PlanningInputs:
+def load_inputs(uow: UnitOfWork, config: ForecastConfig, as_of: date) -> PlanningInputs:
     """Read everything the run needs with a handful of set-based queries, in one snapshot."""
     planning = uow.planning
     planning.read_one_snapshot()
@@ -126,8 +125,8 @@ def load_inputs(uow, config: ForecastConfig, as_of: date) -> PlanningInputs:
 
 
 # How reasons and grades travel from the database: as their index in the library's tuples.
-RETURN_CODES = dict(reasons=REASONS, other_reason=REASONS.index("other"), grades=GRADES,
-                    no_grade=NO_GRADE)
+RETURN_CODES: dict[str, Any] = dict(reasons=REASONS, other_reason=REASONS.index("other"),
+                                    grades=GRADES, no_grade=NO_GRADE)
 
 
 def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly: np.ndarray,

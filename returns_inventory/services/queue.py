@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ..domain.grading import UnitStatus
+from ..persistence.uow import UowFactory
 
 SHOWN = 200  # a longer queue is worked from the top; the counts say how long it is
 
 
-def grading_queue(uow_factory: Callable, *, location: str | None = None,
+def grading_queue(uow_factory: UowFactory, *, location: str | None = None,
                   reason: str | None = None, now: datetime | None = None) -> dict:
     """Units waiting for grading by location and reason, blind receipts to review, units in
     repair, each with its age; and how many units are in each state."""
@@ -32,7 +32,7 @@ def grading_queue(uow_factory: Callable, *, location: str | None = None,
             "counts": counts, "flagged": flagged}
 
 
-def state_counts(uow_factory: Callable) -> dict[str, int]:
+def state_counts(uow_factory: UowFactory) -> dict[str, int]:
     """How many units are in each state, for the station's home."""
     with uow_factory() as uow:
         counts = uow.bench.count_by_status()

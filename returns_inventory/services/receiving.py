@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +11,7 @@ from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed, li
 from ..domain.grading import UnitStatus
 from ..domain.returns import ReturnStatus
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from ..persistence.uow import UnitOfWork, UowFactory
 from .ledger import lock_in_order, post_movement
 
 
@@ -32,7 +32,7 @@ def new_unit_code() -> str:
 
 
 def receive_units(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     *,
     rma: str,
     location: str,
@@ -52,7 +52,7 @@ def receive_units(
     return received
 
 
-def receive_in(uow, *, rma: str, location: str, lines: list[dict], actor: str,
+def receive_in(uow: UnitOfWork, *, rma: str, location: str, lines: list[dict], actor: str,
                received_at: datetime | None = None, note: str | None = None,
                ) -> list[ReceivedUnit]:
     """receive_units in the caller's transaction; `note` is the dock's, on every unit."""
@@ -111,7 +111,7 @@ def receive_in(uow, *, rma: str, location: str, lines: list[dict], actor: str,
     return received
 
 
-def announce_refund(uow, *, rma: str, line: dict, quantity: int, actor: str) -> Decimal:
+def announce_refund(uow: UnitOfWork, *, rma: str, line: dict, quantity: int, actor: str) -> Decimal:
     """Tell the ERP what it owes the customer for `quantity` units of a return line (the
     sale's unit price each); the ERP pays it. Returns the amount."""
     amount = (Decimal(line["unit_price"]) * quantity).quantize(Decimal("0.01"))
@@ -130,7 +130,7 @@ def announce_refund(uow, *, rma: str, line: dict, quantity: int, actor: str) -> 
 
 
 def receive_blind(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     *,
     sku: str,
     size: str,
@@ -151,8 +151,8 @@ def receive_blind(
     return received
 
 
-def receive_blind_in(uow, *, sku: str, size: str, location: str, quantity: int, actor: str,
-                     note: str | None = None) -> list[ReceivedUnit]:
+def receive_blind_in(uow: UnitOfWork, *, sku: str, size: str, location: str, quantity: int,
+                     actor: str, note: str | None = None) -> list[ReceivedUnit]:
     """receive_blind in the caller's transaction."""
     item = uow.catalogue.item_by_sku_size(sku, size)
     if item is None:
@@ -164,7 +164,7 @@ def receive_blind_in(uow, *, sku: str, size: str, location: str, quantity: int, 
     ]
 
 
-def _location(uow, code: str):
+def _location(uow: UnitOfWork, code: str):
     place = uow.catalogue.location_by_code(code)
     if place is None:
         raise NotFound(f"no location {code}", errors=[FieldError("location", "unknown")])

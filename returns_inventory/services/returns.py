@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed, line_field
-from ..domain.returns import Resolution, ReturnRefused, ReturnStatus, SoldLine
+from ..domain.returns import (
+    ExchangeStatus,
+    Resolution,
+    ReturnRefused,
+    ReturnsPolicy,
+    ReturnStatus,
+    SoldLine,
+)
+from ..persistence.uow import UnitOfWork, UowFactory
 from .exchanges import (
     ExchangeRequest,
     cancel_backorder,
@@ -48,7 +55,7 @@ def new_rma() -> str:
 
 
 def authorize_return(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policies: Policies,
     *,
     order_ref: str,
@@ -74,38 +81,9 @@ def authorize_return(
         policy.check_requested_on(requested_on, today=today)
     with uow_factory() as uow:
         rma = new_rma()
-        claimed: dict[int, int] = {}
-        checked: list[tuple[int, ReturnLineRequest, SoldLine]] = []
-        refs = sorted({line.line_ref for line in lines})
-        if len(refs) > 1:
-            # Lock the sold lines in one order, whatever order the request lists them in: two
-            # returns of one order naming them in opposite orders deadlock on PostgreSQL.
-            for line_ref in refs:
-                uow.returns.sold_line(order_ref, line_ref, lock=True)
         try:
-            for row, line in enumerate(lines):
-                sold = uow.returns.sold_line(order_ref, line.line_ref, lock=True)
-                if sold is None:
-                    raise NotFound(
-                        f"no sale line {order_ref}/{line.line_ref}",
-                        errors=[FieldError(line_field(row, "line_ref"), "unknown sale line")],
-                    )
-                reason = _reason(policy, line, row)
-                _check_resolution(line, row)
-                if sold.sales_line_id not in claimed:
-                    claimed[sold.sales_line_id] = uow.returns.claimed_quantity(sold.sales_line_id)
-                policy.check_line(
-                    sold,
-                    quantity=line.quantity,
-                    reason=reason,
-                    already_claimed=claimed[sold.sales_line_id],
-                    requested_on=requested_on,
-                    gift=gift,
-                    condition_met=line.condition_met,
-                    row=row,
-                )
-                claimed[sold.sales_line_id] += line.quantity
-                checked.append((row, line, sold))
+            checked = _checked_lines(uow, policy, order_ref, lines, requested_on=requested_on,
+                                     gift=gift)
         except ReturnRefused as refusal:
             uow.rollback()
             _record_rejection(
@@ -125,31 +103,7 @@ def authorize_return(
             requested_on=requested_on,
             actor=actor,
         )
-        reservations: list[ExchangeRequest] = []
-        for row, line, sold in checked:
-            line_id = uow.returns.add_line(
-                return_id=return_id,
-                line_no=row + 1,
-                sales_line_id=sold.sales_line_id,
-                item_id=sold.item_id,
-                quantity=line.quantity,
-                reason=line.reason,
-                resolution=line.resolution,
-                condition_met=line.condition_met,
-                note=line.note,
-            )
-            if line.resolution == Resolution.EXCHANGE:
-                reservations.append(
-                    ExchangeRequest(
-                        return_id,
-                        line_id,
-                        line.exchange_sku or sold.sku,
-                        line.exchange_size or sold.size,
-                        line.quantity,
-                        line.fallback,
-                        row,
-                    )
-                )
+        reservations = _add_lines(uow, return_id, checked)
         if len(reservations) > 1:
             # Reserve in balance order (by item), like every other multi-balance change.
             reservations.sort(key=lambda r: uow.returns.sizes_of_sku(r.sku).get(r.size, 0))
@@ -161,7 +115,79 @@ def authorize_return(
     return view
 
 
-def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
+Checked = list[tuple[int, ReturnLineRequest, SoldLine]]
+
+
+def _checked_lines(uow: UnitOfWork, policy: ReturnsPolicy, order_ref: str,
+                   lines: list[ReturnLineRequest], *, requested_on: date,
+                   gift: bool) -> Checked:
+    """Each line with its row and its sold line, once the policy accepts all of them;
+    ReturnRefused for the first it does not. The sold lines stay locked until commit."""
+    refs = sorted({line.line_ref for line in lines})
+    if len(refs) > 1:
+        # Lock the sold lines in one order, whatever order the request lists them in: two
+        # returns of one order naming them in opposite orders deadlock on PostgreSQL.
+        for line_ref in refs:
+            uow.returns.sold_line(order_ref, line_ref, lock=True)
+    claimed: dict[int, int] = {}
+    checked: Checked = []
+    for row, line in enumerate(lines):
+        sold = uow.returns.sold_line(order_ref, line.line_ref, lock=True)
+        if sold is None:
+            raise NotFound(
+                f"no sale line {order_ref}/{line.line_ref}",
+                errors=[FieldError(line_field(row, "line_ref"), "unknown sale line")],
+            )
+        reason = _reason(policy, line, row)
+        _check_resolution(line, row)
+        if sold.sales_line_id not in claimed:
+            claimed[sold.sales_line_id] = uow.returns.claimed_quantity(sold.sales_line_id)
+        policy.check_line(
+            sold,
+            quantity=line.quantity,
+            reason=reason,
+            already_claimed=claimed[sold.sales_line_id],
+            requested_on=requested_on,
+            gift=gift,
+            condition_met=line.condition_met,
+            row=row,
+        )
+        claimed[sold.sales_line_id] += line.quantity
+        checked.append((row, line, sold))
+    return checked
+
+
+def _add_lines(uow: UnitOfWork, return_id: int, checked: Checked) -> list[ExchangeRequest]:
+    """Write the return's lines; the replacements its exchange lines ask for."""
+    reservations: list[ExchangeRequest] = []
+    for row, line, sold in checked:
+        line_id = uow.returns.add_line(
+            return_id=return_id,
+            line_no=row + 1,
+            sales_line_id=sold.sales_line_id,
+            item_id=sold.item_id,
+            quantity=line.quantity,
+            reason=line.reason,
+            resolution=line.resolution,
+            condition_met=line.condition_met,
+            note=line.note,
+        )
+        if line.resolution == Resolution.EXCHANGE:
+            reservations.append(
+                ExchangeRequest(
+                    return_id,
+                    line_id,
+                    line.exchange_sku or sold.sku,
+                    line.exchange_size or sold.size,
+                    line.quantity,
+                    line.fallback,
+                    row,
+                )
+            )
+    return reservations
+
+
+def cancel_return(uow_factory: UowFactory, *, rma: str, actor: str) -> ReturnView:
     """Cancel an authorized return before any unit arrived; release its reservations and
     cancel its backorders."""
     with uow_factory() as uow:
@@ -177,20 +203,21 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
             uow.returns.exchanges_of(found["id"]),
             key=lambda ex: (ex["item_id"], ex["location_id"] or 0),
         )
-        if any(exchange["status"] == "shipped" for exchange in held):
+        if any(exchange["status"] == ExchangeStatus.SHIPPED for exchange in held):
             # The customer has the replacement: cancelling would free the sold unit to be
             # returned again, for a refund this time.
             raise Conflict(f"a replacement of {rma} has shipped; it cannot be cancelled, "
                            "only received")
         for exchange in held:
-            if exchange["status"] in {"reserved", "released"}:
+            if exchange["status"] in {ExchangeStatus.RESERVED, ExchangeStatus.RELEASED}:
                 # The expiry job may release it after we read it; then nothing is left to
                 # give back, and it is closed all the same.
                 release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")
                 # Closed, not "released": "released" lists expired reservations someone
                 # should act on, and nobody may act on a cancelled return's exchange.
-                uow.returns.set_exchange_status(exchange["id"], "cancelled")
-            elif exchange["status"] == "backordered":
+                uow.returns.set_exchange_status(exchange["id"], ExchangeStatus.CANCELLED,
+                                                was=ExchangeStatus.RELEASED)
+            elif exchange["status"] == ExchangeStatus.BACKORDERED:
                 cancel_backorder(uow, exchange["id"], actor=actor, why="return cancelled")
         uow.returns.set_return_status(found["id"], ReturnStatus.CANCELLED.value)
         view = return_view(uow, rma)
@@ -199,12 +226,12 @@ def cancel_return(uow_factory: Callable, *, rma: str, actor: str) -> ReturnView:
     return view
 
 
-def get_return(uow_factory: Callable, rma: str) -> ReturnView:
+def get_return(uow_factory: UowFactory, rma: str) -> ReturnView:
     with uow_factory() as uow:
         return return_view(uow, rma)
 
 
-def return_view(uow, rma: str) -> ReturnView:
+def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
     found = uow.returns.return_by_rma(rma)
     if found is None:
         raise NotFound(f"no return {rma}")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from ..domain.errors import FieldError, ValidationFailed
-from ..persistence.repositories.planning import monday_of, week_of
+from ..domain.weeks import monday_of, week_of
+from ..persistence.uow import UnitOfWork, UowFactory
 from .planning_inputs import ForecastConfig
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def run_holder(run_id: int) -> str:
     return f"run:{run_id}"
 
 
-def reap_lost(uow, config: ForecastConfig, now: datetime | None = None) -> list[dict]:
+def reap_lost(uow: UnitOfWork, config: ForecastConfig, now: datetime | None = None) -> list[dict]:
     """Fail the runs whose process stopped beating, in the caller's transaction, and free the
     run lease and every job lease their process held. A lost nightly run is asked for again:
     its schedule will not come round before tomorrow, and planners expect tonight's plan."""
@@ -47,14 +48,14 @@ def reap_lost(uow, config: ForecastConfig, now: datetime | None = None) -> list[
     return lost
 
 
-def free_run_leases(uow, run: dict, now: datetime) -> None:
+def free_run_leases(uow: UnitOfWork, run: dict, now: datetime) -> None:
     """Free the run lease an ended run held, and every job lease its process still held."""
     uow.leases.free_held_by(run_holder(run["id"]), now=now)
     if run["runner"]:
         uow.leases.free_held_by(run["runner"], now=now)
 
 
-def reap_lost_runs(uow_factory: Callable, config: ForecastConfig) -> list[dict]:
+def reap_lost_runs(uow_factory: UowFactory, config: ForecastConfig) -> list[dict]:
     """reap_lost in a transaction of its own, logged: what every scheduler tick does first."""
     with uow_factory() as uow:
         lost = reap_lost(uow, config)
@@ -65,7 +66,7 @@ def reap_lost_runs(uow_factory: Callable, config: ForecastConfig) -> list[dict]:
     return lost
 
 
-def check_as_of(uow, as_of: date, today: date) -> None:
+def check_as_of(uow: UnitOfWork, as_of: date, today: date) -> None:
     """A run plans from what was sold up to its as-of date: never a day after today in the
     planners' time zone (its plan would become the default for good), never before the week
     of the first sale (nothing to forecast from)."""
@@ -79,7 +80,7 @@ def check_as_of(uow, as_of: date, today: date) -> None:
                                errors=[FieldError("as_of", f"at least {earliest}")])
 
 
-def beat(uow_factory: Callable, run_id: int) -> bool:
+def beat(uow_factory: UowFactory, run_id: int) -> bool:
     """Record that the run's process is alive; False once the run is no longer running."""
     with uow_factory() as uow:
         alive = uow.runs.beat(run_id, now=datetime.now(UTC))
@@ -88,7 +89,7 @@ def beat(uow_factory: Callable, run_id: int) -> bool:
 
 
 @contextlib.contextmanager
-def heartbeat(uow_factory: Callable, run_id: int, every: float) -> Iterator[None]:
+def heartbeat(uow_factory: UowFactory, run_id: int, every: float) -> Iterator[None]:
     """Beat every `every` seconds from a thread while the block runs (the forecast itself is
     one long call), each beat in a short transaction of its own."""
     stop = threading.Event()

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from ..domain.replenishment import PROPOSED
+
 # Terms of the order-up-to arithmetic kept with each suggestion, in reading order.
 TERMS = (
     "protection_weeks", "gross_demand", "expected_returns", "service_level",
@@ -93,7 +95,7 @@ def suggestion_columns(ctx: RowContext, rows: RowInputs, plan) -> dict[str, list
     return {
         "run_id": [ctx.run_id] * n, "as_of": [ctx.as_of] * n,
         "item_id": rows.item_ids[at].tolist(), "location_id": [ctx.location_id] * n,
-        "status": ["proposed"] * n, "suggested_qty": qty[at].tolist(),
+        "status": [PROPOSED.value] * n, "suggested_qty": qty[at].tolist(),
         "return_blind_qty": blind[at].tolist(),
         "previous_qty": [p if p >= 0 else None for p in previous],
         "unit_cost": cost,

@@ -8,10 +8,10 @@ a `requested` run; the scheduler's `run-requested-forecasts` job starts it withi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..persistence.uow import UowFactory
 from .forecast_runs import (
     RunRequest,
     check_executor,
@@ -28,7 +28,7 @@ from .run_guard import RUN_LEASE, check_as_of, free_run_leases, reap_lost, run_h
 log = logging.getLogger(__name__)
 
 
-def request_run(uow_factory: Callable, settings, request: RunRequest) -> dict:
+def request_run(uow_factory: UowFactory, settings, request: RunRequest) -> dict:
     """Record a run for the scheduler to start; refused while another is open."""
     config = forecast_config(settings)
     executor = check_executor(config, request)
@@ -49,7 +49,7 @@ def request_run(uow_factory: Callable, settings, request: RunRequest) -> dict:
     return get_run(uow_factory, run_id)
 
 
-def run_next_requested(uow_factory: Callable, settings, runner: str | None = None
+def run_next_requested(uow_factory: UowFactory, settings, runner: str | None = None
                        ) -> dict | None:
     """Start the oldest requested run here and run it to its end; None when none is waiting
     or another run holds the run lease (the request then waits for the next tick)."""
@@ -72,7 +72,7 @@ def run_next_requested(uow_factory: Callable, settings, runner: str | None = Non
         return get_run(uow_factory, run["id"])
 
 
-def clear_run(uow_factory: Callable, run_id: int, actor: str) -> dict:
+def clear_run(uow_factory: UowFactory, run_id: int, actor: str) -> dict:
     """End a requested or running run by hand as failed and free its leases, for a run whose
     process is known to be gone (its heartbeat would otherwise expire in lost_after)."""
     now = datetime.now(UTC)
@@ -90,7 +90,7 @@ def clear_run(uow_factory: Callable, run_id: int, actor: str) -> dict:
     return get_run(uow_factory, run_id)
 
 
-def discard_run(uow_factory: Callable, run_id: int, actor: str) -> dict:
+def discard_run(uow_factory: UowFactory, run_id: int, actor: str) -> dict:
     """Withdraw a run: it never becomes the default run again, its undecided suggestions
     leave every list and export, and the run in force gets back what it superseded.
     Decided suggestions stay, for the audit."""

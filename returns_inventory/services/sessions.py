@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..domain.errors import TooManyAttempts
 from ..persistence.repositories.users import Person
+from ..persistence.uow import UowFactory
 from .users import authenticate_user, normal_username
 
 USERNAME, ADDRESS = "username", "address"
@@ -35,7 +35,7 @@ class LoginLimits:
 
 
 def log_in(
-    uow_factory: Callable, limits: LoginLimits, *, username: str, password: str,
+    uow_factory: UowFactory, limits: LoginLimits, *, username: str, password: str,
     address: str | None, lifetime: timedelta, now: datetime | None = None,
 ) -> tuple[Person, str] | None:
     """The person and a new session id, or None when the username and password do not match.
@@ -61,20 +61,20 @@ def log_in(
     return person, session_id
 
 
-def session_person(uow_factory: Callable, session_id: str) -> Person | None:
+def session_person(uow_factory: UowFactory, session_id: str) -> Person | None:
     """The active person whose open session this is, or None (logged out, disabled, expired)."""
     with uow_factory(read_only=True) as uow:
         return uow.users.by_session(_key(session_id), now=datetime.now(UTC))
 
 
-def log_out(uow_factory: Callable, session_id: str) -> None:
+def log_out(uow_factory: UowFactory, session_id: str) -> None:
     """End this session now, on every worker; the person's other sessions stay open."""
     with uow_factory() as uow:
         uow.users.end_session(_key(session_id))
         uow.commit()
 
 
-def purge_login_records(uow_factory: Callable, limits: LoginLimits, *, now: datetime) -> int:
+def purge_login_records(uow_factory: UowFactory, limits: LoginLimits, *, now: datetime) -> int:
     """Forget expired sessions and failures older than the window (the scheduler's job)."""
     with uow_factory() as uow:
         purged = uow.users.purge_sessions_expired_by(now)
@@ -83,8 +83,8 @@ def purge_login_records(uow_factory: Callable, limits: LoginLimits, *, now: date
     return purged
 
 
-def _refuse_while_throttled(uow_factory, limits: LoginLimits, username: str, address: str,
-                            now: datetime) -> None:
+def _refuse_while_throttled(uow_factory: UowFactory, limits: LoginLimits, username: str,
+                            address: str, now: datetime) -> None:
     window = timedelta(seconds=limits.window_seconds)
     waits = []
     with uow_factory(read_only=True) as uow:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..domain.errors import FieldError, NotFound
+from ..domain.errors import FieldError, NotFound, present
 from ..domain.grading import Disposition, UnitStatus
-from ..persistence.uow import Fence, fenced
+from ..persistence.uow import Fence, UnitOfWork, UowFactory, fenced
 from .grading import grade_unit
 from .photos import attach_photos
 from .policies import Policies
@@ -66,7 +66,7 @@ class WriteOffUnconfirmed(Exception):
         self.value, self.awaiting_approval = str(value), awaiting_approval
 
 
-def find_scanned(uow_factory: Callable, code: str) -> Scanned:
+def find_scanned(uow_factory: UowFactory, code: str) -> Scanned:
     """A unit label or an RMA, as typed or scanned (scanners and people differ in case)."""
     code = (code or "").strip()
     if not code:
@@ -83,17 +83,17 @@ def find_scanned(uow_factory: Callable, code: str) -> Scanned:
                    errors=[FieldError("code", "unknown")])
 
 
-def _waiting(uow, return_id: int) -> list[dict]:
+def _waiting(uow: UnitOfWork, return_id: int) -> list[dict]:
     waiting = []
     for unit in uow.units.units_of(return_id):
         if unit.status is UnitStatus.AWAITING_GRADING:
-            item = uow.catalogue.item(unit.item_id)
+            item = present(uow.catalogue.item(unit.item_id), f"item {unit.item_id}")
             waiting.append({"unit_id": unit.unit_code, "sku": item.sku, "size": item.size,
                             "description": item.description})
     return waiting
 
 
-def foresee(uow_factory: Callable, policies: Policies, *, unit_id: str, grade: str,
+def foresee(uow_factory: UowFactory, policies: Policies, *, unit_id: str, grade: str,
             defects: list[str], is_admin: bool = False) -> Foreseen:
     """The disposition this grade and these defects would give the unit, and any write-off."""
     policy = policies.grading
@@ -114,7 +114,7 @@ def foresee(uow_factory: Callable, policies: Policies, *, unit_id: str, grade: s
 
 
 def grade_at_bench(
-    uow_factory: Callable, policies: Policies, instance_path: Path, *, submission: str,
+    uow_factory: UowFactory, policies: Policies, instance_path: Path, *, submission: str,
     unit_id: str, grade: str, defects: list[str], note: str | None,
     photos: list[tuple[str, str, bytes]], actor: str, is_admin: bool = False,
     confirmed_write_off: str | None = None,
@@ -182,7 +182,7 @@ def confirmation_check(confirmed: str | None) -> Callable[[Decimal, bool], None]
     return check
 
 
-def bench_result(uow_factory: Callable, *, submission: str, actor: str) -> GradingResult:
+def bench_result(uow_factory: UowFactory, *, submission: str, actor: str) -> GradingResult:
     """The result a submitted bench form produced (for the page after the redirect)."""
     with uow_factory() as uow:
         stored = uow.idempotency.stored(actor=actor, key=_key(submission))
@@ -195,7 +195,7 @@ def _key(submission: str) -> str:
     return "station:" + (submission or "")[:200]
 
 
-def _claim(uow_factory, fence: Fence, fingerprint):
+def _claim(uow_factory: UowFactory, fence: Fence, fingerprint):
     with uow_factory() as uow:
         stored = uow.idempotency.claim(actor=fence.actor, key=fence.key, method="POST",
                                        path=SUBMISSION_PATH, request_hash=fingerprint,
@@ -204,7 +204,7 @@ def _claim(uow_factory, fence: Fence, fingerprint):
     return stored
 
 
-def _wait_for_twin(uow_factory, actor, key, stored) -> GradingResult:
+def _wait_for_twin(uow_factory: UowFactory, actor, key, stored) -> GradingResult:
     deadline = time.monotonic() + TWIN_WAIT_S
     while not stored.completed:
         if time.monotonic() > deadline:
@@ -218,7 +218,7 @@ def _wait_for_twin(uow_factory, actor, key, stored) -> GradingResult:
     return GradingResult(**json.loads(stored.response_body))
 
 
-def _ensure_gradable(uow_factory, unit_id: str) -> None:
+def _ensure_gradable(uow_factory: UowFactory, unit_id: str) -> None:
     with uow_factory() as uow:
         unit = uow.units.unit(unit_id)
     if unit is None:

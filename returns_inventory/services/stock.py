@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..domain.errors import FieldError, IdempotencyMismatch, NotFound, ValidationFailed
+from ..domain.errors import FieldError, IdempotencyMismatch, NotFound, ValidationFailed, present
 from ..domain.stock import Condition, LedgerMismatch, Movement, MovementType
+from ..persistence.uow import UowFactory
 from .ledger import post_movement
 
 
@@ -28,7 +28,7 @@ class AdjustmentResult:
 
 
 def adjust_stock(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     *,
     sku: str,
     size: str,
@@ -70,8 +70,8 @@ def adjust_stock(
         posted = post_movement(
             uow,
             Movement(
-                item_id=item.id,
-                location_id=place.id,
+                item_id=present(item.id, "item id"),
+                location_id=present(place.id, "location id"),
                 condition=Condition(condition),
                 movement_type=MovementType.ADJUSTMENT,
                 quantity=quantity,
@@ -82,8 +82,8 @@ def adjust_stock(
             ),
         )
         result = AdjustmentResult(
-            posted.movement_id, sku, size, location, condition, quantity,
-            posted.balance.on_hand, posted.balance.reserved,
+            posted.written_id, sku, size, location, condition, quantity,
+            posted.figures.on_hand, posted.figures.reserved,
         )
         uow.events.add(
             "stock.adjusted",
@@ -100,7 +100,13 @@ def adjust_stock(
     return result
 
 
-def verify_ledger(uow_factory: Callable) -> list[LedgerMismatch]:
+def count_balances(uow_factory: UowFactory) -> int:
+    """How many stock balances there are (what verify_ledger checked)."""
+    with uow_factory() as uow:
+        return uow.stock.balance_count()
+
+
+def verify_ledger(uow_factory: UowFactory) -> list[LedgerMismatch]:
     """Every balance that does not equal the sum of its movements (empty when all is well)."""
     with uow_factory() as uow:
         return uow.stock.ledger_mismatches()

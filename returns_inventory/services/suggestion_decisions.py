@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.errors import FieldError, NotFound, ValidationFailed, present
 from ..domain.replenishment import (
     PENDING,
     STATUS_AFTER,
@@ -17,6 +16,7 @@ from ..domain.replenishment import (
     decision_quantity,
     in_case_packs,
 )
+from ..persistence.uow import UnitOfWork, UowFactory
 from .suggestions import suggestion_filter, summary
 
 # A bulk decision is one transaction and one request; past this, ask for a narrower filter
@@ -24,7 +24,7 @@ from .suggestions import suggestion_filter, summary
 BULK_LIMIT = 5000
 
 
-def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str, actor: str,
+def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: str, actor: str,
                       quantity: int | None = None, comment: str | None = None,
                       expected_version: int | None = None) -> dict:
     """Approve, edit or reject one suggestion, refusing to overwrite an unseen decision."""
@@ -42,12 +42,12 @@ def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str,
         if not applied:
             # Another planner's decision, or a newer run's supersede, committed between our
             # read and our write: say which.
-            now = _seen(uow.suggestions.one(suggestion_id))
+            now = _seen(present(uow.suggestions.one(suggestion_id), "the suggestion"))
             check_decision(now, action, now.version)
             raise decided_elsewhere(now)
         uow.suggestions.add_decisions([_audit(row, action, packed, comment, actor)])
         _announce(uow, row, action, packed, actor)
-        after = uow.suggestions.one(suggestion_id)
+        after = present(uow.suggestions.one(suggestion_id), "the suggestion")
         uow.commit()
     decision = {"action": action, "quantity": packed.quantity if packed else None,
                 "comment": comment, "from_version": row["version"], "actor": actor}
@@ -55,7 +55,7 @@ def decide_suggestion(uow_factory: Callable, suggestion_id: int, *, action: str,
             "case_pack": _rounding(packed)}
 
 
-def decide_in_bulk(uow_factory: Callable, *, action: str, actor: str, filters: dict[str, Any],
+def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters: dict[str, Any],
                    comment: str | None = None) -> dict:
     """Approve or reject every matching suggestion still waiting for a planner."""
     if action not in ("approve", "reject"):
@@ -115,7 +115,7 @@ def _audit(row: dict, action: str, packed: CasePackQuantity | None, comment: str
             "from_version": row["version"], "actor": actor}
 
 
-def _announce(uow, row: dict, action: str, packed: CasePackQuantity | None,
+def _announce(uow: UnitOfWork, row: dict, action: str, packed: CasePackQuantity | None,
               actor: str) -> None:
     """Tell the ERP in the same transaction; an edit is not an order yet, so it stays quiet."""
     if action == "edit":
@@ -128,6 +128,8 @@ def _announce(uow, row: dict, action: str, packed: CasePackQuantity | None,
     if action == "reject":
         uow.events.add("replenishment.rejected", {**event, "was": row["status"]}, actor=actor)
         return
+    if packed is None:
+        raise ValueError("an approval commits to a quantity")
     unit_cost = Decimal(row["unit_cost"])
     uow.events.add("replenishment.approved", {
         **event, "quantity": packed.quantity, "case_pack": packed.case_pack,

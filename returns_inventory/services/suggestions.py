@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.replenishment import DECIDED, TERM_MEANINGS
-from ..persistence.repositories.planning import monday_of, week_of
-from ..persistence.repositories.suggestions import SORTABLE, RunScope, SuggestionFilter
+from ..domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
+from ..domain.weeks import monday_of, week_of
+from ..persistence.uow import UnitOfWork, UowFactory
 from .planning_inputs import last_complete_week
 
 HISTORY_WEEKS = 52
@@ -37,7 +37,7 @@ def parse_sort(text: str | None) -> list[tuple[str, bool]]:
     return order
 
 
-def run_scope(uow, run_id: int | None) -> RunScope | None:
+def run_scope(uow: UnitOfWork, run_id: int | None) -> RunScope | None:
     """The run asked for, or the latest successful one; None before any run succeeded."""
     run = uow.suggestions.run(run_id) if run_id else uow.suggestions.latest_run()
     if run_id and run is None:
@@ -45,7 +45,7 @@ def run_scope(uow, run_id: int | None) -> RunScope | None:
     return RunScope(run["id"], run["as_of"], DECIDED) if run else None
 
 
-def suggestion_filter(uow, args: dict[str, Any]) -> SuggestionFilter | None:
+def suggestion_filter(uow: UnitOfWork, args: dict[str, Any]) -> SuggestionFilter | None:
     """The filter of the list (and of bulk decisions); None when there is nothing to match."""
     ids = tuple(args.get("ids") or ())
     # Explicit ids mean those suggestions, whichever run they belong to.
@@ -58,7 +58,7 @@ def suggestion_filter(uow, args: dict[str, Any]) -> SuggestionFilter | None:
     )
 
 
-def list_suggestions(uow_factory: Callable, args: dict[str, Any], *, offset: int,
+def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: int,
                      limit: int) -> dict:
     """One page of a run's suggestions, filtered and sorted, with the total that matched."""
     order = parse_sort(args.get("sort"))
@@ -72,7 +72,7 @@ def list_suggestions(uow_factory: Callable, args: dict[str, Any], *, offset: int
             "page": {"offset": offset, "limit": limit, "total": total}}
 
 
-def get_suggestion(uow_factory: Callable, suggestion_id: int) -> dict:
+def get_suggestion(uow_factory: UowFactory, suggestion_id: int) -> dict:
     """One suggestion with what a planner needs to judge it."""
     with uow_factory() as uow:
         row = uow.suggestions.one(suggestion_id)
@@ -140,7 +140,7 @@ def _terms(terms: dict) -> list[dict]:
             for t in known + extra]
 
 
-def export_approved_orders(uow_factory: Callable, run_id: int | None = None) -> dict:
+def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None) -> dict:
     """Approved order lines of a run for the ERP, one order per supplier and location."""
     with uow_factory() as uow:
         scope = run_scope(uow, run_id)

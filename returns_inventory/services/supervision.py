@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from ..domain.returns import ExchangeStatus
+from ..persistence.uow import UowFactory
 
 SHOWN = 200
 # Exchanges someone must act on: an expired reservation, a backorder, one to ship.
-EXCHANGE_STATES = ("released", "backordered", "reserved")
+EXCHANGE_STATES = (ExchangeStatus.RELEASED, ExchangeStatus.BACKORDERED, ExchangeStatus.RESERVED)
 
 
-def supervisor_work(uow_factory: Callable) -> dict:
+def supervisor_work(uow_factory: UowFactory) -> dict:
     """Write-offs waiting for approval with their photos, and open exchanges by state."""
     with uow_factory() as uow:
         write_offs = uow.units.write_offs_by_status("pending_approval", limit=SHOWN, after=None)

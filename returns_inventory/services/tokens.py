@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..domain.access import Role
 from ..domain.errors import FieldError, ValidationFailed
+from ..persistence.uow import UowFactory
 
 TOKEN_PREFIX = "ri_"
 LAST_USED_PRECISION = timedelta(minutes=5)
@@ -28,7 +28,7 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(uow_factory: Callable, *, name: str, role: str) -> IssuedToken:
+def create_token(uow_factory: UowFactory, *, name: str, role: str) -> IssuedToken:
     """Issue a new token for a named client or person with one role."""
     try:
         role_ = Role(role)
@@ -48,7 +48,7 @@ def create_token(uow_factory: Callable, *, name: str, role: str) -> IssuedToken:
     return IssuedToken(token_id, name.strip(), role_, secret)
 
 
-def authenticate(uow_factory: Callable, secret: str):
+def authenticate(uow_factory: UowFactory, secret: str):
     """The active token for this secret, or None; notes when it was last used.
 
     Every request asks, so the lookup is a read-only unit of work: one statement, no write
@@ -69,7 +69,21 @@ def authenticate(uow_factory: Callable, secret: str):
     return token
 
 
-def ensure_admin_token(uow_factory: Callable, *, name: str = "admin") -> IssuedToken | None:
+def list_tokens(uow_factory: UowFactory) -> list:
+    """Every token, oldest first (names, roles, prefixes; the secrets were never kept)."""
+    with uow_factory() as uow:
+        return uow.tokens.list()
+
+
+def revoke_tokens(uow_factory: UowFactory, name: str) -> int:
+    """Revoke every active token with this name; how many."""
+    with uow_factory() as uow:
+        count = uow.tokens.revoke(name)
+        uow.commit()
+    return count
+
+
+def ensure_admin_token(uow_factory: UowFactory, *, name: str = "admin") -> IssuedToken | None:
     """A first admin token for a fresh install; None when an admin token already exists."""
     with uow_factory() as uow:
         if uow.tokens.count_active(Role.ADMIN):

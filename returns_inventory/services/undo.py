@@ -9,13 +9,13 @@ After the window, or for someone else's grade, a supervisor re-grades instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..domain.errors import Conflict, FieldError, NotFound
-from ..domain.grading import UnitStatus
+from ..domain.grading import UnitStatus, WriteOffStatus
 from ..domain.stock import Condition
+from ..persistence.uow import UowFactory
 from .grading import _reverse_posted_write_off
 from .placement import move_unit
 from .policies import Policies
@@ -32,7 +32,7 @@ class Undone:
     status: str
 
 
-def undoable_until(uow_factory: Callable, policies: Policies, *, unit_id: str, actor: str,
+def undoable_until(uow_factory: UowFactory, policies: Policies, *, unit_id: str, actor: str,
                    now: datetime | None = None) -> datetime | None:
     """When the window to undo this person's grade of this unit closes; None if it cannot be."""
     with uow_factory() as uow:
@@ -46,7 +46,7 @@ def undoable_until(uow_factory: Callable, policies: Policies, *, unit_id: str, a
     return last["created_at"] + timedelta(seconds=policies.grading.undo_window_seconds)
 
 
-def undo_last_grade(uow_factory: Callable, policies: Policies, *, unit_id: str, actor: str,
+def undo_last_grade(uow_factory: UowFactory, policies: Policies, *, unit_id: str, actor: str,
                     now: datetime | None = None) -> Undone:
     """Put the unit back to waiting for grading, as compensating movements and a correction."""
     with uow_factory() as uow:
@@ -58,7 +58,8 @@ def undo_last_grade(uow_factory: Callable, policies: Policies, *, unit_id: str, 
         pending = uow.units.pending_write_off_of(unit.id)
         if pending:
             # Never announced to the ERP: withdrawn, with nothing to take back.
-            uow.units.decide_write_off(pending["id"], "superseded", actor)
+            uow.units.decide_write_off(pending["id"], WriteOffStatus.SUPERSEDED, actor,
+                                       was=pending["status"])
         if unit.status is UnitStatus.WRITTEN_OFF:
             _reverse_posted_write_off(uow, unit, actor, where)
         why = f"undo grade {last['grade']}: graded by mistake"

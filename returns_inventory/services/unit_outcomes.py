@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..domain.errors import present
 from ..domain.grading import ReturnUnit
+from ..persistence.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class GradingResult:
     awaiting_approval: bool = False
 
 
-def announce_write_off(uow, unit, value, write_off_id, actor, where=None) -> None:
+def announce_write_off(uow: UnitOfWork, unit, value, write_off_id, actor, where=None) -> None:
     """Tell the ERP a unit left stock as a loss, with its value."""
     uow.events.add(
         "stock.written_off",
@@ -36,10 +38,11 @@ def announce_write_off(uow, unit, value, write_off_id, actor, where=None) -> Non
     )
 
 
-def where_is(uow, unit: ReturnUnit) -> dict:
+def where_is(uow: UnitOfWork, unit: ReturnUnit) -> dict:
     """The SKU, size and location code events and answers name the unit by."""
-    item = uow.catalogue.item(unit.item_id)
-    location = uow.catalogue.location(unit.location_id)
+    item = present(uow.catalogue.item(unit.item_id), f"item {unit.item_id}")
+    location = present(uow.catalogue.location(unit.location_id),
+                       f"location {unit.location_id}")
     return {"sku": item.sku, "size": item.size, "location": location.code}
 
 

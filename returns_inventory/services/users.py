@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain.access import Role
-from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed, present
 from ..persistence.repositories.users import Person
+from ..persistence.uow import UowFactory
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -19,7 +19,7 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def create_user(
-    uow_factory: Callable, *, username: str, role: str, password: str,
+    uow_factory: UowFactory, *, username: str, role: str, password: str,
     display_name: str | None = None,
 ) -> Person:
     """Add a person who can log in with one role (the same roles as API tokens)."""
@@ -34,7 +34,7 @@ def create_user(
         errors.append(FieldError("role", f"one of {', '.join(r.value for r in Role)}"))
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(FieldError("password", f"at least {MIN_PASSWORD_LENGTH} characters"))
-    if errors:
+    if errors or role_ is None:
         raise ValidationFailed("the user cannot be created as given", errors=errors)
     with uow_factory() as uow:
         if uow.users.by_username(username) is not None:
@@ -46,12 +46,12 @@ def create_user(
             password_hash=generate_password_hash(password),
             role=role_,
         )
-        person = uow.users.by_username(username)
+        person = present(uow.users.by_username(username), f"user {username}")
         uow.commit()
     return person
 
 
-def authenticate_user(uow_factory: Callable, username: str, password: str) -> Person | None:
+def authenticate_user(uow_factory: UowFactory, username: str, password: str) -> Person | None:
     """The active person with this username and password, or None (never says which was wrong)."""
     with uow_factory() as uow:
         person = uow.users.by_username(normal_username(username))
@@ -68,7 +68,7 @@ def normal_username(username: str | None) -> str:
     return (username or "").strip().lower()
 
 
-def disable_user(uow_factory: Callable, *, username: str) -> None:
+def disable_user(uow_factory: UowFactory, *, username: str) -> None:
     """Stop a person logging in, and end every session they have open, at once."""
     with uow_factory() as uow:
         if not uow.users.disable(normal_username(username)):

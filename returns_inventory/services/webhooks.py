@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 from urllib.parse import urlparse
 
-from ..domain.errors import FieldError, NotFound, ValidationFailed
+from ..domain.errors import FieldError, NotFound, ValidationFailed, present
 from ..integrations.webhook_http import (
     AddressPolicy,
     RefusedEndpoint,
@@ -21,6 +22,7 @@ from ..integrations.webhook_http import (
     post_json,
 )
 from ..persistence.repositories.events import Event, FeedPosition
+from ..persistence.uow import UnitOfWork, UowFactory
 
 SIGNATURE_HEADER = "X-RI-Signature"
 
@@ -66,7 +68,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str | None = None,
+def register_webhook(uow_factory: UowFactory, *, url: str, actor: str, secret: str | None = None,
                      event_types: list[str] | None = None, since: int | None = None,
                      addresses: AddressPolicy | None = None) -> dict:
     """Subscribe an ERP endpoint to the events committed from now on (or after the feed
@@ -112,7 +114,7 @@ def register_webhook(uow_factory: Callable, *, url: str, actor: str, secret: str
             "active": True, "since": start.cursor}
 
 
-def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) -> dict:
+def set_webhook_active(uow_factory: UowFactory, webhook_id: int, *, active: bool) -> dict:
     """Switch an endpoint off or on again. It hears of no event committed while it is off;
     the ones committed before are handed out to it as it goes off, and its pending
     deliveries wait until it is switched on."""
@@ -129,12 +131,13 @@ def set_webhook_active(uow_factory: Callable, webhook_id: int, *, active: bool) 
             else:
                 _hand_out_until(uow, webhook, now)
                 uow.webhooks.update(webhook_id, active=False)
-        webhook = uow.webhooks.get(webhook_id)
+        webhook = present(uow.webhooks.get(webhook_id), f"webhook {webhook_id}")
         uow.commit()
     return {k: webhook[k] for k in ("id", "url", "event_types", "active")}
 
 
-def _hand_out_until(uow, webhook: dict, off: FeedPosition, *, batch: int = 1000) -> None:
+def _hand_out_until(uow: UnitOfWork, webhook: dict, off: FeedPosition, *,
+                    batch: int = 1000) -> None:
     """Deliveries for the events committed before `off` that fan-out has not reached yet."""
     cursor = webhook["last_event_id"]
     while events := uow.events.committed_after(cursor, batch, through=off.cursor):
@@ -143,7 +146,7 @@ def _hand_out_until(uow, webhook: dict, off: FeedPosition, *, batch: int = 1000)
         cursor = events[-1].id
 
 
-def fan_out(uow_factory: Callable, *, batch: int = 1000) -> int:
+def fan_out(uow_factory: UowFactory, *, batch: int = 1000) -> int:
     """Turn newly committed outbox events into one pending delivery per endpoint that is on
     and subscribed, each from its own cursor; answers how many events were looked at."""
     with uow_factory() as uow:
@@ -168,7 +171,7 @@ def _hears(webhook: dict, event: Event) -> bool:
     return not started.had_committed(event) and (not wanted or event.event_type in wanted)
 
 
-def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,
+def deliver_due(uow_factory: UowFactory, policy: DeliveryPolicy, *,
                 addresses: AddressPolicy | None = None,
                 send: Callable[[str, bytes, dict, int], Response] | None = None,
                 clock: Callable[[], datetime] | None = None) -> dict[str, int]:
@@ -203,8 +206,8 @@ def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,
         answer = send(delivery["url"], body, headers, policy.timeout_seconds)
         answered_at = clock()
         attempts = delivery["attempts"]
-        values = dict(last_status_code=answer.status,
-                      last_error=(answer.error or "")[:500] or None)
+        values: dict[str, Any] = dict(last_status_code=answer.status,
+                                      last_error=(answer.error or "")[:500] or None)
         if answer.ok:
             key = "delivered"
             values.update(status="delivered", delivered_at=answered_at)
@@ -222,7 +225,7 @@ def deliver_due(uow_factory: Callable, policy: DeliveryPolicy, *,
     return outcome
 
 
-def _claim_next(uow_factory: Callable, policy: DeliveryPolicy, *, due_by: datetime,
+def _claim_next(uow_factory: UowFactory, policy: DeliveryPolicy, *, due_by: datetime,
                 now: datetime) -> dict | None:
     """The next due delivery, pushed past its send and with this attempt counted (committed)."""
     with uow_factory() as uow:
@@ -238,7 +241,7 @@ def _claim_next(uow_factory: Callable, policy: DeliveryPolicy, *, due_by: dateti
     return delivery
 
 
-def replay_failed(uow_factory: Callable, *, delivery_ids: list[int] | None = None,
+def replay_failed(uow_factory: UowFactory, *, delivery_ids: list[int] | None = None,
                   webhook_id: int | None = None) -> int:
     """Queue failed deliveries again, e.g. after the ERP endpoint was fixed."""
     with uow_factory() as uow:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ..domain.errors import Conflict, NotFound
-from ..domain.grading import Disposition, UnitStatus
+from ..domain.errors import Conflict, NotFound, present
+from ..domain.grading import WRITE_OFFS, Disposition, UnitStatus, WriteOffStatus
+from ..persistence.uow import UowFactory
 from .placement import move_unit
 from .unit_outcomes import GradingResult, announce_write_off, grading_result
 
 
 def decide_write_off(
-    uow_factory: Callable, *, write_off_id: int, approve: bool, actor: str
+    uow_factory: UowFactory, *, write_off_id: int, approve: bool, actor: str
 ) -> GradingResult:
     """An admin approves a costly write-off (it posts now) or sends the unit back to grading."""
     with uow_factory() as uow:
@@ -21,18 +20,19 @@ def decide_write_off(
         found = uow.units.write_off(write_off_id)
         if found is None:
             raise NotFound(f"no write-off {write_off_id}")
-        unit = uow.units.unit_by_id(found["unit_id"], lock=True)
-        write_off = uow.units.write_off(write_off_id, lock=True)
-        if write_off["status"] != "pending_approval":
+        unit = present(uow.units.unit_by_id(found["unit_id"], lock=True), "its unit")
+        write_off = present(uow.units.write_off(write_off_id, lock=True), "the write-off")
+        becomes = WriteOffStatus.POSTED if approve else WriteOffStatus.REJECTED
+        if not WRITE_OFFS.allows(write_off["status"], becomes):
             raise Conflict(f"write-off {write_off_id} is already {write_off['status']}")
         if approve:
             move_unit(uow, unit, None, actor=actor, reason=write_off["reason"])
             unit.status = UnitStatus.WRITTEN_OFF
-            uow.units.decide_write_off(write_off_id, "posted", actor)
+            uow.units.decide_write_off(write_off_id, becomes, actor, was=write_off["status"])
             announce_write_off(uow, unit, write_off["value"], write_off_id, actor)
         else:
             unit.status, unit.grade, unit.disposition = UnitStatus.AWAITING_GRADING, None, None
-            uow.units.decide_write_off(write_off_id, "rejected", actor)
+            uow.units.decide_write_off(write_off_id, becomes, actor, was=write_off["status"])
         uow.units.save_unit(unit)
         result = grading_result(
             unit,

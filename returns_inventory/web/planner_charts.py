@@ -51,7 +51,7 @@ def project_stock(suggestion: dict, review_weeks: int) -> Projection | None:
         suggestion["suggested_qty"])
     # Protection = lead time + review period, so the order lands after protection - review.
     protection = _number(terms.get("protection_weeks"))
-    lead = int(round(protection)) - review_weeks if protection is not None else 0
+    lead = round(protection) - review_weeks if protection is not None else 0
     arrival = min(max(lead, 0), len(weeks) - 1) if order else None
     without, with_order = [], []
     for h, week in enumerate(forecast["weeks"]):
@@ -95,7 +95,7 @@ def suggestion_chart(suggestion: dict, projection: Projection | None) -> Markup:
     svg = _without_inline_styles(svg)
     title = (f"Weekly sales, forecast and projected stock of {suggestion['sku']} size "
              f"{suggestion['size']}")
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{str(Markup.escape(title))}" ', 1)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(title)!s}" ', 1)
     return Markup(svg)
 
 

@@ -12,7 +12,7 @@ from ..api.body import sized_body
 from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import DomainError, NotFound
-from ..domain.grading import Disposition, UnitStatus
+from ..domain.grading import Disposition, Grade, UnitStatus
 from ..extensions import policies, settings, uow_factory
 from ..services.photos import unit_view
 from ..services.station import (
@@ -146,7 +146,7 @@ def _labels() -> dict:
     grading = policies().grading
     grades = settings().policies.get("grading", {}).get("grades", {})
     return {
-        "grades": {code: grades.get(code, {}).get("label", code) for code in "ABCD"},
+        "grades": {g.value: grades.get(g.value, {}).get("label", g.value) for g in Grade},
         "defects": grading.defects,
         "reasons": {code: r.label for code, r in policies().returns.reasons.items()},
     }

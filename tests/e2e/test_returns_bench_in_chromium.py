@@ -113,7 +113,7 @@ def test_a_parcel_is_received_labelled_graded_from_the_queue_and_a_grade_undone(
 ):
     from playwright.sync_api import expect
 
-    context, page, grader, refused = _log_in(live_server, browser, unique, viewport, "grader")
+    context, page, _, refused = _log_in(live_server, browser, unique, viewport, "grader")
     try:
         page.goto(live_server.url("/station/receive"))
         expect(page.locator("#rma")).to_be_focused()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from returns_inventory.integrations.demo import build_demo, load_synthetic
-from returns_inventory.integrations.online_retail import load_online_retail
+from returns_inventory.demo.online_retail import load_online_retail
+from returns_inventory.demo.synthetic import build_demo, load_synthetic
 from returns_inventory.persistence.planning_tables import forecast_runs, replenishment_suggestions
 from returns_inventory.persistence.returns_tables import return_units, returns
 from returns_inventory.persistence.tables import import_batches, items, sales_lines

@@ -35,7 +35,7 @@ def test_a_json_object_with_a_key_given_twice_is_refused_naming_row_and_key(clie
     assert count_items(db) == 0
 
 
-@pytest.mark.parametrize("body,content_type", [
+@pytest.mark.parametrize(("body", "content_type"), [
     (b"sku,size\nTEE,M\nTEE\x00X,L\n", "text/csv"),
     (b'[{"sku": "TEE", "size": "M"}, {"sku": "TEE\\u0000X", "size": "L"}]', "application/json"),
 ])

@@ -439,7 +439,7 @@ def test_a_file_that_breaks_off_half_way_writes_nothing(uow_factory, db, catalog
 def test_an_items_launch_date_is_imported_and_reaches_the_nightly_runs_panel(uow_factory, db):
     from datetime import date
 
-    from returns_inventory.persistence.repositories.planning import week_of
+    from returns_inventory.domain.weeks import week_of
     from returns_inventory.services.planning_inputs import ForecastConfig, load_inputs
 
     header = "sku,size,category,launched_on\n"

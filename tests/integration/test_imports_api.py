@@ -128,7 +128,7 @@ def test_an_import_may_be_larger_than_the_ordinary_request_limit(app, client, au
 
 
 @pytest.mark.parametrize(
-    "content_type,encoding",
+    ("content_type", "encoding"),
     [
         ("text/plain", None),
         ("application/xml", None),
@@ -149,7 +149,7 @@ def test_an_unknown_kind_answers_404_listing_the_kinds(client, auth):
     assert "purchase-orders" in response.get_json()["errors"][0]["reason"]
 
 
-@pytest.mark.parametrize("role,status", [("grader", 403), ("planner", 403), ("admin", 201)])
+@pytest.mark.parametrize(("role", "status"), [("grader", 403), ("planner", 403), ("admin", 201)])
 def test_only_integrators_and_admins_may_import(client, auth, role, status):
     assert post(client, "items", ITEMS_CSV, auth(role)).status_code == status
 

@@ -16,13 +16,13 @@ from functools import partial
 
 from sqlalchemy import select
 
-from returns_inventory.jobs.leases import run_exclusively
 from returns_inventory.jobs.scheduler import JobRunner, job_specs
 from returns_inventory.persistence.people_tables import job_leases
 from returns_inventory.persistence.planning_tables import forecast_runs
 from returns_inventory.persistence.returns_tables import exchanges
 from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.forecast_runs import RunRequest, start_run
+from returns_inventory.services.leases import run_exclusively
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.services.run_guard import RUN_LEASE
@@ -96,7 +96,7 @@ def test_of_many_schedulers_asking_at_once_exactly_one_gets_the_lease(committing
 def test_a_job_without_the_lease_skips_and_says_so(uow_factory, caplog):
     assert _acquire(uow_factory, "host-a:1", T0, lease=timedelta(hours=1))
     calls = []
-    with caplog.at_level("INFO", logger="returns_inventory.jobs.leases"):
+    with caplog.at_level("INFO", logger="returns_inventory.services.leases"):
         ran, _ = run_exclusively(uow_factory, "nightly", lambda: calls.append(1),
                                  holder="host-b:2", lease=MINUTE, tick=T0, now=T0 + MINUTE)
     assert (ran, calls) == (False, [])

@@ -41,9 +41,8 @@ def test_taking_more_than_is_available_is_refused_and_writes_nothing(uow_factory
     with uow_factory() as uow:
         post_movement(uow, _move(item_id, location_id, 5, reserved=3))
         uow.commit()
-    with pytest.raises(InsufficientStock), uow_factory() as uow:
+    with uow_factory() as uow, pytest.raises(InsufficientStock):
         post_movement(uow, _move(item_id, location_id, -3))
-        uow.commit()
     with uow_factory() as uow:
         assert len(uow.stock.list_movements(after=None, limit=10)) == 1
         [balance], _ = uow.stock.list_balances(offset=0, limit=10)
@@ -91,11 +90,13 @@ def test_movements_posted_together_are_judged_one_after_another_in_order(uow_fac
         post_movement(uow, _move(item_id, location_id, 1))
         uow.commit()
     # Taken out first, the 3 units were not there yet: refused, and nothing is written.
-    with pytest.raises(InsufficientStock), uow_factory() as uow:
+    def out_then_in(uow):
         with posting_together(uow):
             post_movement(uow, _move(item_id, location_id, -3))
             post_movement(uow, _move(item_id, location_id, 2))
-        uow.commit()
+
+    with uow_factory() as uow, pytest.raises(InsufficientStock):
+        out_then_in(uow)
     with uow_factory() as uow:
         assert len(uow.stock.list_movements(after=None, limit=10)) == 1
     # Put in first, they were: each movement records the balance right after it.

@@ -78,7 +78,7 @@ def test_labels_of_a_return_print_one_label_per_page(client, auth, received):
 
 
 def test_labels_refuse_an_unknown_layout_unit_or_return(client, auth, received):
-    rma, (unit_id, *_), _ = received
+    _, (unit_id, *_), _ = received
     wrong = client.get(f"/api/v1/units/{unit_id}/label?layout=a5", headers=auth("grader"))
     assert wrong.status_code == 422 and wrong.json["errors"][0]["field"] == "layout"
     assert client.get("/api/v1/units/UNOPE/label", headers=auth("grader")).status_code == 404

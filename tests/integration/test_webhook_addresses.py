@@ -96,7 +96,7 @@ def test_a_name_that_resolves_to_an_internal_address_at_send_time_is_not_sent_to
         uow_factory, monkeypatch):
     # Public when registered; by the time the event is sent, the name points at the
     # metadata service (DNS rebinding). The send checks again and connects nowhere.
-    dns, guard = webhook_support.install(monkeypatch, {
+    _dns, guard = webhook_support.install(monkeypatch, {
         "erp.example": [[webhook_support.PUBLIC], ["169.254.169.254"]]})
     register_webhook(uow_factory, url="http://erp.example/hook", actor="admin")
     change_stock(uow_factory)

@@ -185,7 +185,7 @@ def test_admins_register_webhooks_over_http_and_see_failed_deliveries(client, au
     assert failed.status_code == 200 and failed.json["data"] == []
 
 
-@pytest.mark.parametrize("body, field", [
+@pytest.mark.parametrize(("body", "field"), [
     ({"delivery_ids": []}, "delivery_ids"),
     ({"delivery_ids": [0]}, "delivery_ids.0"),
     ({"webhook_id": 0}, "webhook_id"),

@@ -37,7 +37,7 @@ for package in (returns_inventory, forecasting):
             continue
         importlib.import_module(module.name)
         names.append(module.name)
-assert "returns_inventory.jobs.dask_executor" in names and "returns_inventory.cli" in names
+assert "returns_inventory.services.dask_executor" in names and "returns_inventory.cli" in names
 
 from returns_inventory import create_app
 answer = create_app().test_client().get("/healthz")
@@ -106,7 +106,7 @@ def test_a_dask_run_without_dask_is_refused_naming_the_extra(no_dask):
 def test_the_dask_client_without_dask_names_the_extra(monkeypatch):
     """A run asked for while dask was installed and started after it was removed."""
     from returns_inventory.domain.errors import ValidationFailed
-    from returns_inventory.jobs.dask_executor import dask_client, dask_installed
+    from returns_inventory.services.dask_executor import dask_client, dask_installed
 
     monkeypatch.setitem(sys.modules, "dask", None)
     monkeypatch.setitem(sys.modules, "dask.distributed", None)

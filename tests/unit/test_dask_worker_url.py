@@ -3,7 +3,7 @@ environment, never through the task graph."""
 
 from __future__ import annotations
 
-from returns_inventory.jobs.dask_run import worker_url
+from returns_inventory.persistence.engine import worker_url
 
 SENT = "postgresql+psycopg://planner@db.internal:5432/returns"
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from returns_inventory.domain.errors import ValidationFailed
-from returns_inventory.integrations.formats import (
+from returns_inventory.services.import_formats import (
     CHUNK,
     FileFormat,
     Records,
@@ -67,7 +67,7 @@ def test_a_json_element_that_is_not_an_object_is_a_problem_of_that_row():
 
 
 @pytest.mark.parametrize(
-    "fmt,content",
+    ("fmt", "content"),
     [
         ("csv", b"sku,size\nA,M\n"),
         ("json", b'[{"sku": "A", "size": "M"}]'),
@@ -136,7 +136,7 @@ def test_a_large_json_array_streams_element_by_element():
 
 
 @pytest.mark.parametrize(
-    "name,expected",
+    ("name", "expected"),
     [
         ("sales.csv", (FileFormat.CSV, False)),
         ("stock.JSON", (FileFormat.JSON, False)),

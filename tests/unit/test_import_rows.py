@@ -9,8 +9,8 @@ import json
 import pytest
 
 from returns_inventory.domain.errors import ValidationFailed
-from returns_inventory.integrations.formats import CHUNK, FileFormat, Records
-from returns_inventory.integrations.stream_limits import RowBound
+from returns_inventory.services.import_formats import CHUNK, FileFormat, Records
+from returns_inventory.services.import_limits import RowBound
 
 LIMIT = 64 * 1024
 
@@ -46,7 +46,7 @@ def _refusal(source, fmt: str, **options):
     return error
 
 
-@pytest.mark.parametrize("fmt,opening", [
+@pytest.mark.parametrize(("fmt", "opening"), [
     ("csv", b"sku,size\nA,M\nB,"),
     ("json", b'[{"sku": "A", "size": "M"}, {"sku": "B", "size": "'),
 ])

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from returns_inventory.integrations import fields
-from returns_inventory.integrations.import_schemas import KINDS
 from returns_inventory.persistence.repositories.import_staging import STAGED
+from returns_inventory.services import import_fields as fields
+from returns_inventory.services.import_schemas import KINDS
 
 SALE = {
     "sold_on": "2026-11-20",
@@ -105,7 +105,7 @@ def test_a_csv_header_must_name_every_required_column_once_and_nothing_unknown()
 
 
 @pytest.mark.parametrize(
-    "parse,value,reason",
+    ("parse", "value", "reason"),
     [
         (fields.iso_date, "20261120", "must be a date as YYYY-MM-DD"),
         (fields.money, "-1", "must not be negative"),

@@ -6,30 +6,21 @@ return rate compares like with like (units sold in the window, and what came bac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Date, Integer, String, cast, func, select
 
+from ...domain.grading import WriteOffStatus
+from ...domain.sales_window import SalesWindow
 from ..returns_tables import return_lines, return_units, returns, write_offs
 from ..tables import items, locations, sales_lines
 from .base import Repository
 
-POSTED = "posted"
+POSTED = WriteOffStatus.POSTED
 # Figures are keyed by the item SOLD (a returned unit is that item; an exchange is another).
 SOLD_ITEM = sales_lines.c.item_id.label(
     "item_id"
 )  # pending, rejected, superseded and reversed write-offs are not losses
-
-
-@dataclass(frozen=True)
-class SalesWindow:
-    """Sales from `since` to `until` (both inclusive), optionally of one SKU or some categories."""
-
-    since: date
-    until: date
-    sku: str | None = None
-    categories: tuple[str, ...] | None = None
 
 
 class AnalyticsRepository(Repository):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from ...domain.grading import WriteOffStatus
 from ..returns_tables import return_lines, return_units, returns, unit_gradings, write_offs
 from ..tables import items, locations
 from .base import Repository
@@ -112,7 +113,7 @@ class BenchRepository(Repository):
         """Who posted the unit's newest posted write-off."""
         return self.connection.execute(
             select(write_offs.c.decided_by)
-            .where(write_offs.c.unit_id == unit_id, write_offs.c.status == "posted")
+            .where(write_offs.c.unit_id == unit_id, write_offs.c.status == WriteOffStatus.POSTED)
             .order_by(write_offs.c.id.desc()).limit(1)).scalar()
 
     def image_of_unit(self, unit_code: str) -> str | None:

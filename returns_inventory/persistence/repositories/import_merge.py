@@ -164,7 +164,7 @@ def merge_purchase_orders(connection: Connection, staged: Table) -> int:
         items.c.id.label("item_id"),
         locations.c.id.label("location_id"),
     ).select_from(_resolved(staged))
-    columns = plain + ["item_id", "location_id"]
+    columns = [*plain, "item_id", "location_id"]
     return _merge(
         connection,
         purchase_order_lines,
@@ -190,7 +190,7 @@ def insert_sales(connection: Connection, staged: Table, batch_id: int) -> int:
     )
     stmt = (
         upsert(connection, sales_lines)
-        .from_select(columns + ["item_id", "location_id", "batch_id"], source)
+        .from_select([*columns, "item_id", "location_id", "batch_id"], source)
         .on_conflict_do_nothing(index_elements=["order_ref", "line_ref"])
     )
     return _count(connection, stmt)

@@ -45,7 +45,7 @@ def _sku_size() -> list[Column]:
     return [Column("sku", String(64), nullable=False), Column("size", String(32), nullable=False)]
 
 
-# Columns in the order of the import kind's columns (integrations/import_schemas.py).
+# Columns in the order of the import kind's columns (services/import_schemas.py).
 STAGED: dict[str, Table] = {
     "items": _staged(
         "items",

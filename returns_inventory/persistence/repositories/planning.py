@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, select
 
+from ...domain.replenishment import DECIDED, EDITED, PROPOSED, SUPERSEDED
+from ...domain.weeks import EPOCH, monday_of
 from ..bulk import copy_in, fetch_ints, insert_columns
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
 from ..returns_tables import return_lines, return_units, returns
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
 from .base import Repository, utcnow
-
-# Week 0 starts on Monday 3 January 2000; every week index in the run counts from there.
-EPOCH = date(2000, 1, 3)
-
 
 IDLE = TransactionStatus.IDLE
 FORECAST_JSON = ("forecast", "lower", "upper", "expected_returns")
@@ -34,14 +32,6 @@ def _snapshot_id(snapshot: str) -> str:
 
 def _in_range(column, item_range):
     return () if item_range is None else (column >= item_range[0], column < item_range[1])
-
-
-def week_of(day: date) -> int:
-    return (day - EPOCH).days // 7
-
-
-def monday_of(week: int) -> date:
-    return EPOCH + timedelta(weeks=week)
 
 
 class PlanningRepository(Repository):
@@ -227,7 +217,7 @@ class PlanningRepository(Repository):
             .where(s.location_id == location_id,
                    (s.run_id == last.id)
                    | ((s.as_of == last.as_of) & (s.run_id < last.id)
-                      & s.status.in_(("approved", "rejected", "edited"))))
+                      & s.status.in_(DECIDED)))
             .order_by(s.run_id)
         )
         return {row.item_id: row.suggested_qty for row in rows}
@@ -244,11 +234,11 @@ class PlanningRepository(Repository):
             replenishment_suggestions.update()
             .where(
                 s.run_id != keep_run,
-                ((s.status == "proposed") & (s.as_of <= as_of))
-                | ((s.status == "edited") & (s.as_of < as_of)),
+                ((s.status == PROPOSED) & (s.as_of <= as_of))
+                | ((s.status == EDITED) & (s.as_of < as_of)),
             )
             # A new version: a planner's decision on the version they saw must now miss.
-            .values(status="superseded", version=s.version + 1)
+            .values(status=SUPERSEDED, version=s.version + 1)
         ).rowcount
 
     def decided_items(self, as_of: date, location_id: int) -> set[int]:
@@ -262,7 +252,7 @@ class PlanningRepository(Repository):
             select(replenishment_suggestions.c.item_id).where(
                 replenishment_suggestions.c.as_of == as_of,
                 replenishment_suggestions.c.location_id == location_id,
-                replenishment_suggestions.c.status.in_(("approved", "rejected", "edited")),
+                replenishment_suggestions.c.status.in_(DECIDED),
             )
         )
         return {r.item_id for r in rows}

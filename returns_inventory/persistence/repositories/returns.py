@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ...domain.returns import SoldLine
+from ...domain.returns import EXCHANGES, ExchangeStatus, ReturnStatus, SoldLine
 from ...domain.stock import Condition
 from ..returns_tables import (
     exchanges,
@@ -17,7 +17,7 @@ from ..returns_tables import (
 from ..tables import items, locations, sales_lines, stock_balances
 from .base import Repository, utcnow
 
-CLAIMING_STATUSES = ("authorized", "received")
+CLAIMING_STATUSES = (ReturnStatus.AUTHORIZED, ReturnStatus.RECEIVED)
 
 class ReturnsRepository(Repository):
     # --- sales the returns refer to -------------------------------------------------
@@ -123,11 +123,12 @@ class ReturnsRepository(Repository):
         )
 
     # --- exchanges --------------------------------------------------------------------
-    def add_exchange(self, **values: Any) -> int:
+    def add_exchange(self, *, status: ExchangeStatus, **values: Any) -> int:
+        EXCHANGES.check(None, status)
         now = utcnow()
         return self.connection.execute(
             exchanges.insert()
-            .values(created_at=now, updated_at=now, **values)
+            .values(created_at=now, updated_at=now, status=status, **values)
             .returning(exchanges.c.id)
         ).scalar_one()
 
@@ -148,15 +149,11 @@ class ReturnsRepository(Repository):
         )
         return [dict(r._mapping) for r in rows]
 
-    def reserve_exchange_at(self, exchange_id: int, *, location_id: int,
+    def reserve_exchange_at(self, exchange_id: int, *, was: str, location_id: int,
                             expires_at: datetime) -> None:
         """A released or backordered exchange holds a replacement again."""
-        self.connection.execute(
-            exchanges.update()
-            .where(exchanges.c.id == exchange_id)
-            .values(status="reserved", location_id=location_id, expires_at=expires_at,
-                    updated_at=utcnow())
-        )
+        self.set_exchange_status(exchange_id, ExchangeStatus.RESERVED, was=was,
+                                 location_id=location_id, expires_at=expires_at)
 
     def exchanges_by_status(self, status: str, *, limit: int, after: int | None) -> list[dict]:
         query = (
@@ -174,17 +171,20 @@ class ReturnsRepository(Repository):
             query = query.where(exchanges.c.id > after)
         return [dict(r._mapping) for r in self.connection.execute(query)]
 
-    def set_exchange_status(self, exchange_id: int, status: str) -> None:
+    def set_exchange_status(self, exchange_id: int, status: ExchangeStatus, *, was: str,
+                            **values: Any) -> None:
+        """Move a locked exchange from ``was`` to ``status``, if its lifecycle allows that."""
+        EXCHANGES.check(was, status, name=str(exchange_id))
         self.connection.execute(
             exchanges.update()
             .where(exchanges.c.id == exchange_id)
-            .values(status=status, updated_at=utcnow())
+            .values(status=status, updated_at=utcnow(), **values)
         )
 
     def expired_reservations(self, now: datetime, limit: int = 500) -> list[int]:
         rows = self.connection.execute(
             select(exchanges.c.id)
-            .where(exchanges.c.status == "reserved", exchanges.c.expires_at < now)
+            .where(exchanges.c.status == ExchangeStatus.RESERVED, exchanges.c.expires_at < now)
             .order_by(exchanges.c.id)
             .limit(limit)
         )

@@ -7,7 +7,16 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from ...domain.replenishment import OPEN_RUNS as OPEN
+from ...domain.replenishment import (
+    DISCARDED,
+    EDITED,
+    PROPOSED,
+    SUGGESTIONS,
+    SUPERSEDED,
+)
+from ...domain.replenishment import (
+    OPEN_RUNS as OPEN,
+)
 from ..planning_tables import forecast_runs, replenishment_suggestions
 from ..tables import sales_lines
 from .base import Repository
@@ -95,8 +104,8 @@ class RunRepository(Repository):
         new version makes a decision in flight on them miss."""
         return self.connection.execute(
             replenishment_suggestions.update()
-            .where(s.run_id == run_id, s.status == "proposed")
-            .values(status="discarded", version=s.version + 1)
+            .where(s.run_id == run_id, s.status.in_(SUGGESTIONS.before(DISCARDED)))
+            .values(status=DISCARDED, version=s.version + 1)
         ).rowcount
 
     def restore_superseded(self, run_id: int, as_of: date) -> int:
@@ -108,9 +117,9 @@ class RunRepository(Repository):
         """
         return self.connection.execute(
             replenishment_suggestions.update()
-            .where(s.as_of == as_of, s.status == "superseded",
+            .where(s.as_of == as_of, s.status == SUPERSEDED,
                    (s.run_id == run_id) | ((s.run_id < run_id) & s.decided_by.is_not(None)))
-            .values(status=case((s.decided_by.is_(None), "proposed"), else_="edited"),
+            .values(status=case((s.decided_by.is_(None), PROPOSED), else_=EDITED),
                     version=s.version + 1)
         ).rowcount
 

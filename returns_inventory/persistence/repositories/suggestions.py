@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
-
 from sqlalchemy import and_, bindparam, func, or_, select
 
+from ...domain import replenishment as domain
+from ...domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
+from ...domain.weeks import monday_of
 from ..planning_tables import (
     forecast_runs,
     replenishment_suggestions,
@@ -16,7 +15,7 @@ from ..planning_tables import (
 )
 from ..tables import items, locations, sales_lines
 from .base import Repository, utcnow
-from .planning import PlanningRepository, monday_of
+from .planning import PlanningRepository
 
 s, i, loc = replenishment_suggestions, items, locations
 # A brand new suggestion (nothing suggested last run) changes by its whole quantity.
@@ -38,65 +37,45 @@ COLUMNS = {
     "version": s.c.version, "decided_by": s.c.decided_by, "decided_at": s.c.decided_at,
     "comment": s.c.comment,
 }
-SORTABLE = tuple(c for c in COLUMNS if c != "comment")
+# Every column a list can be sorted by is one of these (the domain names them).
+assert set(SORTABLE) <= set(COLUMNS)
 # A superseded suggestion was replaced by a newer run's, a discarded one withdrawn with its
 # run; every other status may be decided on.
-DECIDABLE = (s.c.status != "superseded") & (s.c.status != "discarded")
+# Spelt out rather than IN (...): decide_many runs it with executemany, which cannot expand.
+DECIDABLE = or_(*(s.c.status == status for status in domain.DECIDABLE))
 # Withdrawn with a discarded run: in no list, count or export.
-LISTED = s.c.status != "discarded"
+LISTED = s.c.status != domain.DISCARDED
 
 
-@dataclass(frozen=True)
-class RunScope:
-    """The suggestions a run stands for: its own, plus the decisions an earlier run of the
-    same as-of date made and this run therefore left alone."""
-
-    run_id: int
-    as_of: date
-    decided: tuple[str, ...]
-
-    def condition(self):
-        carried = and_(s.c.run_id < self.run_id, s.c.status.in_(self.decided))
-        return and_(s.c.as_of == self.as_of, or_(s.c.run_id == self.run_id, carried))
+def scope_condition(scope: RunScope):
+    """The rows of the scope's run, and the earlier decisions it carried over."""
+    carried = and_(s.c.run_id < scope.run_id, s.c.status.in_(scope.decided))
+    return and_(s.c.as_of == scope.as_of, or_(s.c.run_id == scope.run_id, carried))
 
 
-@dataclass(frozen=True)
-class SuggestionFilter:
-    scope: RunScope | None  # None: explicit ids, whichever run they belong to
-    statuses: tuple[str, ...] = ()
-    category: str | None = None
-    sku: str | None = None
-    size: str | None = None
-    location: str | None = None
-    supplier: str | None = None
-    min_quantity: int | None = None
-    min_value: Any = None
-    changed: bool | None = None
-    min_change: int | None = None
-    ids: tuple[int, ...] = ()
-
-    def conditions(self) -> list:
-        out = [LISTED]
-        if self.scope:
-            out.append(self.scope.condition())
-        exact = ((i.c.category, self.category), (i.c.sku, self.sku), (i.c.size, self.size),
-                 (loc.c.code, self.location), (SUPPLIER, self.supplier))
-        out += [column == value for column, value in exact if value is not None]
-        if self.statuses:
-            out.append(s.c.status.in_(self.statuses))
-        if self.min_quantity is not None:
-            out.append(s.c.suggested_qty >= self.min_quantity)
-        if self.min_value is not None:
-            out.append(s.c.value >= self.min_value)
-        if self.changed is True:
-            out.append(or_(s.c.previous_qty.is_(None), s.c.previous_qty != s.c.suggested_qty))
-        elif self.changed is False:
-            out.append(s.c.previous_qty == s.c.suggested_qty)
-        if self.min_change is not None:
-            out.append(func.abs(CHANGE) >= self.min_change)
-        if self.ids:
-            out.append(s.c.id.in_(self.ids))
-        return out
+def filter_conditions(where: SuggestionFilter) -> list:
+    """The filter as WHERE conditions on the suggestions joined to items and locations."""
+    out = [LISTED]
+    if where.scope:
+        out.append(scope_condition(where.scope))
+    exact = ((i.c.category, where.category), (i.c.sku, where.sku), (i.c.size, where.size),
+             (loc.c.code, where.location), (SUPPLIER, where.supplier))
+    out += [column == value for column, value in exact if value is not None]
+    if where.statuses:
+        out.append(s.c.status.in_(where.statuses))
+    if where.min_quantity is not None:
+        out.append(s.c.suggested_qty >= where.min_quantity)
+    if where.min_value is not None:
+        out.append(s.c.value >= where.min_value)
+    if where.changed is True:
+        out.append(or_(s.c.previous_qty.is_(None), s.c.previous_qty != s.c.suggested_qty))
+    elif where.changed is False:
+        out.append(s.c.previous_qty == s.c.suggested_qty)
+    if where.min_change is not None:
+        out.append(func.abs(CHANGE) >= where.min_change)
+    if where.ids:
+        out.append(s.c.id.in_(where.ids))
+    return out
 
 
 def _joined(*columns):
@@ -126,7 +105,7 @@ class SuggestionRepository(Repository):
 
     def page(self, where: SuggestionFilter, *, order: list[tuple[str, bool]], offset: int,
              limit: int) -> tuple[list[dict], int]:
-        conditions = where.conditions()
+        conditions = filter_conditions(where)
         total = self.connection.scalar(
             _joined(func.count()).where(*conditions)) or 0
         ordering = [COLUMNS[name].desc() if descending else COLUMNS[name].asc()
@@ -150,11 +129,11 @@ class SuggestionRepository(Repository):
     def pending(self, where: SuggestionFilter, pending: tuple[str, ...]) -> list[dict]:
         """Matching suggestions still waiting for a planner, locked for the decision."""
         query = _joined(*(c.label(n) for n, c in COLUMNS.items())).where(
-            *where.conditions(), s.c.status.in_(pending)).order_by(s.c.id)
+            *filter_conditions(where), s.c.status.in_(pending)).order_by(s.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query.with_for_update(of=s))]
 
     def count(self, where: SuggestionFilter) -> int:
-        return self.connection.scalar(_joined(func.count()).where(*where.conditions())) or 0
+        return self.connection.scalar(_joined(func.count()).where(*filter_conditions(where))) or 0
 
     def forecast(self, run_id: int, item_id: int) -> dict | None:
         row = self.connection.execute(
@@ -225,6 +204,6 @@ class SuggestionRepository(Repository):
             s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
             loc.c.code.label("location"), i.c.sku, i.c.size,
             s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
-        ).where(scope.condition(), s.c.status == "approved").order_by(
+        ).where(scope_condition(scope), s.c.status == domain.APPROVED).order_by(
             func.coalesce(SUPPLIER, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query)]

@@ -6,7 +6,14 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 
-from ...domain.grading import Disposition, Grade, ReturnUnit, UnitStatus
+from ...domain.grading import (
+    WRITE_OFFS,
+    Disposition,
+    Grade,
+    ReturnUnit,
+    UnitStatus,
+    WriteOffStatus,
+)
 from ...domain.stock import Condition
 from ..returns_tables import (
     return_lines,
@@ -265,9 +272,11 @@ class UnitRepository(Repository):
         return dict(row._mapping) if row else None
 
     # --- write-offs -------------------------------------------------------------------
-    def add_write_off(self, **values: Any) -> int:
+    def add_write_off(self, *, status: WriteOffStatus, **values: Any) -> int:
+        WRITE_OFFS.check(None, status)
         return self.connection.execute(
-            write_offs.insert().values(created_at=utcnow(), **values).returning(write_offs.c.id)
+            write_offs.insert().values(created_at=utcnow(), status=status, **values)
+            .returning(write_offs.c.id)
         ).scalar_one()
 
     def write_off(self, write_off_id: int, *, lock: bool = False) -> dict | None:
@@ -280,14 +289,18 @@ class UnitRepository(Repository):
     def pending_write_off_of(self, unit_id: int) -> dict | None:
         row = self.connection.execute(
             select(write_offs).where(
-                write_offs.c.unit_id == unit_id, write_offs.c.status == "pending_approval"
+                write_offs.c.unit_id == unit_id,
+                write_offs.c.status == WriteOffStatus.PENDING_APPROVAL,
             )
         ).first()
         return dict(row._mapping) if row else None
 
-    def decide_write_off(self, write_off_id: int, status: str, actor: str) -> None:
+    def decide_write_off(self, write_off_id: int, status: WriteOffStatus, actor: str, *,
+                         was: str) -> None:
+        """Move a locked write-off from ``was`` to ``status``, if its lifecycle allows that."""
+        WRITE_OFFS.check(was, status, name=str(write_off_id))
         values: dict[str, Any] = dict(status=status, decided_by=actor)
-        if status == "posted":
+        if status == WriteOffStatus.POSTED:
             values["posted_at"] = utcnow()
         self.connection.execute(
             write_offs.update().where(write_offs.c.id == write_off_id).values(**values)
@@ -300,8 +313,9 @@ class UnitRepository(Repository):
         """
         rows = self.connection.execute(
             write_offs.update()
-            .where(write_offs.c.unit_id == unit_id, write_offs.c.status == "posted")
-            .values(status="reversed", decided_by=actor)
+            .where(write_offs.c.unit_id == unit_id,
+                   write_offs.c.status.in_(WRITE_OFFS.before(WriteOffStatus.REVERSED)))
+            .values(status=WriteOffStatus.REVERSED, decided_by=actor)
             .returning(write_offs.c.id, write_offs.c.value)
         )
         return sorted((dict(r._mapping) for r in rows), key=lambda r: r["id"])

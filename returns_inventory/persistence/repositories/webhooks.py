@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,8 @@ from .base import Repository, upsert, utcnow
 
 
 class WebhookRepository(Repository):
-    def add(self, *, url: str, secret: str, event_types: list[str], actor: str,
+    # `list` names a method here, so annotations spell the built-in `builtins.list`.
+    def add(self, *, url: str, secret: str, event_types: builtins.list[str], actor: str,
             last_event_id: int, since_snapshot: str | None) -> int:
         return self.connection.execute(
             webhooks.insert()
@@ -24,7 +26,7 @@ class WebhookRepository(Repository):
             .returning(webhooks.c.id)
         ).scalar_one()
 
-    def list(self) -> list[dict]:
+    def list(self) -> builtins.list[dict]:
         rows = self.connection.execute(select(webhooks).order_by(webhooks.c.id))
         return [dict(r._mapping) for r in rows]
 
@@ -38,13 +40,13 @@ class WebhookRepository(Repository):
             webhooks.update().where(webhooks.c.id == webhook_id).values(**values)
         ).rowcount
 
-    def to_fan_out(self) -> list[dict]:
+    def to_fan_out(self) -> builtins.list[dict]:
         """The endpoints that are on, locked while their events are handed out (a switch
         off or on waits, and a second dispatcher fans out after this one)."""
         query = select(webhooks).where(webhooks.c.active.is_(True)).order_by(webhooks.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query.with_for_update())]
 
-    def move_cursors(self, webhook_ids: list[int], last_event_id: int) -> None:
+    def move_cursors(self, webhook_ids: builtins.list[int], last_event_id: int) -> None:
         self.connection.execute(
             webhooks.update()
             .where(webhooks.c.id.in_(webhook_ids), webhooks.c.last_event_id < last_event_id)
@@ -56,7 +58,7 @@ class WebhookRepository(Repository):
         return self.connection.scalar(
             select(func.coalesce(func.max(webhooks.c.last_event_id), 0)))
 
-    def add_deliveries(self, rows: list[dict]) -> None:
+    def add_deliveries(self, rows: builtins.list[dict]) -> None:
         if not rows:
             return
         now = utcnow()
@@ -67,7 +69,7 @@ class WebhookRepository(Repository):
               "next_attempt_at": now, "created_at": now} for r in rows],
         )
 
-    def due(self, now: datetime, limit: int) -> list[dict]:
+    def due(self, now: datetime, limit: int) -> builtins.list[dict]:
         """Pending deliveries whose time has come, with what is needed to send them."""
         query = (
             select(webhook_deliveries, webhooks.c.url, webhooks.c.secret,
@@ -102,7 +104,7 @@ class WebhookRepository(Repository):
         ).rowcount == 1
 
     def deliveries(self, *, status: str | None, webhook_id: int | None, limit: int,
-                   after: int | None) -> list[dict]:
+                   after: int | None) -> builtins.list[dict]:
         query = select(webhook_deliveries, outbox_events.c.event_type).join(
             outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
         if status:
@@ -114,7 +116,7 @@ class WebhookRepository(Repository):
         rows = self.connection.execute(query.order_by(webhook_deliveries.c.id).limit(limit))
         return [{**r._mapping, "next_attempt_at": r.next_attempt_at} for r in rows]
 
-    def replay(self, *, delivery_ids: list[int] | None, webhook_id: int | None) -> int:
+    def replay(self, *, delivery_ids: builtins.list[int] | None, webhook_id: int | None) -> int:
         """Failed deliveries go back in the queue with a fresh set of tries."""
         query = webhook_deliveries.update().where(webhook_deliveries.c.status == "failed")
         if delivery_ids is not None:

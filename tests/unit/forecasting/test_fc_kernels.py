@@ -106,7 +106,7 @@ def test_theta_drifts_by_half_the_least_squares_slope_from_the_ses_level():
     fit = theta(y, start, 8)
     slope = np.polyfit(t, y.T, 1)[0]
     np.testing.assert_allclose(np.diff(fit.forecast, axis=1), np.repeat(slope[:, None] / 2, 7, 1))
-    level, sse = ses_path(y, start, [fit.alpha[0]])
+    level, _sse = ses_path(y, start, [fit.alpha[0]])
     a = fit.alpha[0]
     first = level[0, 0] + slope[0] / 2 * (1 / a - (1 - a) ** 80 / a)
     assert fit.forecast[0, 0] == pytest.approx(first)

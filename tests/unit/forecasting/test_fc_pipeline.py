@@ -147,7 +147,7 @@ def test_long_panel_and_string_codes_are_accepted():
     assert sales.y.shape == (3, 4) and len(rets.series) == 1
     res = run_pipeline(sales, rets)
     assert res.demand.forecast.shape[0] == 3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="too_tight"):
         ReturnsData.from_records(sales, ["T1|S"], [0], [1], ["too_tight"], ["A"])
 
 

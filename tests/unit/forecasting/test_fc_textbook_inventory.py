@@ -121,7 +121,7 @@ def test_nearest_rule_raises_an_order_close_to_the_moq():
 
 
 def test_an_unknown_moq_rule_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="moq_rule"):
         ReplenishmentOptions(moq_rule="round")
 
 

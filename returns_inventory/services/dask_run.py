@@ -12,22 +12,21 @@ soon as it arrives, so a run that fails still leaves nothing behind.
 
 from __future__ import annotations
 
-import os
+import itertools
 
 import numpy as np
-from sqlalchemy.engine import make_url
 
 from ..persistence.bulk import copy_lines
-from ..persistence.engine import make_engine
+from ..persistence.engine import make_engine, url_without_password, worker_url
 from ..persistence.uow import Database, UnitOfWork
-from ..services.planning_inputs import (
+from .planning_inputs import (
     RETURN_CODES,
     ForecastConfig,
     PlanningInputs,
     last_complete_week,
     pack_inputs,
 )
-from ..services.run_output import (
+from .run_output import (
     RowContext,
     RowInputs,
     forecast_columns,
@@ -39,7 +38,7 @@ from ..services.run_output import (
 _DATABASES: dict[str, Database] = {}
 
 
-def can_share(uow) -> bool:
+def can_share(uow: UnitOfWork) -> bool:
     """Whether other sessions can read what this unit of work reads: PostgreSQL, and not a
     savepoint inside someone's open transaction (whose rows nobody else can see)."""
     return uow.dialect == "postgresql" and not uow.connection.in_nested_transaction()
@@ -56,7 +55,7 @@ def read_on_cluster(client, uow, config: ForecastConfig, as_of) -> PlanningInput
     snapshot = planning.export_snapshot()
     # Task arguments cross the network to a remote scheduler: never the password (see
     # worker_url for where a worker finds it).
-    url = uow.connection.engine.url.set(password=None).render_as_string(hide_password=False)
+    url = url_without_password(uow.connection.engine)
     last = last_complete_week(as_of)
     first = last - config.history_weeks + 1
     catalogue = planning.planning_items()
@@ -83,19 +82,6 @@ def read_partition(url: str, snapshot: str, first: int, last: int,
                                                  **RETURN_CODES)
     # Week indexes, ids and counts all fit 32 bits: half the bytes back to the driver.
     return weekly.astype(np.int32), returned.astype(np.int32)
-
-
-def worker_url(sent: str) -> str:
-    """The URL a worker connects with. The driver sends it without a password; the worker's
-    own RI_DATABASE_URL supplies one when it names the same database and user (a LocalCluster
-    inherits the driver's environment), otherwise libpq's PGPASSWORD or ~/.pgpass does."""
-    own = os.environ.get("RI_DATABASE_URL")
-    if own:
-        mine, theirs = make_url(own), make_url(sent)
-        if (mine.host, mine.port, mine.database, mine.username) == (
-                theirs.host, theirs.port, theirs.database, theirs.username):
-            return own
-    return sent
 
 
 def write_on_cluster(client, uow, ctx: RowContext, rows: RowInputs, result) -> int:
@@ -131,8 +117,8 @@ def id_ranges(sorted_ids: np.ndarray, parts: int) -> list[tuple[int, int]]:
     if not len(sorted_ids):
         return []
     cuts = [int(sorted_ids[k * len(sorted_ids) // parts]) for k in range(1, parts)]
-    edges = [int(sorted_ids[0])] + sorted(set(cuts)) + [int(sorted_ids[-1]) + 1]
-    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    edges = [int(sorted_ids[0]), *sorted(set(cuts)), int(sorted_ids[-1]) + 1]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _workers(client) -> int:

@@ -17,13 +17,13 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import IO, Any
+from typing import IO, Any, NoReturn, cast
 
 import ijson
 
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.text import NUL_REASON, has_nul
-from .stream_limits import DigitGuard, Meter, RowBound, Unreadable
+from .import_limits import DigitGuard, Meter, RowBound, Unreadable
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1024 * 1024
@@ -74,7 +74,7 @@ class Records:
     def __init__(
         self,
         source: IO[bytes],
-        fmt: FileFormat,
+        fmt: FileFormat | str,
         *,
         gzipped: bool | None = None,
         max_bytes: int | None = None,
@@ -89,12 +89,13 @@ class Records:
         is_gzip = raw.peek(2)[:2] == GZIP_MAGIC
         if gzipped and not is_gzip:
             self._fail("the body is declared gzip-compressed but is not a gzip stream")
-        content: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
+        content = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw)
         self._stream = io.BufferedReader(Meter(content, limit=max_bytes), CHUNK)
         self._bound = RowBound(self._stream, max_row_bytes)
         with self._translated():
             if self.format is FileFormat.CSV:
-                self._text = io.TextIOWrapper(self._bound, encoding="utf-8-sig", newline="")
+                self._text = io.TextIOWrapper(cast(IO[bytes], self._bound),
+                                              encoding="utf-8-sig", newline="")
                 self._csv = csv.reader(self._text)
                 first = next(self._csv, None)
                 if first is None:
@@ -111,7 +112,8 @@ class Records:
             yield from rows
 
     def _csv_rows(self) -> Iterator[Record]:
-        header, width, bound = self.header, len(self.header), self._bound
+        header, bound = self.header or [], self._bound  # set by __init__ for CSV
+        width = len(header)
         for cells in self._csv:
             bound.row_ended()
             if not any(cell.strip() for cell in cells):
@@ -130,7 +132,7 @@ class Records:
         Here a list or object where a record or a value belongs is skipped, whatever its
         depth, and made a problem of its row."""
         bound = self._bound
-        events = ijson.basic_parse(DigitGuard(bound), use_float=False)
+        events = ijson.basic_parse(DigitGuard(cast(IO[bytes], bound)), use_float=False)
         next(events)  # the opening bracket, which _start_json_array has seen
         # The row counts only once its element is read, so a parse error names the row it is in.
         for event, _ in events:
@@ -169,7 +171,7 @@ class Records:
         if head != b"[":
             self._fail('expected a JSON array of objects, e.g. [{"sku": ...}]')
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         row = self._row + 1 if self._in_rows else None
         where = f" (at data row {row})" if row else ""
         raise ValidationFailed(

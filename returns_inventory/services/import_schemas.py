@@ -14,7 +14,7 @@ from typing import Any
 from ..domain.catalogue import Channel, LocationType
 from ..domain.errors import FieldError
 from ..domain.stock import Condition
-from . import fields as f
+from . import import_fields as f
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..domain.returns import ReturnRefused
+from ..persistence.uow import UowFactory
 from ..services.grading import grade_unit
+from ..services.import_formats import file_sha256
 from ..services.imports import ImportResult, import_rows
 from ..services.receiving import receive_units
 from ..services.returns import ReturnLineRequest, authorize_return
-from .formats import file_sha256
-
-DEMO_MARKER_KIND = "demo"  # an import_batches row of this kind says a demo was loaded
 
 
 def import_csv(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     kind: str,
     columns: tuple[str, ...],
     rows: Iterable[Iterable],
@@ -75,7 +74,7 @@ class ReplayCounts:
 
 
 def replay_returns(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     policies,
     returns: Iterable[HistoricalReturn],
     *,
@@ -120,23 +119,3 @@ def replay_returns(
                        defects=defects, actor=actor, today=parcel.received_at.date())
             counts.units_graded += 1
     return counts
-
-
-def demo_marker(uow_factory: Callable):
-    """The import batch recording an earlier demo load in this database, or None."""
-    with uow_factory() as uow:
-        return uow.imports.first_batch_of_kind(DEMO_MARKER_KIND)
-
-
-def holds_data(uow_factory: Callable) -> bool:
-    """Whether any item, location or sale is already stored (the demo needs an empty one)."""
-    with uow_factory() as uow:
-        return uow.imports.holds_data()
-
-
-def mark_demo_loaded(uow_factory: Callable, *, fingerprint: str, actor: str, rows: int) -> None:
-    with uow_factory() as uow:
-        batch_id = uow.imports.claim_batch(kind=DEMO_MARKER_KIND, sha256=fingerprint, actor=actor)
-        if batch_id is not None:
-            uow.imports.finish_batch(batch_id, rows=rows, applied=rows, skipped=0)
-        uow.commit()

@@ -20,9 +20,10 @@ import numpy as np
 from forecasting.panel import GRADES, NO_GRADE, REASONS
 from forecasting.synthetic import make_apparel_panel
 
-from ..persistence.repositories.planning import monday_of
+from ..domain.weeks import monday_of
+from ..persistence.uow import UowFactory
 from ..services.planning_inputs import last_complete_week
-from .demo_load import LoadReport, guarded_load
+from .load import LoadReport, guarded_load
 from .replay import HistoricalReturn, ReturnLine, import_csv, replay_returns
 
 ACTOR = "demo"
@@ -233,7 +234,7 @@ def _purchase_orders(series, panel, rng, today: date) -> list[tuple]:
     return rows
 
 
-def load_synthetic(uow_factory: Callable, settings, policies, *, skus: int = 60, seed: int = 7,
+def load_synthetic(uow_factory: UowFactory, settings, policies, *, skus: int = 60, seed: int = 7,
                    today: date | None = None, level: float = -0.2,
                    say: Callable[[str], None] = lambda _m: None) -> LoadReport:
     """Load the synthetic demo into an empty database, then forecast once."""

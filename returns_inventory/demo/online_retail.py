@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
-from .demo_load import LoadReport, guarded_load
+from ..persistence.uow import UowFactory
+from .load import LoadReport, guarded_load
 from .replay import HistoricalReturn, ReturnLine, import_csv, replay_returns
 
 ACTOR = "demo:online-retail"
@@ -124,7 +125,7 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
-def load_online_retail(uow_factory: Callable, settings, policies, files: list[Path], *,
+def load_online_retail(uow_factory: UowFactory, settings, policies, files: list[Path], *,
                        max_return_units: int = 2000,
                        say: Callable[[str], None] = lambda _m: None) -> LoadReport:
     """Load the Online Retail files into an empty database and forecast once, as of the day

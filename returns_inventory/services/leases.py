@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from ..persistence.uow import UowFactory
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -24,7 +26,7 @@ def holder_name() -> str:
 
 
 def run_exclusively(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     job_id: str,
     work: Callable[[], T],
     *,

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..domain.errors import Conflict
+from ..persistence.uow import UowFactory
+from ..services.demo_marker import demo_marker, holds_data, mark_demo_loaded
 from ..services.forecast_runs import RunRequest, run_forecast
 from ..services.users import create_user
-from .replay import demo_marker, holds_data, mark_demo_loaded
 
 DEMO_ROLES = ("grader", "planner", "admin")  # each demo login is named after its role
 
@@ -29,7 +30,7 @@ class LoadReport:
 
 
 def guarded_load(
-    uow_factory: Callable,
+    uow_factory: UowFactory,
     settings,
     *,
     fingerprint: str,
@@ -68,7 +69,7 @@ def guarded_load(
     return report
 
 
-def create_demo_logins(uow_factory: Callable) -> dict[str, str]:
+def create_demo_logins(uow_factory: UowFactory) -> dict[str, str]:
     """One web login per role, named after it, with a fresh random password each.
 
     Passwords are random rather than fixed so a demo left listening on a network is not

@@ -68,7 +68,8 @@ class DigitGuard(io.RawIOBase):
         n = len(data)
         if _DIGITS.search(self.carried + data):
             raise Unreadable(f"a number of more than {MAX_DIGITS} digits")
-        self.carried = _TRAILING_DIGITS.search(data).group() if n else b""
+        trailing = _TRAILING_DIGITS.search(data) if n else None
+        self.carried = trailing.group() if trailing else b""
         buffer[:n] = data
         return n
 
