@@ -116,3 +116,9 @@ def receive_parcel(
 
 def as_answer(received: list[ReceivedUnit]) -> dict:
     return {"units": [asdict(u) for u in received]}
+
+
+def receiving_locations(uow_factory: UowFactory) -> list[str]:
+    """Where a parcel may be received, warehouses first."""
+    with uow_factory() as uow:
+        return uow.bench.receiving_locations()

@@ -24,6 +24,7 @@ from ..services.parcels import (
     read_counts,
     read_strangers,
     receive_parcel,
+    receiving_locations,
     surprises,
 )
 from ..services.receiving import receive_blind
@@ -70,9 +71,10 @@ def receive_post(rma: str):
         if said and request.form.get("confirmed") != _digest(said):
             # Not an error: the grader reads what will happen and confirms, or recounts.
             return _count_page(found, surprises=said)
-        answer, _ = once(
+        # The answer is stored with the form's token; the page after the redirect shows it.
+        once(
             uow_factory(), actor=current_actor(), form=RECEIVE_FORM,
-            submission=request.form.get("submission", ""), subject=rma,
+            submission=submission, subject=rma,
             work=lambda: receive_parcel(
                 uow_factory(), rma=rma, location=request.form.get("location", ""),
                 counts=counts, strangers=strangers, actor=current_actor(),
@@ -80,9 +82,7 @@ def receive_post(rma: str):
             answer=as_answer)
     except DomainError as exc:
         return _count_page(found, error=exc, status=_status(exc))
-    del answer  # shown by the page after the redirect, which a reload can show again
-    return redirect(url_for("receiving.received",
-                            submission=request.form["submission"]), code=303)
+    return redirect(url_for("receiving.received", submission=submission), code=303)
 
 
 @bp.get("/received/<submission>")
@@ -106,11 +106,12 @@ def blind():
 @bp.post("/receive/blind")
 @requires_role(Role.GRADER)
 def blind_post():
+    """Receive the units of a parcel without an RMA, flagged for review."""
     form = request.form
     try:
         item = _blind_item(form)
         quantity = whole_number(form.get("quantity"), 0)
-        answer, _ = once(
+        once(
             uow_factory(), actor=current_actor(), form=BLIND_FORM,
             submission=form.get("submission", ""), subject=f"{item.sku}/{item.size}",
             work=lambda: receive_blind(
@@ -120,7 +121,6 @@ def blind_post():
             answer=as_answer)
     except DomainError as exc:
         return _blind_page(error=exc, status=_status(exc))
-    del answer
     return redirect(url_for("receiving.received", submission=form["submission"]), code=303)
 
 
@@ -198,8 +198,7 @@ def _submission() -> str:
 
 
 def _locations() -> list[str]:
-    with uow_factory()() as uow:
-        return uow.bench.receiving_locations()
+    return receiving_locations(uow_factory())
 
 
 def _status(exc: DomainError) -> int:
