@@ -214,3 +214,38 @@ def test_a_supervisor_approves_a_costly_write_off_with_the_keyboard(
     finally:
         context.close()
     assert live_server.get(f"/api/v1/units/{coat}").json()["status"] == "written_off"
+
+
+def test_a_parcel_without_an_rma_is_received_by_picking_the_sku_and_its_size(
+    live_server, browser, parcel, unique
+):
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        page.get_by_role("link", name="Receive it without an RMA").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at("/station/receive/blind"))
+        expect(page.locator("#gtin")).to_be_focused()
+        page.keyboard.press("Tab")  # no barcode on it: the SKU, then its size
+        page.keyboard.type(parcel["coat"])
+        page.keyboard.press("Tab")
+        expect(page.locator("#sku-sizes")).to_have_text(f"Sizes of {parcel['coat']}: L")
+        expect(page.locator("#sizes option")).to_have_count(1)
+        page.keyboard.type("L")
+        page.locator("#location").select_option(parcel["wh"])
+        page.locator("#note").focus()
+        page.keyboard.type("No packing slip")
+        page.locator("#blind-form button[type=submit]").focus()
+        _shot(page, "receiving-blind", DESK)
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at("/station/received/"))
+        expect(page.get_by_text("1 unit received as blind receipt,")).to_be_visible()
+        unit_id = page.locator("#received-units tbody tr td:first-child").inner_text()
+        assert refused == [], refused
+    finally:
+        context.close()
+    unit = live_server.get(f"/api/v1/units/{unit_id}").json()
+    assert (unit["sku"], unit["flagged_for_review"], unit["receiving_note"]) == (
+        parcel["coat"], True, "No packing slip")
