@@ -7,6 +7,7 @@ from flask import Flask, request
 from ..extensions import settings
 from . import (
     auth,
+    claims,
     errors,
     events,
     exchanges,
@@ -19,6 +20,7 @@ from . import (
     ledger,
     locations,
     openapi,
+    quality,
     replenishment,
     reports,
     returns,
@@ -33,7 +35,7 @@ from .errors import problem
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
     returns.blp, units.blp, labels.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
-    imports.blp, reports.blp,
+    imports.blp, reports.blp, quality.blp, claims.blp,
     replenishment.blp,
 ]
 

@@ -10,6 +10,7 @@ from webargs.fields import DelimitedList
 from ..domain.replenishment import MAX_ORDER_QUANTITY, STATUSES, TERM_MEANINGS
 from ..domain.suggestion_filters import SORTABLE
 from ..services.suggestion_decisions import BULK_LIMIT
+from .quality import QualityAlert
 from .schemas import PageArgs, PageInfo, StrictSchema
 
 Money = fields.Decimal(as_string=True, places=2)
@@ -78,6 +79,9 @@ class Suggestion(StrictSchema):
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     comment = fields.String(allow_none=True)
+    quality_alert = fields.List(fields.Nested(QualityAlert), metadata={
+        "description": "its style or supplier returns significantly more for quality than its "
+                       "category on recent sales (config/forecasting.toml [quality_alerts])"})
 
 
 class SuggestionPage(StrictSchema):
@@ -235,6 +239,7 @@ class OrderLine(StrictSchema):
     cases = fields.Integer()
     unit_cost = Money
     value = Money
+    quality_alert = fields.List(fields.Nested(QualityAlert))
 
 
 class SupplierOrder(StrictSchema):

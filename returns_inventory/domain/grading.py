@@ -171,10 +171,15 @@ class GradingPolicy:
         return sorted(set(defects))
 
     def within_claim_window(self, supplier: str | None, sold_on: date | None, today: date) -> bool:
+        ends = self.claim_window_ends(supplier, sold_on)
+        return ends is not None and today <= ends
+
+    def claim_window_ends(self, supplier: str | None, sold_on: date | None) -> date | None:
+        """The last day the supplier accepts a claim for a unit sold on `sold_on`."""
         if sold_on is None:
-            return False
+            return None
         days = self.claim_days_by_supplier.get(supplier or "", self.claim_days_default)
-        return today <= sold_on + timedelta(days=days)
+        return sold_on + timedelta(days=days)
 
     def decide(
         self,

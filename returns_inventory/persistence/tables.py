@@ -78,6 +78,10 @@ items = Table(
     Column("min_order_qty", Integer, nullable=False, server_default="1"),
     # Optional: new items are forecast from their launch; without it the first sale counts.
     Column("launched_on", Date),
+    # Optional: where and when it was made, of what; quality scorecards group by them.
+    Column("factory", String(64)),
+    Column("season", String(32)),
+    Column("fabric", String(64)),
     # Optional: a picture of the item for the grading bench (a path on this site, or a URL
     # on a host config/grading.toml [item_images] allows).
     Column("image_url", String(500)),

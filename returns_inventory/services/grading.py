@@ -20,6 +20,7 @@ from ..domain.grading import (
 )
 from ..domain.stock import Condition, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
+from .claims import release_unit
 from .placement import move_unit
 from .policies import Policies
 from .unit_outcomes import GradingResult, announce_write_off, grading_result, where_is
@@ -101,6 +102,7 @@ def regrade_unit(
         unit = _locked_unit(uow, unit_id)
         if unit.status is UnitStatus.AWAITING_GRADING:
             raise Conflict(f"unit {unit_id} has not been graded yet; grade it instead")
+        release_unit(uow, unit.id, unit.unit_code)
         pending = uow.units.pending_write_off_of(unit.id)
         if pending:
             # Never announced, so nothing to take back.

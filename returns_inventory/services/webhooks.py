@@ -29,6 +29,7 @@ SIGNATURE_HEADER = "X-RI-Signature"
 # Every outbox event type the services write, the ones a webhook may subscribe to (a test
 # checks this against the `uow.events.add(...)` calls, so a new event must be listed here).
 EVENT_TYPES = frozenset({
+    "claim.credited", "claim.rejected", "claim.sent",
     "exchange.backordered", "exchange.cancelled", "exchange.released", "exchange.reserved",
     "exchange.shipped",
     "forecast.completed", "forecast.discarded", "import.applied", "refund.due",

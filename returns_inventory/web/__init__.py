@@ -9,11 +9,13 @@ from flask import Blueprint, Flask, g, send_from_directory
 
 from ..api.auth import READ, public
 from ..domain.access import Role
+from ..domain.quality import evidence_words
 from . import (
     analytics_page,
     login,
     pages,
     planner,
+    quality_page,
     queue,
     receiving,
     runs_page,
@@ -63,9 +65,12 @@ def init_app(app: Flask) -> None:
         start_for=frozenset({Role.PLANNER})))
     pages.register_pages(app, analytics_page.bp, pages.MenuEntry(
         "planner_returns.returns_page", "Returns analytics", frozenset({Role.PLANNER})))
+    pages.register_pages(app, quality_page.bp, pages.MenuEntry(
+        "planner_quality.quality_page", "Quality", frozenset({Role.PLANNER})))
     pages.register_pages(app, runs_page.bp, pages.MenuEntry(
         "planner_runs.runs", "Forecast runs", frozenset({Role.PLANNER})))
     app.jinja_env.filters["words"] = words.in_words
+    app.jinja_env.filters["quality_words"] = evidence_words
     app.context_processor(_page_context)
 
 

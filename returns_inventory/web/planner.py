@@ -18,8 +18,9 @@ from ..api.auth import current_actor, requires_role
 from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import Conflict, DomainError, FieldError, ValidationFailed
+from ..domain.quality import RULE_WORDS
 from ..domain.replenishment import STATUSES
-from ..extensions import settings, uow_factory
+from ..extensions import policies, settings, uow_factory
 from ..services.forecast_runs import forecast_config, list_runs
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions
@@ -59,7 +60,7 @@ def decide(suggestion_id: int):
             uow_factory(), suggestion_id, action=action, actor=current_actor(),
             quantity=_quantity(form.get("quantity")) if action == "edit" else None,
             comment=form.get("comment", "").strip()[:2000] or None,
-            expected_version=whole_number(form.get("version")),
+            expected_version=whole_number(form.get("version")), policies=policies(),
         )
     except DomainError as exc:
         return _back_with_error(exc, suggestion_id)
@@ -79,7 +80,8 @@ def decide_many():
             filters = {"ids": selected_ids(request.form)}
         counts = decide_in_bulk(uow_factory(), action=action, actor=current_actor(),
                                 filters=filters,
-                                comment=request.form.get("comment", "").strip()[:2000] or None)
+                                comment=request.form.get("comment", "").strip()[:2000] or None,
+                                policies=policies())
     except DomainError as exc:
         return _back_with_error(exc)
     flash(_bulk_words(counts, scope))
@@ -90,7 +92,8 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     try:
         state = read_table_state(values)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
-                                  offset=(state.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                                  offset=(state.page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                  policies=policies())
     except DomainError as exc:
         state, listed = read_table_state(MultiDict()), None
         error, status = exc.detail, _status_of(exc)
@@ -105,10 +108,11 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
 
 
 def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 200):
-    shown = get_suggestion(uow_factory(), suggestion_id)
+    shown = get_suggestion(uow_factory(), suggestion_id, policies())
     projection = project_stock(shown, forecast_config(settings()).review_period_weeks)
     return render_template(
         "planner/suggestion.html", s=shown, projection=projection, error=error,
+        quality_rule_words=RULE_WORDS[policies().quality_alerts.rule],
         chart=suggestion_chart(shown, projection),
         back=url_for("planner.suggestion", suggestion_id=suggestion_id),
     ), status

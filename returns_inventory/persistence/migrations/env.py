@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from returns_inventory.persistence import (  # noqa: F401  (registers the tables)
+    claims_tables,
     people_tables,
     planning_tables,
     returns_tables,
