@@ -107,3 +107,14 @@ def item_id_of(uow_factory, sku: str, size: str | None = None) -> int:
         query = query.where(items.c.size == size)
     with uow_factory() as uow:
         return uow.connection.execute(query).scalars().first()
+
+
+def refund_policy(policies, timing: str):
+    """The policies with every channel refunded `timing` ("on_receipt" or "on_inspection")."""
+    from dataclasses import replace
+
+    from returns_inventory.domain.inspection import RefundTiming
+
+    channels = ("online", "store")
+    return replace(policies, inspection=replace(
+        policies.inspection, timing={c: RefundTiming(timing) for c in channels}))

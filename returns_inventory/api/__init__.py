@@ -21,6 +21,7 @@ from . import (
     locations,
     openapi,
     quality,
+    refunds,
     replenishment,
     reports,
     returns,
@@ -36,7 +37,7 @@ RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
     returns.blp, units.blp, labels.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
     imports.blp, reports.blp, quality.blp, claims.blp,
-    replenishment.blp,
+    replenishment.blp, refunds.blp,
 ]
 
 

@@ -16,6 +16,7 @@ from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
 from .body import sized_body
 from .idempotency import current_key
+from .refund_schemas import UnitOutcomeOut
 from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
@@ -67,6 +68,8 @@ class GradingOut(StrictSchema):
     write_off_id = fields.Integer(allow_none=True)
     write_off_value = fields.String(allow_none=True)
     awaiting_approval = fields.Boolean()
+    outcome = fields.Nested(UnitOutcomeOut, allow_none=True, metadata={
+        "description": "what the customer gets for the unit; null for a blind receipt"})
 
 
 class UnitOut(StrictSchema):

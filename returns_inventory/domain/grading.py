@@ -25,6 +25,8 @@ class Disposition(enum.StrEnum):
     REPAIR = "repair"
     WRITE_OFF = "write_off"
     RETURN_TO_VENDOR = "return_to_vendor"
+    # Inspection refused the return: the unit goes back to the customer, unrefunded.
+    RETURN_TO_CUSTOMER = "return_to_customer"
 
 
 class WriteOffStatus(enum.StrEnum):
@@ -54,6 +56,7 @@ class UnitStatus(enum.StrEnum):
     PENDING_WRITE_OFF = "pending_write_off"
     WRITTEN_OFF = "written_off"
     RETURNED_TO_VENDOR = "returned_to_vendor"
+    RETURNED_TO_CUSTOMER = "returned_to_customer"
 
 
 # Where a unit sits in stock after each disposition; None means it has left our stock.
@@ -63,6 +66,7 @@ CONDITION_AFTER: dict[Disposition, Condition | None] = {
     Disposition.REPAIR: Condition.REPAIR,
     Disposition.WRITE_OFF: None,
     Disposition.RETURN_TO_VENDOR: None,
+    Disposition.RETURN_TO_CUSTOMER: None,
 }
 
 STATUS_AFTER: dict[Disposition, UnitStatus] = {
@@ -71,6 +75,7 @@ STATUS_AFTER: dict[Disposition, UnitStatus] = {
     Disposition.REPAIR: UnitStatus.IN_REPAIR,
     Disposition.WRITE_OFF: UnitStatus.WRITTEN_OFF,
     Disposition.RETURN_TO_VENDOR: UnitStatus.RETURNED_TO_VENDOR,
+    Disposition.RETURN_TO_CUSTOMER: UnitStatus.RETURNED_TO_CUSTOMER,
 }
 
 RESTOCKING = {Disposition.RESTOCK_SELLABLE, Disposition.RESTOCK_SECOND_QUALITY}

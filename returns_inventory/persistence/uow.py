@@ -24,6 +24,7 @@ from .repositories.leases import LeaseRepository
 from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
 from .repositories.quality import QualityRepository
+from .repositories.refunds import RefundRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
@@ -133,6 +134,7 @@ class UnitOfWork:
     imports = _repository(ImportRepository)
     leases = _repository(LeaseRepository)
     returns = _repository(ReturnsRepository)
+    refunds = _repository(RefundRepository)
     units = _repository(UnitRepository)
     bench = _repository(BenchRepository)
     users = _repository(UserRepository)

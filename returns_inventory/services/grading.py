@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from ..domain.grading import (
 from ..domain.stock import Condition, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
 from .claims import release_unit
+from .inspection import judge, record, refused_disposition
 from .placement import move_unit
 from .policies import Policies
 from .unit_outcomes import GradingResult, announce_write_off, grading_result, where_is
@@ -73,9 +75,17 @@ def grade_locked_unit(
     decision = _decide(uow, policies.grading, unit, grade_, ticked,
                        today or policies.returns.today(), details)
     where = {k: details[k] for k in ("sku", "size", "location")}
-    return _reconcile(uow, policies, unit, grade_, ticked, decision, actor=actor,
-                      is_admin=is_admin, kind="grade", note=note, where=where,
-                      before_write_off=before_write_off)
+    # What the customer gets decides first: a refused unit goes back to them, not into stock.
+    judgement = judge(uow, policies, unit, grade_, ticked)
+    if judgement is not None and judgement.decision.outcome == "refuse":
+        decision = refused_disposition(policies, judgement.decision.rule)
+    result = _reconcile(uow, policies, unit, grade_, ticked, decision, actor=actor,
+                        is_admin=is_admin, kind="grade", note=note, where=where,
+                        before_write_off=before_write_off)
+    if judgement is None:
+        return result
+    outcome = record(uow, policies, unit, judgement, actor=actor, where=where, today=today)
+    return replace(result, outcome=outcome)
 
 
 def regrade_unit(
@@ -233,11 +243,7 @@ def _reconcile(
         if not awaiting:
             announce_write_off(uow, unit, value, write_off_id, actor, where)
     else:
-        leaving = (
-            MovementType.RETURN_TO_VENDOR
-            if disposition is Disposition.RETURN_TO_VENDOR
-            else MovementType.WRITE_OFF
-        )
+        leaving = _LEAVING_AS.get(disposition, MovementType.WRITE_OFF)
         moved = move_unit(
             uow,
             unit,
@@ -291,6 +297,12 @@ def _reconcile(
         value=value,
         awaiting=awaiting,
     )
+
+
+_LEAVING_AS = {
+    Disposition.RETURN_TO_VENDOR: MovementType.RETURN_TO_VENDOR,
+    Disposition.RETURN_TO_CUSTOMER: MovementType.RETURN_TO_CUSTOMER,
+}
 
 
 def _reverse_posted_write_off(uow: UnitOfWork, unit: ReturnUnit, actor: str, where: dict) -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from ..domain.errors import FieldError, ValidationFailed
 from ..persistence.uow import UowFactory
+from .policies import Policies
 from .receiving import ReceivedUnit, receive_blind_in, receive_in
 from .returns import return_view
 
@@ -83,7 +84,7 @@ def surprises(lines: list[dict], counts: dict[int, int], strangers: list[Strange
 
 def receive_parcel(
     uow_factory: UowFactory, *, rma: str, location: str, counts: dict[int, int],
-    strangers: list[Stranger], note: str | None, actor: str,
+    strangers: list[Stranger], note: str | None, actor: str, policies: Policies | None = None,
 ) -> list[ReceivedUnit]:
     """Receive the parcel in one transaction: authorized units against the return, the rest
     blind and flagged for review, each note saying which parcel it came in."""
@@ -105,7 +106,7 @@ def receive_parcel(
         extras += [(s.sku, s.size, 1, f"in the parcel of {rma}, which does not list it")
                    for s in strangers]
         received = receive_in(uow, rma=rma, location=location, lines=wanted, actor=actor,
-                              note=note) if wanted else []
+                              note=note, policies=policies) if wanted else []
         for sku, size, quantity, why in extras:
             received += receive_blind_in(uow, sku=sku, size=size, location=location,
                                          quantity=quantity, actor=actor,

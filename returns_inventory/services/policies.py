@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..domain.grading import GradingPolicy
+from ..domain.inspection import InspectionPolicy
 from ..domain.quality import AlertPolicy
 from ..domain.returns import ReturnsPolicy
 from ..settings import Settings
@@ -15,6 +16,7 @@ class Policies:
     returns: ReturnsPolicy
     grading: GradingPolicy
     quality_alerts: AlertPolicy = field(default_factory=AlertPolicy)
+    inspection: InspectionPolicy = field(default_factory=InspectionPolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
@@ -22,4 +24,6 @@ class Policies:
             returns=ReturnsPolicy.from_config(settings.policies.get("returns_policy", {})),
             grading=GradingPolicy.from_config(settings.policies.get("grading", {})),
             quality_alerts=AlertPolicy.from_config(settings.policies.get("forecasting", {})),
+            inspection=InspectionPolicy.from_config(settings.policies.get("grading", {}),
+                                                    settings.policies.get("returns_policy", {})),
         )

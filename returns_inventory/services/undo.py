@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from ..domain.errors import Conflict, FieldError, NotFound
 from ..domain.grading import UnitStatus, WriteOffStatus
 from ..domain.stock import Condition
+from ..persistence.repositories.refunds import WITHDRAWN
 from ..persistence.uow import UowFactory
 from .grading import _reverse_posted_write_off
 from .placement import move_unit
@@ -55,6 +56,7 @@ def undo_last_grade(uow_factory: UowFactory, policies: Policies, *, unit_id: str
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         last = _undoable(uow, policies, unit, actor, now or datetime.now(UTC))
         where = where_is(uow, unit)
+        _withdraw_outcome(uow, unit, actor)
         pending = uow.units.pending_write_off_of(unit.id)
         if pending:
             # Never announced to the ERP: withdrawn, with nothing to take back.
@@ -108,6 +110,26 @@ def _undoable(uow, policies: Policies, unit, actor: str, now: datetime) -> dict:
         raise Conflict(f"A supervisor has already approved unit {code}'s write-off. "
                        f"{ASK_A_SUPERVISOR}")
     return last
+
+
+def _withdraw_outcome(uow, unit, actor: str) -> None:
+    """What the grade decided the customer gets is withdrawn with it (a `withdrawn` row, so
+    nothing counts the unit as judged until it is graded again); one that already settled a
+    refund or sent the unit back to the customer has left the building: refused."""
+    [outcome] = uow.refunds.outcomes_in_force(unit_id=unit.id) or [None]
+    if outcome is None:
+        return
+    if outcome["refund_id"] is not None or outcome["outcome"] == "refuse":
+        raise Conflict(
+            f"Grading unit {unit.unit_code} already decided what the customer gets "
+            f"({outcome['outcome']}{', refund issued' if outcome['refund_id'] else ''}), so "
+            f"it cannot be undone here. {ASK_A_SUPERVISOR}")
+    uow.refunds.add_outcome(
+        unit_id=unit.id, return_id=outcome["return_id"],
+        return_line_id=outcome["return_line_id"], kind=WITHDRAWN, outcome=outcome["outcome"],
+        rule=outcome["rule"], deductions=outcome["deductions"], failed=outcome["failed"],
+        unit_price=outcome["unit_price"], amount=outcome["amount"],
+        reason="the grade was undone by its grader", actor=actor)
 
 
 def _posted_by_grade(uow, unit, actor: str) -> bool:

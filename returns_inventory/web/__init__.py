@@ -18,6 +18,7 @@ from . import (
     quality_page,
     queue,
     receiving,
+    refunds_page,
     runs_page,
     session,
     station,
@@ -69,6 +70,8 @@ def init_app(app: Flask) -> None:
         "planner_quality.quality_page", "Quality", frozenset({Role.PLANNER})))
     pages.register_pages(app, runs_page.bp, pages.MenuEntry(
         "planner_runs.runs", "Forecast runs", frozenset({Role.PLANNER})))
+    pages.register_pages(app, refunds_page.bp, pages.MenuEntry(
+        "planner_refunds.refunds_page", "Refunds", frozenset({Role.PLANNER})))
     app.jinja_env.filters["words"] = words.in_words
     app.jinja_env.filters["quality_words"] = evidence_words
     app.context_processor(_page_context)

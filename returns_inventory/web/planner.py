@@ -22,6 +22,7 @@ from ..domain.quality import RULE_WORDS
 from ..domain.replenishment import STATUSES
 from ..extensions import policies, settings, uow_factory
 from ..services.forecast_runs import forecast_config, list_runs
+from ..services.refunds import overdue_count
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions
 from .forms import whole_number
@@ -104,6 +105,7 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
         columns=COLUMNS, statuses=STATUSES,
         runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
         pages=max(1, -(-total // PAGE_SIZE)), total=total, back=request.full_path.rstrip("?"),
+        overdue_refunds=overdue_count(uow_factory(), today=policies().returns.today()),
     ), status
 
 

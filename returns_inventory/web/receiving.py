@@ -77,7 +77,7 @@ def receive_post(rma: str):
             submission=submission, subject=rma,
             work=lambda: receive_parcel(
                 uow_factory(), rma=rma, location=request.form.get("location", ""),
-                counts=counts, strangers=strangers, actor=current_actor(),
+                counts=counts, strangers=strangers, actor=current_actor(), policies=policies(),
                 note=request.form.get("note", "").strip()[:2000] or None),
             answer=as_answer)
     except DomainError as exc:

@@ -55,7 +55,7 @@ def exchange_action(exchange_id: int, action: str):
     services = {
         "reserve": lambda: reserve_again(uow_factory(), policies(), exchange_id=exchange_id,
                                          actor=current_actor()),
-        "refund": lambda: refund_instead(uow_factory(), exchange_id=exchange_id,
+        "refund": lambda: refund_instead(uow_factory(), policies(), exchange_id=exchange_id,
                                          actor=current_actor()),
         "ship": lambda: ship_exchange(uow_factory(), exchange_id=exchange_id,
                                       actor=current_actor()),

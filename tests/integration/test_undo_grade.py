@@ -156,3 +156,25 @@ def test_the_result_page_offers_undo_and_the_button_undoes_once(client, uow_fact
                         data={**form, "submission": "another-form"})
     assert fresh.status_code == 409 and "already undone" in fresh.get_data(as_text=True)
     assert _on_hand(uow_factory) == {"quarantine": 3}
+
+
+def test_undo_withdraws_what_the_grade_decided_the_customer_gets(uow_factory, policies, units):
+    grade_unit(uow_factory, policies, unit_id=units[0], grade="B", actor="user:ana")
+    with uow_factory() as uow:
+        unit_id = uow.units.unit(units[0]).id
+        assert len(uow.refunds.outcomes_in_force(unit_id=unit_id)) == 1
+    undo_last_grade(uow_factory, policies, unit_id=units[0], actor="user:ana")
+    with uow_factory() as uow:
+        assert uow.refunds.outcomes_in_force(unit_id=unit_id) == []  # judged by nobody now
+    grade_unit(uow_factory, policies, unit_id=units[0], grade="A", actor="user:ana")
+    with uow_factory() as uow:
+        [again] = uow.refunds.outcomes_in_force(unit_id=unit_id)
+    assert again["kind"] == "inspection"
+
+
+def test_a_grade_that_settled_the_refund_cannot_be_undone(uow_factory, policies, units):
+    for unit_id in units:  # the last unit of the line settles its refund
+        grade_unit(uow_factory, policies, unit_id=unit_id, grade="A", actor="user:ana")
+    with pytest.raises(Conflict, match="already decided what the customer gets"):
+        undo_last_grade(uow_factory, policies, unit_id=units[-1], actor="user:ana")
+    assert _on_hand(uow_factory) == {"sellable": 3}
