@@ -43,7 +43,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vendor_claims")),
     )
-    op.create_index(op.f("ix_vendor_claims_supplier_status"), "vendor_claims",
+    op.create_index(op.f("ix_vendor_claims_supplier_vendor_claims_status"), "vendor_claims",
                     ["supplier", "status"])
     op.create_table(
         "vendor_claim_units",
@@ -67,7 +67,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_vendor_claim_units_claim_id"), table_name="vendor_claim_units")
     op.drop_table("vendor_claim_units")
-    op.drop_index(op.f("ix_vendor_claims_supplier_status"), table_name="vendor_claims")
+    op.drop_index(op.f("ix_vendor_claims_supplier_vendor_claims_status"), table_name="vendor_claims")
     op.drop_table("vendor_claims")
     with op.batch_alter_table("items") as batch:
         batch.drop_column("fabric")
