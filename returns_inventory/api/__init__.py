@@ -16,6 +16,7 @@ from . import (
     idempotency,
     imports,
     items,
+    labels,
     ledger,
     locations,
     openapi,
@@ -34,7 +35,7 @@ from .errors import problem
 
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
-    returns.blp, units.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
+    returns.blp, units.blp, labels.blp, exchanges.blp, events.blp, forecast_runs.blp, webhooks.blp,
     imports.blp, reports.blp, quality.blp, claims.blp,
     replenishment.blp, refunds.blp,
 ]
