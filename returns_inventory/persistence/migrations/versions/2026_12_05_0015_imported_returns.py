@@ -1,16 +1,16 @@
 """imported_returns: the ERP's return history, one row per returned sales line; webhooks
 may ask for their events in order
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05 06:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"  # written as 0011 after 0010; chained after main's 0013 at the merge
+revision = "0015"
+down_revision = "0014"  # written as 0011 after 0010; chained after main's 0014 at the merge
 branch_labels = None
 depends_on = None
 
