@@ -19,6 +19,7 @@ from ..domain.grading import (
     WriteOffStatus,
 )
 from ..domain.stock import Condition, MovementType
+from ..domain.text import check_note
 from ..persistence.uow import UnitOfWork, UowFactory
 from .placement import move_unit
 from .policies import Policies
@@ -43,6 +44,7 @@ def grade_unit(
     A grade that writes off first calls `before_write_off(value, awaiting_approval)`, inside
     the transaction: raising there grades nothing (the bench's confirm step).
     """
+    check_note(note, "note")
     policy = policies.grading
     grade_ = policy.grade_of(grade)
     ticked = policy.check_defects(defects or [])

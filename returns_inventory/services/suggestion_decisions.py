@@ -16,6 +16,7 @@ from ..domain.replenishment import (
     decision_quantity,
     in_case_packs,
 )
+from ..domain.text import check_note
 from ..persistence.uow import UnitOfWork, UowFactory
 from .suggestions import suggestion_filter, summary
 
@@ -28,6 +29,7 @@ def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: st
                       quantity: int | None = None, comment: str | None = None,
                       expected_version: int | None = None) -> dict:
     """Approve, edit or reject one suggestion, refusing to overwrite an unseen decision."""
+    check_note(comment, "comment")
     with uow_factory() as uow:
         row = uow.suggestions.one(suggestion_id)
         if row is None:
@@ -58,6 +60,7 @@ def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: st
 def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters: dict[str, Any],
                    comment: str | None = None) -> dict:
     """Approve or reject every matching suggestion still waiting for a planner."""
+    check_note(comment, "comment")
     if action not in ("approve", "reject"):
         raise ValidationFailed("bulk decisions approve or reject",
                                errors=[FieldError("action", "approve or reject")])

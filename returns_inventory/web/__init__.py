@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, g, send_from_directory
 
-from ..api.auth import READ, public
 from ..domain.access import Role
+from ..http.auth import READ, public
 from . import analytics_page, login, pages, planner, runs_page, session, station, words
 
 STATIC = Path(__file__).parent / "static"

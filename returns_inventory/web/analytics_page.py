@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from flask import render_template, request
 
-from ..api.auth import requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import policies, uow_factory
+from ..http.auth import requires_role
 from ..services.analytics import returns_analytics, size_key
 from .forms import whole_number
 from .pages import page_blueprint

@@ -14,12 +14,13 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from ..api.auth import current_actor, requires_role
-from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import Conflict, DomainError, FieldError, ValidationFailed
 from ..domain.replenishment import STATUSES
 from ..extensions import settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.problems import status_of
+from ..http.schemas import page_count, page_offset
 from ..services.forecast_runs import forecast_config, list_runs
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions
@@ -58,7 +59,7 @@ def decide(suggestion_id: int):
         result = decide_suggestion(
             uow_factory(), suggestion_id, action=action, actor=current_actor(),
             quantity=_quantity(form.get("quantity")) if action == "edit" else None,
-            comment=form.get("comment", "").strip()[:2000] or None,
+            comment=form.get("comment", "").strip() or None,
             expected_version=whole_number(form.get("version")),
         )
     except DomainError as exc:
@@ -79,7 +80,7 @@ def decide_many():
             filters = {"ids": selected_ids(request.form)}
         counts = decide_in_bulk(uow_factory(), action=action, actor=current_actor(),
                                 filters=filters,
-                                comment=request.form.get("comment", "").strip()[:2000] or None)
+                                comment=request.form.get("comment", "").strip() or None)
     except DomainError as exc:
         return _back_with_error(exc)
     flash(_bulk_words(counts, scope))
@@ -90,17 +91,17 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     try:
         state = read_table_state(values)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
-                                  offset=(state.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                                  offset=page_offset(state.page, PAGE_SIZE), limit=PAGE_SIZE)
     except DomainError as exc:
         state, listed = read_table_state(MultiDict()), None
-        error, status = exc.detail, _status_of(exc)
+        error, status = exc.detail, status_of(exc)
     runs, _ = list_runs(uow_factory(), offset=0, limit=RUNS_IN_FILTER)
     total = listed["page"]["total"] if listed else 0
     return render_template(
         "planner/suggestions.html", state=state, listed=listed, error=error,
         columns=COLUMNS, statuses=STATUSES,
         runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
-        pages=max(1, -(-total // PAGE_SIZE)), total=total, back=request.full_path.rstrip("?"),
+        pages=page_count(total, PAGE_SIZE), total=total, back=request.full_path.rstrip("?"),
     ), status
 
 
@@ -128,8 +129,8 @@ def _back_with_error(exc: DomainError, suggestion_id: int | None = None):
     target = urlsplit(_back())
     found = DETAIL_PATH.match(target.path)
     if found:
-        return _detail_page(int(found.group(1)), error=words, status=_status_of(exc))
-    return _table_page(MultiDict(parse_qsl(target.query)), error=words, status=_status_of(exc))
+        return _detail_page(int(found.group(1)), error=words, status=status_of(exc))
+    return _table_page(MultiDict(parse_qsl(target.query)), error=words, status=status_of(exc))
 
 
 def _conflict_words(exc: Conflict, suggestion_id: int | None) -> str:
@@ -171,10 +172,6 @@ def _quantity(text: str | None) -> int | None:
         raise ValidationFailed("Enter the new quantity as a whole number of units, at least 1.",
                                errors=[FieldError("quantity", "a whole number, at least 1")])
     return value
-
-
-def _status_of(exc: DomainError) -> int:
-    return next((code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
 
 
 @bp.app_template_filter("who")

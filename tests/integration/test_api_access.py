@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from returns_inventory.api.auth import PUBLIC_ENDPOINTS
+from returns_inventory.http.auth import PUBLIC_ENDPOINTS
 
 # What anyone may open: the health checks, and the login page with its own CSS and JS.
 PUBLIC_RULES = {"/healthz", "/readyz", "/login", "/assets/<path:filename>"}
