@@ -8,18 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ..domain import grading as rules
 from ..domain.errors import present
-from ..domain.grading import (
-    CONDITION_AFTER,
-    RESTOCKING,
-    STATUS_AFTER,
-    Disposition,
-    Grade,
-    GradingDecision,
-    ReturnUnit,
-    UnitStatus,
-    WriteOffStatus,
-)
 from ..domain.stock import Condition, MovementType
 from ..persistence.uow import UnitOfWork
 from .placement import move_unit
@@ -32,9 +22,9 @@ class Verdict:
     """What was decided about one unit, by whom, and on which occasion."""
 
     kind: str  # grade, regrade or repair_outcome
-    grade: Grade
+    grade: rules.Grade
     defects: tuple[str, ...]
-    decision: GradingDecision
+    decision: rules.GradingDecision
     actor: str
     is_admin: bool = False
     note: str | None = None
@@ -52,7 +42,7 @@ class WriteOff:
 
 
 def reconcile(
-    uow: UnitOfWork, policies: Policies, unit: ReturnUnit, verdict: Verdict, *,
+    uow: UnitOfWork, policies: Policies, unit: rules.ReturnUnit, verdict: Verdict, *,
     where: dict | None = None,
     before_write_off: Callable[[Decimal, bool], None] | None = None,
 ) -> GradingResult:
@@ -60,7 +50,7 @@ def reconcile(
     where = where or where_is(uow, unit)
     disposition = verdict.decision.disposition
     unit.grade, unit.defects, unit.disposition = verdict.grade, list(verdict.defects), disposition
-    if disposition is Disposition.WRITE_OFF:
+    if disposition is rules.Disposition.WRITE_OFF:
         written = _write_off(uow, policies, unit, verdict, where, before_write_off)
     else:
         written = WriteOff()
@@ -78,7 +68,7 @@ def reconcile(
     )
 
 
-def _write_off(uow: UnitOfWork, policies: Policies, unit: ReturnUnit, verdict: Verdict,
+def _write_off(uow: UnitOfWork, policies: Policies, unit: rules.ReturnUnit, verdict: Verdict,
                where: dict, before_write_off: Callable[[Decimal, bool], None] | None,
                ) -> WriteOff:
     """Post the write-off at the item's cost, or hold it in quarantine for an admin."""
@@ -90,17 +80,17 @@ def _write_off(uow: UnitOfWork, policies: Policies, unit: ReturnUnit, verdict: V
     if awaiting:
         # Costly write-offs wait in quarantine until an admin approves them.
         move_unit(uow, unit, Condition.QUARANTINE, actor=verdict.actor, reason=why)
-        unit.status = UnitStatus.PENDING_WRITE_OFF
+        unit.status = rules.UnitStatus.PENDING_WRITE_OFF
     else:
         move_unit(uow, unit, None, actor=verdict.actor, reason=why)
-        unit.status = UnitStatus.WRITTEN_OFF
+        unit.status = rules.UnitStatus.WRITTEN_OFF
     write_off_id = uow.units.add_write_off(
         unit_id=unit.id,
         item_id=unit.item_id,
         location_id=unit.location_id,
         value=value,
         reason=why[:255],
-        status=WriteOffStatus.PENDING_APPROVAL if awaiting else WriteOffStatus.POSTED,
+        status=rules.WriteOffStatus.PENDING_APPROVAL if awaiting else rules.WriteOffStatus.POSTED,
         requested_by=verdict.actor,
         decided_by=None if awaiting else verdict.actor,
         posted_at=None if awaiting else datetime.now(UTC),
@@ -110,27 +100,27 @@ def _write_off(uow: UnitOfWork, policies: Policies, unit: ReturnUnit, verdict: V
     return WriteOff(write_off_id, value, awaiting)
 
 
-def _move_to_disposition(uow: UnitOfWork, unit: ReturnUnit, verdict: Verdict,
+def _move_to_disposition(uow: UnitOfWork, unit: rules.ReturnUnit, verdict: Verdict,
                          where: dict) -> None:
     """Restock, second quality, repair or back to the vendor."""
     disposition = verdict.decision.disposition
     leaving = (
         MovementType.RETURN_TO_VENDOR
-        if disposition is Disposition.RETURN_TO_VENDOR
+        if disposition is rules.Disposition.RETURN_TO_VENDOR
         else MovementType.WRITE_OFF
     )
     moved = move_unit(
         uow,
         unit,
-        CONDITION_AFTER[disposition],
+        rules.CONDITION_AFTER[disposition],
         actor=verdict.actor,
         reason=verdict.words(verdict.decision.rule),
         leaving_as=leaving,
     )
-    unit.status = STATUS_AFTER[disposition]
+    unit.status = rules.STATUS_AFTER[disposition]
     # A re-grade that leaves the unit where it was (A to A) moves no stock: the ERP
     # must not hear of a second restock.
-    if disposition in RESTOCKING and moved:
+    if disposition in rules.RESTOCKING and moved:
         uow.events.add(
             "stock.restocked",
             {"unit_id": unit.unit_code,
@@ -139,7 +129,7 @@ def _move_to_disposition(uow: UnitOfWork, unit: ReturnUnit, verdict: Verdict,
         )
 
 
-def _record(uow: UnitOfWork, unit: ReturnUnit, verdict: Verdict, where: dict) -> None:
+def _record(uow: UnitOfWork, unit: rules.ReturnUnit, verdict: Verdict, where: dict) -> None:
     """Save the unit, keep the grade in its history, and announce it."""
     decision = verdict.decision
     uow.units.save_unit(unit, actor=verdict.actor)
