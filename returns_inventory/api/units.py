@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from werkzeug.routing import BaseConverter
 
 from ..domain.access import Role
-from ..domain.grading import Grade, UnitStatus
+from ..domain.grading import REPAIR_OUTCOMES, Grade, UnitStatus
 from ..domain.text import MAX_NOTE_CHARS
 from ..extensions import grading_groups, policies, settings, uow_factory
 from ..http.auth import READ, current_actor, requires_role
@@ -52,7 +52,7 @@ class RegradeIn(GradeIn):
 
 
 class RepairOutcomeIn(StrictSchema):
-    outcome = fields.String(required=True, validate=validate.OneOf(["A", "B", "scrap"]))
+    outcome = fields.String(required=True, validate=validate.OneOf(list(REPAIR_OUTCOMES)))
     note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.grading import (
-    Disposition,
+    REPAIR_OUTCOMES,
     Grade,
     GradingDecision,
     ReturnUnit,
@@ -127,11 +127,7 @@ def record_repair_outcome(
     is_admin: bool = False,
 ) -> GradingResult:
     """A repaired unit goes back to stock as A or B, or is scrapped (written off)."""
-    outcomes = {
-        "A": Disposition.RESTOCK_SELLABLE,
-        "B": Disposition.RESTOCK_SECOND_QUALITY,
-        "scrap": Disposition.WRITE_OFF,
-    }
+    outcomes = REPAIR_OUTCOMES
     if outcome not in outcomes:
         raise ValidationFailed(
             "outcome must be A, B or scrap", errors=[FieldError("outcome", "one of A, B, scrap")]
