@@ -15,7 +15,7 @@ import numpy as np
 
 from forecasting.classify import ERRATIC, SMOOTH, classify, first_sale
 from forecasting.models import statsmodels_ets
-from forecasting.seasonality import SEASON, factors
+from forecasting.seasonality import SEASON, factors, series_index
 from forecasting.selection import select
 from forecasting.sizes import gross_shares, kept_shares, reconcile
 
@@ -38,11 +38,13 @@ class DemandOptions:
             the whole panel so that every chunk picks the same SKUs (0 = the largest per chunk).
         complexity_penalty, combine: see :func:`forecasting.selection.select`.
         pooled_seasonality: SKUs with under two seasons of history are deseasonalised with
-            their category's index (:mod:`forecasting.seasonality`) before selection.
+            an index of their own (once they have a year of sales) shrunk toward their
+            category's (:mod:`forecasting.seasonality`) before selection.
         lifecycle, lifecycle_weeks: SKUs launched less than ``lifecycle_weeks`` ago are forecast
             from their category's post-launch profile (:mod:`forecasting.lifecycle`).
-        seasonal_index, start_week: that ``(n_categories, 52)`` index and the week number of
-            column 0; the planner fills them in from the whole panel.
+        seasonal_index, start_week: the ``(n_categories, 52)`` category indices and the week
+            number of column 0; the planner fills them in from the whole panel, so every chunk
+            shrinks its SKUs toward the same ones.
     """
 
     horizon: int = 13
@@ -124,46 +126,28 @@ def _season_factors(y_sku, cat_sku, opts):
     if not opts.pooled_seasonality or opts.seasonal_index is None or cat_sku is None:
         return ones
     short = (T - first_sale(y_sku)) < 2 * SEASON
-    f = factors(opts.seasonal_index, cat_sku, start_week=opts.start_week,
-                n_weeks=T + opts.horizon)
-    return np.where(short[:, None], f, ones)
+    if not short.any():
+        return ones
+    index = series_index(y_sku[short], opts.seasonal_index[cat_sku[short]],
+                         start_week=opts.start_week)
+    ones[short] = factors(index, start_week=opts.start_week, n_weeks=T + opts.horizon)
+    return ones
 
 
 def _select_with_season(y_sku, season, opts):
-    """Select on the raw SKU totals and, where a pooled index applies, on the deseasonalised
-    ones too; each SKU keeps whichever chosen model had the lower holdout MSE in units.
+    """Select on the SKU totals, deseasonalised by the pooled index where one applies, and
+    multiply the forecasts back.
 
-    Returns the merged selection and the factors actually used (ones where raw won).
+    Every short SKU takes its index: its holdout blocks (the last weeks before the forecast)
+    do not hold the season ahead, so they cannot judge it; the shrinkage of the index toward
+    flat where its data are weak is what protects a SKU from a season it does not have.
     """
     T = y_sku.shape[1]
-    kw = dict(horizon=opts.horizon, holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins,
-              penalty=opts.complexity_penalty, combine=opts.combine)
-    raw = select(y_sku, **kw)
-    rows = np.flatnonzero((season != 1).any(axis=1))
-    if rows.size == 0:
-        return raw, season
-    pooled = select(y_sku[rows] / season[rows, :T], **kw)
-    _reseason(pooled, season[rows], T)
-    actual = np.full(pooled.holdout_forecast.shape, np.nan)
-    for j, o in enumerate(pooled.origins):
-        hh = min(opts.holdout_weeks, T - o)
-        actual[:, j, :hh] = y_sku[rows, o : o + hh]
-
-    def mse(fc):
-        both = np.isfinite(fc) & np.isfinite(actual)
-        return np.where(both, (fc - actual) ** 2, 0).sum((1, 2)) / np.where(
-            both.any((1, 2)), both.sum((1, 2)), np.nan)
-
-    with np.errstate(invalid="ignore"):
-        e_pool, e_raw = mse(pooled.holdout_forecast), mse(raw.holdout_forecast[rows])
-    wins = np.isfinite(e_pool) & np.isfinite(e_raw) & (e_pool < e_raw)
-    won = rows[wins]
-    for f in ("method", "why", "runner_up", "score", "runner_up_score", "forecast", "sigma",
-              "alpha", "holdout_forecast"):
-        getattr(raw, f)[won] = getattr(pooled, f)[wins]
-    used = np.ones_like(season)
-    used[won] = season[won]
-    return raw, used
+    sel = select(y_sku / season[:, :T], horizon=opts.horizon,
+                 holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins,
+                 penalty=opts.complexity_penalty, combine=opts.combine)
+    _reseason(sel, season, T)
+    return sel, season
 
 
 def _reseason(sel, season, T):

@@ -16,6 +16,12 @@ of a lifetime the profile says is already sold and ``a`` (:data:`LEVEL_PRIOR_UNI
 the prior is worth. Launch totals are spread over orders of magnitude, so the prior is worth a
 single unit: it decides only while a product has sold next to nothing. A SKU with no sales yet
 gets the planned launch quantity where the caller gives one, else ``mu``.
+
+Where the launch is not known and is taken to be the first sale, that week was picked for having
+a sale: a slow seller's first week is always at least one unit, its later weeks often none, so
+its own first week overstates its level (and the decay after it). Once a product has later
+weeks, its level is read from them alone: the first week's units and the profile's share of
+that week both leave the ratio.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from forecasting.classify import first_sale
 PROFILE_WEEKS = 26
 CATEGORY_STRENGTH = 10.0   # pseudo-products behind the all-category shape in a category's profile
 SEASON_STRENGTH = 10.0     # pseudo-products behind the category's shape in a launch season's
-LEVEL_PRIOR_UNITS = 1.0    # what the category's launch total is worth next to own sales
+LEVEL_PRIOR_UNITS = 1.0    # what the planned or typical launch is worth before a first sale
+MAX_PRIOR_SHAPE = 100.0    # launches all alike: the prior is still worth no more than this
 MIN_ANALOGUES = 20         # fewer earlier launches in the whole panel: no profiles at all
 HALF_YEAR = 26
 # A first sale in the panel's first weeks may be an old product that had a quiet week: only
@@ -50,6 +57,8 @@ class Profiles:
         launch_total: ``(n_cat,)`` median units an analogue sold over the profile's weeks.
         cv2: squared coefficient of variation of an analogue's week around its profile, beyond
             Poisson noise (big sellers are lumpy in proportion to their size, not to its root).
+        prior_mean: ``(n_cat,)`` mean lifetime units of a launch (the gamma prior's mean).
+        prior_shape: the gamma prior's shape, in units its mean is worth.
     """
 
     shape: np.ndarray
@@ -57,6 +66,8 @@ class Profiles:
     seasonal: np.ndarray
     launch_total: np.ndarray
     cv2: float
+    prior_mean: np.ndarray
+    prior_shape: float
 
     @property
     def weeks(self) -> int:
@@ -108,16 +119,25 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
     launch_total = np.full(n_cat, float(np.median(total)))
     for k in np.flatnonzero(n_c >= 5):  # a category's own median once it has a few launches
         launch_total[k] = np.median(total[c == k])
+    # Gamma prior of a launch's lifetime units (empirical Bayes, method of moments): its mean
+    # per category shrunk toward all launches', its shape 1/cv^2 from the spread of all
+    # launches beyond Poisson noise. Launch sizes span orders of magnitude, so the shape is
+    # small and a product's own sales soon decide its level.
+    m = float(total.mean())
+    prior_mean = (np.bincount(c, weights=total, minlength=n_cat) + CATEGORY_STRENGTH * m) / (
+        n_c + CATEGORY_STRENGTH)
+    prior_shape = m * m / max(float(total.var()) - m, 1e-9 * m * m)
     # Week-to-week noise of analogues around their own profile-shaped fit, beyond Poisson.
     fit = prof[c, half] * total[:, None]
     cv2 = float(max((((life - fit) ** 2).sum() - fit.sum()) / max((fit**2).sum(), 1e-9), 0.0))
     analogues = np.where(n_s > 0, n_s, n_c[:, None])
     return Profiles(shape=prof, analogues=analogues, seasonal=n_s > 0,
-                    launch_total=launch_total, cv2=cv2)
+                    launch_total=launch_total, cv2=cv2, prior_mean=prior_mean,
+                    prior_shape=min(prior_shape, MAX_PRIOR_SHAPE))
 
 
 def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: int = 0,
-                   planned=None) -> dict:
+                   planned=None, inferred=None) -> dict:
     """Forecast SKUs younger than the profile from the profile and their own weeks so far.
 
     Args:
@@ -126,6 +146,9 @@ def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: 
             (may be ``>= T`` for a launch still ahead); cat: ``(n,)`` category code.
         planned: ``(n,)`` planned launch quantity (units over the profile's weeks), NaN or 0
             where there is none; used only before the first sale.
+        inferred: ``(n,)`` True where the launch is the first sale rather than a known date:
+            that week was picked for having a sale, so once later weeks exist it is left out
+            of the product's level (its units and its share of the profile alike).
 
     Returns:
         ``forecast (n, horizon)``, ``sigma (n,)``, ``age (n,)``, ``level (n,)``.
@@ -145,11 +168,19 @@ def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: 
     seen = cum[np.arange(n), np.minimum(age, W)]         # share of a lifetime already behind
     cols = np.arange(T)[None, :] >= launch[:, None]
     sold = np.where(cols, y, 0).sum(axis=1, dtype=np.float64)
-    mu = prof.launch_total[cat]
+    unsold = sold <= 0
+    if inferred is not None:
+        skip = np.flatnonzero(np.asarray(inferred, bool) & (age >= 2))
+        sold[skip] -= y[skip, launch[skip]]
+        seen[skip] -= shape[skip, 0]
+    # Before the first sale the level is the plan, else the category's typical launch; after
+    # it, the gamma-Poisson posterior mean: own units over the lifetime share behind, blended
+    # with the prior's mean by the prior's shape.
+    mu = np.where(unsold, prof.launch_total[cat], prof.prior_mean[cat])
+    a = np.where(unsold, LEVEL_PRIOR_UNITS, prof.prior_shape)
     if planned is not None:
         planned = np.nan_to_num(np.asarray(planned, np.float64), nan=0.0)
-        mu = np.where((sold <= 0) & (planned > 0), planned, mu)
-    a = LEVEL_PRIOR_UNITS
+        mu = np.where(unsold & (planned > 0), planned, mu)
     level = (sold + a) / (seen + a / np.maximum(mu, 1e-9))
     fc = np.where(before, 0.0, level[:, None] * ahead)
     mean = fc.mean(axis=1)
@@ -206,7 +237,7 @@ def new_products(y_sku, sku, sku_cat, n_cat, *, start_week: int, weeks: int, hor
         planned = np.where(planned > 0, planned,
                            np.bincount(sku, weights=on_order, minlength=n_sku))
     res = forecast_young(prof, y_sub[young], launch[yk], sku_cat[yk], horizon,
-                         start_week=start_week, planned=planned[yk])
+                         start_week=start_week, planned=planned[yk], inferred=~known[yk])
     half = launch_half(start_week + launch[yk])
     c = sku_cat[yk]
     words = [("launch half " + str(h + 1) + " " if prof.seasonal[ci, h] else "")

@@ -322,10 +322,12 @@ class Planner:
                       target=it.service_target, holding=it.holding_cost,
                       shortage=it.shortage_cost, order_cost=it.order_cost,
                       intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
+                      group=np.unique(np.asarray(it.category, dtype=str), return_inverse=True)[1],
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       options=self.replenishment_options)
         aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
-                            returns_past_var=past_var, **common)
+                            returns_past_var=past_var, return_odds=returns.rate * rho,
+                            return_lag_pmf=returns.lag_pmf, **common)
         blind = order_up_to(demand_window=gross, returns_window=np.zeros(n), **common)
         return ReplenishmentPlan(
             ids=self.sales.ids, protection_weeks=weeks, gross_demand=gross, expected_returns=back,

@@ -17,15 +17,14 @@ from forecasting.panel import NO_GRADE, ItemParams, ReturnsData, SalesPanel
 from forecasting.pipeline import Planner
 from forecasting.replenishment import ReplenishmentOptions, round_order
 
-POLICY_NAMES = {"aware": "return_aware", "blind": "return_blind", "oracle": "oracle"}
-
 
 @dataclass
 class ReplayReport:
     """Replay figures per policy and target.
 
     Attributes:
-        curves: policy (``return_aware``, ``return_blind``, ``oracle``) -> one dict per target
+        curves: policy (``return_aware``, ``return_blind`` and each oracle's name) -> one dict
+            per target
             with ``target, fill_rate, cycle_service`` (share of series-weeks without a lost
             sale), ``avg_on_hand, units_ordered, n_orders, lost_sales, returns_received``
             (restockable units back on the shelf) and ``demand``.
@@ -77,7 +76,7 @@ class ReplayReport:
 
 
 def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks: int = 13,
-           targets=None, target_kind: str | None = None, oracle=None,
+           targets=None, target_kind: str | None = None, oracle=None, oracles=None,
            **planner_options) -> ReplayReport:
     """Replay the policies over the last ``weeks`` weeks of ``sales`` for each target.
 
@@ -85,8 +84,11 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
         sales, returns, items: the whole history; the holdout is its last ``weeks`` weeks.
         targets: levels to trace the curves on (default: the items' mean level only).
         target_kind: ``cycle``, ``fill`` or ``cost`` for every item (default: their own).
-        oracle: optional ``callable(week, level) -> (n,)`` order-up-to levels of a policy that
-            knows the true demand and return processes, replayed beside the two planners.
+        oracle: optional ``callable(week, level, plan) -> (n,)`` order-up-to levels of a policy
+            that knows the true demand and return processes, replayed beside the two planners
+            as ``oracle``; ``plan`` is the planner's :class:`ReplenishmentPlan` at that level.
+        oracles: more of them, ``{name: callable}`` (e.g. one that knows only the demand, to
+            tell what knowing demand is worth from what knowing returns is worth).
         planner_options: passed to :class:`~forecasting.pipeline.Planner`.
 
     Every review week the planner is fitted on what was known at the end of the week (sales
@@ -106,6 +108,7 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
     opts = planner_options.get("replenishment") or ReplenishmentOptions()
     targets = tuple(targets) if targets is not None else (float(np.mean(items.service_level)),)
     demand = sales.y[:, o:].astype(np.float64)
+    extra = {**(oracles or {}), **({"oracle": oracle} if oracle is not None else {})}
 
     def planner(week):
         p = Planner(sales.truncate(week), returns.received_by(week), None, items,
@@ -116,10 +119,10 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
         out = {}
         for g, level in enumerate(targets):
             plan = p.replan(_with_target(items, level, target_kind))
-            out[("aware", g)] = plan.order_up_to
-            out[("blind", g)] = plan.blind_order_up_to
-            if oracle is not None:
-                out[("oracle", g)] = np.asarray(oracle(week, level), float)
+            out[("return_aware", g)] = plan.order_up_to
+            out[("return_blind", g)] = plan.blind_order_up_to
+            for name, fn in extra.items():
+                out[(name, g)] = np.asarray(fn(week, level, plan), float)
         return out
 
     first, first_result = planner(first_week - 1)
@@ -168,7 +171,7 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
     total = demand.sum()
     curves: dict[str, list[dict]] = {}
     for (policy, g), st in state.items():
-        curves.setdefault(POLICY_NAMES[policy], []).append({
+        curves.setdefault(policy, []).append({
             "target": targets[g], "fill_rate": st["served"] / total if total else np.nan,
             "cycle_service": st["cycles_ok"] / (n * weeks), "avg_on_hand": st["stock"] / weeks,
             "units_ordered": st["ordered"], "n_orders": st["orders"],

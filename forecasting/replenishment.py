@@ -23,17 +23,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from forecasting.lost_sales import (
+    POOLED_ALPHAS,
+    fill_rate_level_lost_sales,
+    pooled_fill_levels,
+)
 from forecasting.service import (
     critical_ratio,
     eoq,
     fill_rate_level_discrete,
-    fill_rate_level_lost_sales,
     fill_rate_level_normal,
     nbinom_params,
     rq_eil,
 )
 
 MOQ_RULES = ("raise", "drop", "nearest")
+FILL_SCOPES = ("category", "item")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,11 @@ class ReplenishmentOptions:
         lost_sales: a stockout loses the sale (True, a shop) rather than backordering it; only
             fill-rate targets depend on it (see
             :func:`forecasting.service.fill_rate_level_lost_sales`).
+        fill_scope: what a fill-rate target (with lost sales) is the fill of: ``category``
+            (units served over units demanded across the category's series: one cycle level per
+            category, the least stock for that fill, see
+            :func:`forecasting.service.pooled_fill_levels`) or ``item`` (every series its own
+            fill, which spends stock on slow, erratic series).
     """
 
     moq_rule: str = "raise"
@@ -58,10 +68,13 @@ class ReplenishmentOptions:
     returns_variance: bool = True
     spread_origins: int = 13
     lost_sales: bool = True
+    fill_scope: str = "category"
 
     def __post_init__(self):
         if self.moq_rule not in MOQ_RULES:
             raise ValueError(f"moq_rule must be one of {MOQ_RULES}")
+        if self.fill_scope not in FILL_SCOPES:
+            raise ValueError(f"fill_scope must be one of {FILL_SCOPES}")
 
 
 def z_value(service_level):
@@ -115,7 +128,8 @@ def round_order(raw, case_pack, moq, *, rule="raise", threshold=0.5):
 def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_level,
                 intermittent, on_hand, reserved, on_order, case_pack, moq, sigma_window=None,
                 returns_past=None, returns_past_var=None, review=1, target=None, holding=None,
-                shortage=None, order_cost=None,
+                shortage=None, order_cost=None, group=None, return_odds=None,
+                return_lag_pmf=None,
                 options: ReplenishmentOptions = ReplenishmentOptions()) -> dict:
     """Order-up-to level (or (r,Q) reorder point and lot) and order quantity, every term kept.
 
@@ -134,6 +148,11 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
         target: ``cycle`` / ``fill`` / ``cost`` per series (default ``cycle``), see
             :mod:`forecasting.service`; holding, shortage: costs per unit and week.
         order_cost: fixed cost per order; with a holding cost it switches the series to (r,Q).
+        group: the category code per series whose pooled fill a ``fill`` target is, with
+            ``options.fill_scope == "category"`` (default: all series one group).
+        return_odds, return_lag_pmf: probability a unit sold comes back restockable, and the
+            lag law (``(n, W+1)``); a fill target with lost sales then simulates the returns
+            from the units sold (default: a stream of ``returns_window``).
         intermittent: True where discrete (Poisson / negative binomial) demand replaces normal.
         on_hand, reserved, on_order: stock position terms.
         case_pack, moq: ordering constraints.
@@ -141,8 +160,9 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     Returns:
         Dict of arrays: ``sigma_window, safety_stock, order_up_to`` (the reorder point ``r``
         under (r,Q)), ``inventory_position, raw_order, order_qty, moq_applied, cycle_level``
-        (the cycle service the target works out to; NaN for fill), ``policy`` (``order_up_to``
-        or ``rQ``), ``order_lot`` (``Q``, 0 for order-up-to) and ``service_target``.
+        (the cycle service the target works out to: the critical ratio for cost, the
+        category's common level for a pooled fill; NaN for a fill per item), ``policy``
+        (``order_up_to`` or ``rQ``), ``order_lot`` (``Q``, 0 for order-up-to), ``service_target``.
     """
     demand_window = np.asarray(demand_window, float)
     returns_window = np.asarray(returns_window, float)
@@ -181,13 +201,18 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     ss = np.where(fill, 0.0, safety_stock_normal(sigma, alpha))
     inter = np.broadcast_to(np.asarray(intermittent, bool), shape)
     rows = np.flatnonzero(fill)
+    alpha = alpha.astype(float).copy()
+    alpha[fill] = np.nan
     if rows.size and options.lost_sales:
-        # Gross demand with its own spread, and the expected returns as a stream onto the shelf.
-        var_gross = np.broadcast_to(var_d, shape)
-        ss[rows] = fill_rate_level_lost_sales(
-            np.broadcast_to(demand_window, shape)[rows], var_gross[rows], w[rows], sl[rows],
-            discrete=inter[rows],
-            inflow=np.broadcast_to(returns_window, shape)[rows]) - net[rows]
+        def at(v):
+            return np.broadcast_to(v, shape)[rows]
+
+        ss[rows], alpha[rows] = _lost_sales_fill(
+            mean=at(demand_window), var_gross=at(var_d), inflow=at(returns_window),
+            net=net[rows], sigma=sigma[rows], var=var[rows], weeks=w[rows], fill=sl[rows],
+            discrete=inter[rows], group=at(0 if group is None else group),
+            from_sales=_returns_from_sales(return_odds, return_lag_pmf, past, at, rows),
+            scope=options.fill_scope)
     backorder = fill & (not options.lost_sales)
     rows = np.flatnonzero(backorder & ~inter)
     if rows.size:
@@ -225,8 +250,47 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     return {"sigma_window": sigma, "safety_stock": ss, "order_up_to": level,
             "inventory_position": np.broadcast_to(ip, shape).astype(float), "raw_order": raw,
             "order_qty": qty, "moq_applied": applied,
-            "cycle_level": np.where(kind == "fill", np.nan, alpha), "service_target": kind,
+            "cycle_level": alpha, "service_target": kind,
             "policy": np.where(rq, "rQ", "order_up_to"), "order_lot": lot}
+
+
+def _returns_from_sales(odds, lag_pmf, past, at, rows):
+    """The fill simulation's ``returns_from_sales`` for ``rows`` (None without return odds)."""
+    if odds is None:
+        return None
+    return at(odds), np.asarray(lag_pmf, float)[rows], at(past)
+
+
+def _lost_sales_fill(*, mean, var_gross, inflow, net, sigma, var, weeks, fill, discrete, group,
+                     from_sales, scope):
+    """``(safety stock, cycle level)`` of fill-target rows when a stockout loses the sale.
+
+    Gross demand with its own spread is simulated; returns come back from the simulated sales
+    where ``from_sales`` gives their odds and lags (returns thin sales, which narrows net
+    demand), else as a Poisson stream of the expected returns onto the shelf. ``category``
+    scope: each series' level at every candidate cycle level, then the category's pooled fill
+    picks one cycle level for all of them; ``item``: each series its own fill (no cycle level).
+    """
+    if scope == "item":
+        level = fill_rate_level_lost_sales(mean, var_gross, weeks, fill, discrete=discrete,
+                                           inflow=inflow, returns_from_sales=from_sales)
+        return level - net, np.full(len(net), np.nan)
+    grid = np.stack([net + _cycle_safety_stock(mean, sigma, var, discrete, a)
+                     for a in POOLED_ALPHAS], axis=1)
+    level, alpha = pooled_fill_levels(np.maximum(grid, 0.0), mean, var_gross, weeks, fill,
+                                      group, discrete=discrete, inflow=inflow,
+                                      returns_from_sales=from_sales)
+    return np.where(discrete, np.round(level), level) - net, alpha
+
+
+def _cycle_safety_stock(mean, sigma, var, intermittent, alpha):
+    """Safety stock at cycle level ``alpha``: ``z sigma``, or the discrete quantile where
+    ``intermittent`` (as a cycle target computes it)."""
+    ss = safety_stock_normal(sigma, alpha)
+    rows = np.flatnonzero(intermittent)
+    if rows.size:
+        ss[rows] = safety_stock_quantile(mean[rows], var[rows], np.full(rows.size, alpha))
+    return ss
 
 
 def _reorder_point_and_lot(rq, *, kind, h, p, k_fix, net, sigma, level, sl, w, ip, case_pack,

@@ -151,7 +151,8 @@ class ReplenishmentPlan(_Records):
         order_value: order_qty * unit cost.
         blind_*: the same computed without returns.
         service_target: ``cycle``, ``fill`` or ``cost``; cycle_level: the cycle service it
-            works out to (the critical ratio for ``cost``; NaN for ``fill``).
+            works out to (the critical ratio for ``cost``, the category's common level for a
+            pooled ``fill``; NaN for a fill per item).
         policy: ``order_up_to`` or ``rQ`` (fixed order cost); order_lot: ``Q`` (0 otherwise);
             under ``rQ``, ``order_up_to`` holds the reorder point ``r``.
         units_still_out: units sold within the return window and not back yet (the known
@@ -216,6 +217,9 @@ class ReplenishmentPlan(_Records):
 def target_phrase(target: str, level: float, cycle_level: float) -> str:
     """The service target in words: ``cycle service 95%``, ``fill rate 98%``, ``cost ...``."""
     if target == "fill":
+        if np.isfinite(cycle_level):  # a category's pooled fill, one cycle level for its items
+            return (f"fill rate {level:.0%} of the category's demand (cycle service "
+                    f"{cycle_level:.1%} on each of its items)")
         return f"fill rate {level:.0%}"
     if target == "cost":
         return f"cost trade-off (critical ratio {cycle_level:.1%})"

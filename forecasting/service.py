@@ -12,7 +12,8 @@ Three service targets, per series:
   is held at ``(1 - beta)`` times the cycle's demand: ``n(S over L+R) - n(S over L)`` for
   order-up-to (the second term is the shortage carried in from the previous cycle), ``n(r)``
   per order of ``Q`` for (r,Q); normal loss for smooth demand, Poisson / negative binomial loss
-  for slow movers;
+  for slow movers (these assume backorders; a shop that loses the sale is simulated in
+  :mod:`forecasting.lost_sales`);
 * ``cost``: holding ``h`` and shortage ``p`` per unit and week give the critical ratio
   ``p / (p + h)``, used as the cycle level (or the EIL (r,Q) when there is a fixed order cost).
 """
@@ -191,87 +192,3 @@ def rq_exact(holding, shortage, fixed_cost, demand_rate, mean_lead, sigma_lead):
     res = optimize.minimize(cost, [float(r0), float(q0)], method="Nelder-Mead",
                             options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000})
     return float(res.x[0]), float(res.x[1]), float(res.fun)
-
-
-def fill_rate_level_lost_sales(mean_window, var_window, weeks, fill, *, discrete=None,
-                               inflow=None, periods: int = 800, warmup: int = 20,
-                               levels: int = 12, seed: int = 0):
-    """Order-up-to level reaching fill rate ``fill`` when unmet demand is lost, per series.
-
-    The loss-function formulas assume backorders: a shortage waits for the next delivery and
-    eats into the next cycle. When a stockout loses the sale instead (a web shop's customer
-    buys elsewhere), the same level serves noticeably more: at a 90 % backorder fill the
-    lost-sales fill is about 94-95 %. No closed form exists, so each series' periodic-review
-    system is simulated week by week (weeks = L+R, one order a week, lead time ``weeks - 1``)
-    with common random numbers for a grid of levels up to the backorder level (always enough),
-    and the level is read off the achieved-fill curve by interpolation. Weekly demand has the
-    window's mean and variance divided by the weeks; ``discrete`` rows draw negative binomial
-    (Poisson) units. The demand of one week is shared by all candidate levels. ``inflow`` is
-    the expected restockable returns over the window: they arrive as their own Poisson stream
-    onto the shelf (returns refill stock between deliveries; netting them out of demand would
-    need a negative demand the count distributions cannot draw), and the level is then the
-    order-up-to level against the inventory position without them.
-
-    Returns:
-        ``(n,)`` levels, deterministic for a given ``seed``.
-    """
-    mw = np.maximum(np.asarray(mean_window, float), 0.0)
-    vw = np.maximum(np.asarray(var_window, float), 0.0)
-    w = np.maximum(np.asarray(weeks, np.int64), 1)
-    beta = np.broadcast_to(np.asarray(fill, float), mw.shape)
-    n = len(mw)
-    disc = np.zeros(n, bool) if discrete is None else np.asarray(discrete, bool)
-    mu, var = mw / w, vw / w
-    rng = np.random.default_rng(seed)
-    sd = np.sqrt(var)
-    m_d, v_d = np.maximum(mu[disc], 1e-9), var[disc]
-    over, r_nb, p_nb = nbinom_params(m_d, v_d)
-
-    back = np.zeros(n) if inflow is None else np.maximum(np.asarray(inflow, float), 0) / w
-
-    def draw():
-        """One week's demand and returns of every series (the same for all levels)."""
-        d = np.maximum(rng.standard_normal(n) * sd + mu, 0.0)
-        if disc.any():
-            d[disc] = np.where(over, rng.negative_binomial(r_nb, p_nb), rng.poisson(m_d))
-        return d, rng.poisson(back).astype(float)
-
-    hi = fill_rate_level_normal(mw, np.sqrt(np.maximum(vw, 1e-12)), mu, beta)
-    hi = np.maximum(hi, mw + 3 * np.sqrt(vw) + 1)
-    lo = np.maximum(mw - back * w - 2.5 * np.sqrt(vw + back * w), 0.0)
-    lead = w - 1
-    lmax = int(lead.max(initial=0))
-    # All candidate levels at once (n, levels): one pass, and with common random numbers the
-    # achieved fill is smooth and increasing in the level, so it can be interpolated.
-    s = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, levels)[None, :]
-    on_hand = s.copy()
-    pipe = np.zeros((n, levels, lmax + 2))
-    on_order = np.zeros((n, levels))
-    served = np.zeros((n, levels))
-    total = np.zeros(n)
-    slot = lead + 1
-    rows = np.arange(n)
-    for t in range(periods):
-        k = t % (lmax + 2)
-        on_hand += pipe[:, :, k]
-        on_order -= pipe[:, :, k]
-        pipe[:, :, k] = 0.0
-        d, r = draw()
-        on_hand += r[:, None]
-        sold = np.minimum(on_hand, d[:, None])
-        on_hand -= sold
-        if t >= warmup:
-            served += sold
-            total += d
-        q = np.maximum(s - on_hand - on_order, 0.0)
-        pipe[rows, :, (t + slot) % (lmax + 2)] += q
-        on_order += q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        achieved = np.where(total[:, None] > 0, served / total[:, None], 1.0)
-    achieved = np.maximum.accumulate(achieved, axis=1)
-    out = np.empty(n)
-    for i in range(n):  # interpolate each series' fill curve at its target
-        out[i] = np.interp(beta[i], achieved[i], s[i]) if achieved[i, -1] >= beta[i] else hi[i]
-    # Integer demand is ordered in whole units up to a whole level: the nearest one keeps the
-    # fill of many slow movers on target on average (always rounding up would overshoot it).
-    return np.where(disc, np.round(out), out)

@@ -7,12 +7,15 @@ Three data sets, each replayed over its last ``--weeks`` weeks with fill-rate ta
 
 * synthetic online apparel (``profile="online"``: returns 20-45 %, lags of one to three weeks,
   fit-driven size skew), with an oracle that knows the generator's demand means, dispersion,
-  return rates, lag laws and restockable shares;
+  return rates, lag laws and restockable shares, one that knows the same demand but ignores
+  returns, and one that is the planner with the true returns process (what each knowledge is
+  worth: the DECOMPOSE lines);
 * synthetic with low returns (at most 5 %);
 * with ``--retail``, the real UCI Online Retail II data (as ``backtest_online_retail.py`` reads
   it) at a 95 % fill target.
 
-Prints each policy's curve (fill, cycle service, average on hand, units, orders) and the targets:
+Prints each policy's curve (fill, cycle service, average on hand, units, orders), the targets and
+the load average:
 stock saving at equal achieved fill 95 % (and at equal target, for contrast), calibration at
 0.90 / 0.95 / 0.98, aware against oracle, low-returns safety, and the real-data fill.
 """
@@ -20,6 +23,7 @@ stock saving at equal achieved fill 95 % (and at equal target, for contrast), ca
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,21 +35,36 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from forecasting.backtest import replay  # noqa: E402
+from forecasting.lost_sales import POOLED_ALPHAS, pooled_fill_levels  # noqa: E402
 from forecasting.replenishment import safety_stock_quantile  # noqa: E402
-from forecasting.service import fill_rate_level_lost_sales  # noqa: E402
 from forecasting.synthetic import expected_demand, make_apparel_panel  # noqa: E402
 
 # Fill-rate targets (calibration), and cycle targets reaching low enough for the return-blind
 # curve to cross 95 % fill (it overshoots, so its curve starts high).
 GRID = {"fill": (0.80, 0.90, 0.95, 0.98), "cycle": (0.50, 0.65, 0.80, 0.90, 0.95, 0.98)}
+# The oracles replayed beside the planner, by what they know of the generator.
+ORACLES = {"oracle": "both", "oracle_demand_only": "demand", "oracle_returns_only": "returns"}
+DECOMPOSE = (
+    ("return_aware", "return_blind", "returns knowledge, estimated; demand forecast"),
+    ("oracle", "oracle_demand_only", "returns knowledge, exact; demand known"),
+    ("oracle_returns_only", "return_aware", "exact returns process over estimated; "
+                                            "demand forecast"),
+    ("oracle_demand_only", "return_blind", "demand knowledge; returns ignored"),
+    ("oracle", "return_aware", "demand knowledge; returns used"),
+    ("oracle", "return_blind", "both"),
+)
 
 
-def make_oracle(panel, kind: str):
+def make_oracle(panel, kind: str, knows: str = "both"):
     """Order-up-to levels from the generator's true processes (what no planner can know).
 
-    Window demand: the true weekly means, gamma-Poisson variance ``m + m^2 / shape``; returns
-    of the window's own sales thin it (true rate x lag law x restockable share); units sold and
-    not back yet come back with ``r (F(a + W) - F(a)) / (1 - r F(a))`` (binomial variance).
+    ``knows="both"``: window demand from the true weekly means, gamma-Poisson variance
+    ``m + m^2 / shape``; returns of the window's own sales thin it (true rate x lag law x
+    restockable share); units sold and not back yet come back with
+    ``r (F(a + W) - F(a)) / (1 - r F(a))`` (binomial variance). ``knows="demand"``: the same
+    true demand, returns ignored (the return-blind oracle: what knowing demand alone is worth).
+    ``knows="returns"``: the planner's own return-aware level with its expected returns replaced
+    by the true ones (what knowing the returns process alone adds to the planner).
     """
     t = panel.truth
     it = panel.items
@@ -60,7 +79,7 @@ def make_oracle(panel, kind: str):
     r = panel.returns
     shape = t["overdispersion"]
 
-    def levels(cur, level):
+    def levels(cur, level, plan=None):
         m = expected_demand(t, cur + 1 + np.arange(wmax))
         inside = np.arange(wmax)[None, :] < w[:, None]
         m = np.where(inside, m, 0.0)
@@ -69,13 +88,14 @@ def make_oracle(panel, kind: str):
         q = rate[:, None] * keep[:, None] * np.take_along_axis(cdf, left, axis=1) * inside
         v = m + m * m / shape
         gross, gross_var = m.sum(axis=1), v.sum(axis=1)
-        back = (m * q).sum(axis=1)
+        own = (m * q).sum(axis=1)
         var = (v * (1 - q) ** 2 + m * q * (1 - q)).sum(axis=1)
         # known cohorts: sold a weeks ago, not back by the end of week cur
         k = (r.sale_week > cur - win) & (r.sale_week <= cur) & (r.receipt_week <= cur)
         ages = cur - r.sale_week[k]
         came = np.bincount(r.series[k] * win + ages, weights=r.units[k],
                            minlength=n * win).reshape(n, win)
+        known = np.zeros(n)
         for a in range(win):
             if cur - a < 0:
                 continue
@@ -83,13 +103,29 @@ def make_oracle(panel, kind: str):
             hi = np.minimum(a + w, win)
             p = (rate * (cdf[np.arange(n), hi] - cdf[:, a]) / np.maximum(1 - rate * cdf[:, a],
                                                                          1e-9)) * keep
-            back += open_units * p
+            known += open_units * p
             var += open_units * p * (1 - p)
-        if kind == "fill":  # the same lost-sales model as the planner, with the true inputs
-            return fill_rate_level_lost_sales(gross, gross_var, w, np.full(n, level),
-                                              discrete=np.ones(n, bool), inflow=back)
+        if knows == "returns":
+            # the planner's forecast thinned by the true return odds, plus the true cohorts
+            share = np.where(gross > 0, own / np.maximum(gross, 1e-12), 0.0)
+            true_back = plan.gross_demand * share + known
+            return plan.order_up_to + plan.expected_returns - true_back
+        back = known + own if knows == "both" else np.zeros(n)
+        if knows == "demand":
+            var = gross_var
         mean = gross - back
-        return mean + safety_stock_quantile(np.maximum(mean, 1e-9), var, np.full(n, level))
+
+        def at(alpha):
+            return mean + safety_stock_quantile(np.maximum(mean, 1e-9), var, np.full(n, alpha))
+
+        if kind == "fill":  # the planner's pooled fill per category, with the true inputs
+            grid = np.stack([np.maximum(at(alpha), 0) for alpha in POOLED_ALPHAS], axis=1)
+            # returns come back from the simulated sales, with the true odds and lags
+            sold_back = (rate * keep, pmf, known) if knows == "both" else None
+            return pooled_fill_levels(grid, gross, gross_var, w, np.full(n, level),
+                                      t["category"], discrete=np.ones(n, bool),
+                                      returns_from_sales=sold_back)[0]
+        return at(level)
 
     return levels
 
@@ -116,7 +152,9 @@ def main(argv=None):
     online = make_apparel_panel(a.series, seed=a.seed, profile="online")
     for kind in ("fill", "cycle"):
         rep = replay(online.sales, online.returns, online.items, weeks=a.weeks,
-                     targets=GRID[kind], target_kind=kind, oracle=make_oracle(online, kind),
+                     targets=GRID[kind], target_kind=kind,
+                     oracles={name: make_oracle(online, kind, knows)
+                              for name, knows in ORACLES.items()},
                      return_window_weeks=online.window)
         show("synthetic online apparel", rep)
         save = rep.saving_at_equal_fill(0.95)
@@ -127,6 +165,10 @@ def main(argv=None):
         print(f"TARGET ({kind} targets) oracle saving at equal fill 95 %: {oracle_save:.1%}; "
               f"aware / oracle stock {ratio:.3f} (goal <= 1.10); aware's share of the oracle's "
               f"saving {save / oracle_save:.0%} (goal >= 80 % where the oracle saves < 8 %)")
+        # Where each policy's saving comes from: knowing demand, knowing returns, or both.
+        for mine, theirs, what in DECOMPOSE:
+            print(f"DECOMPOSE ({kind} targets) {mine} against {theirs} at equal fill 95 %: "
+                  f"{rep.saving_at_equal_fill(0.95, policy=mine, against=theirs):.1%} ({what})")
         if kind == "fill":
             for target in (0.90, 0.95, 0.98):
                 got = rep.at_target("return_aware", target)["fill_rate"]
@@ -158,7 +200,8 @@ def main(argv=None):
         got = rep_r.at_target("return_aware", 0.95)["fill_rate"]
         print(f"\nTARGET Online Retail fill at 95 %: {got:.3f} ({(got - 0.95) * 100:+.1f} pp, "
               "goal within 3 pp)")
-    print(f"\n({time.perf_counter() - t0:.0f} s)")
+    print(f"\n({time.perf_counter() - t0:.0f} s; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})")
 
 
 if __name__ == "__main__":

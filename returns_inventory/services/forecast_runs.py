@@ -261,7 +261,8 @@ def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):
         horizon=config.horizon_weeks, return_window_weeks=config.return_window_weeks,
         interval_level=config.interval_level, default_restockable=config.default_restockable,
         replenishment=ReplenishmentOptions(moq_rule=config.moq_rule,
-                                           moq_threshold=config.moq_threshold),
+                                           moq_threshold=config.moq_threshold,
+                                           fill_scope=config.fill_scope),
     )
     planner_args = (inputs.sales, inputs.returns, inputs.stock, inputs.items)
     if client is not None:

@@ -49,6 +49,7 @@ class ForecastConfig:
     order_costs: dict[str, float] | None = None
     moq_rule: str = "raise"
     moq_threshold: float = 0.5
+    fill_scope: str = "category"
     schedule: dict[str, Any] | None = None
 
     @classmethod
@@ -62,6 +63,10 @@ class ForecastConfig:
             name, value = next(iter(bad.items()))
             raise ValueError(f"forecasting.toml [service_targets] {name} = {value!r}: expected "
                              "'cycle', 'fill' or 'cost'")
+        scope = str(ordering.get("fill_scope", "category"))
+        if scope not in ("category", "item"):
+            raise ValueError(f"forecasting.toml [ordering] fill_scope = {scope!r}: expected "
+                             "'category' or 'item'")
         return cls(
             **{k: v for k, v in run.items() if k in known},
             service_levels={k: float(v) for k, v in doc.get("service_levels", {}).items()},
@@ -72,6 +77,7 @@ class ForecastConfig:
             order_costs={k: float(v) for k, v in doc.get("order_costs", {}).items()},
             moq_rule=ordering.get("moq_rule", "raise"),
             moq_threshold=float(ordering.get("moq_threshold", 0.5)),
+            fill_scope=scope,
             schedule=doc.get("schedule", {}),
         )
 

@@ -25,6 +25,14 @@ def test_an_unknown_service_target_is_refused_naming_it():
         ForecastConfig.from_document({"service_targets": {"basics": "fil"}})
 
 
+def test_a_fill_target_is_the_category_s_fill_unless_the_config_says_item():
+    assert ForecastConfig.from_document({}).fill_scope == "category"
+    doc = {"ordering": {"fill_scope": "item"}}
+    assert ForecastConfig.from_document(doc).fill_scope == "item"
+    with pytest.raises(ValueError, match=r"\[ordering\] fill_scope = 'sku'"):
+        ForecastConfig.from_document({"ordering": {"fill_scope": "sku"}})
+
+
 def test_the_shipped_config_reads():
     from returns_inventory.settings import Settings
 

@@ -81,3 +81,17 @@ def test_the_library_beats_seasonal_naive_and_reports_every_method(panel):
     assert by["seasonal_naive"]["mase_vs_snaive"] == pytest.approx(1.0)
     # two seasons are needed for seasonal ETS: on 91 weeks it falls back for every series
     assert by["ets_seasonal"]["fallback_series"] == len(panel.sales.ids)
+
+
+def test_an_oracle_ordering_the_planner_s_own_levels_replays_exactly_as_the_planner():
+    # The replay treats every policy alike: a policy handed the planner's return-aware levels
+    # through the oracle hook gets the same fill, stock and orders; one ordering nothing sells
+    # only what it started with and is reported under its own name.
+    small = make_apparel_panel(200, seed=5)
+    rep = replay(small.sales, small.returns, small.items, weeks=4, targets=(0.95,),
+                 oracles={"copy": lambda week, level, plan: plan.order_up_to,
+                          "none": lambda week, level, plan: np.zeros(len(plan.ids))})
+    copy, aware = rep.at_target("copy", 0.95), rep.at_target("return_aware", 0.95)
+    assert copy == pytest.approx(aware)
+    assert rep.at_target("none", 0.95)["units_ordered"] == 0
+    assert rep.at_target("none", 0.95)["fill_rate"] < aware["fill_rate"]

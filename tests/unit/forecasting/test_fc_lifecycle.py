@@ -106,3 +106,31 @@ def test_series_under_two_seasons_borrow_their_categorys_seasonal_peak():
     assert got["wape"] < 0.7 * flat["wape"] and got["mase"] < 0.7 * flat["mase"]
     assert pooled.diagnostics["counts"]["pooled_season_skus"] > 0
     assert "pooled_season_skus" not in pooled.diagnostics["fallbacks"]
+
+
+def test_a_first_sale_week_does_not_set_the_level_of_products_that_sold_since():
+    # Flat demand over orders of magnitude, launches inferred from the first sale: a slow
+    # seller's first week holds at least one unit, so it overstates the week's share in the
+    # profile and the products that carry the total were forecast low.
+    rng = np.random.default_rng(8)
+    n_old, n_new, T = 3000, 400, 90
+    rate = np.exp(rng.normal(0, 1.5, n_old + n_new))
+    launch = np.r_[rng.integers(8, T - 27, n_old), np.full(n_new, T - 6)]
+    mean = np.where(np.arange(T + H)[None, :] >= launch[:, None], rate[:, None], 0.0)
+    y = rng.poisson(mean[:, :T]).astype(float)
+    keep = y.any(axis=1)
+    y, mean = y[keep], mean[keep]
+    new = np.arange(int(keep[:n_old].sum()), int(keep.sum()))
+    ids = np.array([f"P{i:05d}|ONE" for i in range(len(y))])
+    res = run_pipeline(SalesPanel(ids, y), horizon=H)
+    assert (res.demand.method[new] == "lifecycle").all()
+    got = res.demand.forecast[new].sum() / mean[new, T:].sum() - 1
+    assert abs(got) < 0.05
+    # With the first sale week in the level, the same products ran about a quarter low.
+    from forecasting import lifecycle
+    from forecasting.classify import first_sale as fs
+
+    y_new = y[new]
+    prof = lifecycle.fit_profiles(y, fs(y), np.zeros(len(y), int), 1)
+    kept = lifecycle.forecast_young(prof, y_new, fs(y_new), np.zeros(len(new), int), H)
+    assert kept["forecast"].sum() / mean[new, T:].sum() - 1 < -0.1
