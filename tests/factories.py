@@ -94,3 +94,27 @@ def image(format: str = "PNG", size: tuple[int, int] = (8, 8), *, noise: bool = 
     out = io.BytesIO()
     Image.frombytes("RGB", size, pixels).save(out, format=format)
     return out.getvalue()
+
+
+def item_id_of(uow_factory, sku: str, size: str | None = None) -> int:
+    """The id of an item (the first size of the SKU when no size is given)."""
+    from sqlalchemy import select
+
+    from returns_inventory.persistence.tables import items
+
+    query = select(items.c.id).where(items.c.sku == sku).order_by(items.c.size)
+    if size is not None:
+        query = query.where(items.c.size == size)
+    with uow_factory() as uow:
+        return uow.connection.execute(query).scalars().first()
+
+
+def refund_policy(policies, timing: str):
+    """The policies with every channel refunded `timing` ("on_receipt" or "on_inspection")."""
+    from dataclasses import replace
+
+    from returns_inventory.domain.inspection import RefundTiming
+
+    channels = ("online", "store")
+    return replace(policies, inspection=replace(
+        policies.inspection, timing={c: RefundTiming(timing) for c in channels}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    claims,
     events,
     exchanges,
     forecast_runs,
@@ -15,6 +16,8 @@ from . import (
     ledger,
     locations,
     openapi,
+    quality,
+    refunds,
     replenishment,
     reports,
     returns,
@@ -28,8 +31,8 @@ from . import (
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
     returns.blp, units.blp, exchanges.blp, write_offs.blp, events.blp, forecast_runs.blp,
-    webhooks.blp, imports.blp, reports.blp,
-    replenishment.blp,
+    webhooks.blp, imports.blp, reports.blp, quality.blp, claims.blp,
+    replenishment.blp, refunds.blp,
 ]
 
 

@@ -103,5 +103,7 @@ def post_reserve_again(exchange_id):
 @requires_role(Role.INTEGRATOR, Role.GRADER)
 def post_refund_instead(exchange_id):
     """Refund the line instead of shipping a replacement: a reservation goes back to stock
-    and the units already received are announced as refund.due."""
-    return refund_instead(uow_factory(), exchange_id=exchange_id, actor=current_actor())
+    and the units already received (on_receipt) or already judged (on_inspection) are
+    announced as refund.due."""
+    return refund_instead(uow_factory(), policies(), exchange_id=exchange_id,
+                          actor=current_actor())

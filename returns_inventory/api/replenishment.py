@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..domain.access import Role
-from ..extensions import settings, uow_factory
+from ..domain.quality import evidence_words
+from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.schemas import page_limit
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
@@ -31,7 +32,7 @@ blp = Blueprint("replenishment", __name__, url_prefix="/api/v1/replenishment",
                 description="Replenishment suggestions, planners' decisions, approved orders")
 
 CSV_COLUMNS = ("supplier", "location", "sku", "size", "quantity", "case_pack", "cases",
-               "unit_cost", "value", "suggestion_id")
+               "unit_cost", "value", "suggestion_id", "quality_alert")
 REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
 
 
@@ -44,7 +45,8 @@ def list_replenishment_suggestions(args):
     """A run's suggestions (default: the latest successful run), filtered, sorted, paginated."""
     limit = page_limit(args, settings())
     offset = args.pop("offset")
-    return list_suggestions(uow_factory(), args, offset=offset, limit=limit)
+    return list_suggestions(uow_factory(), args, offset=offset, limit=limit,
+                            policies=policies())
 
 
 @blp.get("/suggestions/<bigid:suggestion_id>")
@@ -52,7 +54,7 @@ def list_replenishment_suggestions(args):
 @requires_role(*REVIEWERS)
 def get_replenishment_suggestion(suggestion_id):
     """One suggestion: forecast, 52 weeks of sales, returns estimates, terms, decisions."""
-    return get_suggestion(uow_factory(), suggestion_id)
+    return get_suggestion(uow_factory(), suggestion_id, policies())
 
 
 @blp.post("/suggestions/<bigid:suggestion_id>/decision")
@@ -65,7 +67,7 @@ def post_decision(body, suggestion_id):
     return decide_suggestion(
         uow_factory(), suggestion_id, action=body["action"], actor=current_actor(),
         quantity=body.get("quantity"), comment=body.get("comment"),
-        expected_version=body.get("version"),
+        expected_version=body.get("version"), policies=policies(),
     )
 
 
@@ -77,7 +79,7 @@ def post_bulk_decision(body):
     """Approve or reject every matching suggestion still proposed or edited, all or none."""
     filters = {"ids": body["ids"]} if "ids" in body else body["filter"]
     return decide_in_bulk(uow_factory(), action=body["action"], actor=current_actor(),
-                          filters=filters, comment=body.get("comment"))
+                          filters=filters, comment=body.get("comment"), policies=policies())
 
 
 @blp.get("/exports")
@@ -92,8 +94,10 @@ def post_bulk_decision(body):
 @requires_role(*REVIEWERS)
 def get_approved_orders(args):
     """Approved orders of a run for the ERP, by supplier and location (JSON, or CSV)."""
-    export = export_approved_orders(uow_factory(), args.get("run"))
+    export = export_approved_orders(uow_factory(), args.get("run"), policies())
     if not wants_csv(args):
         return export
-    return csv_response(export_rows(export), CSV_COLUMNS,
+    rows = [{**row, "quality_alert": "; ".join(evidence_words(a) for a in row["quality_alert"])}
+            for row in export_rows(export)]
+    return csv_response(rows, CSV_COLUMNS,
                         f"replenishment-run-{export['run_id']}.csv")

@@ -12,6 +12,7 @@ from ..domain.text import MAX_NOTE_CHARS
 from ..http.schemas import PageArgs, PageInfo, StrictSchema
 from ..http.suggestion_filter import SuggestionFilterIn
 from ..services.suggestion_decisions import BULK_LIMIT
+from .quality import QualityAlert
 
 Money = fields.Decimal(as_string=True, places=2)
 _COLUMN = "-?(" + "|".join(SORTABLE) + ")"
@@ -57,6 +58,9 @@ class Suggestion(StrictSchema):
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     comment = fields.String(allow_none=True)
+    quality_alert = fields.List(fields.Nested(QualityAlert), metadata={
+        "description": "its style or supplier returns significantly more for quality than its "
+                       "category on recent sales (config/forecasting.toml [quality_alerts])"})
 
 
 class SuggestionPage(StrictSchema):
@@ -214,6 +218,7 @@ class OrderLine(StrictSchema):
     cases = fields.Integer()
     unit_cost = Money
     value = Money
+    quality_alert = fields.List(fields.Nested(QualityAlert))
 
 
 class SupplierOrder(StrictSchema):

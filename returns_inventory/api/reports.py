@@ -69,6 +69,18 @@ class SkuAnalytics(ReturnFigures):
     sizes = fields.List(fields.Nested(SizeAnalytics))
 
 
+class InspectionFigures(StrictSchema):
+    reason = fields.String()
+    sku = fields.String()
+    units_judged = fields.Integer(metadata={"description": "units inspected (outcome in force)"})
+    accepted = fields.Integer()
+    deducted = fields.Integer()
+    refused = fields.Integer(metadata={"description": "sent back to the customer"})
+    refused_share = fields.Float(allow_none=True)
+    deducted_share = fields.Float(allow_none=True)
+    deducted_value = fields.String(metadata={"description": "deductions taken, decimal"})
+
+
 class ReturnsAnalytics(StrictSchema):
     window = fields.Dict(keys=fields.String(), values=fields.String())
     filters = fields.Dict()
@@ -76,6 +88,9 @@ class ReturnsAnalytics(StrictSchema):
     fit_signals = fields.List(fields.Nested(SignificanceTest))
     quality_signals = fields.List(fields.Nested(SignificanceTest))
     skus = fields.List(fields.Nested(SkuAnalytics))
+    inspection = fields.List(fields.Nested(InspectionFigures), metadata={
+        "description": "refused and deducted units at inspection by reason and SKU, the most "
+                       "refused or deducted first"})
 
 
 class WriteOffQuery(StrictSchema):

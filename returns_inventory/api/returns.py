@@ -30,6 +30,14 @@ class ReturnLineIn(StrictSchema):
     condition_met = fields.Boolean(load_default=True, metadata={
         "description": "tags on, unworn, unwashed (required for non-quality reasons)"})
     note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
+    condition = fields.Nested(lambda: DeclaredCondition(), metadata={
+        "description": "the checks the customer declared; replaces condition_met when sent"})
+
+
+class DeclaredCondition(StrictSchema):
+    tags_on = fields.Boolean(required=True)
+    unworn = fields.Boolean(required=True)
+    unwashed = fields.Boolean(required=True)
 
 
 class ReturnIn(StrictSchema):
@@ -39,6 +47,9 @@ class ReturnIn(StrictSchema):
     gift = fields.Boolean(load_default=False)
     customer_note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
     requested_on = fields.Date(metadata={"description": "defaults to today"})
+    address_ref = fields.String(validate=validate.Length(min=1, max=128), metadata={
+        "description": "the ERP's reference of the customer's address: a unit refused at "
+                       "inspection is sent back there"})
 
 
 class ReturnOut(StrictSchema):
@@ -50,6 +61,11 @@ class ReturnOut(StrictSchema):
     exchanges = fields.List(fields.Dict())
     units = fields.List(fields.Dict())
     customer_note = fields.String(allow_none=True)
+    refund_timing = fields.String(metadata={
+        "description": "on_receipt or on_inspection: when this return's refunds are owed"})
+    refund_method = fields.String(metadata={
+        "description": "original_payment, store_credit or gift_card"})
+    address_ref = fields.String(allow_none=True)
 
 
 class ReceiptLineIn(StrictSchema):
@@ -117,7 +133,8 @@ def post_cancel(rma):
 @requires_role(Role.GRADER, Role.INTEGRATOR)
 def post_receipt(body, rma):
     """Receive units at a location; each gets a unit id and label and waits in quarantine."""
-    units = receive_units(uow_factory(), rma=rma, actor=current_actor(), **body)
+    units = receive_units(uow_factory(), rma=rma, actor=current_actor(), policies=policies(),
+                          **body)
     return {"units": units}
 
 

@@ -18,6 +18,7 @@ from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
 from ..services.photos import attach_photos, photo_path, unit_view
 from .blueprint import Blueprint
 from .idempotency import current_key
+from .refund_schemas import UnitOutcomeOut
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
 BATCH = "grades"  # POST /units/grades sits beside /units/<unit_id>
@@ -68,6 +69,8 @@ class GradingOut(StrictSchema):
     write_off_id = fields.Integer(allow_none=True)
     write_off_value = fields.String(allow_none=True)
     awaiting_approval = fields.Boolean()
+    outcome = fields.Nested(UnitOutcomeOut, allow_none=True, metadata={
+        "description": "what the customer gets for the unit; null for a blind receipt"})
 
 
 class UnitOut(StrictSchema):

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from scipy.stats import false_discovery_control, fisher_exact
+import numpy as np
+from scipy.stats import false_discovery_control, fisher_exact, hypergeom
 
 Q_LEVEL = 0.05
 TEST = "one-sided Fisher exact, Benjamini-Hochberg q<0.05"
@@ -74,14 +75,19 @@ def compare_with_rest(tallies: Sequence[Tally], signal: str) -> list[Comparison]
     total_hits = sum(t.hits for t in groups)
     if total_hits == 0:
         return []
-    out = []
-    for group in groups:
-        rest_sold, rest_hits = total_sold - group.sold, total_hits - group.hits
-        if rest_sold <= 0:
-            continue
-        p = excess_p_value(group.hits, group.sold, rest_hits, rest_sold)
-        out.append(Comparison(group.key, signal, group.hits, group.sold, rest_hits, rest_sold, p))
-    return out
+    testable = [g for g in groups if total_sold - g.sold > 0]
+    if not testable:
+        return []
+    hits = np.array([g.hits for g in testable])
+    sold = np.array([g.sold for g in testable])
+    # The one-sided Fisher p-value is the hypergeometric tail (as excess_p_value), computed
+    # for the whole family in one call: a scorecard or alert tests hundreds of groups at once.
+    p_values = hypergeom.sf(hits - 1, total_sold, total_hits, sold)
+    return [
+        Comparison(g.key, signal, g.hits, g.sold, total_hits - g.hits, total_sold - g.sold,
+                   float(min(1.0, p)))
+        for g, p in zip(testable, p_values, strict=True)
+    ]
 
 
 def benjamini_hochberg(family: Sequence[Comparison], q: float = Q_LEVEL) -> list[Comparison]:

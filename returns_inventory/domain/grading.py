@@ -25,6 +25,8 @@ class Disposition(enum.StrEnum):
     REPAIR = "repair"
     WRITE_OFF = "write_off"
     RETURN_TO_VENDOR = "return_to_vendor"
+    # Inspection refused the return: the unit goes back to the customer, unrefunded.
+    RETURN_TO_CUSTOMER = "return_to_customer"
 
 
 # What a repaired unit can come back as: a grade it is restocked at, or scrapped.
@@ -62,6 +64,7 @@ class UnitStatus(enum.StrEnum):
     PENDING_WRITE_OFF = "pending_write_off"
     WRITTEN_OFF = "written_off"
     RETURNED_TO_VENDOR = "returned_to_vendor"
+    RETURNED_TO_CUSTOMER = "returned_to_customer"
 
 
 # Where a unit sits in stock after each disposition; None means it has left our stock.
@@ -71,6 +74,7 @@ CONDITION_AFTER: dict[Disposition, Condition | None] = {
     Disposition.REPAIR: Condition.REPAIR,
     Disposition.WRITE_OFF: None,
     Disposition.RETURN_TO_VENDOR: None,
+    Disposition.RETURN_TO_CUSTOMER: None,
 }
 
 STATUS_AFTER: dict[Disposition, UnitStatus] = {
@@ -79,6 +83,7 @@ STATUS_AFTER: dict[Disposition, UnitStatus] = {
     Disposition.REPAIR: UnitStatus.IN_REPAIR,
     Disposition.WRITE_OFF: UnitStatus.WRITTEN_OFF,
     Disposition.RETURN_TO_VENDOR: UnitStatus.RETURNED_TO_VENDOR,
+    Disposition.RETURN_TO_CUSTOMER: UnitStatus.RETURNED_TO_CUSTOMER,
 }
 
 RESTOCKING = {Disposition.RESTOCK_SELLABLE, Disposition.RESTOCK_SECOND_QUALITY}
@@ -169,10 +174,15 @@ class GradingPolicy:
         return sorted(set(defects))
 
     def within_claim_window(self, supplier: str | None, sold_on: date | None, today: date) -> bool:
+        ends = self.claim_window_ends(supplier, sold_on)
+        return ends is not None and today <= ends
+
+    def claim_window_ends(self, supplier: str | None, sold_on: date | None) -> date | None:
+        """The last day the supplier accepts a claim for a unit sold on `sold_on`."""
         if sold_on is None:
-            return False
+            return None
         days = self.claim_days_by_supplier.get(supplier or "", self.claim_days_default)
-        return today <= sold_on + timedelta(days=days)
+        return sold_on + timedelta(days=days)
 
     def decide(
         self,

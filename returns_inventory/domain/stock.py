@@ -38,6 +38,7 @@ class MovementType(enum.StrEnum):
     RESERVATION = "reservation"  # reserved moved; on hand unchanged
     WRITE_OFF = "write_off"
     RETURN_TO_VENDOR = "return_to_vendor"
+    RETURN_TO_CUSTOMER = "return_to_customer"  # refused at inspection, sent back
     REVERSAL = "reversal"  # a supervisor's correction brings a unit back into stock
     SHIPMENT = "shipment"
 

@@ -32,6 +32,12 @@ returns = Table(
     Column("rejection_detail", String(255)),
     Column("customer_note", Text),
     Column("requested_on", Date, nullable=False),
+    # The refund terms of the sale's channel when the return was authorized (inspection.py).
+    Column("refund_timing", String(16), nullable=False, server_default="on_receipt"),
+    Column("refund_method", String(24), nullable=False, server_default="original_payment"),
+    Column("refund_within_days", Integer, nullable=False, server_default="14"),
+    # Where the ERP ships to the customer: a refused unit goes back there.
+    Column("address_ref", String(128)),
     Column("actor", String(128), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
@@ -52,6 +58,8 @@ return_lines = Table(
     Column("resolution", String(16), nullable=False),
     Column("exchange_item_id", ForeignKey("items.id")),
     Column("condition_met", Boolean, nullable=False, server_default="1"),
+    # The conditions the customer declared met (tags_on, unworn, unwashed).
+    Column("declared_condition", JSON),
     Column("note", Text),
     UniqueConstraint("return_id", "line_no"),
     Index(None, "sales_line_id"),

@@ -78,6 +78,10 @@ items = Table(
     Column("min_order_qty", Integer, nullable=False, server_default="1"),
     # Optional: new items are forecast from their launch; without it the first sale counts.
     Column("launched_on", Date),
+    # Optional: where and when it was made, of what; quality scorecards group by them.
+    Column("factory", String(64)),
+    Column("season", String(32)),
+    Column("fabric", String(64)),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("sku", "size"),
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),

@@ -15,12 +15,15 @@ from ..domain.stock import Movement
 from .engine import READ_ONLY
 from .repositories.analytics import AnalyticsRepository
 from .repositories.catalogue import CatalogueRepository
+from .repositories.claims import ClaimRepository
 from .repositories.events import OutboxRepository
 from .repositories.idempotency import IdempotencyRepository
 from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
 from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
+from .repositories.quality import QualityRepository
+from .repositories.refunds import RefundRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
@@ -122,6 +125,7 @@ class UnitOfWork:
     # request, above all) touch one or two of the sixteen.
     analytics = _repository(AnalyticsRepository)
     catalogue = _repository(CatalogueRepository)
+    claims = _repository(ClaimRepository)
     stock = _repository(StockRepository)
     events = _repository(OutboxRepository)
     tokens = _repository(TokenRepository)
@@ -129,10 +133,12 @@ class UnitOfWork:
     imports = _repository(ImportRepository)
     leases = _repository(LeaseRepository)
     returns = _repository(ReturnsRepository)
+    refunds = _repository(RefundRepository)
     units = _repository(UnitRepository)
     users = _repository(UserRepository)
     login_failures = _repository(LoginFailureRepository)
     planning = _repository(PlanningRepository)
+    quality = _repository(QualityRepository)
     runs = _repository(RunRepository)
     suggestions = _repository(SuggestionRepository)
     webhooks = _repository(WebhookRepository)

@@ -109,6 +109,7 @@ def returns_analytics(
     with uow_factory() as uow:
         repository = uow.analytics
         by_item = _collect(repository, window)
+        judged = repository.inspection_outcomes(window)
         categories = tuple(sorted({f.category for f in by_item.values()}))
         # The quality baseline is the whole category even when one SKU is asked for, so the
         # answer for a SKU does not depend on the filter.
@@ -137,7 +138,32 @@ def returns_analytics(
             if row["quality_test"] and row["quality_test"]["flagged"]
         ],
         "skus": out,
+        "inspection": inspection_by_reason(judged),
     }
+
+
+def inspection_by_reason(rows: list[dict]) -> list[dict]:
+    """Refused and deducted units per reason and SKU, the most refused or deducted first:
+    wardrobing shows up as refusals on one SKU, unclear policy words as one reason's."""
+    tally: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        entry = tally.setdefault((row["reason"], row["sku"]), {
+            "reason": row["reason"], "sku": row["sku"], "judged": 0, "accept": 0,
+            "deduct": 0, "refuse": 0, "deducted_value": Decimal("0")})
+        entry["judged"] += row["units"]
+        entry[row["outcome"]] += row["units"]
+        if row["outcome"] == "deduct":
+            entry["deducted_value"] += Decimal(row["deducted"] or 0)
+    out = []
+    for entry in tally.values():
+        out.append({
+            "reason": entry["reason"], "sku": entry["sku"], "units_judged": entry["judged"],
+            "accepted": entry["accept"], "deducted": entry["deduct"], "refused": entry["refuse"],
+            "refused_share": _ratio(entry["refuse"], entry["judged"]),
+            "deducted_share": _ratio(entry["deduct"], entry["judged"]),
+            "deducted_value": str(entry["deducted_value"].quantize(CENT)),
+        })
+    return sorted(out, key=lambda e: (-(e["refused"] + e["deducted"]), e["reason"], e["sku"]))
 
 
 def write_off_report(uow_factory: UowFactory, **filters) -> dict:

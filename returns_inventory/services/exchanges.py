@@ -11,6 +11,7 @@ from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
 from .ledger import balance_order, post_movement
 from .receiving import announce_refund
+from .refunds import settle_line
 
 
 class ExchangeUnavailable(Conflict):
@@ -299,10 +300,12 @@ def reserve_again(uow_factory: UowFactory, policies, *, exchange_id: int, actor:
     return {**event, "status": ExchangeStatus.RESERVED.value}
 
 
-def refund_instead(uow_factory: UowFactory, *, exchange_id: int, actor: str) -> dict:
+def refund_instead(uow_factory: UowFactory, policies, *, exchange_id: int, actor: str
+                   ) -> dict:
     """The customer takes a refund instead of a replacement that has not shipped: any
-    reservation goes back to stock, the line becomes a refund, and the units already
-    received on it are due now (later receipts announce theirs as any refund line does)."""
+    reservation goes back to stock and the line becomes a refund. Refunded on receipt, the
+    units already received are due now (later receipts announce theirs as any refund line
+    does); refunded on inspection, those already judged are, and the others when graded."""
     with uow_factory() as uow:
         exchange, line = _open_exchange(uow, exchange_id)
         was = exchange["status"]
@@ -323,9 +326,16 @@ def refund_instead(uow_factory: UowFactory, *, exchange_id: int, actor: str) -> 
         uow.returns.set_exchange_status(exchange_id, ExchangeStatus.REFUNDED, was=was)
         uow.returns.set_line_resolution(line["id"], "refund")
         amount = None
-        if line["received_quantity"]:
-            amount = announce_refund(uow, rma=line["rma"], line=line,
+        ctx = uow.refunds.line_context(line["id"])
+        if ctx["refund_timing"] == "on_receipt" and line["received_quantity"]:
+            amount = announce_refund(uow, policies, line_id=line["id"],
                                      quantity=line["received_quantity"], actor=actor)
+        elif ctx["refund_timing"] == "on_inspection":
+            reason = policies.returns.reasons.get(ctx["reason"])
+            settled = settle_line(uow, policies.inspection,
+                                  {**ctx, "quality": bool(reason and reason.quality)},
+                                  actor=actor, today=policies.returns.today())
+            amount = settled["total"] if settled else None
         uow.commit()
     return {"exchange_id": exchange_id, "status": ExchangeStatus.REFUNDED.value,
             "quantity": exchange["quantity"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +18,8 @@ from ..domain.grading import (
 )
 from ..domain.text import check_note
 from ..persistence.uow import UnitOfWork, UowFactory
+from .claims import release_unit
+from .inspection import judge, record, refused_disposition
 from .policies import Policies
 from .reconcile import Verdict, reconcile
 from .unit_outcomes import GradingResult, where_is
@@ -71,9 +74,17 @@ def grade_locked_unit(
     decision = _decide(uow, policies.grading, unit, grade_, ticked,
                        today or policies.returns.today(), details)
     where = {k: details[k] for k in ("sku", "size", "location")}
+    # What the customer gets decides first: a refused unit goes back to them, not into stock.
+    judgement = judge(uow, policies, unit, grade_, ticked)
+    if judgement is not None and judgement.decision.outcome == "refuse":
+        decision = refused_disposition(policies, judgement.decision.rule)
     verdict = Verdict("grade", grade_, tuple(ticked), decision, actor, is_admin, note=note)
-    return reconcile(uow, policies, unit, verdict, where=where,
-                     before_write_off=before_write_off)
+    result = reconcile(uow, policies, unit, verdict, where=where,
+                       before_write_off=before_write_off)
+    if judgement is None:
+        return result
+    outcome = record(uow, policies, unit, judgement, actor=actor, where=where, today=today)
+    return replace(result, outcome=outcome)
 
 
 def regrade_unit(
@@ -100,6 +111,7 @@ def regrade_unit(
         unit = _locked_unit(uow, unit_id)
         if unit.status is UnitStatus.AWAITING_GRADING:
             raise Conflict(f"unit {unit_id} has not been graded yet; grade it instead")
+        release_unit(uow, unit.id, unit.unit_code)
         pending = uow.units.pending_write_off_of(unit.id)
         if pending:
             # Never announced, so nothing to take back.

@@ -140,6 +140,11 @@ ITEMS = ImportKind(
             "New items are forecast from their category's post-launch profile",
             required=False,
         ),
+        Column("factory", f.text(64), "factory that made it; quality scorecards group by it",
+               required=False),
+        Column("season", f.text(32), "season it was bought for, e.g. `AW26`", required=False),
+        Column("fabric", f.text(64), "main fabric or material, e.g. `cotton jersey`",
+               required=False),
     ),
     ("sku", "size"),
 )

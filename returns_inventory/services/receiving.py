@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed, line_field
 from ..domain.grading import UnitStatus
+from ..domain.inspection import InspectionPolicy, RefundTiming
 from ..domain.returns import ReturnStatus
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
 from .ledger import lock_in_order, post_movement
+from .policies import Policies
+from .refunds import refund_on_receipt
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,14 @@ def receive_units(
     lines: list[dict],
     actor: str,
     received_at: datetime | None = None,
+    policies: Policies | None = None,
 ) -> list[ReceivedUnit]:
     """Receive units of an authorized return at a location (any channel's return counts).
 
     `received_at` dates the arrival when a historical receipt is keyed in late (imports of
     past returns); by default it is now. The ledger still records when it was booked.
+    A return refunded on receipt (its channel's policy when authorized) is owed the units
+    now; one refunded on inspection, once they are graded (services/inspection.py).
     """
     with uow_factory() as uow:
         found = uow.returns.return_by_rma(rma, lock=True)
@@ -92,31 +98,24 @@ def receive_units(
                         received_at=received_at,
                     )
                 )
-            if line["resolution"] == "refund":
-                announce_refund(uow, rma=rma, line={**line, "order_ref": found["order_ref"]},
-                                quantity=quantity, actor=actor)
+            if (line["resolution"] == "refund"
+                    and found["refund_timing"] == RefundTiming.ON_RECEIPT):
+                announce_refund(uow, policies, line_id=line["id"], quantity=quantity,
+                                actor=actor)
         if all(ln["received_quantity"] >= ln["quantity"] for ln in by_no.values()):
             uow.returns.set_return_status(found["id"], ReturnStatus.RECEIVED.value)
         uow.commit()
     return received
 
 
-def announce_refund(uow: UnitOfWork, *, rma: str, line: dict, quantity: int, actor: str) -> Decimal:
-    """Tell the ERP what it owes the customer for `quantity` units of a return line (the
-    sale's unit price each); the ERP pays it. Returns the amount."""
-    amount = (Decimal(line["unit_price"]) * quantity).quantize(Decimal("0.01"))
-    uow.events.add(
-        "refund.due",
-        {
-            "rma": rma,
-            "order_ref": line["order_ref"],
-            "line_ref": line["line_ref"],
-            "quantity": quantity,
-            "amount": str(amount),
-        },
-        actor=actor,
-    )
-    return amount
+def announce_refund(uow: UnitOfWork, policies: Policies | None, *, line_id: int, quantity: int,
+                    actor: str) -> Decimal:
+    """Tell the ERP it owes the customer `quantity` units of a return line at the sale's
+    price (the on_receipt choice); the ERP pays it. Returns the amount."""
+    ctx = uow.refunds.line_context(line_id)
+    policy = policies.inspection if policies is not None else InspectionPolicy()
+    today = policies.returns.today() if policies is not None else datetime.now(UTC).date()
+    return refund_on_receipt(uow, policy, ctx=ctx, quantity=quantity, actor=actor, today=today)
 
 
 def receive_blind(

@@ -16,6 +16,12 @@ from .placement import move_unit
 from .policies import Policies
 from .unit_outcomes import GradingResult, announce_write_off, grading_result, where_is
 
+# How a unit leaves the stock for a disposition that takes it out of the building.
+_LEAVING_AS = {
+    rules.Disposition.RETURN_TO_VENDOR: MovementType.RETURN_TO_VENDOR,
+    rules.Disposition.RETURN_TO_CUSTOMER: MovementType.RETURN_TO_CUSTOMER,
+}
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -104,11 +110,7 @@ def _move_to_disposition(uow: UnitOfWork, unit: rules.ReturnUnit, verdict: Verdi
                          where: dict) -> None:
     """Restock, second quality, repair or back to the vendor."""
     disposition = verdict.decision.disposition
-    leaving = (
-        MovementType.RETURN_TO_VENDOR
-        if disposition is rules.Disposition.RETURN_TO_VENDOR
-        else MovementType.WRITE_OFF
-    )
+    leaving = _LEAVING_AS.get(disposition, MovementType.WRITE_OFF)
     moved = move_unit(
         uow,
         unit,

@@ -36,6 +36,15 @@ class ReturnLineRequest:
     fallback: str | None = None  # "refund" or "backorder" when the exchange is out of stock
     condition_met: bool = True
     note: str | None = None
+    # The customer's own check, e.g. {"tags_on": true, "unworn": true, "unwashed": false}.
+    condition: dict[str, bool] | None = None
+
+    def declared(self, required: tuple[str, ...]) -> tuple[bool, list[str]]:
+        """Whether the condition is met, and which checks the customer declared met."""
+        if self.condition is None:
+            return self.condition_met, list(required) if self.condition_met else []
+        met = sorted(k for k, v in self.condition.items() if v)
+        return all(self.condition.get(c, False) for c in required), met
 
 
 @dataclass
@@ -48,6 +57,9 @@ class ReturnView:
     exchanges: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)
     customer_note: str | None = None
+    refund_timing: str | None = None
+    refund_method: str | None = None
+    address_ref: str | None = None
 
 
 def new_rma() -> str:
@@ -65,6 +77,7 @@ def authorize_return(
     customer_note: str | None = None,
     requested_on: date | None = None,
     today: date | None = None,
+    address_ref: str | None = None,
 ) -> ReturnView:
     """Authorize a return for lines of a known sale, or record why the policy refused it.
 
@@ -92,7 +105,13 @@ def authorize_return(
             refusal.extra["rma"] = rma
             raise
         payer = policy.shipping_payer([policy.reason(line.reason) for line in lines])
+        # The refund terms of the sale's channel today are the ones this return keeps.
+        terms = policies.inspection.terms(checked[0][2].channel)
         return_id = uow.returns.add_return(
+            refund_timing=terms.timing.value,
+            refund_method=terms.method.value,
+            refund_within_days=terms.within_days,
+            address_ref=address_ref,
             rma=rma,
             order_ref=order_ref,
             sold_channel=checked[0][2].channel,
@@ -103,7 +122,7 @@ def authorize_return(
             requested_on=requested_on,
             actor=actor,
         )
-        reservations = _add_lines(uow, return_id, checked)
+        reservations = _add_lines(uow, return_id, checked, policy.condition_required)
         if len(reservations) > 1:
             # Reserve in balance order (by item), like every other multi-balance change.
             reservations.sort(key=lambda r: uow.returns.sizes_of_sku(r.sku).get(r.size, 0))
@@ -149,7 +168,7 @@ def _checked_lines(uow: UnitOfWork, policy: ReturnsPolicy, order_ref: str,
             already_claimed=claimed[sold.sales_line_id],
             requested_on=requested_on,
             gift=gift,
-            condition_met=line.condition_met,
+            condition_met=line.declared(policy.condition_required)[0],
             row=row,
         )
         claimed[sold.sales_line_id] += line.quantity
@@ -157,8 +176,10 @@ def _checked_lines(uow: UnitOfWork, policy: ReturnsPolicy, order_ref: str,
     return checked
 
 
-def _add_lines(uow: UnitOfWork, return_id: int, checked: Checked) -> list[ExchangeRequest]:
-    """Write the return's lines; the replacements its exchange lines ask for."""
+def _add_lines(uow: UnitOfWork, return_id: int, checked: Checked,
+               required: tuple[str, ...]) -> list[ExchangeRequest]:
+    """Write the return's lines, each with the condition its customer declared; the
+    replacements its exchange lines ask for."""
     reservations: list[ExchangeRequest] = []
     for row, line, sold in checked:
         line_id = uow.returns.add_line(
@@ -169,7 +190,8 @@ def _add_lines(uow: UnitOfWork, return_id: int, checked: Checked) -> list[Exchan
             quantity=line.quantity,
             reason=line.reason,
             resolution=line.resolution,
-            condition_met=line.condition_met,
+            condition_met=line.declared(required)[0],
+            declared_condition=line.declared(required)[1],
             note=line.note,
         )
         if line.resolution == Resolution.EXCHANGE:
@@ -246,6 +268,7 @@ def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
             "reason": ln["reason"],
             "resolution": ln["resolution"],
             "condition_met": ln["condition_met"],
+            "declared_condition": ln["declared_condition"],
             "unit_price": str(ln["unit_price"]),
             "note": ln["note"],
         }
@@ -264,12 +287,16 @@ def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
         }
         for ex in uow.returns.exchanges_of(found["id"])
     ]
+    # What inspection decided for each unit's customer (after any override); None until graded.
+    outcomes = {o["unit_code"]: o["outcome"]
+                for o in uow.refunds.outcomes_in_force(return_id=found["id"])}
     units = [
         {
             "unit_id": u.unit_code,
             "label_code": u.unit_code,
             "status": u.status.value,
             "grade": u.grade.value if u.grade else None,
+            "outcome": outcomes.get(u.unit_code),
         }
         for u in uow.units.units_of(found["id"])
     ]
@@ -282,6 +309,9 @@ def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
         exchanges,
         units,
         found["customer_note"],
+        refund_timing=found["refund_timing"],
+        refund_method=found["refund_method"],
+        address_ref=found["address_ref"],
     )
 
 

@@ -16,6 +16,7 @@ from ..domain.errors import FieldError, NotFound, present
 from ..domain.grading import Disposition, UnitStatus
 from ..persistence.uow import Fence, UnitOfWork, UowFactory, fenced
 from .grading import grade_unit
+from .inspection import line_context, preview, refused_disposition
 from .photos import attach_photos
 from .policies import Policies
 from .unit_outcomes import GradingResult
@@ -56,6 +57,8 @@ class Foreseen:
     where_to_put: str
     write_off_value: str | None = None  # set when this grade would write the unit off
     awaiting_approval: bool = False
+    # What the customer would get (services/inspection.py); None for a blind receipt.
+    customer: dict | None = None
 
 
 class WriteOffUnconfirmed(Exception):
@@ -100,17 +103,23 @@ def foresee(uow_factory: UowFactory, policies: Policies, *, unit_id: str, grade:
     grade_, ticked = policy.grade_of(grade), policy.check_defects(defects)
     with uow_factory() as uow:
         details = uow.units.unit_details(unit_id)
+        unit = uow.units.unit(unit_id)
+        ctx = (line_context(uow, policies, unit.return_line_id)
+               if unit is not None and unit.return_line_id else None)
     if details is None:
         raise NotFound(f"No unit {unit_id}.", errors=[FieldError("unit_id", "unknown")])
+    customer = preview(policies, ctx, grade_, ticked) if ctx else None
     decision = policy.decide(grade_, ticked, supplier=details["supplier"],
                              sold_on=details["sold_on"], today=policies.returns.today())
+    if customer and customer["outcome"] == "refuse":
+        decision = refused_disposition(policies, customer["rule"])
     if decision.disposition is not Disposition.WRITE_OFF:
-        return Foreseen(decision.disposition.value, decision.where_to_put)
+        return Foreseen(decision.disposition.value, decision.where_to_put, customer=customer)
     value = Decimal(details["unit_cost"])
     awaiting = policies.returns.write_off_awaits_approval(value, is_admin=is_admin)
     return Foreseen(decision.disposition.value,
                     policy.where_to_put_after(decision.disposition, awaiting_approval=awaiting),
-                    str(value), awaiting)
+                    str(value), awaiting, customer)
 
 
 def grade_at_bench(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..domain.errors import FieldError, NotFound, ValidationFailed, present
+from ..domain.errors import DomainError, FieldError, NotFound, ValidationFailed, present
 from ..domain.replenishment import (
     PENDING,
     STATUS_AFTER,
@@ -18,6 +19,8 @@ from ..domain.replenishment import (
 )
 from ..domain.text import check_note
 from ..persistence.uow import UnitOfWork, UowFactory
+from .policies import Policies
+from .quality_alerts import current_alerts
 from .suggestions import suggestion_filter, summary
 
 # A bulk decision is one transaction and one request; past this, ask for a narrower filter
@@ -27,8 +30,10 @@ BULK_LIMIT = 5000
 
 def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: str, actor: str,
                       quantity: int | None = None, comment: str | None = None,
-                      expected_version: int | None = None) -> dict:
-    """Approve, edit or reject one suggestion, refusing to overwrite an unseen decision."""
+                      expected_version: int | None = None,
+                      policies: Policies | None = None) -> dict:
+    """Approve, edit or reject one suggestion, refusing to overwrite an unseen decision (and,
+    given the policies, an approval the quality alert rule holds back)."""
     check_note(comment, "comment")
     with uow_factory() as uow:
         row = uow.suggestions.one(suggestion_id)
@@ -37,6 +42,10 @@ def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: st
         check_decision(_seen(row), action, expected_version)
         packed = decision_quantity(action, quantity, row["approved_qty"], row["suggested_qty"],
                                    row["case_pack"])
+        if policies is not None and action == "approve" and packed is not None:
+            alerts = current_alerts(uow, policies, policies.returns.today())
+            policies.quality_alerts.check_approval(alerts.of(row), packed.quantity,
+                                                   row["return_blind_qty"])
         applied = uow.suggestions.decide(
             suggestion_id, seen_version=row["version"], status=STATUS_AFTER[action],
             approved_qty=packed.quantity if packed else None, actor=actor, comment=comment,
@@ -58,8 +67,9 @@ def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: st
 
 
 def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters: dict[str, Any],
-                   comment: str | None = None) -> dict:
-    """Approve or reject every matching suggestion still waiting for a planner."""
+                   comment: str | None = None, policies: Policies | None = None) -> dict:
+    """Approve or reject every matching suggestion still waiting for a planner; an approval
+    the quality alert rule holds back is skipped, left for a planner to decide alone."""
     check_note(comment, "comment")
     if action not in ("approve", "reject"):
         raise ValidationFailed("bulk decisions approve or reject",
@@ -75,6 +85,7 @@ def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters:
                 f"the filter matches {matched} suggestions; a bulk decision takes at most "
                 f"{BULK_LIMIT}: narrow the filter", errors=[FieldError("filter", "too many")])
         decided, audits, rounded = [], [], 0
+        allowed = _approval_rule(uow, policies) if action == "approve" and rows else None
         for row in rows:
             packed = None
             if action == "approve":
@@ -82,6 +93,8 @@ def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters:
                 if not wanted:
                     continue  # nothing to order: leave it for a planner to reject or edit
                 packed = in_case_packs(wanted, row["case_pack"])
+                if allowed is not None and not allowed(row, packed):
+                    continue
                 rounded += packed.rounded_up
             decided.append({"id": row["id"], "version": row["version"],
                             "status": STATUS_AFTER[action],
@@ -93,6 +106,23 @@ def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters:
         uow.suggestions.add_decisions(audits)
         uow.commit()
     return _counts(action, matched=matched, decided=len(decided), rounded_up=rounded)
+
+
+def _approval_rule(uow: UnitOfWork, policies: Policies | None
+                   ) -> Callable[[dict, CasePackQuantity], bool] | None:
+    """Whether the quality alert rule lets a bulk approval take a row (None: no rule)."""
+    if policies is None:
+        return None
+    alerts, rule = current_alerts(uow, policies, policies.returns.today()), policies.quality_alerts
+
+    def allowed(row: dict, packed: CasePackQuantity) -> bool:
+        try:
+            rule.check_approval(alerts.of(row), packed.quantity, row["return_blind_qty"])
+        except DomainError:
+            return False
+        return True
+
+    return allowed
 
 
 def _counts(action: str, *, matched: int, decided: int, rounded_up: int) -> dict:

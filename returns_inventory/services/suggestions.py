@@ -11,6 +11,8 @@ from ..domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
 from ..domain.weeks import monday_of, week_of
 from ..persistence.uow import UnitOfWork, UowFactory
 from .planning_inputs import last_complete_week
+from .policies import Policies
+from .quality_alerts import current_alerts
 
 HISTORY_WEEKS = 52
 FILTERS = ("category", "sku", "size", "location", "supplier", "min_quantity", "min_value",
@@ -59,25 +61,31 @@ def suggestion_filter(uow: UnitOfWork, args: dict[str, Any]) -> SuggestionFilter
 
 
 def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: int,
-                     limit: int) -> dict:
-    """One page of a run's suggestions, filtered and sorted, with the total that matched."""
+                     limit: int, policies: Policies | None = None) -> dict:
+    """One page of a run's suggestions, filtered and sorted, with the total that matched
+    (and, given the policies, each marked with its quality alerts)."""
     order = parse_sort(args.get("sort"))
     with uow_factory() as uow:
         where = suggestion_filter(uow, args)
         rows, total = ([], 0) if where is None else uow.suggestions.page(
             where, order=order, offset=offset, limit=limit)
+        if policies is not None and rows:
+            rows = current_alerts(uow, policies, policies.returns.today()).mark(rows)
     scope = where.scope if where else None
     run = {"id": scope.run_id, "as_of": scope.as_of} if scope else None
     return {"run": run, "data": rows,
             "page": {"offset": offset, "limit": limit, "total": total}}
 
 
-def get_suggestion(uow_factory: UowFactory, suggestion_id: int) -> dict:
+def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
+                   policies: Policies | None = None) -> dict:
     """One suggestion with what a planner needs to judge it."""
     with uow_factory() as uow:
         row = uow.suggestions.one(suggestion_id)
         if row is None:
             raise NotFound(f"no suggestion {suggestion_id}")
+        if policies is not None:
+            row = current_alerts(uow, policies, policies.returns.today()).mark([row])[0]
         forecast = uow.suggestions.forecast(row["run_id"], row["item_id"])
         first_future = (week_of(forecast["origin_week"]) if forecast
                         else last_complete_week(row["as_of"]) + 1)
@@ -96,7 +104,10 @@ def get_suggestion(uow_factory: UowFactory, suggestion_id: int) -> dict:
 
 
 def summary(row: dict) -> dict:
-    return {k: row[k] for k in SUMMARY_FIELDS}
+    out = {k: row[k] for k in SUMMARY_FIELDS}
+    if "quality_alert" in row:
+        out["quality_alert"] = row["quality_alert"]
+    return out
 
 
 def _forecast(forecast: dict | None, first_week: int) -> dict | None:
@@ -140,13 +151,16 @@ def _terms(terms: dict) -> list[dict]:
             for t in known + extra]
 
 
-def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None) -> dict:
+def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
+                           policies: Policies | None = None) -> dict:
     """Approved order lines of a run for the ERP, one order per supplier and location."""
     with uow_factory() as uow:
         scope = run_scope(uow, run_id)
         if scope is None:
             raise NotFound("no forecast run has succeeded yet")
         lines = uow.suggestions.approved_lines(scope)
+        if policies is not None and lines:
+            lines = current_alerts(uow, policies, policies.returns.today()).mark(lines)
     orders: dict[tuple, dict] = {}
     for line in lines:
         key = (line["supplier"], line["location"])
@@ -160,7 +174,8 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None) -
         order["lines"].append({
             "suggestion_id": line["suggestion_id"], "sku": line["sku"], "size": line["size"],
             "quantity": quantity, "case_pack": pack, "cases": cases,
-            "unit_cost": line["unit_cost"], "value": value})
+            "unit_cost": line["unit_cost"], "value": value,
+            **({"quality_alert": line["quality_alert"]} if "quality_alert" in line else {})})
         order["units"] += quantity
         order["cases"] += cases
         order["value"] += value

@@ -22,6 +22,8 @@ class GradingResult:
     write_off_id: int | None = None
     write_off_value: str | None = None
     awaiting_approval: bool = False
+    # What the customer gets for it (services/inspection.py); None for a blind receipt.
+    outcome: dict | None = None
 
 
 def announce_write_off(uow: UnitOfWork, unit, value, write_off_id, actor, where=None) -> None:

@@ -29,13 +29,15 @@ SIGNATURE_HEADER = "X-RI-Signature"
 # Every outbox event type the services write, the ones a webhook may subscribe to (a test
 # checks this against the `uow.events.add(...)` calls, so a new event must be listed here).
 EVENT_TYPES = frozenset({
+    "claim.credited", "claim.rejected", "claim.sent",
     "exchange.backordered", "exchange.cancelled", "exchange.released", "exchange.reserved",
     "exchange.shipped",
-    "forecast.completed", "forecast.discarded", "import.applied", "refund.due",
+    "forecast.completed", "forecast.discarded", "import.applied", "inspection.overridden",
+    "refund.cancelled", "refund.due", "refund.paid",
     "replenishment.approved", "replenishment.rejected",
-    "return.authorized", "return.cancelled", "return.rejected",
+    "return.authorized", "return.cancelled", "return.inspected", "return.rejected",
     "stock.adjusted", "stock.restocked", "stock.write_off_reversed", "stock.written_off",
-    "unit.graded", "unit.received",
+    "unit.graded", "unit.received", "unit.returned_to_customer",
 })
 
 

@@ -8,8 +8,20 @@ from pathlib import Path
 from flask import Blueprint, Flask, g, send_from_directory
 
 from ..domain.access import Role
+from ..domain.quality import evidence_words
 from ..http.auth import READ, public
-from . import analytics_page, login, pages, planner, runs_page, session, station, words
+from . import (
+    analytics_page,
+    login,
+    pages,
+    planner,
+    quality_page,
+    refunds_page,
+    runs_page,
+    session,
+    station,
+    words,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -45,9 +57,14 @@ def init_app(app: Flask) -> None:
         start_for=frozenset({Role.PLANNER})))
     pages.register_pages(app, analytics_page.bp, pages.MenuEntry(
         "planner_returns.returns_page", "Returns analytics", frozenset({Role.PLANNER})))
+    pages.register_pages(app, quality_page.bp, pages.MenuEntry(
+        "planner_quality.quality_page", "Quality", frozenset({Role.PLANNER})))
     pages.register_pages(app, runs_page.bp, pages.MenuEntry(
         "planner_runs.runs", "Forecast runs", frozenset({Role.PLANNER})))
+    pages.register_pages(app, refunds_page.bp, pages.MenuEntry(
+        "planner_refunds.refunds_page", "Refunds", frozenset({Role.PLANNER})))
     app.jinja_env.filters["words"] = words.in_words
+    app.jinja_env.filters["quality_words"] = evidence_words
     app.context_processor(_page_context)
 
 

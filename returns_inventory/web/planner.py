@@ -16,12 +16,14 @@ from werkzeug.datastructures import MultiDict
 
 from ..domain.access import Role
 from ..domain.errors import Conflict, DomainError, FieldError, ValidationFailed
+from ..domain.quality import RULE_WORDS
 from ..domain.replenishment import STATUSES
-from ..extensions import settings, uow_factory
+from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.problems import status_of
 from ..http.schemas import page_count, page_offset
 from ..services.forecast_runs import forecast_config, list_runs
+from ..services.refunds import overdue_count
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions
 from .forms import whole_number
@@ -60,7 +62,7 @@ def decide(suggestion_id: int):
             uow_factory(), suggestion_id, action=action, actor=current_actor(),
             quantity=_quantity(form.get("quantity")) if action == "edit" else None,
             comment=form.get("comment", "").strip() or None,
-            expected_version=whole_number(form.get("version")),
+            expected_version=whole_number(form.get("version")), policies=policies(),
         )
     except DomainError as exc:
         return _back_with_error(exc, suggestion_id)
@@ -80,7 +82,8 @@ def decide_many():
             filters = {"ids": selected_ids(request.form)}
         counts = decide_in_bulk(uow_factory(), action=action, actor=current_actor(),
                                 filters=filters,
-                                comment=request.form.get("comment", "").strip() or None)
+                                comment=request.form.get("comment", "").strip() or None,
+                                policies=policies())
     except DomainError as exc:
         return _back_with_error(exc)
     flash(_bulk_words(counts, scope))
@@ -91,7 +94,8 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     try:
         state = read_table_state(values)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
-                                  offset=page_offset(state.page, PAGE_SIZE), limit=PAGE_SIZE)
+                                  offset=page_offset(state.page, PAGE_SIZE), limit=PAGE_SIZE,
+                                  policies=policies())
     except DomainError as exc:
         state, listed = read_table_state(MultiDict()), None
         error, status = exc.detail, status_of(exc)
@@ -102,14 +106,16 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
         columns=COLUMNS, statuses=STATUSES,
         runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
         pages=page_count(total, PAGE_SIZE), total=total, back=request.full_path.rstrip("?"),
+        overdue_refunds=overdue_count(uow_factory(), today=policies().returns.today()),
     ), status
 
 
 def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 200):
-    shown = get_suggestion(uow_factory(), suggestion_id)
+    shown = get_suggestion(uow_factory(), suggestion_id, policies())
     projection = project_stock(shown, forecast_config(settings()).review_period_weeks)
     return render_template(
         "planner/suggestion.html", s=shown, projection=projection, error=error,
+        quality_rule_words=RULE_WORDS[policies().quality_alerts.rule],
         chart=suggestion_chart(shown, projection),
         back=url_for("planner.suggestion", suggestion_id=suggestion_id),
     ), status

@@ -66,8 +66,7 @@ def project_stock(suggestion: dict, review_weeks: int) -> Projection | None:
 
 def suggestion_chart(suggestion: dict, projection: Projection | None) -> Markup:
     """The whole chart as inline SVG markup (matplotlib escapes the text it writes)."""
-    # Imported here: matplotlib takes a moment to load and only this page draws.
-    import matplotlib
+    # Imported here: matplotlib takes a moment to load and only the chart pages draw.
     from matplotlib.dates import DateFormatter
     from matplotlib.figure import Figure
 
@@ -84,6 +83,15 @@ def suggestion_chart(suggestion: dict, projection: Projection | None) -> Markup:
         ax.grid(axis="y", color="#e3e7eb")
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="upper left", fontsize=9, frameon=False, ncols=2)
+    title = (f"Weekly sales, forecast and projected stock of {suggestion['sku']} size "
+             f"{suggestion['size']}")
+    return figure_svg(figure, title)
+
+
+def figure_svg(figure, title: str) -> Markup:
+    """A matplotlib figure as inline SVG the page's CSP allows, labelled for screen readers."""
+    import matplotlib
+
     out = io.StringIO()
     # Text stays text (smaller, selectable); a fixed salt keeps the output the same each time.
     with _RC_LOCK, matplotlib.rc_context(
@@ -93,8 +101,6 @@ def suggestion_chart(suggestion: dict, projection: Projection | None) -> Markup:
     svg = out.getvalue()
     svg = svg[svg.index("<svg"):]  # inline in HTML: no XML prolog or DOCTYPE
     svg = _without_inline_styles(svg)
-    title = (f"Weekly sales, forecast and projected stock of {suggestion['sku']} size "
-             f"{suggestion['size']}")
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(title)!s}" ', 1)
     return Markup(svg)
 

@@ -14,6 +14,7 @@ from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.body import sized_body
 from ..http.problems import status_of
+from ..services.inspection import send_back_label
 from ..services.photos import unit_view
 from ..services.station import (
     StillGrading,
@@ -101,8 +102,11 @@ def grade(unit_id: str):
 def graded(submission: str):
     """What the grade decided and where to put the unit, in large type."""
     result = bench_result(uow_factory(), submission=submission, actor=current_actor())
+    refused = result.outcome is not None and result.outcome["outcome"] == "refuse"
     return render_template("station/result.html", result=result,
                            unit=unit_view(uow_factory(), result.unit_id),
+                           send_back=send_back_label(uow_factory(), result.unit_id)
+                           if refused else None,
                            labels=_labels())
 
 

@@ -9,6 +9,7 @@ WORDS = {
     "repair": "Send to repair",
     "write_off": "Write off",
     "return_to_vendor": "Return to vendor",
+    "return_to_customer": "Send back to customer",
     # unit statuses
     "awaiting_grading": "waiting for grading",
     "restocked": "restocked",
@@ -17,6 +18,11 @@ WORDS = {
     "pending_write_off": "write-off waiting for approval",
     "written_off": "written off",
     "returned_to_vendor": "returned to vendor",
+    "returned_to_customer": "sent back to the customer",
+    # inspection outcomes: what the customer gets
+    "accept": "full refund",
+    "deduct": "refund with deductions",
+    "refuse": "refused: sent back, no refund",
     # stock conditions
     "sellable": "sellable",
     "quarantine": "quarantine",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import add_item, add_location
+from returns_inventory.services.policies import Policies
+from returns_inventory.settings import Settings
+from tests.factories import add_item, add_location, add_sale
 from tests.integration.webhook_support import Receiver
 
 
@@ -21,3 +23,22 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+@pytest.fixture
+def policies():
+    """The policies config/ ships (a suite that needs others defines its own)."""
+    return Policies.from_settings(Settings.load(env={}))
+
+
+@pytest.fixture
+def sold(uow_factory):
+    """A 2-unit online sale of TEE-BLK size M at 25.00, and the sizes S and L, at WH1; a
+    store ST1 to receive at."""
+    item_id = add_item(uow_factory, "TEE-BLK", "M")
+    add_item(uow_factory, "TEE-BLK", "S")
+    add_item(uow_factory, "TEE-BLK", "L")
+    location_id = add_location(uow_factory, "WH1")
+    add_location(uow_factory, "ST1", type="store")
+    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", line_ref="1", quantity=2)
+    return item_id

@@ -30,7 +30,8 @@ EXAMPLES = 25  # per operation and phase: a few minutes per backend
 # Schema-valid requests these operations refuse with 422 for a rule of the business that no
 # schema can state: the return window and reason codes of policy, what was sold or received,
 # a file's rows, an image's bytes, the grading policy's defect codes, a webhook URL's host, a
-# run's as-of date (not after today, not before the first sale) and its configured max_workers.
+# run's as-of date (not after today, not before the first sale) and its configured max_workers,
+# an inspection override's deductions (named in policy; only a deduct outcome has them).
 # Anywhere else a 422 for schema-valid input means the document hides a limit, and fails.
 BUSINESS_RULES = [
     ("POST", "/api/v1/returns"),
@@ -41,6 +42,7 @@ BUSINESS_RULES = [
     ("POST", "/api/v1/units/{unit_id}/grade"),
     ("POST", "/api/v1/units/{unit_id}/regrade"),
     ("POST", "/api/v1/units/grades"),
+    ("POST", "/api/v1/units/{unit_id}/outcome"),
     ("POST", "/api/v1/webhooks"),
     ("POST", "/api/v1/forecast-runs"),
 ]

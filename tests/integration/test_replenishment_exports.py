@@ -40,7 +40,7 @@ def test_the_export_groups_approved_lines_by_supplier_and_location_in_case_packs
             for line in acme["lines"]] == [("TEE-BLK", "M", 30, 5), ("TEE-BLK", "S", 12, 2)]
     assert acme["lines"][0] | {"suggestion_id": 0} == {
         "suggestion_id": 0, "sku": "TEE-BLK", "size": "M", "quantity": 30, "case_pack": 6,
-        "cases": 5, "unit_cost": "8.50", "value": "255.00"}
+        "cases": 5, "unit_cost": "8.50", "value": "255.00", "quality_alert": []}
     assert (acme["units"], acme["cases"], acme["value"]) == (42, 7, "357.00")
     socks = orders[("SOCKCO", "WH2")]
     assert (socks["units"], socks["cases"], socks["value"]) == (24, 2, "36.00")

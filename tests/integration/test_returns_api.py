@@ -46,8 +46,13 @@ def test_authorize_receive_grade_over_http_announces_every_change(client, auth, 
     assert types.count("unit.received") == 2 and types.count("unit.graded") == 2
     assert types.count("refund.due") == 1 and types.count("stock.restocked") == 2
     assert types[0] == "return.authorized"
+    # Refunded on inspection: owed once both units are graded, less the return shipping the
+    # customer pays for a non-quality reason.
+    assert types.index("refund.due") > types.index("unit.graded")
     refund = client.get("/api/v1/events?type=refund.due", headers=erp).json["data"][0]
-    assert refund["payload"]["amount"] == "119.80"
+    assert refund["payload"]["amount"] == "115.85"
+    assert refund["payload"]["deductions"] == [
+        {"code": "return_shipping", "label": "Return shipping", "amount": "3.95"}]
 
 
 def test_a_refused_return_names_the_rule_and_is_announced(client, auth, sale):
@@ -227,8 +232,9 @@ def test_an_expired_exchange_is_listed_then_reserved_again_or_refunded_over_http
     client.post(f"/api/v1/returns/{rma}/receipts", headers=grader,
                 json={"location": "WH1", "lines": [{"line_no": 1, "quantity": 1}]})
     refunded = client.post(f"/api/v1/exchanges/{exchange_id}/refund", headers=erp)
+    # Refunded on inspection: nothing is owed for the unit until it is graded.
     assert refunded.json == {"exchange_id": exchange_id, "status": "refunded", "quantity": 1,
-                             "refund_due": "59.90"}
+                             "refund_due": None}
     assert client.post(f"/api/v1/exchanges/{exchange_id}/refund",
                        headers=erp).status_code == 409
     assert client.get("/api/v1/exchanges?status=released", headers=erp).json["data"] == []

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
@@ -51,14 +52,17 @@ from returns_inventory.services.stock import verify_ledger
 from returns_inventory.services.unit_outcomes import GradingResult
 from returns_inventory.services.write_offs import decide_write_off
 from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, add_sale, stock_up
+from tests.factories import add_item, add_location, add_sale, refund_policy, stock_up
 
 THREADS = 20
 
 
 @pytest.fixture(scope="module")
 def policies():
-    return Policies.from_settings(Settings.load(env={}))
+    # Refunded on receipt, and answered per unit: every receipt of a refund line and every
+    # grade of a returned unit then makes exactly one event the mix below can count.
+    shipped = refund_policy(Policies.from_settings(Settings.load(env={})), "on_receipt")
+    return replace(shipped, inspection=replace(shipped.inspection, inspected_event="per_unit"))
 
 
 @pytest.fixture
@@ -468,7 +472,7 @@ class Mix:
             return self.expect("grade refused")
         written_off = result.disposition == "write_off" and not result.awaiting_approval
         self.expect("grade", unit_graded=1, stock_restocked=result.disposition in RESTOCKING,
-                    stock_written_off=written_off)
+                    stock_written_off=written_off, return_inspected=1)
 
     def cancel(self, rng, actor):
         rma = self.pick(rng, list(self.returns))

@@ -17,30 +17,11 @@ from returns_inventory.services.exchanges import (
     ship_exchange,
 )
 from returns_inventory.services.grading import grade_unit, regrade_unit
-from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return, cancel_return
 from returns_inventory.services.stock import verify_ledger
 from returns_inventory.services.write_offs import decide_write_off
-from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, add_sale, stock_up
-
-
-@pytest.fixture
-def policies():
-    return Policies.from_settings(Settings.load(env={}))
-
-
-@pytest.fixture
-def sold(uow_factory):
-    """A 2-unit online sale of TEE-BLK size M, and stock of sizes S and L."""
-    item_id = add_item(uow_factory, "TEE-BLK", "M")
-    add_item(uow_factory, "TEE-BLK", "S")
-    add_item(uow_factory, "TEE-BLK", "L")
-    location_id = add_location(uow_factory, "WH1")
-    add_location(uow_factory, "ST1", type="store")
-    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", line_ref="1", quantity=2)
-    return item_id
+from tests.factories import add_item, add_location, add_sale, refund_policy, stock_up
 
 
 def _balance(uow_factory, sku, size, location, condition):
@@ -271,14 +252,16 @@ def test_an_expired_reservation_can_be_reserved_again_once_stock_is_back(
 
 def test_a_backorder_that_cannot_ship_becomes_a_refund_for_the_units_received(
         uow_factory, policies, sold):
-    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+    # A channel refunded on receipt: the units already received are owed at once.
+    view = authorize_return(uow_factory, refund_policy(policies, "on_receipt"), order_ref="SO-1",
+                            actor="erp", lines=[
         ReturnLineRequest(line_ref="1", quantity=2, reason="too_small", resolution="exchange",
                           exchange_size="L", fallback="backorder")])
     [exchange] = view.exchanges
     receive_units(uow_factory, rma=view.rma, location="WH1",
                   lines=[{"line_no": 1, "quantity": 1}], actor="grader")
     assert _events(uow_factory, "refund.due") == []
-    refunded = refund_instead(uow_factory, exchange_id=exchange["id"], actor="erp")
+    refunded = refund_instead(uow_factory, policies, exchange_id=exchange["id"], actor="erp")
     assert (refunded["status"], refunded["refund_due"]) == ("refunded", "25.00")
     assert _events(uow_factory, "exchange.cancelled") == [
         {"exchange_id": exchange["id"], "reason": "refunded instead", "quantity": 2}]
@@ -288,7 +271,7 @@ def test_a_backorder_that_cannot_ship_becomes_a_refund_for_the_units_received(
     assert [(e["quantity"], e["amount"]) for e in _events(uow_factory, "refund.due")] == [
         (1, "25.00"), (1, "25.00")]
     with pytest.raises(Conflict, match="refunded"):
-        refund_instead(uow_factory, exchange_id=exchange["id"], actor="erp")
+        refund_instead(uow_factory, policies, exchange_id=exchange["id"], actor="erp")
     with pytest.raises(Conflict, match="refunded"):
         reserve_again(uow_factory, policies, exchange_id=exchange["id"], actor="erp")
 
@@ -298,7 +281,8 @@ def test_refunding_a_reserved_exchange_gives_its_unit_back_to_stock(uow_factory,
     view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
         ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
                           exchange_size="L")])
-    refunded = refund_instead(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
+    refunded = refund_instead(uow_factory, policies, exchange_id=view.exchanges[0]["id"],
+                              actor="erp")
     assert refunded["refund_due"] is None  # nothing received yet
     assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
     assert len(_events(uow_factory, "exchange.released")) == 1
@@ -313,7 +297,7 @@ def test_refunding_an_expired_exchange_tells_the_erp_even_with_nothing_received(
         ReturnLineRequest(line_ref="1", quantity=1, reason="too_small", resolution="exchange",
                           exchange_size="L")])
     release_expired_reservations(uow_factory, now=datetime.now(UTC) + timedelta(days=365))
-    refund_instead(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
+    refund_instead(uow_factory, policies, exchange_id=view.exchanges[0]["id"], actor="erp")
     assert [e["reason"] for e in _events(uow_factory, "exchange.cancelled")] == [
         "refunded instead"]
     assert _events(uow_factory, "refund.due") == []
@@ -334,7 +318,7 @@ def test_a_cancelled_returns_exchange_cannot_be_reserved_again(uow_factory, poli
     with pytest.raises(Conflict, match="cancelled"):
         reserve_again(uow_factory, policies, exchange_id=view.exchanges[0]["id"], actor="erp")
     with pytest.raises(Conflict, match="cancelled"):
-        refund_instead(uow_factory, exchange_id=view.exchanges[0]["id"], actor="erp")
+        refund_instead(uow_factory, policies, exchange_id=view.exchanges[0]["id"], actor="erp")
     assert _balance(uow_factory, "TEE-BLK", "L", "WH1", "sellable") == (1, 0)
 
 

@@ -296,7 +296,9 @@ def test_the_page_can_ask_what_a_grade_would_do_before_sending_it(
         client, uow_factory, returned, grader):
     _, (unit_id, _) = returned
     url = f"/station/units/{unit_id}/outcome"
-    assert client.get(url, query_string={"grade": "D"}).get_json() == {
+    written_off = client.get(url, query_string={"grade": "D"}).get_json()
+    assert written_off.pop("customer")["outcome"] == "accept"
+    assert written_off == {
         "disposition": "write_off", "write_off_value": "8.50", "awaiting_approval": False,
         "where_to_put": "Write-off bin: already written off, no approval needed"}
     second = client.get(url, query_string={"grade": "B", "defects": ["stain"]}).get_json()
@@ -326,3 +328,29 @@ def test_a_write_off_decided_only_inside_the_grading_transaction_still_needs_its
     assert _gradings(uow_factory, unit_id) == []
     assert _write_offs(uow_factory, unit_id) == (None, "awaiting_grading")
     assert _balance(uow_factory, "quarantine") == 2
+
+
+def test_the_page_tells_what_the_customer_gets_before_grading(client, returned, grader):
+    _, (unit_id, _) = returned
+    url = f"/station/units/{unit_id}/outcome"
+    full = client.get(url, query_string={"grade": "A"}).get_json()["customer"]
+    assert (full["outcome"], full["amount"], full["deductions"]) == ("accept", "25.00", [])
+    tagless = client.get(url, query_string={"grade": "A", "defects": "missing_tag"}).get_json()
+    assert (tagless["customer"]["outcome"], tagless["customer"]["amount"]) == ("deduct", "22.50")
+    worn = client.get(url, query_string={"grade": "D", "defects": "worn_or_washed"}).get_json()
+    # Refused: it goes back to the customer, so nothing is written off and nothing to confirm.
+    assert (worn["customer"]["outcome"], worn["disposition"], worn["write_off_value"]) == (
+        "refuse", "return_to_customer", None)
+    assert worn["where_to_put"].startswith("Send back to customer")
+
+
+def test_a_refused_unit_put_away_says_send_back_to_customer_with_its_label(
+        client, returned, grader):
+    rma, (unit_id, _) = returned
+    answer = client.post(f"/station/units/{unit_id}/grade", data={
+        **_form(client, unit_id), "grade": "B", "defects": ["worn_or_washed"]})
+    assert answer.status_code == 303
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Send back to customer" in page
+    assert 'id="send-back-label"' in page and rma in page
+    assert "refused: sent back, no refund" in page

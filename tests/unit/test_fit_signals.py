@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from returns_inventory.domain.fit_signals import (
@@ -108,3 +109,13 @@ def test_the_response_names_the_test_it_used():
 )
 def test_the_median_is_read_from_a_histogram(counts, median):
     assert median_of_counts(counts) == median
+
+
+def test_the_family_p_values_equal_a_fisher_test_per_group():
+    rng = np.random.default_rng(3)
+    tallies = [Tally(str(n), int(s), int(rng.integers(0, s + 1)))
+               for n, s in enumerate(rng.integers(1, 300, size=60))]
+    total_sold, total_hits = sum(t.sold for t in tallies), sum(t.hits for t in tallies)
+    for c, t in zip(compare_with_rest(tallies, "quality"), tallies, strict=True):
+        expected = excess_p_value(t.hits, t.sold, total_hits - t.hits, total_sold - t.sold)
+        assert c.p_value == pytest.approx(expected, rel=1e-9, abs=1e-300)

@@ -4,8 +4,10 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from returns_inventory.persistence import (  # noqa: F401  (registers the tables)
+    claims_tables,
     people_tables,
     planning_tables,
+    refund_tables,
     returns_tables,
 )
 from returns_inventory.persistence.tables import metadata

@@ -12,6 +12,7 @@ from sqlalchemy import Date, Integer, String, cast, func, select
 
 from ...domain.grading import WriteOffStatus
 from ...domain.sales_window import SalesWindow
+from ..refund_tables import inspection_outcomes
 from ..returns_tables import return_lines, return_units, returns, write_offs
 from ..tables import items, locations, sales_lines
 from .base import Repository
@@ -84,6 +85,28 @@ class AnalyticsRepository(Repository):
             self._returned_units(SOLD_ITEM, return_units.c.grade, func.count().label("units"))
             .where(return_units.c.grade.is_not(None))
             .group_by(SOLD_ITEM, return_units.c.grade)
+        )
+        return self._rows(self._scoped(query, window))
+
+    def inspection_outcomes(self, window: SalesWindow) -> list[dict]:
+        """Units judged per SKU, customer reason and outcome in force (after overrides):
+        sku, reason, outcome, units, deducted (the unit price not refunded, refusals aside)."""
+        latest = (
+            select(inspection_outcomes.c.unit_id,
+                   func.max(inspection_outcomes.c.sequence).label("seq"))
+            .group_by(inspection_outcomes.c.unit_id).subquery()
+        )
+        kept = inspection_outcomes.c.unit_price - inspection_outcomes.c.amount
+        query = (
+            select(items.c.sku, return_lines.c.reason, inspection_outcomes.c.outcome,
+                   func.count().label("units"), func.sum(kept).label("deducted"))
+            .select_from(inspection_outcomes)
+            .join(latest, (latest.c.unit_id == inspection_outcomes.c.unit_id)
+                  & (latest.c.seq == inspection_outcomes.c.sequence))
+            .join(return_lines, return_lines.c.id == inspection_outcomes.c.return_line_id)
+            .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
+            .join(items, items.c.id == sales_lines.c.item_id)
+            .group_by(items.c.sku, return_lines.c.reason, inspection_outcomes.c.outcome)
         )
         return self._rows(self._scoped(query, window))
 

@@ -60,6 +60,9 @@ STAGED: dict[str, Table] = {
         Column("case_pack", Integer),
         Column("min_order_qty", Integer),
         Column("launched_on", Date),
+        Column("factory", String(64)),
+        Column("season", String(32)),
+        Column("fabric", String(64)),
     ),
     "locations": _staged(
         "locations",

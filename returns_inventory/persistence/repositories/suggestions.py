@@ -202,7 +202,7 @@ class SuggestionRepository(Repository):
         """Approved order lines of a run, in supplier, location, sku, size order."""
         query = _joined(
             s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
-            loc.c.code.label("location"), i.c.sku, i.c.size,
+            loc.c.code.label("location"), i.c.sku, i.c.size, i.c.category,
             s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
         ).where(scope_condition(scope), s.c.status == domain.APPROVED).order_by(
             func.coalesce(SUPPLIER, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)

@@ -137,6 +137,7 @@
     var status = document.getElementById("grade-status");
     var dialog = document.getElementById("write-off-confirm");
     var confirmButton = dialog.querySelector("button[name=confirm_write_off]");
+    var customer = document.getElementById("customer-gets");
     var asking = false;  // waiting to hear what the chosen grade would do
     var foreseen = false;  // it was asked, and it writes nothing off: the grade may go
 
@@ -157,7 +158,43 @@
       status.innerHTML = picked
         ? "Press <kbd>Enter</kbd> on this button to grade." : "Choose a grade first.";
       closeConfirm(false);
+      tellCustomer();
     }
+
+    // What the customer gets for this grade and these defects, shown before anything grades.
+    function customerWords(ahead) {
+      var c = ahead && ahead.customer;
+      if (!c) return "";
+      if (c.outcome === "refuse") {
+        return "Customer: refused (" + c.rule + "): send back to customer, no refund";
+      }
+      var words = "Customer: refund " + c.amount;
+      if (c.outcome === "deduct") {
+        words += " after deducting " + c.deductions.map(function (d) {
+          return d.label + " " + d.amount;
+        }).join(", ");
+      } else {
+        words += " in full";
+      }
+      return words;
+    }
+
+    var told = 0;  // answers may arrive out of order: only the latest question's counts
+    function tellCustomer() {
+      if (!customer) return;
+      if (!input.value) { customer.hidden = true; return; }
+      var asked = ++told;
+      outcome().then(function (ahead) {
+        if (asked !== told) return;
+        var words = customerWords(ahead);
+        customer.textContent = words;
+        customer.className = "customer-gets " + (ahead && ahead.customer ? ahead.customer.outcome : "");
+        customer.hidden = !words;
+      });
+    }
+    form.querySelectorAll("input[name=defects]").forEach(function (d) {
+      d.addEventListener("change", tellCustomer);
+    });
 
     function toSubmit() {
       submit.focus();
@@ -192,6 +229,7 @@
         el.textContent = ahead.write_off_value;
       });
       dialog.querySelector("[data-fill=grade]").textContent = input.value;
+      dialog.querySelector("[data-fill=customer]").textContent = customerWords(ahead);
       dialog.querySelector("[data-when=posted]").hidden = ahead.awaiting_approval;
       dialog.querySelector("[data-when=awaiting]").hidden = !ahead.awaiting_approval;
       confirmButton.value = ahead.write_off_value;
@@ -272,6 +310,7 @@
 
     // The server asked for a confirmation (the page's own check did not run): focus it.
     if (dialog.open) dialog.querySelector("[data-cancel]").focus();
+    if (input.value) tellCustomer();  // a page shown again with a grade chosen
 
     return {
       button: button, choose: choose, enter: enter, toSubmit: toSubmit,
