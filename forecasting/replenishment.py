@@ -112,7 +112,8 @@ def round_order(raw, case_pack, moq, *, rule="raise", threshold=0.5):
     """
     case = np.maximum(np.asarray(case_pack, float), 1)
     moq = np.asarray(moq, float)
-    qty = np.ceil(np.maximum(raw, 0) / case - 1e-9) * case
+    # + 0.0: ceil of a tiny negative is -0.0, which the explanation would print as "order -0".
+    qty = np.ceil(np.maximum(raw, 0) / case - 1e-9) * case + 0.0
     below = (qty > 0) & (qty < moq)
     moq_up = np.ceil(moq / case - 1e-9) * case
     if rule == "raise":

@@ -8,6 +8,7 @@ from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.schemas import page_limit
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
+from ..services.suggestion_reopen import reopen_suggestions
 from ..services.suggestions import (
     export_approved_orders,
     export_rows,
@@ -23,6 +24,8 @@ from .replenishment_schemas import (
     DecisionOut,
     ExportQuery,
     OrderExport,
+    ReopenIn,
+    ReopenOut,
     SuggestionDetail,
     SuggestionPage,
     SuggestionQuery,
@@ -80,6 +83,18 @@ def post_bulk_decision(body):
     filters = {"ids": body["ids"]} if "ids" in body else body["filter"]
     return decide_in_bulk(uow_factory(), action=body["action"], actor=current_actor(),
                           filters=filters, comment=body.get("comment"), policies=policies())
+
+
+@blp.post("/suggestions/reopen")
+@blp.arguments(ReopenIn)
+@blp.response(200, ReopenOut)
+@requires_role(Role.PLANNER)
+def post_reopen(body):
+    """Reopen matching decisions the export has not served: each waits for a planner again,
+    and the ERP hears `replenishment.reopened`."""
+    filters = {"ids": body["ids"]} if "ids" in body else body["filter"]
+    return reopen_suggestions(uow_factory(), actor=current_actor(), filters=filters,
+                              comment=body.get("comment"))
 
 
 @blp.get("/exports")

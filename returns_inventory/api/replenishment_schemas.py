@@ -177,10 +177,11 @@ class DecisionOut(StrictSchema):
                               metadata={"description": "null for a rejection"})
 
 
-class BulkDecisionIn(StrictSchema):
+class SelectionIn(StrictSchema):
+    """Which suggestions a bulk request acts on: a filter or a list of ids, not both."""
+
     OPENAPI: ClassVar[dict] = {"oneOf": [{"required": ["filter"]}, {"required": ["ids"]}]}
 
-    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     filter = fields.Nested(SuggestionFilterIn, metadata={
         "description": "the list's filters; {} means every suggestion of the latest run"})
     ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=BULK_LIMIT))
@@ -192,6 +193,10 @@ class BulkDecisionIn(StrictSchema):
             raise ValidationError("give either filter or ids", field_name="filter")
 
 
+class BulkDecisionIn(SelectionIn):
+    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+
+
 class BulkDecisionOut(StrictSchema):
     action = fields.String()
     matched = fields.Integer(metadata={"description": "suggestions the filter or ids matched"})
@@ -200,6 +205,18 @@ class BulkDecisionOut(StrictSchema):
     skipped = fields.Integer(metadata={"description": "already decided, superseded, or "
                                                       "nothing to order"})
     rounded_up = fields.Integer(metadata={"description": "approvals rounded up to case packs"})
+
+
+class ReopenIn(SelectionIn):
+    """Decided suggestions to put back to proposed."""
+
+
+class ReopenOut(StrictSchema):
+    matched = fields.Integer(metadata={"description": "suggestions the filter or ids matched"})
+    reopened = fields.Integer(metadata={"description": "decided, not yet exported, and now "
+                                                       "proposed again"})
+    skipped = fields.Integer(metadata={"description": "not decided, or already served by the "
+                                                      "export"})
 
 
 class ExportQuery(StrictSchema):

@@ -28,14 +28,17 @@ class AnalyticsQuery(StrictSchema):
 class SignificanceTest(StrictSchema):
     sku = fields.String()
     size = fields.String(metadata={"description": "fit tests only"})
-    category = fields.String(metadata={"description": "quality tests only"})
-    fit = fields.String(metadata={"description": "runs_small or runs_large (fit tests only)"})
+    category = fields.String(metadata={"description": "quality and style tests only"})
+    fit = fields.String(metadata={"description": "runs_small or runs_large (size fit tests), "
+                                                  "style_runs_small or style_runs_large (the "
+                                                  "whole SKU against its category)"})
     units_sold = fields.Integer()
     units_returned = fields.Integer(metadata={"description": "for the reasons under test"})
     share = fields.Float(metadata={"description": "units_returned / units_sold"})
     rest_share = fields.Float(metadata={"description": "the same share of the peers pooled"})
     p_value = fields.Float()
-    q_value = fields.Float(metadata={"description": "Benjamini-Hochberg adjusted p-value"})
+    q_value = fields.Float(metadata={"description": "Benjamini-Hochberg adjusted p-value, over "
+                                                    "every test in the report"})
     flagged = fields.Boolean(metadata={"description": "q_value < 0.05"})
 
 
@@ -44,6 +47,9 @@ class ReturnFigures(StrictSchema):
     units_returned = fields.Integer(metadata={"description": "received units of these sales"})
     units_awaiting_receipt = fields.Integer(metadata={"description": "authorized, not received"})
     return_rate = fields.Float(allow_none=True)
+    shrunk_return_rate = fields.Float(allow_none=True, metadata={
+        "description": "the return rate shrunk toward the SKU's (a size) or the category's (a "
+                       "SKU), as the forecast shrinks it"})
     reasons = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
@@ -66,6 +72,8 @@ class SkuAnalytics(ReturnFigures):
     sku = fields.String()
     category = fields.String()
     quality_test = fields.Nested(SignificanceTest, allow_none=True)
+    style_tests = fields.List(fields.Nested(SignificanceTest), metadata={
+        "description": "the whole SKU against the rest of its category, per fit direction"})
     sizes = fields.List(fields.Nested(SizeAnalytics))
 
 
@@ -85,7 +93,9 @@ class ReturnsAnalytics(StrictSchema):
     window = fields.Dict(keys=fields.String(), values=fields.String())
     filters = fields.Dict()
     test = fields.String(metadata={"description": TEST})
+    tests_made = fields.Integer(metadata={"description": "tests corrected together"})
     fit_signals = fields.List(fields.Nested(SignificanceTest))
+    style_signals = fields.List(fields.Nested(SignificanceTest))
     quality_signals = fields.List(fields.Nested(SignificanceTest))
     skus = fields.List(fields.Nested(SkuAnalytics))
     inspection = fields.List(fields.Nested(InspectionFigures), metadata={

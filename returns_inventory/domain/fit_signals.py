@@ -1,16 +1,21 @@
 """Product feedback from returns: which sizes run small or large, which SKUs break too often.
 
-Both signals ask the same question of a count table: is this group's share of units sold that
-came back for the reasons under test larger than the share of the rest of its peers? The answer
-is a one-sided Fisher exact test per group (exact, so small counts are fine) and, because a
-report runs many such tests at once, a Benjamini-Hochberg correction over each family of tests
-so that at most about 5% of the flags it raises are expected to be false.
+Every signal asks the same question of a count table: is this group's share of units sold
+that came back for the reasons under test larger than the share of the rest of its peers? The
+answer is a one-sided Fisher exact test per group (exact, so small counts are fine).
 
-- Fit: each size of a SKU against the other sizes of the same SKU; `too_small` returns for
-  "runs small" and `too_large` returns for "runs large" (the reasons the policy marks with
-  `fit`). One family per SKU, holding both directions.
-- Quality: each SKU against the other SKUs of its category; the reasons the policy marks as
-  quality reasons. One family per category.
+- Size fit: each size of a SKU against the other sizes of the same SKU; `too_small` returns
+  for "runs small" and `too_large` returns for "runs large" (the reasons the policy marks with
+  `fit`), both directions.
+- Style fit: each SKU (all its sizes) against the other SKUs of its category, both directions:
+  the whole style runs small or large, which a size-against-size test cannot see.
+- Quality: each SKU against the other SKUs of its category; the quality reasons.
+
+A report runs thousands of such tests at once. One Benjamini-Hochberg correction over every
+test in the report (`adjust_report`) keeps the expected share of false flags among all the
+flags it raises at or below 5%; on data with no signal at all, that means a report raises any
+flag at all in at most 5% of cases. A correction per SKU (as before) gave every SKU its own
+5% and, over thousands of SKUs, dozens of false flags per report.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import false_discovery_control, fisher_exact, hypergeom
+from scipy.stats import false_discovery_control, hypergeom
 
 Q_LEVEL = 0.05
-TEST = "one-sided Fisher exact, Benjamini-Hochberg q<0.05"
+TEST = "one-sided Fisher exact, one Benjamini-Hochberg over every test in the report, q<0.05"
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,16 @@ class Comparison:
 
 def excess_p_value(hits: int, sold: int, rest_hits: int, rest_sold: int) -> float:
     """P-value of the one-sided Fisher exact test that hits/sold exceeds rest_hits/rest_sold."""
-    table = [[hits, sold - hits], [rest_hits, rest_sold - rest_hits]]
-    return float(fisher_exact(table, alternative="greater").pvalue)
+    return float(excess_p_values([hits], [sold], [rest_hits], [rest_sold])[0])
+
+
+def excess_p_values(hits, sold, rest_hits, rest_sold) -> np.ndarray:
+    """The same test for many tables at once: P(X >= hits) for X hypergeometric, drawing the
+    group's units sold from all units sold, of which all the hits are marked (exactly what
+    scipy's `fisher_exact(alternative="greater")` computes, one table at a time)."""
+    hits, sold, rest_hits, rest_sold = (np.asarray(a, dtype=np.int64)
+                                        for a in (hits, sold, rest_hits, rest_sold))
+    return np.clip(hypergeom.sf(hits - 1, sold + rest_sold, hits + rest_hits, sold), 0.0, 1.0)
 
 
 def compare_with_rest(tallies: Sequence[Tally], signal: str) -> list[Comparison]:
@@ -75,23 +88,18 @@ def compare_with_rest(tallies: Sequence[Tally], signal: str) -> list[Comparison]
     total_hits = sum(t.hits for t in groups)
     if total_hits == 0:
         return []
-    testable = [g for g in groups if total_sold - g.sold > 0]
-    if not testable:
-        return []
-    hits = np.array([g.hits for g in testable])
-    sold = np.array([g.sold for g in testable])
-    # The one-sided Fisher p-value is the hypergeometric tail (as excess_p_value), computed
-    # for the whole family in one call: a scorecard or alert tests hundreds of groups at once.
-    p_values = hypergeom.sf(hits - 1, total_sold, total_hits, sold)
-    return [
-        Comparison(g.key, signal, g.hits, g.sold, total_hits - g.hits, total_sold - g.sold,
-                   float(min(1.0, p)))
-        for g, p in zip(testable, p_values, strict=True)
-    ]
+    groups = [g for g in groups if total_sold - g.sold > 0]
+    p_values = excess_p_values([g.hits for g in groups], [g.sold for g in groups],
+                               [total_hits - g.hits for g in groups],
+                               [total_sold - g.sold for g in groups])
+    return [Comparison(g.key, signal, g.hits, g.sold, total_hits - g.hits,
+                       total_sold - g.sold, float(p))
+            for g, p in zip(groups, p_values, strict=True)]
 
 
 def benjamini_hochberg(family: Sequence[Comparison], q: float = Q_LEVEL) -> list[Comparison]:
-    """Adjust the p-values of one family of tests and flag those whose q-value is below q."""
+    """Adjust the p-values of one family of tests and flag those whose q-value is below q.
+    For a report, the family is every test in it (`adjust_report`)."""
     if not family:
         return []
     adjusted = false_discovery_control([c.p_value for c in family], method="bh")
@@ -101,27 +109,58 @@ def benjamini_hochberg(family: Sequence[Comparison], q: float = Q_LEVEL) -> list
     ]
 
 
-def fit_signals(
+def size_fit_tests(
     sizes: Sequence[Tally], returned: Mapping[str, Mapping[str, int]]
 ) -> list[Comparison]:
-    """The sizes of one SKU tested in every fit direction, all as one family.
+    """The sizes of one SKU tested in every fit direction, not yet corrected.
 
     `sizes` carries units sold per size (its `hits` are ignored); `returned` maps each fit
     direction ("small", "large") to the units returned per size for that direction's reasons.
     """
-    family = [
+    return [
         comparison
         for direction, by_size in returned.items()
         for comparison in compare_with_rest(
             [Tally(t.key, t.sold, by_size.get(t.key, 0)) for t in sizes], direction
         )
     ]
-    return benjamini_hochberg(family)
+
+
+def style_fit_tests(
+    skus: Sequence[Tally], returned: Mapping[str, Mapping[str, int]]
+) -> list[Comparison]:
+    """The SKUs of one category tested for a whole style running small or large against the
+    rest of the category, not yet corrected (signals "style_small", "style_large")."""
+    return [
+        comparison
+        for direction, by_sku in returned.items()
+        for comparison in compare_with_rest(
+            [Tally(t.key, t.sold, by_sku.get(t.key, 0)) for t in skus], f"style_{direction}"
+        )
+    ]
+
+
+def quality_tests(skus: Sequence[Tally]) -> list[Comparison]:
+    """The SKUs of one category tested for a quality-return share above their peers, not yet
+    corrected."""
+    return compare_with_rest(skus, "quality")
+
+
+def adjust_report(tests: Sequence[Comparison], q: float = Q_LEVEL) -> list[Comparison]:
+    """One Benjamini-Hochberg over every test of a report, in the order given."""
+    return benjamini_hochberg(tests, q)
+
+
+def fit_signals(
+    sizes: Sequence[Tally], returned: Mapping[str, Mapping[str, int]]
+) -> list[Comparison]:
+    """One SKU's size tests corrected on their own: right for a report of that SKU alone."""
+    return adjust_report(size_fit_tests(sizes, returned))
 
 
 def quality_signals(skus: Sequence[Tally]) -> list[Comparison]:
-    """The SKUs of one category tested for a quality-return share above their peers."""
-    return benjamini_hochberg(compare_with_rest(skus, "quality"))
+    """One category's quality tests corrected on their own (a report of that category)."""
+    return adjust_report(quality_tests(skus))
 
 
 def median_of_counts(counts: Mapping[int, int]) -> float | None:

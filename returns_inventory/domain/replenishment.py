@@ -26,10 +26,11 @@ PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED, DISCARDED = SuggestionStatus
 STATUSES = (PROPOSED, EDITED, APPROVED, REJECTED, SUPERSEDED)
 SUGGESTIONS = Lifecycle("suggestion", SuggestionStatus, frozenset({PROPOSED}), table({
     PROPOSED: {APPROVED, REJECTED, EDITED, SUPERSEDED, DISCARDED},
-    EDITED: {APPROVED, REJECTED, EDITED, SUPERSEDED},
+    # Back to PROPOSED: a planner reopened the decision before any export served it.
+    EDITED: {APPROVED, REJECTED, EDITED, SUPERSEDED, PROPOSED},
     # Approved again with a new quantity, or rejected; an edit would hide the approval.
-    APPROVED: {APPROVED, REJECTED},
-    REJECTED: {APPROVED, REJECTED, EDITED},
+    APPROVED: {APPROVED, REJECTED, PROPOSED},
+    REJECTED: {APPROVED, REJECTED, EDITED, PROPOSED},
     # Discarding the newer run puts back what it replaced, as it was before.
     SUPERSEDED: {PROPOSED, EDITED},
     DISCARDED: set(),
@@ -40,6 +41,8 @@ OPEN_RUNS = ("requested", "running")
 PENDING = (PROPOSED, EDITED)
 # Someone has put their name on it: a re-run keeps it, and a second planner must have seen it.
 DECIDED = (EDITED, APPROVED, REJECTED)
+# A planner may reopen these (back to PROPOSED) until an export has served them.
+REOPENABLE = DECIDED
 ACTIONS = ("approve", "reject", "edit")
 STATUS_AFTER = {"approve": APPROVED, "reject": REJECTED, "edit": EDITED}
 # What a planner may decide on: the states a decision's status may follow in SUGGESTIONS,

@@ -114,6 +114,8 @@ class ReturnsPolicy:
     write_off_approval_threshold: Decimal = Decimal("100")
     timezone: str = "UTC"
     backdate_days: int = 14
+    # The heat map colours a cell only from this many units sold: below it a rate is noise.
+    heat_min_units: int = 20
 
     def today(self, now: datetime | None = None) -> date:
         """Today on the business's calendar ([calendar] timezone), not the server's: windows
@@ -171,6 +173,7 @@ class ReturnsPolicy:
             size_order=tuple(doc.get("exchanges", {}).get("size_order", [])),
             timezone=doc.get("calendar", {}).get("timezone", "UTC"),
             backdate_days=int(doc.get("calendar", {}).get("backdate_days", 14)),
+            heat_min_units=int(doc.get("analytics", {}).get("heat_min_units", 20)),
             write_off_approval_threshold=Decimal(
                 str(doc.get("write_off", {}).get("approval_threshold", "100"))
             ),

@@ -39,3 +39,4 @@ class SuggestionFilter:
     changed: bool | None = None
     min_change: int | None = None
     ids: tuple[int, ...] = ()
+    search: str | None = None  # SKU or description starting with this, any case

@@ -30,3 +30,5 @@ class SuggestionFilterIn(StrictSchema):
                        "previous run suggested nothing); false: unchanged"})
     min_change = fields.Integer(validate=validate.Range(min=0), metadata={
         "description": "|suggested - previous| at least this (no previous counts as 0)"})
+    search = fields.String(validate=validate.Length(min=1, max=255), metadata={
+        "description": "SKU or description starting with this text, whatever the case"})

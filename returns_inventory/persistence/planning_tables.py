@@ -100,6 +100,9 @@ replenishment_suggestions = Table(
     Column("decided_at", Timestamp),
     Column("comment", Text),
     Column("created_at", Timestamp, nullable=False),
+    # First served in the approved-orders export: from then on the ERP may have acted on it,
+    # so the decision can no longer be reopened.
+    Column("exported_at", Timestamp),
     Index(None, "run_id", "status"),
     Index(None, "item_id", "location_id"),
     Index(None, "as_of", "status"),
@@ -118,6 +121,16 @@ suggestion_decisions = Table(
     Column("actor", String(128), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Index(None, "suggestion_id"),
+)
+
+planner_preferences = Table(
+    "planner_preferences",
+    metadata,
+    # Per person (the actor string decisions carry, `user:ann`): e.g. the table's columns.
+    Column("actor", String(128), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
 )
 
 webhooks = Table(

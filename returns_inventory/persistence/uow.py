@@ -22,6 +22,7 @@ from .repositories.imports import ImportRepository
 from .repositories.leases import LeaseRepository
 from .repositories.login_failures import LoginFailureRepository
 from .repositories.planning import PlanningRepository
+from .repositories.preferences import PreferenceRepository
 from .repositories.quality import QualityRepository
 from .repositories.refunds import RefundRepository
 from .repositories.returns import ReturnsRepository
@@ -124,6 +125,7 @@ class UnitOfWork:
     # Repositories are made on first use: most units of work (the token check of every
     # request, above all) touch one or two of the sixteen.
     analytics = _repository(AnalyticsRepository)
+    preferences = _repository(PreferenceRepository)
     catalogue = _repository(CatalogueRepository)
     claims = _repository(ClaimRepository)
     stock = _repository(StockRepository)

@@ -8,15 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
+
+from forecasting.shrinkage import hierarchical_rate
+
 from ..domain.errors import FieldError, ValidationFailed
-from ..domain.fit_signals import (
-    TEST,
-    Comparison,
-    Tally,
-    fit_signals,
-    median_of_counts,
-    quality_signals,
-)
+from ..domain.fit_report import CellCounts, report_tests
+from ..domain.fit_signals import TEST, Comparison, median_of_counts
 from ..domain.grading import Grade
 from ..domain.returns import ReturnsPolicy
 
@@ -28,7 +26,8 @@ from ..persistence.uow import UowFactory
 DEFAULT_DAYS = 90
 CENT = Decimal("0.01")
 RESTOCKABLE_GRADES = (Grade.A, Grade.B)
-FIT_WORDS = {"small": "runs_small", "large": "runs_large"}
+FIT_WORDS = {"small": "runs_small", "large": "runs_large",
+             "style_small": "style_runs_small", "style_large": "style_runs_large"}
 
 
 @dataclass
@@ -94,10 +93,11 @@ def returns_analytics(
     category: str | None = None,
     today: date | None = None,
 ) -> dict:
-    """Returns by SKU and size for sales in the window, with fit and quality signals.
+    """Returns by SKU and size for sales in the window, with fit, style and quality signals.
 
     Signals use a one-sided Fisher exact test per size against the rest of its SKU (and per
-    SKU against the rest of its category), Benjamini-Hochberg corrected at q < 0.05.
+    SKU against the rest of its category), with one Benjamini-Hochberg correction over every
+    test of the report at q < 0.05.
     """
     until = until or today or policy.today()
     since = since or until - timedelta(days=DEFAULT_DAYS - 1)
@@ -119,19 +119,36 @@ def returns_analytics(
             else _collect(repository, SalesWindow(since, until, categories=categories), full=False)
         )
     quality_codes = [code for code, r in policy.reasons.items() if r.quality]
-    quality = _quality_tests(peers.values(), quality_codes)
     fit_codes = _fit_codes(policy)
+    # With ?sku= the family is still its categories' report, so a SKU's q-values and flags
+    # are the same whether asked for alone or with its category.
+    tests = report_tests([
+        CellCounts(f.sku, f.size, f.category, f.sold,
+                   {fit: f.hits(codes) for fit, codes in fit_codes.items()},
+                   f.hits(quality_codes))
+        for f in peers.values()], tuple(fit_codes))
+    category_of = {f.sku: f.category for f in peers.values()}
+    style_by_sku = {sku: [{"sku": sku, "category": category_of[sku],
+                           "fit": FIT_WORDS[c.signal], **_test(c)} for c in made]
+                    for sku, made in tests.styles.items()}
+    quality_by_sku = {sku: {"sku": sku, "category": category_of[sku], **_test(c)}
+                      for sku, c in tests.quality.items()}
+    by_sku = _by_sku(by_item.values(), policy.size_order)
     out = [
-        _sku_row(sku_code, sizes, policy, fit_codes, quality.get(sku_code))
-        for sku_code, sizes in _by_sku(by_item.values(), policy.size_order).items()
+        _sku_row(sku_code, sizes, policy, _size_tests(sku_code, sizes, tests.sizes[sku_code]),
+                 quality_by_sku.get(sku_code), style_by_sku.get(sku_code, []))
+        for sku_code, sizes in by_sku.items()
     ]
+    _shrunk_rates(out)
     return {
         "window": {"since": since.isoformat(), "until": until.isoformat()},
         "filters": {"sku": sku, "category": category},
         "test": TEST,
+        "tests_made": tests.made,
         "fit_signals": [
             t for row in out for s in row["sizes"] for t in s["fit_tests"] if t["flagged"]
         ],
+        "style_signals": [t for row in out for t in row["style_tests"] if t["flagged"]],
         "quality_signals": [
             row["quality_test"]
             for row in out
@@ -140,6 +157,40 @@ def returns_analytics(
         "skus": out,
         "inspection": inspection_by_reason(judged),
     }
+
+
+def latest_sale_day(uow_factory: UowFactory, category: str | None = None) -> date | None:
+    """The last day with sales (of the category): the heat map's window ends there by default,
+    so data that stopped in the past (an old import) still fills the page."""
+    with uow_factory() as uow:
+        return uow.analytics.last_sale_day(category)
+
+
+def _shrunk_rates(out: list[dict]) -> None:
+    """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
+    toward its SKU, each SKU toward its category, by how much they really differ. A size with
+    1 sold and 1 back reads near its SKU's rate, not 100 %."""
+    cells = [(row, s) for row in out for s in row["sizes"]]
+    if not cells:
+        return
+    skus = {row["sku"]: i for i, row in enumerate(out)}
+    categories = {c: i for i, c in enumerate(sorted({row["category"] for row in out}))}
+    k = np.array([s["units_returned"] for _, s in cells], float)
+    n = np.array([s["units_sold"] for _, s in cells], float)
+    sku = np.array([skus[row["sku"]] for row, _ in cells])
+    sku_cat = np.array([categories[row["category"]] for row in out])
+    # The category's size profile too, as forecasting.returns does: the ends of the size
+    # ladder come back more often in every SKU of a category.
+    cell_of: dict[tuple[str, str], int] = {}
+    cell = np.array([cell_of.setdefault((row["category"], s["size"]), len(cell_of))
+                     for row, s in cells])
+    glob = k.sum() / n.sum() if n.sum() else 0.0
+    item_rate, sku_rate, *_ = hierarchical_rate(k, n, sku, len(out), sku_cat, len(categories),
+                                                default=glob, cell=cell, n_cell=len(cell_of))
+    for (_, size), rate in zip(cells, item_rate, strict=True):
+        size["shrunk_return_rate"] = round(float(rate), 4)
+    for row in out:
+        row["shrunk_return_rate"] = round(float(sku_rate[skus[row["sku"]]]), 4)
 
 
 def inspection_by_reason(rows: list[dict]) -> list[dict]:
@@ -208,8 +259,7 @@ def _collect(repository, window: SalesWindow, *, full: bool = True) -> dict[int,
     return by_item
 
 
-def _sku_row(sku, sizes: list[ItemFigures], policy, fit_codes, quality_test) -> dict:
-    tests = _fit_tests(sku, sizes, fit_codes)
+def _sku_row(sku, sizes: list[ItemFigures], policy, tests, quality_test, style_tests) -> dict:
     total = Figures()
     for figures in sizes:
         total.add(figures)
@@ -218,6 +268,7 @@ def _sku_row(sku, sizes: list[ItemFigures], policy, fit_codes, quality_test) -> 
         "category": sizes[0].category,
         **total.as_dict(policy.reasons),
         "quality_test": quality_test,
+        "style_tests": style_tests,
         "sizes": [
             {"size": f.size, **f.as_dict(policy.reasons), "fit_tests": tests[f.size]} for f in sizes
         ],
@@ -241,33 +292,13 @@ def _by_sku(figures: Iterable[ItemFigures], size_order) -> dict[str, list[ItemFi
     return {sku: sorted(sizes, key=lambda f: key(f.size)) for sku, sizes in sorted(skus.items())}
 
 
-def _fit_tests(sku: str, sizes: list[ItemFigures], fit_codes) -> dict[str, list[dict]]:
-    tallies = [Tally(f.size, f.sold, 0) for f in sizes]
-    hits = {fit: {f.size: f.hits(codes) for f in sizes} for fit, codes in fit_codes.items()}
+def _size_tests(sku: str, sizes: list[ItemFigures], made) -> dict[str, list[dict]]:
     tests: dict[str, list[dict]] = {f.size: [] for f in sizes}
-    for c in fit_signals(tallies, hits):
+    for c in made:
         tests[c.key].append(
             {"sku": sku, "size": c.key, "fit": FIT_WORDS.get(c.signal, c.signal), **_test(c)}
         )
     return tests
-
-
-def _quality_tests(figures: Iterable[ItemFigures], quality_codes) -> dict[str, dict]:
-    sold: Counter = Counter()
-    hits: Counter = Counter()
-    category_of: dict[str, str] = {}
-    for f in figures:
-        category_of.setdefault(f.sku, f.category)
-        sold[f.sku] += f.sold
-        hits[f.sku] += f.hits(quality_codes)
-    by_category: dict[str, list[Tally]] = defaultdict(list)
-    for sku in sorted(sold):
-        by_category[category_of[sku]].append(Tally(sku, sold[sku], hits[sku]))
-    return {
-        c.key: {"sku": c.key, "category": category, **_test(c)}
-        for category, tallies in by_category.items()
-        for c in quality_signals(tallies)
-    }
 
 
 def _test(c: Comparison) -> dict:

@@ -16,7 +16,7 @@ from .quality_alerts import current_alerts
 
 HISTORY_WEEKS = 52
 FILTERS = ("category", "sku", "size", "location", "supplier", "min_quantity", "min_value",
-           "changed", "min_change")
+           "changed", "min_change", "search")
 SUMMARY_FIELDS = ("id", "run_id", "as_of", "status", "sku", "size", "category", "supplier",
                   "location", "suggested_qty", "return_blind_qty", "saved_by_returns",
                   "approved_qty", "previous_qty", "change", "case_pack", "unit_cost", "value",
@@ -77,6 +77,26 @@ def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: i
             "page": {"offset": offset, "limit": limit, "total": total}}
 
 
+# Next and previous look this far into a filtered list; a planner pages further in the table.
+NEIGHBOUR_LIMIT = 20000
+
+
+def neighbours(uow_factory: UowFactory, args: dict[str, Any], suggestion_id: int) -> dict:
+    """The suggestions before and after this one in the filtered, sorted list; None at either
+    end, or both when it is not in the list."""
+    order = parse_sort(args.get("sort"))
+    with uow_factory() as uow:
+        where = suggestion_filter(uow, args)
+        ids = [] if where is None else uow.suggestions.ordered_ids(
+            where, order=order, limit=NEIGHBOUR_LIMIT)
+    if suggestion_id not in ids:
+        return {"previous": None, "next": None, "position": None, "total": len(ids)}
+    at = ids.index(suggestion_id)
+    return {"previous": ids[at - 1] if at else None,
+            "next": ids[at + 1] if at + 1 < len(ids) else None,
+            "position": at + 1, "total": len(ids)}
+
+
 def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
                    policies: Policies | None = None) -> dict:
     """One suggestion with what a planner needs to judge it."""
@@ -96,6 +116,8 @@ def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
                for w in range(first_future - HISTORY_WEEKS, first_future)]
     return {
         **summary(row), "description": row["description"],
+        "terms_by_name": row["terms"], "lead_time_days": row["lead_time_days"],
+        "exported_at": row["exported_at"],
         "forecast": _forecast(forecast, first_future), "history": history,
         "returns": _returns(forecast, first_future),
         "terms": _terms(row["terms"]), "explanation": row["explanation"],
@@ -161,6 +183,9 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
         lines = uow.suggestions.approved_lines(scope)
         if policies is not None and lines:
             lines = current_alerts(uow, policies, policies.returns.today()).mark(lines)
+        # From now on the ERP may act on these lines: they can no longer be reopened.
+        uow.suggestions.mark_exported([line["suggestion_id"] for line in lines])
+        uow.commit()
     orders: dict[tuple, dict] = {}
     for line in lines:
         key = (line["supplier"], line["location"])

@@ -34,7 +34,7 @@ EVENT_TYPES = frozenset({
     "exchange.shipped",
     "forecast.completed", "forecast.discarded", "import.applied", "inspection.overridden",
     "refund.cancelled", "refund.due", "refund.paid",
-    "replenishment.approved", "replenishment.rejected",
+    "replenishment.approved", "replenishment.rejected", "replenishment.reopened",
     "return.authorized", "return.cancelled", "return.inspected", "return.rejected",
     "stock.adjusted", "stock.restocked", "stock.write_off_reversed", "stock.written_off",
     "unit.graded", "unit.received", "unit.returned_to_customer",

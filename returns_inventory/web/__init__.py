@@ -15,6 +15,8 @@ from . import (
     login,
     pages,
     planner,
+    planner_bulk,  # noqa: F401 - routes on planner.bp
+    planner_table,  # noqa: F401 - routes on planner.bp
     quality_page,
     refunds_page,
     runs_page,

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import render_template, request
 
 from ..domain.access import Role
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
 from ..http.auth import requires_role
-from ..services.analytics import returns_analytics, size_key
+from ..services.analytics import latest_sale_day, returns_analytics, size_key
+from ..services.sku_returns import weekly_returns
 from .forms import whole_number
 from .pages import page_blueprint
+from .trend_charts import sku_returns_chart
 
 bp = page_blueprint("planner_returns", __name__, url_prefix="/planner/returns")
 
@@ -27,31 +29,64 @@ HEAT_STEPS = 20
 @bp.get("")
 @requires_role(Role.PLANNER)
 def returns_page():
-    """Return rates by SKU × size for sales in a window, with reasons and fit/quality flags."""
+    """Return rates by SKU × size for sales in a window, with reasons and fit/quality flags.
+    The window ends on the chosen day, by default the last day with sales."""
     days = whole_number(request.args.get("window"), DEFAULT_WINDOW)
     days = days if days in WINDOWS else DEFAULT_WINDOW
     category = request.args.get("category", "").strip() or None
-    until = policies().returns.today()
-    error, status = None, 200
+    error, status, found = None, 200, None
     try:
+        until = _until(request.args.get("until", "").strip(), category)
         found = returns_analytics(uow_factory(), policies().returns, category=category,
                                   since=until - timedelta(days=days - 1), until=until)
     except DomainError as exc:
-        found, error, status = None, exc.detail, 422
+        until, error, status = None, exc.detail, 422
+    shaped = _shaped(found) if found else {}
     return render_template(
         "planner/returns.html", found=found, error=error, windows=WINDOWS, days=days,
-        category=category or "", **(_shaped(found) if found else {}),
+        category=category or "", until=until, **shaped,
+        **(_sku_chart(shaped, until, days) if found else {}),
     ), status
+
+
+def _sku_chart(shaped: dict, until: date, days: int) -> dict:
+    """The weekly chart of the SKU asked for, else of the first SKU of the heat map."""
+    chosen = request.args.get("chart", "").strip()[:64] or (
+        shaped["rows"][0]["sku"] if shaped["rows"] else "")
+    if not chosen:
+        return {"chart_sku": "", "sku_chart": None}
+    weeks = weekly_returns(uow_factory(), chosen, since=until - timedelta(days=days - 1),
+                           until=until)
+    if not any(w["units_sold"] for w in weeks):
+        return {"chart_sku": chosen, "sku_chart": None}
+    return {"chart_sku": chosen,
+            "sku_chart": sku_returns_chart(chosen, weeks, shaped["labels"])}
+
+
+def _until(typed: str, category: str | None) -> date:
+    if typed:
+        try:
+            return date.fromisoformat(typed)
+        except ValueError:
+            raise ValidationFailed(
+                f"Enter the last sale day as a date (YYYY-MM-DD), not {typed[:40]!r}.",
+                errors=[FieldError("until", "a date")]) from None
+    return latest_sale_day(uow_factory(), category) or policies().returns.today()
 
 
 def _shaped(found: dict) -> dict:
     """The service's answer arranged for the page: heat map rows, reason mix, flags."""
     reasons = policies().returns.reasons
     label = {code: r.label for code, r in reasons.items()}
-    ranked = sorted(found["skus"], key=lambda r: (-(r["return_rate"] or 0), r["sku"]))
+    # Ranked by the shrunk rate, SKUs with too few units sold to say anything last: 1 sold
+    # and 1 back is not the worst SKU of the range.
+    least = policies().returns.heat_min_units
+    ranked = sorted(found["skus"], key=lambda r: (
+        r["units_sold"] < least, -(r["shrunk_return_rate"] or 0), r["sku"]))
     shown = ranked[:MOST_SKUS]
     sizes = size_columns(shown, policies().returns.size_order)
-    rates = [s["return_rate"] for row in shown for s in row["sizes"] if s["return_rate"]]
+    rates = [s["shrunk_return_rate"] for row in shown for s in row["sizes"]
+             if s["units_sold"] >= least]
     mix: Counter = Counter()
     for row in found["skus"]:
         mix.update(row["reasons"])
@@ -64,7 +99,7 @@ def _shaped(found: dict) -> dict:
                  "share": units / returned if returned else 0}
                 for code, units in mix.most_common() if units],
         "returned": returned, "labels": label, "flagged_sizes": flagged_sizes,
-        "heat": heat_class, "share_class": share_class,
+        "heat": heat_class, "share_class": share_class, "least": least,
     }
 
 
@@ -73,11 +108,15 @@ def size_columns(rows: list[dict], size_order: tuple[str, ...]) -> list[str]:
     return sorted({s["size"] for row in rows for s in row["sizes"]}, key=size_key(size_order))
 
 
-def heat_class(rate: float | None, top: float) -> str:
+def heat_class(rate: float | None, top: float, sold: int | None = None,
+               least: int = 0) -> str:
     """A background from white (no returns) to deep red (the worst rate shown), in 21 steps
-    that planner.css colours, with ink that stays readable on each."""
+    that planner.css colours, with ink that stays readable on each; a cell with fewer than
+    `least` units sold stays uncoloured ("heat-thin")."""
     if rate is None:
         return "heat-none"
+    if sold is not None and sold < least:
+        return "heat-thin"
     strength = min(1.0, rate / top) if top else 0.0
     return f"heat-{round(strength * HEAT_STEPS)}"
 

@@ -18,18 +18,21 @@ from ..domain.access import Role
 from ..domain.errors import Conflict, DomainError, FieldError, ValidationFailed
 from ..domain.quality import RULE_WORDS
 from ..domain.replenishment import STATUSES
+from ..domain.suggestion_figures import SHARE_TERMS
 from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.problems import status_of
 from ..http.schemas import page_count, page_offset
 from ..services.forecast_runs import forecast_config, list_runs
+from ..services.preferences import chosen_columns
 from ..services.refunds import overdue_count
-from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
-from ..services.suggestions import get_suggestion, list_suggestions
+from ..services.suggestion_decisions import decide_suggestion
+from ..services.suggestions import get_suggestion, list_suggestions, neighbours
 from .forms import whole_number
 from .pages import page_blueprint
 from .planner_charts import project_stock, suggestion_chart
-from .planner_filters import COLUMNS, PAGE_SIZE, read_table_state, selected_ids
+from .planner_columns import BY_KEY, DEFAULT, KEYS, PREFERENCE, with_figures
+from .planner_filters import PAGE_SIZE, read_table_state
 
 bp = page_blueprint("planner", __name__, url_prefix="/planner")
 
@@ -65,29 +68,9 @@ def decide(suggestion_id: int):
             expected_version=whole_number(form.get("version")), policies=policies(),
         )
     except DomainError as exc:
-        return _back_with_error(exc, suggestion_id)
+        return back_with_error(exc, suggestion_id)
     flash(_decided_words(result))
-    return redirect(_back() + f"#s-{suggestion_id}", code=303)
-
-
-@bp.post("/decisions")
-@requires_role(Role.PLANNER)
-def decide_many():
-    """Approve or reject the ticked rows, or every waiting row the filters match."""
-    action, _, scope = request.form.get("do", "").partition("-")
-    try:
-        if scope == "matching":
-            filters = read_table_state(request.form).filters
-        else:
-            filters = {"ids": selected_ids(request.form)}
-        counts = decide_in_bulk(uow_factory(), action=action, actor=current_actor(),
-                                filters=filters,
-                                comment=request.form.get("comment", "").strip() or None,
-                                policies=policies())
-    except DomainError as exc:
-        return _back_with_error(exc)
-    flash(_bulk_words(counts, scope))
-    return redirect(_back(), code=303)
+    return redirect(back_target() + f"#s-{suggestion_id}", code=303)
 
 
 def _table_page(values: MultiDict, *, error: str | None = None, status: int = 200):
@@ -101,41 +84,58 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
         error, status = exc.detail, status_of(exc)
     runs, _ = list_runs(uow_factory(), offset=0, limit=RUNS_IN_FILTER)
     total = listed["page"]["total"] if listed else 0
+    rows = [with_figures(row) for row in listed["data"]] if listed else []
     return render_template(
-        "planner/suggestions.html", state=state, listed=listed, error=error,
-        columns=COLUMNS, statuses=STATUSES,
+        "planner/suggestions.html", state=state, listed=listed, rows=rows, error=error,
+        columns=[BY_KEY[k] for k in table_columns()], statuses=STATUSES,
         runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
         pages=page_count(total, PAGE_SIZE), total=total, back=request.full_path.rstrip("?"),
         overdue_refunds=overdue_count(uow_factory(), today=policies().returns.today()),
     ), status
 
 
-def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 200):
+def table_columns() -> list[str]:
+    """The columns this planner chose for the table, in their order."""
+    return chosen_columns(uow_factory(), current_actor(), PREFERENCE, known=KEYS,
+                          default=DEFAULT)
+
+
+def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 200,
+                 values: MultiDict | None = None):
     shown = get_suggestion(uow_factory(), suggestion_id, policies())
     projection = project_stock(shown, forecast_config(settings()).review_period_weeks)
+    # Next and previous follow the table the planner came from, with its filters and sort.
+    try:
+        state = read_table_state(request.args if values is None else values)
+        around = neighbours(uow_factory(), {**state.filters, "sort": state.sort}, suggestion_id)
+    except DomainError:
+        state, around = read_table_state(MultiDict()), {"previous": None, "next": None}
+    here = state.query(page=None)
     return render_template(
         "planner/suggestion.html", s=shown, projection=projection, error=error,
         quality_rule_words=RULE_WORDS[policies().quality_alerts.rule],
-        chart=suggestion_chart(shown, projection),
-        back=url_for("planner.suggestion", suggestion_id=suggestion_id),
+        chart=suggestion_chart(shown, projection), around=around, table_query=here,
+        figures=with_figures(shown), share_terms=SHARE_TERMS,
+        back=url_for("planner.suggestion", suggestion_id=suggestion_id, **here),
     ), status
 
 
-def _back() -> str:
+def back_target() -> str:
     # Only the console's own pages: a crafted `back` must not send planners elsewhere.
-    target = request.form.get("back", "")
+    target = request.form.get("back") or request.args.get("back", "")
     if target.startswith("/planner") and "\\" not in target and "//" not in target:
         return target
     return url_for("planner.suggestions")
 
 
-def _back_with_error(exc: DomainError, suggestion_id: int | None = None):
+def back_with_error(exc: DomainError, suggestion_id: int | None = None):
     """Show the page the form came from again, fresh from the database, with the refusal."""
     words = _conflict_words(exc, suggestion_id) if isinstance(exc, Conflict) else exc.detail
-    target = urlsplit(_back())
+    target = urlsplit(back_target())
     found = DETAIL_PATH.match(target.path)
     if found:
-        return _detail_page(int(found.group(1)), error=words, status=status_of(exc))
+        return _detail_page(int(found.group(1)), error=words, status=status_of(exc),
+                            values=MultiDict(parse_qsl(target.query)))
     return _table_page(MultiDict(parse_qsl(target.query)), error=words, status=status_of(exc))
 
 
@@ -158,18 +158,6 @@ def _decided_words(result: dict) -> str:
     if decision["action"] == "edit":
         return f"Changed {what} to {note}; it waits for approval."
     return f"Approved {what}: {note}."
-
-
-def _bulk_words(counts: dict, scope: str) -> str:
-    done = "Approved" if counts["action"] == "approve" else "Rejected"
-    which = "matching" if scope == "matching" else "ticked"
-    text = f"{done} {counts['decided']} of {counts['matched']} {which} suggestions."
-    if counts["skipped"]:
-        text += (f" {counts['skipped']} were left alone: already decided, or nothing to "
-                 "order.")
-    if counts["rounded_up"]:
-        text += f" {counts['rounded_up']} quantities were rounded up to whole case packs."
-    return text
 
 
 def _quantity(text: str | None) -> int | None:
@@ -205,3 +193,22 @@ def signed_words(value) -> str:
     if value is None:
         return ""
     return f"+{value:g}" if value > 0 else (f"−{-value:g}" if value < 0 else "0")
+
+
+@bp.app_template_filter("figure")
+def figure_words(value) -> str:
+    """A quantity to one decimal at most; a rounded negative zero reads 0, never −0."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    shown = f"{round(float(value), 1) + 0.0:,.1f}".removesuffix(".0")
+    return shown.replace("-", "−")
+
+
+@bp.app_template_filter("percent")
+def percent_words(share) -> str:
+    """0.98 -> 98 %, 0.955 -> 95.5 %: a share never rounds to 1 or 0.9."""
+    if share is None:
+        return "—"
+    return f"{round(100 * float(share), 1) + 0.0:g} %"

@@ -16,20 +16,14 @@ from ..http.suggestion_filter import SuggestionFilterIn
 from .forms import page_number, whole_number
 
 PAGE_SIZE = 50
-FILTER_FIELDS = ("run", "status", "category", "sku", "location", "min_quantity", "min_value",
-                 "changed")
+FILTER_FIELDS = ("run", "search", "status", "category", "supplier", "sku", "location",
+                 "min_quantity", "min_value", "changed")
 FIELD_WORDS = {
-    "run": "Run", "status": "Status", "category": "Category", "sku": "SKU",
+    "run": "Run", "search": "Search", "supplier": "Supplier", "status": "Status",
+    "category": "Category", "sku": "SKU",
     "location": "Location", "min_quantity": "Minimum quantity", "min_value": "Minimum value",
     "changed": "Changed since last run",
 }
-# The table's columns: (key to sort by, heading).
-COLUMNS = (
-    ("sku", "SKU"), ("size", "Size"), ("location", "Location"),
-    ("suggested_qty", "Suggested"), ("return_blind_qty", "Ignoring returns"),
-    ("saved_by_returns", "Saved by returns"), ("value", "Value"),
-    ("change", "Change since last run"), ("status", "Status"),
-)
 DEFAULT_SORT = "-value"
 
 

@@ -17,10 +17,12 @@ from ..services.forecast_runs import RunRequest, get_run, list_runs, planners_to
 from ..services.run_requests import discard_run, request_run
 from .forms import page_number
 from .pages import page_blueprint
+from .trend_charts import run_durations_chart
 
 bp = page_blueprint("planner_runs", __name__, url_prefix="/planner/runs")
 
 PAGE_SIZE = 25
+CHART_RUNS = 100  # the durations chart: enough nights to see a slow drift
 # Runs the page keeps refreshing for: waiting for the scheduler, or under way.
 
 
@@ -30,8 +32,10 @@ def runs():
     """The latest runs first, with how long they took and how many series fell back or failed."""
     page = page_number(request.args.get("page"))
     shown, total = list_runs(uow_factory(), offset=page_offset(page, PAGE_SIZE), limit=PAGE_SIZE)
+    recent, _ = list_runs(uow_factory(), offset=0, limit=CHART_RUNS)
     return render_template(
         "planner/runs.html", runs=shown, page=page, pages=page_count(total, PAGE_SIZE),
+        durations=run_durations_chart(recent), chart_runs=CHART_RUNS,
         today=planners_today(settings()),
         running=any(r["status"] in OPEN and not r["discarded_at"] for r in shown),
         may_discard=getattr(g.get("person"), "role", None) is Role.ADMIN,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -52,6 +53,27 @@ def _suggestion(db, suggestion_id):
 def _decisions(uow_factory, suggestion_id):
     with uow_factory() as uow:
         return uow.suggestions.decisions(suggestion_id)
+
+
+def _words(response) -> str:
+    """The page's text from its heading on, tags dropped and spaces collapsed."""
+    html = response.get_data(as_text=True)
+    main = re.search(r"<h1>.*", html, re.S).group(0)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)).strip()
+
+
+def confirm(client, asked):
+    """Press the confirmation page's button: post back every field it carries."""
+    html = asked.get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/planner/decisions">.*?</form>', html, re.S)
+    assert form, "no confirmation form"
+    fields = [(n, unescape(v)) for n, v in re.findall(
+        r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0))]
+    comment = re.search(r'name="comment"[^>]*value="([^"]*)"', form.group(0))
+    data = {}
+    for name, value in fields + ([("comment", unescape(comment.group(1)))] if comment else []):
+        data.setdefault(name, []).append(value)
+    return client.post("/planner/decisions", data=data)
 
 
 def _decide(client, suggestion_id, html, **fields):
@@ -184,9 +206,16 @@ def test_bulk_approving_the_ticked_rows_decides_those_only(
         client, uow_factory, db, board, planner):
     html = _page(client)
     ticked = [board.ids["TEE-BLK/S"], board.ids["JEAN-IND/32"]]
-    response = client.post("/planner/decisions", data={
+    asked = client.post("/planner/decisions", data={
         "csrf_token": hidden(html, "csrf_token"), "back": "/planner", "do": "approve-ticked",
         "ids": [str(i) for i in ticked]})
+    # First the planner sees what it touches (12 + 8 units), and nothing is decided yet.
+    assert asked.status_code == 200
+    assert _words(asked).startswith("Approve 2 lines?")
+    assert "This will approve 2 lines totalling 20 units of the 2 ticked suggestions" in \
+        _words(asked)
+    assert {_suggestion(db, i).status for i in ticked} == {"proposed"}
+    response = confirm(client, asked)
     assert response.status_code == 303
     after = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Approved 2 of 2 ticked suggestions." in after
@@ -202,9 +231,12 @@ def test_bulk_approving_the_ticked_rows_decides_those_only(
 def test_bulk_rejecting_every_matching_row_follows_the_filters(
         client, uow_factory, db, board, planner):
     html = _page(client, "/planner?category=tops")
-    response = client.post("/planner/decisions", data={
+    asked = client.post("/planner/decisions", data={
         "csrf_token": hidden(html, "csrf_token"), "back": "/planner?category=tops",
         "do": "reject-matching", "category": "tops", "comment": "range discontinued"})
+    assert "This will reject 3 lines totalling 60 units of the 3 matching suggestions" in \
+        _words(asked)
+    response = confirm(client, asked)
     assert response.status_code == 303
     assert "Rejected 3 of 3 matching suggestions." in client.get(
         response.headers["Location"]).get_data(as_text=True)
@@ -228,7 +260,8 @@ def test_bulk_deciding_every_matching_row_decides_the_run_on_the_page_only(
     # Meanwhile someone starts the next day's run, which replaces what the page shows.
     newer = run_forecast(uow_factory, settings,
                          RunRequest(as_of=AS_OF + timedelta(days=1), actor="test"))
-    response = client.post("/planner/decisions", data={**form, "do": "approve-matching"})
+    response = client.post("/planner/decisions", data={**form, "do": "approve-matching",
+                                                        "confirmed": "yes"})
     assert response.status_code == 303
     with uow_factory() as uow:
         unseen = uow.connection.execute(select(replenishment_suggestions.c.status).where(

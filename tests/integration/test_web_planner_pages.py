@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -155,8 +156,9 @@ def test_the_returns_page_shows_the_heat_map_reasons_and_fit_flags(client, retur
     html = response.get_data(as_text=True)
     assert "Return rate by SKU and size" in html
     # The worst rate gets the darkest colour (a class: the CSP refuses style attributes).
-    assert 'class="num heat-20" title="TEE-FIT S: 12 of 20 sold came back"' in html
-    assert "60% ▲" in html  # the darkest cell, flagged as running small
+    assert 'class="num heat-20" title="TEE-FIT S: 12 of 20 sold came back (60 % raw)"' in html
+    assert re.search(r'heat-20" title="TEE-FIT S[^>]*>\s*\d+(\.\d)? % ▲<span class="sub counts">'
+                     r'12/20</span>', html)  # the darkest cell, flagged as running small
     assert "style=" not in html
     assert "TEE-FIT size S runs small" in html
     assert "Too small" in html and "Changed mind" in html

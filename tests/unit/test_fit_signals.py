@@ -92,7 +92,8 @@ def test_a_sku_with_a_high_quality_share_stands_out_in_its_category():
 
 
 def test_the_response_names_the_test_it_used():
-    assert TEST == "one-sided Fisher exact, Benjamini-Hochberg q<0.05"
+    assert TEST == ("one-sided Fisher exact, one Benjamini-Hochberg over every test in the "
+                    "report, q<0.05")
 
 
 @pytest.mark.parametrize(

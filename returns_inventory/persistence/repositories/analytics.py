@@ -43,6 +43,29 @@ class AnalyticsRepository(Repository):
             .join(items, items.c.id == sales_lines.c.item_id)
         )
 
+    def last_sale_day(self, category: str | None = None):
+        """The latest day anything (of the category) was sold, or None: where a window that
+        "defaults to the latest data" ends, for data that stopped in the past."""
+        query = select(func.max(sales_lines.c.sold_on))
+        if category:
+            query = query.join(items, items.c.id == sales_lines.c.item_id).where(
+                items.c.category == category)
+        return self.connection.scalar(query)
+
+    def sold_by_day(self, window: SalesWindow) -> list[dict]:
+        """Units sold per sale day in the window (one SKU's chart): sold_on, units."""
+        query = (select(sales_lines.c.sold_on, func.sum(sales_lines.c.quantity).label("units"))
+                 .join(items, items.c.id == sales_lines.c.item_id)
+                 .group_by(sales_lines.c.sold_on))
+        return self._rows(self._scoped(query, window))
+
+    def returned_by_day(self, window: SalesWindow) -> list[dict]:
+        """Received units per sale day and reason: sold_on, reason, units."""
+        query = self._returned_units(
+            sales_lines.c.sold_on, return_lines.c.reason, func.count().label("units")
+        ).group_by(sales_lines.c.sold_on, return_lines.c.reason)
+        return self._rows(self._scoped(query, window))
+
     def units_sold(self, window: SalesWindow) -> list[dict]:
         """Units sold per item in the window: item_id, sku, size, category, units."""
         query = (

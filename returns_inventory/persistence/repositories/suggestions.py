@@ -37,6 +37,9 @@ COLUMNS = {
     "version": s.c.version, "decided_by": s.c.decided_by, "decided_at": s.c.decided_at,
     "comment": s.c.comment,
 }
+# Shown beside each row of a list, not sorted by: the order's terms and the item's words.
+EXTRA = {"terms": s.c.terms, "description": i.c.description,
+         "lead_time_days": i.c.lead_time_days, "exported_at": s.c.exported_at}
 # Every column a list can be sorted by is one of these (the domain names them).
 assert set(SORTABLE) <= set(COLUMNS)
 # A superseded suggestion was replaced by a newer run's, a discarded one withdrawn with its
@@ -75,7 +78,18 @@ def filter_conditions(where: SuggestionFilter) -> list:
         out.append(func.abs(CHANGE) >= where.min_change)
     if where.ids:
         out.append(s.c.id.in_(where.ids))
+    if where.search:
+        out.append(_starts_with(where.search))
     return out
+
+
+def _starts_with(text: str):
+    """SKU or description starting with the text, whatever the case (a typed % or _ is
+    just a character)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = escaped + "%"
+    return or_(func.lower(i.c.sku).like(pattern, escape="\\"),
+               func.lower(i.c.description).like(pattern, escape="\\"))
 
 
 def _joined(*columns):
@@ -112,14 +126,56 @@ class SuggestionRepository(Repository):
                     for name, descending in order]
         ordering.append(s.c.id.asc())  # a stable order, so pages neither repeat nor skip
         rows = self.connection.execute(
-            _joined(*(c.label(n) for n, c in COLUMNS.items())).where(*conditions)
+            _joined(*(c.label(n) for n, c in (COLUMNS | EXTRA).items())).where(*conditions)
             .order_by(*ordering).offset(offset).limit(limit)
         )
         return [dict(r._mapping) for r in rows], total
 
+    def ordered_ids(self, where: SuggestionFilter, *, order: list[tuple[str, bool]],
+                    limit: int) -> list[int]:
+        """The ids of a list in its order, for next and previous between suggestions."""
+        ordering = [COLUMNS[name].desc() if descending else COLUMNS[name].asc()
+                    for name, descending in order] + [s.c.id.asc()]
+        query = _joined(s.c.id).where(*filter_conditions(where)).order_by(*ordering)
+        return list(self.connection.scalars(query.limit(limit)))
+
+    def pending_units(self, where: SuggestionFilter, pending: tuple[str, ...]) -> dict:
+        """How many waiting lines and units a bulk decision on the filter would touch."""
+        wanted = func.coalesce(s.c.approved_qty, s.c.suggested_qty)
+        row = self.connection.execute(
+            _joined(func.count(), func.coalesce(func.sum(wanted), 0))
+            .where(*filter_conditions(where), s.c.status.in_(pending))).one()
+        return {"lines": int(row[0]), "units": int(row[1])}
+
+    def reopenable(self, where: SuggestionFilter, decided: tuple[str, ...]) -> list[dict]:
+        """Matching decided suggestions the export has not served yet, locked to reopen."""
+        query = _joined(*(c.label(n) for n, c in COLUMNS.items())).where(
+            *filter_conditions(where), s.c.status.in_(decided), s.c.exported_at.is_(None),
+        ).order_by(s.c.id)
+        return [dict(r._mapping) for r in self.connection.execute(query.with_for_update(of=s))]
+
+    def reopen_many(self, rows: list[dict]) -> int:
+        """Back to proposed, only where nobody changed the row and no export served it."""
+        if not rows:
+            return 0
+        result = self.connection.execute(
+            s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
+                             DECIDABLE, s.c.exported_at.is_(None))
+            .values(status="proposed", approved_qty=None, case_pack=None, supplier=None,
+                    decided_by=None, decided_at=None, comment=None, version=s.c.version + 1),
+            [{"sid": r["id"], "seen": r["version"]} for r in rows])
+        return result.rowcount
+
+    def mark_exported(self, suggestion_ids: list[int]) -> None:
+        """The export served these approvals: the ERP may act on them from now on."""
+        if suggestion_ids:
+            self.connection.execute(
+                s.update().where(s.c.id.in_(suggestion_ids), s.c.exported_at.is_(None))
+                .values(exported_at=utcnow()))
+
     def one(self, suggestion_id: int, *, for_update: bool = False) -> dict | None:
-        query = _joined(*(c.label(n) for n, c in COLUMNS.items()), s.c.item_id, s.c.terms,
-                        s.c.explanation, i.c.description, loc.c.id.label("location_id"))
+        query = _joined(*(c.label(n) for n, c in (COLUMNS | EXTRA).items()), s.c.item_id,
+                        s.c.explanation, loc.c.id.label("location_id"))
         query = query.where(s.c.id == suggestion_id)
         if for_update:
             query = query.with_for_update(of=s)

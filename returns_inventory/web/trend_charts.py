@@ -1,0 +1,102 @@
+"""Charts of how things go over time, drawn as the suggestion chart is (matplotlib object API,
+inline SVG without inline styles): one SKU's return rate and reasons by week, and how long
+forecast runs took."""
+
+from __future__ import annotations
+
+import io
+
+from markupsafe import Markup
+
+from .planner_charts import _RC_LOCK, ACCENT, BAD, INK, MUTED, _without_inline_styles
+
+# Reasons in a steady order of colours, so a reason keeps its colour from week to week.
+PALETTE = ("#1558b0", "#b3261e", "#1e7b34", "#8a5a00", "#6b3fa0", "#00747a", "#5b6570",
+           "#c2185b")
+
+
+def sku_returns_chart(sku: str, weeks: list[dict], labels: dict[str, str]) -> Markup:
+    """Top: units sold per week of sale and the share that came back; bottom: the reasons,
+    stacked, as shares of the units sold that week."""
+    from matplotlib.dates import DateFormatter
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 5.2), layout="constrained")
+    rate_ax, mix_ax = figure.subplots(2, 1, sharex=True, height_ratios=[1, 1])
+    days = [w["week"] for w in weeks]
+    rate_ax.bar(days, [w["units_sold"] for w in weeks], width=5, color="#d5dbe1",
+                label="Units sold that week")
+    rate_ax.set_ylabel("Units sold")
+    share_ax = rate_ax.twinx()
+    share_ax.plot(days, [None if w["return_rate"] is None else 100 * w["return_rate"]
+                         for w in weeks], color=BAD, linewidth=2, marker="o", markersize=3,
+                  label="Return rate (%)")
+    share_ax.set_ylabel("Returned %")
+    share_ax.set_ylim(bottom=0)
+    codes = sorted({c for w in weeks for c in w["reasons"]})
+    bottom = [0.0] * len(weeks)
+    for n, code in enumerate(codes):
+        shares = [100 * w["reasons"].get(code, 0) / w["units_sold"] if w["units_sold"] else 0
+                  for w in weeks]
+        mix_ax.bar(days, shares, width=5, bottom=bottom, color=PALETTE[n % len(PALETTE)],
+                   label=labels.get(code, code))
+        bottom = [b + s for b, s in zip(bottom, shares, strict=True)]
+    mix_ax.set_ylabel("Returned % by reason")
+    mix_ax.xaxis.set_major_formatter(DateFormatter("%d %b %y"))
+    handles = rate_ax.get_legend_handles_labels()
+    more = share_ax.get_legend_handles_labels()
+    rate_ax.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize=9,
+                   frameon=False, ncols=2)
+    if codes:
+        mix_ax.legend(loc="upper left", fontsize=8, frameon=False, ncols=4)
+    for ax in (rate_ax, mix_ax):
+        ax.grid(axis="y", color="#e3e7eb")
+        ax.spines[["top"]].set_visible(False)
+    return _svg(figure, f"Return rate and reasons by week of sale for {sku}")
+
+
+def run_durations_chart(runs: list[dict]) -> Markup | None:
+    """Minutes each finished run took, by when it started; failures in red. None when no run
+    has finished yet."""
+    done = [r for r in runs if r.get("finished_at") and r.get("started_at")]
+    if not done:
+        return None
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
+    seconds = [(r["finished_at"] - r["started_at"]).total_seconds() for r in done]
+    # Minutes for real nightly runs; seconds where every run took under two minutes.
+    unit, per = ("Minutes", 60) if max(seconds) >= 120 else ("Seconds", 1)
+    figure = Figure(figsize=(10, 2.8), layout="constrained")
+    ax = figure.subplots()
+    for status, colour, label in (("succeeded", ACCENT, "Succeeded"),
+                                  ("failed", BAD, "Failed")):
+        mine = sorted((r for r in done if r["status"] == status),
+                      key=lambda r: r["started_at"])
+        if mine:
+            ax.plot([r["started_at"] for r in mine],
+                    [(r["finished_at"] - r["started_at"]).total_seconds() / per for r in mine],
+                    color=colour, marker="o", markersize=4,
+                    linewidth=1.4 if status == "succeeded" else 0, label=label)
+    ax.set_ylabel(unit, color=INK)
+    ax.set_ylim(bottom=0)
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.grid(axis="y", color="#e3e7eb")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(colors=MUTED)
+    ax.legend(loc="upper right", fontsize=9, frameon=False, ncols=2)
+    return _svg(figure, "How long forecast runs took, by when they started")
+
+
+def _svg(figure, title: str) -> Markup:
+    import matplotlib
+
+    out = io.StringIO()
+    with _RC_LOCK, matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "trend"}):
+        figure.savefig(out, format="svg")
+    svg = out.getvalue()
+    svg = _without_inline_styles(svg[svg.index("<svg"):])
+    return Markup(svg.replace(
+        "<svg ", f'<svg role="img" aria-label="{Markup.escape(title)}" ', 1))

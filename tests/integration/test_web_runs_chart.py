@@ -1,0 +1,31 @@
+"""The runs page draws how long runs took, so a run getting slower is seen, not read."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from tests.integration.web_support import log_in
+
+
+@pytest.fixture
+def planner(client, uow_factory):
+    return log_in(client, uow_factory, "planner")
+
+
+def test_the_runs_page_charts_the_durations_of_finished_runs(client, uow_factory, planner):
+    assert 'id="run-durations"' not in client.get("/planner/runs").get_data(as_text=True)
+    with uow_factory() as uow:
+        for status in ("succeeded", "failed"):
+            run_id = uow.planning.start_run(as_of=date(2026, 11, 23), executor="local",
+                                            workers=1, trigger="schedule", actor="job:nightly")
+            uow.planning.finish_run(run_id, status=status)
+        uow.commit()
+    html = client.get("/planner/runs").get_data(as_text=True)
+    chart = re.search(r'<section[^>]*id="run-durations".*?</section>', html, re.S).group(0)
+    assert 'aria-label="How long forecast runs took, by when they started"' in chart
+    assert "Succeeded" in chart and "Failed" in chart
+    assert "Seconds" in chart  # runs of a moment are not drawn as 0.01 minutes
+    assert "style=" not in chart
