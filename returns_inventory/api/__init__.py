@@ -13,6 +13,7 @@ from . import (
     idempotency,
     imports,
     items,
+    labels,
     ledger,
     locations,
     openapi,
@@ -30,8 +31,8 @@ from . import (
 
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
-    returns.blp, units.blp, exchanges.blp, write_offs.blp, events.blp, forecast_runs.blp,
-    webhooks.blp, imports.blp, reports.blp, quality.blp, claims.blp,
+    returns.blp, units.blp, labels.blp, exchanges.blp, write_offs.blp, events.blp,
+    forecast_runs.blp, webhooks.blp, imports.blp, reports.blp, quality.blp, claims.blp,
     replenishment.blp, refunds.blp,
 ]
 

@@ -121,6 +121,12 @@ class GradingPolicy:
     photo_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
     photo_max_per_request: int = 6
     photo_max_per_unit: int = 12
+    # How long a grader may undo their own last grade (config/grading.toml `undo_window`).
+    undo_window_seconds: int = 120
+    # What each defect code means, shown at the bench ([defect_help]).
+    defect_help: dict[str, str] = field(default_factory=dict)
+    # Hosts the bench may show item pictures from, besides this site ([item_images]).
+    image_hosts: tuple[str, ...] = ()
 
     @property
     def photo_upload_bytes(self) -> int:
@@ -154,6 +160,10 @@ class GradingPolicy:
             photo_types=tuple(photos.get("types", cls.photo_types)),
             photo_max_per_request=int(photos.get("max_per_request", cls.photo_max_per_request)),
             photo_max_per_unit=int(photos.get("max_per_unit", cls.photo_max_per_unit)),
+            undo_window_seconds=int(doc.get("undo_window", cls.undo_window_seconds)),
+            defect_help=dict(doc.get("defect_help", {})),
+            image_hosts=tuple(h.lower() for h in
+                              doc.get("item_images", {}).get("allowed_hosts", [])),
         )
 
     def grade_of(self, value: str) -> Grade:

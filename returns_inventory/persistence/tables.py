@@ -82,6 +82,9 @@ items = Table(
     Column("factory", String(64)),
     Column("season", String(32)),
     Column("fabric", String(64)),
+    # Optional: a picture of the item for the grading bench (a path on this site, or a URL
+    # on a host config/grading.toml [item_images] allows).
+    Column("image_url", String(500)),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("sku", "size"),
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),

@@ -14,6 +14,7 @@ from ..domain.errors import Conflict
 from ..domain.stock import Movement
 from .engine import READ_ONLY
 from .repositories.analytics import AnalyticsRepository
+from .repositories.bench import BenchRepository
 from .repositories.catalogue import CatalogueRepository
 from .repositories.claims import ClaimRepository
 from .repositories.events import OutboxRepository
@@ -137,6 +138,7 @@ class UnitOfWork:
     returns = _repository(ReturnsRepository)
     refunds = _repository(RefundRepository)
     units = _repository(UnitRepository)
+    bench = _repository(BenchRepository)
     users = _repository(UserRepository)
     login_failures = _repository(LoginFailureRepository)
     planning = _repository(PlanningRepository)

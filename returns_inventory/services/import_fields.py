@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 MAX_INT = 2_000_000_000  # INTEGER columns hold 2^31 - 1; refuse before the database does
 MAX_MONEY = Decimal("9999999999.99")  # NUMERIC(12, 2)
@@ -109,6 +110,20 @@ def yes_no(value: Any) -> bool:
     if word in FALSE_WORDS:
         return False
     raise ValueError("must be true or false")
+
+
+def image_url(value: Any) -> str:
+    """A picture's address: a path on this site, or an http(s) URL (never javascript: or
+    data:); whether the bench shows it is decided by the allowed hosts when it is shown."""
+    text = as_text(value)
+    if len(text) > 500:
+        raise ValueError("must be at most 500 characters")
+    if text.startswith("/") and not text.startswith("//"):
+        return text
+    parts = urlsplit(text)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return text
+    raise ValueError("must be a path on this site (/...) or an http(s) URL")
 
 
 def gtin(value: Any) -> str:

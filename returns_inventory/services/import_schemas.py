@@ -145,6 +145,13 @@ ITEMS = ImportKind(
         Column("season", f.text(32), "season it was bought for, e.g. `AW26`", required=False),
         Column("fabric", f.text(64), "main fabric or material, e.g. `cotton jersey`",
                required=False),
+        Column(
+            "image_url",
+            f.image_url,
+            "a picture of the item for the grading bench: a path on this site (`/...`) or an "
+            "http(s) URL; shown only from this site or a host config/grading.toml allows",
+            required=False,
+        ),
     ),
     ("sku", "size"),
 )

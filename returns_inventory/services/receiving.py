@@ -52,59 +52,69 @@ def receive_units(
     now; one refunded on inspection, once they are graded (services/inspection.py).
     """
     with uow_factory() as uow:
-        found = uow.returns.return_by_rma(rma, lock=True)
-        if found is None:
-            raise NotFound(f"no return {rma}")
-        if found["status"] != ReturnStatus.AUTHORIZED.value:
-            raise Conflict(f"return {rma} is {found['status']}; nothing more can be received")
-        place = _location(uow, location)
-        by_no = {ln["line_no"]: ln for ln in uow.returns.lines_of(found["id"])}
-        # Two parcels listing the same items in opposite orders must not deadlock on the
-        # quarantine balances.
-        lock_in_order(uow, [
-            BalanceKey(by_no[w["line_no"]]["item_id"], place.id, Condition.QUARANTINE)
-            for w in lines if w["line_no"] in by_no
-        ])
-        received: list[ReceivedUnit] = []
-        for row, wanted in enumerate(lines):
-            line = by_no.get(wanted["line_no"])
-            if line is None:
-                raise ValidationFailed(
-                    f"{rma} has no line {wanted['line_no']}",
-                    errors=[FieldError(line_field(row, "line_no"), "not on this return")],
-                )
-            quantity = wanted["quantity"]
-            outstanding = line["quantity"] - line["received_quantity"]
-            if quantity > outstanding:
-                raise Conflict(
-                    f"line {line['line_no']} of {rma}: {quantity} received but only "
-                    f"{outstanding} of {line['quantity']} authorized units are outstanding",
-                    errors=[FieldError(line_field(row, "quantity"), "more than authorized")],
-                )
-            line["received_quantity"] += quantity
-            uow.returns.add_received(line["id"], quantity)
-            for _ in range(quantity):
-                received.append(
-                    _receive_one(
-                        uow,
-                        item_id=line["item_id"],
-                        sku=line["sku"],
-                        size=line["size"],
-                        place=place,
-                        actor=actor,
-                        return_id=found["id"],
-                        line=line,
-                        rma=rma,
-                        received_at=received_at,
-                    )
-                )
-            if (line["resolution"] == "refund"
-                    and found["refund_timing"] == RefundTiming.ON_RECEIPT):
-                announce_refund(uow, policies, line_id=line["id"], quantity=quantity,
-                                actor=actor)
-        if all(ln["received_quantity"] >= ln["quantity"] for ln in by_no.values()):
-            uow.returns.set_return_status(found["id"], ReturnStatus.RECEIVED.value)
+        received = receive_in(uow, rma=rma, location=location, lines=lines, actor=actor,
+                              received_at=received_at, policies=policies)
         uow.commit()
+    return received
+
+
+def receive_in(uow: UnitOfWork, *, rma: str, location: str, lines: list[dict], actor: str,
+               received_at: datetime | None = None, note: str | None = None,
+               policies: Policies | None = None) -> list[ReceivedUnit]:
+    """receive_units in the caller's transaction; `note` is the dock's, on every unit."""
+    found = uow.returns.return_by_rma(rma, lock=True)
+    if found is None:
+        raise NotFound(f"no return {rma}")
+    if found["status"] != ReturnStatus.AUTHORIZED.value:
+        raise Conflict(f"return {rma} is {found['status']}; nothing more can be received")
+    place = _location(uow, location)
+    by_no = {ln["line_no"]: ln for ln in uow.returns.lines_of(found["id"])}
+    # Two parcels listing the same items in opposite orders must not deadlock on the
+    # quarantine balances.
+    lock_in_order(uow, [
+        BalanceKey(by_no[w["line_no"]]["item_id"], place.id, Condition.QUARANTINE)
+        for w in lines if w["line_no"] in by_no
+    ])
+    received: list[ReceivedUnit] = []
+    for row, wanted in enumerate(lines):
+        line = by_no.get(wanted["line_no"])
+        if line is None:
+            raise ValidationFailed(
+                f"{rma} has no line {wanted['line_no']}",
+                errors=[FieldError(line_field(row, "line_no"), "not on this return")],
+            )
+        quantity = wanted["quantity"]
+        outstanding = line["quantity"] - line["received_quantity"]
+        if quantity > outstanding:
+            raise Conflict(
+                f"line {line['line_no']} of {rma}: {quantity} received but only "
+                f"{outstanding} of {line['quantity']} authorized units are outstanding",
+                errors=[FieldError(line_field(row, "quantity"), "more than authorized")],
+            )
+        line["received_quantity"] += quantity
+        uow.returns.add_received(line["id"], quantity)
+        for _ in range(quantity):
+            received.append(
+                _receive_one(
+                    uow,
+                    item_id=line["item_id"],
+                    sku=line["sku"],
+                    size=line["size"],
+                    place=place,
+                    actor=actor,
+                    return_id=found["id"],
+                    line=line,
+                    rma=rma,
+                    received_at=received_at,
+                    note=note,
+                )
+            )
+        if (line["resolution"] == "refund"
+                and found["refund_timing"] == RefundTiming.ON_RECEIPT):
+            announce_refund(uow, policies, line_id=line["id"], quantity=quantity,
+                            actor=actor)
+    if all(ln["received_quantity"] >= ln["quantity"] for ln in by_no.values()):
+        uow.returns.set_return_status(found["id"], ReturnStatus.RECEIVED.value)
     return received
 
 
@@ -134,18 +144,23 @@ def receive_blind(
             "quantity must be at least 1", errors=[FieldError("quantity", "at least 1")]
         )
     with uow_factory() as uow:
-        item = uow.catalogue.item_by_sku_size(sku, size)
-        if item is None:
-            raise NotFound(f"no item {sku} in size {size}", errors=[FieldError("sku", "unknown")])
-        place = _location(uow, location)
-        received = [
-            _receive_one(
-                uow, item_id=item.id, sku=sku, size=size, place=place, actor=actor, note=note
-            )
-            for _ in range(quantity)
-        ]
+        received = receive_blind_in(uow, sku=sku, size=size, location=location,
+                                    quantity=quantity, actor=actor, note=note)
         uow.commit()
     return received
+
+
+def receive_blind_in(uow: UnitOfWork, *, sku: str, size: str, location: str, quantity: int,
+                     actor: str, note: str | None = None) -> list[ReceivedUnit]:
+    """receive_blind in the caller's transaction."""
+    item = uow.catalogue.item_by_sku_size(sku, size)
+    if item is None:
+        raise NotFound(f"no item {sku} in size {size}", errors=[FieldError("sku", "unknown")])
+    place = _location(uow, location)
+    return [
+        _receive_one(uow, item_id=item.id, sku=sku, size=size, place=place, actor=actor, note=note)
+        for _ in range(quantity)
+    ]
 
 
 def _location(uow: UnitOfWork, code: str):

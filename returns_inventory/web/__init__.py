@@ -18,10 +18,13 @@ from . import (
     planner_bulk,  # noqa: F401 - routes on planner.bp
     planner_table,  # noqa: F401 - routes on planner.bp
     quality_page,
+    queue,
+    receiving,
     refunds_page,
     runs_page,
     session,
     station,
+    supervisor,
     words,
 )
 
@@ -53,6 +56,12 @@ def init_app(app: Flask) -> None:
     pages.register_pages(app, station.bp, pages.MenuEntry(
         "station.scan", "Grading station", frozenset({Role.GRADER}),
         start_for=frozenset({Role.GRADER})))
+    pages.register_pages(app, receiving.bp, pages.MenuEntry(
+        "receiving.receive", "Receiving", frozenset({Role.GRADER})))
+    pages.register_pages(app, queue.bp, pages.MenuEntry(
+        "queue.queue", "Grading queue", frozenset({Role.GRADER})))
+    pages.register_pages(app, supervisor.bp, pages.MenuEntry(
+        "supervisor.overview", "Supervisor", frozenset({Role.ADMIN})))
     # The planner console: a planner lands on the suggestions; an admin sees every entry.
     pages.register_pages(app, planner.bp, pages.MenuEntry(
         "planner.suggestions", "Suggestions", frozenset({Role.PLANNER}),

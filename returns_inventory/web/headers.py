@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from ..extensions import settings
+from ..extensions import policies, settings
 
 # Scripts and styles come only from our own files: no inline <script>, no style attributes,
 # no eval. The pages, the station and the API docs are written to need nothing more (the
@@ -24,10 +24,20 @@ CONTENT_SECURITY_POLICY = "; ".join([
 HSTS = "max-age=31536000"
 
 
+def content_security_policy() -> str:
+    """The policy, with the hosts item pictures may come from (config/grading.toml)."""
+    hosts = policies().grading.image_hosts
+    if not hosts:
+        return CONTENT_SECURITY_POLICY
+    allowed = " ".join(f"https://{host}" for host in hosts)
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:",
+                                           f"img-src 'self' data: {allowed}")
+
+
 def add_security_headers(response: Response) -> Response:
     """Set on every response, pages and API alike (setdefault: a view may ask for stricter)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Frame-Options", "DENY")  # for browsers predating frame-ancestors
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

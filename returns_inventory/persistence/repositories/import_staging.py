@@ -63,6 +63,7 @@ STAGED: dict[str, Table] = {
         Column("factory", String(64)),
         Column("season", String(32)),
         Column("fabric", String(64)),
+        Column("image_url", String(500)),
     ),
     "locations": _staged(
         "locations",

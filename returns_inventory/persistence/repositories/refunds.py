@@ -15,8 +15,11 @@ from .base import Repository, utcnow
 _LATER = inspection_outcomes.alias("later")
 _SIBLING = return_lines.alias("sibling")  # the other lines of the same return
 # The row in force is the unit's last: no later row of the same unit (its unique index answers).
+# A last row of kind `withdrawn` (the grade that judged the unit was undone) leaves none.
+WITHDRAWN = "withdrawn"
 _IN_FORCE = ~exists().where(_LATER.c.unit_id == inspection_outcomes.c.unit_id,
-                            _LATER.c.sequence > inspection_outcomes.c.sequence)
+                            _LATER.c.sequence > inspection_outcomes.c.sequence) & (
+    inspection_outcomes.c.kind != WITHDRAWN)
 
 
 class RefundRepository(Repository):

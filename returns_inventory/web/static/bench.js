@@ -1,0 +1,32 @@
+// The blind-receipt form: once a SKU is typed, its sizes in the item master are offered to
+// pick from (the size field's list), read from the API with the bench's own session.
+(function () {
+  "use strict";
+
+  var sku = document.getElementById("sku");
+  var sizes = document.getElementById("sizes");
+  var hint = document.getElementById("sku-sizes");
+  if (!sku || !sizes || !hint) return;
+
+  sku.addEventListener("change", function () {
+    var wanted = sku.value.trim();
+    sizes.textContent = "";
+    hint.textContent = "";
+    if (!wanted) return;
+    fetch("/api/v1/items?limit=100&sku=" + encodeURIComponent(wanted), {
+      headers: { Accept: "application/json" }, credentials: "same-origin"
+    }).then(function (answer) {
+      return answer.ok ? answer.json() : { data: [] };
+    }).then(function (page) {
+      if (sku.value.trim() !== wanted) return;  // typed on since: a newer answer follows
+      var found = page.data.map(function (item) { return item.size; });
+      found.forEach(function (size) {
+        var option = document.createElement("option");
+        option.value = size;
+        sizes.appendChild(option);
+      });
+      hint.textContent = found.length ? "Sizes of " + wanted + ": " + found.join(", ")
+        : "No item " + wanted + " in the item master. Check the SKU, or scan the GTIN.";
+    });
+  });
+})();

@@ -1,0 +1,251 @@
+"""The whole returns bench in Debian's Chromium: receive a parcel, print and read its labels,
+grade from the queue, undo, and approve a write-off as a supervisor, by keyboard and scanner.
+
+Run at a desk's 1366x900 and a tablet's 820x1180. A wedge scanner types 5 ms a key, then Enter.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.browser import refused_by_csp, screenshot_dir
+
+PASSWORD = "bench-eighteen-password"
+SCANNER_DELAY_MS = 5
+DESK = {"width": 1366, "height": 900}
+TABLET = {"width": 820, "height": 1180}
+VIEWPORTS = pytest.mark.parametrize("viewport", [DESK, TABLET], ids=["desk", "tablet"])
+
+pytestmark = pytest.mark.browser
+
+
+def _gtin() -> str:
+    """A random GTIN-13 with its check digit (the import verifies it)."""
+    digits = [random.randrange(10) for _ in range(12)]
+    total = sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+
+
+@pytest.fixture
+def parcel(live_server, unique):
+    """An authorized return of 2 tees (too small) and 1 coat (quality defect, cost 180.00),
+    nothing received yet; a sock in the item master that is not on it."""
+    shop = {"tee": unique("TEE"), "coat": unique("COAT"), "sock": unique("SOCK"),
+            "wh": unique("WH"), "order": unique("SO"), "sock_gtin": _gtin()}
+    sold = date.today() - timedelta(days=3)
+    for kind, text in [
+        ("locations", f"code,name,type\n{shop['wh']},Returns dock,warehouse\n"),
+        ("items", "sku,size,gtin,category,description,unit_cost,price\n"
+                  f"{shop['tee']},M,,tops,Black tee,8.50,25.00\n"
+                  f"{shop['coat']},L,,outerwear,Grey wool coat,180.00,390.00\n"
+                  f"{shop['sock']},42,{shop['sock_gtin']},socks,Red sock,1.50,6.00\n"),
+        ("sales", "sold_on,order_ref,line_ref,sku,size,quantity,unit_price,channel,location\n"
+                  f"{sold},{shop['order']},1,{shop['tee']},M,2,25.00,online,{shop['wh']}\n"
+                  f"{sold},{shop['order']},2,{shop['coat']},L,1,390.00,online,{shop['wh']}\n"),
+    ]:
+        answer = live_server.import_csv(kind, text)
+        assert answer.status_code == 201, answer.text
+    authorized = live_server.post("/api/v1/returns", json={
+        "order_ref": shop["order"], "customer_note": "Sorry, wrong sizes",
+        "lines": [{"line_ref": "1", "quantity": 2, "reason": "too_small",
+                   "note": "Runs a size small"},
+                  {"line_ref": "2", "quantity": 1, "reason": "quality_defect",
+                   "note": "Moth hole on the sleeve"}]})
+    assert authorized.status_code == 201, authorized.text
+    return {**shop, "rma": authorized.json()["rma"]}
+
+
+def _at(path_prefix: str):
+    return lambda url: urlsplit(url).path.startswith(path_prefix)
+
+
+def _log_in(live_server, browser, unique, viewport, role: str):
+    from playwright.sync_api import expect
+
+    username = unique(role).lower()
+    live_server.cli("user", "create", "--username", username, "--role", role,
+                    "--display-name", f"{role.title()} (bench 18)", "--password", PASSWORD)
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    refused = refused_by_csp(page)
+    page.set_default_timeout(90_000)
+    expect.set_options(timeout=90_000)
+    page.goto(live_server.url("/login"))
+    expect(page.locator("#username")).to_be_focused()
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return context, page, username, refused
+
+
+def _scan(page, text: str) -> None:
+    page.keyboard.type(text, delay=SCANNER_DELAY_MS)
+    page.keyboard.press("Enter")
+
+
+def _decoded(pdf: bytes) -> list[str]:
+    """The Code 128 barcodes a scanner reads off the printed pages (203 dpi)."""
+    import pypdfium2
+    import zxingcpp
+
+    found = []
+    for page in pypdfium2.PdfDocument(pdf):
+        image = page.render(scale=203 / 72).to_pil()
+        found += [r.text for r in zxingcpp.read_barcodes(image)
+                  if r.format == zxingcpp.BarcodeFormat.Code128]
+    return found
+
+
+def _shot(page, name: str, viewport) -> None:
+    suffix = "" if viewport is DESK else "-tablet"
+    page.screenshot(path=str(screenshot_dir() / f"{name}{suffix}.png"), full_page=True)
+
+
+@VIEWPORTS
+def test_a_parcel_is_received_labelled_graded_from_the_queue_and_a_grade_undone(
+    live_server, browser, parcel, unique, viewport
+):
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique, viewport, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        expect(page.locator("#rma")).to_be_focused()
+        _scan(page, parcel["rma"].lower())
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
+        expect(page.get_by_text("Runs a size small")).to_be_visible()
+        expect(page.locator("#count-1")).to_be_focused()
+        page.locator("#location").select_option(parcel["wh"])
+        # The box holds 3 tees (one more than expected), the coat and a sock.
+        page.locator("#count-1").focus()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("3")
+        page.locator("#other_items").focus()
+        _scan(page, parcel["sock_gtin"])  # Enter in the list: the next scan goes below
+        page.locator("#note").focus()
+        page.keyboard.type("Box crushed at one corner")
+        page.keyboard.press("Tab")  # on from the note, past the list, to Receive
+        page.keyboard.press("Tab")
+        expect(page.locator("#receive-form button[type=submit]")).to_be_focused()
+        page.keyboard.press("Enter")
+        surprises = page.locator("#surprises")
+        expect(surprises).to_contain_text("3 counted but only 2 expected")
+        expect(surprises).to_contain_text(f"{parcel['sock']} size 42 is not on {parcel['rma']}")
+        _shot(page, "receiving-differences", viewport)
+        page.locator("#receive-form button[type=submit]").focus()
+        page.keyboard.press("Enter")  # Receive anyway
+        page.wait_for_url(_at("/station/received/"))
+        expect(page.locator("#received-units tbody tr")).to_have_count(5)
+        expect(page.get_by_text("2 units received as blind receipts")).to_be_visible()
+        expect(page.locator("#print-labels")).to_be_focused()  # labels offered at once
+        _shot(page, "receiving-labels", viewport)
+
+        def printed(link: str) -> bytes:
+            answer = page.request.get(live_server.url(page.locator(link).get_attribute("href")))
+            assert answer.headers["content-type"] == "application/pdf"
+            return answer.body()
+
+        shown = page.locator("#received-units tbody tr td:first-child").all_inner_texts()
+        assert _decoded(printed("#print-labels")) == shown  # a scanner reads the unit id
+        assert sorted(_decoded(printed("#print-sheet"))) == sorted(shown)
+
+        page.goto(live_server.url(f"/station/queue?location={parcel['wh']}"))
+        expect(page.locator("#state-counts")).to_be_visible()
+        expect(page.locator("#review li")).to_have_count(2)
+        first = page.locator("#waiting li a").first
+        expect(first).to_be_focused()
+        _shot(page, "grading-queue", viewport)
+        unit_id = first.locator("strong").inner_text()
+        page.keyboard.press("Enter")  # opens straight to its grading page
+        page.wait_for_url(_at(f"/station/units/{unit_id}"))
+        page.keyboard.press("a")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at("/station/graded/"))
+        expect(page.locator("#undo")).to_be_visible()
+        expect(page.locator("#undo-form")).to_contain_text("You can undo it until")
+        _shot(page, "grading-undo", viewport)
+        page.locator("#undo").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at(f"/station/units/{unit_id}"))
+        expect(page.locator(".notice").first).to_contain_text(f"Grade A of unit {unit_id} undone")
+        assert refused == [], refused
+    finally:
+        context.close()
+    unit = live_server.get(f"/api/v1/units/{unit_id}").json()
+    assert unit["status"] == "awaiting_grading"
+    assert [h["kind"] for h in unit["history"]] == ["grade", "undo"]
+    assert unit["receiving_note"] == "Box crushed at one corner"
+
+
+@VIEWPORTS
+def test_a_supervisor_approves_a_costly_write_off_with_the_keyboard(
+    live_server, browser, parcel, unique, viewport
+):
+    from playwright.sync_api import expect
+
+    received = live_server.post(f"/api/v1/returns/{parcel['rma']}/receipts", json={
+        "location": parcel["wh"], "lines": [{"line_no": 2, "quantity": 1}]})
+    [coat] = [u["unit_id"] for u in received.json()["units"]]
+    grader_token = live_server.cli("token", "create", "--name", unique("bench"),
+                                   "--role", "grader").stdout.strip()
+    graded = live_server.post(f"/api/v1/units/{coat}/grade", json={"grade": "D"},
+                              headers=live_server.headers(grader_token))
+    assert graded.json()["awaiting_approval"] is True
+
+    context, page, _, refused = _log_in(live_server, browser, unique, viewport, "admin")
+    try:
+        page.goto(live_server.url("/supervisor"))
+        row = page.locator("#write-offs tr", has_text=coat)
+        expect(row).to_contain_text("180.00")
+        _shot(page, "supervisor", viewport)
+        row.get_by_role("button", name="Approve write-off").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at("/supervisor"))
+        expect(page.locator(".notice").first).to_contain_text(f"Write-off of unit {coat} approved")
+        expect(page.locator("#write-offs tr", has_text=coat)).to_have_count(0)
+        assert refused == [], refused
+    finally:
+        context.close()
+    assert live_server.get(f"/api/v1/units/{coat}").json()["status"] == "written_off"
+
+
+def test_a_parcel_without_an_rma_is_received_by_picking_the_sku_and_its_size(
+    live_server, browser, parcel, unique
+):
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        page.get_by_role("link", name="Receive it without an RMA").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at("/station/receive/blind"))
+        expect(page.locator("#gtin")).to_be_focused()
+        page.keyboard.press("Tab")  # no barcode on it: the SKU, then its size
+        page.keyboard.type(parcel["coat"])
+        page.keyboard.press("Tab")
+        expect(page.locator("#sku-sizes")).to_have_text(f"Sizes of {parcel['coat']}: L")
+        expect(page.locator("#sizes option")).to_have_count(1)
+        page.keyboard.type("L")
+        page.locator("#location").select_option(parcel["wh"])
+        page.locator("#note").focus()
+        page.keyboard.type("No packing slip")
+        page.locator("#blind-form button[type=submit]").focus()
+        _shot(page, "receiving-blind", DESK)
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at("/station/received/"))
+        expect(page.get_by_text("1 unit received as blind receipt,")).to_be_visible()
+        unit_id = page.locator("#received-units tbody tr td:first-child").inner_text()
+        assert refused == [], refused
+    finally:
+        context.close()
+    unit = live_server.get(f"/api/v1/units/{unit_id}").json()
+    assert (unit["sku"], unit["flagged_for_review"], unit["receiving_note"]) == (
+        parcel["coat"], True, "No packing slip")
