@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import api, extensions, observability, web
+    from . import api, extensions, http, observability, web
     from .web import headers
 
     settings = settings or Settings.load()
@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         # The client's address (login throttling) and scheme come from the proxies' headers.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
+    http.init_app(app)
     api.init_app(app)
+    http.answer_with_problems(app)
     web.init_app(app)
     return app

@@ -65,22 +65,22 @@ GRADES = ["A"] * 6 + ["B"] * 2 + ["C", "D"]
 
 
 @contextmanager
-def bench_database(url: str, keep: bool):
-    """A fresh database on the given PostgreSQL server, or the SQLite file as given."""
+def bench_database(url: str, keep: bool, name: str = BENCH_DATABASE):
+    """A fresh database ``name`` on the given PostgreSQL server, or the SQLite file as given."""
     server = make_url(url)
     if server.get_backend_name() != "postgresql":
         yield url
         return
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+        yield server.set(database=name).render_as_string(hide_password=False)
     finally:
         if not keep:
             with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -8,6 +8,8 @@ from marshmallow import fields, validate
 from ..domain.access import Role
 from ..domain.claims import ClaimStatus
 from ..extensions import policies, uow_factory
+from ..http.auth import READ, current_actor, requires_role
+from ..http.schemas import StrictSchema
 from ..services.claims import (
     claim_detail,
     credit_claim,
@@ -17,11 +19,9 @@ from ..services.claims import (
     reject_claim,
     send_claim,
 )
-from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
 from .claim_pdf import claim_pdf
 from .csv_export import CSV, csv_response
-from .schemas import StrictSchema
 
 blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims",
                 description="Vendor claims for units returned to their supplier")

@@ -6,9 +6,9 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
-from .auth import requires_role
+from ..http.auth import requires_role
+from ..http.schemas import CursorInfo, Int64, PageSize, StrictSchema, page_limit
 from .blueprint import Blueprint
-from .schemas import CursorInfo, Int64, PageSize, StrictSchema, page_limit
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Event feed")
 

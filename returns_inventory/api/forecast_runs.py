@@ -7,11 +7,11 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
+from ..http.auth import READ, current_actor, requires_role
+from ..http.schemas import PageArgs, PageInfo, StrictSchema, page_limit
 from ..services.forecast_runs import RunRequest, get_run, list_runs, planners_today
 from ..services.run_requests import discard_run, request_run
-from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
-from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("forecast_runs", __name__, url_prefix="/api/v1/forecast-runs",
                 description="Nightly forecast and replenishment runs")

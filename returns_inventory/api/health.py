@@ -6,11 +6,11 @@ from flask import jsonify
 from marshmallow import fields
 
 from ..extensions import database, settings, uow_factory
+from ..http.problems import problem
+from ..http.schemas import ProblemSchema, StrictSchema
 from ..persistence.migrate import schema_status
 from ..services.scheduler_health import scheduler_heartbeat
 from .blueprint import Blueprint
-from .errors import problem
-from .schemas import ProblemSchema, StrictSchema
 
 blp = Blueprint("health", __name__, description="Health checks (no token needed)")
 

@@ -7,10 +7,10 @@ import uuid
 from flask import Flask, Response, g, request
 
 from ..extensions import settings, uow_factory
+from ..http.body import request_fingerprint
+from ..http.problems import problem
 from ..persistence.uow import Fence, drop_fence, hold_fence
 from ..services.idempotency import claim_key, release_key, store_answer
-from .body import request_fingerprint
-from .errors import problem
 
 HEADER = "Idempotency-Key"
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}

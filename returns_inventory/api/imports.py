@@ -7,13 +7,13 @@ from marshmallow import fields
 
 from ..domain.access import Role
 from ..extensions import policies, settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.body import large_body, spooled_body
+from ..http.problems import problem
+from ..http.schemas import StrictSchema
 from ..services.import_schemas import KINDS
 from ..services.imports import MAX_REPORTED_ERRORS, import_kind, import_rows
-from .auth import current_actor, requires_role
 from .blueprint import Blueprint
-from .body import large_body, spooled_body
-from .errors import problem
-from .schemas import StrictSchema
 
 blp = Blueprint(
     "imports",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import fields
 
 from ..extensions import settings, uow_factory
-from .auth import READ, requires_role
+from ..http.auth import READ, requires_role
+from ..http.schemas import PageArgs, PageInfo, StrictSchema, page_limit
 from .blueprint import Blueprint
-from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("items", __name__, url_prefix="/api/v1/items", description="Item catalogue")
 

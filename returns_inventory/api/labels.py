@@ -6,10 +6,10 @@ from flask import Response
 from marshmallow import fields, validate
 
 from ..extensions import policies, uow_factory
+from ..http.auth import READ, requires_role
+from ..http.schemas import StrictSchema
 from ..services.labels import LAYOUTS, labels_for_return, labels_for_units, render_labels
-from .auth import READ, requires_role
 from .blueprint import Blueprint
-from .schemas import StrictSchema
 
 blp = Blueprint("labels", __name__, url_prefix="/api/v1", description="Unit labels")
 

@@ -6,9 +6,9 @@ from marshmallow import fields, validate
 
 from ..domain.stock import MovementType
 from ..extensions import settings, uow_factory
-from .auth import READ, requires_role
+from ..http.auth import READ, requires_role
+from ..http.schemas import CONDITIONS, CursorInfo, Int64, PageSize, StrictSchema, page_limit
 from .blueprint import Blueprint
-from .schemas import CONDITIONS, CursorInfo, Int64, PageSize, StrictSchema, page_limit
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1/ledger", description="Stock ledger")
 

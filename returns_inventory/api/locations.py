@@ -6,9 +6,9 @@ from marshmallow import fields, validate
 
 from ..domain.catalogue import LocationType
 from ..extensions import settings, uow_factory
-from .auth import READ, requires_role
+from ..http.auth import READ, requires_role
+from ..http.schemas import PageArgs, PageInfo, StrictSchema, page_limit
 from .blueprint import Blueprint
-from .schemas import PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("locations", __name__, url_prefix="/api/v1/locations", description="Locations")
 LOCATION_TYPES = [t.value for t in LocationType]

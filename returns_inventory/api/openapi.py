@@ -17,9 +17,9 @@ from flask import (
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from ..http.auth import READ, open_endpoint_to, requires_role
+from ..http.schemas import ProblemSchema
 from . import openapi_fields
-from .auth import READ, open_endpoint_to, requires_role
-from .schemas import ProblemSchema
 
 API_PREFIX = "/api/v1"
 ASSETS_PREFIX = f"{API_PREFIX}/docs/assets"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
+from ..http.schemas import DATE_PATTERN, bounds_of
 from ..path_ids import INT32_MAX
-from .schemas import DATE_PATTERN, bounds_of
 
 # Decimal strings as marshmallow writes them with as_string (no exponent, no NaN).
 DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"

@@ -6,11 +6,11 @@ from marshmallow import fields, validate
 
 from ..domain.quality import Dimension
 from ..extensions import policies, uow_factory
+from ..http.auth import READ, requires_role
+from ..http.schemas import StrictSchema
 from ..services.quality import quality_scorecards
-from .auth import READ, requires_role
 from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
-from .schemas import StrictSchema
 
 blp = Blueprint("quality", __name__, url_prefix="/api/v1/analytics",
                 description="Quality scorecards for buyers and supplier managers")

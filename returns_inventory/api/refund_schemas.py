@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .schemas import CursorInfo, PageSize, StrictSchema
+from ..http.schemas import CursorInfo, PageSize, StrictSchema
 
 
 class DeductionOut(StrictSchema):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ..domain.access import Role
 from ..extensions import policies, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.schemas import cursor_page
 from ..services.inspection import override_outcome
 from ..services.refunds import list_refunds, mark_paid
-from .auth import current_actor, requires_role
 from .blueprint import Blueprint
 from .refund_schemas import OverrideIn, PaidIn, RefundOut, RefundPage, RefundQuery, UnitOutcomeOut
-from .schemas import cursor_page
 
 blp = Blueprint("refunds", __name__, url_prefix="/api/v1",
                 description="Refunds and inspection outcomes")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..domain.access import Role
 from ..domain.quality import evidence_words
 from ..extensions import policies, settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.schemas import page_limit
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestion_reopen import reopen_suggestions
 from ..services.suggestions import (
@@ -13,7 +15,6 @@ from ..services.suggestions import (
     get_suggestion,
     list_suggestions,
 )
-from .auth import current_actor, requires_role
 from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
 from .replenishment_schemas import (
@@ -29,7 +30,6 @@ from .replenishment_schemas import (
     SuggestionPage,
     SuggestionQuery,
 )
-from .schemas import page_limit
 
 blp = Blueprint("replenishment", __name__, url_prefix="/api/v1/replenishment",
                 description="Replenishment suggestions, planners' decisions, approved orders")

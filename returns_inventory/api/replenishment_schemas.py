@@ -5,41 +5,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from marshmallow import ValidationError, fields, validate, validates_schema
-from webargs.fields import DelimitedList
 
 from ..domain.replenishment import MAX_ORDER_QUANTITY, STATUSES, TERM_MEANINGS
 from ..domain.suggestion_filters import SORTABLE
+from ..domain.text import MAX_NOTE_CHARS
+from ..http.schemas import PageArgs, PageInfo, StrictSchema
+from ..http.suggestion_filter import SuggestionFilterIn
 from ..services.suggestion_decisions import BULK_LIMIT
 from .quality import QualityAlert
-from .schemas import PageArgs, PageInfo, StrictSchema
 
 Money = fields.Decimal(as_string=True, places=2)
 _COLUMN = "-?(" + "|".join(SORTABLE) + ")"
 SORT_PATTERN = f"^({_COLUMN}(,{_COLUMN})*)?$"  # the same rule the document states
-
-
-class SuggestionFilterIn(StrictSchema):
-    run = fields.Integer(validate=validate.Range(min=1),
-                         metadata={"description": "forecast run id (default: the latest "
-                                                  "successful run)"})
-    status = DelimitedList(fields.String(validate=validate.OneOf(STATUSES)),
-                           metadata={"description": "comma separated: " + ", ".join(STATUSES)})
-    category = fields.String()
-    sku = fields.String()
-    size = fields.String()
-    location = fields.String(metadata={"description": "location code"})
-    supplier = fields.String()
-    min_quantity = fields.Integer(validate=validate.Range(min=0),
-                                  metadata={"description": "suggested units at least this"})
-    min_value = fields.Decimal(validate=validate.Range(min=0), as_string=True,
-                               metadata={"description": "suggested value at least this"})
-    changed = fields.Boolean(metadata={
-        "description": "true: the suggested units differ from the previous run's (or the "
-                       "previous run suggested nothing); false: unchanged"})
-    min_change = fields.Integer(validate=validate.Range(min=0), metadata={
-        "description": "|suggested - previous| at least this (no previous counts as 0)"})
-    search = fields.String(validate=validate.Length(min=1, max=255), metadata={
-        "description": "SKU or description starting with this text, whatever the case"})
 
 
 class SuggestionQuery(SuggestionFilterIn, PageArgs):
@@ -171,7 +148,7 @@ class DecisionIn(StrictSchema):
     quantity = fields.Integer(validate=validate.Range(min=1, max=MAX_ORDER_QUANTITY), metadata={
         "description": "edit: required; approve: optional (default the edited, else the "
                        "suggested quantity); rounded up to whole case packs"})
-    comment = fields.String(validate=validate.Length(max=2000))
+    comment = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
     version = fields.Integer(validate=validate.Range(min=1), metadata={
         "description": "the version you saw; required once someone has decided"})
 
@@ -208,7 +185,7 @@ class SelectionIn(StrictSchema):
     filter = fields.Nested(SuggestionFilterIn, metadata={
         "description": "the list's filters; {} means every suggestion of the latest run"})
     ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=BULK_LIMIT))
-    comment = fields.String(validate=validate.Length(max=2000))
+    comment = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
 
     @validates_schema
     def _one_selection(self, data, **_):

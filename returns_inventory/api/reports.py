@@ -7,11 +7,11 @@ from marshmallow import fields, validate
 from ..domain.fit_signals import TEST
 from ..domain.grading import Grade
 from ..extensions import policies, uow_factory
+from ..http.auth import READ, requires_role
+from ..http.schemas import StrictSchema
 from ..services.analytics import returns_analytics, write_off_report
-from .auth import READ, requires_role
 from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
-from .schemas import StrictSchema
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Analytics and reports")
 

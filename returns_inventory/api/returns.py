@@ -5,12 +5,13 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..domain.access import Role
+from ..domain.text import MAX_NOTE_CHARS
 from ..extensions import policies, uow_factory
+from ..http.auth import READ, current_actor, requires_role
+from ..http.schemas import StrictSchema
 from ..services.receiving import receive_blind, receive_units
 from ..services.returns import ReturnLineRequest, authorize_return, cancel_return, get_return
-from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
-from .schemas import StrictSchema
 
 blp = Blueprint("returns", __name__, url_prefix="/api/v1", description="Returns (RMAs)")
 
@@ -28,7 +29,7 @@ class ReturnLineIn(StrictSchema):
                              metadata={"description": "if the exchange is out of stock"})
     condition_met = fields.Boolean(load_default=True, metadata={
         "description": "tags on, unworn, unwashed (required for non-quality reasons)"})
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
     condition = fields.Nested(lambda: DeclaredCondition(), metadata={
         "description": "the checks the customer declared; replaces condition_met when sent"})
 
@@ -44,7 +45,7 @@ class ReturnIn(StrictSchema):
     lines = fields.List(fields.Nested(ReturnLineIn), required=True,
                         validate=validate.Length(min=1, max=200))
     gift = fields.Boolean(load_default=False)
-    customer_note = fields.String(validate=validate.Length(max=2000))
+    customer_note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
     requested_on = fields.Date(metadata={"description": "defaults to today"})
     address_ref = fields.String(validate=validate.Length(min=1, max=128), metadata={
         "description": "the ERP's reference of the customer's address: a unit refused at "
@@ -83,7 +84,7 @@ class BlindReceiptIn(StrictSchema):
     size = fields.String(required=True)
     location = fields.String(required=True)
     quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
 
 
 class UnitReceived(StrictSchema):

@@ -6,11 +6,11 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
+from ..http.auth import READ, current_actor, requires_role
+from ..http.schemas import CONDITIONS, Int64, PageArgs, PageInfo, StrictSchema, page_limit
 from ..services.stock import adjust_stock
-from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
 from .idempotency import current_key
-from .schemas import CONDITIONS, Int64, PageArgs, PageInfo, StrictSchema, page_limit
 
 blp = Blueprint("stock", __name__, url_prefix="/api/v1/stock", description="Stock balances")
 

@@ -16,7 +16,7 @@ from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
 from ..domain.text import NUL, NUL_REASON, has_nul
-from .body import accepts_large_body
+from ..http.body import accepts_large_body
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # In a JSON document a NUL is either the escape \u0000 or (invalid JSON) a raw zero byte; a
@@ -25,7 +25,7 @@ _NUL_IN_JSON = (b"\\u0000", NUL.encode())
 
 
 class NulInRequest(BadRequest):
-    """Carries webargs' `messages` shape, so errors.py names each field as it does for
+    """Carries webargs' `messages` shape, so problems.py names each field as it does for
     validation errors."""
 
     def __init__(self, found: list[tuple[str, str]]):

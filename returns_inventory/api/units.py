@@ -7,17 +7,18 @@ from marshmallow import fields, validate
 from werkzeug.routing import BaseConverter
 
 from ..domain.access import Role
-from ..domain.grading import Grade, UnitStatus
+from ..domain.grading import REPAIR_OUTCOMES, Grade, UnitStatus
+from ..domain.text import MAX_NOTE_CHARS
 from ..extensions import grading_groups, policies, settings, uow_factory
+from ..http.auth import READ, current_actor, requires_role
+from ..http.body import sized_body
+from ..http.schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
 from ..services.photos import attach_photos, photo_path, unit_view
-from .auth import READ, current_actor, requires_role
 from .blueprint import Blueprint
-from .body import sized_body
 from .idempotency import current_key
 from .refund_schemas import UnitOutcomeOut
-from .schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
 BATCH = "grades"  # POST /units/grades sits beside /units/<unit_id>
@@ -44,7 +45,7 @@ def init_app(app, api) -> None:
 class GradeIn(StrictSchema):
     grade = fields.String(required=True, validate=validate.OneOf([g.value for g in Grade]))
     defects = fields.List(fields.String(), load_default=list)
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
 
 
 class RegradeIn(GradeIn):
@@ -52,8 +53,8 @@ class RegradeIn(GradeIn):
 
 
 class RepairOutcomeIn(StrictSchema):
-    outcome = fields.String(required=True, validate=validate.OneOf(["A", "B", "scrap"]))
-    note = fields.String(validate=validate.Length(max=2000))
+    outcome = fields.String(required=True, validate=validate.OneOf(list(REPAIR_OUTCOMES)))
+    note = fields.String(validate=validate.Length(max=MAX_NOTE_CHARS))
 
 
 class GradingOut(StrictSchema):

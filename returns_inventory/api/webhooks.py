@@ -6,6 +6,8 @@ from marshmallow import fields, validate
 
 from ..domain.access import Role
 from ..extensions import settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.schemas import CursorInfo, Int64, PageSize, StrictSchema, cursor_page
 from ..integrations.webhook_http import AddressPolicy
 from ..services.webhooks import (
     EVENT_TYPES,
@@ -13,9 +15,7 @@ from ..services.webhooks import (
     replay_failed,
     set_webhook_active,
 )
-from .auth import current_actor, requires_role
 from .blueprint import Blueprint
-from .schemas import CursorInfo, Int64, PageSize, StrictSchema, cursor_page
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                 description="Outbound webhooks (HMAC-SHA256 signed)")

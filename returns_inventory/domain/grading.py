@@ -29,6 +29,14 @@ class Disposition(enum.StrEnum):
     RETURN_TO_CUSTOMER = "return_to_customer"
 
 
+# What a repaired unit can come back as: a grade it is restocked at, or scrapped.
+REPAIR_OUTCOMES = {
+    Grade.A.value: Disposition.RESTOCK_SELLABLE,
+    Grade.B.value: Disposition.RESTOCK_SECOND_QUALITY,
+    "scrap": Disposition.WRITE_OFF,
+}
+
+
 class WriteOffStatus(enum.StrEnum):
     PENDING_APPROVAL = "pending_approval"  # costly: waits in quarantine for an admin
     POSTED = "posted"  # a loss at its cost

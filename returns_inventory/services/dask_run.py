@@ -44,7 +44,7 @@ def can_share(uow: UnitOfWork) -> bool:
     return uow.dialect == "postgresql" and not uow.connection.in_nested_transaction()
 
 
-def read_on_cluster(client, uow, config: ForecastConfig, as_of) -> PlanningInputs:
+def read_on_cluster(client, uow: UnitOfWork, config: ForecastConfig, as_of) -> PlanningInputs:
     """Read the run's inputs with the big sets split by item over the cluster's workers.
 
     ``uow`` must be the run's read transaction (one snapshot, see ``read_one_snapshot``); it
@@ -84,7 +84,7 @@ def read_partition(url: str, snapshot: str, first: int, last: int,
     return weekly.astype(np.int32), returned.astype(np.int32)
 
 
-def write_on_cluster(client, uow, ctx: RowContext, rows: RowInputs, result) -> int:
+def write_on_cluster(client, uow: UnitOfWork, ctx: RowContext, rows: RowInputs, result) -> int:
     """Forecasts and suggestions formatted by the workers, written by ``uow`` with COPY in
     partition order; returns the number of suggestions."""
     n = len(rows.item_ids)

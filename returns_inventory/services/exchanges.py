@@ -221,6 +221,13 @@ def release_expired_reservations(
     return released
 
 
+def list_exchanges(uow_factory: UowFactory, status: str, *, limit: int,
+                   after: int | None) -> list[dict]:
+    """Exchanges in one state, oldest first, from after the cursor ``after``."""
+    with uow_factory() as uow:
+        return uow.returns.exchanges_by_status(status, limit=limit, after=after)
+
+
 def ship_exchange(uow_factory: UowFactory, *, exchange_id: int, actor: str) -> dict:
     """The replacement left the building: consume its reservation and its stock."""
     with uow_factory() as uow:

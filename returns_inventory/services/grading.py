@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.grading import (
-    CONDITION_AFTER,
-    RESTOCKING,
-    STATUS_AFTER,
-    Disposition,
+    REPAIR_OUTCOMES,
     Grade,
     GradingDecision,
     ReturnUnit,
     UnitStatus,
     WriteOffStatus,
 )
-from ..domain.stock import Condition, MovementType
+from ..domain.text import check_note
 from ..persistence.uow import UnitOfWork, UowFactory
 from .claims import release_unit
 from .inspection import judge, record, refused_disposition
-from .placement import move_unit
 from .policies import Policies
-from .unit_outcomes import GradingResult, announce_write_off, grading_result, where_is
+from .reconcile import Verdict, reconcile
+from .unit_outcomes import GradingResult, where_is
 
 
 def grade_unit(
@@ -46,6 +43,7 @@ def grade_unit(
     A grade that writes off first calls `before_write_off(value, awaiting_approval)`, inside
     the transaction: raising there grades nothing (the bench's confirm step).
     """
+    check_note(note, "note")
     policy = policies.grading
     grade_ = policy.grade_of(grade)
     ticked = policy.check_defects(defects or [])
@@ -67,7 +65,8 @@ def grade_unit(
 
 
 def grade_locked_unit(
-    uow, policies: Policies, unit: ReturnUnit, details: dict, grade_: Grade, ticked: list[str],
+    uow: UnitOfWork, policies: Policies, unit: ReturnUnit, details: dict, grade_: Grade,
+    ticked: list[str],
     *, note: str | None, actor: str, is_admin: bool, today: date | None,
     before_write_off: Callable[[Decimal, bool], None] | None = None,
 ) -> GradingResult:
@@ -79,9 +78,9 @@ def grade_locked_unit(
     judgement = judge(uow, policies, unit, grade_, ticked)
     if judgement is not None and judgement.decision.outcome == "refuse":
         decision = refused_disposition(policies, judgement.decision.rule)
-    result = _reconcile(uow, policies, unit, grade_, ticked, decision, actor=actor,
-                        is_admin=is_admin, kind="grade", note=note, where=where,
-                        before_write_off=before_write_off)
+    verdict = Verdict("grade", grade_, tuple(ticked), decision, actor, is_admin, note=note)
+    result = reconcile(uow, policies, unit, verdict, where=where,
+                       before_write_off=before_write_off)
     if judgement is None:
         return result
     outcome = record(uow, policies, unit, judgement, actor=actor, where=where, today=today)
@@ -122,20 +121,9 @@ def regrade_unit(
         if unit.status is UnitStatus.WRITTEN_OFF:
             _reverse_posted_write_off(uow, unit, actor, where)
         decision = _decide(uow, policy, unit, grade_, ticked, today or policies.returns.today())
-        result = _reconcile(
-            uow,
-            policies,
-            unit,
-            grade_,
-            ticked,
-            decision,
-            actor=actor,
-            is_admin=True,
-            kind="regrade",
-            note=note,
-            reason=reason.strip(),
-            where=where,
-        )
+        verdict = Verdict("regrade", grade_, tuple(ticked), decision, actor, is_admin=True,
+                          note=note, reason=reason.strip())
+        result = reconcile(uow, policies, unit, verdict, where=where)
         uow.commit()
     return result
 
@@ -151,11 +139,7 @@ def record_repair_outcome(
     is_admin: bool = False,
 ) -> GradingResult:
     """A repaired unit goes back to stock as A or B, or is scrapped (written off)."""
-    outcomes = {
-        "A": Disposition.RESTOCK_SELLABLE,
-        "B": Disposition.RESTOCK_SECOND_QUALITY,
-        "scrap": Disposition.WRITE_OFF,
-    }
+    outcomes = REPAIR_OUTCOMES
     if outcome not in outcomes:
         raise ValidationFailed(
             "outcome must be A, B or scrap", errors=[FieldError("outcome", "one of A, B, scrap")]
@@ -171,18 +155,9 @@ def record_repair_outcome(
             policies.grading.where_to_put_after(disposition),
         )
         grade_ = Grade(outcome) if outcome in {"A", "B"} else Grade.D
-        result = _reconcile(
-            uow,
-            policies,
-            unit,
-            grade_,
-            unit.defects,
-            decision,
-            actor=actor,
-            is_admin=is_admin,
-            kind="repair_outcome",
-            note=note,
-        )
+        verdict = Verdict("repair_outcome", grade_, tuple(unit.defects), decision, actor,
+                          is_admin, note=note)
+        result = reconcile(uow, policies, unit, verdict)
         uow.commit()
     return result
 
@@ -204,105 +179,6 @@ def _decide(uow: UnitOfWork, policy, unit, grade_, ticked, today, details=None) 
         sold_on=details["sold_on"],
         today=today,
     )
-
-
-def _reconcile(
-    uow, policies, unit, grade_, ticked, decision, *, actor, is_admin, kind, note=None,
-    reason=None, where=None, before_write_off=None,
-) -> GradingResult:
-    """Move the unit out of where it sits into its disposition, in this transaction."""
-    where = where or where_is(uow, unit)
-    disposition = decision.disposition
-    unit.grade, unit.defects, unit.disposition = grade_, list(ticked), disposition
-    write_off_id = value = None
-    awaiting = False
-    if disposition is Disposition.WRITE_OFF:
-        value = uow.catalogue.item(unit.item_id).unit_cost
-        why = f"{kind} {grade_.value}: {', '.join(ticked) or 'no defects noted'}"
-        awaiting = policies.returns.write_off_awaits_approval(value, is_admin=is_admin)
-        if before_write_off is not None:
-            before_write_off(Decimal(value), awaiting)
-        if awaiting:
-            # Costly write-offs wait in quarantine until an admin approves them.
-            move_unit(uow, unit, Condition.QUARANTINE, actor=actor, reason=why)
-            unit.status = UnitStatus.PENDING_WRITE_OFF
-        else:
-            move_unit(uow, unit, None, actor=actor, reason=why)
-            unit.status = UnitStatus.WRITTEN_OFF
-        write_off_id = uow.units.add_write_off(
-            unit_id=unit.id,
-            item_id=unit.item_id,
-            location_id=unit.location_id,
-            value=value,
-            reason=why[:255],
-            status=WriteOffStatus.PENDING_APPROVAL if awaiting else WriteOffStatus.POSTED,
-            requested_by=actor,
-            decided_by=None if awaiting else actor,
-            posted_at=None if awaiting else datetime.now(UTC),
-        )
-        if not awaiting:
-            announce_write_off(uow, unit, value, write_off_id, actor, where)
-    else:
-        leaving = _LEAVING_AS.get(disposition, MovementType.WRITE_OFF)
-        moved = move_unit(
-            uow,
-            unit,
-            CONDITION_AFTER[disposition],
-            actor=actor,
-            reason=f"{kind} {grade_.value}: {decision.rule}",
-            leaving_as=leaving,
-        )
-        unit.status = STATUS_AFTER[disposition]
-        # A re-grade that leaves the unit where it was (A to A) moves no stock: the ERP
-        # must not hear of a second restock.
-        if disposition in RESTOCKING and moved:
-            uow.events.add(
-                "stock.restocked",
-                {"unit_id": unit.unit_code, "condition": unit.condition.value, **where},
-                actor=actor,
-            )
-    uow.units.save_unit(unit, actor=actor)
-    uow.units.add_grading(
-        unit.id,
-        kind=kind,
-        grade=grade_.value,
-        defects=list(ticked),
-        disposition=disposition.value,
-        rule=decision.rule,
-        note=note,
-        reason=reason,
-        actor=actor,
-    )
-    uow.events.add(
-        "unit.graded",
-        {
-            "unit_id": unit.unit_code,
-            "kind": kind,
-            "grade": grade_.value,
-            "defects": list(ticked),
-            "disposition": disposition.value,
-            "rule": decision.rule,
-            "status": unit.status.value,
-            **where,
-        },
-        actor=actor,
-    )
-    return grading_result(
-        unit,
-        disposition,
-        decision.rule,
-        # A write-off waiting for approval has not happened yet: the unit is kept, not binned.
-        policies.grading.where_to_put_after(disposition, awaiting_approval=awaiting),
-        write_off_id=write_off_id,
-        value=value,
-        awaiting=awaiting,
-    )
-
-
-_LEAVING_AS = {
-    Disposition.RETURN_TO_VENDOR: MovementType.RETURN_TO_VENDOR,
-    Disposition.RETURN_TO_CUSTOMER: MovementType.RETURN_TO_CUSTOMER,
-}
 
 
 def _reverse_posted_write_off(uow: UnitOfWork, unit: ReturnUnit, actor: str, where: dict) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..domain.grading import ReturnUnit, placements
 from ..domain.stock import Condition, Movement, MovementType
+from ..persistence.uow import UnitOfWork
 from .ledger import post_movements
 
 
 def move_unit(
-    uow,
+    uow: UnitOfWork,
     unit: ReturnUnit,
     target: Condition | None,
     *,

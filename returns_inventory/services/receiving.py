@@ -171,8 +171,8 @@ def _location(uow: UnitOfWork, code: str):
 
 
 def _receive_one(
-    uow, *, item_id, sku, size, place, actor, return_id=None, line=None, note=None, rma=None,
-    received_at=None,
+    uow: UnitOfWork, *, item_id, sku, size, place, actor, return_id=None, line=None, note=None,
+    rma=None, received_at=None,
 ) -> ReceivedUnit:
     code = new_unit_code()
     blind = line is None

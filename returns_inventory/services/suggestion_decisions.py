@@ -17,6 +17,7 @@ from ..domain.replenishment import (
     decision_quantity,
     in_case_packs,
 )
+from ..domain.text import check_note
 from ..persistence.uow import UnitOfWork, UowFactory
 from .policies import Policies
 from .quality_alerts import current_alerts
@@ -33,6 +34,7 @@ def decide_suggestion(uow_factory: UowFactory, suggestion_id: int, *, action: st
                       policies: Policies | None = None) -> dict:
     """Approve, edit or reject one suggestion, refusing to overwrite an unseen decision (and,
     given the policies, an approval the quality alert rule holds back)."""
+    check_note(comment, "comment")
     with uow_factory() as uow:
         row = uow.suggestions.one(suggestion_id)
         if row is None:
@@ -68,6 +70,7 @@ def decide_in_bulk(uow_factory: UowFactory, *, action: str, actor: str, filters:
                    comment: str | None = None, policies: Policies | None = None) -> dict:
     """Approve or reject every matching suggestion still waiting for a planner; an approval
     the quality alert rule holds back is skipped, left for a planner to decide alone."""
+    check_note(comment, "comment")
     if action not in ("approve", "reject"):
         raise ValidationFailed("bulk decisions approve or reject",
                                errors=[FieldError("action", "approve or reject")])

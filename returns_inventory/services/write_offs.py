@@ -9,6 +9,13 @@ from .placement import move_unit
 from .unit_outcomes import GradingResult, announce_write_off, grading_result
 
 
+def list_write_offs(uow_factory: UowFactory, status: str, *, limit: int,
+                    after: int | None) -> list[dict]:
+    """Write-offs in one state, oldest first, from after the cursor ``after``."""
+    with uow_factory() as uow:
+        return uow.units.write_offs_by_status(status, limit=limit, after=after)
+
+
 def decide_write_off(
     uow_factory: UowFactory, *, write_off_id: int, approve: bool, actor: str
 ) -> GradingResult:

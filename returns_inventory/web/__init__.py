@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, g, send_from_directory
 
-from ..api.auth import READ, public
 from ..domain.access import Role
 from ..domain.quality import evidence_words
+from ..http.auth import READ, public
 from . import (
     analytics_page,
     login,

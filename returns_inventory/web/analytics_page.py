@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 from flask import render_template, request
 
-from ..api.auth import requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
+from ..http.auth import requires_role
 from ..services.analytics import latest_sale_day, returns_analytics, size_key
 from ..services.sku_returns import weekly_returns
 from .forms import whole_number

@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
-from ..api.auth import READ, public, requires_role
 from ..domain.errors import TooManyAttempts
 from ..extensions import settings, uow_factory
+from ..http.auth import READ, public, requires_role
 from ..services.sessions import LoginLimits
 from ..services.sessions import log_in as open_session
 from . import session

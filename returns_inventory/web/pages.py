@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role, allows
 from ..domain.errors import DomainError
+from ..http.problems import status_of
 from . import session
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def refuse_forged_requests():
             "The page was open too long or came from somewhere else. Go back, reload the page "
             "and try again.",
         )
-    from ..api.errors import problem
+    from ..http.problems import problem
 
     return problem(403, "Forbidden", f"a request made with the browser session needs the "
                    f"{session.CSRF_HEADER} header", slug="csrf-token-missing")
@@ -116,8 +116,7 @@ def _prefers_html() -> bool:
 
 
 def _domain_error_page(exc: DomainError):
-    status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
-    return error_page(status, exc.title, exc.detail)
+    return error_page(status_of(exc), exc.title, exc.detail)
 
 
 def _http_error_page(exc: HTTPException):

@@ -14,14 +14,15 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from ..api.auth import current_actor, requires_role
-from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import Conflict, DomainError, FieldError, ValidationFailed
 from ..domain.quality import RULE_WORDS
 from ..domain.replenishment import STATUSES
 from ..domain.suggestion_figures import SHARE_TERMS
 from ..extensions import policies, settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.problems import status_of
+from ..http.schemas import page_count, page_offset
 from ..services.forecast_runs import forecast_config, list_runs
 from ..services.preferences import chosen_columns
 from ..services.refunds import overdue_count
@@ -63,7 +64,7 @@ def decide(suggestion_id: int):
         result = decide_suggestion(
             uow_factory(), suggestion_id, action=action, actor=current_actor(),
             quantity=_quantity(form.get("quantity")) if action == "edit" else None,
-            comment=form.get("comment", "").strip()[:2000] or None,
+            comment=form.get("comment", "").strip() or None,
             expected_version=whole_number(form.get("version")), policies=policies(),
         )
     except DomainError as exc:
@@ -76,7 +77,7 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     try:
         state = read_table_state(values)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
-                                  offset=(state.page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                  offset=page_offset(state.page, PAGE_SIZE), limit=PAGE_SIZE,
                                   policies=policies())
     except DomainError as exc:
         state, listed = read_table_state(MultiDict()), None
@@ -88,7 +89,7 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
         "planner/suggestions.html", state=state, listed=listed, rows=rows, error=error,
         columns=[BY_KEY[k] for k in table_columns()], statuses=STATUSES,
         runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
-        pages=max(1, -(-total // PAGE_SIZE)), total=total, back=request.full_path.rstrip("?"),
+        pages=page_count(total, PAGE_SIZE), total=total, back=request.full_path.rstrip("?"),
         overdue_refunds=overdue_count(uow_factory(), today=policies().returns.today()),
     ), status
 
@@ -165,10 +166,6 @@ def _quantity(text: str | None) -> int | None:
         raise ValidationFailed("Enter the new quantity as a whole number of units, at least 1.",
                                errors=[FieldError("quantity", "a whole number, at least 1")])
     return value
-
-
-def status_of(exc: DomainError) -> int:
-    return next((code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
 
 
 @bp.app_template_filter("who")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request
 
-from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
+from ..http.auth import current_actor, requires_role
 from ..services.suggestion_decisions import decide_in_bulk
 from ..services.suggestion_reopen import preview_bulk, reopen_suggestions
 from .forms import whole_number
@@ -32,7 +32,7 @@ def decide_many():
                                    "matching rows.", errors=[FieldError("do", "unknown")])
         filters = (read_table_state(request.form).filters if scope == "matching"
                    else {"ids": selected_ids(request.form)})
-        comment = request.form.get("comment", "").strip()[:2000] or None
+        comment = request.form.get("comment", "").strip() or None
         if request.form.get("confirmed") != "yes":
             preview = preview_bulk(uow_factory(), action=action, filters=filters)
             return render_template(
@@ -57,7 +57,7 @@ def reopen(suggestion_id: int):
     try:
         reopen_suggestions(uow_factory(), actor=current_actor(),
                            filters={"ids": [suggestion_id]},
-                           comment=request.form.get("comment", "").strip()[:2000] or None,
+                           comment=request.form.get("comment", "").strip() or None,
                            expected_version=whole_number(request.form.get("version")))
     except DomainError as exc:
         return back_with_error(exc, suggestion_id)

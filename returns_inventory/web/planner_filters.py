@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from ..api.replenishment_schemas import SuggestionFilterIn
 from ..domain.errors import FieldError, ValidationFailed
+from ..http.suggestion_filter import SuggestionFilterIn
 from .forms import page_number, whole_number
 
 PAGE_SIZE = 50

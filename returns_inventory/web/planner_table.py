@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.problems import status_of
 from ..services.preferences import choose_columns, forget_columns
 from ..services.suggestions import list_suggestions
 from .forms import whole_number
-from .planner import back_target, bp, status_of, table_columns
+from .planner import back_target, bp, table_columns
 from .planner_columns import ALL, BY_KEY, KEYS, PREFERENCE, csv_bytes, with_figures, xlsx_bytes
 from .planner_filters import read_table_state
 

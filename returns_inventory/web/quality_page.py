@@ -7,11 +7,11 @@ from datetime import timedelta
 from flask import render_template, request
 from markupsafe import Markup
 
-from ..api.auth import requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..domain.quality import Dimension
 from ..extensions import policies, uow_factory
+from ..http.auth import requires_role
 from ..services.claims import expiring_units, list_claims
 from ..services.quality import quality_scorecards
 from .forms import whole_number

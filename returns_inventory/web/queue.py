@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..extensions import policies, uow_factory
+from ..http.auth import current_actor, requires_role
 from ..services.bench_help import item_picture as bench_picture
 from ..services.form_once import once
 from ..services.grading import record_repair_outcome

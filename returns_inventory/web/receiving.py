@@ -11,11 +11,11 @@ import secrets
 
 from flask import Response, redirect, render_template, request, url_for
 
-from ..api.auth import current_actor, requires_role
-from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import DomainError, NotFound
 from ..extensions import policies, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.problems import status_of
 from ..services.form_once import once, stored_answer
 from ..services.labels import labels_for_units, render_labels
 from ..services.parcels import (
@@ -202,4 +202,4 @@ def _locations() -> list[str]:
 
 
 def _status(exc: DomainError) -> int:
-    return next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
+    return status_of(exc)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ..api.auth import requires_role
 from ..domain.access import Role
 from ..extensions import policies, uow_factory
+from ..http.auth import requires_role
 from ..services.refunds import list_refunds, overdue_count
 from .pages import page_blueprint
 

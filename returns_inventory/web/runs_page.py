@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from ..api.auth import current_actor, requires_role
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..domain.replenishment import OPEN_RUNS as OPEN
 from ..extensions import settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.schemas import page_count, page_offset
 from ..services.forecast_runs import RunRequest, get_run, list_runs, planners_today
 from ..services.run_requests import discard_run, request_run
 from .forms import page_number
@@ -30,10 +31,10 @@ CHART_RUNS = 100  # the durations chart: enough nights to see a slow drift
 def runs():
     """The latest runs first, with how long they took and how many series fell back or failed."""
     page = page_number(request.args.get("page"))
-    shown, total = list_runs(uow_factory(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    shown, total = list_runs(uow_factory(), offset=page_offset(page, PAGE_SIZE), limit=PAGE_SIZE)
     recent, _ = list_runs(uow_factory(), offset=0, limit=CHART_RUNS)
     return render_template(
-        "planner/runs.html", runs=shown, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        "planner/runs.html", runs=shown, page=page, pages=page_count(total, PAGE_SIZE),
         durations=run_durations_chart(recent), chart_runs=CHART_RUNS,
         today=planners_today(settings()),
         running=any(r["status"] in OPEN and not r["discarded_at"] for r in shown),

@@ -7,13 +7,13 @@ import secrets
 
 from flask import g, jsonify, redirect, render_template, request, url_for
 
-from ..api.auth import current_actor, requires_role
-from ..api.body import sized_body
-from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import DomainError, NotFound
 from ..domain.grading import Disposition, Grade, UnitStatus
 from ..extensions import policies, settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.body import sized_body
+from ..http.problems import status_of
 from ..services.inspection import send_back_label
 from ..services.photos import unit_view
 from ..services.station import (
@@ -80,7 +80,7 @@ def grade(unit_id: str):
         graded_here = grade_at_bench(
             uow_factory(), policies(), settings().instance_path, submission=submission,
             unit_id=unit_id, grade=request.form.get("grade", ""), defects=defects,
-            note=request.form.get("note", "").strip()[:2000], photos=photos,
+            note=request.form.get("note", "").strip(), photos=photos,
             actor=current_actor(), is_admin=g.role is Role.ADMIN,
             confirmed_write_off=request.form.get("confirm_write_off"),
         )
@@ -92,8 +92,7 @@ def grade(unit_id: str):
             "This form is still being graded from another click. Wait a moment, then scan the "
             "unit again to see its result."))
     except DomainError as exc:
-        status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
-        return _unit_page(unit_id, status=status, error=exc.detail, chosen=_chosen(defects))
+        return _unit_page(unit_id, status=status_of(exc), error=exc.detail, chosen=_chosen(defects))
     again = {"again": 1} if graded_here.replayed else {}
     return redirect(url_for("station.graded", submission=submission, **again), code=303)
 

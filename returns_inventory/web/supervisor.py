@@ -10,11 +10,11 @@ from dataclasses import asdict
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ..api.auth import current_actor, requires_role
-from ..api.errors import STATUS_BY_ERROR
 from ..domain.access import Role
 from ..domain.errors import DomainError
 from ..extensions import policies, settings, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..http.problems import status_of
 from ..services.exchanges import refund_instead, reserve_again, ship_exchange
 from ..services.form_once import once
 from ..services.grading import regrade_unit
@@ -82,10 +82,9 @@ def regrade_post(unit_id: str):
         result, _ = _once(f"regrade/{unit_id}", lambda: regrade_unit(
             uow_factory(), policies(), unit_id=unit_id, grade=form.get("grade", ""),
             reason=form.get("reason", ""), defects=form.getlist("defects"),
-            note=form.get("note", "").strip()[:2000] or None, actor=current_actor()))
+            note=form.get("note", "").strip() or None, actor=current_actor()))
     except DomainError as exc:
-        status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
-        return _regrade_page(unit_id, error=exc, status=status)
+        return _regrade_page(unit_id, error=exc, status=status_of(exc))
     flash(f"Unit {unit_id} re-graded {result['grade']}: {result['where_to_put']}.")
     return redirect(url_for("station.unit", unit_id=unit_id), code=303)
 

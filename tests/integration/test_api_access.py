@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from returns_inventory.api.auth import PUBLIC_ENDPOINTS
+from returns_inventory.http.auth import PUBLIC_ENDPOINTS
 
 # What anyone may open: the health checks, and the login page with its own CSS and JS.
 PUBLIC_RULES = {"/healthz", "/readyz", "/login", "/assets/<path:filename>"}
@@ -17,8 +17,10 @@ def _concrete(rule: str) -> str:
     samples = {"int": "1", "bigid": "1", "float": "1.0",
                "uuid": "00000000-0000-0000-0000-000000000001"}
     return re.sub(
-        r"<(?:([^:>(]+)(?:\([^)]*\))?:)?[^>]+>",
-        lambda m: samples.get(m.group(1) or "", "sample"), rule,
+        r"<(?:([^:>(]+)(?:\(([^)]*)\))?:)?[^>]+>",
+        # <any(csv, xlsx):kind> takes only the words it lists: the first of them.
+        lambda m: (m.group(2).split(",")[0].strip() if m.group(1) == "any"
+                   else samples.get(m.group(1) or "", "sample")), rule,
     )
 
 

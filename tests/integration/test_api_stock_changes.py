@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from returns_inventory.api.body import request_fingerprint
 from returns_inventory.domain.errors import Conflict
+from returns_inventory.http.body import request_fingerprint
 from returns_inventory.persistence.tables import idempotency_keys
 from returns_inventory.persistence.uow import Fence, fenced
 from returns_inventory.services.stock import adjust_stock, verify_ledger

@@ -279,3 +279,23 @@ def test_a_problem_in_a_later_line_names_that_line_as_schema_errors_do(client, a
     assert answer.status_code == 409
     assert answer.json["errors"] == [{"field": "lines.1.quantity",
                                       "reason": "more than authorized"}]
+
+
+def test_a_repaired_unit_comes_back_as_a_or_b_or_is_scrapped_and_nothing_else(
+        client, auth, sale):
+    erp, grader = auth("integrator"), auth("grader")
+    rma = client.post("/api/v1/returns", headers=erp, json={
+        "order_ref": "SO-7",
+        "lines": [{"line_ref": "A", "quantity": 1, "reason": "too_small"}]}).json["rma"]
+    [unit] = client.post(f"/api/v1/returns/{rma}/receipts", headers=grader, json={
+        "location": "WH1", "lines": [{"line_no": 1, "quantity": 1}]}).json["units"]
+    graded = client.post(f"/api/v1/units/{unit['unit_id']}/grade", headers=grader,
+                         json={"grade": "C"})
+    assert (graded.json["disposition"], graded.json["condition"]) == ("repair", "repair")
+    wrong = client.post(f"/api/v1/units/{unit['unit_id']}/repair-outcome", headers=grader,
+                        json={"outcome": "C"})
+    assert wrong.status_code == 422 and wrong.json["errors"][0]["field"] == "outcome"
+    back = client.post(f"/api/v1/units/{unit['unit_id']}/repair-outcome", headers=grader,
+                       json={"outcome": "B"})
+    assert back.status_code == 200, back.json
+    assert (back.json["grade"], back.json["condition"]) == ("B", "second_quality")

@@ -18,10 +18,10 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import func, select
 
-from returns_inventory.api.errors import STATUS_BY_ERROR
 from returns_inventory.domain.errors import Conflict
 from returns_inventory.domain.grading import AlreadyGraded
 from returns_inventory.domain.returns import ReturnRefused
+from returns_inventory.http.problems import STATUS_BY_ERROR
 from returns_inventory.persistence.engine import make_engine
 from returns_inventory.persistence.returns_tables import exchanges, return_lines, returns
 from returns_inventory.persistence.tables import (

@@ -175,6 +175,17 @@ def test_rejecting_a_row_and_a_bad_quantity_are_both_answered_in_words(
     assert [d["action"] for d in _decisions(uow_factory, sid)] == ["reject"]
 
 
+def test_a_comment_too_long_is_refused_on_the_page_as_the_api_refuses_it(
+        client, uow_factory, db, board, planner):
+    html = _page(client, "/planner?sku=TEE-BLK")
+    sid = board.ids["TEE-BLK/L"]
+    refused = _decide(client, sid, html, action="reject", comment="x" * 2001)
+    assert refused.status_code == 422
+    assert "at most 2000 are kept" in refused.get_data(as_text=True)
+    assert _suggestion(db, sid).status == "proposed"
+    assert _decisions(uow_factory, sid) == []
+
+
 def test_a_stale_version_shows_who_decided_first_and_changes_nothing(
         client, uow_factory, db, board, planner):
     html = _page(client, "/planner?sku=TEE-BLK")  # the planner reads the table ...

@@ -21,8 +21,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # and the demo loaders all call services.
     (APP, f"{APP}.api", f"{APP}.web", f"{APP}.cli", f"{APP}.cli_demo", f"{APP}.cli_forecast",
      f"{APP}.cli_import", f"{APP}.cli_users", f"{APP}.jobs", f"{APP}.demo"),
-    # What the entry points share: the Flask extension state and URL converters.
-    (f"{APP}.extensions", f"{APP}.path_ids"),
+    # What the entry points share: the Flask extension state, URL converters, and the one
+    # HTTP layer (auth, problem documents, body limits, schemas) of the API and the pages.
+    (f"{APP}.extensions", f"{APP}.path_ids", f"{APP}.http"),
     (f"{APP}.services",),
     # What services stand on: the database and the outside world.
     (f"{APP}.persistence", f"{APP}.integrations"),
@@ -35,6 +36,7 @@ INDEPENDENT: tuple[tuple[str, str], ...] = (
     (f"{APP}.domain", f"{APP}.settings"),
     (f"{APP}.settings", f"{APP}.domain"),
     (f"{APP}.api", f"{APP}.web"),
+    (f"{APP}.web", f"{APP}.api"),
     *((f"{APP}.{low}", f"{APP}.{high}") for low in ("jobs", "demo")
       for high in ("api", "web", "cli", "cli_demo", "cli_forecast", "cli_import", "cli_users")),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from returns_inventory.api.errors import _field_errors
+from returns_inventory.http.problems import _field_errors
 
 
 def test_a_location_wrapper_is_dropped_and_fields_keep_their_name():

@@ -122,6 +122,16 @@ def page_limit(args: dict, settings) -> int:
     return min(args.get("limit") or settings.page_size_default, settings.page_size_max)
 
 
+def page_count(total: int, size: int) -> int:
+    """Pages of ``size`` rows that ``total`` rows fill; an empty list is one (empty) page."""
+    return max(1, -(-total // size))
+
+
+def page_offset(page: int, size: int) -> int:
+    """The first row of page ``page`` (counted from 1)."""
+    return (page - 1) * size
+
+
 class FieldErrorOut(StrictSchema):
     field = fields.String(metadata={"description": "the field at fault (dotted path, or column)"})
     reason = fields.String()

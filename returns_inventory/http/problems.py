@@ -27,6 +27,11 @@ STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
 ]
 
 
+def status_of(exc: domain.DomainError) -> int:
+    """The status a domain error answers with, for the API and the pages alike."""
+    return next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
+
+
 def problem(
     status: int, title: str, detail: str, *, slug: str | None = None,
     errors: list[dict] | None = None, **extra,
@@ -47,7 +52,7 @@ def problem(
 
 
 def _domain_error(exc: domain.DomainError) -> Response:
-    status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
+    status = status_of(exc)
     slug = type(exc).__name__.replace("Error", "")
     slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in slug).lstrip("-")
     response = problem(

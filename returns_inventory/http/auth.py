@@ -11,7 +11,7 @@ from flask import Flask, current_app, g, request
 from ..domain.access import Role, allows
 from ..extensions import uow_factory
 from ..services.tokens import authenticate
-from .errors import problem
+from .problems import problem
 
 PUBLIC_ENDPOINTS: set[str] = {"health.healthz", "health.readyz"}
 READ = frozenset(Role)
