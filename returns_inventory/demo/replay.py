@@ -16,6 +16,7 @@ from ..services.grading import grade_unit
 from ..services.import_formats import file_sha256
 from ..services.imports import ImportResult, import_rows
 from ..services.receiving import receive_units
+from ..services.refunds import list_refunds, mark_paid
 from ..services.returns import ReturnLineRequest, authorize_return
 
 
@@ -121,3 +122,21 @@ def replay_returns(
                        defects=defects, actor=actor, today=parcel.received_at.date())
             counts.units_graded += 1
     return counts
+
+
+def pay_refunds_as_the_erp_did(uow_factory: UowFactory, *, today: date, actor: str,
+                               unpaid_every: int = 40) -> int:
+    """Mark paid, as the ERP would have, the history's refunds that fell due before `today`,
+    leaving one in `unpaid_every` overdue so the demo shows what an overdue refund looks like.
+    Without this every refund in two years of history is overdue and the flag means nothing."""
+    paid = 0
+    after = None
+    while page := list_refunds(uow_factory, status="overdue", today=today, limit=500,
+                               after=after):
+        for refund in page:
+            if refund["id"] % unpaid_every:
+                mark_paid(uow_factory, refund_id=refund["id"], actor=actor,
+                          payment_ref=f"DEMO-{refund['id']}")
+                paid += 1
+        after = page[-1]["id"]
+    return paid

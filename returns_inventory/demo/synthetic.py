@@ -24,7 +24,13 @@ from ..domain.weeks import monday_of
 from ..persistence.uow import UowFactory
 from ..services.planning_inputs import last_complete_week
 from .load import LoadReport, guarded_load
-from .replay import HistoricalReturn, ReturnLine, import_csv, replay_returns
+from .replay import (
+    HistoricalReturn,
+    ReturnLine,
+    import_csv,
+    pay_refunds_as_the_erp_did,
+    replay_returns,
+)
 
 ACTOR = "demo"
 WAREHOUSE, STORES = "WH1", ("ST-MAN", "ST-LDS")
@@ -261,6 +267,9 @@ def load_synthetic(uow_factory: UowFactory, settings, policies, *, skus: int = 6
                           "units_received": counts.units_received,
                           "units_graded": counts.units_graded, **{
                               f"refused_{k}": v for k, v in counts.refused_by_rule.items()}}
+        paid = pay_refunds_as_the_erp_did(uow_factory, today=today, actor=ACTOR)
+        report.returns["refunds_paid"] = paid
+        say(f"the ERP's payments: {paid} refunds marked paid")
         # The ERP's snapshot comes last: it already counts the units put back on the shelf.
         result = import_csv(uow_factory, "stock", STOCK_COLUMNS, data.stock, actor=ACTOR,
                             batch_size=batch)

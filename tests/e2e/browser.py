@@ -62,3 +62,20 @@ def refused_by_csp(page) -> list[str]:
             if "Content Security Policy" in message.text else None)
     page.on("pageerror", lambda error: refused.append(f"script error: {error}"))
     return refused
+
+
+def page_for_new_user(browser, live_server, username: str, role: str, display_name: str,
+                      password: str, **context_options):
+    """A user of `role` made with the CLI, and a page in a browser context of its own, returned
+    with the list of CSP refusals it will collect. Timeouts are patient: other suites may share
+    these two cores, and a slow first answer is not a failure here."""
+    from playwright.sync_api import expect
+
+    live_server.cli("user", "create", "--username", username, "--role", role,
+                    "--display-name", display_name, "--password", password)
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    refused = refused_by_csp(page)
+    page.set_default_timeout(90_000)
+    expect.set_options(timeout=90_000)
+    return context, page, refused

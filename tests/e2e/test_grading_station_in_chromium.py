@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import refused_by_csp, screenshot_dir
+from tests.e2e.browser import page_for_new_user, screenshot_dir
 
 PASSWORD = "bench-three-password"
 CSV = {"Content-Type": "text/csv"}
@@ -95,14 +95,8 @@ def _bench(live_server, browser, unique, viewport):
     from playwright.sync_api import expect
 
     grader = unique("grace").lower()
-    live_server.cli("user", "create", "--username", grader, "--role", "grader",
-                    "--display-name", "Grace (bench 3)", "--password", PASSWORD)
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    refused = refused_by_csp(page)
-    # Other suites may share these two cores; a slow first answer is not a failure here.
-    page.set_default_timeout(90_000)
-    expect.set_options(timeout=90_000)
+    context, page, refused = page_for_new_user(
+        browser, live_server, grader, "grader", "Grace (bench 3)", PASSWORD, viewport=viewport)
     page.goto(live_server.url("/station"))
     assert "/login" in page.url  # the station needs a login
     expect(page.locator("#username")).to_be_focused()

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import refused_by_csp, screenshot_dir
+from tests.e2e.browser import page_for_new_user, screenshot_dir
 from tests.e2e.planner_data import SIZES, build_shop
 
 PASSWORD = "planning-desk-password"
@@ -50,15 +50,8 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
     assert sorted(before) == sorted(SIZES), before
     assert all(s["status"] == "proposed" for s in before.values())
     planner = unique("pat").lower()
-    live_server.cli("user", "create", "--username", planner, "--role", "planner",
-                    "--display-name", "Pat (planning)", "--password", PASSWORD)
-
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    refused = refused_by_csp(page)
-    # Other suites may share these two cores; a slow first answer is not a failure here.
-    page.set_default_timeout(90_000)
-    expect.set_options(timeout=90_000)
+    context, page, refused = page_for_new_user(
+        browser, live_server, planner, "planner", "Pat (planning)", PASSWORD, viewport=VIEWPORT)
     try:
         page.goto(live_server.url(f"/planner?sku={jeans}&sort=-suggested_qty"))
         assert "/login" in page.url  # the console needs a login, like the station

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import refused_by_csp, screenshot_dir
+from tests.e2e.browser import page_for_new_user, screenshot_dir
 from tests.e2e.planner_data import SIZES, build_shop
 
 PASSWORD = "planning-desk-password"
@@ -35,13 +35,9 @@ def test_a_planner_searches_exports_decides_by_keys_confirms_in_bulk_and_reopens
     shop = build_shop(live_server, unique)
     jeans, tee = shop.skus["JEAN"], shop.skus["TEE"]
     planner = unique("kim").lower()
-    live_server.cli("user", "create", "--username", planner, "--role", "planner",
-                    "--display-name", "Kim (planning)", "--password", PASSWORD)
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    page = context.new_page()
-    refused = refused_by_csp(page)
-    page.set_default_timeout(90_000)
-    expect.set_options(timeout=90_000)
+    context, page, refused = page_for_new_user(
+        browser, live_server, planner, "planner", "Kim (planning)", PASSWORD,
+        viewport=VIEWPORT, accept_downloads=True)
     try:
         page.goto(live_server.url("/login"))
         page.fill("#username", planner)

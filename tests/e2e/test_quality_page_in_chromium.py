@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.browser import refused_by_csp, screenshot_dir
+from tests.e2e.browser import page_for_new_user, screenshot_dir
 
 PASSWORD = "quality-desk-password"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -78,13 +78,8 @@ def test_a_planner_sees_the_bad_supplier_flagged_charted_and_its_claim(
     bad = shop["suppliers"]["bad"]
     assert shop["claim"]["units"] == 24 and shop["claim"]["value"] == "744.00"
     planner = unique("qa").lower()
-    live_server.cli("user", "create", "--username", planner, "--role", "planner",
-                    "--display-name", "Quinn (quality)", "--password", PASSWORD)
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    refused = refused_by_csp(page)
-    page.set_default_timeout(90_000)
-    expect.set_options(timeout=90_000)
+    context, page, refused = page_for_new_user(
+        browser, live_server, planner, "planner", "Quinn (quality)", PASSWORD, viewport=VIEWPORT)
     try:
         page.goto(live_server.url("/planner/quality"))
         page.fill("#username", planner)

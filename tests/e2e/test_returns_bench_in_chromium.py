@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import refused_by_csp, screenshot_dir
+from tests.e2e.browser import page_for_new_user, screenshot_dir
 
 PASSWORD = "bench-eighteen-password"
 SCANNER_DELAY_MS = 5
@@ -67,13 +67,9 @@ def _log_in(live_server, browser, unique, viewport, role: str):
     from playwright.sync_api import expect
 
     username = unique(role).lower()
-    live_server.cli("user", "create", "--username", username, "--role", role,
-                    "--display-name", f"{role.title()} (bench 18)", "--password", PASSWORD)
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    refused = refused_by_csp(page)
-    page.set_default_timeout(90_000)
-    expect.set_options(timeout=90_000)
+    context, page, refused = page_for_new_user(
+        browser, live_server, username, role, f"{role.title()} (bench 18)", PASSWORD,
+        viewport=viewport)
     page.goto(live_server.url("/login"))
     expect(page.locator("#username")).to_be_focused()
     page.keyboard.type(username)

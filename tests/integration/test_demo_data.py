@@ -24,6 +24,7 @@ from returns_inventory.persistence.tables import (
 )
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
+from returns_inventory.services.refunds import list_refunds
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.services.stock import verify_ledger
 from tests.factories import add_item, add_location, add_sale
@@ -64,6 +65,11 @@ def test_the_synthetic_demo_arrives_through_the_imports_and_the_returns_services
     assert _count(db, replenishment_suggestions) == report.forecast["suggestion_count"] > 0
     assert set(report.logins) == {"grader", "planner", "admin"}
     assert verify_ledger(uow_factory) == []
+    # The ERP paid the history's refunds when they fell due; a few stay overdue to show the flag.
+    overdue = list_refunds(uow_factory, status="overdue", today=TODAY, limit=10_000, after=None)
+    paid = list_refunds(uow_factory, status="paid", today=TODAY, limit=10_000, after=None)
+    assert len(paid) == report.returns["refunds_paid"] > 0
+    assert 0 < len(overdue) < len(paid) / 20
 
     before = _snapshot(db)
     again = load_synthetic(uow_factory, settings, policies, skus=20, seed=3, today=TODAY,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -261,6 +263,24 @@ def test_planner_pages_flag_an_overdue_refund(client, uow_factory, policies, sol
     assert "1 refund overdue" in home
     listed = client.get("/planner/refunds?status=overdue").get_data(as_text=True)
     assert 'class="pill overdue"' in listed and "21.05" in listed
+
+
+def test_the_refunds_page_pages_through_every_refund_instead_of_cutting_the_list(
+        client, uow_factory, policies, sold, monkeypatch):
+    from returns_inventory.web import refunds_page
+    from tests.integration.web_support import log_in
+
+    monkeypatch.setattr(refunds_page, "PAGE_SIZE", 1)
+    first, second = (_returned(uow_factory, policies) for _ in range(2))
+    for _, [unit] in (first, second):
+        _grade(uow_factory, policies, unit, "A")
+    log_in(client, uow_factory, "planner")
+    page_one = client.get("/planner/refunds").get_data(as_text=True)
+    assert first[0].rma in page_one and second[0].rma not in page_one
+    [next_link] = re.findall(r'href="([^"]*after=[^"]*)" rel="next"', page_one)
+    page_two = client.get(html.unescape(next_link)).get_data(as_text=True)
+    assert second[0].rma in page_two and first[0].rma not in page_two
+    assert 'rel="next"' not in page_two and "First page" in page_two
 
 
 def test_returns_analytics_count_refused_and_deducted_units_by_reason_and_sku(
