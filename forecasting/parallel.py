@@ -1,14 +1,27 @@
-"""Run the demand step over chunks of whole SKUs, in this process or in worker processes."""
+"""Run the demand step over chunks of whole SKUs, in this process or in worker processes.
+
+Sending a chunk to another process costs CPU on both sides (pickling, the pipe or socket),
+which a second worker must earn back, so what travels is kept small: the weekly units go as
+the narrowest integer type that holds them exactly (they are counts; the kernel reads them
+back as float64, so the forecasts are the same to the bit), and with ``workers=2`` this
+process forecasts chunks itself beside one helper process instead of waiting on two.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
-from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 
 import numpy as np
 
 from forecasting.demand import DemandOptions, forecast_chunk
+
+# Chunks per process when several share the work: enough that the last one to finish waits
+# on at most a small chunk, few enough that each stays a vectorised batch.
+CHUNKS_PER_WORKER = 4
+# The least rows worth a chunk of their own when splitting for several processes.
+MIN_PARALLEL_CHUNK = 2_000
 
 
 def chunk_bounds(sku_sorted: np.ndarray, chunk_size: int) -> list[tuple[int, int]]:
@@ -27,6 +40,21 @@ def chunk_bounds(sku_sorted: np.ndarray, chunk_size: int) -> list[tuple[int, int
     return bounds
 
 
+def compact_units(y: np.ndarray) -> np.ndarray:
+    """``y`` as the narrowest integer type holding every value exactly, when it is whole
+    non-negative counts (else ``y`` itself): a quarter or an eighth of float64's bytes."""
+    if y.dtype.kind != "f" or y.size == 0:
+        return y
+    top = float(np.max(y))
+    if not np.isfinite(top) or float(np.min(y)) < 0:
+        return y
+    for kind in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(kind).max:
+            small = y.astype(kind)
+            return small if np.array_equal(small, y) else y
+    return y
+
+
 def _job(args):
     y, sku, prior, kept, rate, opts, cat = args
     return forecast_chunk(y, sku - sku[0], prior, kept, rate, opts, cat)
@@ -36,13 +64,20 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
                chunk_size: int = 20_000, executor: Executor | None = None, cat=None):
     """Forecast all rows (already sorted by SKU) and return stacked per-row arrays and counts.
 
-    With ``workers > 1`` chunks go to a pool of spawned processes (spawn, not fork, so a caller
-    holding threads or database connections is safe); at most two chunks per worker are in flight
-    so memory stays bounded however large the panel is. An ``executor`` given by the caller (any
-    :class:`concurrent.futures.Executor`, e.g. a Dask client's) is used instead of a local pool.
+    With ``workers > 1`` this process and ``workers - 1`` helper processes share the chunks.
+    Helpers are forked from a fork server (started once per process, with numpy, scipy and
+    statsmodels already imported), never from this process, so a caller holding threads or
+    database connections is safe; each helper holds one chunk at a time so memory stays
+    bounded however large the panel is. An ``executor`` given by the caller (any
+    :class:`concurrent.futures.Executor`, e.g. a Dask client's) runs every chunk instead; each
+    is sent with its units compacted. The answer is the same whatever the workers and chunks.
     """
-    bounds = chunk_bounds(sku_sorted, chunk_size)
     n = len(y)
+    remote = executor is not None or workers > 1
+    if remote:
+        chunk_size = min(chunk_size, max(MIN_PARALLEL_CHUNK,
+                                         -(-n // (CHUNKS_PER_WORKER * max(workers, 1)))))
+    bounds = chunk_bounds(sku_sorted, chunk_size)
     out: dict = {}
     counts: Counter = Counter()
 
@@ -53,21 +88,52 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
                 out[key] = np.zeros((n, *val.shape[1:]), dtype=val.dtype)
             out[key][a:b] = val
 
-    def args(a, b):
-        return (y[a:b], sku_sorted[a:b], prior[a:b], kept[a:b], rate[a:b], opts,
+    def args(a, b, *, compact=False):
+        units = compact_units(y[a:b]) if compact else y[a:b]
+        return (units, sku_sorted[a:b], prior[a:b], kept[a:b], rate[a:b], opts,
                 None if cat is None else cat[a:b])
 
     if executor is not None:
-        _drain(executor, bounds, args, store, in_flight=2 * max(workers, 2))
-        return out, counts
-    if workers <= 1 or len(bounds) <= 1:
+        _drain(executor, bounds, lambda a, b: args(a, b, compact=True), store,
+               in_flight=2 * max(workers, 2))
+    elif workers <= 1 or len(bounds) <= 1:
         for a, b in bounds:
             store(a, b, _job(args(a, b)))
-        return out, counts
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        _drain(pool, bounds, args, store, in_flight=2 * workers)
+    else:
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=_helpers()) as pool:
+            _share(pool, bounds, args, store, helpers=workers - 1)
     return out, counts
+
+
+def _helpers():
+    """The fork server context (spawn where there is none), loaded with the kernels."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["forecasting.demand"])
+    return ctx
+
+
+def _share(pool: Executor, bounds, args, store, *, helpers: int) -> None:
+    """Chunks from the front go to the helpers, one each at a time; this process takes
+    chunks from the back in between, so neither side waits while work is left."""
+    todo = deque(bounds)
+    pending: dict[Future, tuple[int, int]] = {}
+
+    def hand_out() -> None:
+        while todo and len(pending) < helpers:
+            a, b = todo.popleft()
+            pending[pool.submit(_job, args(a, b, compact=True))] = (a, b)
+
+    hand_out()
+    while todo or pending:
+        if todo:
+            a, b = todo.pop()
+            store(a, b, _job(args(a, b)))
+        done, _ = wait(pending, timeout=0 if todo else None, return_when=FIRST_COMPLETED)
+        for fut in done:
+            store(*pending.pop(fut), fut.result())
+        hand_out()
 
 
 def _drain(pool: Executor, bounds, args, store, *, in_flight: int) -> None:

@@ -20,13 +20,16 @@ times runs on a database an earlier --keep run loaded, without loading it again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import resource
+import socket
 import sys
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -35,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from process_cpu import RunMeter, machine_ceiling, postgres_meter_args  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -205,49 +209,68 @@ def drop_database(handle) -> None:
     admin.dispose()
 
 
+@dataclass
+class Cluster:
+    """A running Dask scheduler's address, and its workers' pids when they run here."""
+
+    address: str | None = None
+    worker_pids: tuple[int, ...] = ()
+
+
 @contextmanager
 def dask_cluster(executor: str, workers: int, address: str | None):
-    """A running Dask scheduler's address: the given one, or a LocalCluster started now.
+    """The given scheduler, or a LocalCluster of ``workers`` started now; None for local runs.
 
-    Started before the clock runs, so the figure is the run on a cluster that is up, as a
-    nightly run on a standing cluster would be, not the seconds it takes to spawn workers.
+    Started, and its workers' imports done, before the clock runs: the figure is a run on a
+    cluster that is up, as a nightly run on a standing cluster is, not the seconds it takes to
+    spawn workers and import numpy, scipy and statsmodels in them.
     """
-    if executor != "dask" or address:
-        yield address
+    if executor != "dask":
+        yield None
         return
-    from dask.distributed import LocalCluster
+    from dask.distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
-        yield cluster.scheduler_address
+    with contextlib.ExitStack() as stack:
+        if not address:
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None))
+            address = cluster.scheduler_address
+        with Client(address) as client:
+            client.run(_warm)
+            hosts = client.run(_host_and_pid).values()
+        # Workers on other hosts are not charged (their pids mean nothing here).
+        yield Cluster(address, tuple(pid for host, pid in hosts if host == socket.gethostname()))
 
 
-def busy_core_seconds() -> float:
-    """CPU seconds the whole machine spent busy so far (every process: this driver, the Dask
-    workers, PostgreSQL's backends)."""
-    import psutil  # the test extra installs it
+def _warm() -> None:
+    import forecasting.pipeline  # noqa: F401
+    import returns_inventory.services.dask_run  # noqa: F401
 
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+def _host_and_pid() -> tuple[str, int]:
+    return socket.gethostname(), os.getpid()
 
 
 def time_run(url: str, as_of: date, workers: int, executor: str,
-             scheduler_address: str | None = None) -> dict:
+             cluster: Cluster | None = None) -> dict:
+    """One real run, charged with the CPU of its own processes (see scripts/process_cpu.py)."""
     settings = Settings.load(database_url=url, secret_key="bench")
     database = Database(make_engine(url))
     try:
         request = RunRequest(as_of=as_of, actor="bench", trigger="cli", workers=workers,
-                             executor=executor, scheduler_address=scheduler_address)
+                             executor=executor,
+                             scheduler_address=cluster.address if cluster else None)
         before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        busy_before = busy_core_seconds()
-        started = time.perf_counter()
+        name, postmaster = postgres_meter_args(database.engine)
+        meter = RunMeter(name, postmaster, cluster.worker_pids if cluster else ()).start()
         run = run_forecast(partial(UnitOfWork, database), settings, request)
-        wall = time.perf_counter() - started
-        busy_after = busy_core_seconds()
+        charge = meter.stop()
     finally:
         database.dispose()
     phases = run["figures"].get("phases", {})
     own, children = peak_mib()
+    wall = charge.wall
     print(f"run {run['id']} {run['status']}: {executor} executor, {workers} worker(s), "
           f"{run['series_count']} series, {run['suggestion_count']} suggestions, "
           f"{run['fallback_count']} fallbacks")
@@ -257,10 +280,55 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
     print(f"  peak RSS  {own:8.0f} MiB here, {children:.0f} MiB largest child process")
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after the run "
           f"(load before it: {before})")
-    busy = busy_after - busy_before
-    print(f"  CPU       {busy:8.1f} core-seconds busy machine-wide, {busy / wall:.2f} of "
-          f"{os.cpu_count()} cores on average")
-    return {"wall": wall, "busy": busy, **phases}
+    print(f"  CPU       {charge.describe()}; {charge.total / wall:.2f} cores on average")
+    return {"wall": wall, "cpu": charge.total, "charge": charge, **phases}
+
+
+def compare_executors(url: str, as_of: date, args) -> None:
+    """Alternating rounds (local, dask, local, dask ...) of 1-worker runs: the CPU Dask adds."""
+    with dask_cluster("dask", args.workers, args.scheduler) as cluster:
+        pairs = []
+        for k in range(args.rounds):
+            print(f"-- round {k + 1}: local executor")
+            local = time_run(url, as_of, 1, "local")
+            print(f"-- round {k + 1}: dask executor, {args.workers} worker(s)")
+            dask = time_run(url, as_of, args.workers, "dask", cluster)
+            pairs.append((local, dask))
+    for k, (local, dask) in enumerate(pairs, 1):
+        print(f"round {k}: core-seconds dask {dask['cpu']:.1f} / local {local['cpu']:.1f} = "
+              f"{dask['cpu'] / local['cpu']:.2f}x; wall {dask['wall']:.1f} / {local['wall']:.1f}"
+              f" s = {dask['wall'] / local['wall']:.2f}x; forecast phase "
+              f"{dask['forecast_s']:.1f} / {local['forecast_s']:.1f} s")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (target: dask at "
+          f"most 1.1x the local executor's core-seconds)")
+
+
+def compare_workers(url: str, as_of: date, args) -> None:
+    """Alternating rounds of 1 and 2 workers, each pair next to the machine's ceiling."""
+    with contextlib.ExitStack() as stack:
+        clusters = {w: stack.enter_context(dask_cluster(args.executor, w, args.scheduler))
+                    for w in (1, 2)}
+        rounds = []
+        for k in range(args.rounds):
+            ceiling = machine_ceiling()
+            print(f"-- round {k + 1}: ceiling {ceiling.describe()}")
+            one = time_run(url, as_of, 1, args.executor, clusters[1])
+            two = time_run(url, as_of, 2, args.executor, clusters[2])
+            rounds.append((ceiling, one, two))
+    for k, (ceiling, one, two) in enumerate(rounds, 1):
+        forecast = one["forecast_s"] / max(two["forecast_s"], 1e-9)
+        total = one["wall"] / two["wall"]
+        # The 2-worker run does (at least) the 1-worker run's core-seconds; it can keep busy
+        # at most the cores two CPU-bound processes got here, so it cannot beat this:
+        end_to_end = max(1.0, ceiling.cores * one["wall"] / one["cpu"])
+        print(f"round {k} ({args.executor}): forecast phase {one['forecast_s']:.1f} -> "
+              f"{two['forecast_s']:.1f} s = {forecast:.2f}x against the ceiling "
+              f"{ceiling.speedup:.2f}x ({forecast / ceiling.speedup:.2f} of it); end to end "
+              f"{one['wall']:.1f} -> {two['wall']:.1f} s = {total:.2f}x against "
+              f"{end_to_end:.2f}x ({total / end_to_end:.2f} of it); core-seconds "
+              f"{one['cpu']:.1f} -> {two['cpu']:.1f} ({two['cpu'] / one['cpu']:.2f}x)")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (target: 2 workers "
+          "reach 0.9 of the ceiling)")
 
 
 def main() -> None:
@@ -271,7 +339,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, choices=(1, 2), default=1)
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
     parser.add_argument("--compare-workers", action="store_true",
-                        help="time the run with 1 and then 2 workers and print the speed-up")
+                        help="alternate runs with 1 and 2 workers of --executor, and print "
+                             "the speed-ups next to the machine's ceiling")
+    parser.add_argument("--compare-executors", action="store_true",
+                        help="alternate runs on the local executor and on Dask (--workers), "
+                             "and print the core-seconds of each")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of a comparison")
     parser.add_argument("--scheduler", default=None,
                         help="address of a running Dask scheduler (default: a LocalCluster "
                              "with --workers workers, started before timing)")
@@ -294,24 +367,12 @@ def main() -> None:
             print(f"loaded in {time.perf_counter() - started:.0f}s: "
                   + ", ".join(f"{v:,} {k}" for k, v in figures.items()))
         if args.compare_workers:
-            with dask_cluster(args.executor, 1, args.scheduler) as address:
-                one = time_run(url, as_of, 1, args.executor, address)
-            with dask_cluster(args.executor, 2, args.scheduler) as address:
-                two = time_run(url, as_of, 2, args.executor, address)
-            ratios = ", ".join(f"{phase[:-2]} {one[phase] / max(two[phase], 1e-9):.2f}x"
-                               for phase in ("total_s", "read_s", "forecast_s", "write_s"))
-            print(f"speed-up with 2 workers ({args.executor}): {ratios} "
-                  f"(end to end: total; forecast phase: forecast)")
-            # No run keeps more than every core busy, so if two workers do at least the work
-            # one does (the CPU ratio printed says whether they did), no schedule of it can
-            # beat this end to end on this machine.
-            ceiling = os.cpu_count() * one["wall"] / one["busy"]
-            print(f"ceiling on this machine: {os.cpu_count()} cores x 1-worker wall / its "
-                  f"busy core-seconds = {ceiling:.2f}x (2 workers used "
-                  f"{two['busy'] / one['busy']:.2f}x the CPU of 1)")
+            compare_workers(url, as_of, args)
+        elif args.compare_executors:
+            compare_executors(url, as_of, args)
         else:
-            with dask_cluster(args.executor, args.workers, args.scheduler) as address:
-                time_run(url, as_of, args.workers, args.executor, address)
+            with dask_cluster(args.executor, args.workers, args.scheduler) as cluster:
+                time_run(url, as_of, args.workers, args.executor, cluster)
         if handle is not None and args.keep:
             print(f"kept {url}")
             handle = None

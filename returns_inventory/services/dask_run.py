@@ -13,6 +13,7 @@ soon as it arrives, so a run that fails still leaves nothing behind.
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import Executor, Future
 
 import numpy as np
 
@@ -110,6 +111,38 @@ def format_partition(ctx: RowContext, rows: RowInputs, demand, returns, plan):
         names = tuple(columns)
         out.append((names, copy_lines(columns), len(columns[names[0]])))
     return tuple(out)
+
+
+class ScatteringExecutor(Executor):
+    """Runs each call on the cluster with its arguments sent straight to one worker.
+
+    ``client.submit(fn, *arrays)`` puts the arrays in the task graph, which travels from the
+    driver to the scheduler and on to a worker; scattered first, the arrays go once, to the
+    worker that then runs the task, and the graph holds only a key. Each call's data and
+    result leave the cluster as soon as the result is back in the driver.
+    """
+
+    def __init__(self, client):
+        self.client = client
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        [data] = self.client.scatter([(args, kwargs)], direct=True, hash=False)
+        task = self.client.submit(_apply, fn, data, pure=False)
+        answer: Future = Future()
+
+        def settle(done) -> None:
+            try:
+                answer.set_result(done.result())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                answer.set_exception(exc)
+
+        task.add_done_callback(settle)
+        return answer
+
+
+def _apply(fn, data):
+    args, kwargs = data
+    return fn(*args, **kwargs)
 
 
 def id_ranges(sorted_ids: np.ndarray, parts: int) -> list[tuple[int, int]]:

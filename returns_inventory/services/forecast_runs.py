@@ -270,7 +270,9 @@ def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):
     )
     planner_args = (inputs.sales, inputs.returns, inputs.stock, inputs.items)
     if client is not None:
-        return Planner(*planner_args, executor=client.get_executor(),
+        from .dask_run import ScatteringExecutor
+
+        return Planner(*planner_args, executor=ScatteringExecutor(client),
                        chunks=config.dask_partitions, **options).fit()
     return Planner(*planner_args, workers=workers, **options).fit()
 
