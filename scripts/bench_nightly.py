@@ -264,7 +264,8 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
         before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         name, postmaster = postgres_meter_args(database.engine)
         meter = RunMeter(name, postmaster, cluster.worker_pids if cluster else ()).start()
-        run = run_forecast(partial(UnitOfWork, database), settings, request)
+        run = run_forecast(partial(UnitOfWork, database), settings, request,
+                           progress=lambda stage: meter.mark(stage.split()[0]))
         charge = meter.stop()
     finally:
         database.dispose()
@@ -281,6 +282,7 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after the run "
           f"(load before it: {before})")
     print(f"  CPU       {charge.describe()}; {charge.total / wall:.2f} cores on average")
+    print(f"  CPU by phase (driver + Dask workers + PostgreSQL): {charge.describe_phases()}")
     return {"wall": wall, "cpu": charge.total, "charge": charge, **phases}
 
 

@@ -16,6 +16,7 @@ loop, one copy alone against two at once), against which a two-worker figure is 
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import re
 import resource
@@ -43,6 +44,8 @@ class Charge:
     workers: dict[int, float] = field(default_factory=dict)
     database: float = 0.0
     backends: int = 0
+    # (phase, driver incl. pool, workers, database) core-seconds, phase by phase
+    phases: list[tuple[str, float, float, float]] = field(default_factory=list)
 
     @property
     def total(self) -> float:
@@ -54,6 +57,10 @@ class Charge:
         pool = f", process pool {self.pool:.1f}" if self.pool >= 0.05 else ""
         return (f"{self.total:.1f} core-s: driver {self.driver:.1f}{pool}{workers}, "
                 f"PostgreSQL {self.database:.1f} ({self.backends} backends)")
+
+    def describe_phases(self) -> str:
+        return "; ".join(f"{name} {d:.1f} + {w:.1f} + {db:.1f}"
+                         for name, d, w, db in self.phases)
 
 
 class RunMeter:
@@ -69,7 +76,9 @@ class RunMeter:
         self.last: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample_loop, daemon=True)
+        self._lock = threading.Lock()
         self._sampler_cpu = 0.0
+        self._marks: list[tuple[str, tuple[float, float, float]]] = []
 
     def start(self) -> RunMeter:
         me = psutil.Process()
@@ -81,17 +90,34 @@ class RunMeter:
         self._thread.start()
         return self
 
+    def mark(self, phase: str) -> None:
+        """Start counting ``phase`` (the time before the first mark is not a phase)."""
+        self._marks.append((phase, self._reading()))
+
     def stop(self) -> Charge:
         wall = time.perf_counter() - self._wall0
         self._stop.set()
         self._thread.join()
-        self._sample()
+        end = self._reading()
         driver = _cpu(psutil.Process().cpu_times()) - self._driver0 - self._sampler_cpu
         workers = {pid: _cpu(p.cpu_times()) - self._workers0[pid]
                    for pid, p in self.workers.items()}
         database = sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)
+        marks = [*self._marks, ("", end)]
+        phases = [(name, *(b - a for a, b in zip(x, y, strict=True)))
+                  for (name, x), (_, y) in itertools.pairwise(marks)]
         return Charge(wall=wall, driver=driver, pool=self._reaped() - self._children0,
-                      workers=workers, database=database, backends=len(self.last))
+                      workers=workers, database=database, backends=len(self.last),
+                      phases=phases)
+
+    def _reading(self) -> tuple[float, float, float]:
+        """(driver with its reaped children, workers, database) CPU so far."""
+        self._sample()
+        driver = _cpu(psutil.Process().cpu_times()) - self._sampler_cpu + self._reaped()
+        workers = sum(_cpu(p.cpu_times()) for p in self.workers.values())
+        with self._lock:
+            database = sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)
+        return driver, workers, database
 
     @staticmethod
     def _reaped() -> float:
@@ -107,6 +133,10 @@ class RunMeter:
     def _sample(self, initial: bool = False) -> None:
         if self.postmaster is None:
             return
+        with self._lock:
+            self._sample_locked(initial)
+
+    def _sample_locked(self, initial: bool) -> None:
         ours: set[int] = set()
         found: list[tuple[psutil.Process, str]] = []
         for proc in self.postmaster.children():

@@ -193,7 +193,7 @@ def _error_text(exc: Exception, run_id: int, trigger: str) -> str:
 def _run_phases(uow_factory: UowFactory, config: ForecastConfig, run_id: int,
                 request: RunRequest, workers: int, client, say) -> None:
     """Read, forecast, write and record the run (on the cluster when ``client`` is one)."""
-    from ..services.dask_run import can_share, read_on_cluster, write_on_cluster
+    from ..services.dask_run import can_share, read_on_cluster
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -219,8 +219,9 @@ def _run_phases(uow_factory: UowFactory, config: ForecastConfig, run_id: int,
     t2 = time.perf_counter()
     with uow_factory() as uow:
         rows, ctx = _row_facts(uow, run_id, inputs, location_id)
-        written = (write_on_cluster(client, uow, ctx, rows, result) if shared
-                   else _write(uow, ctx, rows, result))
+        # Written here, as on the local executor: shipping the results to workers to be
+        # formatted and the text back costs more CPU than the formatting itself.
+        written = _write(uow, ctx, rows, result)
         timings["write_s"] = time.perf_counter() - t2
         timings["total_s"] = time.perf_counter() - t0
         diag = result.diagnostics

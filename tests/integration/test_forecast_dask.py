@@ -83,7 +83,7 @@ def test_a_dask_run_writes_exactly_what_a_local_run_writes(
     assert len(_figures(db, local["id"])[1]) == 6
 
 
-def test_dask_partitions_read_and_format_in_one_snapshot_and_match_the_local_run(
+def test_dask_partitions_read_in_one_snapshot_and_match_the_local_run(
         committing_db, backend, app_settings):  # noqa: F811
     uow_factory = partial(UnitOfWork, committing_db)
     add_history(uow_factory)
@@ -91,7 +91,7 @@ def test_dask_partitions_read_and_format_in_one_snapshot_and_match_the_local_run
     local = run_forecast(uow_factory, app_settings, RunRequest(as_of=AS_OF, actor="test"))
     dask = run_forecast(uow_factory, app_settings,
                         RunRequest(as_of=AS_OF, actor="test", executor="dask", workers=2))
-    # On PostgreSQL the workers read and format (the partitions adopt the driver's
+    # On PostgreSQL the workers read (the partitions adopt the driver's
     # snapshot); SQLite has no snapshots to share, so there only the forecast is spread.
     assert dask["figures"]["partitioned_io"] is (backend == "postgresql")
     assert not local["figures"]["partitioned_io"]
