@@ -59,7 +59,7 @@ def repair_outcome(unit_id: str):
         submission=request.form.get("submission", ""), subject=unit_id,
         work=lambda: record_repair_outcome(
             uow_factory(), policies(), unit_id=unit_id, outcome=request.form.get("outcome", ""),
-            note=request.form.get("note", "").strip()[:2000] or None, actor=current_actor(),
+            note=request.form.get("note", "").strip() or None, actor=current_actor(),
             is_admin=g.role is Role.ADMIN),
         answer=asdict)
     flash(f"Unit {unit_id}: {result['where_to_put']}.")
