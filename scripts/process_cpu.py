@@ -79,11 +79,14 @@ class RunMeter:
         self._lock = threading.Lock()
         self._sampler_cpu = 0.0
         self._marks: list[tuple[str, tuple[float, float, float]]] = []
+        self._servers: dict[int, float] = {}  # fork servers' CPU when first seen
+        self._starting = True
 
     def start(self) -> RunMeter:
         me = psutil.Process()
         self._driver0 = _cpu(me.cpu_times())
         self._children0 = self._reaped()
+        self._starting = False  # a fork server started from now on is the run's
         self._workers0 = {pid: _cpu(p.cpu_times()) for pid, p in self.workers.items()}
         self._sample(initial=True)
         self._wall0 = time.perf_counter()
@@ -119,10 +122,21 @@ class RunMeter:
             database = sum(self.last[pid] - self.first.get(pid, 0.0) for pid in self.last)
         return driver, workers, database
 
-    @staticmethod
-    def _reaped() -> float:
+    def _reaped(self) -> float:
+        """CPU of the local process pool so far: children this process reaped (spawned
+        helpers), and the fork server with the helpers it forked and reaped."""
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
+        total = usage.ru_utime + usage.ru_stime
+        for child in psutil.Process().children():
+            try:
+                if "forkserver" not in " ".join(child.cmdline()):
+                    continue
+                times = child.cpu_times()
+            except psutil.Error:
+                continue
+            used = times.user + times.system + times.children_user + times.children_system
+            total += used - self._servers.setdefault(child.pid, used if self._starting else 0.0)
+        return total
 
     def _sample_loop(self) -> None:
         while not self._stop.wait(self.interval):
