@@ -14,6 +14,7 @@ formatting them here (a 72 MiB graph per partition at 100,000 series).
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import Executor, Future
 
 import numpy as np
@@ -83,19 +84,31 @@ class ScatteringExecutor(Executor):
 
     ``client.submit(fn, *arrays)`` puts the arrays in the task graph, which travels from the
     driver to the scheduler and on to a worker; scattered first, the arrays go once, to the
-    worker that then runs the task, and the graph holds only a key. Each call's data and
-    result leave the cluster as soon as the result is back in the driver.
+    worker that then runs the task, and the graph holds only a key. Each call goes to the
+    worker with the fewest calls in hand (a scatter left to Dask put every chunk on the same
+    one), and its data and result leave the cluster as soon as the result is back.
     """
 
     def __init__(self, client):
         self.client = client
+        self.in_hand = dict.fromkeys(client.scheduler_info().get("workers", {}), 0)
+        self.lock = threading.Lock()
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
-        [data] = self.client.scatter([(args, kwargs)], direct=True, hash=False)
-        task = self.client.submit(_apply, fn, data, pure=False)
+        with self.lock:
+            worker = min(self.in_hand, key=self.in_hand.__getitem__) if self.in_hand else None
+            if worker is not None:
+                self.in_hand[worker] += 1
+        where = [worker] if worker is not None else None
+        [data] = self.client.scatter([(args, kwargs)], direct=True, hash=False, workers=where)
+        task = self.client.submit(_apply, fn, data, pure=False, workers=where,
+                                  allow_other_workers=True)
         answer: Future = Future()
 
         def settle(done) -> None:
+            if worker is not None:
+                with self.lock:
+                    self.in_hand[worker] -= 1
             try:
                 answer.set_result(done.result())
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
