@@ -157,6 +157,8 @@ def main() -> None:
                              "with --workers workers, started before timing)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--load-only", action="store_true",
+                        help="load the history and stop (with --keep, for --loaded runs)")
     parser.add_argument("--loaded", action="store_true",
                         help="the URL names a database an earlier --keep run loaded: "
                              "time runs on it as it is (its --series, same day)")
@@ -172,7 +174,12 @@ def main() -> None:
             figures = load_history(engine, args.series, args.seed, as_of)
             engine.dispose()
             print(f"loaded in {time.perf_counter() - started:.0f}s: "
-                  + ", ".join(f"{v:,} {k}" for k, v in figures.items()))
+                  + ", ".join(f"{v:,} {k}" for k, v in figures.items()), flush=True)
+            if args.keep:  # kept even if the run fails: loading a million series takes a while
+                print(f"kept {url}", flush=True)
+                handle = None
+        if args.load_only:
+            return
         if args.compare_workers:
             with dask_cluster(args.executor, 1, args.scheduler) as address:
                 one = fresh(time_run, url, as_of, 1, args.executor, address)
@@ -192,9 +199,6 @@ def main() -> None:
         else:
             with dask_cluster(args.executor, args.workers, args.scheduler) as address:
                 fresh(time_run, url, as_of, args.workers, args.executor, address)
-        if handle is not None and args.keep:
-            print(f"kept {url}")
-            handle = None
     finally:
         drop_database(handle)
 
