@@ -49,13 +49,16 @@ class PlanningRepository(Repository):
             Integer,
         )
 
-    def planning_items(self) -> list[Any]:
-        return self.connection.execute(
-            select(items.c.id, items.c.sku, items.c.size, items.c.category, items.c.unit_cost,
-                   items.c.lead_time_days, items.c.case_pack, items.c.min_order_qty,
-                   items.c.supplier, items.c.launched_on)
-            .order_by(items.c.sku, items.c.size)
-        ).all()
+    def planning_items(self, *, stream: bool = False) -> Any:
+        """The catalogue in planning order; with ``stream``, rows as they arrive (a server-side
+        cursor on PostgreSQL), for a caller that keeps columns rather than a million rows."""
+        query = (select(items.c.id, items.c.sku, items.c.size, items.c.category,
+                        items.c.unit_cost, items.c.lead_time_days, items.c.case_pack,
+                        items.c.min_order_qty, items.c.supplier, items.c.launched_on)
+                 .order_by(items.c.sku, items.c.size))
+        if stream:
+            return self.connection.execute(query.execution_options(yield_per=20_000))
+        return self.connection.execute(query).all()
 
     def read_one_snapshot(self) -> None:
         """Make every later read of this transaction see one snapshot, and forbid writes.
