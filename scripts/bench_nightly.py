@@ -126,6 +126,9 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
     print(f"  peak RSS  {own:8.0f} MiB this process, {children:.0f} MiB largest child process; "
           "with children by phase: " + ", ".join(
               f"{phase} {mib:.0f} MiB" for phase, mib in memory.peaks.items()))
+    print("  CPU by phase, this process and its children: " + ", ".join(
+        f"{phase} {seconds:.1f} s" for phase, seconds in memory.cpu.items())
+        + f"; total {sum(memory.cpu.values()):.1f} s")
     if backends is not None:
         print(f"  database  {backends.cpu_seconds:8.1f} CPU-seconds in the run's PostgreSQL "
               f"backends, peak {backends.peak_rss:.0f} MiB resident across them")

@@ -53,17 +53,36 @@ class Sampler(threading.Thread):
 
 
 class PhaseMemory(Sampler):
-    """Peak resident set of this process plus its children, per phase of the run."""
+    """Peak resident set of this process plus its children, and the CPU seconds they spent,
+    per phase of the run. CPU seconds do not stretch when the machine is busy with others'
+    work; wall time does."""
 
     def __init__(self, interval: float = 0.02):
         super().__init__(interval)
         self.me = psutil.Process()
         self.phase = "start"
         self.peaks: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.cpu_mark = self.cpu_used()
+
+    def cpu_used(self) -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
     def enter(self, stage: str) -> None:
         self.sample()
+        self.close_phase()
         self.phase = stage.split()[0]
+
+    def close_phase(self) -> None:
+        now = self.cpu_used()
+        self.cpu[self.phase] = self.cpu.get(self.phase, 0.0) + now - self.cpu_mark
+        self.cpu_mark = now
+
+    def __exit__(self, *exc) -> None:
+        super().__exit__(*exc)
+        self.close_phase()
 
     def sample(self) -> None:
         rss = self.me.memory_info().rss + sum(

@@ -106,7 +106,7 @@ def last_complete_week(as_of: date) -> int:
 def load_inputs(uow: UnitOfWork, config: ForecastConfig, as_of: date) -> PlanningInputs:
     """Read everything the run needs with a handful of set-based queries, in one snapshot.
 
-    The big sets (weekly sales, returned units) are folded into the panel a block at a time
+    The big sets (sales lines, returned units) are folded into the panel a block at a time
     as they arrive: at a million series the whole answers would be gigabytes of rows.
     """
     planning = uow.planning
@@ -114,7 +114,7 @@ def load_inputs(uow: UnitOfWork, config: ForecastConfig, as_of: date) -> Plannin
     last = last_complete_week(as_of)
     first = last - config.history_weeks + 1
     packer = Packer(Catalogue.from_rows(planning.planning_items(stream=True)), config, first)
-    for block in planning.weekly_sales_blocks(first, last):
+    for block in planning.sales_blocks(first, last):
         packer.add_sales(block)
     for block in planning.received_returns_blocks(first, last, **RETURN_CODES):
         packer.add_returns(block)

@@ -117,7 +117,8 @@ class Packer:
         return np.where(known, self.lookup[np.where(known, ids_read, 0)], -1)
 
     def add_sales(self, weekly: np.ndarray) -> None:
-        """(item_id, week, units) rows, one per item and week."""
+        """(item_id, week, units) rows; rows of the same item and week add up (exactly:
+        whole units, far below float32's 2**24)."""
         row = self.rows_of(weekly[:, 0])
         keep = row >= 0
         np.add.at(self.y, row[keep] * self.weeks + (weekly[keep, 1] - self.first),

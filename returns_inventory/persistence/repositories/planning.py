@@ -90,17 +90,22 @@ class PlanningRepository(Repository):
         """(item_id, week, units) summed in the database: one row per item and week."""
         return fetch_ints(self.connection, self._weekly_sales(first_week, last_week, item_range))
 
-    def weekly_sales_blocks(self, first_week: int, last_week: int) -> Iterator[np.ndarray]:
-        """``weekly_sales`` a block of rows at a time, as they arrive."""
-        return stream_ints(self.connection, self._weekly_sales(first_week, last_week, None))
+    def sales_blocks(self, first_week: int, last_week: int) -> Iterator[np.ndarray]:
+        """(item_id, week, units) of every sales line, a block of rows at a time as they
+        arrive, not summed: a caller adding them up into its own array spares the database a
+        grouping of millions of rows, most of them alone in their item and week."""
+        return stream_ints(self.connection, self._sales(first_week, last_week, None))
 
-    def _weekly_sales(self, first_week: int, last_week: int, item_range):
+    def _sales(self, first_week: int, last_week: int, item_range):
         week = self._week(sales_lines.c.sold_on).label("week")
-        inner = select(sales_lines.c.item_id, week, sales_lines.c.quantity).where(
+        return select(sales_lines.c.item_id, week, sales_lines.c.quantity).where(
             sales_lines.c.sold_on >= monday_of(first_week),
             sales_lines.c.sold_on < monday_of(last_week + 1),
             *_in_range(sales_lines.c.item_id, item_range),
-        ).subquery()
+        )
+
+    def _weekly_sales(self, first_week: int, last_week: int, item_range):
+        inner = self._sales(first_week, last_week, item_range).subquery()
         return (select(inner.c.item_id, inner.c.week, func.sum(inner.c.quantity))
                 .group_by(inner.c.item_id, inner.c.week))
 
