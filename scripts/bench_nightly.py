@@ -7,14 +7,17 @@
     scripts/bench_nightly.py --series 2000 --database-url sqlite:////tmp/bench.sqlite3
 
 A PostgreSQL URL names the server: a fresh database is created there, migrated, loaded and
-dropped afterwards (unless --keep). The history (104 weeks from forecasting.synthetic: weekly
-sales, returns with reasons, grades and receipt dates, stock) goes straight into the tables
-with COPY, because loading is not what is measured; the run is the real `run_forecast`, and
-its recorded phase timings are printed with series/s, peak memory (getrusage maxrss of
-this process and of its children, e.g. the forecasting worker processes) and the load
-average, and the cores the whole machine kept busy. With --compare-workers it prints the
-2-against-1 speed-up of every phase and the ceiling those busy cores leave. --loaded
-times runs on a database an earlier --keep run loaded, without loading it again.
+dropped afterwards (unless --keep, which keeps it as soon as it is loaded). The history (104
+weeks from forecasting.synthetic: weekly sales, returns with reasons, grades and receipt dates,
+stock) goes in set-based (scripts/nightly_history.py), because loading is not what is measured.
+The run is the real `run_forecast`, in a fresh process so its memory high-water mark is the
+run's own. Printed: its recorded phase timings, series/s, peak memory (this process and its
+children, overall and per phase), the CPU seconds of this process per phase (they do not
+stretch when others load the machine; wall time does), the CPU and memory of the PostgreSQL
+backends serving the run, the load average, and the cores the whole machine kept busy. With
+--compare-workers it prints the 2-against-1 speed-up of every phase and the ceiling those
+busy cores leave. --loaded times runs on a database an earlier --keep run loaded, without
+loading it again; --load-only loads and stops.
 """
 
 from __future__ import annotations

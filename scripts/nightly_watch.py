@@ -73,6 +73,9 @@ class PhaseMemory(Sampler):
     def enter(self, stage: str) -> None:
         self.sample()
         self.close_phase()
+        # Said as it happens: a long run that is stopped still tells how far it got.
+        print(f"  ... {self.phase} ended after {self.cpu[self.phase]:.1f} CPU-s, peak "
+              f"{self.peaks.get(self.phase, 0):.0f} MiB; now {stage}", flush=True)
         self.phase = stage.split()[0]
 
     def close_phase(self) -> None:
