@@ -80,6 +80,12 @@ class Catalogue:
         return len(self.ids)
 
 
+# ReturnsData's columns (series, sale week, receipt week, reason, grade, units) as compact as
+# their values allow: tens of millions of rows at a million series, and the library widens
+# what it computes with a block at a time (forecasting.returns.count_returns).
+RETURN_DTYPES = (np.int32, np.int32, np.int32, np.int8, np.int8, np.float32)
+
+
 def _objects(values: list) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
@@ -108,8 +114,7 @@ class Packer:
         self.lookup = np.full(int(self.item_ids.max(initial=0)) + 1, -1, dtype=np.int64)
         self.lookup[self.item_ids] = np.arange(n)
         self.y = np.zeros(n * self.weeks, dtype=np.float32)
-        # Returned units by column, compact until finish() widens them once.
-        self.returned: list[list[np.ndarray]] = [[] for _ in range(6)]
+        self.returned: list[list[np.ndarray]] = [[] for _ in RETURN_DTYPES]
 
     def rows_of(self, ids_read: np.ndarray) -> np.ndarray:
         """Panel row of each item id; -1 for items not in the catalogue."""
@@ -128,19 +133,16 @@ class Packer:
         """(item_id, sale week, receipt week, reason, grade, units) rows."""
         series = self.rows_of(returned[:, 0])
         keep = series >= 0
-        for column, values in zip(self.returned, (series, *returned[:, 1:].T), strict=True):
-            column.append(values[keep].astype(np.int32))
+        for column, values, dtype in zip(self.returned, (series, *returned[:, 1:].T),
+                                         RETURN_DTYPES, strict=True):
+            column.append(values[keep].astype(dtype))
 
     def _returns(self) -> ReturnsData:
-        def column(k: int, dtype) -> np.ndarray:
-            parts, self.returned[k] = self.returned[k], []
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+        def column(k: int) -> np.ndarray:
+            parts, self.returned[k] = self.returned[k], []  # freed as each one is joined
+            return np.concatenate(parts) if parts else np.zeros(0, RETURN_DTYPES[k])
 
-        return ReturnsData(
-            series=column(0, np.int64), sale_week=column(1, np.int64),
-            receipt_week=column(2, np.int64), reason=column(3, np.int8),
-            grade=column(4, np.int8), units=column(5, np.float32),
-        )
+        return ReturnsData(*(column(k) for k in range(len(RETURN_DTYPES))))
 
     def finish(self, planning, config: ForecastConfig, as_of: date) -> PlanningInputs:
         """The panel, with the small reads (stock, transit, orders) and item parameters."""
