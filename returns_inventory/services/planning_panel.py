@@ -130,7 +130,8 @@ class Packer:
                   weekly[keep, 2].astype(np.float32))
 
     def add_returns(self, returned: np.ndarray) -> None:
-        """(item_id, sale week, receipt week, reason, grade, units) rows."""
+        """(item_id, sale week, receipt week, reason, grade, units) rows; rows with the same
+        values may come apart (the library adds units up: forecasting.returns.count_returns)."""
         series = self.rows_of(returned[:, 0])
         keep = series >= 0
         for column, values, dtype in zip(self.returned, (series, *returned[:, 1:].T),

@@ -122,12 +122,15 @@ class PlanningRepository(Repository):
 
     def received_returns_blocks(self, first_week: int, last_week: int,
                                 **codes: Any) -> Iterator[np.ndarray]:
-        """``received_returns`` a block of rows at a time, as they arrive."""
+        """``received_returns`` a block of rows at a time, as they arrive, and not summed:
+        rows of the same item, weeks, reason and grade may come apart (whoever counts them
+        adds them up; grouping tens of millions of units, nearly all alone in their group,
+        was half the query)."""
         return stream_ints(self.connection, self._received_returns(
-            first_week, last_week, item_range=None, **codes))
+            first_week, last_week, item_range=None, summed=False, **codes))
 
     def _received_returns(self, first_week: int, last_week: int, *, reasons, other_reason,
-                          grades, no_grade, item_range):
+                          grades, no_grade, item_range, summed: bool = True):
         sale_week = self._week(sales_lines.c.sold_on).label("sale_week")
         receipt_week = self._week(return_units.c.received_at).label("receipt_week")
         reason = case({r: k for k, r in enumerate(reasons)}, value=return_lines.c.reason,
@@ -146,7 +149,10 @@ class PlanningRepository(Repository):
         )
         inner = union_all(live, self._imported_returns(
             first_week, last_week, reasons=reasons, other_reason=other_reason, grades=grades,
-            no_grade=no_grade, item_range=item_range)).subquery()
+            no_grade=no_grade, item_range=item_range))
+        if not summed:
+            return inner
+        inner = inner.subquery()
         return (select(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
                        inner.c.grade, func.sum(inner.c.units))
                 .group_by(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week,
