@@ -85,11 +85,11 @@ class BinaryCopyReader:
         data = self.pending + bytes(chunk) if self.pending else bytes(chunk)
         pos = 0
         if not self.started:
+            if not data.startswith(PGCOPY_SIGNATURE[: len(data)]):
+                raise ValueError("not a binary COPY stream")
             if len(data) < 19 or len(data) < 19 + int.from_bytes(data[15:19], "big"):
                 self.pending = data
                 return []
-            if not data.startswith(PGCOPY_SIGNATURE):
-                raise ValueError("not a binary COPY stream")
             pos = 19 + int.from_bytes(data[15:19], "big")
             self.started = True
         view, out = memoryview(data), []
