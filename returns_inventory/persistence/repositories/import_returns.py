@@ -6,7 +6,7 @@ statements, whatever its size.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, and_, func, literal, not_, or_, select, true
+from sqlalchemy import Connection, Table, and_, func, literal, not_, or_, select
 
 from ..returns_tables import imported_returns
 from ..tables import items, sales_lines
@@ -104,7 +104,10 @@ def more_than_sold(connection: Connection, staged: Table, limit: int):
 
 
 def insert_returns(connection: Connection, staged: Table, batch_id: int) -> int:
-    """Add returned lines not seen before; a line already stored is left exactly as it was."""
+    """Add returned lines not seen before; a line already stored is left exactly as it was.
+
+    Rows that the reference checks above (all but more_than_sold) refuse are left out, so
+    adding as many rows as were staged proves those checks would find nothing."""
     sold_item = func.coalesce(sales_lines.c.item_id, items.c.id)
     source = (
         select(
@@ -117,10 +120,16 @@ def insert_returns(connection: Connection, staged: Table, batch_id: int) -> int:
         )
         .select_from(
             staged.outerjoin(sales_lines, _sale_join(staged))
-            # Only rows without a line reference are matched by item.
-            .outerjoin(items, and_(_item_join(staged), staged.c.order_ref.is_(None)))
+            .outerjoin(items, _item_join(staged))
         )
-        .where(true())
+        .where(
+            or_(staged.c.order_ref.is_(None), sales_lines.c.id.is_not(None)),  # unknown_sales
+            sold_item.is_not(None),  # unknown_items
+            or_(staged.c.sku.is_(None), sales_lines.c.id.is_(None),  # other_item_than_sold
+                items.c.id == sales_lines.c.item_id),
+            or_(sales_lines.c.id.is_(None),  # returned_before_sold
+                staged.c.returned_on >= sales_lines.c.sold_on),
+        )
         .order_by(staged.c.row_no)  # ids in the file's order
     )
     columns = ["return_ref", "return_line_ref", "batch_id", "sales_line_id", "item_id",

@@ -35,7 +35,9 @@ def _staged(kind: str, *columns: Column) -> Table:
     return Table(
         f"staged_{kind.replace('-', '_')}",
         staging_metadata,
-        Column("row_no", Integer, primary_key=True, autoincrement=False),
+        # No key or index: maintaining one cost the COPY of a million rows seconds, and only
+        # the checks of a file that needs them read row_no (once each, in a sort).
+        Column("row_no", Integer, nullable=False),
         *columns,
         prefixes=["TEMPORARY"],
     )
