@@ -112,6 +112,33 @@ def test_a_bad_file_writes_nothing_and_names_every_bad_row_and_column(uow_factor
     assert count(db, sales_lines) == count(db, import_batches) == count(db, outbox_events) == 0
 
 
+def test_a_file_whose_rows_all_parse_is_still_refused_for_its_references_and_repeats(
+    uow_factory, db, catalogue
+):
+    """Every value is well formed, so the lines are inserted before they are checked: the
+    problems must still be named and the insert rolled back with the rest."""
+    run_import(uow_factory, "sales", SALES_HEADER + sale("SO-0", 1))
+    content = (
+        SALES_HEADER
+        + sale("SO-0", 1)  # imported before: skipped, not a problem
+        + sale("SO-1", 1)
+        + sale("SO-1", 2, sku="NOPE")
+        + sale("SO-1", 3, location="XX9")
+        + sale("SO-1", 1)
+    )
+    error = refusal(uow_factory, "sales", content)
+    assert [(e.row, e.field) for e in error.errors] == [
+        (3, "sku"), (4, "location"), (5, "order_ref+line_ref")]
+    assert count(db, sales_lines) == 1 and count(db, import_batches) == 1
+
+
+def test_a_file_of_new_and_re_sent_lines_adds_the_new_ones(uow_factory, db, catalogue):
+    run_import(uow_factory, "sales", SALES_HEADER + sale("SO-0", 1))
+    result = run_import(uow_factory, "sales", SALES_HEADER + sale("SO-0", 1) + sale("SO-2", 1))
+    assert (result.rows, result.applied, result.skipped) == (2, 1, 1)
+    assert count(db, sales_lines) == 2
+
+
 def test_a_misfit_csv_header_is_refused_before_any_row_is_read(uow_factory, db, catalogue):
     error = refusal(uow_factory, "sales", SALES_HEADER.replace("quantity", "qty") + sale("A", 1))
     assert {(e.field, e.row) for e in error.errors} == {("qty", None), ("quantity", None)}
