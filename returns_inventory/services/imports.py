@@ -17,7 +17,7 @@ from .. import metrics
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
-from ..services.import_formats import Records
+from ..services.import_formats import Record, Records
 from ..services.import_schemas import KINDS, ImportKind
 from .import_history import RETURNS_CHECKS, BadColumn, resolver
 from .ledger import post_movement
@@ -168,26 +168,48 @@ def _stage(uow: UnitOfWork, spec: ImportKind, records: Records, report: ErrorRep
             errors=wrong,
             error_count=len(wrong),
         )
-    json_rows = records.header is None
     rows = 0
     with uow.imports.stage(spec.name, batch_size=batch_size) as staged:
-        for record in records:
-            rows = record.row
-            if record.problem:
-                report.add(FieldError(record.field, record.problem, row=rows))
+        if records.header is None:  # JSON: every object brings its own keys
+            for record in records:
+                rows = record.row
+                _stage_row(staged, spec, report, resolve, record, check_unknown=True)
+            return rows
+        header = records.header
+        for batch in records.csv_batches(batch_size):
+            rows = max(rows, *batch.rows[-1:], *(p.row for p in batch.problems[-1:]))
+            # A batch of valid cells goes in column by column; one with a cell to name, or
+            # needing the policies per row, row by row (in row order, as errors are kept).
+            columns = (None if resolve or batch.problems
+                       else spec.parse_columns(header, batch.cells))
+            if columns is not None:
+                staged.add_columns(batch.rows, columns)
                 continue
-            values, errors = spec.parse_row(record.values, check_unknown=json_rows)
-            if resolve and not errors and values is not None:
-                try:
-                    values = resolve(values)
-                except BadColumn as bad:
-                    errors = [(bad.column, bad.reason)]
-            if errors or values is None:
-                for field, reason in errors:
-                    report.add(FieldError(field, reason, row=rows))
-            else:
-                staged.add((rows, *values))
+            parsed = [Record(row, dict(zip(header, cells, strict=True)))
+                      for row, cells in zip(batch.rows, batch.cells, strict=True)]
+            for record in sorted(parsed + batch.problems, key=lambda r: r.row):
+                _stage_row(staged, spec, report, resolve, record, check_unknown=False)
     return rows
+
+
+def _stage_row(staged, spec: ImportKind, report: ErrorReport,
+               resolve: Callable[[tuple], tuple] | None, record: Record, *,
+               check_unknown: bool) -> None:
+    """Parse one row into the staging table, or note its problems."""
+    if record.problem:
+        report.add(FieldError(record.field, record.problem, row=record.row))
+        return
+    values, errors = spec.parse_row(record.values, check_unknown=check_unknown)
+    if resolve and not errors and values is not None:
+        try:
+            values = resolve(values)
+        except BadColumn as bad:
+            errors = [(bad.column, bad.reason)]
+    if errors or values is None:
+        for field, reason in errors:
+            report.add(FieldError(field, reason, row=record.row))
+    else:
+        staged.add((record.row, *values))
 
 
 # Kinds whose merge only adds rows and leaves out every row a check below would refuse
