@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import json
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -130,6 +131,22 @@ def test_a_file_whose_rows_all_parse_is_still_refused_for_its_references_and_rep
     assert [(e.row, e.field) for e in error.errors] == [
         (3, "sku"), (4, "location"), (5, "order_ref+line_ref")]
     assert count(db, sales_lines) == 1 and count(db, import_batches) == 1
+
+
+def test_references_holding_tabs_backslashes_quotes_and_line_breaks_are_stored_as_sent(
+    uow_factory, db, catalogue
+):
+    """Clean batches travel to the staging table as COPY text on PostgreSQL, where these
+    characters mean something."""
+    refs = ["A\\N", 'B\t"1"', "C\nD", "\\N"]
+    content = SALES_HEADER + "".join(
+        sale('"' + ref.replace('"', '""') + '"', n, price="7.5", quantity=" 02 ")
+        for n, ref in enumerate(refs, 1))
+    assert run_import(uow_factory, "sales", content).applied == 4
+    stored = db.connection.execute(
+        select(sales_lines.c.order_ref, sales_lines.c.quantity, sales_lines.c.unit_price)
+        .order_by(sales_lines.c.line_ref)).all()
+    assert [tuple(r) for r in stored] == [(ref, 2, Decimal("7.50")) for ref in refs]
 
 
 def test_a_file_of_new_and_re_sent_lines_adds_the_new_ones(uow_factory, db, catalogue):
