@@ -1,7 +1,7 @@
 """Bulk ERP imports: read and check the whole file, then apply it all or nothing.
 
 One transaction per file. Rows stream from the file into a staging table (COPY on
-PostgreSQL), every check runs there, and only a clean file is merged; a bad one rolls back
+PostgreSQL), every check runs there, and only a clean file is kept; a bad one rolls back
 and answers with its bad rows. A file is recognised by (kind, SHA-256 of its bytes) and a
 re-sent one changes nothing.
 """
@@ -19,10 +19,11 @@ from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
 from ..services.import_formats import Record, Records
 from ..services.import_schemas import KINDS, ImportKind
-from .import_history import RETURNS_CHECKS, BadColumn, resolver
+from .import_checks import MAX_REPORTED_ERRORS, ErrorReport, apply_checked
+from .import_history import BadColumn, resolver
 from .ledger import post_movement
 
-MAX_REPORTED_ERRORS = 1000
+__all__ = ["MAX_REPORTED_ERRORS", "ErrorReport", "ImportResult", "import_kind", "import_rows"]
 
 
 @dataclass(frozen=True)
@@ -36,37 +37,6 @@ class ImportResult:
     sha256: str
     actor: str  # who imported the file (for a duplicate: the first importer)
     imported_at: datetime
-
-
-class ErrorReport:
-    """Every problem found, counted; the first `limit` of them (by row) kept to report."""
-
-    def __init__(self, limit: int = MAX_REPORTED_ERRORS):
-        self.limit, self.total = limit, 0
-        self.errors: list[FieldError] = []
-
-    def add(self, error: FieldError) -> None:
-        self.total += 1
-        if len(self.errors) < self.limit:
-            self.errors.append(error)
-
-    def add_found(self, found: tuple[list, int], describe: Callable[[Any], FieldError]) -> None:
-        """Add the first rows of a SQL check and its total count."""
-        rows, total = found
-        self.total += total
-        self.errors += [describe(r) for r in rows]
-
-    def raise_if_any(self, kind: str) -> None:
-        if not self.total:
-            return
-        self.errors.sort(key=lambda e: (e.row or 0, e.field))
-        shown = self.errors[: self.limit]
-        listed = "" if self.total <= len(shown) else f"; the first {len(shown)} are listed"
-        raise ValidationFailed(
-            f"the {kind} file has {self.total} problem(s){listed}; nothing was imported",
-            errors=shown,
-            error_count=self.total,
-        )
 
 
 def import_kind(kind: str) -> ImportKind:
@@ -123,8 +93,8 @@ def _import(uow_factory, spec: ImportKind, *, sha256, actor, batch_size, resolve
             return _earlier_import(uow.imports.batch_by_hash(kind, sha256))
         report = ErrorReport()
         rows = _stage(uow, spec, records(), report, batch_size, resolve)
-        applied = _apply_checked(uow, spec, report, rows, batch_id=batch_id, actor=actor,
-                                 batch_size=batch_size)
+        applied = apply_checked(uow, spec, report, rows, lambda: _APPLY[kind](
+            uow, batch_id=batch_id, actor=actor, batch_size=batch_size))
         uow.imports.drop_staged(kind)
         uow.imports.finish_batch(batch_id, rows=rows, applied=applied, skipped=rows - applied)
         uow.events.add(
@@ -210,87 +180,6 @@ def _stage_row(staged, spec: ImportKind, report: ErrorReport,
             report.add(FieldError(field, reason, row=record.row))
     else:
         staged.add((record.row, *values))
-
-
-# Kinds whose merge only adds rows and leaves out every row a check below would refuse
-# (a repeated key, an unknown reference), so "it added a row per line of the file" proves
-# them all passed. The checks named here it cannot see, and they run before it.
-_COUNTED: dict[str, frozenset[str]] = {
-    "sales": frozenset(),
-    "returns": frozenset({"more_than_sold"}),
-}
-
-
-def _apply_checked(uow: UnitOfWork, spec: ImportKind, report: ErrorReport, rows: int,
-                   **apply: Any) -> int:
-    """Check the staged rows and apply them; raise with every problem found instead.
-
-    A counted kind is applied first and checked only if it added fewer rows than the file
-    has (re-sent lines, or a problem: then the checks name the rows, and raising rolls the
-    insert back with the rest). A clean file of new lines, the usual million-line sales
-    history, so costs its one INSERT … SELECT and no extra pass over the staged rows."""
-    kind = spec.name
-    before = _COUNTED.get(kind)
-    if before is None or report.total:
-        _check_staged(uow, spec, report)
-        report.raise_if_any(kind)
-        return _APPLY[kind](uow, **apply)
-    for check in sorted(before):
-        report.add_found(uow.imports.returns_check(check, report.limit), RETURNS_CHECKS[check])
-    applied = 0 if report.total else _APPLY[kind](uow, **apply)
-    if not report.total and applied == rows:
-        return applied
-    _check_staged(uow, spec, report, skip=before)
-    report.raise_if_any(kind)
-    return applied
-
-
-def _check_staged(uow: UnitOfWork, spec: ImportKind, report: ErrorReport, *,
-                  skip: frozenset[str] = frozenset()) -> None:
-    """Checks that need the whole file or the database: repeats and unknown references
-    (but the returns checks named in `skip`, already run)."""
-    imports, limit, kind = uow.imports, report.limit, spec.name
-    key = "+".join(spec.key)
-    report.add_found(
-        imports.duplicate_rows(kind, spec.key, limit),
-        lambda r: FieldError(
-            key, f"repeats row {r.first_row}: {key} must be unique in a file", row=r.row_no
-        ),
-    )
-    if kind == "items":
-        report.add_found(
-            imports.duplicate_rows(kind, ("gtin",), limit),
-            lambda r: FieldError("gtin", f"repeats the gtin of row {r.first_row}", row=r.row_no),
-        )
-        report.add_found(
-            imports.gtins_taken(limit),
-            lambda r: FieldError(
-                "gtin", f"{r.gtin} already belongs to {r.sku} size {r.size}", row=r.row_no
-            ),
-        )
-    if "location" in spec.names:
-        report.add_found(
-            imports.unknown_items(kind, limit),
-            lambda r: FieldError("sku", f"no item {r.sku} in size {r.size}", row=r.row_no),
-        )
-        report.add_found(
-            imports.unknown_locations(kind, limit),
-            lambda r: FieldError("location", f"no location {r.location}", row=r.row_no),
-        )
-    if kind == "stock":
-        report.add_found(imports.snapshot_below_reserved(limit), _below_reserved)
-    if kind == "returns":
-        for check, describe in RETURNS_CHECKS.items():
-            if check not in skip:
-                report.add_found(imports.returns_check(check, limit), describe)
-
-
-def _below_reserved(r) -> FieldError:
-    if r.reserved:
-        reason = f"{r.on_hand} is below the {r.reserved} units reserved there"
-    else:
-        reason = "this location does not allow negative stock"
-    return FieldError("on_hand", reason, row=r.row_no)
 
 
 def _apply_snapshot(uow: UnitOfWork, *, batch_id: int, actor: str, batch_size: int) -> int:
