@@ -45,43 +45,29 @@ class ErrorReport:
         )
 
 
-# Kinds whose merge only adds rows and leaves out every row a check below would refuse
-# (a repeated key, an unknown reference), so "it added a row per line of the file" proves
-# them all passed. The checks named here it cannot see, and they run before it.
-_COUNTED: dict[str, frozenset[str]] = {
-    "sales": frozenset(),
-    "returns": frozenset({"more_than_sold"}),
-}
-
-
 def apply_checked(uow: UnitOfWork, spec: ImportKind, report: ErrorReport, rows: int,
-                  apply: Callable[[], int]) -> int:
+                  apply: Callable[[], int],
+                  attempt: Callable[[], int | None] | None = None) -> int:
     """Check the staged rows and apply them; raise with every problem found instead.
 
-    A counted kind is applied first and checked only if it added fewer rows than the file
-    has (re-sent lines, or a problem: then the checks name the rows, and raising rolls the
-    insert back with the rest). A clean file of new lines, the usual million-line sales
-    history, so costs its one INSERT … SELECT and no extra pass over the staged rows."""
+    `attempt`, for a kind whose merge leaves out every row a check would refuse (sales,
+    returns), merges first: adding a row per line of the file proves them all clean, so a
+    clean file of new lines, the usual million-line history, costs one INSERT … SELECT and
+    no pass of checks. Fewer (re-sent lines, or a problem) and the checks run, and a problem
+    rolls back with the rest. An attempt answers None when it took back what it added
+    (returns: their checks read the rows stored before), and then a clean file is applied
+    afresh."""
     kind = spec.name
-    before = _COUNTED.get(kind)
-    if before is None or report.total:
-        check_staged(uow, spec, report)
-        report.raise_if_any(kind)
-        return apply()
-    for check in sorted(before):
-        report.add_found(uow.imports.returns_check(check, report.limit), RETURNS_CHECKS[check])
-    applied = 0 if report.total else apply()
-    if not report.total and applied == rows:
-        return applied
-    check_staged(uow, spec, report, skip=before)
+    added = None if attempt is None or report.total else attempt()
+    if added == rows:
+        return added
+    check_staged(uow, spec, report)
     report.raise_if_any(kind)
-    return applied
+    return apply() if added is None else added
 
 
-def check_staged(uow: UnitOfWork, spec: ImportKind, report: ErrorReport, *,
-                 skip: frozenset[str] = frozenset()) -> None:
-    """Checks that need the whole file or the database: repeats and unknown references
-    (but the returns checks named in `skip`, already run)."""
+def check_staged(uow: UnitOfWork, spec: ImportKind, report: ErrorReport) -> None:
+    """Checks that need the whole file or the database: repeats and unknown references."""
     imports, limit, kind = uow.imports, report.limit, spec.name
     key = "+".join(spec.key)
     report.add_found(
@@ -114,8 +100,7 @@ def check_staged(uow: UnitOfWork, spec: ImportKind, report: ErrorReport, *,
         report.add_found(imports.snapshot_below_reserved(limit), _below_reserved)
     if kind == "returns":
         for check, describe in RETURNS_CHECKS.items():
-            if check not in skip:
-                report.add_found(imports.returns_check(check, limit), describe)
+            report.add_found(imports.returns_check(check, limit), describe)
 
 
 def _below_reserved(r) -> FieldError:

@@ -93,8 +93,11 @@ def _import(uow_factory, spec: ImportKind, *, sha256, actor, batch_size, resolve
             return _earlier_import(uow.imports.batch_by_hash(kind, sha256))
         report = ErrorReport()
         rows = _stage(uow, spec, records(), report, batch_size, resolve)
-        applied = apply_checked(uow, spec, report, rows, lambda: _APPLY[kind](
-            uow, batch_id=batch_id, actor=actor, batch_size=batch_size))
+        attempt = _ATTEMPT.get(kind)
+        applied = apply_checked(
+            uow, spec, report, rows,
+            lambda: _APPLY[kind](uow, batch_id=batch_id, actor=actor, batch_size=batch_size),
+            attempt and (lambda: attempt(uow, batch_id, rows)))
         uow.imports.drop_staged(kind)
         uow.imports.finish_batch(batch_id, rows=rows, applied=applied, skipped=rows - applied)
         uow.events.add(
@@ -223,4 +226,11 @@ _APPLY: dict[str, Callable[..., int]] = {
     "sales": lambda uow, *, batch_id, **_: uow.imports.insert_sales(batch_id),
     "stock": _apply_snapshot,
     "returns": lambda uow, *, batch_id, **_: uow.imports.insert_returns(batch_id),
+}
+
+# Merges that leave out every row a check would refuse, tried before the checks
+# (services/import_checks.py apply_checked): (uow, batch_id, rows) -> rows added, or None.
+_ATTEMPT: dict[str, Callable[[UnitOfWork, int, int], int | None]] = {
+    "sales": lambda uow, batch_id, _: uow.imports.insert_sales(batch_id),
+    "returns": lambda uow, batch_id, rows: uow.imports.insert_returns_if_clean(batch_id, rows),
 }

@@ -142,6 +142,17 @@ def test_a_file_whose_rows_all_parse_is_still_refused_for_what_the_sales_say(
     assert stored(db) == []
 
 
+def test_a_re_sent_line_is_not_counted_twice_against_what_its_sale_sold(
+        uow_factory, db, policies, sold):
+    """6 returned of the 10 sold, then the same line again beside 3 more: 9 in all, within
+    what was sold, though the file's lines and the stored one add up to 15."""
+    run_import(uow_factory, policies, HEADER + "CN-1,1,2026-11-09,6,01,SO-1,1,,,,,,,\n")
+    both = run_import(uow_factory, policies, HEADER + "CN-1,1,2026-11-09,6,01,SO-1,1,,,,,,,\n"
+                      + "CN-2,1,2026-11-10,3,01,SO-1,1,,,,,,,\n")
+    assert (both.applied, both.skipped) == (1, 1)
+    assert sum(r["quantity"] for r in stored(db)) == 9
+
+
 def test_too_many_returned_of_a_line_is_named_beside_the_other_problems(
         uow_factory, db, policies, sold):
     error = refusal(uow_factory, policies, HEADER

@@ -137,3 +137,15 @@ class ImportRepository(Repository):
 
     def insert_returns(self, batch_id: int) -> int:
         return import_returns.insert_returns(self.connection, staging.STAGED["returns"], batch_id)
+
+    def insert_returns_if_clean(self, batch_id: int, rows: int) -> int | None:
+        """Insert the staged returns if every row passes every check (each one is added);
+        otherwise None, with nothing inserted."""
+        savepoint = self.connection.begin_nested()
+        added = import_returns.insert_returns(self.connection, staging.STAGED["returns"],
+                                              batch_id, strict=True)
+        if added == rows:
+            savepoint.commit()
+            return added
+        savepoint.rollback()
+        return None
