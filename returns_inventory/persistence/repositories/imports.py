@@ -141,11 +141,16 @@ class ImportRepository(Repository):
     def insert_returns_if_clean(self, batch_id: int, rows: int) -> int | None:
         """Insert the staged returns if every row passes every check (each one is added);
         otherwise None, with nothing inserted."""
-        savepoint = self.connection.begin_nested()
-        added = import_returns.insert_returns(self.connection, staging.STAGED["returns"],
-                                              batch_id, strict=True)
-        if added == rows:
-            savepoint.commit()
-            return added
-        savepoint.rollback()
-        return None
+        try:
+            with self.connection.begin_nested():  # released, or rolled back by _LeftOut
+                added = import_returns.insert_returns(
+                    self.connection, staging.STAGED["returns"], batch_id, strict=True)
+                if added != rows:
+                    raise _LeftOut
+        except _LeftOut:
+            return None
+        return added
+
+
+class _LeftOut(Exception):
+    """The strict insert left rows out: take it back."""
