@@ -29,13 +29,37 @@ HISTORY_UNITS = imported_returns.c.quantity
 HISTORY_SOLD_ON = func.coalesce(imported_returns.c.sold_on, imported_returns.c.returned_on)
 
 
+# What the report-wide figures (units sold, units back per reason) are read from: tables
+# that only ever gain rows, and the item master (whose category may change).
+GROWING = (sales_lines, return_units, imported_returns)
+# Ids are handed out before commit, so one below the newest may still commit later: the
+# count of the newest ids catches it.
+RECENT_IDS = 1000
+
+
 class AnalyticsRepository(Repository):
+    def change_stamp(self, tables=GROWING) -> tuple:
+        """A value that changes whenever a row is added to `tables` or an item changes:
+        the newest id of each and how many rows lie within RECENT_IDS of it, and the items'
+        newest id and change time. Each is an index lookup but the items' change time (one
+        pass over the item master)."""
+        columns = []
+        for table in tables:
+            newest = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+            columns += [newest, select(func.count()).select_from(table).where(
+                table.c.id > newest - RECENT_IDS).scalar_subquery()]
+        columns += [select(func.max(items.c.id)).scalar_subquery(),
+                    select(func.max(items.c.updated_at)).scalar_subquery()]
+        return tuple(self.connection.execute(select(*columns)).one())
+
     def _scoped(self, query, window: SalesWindow):
         query = query.where(sales_lines.c.sold_on.between(window.since, window.until))
         if window.sku is not None:
             query = query.where(items.c.sku == window.sku)
         if window.categories is not None:
             query = query.where(items.c.category.in_(window.categories))
+        if window.item_ids is not None:
+            query = query.where(items.c.id.in_(window.item_ids))
         return query
 
     def _returned_units(self, *columns):
@@ -70,6 +94,19 @@ class AnalyticsRepository(Repository):
             sales_lines.c.sold_on, return_lines.c.reason, func.count().label("units")
         ).group_by(sales_lines.c.sold_on, return_lines.c.reason)
         return self._rows(self._scoped(query, window))
+
+    def categories_sold(self, window: SalesWindow) -> tuple[str, ...]:
+        """The categories of the items sold in the window (of its SKU, say), in order."""
+        query = (select(items.c.category).distinct()
+                 .where(select(sales_lines.c.id).where(
+                     sales_lines.c.item_id == items.c.id,
+                     sales_lines.c.sold_on.between(window.since, window.until)).exists())
+                 .order_by(items.c.category))
+        if window.sku is not None:
+            query = query.where(items.c.sku == window.sku)
+        if window.categories is not None:
+            query = query.where(items.c.category.in_(window.categories))
+        return tuple(self.connection.scalars(query))
 
     def units_sold(self, window: SalesWindow) -> list[dict]:
         """Units sold per item in the window: item_id, sku, size, category, units."""
@@ -211,6 +248,8 @@ class AnalyticsRepository(Repository):
             query = query.where(items.c.sku == window.sku)
         if window.categories is not None:
             query = query.where(items.c.category.in_(window.categories))
+        if window.item_ids is not None:
+            query = query.where(items.c.id.in_(window.item_ids))
         return query
 
     def _days_from_sale_to_receipt(self):

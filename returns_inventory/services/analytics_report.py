@@ -1,0 +1,160 @@
+"""The report-wide part of the returns analytics, as arrays: every SKU × size's units sold
+and units back per reason, and every signal test of the report, corrected together.
+
+This is what a page of the report cannot do without (the tests' family is the whole report,
+the shrunk rates pool every SKU of a category), so it is built once per window and family
+and kept while the data is unchanged (report_cache.py); a page then costs its own rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from forecasting.shrinkage import hierarchical_rate
+
+from ..domain.fit_report import CellTests, cell_tests
+from ..domain.returns import ReturnsPolicy
+from ..domain.sales_window import SalesWindow
+from .report_cache import cached
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The SKUs a report shows (all of its family, or the one asked for) and their shrunk
+    rates, pooled over those SKUs as before paging."""
+
+    skus: np.ndarray  # SKU indices, in SKU order
+    cell_rate: dict[int, float]
+    sku_rate: dict[int, float]
+
+
+@dataclass(frozen=True)
+class ReportCells:
+    """Cells sorted by SKU, then size; SKU s owns cells sku_start[s]:sku_start[s + 1]."""
+
+    item_id: np.ndarray
+    size: list[str]
+    sku_codes: list[str]
+    sku_category: list[str]
+    cell_sku: np.ndarray
+    sku_start: np.ndarray
+    sold: np.ndarray
+    reason_codes: tuple[str, ...]
+    reasons: np.ndarray  # cells × reason codes: units back
+    tests: CellTests
+    _selections: dict = field(default_factory=dict, compare=False)
+
+    def cells_of(self, sku: int) -> range:
+        return range(int(self.sku_start[sku]), int(self.sku_start[sku + 1]))
+
+    def sku_index(self, code: str) -> int | None:
+        at = int(np.searchsorted(np.asarray(self.sku_codes, dtype=object), code))
+        return at if at < len(self.sku_codes) and self.sku_codes[at] == code else None
+
+    @cached_property
+    def returned(self) -> np.ndarray:
+        return self.reasons.sum(axis=1)
+
+    def selection(self, sku: str | None) -> Selection:
+        if sku not in self._selections:
+            self._selections[sku] = self._select(sku)
+        return self._selections[sku]
+
+    def _select(self, sku: str | None) -> Selection:
+        if sku is None:
+            skus = np.arange(len(self.sku_codes))
+        else:
+            found = self.sku_index(sku)
+            skus = np.array([] if found is None else [found], dtype=np.int64)
+        cells = np.concatenate([np.arange(self.sku_start[s], self.sku_start[s + 1])
+                                for s in skus]) if sku is not None and len(skus) else (
+            np.arange(len(self.sold)) if sku is None else np.zeros(0, np.int64))
+        cell_rate, sku_rate = self._shrunk(cells.astype(np.int64), skus)
+        return Selection(skus, cell_rate, sku_rate)
+
+    def _shrunk(self, cells: np.ndarray, skus: np.ndarray) -> tuple[dict, dict]:
+        """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
+        toward its SKU, each SKU toward its category, by how much they really differ; each
+        size also by its category's size profile, as forecasting.returns does."""
+        if not len(cells):
+            return {}, {}
+        k, n = self.returned[cells].astype(float), self.sold[cells].astype(float)
+        local = {int(s): i for i, s in enumerate(skus)}
+        sku = np.array([local[int(s)] for s in self.cell_sku[cells]])
+        names = sorted({self.sku_category[int(s)] for s in skus})
+        categories = {c: i for i, c in enumerate(names)}
+        sku_cat = np.array([categories[self.sku_category[int(s)]] for s in skus])
+        cell_of: dict[tuple[str, str], int] = {}
+        cell = np.array([cell_of.setdefault((self.sku_category[int(self.cell_sku[c])],
+                                             self.size[c]), len(cell_of)) for c in cells])
+        glob = k.sum() / n.sum() if n.sum() else 0.0
+        item_rate, sku_rate, *_ = hierarchical_rate(
+            k, n, sku, len(skus), sku_cat, len(categories), default=glob, cell=cell,
+            n_cell=len(cell_of))
+        return ({int(c): round(float(r), 4) for c, r in zip(cells, item_rate, strict=True)},
+                {int(s): round(float(r), 4) for s, r in zip(skus, sku_rate, strict=True)})
+
+
+def report_cells(uow, policy: ReturnsPolicy, window: SalesWindow, size_key) -> ReportCells:
+    """The report of `window`'s family, from the kept copy while the data is unchanged."""
+    repository = uow.analytics
+    key = ("returns-report", window, tuple(policy.reasons), _fit_codes(policy),
+           _quality_codes(policy))
+    return cached(uow.database, key, repository.change_stamp(),
+                  lambda: _build(repository, policy, window, size_key))
+
+
+def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key) -> ReportCells:
+    sold_rows = repository.units_sold(window)
+    sold_rows.sort(key=lambda r: (r["sku"], size_key(r["size"])))
+    index = {r["item_id"]: i for i, r in enumerate(sold_rows)}
+    sku_codes = list(dict.fromkeys(r["sku"] for r in sold_rows))
+    sku_of = {code: i for i, code in enumerate(sku_codes)}
+    cell_sku = np.array([sku_of[r["sku"]] for r in sold_rows], dtype=np.int64)
+    # Imported history need not match a sale in the window (its sale may be unknown, or
+    # before the ERP's sales were imported): an item that sold nothing here has no rate.
+    returned = [r for r in repository.units_returned(window) if r["item_id"] in index]
+    codes = tuple(dict.fromkeys([*policy.reasons, *sorted({r["reason"] for r in returned})]))
+    column = {code: j for j, code in enumerate(codes)}
+    reasons = np.zeros((len(sold_rows), len(codes)), dtype=np.int64)
+    if returned:
+        np.add.at(reasons, (np.array([index[r["item_id"]] for r in returned]),
+                            np.array([column[r["reason"]] for r in returned])),
+                  np.array([int(r["units"]) for r in returned], dtype=np.int64))
+    sku_category = [""] * len(sku_codes)
+    for r in reversed(sold_rows):  # a SKU's category is that of its first size
+        sku_category[sku_of[r["sku"]]] = r["category"]
+    categories = {c: i for i, c in enumerate(dict.fromkeys(sku_category))}
+    sold = np.array([int(r["units"]) for r in sold_rows], dtype=np.int64)
+    directions = _fit_codes(policy)
+
+    def hits(codes_of: tuple[str, ...]) -> np.ndarray:
+        return reasons[:, [column[c] for c in codes_of]].sum(axis=1)
+
+    tests = cell_tests(cell_sku, len(sku_codes),
+                       np.array([categories[c] for c in sku_category], dtype=np.int64), sold,
+                       np.stack([hits(c) for _, c in directions], axis=1)
+                       if directions else np.zeros((len(sold), 0), np.int64),
+                       hits(_quality_codes(policy)), [d for d, _ in directions])
+    return ReportCells(
+        item_id=np.array([r["item_id"] for r in sold_rows], dtype=np.int64),
+        size=[r["size"] for r in sold_rows], sku_codes=sku_codes, sku_category=sku_category,
+        cell_sku=cell_sku,
+        sku_start=np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
+        sold=sold, reason_codes=codes, reasons=reasons, tests=tests)
+
+
+def _fit_codes(policy: ReturnsPolicy) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Reason codes per fit direction, as the policy marks them (("small", ("too_small",)))."""
+    codes: dict[str, list[str]] = {}
+    for code, reason in policy.reasons.items():
+        if reason.fit:
+            codes.setdefault(reason.fit, []).append(code)
+    return tuple((fit, tuple(c)) for fit, c in codes.items())
+
+
+def _quality_codes(policy: ReturnsPolicy) -> tuple[str, ...]:
+    return tuple(code for code, r in policy.reasons.items() if r.quality)
