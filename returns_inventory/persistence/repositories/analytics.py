@@ -24,6 +24,7 @@ SOLD_ITEM = sales_lines.c.item_id.label(
 )  # pending, rejected, superseded and reversed write-offs are not losses
 
 
+RETURNED_ITEM = return_lines.c.item_id  # the same item, on the return line
 HISTORY_ITEM = imported_returns.c.item_id.label("item_id")
 HISTORY_UNITS = imported_returns.c.quantity
 HISTORY_SOLD_ON = func.coalesce(imported_returns.c.sold_on, imported_returns.c.returned_on)
@@ -52,14 +53,17 @@ class AnalyticsRepository(Repository):
                     select(func.max(items.c.updated_at)).scalar_subquery()]
         return tuple(self.connection.execute(select(*columns)).one())
 
-    def _scoped(self, query, window: SalesWindow):
+    def _scoped(self, query, window: SalesWindow, item=sales_lines.c.item_id):
+        """`query` of the window's sales (and filters). `item` is the column naming the item
+        sold on the table a page's few items are best found from: for returns, their return
+        lines (whose item is the sale's), not every sales line of those items."""
         query = query.where(sales_lines.c.sold_on.between(window.since, window.until))
         if window.sku is not None:
             query = query.where(items.c.sku == window.sku)
         if window.categories is not None:
             query = query.where(items.c.category.in_(window.categories))
         if window.item_ids is not None:
-            query = query.where(items.c.id.in_(window.item_ids))
+            query = query.where(item.in_(window.item_ids))
         return query
 
     def _returned_units(self, *columns):
@@ -93,7 +97,7 @@ class AnalyticsRepository(Repository):
         query = self._returned_units(
             sales_lines.c.sold_on, return_lines.c.reason, func.count().label("units")
         ).group_by(sales_lines.c.sold_on, return_lines.c.reason)
-        return self._rows(self._scoped(query, window))
+        return self._rows(self._scoped(query, window, RETURNED_ITEM))
 
     def categories_sold(self, window: SalesWindow) -> tuple[str, ...]:
         """The categories of the items sold in the window (of its SKU, say), in order."""
@@ -132,7 +136,7 @@ class AnalyticsRepository(Repository):
         history = self._history(
             HISTORY_ITEM, imported_returns.c.reason, func.sum(HISTORY_UNITS).label("units")
         ).group_by(HISTORY_ITEM, imported_returns.c.reason)
-        return self._rows(self._scoped(query, window)) + self._rows(
+        return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
             self._history_scoped(history, window))
 
     def awaiting_receipt(self, window: SalesWindow) -> list[dict]:
@@ -147,7 +151,7 @@ class AnalyticsRepository(Repository):
             .group_by(SOLD_ITEM)
             .having(func.sum(outstanding) > 0)
         )
-        return self._rows(self._scoped(query, window))
+        return self._rows(self._scoped(query, window, RETURNED_ITEM))
 
     def grades(self, window: SalesWindow) -> list[dict]:
         """Graded units per item and current grade (after re-grades): item_id, grade, units."""
@@ -162,7 +166,7 @@ class AnalyticsRepository(Repository):
             .where(imported_returns.c.grade.is_not(None))
             .group_by(HISTORY_ITEM, imported_returns.c.grade)
         )
-        return self._rows(self._scoped(query, window)) + self._rows(
+        return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
             self._history_scoped(history, window))
 
     def inspection_outcomes(self, window: SalesWindow) -> list[dict]:
@@ -185,7 +189,7 @@ class AnalyticsRepository(Repository):
             .join(items, items.c.id == sales_lines.c.item_id)
             .group_by(items.c.sku, return_lines.c.reason, inspection_outcomes.c.outcome)
         )
-        return self._rows(self._scoped(query, window))
+        return self._rows(self._scoped(query, window, RETURNED_ITEM))
 
     def written_off(self, window: SalesWindow) -> list[dict]:
         """Posted write-offs of returned units per item: item_id, units, value."""
@@ -206,7 +210,7 @@ class AnalyticsRepository(Repository):
             .where(imported_returns.c.disposition == "write_off")
             .group_by(HISTORY_ITEM)
         )
-        return self._rows(self._scoped(query, window)) + self._rows(
+        return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
             self._history_scoped(history, window))
 
     def days_to_receipt(self, window: SalesWindow) -> list[dict]:
@@ -227,7 +231,7 @@ class AnalyticsRepository(Repository):
             .where(imported_returns.c.sold_on.is_not(None))
             .group_by(HISTORY_ITEM, history_days)
         )
-        return self._rows(self._scoped(query, window)) + self._rows(
+        return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
             self._history_scoped(history, window))
 
     def _days_between(self, first, last):
@@ -249,7 +253,7 @@ class AnalyticsRepository(Repository):
         if window.categories is not None:
             query = query.where(items.c.category.in_(window.categories))
         if window.item_ids is not None:
-            query = query.where(items.c.id.in_(window.item_ids))
+            query = query.where(imported_returns.c.item_id.in_(window.item_ids))
         return query
 
     def _days_from_sale_to_receipt(self):
