@@ -206,3 +206,43 @@ def test_the_default_window_ends_today_on_the_business_calendar_not_the_servers(
 def _in_zone(settings, zone: str):
     returns = {**settings.policies.get("returns_policy", {}), "calendar": {"timezone": zone}}
     return replace(settings, policies={**settings.policies, "returns_policy": returns})
+
+
+def test_the_report_comes_in_pages_of_skus_and_a_page_does_not_change_the_figures(
+        client, auth, tops):
+    whole = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert whole["page"] == {"after": None, "limit": 100, "skus": 3, "next_after": None}
+    assert whole["flagged"] == {"fit": 1, "style": len(whole["style_signals"]), "quality": 1}
+    pages, after = [], None
+    while True:
+        query = f"{URL}?{_window()}&limit=2" + (f"&after={after}" if after else "")
+        page = client.get(query, headers=auth("planner")).json
+        pages.append(page)
+        after = page["page"]["next_after"]
+        if after is None:
+            break
+    assert [[row["sku"] for row in p["skus"]] for p in pages] == [
+        ["TEE-BAD", "TEE-FIT"], ["TEE-OK"]]
+    # Every test is still corrected with the whole report's: same rows, same q-values.
+    assert [row for p in pages for row in p["skus"]] == whole["skus"]
+    assert all(p["tests_made"] == whole["tests_made"] for p in pages)
+    assert pages[0]["quality_signals"] == whole["quality_signals"]
+    assert pages[1]["quality_signals"] == [] and pages[1]["flagged"] == whole["flagged"]
+
+
+def test_a_page_size_out_of_bounds_is_a_problem_naming_the_field(client, auth):
+    for limit in ("0", "501", "many"):
+        answer = client.get(f"{URL}?limit={limit}", headers=auth("planner"))
+        assert answer.status_code == 422, limit
+        assert answer.json["errors"][0]["field"] == "limit"
+
+
+def test_a_return_received_after_the_report_was_read_shows_in_the_next_read(
+        client, auth, tops, uow_factory, policies):
+    before = _size(client.get(f"{URL}?{_window()}", headers=auth("planner")).json,
+                   "TEE-OK", "M")
+    _return(uow_factory, policies, "SO-4", 3, "quality_defect")
+    after = _size(client.get(f"{URL}?{_window()}", headers=auth("planner")).json,
+                  "TEE-OK", "M")
+    assert (before["units_returned"], after["units_returned"]) == (0, 3)
+    assert after["reasons"]["quality_defect"] == 3
