@@ -93,7 +93,7 @@ def cell_tests(sku: np.ndarray, n_skus: int, sku_category: np.ndarray, sold: np.
     fit = np.asarray(fit, np.int64).reshape(len(sold), len(directions))
     quality = np.asarray(quality, np.int64)
     cells = np.arange(len(sold))
-    size_parts = [_against_rest(cells, sku, n_skus, sold, fit[:, d], d)
+    size_parts = [against_rest(cells, sku, n_skus, sold, fit[:, d], d)
                   for d in range(len(directions))]
     sku_sold = np.bincount(sku, weights=sold, minlength=n_skus).astype(np.int64)
     n_categories = int(sku_category.max()) + 1 if n_skus else 0
@@ -102,9 +102,9 @@ def cell_tests(sku: np.ndarray, n_skus: int, sku_category: np.ndarray, sold: np.
     def per_sku(values):
         return np.bincount(sku, weights=values, minlength=n_skus).astype(np.int64)
 
-    sku_parts = [_against_rest(skus, sku_category, n_categories, sku_sold,
+    sku_parts = [against_rest(skus, sku_category, n_categories, sku_sold,
                                per_sku(fit[:, d]), d) for d in range(len(directions))]
-    sku_parts.append(_against_rest(skus, sku_category, n_categories, sku_sold,
+    sku_parts.append(against_rest(skus, sku_category, n_categories, sku_sold,
                                    per_sku(quality), len(directions)))
     size_table = _columns(size_parts, tuple(directions))
     sku_table = _columns(sku_parts, (*(f"style_{d}" for d in directions), "quality"))
@@ -114,8 +114,9 @@ def cell_tests(sku: np.ndarray, n_skus: int, sku_category: np.ndarray, sold: np.
     return CellTests(_table(size_table, size_q, q), _table(sku_table, sku_q, q))
 
 
-def _against_rest(groups, family, n_families, sold, hits, signal) -> dict:
-    """Each group against the rest of its family pooled: the testable ones and their p."""
+def against_rest(groups, family, n_families, sold, hits, signal) -> dict:
+    """Each group against the rest of its family pooled (`family[i]` the family index of
+    group i): the testable ones, in the order given, as columns, and their p-values."""
     hits = np.clip(hits, 0, np.maximum(sold, 0))
     selling = sold > 0
     total_sold = np.bincount(family, weights=np.where(selling, sold, 0),

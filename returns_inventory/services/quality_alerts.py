@@ -50,12 +50,13 @@ def current_alerts(uow, policies: Policies, today: date) -> QualityAlerts:
 
 
 def _alerts(uow, window: SalesWindow, codes: tuple[str, ...]) -> QualityAlerts:
+    rows = uow.quality.quality_cells(window, codes, list(COLUMN.values()))
     out: dict[Dimension, dict] = {}
-    for dimension in (Dimension.STYLE, Dimension.SUPPLIER):
+    for dimension, column in COLUMN.items():
         tally: dict[tuple[str, str], list[int]] = {}
-        for r in uow.quality.quality_cells(window, codes, COLUMN[dimension]):
+        for r in rows:
             # Items whose master data does not say (null or blank) are one group.
-            figures = tally.setdefault((r["group"] or UNKNOWN, r["category"]), [0, 0])
+            figures = tally.setdefault((r[column] or UNKNOWN, r["category"]), [0, 0])
             figures[0] += r["units"]
             figures[1] += r["quality_returns"]
         cells = [Cell(group, category, sold, back)

@@ -40,3 +40,9 @@ def cached(database: Any, key: Hashable, stamp: Hashable, build: Callable[[], An
         while len(entries) > KEPT:
             entries.popitem(last=False)
     return value
+
+
+def forget() -> None:
+    """Drop every kept value: what the first read after a change costs (benchmarks)."""
+    with _LOCK:
+        _ENTRIES.clear()
