@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Date, Integer, String, cast, func, select
+from sqlalchemy import Date, Integer, String, and_, any_, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...domain.grading import WriteOffStatus
 from ...domain.sales_window import SalesWindow
@@ -27,7 +28,6 @@ SOLD_ITEM = sales_lines.c.item_id.label(
 RETURNED_ITEM = return_lines.c.item_id  # the same item, on the return line
 HISTORY_ITEM = imported_returns.c.item_id.label("item_id")
 HISTORY_UNITS = imported_returns.c.quantity
-HISTORY_SOLD_ON = func.coalesce(imported_returns.c.sold_on, imported_returns.c.returned_on)
 
 
 # What the report-wide figures (units sold, units back per reason) are read from: tables
@@ -47,8 +47,11 @@ class AnalyticsRepository(Repository):
         columns = []
         for table in tables:
             newest = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
-            columns += [newest, select(func.count()).select_from(table).where(
-                table.c.id > newest - RECENT_IDS).scalar_subquery()]
+            # The LIMIT tells the planner it is a short walk down the index, not a scan
+            # worth parallel workers.
+            recent = select(table.c.id).where(table.c.id > newest - RECENT_IDS).limit(
+                RECENT_IDS).subquery()
+            columns += [newest, select(func.count()).select_from(recent).scalar_subquery()]
         columns += [select(func.max(items.c.id)).scalar_subquery(),
                     select(func.max(items.c.updated_at)).scalar_subquery()]
         return tuple(self.connection.execute(select(*columns)).one())
@@ -63,8 +66,15 @@ class AnalyticsRepository(Repository):
         if window.categories is not None:
             query = query.where(items.c.category.in_(window.categories))
         if window.item_ids is not None:
-            query = query.where(item.in_(window.item_ids))
+            query = query.where(self._among(item, window.item_ids))
         return query
+
+    def _among(self, column, ids):
+        """column IN ids; on PostgreSQL one array parameter rather than one per id (a page
+        names some 500 items, and the driver parses every placeholder)."""
+        if self.is_postgres:
+            return column == any_(literal(list(ids), ARRAY(Integer)))
+        return column.in_(ids)
 
     def _returned_units(self, *columns):
         """Received units of returns, joined to the sale they came from."""
@@ -247,13 +257,18 @@ class AnalyticsRepository(Repository):
     def _history_scoped(self, query, window: SalesWindow):
         """As _scoped, by the sale's date; a return whose sale date is unknown counts on its
         own date."""
-        query = query.where(HISTORY_SOLD_ON.between(window.since, window.until))
+        # coalesce(sold_on, returned_on) in the window, written so the (item_id, sold_on)
+        # index answers it for a page's items.
+        query = query.where(or_(
+            imported_returns.c.sold_on.between(window.since, window.until),
+            and_(imported_returns.c.sold_on.is_(None),
+                 imported_returns.c.returned_on.between(window.since, window.until))))
         if window.sku is not None:
             query = query.where(items.c.sku == window.sku)
         if window.categories is not None:
             query = query.where(items.c.category.in_(window.categories))
         if window.item_ids is not None:
-            query = query.where(imported_returns.c.item_id.in_(window.item_ids))
+            query = query.where(self._among(imported_returns.c.item_id, window.item_ids))
         return query
 
     def _days_from_sale_to_receipt(self):
