@@ -8,7 +8,7 @@ and kept while the data is unchanged (report_cache.py); a page then costs its ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
@@ -18,6 +18,7 @@ from forecasting.shrinkage import hierarchical_rate
 from ..domain.fit_report import CellTests, cell_tests
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
+from ..persistence.repositories.analytics import RECENT_IDS, ChangeStamp
 from .report_cache import cached
 
 
@@ -99,16 +100,23 @@ class ReportCells:
 
 
 def report_cells(uow, policy: ReturnsPolicy, window: SalesWindow, size_key) -> ReportCells:
-    """The report of `window`'s family, from the kept copy while the data is unchanged."""
+    """The report of `window`'s family: the kept copy while the data is unchanged, brought up
+    to date from the rows added since when it can be, else read again."""
     repository = uow.analytics
     key = ("returns-report", window, tuple(policy.reasons), _fit_codes(policy),
            _quality_codes(policy))
-    return cached(uow.database, key, repository.change_stamp(),
-                  lambda: _build(repository, policy, window, size_key))
+    stamp = repository.change_stamp()
+    return cached(uow.database, key, stamp,
+                  lambda: _build(repository, policy, window, size_key, stamp),
+                  lambda kept, was: _brought_up_to(repository, policy, window, kept, was,
+                                                   stamp))
 
 
-def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key) -> ReportCells:
-    sold_rows = repository.units_sold(window)
+def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
+           stamp: ChangeStamp) -> ReportCells:
+    # Only rows up to the stamp's newest ids: a row committed meanwhile is added later, once.
+    upto = {name: (-1, newest) for name, newest, _ in stamp.growing}
+    sold_rows = repository.units_sold(window, upto["sales_lines"])
     sold_rows.sort(key=lambda r: (r["sku"], size_key(r["size"])))
     index = {r["item_id"]: i for i, r in enumerate(sold_rows)}
     sku_codes = list(dict.fromkeys(r["sku"] for r in sold_rows))
@@ -116,35 +124,83 @@ def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key) -> 
     cell_sku = np.array([sku_of[r["sku"]] for r in sold_rows], dtype=np.int64)
     # Imported history need not match a sale in the window (its sale may be unknown, or
     # before the ERP's sales were imported): an item that sold nothing here has no rate.
-    returned = [r for r in repository.units_returned(window) if r["item_id"] in index]
+    returned = [r for r in repository.units_returned(window, upto) if r["item_id"] in index]
     codes = tuple(dict.fromkeys([*policy.reasons, *sorted({r["reason"] for r in returned})]))
-    column = {code: j for j, code in enumerate(codes)}
     reasons = np.zeros((len(sold_rows), len(codes)), dtype=np.int64)
+    _add_returned(reasons, returned, index, {code: j for j, code in enumerate(codes)})
+    sku_category = [""] * len(sku_codes)
+    for r in reversed(sold_rows):  # a SKU's category is that of its first size
+        sku_category[sku_of[r["sku"]]] = r["category"]
+    sold = np.array([int(r["units"]) for r in sold_rows], dtype=np.int64)
+    return _tested(policy, {
+        "item_id": np.array([r["item_id"] for r in sold_rows], dtype=np.int64),
+        "size": [r["size"] for r in sold_rows], "sku_codes": sku_codes,
+        "sku_category": sku_category, "cell_sku": cell_sku,
+        "sku_start": np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
+        "sold": sold, "reason_codes": codes, "reasons": reasons})
+
+
+def _brought_up_to(repository, policy: ReturnsPolicy, window: SalesWindow,
+                   kept: ReportCells, was: ChangeStamp, now: ChangeStamp) -> ReportCells | None:
+    """`kept` (read at `was`) plus the sales and returns added since, or None when only
+    reading it all again is right: an item changed, a row took an id below ones already
+    counted and committed after they were (the rows near the old newest id no longer count
+    the same), or a sale of an item that had none in the window."""
+    if now.items != was.items:
+        return None
+    before = {name: (newest, recent) for name, newest, recent in was.growing}
+    added, recheck = {}, {}
+    for name, newest, recent in now.growing:
+        old_newest, old_recent = before[name]
+        if newest < old_newest or (newest == old_newest and recent != old_recent):
+            return None
+        added[name] = (old_newest, newest)
+        if newest > old_newest:
+            recheck[name] = (old_newest - RECENT_IDS, old_newest)
+    if recheck:
+        counted = repository.rows_within(recheck)
+        if any(counted[name] != before[name][1] for name in recheck):
+            return None
+    index = {int(item): i for i, item in enumerate(kept.item_id)}
+    sold = kept.sold.copy()
+    for r in repository.units_sold(window, added["sales_lines"]):
+        if r["item_id"] not in index:
+            return None
+        sold[index[r["item_id"]]] += int(r["units"])
+    returned = [r for r in repository.units_returned(window, added) if r["item_id"] in index]
+    column = {code: j for j, code in enumerate(kept.reason_codes)}
+    if any(r["reason"] not in column for r in returned):
+        return None
+    reasons = kept.reasons.copy()
+    _add_returned(reasons, returned, index, column)
+    return _tested(policy, {**{f.name: getattr(kept, f.name) for f in fields(kept)
+                               if f.name not in ("tests", "_selections")},
+                            "sold": sold, "reasons": reasons})
+
+
+def _add_returned(reasons: np.ndarray, returned: list[dict], index: dict, column: dict) -> None:
     if returned:
         np.add.at(reasons, (np.array([index[r["item_id"]] for r in returned]),
                             np.array([column[r["reason"]] for r in returned])),
                   np.array([int(r["units"]) for r in returned], dtype=np.int64))
-    sku_category = [""] * len(sku_codes)
-    for r in reversed(sold_rows):  # a SKU's category is that of its first size
-        sku_category[sku_of[r["sku"]]] = r["category"]
-    categories = {c: i for i, c in enumerate(dict.fromkeys(sku_category))}
-    sold = np.array([int(r["units"]) for r in sold_rows], dtype=np.int64)
+
+
+def _tested(policy: ReturnsPolicy, cells: dict) -> ReportCells:
+    """The report of these cells (ReportCells' fields), every test made on them."""
+    column = {code: j for j, code in enumerate(cells["reason_codes"])}
     directions = _fit_codes(policy)
 
     def hits(codes_of: tuple[str, ...]) -> np.ndarray:
-        return reasons[:, [column[c] for c in codes_of]].sum(axis=1)
+        return cells["reasons"][:, [column[c] for c in codes_of]].sum(axis=1)
 
-    tests = cell_tests(cell_sku, len(sku_codes),
-                       np.array([categories[c] for c in sku_category], dtype=np.int64), sold,
+    categories = {c: i for i, c in enumerate(dict.fromkeys(cells["sku_category"]))}
+    tests = cell_tests(cells["cell_sku"], len(cells["sku_codes"]),
+                       np.array([categories[c] for c in cells["sku_category"]], np.int64),
+                       cells["sold"],
                        np.stack([hits(c) for _, c in directions], axis=1)
-                       if directions else np.zeros((len(sold), 0), np.int64),
+                       if directions else np.zeros((len(cells["sold"]), 0), np.int64),
                        hits(_quality_codes(policy)), [d for d, _ in directions])
-    return ReportCells(
-        item_id=np.array([r["item_id"] for r in sold_rows], dtype=np.int64),
-        size=[r["size"] for r in sold_rows], sku_codes=sku_codes, sku_category=sku_category,
-        cell_sku=cell_sku,
-        sku_start=np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
-        sold=sold, reason_codes=codes, reasons=reasons, tests=tests)
+    return ReportCells(**cells, tests=tests)
 
 
 def _fit_codes(policy: ReturnsPolicy) -> tuple[tuple[str, tuple[str, ...]], ...]:

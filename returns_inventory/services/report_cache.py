@@ -23,17 +23,23 @@ _ENTRIES: WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[Hashable, Any]]] = 
     WeakKeyDictionary())
 
 
-def cached(database: Any, key: Hashable, stamp: Hashable, build: Callable[[], Any]) -> Any:
-    """The value kept for `key` if it was built at `stamp`, else `build()` kept at `stamp`.
-    Two requests that miss together both build: correct, and rarer than a lock held across
-    a build would be costly."""
+def cached(database: Any, key: Hashable, stamp: Hashable, build: Callable[[], Any],
+           update: Callable[[Any, Any], Any] | None = None) -> Any:
+    """The value kept for `key` if it was built at `stamp`; else `update(value, its stamp)`
+    when that can bring the kept value up to `stamp` (None when it cannot); else `build()`.
+    Kept at `stamp` either way. Two requests that miss together both build: correct, and
+    rarer than a lock held across a build would be costly."""
     with _LOCK:
         entries = _ENTRIES.setdefault(database, OrderedDict())
         found = entries.get(key)
         if found is not None and found[0] == stamp:
             entries.move_to_end(key)
             return found[1]
-    value = build()
+    value = None
+    if found is not None and update is not None:
+        value = update(found[1], found[0])
+    if value is None:
+        value = build()
     with _LOCK:
         entries[key] = (stamp, value)
         entries.move_to_end(key)

@@ -6,14 +6,17 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from returns_inventory import create_app
+from returns_inventory.persistence.tables import locations
+from returns_inventory.services import report_cache
 from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, add_sale
+from tests.factories import add_item, add_location, add_sale, item_id_of
 
 TODAY = datetime.now(UTC).date()  # receipts are stamped in UTC
 SOLD_ON = TODAY - timedelta(days=10)
@@ -246,3 +249,29 @@ def test_a_return_received_after_the_report_was_read_shows_in_the_next_read(
                   "TEE-OK", "M")
     assert (before["units_returned"], after["units_returned"]) == (0, 3)
     assert after["reasons"]["quality_defect"] == 3
+
+
+def test_a_report_kept_and_brought_up_to_date_equals_one_read_afresh(
+        client, auth, tops, uow_factory, policies):
+    client.get(f"{URL}?{_window()}", headers=auth("planner"))  # kept from here on
+    with uow_factory() as uow:
+        warehouse = uow.connection.execute(select(locations.c.id)).scalar_one()
+    # Added rows of items already in the report: the kept report takes them in.
+    add_sale(uow_factory, item_id_of(uow_factory, "TEE-OK"), warehouse,
+             order_ref="SO-5", line_ref="1", quantity=6, sold_on=SOLD_ON)
+    _return(uow_factory, policies, "SO-5", 4, "too_large")
+    _return(uow_factory, policies, "SO-2", 5, "quality_defect")
+    kept = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    report_cache.forget()
+    afresh = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert kept == afresh
+    assert _size(kept, "TEE-OK", "M")["units_sold"] == 46
+    assert _size(kept, "TEE-OK", "M")["reasons"]["too_large"] == 4
+    # A first sale of a new item in the window: the report is read again, with it.
+    add_sale(uow_factory, add_item(uow_factory, "TEE-NEW", "M"),
+             warehouse, order_ref="SO-6", line_ref="1", quantity=3,
+             sold_on=SOLD_ON)
+    again = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert _sku(again, "TEE-NEW")["units_sold"] == 3
+    report_cache.forget()
+    assert client.get(f"{URL}?{_window()}", headers=auth("planner")).json == again

@@ -7,6 +7,7 @@ return rate compares like with like (units sold in the window, and what came bac
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Date, Integer, String, and_, any_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -38,12 +39,19 @@ GROWING = (sales_lines, return_units, imported_returns)
 RECENT_IDS = 1000
 
 
+class ChangeStamp(NamedTuple):
+    """Where the growing tables stood: (table, newest id, rows within RECENT_IDS of it) each,
+    and the items' newest id and change time."""
+
+    growing: tuple[tuple[str, int, int], ...]
+    items: tuple
+
+
 class AnalyticsRepository(Repository):
-    def change_stamp(self, tables=GROWING) -> tuple:
+    def change_stamp(self, tables=GROWING) -> ChangeStamp:
         """A value that changes whenever a row is added to `tables` or an item changes:
         the newest id of each and how many rows lie within RECENT_IDS of it, and the items'
-        newest id and change time. Each is an index lookup but the items' change time (one
-        pass over the item master)."""
+        newest id and change time; index lookups only."""
         columns = []
         for table in tables:
             newest = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
@@ -54,7 +62,10 @@ class AnalyticsRepository(Repository):
             columns += [newest, select(func.count()).select_from(recent).scalar_subquery()]
         columns += [select(func.max(items.c.id)).scalar_subquery(),
                     select(func.max(items.c.updated_at)).scalar_subquery()]
-        return tuple(self.connection.execute(select(*columns)).one())
+        row = self.connection.execute(select(*columns)).one()
+        return ChangeStamp(
+            tuple((t.name, int(row[2 * i]), int(row[2 * i + 1])) for i, t in enumerate(tables)),
+            (row[-2], row[-1]))
 
     def _scoped(self, query, window: SalesWindow, item=sales_lines.c.item_id):
         """`query` of the window's sales (and filters). `item` is the column naming the item
@@ -122,8 +133,18 @@ class AnalyticsRepository(Repository):
             query = query.where(items.c.category.in_(window.categories))
         return tuple(self.connection.scalars(query))
 
-    def units_sold(self, window: SalesWindow) -> list[dict]:
-        """Units sold per item in the window: item_id, sku, size, category, units."""
+    def rows_within(self, ranges: dict[str, tuple[int, int]]) -> dict[str, int]:
+        """How many rows of each growing table have an id in (after, upto]: whether a
+        transaction that took such ids has committed since they were last counted."""
+        by_name = {t.name: t for t in GROWING}
+        counts = [select(func.count()).select_from(by_name[name]).where(
+            by_name[name].c.id > after, by_name[name].c.id <= upto).scalar_subquery()
+            for name, (after, upto) in ranges.items()]
+        return dict(zip(ranges, self.connection.execute(select(*counts)).one(), strict=True))
+
+    def units_sold(self, window: SalesWindow, ids: tuple[int, int] | None = None) -> list[dict]:
+        """Units sold per item in the window: item_id, sku, size, category, units; with `ids`
+        (after, upto), of the sales lines with an id in that range only."""
         query = (
             select(
                 items.c.id.label("item_id"),
@@ -135,17 +156,21 @@ class AnalyticsRepository(Repository):
             .join(items, items.c.id == sales_lines.c.item_id)
             .group_by(items.c.id, items.c.sku, items.c.size, items.c.category)
         )
-        return self._rows(self._scoped(query, window))
+        return self._rows(_within(self._scoped(query, window), sales_lines, ids))
 
-    def units_returned(self, window: SalesWindow) -> list[dict]:
+    def units_returned(self, window: SalesWindow, ids: dict[str, tuple[int, int]] | None = None
+                       ) -> list[dict]:
         """Received units per item and customer reason: item_id, reason, units (live and
-        imported returns each give rows; an item may appear in both)."""
-        query = self._returned_units(
+        imported returns each give rows; an item may appear in both); with `ids`, of the
+        returned units and imported returns with an id in its (after, upto] ranges only."""
+        ids = ids or {}
+        query = _within(self._returned_units(
             SOLD_ITEM, return_lines.c.reason, func.count().label("units")
-        ).group_by(SOLD_ITEM, return_lines.c.reason)
-        history = self._history(
+        ).group_by(SOLD_ITEM, return_lines.c.reason), return_units, ids.get("return_units"))
+        history = _within(self._history(
             HISTORY_ITEM, imported_returns.c.reason, func.sum(HISTORY_UNITS).label("units")
-        ).group_by(HISTORY_ITEM, imported_returns.c.reason)
+        ).group_by(HISTORY_ITEM, imported_returns.c.reason), imported_returns,
+            ids.get("imported_returns"))
         return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
             self._history_scoped(history, window))
 
@@ -339,6 +364,12 @@ class AnalyticsRepository(Repository):
 
     def _rows(self, query) -> list[dict]:
         return [dict(row._mapping) for row in self.connection.execute(query)]
+
+
+def _within(query, table, ids: tuple[int, int] | None):
+    if ids is None:
+        return query
+    return query.where(table.c.id > ids[0], table.c.id <= ids[1])
 
 
 def _midnight(day: date) -> datetime:
