@@ -128,9 +128,10 @@ def returns_heat_map(uow_factory: UowFactory, policy: ReturnsPolicy, *, since: d
         report = _family_report(uow, policy, window, None, category)
         chosen = report.selection(None)
         sold = np.bincount(report.cell_sku, weights=report.sold, minlength=len(report.sku_codes))
-        ranked = sorted(chosen.skus.tolist(), key=lambda s: (
-            sold[s] < least, -(chosen.sku_rate.get(s) or 0), report.sku_codes[s]))
-        rows = _rows(uow, policy, window, report, chosen, np.array(ranked[:most], np.int64))
+        rate = np.nan_to_num(np.round(chosen.sku_rates, 4))
+        # SKUs come in SKU order, so a stable sort keeps it among equals.
+        ranked = chosen.skus[np.lexsort((-rate[chosen.skus], sold[chosen.skus] < least))]
+        rows = _rows(uow, policy, window, report, chosen, ranked[:most])
         flagged = _flagged_tests(report, chosen.skus, SHOWN_SIGNALS)
         judged = uow.analytics.inspection_outcomes(window)
     mix = report.reasons.sum(axis=0)
@@ -186,14 +187,14 @@ def _rows(uow, policy: ReturnsPolicy, window: SalesWindow, report, chosen, skus)
             figures.reasons = Counter({code: int(n) for code, n in
                                        zip(report.reason_codes, report.reasons[c], strict=True)
                                        if n})
-            sizes.append((report.size[c], figures, chosen.cell_rate.get(c), [
+            sizes.append((report.size[c], figures, chosen.cell_rate(c), [
                 _size_test(report, row, report.sku_codes[s], report.size[c])
                 for row in report.tests.sizes.of(c)]))
         tests = [report.tests.skus.comparison(row) for row in report.tests.skus.of(s)]
         category = report.sku_category[s]
         quality = next((t for t in tests if t.signal == "quality"), None)
         rows.append(_sku_row(
-            report.sku_codes[s], category, sizes, policy, chosen.sku_rate.get(s),
+            report.sku_codes[s], category, sizes, policy, chosen.sku_rate(s),
             None if quality is None else {"sku": report.sku_codes[s], "category": category,
                                           **_test(quality)},
             [{"sku": report.sku_codes[s], "category": category,

@@ -25,11 +25,21 @@ from .report_cache import cached
 @dataclass(frozen=True)
 class Selection:
     """The SKUs a report shows (all of its family, or the one asked for) and their shrunk
-    rates, pooled over those SKUs as before paging."""
+    rates, pooled over those SKUs as before paging (NaN for cells and SKUs not shown)."""
 
     skus: np.ndarray  # SKU indices, in SKU order
-    cell_rate: dict[int, float]
-    sku_rate: dict[int, float]
+    cell_rates: np.ndarray
+    sku_rates: np.ndarray
+
+    def cell_rate(self, cell: int) -> float | None:
+        return _rounded(self.cell_rates[cell])
+
+    def sku_rate(self, sku: int) -> float | None:
+        return _rounded(self.sku_rates[sku])
+
+
+def _rounded(rate) -> float | None:
+    return None if np.isnan(rate) else round(float(rate), 4)
 
 
 @dataclass(frozen=True)
@@ -66,37 +76,35 @@ class ReportCells:
 
     def _select(self, sku: str | None) -> Selection:
         if sku is None:
-            skus = np.arange(len(self.sku_codes))
+            skus, cells = np.arange(len(self.sku_codes)), np.arange(len(self.sold))
         else:
             found = self.sku_index(sku)
             skus = np.array([] if found is None else [found], dtype=np.int64)
-        cells = np.concatenate([np.arange(self.sku_start[s], self.sku_start[s + 1])
-                                for s in skus]) if sku is not None and len(skus) else (
-            np.arange(len(self.sold)) if sku is None else np.zeros(0, np.int64))
-        cell_rate, sku_rate = self._shrunk(cells.astype(np.int64), skus)
-        return Selection(skus, cell_rate, sku_rate)
+            cells = np.arange(self.sku_start[found], self.sku_start[found + 1]) if (
+                found is not None) else np.zeros(0, np.int64)
+        cell_rates = np.full(len(self.sold), np.nan)
+        sku_rates = np.full(len(self.sku_codes), np.nan)
+        if len(cells):
+            cell_rates[cells], sku_rates[skus] = self._shrunk(cells, skus)
+        return Selection(skus, cell_rates, sku_rates)
 
-    def _shrunk(self, cells: np.ndarray, skus: np.ndarray) -> tuple[dict, dict]:
+    def _shrunk(self, cells: np.ndarray, skus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
         toward its SKU, each SKU toward its category, by how much they really differ; each
-        size also by its category's size profile, as forecasting.returns does."""
-        if not len(cells):
-            return {}, {}
+        size also by its category's size profile, as forecasting.returns does. `skus` are
+        consecutive, `cells` all theirs."""
         k, n = self.returned[cells].astype(float), self.sold[cells].astype(float)
-        local = {int(s): i for i, s in enumerate(skus)}
-        sku = np.array([local[int(s)] for s in self.cell_sku[cells]])
-        names = sorted({self.sku_category[int(s)] for s in skus})
-        categories = {c: i for i, c in enumerate(names)}
-        sku_cat = np.array([categories[self.sku_category[int(s)]] for s in skus])
-        cell_of: dict[tuple[str, str], int] = {}
-        cell = np.array([cell_of.setdefault((self.sku_category[int(self.cell_sku[c])],
-                                             self.size[c]), len(cell_of)) for c in cells])
+        sku = self.cell_sku[cells] - skus[0]
+        _, sku_cat = np.unique(np.asarray(self.sku_category, dtype=object)[skus],
+                               return_inverse=True)
+        _, size = np.unique(np.asarray(self.size, dtype=object)[cells], return_inverse=True)
+        # The cell of the size profile: the category × size.
+        _, cell = np.unique(sku_cat[sku] * (size.max() + 1) + size, return_inverse=True)
         glob = k.sum() / n.sum() if n.sum() else 0.0
         item_rate, sku_rate, *_ = hierarchical_rate(
-            k, n, sku, len(skus), sku_cat, len(categories), default=glob, cell=cell,
-            n_cell=len(cell_of))
-        return ({int(c): round(float(r), 4) for c, r in zip(cells, item_rate, strict=True)},
-                {int(s): round(float(r), 4) for s, r in zip(skus, sku_rate, strict=True)})
+            k, n, sku, len(skus), sku_cat, int(sku_cat.max()) + 1, default=glob, cell=cell,
+            n_cell=int(cell.max()) + 1)
+        return item_rate, sku_rate
 
 
 def report_cells(uow, policy: ReturnsPolicy, window: SalesWindow, size_key) -> ReportCells:
