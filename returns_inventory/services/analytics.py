@@ -316,14 +316,16 @@ def _collect(repository, window: SalesWindow) -> dict[int, Figures]:
     by_item: dict[int, Figures] = defaultdict(Figures)
     for r in repository.awaiting_receipt(window):
         by_item[r["item_id"]].awaiting_receipt = int(r["units"])
-    for r in repository.grades(window):
-        by_item[r["item_id"]].grades[r["grade"]] += int(r["units"])
+    for r in repository.received(window):
+        figures = by_item[r["item_id"]]
+        if r["grade"] is not None:
+            figures.grades[r["grade"]] += int(r["units"])
+        if r["days"] is not None:  # imported returns count only where the sale's date is known
+            figures.days_to_receipt[int(r["days"])] += int(r["units"])
     for r in repository.written_off(window):
         figures = by_item[r["item_id"]]
         figures.written_off_units += int(r["units"])
         figures.write_off_value += Decimal(r["value"] or 0)
-    for r in repository.days_to_receipt(window):
-        by_item[r["item_id"]].days_to_receipt[int(r["days"])] += int(r["units"])
     return by_item
 
 

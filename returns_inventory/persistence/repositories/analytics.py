@@ -188,22 +188,6 @@ class AnalyticsRepository(Repository):
         )
         return self._rows(self._scoped(query, window, RETURNED_ITEM))
 
-    def grades(self, window: SalesWindow) -> list[dict]:
-        """Graded units per item and current grade (after re-grades): item_id, grade, units."""
-        query = (
-            self._returned_units(SOLD_ITEM, return_units.c.grade, func.count().label("units"))
-            .where(return_units.c.grade.is_not(None))
-            .group_by(SOLD_ITEM, return_units.c.grade)
-        )
-        history = (
-            self._history(HISTORY_ITEM, imported_returns.c.grade,
-                          func.sum(HISTORY_UNITS).label("units"))
-            .where(imported_returns.c.grade.is_not(None))
-            .group_by(HISTORY_ITEM, imported_returns.c.grade)
-        )
-        return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
-            self._history_scoped(history, window))
-
     def inspection_outcomes(self, window: SalesWindow) -> list[dict]:
         """Units judged per SKU, customer reason and outcome in force (after overrides):
         sku, reason, outcome, units, deducted (the unit price not refunded, refusals aside)."""
@@ -226,6 +210,23 @@ class AnalyticsRepository(Repository):
         )
         return self._rows(self._scoped(query, window, RETURNED_ITEM))
 
+    def received(self, window: SalesWindow) -> list[dict]:
+        """Received units per item, current grade (None: not graded) and days from sale to
+        receipt (None: the sale's date is unknown): item_id, grade, days, units. The grades
+        and receipt days of a page of the report in two statements rather than four."""
+        days = self._days_from_sale_to_receipt().label("days")
+        query = self._returned_units(
+            SOLD_ITEM, return_units.c.grade, days, func.count().label("units")
+        ).group_by(SOLD_ITEM, return_units.c.grade, days)
+        received = func.coalesce(imported_returns.c.received_on, imported_returns.c.returned_on)
+        history_days = self._days_between(imported_returns.c.sold_on, received).label("days")
+        history = self._history(
+            HISTORY_ITEM, imported_returns.c.grade, history_days,
+            func.sum(HISTORY_UNITS).label("units")
+        ).group_by(HISTORY_ITEM, imported_returns.c.grade, history_days)
+        return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
+            self._history_scoped(history, window))
+
     def written_off(self, window: SalesWindow) -> list[dict]:
         """Posted write-offs of returned units per item: item_id, units, value."""
         query = (
@@ -244,27 +245,6 @@ class AnalyticsRepository(Repository):
                           func.sum(HISTORY_UNITS * items.c.unit_cost).label("value"))
             .where(imported_returns.c.disposition == "write_off")
             .group_by(HISTORY_ITEM)
-        )
-        return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
-            self._history_scoped(history, window))
-
-    def days_to_receipt(self, window: SalesWindow) -> list[dict]:
-        """How many units arrived how many days after their sale: item_id, days, units.
-
-        A histogram rather than one row per unit, so the median is computed from a few rows
-        on either database (SQLite has no percentile function).
-        """
-        days = self._days_from_sale_to_receipt().label("days")
-        query = self._returned_units(SOLD_ITEM, days, func.count().label("units")).group_by(
-            SOLD_ITEM, days
-        )
-        # Imported returns count only where the sale's date is known.
-        received = func.coalesce(imported_returns.c.received_on, imported_returns.c.returned_on)
-        history_days = self._days_between(imported_returns.c.sold_on, received).label("days")
-        history = (
-            self._history(HISTORY_ITEM, history_days, func.sum(HISTORY_UNITS).label("units"))
-            .where(imported_returns.c.sold_on.is_not(None))
-            .group_by(HISTORY_ITEM, history_days)
         )
         return self._rows(self._scoped(query, window, RETURNED_ITEM)) + self._rows(
             self._history_scoped(history, window))
