@@ -228,7 +228,7 @@ def _flagged_counts(report, skus: np.ndarray) -> dict:
     sizes, by_sku = report.tests.sizes, report.tests.skus
     size_flags = sizes.flagged & shown[report.cell_sku[sizes.owner]]
     sku_flags = by_sku.flagged & shown[by_sku.owner]
-    quality = np.array([by_sku.signals[i] == "quality" for i in by_sku.signal], dtype=bool)
+    quality = by_sku.signal == by_sku.signals.index("quality")
     return {"fit": int(size_flags.sum()), "style": int((sku_flags & ~quality).sum()),
             "quality": int((sku_flags & quality).sum())}
 
@@ -239,15 +239,14 @@ def _flagged_tests(report, skus: np.ndarray, most: int) -> dict:
     shown[skus] = True
     sizes, by_sku = report.tests.sizes, report.tests.skus
 
-    def surest(rows) -> list[int]:
-        return sorted(rows.tolist(), key=lambda r: float(rows_q[r]))[:most]
+    def surest(rows: np.ndarray, q_values: np.ndarray) -> list[int]:
+        return rows[np.argsort(q_values[rows], kind="stable")][:most].tolist()
 
-    rows_q = sizes.q_value
     fit = [_size_test(report, r, report.sku_codes[int(report.cell_sku[sizes.owner[r]])],
                       report.size[int(sizes.owner[r])])
-           for r in surest(np.flatnonzero(sizes.flagged & shown[report.cell_sku[sizes.owner]]))]
-    rows_q = by_sku.q_value
-    quality = np.array([by_sku.signals[i] == "quality" for i in by_sku.signal], dtype=bool)
+           for r in surest(np.flatnonzero(sizes.flagged & shown[report.cell_sku[sizes.owner]]),
+                           sizes.q_value)]
+    quality = by_sku.signal == by_sku.signals.index("quality")
     flagged = by_sku.flagged & shown[by_sku.owner]
 
     def sku_test(r: int) -> dict:
@@ -257,8 +256,10 @@ def _flagged_tests(report, skus: np.ndarray, most: int) -> dict:
                 **_test(c)}
 
     return {"fit_signals": fit,
-            "style_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & ~quality))],
-            "quality_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & quality))]}
+            "style_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & ~quality),
+                                                          by_sku.q_value)],
+            "quality_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & quality),
+                                                            by_sku.q_value)]}
 
 
 def latest_sale_day(uow_factory: UowFactory, category: str | None = None) -> date | None:
