@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-KEPT = 8  # reports per database and process: windows and filters planners page through
+KEPT = 4  # per database and process: some 25 MB each for a report of 100,000 items
 
 _LOCK = threading.Lock()
 _ENTRIES: WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[Hashable, Any]]] = (
