@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from returns_inventory import create_app
 from returns_inventory.persistence.tables import locations
-from returns_inventory.services import report_cache
+from returns_inventory.services import analytics, report_cache
 from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
@@ -275,3 +275,25 @@ def test_a_report_kept_and_brought_up_to_date_equals_one_read_afresh(
     assert _sku(again, "TEE-NEW")["units_sold"] == 3
     report_cache.forget()
     assert client.get(f"{URL}?{_window()}", headers=auth("planner")).json == again
+
+
+def test_the_heat_map_shows_the_worst_skus_and_the_surest_flags_within_its_bounds(
+        uow_factory, policies, tops, monkeypatch):
+    since = SOLD_ON - timedelta(days=2)
+
+    def heat_map(most):
+        return analytics.returns_heat_map(uow_factory, policies.returns, since=since,
+                                          until=TODAY, category=None, most=most, least=20)
+
+    whole = heat_map(60)
+    assert [row["sku"] for row in whole["skus"]] == sorted(
+        ["TEE-FIT", "TEE-BAD", "TEE-OK"], key=lambda s: -_sku(whole, s)["shrunk_return_rate"])
+    assert whole["skus_total"] == 3 and whole["reasons"]["too_small"] == 14
+    assert [(t["sku"], t["size"]) for t in whole["fit_signals"]] == [("TEE-FIT", "S")]
+    worst = heat_map(1)
+    assert [row["sku"] for row in worst["skus"]] == [whole["skus"][0]["sku"]]
+    assert worst["flagged"] == whole["flagged"] and worst["skus_total"] == 3
+    monkeypatch.setattr(analytics, "SHOWN_SIGNALS", 0)
+    bounded = heat_map(60)
+    assert bounded["fit_signals"] == bounded["quality_signals"] == []
+    assert bounded["flagged"]["fit"] == 1 and bounded["flagged"]["quality"] == 1
