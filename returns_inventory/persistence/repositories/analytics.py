@@ -145,18 +145,23 @@ class AnalyticsRepository(Repository):
     def units_sold(self, window: SalesWindow, ids: tuple[int, int] | None = None) -> list[dict]:
         """Units sold per item in the window: item_id, sku, size, category, units; with `ids`
         (after, upto), of the sales lines with an id in that range only."""
-        query = (
-            select(
-                items.c.id.label("item_id"),
-                items.c.sku,
-                items.c.size,
-                items.c.category,
-                func.sum(sales_lines.c.quantity).label("units"),
-            )
-            .join(items, items.c.id == sales_lines.c.item_id)
-            .group_by(items.c.id, items.c.sku, items.c.size, items.c.category)
-        )
-        return self._rows(_within(self._scoped(query, window), sales_lines, ids))
+        # Summed per item first and joined to the items after: grouping millions of lines by
+        # the item's id alone takes half the time of grouping them by its columns.
+        chosen = select(items.c.id)
+        if window.sku is not None:
+            chosen = chosen.where(items.c.sku == window.sku)
+        if window.categories is not None:
+            chosen = chosen.where(items.c.category.in_(window.categories))
+        per_item = select(sales_lines.c.item_id, func.sum(sales_lines.c.quantity).label("units")
+                          ).where(sales_lines.c.sold_on.between(window.since, window.until))
+        if window.sku is not None or window.categories is not None:
+            per_item = per_item.where(sales_lines.c.item_id.in_(chosen))
+        if window.item_ids is not None:
+            per_item = per_item.where(self._among(sales_lines.c.item_id, window.item_ids))
+        sold = _within(per_item, sales_lines, ids).group_by(sales_lines.c.item_id).subquery()
+        query = select(items.c.id.label("item_id"), items.c.sku, items.c.size,
+                       items.c.category, sold.c.units).join(sold, sold.c.item_id == items.c.id)
+        return self._rows(query)
 
     def units_returned(self, window: SalesWindow, ids: dict[str, tuple[int, int]] | None = None
                        ) -> list[dict]:
