@@ -102,6 +102,7 @@ def returns_analytics(
         codes = [str(report.sku_codes[s]) for s in chosen.skus]
         start = bisect_right(codes, after) if after is not None else 0
         page = chosen.skus[start:start + limit]
+        uow.analytics.few_rows_follow()
         rows = _rows(uow, policy, window, report, chosen, page)
         judged = uow.analytics.inspection_outcomes(window.of_items(_items(report, page)))
     more = start + limit < len(chosen.skus)
@@ -131,6 +132,7 @@ def returns_heat_map(uow_factory: UowFactory, policy: ReturnsPolicy, *, since: d
         rate = np.nan_to_num(np.round(chosen.sku_rates, 4))
         # SKUs come in SKU order, so a stable sort keeps it among equals.
         ranked = chosen.skus[np.lexsort((-rate[chosen.skus], sold[chosen.skus] < least))]
+        uow.analytics.few_rows_follow()
         rows = _rows(uow, policy, window, report, chosen, ranked[:most])
         flagged = _flagged_tests(report, chosen.skus, SHOWN_SIGNALS)
         judged = uow.analytics.inspection_outcomes(window)

@@ -9,7 +9,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Date, Integer, String, and_, any_, cast, func, literal, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    any_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...domain.grading import WriteOffStatus
@@ -79,6 +91,13 @@ class AnalyticsRepository(Repository):
         if window.item_ids is not None:
             query = query.where(self._among(item, window.item_ids))
         return query
+
+    def few_rows_follow(self) -> None:
+        """The rest of this transaction reads a page's few rows: on PostgreSQL, no parallel
+        workers (starting them cost 60 ms of a 100 ms read of a page's returns at 100,000
+        items; alone it took 35 ms)."""
+        if self.is_postgres:
+            self.connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     def _among(self, column, ids):
         """column IN ids; on PostgreSQL one array parameter rather than one per id (a page
