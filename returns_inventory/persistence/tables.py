@@ -87,6 +87,8 @@ items = Table(
     Column("image_url", String(500)),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("sku", "size"),
+    # The newest change is what tells kept analytics an item changed (report_cache.py).
+    Index(None, "updated_at"),
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),
     CheckConstraint("min_order_qty >= 0", name="moq_not_negative"),
     CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
