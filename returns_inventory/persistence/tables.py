@@ -236,5 +236,6 @@ outbox_events = Table(
     # PostgreSQL transaction id of the writer: which transaction announced it, and, for an
     # endpoint registered with a snapshot (planning_tables.webhooks), whether it was before.
     Column("txid", BigInteger),
-    Index(None, "event_type"),
+    # The feed of one type past a cursor, in id order.
+    Index("ix_outbox_events_event_type_id", "event_type", "id"),
 )

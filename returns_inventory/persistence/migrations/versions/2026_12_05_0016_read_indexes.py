@@ -1,0 +1,36 @@
+"""indexes the planners' and the ERP's reads walk: a run's suggestions in id and in value
+order, and the event feed of one type in id order
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-05 09:00:00
+"""
+
+from alembic import op
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A list of one run, in id order or by value (the planners' default), reads its first
+    # page from the index instead of walking every kept run's rows.
+    op.create_index("ix_replenishment_suggestions_run_id_id", "replenishment_suggestions",
+                    ["run_id", "id"])
+    op.create_index("ix_replenishment_suggestions_run_id_value", "replenishment_suggestions",
+                    ["run_id", "value", "id"])
+    # The feed of one type, past a cursor, in id order: the type alone made a rare type's
+    # page sort every event of it.
+    op.create_index("ix_outbox_events_event_type_id", "outbox_events", ["event_type", "id"])
+    op.drop_index("ix_outbox_events_event_type", table_name="outbox_events")
+
+
+def downgrade() -> None:
+    op.create_index("ix_outbox_events_event_type", "outbox_events", ["event_type"])
+    op.drop_index("ix_outbox_events_event_type_id", table_name="outbox_events")
+    op.drop_index("ix_replenishment_suggestions_run_id_value",
+                  table_name="replenishment_suggestions")
+    op.drop_index("ix_replenishment_suggestions_run_id_id",
+                  table_name="replenishment_suggestions")
