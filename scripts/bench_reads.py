@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_reads_data import LARGE, SMALL, Size, build, database_url, exists  # noqa: E402
 
 from returns_inventory import create_app  # noqa: E402
+from returns_inventory.persistence import migrate  # noqa: E402
 from returns_inventory.persistence.uow import UnitOfWork  # noqa: E402
 from returns_inventory.services.tokens import create_token  # noqa: E402
 from returns_inventory.services.users import create_user  # noqa: E402
@@ -140,7 +141,7 @@ class Reader:
 
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -162,7 +163,10 @@ def main() -> None:
     try:
         for size in sizes:
             if args.reuse and exists(admin, size):
-                print(f"{size.name}: reusing {size.database}")
+                print(f"{size.name}: reusing {size.database}, schema brought to head")
+                engine = create_engine(database_url(args.database_url, size))
+                migrate.upgrade(engine)  # indexes added since it was built
+                engine.dispose()
                 continue
             print(f"{size.name}: building {size.database} ({size.items:,} items, "
                   f"{size.sales_lines:,} sales lines, {size.runs} runs)")

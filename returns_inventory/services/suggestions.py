@@ -13,7 +13,7 @@ from ..persistence.repositories import keyset
 from ..persistence.uow import UnitOfWork, UowFactory
 from .planning_inputs import last_complete_week
 from .policies import Policies
-from .quality_alerts import current_alerts
+from .suggestion_alerts import listed_alerts
 
 HISTORY_WEEKS = 52
 FILTERS = ("category", "sku", "size", "location", "supplier", "min_quantity", "min_value",
@@ -88,7 +88,7 @@ def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: i
             total, exact = uow.suggestions.count_up_to(where, COUNT_CAP)
         more, rows = len(rows) > limit, rows[:limit]
         if policies is not None and rows:
-            rows = current_alerts(uow, policies, policies.returns.today()).mark(rows)
+            rows = listed_alerts(uow, policies, policies.returns.today()).mark(rows)
     scope = where.scope if where else None
     run = {"id": scope.run_id, "as_of": scope.as_of} if scope else None
     cursor = (keyset.encode(_sort_text(args.get("sort")), [rows[-1][k] for k in keys])
@@ -133,7 +133,7 @@ def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
         if row is None:
             raise NotFound(f"no suggestion {suggestion_id}")
         if policies is not None:
-            row = current_alerts(uow, policies, policies.returns.today()).mark([row])[0]
+            row = listed_alerts(uow, policies, policies.returns.today()).mark([row])[0]
         forecast = uow.suggestions.forecast(row["run_id"], row["item_id"])
         first_future = (week_of(forecast["origin_week"]) if forecast
                         else last_complete_week(row["as_of"]) + 1)
@@ -210,7 +210,7 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
             raise NotFound("no forecast run has succeeded yet")
         lines = uow.suggestions.approved_lines(scope)
         if policies is not None and lines:
-            lines = current_alerts(uow, policies, policies.returns.today()).mark(lines)
+            lines = listed_alerts(uow, policies, policies.returns.today()).mark(lines)
         # From now on the ERP may act on these lines: they can no longer be reopened.
         uow.suggestions.mark_exported([line["suggestion_id"] for line in lines])
         uow.commit()

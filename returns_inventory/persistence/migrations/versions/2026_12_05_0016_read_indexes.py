@@ -1,5 +1,5 @@
 """indexes the planners' and the ERP's reads walk: a run's suggestions in id and in value
-order, and the event feed of one type in id order
+order and by item, and the event feed of one type in id order
 
 Revision ID: 0016
 Revises: 0015
@@ -21,6 +21,10 @@ def upgrade() -> None:
                     ["run_id", "id"])
     op.create_index("ix_replenishment_suggestions_run_id_value", "replenishment_suggestions",
                     ["run_id", "value", "id"])
+    # A search or a filter on the items finds the items first, then each one's row of the
+    # run: by (item_id, location_id) that was every kept run's row of the item.
+    op.create_index("ix_replenishment_suggestions_run_id_item_id",
+                    "replenishment_suggestions", ["run_id", "item_id"])
     # The feed of one type, past a cursor, in id order: the type alone made a rare type's
     # page sort every event of it.
     op.create_index("ix_outbox_events_event_type_id", "outbox_events", ["event_type", "id"])
@@ -30,6 +34,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.create_index("ix_outbox_events_event_type", "outbox_events", ["event_type"])
     op.drop_index("ix_outbox_events_event_type_id", table_name="outbox_events")
+    op.drop_index("ix_replenishment_suggestions_run_id_item_id",
+                  table_name="replenishment_suggestions")
     op.drop_index("ix_replenishment_suggestions_run_id_value",
                   table_name="replenishment_suggestions")
     op.drop_index("ix_replenishment_suggestions_run_id_id",
