@@ -204,7 +204,6 @@ def _measure(args, sizes: tuple[Size, Size]) -> None:
                     sizes_seen[key] = length
                     statuses.setdefault(key, set()).add(status)
     load_after = os.getloadavg()
-    small, large = (s.name for s in sizes)
     print(f"\nsmall: {sizes[0]}\nlarge: {sizes[1]}")
     print(f"{args.rounds} rounds x {args.repeat} requests per read and size, alternating "
           f"small/large; load average before {_load(load_before)}, after {_load(load_after)}")
@@ -213,23 +212,26 @@ def _measure(args, sizes: tuple[Size, Size]) -> None:
     print(f"{'read':40} {'small p50/p95 ms':>17} {'size':>9} {'large p50/p95 ms':>17} "
           f"{'size':>9} {'ratio':>6}  verdict")
     for read in reads:
-        a, b = times[(read.name, small)], times[(read.name, large)]
-        a95, b95 = 1000 * _percentile(a, 0.95), 1000 * _percentile(b, 0.95)
-        size_b = sizes_seen[(read.name, large)]
-        misses = []
-        if b95 >= TARGET_P95_MS:
-            misses.append("p95")
-        if b95 / a95 > TARGET_RATIO:
-            misses.append("ratio")
-        if size_b > TARGET_BYTES and not read.paged:
-            misses.append("size")
-        codes = statuses[(read.name, small)] | statuses[(read.name, large)]
-        if codes != {200}:
-            misses.append("status " + ",".join(map(str, sorted(codes))))
-        print(f"{read.name:40} {1000 * statistics.median(a):7.1f}/{a95:7.1f}  "
-              f"{_bytes(sizes_seen[(read.name, small)]):>9} "
-              f"{1000 * statistics.median(b):7.1f}/{b95:7.1f}  {_bytes(size_b):>9} "
-              f"{b95 / a95:5.2f}x  {'ok' if not misses else 'MISS ' + ' '.join(misses)}")
+        _report(read, *(times[(read.name, s.name)] for s in sizes),
+                *(sizes_seen[(read.name, s.name)] for s in sizes),
+                statuses[(read.name, sizes[0].name)] | statuses[(read.name, sizes[1].name)])
+
+
+def _report(read: Read, a: list[float], b: list[float], size_a: int, size_b: int,
+            codes: set[int]) -> None:
+    a95, b95 = 1000 * _percentile(a, 0.95), 1000 * _percentile(b, 0.95)
+    misses = []
+    if b95 >= TARGET_P95_MS:
+        misses.append("p95")
+    if b95 / a95 > TARGET_RATIO:
+        misses.append("ratio")
+    if size_b > TARGET_BYTES and not read.paged:
+        misses.append("size")
+    if codes != {200}:
+        misses.append("status " + ",".join(map(str, sorted(codes))))
+    print(f"{read.name:40} {1000 * statistics.median(a):7.1f}/{a95:7.1f}  {_bytes(size_a):>9} "
+          f"{1000 * statistics.median(b):7.1f}/{b95:7.1f}  {_bytes(size_b):>9} "
+          f"{b95 / a95:5.2f}x  {'ok' if not misses else 'MISS ' + ' '.join(misses)}")
 
 
 def _bytes(n: int) -> str:

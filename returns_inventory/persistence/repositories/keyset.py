@@ -109,6 +109,6 @@ def _typed(value):
         if "t" in value:
             return datetime.fromisoformat(value["t"])
         return date.fromisoformat(value["day"])
-    if value is None or isinstance(value, int | str) and not isinstance(value, bool):
+    if value is None or (isinstance(value, int | str) and not isinstance(value, bool)):
         return value
     raise ValueError(f"not a key value: {value!r}")

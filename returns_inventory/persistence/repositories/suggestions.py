@@ -76,20 +76,22 @@ def filter_conditions(where: SuggestionFilter) -> list:
         out.append(_at_location(where.location))
     if where.statuses:
         out.append(s.c.status.in_(where.statuses))
-    if where.min_quantity is not None:
-        out.append(s.c.suggested_qty >= where.min_quantity)
-    if where.min_value is not None:
-        out.append(s.c.value >= where.min_value)
-    if where.changed is True:
-        out.append(or_(s.c.previous_qty.is_(None), s.c.previous_qty != s.c.suggested_qty))
-    elif where.changed is False:
-        out.append(s.c.previous_qty == s.c.suggested_qty)
-    if where.min_change is not None:
-        out.append(func.abs(CHANGE) >= where.min_change)
+    out += _quantity_conditions(where)
     if where.ids:
         out.append(s.c.id.in_(where.ids))
     if where.search:
         out.append(_starts_with(where.search))
+    return out
+
+
+def _quantity_conditions(where: SuggestionFilter) -> list:
+    at_least = ((s.c.suggested_qty, where.min_quantity), (s.c.value, where.min_value),
+                (func.abs(CHANGE), where.min_change))
+    out = [column >= value for column, value in at_least if value is not None]
+    if where.changed is True:
+        out.append(or_(s.c.previous_qty.is_(None), s.c.previous_qty != s.c.suggested_qty))
+    elif where.changed is False:
+        out.append(s.c.previous_qty == s.c.suggested_qty)
     return out
 
 
