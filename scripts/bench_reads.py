@@ -36,9 +36,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_reads_data import LARGE, SMALL, Size, build, database_url, exists  # noqa: E402
 
-from returns_inventory import create_app  # noqa: E402
+from returns_inventory import create_app, extensions  # noqa: E402
 from returns_inventory.persistence import migrate  # noqa: E402
 from returns_inventory.persistence.uow import UnitOfWork  # noqa: E402
+from returns_inventory.services import suggestion_alerts  # noqa: E402
+from returns_inventory.services.quality_alerts import current_alerts  # noqa: E402
 from returns_inventory.services.tokens import create_token  # noqa: E402
 from returns_inventory.services.users import create_user  # noqa: E402
 from returns_inventory.settings import Settings  # noqa: E402
@@ -194,7 +196,9 @@ def _measure(args, sizes: tuple[Size, Size]) -> None:
     for reader in readers:  # one warm-up request each: caches, first-use imports
         for read in reads:
             reader.get(read)
-    for _ in range(args.rounds):
+    for round_no in range(args.rounds):
+        print(f"round {round_no + 1} of {args.rounds}; load average {_load(os.getloadavg())}",
+              flush=True)
         for read in reads:
             for reader in readers:  # A (small), B (large), alternating
                 key = (read.name, reader.size.name)
@@ -203,18 +207,33 @@ def _measure(args, sizes: tuple[Size, Size]) -> None:
                     times.setdefault(key, []).append(took)
                     sizes_seen[key] = length
                     statuses.setdefault(key, set()).add(status)
+    afresh = {reader.size.name: [_alerts_afresh(reader) for _ in range(2)]
+              for reader in readers}
     load_after = os.getloadavg()
     print(f"\nsmall: {sizes[0]}\nlarge: {sizes[1]}")
     print(f"{args.rounds} rounds x {args.repeat} requests per read and size, alternating "
           f"small/large; load average before {_load(load_before)}, after {_load(load_after)}")
     print(f"targets: p95 < {TARGET_P95_MS} ms at large, large/small p95 <= {TARGET_RATIO}x, "
           f"no answer over {TARGET_BYTES // 2**20} MB unless paged\n")
+    print("quality alerts computed afresh (a list pays it once per "
+          f"{suggestion_alerts.FRESH_SECONDS:.0f} s per process): " + ", ".join(
+              f"{name} {1000 * min(t):.0f} ms" for name, t in afresh.items()) + "\n")
     print(f"{'read':40} {'small p50/p95 ms':>17} {'size':>9} {'large p50/p95 ms':>17} "
           f"{'size':>9} {'ratio':>6}  verdict")
     for read in reads:
         _report(read, *(times[(read.name, s.name)] for s in sizes),
                 *(sizes_seen[(read.name, s.name)] for s in sizes),
                 statuses[(read.name, sizes[0].name)] | statuses[(read.name, sizes[1].name)])
+
+
+def _alerts_afresh(reader: Reader) -> float:
+    """What computing the quality alerts costs: lists pay it once per FRESH_SECONDS."""
+    with reader.app.app_context():
+        policies = extensions.policies()
+        started = time.perf_counter()
+        with extensions.uow_factory()() as uow:
+            current_alerts(uow, policies, policies.returns.today())
+        return time.perf_counter() - started
 
 
 def _report(read: Read, a: list[float], b: list[float], size_a: int, size_b: int,
