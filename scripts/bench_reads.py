@@ -158,6 +158,7 @@ def main() -> None:
                         help="read the databases a previous --keep left, if there")
     parser.add_argument("--keep", action="store_true", help="leave the databases for --reuse")
     parser.add_argument("--only", default="", help="comma separated words of read names")
+    parser.add_argument("--skip", default="", help="comma separated words of read names")
     args = parser.parse_args()
     sizes = (SMALL, LARGE.scaled(args.scale))
     admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
@@ -188,7 +189,9 @@ def main() -> None:
 def _measure(args, sizes: tuple[Size, Size]) -> None:
     readers = [Reader(size, database_url(args.database_url, size)) for size in sizes]
     words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
-    reads = [r for r in READS if not words or any(w in r.name.lower() for w in words)]
+    skipped = [w.strip().lower() for w in args.skip.split(",") if w.strip()]
+    reads = [r for r in READS if (not words or any(w in r.name.lower() for w in words))
+             and not any(w in r.name.lower() for w in skipped)]
     load_before = os.getloadavg()
     times: dict[tuple[str, str], list[float]] = {}
     sizes_seen: dict[tuple[str, str], int] = {}

@@ -212,7 +212,8 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
         if policies is not None and lines:
             lines = listed_alerts(uow, policies, policies.returns.today()).mark(lines)
         # From now on the ERP may act on these lines: they can no longer be reopened.
-        uow.suggestions.mark_exported([line["suggestion_id"] for line in lines])
+        uow.suggestions.mark_exported([line["suggestion_id"] for line in lines
+                                       if line["exported_at"] is None])
         uow.commit()
     orders: dict[tuple, dict] = {}
     for line in lines:

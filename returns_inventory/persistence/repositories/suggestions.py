@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import BigInteger, and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...domain import replenishment as domain
 from ...domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
@@ -233,10 +234,13 @@ class SuggestionRepository(Repository):
 
     def mark_exported(self, suggestion_ids: list[int]) -> None:
         """The export served these approvals: the ERP may act on them from now on."""
-        if suggestion_ids:
-            self.connection.execute(
-                s.update().where(s.c.id.in_(suggestion_ids), s.c.exported_at.is_(None))
-                .values(exported_at=utcnow()))
+        if not suggestion_ids:
+            return
+        # One array parameter on PostgreSQL: thousands of IN parameters took a second to bind.
+        wanted = (s.c.id == any_(bindparam("ids", suggestion_ids, type_=ARRAY(BigInteger)))
+                  if self.is_postgres else s.c.id.in_(suggestion_ids))
+        self.connection.execute(
+            s.update().where(wanted, s.c.exported_at.is_(None)).values(exported_at=utcnow()))
 
     def one(self, suggestion_id: int, *, for_update: bool = False) -> dict | None:
         query = _joined(*(c.label(n) for n, c in (COLUMNS | EXTRA).items()), s.c.item_id,
@@ -325,6 +329,7 @@ class SuggestionRepository(Repository):
             s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
             loc.c.code.label("location"), i.c.sku, i.c.size, i.c.category,
             s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
+            s.c.exported_at,
         ).where(scope_condition(scope), s.c.status == domain.APPROVED).order_by(
             func.coalesce(SUPPLIER, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query)]
