@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData(
@@ -91,6 +92,11 @@ items = Table(
     CheckConstraint("min_order_qty >= 0", name="moq_not_negative"),
     CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
 )
+
+# The planners' search: SKU or description starting with a text, whatever the case.
+for _column in (items.c.sku, items.c.description):
+    Index(f"ix_items_lower_{_column.name}", func.lower(_column).label(f"lower_{_column.name}"),
+          postgresql_ops={f"lower_{_column.name}": "varchar_pattern_ops"})
 
 locations = Table(
     "locations",

@@ -64,9 +64,9 @@ def suggestion_filter(uow: UnitOfWork, args: dict[str, Any]) -> SuggestionFilter
     )
 
 
-# Lists count their matches this far, and say "10,000+" beyond: a count of every row of a
+# Lists count their matches this far, and say "1000+" beyond: a count of every row of a
 # 100,000-line run costs more than the page it is shown on.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: int,

@@ -1,5 +1,6 @@
 """indexes the planners' and the ERP's reads walk: a run's suggestions in id and in value
-order and by item, and the event feed of one type in id order
+order and by item, the event feed of one type in id order, the items by lower-case SKU and
+description (the planners' search)
 
 Revision ID: 0016
 Revises: 0015
@@ -29,9 +30,18 @@ def upgrade() -> None:
     # page sort every event of it.
     op.create_index("ix_outbox_events_event_type_id", "outbox_events", ["event_type", "id"])
     op.drop_index("ix_outbox_events_event_type", table_name="outbox_events")
+    # The planners' search (SKU or description starting with the text, any case): a prefix
+    # range on PostgreSQL, and the statistics that tell it a search matches one item in
+    # seven, not one in two hundred (it joined 14,000 items to the run instead of walking
+    # the run's first 700 rows).
+    ops = " varchar_pattern_ops" if op.get_bind().dialect.name == "postgresql" else ""
+    for column in ("sku", "description"):
+        op.execute(f"CREATE INDEX ix_items_lower_{column} ON items (lower({column}){ops})")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_items_lower_description", table_name="items")
+    op.drop_index("ix_items_lower_sku", table_name="items")
     op.create_index("ix_outbox_events_event_type", "outbox_events", ["event_type"])
     op.drop_index("ix_outbox_events_event_type_id", table_name="outbox_events")
     op.drop_index("ix_replenishment_suggestions_run_id_item_id",
