@@ -69,7 +69,7 @@ class Suggestion(StrictSchema):
 
 class SuggestionPageInfo(PageInfo):
     total = fields.Integer(metadata={
-        "description": "how many match, counted up to 10,000 (see total_exact)"})
+        "description": "how many match, counted up to 1,000 (see total_exact)"})
     total_exact = fields.Boolean(metadata={
         "description": "false: at least `total` match, and more (the count stops there)"})
     next_cursor = fields.String(allow_none=True, metadata={
