@@ -70,9 +70,14 @@ def filter_conditions(where: SuggestionFilter) -> list:
     out = [LISTED]
     if where.scope:
         out.append(scope_condition(where.scope))
-    exact = ((i.c.category, where.category), (i.c.sku, where.sku), (i.c.size, where.size),
-             (SUPPLIER, where.supplier))
-    out += [column == value for column, value in exact if value is not None]
+    # Of the items with this value: found through the items' own index, then the run's row of
+    # each, rather than the whole item table hashed against the run.
+    exact = ((i.c.category, where.category), (i.c.sku, where.sku), (i.c.size, where.size))
+    out += [s.c.item_id.in_(select(i.c.id).where(column == value))
+            for column, value in exact if value is not None]
+    if where.supplier is not None:
+        # A decided row keeps the supplier it was ordered from: not one index to start from.
+        out.append(SUPPLIER == where.supplier)  # noqa: SIM300 (a column, not a constant)
     if where.location is not None:
         out.append(_at_location(where.location))
     if where.statuses:
@@ -106,8 +111,7 @@ def _at_location(code: str):
 
 def _needs_items(where: SuggestionFilter) -> bool:
     """Whether the filter reads the items' columns (a count can skip the join otherwise)."""
-    return any(v is not None for v in (where.category, where.sku, where.size, where.supplier,
-                                       where.search))
+    return where.search is not None or where.supplier is not None
 
 
 def _starts_with(text: str):

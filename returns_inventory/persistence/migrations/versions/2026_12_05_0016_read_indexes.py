@@ -34,12 +34,15 @@ def upgrade() -> None:
     # range on PostgreSQL, and the statistics that tell it a search matches one item in
     # seven, not one in two hundred (it joined 14,000 items to the run instead of walking
     # the run's first 700 rows).
+    # The filter by category: its items, then each one's row of the run.
+    op.create_index("ix_items_category", "items", ["category"])
     ops = " varchar_pattern_ops" if op.get_bind().dialect.name == "postgresql" else ""
     for column in ("sku", "description"):
         op.execute(f"CREATE INDEX ix_items_lower_{column} ON items (lower({column}){ops})")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_items_category", table_name="items")
     op.drop_index("ix_items_lower_description", table_name="items")
     op.drop_index("ix_items_lower_sku", table_name="items")
     op.create_index("ix_outbox_events_event_type", "outbox_events", ["event_type"])
