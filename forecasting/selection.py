@@ -3,9 +3,11 @@
 For each origin (the last ``n_origins`` blocks of ``holdout_weeks``) every candidate method is
 fitted on the history before the origin for all eligible series at once, and scored on the block
 after it. Methods are ranked by mean absolute error: a squared error lets one week's one-off bulk
-order in a holdout block decide the choice, and the known hazard of absolute error (it rewards
-forecasting zero for mostly-zero series) does not arise, since no candidate forecasts zero. The
-winner is then refitted on the whole history. A chosen method that fails on a series falls back
+order in a holdout block decide the choice. The known hazard of absolute error, that it rewards
+forecasting zero for mostly-zero series, needs a candidate that forecasts zero; the candidates
+forecast a smoothed rate or last year's weeks, and measured on real and synthetic panels the
+intermittent and lumpy series were not forecast lower (docs/forecasting.md). The winner is then
+refitted on the whole history. A chosen method that fails on a series falls back
 along :data:`forecasting.models.FALLBACK` and the fallback is counted.
 """
 
