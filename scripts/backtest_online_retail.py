@@ -171,11 +171,11 @@ def statsforecast_runs(histories, horizon, models):
 
 def table(title, rows, history_note):
     print(f"\n{title}")
-    print(f"{'method':22s} {'MASE':>7s} {'median':>7s} {'WAPE':>7s} {'bias':>7s} "
+    print(f"{'method':27s} {'MASE':>7s} {'median':>7s} {'WAPE':>7s} {'bias':>7s} "
           f"{'series/s':>10s}")
     for name, r in rows.items():
         sps = f"{r['series_s']:10,.0f}" if r.get("series_s") else f"{'':>10s}"
-        print(f"{name:22s} {r['mase']:7.3f} {r['mase_median']:7.3f} {r['wape']:7.3f} "
+        print(f"{name:27s} {r['mase']:7.3f} {r['mase_median']:7.3f} {r['wape']:7.3f} "
               f"{r['bias']:+7.3f} {sps}")
     print(history_note)
 
