@@ -2,15 +2,15 @@
 order and by item, the event feed of one type in id order, the items by lower-case SKU and
 description (the planners' search)
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-05 09:00:00
 """
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
