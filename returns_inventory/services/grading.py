@@ -54,7 +54,7 @@ def grade_unit(
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         unit, details = found
         unit.ensure_gradable()
-        with uow.batched():  # the two ledger movements in one statement
+        with uow.batched():  # the ledger lines, unit save and grading record sent together
             result = grade_locked_unit(
                 uow, policies, unit, details, grade_, ticked,
                 note=note, actor=actor, is_admin=is_admin, today=today,

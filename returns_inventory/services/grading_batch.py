@@ -77,8 +77,9 @@ def grade_checked(
         # single grades queue instead of deadlocking.
         in_lock_order = sorted(checked, key=lambda c: _stock_order(found[c[1].unit_id][0]))
         results: dict[int, GradingResult] = {}
-        # Every unit's stock legs in one statement at the end, rather than one per unit.
-        with uow.batched(), posting_together(uow):
+        # Every unit's stock legs in one statement at the end, rather than one per unit, and
+        # its other rows in one statement per table.
+        with posting_together(uow):
             for n, request, grade_, ticked in in_lock_order:
                 unit, details = found[request.unit_id]
                 actor, is_admin = actors[n]

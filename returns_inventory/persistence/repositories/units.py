@@ -15,6 +15,7 @@ from ...domain.grading import (
     WriteOffStatus,
 )
 from ...domain.stock import Condition
+from ..batch import WriteBatch
 from ..returns_tables import (
     return_lines,
     return_units,
@@ -98,7 +99,6 @@ _ADD_GRADINGS = unit_gradings.insert().values(
     .where(unit_gradings.c.unit_id == bindparam("graded_unit"))
     .scalar_subquery(),
 )
-_ADD_GRADING = _ADD_GRADINGS.returning(unit_gradings.c.id)
 
 # The grading station reads a unit on every scan: statements built once, not per request
 # (building and cache-keying this join cost more CPU than PostgreSQL spends answering it).
@@ -206,8 +206,10 @@ class UnitRepository(Repository):
         )
         return [_unit(r) for r in rows]
 
-    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None):
-        """Store the unit's state; with an actor, who graded it and when."""
+    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None,
+                  batch: WriteBatch | None = None) -> None:
+        """Store the unit's state (now, or when the batch ends); with an actor, who graded it
+        and when."""
         row = {
             "unit_id": unit.id,
             "status": unit.status.value,
@@ -219,8 +221,7 @@ class UnitRepository(Repository):
             "graded_at": utcnow() if actor else None,
             "graded_by": actor or None,
         }
-        if not self._collect(_SAVE_UNIT, row):
-            self.connection.execute(_SAVE_UNIT, row)
+        self._write(_SAVE_UNIT, row, batch)
 
     def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
         """The unit, locked, with its item, location and sale, in one round trip."""
@@ -237,13 +238,12 @@ class UnitRepository(Repository):
         row = self.connection.execute(_UNIT_DETAILS, {"unit_code": unit_code}).first()
         return dict(row._mapping) if row else None
 
-    def add_grading(self, unit_id: int, **values: Any) -> int | None:
-        """The grading record's id; None while writes are collected (UnitOfWork.batched)."""
+    def add_grading(self, unit_id: int, *, batch: WriteBatch | None = None, **values: Any
+                    ) -> None:
+        """Keep the grade in the unit's history (now, or when the batch ends)."""
         row = {"note": None, "reason": None, **values, "graded_unit": unit_id,
                "created_at": utcnow()}
-        if self._collect(_ADD_GRADINGS, row):
-            return None
-        return self.connection.execute(_ADD_GRADING, row).scalar_one()
+        self._write(_ADD_GRADINGS, row, batch)
 
     def gradings_of(self, unit_id: int) -> list[dict]:
         rows = self.connection.execute(_GRADINGS_OF, {"unit_id": unit_id})
