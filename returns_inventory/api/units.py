@@ -10,7 +10,7 @@ from ..domain.access import Role
 from ..domain.grading import REPAIR_OUTCOMES, Grade, UnitStatus
 from ..domain.text import MAX_NOTE_CHARS
 from ..extensions import grading_groups, policies, settings, uow_factory
-from ..http.auth import READ, current_actor, requires_role
+from ..http.auth import READ, confirms_token, current_actor, requires_role, token_to_confirm
 from ..http.body import sized_body
 from ..http.schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
@@ -174,14 +174,15 @@ def get_unit(unit_id):
 @blp.arguments(GradeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.GRADER)
+@confirms_token  # in the statement that locks the unit
 def post_grade(body, unit_id):
     """Grade a unit in quarantine; it moves at once, exactly once, to its disposition."""
+    who = {"actor": current_actor(), "is_admin": g.role is Role.ADMIN,
+           "token_to_confirm": token_to_confirm()}
     if current_key() is not None:
         # Its transaction must also fence this request's Idempotency-Key claim.
-        return grade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
-                          is_admin=g.role is Role.ADMIN, **body)
-    return grading_groups().grade(unit_id=unit_id, actor=current_actor(),
-                                  is_admin=g.role is Role.ADMIN, **body)
+        return grade_unit(uow_factory(), policies(), unit_id=unit_id, **who, **body)
+    return grading_groups().grade(unit_id=unit_id, **who, **body)
 
 
 @blp.post("/grades")

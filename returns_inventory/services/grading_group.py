@@ -34,6 +34,7 @@ class _Ticket:
     actor: str
     is_admin: bool
     today: date | None
+    token_to_confirm: int | None
     result: GradingResult | None = None
     error: BaseException | None = None
     lead: bool = False
@@ -70,6 +71,7 @@ class GradingGroups:
         actor: str,
         is_admin: bool = False,
         today: date | None = None,
+        token_to_confirm: int | None = None,
     ) -> GradingResult:
         """Grade one unit, as `grade_unit` does, sharing a transaction with concurrent grades."""
         policy = self._policies.grading
@@ -77,7 +79,7 @@ class GradingGroups:
         policy.grade_of(grade)
         policy.check_defects(list(defects or []))
         ticket = _Ticket(UnitGrade(unit_id, grade, list(defects or []), note), actor, is_admin,
-                         today)
+                         today, token_to_confirm)
         with self._lock:
             self._waiting.append(ticket)
             leads = not self._running
@@ -136,6 +138,8 @@ class GradingGroups:
                     checked_grades(self._policies, [t.grade for t in together]),
                     actors=[(t.actor, t.is_admin) for t in together],
                     today=_same_day(together),
+                    tokens_to_confirm=sorted({t.token_to_confirm for t in together
+                                              if t.token_to_confirm is not None}),
                 )
             except Exception:  # any failure: each unit again on its own, as grade_unit
                 again = together + again
@@ -153,6 +157,7 @@ class GradingGroups:
                 self._uow_factory, self._policies, unit_id=ticket.grade.unit_id,
                 grade=ticket.grade.grade, defects=ticket.grade.defects, note=ticket.grade.note,
                 actor=ticket.actor, is_admin=ticket.is_admin, today=ticket.today,
+                token_to_confirm=ticket.token_to_confirm,
             )
         except Exception as exc:
             ticket.error = exc

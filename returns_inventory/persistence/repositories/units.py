@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from ...domain.grading import (
     WRITE_OFFS,
@@ -24,7 +25,7 @@ from ..returns_tables import (
     unit_photos,
     write_offs,
 )
-from ..tables import items, locations, sales_lines
+from ..tables import api_tokens, items, locations, sales_lines
 from .base import Repository, utcnow
 
 
@@ -45,6 +46,13 @@ def _unit(row) -> ReturnUnit:
         flagged_for_review=row.flagged_for_review,
     )
 
+# Whether any of the API tokens a grade was made with has been revoked: asked in the
+# statement that locks the unit, so a token this process remembers (services/tokens.py) is
+# confirmed in the grade's own round trip.
+_TOKEN_REVOKED = exists().where(
+    api_tokens.c.id.in_(bindparam("token_ids", expanding=True)),
+    api_tokens.c.revoked_at.is_not(None),
+).label("token_revoked")
 # Grading runs these for every unit: built once, so their compiled form is reused.
 _GRADING_VIEW = (
     select(
@@ -54,6 +62,7 @@ _GRADING_VIEW = (
         items.c.supplier,
         locations.c.code.label("location"),
         sales_lines.c.sold_on,
+        _TOKEN_REVOKED,
     )
     .join(items, items.c.id == return_units.c.item_id)
     .join(locations, locations.c.id == return_units.c.location_id)
@@ -223,14 +232,20 @@ class UnitRepository(Repository):
         }
         self._write(_SAVE_UNIT, row, batch)
 
-    def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
-        """The unit, locked, with its item, location and sale, in one round trip."""
-        row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code}).first()
+    def unit_to_grade(self, unit_code: str, token_ids: Sequence[int] = ()
+                      ) -> tuple[ReturnUnit, dict] | None:
+        """The unit, locked, with its item, location and sale, in one round trip; its
+        `token_revoked` says whether any of `token_ids` has been revoked."""
+        row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code,
+                                                       "token_ids": list(token_ids)}).first()
         return (_unit(row), dict(row._mapping)) if row else None
 
-    def units_to_grade(self, unit_codes: list[str]) -> dict[str, tuple[ReturnUnit, dict]]:
-        """Several units, locked in id order, each with what grading it needs; by unit code."""
-        rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes})
+    def units_to_grade(self, unit_codes: list[str], token_ids: Sequence[int] = ()
+                       ) -> dict[str, tuple[ReturnUnit, dict]]:
+        """Several units, locked in id order, each with what grading it needs (and
+        `token_revoked`, as unit_to_grade); by unit code."""
+        rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes,
+                                                         "token_ids": list(token_ids)})
         return {r.unit_code: (_unit(r), dict(r._mapping)) for r in rows}
 
     def unit_details(self, unit_code: str) -> dict | None:
