@@ -18,7 +18,9 @@ both workers are serving before the first client connects.
 serves the bare grading app (../shared/bench, database `ri_bench_bare`) beside the service with
 the same gunicorn settings, and grades --units units a round with the same clients in
 alternating rounds, service then bare, --rounds times; it prints each round (units/s, p50, p99,
-CPU per unit, load average), each pair's ratios, and their medians.
+CPU per unit, load average), each pair's ratios, and their medians. `--against-alone` does the
+same against the service with group commit off (scripts/grading_alone_app.py: every one-unit
+grade in a transaction of its own), both on one database.
 """
 
 from __future__ import annotations
@@ -337,25 +339,50 @@ def against_bare(args, server_url: str) -> None:
         token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
         arms = {"service": (url, token, unit_ids), "bare": (bare_url, bare_grading.BARE_TOKEN,
                                                              bare_ids)}
-        rows: list[dict] = []
         with server(env, args.workers, args.threads, Path(folder) / "service.log") as service, \
                 server(bare_grading.bare_env(bare_url), args.workers, args.threads,
                        Path(folder) / "bare.log", app=bare_grading.APP, cwd=folder_of_bare,
                        ready="/healthz") as bare:
-            bases = {"service": service, "bare": bare}
-            for n in range(args.rounds):
-                for arm, (arm_url, arm_token, ids) in arms.items():
-                    base, pid = bases[arm]
-                    load_average = os.getloadavg()[0]
-                    meter = CpuMeter(pid, make_url(arm_url).database or "")
-                    result = drive(base, arm_token, ids[n * args.units:(n + 1) * args.units],
-                                   args.clients, 1)
-                    cpu = meter.per_unit_ms(result["graded"])
-                    rows.append({"round": n + 1, "arm": arm, "load": load_average, "cpu": cpu,
-                                 **result})
-                    print(_round_line(rows[-1]), flush=True)
-        _print_pairs(rows)
+            _alternate(args, arms, {"service": service, "bare": bare})
         print("  verify-ledger (service): " + cli(env, "verify-ledger"))
+
+
+def against_alone(args, server_url: str) -> None:
+    """The service as shipped (one-unit grades that arrive together share a transaction)
+    against the same service grading each unit in a transaction of its own
+    (scripts/grading_alone_app.py), side by side on one database, in alternating rounds."""
+    total = args.units * args.rounds
+    with bench_database(server_url, args.keep) as url, \
+            tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+        unit_ids = load(url, 2 * total)
+        env = service_env(url, folder)
+        token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
+        arms = {"service": (url, token, unit_ids[:total]),
+                "alone": (url, token, unit_ids[total:])}
+        with server(env, args.workers, args.threads, Path(folder) / "service.log") as service, \
+                server(env, args.workers, args.threads, Path(folder) / "alone.log",
+                       app="grading_alone_app:create_app()", cwd=ROOT / "scripts") as alone:
+            _alternate(args, arms, {"service": service, "alone": alone})
+        print("  verify-ledger: " + cli(env, "verify-ledger"))
+
+
+def _alternate(args, arms: dict, bases: dict) -> None:
+    """Round n of every arm in turn (A, B, A, B...), then each pair's ratios and medians."""
+    rows: list[dict] = []
+    for n in range(args.rounds):
+        for arm, (arm_url, arm_token, ids) in arms.items():
+            base, pid = bases[arm]
+            load_average = os.getloadavg()[0]
+            # Both arms may share a database: its backends' CPU is then both arms' (the idle
+            # arm's is nil), so per unit it still reads as this arm's.
+            meter = CpuMeter(pid, make_url(arm_url).database or "")
+            result = drive(base, arm_token, ids[n * args.units:(n + 1) * args.units],
+                           args.clients, 1)
+            cpu = meter.per_unit_ms(result["graded"])
+            rows.append({"round": n + 1, "arm": arm, "load": load_average, "cpu": cpu,
+                         **result})
+            print(_round_line(rows[-1]), flush=True)
+    _print_pairs(rows, reference=list(arms)[1])
 
 
 def _round_line(row: dict) -> str:
@@ -368,10 +395,10 @@ def _round_line(row: dict) -> str:
             + (f" (first errors: {row['errors'][:3]})" if row["errors"] else ""))
 
 
-def _print_pairs(rows: list[dict]) -> None:
-    """Each round's service figures over the bare app's in the same round, then the medians."""
+def _print_pairs(rows: list[dict], reference: str) -> None:
+    """Each round's service figures over the reference's in the same round, then medians."""
     service = [r for r in rows if r["arm"] == "service"]
-    bare = [r for r in rows if r["arm"] == "bare"]
+    bare = [r for r in rows if r["arm"] == reference]
     speed, p99 = [], []
     for s, b in zip(service, bare, strict=True):
         speed.append(s["per_second"] / b["per_second"])
@@ -381,8 +408,8 @@ def _print_pairs(rows: list[dict]) -> None:
         print(f"pair {s['round']}: units/s {s['per_second']:.0f} / {b['per_second']:.0f} = "
               f"{speed[-1]:.2f}x, p99 {s['p99']:.1f} / {b['p99']:.1f} ms = {p99[-1]:.2f}x"
               f"{cpu}, load {s['load']:.2f} / {b['load']:.2f}")
-    print(f"median over {len(speed)} pairs: units/s {statistics.median(speed):.2f}x the bare "
-          f"app (target >= 0.75), p99 {statistics.median(p99):.2f}x (target <= 1.5); "
+    print(f"median over {len(speed)} pairs: units/s {statistics.median(speed):.2f}x {reference} "
+          f"(target against bare >= 0.75), p99 {statistics.median(p99):.2f}x (<= 1.5); "
           f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 
@@ -417,13 +444,19 @@ def main() -> None:
                         help="serve the bare app (../shared/bench) beside the service and "
                         "alternate rounds of --units grades, service then bare, printing both "
                         "and their ratio (PostgreSQL only)")
+    parser.add_argument("--against-alone", action="store_true",
+                        help="serve the service beside itself with group commit off "
+                        "(scripts/grading_alone_app.py), alternating rounds as --against-bare")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="with --against-bare: pairs of rounds")
+                        help="with --against-bare or --against-alone: pairs of rounds")
     parser.add_argument("--bare-dir", help="where bare_grading_app.py is (default "
                         "../shared/bench beside the checkout)")
     args = parser.parse_args()
     if args.against_bare:
         against_bare(args, args.database_url)
+        return
+    if args.against_alone:
+        against_alone(args, args.database_url)
         return
 
     with bench_database(args.database_url, args.keep) as url, \
