@@ -18,9 +18,7 @@ both workers are serving before the first client connects.
 serves the bare grading app (../shared/bench, database `ri_bench_bare`) beside the service with
 the same gunicorn settings, and grades --units units a round with the same clients in
 alternating rounds, service then bare, --rounds times; it prints each round (units/s, p50, p99,
-CPU per unit, load average), each pair's ratios, and their medians. `--against-alone` does the
-same against the service with group commit off (scripts/grading_alone_app.py: every one-unit
-grade in a transaction of its own), both on one database.
+CPU per unit, load average), each pair's ratios, and their medians.
 """
 
 from __future__ import annotations
@@ -347,34 +345,14 @@ def against_bare(args, server_url: str) -> None:
         print("  verify-ledger (service): " + cli(env, "verify-ledger"))
 
 
-def against_alone(args, server_url: str) -> None:
-    """The service as shipped (one-unit grades that arrive together share a transaction)
-    against the same service grading each unit in a transaction of its own
-    (scripts/grading_alone_app.py), side by side on one database, in alternating rounds."""
-    total = args.units * args.rounds
-    with bench_database(server_url, args.keep) as url, \
-            tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
-        unit_ids = load(url, 2 * total)
-        env = service_env(url, folder)
-        token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
-        arms = {"service": (url, token, unit_ids[:total]),
-                "alone": (url, token, unit_ids[total:])}
-        with server(env, args.workers, args.threads, Path(folder) / "service.log") as service, \
-                server(env, args.workers, args.threads, Path(folder) / "alone.log",
-                       app="grading_alone_app:create_app()", cwd=ROOT / "scripts") as alone:
-            _alternate(args, arms, {"service": service, "alone": alone})
-        print("  verify-ledger: " + cli(env, "verify-ledger"))
-
-
 def _alternate(args, arms: dict, bases: dict) -> None:
-    """Round n of every arm in turn (A, B, A, B...), then each pair's ratios and medians."""
+    """Round n of every arm in turn (A, B, A, B...), then each pair's ratios and medians;
+    `arms` maps a name to (database URL, token, unit ids), `bases` to (base URL, server pid)."""
     rows: list[dict] = []
     for n in range(args.rounds):
         for arm, (arm_url, arm_token, ids) in arms.items():
             base, pid = bases[arm]
             load_average = os.getloadavg()[0]
-            # Both arms may share a database: its backends' CPU is then both arms' (the idle
-            # arm's is nil), so per unit it still reads as this arm's.
             meter = CpuMeter(pid, make_url(arm_url).database or "")
             result = drive(base, arm_token, ids[n * args.units:(n + 1) * args.units],
                            args.clients, 1)
@@ -409,7 +387,7 @@ def _print_pairs(rows: list[dict], reference: str) -> None:
               f"{speed[-1]:.2f}x, p99 {s['p99']:.1f} / {b['p99']:.1f} ms = {p99[-1]:.2f}x"
               f"{cpu}, load {s['load']:.2f} / {b['load']:.2f}")
     print(f"median over {len(speed)} pairs: units/s {statistics.median(speed):.2f}x {reference} "
-          f"(target against bare >= 0.75), p99 {statistics.median(p99):.2f}x (<= 1.5); "
+          f"(target >= 0.75), p99 {statistics.median(p99):.2f}x (target <= 1.5); "
           f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 
@@ -444,19 +422,13 @@ def main() -> None:
                         help="serve the bare app (../shared/bench) beside the service and "
                         "alternate rounds of --units grades, service then bare, printing both "
                         "and their ratio (PostgreSQL only)")
-    parser.add_argument("--against-alone", action="store_true",
-                        help="serve the service beside itself with group commit off "
-                        "(scripts/grading_alone_app.py), alternating rounds as --against-bare")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="with --against-bare or --against-alone: pairs of rounds")
+                        help="with --against-bare: pairs of rounds")
     parser.add_argument("--bare-dir", help="where bare_grading_app.py is (default "
                         "../shared/bench beside the checkout)")
     args = parser.parse_args()
     if args.against_bare:
         against_bare(args, args.database_url)
-        return
-    if args.against_alone:
-        against_alone(args, args.database_url)
         return
 
     with bench_database(args.database_url, args.keep) as url, \

@@ -12,7 +12,6 @@ from ..persistence.uow import UowFactory
 from .grading import grade_locked_unit
 from .ledger import posting_together
 from .policies import Policies
-from .tokens import refuse_if_revoked
 from .unit_outcomes import GradingResult
 
 MAX_UNITS_PER_BATCH = 200
@@ -53,15 +52,11 @@ def grade_checked(
     *,
     actors: Sequence[tuple[str, bool]],
     today: date | None = None,
-    tokens_to_confirm: Sequence[int] = (),
 ) -> list[GradingResult]:
     """Grade entries that `checked_grades` passed in one transaction; `actors[n]` says who graded
-    entry n and whether as admin. Results in entry order. If any of `tokens_to_confirm` (see
-    grade_unit) has been revoked, nothing is graded."""
+    entry n and whether as admin. Results in entry order."""
     with uow_factory() as uow:
-        found = uow.units.units_to_grade([g.unit_id for _, g, _, _ in checked],
-                                         tokens_to_confirm)
-        refuse_if_revoked(any(details["token_revoked"] for _, details in found.values()))
+        found = uow.units.units_to_grade([g.unit_id for _, g, _, _ in checked])
         missing = [FieldError(f"grades.{n}.unit_id", f"no unit {g.unit_id}")
                    for n, g, _, _ in checked if g.unit_id not in found]
         if missing:
