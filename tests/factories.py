@@ -29,6 +29,9 @@ def add_item(uow_factory, sku: str = "TEE-BLK", size: str = "M", **fields) -> in
         "min_order_qty": fields.pop("min_order_qty", 12),
         "gtin": fields.pop("gtin", None),
     }
+    for optional in ("launched_on", "factory", "season", "fabric", "image_url"):
+        if optional in fields:
+            row[optional] = fields.pop(optional)
     assert not fields, f"unknown item fields {fields}"
     with uow_factory() as uow:
         uow.catalogue.upsert_items([row])

@@ -24,6 +24,7 @@ from . import (
     returns,
     stock,
     text_input,
+    unit_reviews,
     units,
     webhooks,
     write_offs,
@@ -31,7 +32,7 @@ from . import (
 
 RESOURCES = [
     stock.blp, ledger.blp, items.blp, locations.blp,
-    returns.blp, units.blp, labels.blp, exchanges.blp, write_offs.blp, events.blp,
+    returns.blp, units.blp, unit_reviews.blp, labels.blp, exchanges.blp, write_offs.blp, events.blp,
     forecast_runs.blp, webhooks.blp, imports.blp, reports.blp, quality.blp, claims.blp,
     replenishment.blp, refunds.blp,
 ]

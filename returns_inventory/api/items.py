@@ -32,6 +32,11 @@ class ItemOut(StrictSchema):
     lead_time_days = fields.Integer()
     case_pack = fields.Integer()
     min_order_qty = fields.Integer()
+    launched_on = fields.Date(allow_none=True)
+    factory = fields.String(allow_none=True)
+    season = fields.String(allow_none=True)
+    fabric = fields.String(allow_none=True)
+    image_url = fields.String(allow_none=True)
     updated_at = fields.DateTime()
 
 

@@ -51,12 +51,18 @@ STYLES = {
 COLOURS = (("BLK", "black"), ("NVY", "navy"), ("WHT", "white"), ("OLV", "olive"),
            ("GRY", "grey"), ("SND", "sand"), ("RED", "red"))
 SUPPLIERS = ("ACME", "NORDTEX", "LUSOFAB")
+# Each supplier makes in two factories, so the quality scorecards have factories to compare.
+FACTORIES = {"ACME": ("Dhaka 1", "Dhaka 4"), "NORDTEX": ("Izmir", "Bursa"),
+             "LUSOFAB": ("Porto 2", "Braga")}
+FABRICS = {"basics": "cotton jersey", "tops": "cotton poplin", "bottoms": "denim",
+           "outerwear": "wool blend", "footwear": "leather"}
+SEASONS = ("SS25", "AW25", "SS26", "AW26")
 CASE_PACK = {"basics": 6, "tops": 4, "bottoms": 4, "outerwear": 2, "footwear": 1}
 DEFECTS = {"B": (["missing_tag"], ["stain"], []), "C": (["tear"], ["broken_zipper"]),
            "D": (["stain", "tear"], ["odour"], ["manufacturing_defect"])}
 
 ITEM_COLUMNS = ("sku", "size", "category", "description", "unit_cost", "price", "supplier",
-                "lead_time_days", "case_pack", "min_order_qty")
+                "lead_time_days", "case_pack", "min_order_qty", "factory", "season", "fabric")
 SALES_COLUMNS = ("sold_on", "order_ref", "line_ref", "sku", "size", "quantity", "unit_price",
                  "channel", "location")
 STOCK_COLUMNS = ("sku", "size", "location", "on_hand")
@@ -132,9 +138,12 @@ def _items(series, panel, rng) -> list[tuple]:
         name = names[s.style % len(names)]
         colour = COLOURS[s.style % len(COLOURS)][1]
         pack = CASE_PACK[s.category]
+        supplier = SUPPLIERS[s.style % 3]
         rows.append((s.sku, s.size, s.category, f"{name}, {colour}", f"{cost:.2f}",
-                     f"{max(round(cost * 2.5) - 0.01, 0.99):.2f}", SUPPLIERS[s.style % 3],
-                     int(panel.items.lead_time[s.row]) * 7, pack, pack))
+                     f"{max(round(cost * 2.5) - 0.01, 0.99):.2f}", supplier,
+                     int(panel.items.lead_time[s.row]) * 7, pack, pack,
+                     FACTORIES[supplier][s.style // 3 % 2], SEASONS[s.style % len(SEASONS)],
+                     FABRICS[s.category]))
     return rows
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -31,6 +31,11 @@ class Item:
     lead_time_days: int = 14
     case_pack: int = 1
     min_order_qty: int = 1
+    launched_on: date | None = None
+    factory: str | None = None
+    season: str | None = None
+    fabric: str | None = None
+    image_url: str | None = None
     id: int | None = None
     updated_at: datetime | None = None
 

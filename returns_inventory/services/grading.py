@@ -147,6 +147,7 @@ def record_repair_outcome(
     is_admin: bool = False,
 ) -> GradingResult:
     """A repaired unit goes back to stock as A or B, or is scrapped (written off)."""
+    check_note(note, "note")
     outcomes = REPAIR_OUTCOMES
     if outcome not in outcomes:
         raise ValidationFailed(

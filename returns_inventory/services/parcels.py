@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..domain.errors import FieldError, ValidationFailed
+from ..domain.text import check_note
 from ..persistence.uow import UowFactory
 from .policies import Policies
 from .receiving import ReceivedUnit, receive_blind_in, receive_in
@@ -88,6 +89,7 @@ def receive_parcel(
 ) -> list[ReceivedUnit]:
     """Receive the parcel in one transaction: authorized units against the return, the rest
     blind and flagged for review, each note saying which parcel it came in."""
+    check_note(note, "note")
     if not any(counts.values()) and not strangers:
         raise ValidationFailed("nothing was counted in the parcel",
                                errors=[FieldError("count", "count at least one unit")])

@@ -19,8 +19,8 @@ def grading_queue(uow_factory: UowFactory, *, location: str | None = None,
         waiting = uow.bench.queued(status=UnitStatus.AWAITING_GRADING.value, flagged=False,
                                    location=location or None, reason=reason or None,
                                    limit=SHOWN)
-        review = uow.bench.queued(status=UnitStatus.AWAITING_GRADING.value, flagged=True,
-                                  location=location or None, limit=SHOWN)
+        # Flagged units stay to review after grading: whose they are is still unknown.
+        review = uow.bench.queued(flagged=True, location=location or None, limit=SHOWN)
         repair = uow.bench.queued(status=UnitStatus.IN_REPAIR.value, location=location or None,
                                   limit=SHOWN)
         counts = uow.bench.count_by_status()

@@ -12,6 +12,7 @@ from ..domain.grading import UnitStatus
 from ..domain.inspection import InspectionPolicy, RefundTiming
 from ..domain.returns import ReturnStatus
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
+from ..domain.text import check_note
 from ..persistence.uow import UnitOfWork, UowFactory
 from .ledger import lock_in_order, post_movement
 from .policies import Policies
@@ -139,6 +140,7 @@ def receive_blind(
     note: str | None = None,
 ) -> list[ReceivedUnit]:
     """A parcel with no RMA: the units are taken in and flagged for someone to review."""
+    check_note(note, "note")
     if quantity < 1:
         raise ValidationFailed(
             "quantity must be at least 1", errors=[FieldError("quantity", "at least 1")]

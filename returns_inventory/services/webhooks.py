@@ -38,7 +38,7 @@ EVENT_TYPES = frozenset({
     "replenishment.approved", "replenishment.rejected", "replenishment.reopened",
     "return.authorized", "return.cancelled", "return.inspected", "return.rejected",
     "stock.adjusted", "stock.restocked", "stock.write_off_reversed", "stock.written_off",
-    "unit.graded", "unit.received", "unit.returned_to_customer",
+    "unit.graded", "unit.received", "unit.returned_to_customer", "unit.reviewed",
 })
 
 

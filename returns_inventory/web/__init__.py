@@ -12,6 +12,7 @@ from ..domain.quality import evidence_words
 from ..http.auth import READ, public
 from . import (
     analytics_page,
+    claims_page,
     login,
     pages,
     planner,
@@ -70,6 +71,7 @@ def init_app(app: Flask) -> None:
         "planner_returns.returns_page", "Returns analytics", frozenset({Role.PLANNER})))
     pages.register_pages(app, quality_page.bp, pages.MenuEntry(
         "planner_quality.quality_page", "Quality", frozenset({Role.PLANNER})))
+    pages.register_pages(app, claims_page.bp)
     pages.register_pages(app, runs_page.bp, pages.MenuEntry(
         "planner_runs.runs", "Forecast runs", frozenset({Role.PLANNER})))
     pages.register_pages(app, refunds_page.bp, pages.MenuEntry(

@@ -16,6 +16,7 @@ from ..services.bench_help import item_picture as bench_picture
 from ..services.form_once import once
 from ..services.grading import record_repair_outcome
 from ..services.queue import grading_queue, state_counts
+from ..services.review import mark_reviewed
 from ..services.undo import undo_last_grade, undoable_until
 from .pages import page_blueprint
 
@@ -50,6 +51,19 @@ def undo(unit_id: str):
     return redirect(url_for("station.unit", unit_id=unit_id), code=303)
 
 
+@bp.post("/units/<unit_id>/review")
+@requires_role(Role.ADMIN)
+def review(unit_id: str):
+    """A supervisor reviewed a blind receipt: it leaves the review list."""
+    once(uow_factory(), actor=current_actor(), form="station-review",
+         submission=request.form.get("submission", ""), subject=unit_id,
+         work=lambda: mark_reviewed(uow_factory(), unit_id=unit_id, actor=current_actor(),
+                                    note=request.form.get("note", "").strip() or None),
+         answer=lambda answer: answer)
+    flash(f"Unit {unit_id} reviewed: it is off the review list.")
+    return redirect(url_for("queue.queue", **request.args), code=303)
+
+
 @bp.post("/units/<unit_id>/repair-outcome")
 @requires_role(Role.GRADER)
 def repair_outcome(unit_id: str):
@@ -59,7 +73,7 @@ def repair_outcome(unit_id: str):
         submission=request.form.get("submission", ""), subject=unit_id,
         work=lambda: record_repair_outcome(
             uow_factory(), policies(), unit_id=unit_id, outcome=request.form.get("outcome", ""),
-            note=request.form.get("note", "").strip()[:2000] or None, actor=current_actor(),
+            note=request.form.get("note", "").strip() or None, actor=current_actor(),
             is_admin=g.role is Role.ADMIN),
         answer=asdict)
     flash(f"Unit {unit_id}: {result['where_to_put']}.")

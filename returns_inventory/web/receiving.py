@@ -78,7 +78,7 @@ def receive_post(rma: str):
             work=lambda: receive_parcel(
                 uow_factory(), rma=rma, location=request.form.get("location", ""),
                 counts=counts, strangers=strangers, actor=current_actor(), policies=policies(),
-                note=request.form.get("note", "").strip()[:2000] or None),
+                note=request.form.get("note", "").strip() or None),
             answer=as_answer)
     except DomainError as exc:
         return _count_page(found, error=exc, status=_status(exc))
@@ -117,7 +117,7 @@ def blind_post():
             work=lambda: receive_blind(
                 uow_factory(), sku=item.sku, size=item.size, location=form.get("location", ""),
                 quantity=quantity, actor=current_actor(),
-                note=form.get("note", "").strip()[:2000] or None),
+                note=form.get("note", "").strip() or None),
             answer=as_answer)
     except DomainError as exc:
         return _blind_page(error=exc, status=_status(exc))

@@ -105,6 +105,26 @@ def test_a_planner_sees_the_bad_supplier_flagged_charted_and_its_claim(
         pdf = claims.get_by_role("link", name="PDF").first.get_attribute("href")
         assert pdf.endswith("?format=pdf")
         page.screenshot(path=str(screenshot_dir() / "planner-quality.png"), full_page=True)
+
+        # On a tablet, with the keyboard: send the claim, then record the supplier's credit.
+        page.set_viewport_size({"width": 820, "height": 1180})
+        claim_id = shop["claim"]["id"]
+        row = claims.locator("tr", has_text=bad)
+        row.get_by_role("button", name="Mark sent").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text(f"Claim {claim_id} sent")
+        row = claims.locator("tr", has_text=bad)
+        row.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir() / "planner-quality-claim-tablet.png"))
+        row.get_by_label("Credited").fill("700.00")
+        page.keyboard.press("Tab")
+        page.keyboard.type("CN-4471")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text(
+            f"Claim {claim_id} credited 700.00 of 744.00")
+        expect(claims.locator("tr", has_text=bad)).to_have_count(0)
+        credited = live_server.get(f"/api/v1/claims/{claim_id}").json()
+        assert (credited["status"], credited["erp_reference"]) == ("credited", "CN-4471")
         assert refused == [], refused
     finally:
         context.close()

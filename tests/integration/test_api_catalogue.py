@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from returns_inventory.services.stock import adjust_stock
@@ -20,7 +22,9 @@ def stocked(uow_factory):
     add_location(uow_factory, "ST1", type="store", allow_negative=True)
     add_item(uow_factory, "TEE-BLK", "M", gtin="04012345678901")
     add_item(uow_factory, "TEE-BLK", "L")
-    add_item(uow_factory, "JKT-RED", "M", category="outerwear", unit_cost="19.90")
+    add_item(uow_factory, "JKT-RED", "M", category="outerwear", unit_cost="19.90",
+             factory="Porto 2", season="AW26", fabric="wool blend",
+             launched_on=date(2026, 9, 7))
     for sku, size, location, condition, quantity in [
         ("TEE-BLK", "M", "WH1", "sellable", 5),
         ("TEE-BLK", "M", "WH1", "repair", 1),
@@ -121,6 +125,16 @@ def test_an_item_carries_its_replenishment_fields_and_exact_money(client, reader
     assert jacket["unit_cost"] == "19.90" and jacket["price"] == "25.00"
     assert (jacket["lead_time_days"], jacket["case_pack"], jacket["min_order_qty"]) == (21, 6, 12)
     assert jacket["category"] == "outerwear" and jacket["supplier"] == "ACME"
+
+
+@pytest.mark.usefixtures("stocked")
+def test_an_item_shows_what_the_erp_said_of_its_making_and_launch(client, reader):
+    """Scorecards group by factory, season and fabric: the ERP can read back what it sent."""
+    [jacket] = _rows(client, "/api/v1/items", reader, sku="JKT-RED")["data"]
+    assert (jacket["factory"], jacket["season"], jacket["fabric"], jacket["launched_on"]) == (
+        "Porto 2", "AW26", "wool blend", "2026-09-07")
+    tee = _rows(client, "/api/v1/items", reader, sku="TEE-BLK", size="L")["data"][0]
+    assert (tee["factory"], tee["launched_on"], tee["image_url"]) == (None, None, None)
 
 
 @pytest.mark.usefixtures("stocked")

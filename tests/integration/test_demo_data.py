@@ -56,6 +56,9 @@ def test_the_synthetic_demo_arrives_through_the_imports_and_the_returns_services
     assert kinds == {"locations", "items", "sales", "purchase-orders", "stock", "demo"}
     assert _count(db, sales_lines, sales_lines.c.batch_id.is_not(None)) == _count(db, sales_lines)
     assert _count(db, items) > 60  # 20 styles in 4-6 sizes
+    # The quality scorecards have factories, seasons and fabrics to compare.
+    for column in (items.c.factory, items.c.season, items.c.fabric):
+        assert db.connection.scalar(select(func.count(column.distinct()))) >= 2
     graded = _count(db, return_units, return_units.c.grade.is_not(None))
     assert report.returns["units_graded"] == graded > 20
     # Receipts keep their historical dates: most are weeks old, none in the future.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from returns_inventory.services.claims import gather_claims
+from returns_inventory.services.claims import gather_claims, list_claims, send_claim
 from returns_inventory.services.policies import Policies
 from returns_inventory.settings import Settings
 from tests.integration.quality_data import build
-from tests.integration.web_support import log_in
+from tests.integration.web_support import hidden, log_in
 
 
 @pytest.fixture
@@ -47,3 +47,51 @@ def test_the_quality_page_groups_by_factory_and_says_when_nothing_sold(
 def test_graders_cannot_open_the_quality_page(client, uow_factory):
     log_in(client, uow_factory, "grader")
     assert client.get("/planner/quality").status_code == 403
+
+
+def _post(client, url, **fields):
+    page = client.get("/planner/quality").get_data(as_text=True)
+    return client.post(url, data={"csrf_token": hidden(page, "csrf_token"),
+                                  "submission": hidden(page, "submission"), **fields})
+
+
+def test_a_planner_gathers_sends_and_credits_a_claim_from_the_page_once_each(
+        client, uow_factory, policies, planner):
+    build(uow_factory, policies)
+    gathered = _post(client, "/planner/quality/claims/gather")
+    assert gathered.status_code == 303
+    [claim] = list_claims(uow_factory)
+    assert (claim["supplier"], claim["status"]) == ("BADCO", "draft")
+    page = client.get(gathered.headers["Location"]).get_data(as_text=True)
+    assert "1 draft claim gained units" in page and "Mark sent" in page
+
+    form = {"csrf_token": hidden(page, "csrf_token"), "submission": hidden(page, "submission")}
+    url = f"/planner/quality/claims/{claim['id']}/send"
+    assert client.post(url, data=form).status_code == 303
+    assert client.post(url, data=form).status_code == 303  # a double click sends once
+    with uow_factory() as uow:
+        sent = uow.events.after(0, 1000, "claim.sent")
+    assert len(sent) == 1
+
+    credit = f"/planner/quality/claims/{claim['id']}/credit"
+    refused = _post(client, credit, amount="lots")
+    assert refused.status_code == 422 and "sum of money" in refused.get_data(as_text=True)
+    assert _post(client, credit, amount="10.00", reference="CN-7").status_code == 303
+    [credited] = list_claims(uow_factory)
+    assert (credited["status"], credited["credited_value"], credited["erp_reference"]) == (
+        "credited", "10.00", "CN-7")
+
+
+def test_a_refusal_needs_a_reason_and_a_draft_cannot_be_credited(
+        client, uow_factory, policies, planner):
+    build(uow_factory, policies)
+    [claim] = gather_claims(uow_factory, policies.grading, actor="test")
+    early = _post(client, f"/planner/quality/claims/{claim['id']}/credit", amount="5")
+    assert early.status_code == 409
+    send_claim(uow_factory, claim_id=claim["id"], actor="test", today=policies.returns.today())
+    blank = _post(client, f"/planner/quality/claims/{claim['id']}/reject", reason="  ")
+    assert blank.status_code == 422
+    assert _post(client, f"/planner/quality/claims/{claim['id']}/reject",
+                 reason="outside the agreement").status_code == 303
+    [rejected] = list_claims(uow_factory)
+    assert (rejected["status"], rejected["note"]) == ("rejected", "outside the agreement")

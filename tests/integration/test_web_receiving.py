@@ -118,6 +118,19 @@ def test_a_bad_count_or_unknown_item_names_the_field_and_receives_nothing(
     assert _units(uow_factory) == []
 
 
+def test_a_note_too_long_is_refused_by_name_not_cut_short(client, uow_factory, rma, grader):
+    long_note = "x" * 2001
+    counted = client.post(f"/station/receive/{rma}", data=_form(client, rma, note=long_note))
+    assert counted.status_code == 422
+    assert "at most 2000 characters" in counted.get_data(as_text=True)
+    page = client.get("/station/receive/blind").get_data(as_text=True)
+    blind = client.post("/station/receive/blind", data={
+        "csrf_token": hidden(page, "csrf_token"), "submission": hidden(page, "submission"),
+        "gtin": "04006381333931", "quantity": "1", "location": "WH1", "note": long_note})
+    assert blind.status_code == 422
+    assert _units(uow_factory) == []
+
+
 def test_an_unknown_rma_is_explained_in_words(client, rma, grader):
     answer = client.get("/station/receive?rma=RMA-NOPE")
     assert answer.status_code == 404

@@ -25,6 +25,11 @@ def _item(row) -> Item:
         lead_time_days=row.lead_time_days,
         case_pack=row.case_pack,
         min_order_qty=row.min_order_qty,
+        launched_on=row.launched_on,
+        factory=row.factory,
+        season=row.season,
+        fabric=row.fabric,
+        image_url=row.image_url,
         updated_at=row.updated_at,
     )
 

@@ -163,6 +163,16 @@ class UnitRepository(Repository):
         row = self.connection.execute(query).first()
         return _unit(row) if row else None
 
+    def clear_review_flag(self, unit_id: int, note: str | None) -> None:
+        """The unit has been reviewed: off the review list, its note replaced by ``note``."""
+        self.connection.execute(
+            return_units.update().where(return_units.c.id == unit_id)
+            .values(flagged_for_review=False, note=note))
+
+    def unit_note(self, unit_id: int) -> str | None:
+        return self.connection.scalar(
+            select(return_units.c.note).where(return_units.c.id == unit_id))
+
     def unit_by_id(self, unit_id: int, *, lock: bool = False) -> ReturnUnit | None:
         query = select(return_units).where(return_units.c.id == unit_id)
         if lock:

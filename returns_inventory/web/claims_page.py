@@ -1,0 +1,91 @@
+"""Vendor claims from the quality page: gather, send, record the credit or the refusal.
+
+Each form calls the same service as its API endpoint (`/api/v1/claims/...`), once per
+submitted form, so a double click or a resent POST never sends or credits a claim twice.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import flash, redirect, request, url_for
+
+from ..domain.access import Role
+from ..domain.errors import FieldError, ValidationFailed
+from ..extensions import policies, uow_factory
+from ..http.auth import current_actor, requires_role
+from ..services.claims import credit_claim, gather_claims, reject_claim, send_claim
+from ..services.form_once import once
+from .pages import page_blueprint
+
+bp = page_blueprint("planner_claims", __name__, url_prefix="/planner/quality/claims")
+
+
+@bp.post("/gather")
+@requires_role(Role.PLANNER)
+def gather():
+    """Every unit returned to its supplier and not yet claimed goes into that supplier's draft."""
+    done, _ = _once("gather", lambda: gather_claims(
+        uow_factory(), policies().grading, actor=current_actor()),
+        answer=lambda drafts: {"drafts": len(drafts)})
+    drafts = done["drafts"]
+    flash(f"{drafts} draft claim{'' if drafts == 1 else 's'} gained units, ready to send."
+          if drafts else "No unit returned to a supplier waits to be claimed.")
+    return _back()
+
+
+@bp.post("/<int:claim_id>/send")
+@requires_role(Role.PLANNER)
+def send(claim_id: int):
+    _once(f"send/{claim_id}", lambda: send_claim(
+        uow_factory(), claim_id=claim_id, actor=current_actor(), today=_today()))
+    flash(f"Claim {claim_id} sent: it waits for the supplier's credit.")
+    return _back()
+
+
+@bp.post("/<int:claim_id>/credit")
+@requires_role(Role.PLANNER)
+def credit(claim_id: int):
+    amount = _amount(request.form.get("amount"))
+    reference = (request.form.get("reference") or "").strip() or None
+    claim, _ = _once(f"credit/{claim_id}", lambda: credit_claim(
+        uow_factory(), claim_id=claim_id, amount=amount, reference=reference,
+        actor=current_actor(), today=_today()),
+        answer=lambda c: {"credited": c["credited_value"], "value": c["value"]})
+    flash(f"Claim {claim_id} credited {claim['credited']} of {claim['value']}.")
+    return _back()
+
+
+@bp.post("/<int:claim_id>/reject")
+@requires_role(Role.PLANNER)
+def reject(claim_id: int):
+    reason = (request.form.get("reason") or "").strip()
+    _once(f"reject/{claim_id}", lambda: reject_claim(
+        uow_factory(), claim_id=claim_id, reason=reason, actor=current_actor(), today=_today()))
+    flash(f"Claim {claim_id} recorded as refused by the supplier.")
+    return _back()
+
+
+def _amount(text: str | None) -> Decimal:
+    try:
+        amount = Decimal((text or "").strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise ValidationFailed("the credited amount must be a sum of money, e.g. 41.50",
+                               errors=[FieldError("amount", "a sum of money, e.g. 41.50")])
+    return amount
+
+
+def _once(subject: str, work, answer=lambda _claim: {}):
+    return once(uow_factory(), actor=current_actor(), form="claims",
+                submission=request.form.get("submission", ""), subject=subject, work=work,
+                answer=answer)
+
+
+def _today():
+    return policies().returns.today()
+
+
+def _back():
+    return redirect(url_for("planner_quality.quality_page", **request.args), code=303)
