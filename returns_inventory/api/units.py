@@ -184,6 +184,7 @@ def post_grade(body, unit_id):
 @blp.arguments(GradesIn)
 @blp.response(200, GradesOut)
 @requires_role(Role.GRADER)
+@confirms_token  # in the statement that locks the units
 def post_grades(body):
     """Grade a tote of units in one request: all of them or, if any cannot be graded, none.
 
@@ -192,7 +193,8 @@ def post_grades(body):
     fault as `grades.N.field`."""
     grades = [UnitGrade(**entry) for entry in body["grades"]]
     return {"graded": grade_units(uow_factory(), policies(), grades=grades,
-                                  actor=current_actor(), is_admin=g.role is Role.ADMIN)}
+                                  actor=current_actor(), is_admin=g.role is Role.ADMIN,
+                                  token_to_confirm=token_to_confirm())}
 
 
 @blp.post("/<unit_id:unit_id>/regrade")

@@ -45,3 +45,16 @@ def test_a_grader_whose_token_is_revoked_cannot_grade_the_next_unit(client, auth
     unknown = client.post("/api/v1/units/NO-SUCH-UNIT/grade", headers=bench,
                           json={"grade": "A"})
     assert unknown.status_code == 401
+
+
+def test_a_tote_sent_with_a_revoked_token_grades_none_of_its_units(client, auth, units,
+                                                                   uow_factory):
+    scanner = auth("grader", name="scanner-3")
+    first = client.post("/api/v1/units/grades", headers=scanner,
+                        json={"grades": [{"unit_id": units[0], "grade": "A"}]})
+    assert first.status_code == 200, first.json
+    revoke_tokens(uow_factory, "scanner-3")
+    tote = {"grades": [{"unit_id": u, "grade": "B"} for u in units[1:]]}
+    refused = client.post("/api/v1/units/grades", headers=scanner, json=tote)
+    assert refused.status_code == 401
+    assert [_status(client, auth, u) for u in units[1:]] == ["awaiting_grading"] * 2

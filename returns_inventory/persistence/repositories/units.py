@@ -250,10 +250,12 @@ class UnitRepository(Repository):
                                                        "token_ids": list(token_ids)}).first()
         return (_unit(row), dict(row._mapping)) if row else None
 
-    def units_to_grade(self, unit_codes: list[str]) -> dict[str, tuple[ReturnUnit, dict]]:
-        """Several units, locked in id order, each with what grading it needs; by unit code."""
+    def units_to_grade(self, unit_codes: list[str], token_ids: Sequence[int] = ()
+                       ) -> dict[str, tuple[ReturnUnit, dict]]:
+        """Several units, locked in id order, each with what grading it needs (and
+        `token_revoked`, as unit_to_grade); by unit code."""
         rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes,
-                                                         "token_ids": []})
+                                                         "token_ids": list(token_ids)})
         return {r.unit_code: (_unit(r), dict(r._mapping)) for r in rows}
 
     def unit_details(self, unit_code: str) -> dict | None:
