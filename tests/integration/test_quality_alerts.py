@@ -11,6 +11,7 @@ import pytest
 
 from returns_inventory import create_app
 from returns_inventory.persistence.tables import locations
+from returns_inventory.services import suggestion_alerts
 from returns_inventory.services.policies import Policies
 from returns_inventory.settings import Settings
 from tests.factories import item_id_of
@@ -114,8 +115,15 @@ def test_the_cap_rule_approves_a_flagged_suggestion_only_up_to_the_return_blind_
     assert approved.json["suggestion"]["approved_qty"] == 36
 
 
+@pytest.fixture
+def lists_copy_stale(monkeypatch):
+    """Lists keep their alerts five minutes (services/suggestion_alerts.py); these tests read
+    again as if that time had passed, so the figures kept below it must notice the change."""
+    monkeypatch.setattr(suggestion_alerts, "FRESH_SECONDS", 0.0)
+
+
 def test_quality_returns_received_after_a_page_was_read_mark_the_style_on_the_next_read(
-        client, auth, board, uow_factory, policies):
+        client, auth, board, uow_factory, policies, lists_copy_stale):
     assert _suggestions(client, auth("planner"))["TEE-A"]["quality_alert"] == []
     with uow_factory() as uow:
         warehouse = uow.connection.execute(locations.select()).first().id
@@ -126,7 +134,7 @@ def test_quality_returns_received_after_a_page_was_read_mark_the_style_on_the_ne
 
 
 def test_a_clean_item_moved_to_a_flagged_supplier_counts_in_its_evidence_on_the_next_read(
-        client, auth, board, uow_factory):
+        client, auth, board, uow_factory, lists_copy_stale):
     before = _suggestions(client, auth("planner"))["TEE-B"]["quality_alert"]
     assert [a["units_sold"] for a in before if a["by"] == "supplier"] == [200]
     import_items(uow_factory, ITEMS.replace("TEE-C,M,tops,7.00,CLEANCO", "TEE-C,M,tops,7.00,BADCO"))
