@@ -104,6 +104,7 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None) -> 
         "method": sel.method[sku].copy(), "why": sel.why[sku].copy(),
         "runner_up": sel.runner_up[sku].copy(), "score": sel.score[sku].copy(),
         "runner_up_score": sel.runner_up_score[sku].copy(), "alpha": sel.alpha[sku].copy(),
+        "mae": sel.mae[sku].copy(), "runner_up_mae": sel.runner_up_mae[sku].copy(),
         "level": np.where(new, 2, 0).astype(np.int8), "share": share,
         "demand_class": classify(y), "sku_method": sel.method[sku].copy(),
     }
@@ -183,11 +184,13 @@ def _own_models(y, sku, share, sel, opts, out, counts, season):
         actual[:, j, :hh] = y[cand, o : o + hh]
     both = np.isfinite(split) & np.isfinite(own.holdout_forecast) & np.isfinite(actual)
     with np.errstate(invalid="ignore", divide="ignore"):
-        e_own = np.where(both, (own.holdout_forecast - actual) ** 2, 0).sum((1, 2))
-        e_split = np.where(both, (split - actual) ** 2, 0).sum((1, 2))
+        # Absolute error, as the selection judges: one bulk order must not decide it.
+        e_own = np.where(both, np.abs(own.holdout_forecast - actual), 0).sum((1, 2))
+        e_split = np.where(both, np.abs(split - actual), 0).sum((1, 2))
     wins = (both.sum((1, 2)) > 0) & (e_own < e_split)
     rows = cand[wins]
-    for key in ("method", "why", "runner_up", "score", "runner_up_score", "alpha"):
+    for key in ("method", "why", "runner_up", "score", "runner_up_score", "alpha", "mae",
+                "runner_up_mae"):
         out[key][rows] = getattr(own, key)[wins]
     out["level"][rows] = 1
     counts["own_size_model_tried"] += int(cand.size)

@@ -103,7 +103,7 @@ class DemandModel:
             fallback chain). If it fails too, the series is forecast zero and counted.
         max_horizon: the longest ``h`` :meth:`DemandFit.forecast` can be asked for.
         holdout_weeks, n_origins: the rolling-origin holdout the models compete on.
-        penalty: holdout MSE is charged ``1 + penalty * parameters`` before ranking.
+        penalty: holdout MAE is charged ``1 + penalty * parameters`` before ranking.
     """
 
     def __init__(self, sales: SalesPanel, *, models: Sequence[str] | None = None,

@@ -200,6 +200,8 @@ class Planner:
         dem["runner_up"][r] = -1
         dem["score"][r] = np.nan
         dem["runner_up_score"][r] = np.nan
+        dem["mae"][r] = np.nan
+        dem["runner_up_mae"][r] = np.nan
         dem["alpha"][r] = 0.5  # the level is uncertain: intervals widen with the horizon
         text = np.asarray([f"category {cat_names[c]!r} {t}" for c, t in zip(
             sku_cat[new["sku"]].tolist(), new["profile"], strict=True)], dtype=object)
@@ -250,7 +252,8 @@ class Planner:
             runner_up=names[dem["runner_up"]], holdout_mse=dem["score"],
             runner_up_mse=dem["runner_up_score"], level=np.asarray(LEVELS)[dem["level"]],
             demand_class=np.asarray(CLASS_NAMES)[dem["demand_class"]], share=dem["share"],
-            sigma=dem["sigma"], profile=dem["profile"])
+            sigma=dem["sigma"], profile=dem["profile"], holdout_mae=dem["mae"],
+            runner_up_mae=dem["runner_up_mae"])
 
     def _cohorts(self, rf):
         """The units of the last ``window`` weeks' sales still out (:func:`open_cohorts`)."""

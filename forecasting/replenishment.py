@@ -200,6 +200,11 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     sigma = np.sqrt(var)
     lead_share = (w - np.minimum(full(review, 1).astype(float), w)) / w
     ss = np.where(fill, 0.0, safety_stock_normal(sigma, alpha))
+    # The count a discrete quantile is taken of: the window's sales that stay sold (its own
+    # returns thinned out), never negative; returns of past sales then lower the level as a
+    # known amount (with their variance in ``var``). Taking it of gross sales would give a slow
+    # mover the spread of its gross demand (Poisson: variance = mean) and lose the thinning.
+    kept = np.broadcast_to(np.maximum(demand_window - (returns_window - past), 0.0), shape)
     inter = np.broadcast_to(np.asarray(intermittent, bool), shape)
     rows = np.flatnonzero(fill)
     alpha = alpha.astype(float).copy()
@@ -209,7 +214,8 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
             return np.broadcast_to(v, shape)[rows]
 
         ss[rows], alpha[rows] = _lost_sales_fill(
-            mean=at(demand_window), var_gross=at(var_d), inflow=at(returns_window),
+            mean=at(demand_window), kept=kept[rows], var_gross=at(var_d),
+            inflow=at(returns_window),
             net=net[rows], sigma=sigma[rows], var=var[rows], weeks=w[rows], fill=sl[rows],
             discrete=inter[rows], group=at(0 if group is None else group),
             from_sales=_returns_from_sales(return_odds, return_lag_pmf, past, at, rows),
@@ -221,15 +227,14 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
                                      mean_lead=net[rows] * lead_share[rows],
                                      sigma_lead=sigma[rows] * np.sqrt(lead_share[rows]))
         ss[rows] = s_f - net[rows]
-    dw = np.broadcast_to(demand_window, shape)
     rows = np.flatnonzero(inter & ~fill)  # the discrete quantile is slow: only where needed
     if rows.size:
-        ss[rows] = safety_stock_quantile(dw[rows], var[rows], alpha[rows])
+        ss[rows] = safety_stock_quantile(kept[rows], var[rows], alpha[rows])
     rows = np.flatnonzero(inter & backorder)
     if rows.size:
         ss[rows] = fill_rate_level_discrete(
-            dw[rows], var[rows], cycle_w[rows], sl[rows], mean_lead=dw[rows] * lead_share[rows],
-            var_lead=var[rows] * lead_share[rows]) - dw[rows]
+            kept[rows], var[rows], cycle_w[rows], sl[rows], mean_lead=kept[rows] * lead_share[rows],
+            var_lead=var[rows] * lead_share[rows]) - kept[rows]
     level = np.maximum(net + ss, 0.0)
     ip = np.asarray(on_hand, float) - np.asarray(reserved, float) + np.asarray(on_order, float)
     raw = np.maximum(level - ip, 0.0)
@@ -262,8 +267,8 @@ def _returns_from_sales(odds, lag_pmf, past, at, rows):
     return at(odds), np.asarray(lag_pmf, float)[rows], at(past)
 
 
-def _lost_sales_fill(*, mean, var_gross, inflow, net, sigma, var, weeks, fill, discrete, group,
-                     from_sales, scope):
+def _lost_sales_fill(*, mean, kept, var_gross, inflow, net, sigma, var, weeks, fill, discrete,
+                     group, from_sales, scope):
     """``(safety stock, cycle level)`` of fill-target rows when a stockout loses the sale.
 
     Gross demand with its own spread is simulated; returns come back from the simulated sales
@@ -276,7 +281,7 @@ def _lost_sales_fill(*, mean, var_gross, inflow, net, sigma, var, weeks, fill, d
         level = fill_rate_level_lost_sales(mean, var_gross, weeks, fill, discrete=discrete,
                                            inflow=inflow, returns_from_sales=from_sales)
         return level - net, np.full(len(net), np.nan)
-    grid = np.stack([net + _cycle_safety_stock(mean, sigma, var, discrete, a)
+    grid = np.stack([net + _cycle_safety_stock(kept, sigma, var, discrete, a)
                      for a in POOLED_ALPHAS], axis=1)
     level, alpha = pooled_fill_levels(np.maximum(grid, 0.0), mean, var_gross, weeks, fill,
                                       group, discrete=discrete, inflow=inflow,

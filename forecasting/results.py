@@ -34,9 +34,11 @@ class DemandForecast(_Records):
         ids: series ids.
         forecast, lower, upper: ``(n, H)`` units per week. The interval is
             ``forecast +/- z sigma sqrt(1 + (h-1) alpha^2)`` at ``interval_level``, floored at 0.
-        method: model used. why: ``holdout`` (lowest holdout MSE), ``short_history``,
+        method: model used. why: ``holdout`` (lowest holdout MAE), ``short_history``,
             ``fallback`` (the chosen fit failed), ``no_demand`` or ``statsmodels_holdout``.
-        runner_up, holdout_mse, runner_up_mse: the contest behind ``why``.
+        runner_up, holdout_mae, runner_up_mae: the contest behind ``why`` (mean absolute
+            error on the holdout, which ranks the methods); holdout_mse, runner_up_mse: the
+            same contest's mean squared errors.
         level: ``sku_split`` (SKU model split by the size curve), ``own_model`` (the size's own
             model won on holdout) or ``category_curve`` (new size or SKU).
         demand_class: ADI/CV^2 class; share: the size's share of SKU gross demand.
@@ -61,6 +63,8 @@ class DemandForecast(_Records):
     share: np.ndarray
     sigma: np.ndarray
     profile: np.ndarray | None = None
+    holdout_mae: np.ndarray | None = None
+    runner_up_mae: np.ndarray | None = None
 
     def explain(self, i: int) -> str:
         """Why series ``i`` got its model, in one sentence."""
@@ -70,9 +74,12 @@ class DemandForecast(_Records):
     def explanations(self, start: int = 0, stop: int | None = None) -> list[str]:
         """:meth:`explain` for rows ``start:stop`` at once (Python scalars, not numpy ones:
         formatting a numpy scalar costs microseconds, which add up over a nightly run)."""
+        what, err, ru_err = "MSE", self.holdout_mse, self.runner_up_mse
+        if self.holdout_mae is not None and self.runner_up_mae is not None:
+            what, err, ru_err = "MAE", self.holdout_mae, self.runner_up_mae
         cols = [getattr(self, name)[start:stop].tolist() for name in (
-            "ids", "method", "demand_class", "level", "why", "runner_up", "holdout_mse",
-            "runner_up_mse")]
+            "ids", "method", "demand_class", "level", "why", "runner_up")]
+        cols += [err[start:stop].tolist(), ru_err[start:stop].tolist()]
         prof = (self.profile[start:stop].tolist() if self.profile is not None
                 else [""] * len(cols[0]))
         out = []
@@ -82,7 +89,7 @@ class DemandForecast(_Records):
             if pr:
                 out.append(f"{base}, new product: {pr}")
             elif why in ("holdout", "statsmodels_holdout") and runner_up:
-                out.append(f"{base}, lowest holdout MSE {mse:.3g} against "
+                out.append(f"{base}, lowest holdout {what} {mse:.3g} against "
                            f"{runner_up} {runner_up_mse:.3g}")
             else:
                 out.append(f"{base}, {why.replace('_', ' ')}")

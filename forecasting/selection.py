@@ -1,11 +1,14 @@
 """Per-series model selection by rolling-origin holdout, with counted fallbacks.
 
 For each origin (the last ``n_origins`` blocks of ``holdout_weeks``) every candidate method is
-fitted on the history before the origin for all eligible series at once, and scored by mean squared
-error on the block after it. MSE rather than MAE because MAE rewards forecasting zero for
-intermittent series (the median of mostly-zero demand), which would starve the shelf. The winner is
-then refitted on the whole history. A chosen method that fails on a series falls back along
-:data:`forecasting.models.FALLBACK` and the fallback is counted.
+fitted on the history before the origin for all eligible series at once, and scored on the block
+after it. Methods are ranked by mean absolute error: a squared error lets one week's one-off bulk
+order in a holdout block decide the choice. The known hazard of absolute error, that it rewards
+forecasting zero for mostly-zero series, needs a candidate that forecasts zero; the candidates
+forecast a smoothed rate or last year's weeks, and measured on real and synthetic panels the
+intermittent and lumpy series were not forecast lower (docs/forecasting.md). The winner is then
+refitted on the whole history. A chosen method that fails on a series falls back
+along :data:`forecasting.models.FALLBACK` and the fallback is counted.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ WHY = ("holdout", "short_history", "fallback", "no_demand", "statsmodels_holdout
 
 SMOOTH_SET = ("ses", "holt", "damped", "ets_seasonal", "theta", "seasonal_naive",
               "moving_average")
-INTERMITTENT_SET = ("croston", "sba", "tsb", "ses", "seasonal_naive", "moving_average")
+INTERMITTENT_SET = ("croston", "sba", "tsb", "adida", "ses", "seasonal_naive",
+                    "moving_average")
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Selection:
         runner_up: ``(n,)`` second-best method index (-1 when there was no contest).
         score: ``(n,)`` holdout MSE of the chosen method (NaN without holdout).
         runner_up_score: ``(n,)`` holdout MSE of the runner-up.
+        mae, runner_up_mae: ``(n,)`` their holdout mean absolute errors, which rank them.
         demand_class: ``(n,)`` ADI/CV^2 class code.
         forecast: ``(n, horizon)`` point forecast, never negative.
         sigma: ``(n,)`` one-week forecast error (larger of in-sample and holdout RMSE).
@@ -58,6 +63,8 @@ class Selection:
     sigma: np.ndarray
     alpha: np.ndarray
     holdout_forecast: np.ndarray
+    mae: np.ndarray
+    runner_up_mae: np.ndarray
     origins: tuple
     fallbacks: Counter = field(default_factory=Counter)
 
@@ -65,7 +72,7 @@ class Selection:
 # Smoothing parameters each method estimates; the complexity penalty charges for them, so a trend
 # model must beat the flat ones by more than noise to be chosen.
 N_PARAMS = {"ses": 1, "holt": 2, "damped": 3, "ets_seasonal": 3, "theta": 2, "croston": 1,
-            "sba": 1, "tsb": 2, "seasonal_naive": 0, "moving_average": 1}
+            "sba": 1, "tsb": 2, "adida": 1, "seasonal_naive": 0, "moving_average": 1}
 
 
 def candidate_mask(demand_class: np.ndarray, methods=METHODS) -> np.ndarray:
@@ -99,7 +106,7 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         n_origins: number of rolling origins (blocks) scored.
         min_train: weeks of life a series needs before an origin to be scored there.
         methods: candidate method names (subset of :data:`forecasting.models.METHODS`).
-        penalty: holdout MSE is multiplied by ``1 + penalty * parameters`` (:data:`N_PARAMS`)
+        penalty: holdout MAE is multiplied by ``1 + penalty * parameters`` (:data:`N_PARAMS`)
             before methods are ranked: on noise a trend model wins the holdout by chance.
         combine: average the forecasts of this many best-ranked methods (1 = the best only).
         fallback: the method of a series no candidate could be scored on (too short a
@@ -117,6 +124,7 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
     allowed = candidate_mask(cls, methods)
     origins = tuple(o for o in (T - k * holdout_weeks for k in range(n_origins, 0, -1)) if o > 0)
     sq = np.zeros((n, len(methods)))
+    ab = np.zeros((n, len(methods)))
     cnt = np.zeros((n, len(methods)))
     hold = np.full((n, len(methods), len(origins), holdout_weeks), np.nan)
     fallbacks: Counter = Counter()
@@ -133,14 +141,18 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
             good = rows[fit.ok]
             err = fit.forecast[fit.ok] - y[good, o : o + hh]
             sq[good, i] += (err * err).sum(axis=1)
+            ab[good, i] += np.abs(err).sum(axis=1)
             cnt[good, i] += hh
             hold[good, i, j, :hh] = fit.forecast[fit.ok]
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(cnt > 0, sq / cnt, np.inf)
+        mae = np.where(cnt > 0, ab / cnt, np.inf)
     # A method must have been scored on every origin the series was scored on to compete.
-    score = np.where(cnt >= cnt.max(axis=1, keepdims=True), score, np.inf)
+    full = cnt >= cnt.max(axis=1, keepdims=True)
+    score = np.where(full, score, np.inf)
+    mae = np.where(full, mae, np.inf)
     charge = 1 + penalty * np.array([N_PARAMS.get(m, 1) for m in methods], float)
-    order = np.argsort(score * charge, axis=1, kind="stable")
+    order = np.argsort(mae * charge, axis=1, kind="stable")
     r = np.arange(n)
     best, second = order[:, 0], order[:, 1] if len(methods) > 1 else order[:, 0]
     scored = np.isfinite(score[r, best])
@@ -156,7 +168,9 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         score=np.where(scored, score[r, best], np.nan),
         runner_up_score=np.where(has_second, score[r, second], np.nan),
         demand_class=cls, forecast=np.zeros((n, horizon)), sigma=np.zeros(n), alpha=np.zeros(n),
-        holdout_forecast=np.where(scored[:, None, None], hold[r, best], np.nan), origins=origins,
+        holdout_forecast=np.where(scored[:, None, None], hold[r, best], np.nan),
+        mae=np.where(scored, mae[r, best], np.nan),
+        runner_up_mae=np.where(has_second, mae[r, second], np.nan), origins=origins,
         fallbacks=fallbacks,
     )
     _final_fit(y, start, horizon, sel, chain)
@@ -229,6 +243,6 @@ def describe(sel: Selection, i: int) -> str:
     w = WHY[sel.why[i]]
     cls = CLASS_NAMES[sel.demand_class[i]]
     if w in ("holdout", "statsmodels_holdout") and sel.runner_up[i] >= 0:
-        return (f"{m}: lowest holdout MSE {sel.score[i]:.3g} vs {METHOD_NAMES[sel.runner_up[i]]} "
-                f"{sel.runner_up_score[i]:.3g} ({cls} demand)")
+        return (f"{m}: lowest holdout MAE {sel.mae[i]:.3g} vs {METHOD_NAMES[sel.runner_up[i]]} "
+                f"{sel.runner_up_mae[i]:.3g} ({cls} demand)")
     return f"{m}: {w.replace('_', ' ')} ({cls} demand)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from functools import partial
 
 from flask import Flask, current_app
@@ -54,20 +53,3 @@ def policies():
     if "ri.policies" not in current_app.extensions:
         current_app.extensions["ri.policies"] = Policies.from_settings(settings())
     return current_app.extensions["ri.policies"]
-
-
-_GROUPS_LOCK = threading.Lock()
-
-
-def grading_groups():
-    """This app's group commit for one-unit grades (services/grading_group.py)."""
-    from .services.grading_group import GradingGroups
-
-    groups = current_app.extensions.get("ri.grading_groups")
-    if groups is None:
-        with _GROUPS_LOCK:
-            groups = current_app.extensions.get("ri.grading_groups")
-            if groups is None:
-                groups = GradingGroups(uow_factory(), policies())
-                current_app.extensions["ri.grading_groups"] = groups
-    return groups

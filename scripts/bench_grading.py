@@ -11,6 +11,14 @@ every unit exactly once over loopback HTTP (keep-alive connections), one unit pe
 percentiles per request and errors, CPU per graded unit and per gunicorn worker, and runs
 `returns-inventory verify-ledger`. The server is started as scripts/run starts it (--preload), so
 both workers are serving before the first client connects.
+
+    python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x \
+        --against-bare [--units 2000] [--rounds 3] [--bare-dir ../shared/bench]
+
+serves the bare grading app (../shared/bench, database `ri_bench_bare`) beside the service with
+the same gunicorn settings, and grades --units units a round with the same clients in
+alternating rounds, service then bare, --rounds times; it prints each round (units/s, p50, p99,
+CPU per unit, load average), each pair's ratios, and their medians.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import json
 import os
 import queue
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +50,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import bare_grading  # noqa: E402
 
 from returns_inventory.persistence import migrate  # noqa: E402
 from returns_inventory.persistence.engine import make_engine  # noqa: E402
@@ -140,13 +152,17 @@ def cli(env: dict, *args: str) -> str:
 
 
 @contextmanager
-def server(env: dict, workers: int, threads: int, log_path: Path):
+def server(env: dict, workers: int, threads: int, log_path: Path, *,
+           app: str = "returns_inventory:create_app()", cwd: Path = ROOT,
+           ready: str = "/readyz"):
+    """gunicorn serving ``app`` from ``cwd`` as scripts/run serves the service; its base URL
+    and pid once ``ready`` answers 200. The bare app is served by the same settings."""
     command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0",
                "--workers", str(workers), "--threads", str(threads),
                "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket", "--preload",
-               "returns_inventory:create_app()"]
+               app]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log,
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         base = None
@@ -158,7 +174,7 @@ def server(env: dict, workers: int, threads: int, log_path: Path):
                 base = found.group(1)
             if base:
                 try:
-                    if requests.get(base + "/readyz", timeout=10).status_code == 200:
+                    if requests.get(base + ready, timeout=10).status_code == 200:
                         break
                 except requests.RequestException:  # workers still booting
                     pass
@@ -305,6 +321,87 @@ def drive(base: str, token: str, unit_ids: list[str], clients: int, tote: int,
             "errors": errors}
 
 
+def against_bare(args, server_url: str) -> None:
+    """Serve the service and the bare app side by side, with the same gunicorn settings, and
+    drive both with the same clients in alternating rounds: service, bare, service, bare..."""
+    if make_url(server_url).get_backend_name() != "postgresql":
+        sys.exit("--against-bare needs a PostgreSQL URL: the bare app runs on PostgreSQL only")
+    folder_of_bare = bare_grading.bare_dir(args.bare_dir)
+    total = args.units * args.rounds
+    with bench_database(server_url, args.keep) as url, \
+            bench_database(server_url, args.keep, bare_grading.BARE_DATABASE) as bare_url, \
+            tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+        unit_ids = load(url, total)
+        bare_ids = bare_grading.load_bare(bare_url, folder_of_bare, total)
+        env = service_env(url, folder)
+        token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
+        arms = {"service": (url, token, unit_ids), "bare": (bare_url, bare_grading.BARE_TOKEN,
+                                                             bare_ids)}
+        with server(env, args.workers, args.threads, Path(folder) / "service.log") as service, \
+                server(bare_grading.bare_env(bare_url), args.workers, args.threads,
+                       Path(folder) / "bare.log", app=bare_grading.APP, cwd=folder_of_bare,
+                       ready="/healthz") as bare:
+            _alternate(args, arms, {"service": service, "bare": bare})
+        print("  verify-ledger (service): " + cli(env, "verify-ledger"))
+
+
+def _alternate(args, arms: dict, bases: dict) -> None:
+    """Round n of every arm in turn (A, B, A, B...), then each pair's ratios and medians;
+    `arms` maps a name to (database URL, token, unit ids), `bases` to (base URL, server pid)."""
+    rows: list[dict] = []
+    for n in range(args.rounds):
+        for arm, (arm_url, arm_token, ids) in arms.items():
+            base, pid = bases[arm]
+            load_average = os.getloadavg()[0]
+            meter = CpuMeter(pid, make_url(arm_url).database or "")
+            result = drive(base, arm_token, ids[n * args.units:(n + 1) * args.units],
+                           args.clients, 1)
+            cpu = meter.per_unit_ms(result["graded"])
+            rows.append({"round": n + 1, "arm": arm, "load": load_average, "cpu": cpu,
+                         **result})
+            print(_round_line(rows[-1]), flush=True)
+    _print_pairs(rows, reference=list(arms)[1])
+
+
+def _round_line(row: dict) -> str:
+    cpu = row["cpu"]
+    return (f"round {row['round']} {row['arm']:>7}: {row['per_second']:.0f} units/s, "
+            f"p50 {row['p50']:.1f} p99 {row['p99']:.1f} ms, errors {len(row['errors'])}"
+            + (f", CPU ms per unit: server {cpu['server']:.2f} database {cpu['database']:.2f} "
+               f"client {cpu['client']:.2f}" if cpu else "")
+            + f", load {row['load']:.2f}"
+            + (f" (first errors: {row['errors'][:3]})" if row["errors"] else ""))
+
+
+def _print_pairs(rows: list[dict], reference: str) -> None:
+    """Each round's service figures over the reference's in the same round, then medians."""
+    service = [r for r in rows if r["arm"] == "service"]
+    bare = [r for r in rows if r["arm"] == reference]
+    speed, p99 = [], []
+    for s, b in zip(service, bare, strict=True):
+        speed.append(s["per_second"] / b["per_second"])
+        p99.append(s["p99"] / b["p99"])
+        cpu = (f", CPU per unit {_cpu_total(s):.2f} / {_cpu_total(b):.2f} ms"
+               if s["cpu"] else "")
+        print(f"pair {s['round']}: units/s {s['per_second']:.0f} / {b['per_second']:.0f} = "
+              f"{speed[-1]:.2f}x, p99 {s['p99']:.1f} / {b['p99']:.1f} ms = {p99[-1]:.2f}x"
+              f"{cpu}, load {s['load']:.2f} / {b['load']:.2f}")
+    print(f"median over {len(speed)} pairs: units/s {statistics.median(speed):.2f}x {reference} "
+          f"(target >= 0.75), p99 {statistics.median(p99):.2f}x (target <= 1.5); "
+          f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+
+
+def _cpu_total(row: dict) -> float:
+    return sum(row["cpu"].values())
+
+
+def service_env(url: str, folder: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RI_")}
+    env.update(RI_DATABASE_URL=url, RI_INSTANCE_PATH=str(Path(folder) / "instance"),
+               RI_SECRET_KEY=uuid.uuid4().hex, RI_LOG_LEVEL="WARNING")
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
@@ -321,14 +418,23 @@ def main() -> None:
                         help="first drive as many requests to this lighter path (healthz: no "
                         "token, no database; unit: token check and one read), to show what "
                         "the stack itself costs on this machine; may be repeated")
+    parser.add_argument("--against-bare", action="store_true",
+                        help="serve the bare app (../shared/bench) beside the service and "
+                        "alternate rounds of --units grades, service then bare, printing both "
+                        "and their ratio (PostgreSQL only)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="with --against-bare: pairs of rounds")
+    parser.add_argument("--bare-dir", help="where bare_grading_app.py is (default "
+                        "../shared/bench beside the checkout)")
     args = parser.parse_args()
+    if args.against_bare:
+        against_bare(args, args.database_url)
+        return
 
     with bench_database(args.database_url, args.keep) as url, \
             tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         unit_ids = load(url, args.units)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RI_")}
-        env.update(RI_DATABASE_URL=url, RI_INSTANCE_PATH=str(Path(folder) / "instance"),
-                   RI_SECRET_KEY=uuid.uuid4().hex, RI_LOG_LEVEL="WARNING")
+        env = service_env(url, folder)
         token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
         log_path = Path(folder) / "gunicorn.log"
         with server(env, args.workers, args.threads, log_path) as (base, pid):

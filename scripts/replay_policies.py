@@ -115,8 +115,12 @@ def make_oracle(panel, kind: str, knows: str = "both"):
             var = gross_var
         mean = gross - back
 
+        # the quantile of the sales that stay sold (as the planner takes it), less the known
+        # cohorts' returns
+        kept = gross - own if knows == "both" else gross
+
         def at(alpha):
-            return mean + safety_stock_quantile(np.maximum(mean, 1e-9), var, np.full(n, alpha))
+            return mean + safety_stock_quantile(np.maximum(kept, 1e-9), var, np.full(n, alpha))
 
         if kind == "fill":  # the planner's pooled fill per category, with the true inputs
             grid = np.stack([np.maximum(at(alpha), 0) for alpha in POOLED_ALPHAS], axis=1)

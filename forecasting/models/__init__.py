@@ -9,7 +9,7 @@ produces NaN is marked not ok instead of raising, so one odd series never aborts
 
 from forecasting.models.base import MethodFit
 from forecasting.models.baselines import moving_average, seasonal_naive
-from forecasting.models.intermittent import croston, sba, tsb
+from forecasting.models.intermittent import adida, croston, sba, tsb
 from forecasting.models.smoothing import damped, holt, holt_winters, ses
 from forecasting.models.theta import theta
 
@@ -22,6 +22,7 @@ METHODS = {
     "croston": croston,
     "sba": sba,
     "tsb": tsb,
+    "adida": adida,
     "seasonal_naive": seasonal_naive,
     "moving_average": moving_average,
 }
@@ -37,6 +38,7 @@ FALLBACK = {
     "croston": "moving_average",
     "sba": "moving_average",
     "tsb": "moving_average",
+    "adida": "moving_average",
     "seasonal_naive": "moving_average",
     "moving_average": None,
 }

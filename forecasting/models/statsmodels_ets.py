@@ -71,7 +71,8 @@ def refine(y, sel, *, holdout_weeks: int, max_series: int, counts: Counter,
         try:
             hold = fit_one(y[i, start[i]:o], holdout_weeks)
             mine = sel.holdout_forecast[i, -1]
-            if np.mean((hold - actual[i]) ** 2) >= np.mean((mine - actual[i]) ** 2):
+            # Absolute error, as the kernels' contest is judged (forecasting.selection).
+            if np.mean(np.abs(hold - actual[i])) >= np.mean(np.abs(mine - actual[i])):
                 continue
             sel.forecast[i] = fit_one(y[i, start[i]:], sel.forecast.shape[1])
         except Exception:  # noqa: BLE001 - any failure keeps the kernel model; it is counted

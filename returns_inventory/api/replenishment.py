@@ -47,9 +47,9 @@ REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
 def list_replenishment_suggestions(args):
     """A run's suggestions (default: the latest successful run), filtered, sorted, paginated."""
     limit = page_limit(args, settings())
-    offset = args.pop("offset")
+    offset, after = args.pop("offset"), args.pop("after", None)
     return list_suggestions(uow_factory(), args, offset=offset, limit=limit,
-                            policies=policies())
+                            policies=policies(), after=after)
 
 
 @blp.get("/suggestions/<bigid:suggestion_id>")

@@ -22,7 +22,11 @@ SORT_PATTERN = f"^({_COLUMN}(,{_COLUMN})*)?$"  # the same rule the document stat
 class SuggestionQuery(SuggestionFilterIn, PageArgs):
     sort = fields.String(validate=validate.Regexp(SORT_PATTERN), metadata={
         "description": "comma separated columns, `-` for descending, e.g. `-value,sku`; "
-                       "one of " + ", ".join(SORTABLE)})
+                       "one of " + ", ".join(SORTABLE) + "; empty values sort last"})
+    after = fields.String(validate=validate.Length(min=1, max=2000), metadata={
+        "description": "the previous page's `page.next_cursor` (same filters and sort): the "
+                       "page after it, read as fast deep in a run as on its first page; "
+                       "prefer it to `offset`"})
 
 
 class RunRef(StrictSchema):
@@ -63,11 +67,20 @@ class Suggestion(StrictSchema):
                        "category on recent sales (config/forecasting.toml [quality_alerts])"})
 
 
+class SuggestionPageInfo(PageInfo):
+    total = fields.Integer(metadata={
+        "description": "how many match, counted up to 1,000 (see total_exact)"})
+    total_exact = fields.Boolean(metadata={
+        "description": "false: at least `total` match, and more (the count stops there)"})
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "pass as `after` for the next page; null on the last page"})
+
+
 class SuggestionPage(StrictSchema):
     run = fields.Nested(RunRef, allow_none=True,
                         metadata={"description": "null before any run succeeded"})
     data = fields.List(fields.Nested(Suggestion))
-    page = fields.Nested(PageInfo)
+    page = fields.Nested(SuggestionPageInfo)
 
 
 class ForecastWeek(StrictSchema):

@@ -9,7 +9,12 @@ from ..domain.grading import Grade
 from ..extensions import policies, uow_factory
 from ..http.auth import READ, requires_role
 from ..http.schemas import StrictSchema
-from ..services.analytics import returns_analytics, write_off_report
+from ..services.analytics import (
+    MOST_PAGE_SIZE,
+    PAGE_SIZE,
+    returns_analytics,
+    write_off_report,
+)
 from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
 
@@ -23,6 +28,12 @@ class AnalyticsQuery(StrictSchema):
     until = fields.Date(metadata={"description": "last sale day, inclusive (default: today)"})
     sku = fields.String()
     category = fields.String()
+    after = fields.String(metadata={"description": "the last SKU of the previous page "
+                                                   "(page.next_after): the page starts after it"})
+    limit = fields.Integer(
+        load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MOST_PAGE_SIZE),
+        metadata={"description": f"SKUs a page, {PAGE_SIZE} by default, at most "
+                                 f"{MOST_PAGE_SIZE}"})
 
 
 class SignificanceTest(StrictSchema):
@@ -89,18 +100,40 @@ class InspectionFigures(StrictSchema):
     deducted_value = fields.String(metadata={"description": "deductions taken, decimal"})
 
 
+class FlaggedCounts(StrictSchema):
+    fit = fields.Integer(metadata={"description": "flagged size fit tests"})
+    style = fields.Integer(metadata={"description": "flagged style fit tests"})
+    quality = fields.Integer(metadata={"description": "flagged quality tests"})
+
+
+class AnalyticsPage(StrictSchema):
+    after = fields.String(allow_none=True, metadata={"description": "as asked"})
+    limit = fields.Integer()
+    skus = fields.Integer(metadata={"description": "SKUs in the report, over every page"})
+    next_after = fields.String(allow_none=True, metadata={
+        "description": "pass as `after` for the next page; null on the last page"})
+
+
 class ReturnsAnalytics(StrictSchema):
     window = fields.Dict(keys=fields.String(), values=fields.String())
     filters = fields.Dict()
     test = fields.String(metadata={"description": TEST})
-    tests_made = fields.Integer(metadata={"description": "tests corrected together"})
-    fit_signals = fields.List(fields.Nested(SignificanceTest))
-    style_signals = fields.List(fields.Nested(SignificanceTest))
-    quality_signals = fields.List(fields.Nested(SignificanceTest))
-    skus = fields.List(fields.Nested(SkuAnalytics))
+    tests_made = fields.Integer(metadata={"description": "tests corrected together, over "
+                                                         "every page"})
+    flagged = fields.Nested(FlaggedCounts, metadata={
+        "description": "flagged tests over every page"})
+    page = fields.Nested(AnalyticsPage)
+    fit_signals = fields.List(fields.Nested(SignificanceTest), metadata={
+        "description": "the flagged size tests of this page's SKUs"})
+    style_signals = fields.List(fields.Nested(SignificanceTest), metadata={
+        "description": "the flagged style tests of this page's SKUs"})
+    quality_signals = fields.List(fields.Nested(SignificanceTest), metadata={
+        "description": "the flagged quality tests of this page's SKUs"})
+    skus = fields.List(fields.Nested(SkuAnalytics), metadata={
+        "description": "this page's SKUs, in SKU order"})
     inspection = fields.List(fields.Nested(InspectionFigures), metadata={
-        "description": "refused and deducted units at inspection by reason and SKU, the most "
-                       "refused or deducted first"})
+        "description": "refused and deducted units at inspection of this page's SKUs, by "
+                       "reason and SKU, the most refused or deducted first"})
 
 
 class WriteOffQuery(StrictSchema):
@@ -143,11 +176,12 @@ class WriteOffReport(StrictSchema):
 @blp.response(200, ReturnsAnalytics)
 @requires_role(*READ)
 def get_returns_analytics(args):
-    """Returns by SKU and size for sales in the window, with fit and quality signals.
+    """Returns by SKU and size for sales in the window, with fit and quality signals, a page
+    of SKUs at a time (keyset: `after` the previous page's `page.next_after`).
 
     Signals: a one-sided Fisher exact test per size against the SKU's other sizes (too_small,
-    too_large) and per SKU against its category's other SKUs (quality reasons), with a
-    Benjamini-Hochberg correction at q < 0.05 per SKU and per category.
+    too_large) and per SKU against its category's other SKUs (fit and quality reasons), with
+    one Benjamini-Hochberg correction at q < 0.05 over every test of the report (every page).
     """
     return returns_analytics(uow_factory(), policies().returns, **args)
 

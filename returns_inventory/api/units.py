@@ -9,15 +9,14 @@ from werkzeug.routing import BaseConverter
 from ..domain.access import Role
 from ..domain.grading import REPAIR_OUTCOMES, Grade, UnitStatus
 from ..domain.text import MAX_NOTE_CHARS
-from ..extensions import grading_groups, policies, settings, uow_factory
-from ..http.auth import READ, current_actor, requires_role
+from ..extensions import policies, settings, uow_factory
+from ..http.auth import READ, confirms_token, current_actor, requires_role, token_to_confirm
 from ..http.body import sized_body
 from ..http.schemas import CursorInfo, PageSize, StrictSchema, cursor_page
 from ..services.grading import grade_unit, record_repair_outcome, regrade_unit
 from ..services.grading_batch import MAX_UNITS_PER_BATCH, UnitGrade, grade_units
 from ..services.photos import attach_photos, photo_path, unit_view
 from .blueprint import Blueprint
-from .idempotency import current_key
 from .refund_schemas import UnitOutcomeOut
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Returned units")
@@ -174,20 +173,18 @@ def get_unit(unit_id):
 @blp.arguments(GradeIn)
 @blp.response(200, GradingOut)
 @requires_role(Role.GRADER)
+@confirms_token  # in the statement that locks the unit
 def post_grade(body, unit_id):
     """Grade a unit in quarantine; it moves at once, exactly once, to its disposition."""
-    if current_key() is not None:
-        # Its transaction must also fence this request's Idempotency-Key claim.
-        return grade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
-                          is_admin=g.role is Role.ADMIN, **body)
-    return grading_groups().grade(unit_id=unit_id, actor=current_actor(),
-                                  is_admin=g.role is Role.ADMIN, **body)
+    return grade_unit(uow_factory(), policies(), unit_id=unit_id, actor=current_actor(),
+                      is_admin=g.role is Role.ADMIN, token_to_confirm=token_to_confirm(), **body)
 
 
 @blp.post("/grades")
 @blp.arguments(GradesIn)
 @blp.response(200, GradesOut)
 @requires_role(Role.GRADER)
+@confirms_token  # in the statement that locks the units
 def post_grades(body):
     """Grade a tote of units in one request: all of them or, if any cannot be graded, none.
 
@@ -196,7 +193,8 @@ def post_grades(body):
     fault as `grades.N.field`."""
     grades = [UnitGrade(**entry) for entry in body["grades"]]
     return {"graded": grade_units(uow_factory(), policies(), grades=grades,
-                                  actor=current_actor(), is_admin=g.role is Role.ADMIN)}
+                                  actor=current_actor(), is_admin=g.role is Role.ADMIN,
+                                  token_to_confirm=token_to_confirm())}
 
 
 @blp.post("/<unit_id:unit_id>/regrade")

@@ -51,6 +51,12 @@ class Refused(DomainError):
     title = "Refused by policy"
 
 
+class Unauthenticated(DomainError):
+    """The credentials the request came with are no longer valid (a revoked token)."""
+
+    title = "Unauthorized"
+
+
 class NotFound(DomainError):
     title = "Not found"
 

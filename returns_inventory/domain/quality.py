@@ -18,8 +18,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import FieldError, Refused, ValidationFailed
-from .fit_signals import Comparison, Tally, benjamini_hochberg, compare_with_rest
+from .fit_report import against_rest
+from .fit_signals import Comparison, benjamini_hochberg
 
 UNKNOWN = "(unknown)"  # the group of items whose master data does not say
 Z_95 = 1.959963984540054
@@ -75,20 +78,22 @@ def wilson_interval(hits: int, n: int, z: float = Z_95) -> tuple[float, float] |
 
 def compare_with_category(cells: Iterable[Cell]) -> list[CategoryTest]:
     """Each group in each of its categories against the category's other groups pooled, all
-    the report's comparisons corrected as one family."""
-    by_category: dict[str, list[Tally]] = defaultdict(list)
-    for cell in cells:
-        by_category[cell.category].append(Tally(cell.group, cell.sold, cell.quality_returns))
-    tagged: list[tuple[str, Comparison]] = [
-        (category, comparison)
-        for category, tallies in sorted(by_category.items())
-        for comparison in compare_with_rest(tallies, "quality")
-    ]
-    corrected = benjamini_hochberg([c for _, c in tagged])
-    return [
-        CategoryTest(c.key, category, c)
-        for (category, _), c in zip(tagged, corrected, strict=True)
-    ]
+    the report's comparisons corrected as one family (categories in name order). The tests
+    are made on arrays, every category at once (fit_report.against_rest)."""
+    cells = list(cells)
+    categories = {c: i for i, c in enumerate(sorted({cell.category for cell in cells}))}
+    cells.sort(key=lambda cell: categories[cell.category])  # stable: groups keep their order
+    made = against_rest(
+        np.arange(len(cells)), np.array([categories[c.category] for c in cells], np.int64),
+        len(categories), np.array([c.sold for c in cells], np.int64),
+        np.array([c.quality_returns for c in cells], np.int64), 0)
+    tested = [Comparison(cells[i].group, "quality", int(h), int(n), int(rh), int(rn), float(p))
+              for i, h, n, rh, rn, p in zip(made["owner"], made["hits"], made["sold"],
+                                            made["rest_hits"], made["rest_sold"],
+                                            made["p_value"], strict=True)]
+    corrected = benjamini_hochberg(tested)
+    return [CategoryTest(c.key, cells[int(i)].category, c)
+            for i, c in zip(made["owner"], corrected, strict=True)]
 
 
 def flagged_groups(tests: Sequence[CategoryTest]) -> dict[str, list[CategoryTest]]:

@@ -23,6 +23,9 @@ class RunScope:
     run_id: int
     as_of: date
     decided: tuple[str, ...]
+    # Earlier runs of the same as-of date (usually none): named, so that a list of the run
+    # reads its own rows by run, however many runs of other dates are kept.
+    earlier: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

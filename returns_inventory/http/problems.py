@@ -19,6 +19,7 @@ STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (domain.ValidationFailed, 422),
     (domain.Refused, 422),
     (domain.IdempotencyMismatch, 422),
+    (domain.Unauthenticated, 401),
     (domain.NotFound, 404),
     (domain.TooManyAttempts, 429),
     (domain.InsufficientStock, 409),
@@ -63,6 +64,8 @@ def _domain_error(exc: domain.DomainError) -> Response:
     )
     if isinstance(exc, domain.TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, domain.Unauthenticated):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="returns-inventory"'
     return response
 
 

@@ -9,7 +9,7 @@ COPY stream that numpy reads in place, and results go in with COPY FROM STDIN. O
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from sqlalchemy import (
@@ -38,10 +38,20 @@ def fetch_ints(connection: Connection, query: Select) -> np.ndarray:
     Runs in the connection's current transaction (and so its snapshot).
     """
     ncols = len(query.selected_columns)
+    blocks = list(stream_ints(connection, query))
+    return np.concatenate(blocks) if blocks else np.zeros((0, ncols), dtype=np.int64)
+
+
+def stream_ints(connection: Connection, query: Select) -> Iterator[np.ndarray]:
+    """``fetch_ints`` a block of rows at a time, as they arrive: a caller that folds each
+    block into its own arrays never holds the whole answer (at a million series, gigabytes)
+    nor its bytes on the wire."""
+    ncols = len(query.selected_columns)
     if connection.dialect.name != "postgresql":
-        rows = connection.execute(query).all()
-        # Plain tuples first: numpy probing each Row for array protocols is slow.
-        return np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, ncols)
+        for rows in connection.execute(query).partitions(COPY_BLOCK):
+            # Plain tuples first: numpy probing each Row for array protocols is slow.
+            yield np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, ncols)
+        return
     inner = query.subquery()
     cols = list(inner.c)
     packed = functools.reduce(
@@ -51,32 +61,60 @@ def fetch_ints(connection: Connection, query: Select) -> np.ndarray:
     compiled = blocks.compile(dialect=connection.dialect,
                               compile_kwargs={"render_postcompile": True})
     driver = connection.connection.driver_connection
+    reader = BinaryCopyReader()
     with driver.cursor() as cursor, cursor.copy(
         f"COPY ({compiled}) TO STDOUT (FORMAT BINARY)", compiled.params or None
     ) as copy:
-        data = b"".join(copy)
-    return np.frombuffer(b"".join(binary_bytea_fields(data)), dtype=">i4").reshape(
-        -1, ncols).astype(np.int64)
+        for data in copy:
+            for field in reader.feed(data):
+                yield np.frombuffer(field, dtype=">i4").reshape(-1, ncols).astype(np.int64)
+    reader.close()
 
 
-def binary_bytea_fields(data: bytes) -> list[memoryview]:
-    """The values of a one-column, non-null binary COPY stream (PostgreSQL's documented
-    format: signature, flags, header extension, then per row a field count and per field a
-    length and the bytes; -1 as the field count ends it)."""
-    if not data.startswith(PGCOPY_SIGNATURE):
-        raise ValueError("not a binary COPY stream")
-    view = memoryview(data)
-    pos = 19 + int.from_bytes(data[15:19], "big")
-    out = []
-    while int.from_bytes(data[pos : pos + 2], "big", signed=True) == 1:
-        size = int.from_bytes(data[pos + 2 : pos + 6], "big", signed=True)
-        if size < 0:
-            raise ValueError("unexpected NULL in a binary COPY stream")
-        out.append(view[pos + 6 : pos + 6 + size])
-        pos += 6 + size
-    if data[pos : pos + 2] != b"\xff\xff":
-        raise ValueError("malformed binary COPY stream")
-    return out
+class BinaryCopyReader:
+    """The values of a one-column, non-null binary COPY stream, fed in pieces as they arrive
+    (PostgreSQL's documented format: signature, flags, header extension, then per row a field
+    count and per field a length and the bytes; -1 as the field count ends it)."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.started = False
+        self.ended = False
+
+    def feed(self, chunk) -> list[memoryview]:
+        data = self.pending + bytes(chunk) if self.pending else bytes(chunk)
+        pos = 0
+        if not self.started:
+            if not data.startswith(PGCOPY_SIGNATURE[: len(data)]):
+                raise ValueError("not a binary COPY stream")
+            if len(data) < 19 or len(data) < 19 + int.from_bytes(data[15:19], "big"):
+                self.pending = data
+                return []
+            pos = 19 + int.from_bytes(data[15:19], "big")
+            self.started = True
+        view, out = memoryview(data), []
+        while len(data) - pos >= 2 and not self.ended:
+            count = int.from_bytes(data[pos : pos + 2], "big", signed=True)
+            if count == -1:
+                self.ended, pos = True, pos + 2
+                break
+            if count != 1:
+                raise ValueError("malformed binary COPY stream")
+            if len(data) - pos < 6:
+                break
+            size = int.from_bytes(data[pos + 2 : pos + 6], "big", signed=True)
+            if size < 0:
+                raise ValueError("unexpected NULL in a binary COPY stream")
+            if len(data) - pos < 6 + size:
+                break
+            out.append(view[pos + 6 : pos + 6 + size])
+            pos += 6 + size
+        self.pending = data[pos:]
+        return out
+
+    def close(self) -> None:
+        if not self.ended or self.pending:
+            raise ValueError("malformed binary COPY stream")
 
 
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

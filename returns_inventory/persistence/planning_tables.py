@@ -106,6 +106,11 @@ replenishment_suggestions = Table(
     Index(None, "run_id", "status"),
     Index(None, "item_id", "location_id"),
     Index(None, "as_of", "status"),
+    # A run's list in id order, and by value (the planners' default sort), page by page.
+    Index("ix_replenishment_suggestions_run_id_id", "run_id", "id"),
+    Index("ix_replenishment_suggestions_run_id_value", "run_id", "value", "id"),
+    # A run's row of each item a search or an item filter found first.
+    Index("ix_replenishment_suggestions_run_id_item_id", "run_id", "item_id"),
 )
 
 suggestion_decisions = Table(

@@ -63,6 +63,7 @@ return_lines = Table(
     Column("note", Text),
     UniqueConstraint("return_id", "line_no"),
     Index(None, "sales_line_id"),
+    Index(None, "item_id"),  # a page of the returns analytics reads its items' lines
 )
 
 return_units = Table(
@@ -88,6 +89,7 @@ return_units = Table(
     Column("graded_by", String(128)),
     Index(None, "return_id"),
     Index(None, "item_id", "status"),
+    Index(None, "return_line_id"),
 )
 
 unit_gradings = Table(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData(
@@ -87,10 +88,19 @@ items = Table(
     Column("image_url", String(500)),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("sku", "size"),
+    # The newest change is what tells kept analytics an item changed (report_cache.py).
+    Index(None, "updated_at"),
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),
     CheckConstraint("min_order_qty >= 0", name="moq_not_negative"),
     CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+    # The planners' filter by category finds its items first.
+    Index(None, "category"),
 )
+
+# The planners' search: SKU or description starting with a text, whatever the case.
+for _column in (items.c.sku, items.c.description):
+    Index(f"ix_items_lower_{_column.name}", func.lower(_column).label(f"lower_{_column.name}"),
+          postgresql_ops={f"lower_{_column.name}": "varchar_pattern_ops"})
 
 locations = Table(
     "locations",
@@ -236,5 +246,6 @@ outbox_events = Table(
     # PostgreSQL transaction id of the writer: which transaction announced it, and, for an
     # endpoint registered with a snapshot (planning_tables.webhooks), whether it was before.
     Column("txid", BigInteger),
-    Index(None, "event_type"),
+    # The feed of one type past a cursor, in id order.
+    Index("ix_outbox_events_event_type_id", "event_type", "id"),
 )

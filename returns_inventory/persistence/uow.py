@@ -11,7 +11,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from sqlalchemy import Connection, Engine
 
 from ..domain.errors import Conflict
-from ..domain.stock import Movement
+from .batch import WriteBatch
 from .engine import READ_ONLY
 from .repositories.analytics import AnalyticsRepository
 from .repositories.bench import BenchRepository
@@ -118,9 +118,8 @@ class UnitOfWork:
     def __init__(self, database: Database, *, read_only: bool = False):
         self.database = database
         self.read_only = read_only
-        # Stock movements services.ledger.posting_together keeps to post in one statement
-        # when its block ends; None outside such a block (see services/ledger.py).
-        self.movements_kept: list[Movement] | None = None
+        # The writes kept to be sent together, inside `batched()`; None outside it.
+        self.batch: WriteBatch | None = None
 
     def __enter__(self) -> UnitOfWork:
         self.connection, self._transaction = self.database.begin(read_only=self.read_only)
@@ -152,18 +151,21 @@ class UnitOfWork:
     webhooks = _repository(WebhookRepository)
 
     @contextmanager
-    def batched(self) -> Iterator[UnitOfWork]:
-        """Inside, ledger movements, unit saves and grading records are kept and written
-        with one statement each on leaving, so a tote of units costs a few round trips rather
-        than several per unit. Code inside must not read those rows back, nor need their ids
-        (add_movement and add_grading return None). Balances still change at once: the
-        ledger's rules need their figures."""
-        collecting = (self.stock, self.units)
-        for repository in collecting:
-            repository.collect_writes()
-        yield self
-        for repository in collecting:
-            repository.flush_writes()
+    def batched(self) -> Iterator[WriteBatch]:
+        """Inside, `self.batch` is open: the writers that take it (ledger lines through
+        services.ledger, unit saves, grading records) keep their rows in it, and leaving the
+        block sends them, one statement each. Balances still change at once: the ledger's
+        rules need their figures. A block inside another joins the outer batch; leaving on
+        an error sends nothing (the rollback follows)."""
+        if self.batch is not None:
+            yield self.batch
+            return
+        self.batch = WriteBatch()
+        try:
+            yield self.batch
+            self.batch.send(self.connection)
+        finally:
+            self.batch = None
 
     def commit(self) -> None:
         if self._transaction is None:

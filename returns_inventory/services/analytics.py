@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -10,20 +11,18 @@ from decimal import Decimal
 
 import numpy as np
 
-from forecasting.shrinkage import hierarchical_rate
-
 from ..domain.errors import FieldError, ValidationFailed
-from ..domain.fit_report import CellCounts, report_tests
 from ..domain.fit_signals import TEST, Comparison, median_of_counts
 from ..domain.grading import Grade
 from ..domain.returns import ReturnsPolicy
-
-# The analytics repository is read-only and used here alone, so it is opened on the unit of
-# work's connection rather than added to every unit of work.
 from ..domain.sales_window import SalesWindow
 from ..persistence.uow import UowFactory
+from .analytics_report import report_cells
 
 DEFAULT_DAYS = 90
+PAGE_SIZE = 100  # SKUs a page, each with its sizes: some 60 kB of JSON
+MOST_PAGE_SIZE = 500
+SHOWN_SIGNALS = 50  # flagged tests of each kind the heat map lists, the surest first
 CENT = Decimal("0.01")
 RESTOCKABLE_GRADES = (Grade.A, Grade.B)
 FIT_WORDS = {"small": "runs_small", "large": "runs_large",
@@ -76,13 +75,6 @@ class Figures:
         return sum(self.grades.get(g, 0) for g in grades)
 
 
-@dataclass
-class ItemFigures(Figures):
-    sku: str = ""
-    size: str = ""
-    category: str = ""
-
-
 def returns_analytics(
     uow_factory: UowFactory,
     policy: ReturnsPolicy,
@@ -92,71 +84,184 @@ def returns_analytics(
     sku: str | None = None,
     category: str | None = None,
     today: date | None = None,
+    after: str | None = None,
+    limit: int = PAGE_SIZE,
 ) -> dict:
-    """Returns by SKU and size for sales in the window, with fit, style and quality signals.
+    """Returns by SKU and size for sales in the window, with fit, style and quality signals,
+    one page of SKUs at a time (in SKU order, after `after`).
 
     Signals use a one-sided Fisher exact test per size against the rest of its SKU (and per
     SKU against the rest of its category), with one Benjamini-Hochberg correction over every
-    test of the report at q < 0.05.
+    test of the report at q < 0.05: the report is every page, so a page's flags do not depend
+    on where it starts.
     """
+    window = _window(policy, since, until, today)
+    with uow_factory() as uow:
+        report = _family_report(uow, policy, window, sku, category)
+        chosen = report.selection(sku)
+        codes = [str(report.sku_codes[s]) for s in chosen.skus]
+        start = bisect_right(codes, after) if after is not None else 0
+        page = chosen.skus[start:start + limit]
+        uow.analytics.few_rows_follow()
+        rows = _rows(uow, policy, window, report, chosen, page)
+        judged = uow.analytics.inspection_outcomes(window.of_items(_items(report, page)))
+    more = start + limit < len(chosen.skus)
+    return {
+        "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
+        "filters": {"sku": sku, "category": category},
+        "test": TEST,
+        "tests_made": report.tests.made,
+        "flagged": _flagged_counts(report, chosen.skus),
+        "page": {"after": after, "limit": limit, "skus": len(chosen.skus),
+                 "next_after": rows[-1]["sku"] if rows and more else None},
+        **_signals(rows),
+        "skus": rows,
+        "inspection": inspection_by_reason(judged),
+    }
+
+
+def returns_heat_map(uow_factory: UowFactory, policy: ReturnsPolicy, *, since: date,
+                     until: date, category: str | None, most: int, least: int) -> dict:
+    """The `most` SKUs of the window with the highest shrunk return rate (those with fewer
+    than `least` units sold last), with the report's reason mix, signals and inspection."""
+    window = _window(policy, since, until, None)
+    with uow_factory() as uow:
+        report = _family_report(uow, policy, window, None, category)
+        chosen = report.selection(None)
+        sold = np.bincount(report.cell_sku, weights=report.sold, minlength=len(report.sku_codes))
+        rate = np.nan_to_num(np.round(chosen.sku_rates, 4))
+        # SKUs come in SKU order, so a stable sort keeps it among equals.
+        ranked = chosen.skus[np.lexsort((-rate[chosen.skus], sold[chosen.skus] < least))]
+        uow.analytics.few_rows_follow()
+        rows = _rows(uow, policy, window, report, chosen, ranked[:most])
+        flagged = _flagged_tests(report, chosen.skus, SHOWN_SIGNALS)
+        judged = uow.analytics.inspection_outcomes(window)
+    mix = report.reasons.sum(axis=0)
+    return {
+        "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
+        "test": TEST,
+        "tests_made": report.tests.made,
+        "flagged": _flagged_counts(report, chosen.skus),
+        "skus_total": len(chosen.skus),
+        "skus": rows,
+        "reasons": {code: int(n) for code, n in zip(report.reason_codes, mix, strict=True)},
+        **flagged,
+        "inspection": inspection_by_reason(judged),
+    }
+
+
+def _window(policy: ReturnsPolicy, since, until, today) -> SalesWindow:
     until = until or today or policy.today()
     since = since or until - timedelta(days=DEFAULT_DAYS - 1)
     if since > until:
         raise ValidationFailed(
             "since must not be after until", errors=[FieldError("since", "after until")]
         )
-    window = SalesWindow(since, until, sku, (category,) if category else None)
-    with uow_factory() as uow:
-        repository = uow.analytics
-        by_item = _collect(repository, window)
-        judged = repository.inspection_outcomes(window)
-        categories = tuple(sorted({f.category for f in by_item.values()}))
-        # The quality baseline is the whole category even when one SKU is asked for, so the
-        # answer for a SKU does not depend on the filter.
-        peers = (
-            by_item
-            if sku is None
-            else _collect(repository, SalesWindow(since, until, categories=categories), full=False)
-        )
-    quality_codes = [code for code, r in policy.reasons.items() if r.quality]
-    fit_codes = _fit_codes(policy)
-    # With ?sku= the family is still its categories' report, so a SKU's q-values and flags
-    # are the same whether asked for alone or with its category.
-    tests = report_tests([
-        CellCounts(f.sku, f.size, f.category, f.sold,
-                   {fit: f.hits(codes) for fit, codes in fit_codes.items()},
-                   f.hits(quality_codes))
-        for f in peers.values()], tuple(fit_codes))
-    category_of = {f.sku: f.category for f in peers.values()}
-    style_by_sku = {sku: [{"sku": sku, "category": category_of[sku],
-                           "fit": FIT_WORDS[c.signal], **_test(c)} for c in made]
-                    for sku, made in tests.styles.items()}
-    quality_by_sku = {sku: {"sku": sku, "category": category_of[sku], **_test(c)}
-                      for sku, c in tests.quality.items()}
-    by_sku = _by_sku(by_item.values(), policy.size_order)
-    out = [
-        _sku_row(sku_code, sizes, policy, _size_tests(sku_code, sizes, tests.sizes[sku_code]),
-                 quality_by_sku.get(sku_code), style_by_sku.get(sku_code, []))
-        for sku_code, sizes in by_sku.items()
-    ]
-    _shrunk_rates(out)
+    return SalesWindow(since, until)
+
+
+def _family_report(uow, policy: ReturnsPolicy, window: SalesWindow, sku: str | None,
+                   category: str | None):
+    """The report of the filter's family: its category, or with ?sku= the SKU's categories
+    (a SKU's q-values and flags are then the same asked alone or with its category)."""
+    categories = (category,) if category else None
+    if sku is not None:
+        categories = uow.analytics.categories_sold(
+            SalesWindow(window.since, window.until, sku, categories))
+    family = SalesWindow(window.since, window.until, categories=categories)
+    return report_cells(uow, policy, family, size_key(tuple(policy.size_order)))
+
+
+def _items(report, skus) -> list[int]:
+    return [int(report.item_id[c]) for s in skus for c in report.cells_of(int(s))]
+
+
+def _rows(uow, policy: ReturnsPolicy, window: SalesWindow, report, chosen, skus) -> list[dict]:
+    """The rows of some SKUs: their figures (the page's own, read for its items alone) and
+    their tests from the report."""
+    details = _collect(uow.analytics, window.of_items(_items(report, skus))) if len(skus) else {}
+    rows = []
+    for s in (int(s) for s in skus):
+        sizes = []
+        for c in report.cells_of(s):
+            figures = details.get(int(report.item_id[c])) or Figures()
+            figures.sold = int(report.sold[c])
+            figures.reasons = Counter({code: int(n) for code, n in
+                                       zip(report.reason_codes, report.reasons[c], strict=True)
+                                       if n})
+            sizes.append((report.size[c], figures, chosen.cell_rate(c), [
+                _size_test(report, row, report.sku_codes[s], report.size[c])
+                for row in report.tests.sizes.of(c)]))
+        tests = [report.tests.skus.comparison(row) for row in report.tests.skus.of(s)]
+        category = report.sku_category[s]
+        quality = next((t for t in tests if t.signal == "quality"), None)
+        rows.append(_sku_row(
+            report.sku_codes[s], category, sizes, policy, chosen.sku_rate(s),
+            None if quality is None else {"sku": report.sku_codes[s], "category": category,
+                                          **_test(quality)},
+            [{"sku": report.sku_codes[s], "category": category,
+              "fit": FIT_WORDS[t.signal], **_test(t)} for t in tests if t.signal != "quality"]))
+    return rows
+
+
+def _size_test(report, row: int, sku: str, size: str) -> dict:
+    c = report.tests.sizes.comparison(row)
+    return {"sku": sku, "size": size, "fit": FIT_WORDS.get(c.signal, c.signal), **_test(c)}
+
+
+def _signals(rows: list[dict]) -> dict:
     return {
-        "window": {"since": since.isoformat(), "until": until.isoformat()},
-        "filters": {"sku": sku, "category": category},
-        "test": TEST,
-        "tests_made": tests.made,
         "fit_signals": [
-            t for row in out for s in row["sizes"] for t in s["fit_tests"] if t["flagged"]
+            t for row in rows for s in row["sizes"] for t in s["fit_tests"] if t["flagged"]
         ],
-        "style_signals": [t for row in out for t in row["style_tests"] if t["flagged"]],
+        "style_signals": [t for row in rows for t in row["style_tests"] if t["flagged"]],
         "quality_signals": [
             row["quality_test"]
-            for row in out
+            for row in rows
             if row["quality_test"] and row["quality_test"]["flagged"]
         ],
-        "skus": out,
-        "inspection": inspection_by_reason(judged),
     }
+
+
+def _flagged_counts(report, skus: np.ndarray) -> dict:
+    """How many tests of the SKUs shown are flagged, by kind, over every page."""
+    shown = np.zeros(len(report.sku_codes), dtype=bool)
+    shown[skus] = True
+    sizes, by_sku = report.tests.sizes, report.tests.skus
+    size_flags = sizes.flagged & shown[report.cell_sku[sizes.owner]]
+    sku_flags = by_sku.flagged & shown[by_sku.owner]
+    quality = by_sku.signal == by_sku.signals.index("quality")
+    return {"fit": int(size_flags.sum()), "style": int((sku_flags & ~quality).sum()),
+            "quality": int((sku_flags & quality).sum())}
+
+
+def _flagged_tests(report, skus: np.ndarray, most: int) -> dict:
+    """The flagged tests of the SKUs shown, the surest (lowest q-value) `most` of each kind."""
+    shown = np.zeros(len(report.sku_codes), dtype=bool)
+    shown[skus] = True
+    sizes, by_sku = report.tests.sizes, report.tests.skus
+
+    def surest(rows: np.ndarray, q_values: np.ndarray) -> list[int]:
+        return rows[np.argsort(q_values[rows], kind="stable")][:most].tolist()
+
+    fit = [_size_test(report, r, report.sku_codes[int(report.cell_sku[sizes.owner[r]])],
+                      report.size[int(sizes.owner[r])])
+           for r in surest(np.flatnonzero(sizes.flagged & shown[report.cell_sku[sizes.owner]]),
+                           sizes.q_value)]
+    quality = by_sku.signal == by_sku.signals.index("quality")
+    flagged = by_sku.flagged & shown[by_sku.owner]
+
+    def sku_test(r: int) -> dict:
+        c, s = by_sku.comparison(r), int(by_sku.owner[r])
+        extra = {} if c.signal == "quality" else {"fit": FIT_WORDS[c.signal]}
+        return {"sku": report.sku_codes[s], "category": report.sku_category[s], **extra,
+                **_test(c)}
+
+    return {"fit_signals": fit,
+            "style_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & ~quality),
+                                                          by_sku.q_value)],
+            "quality_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & quality),
+                                                            by_sku.q_value)]}
 
 
 def latest_sale_day(uow_factory: UowFactory, category: str | None = None) -> date | None:
@@ -164,33 +269,6 @@ def latest_sale_day(uow_factory: UowFactory, category: str | None = None) -> dat
     so data that stopped in the past (an old import) still fills the page."""
     with uow_factory() as uow:
         return uow.analytics.last_sale_day(category)
-
-
-def _shrunk_rates(out: list[dict]) -> None:
-    """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
-    toward its SKU, each SKU toward its category, by how much they really differ. A size with
-    1 sold and 1 back reads near its SKU's rate, not 100 %."""
-    cells = [(row, s) for row in out for s in row["sizes"]]
-    if not cells:
-        return
-    skus = {row["sku"]: i for i, row in enumerate(out)}
-    categories = {c: i for i, c in enumerate(sorted({row["category"] for row in out}))}
-    k = np.array([s["units_returned"] for _, s in cells], float)
-    n = np.array([s["units_sold"] for _, s in cells], float)
-    sku = np.array([skus[row["sku"]] for row, _ in cells])
-    sku_cat = np.array([categories[row["category"]] for row in out])
-    # The category's size profile too, as forecasting.returns does: the ends of the size
-    # ladder come back more often in every SKU of a category.
-    cell_of: dict[tuple[str, str], int] = {}
-    cell = np.array([cell_of.setdefault((row["category"], s["size"]), len(cell_of))
-                     for row, s in cells])
-    glob = k.sum() / n.sum() if n.sum() else 0.0
-    item_rate, sku_rate, *_ = hierarchical_rate(k, n, sku, len(out), sku_cat, len(categories),
-                                                default=glob, cell=cell, n_cell=len(cell_of))
-    for (_, size), rate in zip(cells, item_rate, strict=True):
-        size["shrunk_return_rate"] = round(float(rate), 4)
-    for row in out:
-        row["shrunk_return_rate"] = round(float(sku_rate[skus[row["sku"]]]), 4)
 
 
 def inspection_by_reason(rows: list[dict]) -> list[dict]:
@@ -235,74 +313,43 @@ def write_off_report(uow_factory: UowFactory, **filters) -> dict:
     }
 
 
-def _collect(repository, window: SalesWindow, *, full: bool = True) -> dict[int, ItemFigures]:
-    by_item = {
-        r["item_id"]: ItemFigures(
-            sold=int(r["units"]), sku=r["sku"], size=r["size"], category=r["category"]
-        )
-        for r in repository.units_sold(window)
-    }
-    # Imported history need not match a sale in the window (its sale may be unknown, or
-    # before the ERP's sales were imported): an item that sold nothing here has no rate.
-    def sold(rows):
-        return ((by_item[r["item_id"]], r) for r in rows if r["item_id"] in by_item)
-
-    for figures, r in sold(repository.units_returned(window)):
-        figures.reasons[r["reason"]] += int(r["units"])
-    if not full:
-        return by_item
-    for figures, r in sold(repository.awaiting_receipt(window)):
-        figures.awaiting_receipt = int(r["units"])
-    for figures, r in sold(repository.grades(window)):
-        figures.grades[r["grade"]] += int(r["units"])
-    for figures, r in sold(repository.written_off(window)):
+def _collect(repository, window: SalesWindow) -> dict[int, Figures]:
+    """The figures of the window's items other than units sold and returned (those are the
+    report's): awaiting receipt, grades, write-offs, days to receipt."""
+    by_item: dict[int, Figures] = defaultdict(Figures)
+    for r in repository.awaiting_receipt(window):
+        by_item[r["item_id"]].awaiting_receipt = int(r["units"])
+    for r in repository.received(window):
+        figures = by_item[r["item_id"]]
+        if r["grade"] is not None:
+            figures.grades[r["grade"]] += int(r["units"])
+        if r["days"] is not None:  # imported returns count only where the sale's date is known
+            figures.days_to_receipt[int(r["days"])] += int(r["units"])
+    for r in repository.written_off(window):
+        figures = by_item[r["item_id"]]
         figures.written_off_units += int(r["units"])
         figures.write_off_value += Decimal(r["value"] or 0)
-    for figures, r in sold(repository.days_to_receipt(window)):
-        figures.days_to_receipt[int(r["days"])] += int(r["units"])
     return by_item
 
 
-def _sku_row(sku, sizes: list[ItemFigures], policy, tests, quality_test, style_tests) -> dict:
+def _sku_row(sku: str, category: str, sizes: list, policy, rate, quality_test,
+             style_tests) -> dict:
     total = Figures()
-    for figures in sizes:
+    for _, figures, _, _ in sizes:
         total.add(figures)
     return {
         "sku": sku,
-        "category": sizes[0].category,
+        "category": category,
         **total.as_dict(policy.reasons),
+        "shrunk_return_rate": rate,
         "quality_test": quality_test,
         "style_tests": style_tests,
         "sizes": [
-            {"size": f.size, **f.as_dict(policy.reasons), "fit_tests": tests[f.size]} for f in sizes
+            {"size": size, **f.as_dict(policy.reasons), "shrunk_return_rate": size_rate,
+             "fit_tests": tests}
+            for size, f, size_rate, tests in sizes
         ],
     }
-
-
-def _fit_codes(policy: ReturnsPolicy) -> dict[str, list[str]]:
-    """Reason codes per fit direction, as the policy marks them ("small": ["too_small"])."""
-    codes: dict[str, list[str]] = defaultdict(list)
-    for code, reason in policy.reasons.items():
-        if reason.fit:
-            codes[reason.fit].append(code)
-    return codes
-
-
-def _by_sku(figures: Iterable[ItemFigures], size_order) -> dict[str, list[ItemFigures]]:
-    skus: dict[str, list[ItemFigures]] = defaultdict(list)
-    for f in figures:
-        skus[f.sku].append(f)
-    key = size_key(tuple(size_order))
-    return {sku: sorted(sizes, key=lambda f: key(f.size)) for sku, sizes in sorted(skus.items())}
-
-
-def _size_tests(sku: str, sizes: list[ItemFigures], made) -> dict[str, list[dict]]:
-    tests: dict[str, list[dict]] = {f.size: [] for f in sizes}
-    for c in made:
-        tests[c.key].append(
-            {"sku": sku, "size": c.key, "fit": FIT_WORDS.get(c.signal, c.signal), **_test(c)}
-        )
-    return tests
 
 
 def _test(c: Comparison) -> dict:

@@ -25,11 +25,18 @@ from .run_guard import (
     reap_lost,
     run_holder,
 )
-from .run_output import RowContext, RowInputs, forecast_columns, suggestion_columns
+from .run_output import (
+    RowContext,
+    RowInputs,
+    forecast_columns,
+    result_rows,
+    suggestion_columns,
+)
 
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
+WRITE_SLICE = 50_000  # rows of results formatted and written at a time
 # Where the traceback of a run that failed unexpectedly is, by who started the run: the
 # scheduler runs the ones the API and the web page request.
 RUN_LOGS = {"schedule": "scheduler", "api": "scheduler", "web": "scheduler", "cli": "command's"}
@@ -280,11 +287,20 @@ def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):
 
 def _write(uow: UnitOfWork, ctx: RowContext, rows: RowInputs, result) -> int:
     """Forecasts and suggestions of the run in the caller's transaction; returns the number
-    of suggestions."""
-    uow.planning.add_forecast_columns(forecast_columns(ctx, rows, result.demand, result.returns))
-    suggestions = suggestion_columns(ctx, rows, result.replenishment)
-    uow.planning.add_suggestion_columns(suggestions)
-    return len(suggestions["item_id"])
+    of suggestions.
+
+    A slice of rows at a time: a million rows formatted at once (JSON text, explanations)
+    would hold gigabytes of Python strings for a moment.
+    """
+    written = 0
+    for a in range(0, len(rows.item_ids), WRITE_SLICE):
+        demand, returns, plan = result_rows(result, a, a + WRITE_SLICE)
+        part = rows.rows(a, a + WRITE_SLICE)
+        uow.planning.add_forecast_columns(forecast_columns(ctx, part, demand, returns))
+        suggestions = suggestion_columns(ctx, part, plan)
+        uow.planning.add_suggestion_columns(suggestions)
+        written += len(suggestions["item_id"])
+    return written
 
 
 def _row_facts(uow: UnitOfWork, run_id: int, inputs: PlanningInputs,

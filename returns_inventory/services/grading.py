@@ -22,6 +22,7 @@ from .claims import release_unit
 from .inspection import judge, record, refused_disposition
 from .policies import Policies
 from .reconcile import Verdict, reconcile
+from .tokens import refuse_if_revoked
 from .unit_outcomes import GradingResult, where_is
 
 
@@ -37,11 +38,14 @@ def grade_unit(
     is_admin: bool = False,
     today: date | None = None,
     before_write_off: Callable[[Decimal, bool], None] | None = None,
+    token_to_confirm: int | None = None,
 ) -> GradingResult:
     """Grade a unit waiting in quarantine and put it where its disposition says.
 
     A grade that writes off first calls `before_write_off(value, awaiting_approval)`, inside
-    the transaction: raising there grades nothing (the bench's confirm step).
+    the transaction: raising there grades nothing (the bench's confirm step). A grade made
+    with an API token remembered rather than looked up (services/tokens.py TokensSeen) names
+    it in `token_to_confirm`: if it has been revoked, nothing is graded.
     """
     check_note(note, "note")
     policy = policies.grading
@@ -49,12 +53,16 @@ def grade_unit(
     ticked = policy.check_defects(defects or [])
     with uow_factory() as uow:
         # One round trip locks the unit and reads what deciding and announcing need.
-        found = uow.units.unit_to_grade(unit_id)
+        confirming = [] if token_to_confirm is None else [token_to_confirm]
+        found = uow.units.unit_to_grade(unit_id, confirming)
         if found is None:
+            # Confirmed before a revoked token may learn which units exist.
+            refuse_if_revoked(bool(confirming) and uow.tokens.any_revoked(confirming))
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         unit, details = found
+        refuse_if_revoked(details["token_revoked"])
         unit.ensure_gradable()
-        with uow.batched():  # the two ledger movements in one statement
+        with uow.batched():  # the ledger lines, unit save and grading record sent together
             result = grade_locked_unit(
                 uow, policies, unit, details, grade_, ticked,
                 note=note, actor=actor, is_admin=is_admin, today=today,

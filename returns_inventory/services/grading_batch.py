@@ -12,6 +12,7 @@ from ..persistence.uow import UowFactory
 from .grading import grade_locked_unit
 from .ledger import posting_together
 from .policies import Policies
+from .tokens import refuse_if_revoked
 from .unit_outcomes import GradingResult
 
 MAX_UNITS_PER_BATCH = 200
@@ -35,14 +36,15 @@ def grade_units(
     actor: str,
     is_admin: bool = False,
     today: date | None = None,
+    token_to_confirm: int | None = None,
 ) -> list[GradingResult]:
     """Grade several units in one transaction, with the same rules and exactly-once guarantee
     as one at a time. If any unit cannot be graded, nothing is, and the problem names each
     entry at fault (`grades.N.field`), so a scanner that uploads a tote can fix and resend it.
-    Results come back in the order the grades were given."""
+    Results come back in the order the grades were given. `token_to_confirm` as grade_unit."""
     checked = checked_grades(policies, grades)
     return grade_checked(uow_factory, policies, checked, actors=[(actor, is_admin)] * len(grades),
-                         today=today)
+                         today=today, token_to_confirm=token_to_confirm)
 
 
 def grade_checked(
@@ -52,11 +54,17 @@ def grade_checked(
     *,
     actors: Sequence[tuple[str, bool]],
     today: date | None = None,
+    token_to_confirm: int | None = None,
 ) -> list[GradingResult]:
     """Grade entries that `checked_grades` passed in one transaction; `actors[n]` says who graded
     entry n and whether as admin. Results in entry order."""
+    confirming = [] if token_to_confirm is None else [token_to_confirm]
     with uow_factory() as uow:
-        found = uow.units.units_to_grade([g.unit_id for _, g, _, _ in checked])
+        found = uow.units.units_to_grade([g.unit_id for _, g, _, _ in checked], confirming)
+        # Before anything about the units is told: a revoked token learns nothing. Only when
+        # no unit was found (no row to carry the answer) does that take a statement.
+        refuse_if_revoked(any(details["token_revoked"] for _, details in found.values())
+                          if found else bool(confirming) and uow.tokens.any_revoked(confirming))
         missing = [FieldError(f"grades.{n}.unit_id", f"no unit {g.unit_id}")
                    for n, g, _, _ in checked if g.unit_id not in found]
         if missing:
@@ -77,8 +85,9 @@ def grade_checked(
         # single grades queue instead of deadlocking.
         in_lock_order = sorted(checked, key=lambda c: _stock_order(found[c[1].unit_id][0]))
         results: dict[int, GradingResult] = {}
-        # Every unit's stock legs in one statement at the end, rather than one per unit.
-        with uow.batched(), posting_together(uow):
+        # Every unit's stock legs in one statement at the end, rather than one per unit, and
+        # its other rows in one statement per table.
+        with posting_together(uow):
             for n, request, grade_, ticked in in_lock_order:
                 unit, details = found[request.unit_id]
                 actor, is_admin = actors[n]

@@ -44,6 +44,16 @@ class Record:
     field: str = "row"  # the column the problem is in, or the row as a whole
 
 
+@dataclass(frozen=True)
+class CsvBatch:
+    """Consecutive CSV data rows: the good ones as cell lists in header order, with their
+    row numbers, and the malformed ones as Records carrying their problem."""
+
+    rows: list[int]
+    cells: list[list[str]]
+    problems: list[Record]
+
+
 def guess_format(path: str | PurePath) -> tuple[FileFormat | None, bool]:
     """(format, gzipped) from a file name such as sales.csv.gz; format None if unknown."""
     suffixes = [s.lower() for s in PurePath(path).suffixes]
@@ -125,6 +135,34 @@ class Records:
                 yield Record(self._row, {}, NUL_REASON, column)
             else:
                 yield Record(self._row, dict(zip(header, cells, strict=True)))
+
+    def csv_batches(self, size: int) -> Iterator[CsvBatch]:
+        """The CSV rows `size` at a time as bare cell lists, with the same rules as iterating
+        (blank lines skipped, a wrong field count or a NUL made a problem of its row) but no
+        object per row: the bulk path of a million-line file."""
+        self._in_rows = True
+        header, bound, width = self.header or [], self._bound, len(self.header or ())
+        with self._translated():
+            batch = CsvBatch([], [], [])
+            for cells in self._csv:
+                bound.row_ended()
+                if not (cells and cells[0] and not cells[0].isspace()) and not any(
+                        cell.strip() for cell in cells):
+                    continue  # blank lines (or lines of bare commas) are not rows
+                self._row += 1
+                if len(cells) != width:
+                    batch.problems.append(Record(
+                        self._row, {}, f"has {len(cells)} fields; the header has {width}"))
+                elif bound.may_hold_nul and (column := _column_with_nul(header, cells)):
+                    batch.problems.append(Record(self._row, {}, NUL_REASON, column))
+                else:
+                    batch.rows.append(self._row)
+                    batch.cells.append(cells)
+                    if len(batch.rows) >= size:
+                        yield batch
+                        batch = CsvBatch([], [], [])
+            if batch.rows or batch.problems:
+                yield batch
 
     def _json_rows(self) -> Iterator[Record]:
         """The array's objects, from the parser's events rather than ijson.items: items builds

@@ -94,6 +94,30 @@ class ImportKind:
             errors = self.row_rule(dict(zip(self.names, values, strict=True)))
         return (None, errors) if errors else (tuple(values), [])
 
+    def parse_columns(self, header: list[str], cells: list[list[str]]
+                      ) -> list[list[str | None]] | None:
+        """A batch of CSV rows (cells in `header` order) column by column, as the text the
+        staging table reads (None: NULL); None if any cell needs parse_row to be named
+        (missing, invalid), or the kind has a rule across columns."""
+        if self.row_rule is not None:
+            return None
+        at = {name: i for i, name in enumerate(header)}
+        by_column = list(zip(*cells, strict=True))
+        out: list[list[str | None]] = []
+        for column in self.columns:
+            batch = f.BATCH.get(column.parse)
+            if batch is None:
+                return None
+            if column.name not in at:  # an optional column the file leaves out
+                out.append([None if column.default is None else str(column.default)]
+                           * len(cells))
+                continue
+            texts = batch(list(by_column[at[column.name]]))
+            if texts is None:
+                return None
+            out.append(list(texts))
+        return out
+
     def describe(self) -> str:
         """Markdown table of the columns, for the OpenAPI description and docs/imports.md."""
         lines = ["| column | required | meaning |", "| --- | --- | --- |"]

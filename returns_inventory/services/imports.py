@@ -1,7 +1,7 @@
 """Bulk ERP imports: read and check the whole file, then apply it all or nothing.
 
 One transaction per file. Rows stream from the file into a staging table (COPY on
-PostgreSQL), every check runs there, and only a clean file is merged; a bad one rolls back
+PostgreSQL), every check runs there, and only a clean file is kept; a bad one rolls back
 and answers with its bad rows. A file is recognised by (kind, SHA-256 of its bytes) and a
 re-sent one changes nothing.
 """
@@ -17,12 +17,13 @@ from .. import metrics
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.stock import BalanceKey, Condition, Movement, MovementType
 from ..persistence.uow import UnitOfWork, UowFactory
-from ..services.import_formats import Records
+from ..services.import_formats import Record, Records
 from ..services.import_schemas import KINDS, ImportKind
-from .import_history import RETURNS_CHECKS, BadColumn, resolver
+from .import_checks import MAX_REPORTED_ERRORS, ErrorReport, apply_checked
+from .import_history import BadColumn, resolver
 from .ledger import post_movement
 
-MAX_REPORTED_ERRORS = 1000
+__all__ = ["MAX_REPORTED_ERRORS", "ErrorReport", "ImportResult", "import_kind", "import_rows"]
 
 
 @dataclass(frozen=True)
@@ -36,37 +37,6 @@ class ImportResult:
     sha256: str
     actor: str  # who imported the file (for a duplicate: the first importer)
     imported_at: datetime
-
-
-class ErrorReport:
-    """Every problem found, counted; the first `limit` of them (by row) kept to report."""
-
-    def __init__(self, limit: int = MAX_REPORTED_ERRORS):
-        self.limit, self.total = limit, 0
-        self.errors: list[FieldError] = []
-
-    def add(self, error: FieldError) -> None:
-        self.total += 1
-        if len(self.errors) < self.limit:
-            self.errors.append(error)
-
-    def add_found(self, found: tuple[list, int], describe: Callable[[Any], FieldError]) -> None:
-        """Add the first rows of a SQL check and its total count."""
-        rows, total = found
-        self.total += total
-        self.errors += [describe(r) for r in rows]
-
-    def raise_if_any(self, kind: str) -> None:
-        if not self.total:
-            return
-        self.errors.sort(key=lambda e: (e.row or 0, e.field))
-        shown = self.errors[: self.limit]
-        listed = "" if self.total <= len(shown) else f"; the first {len(shown)} are listed"
-        raise ValidationFailed(
-            f"the {kind} file has {self.total} problem(s){listed}; nothing was imported",
-            errors=shown,
-            error_count=self.total,
-        )
 
 
 def import_kind(kind: str) -> ImportKind:
@@ -123,9 +93,11 @@ def _import(uow_factory, spec: ImportKind, *, sha256, actor, batch_size, resolve
             return _earlier_import(uow.imports.batch_by_hash(kind, sha256))
         report = ErrorReport()
         rows = _stage(uow, spec, records(), report, batch_size, resolve)
-        _check_staged(uow, spec, report)
-        report.raise_if_any(kind)
-        applied = _APPLY[kind](uow, batch_id=batch_id, actor=actor, batch_size=batch_size)
+        attempt = _ATTEMPT.get(kind)
+        applied = apply_checked(
+            uow, spec, report, rows,
+            lambda: _APPLY[kind](uow, batch_id=batch_id, actor=actor, batch_size=batch_size),
+            attempt and (lambda: attempt(uow, batch_id, rows)))
         uow.imports.drop_staged(kind)
         uow.imports.finish_batch(batch_id, rows=rows, applied=applied, skipped=rows - applied)
         uow.events.add(
@@ -169,71 +141,48 @@ def _stage(uow: UnitOfWork, spec: ImportKind, records: Records, report: ErrorRep
             errors=wrong,
             error_count=len(wrong),
         )
-    json_rows = records.header is None
     rows = 0
     with uow.imports.stage(spec.name, batch_size=batch_size) as staged:
-        for record in records:
-            rows = record.row
-            if record.problem:
-                report.add(FieldError(record.field, record.problem, row=rows))
+        if records.header is None:  # JSON: every object brings its own keys
+            for record in records:
+                rows = record.row
+                _stage_row(staged, spec, report, resolve, record, check_unknown=True)
+            return rows
+        header = records.header
+        for batch in records.csv_batches(batch_size):
+            rows = max(rows, *batch.rows[-1:], *(p.row for p in batch.problems[-1:]))
+            # A batch of valid cells goes in column by column; one with a cell to name, or
+            # needing the policies per row, row by row (in row order, as errors are kept).
+            columns = (None if resolve or batch.problems
+                       else spec.parse_columns(header, batch.cells))
+            if columns is not None:
+                staged.add_columns(batch.rows, columns)
                 continue
-            values, errors = spec.parse_row(record.values, check_unknown=json_rows)
-            if resolve and not errors and values is not None:
-                try:
-                    values = resolve(values)
-                except BadColumn as bad:
-                    errors = [(bad.column, bad.reason)]
-            if errors or values is None:
-                for field, reason in errors:
-                    report.add(FieldError(field, reason, row=rows))
-            else:
-                staged.add((rows, *values))
+            parsed = [Record(row, dict(zip(header, cells, strict=True)))
+                      for row, cells in zip(batch.rows, batch.cells, strict=True)]
+            for record in sorted(parsed + batch.problems, key=lambda r: r.row):
+                _stage_row(staged, spec, report, resolve, record, check_unknown=False)
     return rows
 
 
-def _check_staged(uow: UnitOfWork, spec: ImportKind, report: ErrorReport) -> None:
-    """Checks that need the whole file or the database: repeats and unknown references."""
-    imports, limit, kind = uow.imports, report.limit, spec.name
-    key = "+".join(spec.key)
-    report.add_found(
-        imports.duplicate_rows(kind, spec.key, limit),
-        lambda r: FieldError(
-            key, f"repeats row {r.first_row}: {key} must be unique in a file", row=r.row_no
-        ),
-    )
-    if kind == "items":
-        report.add_found(
-            imports.duplicate_rows(kind, ("gtin",), limit),
-            lambda r: FieldError("gtin", f"repeats the gtin of row {r.first_row}", row=r.row_no),
-        )
-        report.add_found(
-            imports.gtins_taken(limit),
-            lambda r: FieldError(
-                "gtin", f"{r.gtin} already belongs to {r.sku} size {r.size}", row=r.row_no
-            ),
-        )
-    if "location" in spec.names:
-        report.add_found(
-            imports.unknown_items(kind, limit),
-            lambda r: FieldError("sku", f"no item {r.sku} in size {r.size}", row=r.row_no),
-        )
-        report.add_found(
-            imports.unknown_locations(kind, limit),
-            lambda r: FieldError("location", f"no location {r.location}", row=r.row_no),
-        )
-    if kind == "stock":
-        report.add_found(imports.snapshot_below_reserved(limit), _below_reserved)
-    if kind == "returns":
-        for check, describe in RETURNS_CHECKS.items():
-            report.add_found(imports.returns_check(check, limit), describe)
-
-
-def _below_reserved(r) -> FieldError:
-    if r.reserved:
-        reason = f"{r.on_hand} is below the {r.reserved} units reserved there"
+def _stage_row(staged, spec: ImportKind, report: ErrorReport,
+               resolve: Callable[[tuple], tuple] | None, record: Record, *,
+               check_unknown: bool) -> None:
+    """Parse one row into the staging table, or note its problems."""
+    if record.problem:
+        report.add(FieldError(record.field, record.problem, row=record.row))
+        return
+    values, errors = spec.parse_row(record.values, check_unknown=check_unknown)
+    if resolve and not errors and values is not None:
+        try:
+            values = resolve(values)
+        except BadColumn as bad:
+            errors = [(bad.column, bad.reason)]
+    if errors or values is None:
+        for field, reason in errors:
+            report.add(FieldError(field, reason, row=record.row))
     else:
-        reason = "this location does not allow negative stock"
-    return FieldError("on_hand", reason, row=r.row_no)
+        staged.add((record.row, *values))
 
 
 def _apply_snapshot(uow: UnitOfWork, *, batch_id: int, actor: str, batch_size: int) -> int:
@@ -277,4 +226,11 @@ _APPLY: dict[str, Callable[..., int]] = {
     "sales": lambda uow, *, batch_id, **_: uow.imports.insert_sales(batch_id),
     "stock": _apply_snapshot,
     "returns": lambda uow, *, batch_id, **_: uow.imports.insert_returns(batch_id),
+}
+
+# Merges that leave out every row a check would refuse, tried before the checks
+# (services/import_checks.py apply_checked): (uow, batch_id, rows) -> rows added, or None.
+_ATTEMPT: dict[str, Callable[[UnitOfWork, int, int], int | None]] = {
+    "sales": lambda uow, batch_id, _: uow.imports.insert_sales(batch_id),
+    "returns": lambda uow, batch_id, rows: uow.imports.insert_returns_if_clean(batch_id, rows),
 }

@@ -13,7 +13,7 @@ from ..persistence.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class PostedMovement:
-    movement_id: int | None  # None while the unit of work batches its writes
+    movement_id: int | None  # None in a batch: its ledger line is written when the batch ends
     balance: StockBalance | None  # None while movements are posted together
 
     @property
@@ -37,14 +37,16 @@ def posting_together(uow: UnitOfWork) -> Iterator[None]:
     all their balances, exactly as if posted one after another in the order given: each is
     still judged by the availability rule, and a refusal raises there. For a group of grades,
     whose code never reads a balance back; a release of reserved stock, which must read its
-    row first, posts what was kept and then itself at once."""
-    uow.movements_kept = []
-    try:
-        yield
-        kept = uow.movements_kept
-    finally:
-        uow.movements_kept = None
-    post_movements(uow, kept)
+    row first, posts what was kept and then itself at once. The block is a write batch
+    (`uow.batched()`): the ledger lines are written with the batch."""
+    with uow.batched() as batch:
+        batch.movements = []
+        try:
+            yield
+            kept = batch.movements
+        finally:
+            batch.movements = None
+        post_movements(uow, kept)
 
 
 def post_movement(uow: UnitOfWork, movement: Movement) -> PostedMovement:
@@ -64,15 +66,15 @@ def post_movements(uow: UnitOfWork, movements: Sequence[Movement]) -> list[Poste
     """
     if not movements:
         return []
-    kept = uow.movements_kept
-    if kept is not None:
+    batch = uow.batch
+    if batch is not None and (kept := batch.movements) is not None:
         if all(m.reserved_delta >= 0 for m in movements):
             kept.extend(movements)
             return [PostedMovement(None, None) for _ in movements]
-        uow.movements_kept = None
+        batch.movements = None
         post_movements(uow, kept)
         kept.clear()
-        uow.movements_kept = kept
+        batch.movements = kept
     keys = [BalanceKey(m.item_id, m.location_id, m.condition) for m in movements]
     if any(m.reserved_delta < 0 for m in movements):
         # The table refuses a negative reserved figure before the rule could say why:
@@ -96,15 +98,23 @@ def post_movements(uow: UnitOfWork, movements: Sequence[Movement]) -> list[Poste
     for key, m in zip(keys, movements, strict=True):
         _apply(uow, current[key], m)
         snapshot = replace(current[key])
-        posted.append(PostedMovement(uow.stock.add_movement(snapshot, m), snapshot))
+        posted.append(PostedMovement(_write_line(uow, snapshot, m), snapshot))
     return posted
+
+
+def _write_line(uow: UnitOfWork, balance: StockBalance, movement: Movement) -> int | None:
+    """The movement's ledger line: written now (its id), or kept in the open batch (None)."""
+    if uow.batch is None:
+        return uow.stock.add_movement(balance, movement)
+    uow.stock.keep_movement(uow.batch, balance, movement)
+    return None
 
 
 def _post_after_reading(uow: UnitOfWork, key: BalanceKey, movement: Movement) -> PostedMovement:
     balance = uow.stock.lock_balance(key)
     _apply(uow, balance, movement)
     uow.stock.save_balance(balance)
-    return PostedMovement(uow.stock.add_movement(balance, movement), balance)
+    return PostedMovement(_write_line(uow, balance, movement), balance)
 
 
 def _apply(uow: UnitOfWork, balance: StockBalance, movement: Movement) -> None:

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
-from forecasting.panel import (
-    GRADES,
-    NO_GRADE,
-    REASONS,
-    ItemParams,
-    ReturnsData,
-    SalesPanel,
-    StockPosition,
-)
+from forecasting.panel import GRADES, NO_GRADE, REASONS
 
-from ..domain.weeks import monday_of, week_of
+from ..domain.weeks import week_of
 from ..persistence.uow import UnitOfWork
+from .planning_panel import Catalogue, Packer, PlanningInputs
+
+__all__ = [
+    "RETURN_CODES",
+    "ForecastConfig",
+    "PlanningInputs",
+    "last_complete_week",
+    "load_inputs",
+    "pack_inputs",
+]
 
 
 @dataclass(frozen=True)
@@ -97,37 +98,27 @@ class ForecastConfig:
         return (self.order_costs or {}).get(supplier or "", 0.0)
 
 
-@dataclass
-class PlanningInputs:
-    item_ids: np.ndarray  # database id per panel row
-    sales: SalesPanel
-    returns: ReturnsData
-    stock: StockPosition
-    items: ItemParams
-    unit_cost: np.ndarray
-    as_of: date
-
-    @property
-    def origin_monday(self) -> date:
-        """Monday of the first forecast week."""
-        return monday_of(self.sales.last_week + 1)
-
-
 def last_complete_week(as_of: date) -> int:
     """The last week fully observed on the morning of `as_of`."""
     return week_of(as_of - timedelta(days=1)) if as_of.weekday() == 0 else week_of(as_of) - 1
 
 
 def load_inputs(uow: UnitOfWork, config: ForecastConfig, as_of: date) -> PlanningInputs:
-    """Read everything the run needs with a handful of set-based queries, in one snapshot."""
+    """Read everything the run needs with a handful of set-based queries, in one snapshot.
+
+    The big sets (sales lines, returned units) are folded into the panel a block at a time
+    as they arrive: at a million series the whole answers would be gigabytes of rows.
+    """
     planning = uow.planning
     planning.read_one_snapshot()
     last = last_complete_week(as_of)
     first = last - config.history_weeks + 1
-    catalogue = planning.planning_items()
-    weekly = planning.weekly_sales(first, last)
-    returned = planning.received_returns(first, last, **RETURN_CODES)
-    return pack_inputs(planning, config, as_of, catalogue, weekly, returned)
+    packer = Packer(Catalogue.from_rows(planning.planning_items(stream=True)), config, first)
+    for block in planning.sales_blocks(first, last):
+        packer.add_sales(block)
+    for block in planning.received_returns_blocks(first, last, **RETURN_CODES):
+        packer.add_returns(block)
+    return packer.finish(planning, config, as_of)
 
 
 # How reasons and grades travel from the database: as their index in the library's tuples.
@@ -139,72 +130,9 @@ def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly
                 returned: np.ndarray) -> PlanningInputs:
     """Arrays of the big reads (weekly sales, returns) plus the small ones, as the library's
     panel. Row order is the catalogue's, whatever order the big reads came back in."""
-    last = last_complete_week(as_of)
-    first = last - config.history_weeks + 1
-    n = len(catalogue)
-    item_ids = np.fromiter((r.id for r in catalogue), dtype=np.int64, count=n)
-    ids = np.asarray([f"{r.sku}|{r.size}" for r in catalogue], dtype=str)
-
-    # Millions of (item, week) rows: index them with arrays, never row by row in Python.
-    lookup = np.full(int(item_ids.max(initial=0)) + 1, -1, dtype=np.int64)
-    lookup[item_ids] = np.arange(n)
-
-    def rows_of(ids_read: np.ndarray) -> np.ndarray:
-        known = ids_read < len(lookup)
-        return np.where(known, lookup[np.where(known, ids_read, 0)], -1)
-
-    row = rows_of(weekly[:, 0])
-    keep = row >= 0
-    y = np.bincount(row[keep] * config.history_weeks + (weekly[keep, 1] - first),
-                    weights=weekly[keep, 2].astype(np.float64),
-                    minlength=n * config.history_weeks)
-    sales = SalesPanel(
-        ids=ids, y=y.reshape(n, config.history_weeks).astype(np.float32), start_week=first
-    )
-
-    series = rows_of(returned[:, 0])
-    returned = returned[series >= 0]
-    returns = ReturnsData(
-        series=series[series >= 0], sale_week=returned[:, 1], receipt_week=returned[:, 2],
-        reason=returned[:, 3].astype(np.int8), grade=returned[:, 4].astype(np.int8),
-        units=returned[:, 5].astype(np.float32),
-    )
-
-    on_hand, reserved, in_transit = np.zeros(n), np.zeros(n), np.zeros(n)
-    awaiting = np.zeros(n)
-    stock = planning.stock_positions()
-    stock = stock[rows_of(stock[:, 0]) >= 0]
-    at = rows_of(stock[:, 0])
-    on_hand[at], reserved[at] = stock[:, 1], stock[:, 2]
-    # Units in quarantine, waiting to be graded, will mostly come back to stock.
-    awaiting[at] = stock[:, 3]
-    transit = planning.returns_in_transit()
-    transit = transit[rows_of(transit[:, 0]) >= 0]
-    in_transit[rows_of(transit[:, 0])] += transit[:, 1]
-    orders = planning.open_purchase_orders()
-    orders = orders[(orders[:, 2] > 0) & (rows_of(orders[:, 0]) >= 0)]
-    stock = StockPosition(
-        on_hand=on_hand, reserved=reserved, returns_in_transit=in_transit,
-        on_order_series=rows_of(orders[:, 0]), on_order_week=orders[:, 1],
-        on_order_units=orders[:, 2].astype(np.float64), returns_awaiting_grading=awaiting,
-    )
-
-    unit_cost = np.asarray([float(r.unit_cost) for r in catalogue], dtype=np.float64)
-    items = ItemParams(
-        category=np.asarray([r.category for r in catalogue], dtype=object),
-        lead_time=np.asarray([max(1, math.ceil(r.lead_time_days / 7)) for r in catalogue],
-                             dtype=np.int64),
-        review_period=np.full(n, config.review_period_weeks, dtype=np.int64),
-        case_pack=np.asarray([r.case_pack for r in catalogue], dtype=np.int64),
-        moq=np.asarray([r.min_order_qty for r in catalogue], dtype=np.int64),
-        unit_cost=unit_cost,
-        service_level=np.asarray([config.service_level(r.category) for r in catalogue]),
-        launched_week=np.asarray([np.nan if r.launched_on is None else week_of(r.launched_on)
-                                  for r in catalogue], dtype=np.float64),
-        service_target=np.asarray([config.service_target(r.category) for r in catalogue],
-                                  dtype=object),
-        holding_cost=np.asarray([config.cost(r.category, "holding") for r in catalogue]),
-        shortage_cost=np.asarray([config.cost(r.category, "shortage") for r in catalogue]),
-        order_cost=np.asarray([config.order_cost(r.supplier) for r in catalogue]),
-    )
-    return PlanningInputs(item_ids, sales, returns, stock, items, unit_cost, as_of)
+    if not isinstance(catalogue, Catalogue):
+        catalogue = Catalogue.from_rows(catalogue)
+    packer = Packer(catalogue, config, last_complete_week(as_of) - config.history_weeks + 1)
+    packer.add_sales(weekly)
+    packer.add_returns(returned)
+    return packer.finish(planning, config, as_of)

@@ -121,15 +121,6 @@ def collect(repository, window: SalesWindow, dimension: Dimension, codes: list[s
     return groups
 
 
-def tally_each(repository, window: SalesWindow, dimensions: list[Dimension],
-               codes: list[str]) -> dict[Dimension, dict[str, GroupFigures]]:
-    """Sales and quality returns per group for several groupings, from one read by item (no
-    months): what the alerts need, for every page of suggestions."""
-    sold = repository.sold(window, by_month=False)
-    returned = repository.quality_returns(window, codes, by_month=False)
-    return {d: _tally(sold, returned, COLUMN.get(d, d.value))[0] for d in dimensions}
-
-
 def _tally(sold: list[dict], returned: list[dict], column: str):
     groups: dict[str, GroupFigures] = defaultdict(GroupFigures)
     item_group: dict[int, tuple[str, str]] = {}

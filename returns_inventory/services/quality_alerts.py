@@ -6,10 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..domain.quality import CategoryTest, Dimension, compare_with_category
+from ..domain.quality import UNKNOWN, CategoryTest, Cell, Dimension, compare_with_category
 from ..domain.sales_window import SalesWindow
+from ..persistence.repositories.analytics import GROWING
 from .policies import Policies
-from .quality import quality_codes, tally_each
+from .quality import quality_codes
+from .report_cache import cached
+
+COLUMN = {Dimension.STYLE: "sku", Dimension.SUPPLIER: "supplier"}
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,29 @@ class QualityAlerts:
 
 
 def current_alerts(uow, policies: Policies, today: date) -> QualityAlerts:
-    """The style and supplier flags on sales of the alert window up to today."""
+    """The style and supplier flags on sales of the alert window up to today.
+
+    Every page of suggestions asks; the flags change only when a sale, a received return or
+    an item does (the window moves with the day, which is in the key), so they are computed
+    once and kept until then (report_cache.py)."""
     window = SalesWindow(today - timedelta(days=policies.quality_alerts.window_days - 1), today)
-    codes = quality_codes(policies.returns)
+    codes = tuple(quality_codes(policies.returns))
+    return cached(uow.database, ("quality-alerts", window, codes),
+                  uow.quality.change_stamp(GROWING), lambda: _alerts(uow, window, codes))
+
+
+def _alerts(uow, window: SalesWindow, codes: tuple[str, ...]) -> QualityAlerts:
+    rows = uow.quality.quality_cells(window, codes, list(COLUMN.values()))
     out: dict[Dimension, dict] = {}
-    kinds = [Dimension.STYLE, Dimension.SUPPLIER]
-    for dimension, groups in tally_each(uow.quality, window, kinds, codes).items():
-        cells = [cell for key, figures in groups.items() for cell in figures.cells(key)]
+    for dimension, column in COLUMN.items():
+        tally: dict[tuple[str, str], list[int]] = {}
+        for r in rows:
+            # Items whose master data does not say (null or blank) are one group.
+            figures = tally.setdefault((r[column] or UNKNOWN, r["category"]), [0, 0])
+            figures[0] += r["units"]
+            figures[1] += r["quality_returns"]
+        cells = [Cell(group, category, sold, back)
+                 for (group, category), (sold, back) in tally.items()]
         out[dimension] = {
             t.group if dimension is Dimension.STYLE else (t.group, t.category):
                 _evidence(t, dimension, window)

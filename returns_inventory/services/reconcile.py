@@ -134,9 +134,10 @@ def _move_to_disposition(uow: UnitOfWork, unit: rules.ReturnUnit, verdict: Verdi
 def _record(uow: UnitOfWork, unit: rules.ReturnUnit, verdict: Verdict, where: dict) -> None:
     """Save the unit, keep the grade in its history, and announce it."""
     decision = verdict.decision
-    uow.units.save_unit(unit, actor=verdict.actor)
+    uow.units.save_unit(unit, actor=verdict.actor, batch=uow.batch)
     uow.units.add_grading(
         unit.id,
+        batch=uow.batch,
         kind=verdict.kind,
         grade=verdict.grade.value,
         defects=list(verdict.defects),

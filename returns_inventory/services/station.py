@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -14,19 +10,15 @@ from pathlib import Path
 
 from ..domain.errors import FieldError, NotFound, present
 from ..domain.grading import Disposition, UnitStatus
-from ..persistence.uow import Fence, UnitOfWork, UowFactory, fenced
+from ..persistence.uow import UnitOfWork, UowFactory
+from .form_once import once, stored_answer
 from .grading import grade_unit
 from .inspection import line_context, preview, refused_disposition
 from .photos import attach_photos
 from .policies import Policies
 from .unit_outcomes import GradingResult
 
-SUBMISSION_PATH = "/station/grade"
-# How long a repeated submission waits for its twin, still grading, to finish.
-TWIN_WAIT_S = 5.0
-TWIN_POLL_S = 0.1
-# A claim older than this belongs to a request that died; its twin may take over.
-ABANDONED_AFTER_S = 60
+STATION_FORM = "station"  # the bench form's one-time tokens are claimed as station:<token>
 
 
 @dataclass(frozen=True)
@@ -43,10 +35,6 @@ class Scanned:
 class BenchResult:
     result: GradingResult
     replayed: bool  # True when the form had been submitted before: this is the first answer
-
-
-class StillGrading(Exception):
-    """The same form is being graded by another request right now."""
 
 
 @dataclass(frozen=True)
@@ -128,23 +116,16 @@ def grade_at_bench(
     photos: list[tuple[str, str, bytes]], actor: str, is_admin: bool = False,
     confirmed_write_off: str | None = None,
 ) -> BenchResult:
-    """Grade a unit from the bench form; the form's one-time token makes a double submit harmless.
-
-    The token is claimed in a transaction of its own before grading, so a second submission of
-    the same form finds it and answers with the first result instead of grading again.
+    """Grade a unit from the bench form; the form's one-time token makes a double submit harmless
+    (services/form_once.py): a second submission of the same form answers with the first
+    result instead of grading again, or StillWorking while the first is still grading.
 
     A grade that writes the unit off grades only when `confirmed_write_off` is the value the
     grader was shown; otherwise WriteOffUnconfirmed, and nothing is graded. A keystroke that
     slipped through (a scanned label's D) can then never write a unit off unseen.
     """
-    key = _key(submission)
-    # The unit alone: a form sent again after its first request died may take its place.
-    fingerprint = hashlib.sha256(unit_id.encode()).hexdigest()
-    fence = Fence(actor, key, uuid.uuid4().hex)
-    stored = _claim(uow_factory, fence, fingerprint)
-    if stored is not None:
-        return BenchResult(_wait_for_twin(uow_factory, actor, key, stored), replayed=True)
-    try:
+
+    def work() -> GradingResult:
         # Check what can be checked before photos are written, so a refused grade stores none.
         policies.grading.grade_of(grade)
         policies.grading.check_defects(defects)
@@ -159,22 +140,15 @@ def grade_at_bench(
                 seen(Decimal(ahead.write_off_value), ahead.awaiting_approval)
             attach_photos(uow_factory, policies, instance_path, unit_id=unit_id, files=photos,
                           actor=actor)
-        with fenced(fence):  # should a resent form have taken over, this grade rolls back
-            result = grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
-                                defects=defects, note=note or None, actor=actor, is_admin=is_admin,
-                                before_write_off=seen)
-    except BaseException:
-        # Nothing was graded: the same form may be corrected and sent again.
-        with uow_factory() as uow:
-            uow.idempotency.release(**fence._asdict())
-            uow.commit()
-        raise
-    with uow_factory() as uow:
-        uow.idempotency.complete(**fence._asdict(), status_code=200,
-                                 body=json.dumps(dataclasses.asdict(result)),
-                                 content_type="application/json")
-        uow.commit()
-    return BenchResult(result, replayed=False)
+        return grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
+                          defects=defects, note=note or None, actor=actor, is_admin=is_admin,
+                          before_write_off=seen)
+
+    # The unit alone is the form's subject: a form sent again (another grade chosen) after its
+    # first request died may take its place.
+    body, replayed = once(uow_factory, actor=actor, form=STATION_FORM, submission=submission,
+                          subject=unit_id, work=work, answer=dataclasses.asdict)
+    return BenchResult(GradingResult(**body), replayed=replayed)
 
 
 def confirmation_check(confirmed: str | None) -> Callable[[Decimal, bool], None]:
@@ -193,38 +167,8 @@ def confirmation_check(confirmed: str | None) -> Callable[[Decimal, bool], None]
 
 def bench_result(uow_factory: UowFactory, *, submission: str, actor: str) -> GradingResult:
     """The result a submitted bench form produced (for the page after the redirect)."""
-    with uow_factory() as uow:
-        stored = uow.idempotency.stored(actor=actor, key=_key(submission))
-    if stored is None or stored.response_body is None:
-        raise NotFound("There is no grading result for this form. Scan the unit again.")
-    return GradingResult(**json.loads(stored.response_body))
-
-
-def _key(submission: str) -> str:
-    return "station:" + (submission or "")[:200]
-
-
-def _claim(uow_factory: UowFactory, fence: Fence, fingerprint):
-    with uow_factory() as uow:
-        stored = uow.idempotency.claim(actor=fence.actor, key=fence.key, method="POST",
-                                       path=SUBMISSION_PATH, request_hash=fingerprint,
-                                       token=fence.token, lock_seconds=ABANDONED_AFTER_S)
-        uow.commit()
-    return stored
-
-
-def _wait_for_twin(uow_factory: UowFactory, actor, key, stored) -> GradingResult:
-    deadline = time.monotonic() + TWIN_WAIT_S
-    while not stored.completed:
-        if time.monotonic() > deadline:
-            raise StillGrading()
-        time.sleep(TWIN_POLL_S)
-        with uow_factory() as uow:
-            stored = uow.idempotency.stored(actor=actor, key=key)
-        if stored is None:
-            # The first submission failed and let go of the token: nothing was graded.
-            raise StillGrading()
-    return GradingResult(**json.loads(stored.response_body))
+    return GradingResult(**stored_answer(uow_factory, actor=actor, form=STATION_FORM,
+                                         submission=submission))
 
 
 def _ensure_gradable(uow_factory: UowFactory, unit_id: str) -> None:

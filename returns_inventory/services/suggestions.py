@@ -9,10 +9,11 @@ from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.replenishment import DECIDED, TERM_MEANINGS
 from ..domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
 from ..domain.weeks import monday_of, week_of
+from ..persistence.repositories import keyset
 from ..persistence.uow import UnitOfWork, UowFactory
 from .planning_inputs import last_complete_week
 from .policies import Policies
-from .quality_alerts import current_alerts
+from .suggestion_alerts import listed_alerts
 
 HISTORY_WEEKS = 52
 FILTERS = ("category", "sku", "size", "location", "supplier", "min_quantity", "min_value",
@@ -44,7 +45,10 @@ def run_scope(uow: UnitOfWork, run_id: int | None) -> RunScope | None:
     run = uow.suggestions.run(run_id) if run_id else uow.suggestions.latest_run()
     if run_id and run is None:
         raise NotFound(f"no forecast run {run_id}")
-    return RunScope(run["id"], run["as_of"], DECIDED) if run else None
+    if run is None:
+        return None
+    earlier = uow.suggestions.earlier_runs_of_day(run["id"], run["as_of"])
+    return RunScope(run["id"], run["as_of"], DECIDED, earlier)
 
 
 def suggestion_filter(uow: UnitOfWork, args: dict[str, Any]) -> SuggestionFilter | None:
@@ -60,41 +64,65 @@ def suggestion_filter(uow: UnitOfWork, args: dict[str, Any]) -> SuggestionFilter
     )
 
 
+# Lists count their matches this far, and say "1000+" beyond: a count of every row of a
+# 100,000-line run costs more than the page it is shown on.
+COUNT_CAP = 1_000
+
+
 def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: int,
-                     limit: int, policies: Policies | None = None) -> dict:
-    """One page of a run's suggestions, filtered and sorted, with the total that matched
-    (and, given the policies, each marked with its quality alerts)."""
+                     limit: int, policies: Policies | None = None,
+                     after: str | None = None) -> dict:
+    """One page of a run's suggestions, filtered and sorted, with how many matched (exact
+    up to COUNT_CAP) and the cursor of the next page (and, given the policies, each marked
+    with its quality alerts). A page `after` a cursor is read through the ordering's index,
+    as fast at the end of a run as at its start."""
     order = parse_sort(args.get("sort"))
+    keys = [name for name, _ in order] + ["id"]
+    start = _cursor_values(after, args.get("sort"), len(keys)) if after else None
     with uow_factory() as uow:
         where = suggestion_filter(uow, args)
-        rows, total = ([], 0) if where is None else uow.suggestions.page(
-            where, order=order, offset=offset, limit=limit)
+        rows, total, exact = [], 0, True
+        if where is not None:
+            rows = uow.suggestions.page(where, order=order, offset=offset, limit=limit + 1,
+                                        after=start)
+            total, exact = uow.suggestions.count_up_to(where, COUNT_CAP)
+        more, rows = len(rows) > limit, rows[:limit]
         if policies is not None and rows:
-            rows = current_alerts(uow, policies, policies.returns.today()).mark(rows)
+            rows = listed_alerts(uow, policies, policies.returns.today()).mark(rows)
     scope = where.scope if where else None
     run = {"id": scope.run_id, "as_of": scope.as_of} if scope else None
+    cursor = (keyset.encode(_sort_text(args.get("sort")), [rows[-1][k] for k in keys])
+              if more else None)
     return {"run": run, "data": rows,
-            "page": {"offset": offset, "limit": limit, "total": total}}
+            "page": {"offset": offset, "limit": limit, "total": total, "total_exact": exact,
+                     "next_cursor": cursor}}
 
 
-# Next and previous look this far into a filtered list; a planner pages further in the table.
-NEIGHBOUR_LIMIT = 20000
+def _sort_text(sort: str | None) -> str:
+    return ",".join(part.strip() for part in (sort or "").split(",") if part.strip())
+
+
+def _cursor_values(cursor: str, sort: str | None, width: int) -> list:
+    try:
+        return keyset.decode(cursor, _sort_text(sort), width)
+    except ValueError as exc:
+        raise ValidationFailed(f"`after` is {exc}: pass a page's next_cursor, with the same "
+                               "sort", errors=[FieldError("after", str(exc))]) from exc
 
 
 def neighbours(uow_factory: UowFactory, args: dict[str, Any], suggestion_id: int) -> dict:
-    """The suggestions before and after this one in the filtered, sorted list; None at either
-    end, or both when it is not in the list."""
+    """The suggestions before and after this one in the filtered, sorted list, and its place
+    in it (None past COUNT_CAP); None at either end, or all when it is not in the list."""
     order = parse_sort(args.get("sort"))
     with uow_factory() as uow:
         where = suggestion_filter(uow, args)
-        ids = [] if where is None else uow.suggestions.ordered_ids(
-            where, order=order, limit=NEIGHBOUR_LIMIT)
-    if suggestion_id not in ids:
-        return {"previous": None, "next": None, "position": None, "total": len(ids)}
-    at = ids.index(suggestion_id)
-    return {"previous": ids[at - 1] if at else None,
-            "next": ids[at + 1] if at + 1 < len(ids) else None,
-            "position": at + 1, "total": len(ids)}
+        if where is None:
+            return {"previous": None, "next": None, "position": None, "total": 0,
+                    "total_exact": True}
+        around = uow.suggestions.neighbours(where, order=order, suggestion_id=suggestion_id,
+                                            cap=COUNT_CAP)
+        total, exact = uow.suggestions.count_up_to(where, COUNT_CAP)
+    return {**around, "total": total, "total_exact": exact}
 
 
 def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
@@ -105,7 +133,7 @@ def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
         if row is None:
             raise NotFound(f"no suggestion {suggestion_id}")
         if policies is not None:
-            row = current_alerts(uow, policies, policies.returns.today()).mark([row])[0]
+            row = listed_alerts(uow, policies, policies.returns.today()).mark([row])[0]
         forecast = uow.suggestions.forecast(row["run_id"], row["item_id"])
         first_future = (week_of(forecast["origin_week"]) if forecast
                         else last_complete_week(row["as_of"]) + 1)
@@ -182,9 +210,10 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
             raise NotFound("no forecast run has succeeded yet")
         lines = uow.suggestions.approved_lines(scope)
         if policies is not None and lines:
-            lines = current_alerts(uow, policies, policies.returns.today()).mark(lines)
+            lines = listed_alerts(uow, policies, policies.returns.today()).mark(lines)
         # From now on the ERP may act on these lines: they can no longer be reopened.
-        uow.suggestions.mark_exported([line["suggestion_id"] for line in lines])
+        uow.suggestions.mark_exported([line["suggestion_id"] for line in lines
+                                       if line["exported_at"] is None])
         uow.commit()
     orders: dict[tuple, dict] = {}
     for line in lines:

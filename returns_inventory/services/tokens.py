@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from ..domain.access import Role
-from ..domain.errors import FieldError, ValidationFailed
+from ..domain.errors import FieldError, Unauthenticated, ValidationFailed
+from ..persistence.repositories.tokens import Token
 from ..persistence.uow import UowFactory
 
 TOKEN_PREFIX = "ri_"
 LAST_USED_PRECISION = timedelta(minutes=5)
+# Clients (benches, scanners, ERP connections) one process remembers: far more than a
+# warehouse has, and small enough that an unbounded stream of secrets costs nothing.
+TOKENS_SEEN = 1024
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,52 @@ def create_token(uow_factory: UowFactory, *, name: str, role: str) -> IssuedToke
     return IssuedToken(token_id, name.strip(), role_, secret)
 
 
-def authenticate(uow_factory: UowFactory, secret: str):
-    """The active token for this secret, or None; notes when it was last used.
+class TokensSeen:
+    """The tokens this process authenticated in the last few minutes, by hash, at most
+    `size` of them (least recently used go first); safe to share between threads.
 
-    Every request asks, so the lookup is a read-only unit of work: one statement, no write
-    lock. A revoked token is refused on the very next request; nothing is cached.
+    Only work that confirms the token is still active in its own transaction may take a
+    token from here (`recall`): grading asks in the statement that locks the unit, so a
+    revoked token is refused on its very next grade without a round trip of its own.
     """
+
+    def __init__(self, size: int = TOKENS_SEEN):
+        self._size = size
+        self._tokens: OrderedDict[str, Token] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, token_hash: str, token: Token) -> None:
+        with self._lock:
+            self._tokens[token_hash] = token
+            self._tokens.move_to_end(token_hash)
+            while len(self._tokens) > self._size:
+                self._tokens.popitem(last=False)
+
+    def recall(self, secret: str) -> Token | None:
+        """The token for this secret if seen within LAST_USED_PRECISION, unconfirmed: older
+        ones are looked up again, which also notes their use."""
+        token_hash = hash_token(secret)
+        with self._lock:
+            token = self._tokens.get(token_hash)
+            if token is not None:
+                self._tokens.move_to_end(token_hash)
+        fresh_since = datetime.now(UTC) - LAST_USED_PRECISION
+        if token is None or token.last_used_at is None or token.last_used_at < fresh_since:
+            return None
+        return token
+
+
+def authenticate(uow_factory: UowFactory, secret: str, seen: TokensSeen | None = None
+                 ) -> Token | None:
+    """The active token for this secret, or None; notes when it was last used, and
+    remembers it in `seen` (for work that confirms it in its own transaction).
+
+    The lookup is a read-only unit of work: one statement, no write lock. A revoked token is
+    refused on the very next request.
+    """
+    token_hash = hash_token(secret)
     with uow_factory(read_only=True) as uow:
-        token = uow.tokens.by_hash(hash_token(secret))
+        token = uow.tokens.by_hash(token_hash)
     if token is None:
         return None
     now = datetime.now(UTC)
@@ -66,7 +110,17 @@ def authenticate(uow_factory: UowFactory, secret: str):
         with uow_factory() as uow:
             uow.tokens.touch(token.id, now=now, stale_before=stale_before)
             uow.commit()
+        token = replace(token, last_used_at=now)
+    if seen is not None:
+        seen.remember(token_hash, token)
     return token
+
+
+def refuse_if_revoked(revoked: bool) -> None:
+    """For work that took its token from TokensSeen and asked, in its transaction, whether
+    it has been revoked since."""
+    if revoked:
+        raise Unauthenticated("this token has been revoked")
 
 
 def list_tokens(uow_factory: UowFactory) -> list:

@@ -11,7 +11,7 @@ from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
 from ..http.auth import requires_role
-from ..services.analytics import latest_sale_day, returns_analytics, size_key
+from ..services.analytics import latest_sale_day, returns_heat_map, size_key
 from ..services.sku_returns import weekly_returns
 from .forms import whole_number
 from .pages import page_blueprint
@@ -23,6 +23,7 @@ WINDOWS = {30: "last 30 days", 90: "last 90 days", 180: "last 6 months", 365: "l
 DEFAULT_WINDOW = 90
 # A heat map of hundreds of SKUs helps nobody; the worst come first and a filter narrows it.
 MOST_SKUS = 60
+MOST_INSPECTION_ROWS = 50  # the most refused or deducted reason × SKU pairs
 HEAT_STEPS = 20
 
 
@@ -37,8 +38,11 @@ def returns_page():
     error, status, found = None, 200, None
     try:
         until = _until(request.args.get("until", "").strip(), category)
-        found = returns_analytics(uow_factory(), policies().returns, category=category,
-                                  since=until - timedelta(days=days - 1), until=until)
+        found = returns_heat_map(
+            uow_factory(), policies().returns, category=category,
+            since=until - timedelta(days=days - 1), until=until, most=MOST_SKUS,
+            least=policies().returns.heat_min_units)
+        found["inspection"] = found["inspection"][:MOST_INSPECTION_ROWS]
     except DomainError as exc:
         until, error, status = None, exc.detail, 422
     shaped = _shaped(found) if found else {}
@@ -78,23 +82,20 @@ def _shaped(found: dict) -> dict:
     """The service's answer arranged for the page: heat map rows, reason mix, flags."""
     reasons = policies().returns.reasons
     label = {code: r.label for code, r in reasons.items()}
-    # Ranked by the shrunk rate, SKUs with too few units sold to say anything last: 1 sold
-    # and 1 back is not the worst SKU of the range.
+    # The service ranks by the shrunk rate, SKUs with too few units sold to say anything
+    # last: 1 sold and 1 back is not the worst SKU of the range.
     least = policies().returns.heat_min_units
-    ranked = sorted(found["skus"], key=lambda r: (
-        r["units_sold"] < least, -(r["shrunk_return_rate"] or 0), r["sku"]))
-    shown = ranked[:MOST_SKUS]
+    shown = found["skus"]
     sizes = size_columns(shown, policies().returns.size_order)
     rates = [s["shrunk_return_rate"] for row in shown for s in row["sizes"]
              if s["units_sold"] >= least]
-    mix: Counter = Counter()
-    for row in found["skus"]:
-        mix.update(row["reasons"])
+    mix = Counter(found["reasons"])
     returned = sum(mix.values())
     flagged_sizes = {(t["sku"], t["size"]): t["fit"] for t in found["fit_signals"]}
     return {
         "rows": [{**row, "cells": {s["size"]: s for s in row["sizes"]}} for row in shown],
-        "sizes": sizes, "hidden": len(ranked) - len(shown), "top_rate": max(rates, default=0),
+        "sizes": sizes, "hidden": found["skus_total"] - len(shown),
+        "top_rate": max(rates, default=0),
         "mix": [{"code": code, "label": label.get(code, code), "units": units,
                  "share": units / returned if returned else 0}
                 for code, units in mix.most_common() if units],

@@ -84,12 +84,15 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
         error, status = exc.detail, status_of(exc)
     runs, _ = list_runs(uow_factory(), offset=0, limit=RUNS_IN_FILTER)
     total = listed["page"]["total"] if listed else 0
+    counted_all = listed["page"]["total_exact"] if listed else True
     rows = [with_figures(row) for row in listed["data"]] if listed else []
     return render_template(
         "planner/suggestions.html", state=state, listed=listed, rows=rows, error=error,
         columns=[BY_KEY[k] for k in table_columns()], statuses=STATUSES,
         runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
         pages=page_count(total, PAGE_SIZE), total=total, back=request.full_path.rstrip("?"),
+        more_than="" if counted_all else "+",
+        has_next=bool(listed and listed["page"]["next_cursor"]),
         overdue_refunds=overdue_count(uow_factory(), today=policies().returns.today()),
     ), status
 

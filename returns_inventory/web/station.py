@@ -14,10 +14,10 @@ from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.body import sized_body
 from ..http.problems import status_of
+from ..services.form_once import StillWorking
 from ..services.inspection import send_back_label
 from ..services.photos import unit_view
 from ..services.station import (
-    StillGrading,
     WriteOffUnconfirmed,
     bench_result,
     find_scanned,
@@ -87,7 +87,7 @@ def grade(unit_id: str):
     except WriteOffUnconfirmed as ask:
         # Not an error: the grader sees the value and confirms, or chooses another grade.
         return _unit_page(unit_id, chosen=_chosen(defects), confirm=ask, photos_dropped=photos)
-    except StillGrading:
+    except StillWorking:
         return _unit_page(unit_id, status=409, error=(
             "This form is still being graded from another click. Wait a moment, then scan the "
             "unit again to see its result."))

@@ -59,7 +59,7 @@ def _forecast(run_id, item_id) -> dict:
             "forecast": [10.0] * HORIZON, "lower": [6.0] * HORIZON, "upper": [14.0] * HORIZON,
             "interval_level": 0.8, "return_rate": 0.25, "restockable_share": 0.8,
             "lag_median_weeks": 2.0, "expected_returns": [1.5] * HORIZON,
-            "explanation": "ses (smooth demand, size), lowest holdout MSE"}
+            "explanation": "ses (smooth demand, size), lowest holdout MAE"}
 
 
 def build_board(uow_factory) -> Board:

@@ -31,7 +31,8 @@ EXAMPLES = 25  # per operation and phase: a few minutes per backend
 # schema can state: the return window and reason codes of policy, what was sold or received,
 # a file's rows, an image's bytes, the grading policy's defect codes, a webhook URL's host, a
 # run's as-of date (not after today, not before the first sale) and its configured max_workers,
-# an inspection override's deductions (named in policy; only a deduct outcome has them).
+# an inspection override's deductions (named in policy; only a deduct outcome has them), a
+# suggestions page's `after` (a cursor only that list, sorted alike, can have given).
 # Anywhere else a 422 for schema-valid input means the document hides a limit, and fails.
 BUSINESS_RULES = [
     ("POST", "/api/v1/returns"),
@@ -45,6 +46,7 @@ BUSINESS_RULES = [
     ("POST", "/api/v1/units/{unit_id}/outcome"),
     ("POST", "/api/v1/webhooks"),
     ("POST", "/api/v1/forecast-runs"),
+    ("GET", "/api/v1/replenishment/suggestions"),
 ]
 ACCEPTED = ["2XX", 401, 403, 404, 409]
 

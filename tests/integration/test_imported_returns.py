@@ -125,6 +125,45 @@ def test_a_bad_file_names_each_bad_row_and_imports_nothing(uow_factory, db, poli
     assert stored(db) == []
 
 
+def test_a_file_whose_rows_all_parse_is_still_refused_for_what_the_sales_say(
+        uow_factory, db, policies, sold):
+    """Well-formed rows are inserted before the sales checks run: those must still name each
+    row, and nothing may stay written."""
+    error = refusal(uow_factory, policies, HEADER
+                    + "CN-1,1,2026-11-09,3,01,SO-1,1,,,,,,,\n"     # good
+                    + "CN-1,3,2026-11-09,1,01,SO-404,1,,,,,,,\n"   # no such sale
+                    + "CN-1,5,2026-11-09,1,01,,,NOPE,M,,,,,\n"     # no such item
+                    + "CN-1,7,2026-11-01,1,01,SO-2,1,,,,,,,\n"     # before the sale
+                    + "CN-1,8,2026-11-09,1,01,SO-2,1,TEE,M,,,,,\n"  # SO-2 sold TEE L
+                    + "CN-1,1,2026-11-09,1,01,SO-2,1,,,,,,,\n")    # repeats row 1's key
+    assert [(e.row, e.field) for e in error.errors] == [
+        (2, "line_ref"), (3, "sku"), (4, "returned_on"), (5, "sku"),
+        (6, "return_ref+return_line_ref")]
+    assert stored(db) == []
+
+
+def test_a_re_sent_line_is_not_counted_twice_against_what_its_sale_sold(
+        uow_factory, db, policies, sold):
+    """6 returned of the 10 sold, then the same line again beside 3 more: 9 in all, within
+    what was sold, though the file's lines and the stored one add up to 15."""
+    run_import(uow_factory, policies, HEADER + "CN-1,1,2026-11-09,6,01,SO-1,1,,,,,,,\n")
+    both = run_import(uow_factory, policies, HEADER + "CN-1,1,2026-11-09,6,01,SO-1,1,,,,,,,\n"
+                      + "CN-2,1,2026-11-10,3,01,SO-1,1,,,,,,,\n")
+    assert (both.applied, both.skipped) == (1, 1)
+    assert sum(r["quantity"] for r in stored(db)) == 9
+
+
+def test_too_many_returned_of_a_line_is_named_beside_the_other_problems(
+        uow_factory, db, policies, sold):
+    error = refusal(uow_factory, policies, HEADER
+                    + "CN-1,1,2026-11-09,8,01,SO-1,1,,,,,,,\n"
+                    + "CN-1,2,2026-11-09,3,01,SO-1,1,,,,,,,\n"    # 8 + 3 > 10 sold
+                    + "CN-1,3,2026-11-09,1,01,SO-404,1,,,,,,,\n")  # no such sale
+    assert [(e.row, e.field) for e in error.errors] == [
+        (1, "quantity"), (2, "quantity"), (3, "line_ref")]
+    assert stored(db) == []
+
+
 def test_returns_beyond_what_was_imported_before_are_refused(uow_factory, db, policies, sold):
     run_import(uow_factory, policies, HEADER + "CN-1,1,2026-11-09,9,01,SO-1,1,,,,,,,\n")
     error = refusal(uow_factory, policies, HEADER + "CN-2,1,2026-11-10,2,01,SO-1,1,,,,,,,\n")

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import json
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -110,6 +111,49 @@ def test_a_bad_file_writes_nothing_and_names_every_bad_row_and_column(uow_factor
     ]
     assert error.extra["error_count"] == 6
     assert count(db, sales_lines) == count(db, import_batches) == count(db, outbox_events) == 0
+
+
+def test_a_file_whose_rows_all_parse_is_still_refused_for_its_references_and_repeats(
+    uow_factory, db, catalogue
+):
+    """Every value is well formed, so the lines are inserted before they are checked: the
+    problems must still be named and the insert rolled back with the rest."""
+    run_import(uow_factory, "sales", SALES_HEADER + sale("SO-0", 1))
+    content = (
+        SALES_HEADER
+        + sale("SO-0", 1)  # imported before: skipped, not a problem
+        + sale("SO-1", 1)
+        + sale("SO-1", 2, sku="NOPE")
+        + sale("SO-1", 3, location="XX9")
+        + sale("SO-1", 1)
+    )
+    error = refusal(uow_factory, "sales", content)
+    assert [(e.row, e.field) for e in error.errors] == [
+        (3, "sku"), (4, "location"), (5, "order_ref+line_ref")]
+    assert count(db, sales_lines) == 1 and count(db, import_batches) == 1
+
+
+def test_references_holding_tabs_backslashes_quotes_and_line_breaks_are_stored_as_sent(
+    uow_factory, db, catalogue
+):
+    """Clean batches travel to the staging table as COPY text on PostgreSQL, where these
+    characters mean something."""
+    refs = ["A\\N", 'B\t"1"', "C\nD", "\\N"]
+    content = SALES_HEADER + "".join(
+        sale('"' + ref.replace('"', '""') + '"', n, price="7.5", quantity=" 02 ")
+        for n, ref in enumerate(refs, 1))
+    assert run_import(uow_factory, "sales", content).applied == 4
+    stored = db.connection.execute(
+        select(sales_lines.c.order_ref, sales_lines.c.quantity, sales_lines.c.unit_price)
+        .order_by(sales_lines.c.line_ref)).all()
+    assert [tuple(r) for r in stored] == [(ref, 2, Decimal("7.50")) for ref in refs]
+
+
+def test_a_file_of_new_and_re_sent_lines_adds_the_new_ones(uow_factory, db, catalogue):
+    run_import(uow_factory, "sales", SALES_HEADER + sale("SO-0", 1))
+    result = run_import(uow_factory, "sales", SALES_HEADER + sale("SO-0", 1) + sale("SO-2", 1))
+    assert (result.rows, result.applied, result.skipped) == (2, 1, 1)
+    assert count(db, sales_lines) == 2
 
 
 def test_a_misfit_csv_header_is_refused_before_any_row_is_read(uow_factory, db, catalogue):

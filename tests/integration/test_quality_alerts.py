@@ -11,10 +11,11 @@ import pytest
 
 from returns_inventory import create_app
 from returns_inventory.persistence.tables import locations
+from returns_inventory.services import suggestion_alerts
 from returns_inventory.services.policies import Policies
 from returns_inventory.settings import Settings
 from tests.factories import item_id_of
-from tests.integration.quality_data import TODAY, build
+from tests.integration.quality_data import ITEMS, TODAY, build, import_items, sell_and_return
 from tests.integration.suggestion_data import _run, _suggestion
 
 URL = "/api/v1/replenishment/suggestions"
@@ -112,3 +113,32 @@ def test_the_cap_rule_approves_a_flagged_suggestion_only_up_to_the_return_blind_
                            json={"action": "approve", "quantity": 36}, headers=auth("planner"))
     assert approved.status_code == 200, approved.json
     assert approved.json["suggestion"]["approved_qty"] == 36
+
+
+@pytest.fixture
+def lists_copy_stale(monkeypatch):
+    """Lists keep their alerts five minutes (services/suggestion_alerts.py); these tests read
+    again as if that time had passed, so the figures kept below it must notice the change."""
+    monkeypatch.setattr(suggestion_alerts, "FRESH_SECONDS", 0.0)
+
+
+def test_quality_returns_received_after_a_page_was_read_mark_the_style_on_the_next_read(
+        client, auth, board, uow_factory, policies, lists_copy_stale):
+    assert _suggestions(client, auth("planner"))["TEE-A"]["quality_alert"] == []
+    with uow_factory() as uow:
+        warehouse = uow.connection.execute(locations.select()).first().id
+    sell_and_return(uow_factory, policies, "SO-A3", item_id_of(uow_factory, "TEE-A"),
+                    warehouse, sold=40, returned=36)
+    marks = _suggestions(client, auth("planner"))["TEE-A"]["quality_alert"]
+    assert ("style", "TEE-A") in {(a["by"], a["group"]) for a in marks}
+
+
+def test_a_clean_item_moved_to_a_flagged_supplier_counts_in_its_evidence_on_the_next_read(
+        client, auth, board, uow_factory, lists_copy_stale):
+    before = _suggestions(client, auth("planner"))["TEE-B"]["quality_alert"]
+    assert [a["units_sold"] for a in before if a["by"] == "supplier"] == [200]
+    import_items(uow_factory, ITEMS.replace("TEE-C,M,tops,7.00,CLEANCO", "TEE-C,M,tops,7.00,BADCO"))
+    after = _suggestions(client, auth("planner"))["TEE-B"]["quality_alert"]
+    # BADCO now sold TEE-C's 100 clean units beside TEE-B's 200: 25 of 300 back against
+    # ACME's 3 of 101, no longer a flag.
+    assert [a["units_sold"] for a in after if a["by"] == "supplier"] == []

@@ -6,14 +6,17 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from returns_inventory import create_app
+from returns_inventory.persistence.tables import locations
+from returns_inventory.services import analytics, report_cache
 from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, add_sale
+from tests.factories import add_item, add_location, add_sale, item_id_of
 
 TODAY = datetime.now(UTC).date()  # receipts are stamped in UTC
 SOLD_ON = TODAY - timedelta(days=10)
@@ -206,3 +209,91 @@ def test_the_default_window_ends_today_on_the_business_calendar_not_the_servers(
 def _in_zone(settings, zone: str):
     returns = {**settings.policies.get("returns_policy", {}), "calendar": {"timezone": zone}}
     return replace(settings, policies={**settings.policies, "returns_policy": returns})
+
+
+def test_the_report_comes_in_pages_of_skus_and_a_page_does_not_change_the_figures(
+        client, auth, tops):
+    whole = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert whole["page"] == {"after": None, "limit": 100, "skus": 3, "next_after": None}
+    assert whole["flagged"] == {"fit": 1, "style": len(whole["style_signals"]), "quality": 1}
+    pages, after = [], None
+    while True:
+        query = f"{URL}?{_window()}&limit=2" + (f"&after={after}" if after else "")
+        page = client.get(query, headers=auth("planner")).json
+        pages.append(page)
+        after = page["page"]["next_after"]
+        if after is None:
+            break
+    assert [[row["sku"] for row in p["skus"]] for p in pages] == [
+        ["TEE-BAD", "TEE-FIT"], ["TEE-OK"]]
+    # Every test is still corrected with the whole report's: same rows, same q-values.
+    assert [row for p in pages for row in p["skus"]] == whole["skus"]
+    assert all(p["tests_made"] == whole["tests_made"] for p in pages)
+    assert pages[0]["quality_signals"] == whole["quality_signals"]
+    assert pages[1]["quality_signals"] == [] and pages[1]["flagged"] == whole["flagged"]
+
+
+def test_a_page_size_out_of_bounds_is_a_problem_naming_the_field(client, auth):
+    for limit in ("0", "501", "many"):
+        answer = client.get(f"{URL}?limit={limit}", headers=auth("planner"))
+        assert answer.status_code == 422, limit
+        assert answer.json["errors"][0]["field"] == "limit"
+
+
+def test_a_return_received_after_the_report_was_read_shows_in_the_next_read(
+        client, auth, tops, uow_factory, policies):
+    before = _size(client.get(f"{URL}?{_window()}", headers=auth("planner")).json,
+                   "TEE-OK", "M")
+    _return(uow_factory, policies, "SO-4", 3, "quality_defect")
+    after = _size(client.get(f"{URL}?{_window()}", headers=auth("planner")).json,
+                  "TEE-OK", "M")
+    assert (before["units_returned"], after["units_returned"]) == (0, 3)
+    assert after["reasons"]["quality_defect"] == 3
+
+
+def test_a_report_kept_and_brought_up_to_date_equals_one_read_afresh(
+        client, auth, tops, uow_factory, policies):
+    client.get(f"{URL}?{_window()}", headers=auth("planner"))  # kept from here on
+    with uow_factory() as uow:
+        warehouse = uow.connection.execute(select(locations.c.id)).scalar_one()
+    # Added rows of items already in the report: the kept report takes them in.
+    add_sale(uow_factory, item_id_of(uow_factory, "TEE-OK"), warehouse,
+             order_ref="SO-5", line_ref="1", quantity=6, sold_on=SOLD_ON)
+    _return(uow_factory, policies, "SO-5", 4, "too_large")
+    _return(uow_factory, policies, "SO-2", 5, "quality_defect")
+    kept = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    report_cache.forget()
+    afresh = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert kept == afresh
+    assert _size(kept, "TEE-OK", "M")["units_sold"] == 46
+    assert _size(kept, "TEE-OK", "M")["reasons"]["too_large"] == 4
+    # A first sale of a new item in the window: the report is read again, with it.
+    add_sale(uow_factory, add_item(uow_factory, "TEE-NEW", "M"),
+             warehouse, order_ref="SO-6", line_ref="1", quantity=3,
+             sold_on=SOLD_ON)
+    again = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert _sku(again, "TEE-NEW")["units_sold"] == 3
+    report_cache.forget()
+    assert client.get(f"{URL}?{_window()}", headers=auth("planner")).json == again
+
+
+def test_the_heat_map_shows_the_worst_skus_and_the_surest_flags_within_its_bounds(
+        uow_factory, policies, tops, monkeypatch):
+    since = SOLD_ON - timedelta(days=2)
+
+    def heat_map(most):
+        return analytics.returns_heat_map(uow_factory, policies.returns, since=since,
+                                          until=TODAY, category=None, most=most, least=20)
+
+    whole = heat_map(60)
+    assert [row["sku"] for row in whole["skus"]] == sorted(
+        ["TEE-FIT", "TEE-BAD", "TEE-OK"], key=lambda s: -_sku(whole, s)["shrunk_return_rate"])
+    assert whole["skus_total"] == 3 and whole["reasons"]["too_small"] == 14
+    assert [(t["sku"], t["size"]) for t in whole["fit_signals"]] == [("TEE-FIT", "S")]
+    worst = heat_map(1)
+    assert [row["sku"] for row in worst["skus"]] == [whole["skus"][0]["sku"]]
+    assert worst["flagged"] == whole["flagged"] and worst["skus_total"] == 3
+    monkeypatch.setattr(analytics, "SHOWN_SIGNALS", 0)
+    bounded = heat_map(60)
+    assert bounded["fit_signals"] == bounded["quality_signals"] == []
+    assert bounded["flagged"]["fit"] == 1 and bounded["flagged"]["quality"] == 1

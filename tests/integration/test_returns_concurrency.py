@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -39,7 +38,6 @@ from returns_inventory.services.exchanges import (
 )
 from returns_inventory.services.grading import grade_unit, regrade_unit
 from returns_inventory.services.grading_batch import UnitGrade, grade_units
-from returns_inventory.services.grading_group import GradingGroups
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import (
@@ -598,139 +596,3 @@ def test_500_random_operations_from_several_threads_keep_the_ledger_and_the_outb
     assert mix.done["expired"] <= statuses["released"] + cancelled_reserved
     assert statuses["shipped"] == mix.done["ship"]
     assert (outbox(uow_factory) - before) == expected
-
-
-# --- group commit: one-unit grades sharing a transaction ---------------------------------
-
-
-def _received_units(uow_factory, policies, count: int) -> list[str]:
-    item_id = add_item(uow_factory, "TEE-BLK", "M")
-    location_id = add_location(uow_factory, "WH1")
-    add_sale(uow_factory, item_id, location_id, order_ref="SO-1", quantity=count)
-    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp",
-                            lines=[ReturnLineRequest(line_ref="1", quantity=count,
-                                                     reason="too_small")])
-    units = receive_units(uow_factory, rma=view.rma, location="WH1",
-                          lines=[{"line_no": 1, "quantity": count}], actor="grader")
-    return [u.unit_id for u in units]
-
-
-class FirstHeld:
-    """Units of work as usual, except that the first one waits until `queued` grades are
-    waiting behind it, so they must form one group."""
-
-    def __init__(self, uow_factory, queued: int):
-        self.uow_factory, self.queued, self.opened = uow_factory, queued, 0
-        self.groups: GradingGroups | None = None
-        self.holding = threading.Event()
-
-    def __call__(self):
-        self.opened += 1
-        if self.opened == 1:
-            self.holding.set()
-            deadline = time.monotonic() + 30
-            while len(self.groups._waiting) < self.queued and time.monotonic() < deadline:
-                time.sleep(0.005)
-        return self.uow_factory()
-
-
-def _grade_held(uow_factory, policies, requests: list[tuple[str, str]]):
-    """The first request alone, then the rest while it is held; outcomes in request order."""
-    held = FirstHeld(uow_factory, queued=len(requests) - 1)
-    groups = held.groups = GradingGroups(held, policies)
-    outcomes: list[object] = [None] * len(requests)
-
-    def run(index: int) -> None:
-        unit_id, grade = requests[index]
-        try:
-            outcomes[index] = groups.grade(unit_id=unit_id, grade=grade, actor=f"bench-{index}")
-        except Exception as exc:  # noqa: BLE001 - the test sorts outcomes itself
-            outcomes[index] = exc
-
-    first = threading.Thread(target=run, args=(0,))
-    first.start()
-    assert held.holding.wait(30)
-    rest = [threading.Thread(target=run, args=(i,)) for i in range(1, len(requests))]
-    for thread in rest:
-        thread.start()
-    for thread in [first, *rest]:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in [first, *rest]), "a grade is stuck"
-    return outcomes, held.opened
-
-
-def test_grades_that_arrive_together_share_one_transaction_each_with_its_own_answer(
-        uow_factory, policies):
-    units = _received_units(uow_factory, policies, 8)
-    grades = "ABACADAB"
-    before = outbox(uow_factory)
-
-    requests = list(zip(units, grades, strict=True))
-    outcomes, transactions = _grade_held(uow_factory, policies, requests)
-
-    assert all(isinstance(o, GradingResult) for o in outcomes), outcomes
-    assert [o.unit_id for o in outcomes] == units
-    assert [o.grade for o in outcomes] == list(grades)
-    assert transactions == 2  # the first alone, the seven that queued behind it together
-    assert balance(uow_factory, "TEE-BLK", "M", "WH1", "sellable") == (4, 0)
-    assert balance(uow_factory, "TEE-BLK", "M", "WH1", "second_quality") == (2, 0)
-    assert balance(uow_factory, "TEE-BLK", "M", "WH1", "quarantine") == (0, 0)
-    after = outbox(uow_factory)
-    assert after["unit.graded"] - before["unit.graded"] == 8
-    assert after["stock.restocked"] - before["stock.restocked"] == 6
-    assert verify_ledger(uow_factory) == []
-
-
-def test_one_unit_that_cannot_be_graded_does_not_fail_the_others_in_its_group(
-        uow_factory, policies):
-    done, fresh, twice = _received_units(uow_factory, policies, 3)
-    grade_unit(uow_factory, policies, unit_id=done, grade="A", actor="earlier")
-
-    outcomes, _ = _grade_held(uow_factory, policies, [
-        (fresh, "B"), (done, "A"), (twice, "A"), (twice, "B")])
-
-    assert isinstance(outcomes[0], GradingResult) and outcomes[0].grade == "B"
-    assert isinstance(outcomes[1], AlreadyGraded)
-    assert sorted(type(o).__name__ for o in outcomes[2:]) == ["AlreadyGraded", "GradingResult"]
-    assert balance(uow_factory, "TEE-BLK", "M", "WH1", "quarantine") == (0, 0)
-    assert verify_ledger(uow_factory) == []
-
-
-def test_twenty_benches_grading_one_unit_through_groups_grade_it_exactly_once(
-        uow_factory, policies):
-    [unit] = _received_units(uow_factory, policies, 1)
-    groups = GradingGroups(uow_factory, policies)
-    before = outbox(uow_factory)
-
-    outcomes = at_once(THREADS, lambda i: groups.grade(unit_id=unit, grade="ABCD"[i % 4],
-                                                       actor=f"bench-{i}"))
-
-    assert sum(isinstance(o, GradingResult) for o in outcomes) == 1
-    assert sum(isinstance(o, AlreadyGraded) for o in outcomes) == THREADS - 1
-    assert outbox(uow_factory)["unit.graded"] - before["unit.graded"] == 1
-    assert verify_ledger(uow_factory) == []
-
-
-def test_a_grade_queued_behind_a_stuck_transaction_goes_on_its_own(uow_factory, policies):
-    stuck, other = _received_units(uow_factory, policies, 2)
-    holding, release = threading.Event(), threading.Event()
-
-    def slow_first_transaction():
-        if not holding.is_set():
-            holding.set()
-            release.wait(30)  # e.g. waiting for a lock a long import holds
-        return uow_factory()
-
-    groups = GradingGroups(slow_first_transaction, policies, patience=0.05)
-    first = threading.Thread(target=groups.grade,
-                             kwargs={"unit_id": stuck, "grade": "A", "actor": "bench-1"})
-    first.start()
-    assert holding.wait(30)
-    graded = groups.grade(unit_id=other, grade="B", actor="bench-2")
-    assert graded.grade == "B" and first.is_alive()
-    release.set()
-    first.join(30)
-    assert not first.is_alive()
-    assert balance(uow_factory, "TEE-BLK", "M", "WH1", "sellable") == (1, 0)
-    assert balance(uow_factory, "TEE-BLK", "M", "WH1", "second_quality") == (1, 0)
-    assert verify_ledger(uow_factory) == []

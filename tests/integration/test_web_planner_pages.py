@@ -78,7 +78,7 @@ def test_a_suggestion_page_draws_its_chart_with_matplotlib_and_explains_every_te
     for words in ("Units customers are forecast to buy over those weeks.",
                   "On hand minus reserved plus on order",
                   "What we would order if we ignored returns",
-                  "The model chosen and why", "lowest holdout MSE",
+                  "The model chosen and why", "lowest holdout MAE",
                   "Returns estimates", "No planner has decided on this suggestion yet."):
         assert words in html, words
     assert "order of" in html and "arriving in the week of" in html  # lead time from terms

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, cast, func, literal_column, select, text
+from sqlalchemy import BigInteger, bindparam, cast, func, literal_column, select
 
 from ..tables import outbox_events
 from .base import Repository, utcnow
@@ -74,10 +74,13 @@ FEED_LOCK = 0x52494F5554424F58  # "RIOUTBOX": one key per database, advisory loc
 
 # One channel for every new event: the webhook dispatcher wakes on it (jobs/dispatcher.py).
 OUTBOX_CHANNEL = "ri_outbox"
-_NOTIFY = text(f"NOTIFY {OUTBOX_CHANNEL}")
 _ADD_EVENTS = outbox_events.insert()
+# The notification rides in the same CTE, so it costs no round trip: PostgreSQL delivers it
+# at COMMIT (and not at all on rollback), once per transaction however many rows sent it.
 _WRITERS_TURN = select(
-    func.pg_advisory_xact_lock_shared(FEED_LOCK).label("taken")).cte("writers_turn")
+    func.pg_advisory_xact_lock_shared(FEED_LOCK).label("taken"),
+    func.pg_notify(OUTBOX_CHANNEL, "").label("notified"),
+).cte("writers_turn")
 # The lock is a CTE the rows are selected from, so it is taken before the id default
 # (nextval) of the first row is evaluated; executemany sends every row in one pipeline.
 _ADD_EVENTS_PG = outbox_events.insert().from_select(
@@ -120,10 +123,8 @@ class OutboxRepository(Repository):
         if not self._pending:
             return []
         pending, self._pending = self._pending, []
+        # On PostgreSQL this also notifies listeners (the webhook dispatcher) on commit.
         self.connection.execute(_ADD_EVENTS_PG if self.is_postgres else _ADD_EVENTS, pending)
-        if self.is_postgres:
-            # Delivered to listeners (the webhook dispatcher) when, and only if, this commits.
-            self.connection.execute(_NOTIFY)
         self.flushed += pending
         return pending
 

@@ -103,32 +103,63 @@ def more_than_sold(connection: Connection, staged: Table, limit: int):
     return first_rows(connection, query, limit)
 
 
-def insert_returns(connection: Connection, staged: Table, batch_id: int) -> int:
-    """Add returned lines not seen before; a line already stored is left exactly as it was."""
+def insert_returns(connection: Connection, staged: Table, batch_id: int, *,
+                   strict: bool = False) -> int:
+    """Add returned lines not seen before; a line already stored is left exactly as it was.
+
+    `strict` leaves out every row a check above would refuse: one naming no sale or item,
+    another item than sold, returned before the sale, or of a line whose returns in the file
+    and stored before add up to more than it sold (a line re-sent counts twice there, which
+    only ever leaves out too much). Adding a row per staged row then proves the file clean."""
     sold_item = func.coalesce(sales_lines.c.item_id, items.c.id)
-    source = (
+    rows = (
         select(
-            staged.c.return_ref, staged.c.return_line_ref,
-            literal(batch_id, imported_returns.c.batch_id.type),
-            sales_lines.c.id, sold_item,
-            func.coalesce(sales_lines.c.sold_on, staged.c.sold_on),
-            staged.c.customer, staged.c.returned_on, staged.c.quantity, staged.c.our_reason,
-            staged.c.reason, staged.c.received_on, staged.c.grade, staged.c.disposition,
+            staged.c.row_no, staged.c.return_ref, staged.c.return_line_ref,
+            sales_lines.c.id.label("sales_line_id"), sold_item.label("item_id"),
+            func.coalesce(sales_lines.c.sold_on, staged.c.sold_on).label("sold_on"),
+            staged.c.customer, staged.c.returned_on, staged.c.quantity,
+            staged.c.our_reason.label("reason"), staged.c.reason.label("erp_reason"),
+            staged.c.received_on, staged.c.grade, staged.c.disposition,
+            sales_lines.c.quantity.label("sold"),
+            func.sum(staged.c.quantity).over(partition_by=sales_lines.c.id).label("units"),
         )
         .select_from(
             staged.outerjoin(sales_lines, _sale_join(staged))
-            # Only rows without a line reference are matched by item.
-            .outerjoin(items, and_(_item_join(staged), staged.c.order_ref.is_(None)))
+            .outerjoin(items, _item_join(staged))
         )
-        .where(true())
-        .order_by(staged.c.row_no)  # ids in the file's order
     )
-    columns = ["return_ref", "return_line_ref", "batch_id", "sales_line_id", "item_id",
-               "sold_on", "customer", "returned_on", "quantity", "reason", "erp_reason",
-               "received_on", "grade", "disposition"]
+    if strict:
+        rows = rows.where(
+            or_(staged.c.order_ref.is_(None), sales_lines.c.id.is_not(None)),  # unknown_sales
+            sold_item.is_not(None),  # unknown_items
+            or_(staged.c.sku.is_(None), sales_lines.c.id.is_(None),  # other_item_than_sold
+                items.c.id == sales_lines.c.item_id),
+            or_(sales_lines.c.id.is_(None),  # returned_before_sold
+                staged.c.returned_on >= sales_lines.c.sold_on),
+        )
+    new = rows.subquery()
+    columns = ["return_ref", "return_line_ref", "sales_line_id", "item_id", "sold_on",
+               "customer", "returned_on", "quantity", "reason", "erp_reason", "received_on",
+               "grade", "disposition"]
+    source = select(*(new.c[c] for c in columns),
+                    literal(batch_id, imported_returns.c.batch_id.type))
+    if strict:
+        before = (
+            select(imported_returns.c.sales_line_id,
+                   func.sum(imported_returns.c.quantity).label("units"))
+            .group_by(imported_returns.c.sales_line_id)
+            .subquery()
+        )
+        source = source.select_from(
+            new.outerjoin(before, before.c.sales_line_id == new.c.sales_line_id)
+        ).where(or_(new.c.sales_line_id.is_(None),  # more_than_sold
+                    new.c.units + func.coalesce(before.c.units, 0) <= new.c.sold))
+    else:
+        source = source.where(true())  # SQLite wants a WHERE before ON CONFLICT
+    source = source.order_by(new.c.row_no)  # ids in the file's order
     stmt = (
         upsert(connection, imported_returns)
-        .from_select(columns, source)
+        .from_select([*columns, "batch_id"], source)
         .on_conflict_do_nothing(index_elements=["return_ref", "return_line_ref"])
     )
     return connection.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount

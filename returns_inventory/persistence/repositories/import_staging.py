@@ -35,7 +35,9 @@ def _staged(kind: str, *columns: Column) -> Table:
     return Table(
         f"staged_{kind.replace('-', '_')}",
         staging_metadata,
-        Column("row_no", Integer, primary_key=True, autoincrement=False),
+        # No key or index: maintaining one cost the COPY of a million rows seconds, and only
+        # the checks of a file that needs them read row_no (once each, in a sort).
+        Column("row_no", Integer, nullable=False),
         *columns,
         prefixes=["TEMPORARY"],
     )
@@ -174,6 +176,20 @@ class StagingLoader:
         if len(self._batch) >= self.batch_size:
             self._flush()
 
+    def add_columns(self, row_nos: list[int], columns: list[list[str | None]]) -> None:
+        """Append rows given column by column (after row_no) as the text the database reads
+        for each column's type, None for NULL: no Python value per cell, one COPY write per
+        batch on PostgreSQL."""
+        if not row_nos:
+            return
+        self.count += len(row_nos)
+        if self._copy is not None:
+            texts = [list(map(str, row_nos)), *map(_copy_text, columns)]
+            self._copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
+            return
+        self._flush()
+        self.connection.exec_driver_sql(self._insert, list(zip(row_nos, *columns, strict=True)))
+
     def _flush(self) -> None:
         if self._batch:
             self.connection.exec_driver_sql(self._insert, self._batch)
@@ -186,6 +202,20 @@ class StagingLoader:
             if self.connection.dialect.name == "postgresql":
                 # A temp table has no statistics until analysed; the checks join on it.
                 self.connection.exec_driver_sql(f"ANALYZE {self.table.name}")
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(values: list[str | None]) -> list[str]:
+    """One column in COPY's text format: NULL as \\N; backslash, tab and newlines escaped."""
+    if None in values:
+        return ["\\N" if v is None else v.translate(_COPY_ESCAPES) for v in values]
+    texts: list[str] = values  # type: ignore[assignment]  # no None, as just checked
+    joined = "".join(texts)
+    if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+        return [v.translate(_COPY_ESCAPES) for v in texts]
+    return texts
 
 
 def _iso(value: date) -> str:

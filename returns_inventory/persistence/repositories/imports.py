@@ -137,3 +137,20 @@ class ImportRepository(Repository):
 
     def insert_returns(self, batch_id: int) -> int:
         return import_returns.insert_returns(self.connection, staging.STAGED["returns"], batch_id)
+
+    def insert_returns_if_clean(self, batch_id: int, rows: int) -> int | None:
+        """Insert the staged returns if every row passes every check (each one is added);
+        otherwise None, with nothing inserted."""
+        try:
+            with self.connection.begin_nested():  # released, or rolled back by _LeftOut
+                added = import_returns.insert_returns(
+                    self.connection, staging.STAGED["returns"], batch_id, strict=True)
+                if added != rows:
+                    raise _LeftOut
+        except _LeftOut:
+            return None
+        return added
+
+
+class _LeftOut(Exception):
+    """The strict insert left rows out: take it back."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, selec
 
 from ...domain.replenishment import DECIDED, EDITED, PROPOSED, SUPERSEDED
 from ...domain.weeks import EPOCH, monday_of
-from ..bulk import copy_in, fetch_ints, insert_columns
+from ..bulk import copy_in, fetch_ints, insert_columns, stream_ints
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
 from ..returns_tables import imported_returns, return_lines, return_units, returns
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
@@ -48,13 +49,16 @@ class PlanningRepository(Repository):
             Integer,
         )
 
-    def planning_items(self) -> list[Any]:
-        return self.connection.execute(
-            select(items.c.id, items.c.sku, items.c.size, items.c.category, items.c.unit_cost,
-                   items.c.lead_time_days, items.c.case_pack, items.c.min_order_qty,
-                   items.c.supplier, items.c.launched_on)
-            .order_by(items.c.sku, items.c.size)
-        ).all()
+    def planning_items(self, *, stream: bool = False) -> Any:
+        """The catalogue in planning order; with ``stream``, rows as they arrive (a server-side
+        cursor on PostgreSQL), for a caller that keeps columns rather than a million rows."""
+        query = (select(items.c.id, items.c.sku, items.c.size, items.c.category,
+                        items.c.unit_cost, items.c.lead_time_days, items.c.case_pack,
+                        items.c.min_order_qty, items.c.supplier, items.c.launched_on)
+                 .order_by(items.c.sku, items.c.size))
+        if stream:
+            return self.connection.execute(query.execution_options(yield_per=20_000))
+        return self.connection.execute(query).all()
 
     def read_one_snapshot(self) -> None:
         """Make every later read of this transaction see one snapshot, and forbid writes.
@@ -84,15 +88,26 @@ class PlanningRepository(Repository):
     def weekly_sales(self, first_week: int, last_week: int,
                      item_range: tuple[int, int] | None = None) -> np.ndarray:
         """(item_id, week, units) summed in the database: one row per item and week."""
+        return fetch_ints(self.connection, self._weekly_sales(first_week, last_week, item_range))
+
+    def sales_blocks(self, first_week: int, last_week: int) -> Iterator[np.ndarray]:
+        """(item_id, week, units) of every sales line, a block of rows at a time as they
+        arrive, not summed: a caller adding them up into its own array spares the database a
+        grouping of millions of rows, most of them alone in their item and week."""
+        return stream_ints(self.connection, self._sales(first_week, last_week, None))
+
+    def _sales(self, first_week: int, last_week: int, item_range):
         week = self._week(sales_lines.c.sold_on).label("week")
-        inner = select(sales_lines.c.item_id, week, sales_lines.c.quantity).where(
+        return select(sales_lines.c.item_id, week, sales_lines.c.quantity).where(
             sales_lines.c.sold_on >= monday_of(first_week),
             sales_lines.c.sold_on < monday_of(last_week + 1),
             *_in_range(sales_lines.c.item_id, item_range),
-        ).subquery()
-        return fetch_ints(self.connection, (
-            select(inner.c.item_id, inner.c.week, func.sum(inner.c.quantity))
-            .group_by(inner.c.item_id, inner.c.week)))
+        )
+
+    def _weekly_sales(self, first_week: int, last_week: int, item_range):
+        inner = self._sales(first_week, last_week, item_range).subquery()
+        return (select(inner.c.item_id, inner.c.week, func.sum(inner.c.quantity))
+                .group_by(inner.c.item_id, inner.c.week))
 
     def received_returns(self, first_week: int, last_week: int, *, reasons: tuple[str, ...],
                          other_reason: int, grades: tuple[str, ...], no_grade: int,
@@ -101,6 +116,21 @@ class PlanningRepository(Repository):
         customer units. Codes are positions in ``reasons``/``grades``, computed in the database
         so millions of strings never cross the wire; unknown reasons count as ``other_reason``,
         ungraded units as ``no_grade``."""
+        return fetch_ints(self.connection, self._received_returns(
+            first_week, last_week, reasons=reasons, other_reason=other_reason, grades=grades,
+            no_grade=no_grade, item_range=item_range))
+
+    def received_returns_blocks(self, first_week: int, last_week: int,
+                                **codes: Any) -> Iterator[np.ndarray]:
+        """``received_returns`` a block of rows at a time, as they arrive, and not summed:
+        rows of the same item, weeks, reason and grade may come apart (whoever counts them
+        adds them up; grouping tens of millions of units, nearly all alone in their group,
+        was half the query)."""
+        return stream_ints(self.connection, self._received_returns(
+            first_week, last_week, item_range=None, summed=False, **codes))
+
+    def _received_returns(self, first_week: int, last_week: int, *, reasons, other_reason,
+                          grades, no_grade, item_range, summed: bool = True):
         sale_week = self._week(sales_lines.c.sold_on).label("sale_week")
         receipt_week = self._week(return_units.c.received_at).label("receipt_week")
         reason = case({r: k for k, r in enumerate(reasons)}, value=return_lines.c.reason,
@@ -119,12 +149,14 @@ class PlanningRepository(Repository):
         )
         inner = union_all(live, self._imported_returns(
             first_week, last_week, reasons=reasons, other_reason=other_reason, grades=grades,
-            no_grade=no_grade, item_range=item_range)).subquery()
-        return fetch_ints(self.connection, (
-            select(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
-                   inner.c.grade, func.sum(inner.c.units))
-            .group_by(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
-                      inner.c.grade)))
+            no_grade=no_grade, item_range=item_range))
+        if not summed:
+            return inner
+        inner = inner.subquery()
+        return (select(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week, inner.c.reason,
+                       inner.c.grade, func.sum(inner.c.units))
+                .group_by(inner.c.item_id, inner.c.sale_week, inner.c.receipt_week,
+                          inner.c.reason, inner.c.grade))
 
     def _imported_returns(self, first_week: int, last_week: int, *, reasons, other_reason,
                           grades, no_grade, item_range):

@@ -49,6 +49,24 @@ class QualityRepository(AnalyticsRepository):
         )
         return self._rows(self._scoped(query, window))
 
+    def quality_cells(self, window: SalesWindow, reasons: Sequence[str],
+                      groups: Sequence[str]) -> list[dict]:
+        """Units sold and units back for the quality reasons per category and combination of
+        `groups` (item master columns): one GROUP BY for each, rows per group rather than
+        per item."""
+        key = (*(items.c[g] for g in groups), items.c.category)
+        sold = self._scoped(
+            select(*key, func.sum(sales_lines.c.quantity).label("units"))
+            .join(items, items.c.id == sales_lines.c.item_id).group_by(*key), window)
+        back = self._scoped(
+            self._returned_units(*key, func.count().label("units"))
+            .where(return_lines.c.reason.in_(list(reasons))).group_by(*key), window)
+        names = [*groups, "category"]
+        returned = {tuple(r[n] for n in names): int(r["units"]) for r in self._rows(back)}
+        return [{**r, "units": int(r["units"]),
+                 "quality_returns": returned.get(tuple(r[n] for n in names), 0)}
+                for r in self._rows(sold)]
+
     def graded_with_defects(self, window: SalesWindow) -> list[dict]:
         """Graded returned units per item, grade and ticked defects (a JSON list, as text)."""
         defects = cast(return_units.c.defects, String).label("defects")

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError
 
 from ...domain.stock import BalanceKey, Condition, Movement, StockBalance, too_many_units
+from ..batch import WriteBatch
 from ..tables import ledger_movements, stock_balances
 from .base import upsert, utcnow
 from .stock_views import StockViews
@@ -104,27 +105,34 @@ class StockRepository(StockViews):
             "balance_id": balance.id, "on_hand": balance.on_hand, "reserved": balance.reserved,
             "updated_at": utcnow()})
 
-    def add_movement(self, balance: StockBalance, movement: Movement) -> int | None:
-        """The movement's id; None while writes are collected (see UnitOfWork.batched)."""
-        row = {
-            "balance_id": balance.id,
-            "item_id": movement.item_id,
-            "location_id": movement.location_id,
-            "condition": movement.condition.value,
-            "movement_type": movement.movement_type.value,
-            "quantity": movement.quantity,
-            "reserved_delta": movement.reserved_delta,
-            "on_hand_after": balance.on_hand,
-            "reserved_after": balance.reserved,
-            "reason": movement.reason,
-            "reference": movement.reference,
-            "actor": movement.actor,
-            "idempotency_key": movement.idempotency_key,
-            "created_at": movement.created_at or utcnow(),
-        }
-        if self._collect(_ADD_MOVEMENTS, row):
-            return None
-        return self.connection.execute(_ADD_MOVEMENT, row).scalar_one()
+    def add_movement(self, balance: StockBalance, movement: Movement) -> int:
+        """Append the movement to the ledger now; its id."""
+        return self.connection.execute(_ADD_MOVEMENT, _movement_row(balance, movement)
+                                       ).scalar_one()
+
+    def keep_movement(self, batch: WriteBatch, balance: StockBalance, movement: Movement
+                      ) -> None:
+        """Append the movement to the ledger when the batch ends (it has no id before)."""
+        batch.keep(_ADD_MOVEMENTS, _movement_row(balance, movement))
+
+
+def _movement_row(balance: StockBalance, movement: Movement) -> dict:
+    return {
+        "balance_id": balance.id,
+        "item_id": movement.item_id,
+        "location_id": movement.location_id,
+        "condition": movement.condition.value,
+        "movement_type": movement.movement_type.value,
+        "quantity": movement.quantity,
+        "reserved_delta": movement.reserved_delta,
+        "on_hand_after": balance.on_hand,
+        "reserved_after": balance.reserved,
+        "reason": movement.reason,
+        "reference": movement.reference,
+        "actor": movement.actor,
+        "idempotency_key": movement.idempotency_key,
+        "created_at": movement.created_at or utcnow(),
+    }
 
 
 def _stock_balance(row) -> StockBalance:

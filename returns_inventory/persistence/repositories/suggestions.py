@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import BigInteger, and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...domain import replenishment as domain
 from ...domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
@@ -14,6 +15,7 @@ from ..planning_tables import (
     suggestion_decisions,
 )
 from ..tables import items, locations, sales_lines
+from . import keyset
 from .base import Repository, utcnow
 from .planning import PlanningRepository
 
@@ -42,6 +44,8 @@ EXTRA = {"terms": s.c.terms, "description": i.c.description,
          "lead_time_days": i.c.lead_time_days, "exported_at": s.c.exported_at}
 # Every column a list can be sorted by is one of these (the domain names them).
 assert set(SORTABLE) <= set(COLUMNS)
+# Sort columns that may be NULL: they sort last either way, on every database.
+NULLABLE = {"supplier", "approved_qty", "previous_qty", "decided_by", "decided_at"}
 # A superseded suggestion was replaced by a newer run's, a discarded one withdrawn with its
 # run; every other status may be decided on.
 # Spelt out rather than IN (...): decide_many runs it with executemany, which cannot expand.
@@ -51,9 +55,14 @@ LISTED = s.c.status != domain.DISCARDED
 
 
 def scope_condition(scope: RunScope):
-    """The rows of the scope's run, and the earlier decisions it carried over."""
-    carried = and_(s.c.run_id < scope.run_id, s.c.status.in_(scope.decided))
-    return and_(s.c.as_of == scope.as_of, or_(s.c.run_id == scope.run_id, carried))
+    """The rows of the scope's run, and the earlier decisions it carried over.
+
+    Named by run id, never by "an earlier run of the date": a list of one run then reads
+    that run's rows from the (run_id, ...) indexes, however many runs are kept."""
+    own = s.c.run_id == scope.run_id
+    if not scope.earlier:
+        return own
+    return or_(own, and_(s.c.run_id.in_(scope.earlier), s.c.status.in_(scope.decided)))
 
 
 def filter_conditions(where: SuggestionFilter) -> list:
@@ -61,26 +70,48 @@ def filter_conditions(where: SuggestionFilter) -> list:
     out = [LISTED]
     if where.scope:
         out.append(scope_condition(where.scope))
-    exact = ((i.c.category, where.category), (i.c.sku, where.sku), (i.c.size, where.size),
-             (loc.c.code, where.location), (SUPPLIER, where.supplier))
-    out += [column == value for column, value in exact if value is not None]
+    # Of the items with this value: found through the items' own index, then the run's row of
+    # each, rather than the whole item table hashed against the run.
+    exact = ((i.c.category, where.category), (i.c.sku, where.sku), (i.c.size, where.size))
+    out += [s.c.item_id.in_(select(i.c.id).where(column == value))
+            for column, value in exact if value is not None]
+    if where.supplier is not None:
+        # A decided row keeps the supplier it was ordered from: not one index to start from.
+        out.append(SUPPLIER == where.supplier)  # noqa: SIM300 (a column, not a constant)
+    if where.location is not None:
+        out.append(_at_location(where.location))
     if where.statuses:
         out.append(s.c.status.in_(where.statuses))
-    if where.min_quantity is not None:
-        out.append(s.c.suggested_qty >= where.min_quantity)
-    if where.min_value is not None:
-        out.append(s.c.value >= where.min_value)
-    if where.changed is True:
-        out.append(or_(s.c.previous_qty.is_(None), s.c.previous_qty != s.c.suggested_qty))
-    elif where.changed is False:
-        out.append(s.c.previous_qty == s.c.suggested_qty)
-    if where.min_change is not None:
-        out.append(func.abs(CHANGE) >= where.min_change)
+    out += _quantity_conditions(where)
     if where.ids:
         out.append(s.c.id.in_(where.ids))
     if where.search:
         out.append(_starts_with(where.search))
     return out
+
+
+def _quantity_conditions(where: SuggestionFilter) -> list:
+    at_least = ((s.c.suggested_qty, where.min_quantity), (s.c.value, where.min_value),
+                (func.abs(CHANGE), where.min_change))
+    out = [column >= value for column, value in at_least if value is not None]
+    if where.changed is True:
+        out.append(or_(s.c.previous_qty.is_(None), s.c.previous_qty != s.c.suggested_qty))
+    elif where.changed is False:
+        out.append(s.c.previous_qty == s.c.suggested_qty)
+    return out
+
+
+def _at_location(code: str):
+    """At the location with this code, whatever the case and surrounding blanks: planners
+    type `wh1` for WH1, and an exact match answered an empty list for a location full of
+    suggestions."""
+    wanted = select(loc.c.id).where(func.lower(loc.c.code) == code.strip().lower())
+    return s.c.location_id.in_(wanted)
+
+
+def _needs_items(where: SuggestionFilter) -> bool:
+    """Whether the filter reads the items' columns (a count can skip the join otherwise)."""
+    return where.search is not None or where.supplier is not None
 
 
 def _starts_with(text: str):
@@ -90,6 +121,13 @@ def _starts_with(text: str):
     pattern = escaped + "%"
     return or_(func.lower(i.c.sku).like(pattern, escape="\\"),
                func.lower(i.c.description).like(pattern, escape="\\"))
+
+
+def sort_keys(order: list[tuple[str, bool]]) -> list[keyset.Key]:
+    """The list's order: the sort columns, then the id (a stable order, so pages neither
+    repeat nor skip)."""
+    return [keyset.Key(name, COLUMNS[name], descending, name in NULLABLE)
+            for name, descending in order] + [keyset.Key("id", s.c.id)]
 
 
 def _joined(*columns):
@@ -117,27 +155,59 @@ class SuggestionRepository(Repository):
         ).first()
         return dict(row._mapping) if row else None
 
-    def page(self, where: SuggestionFilter, *, order: list[tuple[str, bool]], offset: int,
-             limit: int) -> tuple[list[dict], int]:
-        conditions = filter_conditions(where)
-        total = self.connection.scalar(
-            _joined(func.count()).where(*conditions)) or 0
-        ordering = [COLUMNS[name].desc() if descending else COLUMNS[name].asc()
-                    for name, descending in order]
-        ordering.append(s.c.id.asc())  # a stable order, so pages neither repeat nor skip
-        rows = self.connection.execute(
-            _joined(*(c.label(n) for n, c in (COLUMNS | EXTRA).items())).where(*conditions)
-            .order_by(*ordering).offset(offset).limit(limit)
-        )
-        return [dict(r._mapping) for r in rows], total
+    def earlier_runs_of_day(self, run_id: int, as_of) -> tuple[int, ...]:
+        """Runs of the same as-of date before this one: a re-run carries their decisions."""
+        return tuple(self.connection.scalars(
+            select(forecast_runs.c.id).where(forecast_runs.c.as_of == as_of,
+                                             forecast_runs.c.id < run_id)
+            .order_by(forecast_runs.c.id)))
 
-    def ordered_ids(self, where: SuggestionFilter, *, order: list[tuple[str, bool]],
-                    limit: int) -> list[int]:
-        """The ids of a list in its order, for next and previous between suggestions."""
-        ordering = [COLUMNS[name].desc() if descending else COLUMNS[name].asc()
-                    for name, descending in order] + [s.c.id.asc()]
-        query = _joined(s.c.id).where(*filter_conditions(where)).order_by(*ordering)
-        return list(self.connection.scalars(query.limit(limit)))
+    def page(self, where: SuggestionFilter, *, order: list[tuple[str, bool]], offset: int,
+             limit: int, after: list | None = None) -> list[dict]:
+        """A page of the list: from `offset`, or after the row whose key values `after`
+        holds (a cursor: read through the ordering's index, as fast deep in the list as on
+        its first page)."""
+        keys = sort_keys(order)
+        query = _joined(*(c.label(n) for n, c in (COLUMNS | EXTRA).items())).where(
+            *filter_conditions(where))
+        if after is not None:
+            query = query.where(keyset.after(keys, after))
+        rows = self.connection.execute(
+            query.order_by(*keyset.ordering(keys)).offset(offset).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def count_up_to(self, where: SuggestionFilter, cap: int) -> tuple[int, bool]:
+        """How many match, counting no further than `cap`: (count, whether it is exact).
+        A count stops being worth its cost long before a run's 100,000 rows."""
+        conditions = filter_conditions(where)
+        matching = (_joined(s.c.id) if _needs_items(where) else select(s.c.id)).where(
+            *conditions).limit(cap + 1).subquery()
+        found = self.connection.scalar(select(func.count()).select_from(matching)) or 0
+        return min(found, cap), found <= cap
+
+    def neighbours(self, where: SuggestionFilter, *, order: list[tuple[str, bool]],
+                   suggestion_id: int, cap: int) -> dict:
+        """The ids just before and after a suggestion in the list, and its position when
+        fewer than `cap` come before it; all None when it is not in the list."""
+        keys = sort_keys(order)
+        conditions = filter_conditions(where)
+        here = self.connection.execute(
+            _joined(*(k.expr.label(k.name) for k in keys)).where(
+                *conditions, s.c.id == suggestion_id)).first()
+        if here is None:
+            return {"previous": None, "next": None, "position": None}
+        values = list(here)
+
+        def first(reverse: bool):
+            return self.connection.scalar(
+                _joined(s.c.id).where(*conditions, keyset.after(keys, values, reverse=reverse))
+                .order_by(*keyset.ordering(keys, reverse=reverse)).limit(1))
+
+        before = _joined(s.c.id).where(
+            *conditions, keyset.after(keys, values, reverse=True)).limit(cap).subquery()
+        ahead = self.connection.scalar(select(func.count()).select_from(before)) or 0
+        return {"previous": first(True), "next": first(False),
+                "position": ahead + 1 if ahead < cap else None}
 
     def pending_units(self, where: SuggestionFilter, pending: tuple[str, ...]) -> dict:
         """How many waiting lines and units a bulk decision on the filter would touch."""
@@ -168,10 +238,13 @@ class SuggestionRepository(Repository):
 
     def mark_exported(self, suggestion_ids: list[int]) -> None:
         """The export served these approvals: the ERP may act on them from now on."""
-        if suggestion_ids:
-            self.connection.execute(
-                s.update().where(s.c.id.in_(suggestion_ids), s.c.exported_at.is_(None))
-                .values(exported_at=utcnow()))
+        if not suggestion_ids:
+            return
+        # One array parameter on PostgreSQL: thousands of IN parameters took a second to bind.
+        wanted = (s.c.id == any_(bindparam("ids", suggestion_ids, type_=ARRAY(BigInteger)))
+                  if self.is_postgres else s.c.id.in_(suggestion_ids))
+        self.connection.execute(
+            s.update().where(wanted, s.c.exported_at.is_(None)).values(exported_at=utcnow()))
 
     def one(self, suggestion_id: int, *, for_update: bool = False) -> dict | None:
         query = _joined(*(c.label(n) for n, c in (COLUMNS | EXTRA).items()), s.c.item_id,
@@ -260,6 +333,7 @@ class SuggestionRepository(Repository):
             s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
             loc.c.code.label("location"), i.c.sku, i.c.size, i.c.category,
             s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
+            s.c.exported_at,
         ).where(scope_condition(scope), s.c.status == domain.APPROVED).order_by(
             func.coalesce(SUPPLIER, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
         return [dict(r._mapping) for r in self.connection.execute(query)]

@@ -66,6 +66,12 @@ class TokenRepository(Repository):
             .values(last_used_at=now)
         )
 
+    def any_revoked(self, token_ids: list[int]) -> bool:
+        return self.connection.execute(
+            select(api_tokens.c.id).where(api_tokens.c.id.in_(token_ids),
+                                          api_tokens.c.revoked_at.is_not(None)).limit(1)
+        ).first() is not None
+
     def list(self) -> list[Token]:
         return [_token(r) for r in self.connection.execute(select(api_tokens).order_by("id"))]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from ...domain.grading import (
     WRITE_OFFS,
@@ -15,6 +16,7 @@ from ...domain.grading import (
     WriteOffStatus,
 )
 from ...domain.stock import Condition
+from ..batch import WriteBatch
 from ..returns_tables import (
     return_lines,
     return_units,
@@ -23,7 +25,7 @@ from ..returns_tables import (
     unit_photos,
     write_offs,
 )
-from ..tables import items, locations, sales_lines
+from ..tables import api_tokens, items, locations, sales_lines
 from .base import Repository, utcnow
 
 
@@ -44,6 +46,13 @@ def _unit(row) -> ReturnUnit:
         flagged_for_review=row.flagged_for_review,
     )
 
+# Whether any of the API tokens a grade was made with has been revoked: asked in the
+# statement that locks the unit, so a token this process remembers (services/tokens.py) is
+# confirmed in the grade's own round trip.
+_TOKEN_REVOKED = exists().where(
+    api_tokens.c.id.in_(bindparam("token_ids", expanding=True)),
+    api_tokens.c.revoked_at.is_not(None),
+).label("token_revoked")
 # Grading runs these for every unit: built once, so their compiled form is reused.
 _GRADING_VIEW = (
     select(
@@ -53,6 +62,7 @@ _GRADING_VIEW = (
         items.c.supplier,
         locations.c.code.label("location"),
         sales_lines.c.sold_on,
+        _TOKEN_REVOKED,
     )
     .join(items, items.c.id == return_units.c.item_id)
     .join(locations, locations.c.id == return_units.c.location_id)
@@ -98,7 +108,6 @@ _ADD_GRADINGS = unit_gradings.insert().values(
     .where(unit_gradings.c.unit_id == bindparam("graded_unit"))
     .scalar_subquery(),
 )
-_ADD_GRADING = _ADD_GRADINGS.returning(unit_gradings.c.id)
 
 # The grading station reads a unit on every scan: statements built once, not per request
 # (building and cache-keying this join cost more CPU than PostgreSQL spends answering it).
@@ -216,8 +225,10 @@ class UnitRepository(Repository):
         )
         return [_unit(r) for r in rows]
 
-    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None):
-        """Store the unit's state; with an actor, who graded it and when."""
+    def save_unit(self, unit: ReturnUnit, *, actor: str | None = None,
+                  batch: WriteBatch | None = None) -> None:
+        """Store the unit's state (now, or when the batch ends); with an actor, who graded it
+        and when."""
         row = {
             "unit_id": unit.id,
             "status": unit.status.value,
@@ -229,17 +240,22 @@ class UnitRepository(Repository):
             "graded_at": utcnow() if actor else None,
             "graded_by": actor or None,
         }
-        if not self._collect(_SAVE_UNIT, row):
-            self.connection.execute(_SAVE_UNIT, row)
+        self._write(_SAVE_UNIT, row, batch)
 
-    def unit_to_grade(self, unit_code: str) -> tuple[ReturnUnit, dict] | None:
-        """The unit, locked, with its item, location and sale, in one round trip."""
-        row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code}).first()
+    def unit_to_grade(self, unit_code: str, token_ids: Sequence[int] = ()
+                      ) -> tuple[ReturnUnit, dict] | None:
+        """The unit, locked, with its item, location and sale, in one round trip; its
+        `token_revoked` says whether any of `token_ids` has been revoked."""
+        row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code,
+                                                       "token_ids": list(token_ids)}).first()
         return (_unit(row), dict(row._mapping)) if row else None
 
-    def units_to_grade(self, unit_codes: list[str]) -> dict[str, tuple[ReturnUnit, dict]]:
-        """Several units, locked in id order, each with what grading it needs; by unit code."""
-        rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes})
+    def units_to_grade(self, unit_codes: list[str], token_ids: Sequence[int] = ()
+                       ) -> dict[str, tuple[ReturnUnit, dict]]:
+        """Several units, locked in id order, each with what grading it needs (and
+        `token_revoked`, as unit_to_grade); by unit code."""
+        rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes,
+                                                         "token_ids": list(token_ids)})
         return {r.unit_code: (_unit(r), dict(r._mapping)) for r in rows}
 
     def unit_details(self, unit_code: str) -> dict | None:
@@ -247,13 +263,12 @@ class UnitRepository(Repository):
         row = self.connection.execute(_UNIT_DETAILS, {"unit_code": unit_code}).first()
         return dict(row._mapping) if row else None
 
-    def add_grading(self, unit_id: int, **values: Any) -> int | None:
-        """The grading record's id; None while writes are collected (UnitOfWork.batched)."""
+    def add_grading(self, unit_id: int, *, batch: WriteBatch | None = None, **values: Any
+                    ) -> None:
+        """Keep the grade in the unit's history (now, or when the batch ends)."""
         row = {"note": None, "reason": None, **values, "graded_unit": unit_id,
                "created_at": utcnow()}
-        if self._collect(_ADD_GRADINGS, row):
-            return None
-        return self.connection.execute(_ADD_GRADING, row).scalar_one()
+        self._write(_ADD_GRADINGS, row, batch)
 
     def gradings_of(self, unit_id: int) -> list[dict]:
         rows = self.connection.execute(_GRADINGS_OF, {"unit_id": unit_id})

@@ -7,7 +7,7 @@ import pytest
 
 from forecasting.classify import ERRATIC, INTERMITTENT, LUMPY, NO_DEMAND, SMOOTH, adi_cv2, classify
 from forecasting.models import METHODS, croston, moving_average, sba, seasonal_naive, ses
-from forecasting.models.intermittent import _croston
+from forecasting.models.intermittent import _croston, adida
 from forecasting.models.smoothing import ses_path
 from forecasting.models.theta import theta
 
@@ -117,3 +117,25 @@ def test_theta_follows_a_launched_products_own_weeks_only():
     y[0, 30:] = 5 + np.arange(30)  # launched at week 30, rising 1 a week
     fit = theta(y, np.array([30]), 4)
     np.testing.assert_allclose(np.diff(fit.forecast[0]), 0.5)
+
+
+def test_adida_smooths_buckets_of_the_mean_gap_and_spreads_them_over_their_weeks():
+    # A sale of 6 every third week: the mean gap is 3, every 3-week bucket holds 6, so the
+    # forecast is 2 a week whatever the alpha; Croston says the same, a moving average of 4
+    # weeks would swing between 1.5 and 3.
+    y = np.tile([0.0, 0.0, 6.0], 20)[None, :]
+    fit = adida(y, np.array([0]), 5)
+    assert fit.ok.all()
+    assert fit.forecast[0] == pytest.approx(np.full(5, 2.0))
+
+
+def test_adida_forecasts_a_lumpy_series_rate_and_follows_a_drop_in_it():
+    rng = np.random.default_rng(4)
+    sold = rng.random((200, 104)) < 0.25
+    units = rng.poisson(8, (200, 104)) + 1
+    y = np.where(sold, units, 0).astype(float)
+    rate = 0.25 * 9
+    assert adida(y, np.zeros(200, int), 13).forecast.mean() == pytest.approx(rate, rel=0.05)
+    y[:, 52:] *= 0.25  # the product sells a quarter as much for the last year
+    fc = adida(y, np.zeros(200, int), 13).forecast
+    assert abs(fc.mean() - rate / 4) < abs(fc.mean() - rate) / 3

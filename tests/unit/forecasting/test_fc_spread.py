@@ -9,6 +9,7 @@ from forecasting.models import croston, moving_average, sba, ses
 from forecasting.models.baselines import moving_average_at
 from forecasting.models.intermittent import croston_at, sba_at
 from forecasting.models.smoothing import ses_at
+from forecasting.replenishment import order_up_to
 from forecasting.spread import window_errors, window_spread
 
 TARGETS = (0.90, 0.95, 0.98)
@@ -78,3 +79,22 @@ def test_one_pass_rolling_refits_equal_a_separate_fit_at_every_origin(kernel, at
         alone = kernel(y[rows, :o], start[rows], 5)
         for name in ("forecast", "sigma", "alpha", "ok"):
             np.testing.assert_array_equal(getattr(fit, name)[rows], getattr(alone, name))
+
+
+def test_a_slow_movers_return_aware_level_is_the_quantile_of_the_sales_that_stay_sold():
+    # Poisson(10) sales over the window, each coming back inside it with probability 0.3: the
+    # units that stay sold are Poisson(7) (thinning). The level must cover them at 90 %, and
+    # the level one unit lower must not: the gross sales' wider quantile would over-order.
+    gross, q, alpha = 10.0, 0.3, 0.90
+    plan = order_up_to(demand_window=np.array([gross]), returns_window=np.array([gross * q]),
+                       returns_past=np.array([0.0]), sigma_week=np.array([1.0]),
+                       sigma_window=np.array([np.sqrt(gross)]), weeks=np.array([3]),
+                       service_level=np.array([alpha]), intermittent=np.array([True]),
+                       on_hand=0.0, reserved=0.0, on_order=0.0, case_pack=1, moq=0)
+    rng = np.random.default_rng(5)
+    sold = rng.poisson(gross, 400_000)
+    kept = sold - rng.binomial(sold, q)
+    level = plan["order_up_to"][0]
+    assert np.mean(kept <= level) >= alpha
+    assert np.mean(kept <= level - 1) < alpha
+

@@ -1,0 +1,33 @@
+"""A batch of writes that a unit of work sends together, one statement each, when it ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Executable
+
+from ..domain.stock import Movement
+
+
+@dataclass(eq=False)
+class WriteBatch:
+    """What `UnitOfWork.batched()` keeps until its block ends.
+
+    Rows kept here are written with one executemany per statement, in the order each statement
+    was first used, so a tote of units costs a few round trips rather than several per unit.
+    Code inside the block must not read those rows back, nor need their ids.
+    """
+
+    rows: dict[Executable, list[dict[str, Any]]] = field(default_factory=dict)
+    # Stock movements kept to be posted in one statement when services.ledger.posting_together
+    # ends; None while movements are posted one by one.
+    movements: list[Movement] | None = None
+
+    def keep(self, statement: Executable, row: dict[str, Any]) -> None:
+        self.rows.setdefault(statement, []).append(row)
+
+    def send(self, connection: Connection) -> None:
+        rows, self.rows = self.rows, {}
+        for statement, kept in rows.items():
+            connection.execute(statement, kept)

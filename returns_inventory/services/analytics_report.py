@@ -1,0 +1,224 @@
+"""The report-wide part of the returns analytics, as arrays: every SKU × size's units sold
+and units back per reason, and every signal test of the report, corrected together.
+
+This is what a page of the report cannot do without (the tests' family is the whole report,
+the shrunk rates pool every SKU of a category), so it is built once per window and family
+and kept while the data is unchanged (report_cache.py); a page then costs its own rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+
+import numpy as np
+
+from forecasting.shrinkage import hierarchical_rate
+
+from ..domain.fit_report import CellTests, cell_tests
+from ..domain.returns import ReturnsPolicy
+from ..domain.sales_window import SalesWindow
+from ..persistence.repositories.analytics import RECENT_IDS, ChangeStamp
+from .report_cache import cached
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The SKUs a report shows (all of its family, or the one asked for) and their shrunk
+    rates, pooled over those SKUs as before paging (NaN for cells and SKUs not shown)."""
+
+    skus: np.ndarray  # SKU indices, in SKU order
+    cell_rates: np.ndarray
+    sku_rates: np.ndarray
+
+    def cell_rate(self, cell: int) -> float | None:
+        return _rounded(self.cell_rates[cell])
+
+    def sku_rate(self, sku: int) -> float | None:
+        return _rounded(self.sku_rates[sku])
+
+
+def _rounded(rate) -> float | None:
+    return None if np.isnan(rate) else round(float(rate), 4)
+
+
+@dataclass(frozen=True)
+class ReportCells:
+    """Cells sorted by SKU, then size; SKU s owns cells sku_start[s]:sku_start[s + 1]."""
+
+    item_id: np.ndarray
+    size: list[str]
+    sku_codes: list[str]
+    sku_category: list[str]
+    cell_sku: np.ndarray
+    sku_start: np.ndarray
+    sold: np.ndarray
+    reason_codes: tuple[str, ...]
+    reasons: np.ndarray  # cells × reason codes: units back
+    tests: CellTests
+    _selections: dict = field(default_factory=dict, compare=False)
+
+    def cells_of(self, sku: int) -> range:
+        return range(int(self.sku_start[sku]), int(self.sku_start[sku + 1]))
+
+    def sku_index(self, code: str) -> int | None:
+        at = int(np.searchsorted(np.asarray(self.sku_codes, dtype=object), code))
+        return at if at < len(self.sku_codes) and self.sku_codes[at] == code else None
+
+    @cached_property
+    def returned(self) -> np.ndarray:
+        return self.reasons.sum(axis=1)
+
+    def selection(self, sku: str | None) -> Selection:
+        if sku not in self._selections:
+            self._selections[sku] = self._select(sku)
+        return self._selections[sku]
+
+    def _select(self, sku: str | None) -> Selection:
+        if sku is None:
+            skus, cells = np.arange(len(self.sku_codes)), np.arange(len(self.sold))
+        else:
+            found = self.sku_index(sku)
+            skus = np.array([] if found is None else [found], dtype=np.int64)
+            cells = np.arange(self.sku_start[found], self.sku_start[found + 1]) if (
+                found is not None) else np.zeros(0, np.int64)
+        cell_rates = np.full(len(self.sold), np.nan)
+        sku_rates = np.full(len(self.sku_codes), np.nan)
+        if len(cells):
+            cell_rates[cells], sku_rates[skus] = self._shrunk(cells, skus)
+        return Selection(skus, cell_rates, sku_rates)
+
+    def _shrunk(self, cells: np.ndarray, skus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
+        toward its SKU, each SKU toward its category, by how much they really differ; each
+        size also by its category's size profile, as forecasting.returns does. `skus` are
+        consecutive, `cells` all theirs."""
+        k, n = self.returned[cells].astype(float), self.sold[cells].astype(float)
+        sku = self.cell_sku[cells] - skus[0]
+        _, sku_cat = np.unique(np.asarray(self.sku_category, dtype=object)[skus],
+                               return_inverse=True)
+        _, size = np.unique(np.asarray(self.size, dtype=object)[cells], return_inverse=True)
+        # The cell of the size profile: the category × size.
+        _, cell = np.unique(sku_cat[sku] * (size.max() + 1) + size, return_inverse=True)
+        glob = k.sum() / n.sum() if n.sum() else 0.0
+        item_rate, sku_rate, *_ = hierarchical_rate(
+            k, n, sku, len(skus), sku_cat, int(sku_cat.max()) + 1, default=glob, cell=cell,
+            n_cell=int(cell.max()) + 1)
+        return item_rate, sku_rate
+
+
+def report_cells(uow, policy: ReturnsPolicy, window: SalesWindow, size_key) -> ReportCells:
+    """The report of `window`'s family: the kept copy while the data is unchanged, brought up
+    to date from the rows added since when it can be, else read again."""
+    repository = uow.analytics
+    key = ("returns-report", window, tuple(policy.reasons), _fit_codes(policy),
+           _quality_codes(policy))
+    stamp = repository.change_stamp()
+    return cached(uow.database, key, stamp,
+                  lambda: _build(repository, policy, window, size_key, stamp),
+                  lambda kept, was: _brought_up_to(repository, policy, window, kept, was,
+                                                   stamp))
+
+
+def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
+           stamp: ChangeStamp) -> ReportCells:
+    # Only rows up to the stamp's newest ids: a row committed meanwhile is added later, once.
+    upto = {name: (-1, newest) for name, newest, _ in stamp.growing}
+    sold_rows = repository.units_sold(window, upto["sales_lines"])
+    sold_rows.sort(key=lambda r: (r["sku"], size_key(r["size"])))
+    index = {r["item_id"]: i for i, r in enumerate(sold_rows)}
+    sku_codes = list(dict.fromkeys(r["sku"] for r in sold_rows))
+    sku_of = {code: i for i, code in enumerate(sku_codes)}
+    cell_sku = np.array([sku_of[r["sku"]] for r in sold_rows], dtype=np.int64)
+    # Imported history need not match a sale in the window (its sale may be unknown, or
+    # before the ERP's sales were imported): an item that sold nothing here has no rate.
+    returned = [r for r in repository.units_returned(window, upto) if r["item_id"] in index]
+    codes = tuple(dict.fromkeys([*policy.reasons, *sorted({r["reason"] for r in returned})]))
+    reasons = np.zeros((len(sold_rows), len(codes)), dtype=np.int64)
+    _add_returned(reasons, returned, index, {code: j for j, code in enumerate(codes)})
+    sku_category = [""] * len(sku_codes)
+    for r in reversed(sold_rows):  # a SKU's category is that of its first size
+        sku_category[sku_of[r["sku"]]] = r["category"]
+    sold = np.array([int(r["units"]) for r in sold_rows], dtype=np.int64)
+    return _tested(policy, {
+        "item_id": np.array([r["item_id"] for r in sold_rows], dtype=np.int64),
+        "size": [r["size"] for r in sold_rows], "sku_codes": sku_codes,
+        "sku_category": sku_category, "cell_sku": cell_sku,
+        "sku_start": np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
+        "sold": sold, "reason_codes": codes, "reasons": reasons})
+
+
+def _brought_up_to(repository, policy: ReturnsPolicy, window: SalesWindow,
+                   kept: ReportCells, was: ChangeStamp, now: ChangeStamp) -> ReportCells | None:
+    """`kept` (read at `was`) plus the sales and returns added since, or None when only
+    reading it all again is right: an item changed, a row took an id below ones already
+    counted and committed after they were (the rows near the old newest id no longer count
+    the same), or a sale of an item that had none in the window."""
+    if now.items != was.items:
+        return None
+    before = {name: (newest, recent) for name, newest, recent in was.growing}
+    added, recheck = {}, {}
+    for name, newest, recent in now.growing:
+        old_newest, old_recent = before[name]
+        if newest < old_newest or (newest == old_newest and recent != old_recent):
+            return None
+        added[name] = (old_newest, newest)
+        if newest > old_newest:
+            recheck[name] = (old_newest - RECENT_IDS, old_newest)
+    if recheck:
+        counted = repository.rows_within(recheck)
+        if any(counted[name] != before[name][1] for name in recheck):
+            return None
+    index = {int(item): i for i, item in enumerate(kept.item_id)}
+    sold = kept.sold.copy()
+    for r in repository.units_sold(window, added["sales_lines"]):
+        if r["item_id"] not in index:
+            return None
+        sold[index[r["item_id"]]] += int(r["units"])
+    returned = [r for r in repository.units_returned(window, added) if r["item_id"] in index]
+    column = {code: j for j, code in enumerate(kept.reason_codes)}
+    if any(r["reason"] not in column for r in returned):
+        return None
+    reasons = kept.reasons.copy()
+    _add_returned(reasons, returned, index, column)
+    return _tested(policy, {**{f.name: getattr(kept, f.name) for f in fields(kept)
+                               if f.name not in ("tests", "_selections")},
+                            "sold": sold, "reasons": reasons})
+
+
+def _add_returned(reasons: np.ndarray, returned: list[dict], index: dict, column: dict) -> None:
+    if returned:
+        np.add.at(reasons, (np.array([index[r["item_id"]] for r in returned]),
+                            np.array([column[r["reason"]] for r in returned])),
+                  np.array([int(r["units"]) for r in returned], dtype=np.int64))
+
+
+def _tested(policy: ReturnsPolicy, cells: dict) -> ReportCells:
+    """The report of these cells (ReportCells' fields), every test made on them."""
+    column = {code: j for j, code in enumerate(cells["reason_codes"])}
+    directions = _fit_codes(policy)
+
+    def hits(codes_of: tuple[str, ...]) -> np.ndarray:
+        return cells["reasons"][:, [column[c] for c in codes_of]].sum(axis=1)
+
+    categories = {c: i for i, c in enumerate(dict.fromkeys(cells["sku_category"]))}
+    tests = cell_tests(cells["cell_sku"], len(cells["sku_codes"]),
+                       np.array([categories[c] for c in cells["sku_category"]], np.int64),
+                       cells["sold"],
+                       np.stack([hits(c) for _, c in directions], axis=1)
+                       if directions else np.zeros((len(cells["sold"]), 0), np.int64),
+                       hits(_quality_codes(policy)), [d for d, _ in directions])
+    return ReportCells(**cells, tests=tests)
+
+
+def _fit_codes(policy: ReturnsPolicy) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Reason codes per fit direction, as the policy marks them (("small", ("too_small",)))."""
+    codes: dict[str, list[str]] = {}
+    for code, reason in policy.reasons.items():
+        if reason.fit:
+            codes.setdefault(reason.fit, []).append(code)
+    return tuple((fit, tuple(c)) for fit, c in codes.items())
+
+
+def _quality_codes(policy: ReturnsPolicy) -> tuple[str, ...]:
+    return tuple(code for code, r in policy.reasons.items() if r.quality)
