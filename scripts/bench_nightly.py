@@ -3,7 +3,7 @@
 
     scripts/bench_nightly.py --series 100000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-    scripts/bench_nightly.py --series 20000 --database-url ... --executor dask --compare-workers
+    scripts/bench_nightly.py --series 20000 --database-url ... --executor dask --workers 2
     scripts/bench_nightly.py --series 2000 --database-url sqlite:////tmp/bench.sqlite3
 
 A PostgreSQL URL names the server: a fresh database is created there, migrated, loaded and
@@ -14,9 +14,9 @@ The run is the real `run_forecast`, in a fresh process so its memory high-water 
 run's own. Printed: its recorded phase timings, series/s, peak memory (this process and its
 children, overall and per phase), the CPU seconds of this process per phase (they do not
 stretch when others load the machine; wall time does), the CPU and memory of the PostgreSQL
-backends serving the run, the load average, and the cores the whole machine kept busy. With
---compare-workers it prints the 2-against-1 speed-up of every phase and the ceiling those
-busy cores leave. --loaded times runs on a database an earlier --keep run loaded, without
+backends serving the run, the load average, and the cores the whole machine kept busy.
+Executors and worker counts are compared, per process and against the machine's ceiling, by
+scripts/bench_executors.py. --loaded times runs on a database an earlier --keep run loaded, without
 loading it again; --load-only loads and stops.
 """
 
@@ -156,8 +156,6 @@ def main() -> None:
                         help="PostgreSQL server URL (a fresh database is made) or sqlite:///FILE")
     parser.add_argument("--workers", type=int, choices=(1, 2), default=1)
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
-    parser.add_argument("--compare-workers", action="store_true",
-                        help="time the run with 1 and then 2 workers and print the speed-up")
     parser.add_argument("--scheduler", default=None,
                         help="address of a running Dask scheduler (default: a LocalCluster "
                              "with --workers workers, started before timing)")
@@ -186,25 +184,8 @@ def main() -> None:
                 handle = None
         if args.load_only:
             return
-        if args.compare_workers:
-            with dask_cluster(args.executor, 1, args.scheduler) as address:
-                one = fresh(time_run, url, as_of, 1, args.executor, address)
-            with dask_cluster(args.executor, 2, args.scheduler) as address:
-                two = fresh(time_run, url, as_of, 2, args.executor, address)
-            ratios = ", ".join(f"{phase[:-2]} {one[phase] / max(two[phase], 1e-9):.2f}x"
-                               for phase in ("total_s", "read_s", "forecast_s", "write_s"))
-            print(f"speed-up with 2 workers ({args.executor}): {ratios} "
-                  f"(end to end: total; forecast phase: forecast)")
-            # No run keeps more than every core busy, so if two workers do at least the work
-            # one does (the CPU ratio printed says whether they did), no schedule of it can
-            # beat this end to end on this machine.
-            ceiling = os.cpu_count() * one["wall"] / one["busy"]
-            print(f"ceiling on this machine: {os.cpu_count()} cores x 1-worker wall / its "
-                  f"busy core-seconds = {ceiling:.2f}x (2 workers used "
-                  f"{two['busy'] / one['busy']:.2f}x the CPU of 1)")
-        else:
-            with dask_cluster(args.executor, args.workers, args.scheduler) as address:
-                fresh(time_run, url, as_of, args.workers, args.executor, address)
+        with dask_cluster(args.executor, args.workers, args.scheduler) as address:
+            fresh(time_run, url, as_of, args.workers, args.executor, address)
     finally:
         drop_database(handle)
 
