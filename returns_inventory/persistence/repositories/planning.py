@@ -12,7 +12,7 @@ from sqlalchemy import Date, DateTime, Integer, case, cast, func, literal, selec
 
 from ...domain.replenishment import DECIDED, EDITED, PROPOSED, SUPERSEDED
 from ...domain.weeks import EPOCH, monday_of
-from ..bulk import copy_in, fetch_ints, insert_columns, stream_ints
+from ..bulk import fetch_ints, insert_columns, stream_ints
 from ..planning_tables import forecast_runs, replenishment_suggestions, series_forecasts
 from ..returns_tables import imported_returns, return_lines, return_units, returns
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
@@ -327,16 +327,6 @@ class PlanningRepository(Repository):
         """A run's forecasts, column by column (JSON columns as JSON text): COPY on
         PostgreSQL, where 100,000 rows through executemany took most of a minute."""
         insert_columns(self.connection, series_forecasts, columns, json_columns=FORECAST_JSON)
-
-    def copy_forecasts(self, names, text: str, rows: int) -> None:
-        """Forecast rows already formatted as COPY text (PostgreSQL)."""
-        if rows:
-            copy_in(self.connection, series_forecasts, names, (text,))
-
-    def copy_suggestions(self, names, text: str, rows: int) -> None:
-        """Suggestion rows already formatted as COPY text (PostgreSQL)."""
-        if rows:
-            copy_in(self.connection, replenishment_suggestions, names, (text,))
 
     def add_suggestion_columns(self, columns: dict[str, list]) -> None:
         """A run's suggestions, column by column (JSON columns as JSON text)."""
