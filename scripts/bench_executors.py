@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import resource
 import socket
 import sys
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nightly_watch import peak_mib, print_run  # noqa: E402
 from process_cpu import RunMeter, machine_ceiling, postgres_meter_args  # noqa: E402
 
 from forecasting.synthetic import make_apparel_panel  # noqa: E402
@@ -36,13 +36,6 @@ from returns_inventory.persistence.engine import make_engine  # noqa: E402
 from returns_inventory.persistence.uow import Database, UnitOfWork  # noqa: E402
 from returns_inventory.services.forecast_runs import RunRequest, run_forecast  # noqa: E402
 from returns_inventory.settings import Settings  # noqa: E402
-
-
-def peak_mib() -> tuple[float, float]:
-    """(this process, largest child) resident-set high-water marks in MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
 
 
 @dataclass
@@ -113,12 +106,7 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
     phases = run["figures"].get("phases", {})
     own, children = peak_mib()
     wall = charge.wall
-    print(f"run {run['id']} {run['status']}: {executor} executor, {workers} worker(s), "
-          f"{run['series_count']} series, {run['suggestion_count']} suggestions, "
-          f"{run['fallback_count']} fallbacks")
-    for phase in ("read_s", "forecast_s", "write_s", "total_s"):
-        print(f"  {phase[:-2]:9} {phases.get(phase, 0):8.1f} s")
-    print(f"  wall      {wall:8.1f} s   {run['series_count'] / wall:,.0f} series/s")
+    print_run(run, executor, workers, wall)
     print(f"  peak RSS  {own:8.0f} MiB here, {children:.0f} MiB largest child process")
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after the run "
           f"(load before it: {before})")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from nightly_history import load_history  # noqa: E402
-from nightly_watch import BackendWatch, PhaseMemory, peak_mib  # noqa: E402
+from nightly_watch import BackendWatch, PhaseMemory, peak_mib, print_run  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -120,12 +120,7 @@ def time_run(url: str, as_of: date, workers: int, executor: str,
         database.dispose()
     phases = run["figures"].get("phases", {})
     own, children = peak_mib()
-    print(f"run {run['id']} {run['status']}: {executor} executor, {workers} worker(s), "
-          f"{run['series_count']} series, {run['suggestion_count']} suggestions, "
-          f"{run['fallback_count']} fallbacks")
-    for phase in ("read_s", "forecast_s", "write_s", "total_s"):
-        print(f"  {phase[:-2]:9} {phases.get(phase, 0):8.1f} s")
-    print(f"  wall      {wall:8.1f} s   {run['series_count'] / wall:,.0f} series/s")
+    print_run(run, executor, workers, wall)
     print(f"  peak RSS  {own:8.0f} MiB this process, {children:.0f} MiB largest child process; "
           "with children by phase: " + ", ".join(
               f"{phase} {mib:.0f} MiB" for phase, mib in memory.peaks.items()))

@@ -28,6 +28,17 @@ def peak_mib() -> tuple[float, float]:
     return own, children
 
 
+def print_run(run: dict, executor: str, workers: int, wall: float) -> None:
+    """The run's outcome, its recorded phases and its pace, as every nightly bench prints them."""
+    phases = run["figures"].get("phases", {})
+    print(f"run {run['id']} {run['status']}: {executor} executor, {workers} worker(s), "
+          f"{run['series_count']} series, {run['suggestion_count']} suggestions, "
+          f"{run['fallback_count']} fallbacks")
+    for phase in ("read_s", "forecast_s", "write_s", "total_s"):
+        print(f"  {phase[:-2]:9} {phases.get(phase, 0):8.1f} s")
+    print(f"  wall      {wall:8.1f} s   {run['series_count'] / wall:,.0f} series/s")
+
+
 class Sampler(threading.Thread):
     def __init__(self, interval: float):
         super().__init__(daemon=True)
