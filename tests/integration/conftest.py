@@ -7,6 +7,7 @@ import pytest
 from returns_inventory.services.policies import Policies
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale
+from tests.integration.suggestion_data import build_board
 from tests.integration.webhook_support import Receiver
 
 
@@ -15,6 +16,12 @@ def catalogue(uow_factory):
     """One item and one location (a suite that needs more defines its own)."""
     add_item(uow_factory)
     add_location(uow_factory)
+
+
+@pytest.fixture
+def board(uow_factory):
+    """A forecast run's suggestions to review (tests/integration/suggestion_data.py)."""
+    return build_board(uow_factory)
 
 
 @pytest.fixture

@@ -10,15 +10,10 @@ from sqlalchemy import select
 
 from returns_inventory.persistence.planning_tables import replenishment_suggestions as rs
 from returns_inventory.services.forecast_runs import RunRequest, start_run
-from tests.integration.suggestion_data import AS_OF, build_board
+from tests.integration.suggestion_data import AS_OF
 
 SUGGESTIONS = "/api/v1/replenishment/suggestions"
 FAR_FUTURE = date(2919, 11, 10)  # what an unbounded as_of once let in
-
-
-@pytest.fixture
-def board(uow_factory):
-    return build_board(uow_factory)
 
 
 @pytest.fixture

@@ -7,15 +7,10 @@ from sqlalchemy import select
 
 from returns_inventory.persistence.planning_tables import suggestion_decisions
 from returns_inventory.persistence.tables import outbox_events
-from tests.integration.suggestion_data import AS_OF, build_board
+from tests.integration.suggestion_data import AS_OF
 
 URL = "/api/v1/replenishment/suggestions"
 ANA = "token:ana"  # how a bearer token named "ana" signs its work
-
-
-@pytest.fixture
-def board(uow_factory):
-    return build_board(uow_factory)
 
 
 def _decide(client, headers, suggestion_id, **body):

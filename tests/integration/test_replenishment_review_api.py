@@ -6,14 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.suggestion_data import AS_OF, HORIZON, build_board, sell_weekly, week_start
+from tests.integration.suggestion_data import AS_OF, HORIZON, sell_weekly, week_start
 
 URL = "/api/v1/replenishment/suggestions"
-
-
-@pytest.fixture
-def board(uow_factory):
-    return build_board(uow_factory)
 
 
 def _skus(answer) -> list[str]:

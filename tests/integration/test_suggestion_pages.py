@@ -6,15 +6,9 @@ from __future__ import annotations
 import pytest
 
 from returns_inventory.services import suggestions as service
-from tests.integration.suggestion_data import build_board
 from tests.integration.web_support import log_in
 
 URL = "/api/v1/replenishment/suggestions"
-
-
-@pytest.fixture
-def board(uow_factory):
-    return build_board(uow_factory)
 
 
 def _ids(answer) -> list[int]:

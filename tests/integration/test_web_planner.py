@@ -14,14 +14,8 @@ from returns_inventory.persistence.tables import outbox_events
 from returns_inventory.services.forecast_runs import RunRequest, run_forecast
 from returns_inventory.services.suggestion_decisions import decide_suggestion
 from returns_inventory.settings import Settings
-from tests.integration.suggestion_data import build_board
 from tests.integration.test_replenishment_rerun import AS_OF, add_history
 from tests.integration.web_support import hidden, log_in
-
-
-@pytest.fixture
-def board(uow_factory):
-    return build_board(uow_factory)
 
 
 @pytest.fixture
