@@ -84,8 +84,10 @@ class ExportQuery(StrictSchema):
 
 
 class CreditIn(StrictSchema):
-    amount = fields.Decimal(required=True, as_string=True, places=2,
-                            metadata={"description": "credited by the supplier, <= value"})
+    # No `places`: marshmallow would round 12.345 to 12.34; the service refuses it instead.
+    amount = fields.Decimal(required=True, as_string=True,
+                            metadata={"description": "credited by the supplier, in cents "
+                                                     "(at most 2 decimal places), <= value"})
     reference = fields.String(validate=validate.Length(max=128),
                               metadata={"description": "the ERP's credit note"})
 

@@ -53,7 +53,13 @@ def next_status(current: ClaimStatus, action: ClaimAction, claim_id: int) -> Cla
 
 
 def check_credit(amount: Decimal, claimed: Decimal) -> Decimal:
-    """A credit is more than nothing and at most what was claimed."""
+    """A credit is a sum in cents, more than nothing and at most what was claimed."""
+    if amount.is_finite() and amount != amount.quantize(Decimal("0.01")):
+        # Rounding 12.345 to a credit note's 12.34 would book a sum nobody sent.
+        raise ValidationFailed(
+            f"a credit is money in cents; {amount} has more than two decimal places",
+            errors=[FieldError("amount", "at most 2 decimal places")],
+        )
     if amount <= 0 or amount > claimed:
         raise ValidationFailed(
             f"a credit must be more than 0 and at most the claimed {claimed}",

@@ -72,7 +72,7 @@ def credit_claim(uow_factory: UowFactory, *, claim_id: int, amount: Decimal, act
     with uow_factory() as uow:
         claim = _locked(uow, claim_id)
         status = next_status(ClaimStatus(claim["status"]), ClaimAction.CREDIT, claim_id)
-        amount = check_credit(Decimal(amount).quantize(CENT), Decimal(claim["value"]))
+        amount = check_credit(Decimal(amount), Decimal(claim["value"])).quantize(CENT)
         now = _now()
         uow.claims.set_status(claim_id, status=status.value, credited_value=amount,
                               erp_reference=reference, decided_at=now, decided_by=actor,

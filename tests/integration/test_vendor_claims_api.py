@@ -84,6 +84,10 @@ def test_a_claim_moves_only_along_its_states_and_a_credit_above_its_value_is_ref
     too_much = client.post(f"{URL}/{claim['id']}/credit", json={"amount": "72.01"},
                            headers=auth("integrator"))
     assert too_much.status_code == 422 and too_much.json["errors"][0]["field"] == "amount"
+    # A credit note in cents is never rounded to one: 12.345 is refused, not booked as 12.34.
+    fraction = client.post(f"{URL}/{claim['id']}/credit", json={"amount": "12.345"},
+                           headers=auth("integrator"))
+    assert fraction.status_code == 422 and fraction.json["errors"][0]["field"] == "amount"
     rejected = client.post(f"{URL}/{claim['id']}/reject", json={"reason": "worn by customer"},
                            headers=auth("integrator"))
     assert rejected.json["status"] == "rejected" and rejected.json["note"] == "worn by customer"

@@ -32,7 +32,7 @@ def test_the_quality_page_flags_the_bad_supplier_and_lists_its_claim(
     assert "style=" not in html.split("<svg", 1)[1]  # the CSP allows no inline style
     assert f"claim_id={claim['id']}" not in html  # links are paths, not query strings
     assert f"/api/v1/claims/{claim['id']}?format=pdf" in html
-    assert "Claim windows ending within 30 days" in html
+    assert "Claim windows ended or ending within 30 days" in html
 
 
 def test_the_quality_page_groups_by_factory_and_says_when_nothing_sold(

@@ -94,3 +94,16 @@ def test_a_repair_outcome_from_the_queue_restocks_the_unit(client, uow_factory, 
     assert "Outlet bin" in client.get("/station/queue").get_data(as_text=True)
     with uow_factory() as uow:
         assert uow.units.unit(work["repair"]).status.value == "second_quality"
+
+
+def test_a_long_repair_list_says_how_many_there_are_beyond_those_listed(
+        client, uow_factory, work, policies, monkeypatch):
+    from returns_inventory.services import queue
+
+    grade_unit(uow_factory, policies, unit_id=work["damaged"], grade="C", actor="someone")
+    monkeypatch.setattr(queue, "SHOWN", 1)
+    log_in(client, uow_factory, "grader")
+    page = client.get("/station/queue").get_data(as_text=True)
+    assert "In repair (2)" in page
+    assert len(re.findall(r"<strong>(U\w+)</strong>", _section(page, "repair"))) == 1
+    assert "The 1 received first are listed" in page
