@@ -56,8 +56,13 @@ def read_strangers(uow_factory: UowFactory, text: str | None) -> list[Stranger]:
                 strangers.append(Stranger(by_gtin["sku"], by_gtin["size"]))
                 continue
             sku, _, size = entry.rpartition(" ")
-            if sku and uow.catalogue.item_by_sku_size(sku.strip(), size) is not None:
-                strangers.append(Stranger(sku.strip(), size))
+            # Typed at the bench, a SKU often arrives in lower case; the item master's codes
+            # are kept as the ERP sent them, so the exact spelling is tried first.
+            spellings = dict.fromkeys([(sku.strip(), size), (sku.strip().upper(), size.upper())])
+            known = next((Stranger(s, z) for s, z in spellings
+                          if s and uow.catalogue.item_by_sku_size(s, z) is not None), None)
+            if known:
+                strangers.append(known)
             else:
                 errors.append(FieldError("other_items", f"line {n}: no item “{entry}”"))
     if errors:

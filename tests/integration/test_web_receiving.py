@@ -149,6 +149,15 @@ def test_a_parcel_without_an_rma_is_received_by_gtin_and_flagged(client, uow_fac
     assert [(u["sku"], u["flagged_for_review"]) for u in units] == [("TEE-BLK", True)] * 2
 
 
+def test_a_sku_typed_in_lower_case_finds_the_item(client, uow_factory, rma, grader):
+    page = client.get("/station/receive/blind").get_data(as_text=True)
+    answer = client.post("/station/receive/blind", data={
+        "csrf_token": hidden(page, "csrf_token"), "submission": hidden(page, "submission"),
+        "sku": "tee-wht", "size": "l", "quantity": "1", "location": "WH1"})
+    assert answer.status_code == 303
+    assert [(u["sku"], u["size"]) for u in _units(uow_factory)] == [("TEE-WHT", "L")]
+
+
 def test_a_planner_cannot_receive(client, uow_factory, rma):
     log_in(client, uow_factory, "planner")
     assert client.get(f"/station/receive?rma={rma}").status_code == 403
