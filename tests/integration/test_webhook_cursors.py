@@ -40,9 +40,13 @@ def heard(uow_factory, webhook_id: int) -> list[int]:
     """The event ids an endpoint has deliveries for, after handing out everything new."""
     while fan_out(uow_factory):
         pass
+    rows, after = [], None
     with uow_factory() as uow:
-        rows = uow.webhooks.deliveries(status=None, webhook_id=webhook_id, limit=1000,
-                                       after=None)
+        # Page through all of them: busy writers can commit thousands of events while it is on.
+        while page := uow.webhooks.deliveries(status=None, webhook_id=webhook_id, limit=1000,
+                                              after=after):
+            rows += page
+            after = page[-1]["id"]
     return sorted(r["event_id"] for r in rows)
 
 
