@@ -226,15 +226,30 @@ class Planner:
         top = np.sort(vol[ok])[::-1]
         return float(top[min(o.statsmodels_max_series, top.size) - 1])
 
-    def replan(self, items: ItemParams) -> ReplenishmentPlan:
+    def replan(self, items: ItemParams, *, sold_share=None) -> ReplenishmentPlan:
         """The replenishment step again for other targets or policies, after :meth:`fit`.
 
         Forecasts, return estimates and the spread do not depend on the targets, so a grid of
         targets (the replay's curves) costs one fit and a cheap step per target.
+
+        ``sold_share`` (``(n, W)``, column ``a`` = the week ``a`` weeks before the last) is the
+        share of each recent week's recorded sales that was actually sold, where the sales
+        panel records demand that went unserved: a lost sale never comes back, so the known
+        cohorts hold only the units sold (a replay's policies each sell their own share).
         """
+        demand, returns, cohorts, demand_class, sigma_window = self._fitted
+        if sold_share is not None:
+            share = np.clip(np.asarray(sold_share, float), 0.0, 1.0)
+            k = min(cohorts.open_units.shape[1], share.shape[1])
+            open_units = cohorts.open_units.copy()
+            open_units[:, :k] *= share[:, :k]
+            cohorts = replace(cohorts, open_units=open_units)
+            past, fut = expected_arrivals(cohorts, forecast=demand.forecast)
+            returns = replace(returns, expected_restockable=past + fut,
+                              expected_from_past_sales=past)
         saved, self.items = self.items, items
         try:
-            return self._plan(*self._fitted)
+            return self._plan(demand, returns, cohorts, demand_class, sigma_window)
         finally:
             self.items = saved
 

@@ -64,7 +64,9 @@ def make_oracle(panel, kind: str, knows: str = "both"):
     ``r (F(a + W) - F(a)) / (1 - r F(a))`` (binomial variance). ``knows="demand"``: the same
     true demand, returns ignored (the return-blind oracle: what knowing demand alone is worth).
     ``knows="returns"``: the planner's own return-aware level with its expected returns replaced
-    by the true ones (what knowing the returns process alone adds to the planner).
+    by the true ones (what knowing the returns process alone adds to the planner). ``sold``
+    (from the replay): the share of each recent week's demand this policy sold; only those
+    units can come back.
     """
     t = panel.truth
     it = panel.items
@@ -79,7 +81,7 @@ def make_oracle(panel, kind: str, knows: str = "both"):
     r = panel.returns
     shape = t["overdispersion"]
 
-    def levels(cur, level, plan=None):
+    def levels(cur, level, plan=None, sold=None):
         m = expected_demand(t, cur + 1 + np.arange(wmax))
         inside = np.arange(wmax)[None, :] < w[:, None]
         m = np.where(inside, m, 0.0)
@@ -100,6 +102,8 @@ def make_oracle(panel, kind: str, knows: str = "both"):
             if cur - a < 0:
                 continue
             open_units = np.maximum(y[:, cur - a] - came[:, a], 0)
+            if sold is not None and a < sold.shape[1]:  # lost sales never come back
+                open_units = open_units * sold[:, a]
             hi = np.minimum(a + w, win)
             p = (rate * (cdf[np.arange(n), hi] - cdf[:, a]) / np.maximum(1 - rate * cdf[:, a],
                                                                          1e-9)) * keep
