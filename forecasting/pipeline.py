@@ -38,7 +38,9 @@ from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 from forecasting.spread import (
+    level_variance,
     rolling_forecasts,
+    spread_at_level,
     spread_from_errors,
     window_errors,
     window_sums,
@@ -311,10 +313,16 @@ class Planner:
                                         end=y.shape[1] - d.holdout_weeks * d.n_origins)
         fsum = window_sums(fc[sku], weeks) * dem["share"][:, None]
         err = window_errors(fsum, origins, y, weeks)
-        scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
         # Pool within category and method: a trend model's window errors are not a level's.
         groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
-        return spread_from_errors(err, weeks, scale, group=group, n_groups=len(groups))
+        # The errors were made half a year back, at that season's level: each category's
+        # error-versus-level law carries them to the level forecast now.
+        law = level_variance(err, fsum, cat, int(cat.max(initial=0)) + 1)
+        if law is None:  # too few errors in the whole panel to read a law: weeks x sigma^2
+            scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
+            return spread_from_errors(err, weeks, scale, group=group, n_groups=len(groups))
+        return spread_at_level(err, fsum, weeks, window_sum(dem["forecast"], weeks), law[cat],
+                               group=group, n_groups=len(groups))
 
     def _plan(self, demand, returns, cohorts, demand_class,
               sigma_window=None) -> ReplenishmentPlan:
