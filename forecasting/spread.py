@@ -13,7 +13,10 @@ movers pool as ratios, not as units)::
     mse_post = (n_eff * mse + m * ratio_group * scale) / (n_eff + m)
 
 with ``n_eff`` the number of non-overlapping windows the errors amount to and ``m`` the
-prior's weight, estimated per group from how much the series really differ. Selection uses the
+prior's weight, estimated per group from how much the series really differ. The planner takes
+the scale from each category's error-versus-level law (:func:`level_variance`,
+:func:`spread_at_level`): the errors lie half a year back, at another season's level, and are
+carried to the level forecast now. Selection uses the
 same function for its one-week spread (the one-step errors are the model's own one-week-ahead
 errors), so intervals and safety stock speak about the same uncertainty.
 """
