@@ -80,6 +80,26 @@ def test_the_export_keeps_the_supplier_and_case_pack_an_approval_ordered_by(
     assert ("ACME2", "WH1") not in orders
 
 
+def test_the_supplier_filter_finds_an_approval_by_the_supplier_it_was_ordered_from(
+        client, auth, approved, db):
+    # The ERP moves the whole TEE-BLK range to ACME2 after two sizes were approved (M, S)
+    # and one rejected (L): a rejection orders nothing, so it follows the item.
+    db.connection.execute(items.update().where(items.c.sku == "TEE-BLK")
+                          .values(supplier="ACME2"))
+    planner = auth("planner")
+
+    def found(query: str) -> set[str]:
+        answer = client.get(f"/api/v1/replenishment/suggestions?{query}", headers=planner)
+        assert answer.status_code == 200, answer.json
+        assert answer.json["page"]["total"] == len(answer.json["data"])
+        return {f"{r['sku']}/{r['size']}" for r in answer.json["data"]}
+
+    assert found("supplier=ACME") == {"TEE-BLK/M", "TEE-BLK/S"}
+    assert found("supplier=ACME2") == {"TEE-BLK/L"}
+    assert found("supplier=ACME&status=approved&sort=-value") == {"TEE-BLK/M", "TEE-BLK/S"}
+    assert found("supplier=SOCKCO") == {"SOCK-WHT/OS"}
+
+
 def test_an_earlier_run_without_approvals_exports_no_orders(client, auth, approved):
     answer = client.get(f"{URL}?run={approved.old_run_id}", headers=auth("planner"))
     assert answer.json["orders"] == []

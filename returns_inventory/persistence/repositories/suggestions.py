@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, func, or_, select
+from sqlalchemy import BigInteger, and_, any_, bindparam, func, or_, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...domain import replenishment as domain
@@ -54,15 +54,15 @@ DECIDABLE = or_(*(s.c.status == status for status in domain.DECIDABLE))
 LISTED = s.c.status != domain.DISCARDED
 
 
-def scope_condition(scope: RunScope):
+def scope_condition(scope: RunScope, table=s):
     """The rows of the scope's run, and the earlier decisions it carried over.
 
     Named by run id, never by "an earlier run of the date": a list of one run then reads
     that run's rows from the (run_id, ...) indexes, however many runs are kept."""
-    own = s.c.run_id == scope.run_id
+    own = table.c.run_id == scope.run_id
     if not scope.earlier:
         return own
-    return or_(own, and_(s.c.run_id.in_(scope.earlier), s.c.status.in_(scope.decided)))
+    return or_(own, and_(table.c.run_id.in_(scope.earlier), table.c.status.in_(scope.decided)))
 
 
 def filter_conditions(where: SuggestionFilter) -> list:
@@ -76,8 +76,7 @@ def filter_conditions(where: SuggestionFilter) -> list:
     out += [s.c.item_id.in_(select(i.c.id).where(column == value))
             for column, value in exact if value is not None]
     if where.supplier is not None:
-        # A decided row keeps the supplier it was ordered from: not one index to start from.
-        out.append(SUPPLIER == where.supplier)  # noqa: SIM300 (a column, not a constant)
+        out.append(s.c.id.in_(_ordered_from(where.supplier, where.scope)))
     if where.location is not None:
         out.append(_at_location(where.location))
     if where.statuses:
@@ -88,6 +87,22 @@ def filter_conditions(where: SuggestionFilter) -> list:
     if where.search:
         out.append(_starts_with(where.search))
     return out
+
+
+def _ordered_from(supplier: str, scope: RunScope | None):
+    """The ids of the rows whose supplier (SUPPLIER) is this one, in two arms each read from
+    an index: decided rows that kept it ((run_id, supplier, id)), and the others' items
+    (items by supplier, then each one's row of the run). The coalesce of the two columns
+    served by no index hashed the whole item table against the run."""
+    kept, rest = s.alias("kept"), s.alias("following")
+    decided = select(kept.c.id).where(kept.c.supplier == supplier)
+    following = select(rest.c.id).where(
+        rest.c.supplier.is_(None),
+        rest.c.item_id.in_(select(i.c.id).where(i.c.supplier == supplier)))
+    if scope is not None:
+        decided = decided.where(scope_condition(scope, kept))
+        following = following.where(scope_condition(scope, rest))
+    return union_all(decided, following)
 
 
 def _quantity_conditions(where: SuggestionFilter) -> list:
@@ -111,7 +126,7 @@ def _at_location(code: str):
 
 def _needs_items(where: SuggestionFilter) -> bool:
     """Whether the filter reads the items' columns (a count can skip the join otherwise)."""
-    return where.search is not None or where.supplier is not None
+    return where.search is not None
 
 
 def _starts_with(text: str):
