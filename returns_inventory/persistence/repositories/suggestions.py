@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, func, or_, select, union_all
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ...domain import replenishment as domain
@@ -14,7 +26,7 @@ from ..planning_tables import (
     series_forecasts,
     suggestion_decisions,
 )
-from ..tables import items, locations, sales_lines
+from ..tables import Money, items, locations, sales_lines
 from . import keyset
 from .base import Repository, utcnow
 from .planning import PlanningRepository
@@ -136,6 +148,13 @@ def _starts_with(text: str):
     pattern = escaped + "%"
     return or_(func.lower(i.c.sku).like(pattern, escape="\\"),
                func.lower(i.c.description).like(pattern, escape="\\"))
+
+
+# The export's order: by supplier (none first), location, SKU and size; the id breaks ties.
+EXPORT_KEYS = [keyset.Key("supplier", func.coalesce(SUPPLIER, "")),
+               keyset.Key("location", loc.c.code), keyset.Key("sku", i.c.sku),
+               keyset.Key("size", i.c.size), keyset.Key("id", s.c.id)]
+CENT = Decimal("0.01")
 
 
 def sort_keys(order: list[tuple[str, bool]]) -> list[keyset.Key]:
@@ -342,13 +361,42 @@ class SuggestionRepository(Repository):
             self.connection.execute(suggestion_decisions.insert(),
                                     [{"created_at": now, **r} for r in rows])
 
-    def approved_lines(self, scope: RunScope) -> list[dict]:
-        """Approved order lines of a run, in supplier, location, sku, size order."""
+    def approved_lines(self, scope: RunScope, *, limit: int | None = None,
+                       after: list | None = None) -> list:
+        """Approved order lines of a run, in supplier, location, sku, size order: `limit`
+        of them after the line whose EXPORT_KEYS values `after` holds. Plain rows (named
+        tuples), as many as a plan has: no dict per line."""
         query = _joined(
             s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
             loc.c.code.label("location"), i.c.sku, i.c.size, i.c.category,
             s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
             s.c.exported_at,
-        ).where(scope_condition(scope), s.c.status == domain.APPROVED).order_by(
-            func.coalesce(SUPPLIER, ""), loc.c.code, i.c.sku, i.c.size, s.c.id)
-        return [dict(r._mapping) for r in self.connection.execute(query)]
+        ).where(scope_condition(scope), s.c.status == domain.APPROVED)
+        if after is not None:
+            query = query.where(keyset.after(EXPORT_KEYS, after))
+        query = query.order_by(*keyset.ordering(EXPORT_KEYS))
+        if limit is not None:
+            query = query.limit(limit)
+        return list(self.connection.execute(query))
+
+    def order_totals(self, scope: RunScope, orders: list[tuple]) -> dict[tuple, dict]:
+        """{(supplier, location): units, cases and value} of whole orders of a run, for a
+        page of the export that holds only part of some."""
+        if not orders:
+            return {}
+        pack = func.coalesce(CASE_PACK, 1)
+        # Whole cases per line (the quantity was whole cases when approved); integer division.
+        cases = (s.c.approved_qty + pack - 1) // pack
+        supplier = func.coalesce(SUPPLIER, "")
+        rows = self.connection.execute(
+            _joined(supplier.label("supplier"), loc.c.code.label("location"),
+                    func.sum(s.c.approved_qty), func.sum(cases),
+                    func.sum(s.c.unit_cost * s.c.approved_qty, type_=Money))
+            .where(scope_condition(scope), s.c.status == domain.APPROVED,
+                   tuple_(supplier, loc.c.code).in_(
+                       [(name or "", location) for name, location in orders]))
+            .group_by(supplier, loc.c.code))
+        found = {(name, location): {"units": int(units), "cases": int(boxes),
+                                    "value": Decimal(value).quantize(CENT)}
+                 for name, location, units, boxes, value in rows}
+        return {(name, location): found[(name or "", location)] for name, location in orders}
