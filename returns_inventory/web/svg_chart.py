@@ -139,9 +139,8 @@ def chart(title: str, description: str, plots: list[Plot], *, height: float,
     """Stack the plots over one time axis spanning every point any of them draws."""
     times = [t for p in plots for t in p.times()] or [0.0, 1.0]
     start, end = min(times), max(times)
-    if end - start < 1 / 1440:
-        start, end = start - 0.5, end + 0.5
-    pad = (end - start) * 0.02
+    # A margin either side; runs a few seconds apart get a few minutes, not a day.
+    pad = max((end - start) * 0.02, 2 / 1440)
     start, end = start - pad, end + pad
 
     def x(moment) -> float:
@@ -237,11 +236,14 @@ def _time_ticks(start: float, end: float, x) -> list[tuple[float, str]]:
     step = next((s for s in STEPS if span / s <= MAX_TICKS), None)
     if step is None:
         months = next((m for m in MONTHS if span / (30.44 * m) <= MAX_TICKS), 12)
-        return [(x(d), f"{d:%b %Y}") for d in _month_starts(start, end, months)]
+        return [(x(d), f"{d:%b %Y}") for d in _month_starts(start, end, months)
+                if LEFT + 30 <= x(d) <= WIDTH - RIGHT - 35]
     fmt = "%d %b %H:%M" if step < 1 else "%d %b %y"
     first = math.ceil(start / step) * step
     moments = [first + n * step for n in range(int((end - first) / step) + 1)]
-    return [(x(_moment(m)), f"{_moment(m):{fmt}}") for m in moments]
+    ticks = [(x(_moment(m)), f"{_moment(m):{fmt}}") for m in moments]
+    # A label centred on a tick at either edge would be cut off.
+    return [(at, text) for at, text in ticks if LEFT + 30 <= at <= WIDTH - RIGHT - 45]
 
 
 def _moment(days: float) -> datetime:
