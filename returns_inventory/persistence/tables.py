@@ -95,7 +95,7 @@ items = Table(
     CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
     # The planners' filters by category and by supplier find their items first.
     Index(None, "category"),
-    Index(None, "supplier"),
+    Index("ix_items_supplier_id", "supplier", "id"),  # index-only: a supplier's items
 )
 
 # The planners' search: SKU or description starting with a text, whatever the case.

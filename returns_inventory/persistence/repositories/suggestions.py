@@ -28,6 +28,7 @@ from ..planning_tables import (
 )
 from ..tables import Money, items, locations, sales_lines
 from . import keyset
+from .among import AmongIds
 from .base import Repository, utcnow
 from .planning import PlanningRepository
 
@@ -110,7 +111,7 @@ def _ordered_from(supplier: str, scope: RunScope | None):
     decided = select(kept.c.id).where(kept.c.supplier == supplier)
     following = select(rest.c.id).where(
         rest.c.supplier.is_(None),
-        rest.c.item_id.in_(select(i.c.id).where(i.c.supplier == supplier)))
+        AmongIds(rest.c.item_id, select(i.c.id).where(i.c.supplier == supplier)))
     if scope is not None:
         decided = decided.where(scope_condition(scope, kept))
         following = following.where(scope_condition(scope, rest))

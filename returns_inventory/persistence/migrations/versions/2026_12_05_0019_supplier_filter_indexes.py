@@ -20,7 +20,9 @@ def upgrade() -> None:
     # from: it hashed every item against the run. Now each side has its own index: the
     # items of the supplier (then each one's row of the run, by (run_id, item_id)), and
     # the decided rows that kept it. Undecided rows carry no supplier: left out of the index.
-    op.create_index("ix_items_supplier", "items", ["supplier"])
+    # With the id, an index-only scan: the items of one supplier are spread over the whole
+    # table, and PostgreSQL preferred reading all of it to fetching them page by page.
+    op.create_index("ix_items_supplier_id", "items", ["supplier", "id"])
     kept = sa.text("supplier IS NOT NULL")
     op.create_index("ix_replenishment_suggestions_run_id_supplier",
                     "replenishment_suggestions", ["run_id", "supplier", "id"],
@@ -30,4 +32,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_replenishment_suggestions_run_id_supplier",
                   table_name="replenishment_suggestions")
-    op.drop_index("ix_items_supplier", table_name="items")
+    op.drop_index("ix_items_supplier_id", table_name="items")
