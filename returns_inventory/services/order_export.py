@@ -37,14 +37,10 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
         rows = rows[:limit] if more else rows
         alerts = (listed_alerts(uow, policies, policies.returns.today())
                   if policies is not None and rows else None)
-        paged = more or start is not None
-        totals = uow.suggestions.order_totals(
-            scope, sorted({(r.supplier, r.location) for r in rows}, key=_order_key)
-        ) if paged else None
         # From now on the ERP may act on these lines: they can no longer be reopened.
         uow.suggestions.mark_exported([r.suggestion_id for r in rows if r.exported_at is None])
         uow.commit()
-    orders = _orders(rows, alerts, totals)
+    orders = _orders(rows, alerts)
     cursor = keyset.encode(SORT, _key_values(rows[-1])) if more else None
     return {"run_id": scope.run_id, "as_of": scope.as_of, "orders": orders,
             "next_cursor": cursor}
@@ -56,36 +52,26 @@ def export_rows(export: dict) -> list[dict]:
             for order in export["orders"] for line in order["lines"]]
 
 
-def _orders(rows: list, alerts, totals: dict | None) -> list[dict]:
+def _orders(rows: list, alerts) -> list[dict]:
     orders: dict[tuple, dict] = {}
     for r in rows:
         order = orders.get((r.supplier, r.location))
         if order is None:
+            # The whole order's sums, also when its lines go on over the next page.
             order = orders[(r.supplier, r.location)] = {
                 "supplier": r.supplier, "location": r.location, "lines": [],
-                "units": 0, "cases": 0, "value": Decimal("0.00")}
+                "units": int(r.order_units), "cases": int(r.order_cases),
+                "value": r.order_value.quantize(CENT)}
         # Exactly what was approved (and announced); it was whole cases at approval time.
         pack = max(1, r.case_pack or 1)
-        cases = -(-r.quantity // pack)
-        value = (r.unit_cost * r.quantity).quantize(CENT)
         line = {"suggestion_id": r.suggestion_id, "sku": r.sku, "size": r.size,
-                "quantity": r.quantity, "case_pack": pack, "cases": cases,
-                "unit_cost": r.unit_cost, "value": value}
+                "quantity": r.quantity, "case_pack": pack, "cases": -(-r.quantity // pack),
+                "unit_cost": r.unit_cost, "value": (r.unit_cost * r.quantity).quantize(CENT)}
         if alerts is not None:
             line["quality_alert"] = alerts.of(
                 {"sku": r.sku, "supplier": r.supplier, "category": r.category})
         order["lines"].append(line)
-        order["units"] += r.quantity
-        order["cases"] += cases
-        order["value"] += value
-    if totals is not None:  # a page holds part of an order: say the whole order's sums
-        for key, order in orders.items():
-            order.update(totals[key])
     return list(orders.values())
-
-
-def _order_key(order: tuple) -> tuple:
-    return (order[0] or "", order[1])
 
 
 def _key_values(row) -> list:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import (
     BigInteger,
     and_,
@@ -12,7 +10,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -151,11 +148,9 @@ def _starts_with(text: str):
                func.lower(i.c.description).like(pattern, escape="\\"))
 
 
-# The export's order: by supplier (none first), location, SKU and size; the id breaks ties.
-EXPORT_KEYS = [keyset.Key("supplier", func.coalesce(SUPPLIER, "")),
-               keyset.Key("location", loc.c.code), keyset.Key("sku", i.c.sku),
-               keyset.Key("size", i.c.size), keyset.Key("id", s.c.id)]
-CENT = Decimal("0.01")
+# The export's order, by the lines' columns: supplier (none first), location, SKU, size, id.
+EXPORT_KEY = (("supplier", "supplier_key"), ("location", "location"), ("sku", "sku"),
+              ("size", "size"), ("id", "suggestion_id"))
 
 
 def sort_keys(order: list[tuple[str, bool]]) -> list[keyset.Key]:
@@ -365,39 +360,30 @@ class SuggestionRepository(Repository):
     def approved_lines(self, scope: RunScope, *, limit: int | None = None,
                        after: list | None = None) -> list:
         """Approved order lines of a run, in supplier, location, sku, size order: `limit`
-        of them after the line whose EXPORT_KEYS values `after` holds. Plain rows (named
-        tuples), as many as a plan has: no dict per line."""
-        query = _joined(
+        of them after the line whose export key values (EXPORT_KEY) `after` holds, each
+        with its whole order's units, cases and value (order_units, order_cases,
+        order_value), however the order is split over pages. Plain rows (named tuples)."""
+        supplier = func.coalesce(SUPPLIER, "")
+        order = {"partition_by": (supplier, loc.c.code)}
+        pack = func.coalesce(CASE_PACK, 1)
+        # Whole cases per line (the quantity was whole cases when approved).
+        cases = (s.c.approved_qty + pack - 1) // pack
+        lines = _joined(
             s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
-            loc.c.code.label("location"), i.c.sku, i.c.size, i.c.category,
-            s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"), s.c.unit_cost,
-            s.c.exported_at,
-        ).where(scope_condition(scope), s.c.status == domain.APPROVED)
+            supplier.label("supplier_key"), loc.c.code.label("location"), i.c.sku, i.c.size,
+            i.c.category, s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"),
+            s.c.unit_cost, s.c.exported_at,
+            # Summed over every approved line of the order, before the page is cut.
+            func.sum(s.c.approved_qty).over(**order).label("order_units"),
+            func.sum(cases).over(**order).label("order_cases"),
+            func.sum(s.c.unit_cost * s.c.approved_qty, type_=Money).over(**order)
+            .label("order_value"),
+        ).where(scope_condition(scope), s.c.status == domain.APPROVED).subquery()
+        keys = [keyset.Key(name, lines.c[column]) for name, column in EXPORT_KEY]
+        query = select(lines)
         if after is not None:
-            query = query.where(keyset.after(EXPORT_KEYS, after))
-        query = query.order_by(*keyset.ordering(EXPORT_KEYS))
+            query = query.where(keyset.after(keys, after))
+        query = query.order_by(*keyset.ordering(keys))
         if limit is not None:
             query = query.limit(limit)
         return list(self.connection.execute(query))
-
-    def order_totals(self, scope: RunScope, orders: list[tuple]) -> dict[tuple, dict]:
-        """{(supplier, location): units, cases and value} of whole orders of a run, for a
-        page of the export that holds only part of some."""
-        if not orders:
-            return {}
-        pack = func.coalesce(CASE_PACK, 1)
-        # Whole cases per line (the quantity was whole cases when approved); integer division.
-        cases = (s.c.approved_qty + pack - 1) // pack
-        supplier = func.coalesce(SUPPLIER, "")
-        rows = self.connection.execute(
-            _joined(supplier.label("supplier"), loc.c.code.label("location"),
-                    func.sum(s.c.approved_qty), func.sum(cases),
-                    func.sum(s.c.unit_cost * s.c.approved_qty, type_=Money))
-            .where(scope_condition(scope), s.c.status == domain.APPROVED,
-                   tuple_(supplier, loc.c.code).in_(
-                       [(name or "", location) for name, location in orders]))
-            .group_by(supplier, loc.c.code))
-        found = {(name, location): {"units": int(units), "cases": int(boxes),
-                                    "value": Decimal(value).quantize(CENT)}
-                 for name, location, units, boxes, value in rows}
-        return {(name, location): found[(name or "", location)] for name, location in orders}
