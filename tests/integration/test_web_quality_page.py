@@ -40,8 +40,27 @@ def test_the_quality_page_groups_by_factory_and_says_when_nothing_sold(
     empty = client.get("/planner/quality").get_data(as_text=True)
     assert "No sales in this window" in empty and "No claim is drafted" in empty
     build(uow_factory, policies)
-    html = client.get("/planner/quality?by=factory&window=bogus").get_data(as_text=True)
+    html = client.get("/planner/quality?by=factory&window=6").get_data(as_text=True)
     assert "Quality by factory" in html and "F-DHAKA" in html and "last 6 months" in html
+
+
+def test_a_bad_link_says_what_was_not_understood_and_still_shows_the_report(
+        client, uow_factory, policies, planner):
+    build(uow_factory, policies)
+    response = client.get("/planner/quality?by=colour&window=bogus")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The window must be 90, 180, 365 days; showing the last 6 months." in html
+    assert "There is no grouping by \u201ccolour\u201d; showing suppliers." in html
+    assert "<strong>BADCO</strong>" in html  # the report by supplier is still there
+
+
+def test_a_category_typed_in_another_case_finds_its_items(
+        client, uow_factory, policies, planner):
+    build(uow_factory, policies)
+    html = client.get("/planner/quality?by=supplier&window=90&category=TOPS").get_data(
+        as_text=True)
+    assert "<strong>BADCO</strong>: 11.5% of 200 tops sold came back for quality" in html
 
 
 def test_graders_cannot_open_the_quality_page(client, uow_factory):
