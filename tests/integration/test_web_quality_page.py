@@ -95,6 +95,8 @@ def test_a_planner_gathers_sends_and_credits_a_claim_from_the_page_once_each(
     credit = f"/planner/quality/claims/{claim['id']}/credit"
     refused = _post(client, credit, amount="lots")
     assert refused.status_code == 422 and "sum of money" in refused.get_data(as_text=True)
+    assert '<a href="/planner/quality">Back to quality and claims</a>' in refused.get_data(
+        as_text=True)  # the way back is the claims, not the start page
     assert _post(client, credit, amount="10.00", reference="CN-7").status_code == 303
     [credited] = list_claims(uow_factory)
     assert (credited["status"], credited["credited_value"], credited["erp_reference"]) == (
