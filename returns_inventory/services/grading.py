@@ -91,7 +91,7 @@ def grade_locked_unit(
                        before_write_off=before_write_off)
     if judgement is None:
         return result
-    outcome = record(uow, policies, unit, judgement, actor=actor, where=where, today=today)
+    outcome = record(uow, policies, unit, judgement, actor=actor, where=where)
     return replace(result, outcome=outcome)
 
 

@@ -24,7 +24,7 @@ _IN_FORCE = ~exists().where(_LATER.c.unit_id == inspection_outcomes.c.unit_id,
 
 # Grading runs these for every unit it judges: built once, their compiled form and cache key
 # are reused instead of being rebuilt per call (which cost more CPU than the database spent).
-_LINE_CONTEXT = (
+_LINES = (
     select(
         return_lines.c.id.label("line_id"), return_lines.c.line_no,
         return_lines.c.quantity, return_lines.c.received_quantity,
@@ -44,7 +44,14 @@ _LINE_CONTEXT = (
     .join(returns, returns.c.id == return_lines.c.return_id)
     .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
     .join(items, items.c.id == return_lines.c.item_id)
-    .where(return_lines.c.id == bindparam("line_id"))
+)
+_LINE_CONTEXT = _LINES.where(return_lines.c.id == bindparam("line_id"))
+# The settlement step's read: every line of many returns, the returns locked in id order (the
+# one order every settler takes them in).
+_LINES_OF_RETURNS_LOCKED = (
+    _LINES.where(returns.c.id.in_(bindparam("return_ids", expanding=True)))
+    .order_by(returns.c.id, return_lines.c.id)
+    .with_for_update(of=returns)
 )
 _LINE_CONTEXT_LOCKED = _LINE_CONTEXT.with_for_update(of=returns)
 _ADD_OUTCOME = inspection_outcomes.insert().values(
@@ -65,6 +72,25 @@ _OUTCOMES_IN_FORCE = (
 )
 _OUTCOMES_OF_RETURN = _OUTCOMES_IN_FORCE.where(
     inspection_outcomes.c.return_id == bindparam("return_id"))
+_OUTCOMES_OF_RETURNS = _OUTCOMES_IN_FORCE.where(
+    inspection_outcomes.c.return_id.in_(bindparam("return_ids", expanding=True)))
+_SETTLING = (
+    select(inspection_outcomes.c.id, inspection_outcomes.c.return_id)
+    .where(inspection_outcomes.c.settling)
+    .order_by(inspection_outcomes.c.id)
+    .limit(bindparam("limit"))
+)
+_SETTLED = (
+    inspection_outcomes.update()
+    .where(inspection_outcomes.c.id.in_(bindparam("outcome_ids", expanding=True)))
+    .values(settling=False)
+)
+_SETTLE_ONE = (
+    inspection_outcomes.update()
+    .where(inspection_outcomes.c.id == bindparam("outcome_id"))
+    .values(refund_id=bindparam("settled_by"))
+)
+_ADD_REFUNDS = refunds.insert().returning(refunds.c.id, sort_by_parameter_order=True)
 _SETTLE_OUTCOMES = (
     inspection_outcomes.update()
     .where(inspection_outcomes.c.id.in_(bindparam("outcome_ids", expanding=True)))
@@ -91,6 +117,15 @@ def _listed():
 
 
 _LIVE_REFUNDS_OF_RETURN = _listed().where(_LIVE).order_by(refunds.c.id)
+_LIVE_REFUNDS_OF_RETURNS = (
+    _listed()
+    .add_columns(exists().where(refund_deductions.c.refund_id == refunds.c.id,
+                                refund_deductions.c.code == "return_shipping")
+                 .label("took_return_shipping"))
+    .where(refunds.c.return_id.in_(bindparam("return_ids", expanding=True)),
+           refunds.c.status != "cancelled")
+    .order_by(refunds.c.id)
+)
 
 
 class RefundRepository(Repository):
@@ -100,6 +135,11 @@ class RefundRepository(Repository):
         query = _LINE_CONTEXT_LOCKED if lock else _LINE_CONTEXT
         # Asked only for a line that exists (a unit's, an exchange's, one just received).
         return dict(self.connection.execute(query, {"line_id": return_line_id}).one()._mapping)
+
+    def lines_of_returns(self, return_ids: list[int]) -> list[dict]:
+        """What settling needs of every line of these returns, the returns locked."""
+        rows = self.connection.execute(_LINES_OF_RETURNS_LOCKED, {"return_ids": return_ids})
+        return [dict(r._mapping) for r in rows]
 
     # --- inspection outcomes --------------------------------------------------------
     def add_outcome(self, **values: Any) -> int:
@@ -122,6 +162,45 @@ class RefundRepository(Repository):
         if unit_id is not None:
             query = query.where(inspection_outcomes.c.unit_id == unit_id)
         return [dict(r._mapping) for r in self.connection.execute(query)]
+
+    def outcomes_of_returns(self, return_ids: list[int]) -> list[dict]:
+        """The latest outcome of each unit of these returns, oldest unit first."""
+        rows = self.connection.execute(_OUTCOMES_OF_RETURNS, {"return_ids": return_ids})
+        return [dict(r._mapping) for r in rows]
+
+    def settling(self, limit: int) -> list[tuple[int, int]]:
+        """The outcomes grades left to settle, oldest first: (outcome id, return id)."""
+        return [(r.id, r.return_id)
+                for r in self.connection.execute(_SETTLING, {"limit": limit})]
+
+    def mark_settled(self, outcome_ids: list[int]) -> None:
+        if outcome_ids:
+            self.connection.execute(_SETTLED, {"outcome_ids": outcome_ids})
+
+    def add_refunds(self, rows: list[dict], deductions: list[list[dict]]) -> list[int]:
+        """Many refunds in one statement, each with its deductions; their ids, in order."""
+        if not rows:
+            return []
+        now = utcnow()
+        ids = list(self.connection.execute(
+            _ADD_REFUNDS, [{"created_at": now, **row} for row in rows]).scalars())
+        kept = [{"refund_id": refund_id, **d}
+                for refund_id, its in zip(ids, deductions, strict=True) for d in its]
+        if kept:
+            self.connection.execute(refund_deductions.insert(), kept)
+        return ids
+
+    def settle_many(self, settled: list[tuple[int, int]]) -> None:
+        """(outcome id, refund id) pairs: each outcome is now paid by that refund."""
+        if settled:
+            self.connection.execute(_SETTLE_ONE, [{"outcome_id": o, "settled_by": r}
+                                                  for o, r in settled])
+
+    def live_refunds_of_returns(self, return_ids: list[int]) -> list[dict]:
+        """Every live refund of these returns, oldest first, with whether it took the
+        return shipping."""
+        rows = self.connection.execute(_LIVE_REFUNDS_OF_RETURNS, {"return_ids": return_ids})
+        return [dict(r._mapping) for r in rows]
 
     def settle_outcomes(self, outcome_ids: list[int], refund_id: int) -> None:
         self.connection.execute(_SETTLE_OUTCOMES, {"outcome_ids": outcome_ids,
