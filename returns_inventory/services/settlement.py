@@ -38,16 +38,27 @@ class _NewRefund:
     settles: list[int]  # the outcomes it pays
 
 
-def settle_waiting(uow_factory: Callable, policies: Policies, *, batch: int = SETTLE_BATCH,
-                   today: date | None = None) -> int:
+def settle_waiting(
+    uow_factory: Callable,
+    policies: Policies,
+    *,
+    batch: int = SETTLE_BATCH,
+    today: date | None = None,
+) -> int:
     """One pass of the settlement step; how many returns it settled (0: nothing waited)."""
     with uow_factory() as uow:
         waiting = uow.refunds.settling(batch)
         if not waiting:
             return 0
         return_ids = sorted({return_id for _, return_id in waiting})
-        settle_returns(uow, policies, return_ids, actor=SETTLER, today=today,
-                       clear=[outcome_id for outcome_id, _ in waiting])
+        settle_returns(
+            uow,
+            policies,
+            return_ids,
+            actor=SETTLER,
+            today=today,
+            clear=[outcome_id for outcome_id, _ in waiting],
+        )
         uow.commit()
     return len(return_ids)
 
@@ -61,9 +72,16 @@ def settle_all(uow_factory: Callable, policies: Policies, *, today: date | None 
     return settled
 
 
-def settle_returns(uow, policies: Policies, return_ids: list[int], *, actor: str,
-                   today: date | None = None, revised: bool = False,
-                   clear: Iterable[int] = ()) -> None:
+def settle_returns(
+    uow,
+    policies: Policies,
+    return_ids: list[int],
+    *,
+    actor: str,
+    today: date | None = None,
+    revised: bool = False,
+    clear: Iterable[int] = (),
+) -> None:
     """Lock these returns, refund each line whose received units are all judged, answer the
     customer of each return with outcomes settling, and clear those (and `clear`), in the
     caller's transaction. `revised`: the answer follows an override."""
@@ -90,36 +108,63 @@ def settle_returns(uow, policies: Policies, return_ids: list[int], *, actor: str
         reason = policies.returns.reasons.get(ctx["reason"])
         ctx = {**ctx, "quality": bool(reason and reason.quality)}
         first_line.setdefault(return_id, ctx)
-        owed = line_refund(policy, ctx, of_line[ctx["line_id"]], charged=charged[return_id],
-                           given_back=given_back[return_id])
+        owed = line_refund(
+            policy,
+            ctx,
+            of_line[ctx["line_id"]],
+            charged=charged[return_id],
+            given_back=given_back[return_id],
+        )
         if owed is None:
             continue
         figures, settles = owed
-        row, deductions = refund_row(ctx, figures, timing=RefundTiming.ON_INSPECTION,
-                                     actor=actor, today=today)
+        row, deductions = refund_row(
+            ctx, figures, timing=RefundTiming.ON_INSPECTION, actor=actor, today=today
+        )
         new.append(_NewRefund(ctx, figures, row, deductions, settles))
         charged[return_id] |= any(d.code == "return_shipping" for d in figures.deductions)
         given_back[return_id] |= figures.shipping_refund > 0
     refund_ids = uow.refunds.add_refunds([n.row for n in new], [n.deductions for n in new])
-    uow.refunds.settle_many([(outcome_id, refund_id)
-                             for n, refund_id in zip(new, refund_ids, strict=True)
-                             for outcome_id in n.settles])
+    uow.refunds.settle_many(
+        [
+            (outcome_id, refund_id)
+            for n, refund_id in zip(new, refund_ids, strict=True)
+            for outcome_id in n.settles
+        ]
+    )
     owed_now: dict[int, list[dict]] = defaultdict(list)
     for refund in live:
         owed_now[refund["return_id"]].append(refund)
     for n, refund_id in zip(new, refund_ids, strict=True):
-        uow.events.add("refund.due", due_payload(refund_id, n.ctx, n.figures, n.row,
-                                                 n.deductions), actor=actor)
-        owed_now[n.ctx["return_id"]].append({"id": refund_id, "line_ref": n.ctx["line_ref"],
-                                             **n.row})
+        uow.events.add(
+            "refund.due", due_payload(refund_id, n.ctx, n.figures, n.row, n.deductions), actor=actor
+        )
+        owed_now[n.ctx["return_id"]].append(
+            {"id": refund_id, "line_ref": n.ctx["line_ref"], **n.row}
+        )
     for return_id, ctx in first_line.items():
-        _announce(uow, policies, ctx, of_return[return_id], owed_now[return_id], actor=actor,
-                  revised=revised)
+        _announce(
+            uow,
+            policies,
+            ctx,
+            of_return[return_id],
+            owed_now[return_id],
+            actor=actor,
+            revised=revised,
+        )
     uow.refunds.mark_settled(sorted({*clear, *(o["id"] for o in judged if o["settling"])}))
 
 
-def _announce(uow, policies: Policies, ctx: dict, judged: list[dict], owed: list[dict], *,
-              actor: str, revised: bool) -> None:
+def _announce(
+    uow,
+    policies: Policies,
+    ctx: dict,
+    judged: list[dict],
+    owed: list[dict],
+    *,
+    actor: str,
+    revised: bool,
+) -> None:
     """`return.inspected` for the units just settled: one each (per_unit), or once every unit
     of the return has arrived and been judged (per_return), as policy says."""
     policy = policies.inspection
@@ -133,16 +178,30 @@ def _announce(uow, policies: Policies, ctx: dict, judged: list[dict], owed: list
         if not arrived or len(judged) < ctx["return_received"]:
             return
         answers = [judged]
-    refunds = [{"refund_id": r["id"], "line_ref": r["line_ref"], "total": str(r["total"]),
-                "method": r["method"], "due_on": r["due_on"].isoformat()} for r in owed]
+    refunds = [
+        {
+            "refund_id": r["id"],
+            "line_ref": r["line_ref"],
+            "total": str(r["total"]),
+            "method": r["method"],
+            "due_on": r["due_on"].isoformat(),
+        }
+        for r in owed
+    ]
     for units in answers:
-        uow.events.add("return.inspected", {
-            "rma": ctx["rma"], "order_ref": ctx["order_ref"], "revised": revised,
-            "language": policy.language,
-            "units": [unit_answer(policy, o, resolution=o["resolution"]) for o in units],
-            # What is owed now, shipping and return shipping included (refund.due has each).
-            "refunds": refunds,
-        }, actor=actor)
+        uow.events.add(
+            "return.inspected",
+            {
+                "rma": ctx["rma"],
+                "order_ref": ctx["order_ref"],
+                "revised": revised,
+                "language": policy.language,
+                "units": [unit_answer(policy, o, resolution=o["resolution"]) for o in units],
+                # What is owed now, shipping and return shipping included (refund.due has each).
+                "refunds": refunds,
+            },
+            actor=actor,
+        )
 
 
 def unit_answer(policy, row: dict, *, resolution: str) -> dict:
@@ -152,9 +211,20 @@ def unit_answer(policy, row: dict, *, resolution: str) -> dict:
     amount = policy.round(Decimal(row["amount"]))
     listed = ", ".join(f"{d['label']} {d['amount']}" for d in row["deductions"])
     return {
-        "unit_id": row["unit_code"], "sku": row["sku"], "size": row["size"],
-        "outcome": outcome, "rule": row["rule"], "deductions": row["deductions"],
-        "amount": str(amount), "failed_conditions": list(row["failed"]),
-        "message": policy.message(words, sku=row["sku"], size=row["size"], amount=str(amount),
-                                  deductions=listed, rule=row["rule"]),
+        "unit_id": row["unit_code"],
+        "sku": row["sku"],
+        "size": row["size"],
+        "outcome": outcome,
+        "rule": row["rule"],
+        "deductions": row["deductions"],
+        "amount": str(amount),
+        "failed_conditions": list(row["failed"]),
+        "message": policy.message(
+            words,
+            sku=row["sku"],
+            size=row["size"],
+            amount=str(amount),
+            deductions=listed,
+            rule=row["rule"],
+        ),
     }

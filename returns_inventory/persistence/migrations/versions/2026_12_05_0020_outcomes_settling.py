@@ -18,11 +18,9 @@ depends_on = None
 def upgrade() -> None:
     # Every outcome recorded so far was settled in its grade's transaction.
     with op.batch_alter_table("inspection_outcomes") as batch:
-        batch.add_column(sa.Column("settling", sa.Boolean(), nullable=False,
-                                   server_default="0"))
+        batch.add_column(sa.Column("settling", sa.Boolean(), nullable=False, server_default="0"))
     # The settlement step's queue: the few outcomes still settling, oldest first.
-    op.create_index("ix_inspection_outcomes_settling", "inspection_outcomes",
-                    ["settling", "id"])
+    op.create_index("ix_inspection_outcomes_settling", "inspection_outcomes", ["settling", "id"])
 
 
 def downgrade() -> None:
