@@ -32,20 +32,23 @@ class Judgement:
     ctx: dict
 
 
-def line_context(uow, policies: Policies, line_id: int, *, lock: bool = False) -> dict:
-    ctx = uow.refunds.line_context(line_id, lock=lock)
+def line_context(uow, policies: Policies, line_id: int, *, lock: bool = False,
+                 read: dict | None = None) -> dict:
+    """What judging a unit of the line needs; `read`: already read (with the unit's lock)."""
+    ctx = read if read is not None else uow.refunds.line_context(line_id, lock=lock)
     reason = policies.returns.reasons.get(ctx["reason"])
     return {**ctx, "quality": bool(reason and reason.quality)}
 
 
-def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list[str]
-          ) -> Judgement | None:
-    """The outcome for a unit of a return line; None for a blind receipt (nobody to answer)."""
+def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list[str],
+          line: dict | None = None) -> Judgement | None:
+    """The outcome for a unit of a return line; None for a blind receipt (nobody to answer).
+    `line`: the line's context as read with the unit (UnitRepository.unit_to_grade)."""
     if unit.return_line_id is None:
         return None
     # Not locked: the settlement step counts a return's judged units under its lock, so two
     # benches grading the last units of one return need not wait for each other.
-    ctx = line_context(uow, policies, unit.return_line_id)
+    ctx = line_context(uow, policies, unit.return_line_id, read=line)
     if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
         # Refunded in full when it arrived: inspection can no longer change what is owed.
         return Judgement(InspectionDecision(Outcome.ACCEPT, "refunded on receipt"), ctx)
@@ -75,7 +78,7 @@ def record(uow, policies: Policies, unit: ReturnUnit, judgement: Judgement, *, a
         unit_id=unit.id, return_id=ctx["return_id"], return_line_id=ctx["line_id"], kind=kind,
         outcome=decision.outcome.value, rule=decision.rule[:64], deductions=row["deductions"],
         failed=row["failed"], unit_price=Decimal(ctx["unit_price"]), amount=row["amount"],
-        reason=reason, actor=actor, settling=True,
+        reason=reason, actor=actor, settling=True, batch=uow.batch,
     )
     if decision.outcome is Outcome.REFUSE:
         uow.events.add("unit.returned_to_customer", {

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select
 
+from ..batch import WriteBatch
 from ..refund_tables import inspection_outcomes, refund_deductions, refunds
 from ..returns_tables import return_lines, return_units, returns
 from ..tables import items, sales_lines
@@ -54,11 +55,12 @@ _LINES_OF_RETURNS_LOCKED = (
     .with_for_update(of=returns)
 )
 _LINE_CONTEXT_LOCKED = _LINE_CONTEXT.with_for_update(of=returns)
-_ADD_OUTCOME = inspection_outcomes.insert().values(
+_KEEP_OUTCOME = inspection_outcomes.insert().values(
     sequence=select(func.coalesce(func.max(inspection_outcomes.c.sequence), 0) + 1)
     .where(inspection_outcomes.c.unit_id == bindparam("judged_unit"))
     .scalar_subquery(),
-).returning(inspection_outcomes.c.id)
+)
+_ADD_OUTCOME = _KEEP_OUTCOME.returning(inspection_outcomes.c.id)
 _OUTCOMES_IN_FORCE = (
     select(inspection_outcomes, return_units.c.unit_code, items.c.sku, items.c.size,
            return_lines.c.line_no, return_lines.c.resolution,
@@ -142,10 +144,16 @@ class RefundRepository(Repository):
         return [dict(r._mapping) for r in rows]
 
     # --- inspection outcomes --------------------------------------------------------
-    def add_outcome(self, **values: Any) -> int:
+    def add_outcome(self, *, batch: WriteBatch | None = None, **values: Any) -> int | None:
+        """The unit's next outcome row: its id, or None when kept in `batch` (a grade's,
+        written with its other rows when the batch ends)."""
         # The caller holds the unit's lock, so the next sequence number is ours.
-        return self.connection.execute(_ADD_OUTCOME, {
-            "created_at": utcnow(), **values, "judged_unit": values["unit_id"]}).scalar_one()
+        row = {"created_at": utcnow(), "reason": None, "settling": False, **values,
+               "judged_unit": values["unit_id"]}
+        if batch is not None:
+            batch.keep(_KEEP_OUTCOME, row)
+            return None
+        return self.connection.execute(_ADD_OUTCOME, row).scalar_one()
 
     def outcomes_in_force(self, *, return_id: int | None = None, line_id: int | None = None,
                           unit_id: int | None = None) -> list[dict]:
