@@ -355,7 +355,8 @@ def against_bare(args, server_url: str) -> None:
             _alternate(args, arms, {"service": service, "bare": bare},
                        settlers={"service": settler})
         print(f"  settlement (service): {settler.returns_settled} returns settled, "
-              f"{settler.state()}")
+              f"{settler.state()}; its CPU {settler.cpu_ms_per_return():.2f} ms a return "
+              "(in the server's figures above)")
         settler.close()
         print("  verify-ledger (service): " + cli(env, "verify-ledger"))
 
@@ -501,7 +502,8 @@ def main() -> None:
                   + f"  (1-min load average before the run: {load_before:.1f} "
                   f"on {os.cpu_count()} CPUs)")
             print("  CPU seconds per gunicorn worker: " + ", ".join(map(str, spread)))
-        print(f"  settlement: {settler.returns_settled} returns settled, {settler.state()}")
+        print(f"  settlement: {settler.returns_settled} returns settled, {settler.state()}; "
+              f"its CPU {settler.cpu_ms_per_return():.2f} ms a return (in the server's above)")
         settler.close()
         print("  verify-ledger: " + cli(env, "verify-ledger"))
 

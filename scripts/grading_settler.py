@@ -60,6 +60,9 @@ class Settler:
             thread.join()
             self._pass()
 
+    def cpu_ms_per_return(self) -> float:
+        return self.cpu_seconds * 1000 / max(self.returns_settled, 1)
+
     def state(self) -> str:
         """Refunds issued and outcomes still settling (none once a round has ended)."""
         with self.engine.connect() as conn:
