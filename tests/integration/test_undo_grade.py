@@ -180,3 +180,18 @@ def test_a_grade_that_settled_the_refund_cannot_be_undone(uow_factory, policies,
     with pytest.raises(Conflict, match="already decided what the customer gets"):
         undo_last_grade(uow_factory, policies, unit_id=units[-1], actor="user:ana")
     assert _on_hand(uow_factory) == {"sellable": 3}
+
+
+def test_the_last_grade_undone_before_settlement_is_never_refunded(uow_factory, policies, units):
+    for unit_id in units:
+        grade_unit(uow_factory, policies, unit_id=unit_id, grade="A", actor="user:ana")
+    # Undone before the settlement step's pass: the line has a unit waiting again.
+    undo_last_grade(uow_factory, policies, unit_id=units[-1], actor="user:ana")
+    settle_all(uow_factory, policies)
+    with uow_factory() as uow:
+        assert [e.payload for e in uow.events.after(0, 100, "refund.due")] == []
+    grade_unit(uow_factory, policies, unit_id=units[-1], grade="A", actor="user:ana")
+    settle_all(uow_factory, policies)
+    with uow_factory() as uow:
+        [due] = [e.payload for e in uow.events.after(0, 100, "refund.due")]
+    assert due["units"] == 3
