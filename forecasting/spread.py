@@ -228,14 +228,17 @@ def level_variance(err, forecast_sum, group, n_groups) -> np.ndarray | None:
     err = np.asarray(err, float)
     f = np.asarray(forecast_sum, float)
     ok = np.isfinite(err) & np.isfinite(f) & (f > 0)
-    g = np.broadcast_to(np.asarray(group, np.int64)[:, None], err.shape)
-    glob = _fit_level_law(f[ok], err[ok] ** 2)
+    g = np.broadcast_to(np.asarray(group, np.int64)[:, None], err.shape)[ok]
+    f, e2 = f[ok], err[ok] ** 2
+    glob = _fit_level_law(f, e2)
     if glob is None:
         return None
     out = np.tile(glob, (n_groups, 1))
+    order = np.argsort(g, kind="stable")  # one sort, then each group is a slice
+    bounds = np.searchsorted(g[order], np.arange(n_groups + 1))
     for k in range(n_groups):
-        rows = ok & (g == k)
-        own = _fit_level_law(f[rows], err[rows] ** 2)
+        part = order[bounds[k] : bounds[k + 1]]
+        own = _fit_level_law(f[part], e2[part])
         if own is not None:
             out[k] = own
     return out
