@@ -44,6 +44,12 @@ from forecasting.spread import (
     window_sums,
 )
 
+# Rows of the panel the window spread works on at a time (its per-row temporaries are
+# origins x L+R floats each): a few tens of MiB, whatever the panel's size.
+SPREAD_BLOCK = 65_536
+# Weeks of the panel summed by group at a time (a million rows of 8 weeks: 64 MiB).
+GROUP_WEEKS = 8
+
 
 class Planner:
     """Forecast demand, estimate returns and suggest orders for a whole panel of SKU x sizes.
@@ -282,11 +288,11 @@ class Planner:
         is the SKU's times its share, so its window errors carry both the SKU's error and the
         noise of the split, measured rather than assumed.
         """
-        y = np.asarray(self.sales.y, np.float64)
+        y = self.sales.y  # as given (the nightly run's is float32): widened a block at a time
         weeks = np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
                                       np.int64), 1)
         method = np.empty(len(y_sku), dtype=object)
-        method[sku] = np.asarray((*METHOD_NAMES, "zero"))[dem["sku_method"]]
+        method[sku] = np.asarray((*METHOD_NAMES, "zero"), dtype=object)[dem["sku_method"]]
         kmax = int(weeks.max())
         d = self.demand_options
         # Windows before the selection holdout: inside it the chosen model looks better than it
@@ -294,8 +300,13 @@ class Planner:
         fc, origins = rolling_forecasts(y_sku, first_sale(y_sku), method, kmax,
                                         n_origins=self.replenishment_options.spread_origins,
                                         end=y.shape[1] - d.holdout_weeks * d.n_origins)
-        fsum = window_sums(fc[sku], weeks) * dem["share"][:, None]
-        err = window_errors(fsum, origins, y, weeks)
+        # Each row's errors are its own, so a block of rows at a time: every size's rolling
+        # forecasts at once are (n, origins, L+R) floats, gigabytes at a million series.
+        err = np.empty((len(y), len(origins)))
+        for a in range(0, len(y), SPREAD_BLOCK):
+            rows = slice(a, a + SPREAD_BLOCK)
+            fsum = window_sums(fc[sku[rows]], weeks[rows]) * dem["share"][rows, None]
+            err[rows] = window_errors(fsum, origins, y[rows], weeks[rows])
         scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
         # Pool within category and method: a trend model's window errors are not a level's.
         groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
@@ -351,10 +362,17 @@ class Planner:
 
 
 def group_rows(y, group, n_groups) -> np.ndarray:
-    """``(n_groups, T)`` float64 sums of the rows of ``y`` by ``group`` (one sparse product)."""
-    n = len(y)
+    """``(n_groups, T)`` float64 sums of the rows of ``y`` by ``group`` (one sparse product).
+
+    A few weeks at a time: the whole panel widened to float64 at once is 0.8 GiB at a million
+    series. Each column's sums are added in the same order either way, so they are the same.
+    """
+    n, T = y.shape
     onehot = sparse.csr_matrix((np.ones(n), (group, np.arange(n))), shape=(n_groups, n))
-    return np.asarray(onehot @ np.asarray(y, np.float64))
+    out = np.empty((n_groups, T))
+    for a in range(0, T, GROUP_WEEKS):
+        out[:, a : a + GROUP_WEEKS] = onehot @ np.asarray(y[:, a : a + GROUP_WEEKS], np.float64)
+    return out
 
 
 def fallback_counts(counts) -> dict:
