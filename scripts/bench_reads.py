@@ -8,6 +8,8 @@ small database (10,000 items, 1 M sales lines, 14 nightly runs) and a large one 
 items, 10 M sales lines, 365 runs), see scripts/bench_reads_data.py. `--scale` shrinks the
 large one (items, lines and runs alike) where building it takes too long; `--reuse` reads a
 database a previous `--keep` left (same sizes), `--keep` leaves them for the next time.
+The environment variable BENCH_READS_SUFFIX is appended to the databases' names, so two
+checkouts can build and keep their own at once.
 
 Then serves one app per database in-process (Flask's test client: the whole request, from
 routing to the JSON or HTML body, without a socket) and times each read in alternating

@@ -10,6 +10,7 @@ while loading and the indexes rebuilt afterwards, so a 10 M-line history loads i
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -39,8 +40,9 @@ class Size:
 
     @property
     def database(self) -> str:
+        # BENCH_READS_SUFFIX keeps two benchmarks run at once (two branches) apart.
         return (f"ri_bench_reads_{self.name}_{self.items}i_{self.sales_lines}l_"
-                f"{self.runs}r")
+                f"{self.runs}r{os.environ.get('BENCH_READS_SUFFIX', '')}")
 
 
 SMALL = Size("small", 10_000, 1_000_000, 14)
