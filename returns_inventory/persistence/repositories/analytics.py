@@ -28,6 +28,7 @@ from ...domain.grading import WriteOffStatus
 from ...domain.sales_window import SalesWindow
 from ..refund_tables import inspection_outcomes
 from ..returns_tables import imported_returns, return_lines, return_units, returns, write_offs
+from ..summary_tables import returns_by_sale_day, sales_by_day
 from ..tables import items, locations, sales_lines
 from .base import Repository
 
@@ -181,6 +182,37 @@ class AnalyticsRepository(Repository):
         query = select(items.c.id.label("item_id"), items.c.sku, items.c.size,
                        items.c.category, sold.c.units).join(sold, sold.c.item_id == items.c.id)
         return self._rows(query)
+
+    def summed_sold(self, window: SalesWindow) -> list[dict]:
+        """units_sold of the whole window, from the units sold per item and day (a row per
+        item and day, however many lines) instead of the lines."""
+        per_item = (select(sales_by_day.c.item_id, func.sum(sales_by_day.c.units).label("units"))
+                    .where(sales_by_day.c.sold_on.between(window.since, window.until))
+                    .group_by(sales_by_day.c.item_id))
+        sold = self._of_family(per_item, sales_by_day, window).subquery()
+        return self._rows(select(items.c.id.label("item_id"), items.c.sku, items.c.size,
+                                 items.c.category, sold.c.units)
+                          .join(sold, sold.c.item_id == items.c.id))
+
+    def summed_returned(self, window: SalesWindow) -> list[dict]:
+        """units_returned of the whole window, from the units back per item, day of sale and
+        reason: item_id, reason, units."""
+        back = returns_by_sale_day
+        query = (select(back.c.item_id, back.c.reason, func.sum(back.c.units).label("units"))
+                 .where(back.c.sold_on.between(window.since, window.until))
+                 .group_by(back.c.item_id, back.c.reason))
+        return self._rows(self._of_family(query, back, window))
+
+    def _of_family(self, query, summary, window: SalesWindow):
+        """`query` of a summary, of the window's SKU or categories only."""
+        if window.sku is None and window.categories is None:
+            return query
+        chosen = select(items.c.id)
+        if window.sku is not None:
+            chosen = chosen.where(items.c.sku == window.sku)
+        if window.categories is not None:
+            chosen = chosen.where(items.c.category.in_(window.categories))
+        return query.where(summary.c.item_id.in_(chosen))
 
     def units_returned(self, window: SalesWindow, ids: dict[str, tuple[int, int]] | None = None
                        ) -> list[dict]:

@@ -26,6 +26,7 @@ from ..returns_tables import (
     write_offs,
 )
 from ..tables import api_tokens, items, locations, sales_lines
+from . import day_summary
 from .base import Repository, utcnow
 
 
@@ -150,11 +151,14 @@ _PHOTOS_OF = (
 class UnitRepository(Repository):
     def add_unit(self, **values: Any) -> int:
         values.setdefault("received_at", utcnow())
-        return self.connection.execute(
+        unit_id = self.connection.execute(
             return_units.insert()
             .values(**values)
             .returning(return_units.c.id)
         ).scalar_one()
+        if values.get("return_line_id") is not None:  # back from a sale: the analytics count it
+            day_summary.count_received(self.connection, return_units.c.id == unit_id)
+        return unit_id
 
     def unit(self, unit_code: str, *, lock: bool = False) -> ReturnUnit | None:
         query = select(return_units).where(return_units.c.unit_code == unit_code)
