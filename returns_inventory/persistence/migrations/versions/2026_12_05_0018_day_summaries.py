@@ -14,6 +14,23 @@ down_revision = "0017"
 branch_labels = None
 depends_on = None
 
+# The lines stored so far, set-based, in key order (a window reads its days together).
+FILL_SALES = """
+    INSERT INTO sales_by_day (sold_on, item_id, units)
+    SELECT sold_on, item_id, sum(quantity) FROM sales_lines
+    GROUP BY sold_on, item_id ORDER BY sold_on, item_id"""
+FILL_RETURNS = """
+    INSERT INTO returns_by_sale_day (sold_on, item_id, reason, units)
+    SELECT sold_on, item_id, reason, sum(units) FROM (
+        SELECT s.sold_on AS sold_on, s.item_id AS item_id, l.reason AS reason, 1 AS units
+        FROM return_units u
+        JOIN return_lines l ON l.id = u.return_line_id
+        JOIN sales_lines s ON s.id = l.sales_line_id
+        UNION ALL
+        SELECT coalesce(sold_on, returned_on), item_id, reason, quantity
+        FROM imported_returns) AS back
+    GROUP BY sold_on, item_id, reason ORDER BY sold_on, item_id, reason"""
+
 
 def upgrade() -> None:
     op.create_table(
@@ -38,22 +55,8 @@ def upgrade() -> None:
     # An import adds to the summaries the lines it inserted, found by their batch.
     op.create_index("ix_sales_lines_batch_id", "sales_lines", ["batch_id"])
     op.create_index("ix_imported_returns_batch_id", "imported_returns", ["batch_id"])
-    # The lines stored so far, set-based, in key order (a window reads its days together).
-    op.execute("""
-        INSERT INTO sales_by_day (sold_on, item_id, units)
-        SELECT sold_on, item_id, sum(quantity) FROM sales_lines
-        GROUP BY sold_on, item_id ORDER BY sold_on, item_id""")
-    op.execute("""
-        INSERT INTO returns_by_sale_day (sold_on, item_id, reason, units)
-        SELECT sold_on, item_id, reason, sum(units) FROM (
-            SELECT s.sold_on AS sold_on, s.item_id AS item_id, l.reason AS reason, 1 AS units
-            FROM return_units u
-            JOIN return_lines l ON l.id = u.return_line_id
-            JOIN sales_lines s ON s.id = l.sales_line_id
-            UNION ALL
-            SELECT coalesce(sold_on, returned_on), item_id, reason, quantity
-            FROM imported_returns) AS back
-        GROUP BY sold_on, item_id, reason ORDER BY sold_on, item_id, reason""")
+    op.execute(FILL_SALES)
+    op.execute(FILL_RETURNS)
 
 
 def downgrade() -> None:
