@@ -151,14 +151,19 @@ _PHOTOS_OF = (
 class UnitRepository(Repository):
     def add_unit(self, **values: Any) -> int:
         values.setdefault("received_at", utcnow())
-        unit_id = self.connection.execute(
+        return self.connection.execute(
             return_units.insert()
             .values(**values)
             .returning(return_units.c.id)
         ).scalar_one()
-        if values.get("return_line_id") is not None:  # back from a sale: the analytics count it
-            day_summary.count_received(self.connection, return_units.c.id == unit_id)
-        return unit_id
+
+    def count_received(self, unit_codes: Sequence[str]) -> None:
+        """Count units received against a return's lines in the units back per day of sale:
+        once for all the units a transaction received, the summary's rows in key order (two
+        parcels listing the same items in opposite orders do not deadlock on them)."""
+        if unit_codes:
+            day_summary.count_received(self.connection,
+                                       return_units.c.unit_code.in_(unit_codes))
 
     def unit(self, unit_code: str, *, lock: bool = False) -> ReturnUnit | None:
         query = select(return_units).where(return_units.c.unit_code == unit_code)
