@@ -123,6 +123,14 @@ def report_cells(uow, policy: ReturnsPolicy, window: SalesWindow, size_key) -> R
                                                    stamp))
 
 
+def recount_day_summaries(uow_factory) -> None:
+    """Count the units sold and back per item and day again from the lines, in one
+    transaction: after lines were loaded or mended around the services that keep them."""
+    with uow_factory() as uow:
+        uow.analytics.recount_day_summaries()
+        uow.commit()
+
+
 def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
            stamp: ChangeStamp) -> ReportCells:
     # Summed from the units sold and back per item and day, which the writers keep with the

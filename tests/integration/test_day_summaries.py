@@ -17,9 +17,7 @@ from sqlalchemy import delete, select, text
 
 from returns_inventory.domain.errors import ValidationFailed
 from returns_inventory.domain.sales_window import SalesWindow
-from returns_inventory.persistence.repositories import day_summary
 from returns_inventory.persistence.summary_tables import returns_by_sale_day, sales_by_day
-from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services import analytics_report
 from returns_inventory.services.analytics import size_key
 from returns_inventory.services.imports import import_rows
@@ -227,9 +225,8 @@ def test_counting_every_line_again_or_the_migrations_fill_gives_what_the_writers
     uow_factory, db, history
 ):
     kept = _summaries(db)
-    with UnitOfWork(db) as uow:
-        day_summary.recount(uow.connection)
-        uow.commit()
+    db.connection.execute(delete(sales_by_day).where(sales_by_day.c.item_id == 1))
+    analytics_report.recount_day_summaries(uow_factory)  # `db recount-summaries`
     assert _summaries(db) == kept
     spec = importlib.util.spec_from_file_location("day_summaries_migration", MIGRATION)
     migration = importlib.util.module_from_spec(spec)

@@ -30,6 +30,7 @@ from ..refund_tables import inspection_outcomes
 from ..returns_tables import imported_returns, return_lines, return_units, returns, write_offs
 from ..summary_tables import returns_by_sale_day, sales_by_day
 from ..tables import items, locations, sales_lines
+from . import day_summary
 from .base import Repository
 
 POSTED = WriteOffStatus.POSTED
@@ -182,6 +183,10 @@ class AnalyticsRepository(Repository):
         query = select(items.c.id.label("item_id"), items.c.sku, items.c.size,
                        items.c.category, sold.c.units).join(sold, sold.c.item_id == items.c.id)
         return self._rows(query)
+
+    def recount_day_summaries(self) -> None:
+        """Count sales_by_day and returns_by_sale_day again from every line."""
+        day_summary.recount(self.connection)
 
     def summed_sold(self, window: SalesWindow) -> list[dict]:
         """units_sold of the whole window, from the units sold per item and day (a row per
