@@ -121,9 +121,11 @@ class AnalyticsRepository(Repository):
     def last_sale_day(self, category: str | None = None):
         """The latest day anything (of the category) was sold, or None: where a window that
         "defaults to the latest data" ends, for data that stopped in the past."""
-        query = select(func.max(sales_lines.c.sold_on))
+        # From the units sold per day, newest day first: the sales lines have no index by day,
+        # and their max() read all ten million of them on every returns page.
+        query = select(sales_by_day.c.sold_on).order_by(sales_by_day.c.sold_on.desc()).limit(1)
         if category:
-            query = query.join(items, items.c.id == sales_lines.c.item_id).where(
+            query = query.join(items, items.c.id == sales_by_day.c.item_id).where(
                 items.c.category == category)
         return self.connection.scalar(query)
 
@@ -404,7 +406,11 @@ class AnalyticsRepository(Repository):
         return self._rows(query)
 
     def _rows(self, query) -> list[dict]:
-        return [dict(row._mapping) for row in self.connection.execute(query)]
+        # The columns' names once: a row's own mapping looks them up again for every row,
+        # which was a second of the 200,000 rows a report of 100,000 items reads.
+        result = self.connection.execute(query)
+        names = tuple(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result]
 
 
 def _within(query, table, ids: tuple[int, int] | None):
