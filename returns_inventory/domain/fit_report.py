@@ -7,8 +7,9 @@ all of them keeps the expected share of false flags in the report at or below `q
 
 A report of 100,000 SKU × sizes makes some 200,000 tests, so they are made on arrays: the
 totals of each SKU and category by `bincount`, every p-value in one vectorised tail sum
-(`fit_signals.excess_p_values`) and the correction in one `false_discovery_control`, rather than a test per group in a loop
-(`fit_signals.compare_with_rest` states the same test one family at a time).
+(`fit_signals.excess_p_values`) and the correction in one `false_discovery_control`, rather
+than a test per group in a loop (`fit_signals.compare_with_rest` states the same test one
+family at a time).
 """
 
 from __future__ import annotations
