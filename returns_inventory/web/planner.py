@@ -30,7 +30,7 @@ from ..services.suggestion_decisions import decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions, neighbours
 from .forms import whole_number
 from .pages import page_blueprint
-from .planner_charts import project_stock, suggestion_chart
+from .planner_charts import chart_rows, project_stock, suggestion_chart
 from .planner_columns import BY_KEY, DEFAULT, KEYS, PREFERENCE, with_figures
 from .planner_filters import PAGE_SIZE, read_table_state
 
@@ -82,9 +82,13 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     except DomainError as exc:
         state, listed = read_table_state(MultiDict()), None
         error, status = exc.detail, status_of(exc)
-    runs, _ = list_runs(uow_factory(), offset=0, limit=RUNS_IN_FILTER)
     total = listed["page"]["total"] if listed else 0
     counted_all = listed["page"]["total_exact"] if listed else True
+    if listed and not listed["data"] and state.page > 1 and counted_all and error is None:
+        # A bookmarked or typed page past the end (the plan shrank): show the last page.
+        last = page_count(total, PAGE_SIZE)
+        return redirect(url_for("planner.suggestions", **state.query(page=last)))
+    runs, _ = list_runs(uow_factory(), offset=0, limit=RUNS_IN_FILTER)
     rows = [with_figures(row) for row in listed["data"]] if listed else []
     return render_template(
         "planner/suggestions.html", state=state, listed=listed, rows=rows, error=error,
@@ -117,7 +121,8 @@ def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 
     return render_template(
         "planner/suggestion.html", s=shown, projection=projection, error=error,
         quality_rule_words=RULE_WORDS[policies().quality_alerts.rule],
-        chart=suggestion_chart(shown, projection), around=around, table_query=here,
+        chart=suggestion_chart(shown, projection), chart_rows=chart_rows(shown, projection),
+        around=around, table_query=here,
         figures=with_figures(shown), share_terms=SHARE_TERMS,
         back=url_for("planner.suggestion", suggestion_id=suggestion_id, **here),
     ), status
