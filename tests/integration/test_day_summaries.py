@@ -39,7 +39,7 @@ REASONS = ("too_small", "too_large", "changed_mind", "quality_defect")
 MIGRATION = (
     Path(__file__).parents[2]
     / "returns_inventory/persistence/migrations/versions"
-    / "2026_12_05_0020_day_summaries.py"
+    / "2026_12_05_0021_day_summaries.py"
 )
 
 

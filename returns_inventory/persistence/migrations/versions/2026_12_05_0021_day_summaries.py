@@ -1,16 +1,16 @@
 """sales_by_day and returns_by_sale_day: units sold and returned per item and sale day, kept
 by the writers of the lines and summed by the returns analytics; filled from the lines stored
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-05 12:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"  # written as 0018 after 0017; chained after main's 0019 at the merge
+revision = "0021"
+down_revision = "0020"  # written as 0018 after 0017; chained after main's 0020 at the merge
 branch_labels = None
 depends_on = None
 
