@@ -220,3 +220,19 @@ def test_units_whose_sale_was_lost_are_not_expected_back(panel):
     assert none.returns_from_past_sales.sum() < 0.5 * fitted.returns_from_past_sales.sum()
     assert none.order_up_to.sum() > fitted.order_up_to.sum()
     np.testing.assert_allclose(none.blind_order_up_to, fitted.blind_order_up_to)
+
+
+def test_the_plan_is_the_same_whatever_blocks_a_large_panel_is_worked_in(panel, result,
+                                                                          monkeypatch):
+    # At a million series the group sums and the window spread go a block at a time to bound
+    # memory; a block boundary must not move a single bit of any result.
+    import forecasting.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "SPREAD_BLOCK", 7)
+    monkeypatch.setattr(pipeline, "GROUP_WEEKS", 3)
+    blocked = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items)
+    for part in ("demand", "returns", "replenishment"):
+        a, b = getattr(result, part), getattr(blocked, part)
+        for name, value in vars(a).items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(getattr(b, name), value, err_msg=name)
