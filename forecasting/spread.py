@@ -213,6 +213,8 @@ def spread_from_errors(err, weeks, scale, *, group=None, n_groups=1, strength=No
 REL_CAP = 25.0
 """Cap of a squared window error relative to the variance the level law gives it."""
 LEVEL_MIN_ERRORS = 40
+LEVEL_MAX_ERRORS = 2_000_000
+"""At most about this many errors (every k-th) are read for the law."""
 """Window errors a category needs before its own error-versus-level law replaces the panel's."""
 
 
@@ -229,6 +231,12 @@ def level_variance(err, forecast_sum, group, n_groups) -> np.ndarray | None:
     err = np.asarray(err, float)
     f = np.asarray(forecast_sum, float)
     ok = np.isfinite(err) & np.isfinite(f) & (f > 0)
+    # Octile bin means need no more than a few million errors: every k-th one beyond that
+    # (a million series x 26 origins would hold several (n, origins) copies at once).
+    idx = np.flatnonzero(ok)
+    if idx.size > LEVEL_MAX_ERRORS:
+        ok = np.zeros(ok.shape, bool)
+        ok.ravel()[idx[:: -(-idx.size // LEVEL_MAX_ERRORS)]] = True
     g = np.broadcast_to(np.asarray(group, np.int64)[:, None], err.shape)[ok]
     f, e2 = f[ok], err[ok] ** 2
     glob = _fit_level_law(f, e2)
@@ -274,6 +282,23 @@ def spread_at_level(err, forecast_sum, weeks, level_now, law, *, group=None,
     err = np.asarray(err, float)
     f = np.asarray(forecast_sum, float)
     law = np.asarray(law, float)
+    mse, cnt = np.empty(len(err)), np.empty(len(err), np.int64)
+    for a in range(0, len(err), BLOCK_ROWS):  # row-wise, a block at a time: bounded temporaries
+        rows = slice(a, a + BLOCK_ROWS)
+        mse[rows], cnt[rows] = _relative_mse(err[rows], f[rows], law[rows])
+    k = np.maximum(np.asarray(weeks, float), 1)
+    n_eff = np.where(cnt > 0, (cnt + k - 1) / k, 0.0)
+    post = window_spread(mse, n_eff, np.ones(len(mse)), group=group, n_groups=n_groups) ** 2
+    now = np.maximum(np.asarray(level_now, float), 0.0)
+    return np.sqrt(post * (law[:, 0] * now + law[:, 1] * now**2))
+
+
+BLOCK_ROWS = 65_536
+
+
+def _relative_mse(err, f, law):
+    """Per row: mean of the squared errors relative to the law at their own forecast, and how
+    many there were."""
     # A window forecast of a fraction of a unit still risks a whole unit's error (a launch's
     # first weeks): relative to less, one such error would set the series' spread for good.
     f = np.maximum(f, 1.0)
@@ -285,8 +310,4 @@ def spread_at_level(err, forecast_sum, weeks, level_now, law, *, group=None,
         rel = np.minimum(rel, REL_CAP)
         cnt = np.isfinite(rel).sum(axis=1)
         mse = np.where(cnt > 0, np.nansum(rel, axis=1) / np.maximum(cnt, 1), np.nan)
-    k = np.maximum(np.asarray(weeks, float), 1)
-    n_eff = np.where(cnt > 0, (cnt + k - 1) / k, 0.0)
-    post = window_spread(mse, n_eff, np.ones(len(mse)), group=group, n_groups=n_groups) ** 2
-    now = np.maximum(np.asarray(level_now, float), 0.0)
-    return np.sqrt(post * (law[:, 0] * now + law[:, 1] * now**2))
+    return mse, cnt
