@@ -247,7 +247,7 @@ def test_a_parcel_without_an_rma_is_received_by_picking_the_sku_and_its_size(
         parcel["coat"], True, "No packing slip")
 
 
-def test_at_tablet_width_each_count_on_a_parcel_says_what_it_counts_and_the_queue_filters_are_tappable(
+def test_at_tablet_width_each_parcel_count_says_what_it_counts_and_queue_filters_are_tappable(
     live_server, browser, parcel, unique
 ):
     """Below 820 px the lines stack and their heading row is hidden: each number must then say
