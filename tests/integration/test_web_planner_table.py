@@ -83,6 +83,7 @@ def test_the_export_holds_exactly_the_columns_and_rows_shown_in_their_order(
     answer = client.get(f"/planner/export.csv?{query}")
     assert answer.status_code == 200
     assert "attachment" in answer.headers["Content-Disposition"]
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"  # said once
     rows = list(csv.reader(io.StringIO(answer.get_data().decode("utf-8-sig"))))
     assert rows[0][:5] == ["SKU", "Size", "Location", "Supplier", "On hand"]
     assert [r[1] for r in rows[1:]] == ["M", "L", "S"]  # 30, 18, 12 units: as the page
