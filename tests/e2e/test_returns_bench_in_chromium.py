@@ -272,3 +272,23 @@ def test_at_tablet_width_each_parcel_count_says_what_it_counts_and_queue_filters
         assert refused == [], refused
     finally:
         context.close()
+
+
+def test_after_an_rma_nothing_matches_the_next_scan_replaces_it_instead_of_joining_it(
+    live_server, browser, parcel, unique
+):
+    """A misread label is common at the dock: the field keeps it (so the grader sees what was
+    read), and the next scan must open the next parcel, not "RMA-2RMA-1"."""
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        _scan(page, "RMA-MISREAD")
+        expect(page.locator("#receive-error")).to_contain_text("No return matches “RMA-MISREAD”")
+        expect(page.locator("#rma")).to_be_focused()
+        _scan(page, parcel["rma"])
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
+        assert refused == [], refused
+    finally:
+        context.close()
