@@ -121,3 +121,13 @@ def refund_policy(policies, timing: str):
     channels = ("online", "store")
     return replace(policies, inspection=replace(
         policies.inspection, timing={c: RefundTiming(timing) for c in channels}))
+
+
+def settle_refunds(app) -> int:
+    """What the scheduler's settle-refunds job does within seconds of a grade: the judged
+    lines' refunds and the customers' answers (services/settlement.py). Returns settled."""
+    from returns_inventory.extensions import policies, uow_factory
+    from returns_inventory.services.settlement import settle_all
+
+    with app.app_context():
+        return settle_all(uow_factory(), policies())

@@ -30,7 +30,7 @@ from ..services.suggestion_decisions import decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions, neighbours
 from .forms import whole_number
 from .pages import page_blueprint
-from .planner_charts import project_stock, suggestion_chart
+from .planner_charts import chart_rows, project_stock, suggestion_chart
 from .planner_columns import BY_KEY, DEFAULT, KEYS, PREFERENCE, with_figures
 from .planner_filters import PAGE_SIZE, TableState, read_table_state, typed_filters
 
@@ -125,7 +125,8 @@ def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 
     return render_template(
         "planner/suggestion.html", s=shown, projection=projection, error=error,
         quality_rule_words=RULE_WORDS[policies().quality_alerts.rule],
-        chart=suggestion_chart(shown, projection), around=around, table_query=here,
+        chart=suggestion_chart(shown, projection), chart_rows=chart_rows(shown, projection),
+        around=around, table_query=here,
         figures=with_figures(shown), share_terms=SHARE_TERMS,
         back=url_for("planner.suggestion", suggestion_id=suggestion_id, **here),
     ), status
