@@ -45,14 +45,16 @@ def add_sale(uow_factory, item_id: int, location_id: int, *, order_ref: str = "S
              sold_on=None, channel: str = "online") -> None:
     from datetime import date, timedelta
 
+    from returns_inventory.persistence.repositories import day_summary
     from returns_inventory.persistence.tables import sales_lines
 
-    with uow_factory() as uow:
-        uow.connection.execute(sales_lines.insert().values(
+    with uow_factory() as uow:  # counted in the day summary, as an import counts its lines
+        line_id = uow.connection.execute(sales_lines.insert().values(
             order_ref=order_ref, line_ref=line_ref, item_id=item_id, location_id=location_id,
             quantity=quantity, unit_price=Decimal(unit_price), channel=channel,
             sold_on=sold_on or date.today() - timedelta(days=5),
-        ))
+        ).returning(sales_lines.c.id)).scalar_one()
+        day_summary.count_sales(uow.connection, sales_lines.c.id == line_id)
         uow.commit()
 
 

@@ -5,6 +5,8 @@ as the suggestion chart: the runs page drew 200 ms of matplotlib on every load).
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 
 from markupsafe import Markup
 
@@ -14,11 +16,34 @@ from .svg_chart import Plot, chart
 # Reasons in a steady order of colours, so a reason keeps its colour from week to week.
 PALETTE = ("#1558b0", "#b3261e", "#1e7b34", "#8a5a00", "#6b3fa0", "#00747a", "#5b6570",
            "#c2185b")
+KEPT_CHARTS = 32  # SKU charts kept per process, each some 60 kB of SVG
+_DRAWN: OrderedDict[tuple, Markup] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
 
 
 def sku_returns_chart(sku: str, weeks: list[dict], labels: dict[str, str]) -> Markup:
     """Top: units sold per week of sale and the share that came back; bottom: the reasons,
-    stacked, as shares of the units sold that week."""
+    stacked, as shares of the units sold that week.
+
+    The same figures draw the same SVG (its ids are salted by a constant), and drawing it is
+    most of what the returns page costs (some 200 ms of matplotlib), so the last few charts
+    are kept per process by what they show; new figures draw a new one."""
+    key = (sku, tuple((w["week"], w["units_sold"], w["return_rate"],
+                       tuple(sorted(w["reasons"].items()))) for w in weeks),
+           tuple(sorted(labels.items())))
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    chart = _draw_sku_returns(sku, weeks, labels)
+    with _DRAWN_LOCK:
+        _DRAWN[key] = chart
+        while len(_DRAWN) > KEPT_CHARTS:
+            _DRAWN.popitem(last=False)
+    return chart
+
+
+def _draw_sku_returns(sku: str, weeks: list[dict], labels: dict[str, str]) -> Markup:
     from matplotlib.dates import DateFormatter
     from matplotlib.figure import Figure
 

@@ -26,6 +26,7 @@ from ..returns_tables import (
     write_offs,
 )
 from ..tables import api_tokens, items, locations, sales_lines
+from . import day_summary
 from .base import Repository, utcnow
 
 
@@ -183,6 +184,14 @@ class UnitRepository(Repository):
             .values(**values)
             .returning(return_units.c.id)
         ).scalar_one()
+
+    def count_received(self, unit_codes: Sequence[str]) -> None:
+        """Count units received against a return's lines in the units back per day of sale:
+        once for all the units a transaction received, the summary's rows in key order (two
+        parcels listing the same items in opposite orders do not deadlock on them)."""
+        if unit_codes:
+            day_summary.count_received(self.connection,
+                                       return_units.c.unit_code.in_(unit_codes))
 
     def unit(self, unit_code: str, *, lock: bool = False) -> ReturnUnit | None:
         query = select(return_units).where(return_units.c.unit_code == unit_code)
