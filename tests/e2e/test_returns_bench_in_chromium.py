@@ -150,6 +150,10 @@ def test_a_parcel_is_received_labelled_graded_from_the_queue_and_a_grade_undone(
         shown = page.locator("#received-units tbody tr td:first-child").all_inner_texts()
         assert _decoded(printed("#print-labels")) == shown  # a scanner reads the unit id
         assert sorted(_decoded(printed("#print-sheet"))) == sorted(shown)
+        expect(page.locator("#print-labels")).to_be_focused()
+        _scan(page, parcel["rma"])  # the next parcel's scan is not lost on the button
+        page.wait_for_url(lambda url: urlsplit(url).path == "/station/receive")
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
 
         page.goto(live_server.url(f"/station/queue?location={parcel['wh']}"))
         expect(page.locator("#state-counts")).to_be_visible()
