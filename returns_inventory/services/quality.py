@@ -82,12 +82,14 @@ def quality_scorecards(
         raise ValidationFailed("since must not be after until",
                                errors=[FieldError("since", "after until")])
     days = (until - since).days + 1
-    categories = (category,) if category else None
-    window = SalesWindow(since, until, categories=categories)
-    previous = SalesWindow(since - timedelta(days=days), since - timedelta(days=1),
-                           categories=categories)
     codes = quality_codes(policy)
     with uow_factory() as uow:
+        if category:  # typed as "Tops" where the catalogue says "tops"
+            category = uow.catalogue.spelling("category", category)
+        categories = (category,) if category else None
+        window = SalesWindow(since, until, categories=categories)
+        previous = SalesWindow(since - timedelta(days=days), since - timedelta(days=1),
+                               categories=categories)
         now = collect(uow.quality, window, dimension, codes, full=True)
         before = collect(uow.quality, previous, dimension, codes)
     tests = compare_with_category([c for key, f in now.items() for c in f.cells(key)])

@@ -18,6 +18,7 @@ from .suggestion_alerts import listed_alerts
 HISTORY_WEEKS = 52
 FILTERS = ("category", "sku", "size", "location", "supplier", "min_quantity", "min_value",
            "changed", "min_change", "search")
+SPELLED = ("sku", "category", "supplier")
 SUMMARY_FIELDS = ("id", "run_id", "as_of", "status", "sku", "size", "category", "supplier",
                   "location", "suggested_qty", "return_blind_qty", "saved_by_returns",
                   "approved_qty", "previous_qty", "change", "case_pack", "unit_cost", "value",
@@ -58,9 +59,13 @@ def suggestion_filter(uow: UnitOfWork, args: dict[str, Any]) -> SuggestionFilter
     scope = run_scope(uow, args.get("run")) if args.get("run") or not ids else None
     if scope is None and not ids:
         return None
+    values = {k: args.get(k) for k in FILTERS}
+    for name in SPELLED:
+        typed = values[name]
+        if typed:  # people type "tee-blk" or "Tops"; the filter matches exactly
+            values[name] = uow.catalogue.spelling(name, str(typed))
     return SuggestionFilter(
-        scope=scope, statuses=tuple(args.get("status") or ()), ids=ids,
-        **{k: args.get(k) for k in FILTERS},
+        scope=scope, statuses=tuple(args.get("status") or ()), ids=ids, **values,
     )
 
 

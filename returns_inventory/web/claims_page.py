@@ -11,14 +11,22 @@ from decimal import Decimal, InvalidOperation
 from flask import flash, redirect, request, url_for
 
 from ..domain.access import Role
-from ..domain.errors import FieldError, ValidationFailed
+from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
 from ..http.auth import current_actor, requires_role
+from ..http.problems import status_of
 from ..services.claims import credit_claim, gather_claims, reject_claim, send_claim
 from ..services.form_once import once
-from .pages import page_blueprint
+from .pages import error_page, page_blueprint
 
 bp = page_blueprint("planner_claims", __name__, url_prefix="/planner/quality/claims")
+
+
+@bp.errorhandler(DomainError)
+def _refused(exc: DomainError):
+    # The forms sit on the quality page: the way back is there, with its claims.
+    return error_page(status_of(exc), exc.title, exc.detail,
+                      back=(url_for("planner_quality.quality_page"), "Back to quality and claims"))
 
 
 @bp.post("/gather")

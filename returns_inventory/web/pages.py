@@ -61,8 +61,11 @@ def is_page() -> bool:
     return request.blueprint in current_app.extensions.get("ri.pages", set())
 
 
-def error_page(status: int, title: str, detail: str):
-    return render_template("error.html", title=title, detail=detail, status=status), status
+def error_page(status: int, title: str, detail: str, *, back: tuple[str, str] | None = None):
+    """An error in words; `back` is (link, words) to the page the person came from, where
+    there is a better way back than the start page."""
+    return render_template("error.html", title=title, detail=detail, status=status,
+                           back=back), status
 
 
 def refuse_forged_requests():

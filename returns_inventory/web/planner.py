@@ -82,9 +82,13 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     except DomainError as exc:
         state, listed = read_table_state(MultiDict()), None
         error, status = exc.detail, status_of(exc)
-    runs, _ = list_runs(uow_factory(), offset=0, limit=RUNS_IN_FILTER)
     total = listed["page"]["total"] if listed else 0
     counted_all = listed["page"]["total_exact"] if listed else True
+    if listed and not listed["data"] and state.page > 1 and counted_all and error is None:
+        # A bookmarked or typed page past the end (the plan shrank): show the last page.
+        last = page_count(total, PAGE_SIZE)
+        return redirect(url_for("planner.suggestions", **state.query(page=last)))
+    runs, _ = list_runs(uow_factory(), offset=0, limit=RUNS_IN_FILTER)
     rows = [with_figures(row) for row in listed["data"]] if listed else []
     return render_template(
         "planner/suggestions.html", state=state, listed=listed, rows=rows, error=error,

@@ -33,13 +33,21 @@ EXPIRING_DAYS = 30
 @requires_role(Role.PLANNER)
 def quality_page():
     """Quality scorecards by supplier (or factory, style, season, fabric), claims and flags."""
-    days = whole_number(request.args.get("window"), DEFAULT_WINDOW)
-    days = days if days in WINDOWS else DEFAULT_WINDOW
+    refused = []
+    days = whole_number(request.args.get("window", str(DEFAULT_WINDOW)))
+    if days not in WINDOWS:
+        refused.append(f"The window must be {', '.join(str(d) for d in WINDOWS)} days; "
+                       f"showing the {WINDOWS[DEFAULT_WINDOW]}.")
+        days = DEFAULT_WINDOW
     by = request.args.get("by", Dimension.SUPPLIER.value)
-    by = by if by in {d.value for d in Dimension} else Dimension.SUPPLIER.value
+    if by not in {d.value for d in Dimension}:
+        refused.append(f"There is no grouping by “{by}”; showing suppliers.")
+        by = Dimension.SUPPLIER.value
     category = request.args.get("category", "").strip() or None
     today = policies().returns.today()
-    error, status, found = None, 200, None
+    # A bad link still shows the report, with the words saying what was not understood.
+    error, status = (" ".join(refused), 422) if refused else (None, 200)
+    found = None
     try:
         found = quality_scorecards(uow_factory(), policies().returns, by=by, category=category,
                                    since=today - timedelta(days=days - 1), until=today)

@@ -110,6 +110,10 @@ def test_the_table_filters_sorts_and_pages(client, board, planner, monkeypatch):
     second = _page(client, "/planner?sort=sku&page=2")
     assert "Page 2 of 3" in second and 'rel="prev"' in second and 'rel="next"' in second
     assert second.count('<tr id="s-') == 2
+    past_the_end = client.get("/planner?sort=sku&page=99")
+    assert past_the_end.status_code == 302  # a stale bookmark opens the last page
+    assert past_the_end.headers["Location"] == "/planner?sort=sku&page=3"
+    assert "Page 3 of 3" in _page(client, past_the_end.headers["Location"])
 
 
 def test_a_bad_filter_is_refused_in_words(client, board, planner):
@@ -302,3 +306,11 @@ def test_a_visitor_is_sent_to_log_in_first(client, board):
     response = client.get("/planner?sku=TEE-BLK")
     assert response.status_code == 303
     assert "/login?next=" in response.headers["Location"]
+
+
+def test_a_sku_category_or_supplier_typed_in_another_case_finds_its_rows(
+        client, board, planner):
+    for typed, rows in (("sku=tee-blk", 3), ("category=TOPS", 3), ("supplier=denimco", 1),
+                        ("category=Top", 0)):  # a different word still matches nothing
+        html = _page(client, f"/planner?{typed}")
+        assert html.count('<tr id="s-') == rows, typed

@@ -40,8 +40,27 @@ def test_the_quality_page_groups_by_factory_and_says_when_nothing_sold(
     empty = client.get("/planner/quality").get_data(as_text=True)
     assert "No sales in this window" in empty and "No claim is drafted" in empty
     build(uow_factory, policies)
-    html = client.get("/planner/quality?by=factory&window=bogus").get_data(as_text=True)
+    html = client.get("/planner/quality?by=factory&window=6").get_data(as_text=True)
     assert "Quality by factory" in html and "F-DHAKA" in html and "last 6 months" in html
+
+
+def test_a_bad_link_says_what_was_not_understood_and_still_shows_the_report(
+        client, uow_factory, policies, planner):
+    build(uow_factory, policies)
+    response = client.get("/planner/quality?by=colour&window=bogus")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The window must be 90, 180, 365 days; showing the last 6 months." in html
+    assert "There is no grouping by \u201ccolour\u201d; showing suppliers." in html
+    assert "<strong>BADCO</strong>" in html  # the report by supplier is still there
+
+
+def test_a_category_typed_in_another_case_finds_its_items(
+        client, uow_factory, policies, planner):
+    build(uow_factory, policies)
+    html = client.get("/planner/quality?by=supplier&window=90&category=TOPS").get_data(
+        as_text=True)
+    assert "<strong>BADCO</strong>: 11.5% of 200 tops sold came back for quality" in html
 
 
 def test_graders_cannot_open_the_quality_page(client, uow_factory):
@@ -76,6 +95,8 @@ def test_a_planner_gathers_sends_and_credits_a_claim_from_the_page_once_each(
     credit = f"/planner/quality/claims/{claim['id']}/credit"
     refused = _post(client, credit, amount="lots")
     assert refused.status_code == 422 and "sum of money" in refused.get_data(as_text=True)
+    assert '<a href="/planner/quality">Back to quality and claims</a>' in refused.get_data(
+        as_text=True)  # the way back is the claims, not the start page
     assert _post(client, credit, amount="10.00", reference="CN-7").status_code == 303
     [credited] = list_claims(uow_factory)
     assert (credited["status"], credited["credited_value"], credited["erp_reference"]) == (

@@ -64,6 +64,19 @@ class CatalogueRepository(Repository):
         ).first()
         return _item(row) if row else None
 
+    def spelling(self, field: str, typed: str) -> str:
+        """How the catalogue spells a SKU, category or supplier typed in another case: the
+        typed words where they match exactly, else the first spelling equal but for case,
+        else the typed words (which then match nothing)."""
+        column = {"sku": items.c.sku, "category": items.c.category,
+                  "supplier": items.c.supplier}[field]
+        if self.connection.execute(select(column).where(column == typed).limit(1)).first():
+            return typed
+        found = self.connection.execute(
+            select(column).where(func.lower(column) == typed.lower()).order_by(column).limit(1)
+        ).scalar()
+        return found if found is not None else typed
+
     def all_item_keys(self) -> dict[tuple[str, str], int]:
         rows = self.connection.execute(select(items.c.id, items.c.sku, items.c.size))
         return {(r.sku, r.size): r.id for r in rows}
