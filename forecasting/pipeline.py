@@ -44,13 +44,20 @@ from forecasting.spread import (
     window_sums,
 )
 
+# Rows of the panel the window spread works on at a time (its per-row temporaries are
+# origins x L+R floats each): a few tens of MiB, whatever the panel's size.
+SPREAD_BLOCK = 16_384
+# Weeks of the panel summed by group at a time (a million rows of 8 weeks: 64 MiB).
+GROUP_WEEKS = 8
+
 
 class Planner:
     """Forecast demand, estimate returns and suggest orders for a whole panel of SKU x sizes.
 
     Args:
         sales: weekly units sold per series (:class:`~forecasting.panel.SalesPanel`).
-        returns: returns with sale and receipt weeks, reason and grade (default: none).
+        returns: returns with sale and receipt weeks, reason and grade (default: none);
+            counted per series when the planner is made and not kept.
         stock: stock position per series (default: nothing on hand or on order).
         items: planning parameters per series (default: :meth:`ItemParams.uniform`).
 
@@ -84,7 +91,6 @@ class Planner:
         if sales.n_weeks == 0:
             raise ValueError("the sales panel has no weeks of history")
         self.sales = sales
-        self.returns = returns if returns is not None else ReturnsData.empty()
         self.stock = stock if stock is not None else StockPosition.empty(n)
         self.items = items if items is not None else ItemParams.uniform(n)
         protect = int(np.max(self.items.lead_time + self.items.review_period, initial=1))
@@ -98,6 +104,13 @@ class Planner:
         self.workers = int(workers)
         self.chunk_size = int(chunk_size) if not chunks else max(1, -(-n // int(chunks)))
         self.executor = executor
+        # The long returns table (tens of millions of rows at a million series) is read once,
+        # here, into per-series counts and not kept: a caller may let it go before fit().
+        t0 = time.perf_counter()
+        self.return_counts = count_returns(returns if returns is not None
+                                           else ReturnsData.empty(), n,
+                                           last_week=sales.last_week, window=self.window)
+        self._count_s = time.perf_counter() - t0
 
     def fit(self) -> PlanResult:
         """Run the whole pipeline; never raises for odd series (they fall back and are counted)."""
@@ -115,16 +128,16 @@ class Planner:
         _, size_code = np.unique(size_name, return_inverse=True)
         n_size = int(size_code.max()) + 1 if n else 0
         cells, cell = np.unique(cat * n_size + size_code, return_inverse=True)
+        del sku_name, size_name  # fixed-width strings, tens of MiB at a million series
 
         # Totals per SKU and per category, summed once here for every stage that needs them.
         y_sku = group_rows(sales.y, sku, n_sku)
         y_cat = group_rows(sales.y, cat, n_cat)
 
-        counts = count_returns(self.returns, n, last_week=sales.last_week, window=self.window)
-        rf = fit_returns(sales.y, counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat, n_cat=n_cat,
-                         cell=cell, n_cell=len(cells),
+        rf = fit_returns(sales.y, self.return_counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat,
+                         n_cat=n_cat, cell=cell, n_cell=len(cells),
                          default_restockable=self.default_restockable)
-        timings["returns_s"] = time.perf_counter() - t0
+        timings["returns_s"] = time.perf_counter() - t0 + self._count_s
 
         kept = sales.y.sum(axis=1, dtype=np.float64) - rf.returned
         curve = category_curve(kept, cell, len(cells), cells // max(n_size, 1), n_cat)[cell]
@@ -242,16 +255,21 @@ class Planner:
         fc = dem["forecast"]
         H = fc.shape[1]
         z = stats.norm.ppf(0.5 + self.interval_level / 2)
-        grow = np.sqrt(1 + np.arange(H)[None, :] * dem["alpha"][:, None] ** 2)
-        half = z * dem["sigma"][:, None] * grow
-        names = np.asarray((*METHOD_NAMES, ""))
+        # In place, (n, H) floats being 0.1 GiB each at a million series: the half-width grows
+        # with the horizon, the lower bound is floored at 0, and the half-width becomes the upper.
+        half = np.sqrt(1 + np.arange(H)[None, :] * dem["alpha"][:, None] ** 2)
+        half *= z * dem["sigma"][:, None]
+        lower = fc - half
+        np.maximum(lower, 0, out=lower)
+        upper = np.add(fc, half, out=half)
+        names = labels((*METHOD_NAMES, ""))
         return DemandForecast(
             ids=self.sales.ids, origin_week=self.sales.last_week, forecast=fc,
-            lower=np.maximum(fc - half, 0), upper=fc + half, interval_level=self.interval_level,
-            method=names[dem["method"]], why=np.asarray(WHY)[dem["why"]],
+            lower=lower, upper=upper, interval_level=self.interval_level,
+            method=names[dem["method"]], why=labels(WHY)[dem["why"]],
             runner_up=names[dem["runner_up"]], holdout_mse=dem["score"],
-            runner_up_mse=dem["runner_up_score"], level=np.asarray(LEVELS)[dem["level"]],
-            demand_class=np.asarray(CLASS_NAMES)[dem["demand_class"]], share=dem["share"],
+            runner_up_mse=dem["runner_up_score"], level=labels(LEVELS)[dem["level"]],
+            demand_class=labels(CLASS_NAMES)[dem["demand_class"]], share=dem["share"],
             sigma=dem["sigma"], profile=dem["profile"], holdout_mae=dem["mae"],
             runner_up_mae=dem["runner_up_mae"])
 
@@ -272,7 +290,7 @@ class Planner:
             too_large=rf.reason_share[:, 1], other_reason=rf.reason_share[:, 2],
             restockable_share=rf.restockable, lag_median=rf.lag_median,
             lag_median_days=rf.lag_median_days, lag_pmf=rf.lag_pmf,
-            expected_restockable=past + fut, expected_from_past_sales=past,
+            expected_restockable=np.add(past, fut, out=fut), expected_from_past_sales=past,
             units_returned=rf.returned, exposure=rf.exposure)
 
     def _window_sigma(self, y_sku, sku, cat, dem) -> np.ndarray:
@@ -282,11 +300,11 @@ class Planner:
         is the SKU's times its share, so its window errors carry both the SKU's error and the
         noise of the split, measured rather than assumed.
         """
-        y = np.asarray(self.sales.y, np.float64)
+        y = self.sales.y  # as given (the nightly run's is float32): widened a block at a time
         weeks = np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
                                       np.int64), 1)
         method = np.empty(len(y_sku), dtype=object)
-        method[sku] = np.asarray((*METHOD_NAMES, "zero"))[dem["sku_method"]]
+        method[sku] = np.asarray((*METHOD_NAMES, "zero"), dtype=object)[dem["sku_method"]]
         kmax = int(weeks.max())
         d = self.demand_options
         # Windows before the selection holdout: inside it the chosen model looks better than it
@@ -294,8 +312,13 @@ class Planner:
         fc, origins = rolling_forecasts(y_sku, first_sale(y_sku), method, kmax,
                                         n_origins=self.replenishment_options.spread_origins,
                                         end=y.shape[1] - d.holdout_weeks * d.n_origins)
-        fsum = window_sums(fc[sku], weeks) * dem["share"][:, None]
-        err = window_errors(fsum, origins, y, weeks)
+        # Each row's errors are its own, so a block of rows at a time: every size's rolling
+        # forecasts at once are (n, origins, L+R) floats, gigabytes at a million series.
+        err = np.empty((len(y), len(origins)))
+        for a in range(0, len(y), SPREAD_BLOCK):
+            rows = slice(a, a + SPREAD_BLOCK)
+            fsum = window_sums(fc[sku[rows]], weeks[rows]) * dem["share"][rows, None]
+            err[rows] = window_errors(fsum, origins, y[rows], weeks[rows])
         scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
         # Pool within category and method: a trend model's window errors are not a level's.
         groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
@@ -335,7 +358,7 @@ class Planner:
         return ReplenishmentPlan(
             ids=self.sales.ids, protection_weeks=weeks, gross_demand=gross, expected_returns=back,
             service_level=np.asarray(it.service_level, float),
-            safety_stock_method=np.where(inter, "quantile", "normal"),
+            safety_stock_method=labels(("normal", "quantile"))[inter.astype(np.int8)],
             sigma_window=aware["sigma_window"], safety_stock=aware["safety_stock"],
             order_up_to=aware["order_up_to"], on_hand=np.asarray(st.on_hand, float),
             reserved=np.asarray(st.reserved, float), on_order=on_order,
@@ -350,11 +373,27 @@ class Planner:
             returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
 
 
+def labels(names) -> np.ndarray:
+    """``names`` as an object array, to be indexed by code: each row of the result then holds
+    a pointer to one shared string (8 bytes) instead of a fixed-width copy (up to 76 bytes per
+    row and column at a million rows)."""
+    out = np.empty(len(names), dtype=object)
+    out[:] = names
+    return out
+
+
 def group_rows(y, group, n_groups) -> np.ndarray:
-    """``(n_groups, T)`` float64 sums of the rows of ``y`` by ``group`` (one sparse product)."""
-    n = len(y)
+    """``(n_groups, T)`` float64 sums of the rows of ``y`` by ``group`` (one sparse product).
+
+    A few weeks at a time: the whole panel widened to float64 at once is 0.8 GiB at a million
+    series. Each column's sums are added in the same order either way, so they are the same.
+    """
+    n, T = y.shape
     onehot = sparse.csr_matrix((np.ones(n), (group, np.arange(n))), shape=(n_groups, n))
-    return np.asarray(onehot @ np.asarray(y, np.float64))
+    out = np.empty((n_groups, T))
+    for a in range(0, T, GROUP_WEEKS):
+        out[:, a : a + GROUP_WEEKS] = onehot @ np.asarray(y[:, a : a + GROUP_WEEKS], np.float64)
+    return out
 
 
 def fallback_counts(counts) -> dict:

@@ -182,7 +182,9 @@ def expected_arrivals(cohorts: Cohorts, *, forecast):
     fut = np.zeros((n, H))
     for lag in range(min(W, H - 1) + 1):
         fut[:, lag:] += forecast[:, : H - lag] * (c.rate * c.pmf[:, lag])[:, None]
-    return past * c.restockable[:, None], fut * c.restockable[:, None]
+    past *= c.restockable[:, None]  # in place: (n, H) floats are 0.1 GiB at a million rows
+    fut *= c.restockable[:, None]
+    return past, fut
 
 
 def known_cohorts(cohorts: Cohorts, *, weeks):

@@ -171,11 +171,12 @@ def window_errors(forecast_sum, origins, actual, weeks):
     Returns:
         ``(n, n_origins)`` errors.
     """
-    actual = np.asarray(actual, float)
+    actual = np.asarray(actual)
     n = len(actual)
     k = np.maximum(np.asarray(weeks, np.int64), 1)
     o0 = int(origins[0]) if len(origins) else 0
-    c = np.concatenate([np.zeros((n, 1)), np.cumsum(actual[:, o0:], axis=1)], axis=1)
+    tail = np.asarray(actual[:, o0:], float)  # only the columns read, widened
+    c = np.concatenate([np.zeros((n, 1)), np.cumsum(tail, axis=1)], axis=1)
     rel = np.asarray(origins, np.int64) - o0
     end = np.minimum(rel[None, :] + k[:, None], c.shape[1] - 1)
     a = c[np.arange(n)[:, None], end] - c[:, rel]

@@ -18,6 +18,7 @@ from .domain.access import Role
 from .domain.errors import DomainError
 from .extensions import database, settings, uow_factory
 from .persistence import migrate
+from .services.analytics_report import recount_day_summaries
 from .services.stock import count_balances, verify_ledger
 from .services.tokens import create_token, ensure_admin_token, list_tokens, revoke_tokens
 from .settings import Settings, SettingsError
@@ -61,6 +62,15 @@ def db_current() -> None:
     """Print the schema revision the database is at, and the code's head."""
     click.echo(f"current: {migrate.current_revision(database().engine) or 'empty'}")
     click.echo(f"head:    {migrate.head_revision()}")
+
+
+@db.command("recount-summaries")
+@with_appcontext
+def db_recount_summaries() -> None:
+    """Count the returns analytics' units sold and back per item and day again from the lines
+    (after loading or mending lines with SQL, around the imports that keep them)."""
+    recount_day_summaries(uow_factory())
+    click.echo("units sold and returned per item and day counted again from the lines")
 
 
 @db.command("revision")
@@ -142,6 +152,18 @@ def verify_ledger_command() -> None:
         click.echo(f"{len(mismatches)} of {checked} balances do not match the ledger", err=True)
         sys.exit(1)
     click.echo(f"ledger ok: {checked} balances match their movements")
+
+
+@main.command("settle-refunds")
+@with_appcontext
+def settle_refunds_command() -> None:
+    """Settle every graded return waiting for its refund and answer (the scheduler's
+    settle-refunds job does this every few seconds; this is for when no scheduler runs)."""
+    from .services.policies import Policies
+    from .services.settlement import settle_all
+
+    settled = settle_all(uow_factory(), Policies.from_settings(settings()))
+    click.echo(f"settled {settled} return(s)")
 
 
 @main.command("scheduler")

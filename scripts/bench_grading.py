@@ -10,7 +10,10 @@ every unit exactly once over loopback HTTP (keep-alive connections), one unit pe
 `--tote` units per request, and the script prints graded units/s, requests/s, latency
 percentiles per request and errors, CPU per graded unit and per gunicorn worker, and runs
 `returns-inventory verify-ledger`. The server is started as scripts/run starts it (--preload), so
-both workers are serving before the first client connects.
+both workers are serving before the first client connects. The settlement step (the scheduler's
+settle-refunds job: each judged return's refund and answer) runs beside it in this process
+(scripts/grading_settler.py); a round ends when everything graded is settled, and its CPU counts
+as the server's.
 
     python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x \
         --against-bare [--units 2000] [--rounds 3] [--bare-dir ../shared/bench]
@@ -53,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import bare_grading  # noqa: E402
+from grading_settler import Settler  # noqa: E402
 
 from returns_inventory.persistence import migrate  # noqa: E402
 from returns_inventory.persistence.engine import make_engine  # noqa: E402
@@ -196,6 +200,8 @@ class CpuMeter:
 
     def __init__(self, server_pid: int, database: str):
         self.server_pid, self.database = server_pid, database
+        # CPU this process spent on the server's behalf (the settlement step beside it).
+        self.moved_to_server = 0.0
         self.workers: dict[int, float] = {}
         self.start = self.sample()
         self.start_workers = dict(self.workers)
@@ -232,7 +238,11 @@ class CpuMeter:
 
     def per_unit_ms(self, units: int) -> dict[str, float]:
         end = self.sample()
-        return {k: (end[k] - self.start[k]) * 1000 / max(units, 1) for k in end}
+        spent = {k: end[k] - self.start[k] for k in end}
+        if spent:
+            spent["server"] += self.moved_to_server
+            spent["client"] -= self.moved_to_server
+        return {k: v * 1000 / max(units, 1) for k, v in spent.items()}
 
 
 def _request(batch: list[tuple[str, str]], tote: int,
@@ -337,30 +347,53 @@ def against_bare(args, server_url: str) -> None:
         token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
         arms = {"service": (url, token, unit_ids), "bare": (bare_url, bare_grading.BARE_TOKEN,
                                                              bare_ids)}
+        settler = Settler(url)
         with server(env, args.workers, args.threads, Path(folder) / "service.log") as service, \
                 server(bare_grading.bare_env(bare_url), args.workers, args.threads,
                        Path(folder) / "bare.log", app=bare_grading.APP, cwd=folder_of_bare,
                        ready="/healthz") as bare:
-            _alternate(args, arms, {"service": service, "bare": bare})
+            _alternate(args, arms, {"service": service, "bare": bare},
+                       settlers={"service": settler})
+        print(f"  settlement (service): {settler.returns_settled} returns settled, "
+              f"{settler.state()}; its CPU {settler.cpu_ms_per_return():.2f} ms a return "
+              "(in the server's figures above)")
+        settler.close()
         print("  verify-ledger (service): " + cli(env, "verify-ledger"))
 
 
-def _alternate(args, arms: dict, bases: dict) -> None:
+def _alternate(args, arms: dict, bases: dict, settlers: dict | None = None) -> None:
     """Round n of every arm in turn (A, B, A, B...), then each pair's ratios and medians;
-    `arms` maps a name to (database URL, token, unit ids), `bases` to (base URL, server pid)."""
+    `arms` maps a name to (database URL, token, unit ids), `bases` to (base URL, server pid),
+    `settlers` an arm to the settlement step that runs beside its server."""
     rows: list[dict] = []
     for n in range(args.rounds):
         for arm, (arm_url, arm_token, ids) in arms.items():
             base, pid = bases[arm]
             load_average = os.getloadavg()[0]
             meter = CpuMeter(pid, make_url(arm_url).database or "")
-            result = drive(base, arm_token, ids[n * args.units:(n + 1) * args.units],
-                           args.clients, 1)
+            result = settled_drive(
+                (settlers or {}).get(arm), meter, base, arm_token,
+                ids[n * args.units:(n + 1) * args.units], args.clients, 1)
             cpu = meter.per_unit_ms(result["graded"])
             rows.append({"round": n + 1, "arm": arm, "load": load_average, "cpu": cpu,
                          **result})
             print(_round_line(rows[-1]), flush=True)
     _print_pairs(rows, reference=list(arms)[1])
+
+
+def settled_drive(settler: Settler | None, meter: CpuMeter, *drive_args) -> dict:
+    """`drive`, with the settlement step beside the server until everything graded is
+    settled: the round's time runs to the end of its last pass, and the settler's CPU counts
+    as the server's (it runs in this process, so it leaves the client's)."""
+    if settler is None:
+        return drive(*drive_args)
+    started, cpu_before = time.perf_counter(), settler.cpu_seconds
+    with settler.beside():
+        result = drive(*drive_args)
+    result["seconds"] = time.perf_counter() - started
+    result["per_second"] = result["graded"] / result["seconds"]
+    meter.moved_to_server += settler.cpu_seconds - cpu_before
+    return result
 
 
 def _round_line(row: dict) -> str:
@@ -437,6 +470,7 @@ def main() -> None:
         env = service_env(url, folder)
         token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
         log_path = Path(folder) / "gunicorn.log"
+        settler = Settler(url)
         with server(env, args.workers, args.threads, log_path) as (base, pid):
             load_before = os.getloadavg()[0]
             for path in args.floor:
@@ -449,7 +483,8 @@ def main() -> None:
                           "; CPU ms per request: " + ", ".join(
                               f"{k} {v:.2f}" for k, v in cpu.items()) if cpu else ""))
             meter = CpuMeter(pid, make_url(url).database or "")
-            result = drive(base, token, unit_ids, args.clients, args.tote)
+            result = settled_drive(settler, meter, base, token, unit_ids, args.clients,
+                                   args.tote)
             cpu = meter.per_unit_ms(result["graded"])
             spread = meter.worker_seconds() if cpu else []
         print(f"graded {result['graded']} of {len(unit_ids)} units in {result['requests']} "
@@ -467,6 +502,9 @@ def main() -> None:
                   + f"  (1-min load average before the run: {load_before:.1f} "
                   f"on {os.cpu_count()} CPUs)")
             print("  CPU seconds per gunicorn worker: " + ", ".join(map(str, spread)))
+        print(f"  settlement: {settler.returns_settled} returns settled, {settler.state()}; "
+              f"its CPU {settler.cpu_ms_per_return():.2f} ms a return (in the server's above)")
+        settler.close()
         print("  verify-ledger: " + cli(env, "verify-ledger"))
 
 

@@ -9,8 +9,12 @@ archive` of `--reference`, before outcomes and refunds) and once with this tree 
 rules, the outcome row, the line's refund and the customer's answer), alternating A, B, A, B
 so both meet the same load on a shared machine. Every run loads N one-unit returns of a
 'too small' reason into a fresh database of its own (`ri_bench_inspection_a` / `_b` on the
-given server, dropped afterwards), untimed; then grades them A, B, C and D in turn. It prints
-both figures per round, the ratio B/A and the load average, then the median ratio.
+given server, dropped afterwards), untimed; then grades them A, B, C and D in turn. A side whose
+code has the settlement step (services/settlement.py: refunds settled after the grades, many
+returns at a time) runs it after the last grade, inside the timing, as the scheduler would.
+It prints both figures per round with the CPU each spent per unit (the grading process, and
+PostgreSQL's backend for the side's database), the ratios B/A and the load average, then the
+median ratios.
 """
 
 from __future__ import annotations
@@ -46,18 +50,45 @@ def main() -> None:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.reference],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", reference], input=archive, check=True)
-        ratios = []
+        ratios, cpu_ratios = [], []
         for n in range(1, args.rounds + 1):
             a = _run(args, "a", reference)
             b = _run(args, "b", str(ROOT))
             load = os.getloadavg()
             ratio = b["units_per_s"] / a["units_per_s"]
+            cpu_ratio = _cpu(b) / _cpu(a)
             ratios.append(ratio)
+            cpu_ratios.append(cpu_ratio)
             print(f"round {n}: A (reference {args.reference}) {a['units_per_s']:.1f} units/s, "
-                  f"B (outcomes and refunds) {b['units_per_s']:.1f} units/s, "
-                  f"B/A {ratio:.2f}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-                  flush=True)
-        print(f"median B/A over {args.rounds} rounds: {statistics.median(ratios):.2f}")
+                  f"CPU {a['cpu_ms']:.2f} + {a['db_cpu_ms']:.2f} ms/unit; B (this tree"
+                  f"{', settled after' if b['settled'] else ''}) {b['units_per_s']:.1f} "
+                  f"units/s, CPU {b['cpu_ms']:.2f} + {b['db_cpu_ms']:.2f} ms/unit; B/A "
+                  f"{ratio:.2f}, CPU B/A {cpu_ratio:.2f}; load {load[0]:.2f} {load[1]:.2f} "
+                  f"{load[2]:.2f}", flush=True)
+        print(f"median B/A over {args.rounds} rounds: units/s {statistics.median(ratios):.2f}, "
+              f"CPU per unit (process + database) {statistics.median(cpu_ratios):.2f}")
+
+
+def _cpu(side: dict) -> float:
+    return side["cpu_ms"] + side["db_cpu_ms"]
+
+
+def _backend_cpu(database: str) -> float:
+    """CPU seconds of PostgreSQL's backends serving `database` (0 without psutil)."""
+    try:
+        import psutil
+    except ImportError:
+        return 0.0
+    total = 0.0
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if command.startswith("postgres:") and f" {database} " in f"{command} ":
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+    return total
 
 
 def _run(args, side: str, code: str) -> dict:
@@ -98,17 +129,28 @@ def _worker(args) -> None:
         policies = Policies.from_settings(Settings.load(env={}))
         units = _load(uow_factory, policies, args.units, insert, sales_lines,
                       ReturnLineRequest, authorize_return, receive_units)
+        try:
+            from returns_inventory.services.settlement import settle_all
+        except ImportError:  # code from before the settlement step: grades settle themselves
+            settle_all = None
+        db_before, cpu_before = _backend_cpu(name), time.process_time()
         started = time.perf_counter()
         for i, unit in enumerate(units):
             grade_unit(uow_factory, policies, unit_id=unit, grade=GRADES[i % len(GRADES)],
                        actor="bench", is_admin=True)
+        if settle_all is not None:
+            settle_all(uow_factory, policies)
         took = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        db_cpu = _backend_cpu(name) - db_before
         engine.dispose()
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    print(json.dumps({"units": len(units), "seconds": took, "units_per_s": len(units) / took}))
+    print(json.dumps({"units": len(units), "seconds": took, "units_per_s": len(units) / took,
+                      "cpu_ms": cpu * 1000 / len(units), "db_cpu_ms": db_cpu * 1000 / len(units),
+                      "settled": settle_all is not None}))
 
 
 def _load(uow_factory, policies, count, insert, sales_lines, ReturnLineRequest,

@@ -8,6 +8,8 @@ small database (10,000 items, 1 M sales lines, 14 nightly runs) and a large one 
 items, 10 M sales lines, 365 runs), see scripts/bench_reads_data.py. `--scale` shrinks the
 large one (items, lines and runs alike) where building it takes too long; `--reuse` reads a
 database a previous `--keep` left (same sizes), `--keep` leaves them for the next time.
+The environment variable BENCH_READS_SUFFIX is appended to the databases' names, so two
+checkouts can build and keep their own at once.
 
 Then serves one app per database in-process (Flask's test client: the whole request, from
 routing to the JSON or HTML body, without a socket) and times each read in alternating
@@ -39,7 +41,7 @@ from bench_reads_data import LARGE, SMALL, Size, build, database_url, exists  # 
 from returns_inventory import create_app, extensions  # noqa: E402
 from returns_inventory.persistence import migrate  # noqa: E402
 from returns_inventory.persistence.uow import UnitOfWork  # noqa: E402
-from returns_inventory.services import suggestion_alerts  # noqa: E402
+from returns_inventory.services import report_cache, suggestion_alerts  # noqa: E402
 from returns_inventory.services.quality_alerts import current_alerts  # noqa: E402
 from returns_inventory.services.tokens import create_token  # noqa: E402
 from returns_inventory.services.users import create_user  # noqa: E402
@@ -78,6 +80,12 @@ READS = (
          "&limit=100"),
     Read("runs API", "/api/v1/forecast-runs?limit=25"),
     Read("returns analytics API", "/api/v1/analytics/returns", paged=False),
+    Read("returns analytics API, later page", "/api/v1/analytics/returns?after={mid_sku}",
+         paged=False),
+    Read("returns analytics API, category", "/api/v1/analytics/returns?category=cat7",
+         paged=False),
+    Read("returns analytics API, one SKU", "/api/v1/analytics/returns?sku={mid_sku}",
+         paged=False),
     Read("/planner", "/planner", web=True),
     Read("/planner by value, location+search",
          "/planner?sort=-value&location=WH-MAIN&search=linen", web=True),
@@ -124,12 +132,15 @@ class Reader:
                 "SELECT id FROM replenishment_suggestions WHERE run_id = :r "
                 "AND item_id = (SELECT count(*) / 2 FROM items)"), {"r": last_run})
             cursor = conn.scalar(text("SELECT max(id) / 2 FROM outbox_events"))
+            mid_sku = conn.scalar(text(
+                "SELECT sku FROM items WHERE id = (SELECT count(*) / 2 FROM items)"))
         engine.dispose()
         first = self.api.get(READS[0].path, headers=self.headers).get_json()
         nxt = first["page"].get("next_cursor")
         next_page = (f"{READS[0].path}&after={nxt}" if nxt
                      else f"{READS[0].path}&offset=100")
-        return {"suggestion": suggestion, "event_cursor": cursor, "next_page": next_page}
+        return {"suggestion": suggestion, "event_cursor": cursor, "next_page": next_page,
+                "mid_sku": mid_sku}
 
     def get(self, read: Read) -> tuple[float, int, int]:
         path = read.path.format(**self.values)
@@ -212,6 +223,7 @@ def _measure(args, sizes: tuple[Size, Size]) -> None:
                     statuses.setdefault(key, set()).add(status)
     afresh = {reader.size.name: [_alerts_afresh(reader) for _ in range(2)]
               for reader in readers}
+    first_reads = _first_reads(readers) if any("analytics" in r.name for r in reads) else {}
     load_after = os.getloadavg()
     print(f"\nsmall: {sizes[0]}\nlarge: {sizes[1]}")
     print(f"{args.rounds} rounds x {args.repeat} requests per read and size, alternating "
@@ -221,6 +233,10 @@ def _measure(args, sizes: tuple[Size, Size]) -> None:
     print("quality alerts computed afresh (a list pays it once per "
           f"{suggestion_alerts.FRESH_SECONDS:.0f} s per process): " + ", ".join(
               f"{name} {1000 * min(t):.0f} ms" for name, t in afresh.items()) + "\n")
+    if first_reads:
+        print("returns analytics, first read of a window (the report summed afresh, then the "
+              "page): " + ", ".join(f"{name} " + " / ".join(f"{1000 * t:.0f}" for t in times)
+                                    + " ms" for name, times in first_reads.items()) + "\n")
     print(f"{'read':40} {'small p50/p95 ms':>17} {'size':>9} {'large p50/p95 ms':>17} "
           f"{'size':>9} {'ratio':>6}  verdict")
     for read in reads:
@@ -237,6 +253,25 @@ def _alerts_afresh(reader: Reader) -> float:
         with extensions.uow_factory()() as uow:
             current_alerts(uow, policies, policies.returns.today())
         return time.perf_counter() - started
+
+
+def _first_reads(readers: list[Reader]) -> dict[str, list[float]]:
+    """The analytics read afresh twice per size, alternating."""
+    times: dict[str, list[float]] = {}
+    for _ in range(2):
+        for reader in readers:
+            times.setdefault(reader.size.name, []).append(_analytics_afresh(reader))
+    return times
+
+
+def _analytics_afresh(reader: Reader) -> float:
+    """A page of the returns analytics with no report kept: what a new day, a changed item or
+    a late commit costs the first reader."""
+    report_cache.forget()
+    took, _, status = reader.get(READS[next(i for i, r in enumerate(READS)
+                                            if r.name == "returns analytics API")])
+    assert status == 200
+    return took
 
 
 def _report(read: Read, a: list[float], b: list[float], size_a: int, size_b: int,

@@ -10,6 +10,7 @@ while loading and the indexes rebuilt afterwards, so a 10 M-line history loads i
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from returns_inventory.persistence import migrate
+from returns_inventory.persistence.repositories import day_summary
 
 DAYS_OF_SALES = 730
 FORECASTS_KEPT = 14  # runs whose per-series forecasts are generated (see load_forecasts)
@@ -39,8 +41,9 @@ class Size:
 
     @property
     def database(self) -> str:
+        # BENCH_READS_SUFFIX keeps two benchmarks run at once (two branches) apart.
         return (f"ri_bench_reads_{self.name}_{self.items}i_{self.sales_lines}l_"
-                f"{self.runs}r")
+                f"{self.runs}r{os.environ.get('BENCH_READS_SUFFIX', '')}")
 
 
 SMALL = Size("small", 10_000, 1_000_000, 14)
@@ -77,8 +80,8 @@ def build(admin: Engine, size: Size, log=print) -> None:
         with engine.begin() as conn:
             conn.execute(text("SET session_replication_role = replica"))  # no FK triggers
             dropped = _drop_secondary_indexes(conn)
-            for step in (_catalogue, _sales, _returns, _events, _runs, _suggestions,
-                         _forecasts):
+            for step in (_catalogue, _sales, _returns, _day_summaries, _events, _runs,
+                         _suggestions, _forecasts):
                 started = time.perf_counter()
                 what = step(conn, size)
                 log(f"  {size.name}: {what} in {time.perf_counter() - started:.1f} s")
@@ -170,6 +173,13 @@ def _returns(conn, size: Size) -> str:
                (ARRAY['restock','restock','refurbish','write_off'])[id % 4 + 1]
         FROM sales_lines WHERE id % 11 = 0""")).rowcount
     return f"{count:,} imported return lines"
+
+
+def _day_summaries(conn, size: Size) -> str:
+    # Loaded around the writers that keep them, so counted afresh from the lines.
+    day_summary.recount(conn)
+    days = conn.scalar(text("SELECT count(*) FROM sales_by_day"))
+    return f"{days:,} item-days of sales summed"
 
 
 def _events(conn, size: Size) -> str:

@@ -45,14 +45,16 @@ def add_sale(uow_factory, item_id: int, location_id: int, *, order_ref: str = "S
              sold_on=None, channel: str = "online") -> None:
     from datetime import date, timedelta
 
+    from returns_inventory.persistence.repositories import day_summary
     from returns_inventory.persistence.tables import sales_lines
 
-    with uow_factory() as uow:
-        uow.connection.execute(sales_lines.insert().values(
+    with uow_factory() as uow:  # counted in the day summary, as an import counts its lines
+        line_id = uow.connection.execute(sales_lines.insert().values(
             order_ref=order_ref, line_ref=line_ref, item_id=item_id, location_id=location_id,
             quantity=quantity, unit_price=Decimal(unit_price), channel=channel,
             sold_on=sold_on or date.today() - timedelta(days=5),
-        ))
+        ).returning(sales_lines.c.id)).scalar_one()
+        day_summary.count_sales(uow.connection, sales_lines.c.id == line_id)
         uow.commit()
 
 
@@ -121,3 +123,13 @@ def refund_policy(policies, timing: str):
     channels = ("online", "store")
     return replace(policies, inspection=replace(
         policies.inspection, timing={c: RefundTiming(timing) for c in channels}))
+
+
+def settle_refunds(app) -> int:
+    """What the scheduler's settle-refunds job does within seconds of a grade: the judged
+    lines' refunds and the customers' answers (services/settlement.py). Returns settled."""
+    from returns_inventory.extensions import policies, uow_factory
+    from returns_inventory.services.settlement import settle_all
+
+    with app.app_context():
+        return settle_all(uow_factory(), policies())

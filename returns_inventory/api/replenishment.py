@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from flask import current_app, request
+
 from ..domain.access import Role
 from ..domain.quality import evidence_words
 from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.schemas import page_limit
+from ..services.order_export import PAGE_LINES, export_approved_orders, export_rows
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestion_reopen import reopen_suggestions
-from ..services.suggestions import (
-    export_approved_orders,
-    export_rows,
-    get_suggestion,
-    list_suggestions,
-)
+from ..services.suggestions import get_suggestion, list_suggestions
 from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
+from .quality import QualityAlert
 from .replenishment_schemas import (
     BulkDecisionIn,
     BulkDecisionOut,
@@ -37,6 +39,7 @@ blp = Blueprint("replenishment", __name__, url_prefix="/api/v1/replenishment",
 CSV_COLUMNS = ("supplier", "location", "sku", "size", "quantity", "case_pack", "cases",
                "unit_cost", "value", "suggestion_id", "quality_alert")
 REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
+CENT = Decimal("0.01")
 
 
 @blp.get("/suggestions")
@@ -108,11 +111,51 @@ def post_reopen(body):
                 CSV: {"schema": {"type": "string"}}}}})
 @requires_role(*REVIEWERS)
 def get_approved_orders(args):
-    """Approved orders of a run for the ERP, by supplier and location (JSON, or CSV)."""
-    export = export_approved_orders(uow_factory(), args.get("run"), policies())
-    if not wants_csv(args):
-        return export
-    rows = [{**row, "quality_alert": "; ".join(evidence_words(a) for a in row["quality_alert"])}
-            for row in export_rows(export)]
-    return csv_response(rows, CSV_COLUMNS,
-                        f"replenishment-run-{export['run_id']}.csv")
+    """Approved orders of a run for the ERP, by supplier and location (JSON a page of lines at
+    a time, or CSV)."""
+    as_csv = wants_csv(args)
+    limit = args.get("limit") or (None if as_csv else PAGE_LINES)
+    export = export_approved_orders(uow_factory(), args.get("run"), policies(), limit=limit,
+                                    after=args.get("after"))
+    following = _next_page(export["next_cursor"])
+    if as_csv:
+        rows = [{**row, "quality_alert": "; ".join(evidence_words(a)
+                                                   for a in row["quality_alert"])}
+                for row in export_rows(export)]
+        answer = csv_response(rows, CSV_COLUMNS, f"replenishment-run-{export['run_id']}.csv")
+    else:
+        page = {"limit": limit, "next_cursor": export["next_cursor"], "next": following}
+        # Written as plain JSON values, not through the OrderExport schema: per line the schema
+        # cost more than everything else together (a test holds the two to the same answer).
+        answer = current_app.json.response(order_export_document(export, page))
+    if following:
+        answer.headers["Link"] = f'<{following}>; rel="next"'
+    return answer
+
+
+def order_export_document(export: dict, page: dict) -> dict:
+    """The export as the OrderExport schema writes it."""
+    alerts = QualityAlert(many=True)
+
+    def line(it: dict) -> dict:
+        out = {**it, "unit_cost": _money(it["unit_cost"]), "value": _money(it["value"])}
+        if "quality_alert" in it:
+            out["quality_alert"] = alerts.dump(it["quality_alert"]) if it["quality_alert"] else []
+        return out
+
+    return {"run_id": export["run_id"], "as_of": export["as_of"].isoformat(), "page": page,
+            "orders": [{"supplier": o["supplier"], "location": o["location"],
+                        "units": o["units"], "cases": o["cases"], "value": _money(o["value"]),
+                        "lines": [line(it) for it in o["lines"]]} for o in export["orders"]]}
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def _next_page(cursor: str | None) -> str | None:
+    """This request's path and query with `after` moved on to the cursor."""
+    if cursor is None:
+        return None
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "after"]
+    return f"{request.path}?{urlencode([*query, ('after', cursor)])}"

@@ -11,6 +11,7 @@ from ..domain.suggestion_filters import SORTABLE
 from ..domain.text import MAX_NOTE_CHARS
 from ..http.schemas import PageArgs, PageInfo, StrictSchema
 from ..http.suggestion_filter import SuggestionFilterIn
+from ..services.order_export import MAX_PAGE_LINES, PAGE_LINES
 from ..services.suggestion_decisions import BULK_LIMIT
 from .quality import QualityAlert
 
@@ -237,6 +238,11 @@ class ExportQuery(StrictSchema):
                          metadata={"description": "default: the latest successful run"})
     format = fields.String(validate=validate.OneOf(["json", "csv"]),
                            metadata={"description": "csv, or send Accept: text/csv"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_LINES), metadata={
+        "description": f"order lines per page (JSON default {PAGE_LINES:,}; CSV default "
+                       "every line)"})
+    after = fields.String(validate=validate.Length(min=1, max=2000), metadata={
+        "description": "the previous page's `page.next_cursor` (same run): the lines after it"})
 
 
 class OrderLine(StrictSchema):
@@ -260,8 +266,20 @@ class SupplierOrder(StrictSchema):
     lines = fields.List(fields.Nested(OrderLine))
 
 
+class ExportPage(StrictSchema):
+    limit = fields.Integer(metadata={"description": "order lines per page"})
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "pass as `after` for the next page; null on the last page"})
+    next = fields.String(allow_none=True, metadata={
+        "description": "the next page's path and query (also in the `Link` header, "
+                       "rel=next); null on the last page"})
+
+
 class OrderExport(StrictSchema):
     run_id = fields.Integer()
     as_of = fields.Date()
-    orders = fields.List(fields.Nested(SupplierOrder),
-                         metadata={"description": "one per supplier and location"})
+    orders = fields.List(fields.Nested(SupplierOrder), metadata={
+        "description": "one per supplier and location, in supplier, location, SKU, size "
+                       "order; an order's lines may go on at the start of the next page, and "
+                       "its units, cases and value are always the whole order's"})
+    page = fields.Nested(ExportPage)

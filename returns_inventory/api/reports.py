@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from marshmallow import fields, validate
 
 from ..domain.fit_signals import TEST
@@ -183,7 +184,9 @@ def get_returns_analytics(args):
     too_large) and per SKU against its category's other SKUs (fit and quality reasons), with
     one Benjamini-Hochberg correction at q < 0.05 over every test of the report (every page).
     """
-    return returns_analytics(uow_factory(), policies().returns, **args)
+    # The service answers exactly what the schema would dump (a test holds it to that), and
+    # dumping a page of 100 SKUs' sizes and tests through marshmallow was a third of its time.
+    return jsonify(returns_analytics(uow_factory(), policies().returns, **args))
 
 
 @blp.get("/reports/write-offs")

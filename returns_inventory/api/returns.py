@@ -66,6 +66,9 @@ class ReturnOut(StrictSchema):
     refund_method = fields.String(metadata={
         "description": "original_payment, store_credit or gift_card"})
     address_ref = fields.String(allow_none=True)
+    settling = fields.Boolean(metadata={
+        "description": "true while graded units' refund and the customer's answer are being "
+                       "settled (within seconds of the grade); each unit says so too"})
 
 
 class ReceiptLineIn(StrictSchema):

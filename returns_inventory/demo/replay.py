@@ -18,6 +18,7 @@ from ..services.imports import ImportResult, import_rows
 from ..services.receiving import receive_units
 from ..services.refunds import list_refunds, mark_paid
 from ..services.returns import ReturnLineRequest, authorize_return
+from ..services.settlement import settle_all
 
 
 def import_csv(
@@ -121,6 +122,8 @@ def replay_returns(
             grade_unit(uow_factory, policies, unit_id=unit.unit_id, grade=grade,
                        defects=defects, actor=actor, today=parcel.received_at.date())
             counts.units_graded += 1
+        # As the settle-refunds job would have, seconds later: refunds fall due from that day.
+        settle_all(uow_factory, policies, today=parcel.received_at.date())
     return counts
 
 

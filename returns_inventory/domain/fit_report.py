@@ -6,9 +6,10 @@ all of them keeps the expected share of false flags in the report at or below `q
 (tests/unit/test_fit_report_false_flags.py checks it by permutation on data with no signal).
 
 A report of 100,000 SKU × sizes makes some 200,000 tests, so they are made on arrays: the
-totals of each SKU and category by `bincount`, every p-value in one hypergeometric call and
-the correction in one `false_discovery_control`, rather than a test per group in a loop
-(`fit_signals.compare_with_rest` states the same test one family at a time).
+totals of each SKU and category by `bincount`, every p-value in one vectorised tail sum
+(`fit_signals.excess_p_values`) and the correction in one `false_discovery_control`, rather
+than a test per group in a loop (`fit_signals.compare_with_rest` states the same test one
+family at a time).
 """
 
 from __future__ import annotations

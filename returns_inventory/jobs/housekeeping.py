@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ..services.exchanges import release_expired_reservations as release_expired
 from ..services.idempotency import purge_keys
+from ..services.policies import Policies
 from ..services.sessions import LoginLimits
 from ..services.sessions import purge_login_records as purge_logins
+from ..services.settlement import settle_all
 from .context import JobContext
 
 
@@ -26,3 +28,12 @@ def purge_login_records(ctx: JobContext) -> str:
     """Forget expired web sessions and failed logins that no longer count."""
     purged = purge_logins(ctx.uow_factory, LoginLimits.from_settings(ctx.settings), now=ctx.now)
     return f"purged {purged} expired session(s) and failed login(s)"
+
+
+def settle_refunds(ctx: JobContext) -> str:
+    """Refunds and customer answers for the returns grading judged since the last pass."""
+    settled = settle_all(ctx.uow_factory, Policies.from_settings(ctx.settings))
+    return f"settled {settled} return(s)" if settled else NOTHING_TO_SETTLE
+
+
+NOTHING_TO_SETTLE = "no return waiting to settle"

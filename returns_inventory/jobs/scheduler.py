@@ -49,6 +49,7 @@ JOBS: dict[str, Callable[[JobContext], Any]] = {
     "nightly-forecast": nightly.nightly_forecast,
     "deliver-webhooks": nightly.deliver_webhooks,
     "run-requested-forecasts": nightly.run_requested_forecasts,
+    "settle-refunds": housekeeping.settle_refunds,
 }
 NIGHTLY = "nightly-forecast"
 
@@ -122,7 +123,7 @@ def _spec(job_id: str, entry: Mapping[str, Any], timezone: ZoneInfo) -> JobSpec:
 
 
 # What a job says when its tick found nothing to do.
-IDLE = frozenset({NO_RUN_WAITING})
+IDLE = frozenset({NO_RUN_WAITING, housekeeping.NOTHING_TO_SETTLE})
 
 
 class JobRunner:

@@ -30,4 +30,6 @@ class WriteBatch:
     def send(self, connection: Connection) -> None:
         rows, self.rows = self.rows, {}
         for statement, kept in rows.items():
-            connection.execute(statement, kept)
+            # One row (a single grade's) as a plain execute: executemany's setup (psycopg's
+            # pipeline, SQLAlchemy's many-rows context) cost more CPU than the row.
+            connection.execute(statement, kept[0] if len(kept) == 1 else kept)

@@ -112,6 +112,12 @@ replenishment_suggestions = Table(
     # A run's row of each item a search or an item filter found first.
     Index("ix_replenishment_suggestions_run_id_item_id", "run_id", "item_id"),
 )
+# A run's decided rows ordered from one supplier (the filter by supplier); undecided rows
+# carry none, so only decided ones are indexed.
+Index("ix_replenishment_suggestions_run_id_supplier", replenishment_suggestions.c.run_id,
+      replenishment_suggestions.c.supplier, replenishment_suggestions.c.id,
+      postgresql_where=replenishment_suggestions.c.supplier.isnot(None),
+      sqlite_where=replenishment_suggestions.c.supplier.isnot(None))
 
 suggestion_decisions = Table(
     "suggestion_decisions",

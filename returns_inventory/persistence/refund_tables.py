@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -72,7 +73,11 @@ inspection_outcomes = Table(
     Column("reason", String(255)),
     Column("actor", String(128), nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # A grade's outcome waits here for the settlement step (services/settlement.py), which
+    # issues the line's refund and answers the customer, then clears it.
+    Column("settling", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("unit_id", "sequence"),
     Index(None, "return_line_id"),
     Index(None, "return_id"),
+    Index("ix_inspection_outcomes_settling", "settling", "id"),
 )

@@ -183,4 +183,5 @@ imported_returns = Table(
     UniqueConstraint("return_ref", "return_line_ref"),
     Index(None, "item_id", "sold_on"),
     Index(None, "sales_line_id"),
+    Index(None, "batch_id"),  # an import's lines, to add them to returns_by_sale_day
 )

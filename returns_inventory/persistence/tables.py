@@ -93,8 +93,9 @@ items = Table(
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),
     CheckConstraint("min_order_qty >= 0", name="moq_not_negative"),
     CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
-    # The planners' filter by category finds its items first.
+    # The planners' filters by category and by supplier find their items first.
     Index(None, "category"),
+    Index("ix_items_supplier_id", "supplier", "id"),  # index-only: a supplier's items
 )
 
 # The planners' search: SKU or description starting with a text, whatever the case.
@@ -169,6 +170,7 @@ sales_lines = Table(
     Column("batch_id", ForeignKey("import_batches.id")),
     UniqueConstraint("order_ref", "line_ref"),
     Index(None, "item_id", "sold_on"),
+    Index(None, "batch_id"),  # an import's lines, to add them to sales_by_day
     CheckConstraint("channel in ('online', 'store')", name="channel_known"),
 )
 

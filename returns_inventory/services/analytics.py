@@ -24,7 +24,10 @@ PAGE_SIZE = 100  # SKUs a page, each with its sizes: some 60 kB of JSON
 MOST_PAGE_SIZE = 500
 SHOWN_SIGNALS = 50  # flagged tests of each kind the heat map lists, the surest first
 CENT = Decimal("0.01")
-RESTOCKABLE_GRADES = (Grade.A, Grade.B)
+# As plain strings: a page builds some 3,000 of these figures, and reading an enum member's
+# value is an attribute lookup each time.
+GRADE_CODES = tuple(g.value for g in Grade)
+RESTOCKABLE_GRADES = (Grade.A.value, Grade.B.value)
 FIT_WORDS = {"small": "runs_small", "large": "runs_large",
              "style_small": "style_runs_small", "style_large": "style_runs_large"}
 
@@ -56,14 +59,16 @@ class Figures:
     def as_dict(self, reason_codes: Iterable[str]) -> dict:
         returned = sum(self.reasons.values())
         graded = sum(self.grades.values())
-        codes = list(dict.fromkeys([*reason_codes, *sorted(self.reasons)]))
+        reasons = {code: self.reasons.get(code, 0) for code in reason_codes}
+        for code in sorted(self.reasons):  # codes the policy no longer names, after its own
+            reasons.setdefault(code, self.reasons[code])
         return {
             "units_sold": self.sold,
             "units_returned": returned,
             "units_awaiting_receipt": self.awaiting_receipt,
             "return_rate": _ratio(returned, self.sold),
-            "reasons": {code: self.reasons.get(code, 0) for code in codes},
-            "grades": {g.value: self.grades.get(g.value, 0) for g in Grade},
+            "reasons": reasons,
+            "grades": {g: self.grades.get(g, 0) for g in GRADE_CODES},
             "graded": graded,
             "restockable_share": _ratio(self.hits_of_grades(RESTOCKABLE_GRADES), graded),
             "written_off_units": self.written_off_units,

@@ -2,8 +2,10 @@
 and units back per reason, and every signal test of the report, corrected together.
 
 This is what a page of the report cannot do without (the tests' family is the whole report,
-the shrunk rates pool every SKU of a category), so it is built once per window and family
-and kept while the data is unchanged (report_cache.py); a page then costs its own rows.
+the shrunk rates pool every SKU of a category), so it is built once per window and family,
+from the units sold and back per item and day (persistence/summary_tables.py) rather than
+the lines, and kept while the data is unchanged (report_cache.py); a page then costs its own
+rows.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class ReportCells:
     reason_codes: tuple[str, ...]
     reasons: np.ndarray  # cells × reason codes: units back
     tests: CellTests
+    settled: bool = True  # counts the rows its change stamp describes, and no others
     _selections: dict = field(default_factory=dict, compare=False)
 
     def cells_of(self, sku: int) -> range:
@@ -120,11 +123,24 @@ def report_cells(uow, policy: ReturnsPolicy, window: SalesWindow, size_key) -> R
                                                    stamp))
 
 
+def recount_day_summaries(uow_factory) -> None:
+    """Count the units sold and back per item and day again from the lines, in one
+    transaction: after lines were loaded or mended around the services that keep them."""
+    with uow_factory() as uow:
+        uow.analytics.recount_day_summaries()
+        uow.commit()
+
+
 def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
            stamp: ChangeStamp) -> ReportCells:
-    # Only rows up to the stamp's newest ids: a row committed meanwhile is added later, once.
-    upto = {name: (-1, newest) for name, newest, _ in stamp.growing}
-    sold_rows = repository.units_sold(window, upto["sales_lines"])
+    # Summed from the units sold and back per item and day, which the writers keep with the
+    # lines: a row per item and day of the window instead of every line. The sums are of the
+    # rows committed when they are read, so a row committed since the stamp was read may be
+    # in them: the report is then right, but only the lines since the stamp could bring it
+    # up to date, and that would count such a row twice, so it is read again next time.
+    sold_rows = repository.summed_sold(window)
+    returned_rows = repository.summed_returned(window)
+    settled = repository.change_stamp() == stamp
     sold_rows.sort(key=lambda r: (r["sku"], size_key(r["size"])))
     index = {r["item_id"]: i for i, r in enumerate(sold_rows)}
     sku_codes = list(dict.fromkeys(r["sku"] for r in sold_rows))
@@ -132,7 +148,7 @@ def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
     cell_sku = np.array([sku_of[r["sku"]] for r in sold_rows], dtype=np.int64)
     # Imported history need not match a sale in the window (its sale may be unknown, or
     # before the ERP's sales were imported): an item that sold nothing here has no rate.
-    returned = [r for r in repository.units_returned(window, upto) if r["item_id"] in index]
+    returned = [r for r in returned_rows if r["item_id"] in index]
     codes = tuple(dict.fromkeys([*policy.reasons, *sorted({r["reason"] for r in returned})]))
     reasons = np.zeros((len(sold_rows), len(codes)), dtype=np.int64)
     _add_returned(reasons, returned, index, {code: j for j, code in enumerate(codes)})
@@ -145,7 +161,7 @@ def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
         "size": [r["size"] for r in sold_rows], "sku_codes": sku_codes,
         "sku_category": sku_category, "cell_sku": cell_sku,
         "sku_start": np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
-        "sold": sold, "reason_codes": codes, "reasons": reasons})
+        "sold": sold, "reason_codes": codes, "reasons": reasons}, settled=settled)
 
 
 def _brought_up_to(repository, policy: ReturnsPolicy, window: SalesWindow,
@@ -154,7 +170,7 @@ def _brought_up_to(repository, policy: ReturnsPolicy, window: SalesWindow,
     reading it all again is right: an item changed, a row took an id below ones already
     counted and committed after they were (the rows near the old newest id no longer count
     the same), or a sale of an item that had none in the window."""
-    if now.items != was.items:
+    if now.items != was.items or not kept.settled:
         return None
     before = {name: (newest, recent) for name, newest, recent in was.growing}
     added, recheck = {}, {}
@@ -182,7 +198,7 @@ def _brought_up_to(repository, policy: ReturnsPolicy, window: SalesWindow,
     reasons = kept.reasons.copy()
     _add_returned(reasons, returned, index, column)
     return _tested(policy, {**{f.name: getattr(kept, f.name) for f in fields(kept)
-                               if f.name not in ("tests", "_selections")},
+                               if f.name not in ("tests", "_selections", "settled")},
                             "sold": sold, "reasons": reasons})
 
 
@@ -193,8 +209,9 @@ def _add_returned(reasons: np.ndarray, returned: list[dict], index: dict, column
                   np.array([int(r["units"]) for r in returned], dtype=np.int64))
 
 
-def _tested(policy: ReturnsPolicy, cells: dict) -> ReportCells:
-    """The report of these cells (ReportCells' fields), every test made on them."""
+def _tested(policy: ReturnsPolicy, cells: dict, settled: bool = True) -> ReportCells:
+    """The report of these cells (ReportCells' fields), every test made on them; `settled`:
+    of the rows its stamp describes, no more."""
     column = {code: j for j, code in enumerate(cells["reason_codes"])}
     directions = _fit_codes(policy)
 
@@ -208,7 +225,7 @@ def _tested(policy: ReturnsPolicy, cells: dict) -> ReportCells:
                        np.stack([hits(c) for _, c in directions], axis=1)
                        if directions else np.zeros((len(cells["sold"]), 0), np.int64),
                        hits(_quality_codes(policy)), [d for d, _ in directions])
-    return ReportCells(**cells, tests=tests)
+    return ReportCells(**cells, tests=tests, settled=settled)
 
 
 def _fit_codes(policy: ReturnsPolicy) -> tuple[tuple[str, tuple[str, ...]], ...]:

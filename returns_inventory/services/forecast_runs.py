@@ -221,14 +221,20 @@ def _run_phases(uow_factory: UowFactory, config: ForecastConfig, run_id: int,
         raise ValidationFailed("no items to forecast: import items first",
                                errors=[FieldError("items", "none imported")])
     timings["read_s"] = time.perf_counter() - t0
-    say(f"forecasting {len(inputs.item_ids)} series")
+    series = len(inputs.item_ids)
+    say(f"forecasting {series} series")
     t1 = time.perf_counter()
     result = _plan(inputs, config, workers, client)
     timings["forecast_s"] = time.perf_counter() - t1
+    # What the write needs of the inputs; the history (most of a GiB at a million series)
+    # goes now instead of staying beside the results while they are written.
+    written_for = _WriteInputs(inputs.item_ids, inputs.unit_cost, inputs.as_of,
+                               inputs.origin_monday)
+    del inputs
     say("writing")
     t2 = time.perf_counter()
     with uow_factory() as uow:
-        rows, ctx = _row_facts(uow, run_id, inputs, location_id)
+        rows, ctx = _row_facts(uow, run_id, written_for, location_id)
         # Written here, as on the local executor: shipping the results to workers to be
         # formatted and the text back costs more CPU than the formatting itself.
         written = _write(uow, ctx, rows, result)
@@ -237,7 +243,7 @@ def _run_phases(uow_factory: UowFactory, config: ForecastConfig, run_id: int,
         diag = result.diagnostics
         failures = _failures(result)
         finished = uow.runs.finish(
-            run_id, now=datetime.now(UTC), status="succeeded", series_count=len(inputs.item_ids),
+            run_id, now=datetime.now(UTC), status="succeeded", series_count=series,
             suggestion_count=written, fallback_count=int(diag.get("fallbacks_total", 0)),
             failure_count=len(failures), failures=failures[:1000],
             figures={**_jsonable(diag), "phases": timings, "partitioned_io": shared},
@@ -249,7 +255,7 @@ def _run_phases(uow_factory: UowFactory, config: ForecastConfig, run_id: int,
                            "its suggestions were not written")
         uow.events.add("forecast.completed", {
             "run_id": run_id, "as_of": request.as_of.isoformat(),
-            "series": len(inputs.item_ids), "suggestions": written}, actor=request.actor)
+            "series": series, "suggestions": written}, actor=request.actor)
         uow.commit()
 
 
@@ -280,9 +286,10 @@ def _start_helpers(count: int) -> None:
 
 
 def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):
+    """The library's plan of ``inputs``; their returns table is emptied once counted."""
     # Imported here: scipy and statsmodels cost a second at start-up of every web worker and
     # CLI command, and only the run needs them.
-    from forecasting import Planner
+    from forecasting import Planner, ReturnsData
     from forecasting.replenishment import ReplenishmentOptions
 
     options = dict(
@@ -296,9 +303,15 @@ def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):
     if client is not None:
         from .dask_run import ScatteringExecutor
 
-        return Planner(*planner_args, executor=ScatteringExecutor(client),
-                       chunks=config.dask_partitions, **options).fit()
-    return Planner(*planner_args, workers=workers, **options).fit()
+        planner = Planner(*planner_args, executor=ScatteringExecutor(client),
+                          chunks=config.dask_partitions, **options)
+    else:
+        planner = Planner(*planner_args, workers=workers, **options)
+    # The planner has counted the returns per series: the long table (tens of millions of
+    # rows at a million series) need not stay through the forecast.
+    del planner_args
+    inputs.returns = ReturnsData.empty()
+    return planner.fit()
 
 
 def _write(uow: UnitOfWork, ctx: RowContext, rows: RowInputs, result) -> int:
@@ -319,7 +332,17 @@ def _write(uow: UnitOfWork, ctx: RowContext, rows: RowInputs, result) -> int:
     return written
 
 
-def _row_facts(uow: UnitOfWork, run_id: int, inputs: PlanningInputs,
+@dataclass(frozen=True)
+class _WriteInputs:
+    """What the write reads of the run's inputs."""
+
+    item_ids: np.ndarray
+    unit_cost: np.ndarray
+    as_of: date
+    origin_monday: date
+
+
+def _row_facts(uow: UnitOfWork, run_id: int, inputs: _WriteInputs,
                location_id: int) -> tuple[RowInputs, RowContext]:
     """What the write needs from the database per row; this run's predecessors' undecided
     suggestions step aside in the same transaction."""

@@ -83,7 +83,7 @@ def grade_locked_unit(
                        today or policies.returns.today(), details)
     where = {k: details[k] for k in ("sku", "size", "location")}
     # What the customer gets decides first: a refused unit goes back to them, not into stock.
-    judgement = judge(uow, policies, unit, grade_, ticked)
+    judgement = judge(uow, policies, unit, grade_, ticked, details.get("line"))
     if judgement is not None and judgement.decision.outcome == "refuse":
         decision = refused_disposition(policies, judgement.decision.rule)
     verdict = Verdict("grade", grade_, tuple(ticked), decision, actor, is_admin, note=note)
@@ -91,7 +91,7 @@ def grade_locked_unit(
                        before_write_off=before_write_off)
     if judgement is None:
         return result
-    outcome = record(uow, policies, unit, judgement, actor=actor, where=where, today=today)
+    outcome = record(uow, policies, unit, judgement, actor=actor, where=where)
     return replace(result, outcome=outcome)
 
 

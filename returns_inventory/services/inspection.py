@@ -2,8 +2,9 @@
 
 Grading calls `judge` before it moves the unit (a refused unit's disposition becomes
 return_to_customer) and `record` after, in the same transaction: the outcome row, the unit sent
-back, the exchange that is no longer owed, the line's refund once its last unit is judged, and
-the `return.inspected` answer the ERP/CRM passes on to the customer.
+back, the exchange that is no longer owed. The line's refund once its last unit is judged, and
+the `return.inspected` answer the ERP/CRM passes on to the customer, follow from the settlement
+step (services/settlement.py), a few seconds later; an override settles them at once.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from decimal import Decimal
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.grading import Disposition, Grade, GradingDecision, ReturnUnit, UnitStatus
 from ..domain.inspection import InspectionDecision, Outcome, RefundTiming
-from ..domain.returns import ExchangeStatus, ReturnStatus
+from ..domain.returns import ExchangeStatus
 from ..domain.stock import MovementType
 from .exchanges import cancel_backorder, release_reservation
 from .placement import move_unit
 from .policies import Policies
-from .refunds import cancel_refund, settle_line
+from .refunds import cancel_refund
+from .settlement import settle_returns, unit_answer
 
 
 @dataclass(frozen=True)
@@ -30,26 +32,32 @@ class Judgement:
     ctx: dict
 
 
-def line_context(uow, policies: Policies, line_id: int, *, lock: bool = False) -> dict:
-    ctx = uow.refunds.line_context(line_id, lock=lock)
+def line_context(uow, policies: Policies, line_id: int, *, lock: bool = False,
+                 read: dict | None = None) -> dict:
+    """What judging a unit of the line needs; `read`: already read (with the unit's lock)."""
+    ctx = read if read is not None else uow.refunds.line_context(line_id, lock=lock)
     reason = policies.returns.reasons.get(ctx["reason"])
     return {**ctx, "quality": bool(reason and reason.quality)}
 
 
-def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list[str]
-          ) -> Judgement | None:
-    """The outcome for a unit of a return line; None for a blind receipt (nobody to answer)."""
+def judge(uow, policies: Policies, unit: ReturnUnit, grade: Grade, defects: list[str],
+          line: dict | None = None) -> Judgement | None:
+    """The outcome for a unit of a return line; None for a blind receipt (nobody to answer).
+    `line`: the line's context as read with the unit (UnitRepository.unit_to_grade)."""
     if unit.return_line_id is None:
         return None
-    # Two benches grading the last units of one return must judge it one after the other, or
-    # each would count the other's unit as still waiting and nobody would settle the refund.
-    # Locked before the unit's stock moves: return before balances, as receiving locks them.
-    ctx = line_context(uow, policies, unit.return_line_id, lock=True)
+    # Not locked: the settlement step counts a return's judged units under its lock, so two
+    # benches grading the last units of one return need not wait for each other.
+    ctx = line_context(uow, policies, unit.return_line_id, read=line)
     if ctx["refund_timing"] == RefundTiming.ON_RECEIPT:
         # Refunded in full when it arrived: inspection can no longer change what is owed.
         return Judgement(InspectionDecision(Outcome.ACCEPT, "refunded on receipt"), ctx)
     decision = policies.inspection.decide(quality=ctx["quality"], grade=grade, defects=defects,
                                           declared=ctx["declared_condition"])
+    if decision.outcome is Outcome.REFUSE and ctx["resolution"] == "exchange":
+        # The exchange it no longer earns changes with its return locked (as refund_instead
+        # does), before the unit's stock moves: return before balances, as receiving.
+        ctx = line_context(uow, policies, unit.return_line_id, lock=True)
     return Judgement(decision, ctx)
 
 
@@ -61,17 +69,16 @@ def refused_disposition(policies: Policies, rule: str) -> GradingDecision:
 
 
 def record(uow, policies: Policies, unit: ReturnUnit, judgement: Judgement, *, actor: str,
-           where: dict, today: date | None = None, kind: str = "inspection",
-           reason: str | None = None) -> dict:
-    """Keep the unit's outcome and act on it; answers what the customer gets for the unit."""
+           where: dict, kind: str = "inspection", reason: str | None = None) -> dict:
+    """Keep the unit's outcome, settling, and act on it; answers what the customer gets for
+    the unit."""
     policy, ctx, decision = policies.inspection, judgement.ctx, judgement.decision
-    today = today or policies.returns.today()
     row = _priced(policy, ctx, decision, unit_code=unit.unit_code)
     uow.refunds.add_outcome(
         unit_id=unit.id, return_id=ctx["return_id"], return_line_id=ctx["line_id"], kind=kind,
         outcome=decision.outcome.value, rule=decision.rule[:64], deductions=row["deductions"],
         failed=row["failed"], unit_price=Decimal(ctx["unit_price"]), amount=row["amount"],
-        reason=reason, actor=actor,
+        reason=reason, actor=actor, settling=True, batch=uow.batch,
     )
     if decision.outcome is Outcome.REFUSE:
         uow.events.add("unit.returned_to_customer", {
@@ -79,13 +86,7 @@ def record(uow, policies: Policies, unit: ReturnUnit, judgement: Judgement, *, a
             "address_ref": ctx["address_ref"], "rule": decision.rule, **where}, actor=actor)
         if ctx["resolution"] == "exchange":
             _exchange_not_owed(uow, ctx, actor=actor)
-    # One read of the return's judged units serves the line's refund and the answer.
-    judged = uow.refunds.outcomes_in_force(return_id=ctx["return_id"])
-    settle_line(uow, policy, ctx, actor=actor, today=today,
-                judged=[o for o in judged if o["return_line_id"] == ctx["line_id"]])
-    answer = unit_answer(policy, row, resolution=ctx["resolution"])
-    _announce(uow, policies, ctx, answer, judged, actor=actor, revised=kind == "override")
-    return answer
+    return unit_answer(policy, row, resolution=ctx["resolution"])
 
 
 def override_outcome(uow_factory: Callable, policies: Policies, *, unit_id: str, outcome: str,
@@ -125,7 +126,11 @@ def override_outcome(uow_factory: Callable, policies: Policies, *, unit_id: str,
             "to": chosen.value, "deductions": list(codes), "reason": reason.strip()},
             actor=actor)
         answer = record(uow, policies, unit, Judgement(decision, ctx), actor=actor,
-                        where=where, today=today, kind="override", reason=reason.strip()[:255])
+                        where=where, kind="override", reason=reason.strip()[:255])
+        # Settled at once, as the admin expects to see it; the outcome it replaces is cleared
+        # with it if the settlement step had not reached it yet.
+        settle_returns(uow, policies, [ctx["return_id"]], actor=actor, today=today,
+                       revised=True, clear=[current["id"]] if current["settling"] else [])
         uow.commit()
     return answer
 
@@ -165,42 +170,6 @@ def _priced(policy, ctx: dict, decision: InspectionDecision, *, unit_code: str |
                        for d in deductions],
         "amount": left if refunded else Decimal(0), "failed": list(decision.failed),
     }
-
-
-def unit_answer(policy, row: dict, *, resolution: str) -> dict:
-    """One unit's outcome with the words the customer is sent."""
-    outcome = row["outcome"]
-    words = "exchange" if resolution == "exchange" and outcome != "refuse" else outcome
-    amount = policy.round(Decimal(row["amount"]))
-    listed = ", ".join(f"{d['label']} {d['amount']}" for d in row["deductions"])
-    return {
-        "unit_id": row["unit_code"], "sku": row["sku"], "size": row["size"],
-        "outcome": outcome, "rule": row["rule"], "deductions": row["deductions"],
-        "amount": str(amount), "failed_conditions": list(row["failed"]),
-        "message": policy.message(words, sku=row["sku"], size=row["size"], amount=str(amount),
-                                  deductions=listed, rule=row["rule"]),
-    }
-
-
-def _announce(uow, policies: Policies, ctx: dict, answer: dict, judged: list[dict], *,
-              actor: str, revised: bool) -> None:
-    """`return.inspected`: per unit, or once the return's last unit is judged (as policy says)."""
-    policy = policies.inspection
-    if policy.inspected_event == "per_unit":
-        units = [answer]
-    else:
-        arrived = ctx["return_status"] == ReturnStatus.RECEIVED
-        if not arrived or len(judged) < ctx["return_received"]:
-            return
-        units = [unit_answer(policy, o, resolution=o["resolution"]) for o in judged]
-    uow.events.add("return.inspected", {
-        "rma": ctx["rma"], "order_ref": ctx["order_ref"], "revised": revised,
-        "language": policy.language, "units": units,
-        # What is owed now, shipping and return shipping included (refund.due has each line).
-        "refunds": [{"refund_id": r["id"], "line_ref": r["line_ref"], "total": str(r["total"]),
-                     "method": r["method"], "due_on": r["due_on"].isoformat()}
-                    for r in uow.refunds.live_refunds_of_return(ctx["return_id"])],
-    }, actor=actor)
 
 
 def _exchange_not_owed(uow, ctx: dict, *, actor: str) -> None:

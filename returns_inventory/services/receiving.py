@@ -116,6 +116,7 @@ def receive_in(uow: UnitOfWork, *, rma: str, location: str, lines: list[dict], a
                             actor=actor)
     if all(ln["received_quantity"] >= ln["quantity"] for ln in by_no.values()):
         uow.returns.set_return_status(found["id"], ReturnStatus.RECEIVED.value)
+    uow.units.count_received([u.unit_id for u in received])  # the returns analytics' sums
     return received
 
 

@@ -31,38 +31,52 @@ def refund_on_receipt(uow, policy: InspectionPolicy, *, ctx: dict, quantity: int
 
 def settle_line(uow, policy: InspectionPolicy, ctx: dict, *, actor: str, today: date,
                 judged: list[dict] | None = None) -> dict | None:
-    """Once every received unit of a refund line is judged, what its accepted units are owed.
-
-    Units already on a live refund are not counted again; a line whose units were all refused
-    owes nothing and gets no refund. The return shipping the customer pays, and the outbound
-    shipping a quality return gives back, are each settled once per return."""
+    """Once every received unit of a refund line is judged, what its accepted units are owed
+    (line_refund), issued now in the caller's transaction."""
     if ctx["resolution"] != "refund" or ctx["refund_timing"] != RefundTiming.ON_INSPECTION:
         return None
     if judged is None:
         judged = uow.refunds.outcomes_in_force(line_id=ctx["line_id"])
+    charged, given_back = uow.refunds.return_shipping_settled(ctx["return_id"])
+    owed = line_refund(policy, ctx, judged, charged=charged, given_back=given_back)
+    if owed is None:
+        return None
+    figures, open_ = owed
+    refund = _add_refund(uow, ctx, figures, timing=RefundTiming.ON_INSPECTION, actor=actor,
+                         today=today)
+    uow.refunds.settle_outcomes(open_, refund["refund_id"])
+    return refund
+
+
+def line_refund(policy: InspectionPolicy, ctx: dict, judged: list[dict], *, charged: bool,
+                given_back: bool) -> tuple[RefundFigures, list[int]] | None:
+    """What a refund line is owed once every received unit of it is judged, and the outcomes
+    that refund settles; None while a unit waits, or when nothing is owed.
+
+    Units already on a live refund are not counted again; a line whose units were all refused
+    owes nothing and gets no refund. The return shipping the customer pays (`charged`: a live
+    refund of the return already took it), and the outbound shipping a quality return gives
+    back (`given_back`), are each settled once per return."""
+    if ctx["resolution"] != "refund" or ctx["refund_timing"] != RefundTiming.ON_INSPECTION:
+        return None
     if len(judged) < ctx["received_quantity"]:
         return None  # a unit of the line still waits for grading
     open_ = [o for o in judged if o["refund_id"] is None or o["refund_status"] == "cancelled"]
     owed = [o for o in open_ if o["outcome"] in REFUNDED]
     if not owed:
         return None
-    charged, given_back = uow.refunds.return_shipping_settled(ctx["return_id"])
-    quality = ctx["quality"]
     figures = refund_figures(
         policy,
         unit_price=ctx["unit_price"],
         unit_deductions=[[Deduction(d["code"], d["label"], Decimal(d["amount"]))
                           for d in o["deductions"]] for o in owed],
         shipping_refund=(policy.outbound_shipping_quality
-                         if quality and not given_back else Decimal(0)),
+                         if ctx["quality"] and not given_back else Decimal(0)),
         return_shipping=(policy.return_shipping
                          if ctx["shipping_paid_by"] == "customer" and not charged
                          else Decimal(0)),
     )
-    refund = _add_refund(uow, ctx, figures, timing=RefundTiming.ON_INSPECTION, actor=actor,
-                         today=today)
-    uow.refunds.settle_outcomes([o["id"] for o in open_], refund["refund_id"])
-    return refund
+    return figures, [o["id"] for o in open_]
 
 
 def cancel_refund(uow, refund: dict, *, reason: str, actor: str) -> None:
@@ -131,21 +145,37 @@ def refund_view(row: dict, *, today: date | None = None) -> dict:
 
 def _add_refund(uow, ctx: dict, figures: RefundFigures, *, timing: RefundTiming, actor: str,
                 today: date) -> dict:
-    due_on = today + timedelta(days=ctx["refund_within_days"])
+    row, deductions = refund_row(ctx, figures, timing=timing, actor=actor, today=today)
+    refund_id = uow.refunds.add_refund(deductions, **row)
+    payload = due_payload(refund_id, ctx, figures, row, deductions)
+    uow.events.add("refund.due", payload, actor=actor)
+    return payload
+
+
+def refund_row(ctx: dict, figures: RefundFigures, *, timing: RefundTiming, actor: str,
+               today: date) -> tuple[dict, list[dict]]:
+    """The refunds row for a line's figures, and its deductions' rows."""
     deductions = [{"code": d.code, "label": d.label, "amount": d.amount}
                   for d in figures.deductions]
-    refund_id = uow.refunds.add_refund(
-        deductions, return_id=ctx["return_id"], return_line_id=ctx["line_id"], status="due",
+    row = dict(
+        return_id=ctx["return_id"], return_line_id=ctx["line_id"], status="due",
         timing=timing.value, units=figures.units, unit_price=figures.unit_price,
         goods=figures.goods, shipping_refund=figures.shipping_refund, total=figures.total,
-        method=ctx["refund_method"], due_on=due_on, actor=actor,
+        method=ctx["refund_method"], due_on=today + timedelta(days=ctx["refund_within_days"]),
+        actor=actor,
     )
-    payload = {
+    return row, deductions
+
+
+def due_payload(refund_id: int, ctx: dict, figures: RefundFigures, row: dict,
+                deductions: list[dict]) -> dict:
+    """The `refund.due` event of a refund just added."""
+    return {
         "refund_id": refund_id,
         "rma": ctx["rma"],
         "order_ref": ctx["order_ref"],
         "line_ref": ctx["line_ref"],
-        "timing": timing.value,
+        "timing": row["timing"],
         "quantity": figures.units,  # kept from before refunds had rows: the units refunded
         "units": figures.units,
         "unit_price": str(figures.unit_price),
@@ -155,7 +185,5 @@ def _add_refund(uow, ctx: dict, figures: RefundFigures, *, timing: RefundTiming,
         "amount": str(figures.total),
         "total": str(figures.total),
         "method": ctx["refund_method"],
-        "due_on": due_on.isoformat(),
+        "due_on": row["due_on"].isoformat(),
     }
-    uow.events.add("refund.due", payload, actor=actor)
-    return payload

@@ -60,6 +60,8 @@ class ReturnView:
     refund_timing: str | None = None
     refund_method: str | None = None
     address_ref: str | None = None
+    # Units judged whose refund and answer the settlement step has not issued yet.
+    settling: bool = False
 
 
 def new_rma() -> str:
@@ -288,15 +290,16 @@ def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
         for ex in uow.returns.exchanges_of(found["id"])
     ]
     # What inspection decided for each unit's customer (after any override); None until graded.
-    outcomes = {o["unit_code"]: o["outcome"]
-                for o in uow.refunds.outcomes_in_force(return_id=found["id"])}
+    outcomes = {o["unit_code"]: o for o in uow.refunds.outcomes_in_force(return_id=found["id"])}
     units = [
         {
             "unit_id": u.unit_code,
             "label_code": u.unit_code,
             "status": u.status.value,
             "grade": u.grade.value if u.grade else None,
-            "outcome": outcomes.get(u.unit_code),
+            "outcome": outcomes[u.unit_code]["outcome"] if u.unit_code in outcomes else None,
+            # Judged, its refund and the customer's answer a few seconds away.
+            "settling": u.unit_code in outcomes and outcomes[u.unit_code]["settling"],
         }
         for u in uow.units.units_of(found["id"])
     ]
@@ -312,6 +315,7 @@ def return_view(uow: UnitOfWork, rma: str) -> ReturnView:
         refund_timing=found["refund_timing"],
         refund_method=found["refund_method"],
         address_ref=found["address_ref"],
+        settling=any(u["settling"] for u in units),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
@@ -204,44 +203,3 @@ def _terms(terms: dict) -> list[dict]:
     extra = [t for t in terms if t not in TERM_MEANINGS and not isinstance(terms[t], list)]
     return [{"term": t, "value": terms[t], "meaning": TERM_MEANINGS.get(t, "")}
             for t in known + extra]
-
-
-def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
-                           policies: Policies | None = None) -> dict:
-    """Approved order lines of a run for the ERP, one order per supplier and location."""
-    with uow_factory() as uow:
-        scope = run_scope(uow, run_id)
-        if scope is None:
-            raise NotFound("no forecast run has succeeded yet")
-        lines = uow.suggestions.approved_lines(scope)
-        if policies is not None and lines:
-            lines = listed_alerts(uow, policies, policies.returns.today()).mark(lines)
-        # From now on the ERP may act on these lines: they can no longer be reopened.
-        uow.suggestions.mark_exported([line["suggestion_id"] for line in lines
-                                       if line["exported_at"] is None])
-        uow.commit()
-    orders: dict[tuple, dict] = {}
-    for line in lines:
-        key = (line["supplier"], line["location"])
-        order = orders.setdefault(key, {
-            "supplier": line["supplier"], "location": line["location"], "lines": [],
-            "units": 0, "cases": 0, "value": Decimal("0.00")})
-        # Exactly what was approved (and announced); it was whole cases at approval time.
-        quantity, pack = line["quantity"], max(1, line["case_pack"] or 1)
-        cases = -(-quantity // pack)
-        value = (line["unit_cost"] * quantity).quantize(Decimal("0.01"))
-        order["lines"].append({
-            "suggestion_id": line["suggestion_id"], "sku": line["sku"], "size": line["size"],
-            "quantity": quantity, "case_pack": pack, "cases": cases,
-            "unit_cost": line["unit_cost"], "value": value,
-            **({"quality_alert": line["quality_alert"]} if "quality_alert" in line else {})})
-        order["units"] += quantity
-        order["cases"] += cases
-        order["value"] += value
-    return {"run_id": scope.run_id, "as_of": scope.as_of, "orders": list(orders.values())}
-
-
-def export_rows(export: dict) -> list[dict]:
-    """The export flattened to one row per line, supplier and location repeated (for CSV)."""
-    return [{"supplier": order["supplier"], "location": order["location"], **line}
-            for order in export["orders"] for line in order["lines"]]

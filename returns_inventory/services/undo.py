@@ -116,6 +116,11 @@ def _withdraw_outcome(uow, unit, actor: str) -> None:
     """What the grade decided the customer gets is withdrawn with it (a `withdrawn` row, so
     nothing counts the unit as judged until it is graded again); one that already settled a
     refund or sent the unit back to the customer has left the building: refused."""
+    if unit.return_line_id is None:
+        return  # a blind receipt: nobody was answered
+    # The return locked first, as the settlement step takes it: the outcome read next is
+    # either settled already (refused below) or withdrawn before any pass can settle it.
+    uow.refunds.line_context(unit.return_line_id, lock=True)
     [outcome] = uow.refunds.outcomes_in_force(unit_id=unit.id) or [None]
     if outcome is None:
         return

@@ -1,8 +1,9 @@
-"""The suggestion chart: sales, forecast, returns flowing back and projected stock, by matplotlib.
+"""The suggestion chart: sales, forecast, returns flowing back and projected stock.
 
-Drawn on the server as SVG so the page needs no JS library and the chart is text a test can
-read. Only matplotlib's object API is used (no pyplot): pyplot keeps global figures, which is
-not safe in a threaded web worker.
+Drawn on the server as inline SVG (svg_chart.py) so the page needs no JS library and the chart
+is text a test can read. `figure_svg` turns a matplotlib figure into the same kind of inline
+SVG for the charts still drawn by it (quality, returns analytics); only matplotlib's object
+API is used there (no pyplot): pyplot keeps global figures, not safe in a threaded worker.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup
+
+from .svg_chart import Plot, chart
 
 # rc_context changes matplotlib's process-wide settings; gunicorn threads draw one at a time.
 _RC_LOCK = threading.Lock()
@@ -65,30 +68,65 @@ def project_stock(suggestion: dict, review_weeks: int) -> Projection | None:
 
 
 def suggestion_chart(suggestion: dict, projection: Projection | None) -> Markup:
-    """The whole chart as inline SVG markup (matplotlib escapes the text it writes)."""
-    # Imported here: matplotlib takes a moment to load and only the chart pages draw.
-    from matplotlib.dates import DateFormatter
-    from matplotlib.figure import Figure
-
-    # Fixed margins, not layout="constrained": the constrained layout measured every label
-    # twice and was half of the page's time, the same for every suggestion.
-    figure = Figure(figsize=(10, 5.4))
-    figure.subplots_adjust(left=0.07, right=0.985, top=0.97, bottom=0.07, hspace=0.08)
-    sales_ax, stock_ax = figure.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    _draw_sales(sales_ax, suggestion)
+    """The whole chart as inline SVG: sales, forecast and returns above, stock below."""
+    sales = Plot("Units per week", share=3)
+    history = suggestion.get("history") or []
+    sales.line([h["week"] for h in history], [h["units"] for h in history], colour=INK,
+               width=1.4, step=True, label="Units sold per week")
+    forecast = suggestion.get("forecast")
+    if forecast and forecast["weeks"]:
+        weeks = [w["week"] for w in forecast["weeks"]]
+        level = round(100 * (forecast.get("interval_level") or 0.8))
+        sales.band(weeks, [w["lower"] for w in forecast["weeks"]],
+                   [w["upper"] for w in forecast["weeks"]], colour=ACCENT,
+                   label=f"{level}% forecast interval")
+        sales.line(weeks, [w["forecast"] for w in forecast["weeks"]], colour=ACCENT, width=2,
+                   label=f"Forecast ({forecast['method']})")
+    back = (suggestion.get("returns") or {}).get("expected_per_week") or []
+    sales.bars([w["week"] for w in back], [w["units"] for w in back], colour=GOOD,
+               label="Restockable returns expected back")
+    stock = Plot("Units in stock", share=2, empty_note="No forecast for this suggestion")
     if projection is not None:
-        _draw_stock(stock_ax, projection)
-    else:
-        stock_ax.text(0.5, 0.5, "No forecast for this suggestion", ha="center",
-                      transform=stock_ax.transAxes, color=MUTED)
-    stock_ax.xaxis.set_major_formatter(DateFormatter("%d %b %y"))
-    for ax in (sales_ax, stock_ax):
-        ax.grid(axis="y", color="#e3e7eb")
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(loc="upper left", fontsize=9, frameon=False, ncols=2)
+        _draw_stock(stock, projection)
     title = (f"Weekly sales, forecast and projected stock of {suggestion['sku']} size "
              f"{suggestion['size']}")
-    return figure_svg(figure, title)
+    return chart(title, _described(suggestion, projection), [sales, stock], height=540,
+                 dom_id="suggestion-chart").svg()
+
+
+def chart_rows(suggestion: dict, projection: Projection | None) -> list[dict]:
+    """The chart's figures week by week, for the table beside it (screen readers, keyboard)."""
+    rows: dict = {}
+
+    def put(week, **figures):
+        rows.setdefault(week, {"week": week}).update(figures)
+
+    for h in suggestion.get("history") or []:
+        put(h["week"], sold=h["units"])
+    for w in (suggestion.get("forecast") or {}).get("weeks") or []:
+        put(w["week"], forecast=w["forecast"], lower=w["lower"], upper=w["upper"])
+    for w in (suggestion.get("returns") or {}).get("expected_per_week") or []:
+        put(w["week"], back=w["units"])
+    if projection is not None:
+        for week, with_order, without in zip(projection.weeks, projection.with_order,
+                                             projection.without_order, strict=True):
+            put(week, with_order=with_order, without_order=without)
+    return [rows[week] for week in sorted(rows)]
+
+
+def _described(suggestion: dict, projection: Projection | None) -> str:
+    history = suggestion.get("history") or []
+    said = [f"{sum(h['units'] for h in history)} units sold over the {len(history)} weeks "
+            "shown" if history else "No sales in the weeks shown"]
+    forecast = suggestion.get("forecast")
+    if forecast and forecast["weeks"]:
+        total = sum(w["forecast"] for w in forecast["weeks"])
+        said.append(f"{total:.0f} forecast over the next {len(forecast['weeks'])} weeks")
+    if projection is not None:
+        said.append(f"projected stock after {len(projection.weeks)} weeks "
+                    f"{projection.with_order[-1]:.0f} with the order of "
+                    f"{projection.order_qty}, {projection.without_order[-1]:.0f} without")
+    return "; ".join(said) + ". The table below the chart lists every week."
 
 
 def figure_svg(figure, title: str) -> Markup:
@@ -129,45 +167,18 @@ def _without_inline_styles(svg: str) -> str:
     return svg
 
 
-def _draw_sales(ax, suggestion: dict) -> None:
-    history = suggestion.get("history") or []
-    if history:
-        ax.plot([h["week"] for h in history], [h["units"] for h in history], color=INK,
-                linewidth=1.4, drawstyle="steps-post", label="Units sold per week")
-    forecast = suggestion.get("forecast")
-    if forecast and forecast["weeks"]:
-        weeks = [w["week"] for w in forecast["weeks"]]
-        level = round(100 * (forecast.get("interval_level") or 0.8))
-        ax.fill_between(weeks, [w["lower"] for w in forecast["weeks"]],
-                        [w["upper"] for w in forecast["weeks"]], color=ACCENT, alpha=0.18,
-                        linewidth=0, label=f"{level}% forecast interval")
-        ax.plot(weeks, [w["forecast"] for w in forecast["weeks"]], color=ACCENT, linewidth=2,
-                label=f"Forecast ({forecast['method']})")
-    returns = suggestion.get("returns")
-    if returns and returns["expected_per_week"]:
-        ax.bar([w["week"] for w in returns["expected_per_week"]],
-               [w["units"] for w in returns["expected_per_week"]], width=4, color=GOOD,
-               alpha=0.75, label="Restockable returns expected back")
-    ax.set_ylabel("Units per week")
-    ax.set_ylim(bottom=0)
-
-
-def _draw_stock(ax, projection: Projection) -> None:
-    ax.plot(projection.weeks, projection.with_order, color=ACCENT, linewidth=2, marker="o",
-            markersize=3, label=f"Projected stock with the order of {projection.order_qty}")
-    ax.plot(projection.weeks, projection.without_order, color=BAD, linewidth=1.6,
-            linestyle="--", label="Projected stock without the order")
-    ax.axhline(0, color=MUTED, linewidth=0.8)
+def _draw_stock(plot: Plot, projection: Projection) -> None:
     if projection.arrival_week is not None:
         arrives = projection.weeks[projection.arrival_week]
         note = "order arrives" if projection.lead_weeks_known else "order (lead time unknown)"
         # Later orders are not drawn; the band shows how long this one has to last.
-        ax.axvspan(arrives, projection.weeks[projection.next_arrival_week], color=GOOD,
-                   alpha=0.12, linewidth=0, label="Until the next order can arrive")
-        ax.axvline(arrives, color=MUTED, linewidth=0.8, linestyle=":")
-        ax.annotate(note, (arrives, 0), xytext=(4, 4), textcoords="offset points",
-                    fontsize=8, color=MUTED)
-    ax.set_ylabel("Units in stock")
+        plot.span(arrives, projection.weeks[projection.next_arrival_week], colour=GOOD,
+                  label="Until the next order can arrive")
+        plot.rule(arrives, note=note, colour=MUTED)
+    plot.line(projection.weeks, projection.with_order, colour=ACCENT, width=2, dots=True,
+              label=f"Projected stock with the order of {projection.order_qty}")
+    plot.line(projection.weeks, projection.without_order, colour=BAD, width=1.6, dash="6 4",
+              label="Projected stock without the order")
 
 
 def _number(value) -> float | None:

@@ -17,7 +17,7 @@ from ..services.forecast_runs import RunRequest, get_run, list_runs, planners_to
 from ..services.run_requests import discard_run, request_run
 from .forms import page_number
 from .pages import page_blueprint
-from .trend_charts import run_durations_chart
+from .trend_charts import run_durations, run_durations_chart
 
 bp = page_blueprint("planner_runs", __name__, url_prefix="/planner/runs")
 
@@ -36,6 +36,7 @@ def runs():
     return render_template(
         "planner/runs.html", runs=shown, page=page, pages=page_count(total, PAGE_SIZE),
         durations=run_durations_chart(recent), chart_runs=CHART_RUNS,
+        duration_rows=run_durations(recent),
         today=planners_today(settings()),
         running=any(r["status"] in OPEN and not r["discarded_at"] for r in shown),
         may_discard=getattr(g.get("person"), "role", None) is Role.ADMIN,

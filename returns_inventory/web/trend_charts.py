@@ -1,23 +1,49 @@
-"""Charts of how things go over time, drawn as the suggestion chart is (matplotlib object API,
-inline SVG without inline styles): one SKU's return rate and reasons by week, and how long
-forecast runs took."""
+"""Charts of how things go over time: one SKU's return rate and reasons by week (matplotlib
+object API, inline SVG without inline styles), and how long forecast runs took (svg_chart.py,
+as the suggestion chart: the runs page drew 200 ms of matplotlib on every load)."""
 
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 
 from markupsafe import Markup
 
-from .planner_charts import _RC_LOCK, ACCENT, BAD, INK, MUTED, _without_inline_styles
+from .planner_charts import _RC_LOCK, ACCENT, BAD, _without_inline_styles
+from .svg_chart import Plot, chart
 
 # Reasons in a steady order of colours, so a reason keeps its colour from week to week.
 PALETTE = ("#1558b0", "#b3261e", "#1e7b34", "#8a5a00", "#6b3fa0", "#00747a", "#5b6570",
            "#c2185b")
+KEPT_CHARTS = 32  # SKU charts kept per process, each some 60 kB of SVG
+_DRAWN: OrderedDict[tuple, Markup] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
 
 
 def sku_returns_chart(sku: str, weeks: list[dict], labels: dict[str, str]) -> Markup:
     """Top: units sold per week of sale and the share that came back; bottom: the reasons,
-    stacked, as shares of the units sold that week."""
+    stacked, as shares of the units sold that week.
+
+    The same figures draw the same SVG (its ids are salted by a constant), and drawing it is
+    most of what the returns page costs (some 200 ms of matplotlib), so the last few charts
+    are kept per process by what they show; new figures draw a new one."""
+    key = (sku, tuple((w["week"], w["units_sold"], w["return_rate"],
+                       tuple(sorted(w["reasons"].items()))) for w in weeks),
+           tuple(sorted(labels.items())))
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    chart = _draw_sku_returns(sku, weeks, labels)
+    with _DRAWN_LOCK:
+        _DRAWN[key] = chart
+        while len(_DRAWN) > KEPT_CHARTS:
+            _DRAWN.popitem(last=False)
+    return chart
+
+
+def _draw_sku_returns(sku: str, weeks: list[dict], labels: dict[str, str]) -> Markup:
     from matplotlib.dates import DateFormatter
     from matplotlib.figure import Figure
 
@@ -58,36 +84,34 @@ def sku_returns_chart(sku: str, weeks: list[dict], labels: dict[str, str]) -> Ma
 def run_durations_chart(runs: list[dict]) -> Markup | None:
     """Minutes each finished run took, by when it started; failures in red. None when no run
     has finished yet."""
-    done = [r for r in runs if r.get("finished_at") and r.get("started_at")]
+    done = run_durations(runs)
     if not done:
         return None
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-    from matplotlib.figure import Figure
-
-    seconds = [(r["finished_at"] - r["started_at"]).total_seconds() for r in done]
     # Minutes for real nightly runs; seconds where every run took under two minutes.
-    unit, per = ("Minutes", 60) if max(seconds) >= 120 else ("Seconds", 1)
-    figure = Figure(figsize=(10, 2.8), layout="constrained")
-    ax = figure.subplots()
+    unit, per = ("Minutes", 60) if max(r["seconds"] for r in done) >= 120 else ("Seconds", 1)
+    plot = Plot(unit)
     for status, colour, label in (("succeeded", ACCENT, "Succeeded"),
                                   ("failed", BAD, "Failed")):
-        mine = sorted((r for r in done if r["status"] == status),
-                      key=lambda r: r["started_at"])
-        if mine:
-            ax.plot([r["started_at"] for r in mine],
-                    [(r["finished_at"] - r["started_at"]).total_seconds() / per for r in mine],
-                    color=colour, marker="o", markersize=4,
-                    linewidth=1.4 if status == "succeeded" else 0, label=label)
-    ax.set_ylabel(unit, color=INK)
-    ax.set_ylim(bottom=0)
-    locator = AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    ax.grid(axis="y", color="#e3e7eb")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(colors=MUTED)
-    ax.legend(loc="upper right", fontsize=9, frameon=False, ncols=2)
-    return _svg(figure, "How long forecast runs took, by when they started")
+        mine = [r for r in done if r["status"] == status]
+        plot.line([r["started_at"] for r in mine], [r["seconds"] / per for r in mine],
+                  colour=colour, dots=True, label=label,
+                  width=1.4 if status == "succeeded" else 0)
+    longest = max(done, key=lambda r: r["seconds"])
+    said = (f"{len(done)} finished runs from {done[0]['started_at']:%d %b %Y} to "
+            f"{done[-1]['started_at']:%d %b %Y}; {sum(r['status'] == 'failed' for r in done)} "
+            f"failed; the longest, run {longest['id']}, took {longest['seconds'] / per:.1f} "
+            f"{unit.lower()}. The table below the chart lists every run.")
+    return chart("How long forecast runs took, by when they started", said, [plot],
+                 height=280, dom_id="run-durations-chart").svg()
+
+
+def run_durations(runs: list[dict]) -> list[dict]:
+    """The finished runs in the order they started, with how long each took (the chart's
+    figures, also listed beside it)."""
+    done = [r for r in runs if r.get("finished_at") and r.get("started_at")]
+    return sorted(({"id": r["id"], "status": r["status"], "started_at": r["started_at"],
+                    "seconds": (r["finished_at"] - r["started_at"]).total_seconds()}
+                   for r in done), key=lambda r: r["started_at"])
 
 
 def _svg(figure, title: str) -> Markup:

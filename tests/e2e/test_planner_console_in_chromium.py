@@ -91,7 +91,10 @@ def test_a_planner_approves_edits_rejects_and_bulk_approves_suggestions(
         shown = max(before.values(), key=lambda s: (s["saved_by_returns"], s["size"]))
         page.goto(live_server.url(f"/planner/suggestions/{shown['id']}"))
         expect(page.locator(".chart svg")).to_be_visible()
-        assert "Matplotlib" in page.locator(".chart svg").inner_html()
+        expect(page.locator(".chart svg title")).to_contain_text("Weekly sales, forecast")
+        page.get_by_text("The chart's figures, week by week").click()  # opens by keyboard too
+        expect(page.locator(".chart-figures tbody tr").first).to_be_visible()
+        page.get_by_text("The chart's figures, week by week").click()
         _screenshot(page, "planner-suggestion.png", full_page=True,
                     clip={"x": 0, "y": 0, "width": 1280, "height": 1250})
 

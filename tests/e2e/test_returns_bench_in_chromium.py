@@ -245,3 +245,50 @@ def test_a_parcel_without_an_rma_is_received_by_picking_the_sku_and_its_size(
     unit = live_server.get(f"/api/v1/units/{unit_id}").json()
     assert (unit["sku"], unit["flagged_for_review"], unit["receiving_note"]) == (
         parcel["coat"], True, "No packing slip")
+
+
+def test_at_tablet_width_each_parcel_count_says_what_it_counts_and_queue_filters_are_tappable(
+    live_server, browser, parcel, unique
+):
+    """Below 820 px the lines stack and their heading row is hidden: each number must then say
+    what it is (expected, already received), and the queue's filters must be finger-sized."""
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique,
+                                        {"width": 768, "height": 1024}, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        _scan(page, parcel["rma"])
+        first = page.locator("#receive-form tbody tr").first
+        expect(first).to_contain_text("Expected 2")
+        expect(first).to_contain_text("Already received 0")
+        expect(first.get_by_text("In this parcel")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 768
+
+        page.goto(live_server.url("/station/queue"))
+        for select in (page.locator("#location"), page.locator("#reason")):
+            box = select.bounding_box()
+            assert box is not None and box["height"] >= 40, box
+        assert refused == [], refused
+    finally:
+        context.close()
+
+
+def test_after_an_rma_nothing_matches_the_next_scan_replaces_it_instead_of_joining_it(
+    live_server, browser, parcel, unique
+):
+    """A misread label is common at the dock: the field keeps it (so the grader sees what was
+    read), and the next scan must open the next parcel, not "RMA-2RMA-1"."""
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        _scan(page, "RMA-MISREAD")
+        expect(page.locator("#receive-error")).to_contain_text("No return matches “RMA-MISREAD”")
+        expect(page.locator("#rma")).to_be_focused()
+        _scan(page, parcel["rma"])
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
+        assert refused == [], refused
+    finally:
+        context.close()

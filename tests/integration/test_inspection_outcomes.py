@@ -16,7 +16,8 @@ from returns_inventory.services.grading_batch import UnitGrade, grade_units
 from returns_inventory.services.inspection import override_outcome
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.refunds import list_refunds, mark_paid
-from returns_inventory.services.returns import ReturnLineRequest, authorize_return
+from returns_inventory.services.returns import ReturnLineRequest, authorize_return, get_return
+from returns_inventory.services.settlement import settle_all
 from returns_inventory.services.stock import verify_ledger
 from tests.factories import refund_policy, stock_up
 
@@ -37,8 +38,11 @@ def _returned(uow_factory, policies, *, quantity=1, reason="too_small", **line):
 
 
 def _grade(uow_factory, policies, unit_id, grade="A", defects=()):
-    return grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
-                      defects=list(defects), actor="grader")
+    """Graded, then settled as the scheduler's settle-refunds job does seconds later."""
+    graded = grade_unit(uow_factory, policies, unit_id=unit_id, grade=grade,
+                        defects=list(defects), actor="grader")
+    settle_all(uow_factory, policies)
+    return graded
 
 
 def test_refunded_on_inspection_nothing_is_owed_until_the_unit_is_graded(
@@ -46,8 +50,15 @@ def test_refunded_on_inspection_nothing_is_owed_until_the_unit_is_graded(
     view, [unit] = _returned(uow_factory, policies)
     assert view.refund_timing == "on_inspection"
     assert _events(uow_factory, "refund.due") == []
-    graded = _grade(uow_factory, policies, unit)
+    graded = grade_unit(uow_factory, policies, unit_id=unit, grade="A", actor="grader")
     assert graded.outcome["outcome"] == "accept" and graded.outcome["amount"] == "25.00"
+    # The grade answers the bench at once; the refund and the customer's answer follow from
+    # the settlement step, and until then the return says so.
+    assert _events(uow_factory, "refund.due") == []
+    assert get_return(uow_factory, view.rma).settling
+    assert settle_all(uow_factory, policies) == 1
+    assert not get_return(uow_factory, view.rma).settling
+    assert settle_all(uow_factory, policies) == 0  # settled once
     [due] = _events(uow_factory, "refund.due")
     today = policies.returns.today()
     assert due | {"refund_id": 0} == {
@@ -127,6 +138,7 @@ def test_a_tote_graded_in_one_request_settles_the_line_as_one_by_one_does(
     _, units = _returned(uow_factory, policies, quantity=2)
     grade_units(uow_factory, policies, grades=[UnitGrade(u, "A") for u in units],
                 actor="grader")
+    settle_all(uow_factory, policies)
     [due] = _events(uow_factory, "refund.due")
     assert (due["units"], due["total"]) == (2, "46.05")
     assert len(_events(uow_factory, "return.inspected")) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import add_item, add_location, add_sale
+from tests.factories import add_item, add_location, add_sale, settle_refunds
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def _grade(client, auth, unit, grade="A", defects=()):
     answer = client.post(f"/api/v1/units/{unit}/grade", headers=auth("grader"),
                          json={"grade": grade, "defects": list(defects)})
     assert answer.status_code == 200, answer.json
+    settle_refunds(client.application)
     return answer.json
 
 

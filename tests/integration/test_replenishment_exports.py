@@ -46,6 +46,54 @@ def test_the_export_groups_approved_lines_by_supplier_and_location_in_case_packs
     assert (socks["units"], socks["cases"], socks["value"]) == (24, 2, "36.00")
 
 
+def test_the_export_pages_its_lines_by_cursor_with_whole_orders_totals(
+        client, auth, approved):
+    integrator = auth("integrator")
+    whole = client.get(URL, headers=integrator).json
+    assert whole["page"] == {"limit": 1000, "next_cursor": None, "next": None}
+    pages, path = [], f"{URL}?limit=1"
+    while path:
+        answer = client.get(path, headers=integrator)
+        assert answer.status_code == 200, answer.json
+        pages.append(answer.json)
+        path = answer.json["page"]["next"]
+        if path:
+            assert answer.headers["Link"] == f'<{path}>; rel="next"'
+            assert "limit=1" in path  # the next page keeps the query
+    assert len(pages) == 4
+    lines = [(o["supplier"], line) for p in pages for o in p["orders"] for line in o["lines"]]
+    assert lines == [(o["supplier"], line) for o in whole["orders"] for line in o["lines"]]
+    # The first page holds one of ACME's two lines, and says the whole order's sums.
+    [acme] = pages[0]["orders"]
+    assert len(acme["lines"]) == 1
+    assert (acme["units"], acme["cases"], acme["value"]) == (42, 7, "357.00")
+    assert pages[-1]["page"]["next_cursor"] is None
+
+
+def test_the_export_json_is_what_its_schema_documents(client, auth, approved, app):
+    from returns_inventory.api.replenishment_schemas import OrderExport
+    from returns_inventory.services.order_export import export_approved_orders
+    from returns_inventory.services.suggestion_alerts import forget
+
+    answer = client.get(f"{URL}?limit=3", headers=auth("integrator")).json
+    with app.app_context():
+        from returns_inventory.extensions import policies, uow_factory
+
+        forget()
+        export = export_approved_orders(uow_factory(), None, policies(), limit=3)
+    page = {"limit": 3, "next_cursor": export["next_cursor"],
+            "next": f"{URL}?limit=3&after={export['next_cursor']}"}
+    assert answer == OrderExport().dump({**export, "page": page})
+
+
+def test_an_export_cursor_from_elsewhere_is_a_validation_problem(client, auth, approved):
+    cursor = client.get("/api/v1/replenishment/suggestions?limit=1",
+                        headers=auth("planner")).json["page"]["next_cursor"]
+    answer = client.get(f"{URL}?after={cursor}", headers=auth("integrator"))
+    assert answer.status_code == 422
+    assert answer.json["errors"][0]["field"] == "after"
+
+
 def test_the_export_as_csv_has_one_row_per_line_with_supplier_and_location(
         client, auth, approved):
     by_format = client.get(f"{URL}?format=csv&run={approved.run_id}",
@@ -78,6 +126,26 @@ def test_the_export_keeps_the_supplier_and_case_pack_an_approval_ordered_by(
     assert (approval["supplier"], approval["case_pack"], approval["cases"]) == ("ACME", 6, 2)
     assert (line["quantity"], line["case_pack"], line["cases"]) == (12, 6, 2)
     assert ("ACME2", "WH1") not in orders
+
+
+def test_the_supplier_filter_finds_an_approval_by_the_supplier_it_was_ordered_from(
+        client, auth, approved, db):
+    # The ERP moves the whole TEE-BLK range to ACME2 after two sizes were approved (M, S)
+    # and one rejected (L): a rejection orders nothing, so it follows the item.
+    db.connection.execute(items.update().where(items.c.sku == "TEE-BLK")
+                          .values(supplier="ACME2"))
+    planner = auth("planner")
+
+    def found(query: str) -> set[str]:
+        answer = client.get(f"/api/v1/replenishment/suggestions?{query}", headers=planner)
+        assert answer.status_code == 200, answer.json
+        assert answer.json["page"]["total"] == len(answer.json["data"])
+        return {f"{r['sku']}/{r['size']}" for r in answer.json["data"]}
+
+    assert found("supplier=ACME") == {"TEE-BLK/M", "TEE-BLK/S"}
+    assert found("supplier=ACME2") == {"TEE-BLK/L"}
+    assert found("supplier=ACME&status=approved&sort=-value") == {"TEE-BLK/M", "TEE-BLK/S"}
+    assert found("supplier=SOCKCO") == {"SOCK-WHT/OS"}
 
 
 def test_an_earlier_run_without_approvals_exports_no_orders(client, auth, approved):

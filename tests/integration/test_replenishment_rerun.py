@@ -21,8 +21,9 @@ from returns_inventory.persistence.repositories.suggestions import SuggestionRep
 from returns_inventory.persistence.tables import outbox_events, sales_lines
 from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.forecast_runs import RunRequest, run_forecast
+from returns_inventory.services.order_export import export_approved_orders
 from returns_inventory.services.suggestion_decisions import decide_suggestion
-from returns_inventory.services.suggestions import export_approved_orders, list_suggestions
+from returns_inventory.services.suggestions import list_suggestions
 from returns_inventory.services.tokens import create_token
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, app_on

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from returns_inventory import create_app
+from returns_inventory import create_app, extensions
+from returns_inventory.api.reports import ReturnsAnalytics
 from returns_inventory.persistence.tables import locations
 from returns_inventory.services import analytics, report_cache
 from returns_inventory.services.grading import grade_unit
@@ -157,6 +159,20 @@ def test_the_figures_of_a_size_count_its_sales_returns_grades_and_write_offs(cli
     assert sku["reasons"]["too_small"] == 14 and sku["reasons"]["changed_mind"] == 2
     assert _sku(body, "TEE-OK")["units_returned"] == 0
     assert _sku(body, "TEE-OK")["median_days_to_receipt"] is None
+
+
+def test_the_answer_is_what_the_documented_schema_dumps(client, auth, tops, app, policies):
+    """The handler sends the service's answer without dumping it through the schema: it must
+    be exactly what the dump would be (every field, no other, the same types)."""
+    body = client.get(f"{URL}?{_window()}", headers=auth("planner")).get_data(as_text=True)
+    with app.app_context():
+        answer = analytics.returns_analytics(
+            extensions.uow_factory(), policies.returns, since=SOLD_ON - timedelta(days=2),
+            until=TODAY)
+    dumped = ReturnsAnalytics().dump(answer)
+    assert json.loads(body) == dumped  # and as JSON text, numbers' types included:
+    assert json.dumps(answer, sort_keys=True) == json.dumps(dumped, sort_keys=True)
+    assert _size(dumped, "TEE-FIT", "S")["median_days_to_receipt"] == 10  # receipts count
 
 
 def test_a_sku_whose_quality_returns_stand_out_in_its_category_is_flagged(client, auth, tops):

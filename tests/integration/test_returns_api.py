@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.factories import add_item, add_location, add_sale, image, stock_up
+from tests.factories import add_item, add_location, add_sale, image, settle_refunds, stock_up
 
 
 @pytest.fixture
@@ -42,6 +42,9 @@ def test_authorize_receive_grade_over_http_announces_every_change(client, auth, 
     assert again.status_code == 409
     assert again.headers["Content-Type"] == "application/problem+json"
     client.post(f"/api/v1/units/{second}/grade", headers=grader, json={"grade": "A"})
+    assert client.get(f"/api/v1/returns/{rma}", headers=erp).json["settling"]
+    settle_refunds(client.application)  # the scheduler's settle-refunds job
+    assert not client.get(f"/api/v1/returns/{rma}", headers=erp).json["settling"]
     types = _events(client, erp)
     assert types.count("unit.received") == 2 and types.count("unit.graded") == 2
     assert types.count("refund.due") == 1 and types.count("stock.restocked") == 2

@@ -46,6 +46,7 @@ from returns_inventory.services.returns import (
     authorize_return,
     cancel_return,
 )
+from returns_inventory.services.settlement import settle_all, settle_waiting
 from returns_inventory.services.stock import verify_ledger
 from returns_inventory.services.unit_outcomes import GradingResult
 from returns_inventory.services.write_offs import decide_write_off
@@ -543,11 +544,26 @@ def test_500_random_operations_from_several_threads_keep_the_ledger_and_the_outb
     threads, per_thread = 5, 100
     workers = [threading.Thread(target=mix.run, args=(seed, per_thread))
                for seed in range(threads)]
+    stop = threading.Event()
+
+    def settle_meanwhile() -> None:  # the scheduler's settle-refunds job beside the benches
+        while not stop.wait(0.05):
+            try:
+                settle_waiting(uow_factory, policies)
+            except Exception as exc:  # noqa: BLE001 - collected and reported by the test
+                with mix.lock:
+                    mix.failures.append(("settle", exc))
+
+    settler = threading.Thread(target=settle_meanwhile)
+    settler.start()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=300)
-    assert not any(w.is_alive() for w in workers), "a worker is stuck (deadlock?)"
+    stop.set()
+    settler.join(timeout=60)
+    assert not any(w.is_alive() for w in [*workers, settler]), "a worker is stuck (deadlock?)"
+    settle_all(uow_factory, policies)  # what graded last, settled by the job's next pass
 
     assert mix.failures == []
     assert sum(mix.done.values()) - mix.done["expired"] >= threads * per_thread * 0.9

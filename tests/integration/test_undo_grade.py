@@ -11,6 +11,7 @@ from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
+from returns_inventory.services.settlement import settle_all
 from returns_inventory.services.stock import verify_ledger
 from returns_inventory.services.undo import undo_last_grade, undoable_until
 from returns_inventory.settings import Settings
@@ -175,6 +176,22 @@ def test_undo_withdraws_what_the_grade_decided_the_customer_gets(uow_factory, po
 def test_a_grade_that_settled_the_refund_cannot_be_undone(uow_factory, policies, units):
     for unit_id in units:  # the last unit of the line settles its refund
         grade_unit(uow_factory, policies, unit_id=unit_id, grade="A", actor="user:ana")
+    settle_all(uow_factory, policies)
     with pytest.raises(Conflict, match="already decided what the customer gets"):
         undo_last_grade(uow_factory, policies, unit_id=units[-1], actor="user:ana")
     assert _on_hand(uow_factory) == {"sellable": 3}
+
+
+def test_the_last_grade_undone_before_settlement_is_never_refunded(uow_factory, policies, units):
+    for unit_id in units:
+        grade_unit(uow_factory, policies, unit_id=unit_id, grade="A", actor="user:ana")
+    # Undone before the settlement step's pass: the line has a unit waiting again.
+    undo_last_grade(uow_factory, policies, unit_id=units[-1], actor="user:ana")
+    settle_all(uow_factory, policies)
+    with uow_factory() as uow:
+        assert [e.payload for e in uow.events.after(0, 100, "refund.due")] == []
+    grade_unit(uow_factory, policies, unit_id=units[-1], grade="A", actor="user:ana")
+    settle_all(uow_factory, policies)
+    with uow_factory() as uow:
+        [due] = [e.payload for e in uow.events.after(0, 100, "refund.due")]
+    assert due["units"] == 3

@@ -62,15 +62,19 @@ def _medium(db, run_id):
         .order_by(replenishment_suggestions.c.suggested_qty.desc())).scalars().first()
 
 
-def test_a_suggestion_page_draws_its_chart_with_matplotlib_and_explains_every_term(
-        client, db, forecast_run, planner):
+def test_a_suggestion_page_draws_its_chart_and_explains_every_term(
+        client, db, uow_factory, forecast_run, planner):
+    from returns_inventory.services.suggestions import get_suggestion
+
     sid = _medium(db, forecast_run["id"])
     response = client.get(f"/planner/suggestions/{sid}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     svg = html[html.index("<svg"):html.index("</svg>")]
-    assert "Matplotlib v" in svg  # drawn by the library, not by hand
-    assert 'role="img"' in svg and "Weekly sales, forecast and projected stock" in svg
+    assert 'role="img"' in svg and "<title>Weekly sales, forecast and projected stock" in svg
+    assert 'aria-describedby="suggestion-chart-desc"' in svg and "forecast over the next" in svg
+    # Lines of data, not an empty frame: the sales step line and both stock projections.
+    assert svg.count('stroke-linejoin="round"') >= 4
     for legend in ("Units sold per week", "80% forecast interval", "Forecast (",
                    "Restockable returns expected back", "Projected stock with the order",
                    "Projected stock without the order"):
@@ -85,6 +89,15 @@ def test_a_suggestion_page_draws_its_chart_with_matplotlib_and_explains_every_te
     # The CSP refuses inline styles: the chart's colours are SVG attributes instead.
     assert "style=" not in svg and "<style" not in svg
     assert 'stroke="#1558b0"' in svg and 'stroke-linejoin="round"' in svg
+    # The same figures as text, for a screen reader or a keyboard: one row a week.
+    figures = html[html.index('class="chart-figures"'):]
+    figures = figures[:figures.index("</details>")]
+    shown = get_suggestion(uow_factory, sid)
+    weeks = {h["week"] for h in shown["history"]} | {
+        w["week"] for w in shown["forecast"]["weeks"]}
+    assert figures.count('<th scope="row">') == len(weeks)
+    first = shown["forecast"]["weeks"][0]
+    assert f"{first['lower']:.1f} to {first['upper']:.1f}" in figures
 
 
 def test_the_projection_follows_the_terms_week_by_week(client, db, uow_factory, forecast_run):
@@ -112,7 +125,7 @@ def test_deciding_on_the_suggestion_page_returns_to_it_with_the_history(
     board = build_board(uow_factory)
     sid = board.ids["JEAN-IND/32"]
     html = client.get(f"/planner/suggestions/{sid}").get_data(as_text=True)
-    assert "Matplotlib v" in html  # the hand-made forecast of the board draws too
+    assert "Forecast (" in html[html.index("<svg"):]  # the hand-made forecast draws too
     response = client.post(f"/planner/suggestions/{sid}/decision", data={
         "csrf_token": hidden(html, "csrf_token"), "version": hidden(html, "version"),
         "back": f"/planner/suggestions/{sid}", "action": "edit", "quantity": "10",

@@ -101,3 +101,22 @@ def test_the_weekly_figures_count_sales_and_returns_by_the_week_of_the_sale(
     assert (sold[0]["units_sold"], sold[0]["units_returned"]) == (60, 15)
     assert sold[0]["reasons"] == {"too_small": 13, "changed_mind": 2}
     assert sold[0]["return_rate"] == 15 / 60
+
+
+def test_the_weekly_chart_kept_from_a_read_before_is_redrawn_once_more_comes_back(
+        client, uow_factory, returned, planner):  # noqa: F811 - the fixture above
+    def chart() -> str:
+        html = client.get("/planner/returns?window=30&category=tops&chart=TEE-FIT").get_data(
+            as_text=True)
+        return re.search(r'<section[^>]*id="sku-chart".*?</section>', html, re.S).group(0)
+
+    first = chart()
+    assert chart() == first  # the same figures: the chart drawn for them
+    policies = Policies.from_settings(Settings.load(env={}))
+    view = authorize_return(uow_factory, policies, order_ref="SO-2", actor="erp",
+                            lines=[ReturnLineRequest(line_ref="1", quantity=3,
+                                                     reason="quality_defect")])
+    receive_units(uow_factory, rma=view.rma, location="WH1", actor="dock",
+                  lines=[{"line_no": 1, "quantity": 3}])
+    again = chart()
+    assert again != first and "Quality defect" in again and "Quality defect" not in first

@@ -29,3 +29,8 @@ def test_the_runs_page_charts_the_durations_of_finished_runs(client, uow_factory
     assert "Succeeded" in chart and "Failed" in chart
     assert "Seconds" in chart  # runs of a moment are not drawn as 0.01 minutes
     assert "style=" not in chart
+    assert chart.count('r="3"/>') == 2  # one dot per finished run
+    # The same figures as text, for a screen reader or a keyboard.
+    figures = chart[chart.index('class="chart-figures"'):]
+    assert figures.count('<th scope="row">Run ') == 2
+    assert "succeeded" in figures and "failed" in figures

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import fisher_exact
 
 from returns_inventory.domain.fit_signals import (
     TEST,
@@ -12,6 +13,7 @@ from returns_inventory.domain.fit_signals import (
     benjamini_hochberg,
     compare_with_rest,
     excess_p_value,
+    excess_p_values,
     fit_signals,
     median_of_counts,
     quality_signals,
@@ -23,6 +25,23 @@ def test_the_fisher_p_value_is_the_hypergeometric_tail():
     assert excess_p_value(3, 3, 0, 3) == pytest.approx(1 / 20)
     # One-sided: a share BELOW the rest is no evidence at all of running small.
     assert excess_p_value(0, 3, 3, 3) == pytest.approx(1.0)
+
+
+def test_the_p_values_of_many_tables_at_once_are_scipys_fisher_exact_tests():
+    """Small tables and SKUs against categories of tens of thousands of units sold, flagged
+    and not; every table checked against scipy's own test of it."""
+    rng = np.random.default_rng(5)
+    n = 400
+    sold = np.concatenate([rng.integers(1, 12, n), rng.integers(1, 300, n)])
+    rest_sold = np.concatenate([rng.integers(1, 40, n), rng.integers(1, 70_000, n)])
+    share = rng.uniform(0.0, 0.3, 2 * n)
+    hits = rng.binomial(sold, np.minimum(1.0, share * rng.uniform(0.3, 4.0, 2 * n)))
+    rest_hits = rng.binomial(rest_sold, share)
+    got = excess_p_values(hits, sold, rest_hits, rest_sold)
+    want = [fisher_exact([[h, s - h], [rh, rs - rh]], alternative="greater").pvalue
+            for h, s, rh, rs in zip(hits, sold, rest_hits, rest_sold, strict=True)]
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-300)
+    assert got.min() < 1e-12 and (got == 1.0).any()  # far tails and certain ones among them
 
 
 def test_benjamini_hochberg_adjusts_by_rank_and_keeps_the_order_monotone():

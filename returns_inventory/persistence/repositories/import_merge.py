@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from ...domain.stock import Condition
 from ..tables import items, locations, purchase_order_lines, sales_lines, stock_balances
+from . import day_summary
 from .base import upsert, utcnow
 from .import_staging import first_rows
 
@@ -193,4 +194,7 @@ def insert_sales(connection: Connection, staged: Table, batch_id: int) -> int:
         .from_select([*columns, "item_id", "location_id", "batch_id"], source)
         .on_conflict_do_nothing(index_elements=["order_ref", "line_ref"])
     )
-    return _count(connection, stmt)
+    added = _count(connection, stmt)
+    if added:  # the lines this batch inserted carry its id; a re-sent line keeps its own
+        day_summary.count_sales(connection, sales_lines.c.batch_id == batch_id)
+    return added

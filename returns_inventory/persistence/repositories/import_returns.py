@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, and_, func, literal, not_, or_, select
 
 from ..returns_tables import imported_returns
 from ..tables import items, sales_lines
+from . import day_summary
 from .base import upsert
 from .import_staging import first_rows
 
@@ -162,4 +163,7 @@ def insert_returns(connection: Connection, staged: Table, batch_id: int, *,
         .from_select([*columns, "batch_id"], source)
         .on_conflict_do_nothing(index_elements=["return_ref", "return_line_ref"])
     )
-    return connection.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount
+    added = connection.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount
+    if added:  # the lines this batch inserted carry its id; a re-sent line keeps its own
+        day_summary.count_imported_returns(connection, imported_returns.c.batch_id == batch_id)
+    return added

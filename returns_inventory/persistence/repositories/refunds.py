@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select
 
+from ..batch import WriteBatch
 from ..refund_tables import inspection_outcomes, refund_deductions, refunds
 from ..returns_tables import return_lines, return_units, returns
 from ..tables import items, sales_lines
@@ -24,7 +25,7 @@ _IN_FORCE = ~exists().where(_LATER.c.unit_id == inspection_outcomes.c.unit_id,
 
 # Grading runs these for every unit it judges: built once, their compiled form and cache key
 # are reused instead of being rebuilt per call (which cost more CPU than the database spent).
-_LINE_CONTEXT = (
+_LINES = (
     select(
         return_lines.c.id.label("line_id"), return_lines.c.line_no,
         return_lines.c.quantity, return_lines.c.received_quantity,
@@ -44,14 +45,22 @@ _LINE_CONTEXT = (
     .join(returns, returns.c.id == return_lines.c.return_id)
     .join(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
     .join(items, items.c.id == return_lines.c.item_id)
-    .where(return_lines.c.id == bindparam("line_id"))
+)
+_LINE_CONTEXT = _LINES.where(return_lines.c.id == bindparam("line_id"))
+# The settlement step's read: every line of many returns, the returns locked in id order (the
+# one order every settler takes them in).
+_LINES_OF_RETURNS_LOCKED = (
+    _LINES.where(returns.c.id.in_(bindparam("return_ids", expanding=True)))
+    .order_by(returns.c.id, return_lines.c.id)
+    .with_for_update(of=returns)
 )
 _LINE_CONTEXT_LOCKED = _LINE_CONTEXT.with_for_update(of=returns)
-_ADD_OUTCOME = inspection_outcomes.insert().values(
+_KEEP_OUTCOME = inspection_outcomes.insert().values(
     sequence=select(func.coalesce(func.max(inspection_outcomes.c.sequence), 0) + 1)
     .where(inspection_outcomes.c.unit_id == bindparam("judged_unit"))
     .scalar_subquery(),
-).returning(inspection_outcomes.c.id)
+)
+_ADD_OUTCOME = _KEEP_OUTCOME.returning(inspection_outcomes.c.id)
 _OUTCOMES_IN_FORCE = (
     select(inspection_outcomes, return_units.c.unit_code, items.c.sku, items.c.size,
            return_lines.c.line_no, return_lines.c.resolution,
@@ -65,6 +74,25 @@ _OUTCOMES_IN_FORCE = (
 )
 _OUTCOMES_OF_RETURN = _OUTCOMES_IN_FORCE.where(
     inspection_outcomes.c.return_id == bindparam("return_id"))
+_OUTCOMES_OF_RETURNS = _OUTCOMES_IN_FORCE.where(
+    inspection_outcomes.c.return_id.in_(bindparam("return_ids", expanding=True)))
+_SETTLING = (
+    select(inspection_outcomes.c.id, inspection_outcomes.c.return_id)
+    .where(inspection_outcomes.c.settling)
+    .order_by(inspection_outcomes.c.id)
+    .limit(bindparam("limit"))
+)
+_SETTLED = (
+    inspection_outcomes.update()
+    .where(inspection_outcomes.c.id.in_(bindparam("outcome_ids", expanding=True)))
+    .values(settling=False)
+)
+_SETTLE_ONE = (
+    inspection_outcomes.update()
+    .where(inspection_outcomes.c.id == bindparam("outcome_id"))
+    .values(refund_id=bindparam("settled_by"))
+)
+_ADD_REFUNDS = refunds.insert().returning(refunds.c.id, sort_by_parameter_order=True)
 _SETTLE_OUTCOMES = (
     inspection_outcomes.update()
     .where(inspection_outcomes.c.id.in_(bindparam("outcome_ids", expanding=True)))
@@ -91,6 +119,15 @@ def _listed():
 
 
 _LIVE_REFUNDS_OF_RETURN = _listed().where(_LIVE).order_by(refunds.c.id)
+_LIVE_REFUNDS_OF_RETURNS = (
+    _listed()
+    .add_columns(exists().where(refund_deductions.c.refund_id == refunds.c.id,
+                                refund_deductions.c.code == "return_shipping")
+                 .label("took_return_shipping"))
+    .where(refunds.c.return_id.in_(bindparam("return_ids", expanding=True)),
+           refunds.c.status != "cancelled")
+    .order_by(refunds.c.id)
+)
 
 
 class RefundRepository(Repository):
@@ -101,11 +138,22 @@ class RefundRepository(Repository):
         # Asked only for a line that exists (a unit's, an exchange's, one just received).
         return dict(self.connection.execute(query, {"line_id": return_line_id}).one()._mapping)
 
+    def lines_of_returns(self, return_ids: list[int]) -> list[dict]:
+        """What settling needs of every line of these returns, the returns locked."""
+        rows = self.connection.execute(_LINES_OF_RETURNS_LOCKED, {"return_ids": return_ids})
+        return [dict(r._mapping) for r in rows]
+
     # --- inspection outcomes --------------------------------------------------------
-    def add_outcome(self, **values: Any) -> int:
+    def add_outcome(self, *, batch: WriteBatch | None = None, **values: Any) -> int | None:
+        """The unit's next outcome row: its id, or None when kept in `batch` (a grade's,
+        written with its other rows when the batch ends)."""
         # The caller holds the unit's lock, so the next sequence number is ours.
-        return self.connection.execute(_ADD_OUTCOME, {
-            "created_at": utcnow(), **values, "judged_unit": values["unit_id"]}).scalar_one()
+        row = {"created_at": utcnow(), "reason": None, "settling": False, **values,
+               "judged_unit": values["unit_id"]}
+        if batch is not None:
+            batch.keep(_KEEP_OUTCOME, row)
+            return None
+        return self.connection.execute(_ADD_OUTCOME, row).scalar_one()
 
     def outcomes_in_force(self, *, return_id: int | None = None, line_id: int | None = None,
                           unit_id: int | None = None) -> list[dict]:
@@ -122,6 +170,45 @@ class RefundRepository(Repository):
         if unit_id is not None:
             query = query.where(inspection_outcomes.c.unit_id == unit_id)
         return [dict(r._mapping) for r in self.connection.execute(query)]
+
+    def outcomes_of_returns(self, return_ids: list[int]) -> list[dict]:
+        """The latest outcome of each unit of these returns, oldest unit first."""
+        rows = self.connection.execute(_OUTCOMES_OF_RETURNS, {"return_ids": return_ids})
+        return [dict(r._mapping) for r in rows]
+
+    def settling(self, limit: int) -> list[tuple[int, int]]:
+        """The outcomes grades left to settle, oldest first: (outcome id, return id)."""
+        return [(r.id, r.return_id)
+                for r in self.connection.execute(_SETTLING, {"limit": limit})]
+
+    def mark_settled(self, outcome_ids: list[int]) -> None:
+        if outcome_ids:
+            self.connection.execute(_SETTLED, {"outcome_ids": outcome_ids})
+
+    def add_refunds(self, rows: list[dict], deductions: list[list[dict]]) -> list[int]:
+        """Many refunds in one statement, each with its deductions; their ids, in order."""
+        if not rows:
+            return []
+        now = utcnow()
+        ids = list(self.connection.execute(
+            _ADD_REFUNDS, [{"created_at": now, **row} for row in rows]).scalars())
+        kept = [{"refund_id": refund_id, **d}
+                for refund_id, its in zip(ids, deductions, strict=True) for d in its]
+        if kept:
+            self.connection.execute(refund_deductions.insert(), kept)
+        return ids
+
+    def settle_many(self, settled: list[tuple[int, int]]) -> None:
+        """(outcome id, refund id) pairs: each outcome is now paid by that refund."""
+        if settled:
+            self.connection.execute(_SETTLE_ONE, [{"outcome_id": o, "settled_by": r}
+                                                  for o, r in settled])
+
+    def live_refunds_of_returns(self, return_ids: list[int]) -> list[dict]:
+        """Every live refund of these returns, oldest first, with whether it took the
+        return shipping."""
+        rows = self.connection.execute(_LIVE_REFUNDS_OF_RETURNS, {"return_ids": return_ids})
+        return [dict(r._mapping) for r in rows]
 
     def settle_outcomes(self, outcome_ids: list[int], refund_id: int) -> None:
         self.connection.execute(_SETTLE_OUTCOMES, {"outcome_ids": outcome_ids,

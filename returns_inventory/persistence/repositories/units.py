@@ -26,6 +26,7 @@ from ..returns_tables import (
     write_offs,
 )
 from ..tables import api_tokens, items, locations, sales_lines
+from . import day_summary
 from .base import Repository, utcnow
 
 
@@ -53,6 +54,25 @@ _TOKEN_REVOKED = exists().where(
     api_tokens.c.id.in_(bindparam("token_ids", expanding=True)),
     api_tokens.c.revoked_at.is_not(None),
 ).label("token_revoked")
+_SIBLING = return_lines.alias("sibling")  # the other lines of the unit's return
+# What judging the unit's inspection outcome needs of its return line (the keys of
+# RefundRepository.line_context), read with the unit's lock rather than in a round trip of
+# its own; prefixed here, handed back as `details["line"]`.
+_LINE = {
+    "line_id": return_lines.c.id, "line_no": return_lines.c.line_no,
+    "quantity": return_lines.c.quantity, "received_quantity": return_lines.c.received_quantity,
+    "reason": return_lines.c.reason, "resolution": return_lines.c.resolution,
+    "declared_condition": return_lines.c.declared_condition,
+    "condition_met": return_lines.c.condition_met, "line_ref": sales_lines.c.line_ref,
+    "unit_price": sales_lines.c.unit_price, "channel": sales_lines.c.channel,
+    "sku": items.c.sku, "size": items.c.size, "return_id": returns.c.id, "rma": returns.c.rma,
+    "order_ref": returns.c.order_ref, "return_status": returns.c.status,
+    "shipping_paid_by": returns.c.shipping_paid_by, "refund_timing": returns.c.refund_timing,
+    "refund_method": returns.c.refund_method,
+    "refund_within_days": returns.c.refund_within_days, "address_ref": returns.c.address_ref,
+    "return_received": select(func.sum(_SIBLING.c.received_quantity))
+    .where(_SIBLING.c.return_id == returns.c.id).scalar_subquery(),
+}
 # Grading runs these for every unit: built once, so their compiled form is reused.
 _GRADING_VIEW = (
     select(
@@ -63,12 +83,21 @@ _GRADING_VIEW = (
         locations.c.code.label("location"),
         sales_lines.c.sold_on,
         _TOKEN_REVOKED,
+        *(column.label(f"line__{key}") for key, column in _LINE.items()),
     )
     .join(items, items.c.id == return_units.c.item_id)
     .join(locations, locations.c.id == return_units.c.location_id)
     .outerjoin(return_lines, return_lines.c.id == return_units.c.return_line_id)
+    .outerjoin(returns, returns.c.id == return_lines.c.return_id)
     .outerjoin(sales_lines, sales_lines.c.id == return_lines.c.sales_line_id)
 )
+
+
+def _to_grade(row) -> tuple[ReturnUnit, dict]:
+    details = dict(row._mapping)
+    line = {key: details.pop(f"line__{key}") for key in _LINE}
+    details["line"] = line if row.return_line_id is not None else None
+    return _unit(row), details
 _UNIT_TO_GRADE = _GRADING_VIEW.where(
     return_units.c.unit_code == bindparam("unit_code")
 ).with_for_update(of=return_units)
@@ -155,6 +184,14 @@ class UnitRepository(Repository):
             .values(**values)
             .returning(return_units.c.id)
         ).scalar_one()
+
+    def count_received(self, unit_codes: Sequence[str]) -> None:
+        """Count units received against a return's lines in the units back per day of sale:
+        once for all the units a transaction received, the summary's rows in key order (two
+        parcels listing the same items in opposite orders do not deadlock on them)."""
+        if unit_codes:
+            day_summary.count_received(self.connection,
+                                       return_units.c.unit_code.in_(unit_codes))
 
     def unit(self, unit_code: str, *, lock: bool = False) -> ReturnUnit | None:
         query = select(return_units).where(return_units.c.unit_code == unit_code)
@@ -244,11 +281,12 @@ class UnitRepository(Repository):
 
     def unit_to_grade(self, unit_code: str, token_ids: Sequence[int] = ()
                       ) -> tuple[ReturnUnit, dict] | None:
-        """The unit, locked, with its item, location and sale, in one round trip; its
+        """The unit, locked, with its item, location and sale, and as `line` what judging its
+        outcome needs of its return line (None for a blind receipt), in one round trip; its
         `token_revoked` says whether any of `token_ids` has been revoked."""
         row = self.connection.execute(_UNIT_TO_GRADE, {"unit_code": unit_code,
                                                        "token_ids": list(token_ids)}).first()
-        return (_unit(row), dict(row._mapping)) if row else None
+        return _to_grade(row) if row else None
 
     def units_to_grade(self, unit_codes: list[str], token_ids: Sequence[int] = ()
                        ) -> dict[str, tuple[ReturnUnit, dict]]:
@@ -256,7 +294,7 @@ class UnitRepository(Repository):
         `token_revoked`, as unit_to_grade); by unit code."""
         rows = self.connection.execute(_UNITS_TO_GRADE, {"unit_codes": unit_codes,
                                                          "token_ids": list(token_ids)})
-        return {r.unit_code: (_unit(r), dict(r._mapping)) for r in rows}
+        return {r.unit_code: _to_grade(r) for r in rows}
 
     def unit_details(self, unit_code: str) -> dict | None:
         """What the grading bench shows: item, size, customer reason and note."""

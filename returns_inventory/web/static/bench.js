@@ -30,3 +30,14 @@
     });
   });
 })();
+
+// A scan replaces what was in the field (an RMA nothing matched) instead of being typed next
+// to it: a wedge scanner only types, it never clears the field first.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+    if (document.activeElement === input) input.select();
+  });
+})();

@@ -201,3 +201,19 @@ def test_replan_reuses_the_fit_and_changes_only_what_the_targets_change(panel):
     np.testing.assert_array_equal(higher.units_still_out, fitted.units_still_out)
     assert (higher.safety_stock >= fitted.safety_stock - 1e-9).all()
     assert (higher.safety_stock > fitted.safety_stock + 1e-9).any()
+
+
+def test_the_plan_is_the_same_whatever_blocks_a_large_panel_is_worked_in(panel, result,
+                                                                          monkeypatch):
+    # At a million series the group sums and the window spread go a block at a time to bound
+    # memory; a block boundary must not move a single bit of any result.
+    import forecasting.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "SPREAD_BLOCK", 7)
+    monkeypatch.setattr(pipeline, "GROUP_WEEKS", 3)
+    blocked = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items)
+    for part in ("demand", "returns", "replenishment"):
+        a, b = getattr(result, part), getattr(blocked, part)
+        for name, value in vars(a).items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(getattr(b, name), value, err_msg=name)
