@@ -206,3 +206,13 @@ def test_the_user_command_creates_lists_and_disables_people(app, uow_factory):
     assert "gina\tgrader\tGina B\tactive" in listed.output
     assert runner.invoke(user_command, ["disable", "--username", "gina"]).exit_code == 0
     assert authenticate_user(uow_factory, "gina", PASSWORD) is None
+
+
+def test_every_page_names_its_icon_so_browsers_do_not_ask_for_a_missing_favicon(client):
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon, "no icon link: browsers fall back to /favicon.ico, a 404 on every page"
+    answer = client.get(icon.group(1))
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
