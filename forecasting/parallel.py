@@ -5,13 +5,21 @@ which a second worker must earn back, so what travels is kept small: the weekly 
 the narrowest integer type that holds them exactly (they are counts; the kernel reads them
 back as float64, so the forecasts are the same to the bit), and with ``workers=2`` this
 process forecasts chunks itself beside one helper process instead of waiting on two.
+
+The helpers stand between calls (see :func:`standing_helpers`): a helper started for the
+call came up seconds into the demand step (a fork, the imports of the caller's main module,
+statsmodels on the first big series), so at 100,000 series the driver had forecast most
+chunks alone by then and a second worker gained nothing.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import threading
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
@@ -100,17 +108,64 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
         for a, b in bounds:
             store(a, b, _job(args(a, b)))
     else:
-        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=_helpers()) as pool:
-            _share(pool, bounds, args, store, helpers=workers - 1)
+        try:
+            _share(standing_helpers(workers - 1), bounds, args, store, helpers=workers - 1)
+        except BrokenProcessPool:
+            # A standing helper died since the last call (killed, out of memory): the whole
+            # step once more on fresh helpers, so the counts are not added twice.
+            out.clear()
+            counts.clear()
+            _share(standing_helpers(workers - 1, fresh=True), bounds, args, store,
+                   helpers=workers - 1)
     return out, counts
 
 
+# Helper pools by size, kept for this process's later calls (a nightly scheduler runs one a
+# night; a helper idles at the size of its imports), shut down when the process exits.
+_STANDING: dict[int, ProcessPoolExecutor] = {}
+_STANDING_LOCK = threading.Lock()
+
+
+def standing_helpers(count: int, *, fresh: bool = False) -> ProcessPoolExecutor:
+    """A pool of ``count`` helper processes, started now and kept for later calls.
+
+    Call it ahead of the demand step (e.g. when a run starts reading) so the helpers are up,
+    with the kernels imported, by the time there are chunks to hand them. A pool whose helper
+    died is replaced, and so is any with ``fresh``.
+    """
+    with _STANDING_LOCK:
+        pool = _STANDING.get(count)
+        if pool is None or fresh or getattr(pool, "_broken", False):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            pool = ProcessPoolExecutor(max_workers=count, mp_context=_helpers())
+            for _ in range(count):  # each submit while none is idle starts one helper
+                pool.submit(_ready)
+            _STANDING[count] = pool
+        return pool
+
+
+def _ready() -> None:
+    """Nothing: the helper that runs it has started and imported the kernels."""
+
+
+@atexit.register
+def _close_standing() -> None:
+    with _STANDING_LOCK:
+        for pool in _STANDING.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+        _STANDING.clear()
+
+
 def _helpers():
-    """The fork server context (spawn where there is none), loaded with the kernels."""
+    """The fork server context (spawn where there is none), loaded with the kernels, the
+    statsmodels fit the biggest series try, and the caller's main module (else every helper
+    imports it again, e.g. the whole service for the CLI)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["forecasting.demand"])
+    ctx.set_forkserver_preload(["__main__", "forecasting.demand",
+                                "statsmodels.tsa.holtwinters"])
     return ctx
 
 

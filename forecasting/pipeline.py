@@ -38,7 +38,9 @@ from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 from forecasting.spread import (
+    level_variance,
     rolling_forecasts,
+    spread_at_level,
     spread_from_errors,
     window_errors,
     window_sums,
@@ -239,15 +241,30 @@ class Planner:
         top = np.sort(vol[ok])[::-1]
         return float(top[min(o.statsmodels_max_series, top.size) - 1])
 
-    def replan(self, items: ItemParams) -> ReplenishmentPlan:
+    def replan(self, items: ItemParams, *, sold_share=None) -> ReplenishmentPlan:
         """The replenishment step again for other targets or policies, after :meth:`fit`.
 
         Forecasts, return estimates and the spread do not depend on the targets, so a grid of
         targets (the replay's curves) costs one fit and a cheap step per target.
+
+        ``sold_share`` (``(n, W)``, column ``a`` = the week ``a`` weeks before the last) is the
+        share of each recent week's recorded sales that was actually sold, where the sales
+        panel records demand that went unserved: a lost sale never comes back, so the known
+        cohorts hold only the units sold (a replay's policies each sell their own share).
         """
+        demand, returns, cohorts, demand_class, sigma_window = self._fitted
+        if sold_share is not None:
+            share = np.clip(np.asarray(sold_share, float), 0.0, 1.0)
+            k = min(cohorts.open_units.shape[1], share.shape[1])
+            open_units = cohorts.open_units.copy()
+            open_units[:, :k] *= share[:, :k]
+            cohorts = replace(cohorts, open_units=open_units)
+            past, fut = expected_arrivals(cohorts, forecast=demand.forecast)
+            returns = replace(returns, expected_restockable=past + fut,
+                              expected_from_past_sales=past)
         saved, self.items = self.items, items
         try:
-            return self._plan(*self._fitted)
+            return self._plan(demand, returns, cohorts, demand_class, sigma_window)
         finally:
             self.items = saved
 
@@ -315,14 +332,21 @@ class Planner:
         # Each row's errors are its own, so a block of rows at a time: every size's rolling
         # forecasts at once are (n, origins, L+R) floats, gigabytes at a million series.
         err = np.empty((len(y), len(origins)))
+        fsum = np.empty((len(y), len(origins)))  # the window forecasts the errors were made on
         for a in range(0, len(y), SPREAD_BLOCK):
             rows = slice(a, a + SPREAD_BLOCK)
-            fsum = window_sums(fc[sku[rows]], weeks[rows]) * dem["share"][rows, None]
-            err[rows] = window_errors(fsum, origins, y[rows], weeks[rows])
-        scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
+            fsum[rows] = window_sums(fc[sku[rows]], weeks[rows]) * dem["share"][rows, None]
+            err[rows] = window_errors(fsum[rows], origins, y[rows], weeks[rows])
         # Pool within category and method: a trend model's window errors are not a level's.
         groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
-        return spread_from_errors(err, weeks, scale, group=group, n_groups=len(groups))
+        # The errors were made half a year back, at that season's level: each category's
+        # error-versus-level law carries them to the level forecast now.
+        law = level_variance(err, fsum, cat, int(cat.max(initial=0)) + 1)
+        if law is None:  # too few errors in the whole panel to read a law: weeks x sigma^2
+            scale = weeks * np.maximum(dem["sigma"], 1e-3) ** 2
+            return spread_from_errors(err, weeks, scale, group=group, n_groups=len(groups))
+        return spread_at_level(err, fsum, weeks, window_sum(dem["forecast"], weeks), law[cat],
+                               group=group, n_groups=len(groups))
 
     def _plan(self, demand, returns, cohorts, demand_class,
               sigma_window=None) -> ReplenishmentPlan:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import stats
 
 from forecasting.panel import NO_GRADE, ItemParams, ReturnsData, SalesPanel
 from forecasting.pipeline import Planner
@@ -55,13 +56,22 @@ class ReplayReport:
         return self.at_target("return_blind", self.targets[len(self.targets) // 2])
 
     def stock_at_fill(self, policy: str, fill: float) -> float:
-        """Average on hand at achieved fill ``fill``, interpolated (NaN outside the curve)."""
+        """Average on hand at achieved fill ``fill``, interpolated (NaN outside the curve).
+
+        The interpolation is linear in the normal quantile of the fill, ``z = Phi^-1(fill)``,
+        not in the fill itself: safety stock grows about linearly in ``z`` while the
+        stock-versus-fill curve steepens sharply toward 1, so a straight line between two
+        fills lies above the curve and overstates the stock of whichever policy's grid points
+        straddle the reading point more widely (return-blind overshoots, so its points are
+        the wider apart, and linear in the fill flattered return-aware).
+        """
         rows = sorted(self.curves[policy], key=lambda r: r["fill_rate"])
         f = np.array([r["fill_rate"] for r in rows])
         s = np.array([r["avg_on_hand"] for r in rows])
         if len(f) == 0 or fill < f[0] - 1e-12 or fill > f[-1] + 1e-12:
             return float("nan")
-        return float(np.interp(fill, f, s))
+        z = stats.norm.ppf(np.clip(f, 1e-9, 1 - 1e-9))
+        return float(np.interp(stats.norm.ppf(np.clip(fill, 1e-9, 1 - 1e-9)), z, s))
 
     def saving_at_equal_fill(self, fill: float = 0.95, policy: str = "return_aware",
                              against: str = "return_blind") -> float:
@@ -84,9 +94,12 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
         sales, returns, items: the whole history; the holdout is its last ``weeks`` weeks.
         targets: levels to trace the curves on (default: the items' mean level only).
         target_kind: ``cycle``, ``fill`` or ``cost`` for every item (default: their own).
-        oracle: optional ``callable(week, level, plan) -> (n,)`` order-up-to levels of a policy
-            that knows the true demand and return processes, replayed beside the two planners
-            as ``oracle``; ``plan`` is the planner's :class:`ReplenishmentPlan` at that level.
+        oracle: optional ``callable(week, level, plan, sold) -> (n,)`` order-up-to levels of a
+            policy that knows the true demand and return processes, replayed beside the two
+            planners as ``oracle``; ``plan`` is the planner's :class:`ReplenishmentPlan` at that
+            level, ``sold`` the ``(n, W)`` share of the recorded sales of each of the last
+            weeks (column ``a`` = ``a`` weeks ago) this policy actually sold (None at the
+            start): only those units can come back.
         oracles: more of them, ``{name: callable}`` (e.g. one that knows only the demand, to
             tell what knowing demand is worth from what knowing returns is worth).
         planner_options: passed to :class:`~forecasting.pipeline.Planner`.
@@ -98,7 +111,8 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
     the next L+1 deliveries, the rest on hand). Returns of sales made before the
     holdout arrive as recorded; returns of sales inside it are thinned by the share of that
     week's demand the policy actually served. The planner sees recorded demand (lost sales
-    included), as a shop that logs unmet demand would.
+    included), as a shop that logs unmet demand would, for its forecast; its known cohorts
+    (units sold and still out) hold only the units the policy actually sold.
     """
     n, T = sales.y.shape
     o = T - weeks
@@ -115,14 +129,19 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
                     **planner_options)
         return p, p.fit()
 
-    def levels(p, week):
+    def levels(p, week, sold=None):
+        # ``sold``: each policy's share of recent recorded sales it actually sold (its known
+        # cohorts hold only those units); None before the holdout, where all were sold.
         out = {}
         for g, level in enumerate(targets):
-            plan = p.replan(_with_target(items, level, target_kind))
+            its = _with_target(items, level, target_kind)
+            share = None if sold is None else sold[("return_aware", g)]
+            plan = p.replan(its, sold_share=share)
             out[("return_aware", g)] = plan.order_up_to
-            out[("return_blind", g)] = plan.blind_order_up_to
+            out[("return_blind", g)] = plan.blind_order_up_to  # blind ignores the cohorts
             for name, fn in extra.items():
-                out[(name, g)] = np.asarray(fn(week, level, plan), float)
+                own = None if sold is None else sold[(name, g)]
+                out[(name, g)] = np.asarray(fn(week, level, plan, own), float)
         return out
 
     first, first_result = planner(first_week - 1)
@@ -159,7 +178,9 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
         if t == weeks - 1 or not review.any():
             continue
         cur = first_week + t  # the week just finished
-        new = levels(planner(cur)[0], cur)
+        p_now = planner(cur)[0]
+        new = levels(p_now, cur, {key: _sold_share(st["frac"], t, p_now.window)
+                                  for key, st in state.items()})
         for key, st in state.items():
             ip = st["on_hand"] + st["pipe"][:, t + 1 :].sum(axis=1)
             q, _ = round_order(np.maximum(new[key] - ip, 0), items.case_pack, items.moq,
@@ -178,6 +199,15 @@ def replay(sales: SalesPanel, returns: ReturnsData, items: ItemParams, *, weeks:
             "lost_sales": st["lost"], "returns_received": st["returned"], "demand": total})
     return ReplayReport(curves=curves, weeks=weeks, n_series=n, targets=targets,
                         target_kind=target_kind)
+
+
+def _sold_share(frac, t, window):
+    """``(n, window)`` share of the recorded sales of ``a`` weeks before replay week ``t`` that
+    the policy served (column ``a``; 1 before the replay)."""
+    out = np.ones((len(frac), window))
+    k = min(window, t + 1)
+    out[:, :k] = frac[:, t - np.arange(k)]
+    return out
 
 
 def _with_target(items: ItemParams, level: float, kind: str | None) -> ItemParams:

@@ -66,7 +66,7 @@ class ReplenishmentOptions:
     moq_rule: str = "raise"
     moq_threshold: float = 0.5
     returns_variance: bool = True
-    spread_origins: int = 13
+    spread_origins: int = 26
     lost_sales: bool = True
     fill_scope: str = "category"
 

@@ -13,7 +13,10 @@ movers pool as ratios, not as units)::
     mse_post = (n_eff * mse + m * ratio_group * scale) / (n_eff + m)
 
 with ``n_eff`` the number of non-overlapping windows the errors amount to and ``m`` the
-prior's weight, estimated per group from how much the series really differ. Selection uses the
+prior's weight, estimated per group from how much the series really differ. The planner takes
+the scale from each category's error-versus-level law (:func:`level_variance`,
+:func:`spread_at_level`): the errors lie half a year back, at another season's level, and are
+carried to the level forecast now. Selection uses the
 same function for its one-week spread (the one-step errors are the model's own one-week-ahead
 errors), so intervals and safety stock speak about the same uncertainty.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+from scipy import optimize
 
 from forecasting.models import FALLBACK, METHODS
 from forecasting.models.baselines import moving_average_at
@@ -204,3 +208,106 @@ def spread_from_errors(err, weeks, scale, *, group=None, n_groups=1, strength=No
     k = np.maximum(np.asarray(weeks, float), 1)
     n_eff = np.where(cnt > 0, (cnt + k - 1) / k, 0.0)
     return window_spread(mse, n_eff, scale, group=group, n_groups=n_groups, strength=strength)
+
+
+REL_CAP = 25.0
+"""Cap of a squared window error relative to the variance the level law gives it."""
+LEVEL_MIN_ERRORS = 40
+LEVEL_MAX_ERRORS = 2_000_000
+"""At most about this many errors (every k-th) are read for the law."""
+"""Window errors a category needs before its own error-versus-level law replaces the panel's."""
+
+
+def level_variance(err, forecast_sum, group, n_groups) -> np.ndarray | None:
+    """``(n_groups, 2)``: ``(a, b)`` of ``E[error^2] = a F + b F^2`` per group, ``F`` the
+    window forecast the error was made on; None where even the whole panel cannot tell.
+
+    Count demand's variance grows with its mean as ``a m + b m^2`` (Poisson, ``a = 1``, plus a
+    multiplier's spread, gamma-Poisson / negative binomial), and a forecast's error of the level
+    is proportional to the level too. The law is read off the errors themselves: origins are
+    binned by ``F`` (octiles), and the bins' mean squared errors fitted by non-negative least
+    squares, relative to each bin's mean (so small windows count as much as large ones).
+    """
+    err = np.asarray(err, float)
+    f = np.asarray(forecast_sum, float)
+    ok = np.isfinite(err) & np.isfinite(f) & (f > 0)
+    # Octile bin means need no more than a few million errors: every k-th one beyond that
+    # (a million series x 26 origins would hold several (n, origins) copies at once).
+    idx = np.flatnonzero(ok)
+    if idx.size > LEVEL_MAX_ERRORS:
+        ok = np.zeros(ok.shape, bool)
+        ok.ravel()[idx[:: -(-idx.size // LEVEL_MAX_ERRORS)]] = True
+    g = np.broadcast_to(np.asarray(group, np.int64)[:, None], err.shape)[ok]
+    f, e2 = f[ok], err[ok] ** 2
+    glob = _fit_level_law(f, e2)
+    if glob is None:
+        return None
+    out = np.tile(glob, (n_groups, 1))
+    order = np.argsort(g, kind="stable")  # one sort, then each group is a slice
+    bounds = np.searchsorted(g[order], np.arange(n_groups + 1))
+    for k in range(n_groups):
+        part = order[bounds[k] : bounds[k + 1]]
+        own = _fit_level_law(f[part], e2[part])
+        if own is not None:
+            out[k] = own
+    return out
+
+
+def _fit_level_law(f, e2):
+    """``(a, b)`` of ``e2 ~ a f + b f^2`` from octile bins of ``f`` (None when too few)."""
+    if f.size < LEVEL_MIN_ERRORS:
+        return None
+    edges = np.unique(np.quantile(f, np.linspace(0, 1, 9)))
+    b = np.clip(np.searchsorted(edges, f, side="right") - 1, 0, max(len(edges) - 2, 0))
+    cnt = np.bincount(b)
+    m = cnt > 0
+    f1 = np.bincount(b, f)[m] / cnt[m]
+    f2 = np.bincount(b, f * f)[m] / cnt[m]
+    e = np.bincount(b, e2)[m] / cnt[m]
+    w = np.sqrt(cnt[m]) / np.maximum(e, 1e-9)
+    coef, _ = optimize.nnls(np.stack([f1, f2], axis=1) * w[:, None], e * w)
+    return coef if coef.sum() > 0 else None
+
+
+def spread_at_level(err, forecast_sum, weeks, level_now, law, *, group=None,
+                    n_groups=1) -> np.ndarray:
+    """Spread over each series' window now, from errors made at other levels.
+
+    Each window error is divided by the variance the law (:func:`level_variance`, one row per
+    series) gives its own forecast ``F_o``; the series' mean of these relative squared errors is
+    shrunk toward its group (:func:`window_spread`) and scaled back by the law at the window
+    forecast now, ``level_now``. Errors measured half a year back in a category's peak then do
+    not set the safety stock of its trough (nor the trough's those of the next peak).
+    """
+    err = np.asarray(err, float)
+    f = np.asarray(forecast_sum, float)
+    law = np.asarray(law, float)
+    mse, cnt = np.empty(len(err)), np.empty(len(err), np.int64)
+    for a in range(0, len(err), BLOCK_ROWS):  # row-wise, a block at a time: bounded temporaries
+        rows = slice(a, a + BLOCK_ROWS)
+        mse[rows], cnt[rows] = _relative_mse(err[rows], f[rows], law[rows])
+    k = np.maximum(np.asarray(weeks, float), 1)
+    n_eff = np.where(cnt > 0, (cnt + k - 1) / k, 0.0)
+    post = window_spread(mse, n_eff, np.ones(len(mse)), group=group, n_groups=n_groups) ** 2
+    now = np.maximum(np.asarray(level_now, float), 0.0)
+    return np.sqrt(post * (law[:, 0] * now + law[:, 1] * now**2))
+
+
+BLOCK_ROWS = 65_536
+
+
+def _relative_mse(err, f, law):
+    """Per row: mean of the squared errors relative to the law at their own forecast, and how
+    many there were."""
+    # A window forecast of a fraction of a unit still risks a whole unit's error (a launch's
+    # first weeks): relative to less, one such error would set the series' spread for good.
+    f = np.maximum(f, 1.0)
+    v = law[:, :1] * f + law[:, 1:] * f**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(v > 1e-9, err**2 / np.where(v > 1e-9, v, 1.0), np.nan)
+        # Past the law's 5 standard deviations an error is a model's miss of a turn (a trend
+        # model lagging a season's ramp out of its trough), not the spread of this level.
+        rel = np.minimum(rel, REL_CAP)
+        cnt = np.isfinite(rel).sum(axis=1)
+        mse = np.where(cnt > 0, np.nansum(rel, axis=1) / np.maximum(cnt, 1), np.nan)
+    return mse, cnt

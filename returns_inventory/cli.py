@@ -154,6 +154,18 @@ def verify_ledger_command() -> None:
     click.echo(f"ledger ok: {checked} balances match their movements")
 
 
+@main.command("settle-refunds")
+@with_appcontext
+def settle_refunds_command() -> None:
+    """Settle every graded return waiting for its refund and answer (the scheduler's
+    settle-refunds job does this every few seconds; this is for when no scheduler runs)."""
+    from .services.policies import Policies
+    from .services.settlement import settle_all
+
+    settled = settle_all(uow_factory(), Policies.from_settings(settings()))
+    click.echo(f"settled {settled} return(s)")
+
+
 @main.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:

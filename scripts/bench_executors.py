@@ -26,6 +26,8 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nightly_watch import peak_mib, print_run  # noqa: E402
@@ -72,14 +74,16 @@ def dask_cluster(executor: str, workers: int, address: str | None):
         yield Cluster(address, tuple(pid for host, pid in hosts if host == socket.gethostname()))
 
 
-def _warm() -> None:
+def _warm(workers: int = 1) -> None:
     """Import and run the kernels once (statsmodels is imported on first use), so every
-    process, driver or worker, is measured as it runs its second night."""
+    process, driver or worker, is measured as it runs its second night; with ``workers``,
+    the local pool's standing helpers too, as a scheduler that has run a night has them."""
     import returns_inventory.services.dask_run  # noqa: F401
     from forecasting import Planner
 
     panel = make_apparel_panel(300, n_weeks=130, seed=1)
-    Planner(panel.sales, panel.returns, panel.stock, panel.items).fit()
+    Planner(panel.sales, panel.returns, panel.stock, panel.items, workers=workers,
+            chunk_size=100).fit()
 
 
 def _host_and_pid() -> tuple[str, int]:
@@ -137,7 +141,7 @@ def compare_executors(url: str, as_of: date, args) -> None:
 
 def compare_workers(url: str, as_of: date, args) -> None:
     """Alternating rounds of 1 and 2 workers, each pair next to the machine's ceiling."""
-    _warm()
+    _warm(2 if args.executor == "local" else 1)
     with contextlib.ExitStack() as stack:
         clusters = {w: stack.enter_context(dask_cluster(args.executor, w, args.scheduler))
                     for w in (1, 2)}
@@ -160,6 +164,13 @@ def compare_workers(url: str, as_of: date, args) -> None:
               f"{one['wall']:.1f} -> {two['wall']:.1f} s = {total:.2f}x against "
               f"{end_to_end:.2f}x ({total / end_to_end:.2f} of it); core-seconds "
               f"{one['cpu']:.1f} -> {two['cpu']:.1f} ({two['cpu'] / one['cpu']:.2f}x)")
+    # One pair swings with the other sessions' load (±30 % at load 20): the rounds together.
+    ones = sum(one["forecast_s"] for _, one, _ in rounds)
+    twos = sum(two["forecast_s"] for _, _, two in rounds)
+    ceiling = float(np.median([c.speedup for c, _, _ in rounds]))
+    print(f"all {len(rounds)} rounds: forecast phase {ones:.1f} -> {twos:.1f} s = "
+          f"{ones / twos:.2f}x against the median ceiling {ceiling:.2f}x "
+          f"({ones / twos / ceiling:.2f} of it)")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (target: 2 workers "
           "reach 0.9 of the ceiling)")
 

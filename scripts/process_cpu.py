@@ -124,7 +124,8 @@ class RunMeter:
 
     def _reaped(self) -> float:
         """CPU of the local process pool so far: children this process reaped (spawned
-        helpers), and the fork server with the helpers it forked and reaped."""
+        helpers), and the fork server with the helpers it forked, running (the standing
+        helpers of forecasting.parallel) or reaped."""
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         total = usage.ru_utime + usage.ru_stime
         for child in psutil.Process().children():
@@ -132,10 +133,12 @@ class RunMeter:
                 if "forkserver" not in " ".join(child.cmdline()):
                     continue
                 times = child.cpu_times()
+                helpers = [(p.pid, _cpu(p.cpu_times())) for p in child.children()]
             except psutil.Error:
                 continue
             used = times.user + times.system + times.children_user + times.children_system
-            total += used - self._servers.setdefault(child.pid, used if self._starting else 0.0)
+            for pid, cpu in [(child.pid, used), *helpers]:
+                total += cpu - self._servers.setdefault(pid, cpu if self._starting else 0.0)
         return total
 
     def _sample_loop(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,6 +205,8 @@ def _run_phases(uow_factory: UowFactory, config: ForecastConfig, run_id: int,
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    if client is None and workers > 1:
+        _start_helpers(workers - 1)
     say("reading")
     with uow_factory() as uow:
         # Partitions can read in their own sessions only what those sessions can see.
@@ -267,6 +270,19 @@ def get_run(uow_factory: UowFactory, run_id: int) -> dict:
     if run is None:
         raise NotFound(f"no forecast run {run_id}")
     return run
+
+
+def _start_helpers(count: int) -> None:
+    """Start the local pool's helpers while the run reads, in the background: started when
+    the forecast begins, a helper came up seconds into it and the driver had forecast most
+    chunks alone by then (see forecasting.parallel.standing_helpers)."""
+
+    def start() -> None:
+        from forecasting.parallel import standing_helpers
+
+        standing_helpers(count)
+
+    threading.Thread(target=start, name="forecast-helpers", daemon=True).start()
 
 
 def _plan(inputs: PlanningInputs, config: ForecastConfig, workers: int, client):

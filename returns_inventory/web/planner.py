@@ -32,7 +32,7 @@ from .forms import whole_number
 from .pages import page_blueprint
 from .planner_charts import chart_rows, project_stock, suggestion_chart
 from .planner_columns import BY_KEY, DEFAULT, KEYS, PREFERENCE, with_figures
-from .planner_filters import PAGE_SIZE, read_table_state
+from .planner_filters import PAGE_SIZE, TableState, read_table_state, typed_filters
 
 bp = page_blueprint("planner", __name__, url_prefix="/planner")
 
@@ -74,14 +74,17 @@ def decide(suggestion_id: int):
 
 
 def _table_page(values: MultiDict, *, error: str | None = None, status: int = 200):
+    at_fault: set[str] = set()
     try:
         state = read_table_state(values)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
                                   offset=page_offset(state.page, PAGE_SIZE), limit=PAGE_SIZE,
                                   policies=policies())
     except DomainError as exc:
-        state, listed = read_table_state(MultiDict()), None
+        # The form comes back as typed, the fields at fault marked, so nothing is lost.
+        state, listed = TableState(typed_filters(values)), None
         error, status = exc.detail, status_of(exc)
+        at_fault = {e.field for e in exc.errors}
     total = listed["page"]["total"] if listed else 0
     counted_all = listed["page"]["total_exact"] if listed else True
     if listed and not listed["data"] and state.page > 1 and counted_all and error is None:
@@ -92,6 +95,7 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
     rows = [with_figures(row) for row in listed["data"]] if listed else []
     return render_template(
         "planner/suggestions.html", state=state, listed=listed, rows=rows, error=error,
+        fields_at_fault=at_fault,
         columns=[BY_KEY[k] for k in table_columns()], statuses=STATUSES,
         runs=[r for r in runs if r["status"] == "succeeded" and not r["discarded_at"]],
         pages=page_count(total, PAGE_SIZE), total=total, back=request.full_path.rstrip("?"),

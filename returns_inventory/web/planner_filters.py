@@ -55,13 +55,19 @@ class TableState:
         return None
 
 
-def read_table_state(values: MultiDict) -> TableState:
-    """Filters, sort and page from request values; bad values are refused in words."""
+def typed_filters(values: MultiDict) -> MultiDict:
+    """The filters as the planner typed them, blanks dropped."""
     typed = MultiDict()
     for name in FILTER_FIELDS:
         for value in values.getlist(name):
             if value.strip():
                 typed.add(name, value.strip())
+    return typed
+
+
+def read_table_state(values: MultiDict) -> TableState:
+    """Filters, sort and page from request values; bad values are refused in words."""
+    typed = typed_filters(values)
     raw = {k: v for k, v in typed.items() if k != "status"}
     if typed.getlist("status"):
         raw["status"] = ",".join(typed.getlist("status"))

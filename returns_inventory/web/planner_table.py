@@ -34,7 +34,7 @@ def export(kind: str):
     run = listed["run"]["id"] if listed["run"] else "none"
     name = f"suggestions-run-{run}.{kind}"
     if kind == "csv":
-        body, mimetype = csv_bytes(rows, keys), "text/csv; charset=utf-8"
+        body, mimetype = csv_bytes(rows, keys), "text/csv"  # werkzeug adds the charset
     else:
         body, mimetype = xlsx_bytes(rows, keys, f"Run {run}"), XLSX
     return Response(body, mimetype=mimetype,

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from flask import flash, redirect, render_template, request, url_for
 
 from ..domain.access import Role
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, NotFound
 from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.problems import status_of
@@ -32,7 +32,14 @@ EXCHANGE_ACTIONS = {"reserve": "reserved again", "refund": "refunded instead", "
 @requires_role(Role.ADMIN)
 def overview():
     """Write-offs waiting for approval, with value and photos; exchanges to act on."""
-    return render_template("supervisor/overview.html", work=supervisor_work(uow_factory()))
+    return _overview_page()
+
+
+def _overview_page(*, error: str | None = None, status: int = 200):
+    # The scan field comes back empty (the error names what was scanned): a wedge scanner
+    # types into it without selecting, so a kept value would prefix the next scan.
+    return render_template("supervisor/overview.html", work=supervisor_work(uow_factory()),
+                           error=error), status
 
 
 @bp.post("/write-offs/<int:write_off_id>/decision")
@@ -71,7 +78,14 @@ def exchange_action(exchange_id: int, action: str):
 @requires_role(Role.ADMIN)
 def regrade():
     """The re-grade form of a scanned unit: a new grade, defects and the reason (required)."""
-    return _regrade_page((request.args.get("unit") or "").strip().upper())
+    unit_id = (request.args.get("unit") or "").strip().upper()
+    try:
+        return _regrade_page(unit_id)
+    except NotFound:
+        # A mistyped or misread label: say so where the next scan goes, not on a dead end.
+        words = (f"No unit label matches “{unit_id}”. Check the label and scan again."
+                 if unit_id else "Scan or type a unit label first.")
+        return _overview_page(error=words, status=404)
 
 
 @bp.post("/units/<unit_id>/regrade")

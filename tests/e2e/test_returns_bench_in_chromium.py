@@ -150,6 +150,10 @@ def test_a_parcel_is_received_labelled_graded_from_the_queue_and_a_grade_undone(
         shown = page.locator("#received-units tbody tr td:first-child").all_inner_texts()
         assert _decoded(printed("#print-labels")) == shown  # a scanner reads the unit id
         assert sorted(_decoded(printed("#print-sheet"))) == sorted(shown)
+        expect(page.locator("#print-labels")).to_be_focused()
+        _scan(page, parcel["rma"])  # the next parcel's scan is not lost on the button
+        page.wait_for_url(lambda url: urlsplit(url).path == "/station/receive")
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
 
         page.goto(live_server.url(f"/station/queue?location={parcel['wh']}"))
         expect(page.locator("#state-counts")).to_be_visible()
@@ -245,3 +249,50 @@ def test_a_parcel_without_an_rma_is_received_by_picking_the_sku_and_its_size(
     unit = live_server.get(f"/api/v1/units/{unit_id}").json()
     assert (unit["sku"], unit["flagged_for_review"], unit["receiving_note"]) == (
         parcel["coat"], True, "No packing slip")
+
+
+def test_at_tablet_width_each_parcel_count_says_what_it_counts_and_queue_filters_are_tappable(
+    live_server, browser, parcel, unique
+):
+    """Below 820 px the lines stack and their heading row is hidden: each number must then say
+    what it is (expected, already received), and the queue's filters must be finger-sized."""
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique,
+                                        {"width": 768, "height": 1024}, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        _scan(page, parcel["rma"])
+        first = page.locator("#receive-form tbody tr").first
+        expect(first).to_contain_text("Expected 2")
+        expect(first).to_contain_text("Already received 0")
+        expect(first.get_by_text("In this parcel")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 768
+
+        page.goto(live_server.url("/station/queue"))
+        for select in (page.locator("#location"), page.locator("#reason")):
+            box = select.bounding_box()
+            assert box is not None and box["height"] >= 40, box
+        assert refused == [], refused
+    finally:
+        context.close()
+
+
+def test_after_an_rma_nothing_matches_the_next_scan_replaces_it_instead_of_joining_it(
+    live_server, browser, parcel, unique
+):
+    """A misread label is common at the dock: the field keeps it (so the grader sees what was
+    read), and the next scan must open the next parcel, not "RMA-2RMA-1"."""
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        _scan(page, "RMA-MISREAD")
+        expect(page.locator("#receive-error")).to_contain_text("No return matches “RMA-MISREAD”")
+        expect(page.locator("#rma")).to_be_focused()
+        _scan(page, parcel["rma"])
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
+        assert refused == [], refused
+    finally:
+        context.close()

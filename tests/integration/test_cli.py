@@ -12,11 +12,15 @@ from returns_inventory.cli import main
 from returns_inventory.persistence.tables import stock_balances
 from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.forecast_runs import RunRequest, start_run
+from returns_inventory.services.grading import grade_unit
+from returns_inventory.services.policies import Policies
+from returns_inventory.services.receiving import receive_units
+from returns_inventory.services.returns import ReturnLineRequest, authorize_return, get_return
 from returns_inventory.services.run_guard import RUN_LEASE
 from returns_inventory.services.stock import adjust_stock
 from returns_inventory.services.tokens import authenticate
 from returns_inventory.settings import Settings
-from tests.factories import add_item, add_location, weekly_sock_sales
+from tests.factories import add_item, add_location, add_sale, weekly_sock_sales
 
 
 @pytest.fixture
@@ -141,3 +145,21 @@ def test_forecast_clear_run_ends_a_stuck_run_and_frees_its_leases(run, uow, comm
     assert (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= datetime.now(UTC)
     again = run("forecast", "clear-run", str(stuck))
     assert again.exit_code == 2 and "nothing to clear" in again.stderr
+
+
+def test_settle_refunds_settles_graded_returns_once_without_a_scheduler(run, uow):
+    policies = Policies.from_settings(Settings.load(env={}))
+    item_id = add_item(uow, "TEE-BLK", "M")
+    add_sale(uow, item_id, add_location(uow, "WH1"), quantity=1)
+    view = authorize_return(uow, policies, order_ref="SO-1", actor="erp", address_ref="A-1",
+                            lines=[ReturnLineRequest(line_ref="1", quantity=1,
+                                                     reason="too_small")])
+    [unit] = receive_units(uow, rma=view.rma, location="WH1", actor="dock",
+                           lines=[{"line_no": 1, "quantity": 1}], policies=policies)
+    grade_unit(uow, policies, unit_id=unit.unit_id, grade="A", actor="grader")
+    assert get_return(uow, view.rma).settling
+    first, again = run("settle-refunds"), run("settle-refunds")
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    assert first.stdout.strip() == "settled 1 return(s)"
+    assert again.stdout.strip() == "settled 0 return(s)"  # a return is settled once
+    assert not get_return(uow, view.rma).settling

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,7 +103,11 @@ def test_a_wrong_password_is_refused_in_words_without_saying_which_part_was_wron
             "username": username, "password": password, "csrf_token": hidden(page, "csrf_token"),
         })
         assert response.status_code == 401
-        assert "do not match an active user" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "do not match an active user" in html
+        # The username is kept, so the cursor waits in the password, the field to retype.
+        assert "autofocus" in re.search(r'<input id="password"[^>]*>', html).group(0)
+        assert "autofocus" not in re.search(r'<input id="username"[^>]*>', html).group(0)
     assert client.get("/station").status_code == 303
 
 

@@ -83,6 +83,7 @@ def test_the_export_holds_exactly_the_columns_and_rows_shown_in_their_order(
     answer = client.get(f"/planner/export.csv?{query}")
     assert answer.status_code == 200
     assert "attachment" in answer.headers["Content-Disposition"]
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"  # said once
     rows = list(csv.reader(io.StringIO(answer.get_data().decode("utf-8-sig"))))
     assert rows[0][:5] == ["SKU", "Size", "Location", "Supplier", "On hand"]
     assert [r[1] for r in rows[1:]] == ["M", "L", "S"]  # 30, 18, 12 units: as the page
@@ -93,6 +94,23 @@ def test_the_export_holds_exactly_the_columns_and_rows_shown_in_their_order(
     medium = sheet[1]
     assert medium[rows[0].index("Suggested")] == 30
     assert medium[rows[0].index("Weeks of cover after")] == 5.5
+
+
+def test_a_refused_filter_keeps_what_the_planner_typed_and_never_claims_no_run_succeeded(
+        client, board, planner):
+    answer = client.get("/planner?supplier=DENIMCO&min_quantity=abc")
+    assert answer.status_code == 422
+    words = _words(answer)
+    assert "Minimum quantity: Not a valid integer." in words
+    assert "No forecast run has succeeded" not in words  # one has: the filter was refused
+    html = answer.get_data(as_text=True)
+    assert re.search(r'id="f-supplier"[^>]*value="DENIMCO"', html)  # nothing typed is lost
+    field = re.search(r'<input id="f-min-quantity"[^>]*>', html).group(0)
+    assert 'value="abc"' in field and 'aria-invalid="true"' in field
+    gone = client.get("/planner?run=999999&sku=TEE-BLK")  # a bookmarked run since removed
+    assert gone.status_code == 404
+    assert "No forecast run has succeeded" not in _words(gone)
+    assert re.search(r'id="f-sku"[^>]*value="TEE-BLK"', gone.get_data(as_text=True))
 
 
 def test_chosen_columns_are_remembered_for_that_planner_only(

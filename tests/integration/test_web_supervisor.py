@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from returns_inventory.services.grading import grade_unit
@@ -98,6 +100,20 @@ def test_a_re_grade_needs_a_reason_named_in_words(client, uow_factory, shop, adm
         history = uow.units.gradings_of(uow.units.unit(unit_id).id)
     assert [(h["kind"], h["reason"]) for h in history] == [
         ("grade", None), ("regrade", "missed a stain")]
+
+
+def test_a_mistyped_label_to_re_grade_is_said_on_the_supervisor_page_ready_to_scan_again(
+        client, shop, admin):
+    answer = client.get("/supervisor/regrade?unit=u-nope-1")
+    assert answer.status_code == 404
+    page = answer.get_data(as_text=True)
+    assert "No unit label matches “U-NOPE-1”" in page
+    field = re.search(r'<input id="unit"[^>]*>', page).group(0)
+    assert "value=" not in field  # the next scan must not be typed after the bad one
+    assert 'aria-invalid="true"' in field and "autofocus" in field
+    assert "Write-offs waiting for approval" in page  # the supervisor's page, not a dead end
+    empty = client.get("/supervisor/regrade?unit=")
+    assert empty.status_code == 404 and "Scan or type a unit label" in empty.get_data(as_text=True)
 
 
 def test_an_exchange_can_be_refunded_instead_from_the_page(client, uow_factory, shop, admin):

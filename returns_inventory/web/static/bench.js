@@ -30,3 +30,33 @@
     });
   });
 })();
+
+// A scan replaces what was in the field (an RMA nothing matched) instead of being typed next
+// to it: a wedge scanner only types, it never clears the field first.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+    if (document.activeElement === input) input.select();
+  });
+})();
+
+// A page whose buttons hold the focus (Print labels after receiving) still takes the next
+// scan: a character typed outside any field goes to the page's scan field instead of being
+// lost, and Enter on a button still presses it.
+(function () {
+  "use strict";
+
+  var target = document.querySelector("input[data-scan-target]");
+  if (!target) return;
+  document.addEventListener("keydown", function (event) {
+    var at = document.activeElement;
+    var typing = at && (at.tagName === "INPUT" || at.tagName === "TEXTAREA" ||
+      at.tagName === "SELECT" || at.isContentEditable);
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key.length !== 1 || event.key === " ") return;
+    target.value = "";
+    target.focus();  // the key's character is typed into the field that now has the focus
+  });
+})();

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from forecasting.backtest import errors, replay, rolling_accuracy
+from forecasting.backtest import ReplayReport, errors, replay, rolling_accuracy
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel
 from forecasting.synthetic import make_apparel_panel
 
@@ -89,9 +90,25 @@ def test_an_oracle_ordering_the_planner_s_own_levels_replays_exactly_as_the_plan
     # only what it started with and is reported under its own name.
     small = make_apparel_panel(200, seed=5)
     rep = replay(small.sales, small.returns, small.items, weeks=4, targets=(0.95,),
-                 oracles={"copy": lambda week, level, plan: plan.order_up_to,
-                          "none": lambda week, level, plan: np.zeros(len(plan.ids))})
+                 oracles={"copy": lambda week, level, plan, sold: plan.order_up_to,
+                          "none": lambda week, level, plan, sold: np.zeros(len(plan.ids))})
     copy, aware = rep.at_target("copy", 0.95), rep.at_target("return_aware", 0.95)
     assert copy == pytest.approx(aware)
     assert rep.at_target("none", 0.95)["units_ordered"] == 0
     assert rep.at_target("none", 0.95)["fill_rate"] < aware["fill_rate"]
+
+
+def test_stock_at_equal_fill_is_read_on_the_curve_not_on_its_chord():
+    # Two policies on the same curve, stock = 100 + 50 z(fill): one measured at fills close to
+    # 0.95, the other at fills far on either side. Both must read the same stock at 0.95; a
+    # straight line between fills would charge the widely spaced one the chord above the curve.
+    def row(f):
+        return {"target": f, "fill_rate": f, "avg_on_hand": 100 + 50 * stats.norm.ppf(f)}
+
+    rep = ReplayReport(curves={"near": [row(0.94), row(0.96)], "wide": [row(0.85), row(0.99)]},
+                       weeks=13, n_series=1, targets=(0.9,), target_kind="fill")
+    truth = 100 + 50 * stats.norm.ppf(0.95)
+    assert rep.stock_at_fill("near", 0.95) == pytest.approx(truth)
+    assert rep.stock_at_fill("wide", 0.95) == pytest.approx(truth)
+    assert rep.saving_at_equal_fill(0.95, policy="near", against="wide") == pytest.approx(0.0)
+    assert np.isnan(rep.stock_at_fill("near", 0.99))  # outside the measured curve

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 
 import numpy as np
 import pytest
 
-from forecasting.parallel import chunk_bounds, compact_units
+from forecasting import Planner
+from forecasting.parallel import chunk_bounds, compact_units, standing_helpers
+from forecasting.synthetic import make_apparel_panel
 
 
 @pytest.mark.parametrize(("top", "dtype"), [(200, np.uint8), (60_000, np.uint16),
@@ -31,3 +35,30 @@ def test_chunks_never_cut_a_sku_in_two():
     assert bounds[0][0] == 0 and bounds[-1][1] == len(sku)
     assert all(b == c for (_, b), (c, _) in itertools.pairwise(bounds))
     assert all(a == 0 or sku[a] != sku[a - 1] for a, _ in bounds)
+
+
+def _helper_pid() -> int:
+    return standing_helpers(1).submit(os.getpid).result()
+
+
+def test_the_helper_of_a_two_worker_run_stands_for_the_next_run():
+    panel = make_apparel_panel(300, seed=9)
+    args = (panel.sales, panel.returns, panel.stock, panel.items)
+    Planner(*args, workers=2, chunk_size=80).fit()
+    first = _helper_pid()
+    Planner(*args, workers=2, chunk_size=80).fit()
+    assert _helper_pid() == first
+
+
+def test_a_helper_that_died_between_runs_is_replaced_and_the_forecasts_do_not_change():
+    panel = make_apparel_panel(300, seed=9)
+    args = (panel.sales, panel.returns, panel.stock, panel.items)
+    one = Planner(*args).fit()
+    Planner(*args, workers=2, chunk_size=80).fit()
+    dead = _helper_pid()
+    os.kill(dead, signal.SIGKILL)
+    again = Planner(*args, workers=2, chunk_size=80).fit()
+    assert np.array_equal(again.demand.forecast, one.demand.forecast)
+    assert np.array_equal(again.replenishment.order_qty, one.replenishment.order_qty)
+    assert again.diagnostics["counts"] == one.diagnostics["counts"]
+    assert _helper_pid() != dead

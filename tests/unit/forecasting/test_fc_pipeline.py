@@ -203,6 +203,25 @@ def test_replan_reuses_the_fit_and_changes_only_what_the_targets_change(panel):
     assert (higher.safety_stock > fitted.safety_stock + 1e-9).any()
 
 
+def test_units_whose_sale_was_lost_are_not_expected_back(panel):
+    # A replay records unmet demand as sales: the planner's cohorts must hold only the units
+    # actually sold, or it counts returns of sales that never happened and orders too little.
+    planner = Planner(panel.sales, panel.returns, panel.stock, panel.items)
+    fitted = planner.fit().replenishment
+    n = len(panel.sales.ids)
+    all_sold = planner.replan(panel.items, sold_share=np.ones((n, planner.window)))
+    np.testing.assert_allclose(all_sold.order_up_to, fitted.order_up_to)
+    half = planner.replan(panel.items, sold_share=np.full((n, planner.window), 0.5))
+    np.testing.assert_allclose(half.units_still_out, fitted.units_still_out / 2)
+    none = planner.replan(panel.items, sold_share=np.zeros((n, planner.window)))
+    assert (none.units_still_out == 0).all()
+    # with nothing sold recently only the forecast's own returns (and returns already in
+    # transit) are expected, so the return-aware level rises; return-blind does not move
+    assert none.returns_from_past_sales.sum() < 0.5 * fitted.returns_from_past_sales.sum()
+    assert none.order_up_to.sum() > fitted.order_up_to.sum()
+    np.testing.assert_allclose(none.blind_order_up_to, fitted.blind_order_up_to)
+
+
 def test_the_plan_is_the_same_whatever_blocks_a_large_panel_is_worked_in(panel, result,
                                                                           monkeypatch):
     # At a million series the group sums and the window spread go a block at a time to bound

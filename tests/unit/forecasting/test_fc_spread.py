@@ -10,7 +10,7 @@ from forecasting.models.baselines import moving_average_at
 from forecasting.models.intermittent import croston_at, sba_at
 from forecasting.models.smoothing import ses_at
 from forecasting.replenishment import order_up_to
-from forecasting.spread import window_errors, window_spread
+from forecasting.spread import level_variance, spread_at_level, window_errors, window_spread
 
 TARGETS = (0.90, 0.95, 0.98)
 
@@ -98,3 +98,44 @@ def test_a_slow_movers_return_aware_level_is_the_quantile_of_the_sales_that_stay
     assert np.mean(kept <= level) >= alpha
     assert np.mean(kept <= level - 1) < alpha
 
+
+
+def _seasonal_errors(rng, n=600, origins=26):
+    # Window forecasts that swing with a season from 4 to 40 units, and errors whose variance
+    # is that of a negative binomial count, F + F^2 / 4, as counts with a noisy level have.
+    level = 22 + 18 * np.cos(np.linspace(0, np.pi, origins))[None, :] * np.ones((n, 1))
+    level = level * rng.lognormal(0, 0.3, (n, 1))
+    err = rng.normal(0, np.sqrt(level + level**2 / 4))
+    return level, err
+
+
+def test_the_error_law_is_read_off_the_errors_at_every_level():
+    level, err = _seasonal_errors(np.random.default_rng(3))
+    law = level_variance(err, level, np.zeros(len(level), np.int64), 1)
+    for f in (5.0, 15.0, 40.0):
+        assert law[0, 0] * f + law[0, 1] * f**2 == pytest.approx(f + f**2 / 4, rel=0.15)
+
+
+def test_a_spread_measured_in_the_peak_is_scaled_to_the_trough_it_is_used_in():
+    # Errors made while the season swung from 40 down to 4 units a window; the window now is
+    # forecast at 6 (the trough): its spread is the trough's, not the average of the season's.
+    level, err = _seasonal_errors(np.random.default_rng(4))
+    group = np.zeros(len(level), np.int64)
+    law = level_variance(err, level, group, 1)
+    now = np.full(len(level), 6.0)
+    sigma = spread_at_level(err, level, np.full(len(level), 4), now, law[group])
+    assert np.mean(sigma**2) == pytest.approx(6 + 36 / 4, rel=0.15)
+    assert np.mean(err**2) > 5 * np.mean(sigma**2)  # the unscaled errors: the peak's
+
+
+def test_one_missed_turn_does_not_set_a_series_spread_for_good():
+    # A trend model that forecast 0.3 units for a window that sold 15 (a season's ramp out of
+    # its trough) made one error of 50 times the law's spread: it counts, capped.
+    level, err = _seasonal_errors(np.random.default_rng(5))
+    group = np.zeros(len(level), np.int64)
+    law = level_variance(err, level, group, 1)
+    now = np.full(len(level), 10.0)
+    calm = spread_at_level(err, level, np.full(len(level), 4), now, law[group])
+    level[0, 3], err[0, 3] = 0.3, -15.0
+    missed = spread_at_level(err, level, np.full(len(level), 4), now, law[group])
+    assert calm[0] < missed[0] < 1.6 * calm[0]
