@@ -170,7 +170,6 @@ sales_lines = Table(
     Column("batch_id", ForeignKey("import_batches.id")),
     UniqueConstraint("order_ref", "line_ref"),
     Index(None, "item_id", "sold_on"),
-    Index(None, "batch_id"),  # an import's lines, to add them to sales_by_day
     CheckConstraint("channel in ('online', 'store')", name="channel_known"),
 )
 

@@ -194,7 +194,4 @@ def insert_sales(connection: Connection, staged: Table, batch_id: int) -> int:
         .from_select([*columns, "item_id", "location_id", "batch_id"], source)
         .on_conflict_do_nothing(index_elements=["order_ref", "line_ref"])
     )
-    added = _count(connection, stmt)
-    if added:  # the lines this batch inserted carry its id; a re-sent line keeps its own
-        day_summary.count_sales(connection, sales_lines.c.batch_id == batch_id)
-    return added
+    return day_summary.insert_sales(connection, stmt)  # and adds them to sales_by_day

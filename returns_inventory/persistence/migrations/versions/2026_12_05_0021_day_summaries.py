@@ -33,12 +33,12 @@ FILL_RETURNS = """
 
 
 def upgrade() -> None:
+    # No foreign key on item_id: the lines summed carry checked ones (summary_tables.py).
     op.create_table(
         "sales_by_day",
         sa.Column("sold_on", sa.Date(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("units", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name="fk_sales_by_day_item_id_items"),
         sa.PrimaryKeyConstraint("sold_on", "item_id", name="pk_sales_by_day"),
     )
     op.create_table(
@@ -47,13 +47,10 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(32), nullable=False),
         sa.Column("units", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["items.id"], name="fk_returns_by_sale_day_item_id_items"
-        ),
         sa.PrimaryKeyConstraint("sold_on", "item_id", "reason", name="pk_returns_by_sale_day"),
     )
-    # An import adds to the summaries the lines it inserted, found by their batch.
-    op.create_index("ix_sales_lines_batch_id", "sales_lines", ["batch_id"])
+    # A returns import adds to the summary the lines it inserted, found by their batch (the
+    # sales import adds its own as it inserts them: repositories/day_summary.insert_sales).
     op.create_index("ix_imported_returns_batch_id", "imported_returns", ["batch_id"])
     op.execute(FILL_SALES)
     op.execute(FILL_RETURNS)
@@ -64,6 +61,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_imported_returns_batch_id", table_name="imported_returns")
-    op.drop_index("ix_sales_lines_batch_id", table_name="sales_lines")
     op.drop_table("returns_by_sale_day")
     op.drop_table("sales_by_day")
