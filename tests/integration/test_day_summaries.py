@@ -4,9 +4,7 @@ or received, and the migration's fill counts what the writers count."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,12 +18,12 @@ from returns_inventory.domain.sales_window import SalesWindow
 from returns_inventory.persistence.summary_tables import returns_by_sale_day, sales_by_day
 from returns_inventory.services import analytics_report
 from returns_inventory.services.analytics import size_key
-from returns_inventory.services.imports import import_rows
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location
+from tests.integration.test_imports import run_import
 
 TODAY = datetime.now(UTC).date()
 SALES = "sold_on,order_ref,line_ref,sku,size,quantity,unit_price,channel,location\n"
@@ -49,16 +47,7 @@ def policies():
 
 
 def _import(uow_factory, policies, kind: str, content: str, fmt: str = "csv"):
-    data = content.encode()
-    return import_rows(
-        uow_factory,
-        kind,
-        io.BytesIO(data),
-        fmt=fmt,
-        sha256=hashlib.sha256(data).hexdigest(),
-        actor="token:erp",
-        policies=policies,
-    )
+    return run_import(uow_factory, kind, content, fmt, policies=policies)
 
 
 @pytest.fixture

@@ -116,12 +116,17 @@ def test_the_error_law_is_read_off_the_errors_at_every_level():
         assert law[0, 0] * f + law[0, 1] * f**2 == pytest.approx(f + f**2 / 4, rel=0.15)
 
 
+def _seasonal_law(seed: int):
+    """Seasonal window errors of one category and the variance law read off them."""
+    level, err = _seasonal_errors(np.random.default_rng(seed))
+    group = np.zeros(len(level), np.int64)
+    return level, err, group, level_variance(err, level, group, 1)
+
+
 def test_a_spread_measured_in_the_peak_is_scaled_to_the_trough_it_is_used_in():
     # Errors made while the season swung from 40 down to 4 units a window; the window now is
     # forecast at 6 (the trough): its spread is the trough's, not the average of the season's.
-    level, err = _seasonal_errors(np.random.default_rng(4))
-    group = np.zeros(len(level), np.int64)
-    law = level_variance(err, level, group, 1)
+    level, err, group, law = _seasonal_law(4)
     now = np.full(len(level), 6.0)
     sigma = spread_at_level(err, level, np.full(len(level), 4), now, law[group])
     assert np.mean(sigma**2) == pytest.approx(6 + 36 / 4, rel=0.15)
@@ -131,9 +136,7 @@ def test_a_spread_measured_in_the_peak_is_scaled_to_the_trough_it_is_used_in():
 def test_one_missed_turn_does_not_set_a_series_spread_for_good():
     # A trend model that forecast 0.3 units for a window that sold 15 (a season's ramp out of
     # its trough) made one error of 50 times the law's spread: it counts, capped.
-    level, err = _seasonal_errors(np.random.default_rng(5))
-    group = np.zeros(len(level), np.int64)
-    law = level_variance(err, level, group, 1)
+    level, err, group, law = _seasonal_law(5)
     now = np.full(len(level), 10.0)
     calm = spread_at_level(err, level, np.full(len(level), 4), now, law[group])
     level[0, 3], err[0, 3] = 0.3, -15.0
