@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from forecasting.demand import DemandOptions, forecast_chunk
+from forecasting.spread import WindowOrigins
 
 # Chunks per process when several share the work: enough that the last one to finish waits
 # on at most a small chunk, few enough that each stays a vectorised batch.
@@ -64,13 +65,18 @@ def compact_units(y: np.ndarray) -> np.ndarray:
 
 
 def _job(args):
-    y, sku, prior, kept, rate, opts, cat = args
-    return forecast_chunk(y, sku - sku[0], prior, kept, rate, opts, cat)
+    y, sku, prior, kept, rate, opts, cat, weeks, window = args
+    return forecast_chunk(y, sku - sku[0], prior, kept, rate, opts, cat, weeks, window)
 
 
 def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers: int = 1,
-               chunk_size: int = 20_000, executor: Executor | None = None, cat=None):
+               chunk_size: int = 20_000, executor: Executor | None = None, cat=None,
+               weeks=None, window: WindowOrigins | None = None):
     """Forecast all rows (already sorted by SKU) and return stacked per-row arrays and counts.
+
+    With ``weeks`` (L+R per row) and ``window``, each chunk also measures its rows' window
+    errors for the spread (:func:`forecasting.forecast_chunk`), so that work, the costliest
+    of the spread, runs in the workers beside the forecasts instead of in this process after.
 
     With ``workers > 1`` this process and ``workers - 1`` helper processes share the chunks.
     Helpers are forked from a fork server (started once per process, with numpy, scipy and
@@ -99,7 +105,8 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
     def args(a, b, *, compact=False):
         units = compact_units(y[a:b]) if compact else y[a:b]
         return (units, sku_sorted[a:b], prior[a:b], kept[a:b], rate[a:b], opts,
-                None if cat is None else cat[a:b])
+                None if cat is None else cat[a:b], None if weeks is None else weeks[a:b],
+                window)
 
     if executor is not None:
         _drain(executor, bounds, lambda a, b: args(a, b, compact=True), store,
