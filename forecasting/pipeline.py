@@ -24,8 +24,13 @@ from forecasting.demand import LEVELS, DemandOptions
 from forecasting.lifecycle import new_products
 from forecasting.models.statsmodels_ets import SEASON
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
-from forecasting.parallel import run_chunks
-from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
+from forecasting.parallel import map_rows, run_chunks
+from forecasting.replenishment import (
+    ReplenishmentOptions,
+    order_up_to,
+    safety_stock_quantile,
+    window_sum,
+)
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
 from forecasting.returns import (
     count_returns,
@@ -365,7 +370,7 @@ class Planner:
                       intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
                       group=np.unique(np.asarray(it.category, dtype=str), return_inverse=True)[1],
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
-                      options=self.replenishment_options)
+                      quantile=self._quantile, options=self.replenishment_options)
         aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
                             returns_past_var=past_var, return_odds=returns.rate * rho,
                             return_lag_pmf=returns.lag_pmf, **common)
@@ -386,6 +391,13 @@ class Planner:
             cycle_level=aware["cycle_level"], units_still_out=open_units.sum(axis=1),
             returns_from_past_sales=past,
             returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
+
+
+    def _quantile(self, mean, var, level) -> np.ndarray:
+        """:func:`safety_stock_quantile` (most of the order-up-to's cost: a negative binomial or
+        Poisson quantile per intermittent row) on the demand step's workers."""
+        return map_rows(safety_stock_quantile, (mean, var, level), workers=self.workers,
+                        executor=self.executor)
 
 
 def labels(names) -> np.ndarray:
