@@ -32,8 +32,8 @@ from scipy import optimize
 from forecasting.classify import first_sale
 from forecasting.models import FALLBACK, METHODS
 from forecasting.models.baselines import moving_average_at
-from forecasting.models.intermittent import croston_at, sba_at
-from forecasting.models.smoothing import ses_at
+from forecasting.models.intermittent import croston_at, sba_at, tsb_at
+from forecasting.models.smoothing import damped_at, holt_at, ses_at
 
 SPREAD_STRENGTH = 4.0
 """Pseudo-errors of a group's prior when its spread between series cannot be estimated."""
@@ -42,7 +42,8 @@ SPREAD_STRENGTH = 4.0
 KERNEL_OF = {"ets_statsmodels": "ets_seasonal"}
 # Kernels that refit every rolling origin in one pass (same numbers as one fit per origin).
 ONE_PASS = {"ses": ses_at, "croston": croston_at, "sba": sba_at,
-            "moving_average": moving_average_at}
+            "moving_average": moving_average_at, "holt": holt_at, "damped": damped_at,
+            "tsb": tsb_at}
 
 
 def window_spread(mse, n_errors, scale, *, group=None, n_groups=1, strength=None) -> np.ndarray:
