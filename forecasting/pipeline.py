@@ -165,7 +165,8 @@ class Planner:
             dem = {k: v[inv] for k, v in dem.items()}
         dem["profile"] = np.full(n, "", dtype=object)
         if self.demand_options.lifecycle:
-            self._new_products(dem, y_sku, sku, sku_cat, cat_names, dcounts)
+            self._new_products(dem, y_sku, sku, sku_cat, cat_names, dcounts,
+                               opts.seasonal_index, y_cat)
         timings["demand_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
@@ -189,7 +190,8 @@ class Planner:
         diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
 
-    def _new_products(self, dem, y_sku, sku, sku_cat, cat_names, counts) -> None:
+    def _new_products(self, dem, y_sku, sku, sku_cat, cat_names, counts, season,
+                      y_cat) -> None:
         """Replace the rows of SKUs younger than the lifecycle profile, in place: the SKU
         forecast from :func:`forecasting.lifecycle.new_products`, split by the same shares."""
         o, n, n_sku = self.demand_options, len(sku), len(y_sku)
@@ -198,7 +200,8 @@ class Planner:
                            horizon=dem["forecast"].shape[1],
                            launched_week=self.items.launched_week,
                            launch_quantity=self.items.launch_quantity,
-                           on_order=self.stock.on_order_total(n))
+                           on_order=self.stock.on_order_total(n),
+                           season=season if o.lifecycle_season else None, y_cat=y_cat)
         if new is None:
             counts["lifecycle_no_profiles"] += 1
             return
