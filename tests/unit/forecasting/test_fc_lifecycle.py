@@ -151,7 +151,7 @@ def test_launches_that_follow_their_categorys_season_are_deseasonalised_when_ask
     off = run_pipeline(p.sales, items=p.items, horizon=13)
     on = run_pipeline(p.sales, items=p.items, horizon=13,
                       demand=DemandOptions(horizon=13, lifecycle_season=True))
-    for lo, hi in ((7, 12), (13, 26)):  # seeds 1-5: 0.43-0.95x, this one 0.80x and 0.86x
+    for lo, hi in ((7, 12), (13, 26)):  # seeds 1-5: 0.32-0.96x, this one 0.80x and 0.86x
         assert _wape_by_age(p, on, lo, hi) < 0.9 * _wape_by_age(p, off, lo, hi)
     young = np.flatnonzero(on.demand.method == "lifecycle")
     assert "season to the power" in on.demand.explain(int(young[0]))
