@@ -167,3 +167,13 @@ def test_launches_without_a_season_keep_their_profiles_when_the_season_is_tested
                       demand=DemandOptions(horizon=13, lifecycle_season=True))
     for lo, hi in ((7, 12), (13, 26)):
         assert _wape_by_age(p, on, lo, hi) < 1.03 * _wape_by_age(p, off, lo, hi)
+
+
+def test_the_seasonal_lifecycle_gives_the_same_forecasts_whatever_the_workers():
+    p = make_launch_panel(1200, n_weeks=104, seasonal_amplitude=0.5, seed=6)
+    demand = DemandOptions(horizon=13, lifecycle_season=True)
+    one = run_pipeline(p.sales, items=p.items, horizon=13, demand=demand)
+    many = run_pipeline(p.sales, items=p.items, horizon=13, demand=demand, workers=2, chunks=3)
+    assert (one.demand.method == "lifecycle").any()
+    np.testing.assert_array_equal(one.demand.forecast, many.demand.forecast)
+    np.testing.assert_array_equal(one.demand.sigma, many.demand.sigma)
