@@ -9,7 +9,8 @@ One line per panel, so a change is judged on more than one data set (docs/foreca
   forecast scaled to AutoTheta's bias (-0.249, or the bias of ``--autotheta``: statsforecast
   ``AutoTheta(season_length=52)``'s ``(2000, 13)`` forecasts of the same codes, rows in the
   order of the panel, saved with ``np.save``; with it, also per demand class: MASE, MASE at
-  AutoTheta's bias in the class, AutoTheta's MASE);
+  AutoTheta's bias in the class, AutoTheta's MASE, and what each chosen method's series add to
+  the MASE gap between the library and AutoTheta);
 - ``or2``: Online Retail new products, weeks 7-12 from weeks 1-6: MASE over naive's, bias;
 - ``syn``: ``make_apparel_panel(3000, seed=1)``, profiles ``default`` and ``online``, last 13
   weeks: MASE / bias;
@@ -70,6 +71,19 @@ def online_retail(a):
     return panel, returns
 
 
+def per_series_mase(forecast, actual, history):
+    """Each series' MASE as :func:`forecasting.backtest.errors` averages it (NaN where its
+    scale is zero)."""
+    T = history.shape[1]
+    m = 52 if T >= 2 * 52 else 1
+    start = first_sale(history)
+    d = np.abs(history[:, m:] - history[:, :-m])
+    act = np.arange(m, T)[None, :] >= (start + m)[:, None]
+    scale = np.where(act, d, 0).sum(axis=1) / np.maximum(act.sum(axis=1), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(scale > 0, np.abs(forecast - actual).mean(axis=1) / scale, np.nan)
+
+
 def or_top(a, panel, returns):
     T, h = panel.n_weeks, 13
     o = T - h
@@ -89,6 +103,12 @@ def or_top(a, panel, returns):
     if theta is None:
         return
     cls = classify(hist)
+    gap = per_series_mase(fc, act, hist) - per_series_mase(theta, act, hist)
+    method = plan.demand.method
+    for m in np.unique(method):
+        k = method == m
+        print(f"or1     {m:16s} ({k.sum():4d}) adds {np.nansum(gap[k]) / len(gap):+.4f} to the "
+              "MASE gap to AutoTheta")
     for c in np.unique(cls):
         k = cls == c
         at, lib = errors(theta[k], act[k], hist[k]), errors(fc[k], act[k], hist[k])
