@@ -221,7 +221,7 @@ class Planner:
         dem["mae"][r] = np.nan
         dem["runner_up_mae"][r] = np.nan
         dem["alpha"][r] = 0.5  # the level is uncertain: intervals widen with the horizon
-        text = np.asarray([f"category {cat_names[c]!r} {t}" for c, t in zip(
+        text = np.asarray([f"category {str(cat_names[c])!r} {t}" for c, t in zip(
             sku_cat[new["sku"]].tolist(), new["profile"], strict=True)], dtype=object)
         dem["profile"][r] = text[k]
         counts["lifecycle_skus"] += int(new["sku"].size)
