@@ -44,8 +44,8 @@ class DemandOptions:
             from their category's post-launch profile (:mod:`forecasting.lifecycle`).
         lifecycle_season: learn each category's profile on sales divided by its seasonal index
             to the power its own earlier launches backtest best with (0 to 1), and multiply the
-            forecast back (:func:`forecasting.lifecycle.choose_power`). Off by default: on
-            Online Retail's new products it ran 14 % low (docs/forecasting.md).
+            forecast back (:func:`forecasting.lifecycle_season.choose_power`). Off by default: on
+            Online Retail's new products it ran 11.7 % low (docs/forecasting.md).
         seasonal_index, start_week: the ``(n_categories, 52)`` category indices and the week
             number of column 0; the planner fills them in from the whole panel, so every chunk
             shrinks its SKUs toward the same ones.

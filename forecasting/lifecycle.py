@@ -26,7 +26,8 @@ that week both leave the ratio.
 Optionally (``DemandOptions(lifecycle_season=True)``) a category's launches may follow its
 season: its profile is then learned on sales divided by the category's seasonal index to a
 power between 0 and 1 that its own earlier launches, forecast with the index known at the time,
-backtest best with (:func:`choose_power`), and the forecast is multiplied back.
+backtest best with (:mod:`forecasting.lifecycle_season`), and the forecast is
+multiplied back.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecasting.classify import first_sale
-from forecasting.seasonality import category_index
+from forecasting.lifecycle_season import SEASON, choose_power
 
 PROFILE_WEEKS = 26
 CATEGORY_STRENGTH = 10.0   # pseudo-products behind the all-category shape in a category's profile
@@ -45,13 +46,6 @@ LEVEL_PRIOR_UNITS = 1.0    # what the planned or typical launch is worth before 
 MAX_PRIOR_SHAPE = 100.0    # launches all alike: the prior is still worth no more than this
 MIN_ANALOGUES = 20         # fewer earlier launches in the whole panel: no profiles at all
 HALF_YEAR = 26
-SEASON = 52
-# Powers of the category's seasonal index tried on its own earlier launches (0: launches sell
-# by their age alone; 1: by age times the category's season).
-POWERS = (0.0, 0.25, 0.5, 0.75, 1.0)
-BACKTEST_AGES = (4, 8, 13)  # weeks of an analogue's life seen before each backtest forecast
-BACKTEST_WEEKS = 13         # ... and weeks forecast after them
-INDEX_EVERY = 13            # the backtest's index is re-estimated every this many weeks
 # A first sale in the panel's first weeks may be an old product that had a quiet week: only
 # launches at least this many weeks in are analogues (the others are censored on the left).
 LEFT_GUARD = 8
@@ -114,7 +108,10 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0, weeks: int = PRO
         start_week: week number of column 0 (for the launch half-year).
         season: ``(n_cat, 52)`` category seasonal index, or None: then launches follow their
             age alone. With it, each category's profile is learned on its analogues' sales
-            divided by the index to a power chosen per category (:func:`choose_power`).
+            divided by the index to a power chosen per category
+            (:func:`forecasting.lifecycle_season.choose_power`).
+        y_cat: ``(n_cat, T)`` weekly units per category, which the choice re-estimates the
+            index from as it was known at each backtest origin (needed with ``season``).
         inferred: ``(n,)`` True where the launch is the first sale (see :func:`forecast_young`).
 
     Returns:
@@ -144,7 +141,8 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0, weeks: int = PRO
         season = np.asarray(season, np.float64)
         inf = np.zeros(ana.size, bool) if inferred is None else np.asarray(inferred, bool)[ana]
         power, prof = choose_power(life, cols, c, cell, n_cat, weeks, season,
-                                   start_week=start_week, inferred=inf, y_cat=y_cat)
+                                   start_week=start_week, inferred=inf, y_cat=y_cat,
+                                   profiles=_profiles, strength=CATEGORY_STRENGTH)
     launch_total = np.full(n_cat, float(np.median(total)))
     for k in np.flatnonzero(n_c >= 5):  # a category's own median once it has a few launches
         launch_total[k] = np.median(total[c == k])
@@ -182,69 +180,6 @@ def _profiles(life, c, cell, n_cat, weeks):
     sum_s = np.stack([np.bincount(cell, weights=shape[:, a], minlength=2 * n_cat)
                       for a in range(weeks)], axis=1).reshape(n_cat, 2, weeks)
     return (sum_s + SEASON_STRENGTH * by_cat[:, None, :]) / (n_s + SEASON_STRENGTH)[:, :, None]
-
-
-def choose_power(life, cols, c, cell, n_cat, weeks, season, *, start_week, inferred, y_cat):
-    """Per category, the power of its seasonal index its own launches follow, and the profiles.
-
-    For each power in :data:`POWERS` the profiles are learned on the analogues' sales divided
-    by the index to that power; then every analogue is forecast as a young product would be,
-    at :data:`BACKTEST_AGES` weeks after its launch, from its own weeks before (its level)
-    and the profile times the index to that power (its weeks after, held out of its level),
-    and scored by squared error relative to its lifetime units (squared: it is least at the
-    mean, where an absolute error on lumpy sales favours whichever power forecasts lowest;
-    relative: every launch counts once, whatever its size). A category takes the
-    power with the least error, its own analogues' errors shrunk toward all categories' with
-    :data:`CATEGORY_STRENGTH` pseudo-analogues: a category whose launches follow its season
-    (a Christmas range) deseasonalises, one whose launches sell by age alone does not.
-    """
-    woy = (start_week + cols) % SEASON
-    s_cal = season[c[:, None], woy]                             # (k, weeks)
-    cuts = np.arange(SEASON, y_cat.shape[1] + 1, INDEX_EVERY)
-    if cuts.size == 0:  # under a season of history: nothing to test the index on
-        return np.zeros(n_cat), _profiles(life, c, cell, n_cat, weeks)
-    past = np.stack([category_index(y_cat[:, :k], start_week=start_week) for k in cuts])
-    inf = inferred[:, None]
-    # Relative to the analogue's lifetime units, not to its units in the weeks scored (that
-    # would favour the power that forecasts lowest).
-    total = np.maximum(life.sum(axis=1), 1.0)
-    # The index each backtest forecast may use is the one known at its origin, estimated from
-    # the category totals before it (re-estimated every INDEX_EVERY weeks), so the choice is
-    # judged on the season as forecast, not as fitted to the same weeks. Forecasts made before
-    # a full season of history have no index to test and are left out of the comparison.
-    held, scored = {}, {}
-    for a in BACKTEST_AGES:
-        k = np.searchsorted(cuts, cols[:, 0] + a, side="right") - 1
-        scored[a] = k >= 0
-        held[a] = np.where(scored[a][:, None], past[np.maximum(k, 0)[:, None], c[:, None], woy],
-                           1.0)
-    errs, profs = [], []
-    for p in POWERS:
-        f = s_cal**p
-        prof = _profiles(life / f, c, cell, n_cat, weeks)
-        shape = prof[cell // 2, cell % 2]                       # (k, weeks)
-        err = np.zeros(len(life))
-        for a in BACKTEST_AGES:
-            h = min(BACKTEST_WEEKS, weeks - a)
-            fa = held[a] ** p
-            skip = inf & (np.arange(weeks)[None, :] == 0)        # the first-sale week
-            seen = np.where(skip, 0, shape)[:, :a].sum(axis=1)
-            sold = np.where(skip, 0, life / fa)[:, :a].sum(axis=1)
-            level = sold / np.maximum(seen, 1e-12)
-            fc = level[:, None] * shape[:, a : a + h] * fa[:, a : a + h]
-            act = life[:, a : a + h]
-            err += np.where(scored[a], ((fc - act) ** 2).sum(axis=1) / total**2, 0.0)
-        errs.append(np.bincount(c, weights=err, minlength=n_cat))
-        profs.append(prof)
-    e = np.stack(errs, axis=1)                                  # (n_cat, n_powers)
-    n_scored = sum(scored[a].astype(float) for a in BACKTEST_AGES)
-    n_c = np.bincount(c, weights=n_scored, minlength=n_cat)[:, None]
-    if n_c.sum() == 0:
-        return np.zeros(n_cat), profs[0]
-    mean_all = e.sum(axis=0, keepdims=True) / n_c.sum()
-    best = np.argmin((e + CATEGORY_STRENGTH * mean_all) / (n_c + CATEGORY_STRENGTH), axis=1)
-    prof = np.stack(profs, axis=0)[best, np.arange(n_cat)]
-    return np.asarray(POWERS)[best], prof
 
 
 def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: int = 0,
