@@ -247,6 +247,7 @@ def main(argv=None):
     ap.add_argument("--retail", action="store_true", help="also replay Online Retail II")
     ap.add_argument("--kinds", default="fill,cycle", help="target kinds to replay (comma list)")
     ap.add_argument("--no-low", action="store_true", help="skip the low-returns panel")
+    ap.add_argument("--low-only", action="store_true", help="only the low-returns panel")
     ap.add_argument("--oracles", default=",".join(ORACLES),
                     help="oracles to replay beside the planner (comma list; each one costs a "
                          "policy's simulations with fill targets)")
@@ -266,7 +267,7 @@ def synthetic(a):
     """The online-apparel and low-returns panels, with fill and cycle targets."""
     online = make_apparel_panel(a.series, seed=a.seed, profile="online")
     kinds = a.kinds.split(",")
-    for kind in kinds:
+    for kind in [] if a.low_only else kinds:
         oracles = {name: make_oracle(online, kind, ORACLES[name])
                    for name in a.oracles.split(",")}
         rep = replay(online.sales, online.returns, online.items, weeks=a.weeks,
