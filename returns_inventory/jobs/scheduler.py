@@ -50,6 +50,7 @@ JOBS: dict[str, Callable[[JobContext], Any]] = {
     "deliver-webhooks": nightly.deliver_webhooks,
     "run-requested-forecasts": nightly.run_requested_forecasts,
     "settle-refunds": housekeeping.settle_refunds,
+    "returns-reports": housekeeping.refresh_returns_reports,
 }
 NIGHTLY = "nightly-forecast"
 
