@@ -14,7 +14,7 @@ from ..domain.grading import Grade
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
 from ..persistence.uow import UowFactory
-from .stored_reports import StoredReport, alone, current_report, refresh_reports
+from .stored_reports import StoredReport, alone, compute_report, refresh_reports, stored_report
 
 DEFAULT_DAYS = 90
 PAGE_SIZE = 100  # SKUs a page, each with its sizes: some 60 kB of JSON
@@ -96,20 +96,29 @@ def returns_analytics(
     reads its own SKUs' rows of it.
     """
     window = _window(policy, since, until, today)
-    report = _family_report(uow_factory, policy, window, sku, category)
     with uow_factory() as uow:
-        if sku is None:
-            bodies = uow.stored_reports.page(report.id, after, limit + 1)
-            total = report.header["skus"]
-        else:
-            found = uow.stored_reports.one(report.id, sku)
-            total = len(found)
-            bodies = [(code, alone(body)) for code, body in found
-                      if after is None or code > after]
-        more, bodies = len(bodies) > limit, bodies[:limit]
-        uow.analytics.few_rows_follow()
-        rows = _rows(uow, policy, window, bodies)
-        judged = uow.analytics.inspection_outcomes(window.of_items(_items(bodies)))
+        family = _family(uow, window, sku, category)
+        report = stored_report(uow, policy, family)
+        if report is not None:  # the usual case: one transaction
+            return _page(uow, policy, window, report, sku, category, after, limit)
+    report = compute_report(uow_factory, policy, family, size_key(tuple(policy.size_order)))
+    with uow_factory() as uow:
+        return _page(uow, policy, window, report, sku, category, after, limit)
+
+
+def _page(uow, policy: ReturnsPolicy, window: SalesWindow, report: StoredReport,
+          sku: str | None, category: str | None, after: str | None, limit: int) -> dict:
+    if sku is None:
+        bodies = uow.stored_reports.page(report.id, after, limit + 1)
+        total = report.header["skus"]
+    else:
+        found = uow.stored_reports.one(report.id, sku)
+        total = len(found)
+        bodies = [(code, alone(body)) for code, body in found if after is None or code > after]
+    more, bodies = len(bodies) > limit, bodies[:limit]
+    uow.analytics.few_rows_follow()
+    rows = _rows(uow, policy, window, bodies)
+    judged = uow.analytics.inspection_outcomes(window.of_items(_items(bodies)))
     flagged = report.header["flagged"] if sku is None else {
         kind: sum(body["flagged"][kind] for _, body in bodies)
         for kind in ("fit", "style", "quality")}
@@ -134,12 +143,22 @@ def returns_heat_map(uow_factory: UowFactory, policy: ReturnsPolicy, *, since: d
     than the policy's heat_min_units units sold last), with the report's reason mix, signals
     and inspection."""
     window = _window(policy, since, until, None)
-    report = _family_report(uow_factory, policy, window, None, category)
+    family = SalesWindow(since, until, categories=(category,) if category else None)
     with uow_factory() as uow:
-        bodies = uow.stored_reports.ranked(report.id, most)
-        uow.analytics.few_rows_follow()
-        rows = _rows(uow, policy, window, bodies)
-        judged = uow.analytics.inspection_outcomes(window)
+        report = stored_report(uow, policy, family)
+        if report is not None:
+            return _heat_map(uow, window, report, policy, most)
+    report = compute_report(uow_factory, policy, family, size_key(tuple(policy.size_order)))
+    with uow_factory() as uow:
+        return _heat_map(uow, window, report, policy, most)
+
+
+def _heat_map(uow, window: SalesWindow, report: StoredReport, policy: ReturnsPolicy,
+              most: int) -> dict:
+    bodies = uow.stored_reports.ranked(report.id, most)
+    uow.analytics.few_rows_follow()
+    rows = _rows(uow, policy, window, bodies)
+    judged = uow.analytics.inspection_outcomes(window)
     header = report.header
     return {
         "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
@@ -165,18 +184,14 @@ def _window(policy: ReturnsPolicy, since, until, today) -> SalesWindow:
     return SalesWindow(since, until)
 
 
-def _family_report(uow_factory: UowFactory, policy: ReturnsPolicy, window: SalesWindow,
-                   sku: str | None, category: str | None) -> StoredReport:
-    """The stored report of the filter's family: its category, or with ?sku= the SKU's
-    categories (a SKU's q-values and flags are then the same asked alone or with its
-    category)."""
+def _family(uow, window: SalesWindow, sku: str | None, category: str | None) -> SalesWindow:
+    """The window of the filter's family: its category, or with ?sku= the SKU's categories (a
+    SKU's q-values and flags are then the same asked alone or with its category)."""
     categories: tuple[str, ...] | None = (category,) if category else None
     if sku is not None:
-        with uow_factory() as uow:
-            categories = uow.analytics.categories_sold(
-                SalesWindow(window.since, window.until, sku, categories))
-    family = SalesWindow(window.since, window.until, categories=categories)
-    return current_report(uow_factory, policy, family, size_key(tuple(policy.size_order)))
+        categories = uow.analytics.categories_sold(
+            SalesWindow(window.since, window.until, sku, categories))
+    return SalesWindow(window.since, window.until, categories=categories)
 
 
 def _items(bodies: list[tuple[str, dict]]) -> list[int]:

@@ -56,54 +56,47 @@ class StoredReport:
                 "current": self.current}
 
 
-def current_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: SalesWindow,
-                   size_key, *, now: datetime | None = None) -> StoredReport:
-    """The stored report of the family's window: as stored while its data is unchanged or it
-    is younger than the policy's report_max_age_minutes, else computed again (and stored)."""
-    now = now or datetime.now(UTC)
-    key = report_key(policy, family)
-    with uow_factory() as uow:
-        found = uow.stored_reports.find(*key)
-        stamp = stamp_text(uow.analytics.change_stamp())
-    if found is not None:
-        current = found["stamp"] == stamp
-        age = now - _aware(found["computed_at"])
-        if current or age < timedelta(minutes=policy.report_max_age_minutes):
-            return StoredReport(found["id"], found["header"], _aware(found["computed_at"]),
-                                current)
-    return compute_report(uow_factory, policy, family, size_key)
+def stored_report(uow, policy: ReturnsPolicy, family: SalesWindow, *,
+                  now: datetime | None = None) -> StoredReport | None:
+    """The stored report of the family's window if it may be served (its data unchanged, or
+    younger than the policy's report_max_age_minutes), else None: compute_report it."""
+    found = uow.stored_reports.find(*report_key(policy, family))
+    if found is None:
+        return None
+    current = found["stamp"] == stamp_text(uow.analytics.change_stamp())
+    computed_at = _aware(found["computed_at"])
+    if current or (now or datetime.now(UTC)) - computed_at < timedelta(
+            minutes=policy.report_max_age_minutes):
+        return StoredReport(found["id"], found["header"], computed_at, current)
+    return None
 
 
 def compute_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: SalesWindow,
-                   size_key, *, whole: tuple[ReportCells, ChangeStamp] | None = None
-                   ) -> StoredReport:
-    """Compute the family's report and store it in place of the one before; with `whole`
-    (the report of every category of the same window and the stamp it was summed at), cut
-    from it instead of summing the window again."""
+                   size_key) -> StoredReport:
+    """Compute the family's report and store it in place of the one before."""
     started = time.perf_counter()
-    key = report_key(policy, family)
     try:
         with uow_factory() as uow:
-            if whole is not None:
-                cells, stamp = whole
-                if family.categories is not None:
-                    cells = cells.of_categories(family.categories, policy)
-            else:
-                stamp = uow.analytics.change_stamp()
-                cells = _build(uow.analytics, policy, family, size_key, stamp)
-            header, skus = stored_form(cells, policy)
-            computed_at = datetime.now(UTC)
-            report_id = uow.stored_reports.replace(
-                *key, stamp=stamp_text(stamp), computed_at=computed_at,
-                compute_ms=round(1000 * (time.perf_counter() - started)), header=header,
-                skus=skus)
+            stamp = uow.analytics.change_stamp()
+            cells = _build(uow.analytics, policy, family, size_key, stamp)
+            stored = _store(uow, policy, family, cells, stamp, started)
             uow.commit()
     except IntegrityError:  # another reader stored the same report first: read theirs
         with uow_factory() as uow:
-            found = uow.stored_reports.find(*key)
+            found = uow.stored_reports.find(*report_key(policy, family))
         if found is None:
             raise
         return StoredReport(found["id"], found["header"], _aware(found["computed_at"]), True)
+    return stored
+
+
+def _store(uow, policy: ReturnsPolicy, family: SalesWindow, cells: ReportCells,
+           stamp: ChangeStamp, started: float) -> StoredReport:
+    header, skus = stored_form(cells, policy)
+    computed_at = datetime.now(UTC)
+    report_id = uow.stored_reports.replace(
+        *report_key(policy, family), stamp=stamp_text(stamp), computed_at=computed_at,
+        compute_ms=round(1000 * (time.perf_counter() - started)), header=header, skus=skus)
     # Not current if a row committed while the window was summed (the sums may hold it).
     return StoredReport(report_id, header, computed_at, cells.settled)
 
@@ -142,17 +135,22 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
             families.add("")
         if not families:  # a default window's reports are made together
             continue
+        # One transaction a window: its reports are replaced together.
         with uow_factory() as uow:
+            started = time.perf_counter()
             was = uow.analytics.change_stamp()
             whole = _build(uow.analytics, policy, SalesWindow(since, until), size_key, was)
-        if (since, until) in defaults:  # and each category of it
-            families |= {family_text((c,)) for c in dict.fromkeys(whole.category)
-                         if (since, until, family_text((c,))) not in up_to_date}
-        for family in sorted(families):
-            compute_report(uow_factory, policy,
-                           SalesWindow(since, until, categories=_categories(family)), size_key,
-                           whole=(whole, was))
-            done += 1
+            if (since, until) in defaults:  # and each category of it
+                families |= {family_text((c,)) for c in dict.fromkeys(whole.category)
+                             if (since, until, family_text((c,))) not in up_to_date}
+            for family in sorted(families):
+                categories = _categories(family)
+                cells = whole if categories is None else whole.of_categories(categories, policy)
+                _store(uow, policy, SalesWindow(since, until, categories=categories), cells,
+                       was, started)
+                started = time.perf_counter()
+                done += 1
+            uow.commit()
     return {"refreshed": done, "dropped": len(old)}
 
 
@@ -160,45 +158,70 @@ def stored_form(report: ReportCells, policy: ReturnsPolicy) -> tuple[dict, list]
     """A report as stored: the report-wide header and, per SKU in SKU order, (sku, place on
     the heat map, body: its figures from the report, its rates and tests)."""
     chosen = report.selection(None)
+    sku_codes, sku_category = report.sku_codes, report.sku_category
+    sizes_table, skus_table = report.tests.sizes, report.tests.skus
+    cell_sku = report.cell_sku.tolist()
+    size_tests: list[list[dict]] = [[] for _ in range(len(report.sold))]
+    for row, test in enumerate(_test_dicts(sizes_table)):
+        c = int(sizes_table.owner[row])
+        size_tests[c].append({"sku": sku_codes[cell_sku[c]], "size": report.size[c],
+                              "fit": FIT_WORDS.get(sizes_table.signals[sizes_table.signal[row]],
+                                                   sizes_table.signals[sizes_table.signal[row]]),
+                              **test})
+    style: list[list[dict]] = [[] for _ in sku_codes]
+    quality: list[dict | None] = [None] * len(sku_codes)
+    for row, test in enumerate(_test_dicts(skus_table)):
+        s = int(skus_table.owner[row])
+        signal = skus_table.signals[skus_table.signal[row]]
+        if signal == "quality":
+            quality[s] = {"sku": sku_codes[s], "category": sku_category[s], **test}
+        else:
+            style[s].append({"sku": sku_codes[s], "category": sku_category[s],
+                             "fit": FIT_WORDS[signal], **test})
+    cell_rates = [None if r != r else round(r, 4) for r in chosen.cell_rates.tolist()]
+    sku_rates = [None if r != r else round(r, 4) for r in chosen.sku_rates.tolist()]
+    codes, item_ids, sold = report.reason_codes, report.item_id.tolist(), report.sold.tolist()
+    reasons = report.reasons.tolist()
     body: list[dict] = []
-    for s in range(len(report.sku_codes)):
-        sku, category = report.sku_codes[s], report.sku_category[s]
-        sizes: list[dict] = [{"item_id": int(report.item_id[c]), "size": report.size[c],
-                  "sold": int(report.sold[c]),
-                  "reasons": {code: int(n) for code, n in zip(
-                      report.reason_codes, report.reasons[c], strict=True) if n},
-                  "rate": chosen.cell_rate(c),
-                  "fit_tests": [size_test(report, row, sku, report.size[c])
-                                for row in report.tests.sizes.of(c)]}
+    for s in range(len(sku_codes)):
+        sizes: list[dict] = [{"item_id": item_ids[c], "size": report.size[c], "sold": sold[c],
+                  "reasons": {code: n for code, n in zip(codes, reasons[c], strict=True) if n},
+                  "rate": cell_rates[c], "fit_tests": size_tests[c]}
                  for c in report.cells_of(s)]
-        tests = [report.tests.skus.comparison(row) for row in report.tests.skus.of(s)]
-        quality = next((t for t in tests if t.signal == "quality"), None)
-        style: list[dict] = [{"sku": sku, "category": category, "fit": FIT_WORDS[t.signal],
-                              **test_dict(t)} for t in tests if t.signal != "quality"]
-        quality_test = None if quality is None else {"sku": sku, "category": category,
-                                                     **test_dict(quality)}
+        quality_test = quality[s]
         body.append({
-            "category": category, "rate": chosen.sku_rate(s), "sizes": sizes,
-            "style_tests": style, "quality_test": quality_test,
+            "category": sku_category[s], "rate": sku_rates[s], "sizes": sizes,
+            "style_tests": style[s], "quality_test": quality_test,
             "flagged": {"fit": sum(t["flagged"] for size in sizes for t in size["fit_tests"]),
-                        "style": sum(t["flagged"] for t in style),
-                        "quality": int(bool(quality_test and quality_test["flagged"]))}})
-    sold = np.bincount(report.cell_sku, weights=report.sold, minlength=len(report.sku_codes))
+                        "style": sum(t["flagged"] for t in style[s]),
+                        "quality": int(quality_test is not None and quality_test["flagged"])}})
+    sku_sold = np.bincount(report.cell_sku, weights=report.sold, minlength=len(sku_codes))
     rate = np.nan_to_num(np.round(chosen.sku_rates, 4))
     # SKUs come in SKU order, so a stable sort keeps it among equals.
-    heat = np.empty(len(report.sku_codes), dtype=np.int64)
-    heat[np.lexsort((-rate, sold < policy.heat_min_units))] = np.arange(len(report.sku_codes))
+    heat = np.empty(len(sku_codes), dtype=np.int64)
+    heat[np.lexsort((-rate, sku_sold < policy.heat_min_units))] = np.arange(len(sku_codes))
     mix = report.reasons.sum(axis=0)
     header = {
         "tests_made": report.tests.made,
         "flagged": {kind: sum(b["flagged"][kind] for b in body)
                     for kind in ("fit", "style", "quality")},
-        "skus": len(report.sku_codes),
-        "reasons": {code: int(n) for code, n in zip(report.reason_codes, mix, strict=True)},
+        "skus": len(sku_codes),
+        "reasons": {code: int(n) for code, n in zip(codes, mix, strict=True)},
         **flagged_tests(report, SHOWN_SIGNALS),
     }
-    return header, [(report.sku_codes[s], int(heat[s]), body[s])
-                    for s in range(len(report.sku_codes))]
+    heat_rank = heat.tolist()
+    return header, [(sku_codes[s], heat_rank[s], body[s]) for s in range(len(sku_codes))]
+
+
+def _test_dicts(table) -> list[dict]:
+    """Each test of a table as the API shows it (test_dict), made from its columns at once."""
+    hits, sold = table.hits.tolist(), table.sold.tolist()
+    rest_hits, rest_sold = table.rest_hits.tolist(), table.rest_sold.tolist()
+    return [{"units_sold": n, "units_returned": k, "share": round(k / n, 4),
+             "rest_share": round(rk / rn, 4), "p_value": p, "q_value": q, "flagged": f}
+            for k, n, rk, rn, p, q, f in zip(hits, sold, rest_hits, rest_sold,
+                                             table.p_value.tolist(), table.q_value.tolist(),
+                                             table.flagged.tolist(), strict=True)]
 
 
 def alone(body: dict) -> dict:

@@ -43,11 +43,19 @@ class StoredReportRepository(Repository):
             computed_at=computed_at, compute_ms=compute_ms,
             header=json.dumps(header, separators=(",", ":")))
             .returning(returns_reports.c.id)).scalar_one()
-        rows = [{"report_id": report_id, "position": i, "sku": sku, "heat_rank": rank,
-                 "body": json.dumps(body, separators=(",", ":"))}
+        rows = [(report_id, i, sku, rank, json.dumps(body, separators=(",", ":")))
                 for i, (sku, rank, body) in enumerate(skus)]
-        for start in range(0, len(rows), 5000):
-            self.connection.execute(insert(SKUS), rows[start:start + 5000])
+        if self.is_postgres:  # COPY: a report of 100,000 items is 20,000 rows of JSON
+            cursor = self.connection.connection.cursor()
+            with cursor.copy("COPY returns_report_skus (report_id, position, sku, heat_rank, "
+                             "body) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            names = ("report_id", "position", "sku", "heat_rank", "body")
+            for start in range(0, len(rows), 5000):
+                self.connection.execute(insert(SKUS), [dict(zip(names, row, strict=True))
+                                                       for row in rows[start:start + 5000]])
         return report_id
 
     def page(self, report_id: int, after: str | None, limit: int) -> list[tuple[str, dict]]:
