@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy.exc import IntegrityError
 
+from ..domain.errors import Conflict
 from ..domain.fit_signals import Comparison
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
@@ -81,7 +81,7 @@ def compute_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: Sales
             cells = _build(uow.analytics, policy, family, size_key, stamp)
             stored = _store(uow, policy, family, cells, stamp, started)
             uow.commit()
-    except IntegrityError:  # another reader stored the same report first: read theirs
+    except Conflict:  # another reader stored the same report first: read theirs
         with uow_factory() as uow:
             found = uow.stored_reports.find(*report_key(policy, family))
         if found is None:

@@ -7,7 +7,9 @@ import json
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
+from ...domain.errors import Conflict
 from ..report_tables import returns_report_skus, returns_reports
 from .base import Repository
 
@@ -38,11 +40,14 @@ class StoredReportRepository(Repository):
             returns_reports.c.since == since, returns_reports.c.until == until,
             returns_reports.c.family == family, returns_reports.c.policy_key == policy_key))
         self.drop(list(old))
-        report_id = self.connection.execute(insert(returns_reports).values(
-            since=since, until=until, family=family, policy_key=policy_key, stamp=stamp,
-            computed_at=computed_at, compute_ms=compute_ms,
-            header=json.dumps(header, separators=(",", ":")))
-            .returning(returns_reports.c.id)).scalar_one()
+        try:
+            report_id = self.connection.execute(insert(returns_reports).values(
+                since=since, until=until, family=family, policy_key=policy_key, stamp=stamp,
+                computed_at=computed_at, compute_ms=compute_ms,
+                header=json.dumps(header, separators=(",", ":")))
+                .returning(returns_reports.c.id)).scalar_one()
+        except IntegrityError:
+            raise Conflict("another process stored this report first") from None
         rows = [(report_id, i, sku, rank, json.dumps(body, separators=(",", ":")))
                 for i, (sku, rank, body) in enumerate(skus)]
         if self.is_postgres:  # COPY: a report of 100,000 items is 20,000 rows of JSON
