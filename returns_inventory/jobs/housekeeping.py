@@ -41,7 +41,12 @@ def refresh_returns_reports(ctx: JobContext) -> str:
     """Bring the stored returns analytics reports up to date with the sales and returns."""
     done = refresh_reports(ctx.uow_factory, Policies.from_settings(ctx.settings).returns,
                            now=ctx.now)
+    if not any(done.values()):
+        return NO_REPORT_TO_REFRESH
     return f"refreshed {done['refreshed']} returns report(s), dropped {done['dropped']}"
+
+
+NO_REPORT_TO_REFRESH = "every returns report up to date"
 
 
 NOTHING_TO_SETTLE = "no return waiting to settle"
