@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from returns_inventory import create_app, extensions
 from returns_inventory.api.reports import ReturnsAnalytics
+from returns_inventory.domain.errors import Conflict
+from returns_inventory.persistence.repositories.stored_reports import StoredReportRepository
 from returns_inventory.persistence.tables import locations
 from returns_inventory.services import analytics, stored_reports
 from returns_inventory.services.grading import grade_unit
@@ -343,3 +345,23 @@ def test_the_heat_map_shows_the_worst_skus_and_the_surest_flags_within_its_bound
     bounded = heat_map(60)
     assert bounded["fit_signals"] == bounded["quality_signals"] == []
     assert bounded["flagged"]["fit"] == 1 and bounded["flagged"]["quality"] == 1
+
+
+def test_a_report_another_process_stored_first_is_served_as_theirs(
+        uow_factory, tops, policies, monkeypatch):
+    since = SOLD_ON - timedelta(days=2)
+    theirs = analytics.returns_analytics(uow_factory, policies.returns, since=since,
+                                         until=TODAY)
+    _return(uow_factory, policies, "SO-4", 3, "quality_defect")
+
+    def beaten(*args, **kwargs):  # the other process's insert committed first
+        raise Conflict("another process stored this report first")
+
+    monkeypatch.setattr(StoredReportRepository, "replace", beaten)
+    mine = analytics.returns_analytics(uow_factory, replace(policies.returns,
+                                                            report_max_age_minutes=0),
+                                       since=since, until=TODAY)
+    assert mine["report"]["computed_at"] == theirs["report"]["computed_at"]
+    # Their report's figures (the grades and receipt days of a page are read as it is served).
+    assert _size(mine, "TEE-OK", "M")["units_returned"] == 0
+    assert mine["quality_signals"] == theirs["quality_signals"]
