@@ -80,7 +80,8 @@ def db_refresh_reports() -> None:
     """Compute the returns analytics' stored reports now, as the scheduler's returns-reports
     job does every few minutes (after `db recount-summaries`, say)."""
     done = refresh_returns_reports(uow_factory(), policies().returns)
-    click.echo(f"refreshed {done['refreshed']} returns report(s), dropped {done['dropped']}")
+    click.echo(f"refreshed {done['refreshed']} returns report(s) ({done['rewritten']} with "
+               f"figures changed), dropped {done['dropped']}")
 
 
 @db.command("revision")

@@ -43,7 +43,8 @@ def refresh_returns_reports(ctx: JobContext) -> str:
                            now=ctx.now)
     if not any(done.values()):
         return NO_REPORT_TO_REFRESH
-    return f"refreshed {done['refreshed']} returns report(s), dropped {done['dropped']}"
+    return (f"refreshed {done['refreshed']} returns report(s) ({done['rewritten']} with "
+            f"figures changed), dropped {done['dropped']}")
 
 
 NO_REPORT_TO_REFRESH = "every returns report up to date"

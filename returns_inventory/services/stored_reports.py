@@ -91,12 +91,26 @@ def compute_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: Sales
 
 
 def _store(uow, policy: ReturnsPolicy, family: SalesWindow, cells: ReportCells,
-           stamp: ChangeStamp, started: float) -> StoredReport:
+           stamp: ChangeStamp, started: float, before: dict | None = None) -> StoredReport:
+    """Store the report; when `before` (the stored report of the same key: id, digest) has
+    the same figures, only its stamp and time change: a pass after a sale in one category
+    leaves the other categories' reports as they were instead of writing them again."""
     header, skus = stored_form(cells, policy)
+    bodies = [(sku, rank, json.dumps(body, separators=(",", ":"))) for sku, rank, body in skus]
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for sku, rank, body in bodies:
+        digest.update(f"{sku}\t{rank}\t{body}\n".encode())
+    header["digest"] = digest.hexdigest()
     computed_at = datetime.now(UTC)
-    report_id = uow.stored_reports.replace(
-        *report_key(policy, family), stamp=stamp_text(stamp), computed_at=computed_at,
-        compute_ms=round(1000 * (time.perf_counter() - started)), header=header, skus=skus)
+    compute_ms = round(1000 * (time.perf_counter() - started))
+    if before is not None and before["digest"] == header["digest"]:
+        uow.stored_reports.touch(before["id"], stamp=stamp_text(stamp), computed_at=computed_at,
+                                 compute_ms=compute_ms)
+        report_id = before["id"]
+    else:
+        report_id = uow.stored_reports.replace(
+            *report_key(policy, family), stamp=stamp_text(stamp), computed_at=computed_at,
+            compute_ms=compute_ms, header=header, skus=bodies)
     # Not current if a row committed while the window was summed (the sums may hold it).
     return StoredReport(report_id, header, computed_at, cells.settled)
 
@@ -114,6 +128,7 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
     defaults = {(until - timedelta(days=DEFAULT_DAYS - 1), until)
                 for until in {today, last_sale_day or today}}
     up_to_date = {(r["since"], r["until"], r["family"]) for r in stored if r["stamp"] == stamp}
+    before = {(r["since"], r["until"], r["family"]): r for r in stored}
     stale: dict[tuple[date, date], set[str]] = {}
     old = []
     for r in stored:
@@ -128,7 +143,7 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
         with uow_factory() as uow:
             uow.stored_reports.drop(old)
             uow.commit()
-    done = 0
+    done = rewritten = 0
     for since, until in sorted(defaults | set(stale)):
         families = stale.get((since, until), set())
         if (since, until) in defaults and (since, until, "") not in up_to_date:
@@ -146,12 +161,14 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
             for family in sorted(families):
                 categories = _categories(family)
                 cells = whole if categories is None else whole.of_categories(categories, policy)
-                _store(uow, policy, SalesWindow(since, until, categories=categories), cells,
-                       was, started)
+                kept = before.get((since, until, family))
+                made = _store(uow, policy, SalesWindow(since, until, categories=categories),
+                              cells, was, started, kept)
                 started = time.perf_counter()
                 done += 1
+                rewritten += kept is None or made.id != kept["id"]
             uow.commit()
-    return {"refreshed": done, "dropped": len(old)}
+    return {"refreshed": done, "rewritten": rewritten, "dropped": len(old)}
 
 
 def stored_form(report: ReportCells, policy: ReturnsPolicy) -> tuple[dict, list]:

@@ -159,7 +159,8 @@ def test_the_returns_reports_job_stores_the_default_windows_and_then_finds_nothi
         before = uow.stored_reports.every()
     # The next tick, nothing having changed, computes nothing.
     policy = Policies.from_settings(settings).returns
-    assert refresh_returns_reports(uow_factory, policy) == {"refreshed": 0, "dropped": 0}
+    assert refresh_returns_reports(uow_factory, policy) == {
+        "refreshed": 0, "rewritten": 0, "dropped": 0}
     with uow_factory() as uow:
         assert uow.stored_reports.every() == before
 

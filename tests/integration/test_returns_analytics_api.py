@@ -322,6 +322,23 @@ def test_reports_the_job_cuts_from_the_whole_window_equal_reports_computed_alone
     assert _size(by_job[1], "TEE-OK", "M")["units_sold"] == 46
     assert _size(by_job[1], "TEE-OK", "M")["reasons"]["too_large"] == 4
     assert [row["sku"] for row in by_job[2]["skus"]] == ["SHOE-1"]
+    # A return of a top: the next pass rewrites the reports it changes and only stamps the
+    # shoes' again, whose figures are the same.
+    analytics.refresh_returns_reports(uow_factory, policies.returns)  # every default report
+    with uow_factory() as uow:
+        ids = {(r["until"], r["family"]): r["id"] for r in uow.stored_reports.every()}
+    _return(uow_factory, policies, "SO-5", 1, "too_small")
+    done = analytics.refresh_returns_reports(uow_factory, policies.returns)
+    with uow_factory() as uow:
+        now = {(r["until"], r["family"]): r for r in uow.stored_reports.every()}
+    assert now.keys() == ids.keys()
+    shoes = [key for key in now if key[1] == '["shoes"]']
+    assert shoes and all(now[key]["id"] == ids[key] for key in shoes)
+    assert all(now[key]["id"] != ids[key] for key in now if key[1] != '["shoes"]')
+    assert done["rewritten"] == len(now) - len(shoes) < done["refreshed"] == len(now)
+    fresh = client.get(URL + "?category=shoes", headers=auth("planner")).json
+    assert fresh["report"]["current"] is True
+    assert {**fresh, "report": None} == {**by_job[2], "report": None}
 
 
 def test_the_heat_map_shows_the_worst_skus_and_the_surest_flags_within_its_bounds(

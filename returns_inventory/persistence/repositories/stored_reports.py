@@ -33,9 +33,9 @@ class StoredReportRepository(Repository):
 
     def replace(self, since: date, until: date, family: str, policy_key: str, *, stamp: str,
                 computed_at: datetime, compute_ms: int, header: dict,
-                skus: list[tuple[str, int, dict]]) -> int:
+                skus: list[tuple[str, int, str]]) -> int:
         """Store a report in place of the one of the same key (its SKU rows go with it):
-        `skus` are (sku, heat_rank, body) in SKU order."""
+        `skus` are (sku, heat_rank, body as JSON) in SKU order."""
         old = self.connection.scalars(select(returns_reports.c.id).where(
             returns_reports.c.since == since, returns_reports.c.until == until,
             returns_reports.c.family == family, returns_reports.c.policy_key == policy_key))
@@ -48,8 +48,7 @@ class StoredReportRepository(Repository):
                 .returning(returns_reports.c.id)).scalar_one()
         except IntegrityError:
             raise Conflict("another process stored this report first") from None
-        rows = [(report_id, i, sku, rank, json.dumps(body, separators=(",", ":")))
-                for i, (sku, rank, body) in enumerate(skus)]
+        rows = [(report_id, i, sku, rank, body) for i, (sku, rank, body) in enumerate(skus)]
         if self.is_postgres:  # COPY: a report of 100,000 items is 20,000 rows of JSON
             cursor = self.connection.connection.cursor()
             with cursor.copy("COPY returns_report_skus (report_id, position, sku, heat_rank, "
@@ -92,11 +91,19 @@ class StoredReportRepository(Repository):
 
     def every(self) -> list[dict]:
         """Every stored report's key and stamp: since, until, family, policy_key, stamp,
-        computed_at."""
+        computed_at, digest (of its figures, in its header)."""
         r = returns_reports.c
-        return [dict(row._mapping) for row in self.connection.execute(
-            select(r.id, r.since, r.until, r.family, r.policy_key, r.stamp, r.computed_at)
-            .order_by(r.id))]
+        return [{**row._mapping, "digest": json.loads(row.header).get("digest")}
+                for row in self.connection.execute(
+                    select(r.id, r.since, r.until, r.family, r.policy_key, r.stamp,
+                           r.computed_at, r.header).order_by(r.id))]
+
+    def touch(self, report_id: int, *, stamp: str, computed_at: datetime,
+              compute_ms: int) -> None:
+        """A report computed again with the same figures: only its stamp and time change."""
+        self.connection.execute(returns_reports.update().where(
+            returns_reports.c.id == report_id).values(
+            stamp=stamp, computed_at=computed_at, compute_ms=compute_ms))
 
     def drop(self, report_ids: list[int]) -> None:
         if report_ids:
