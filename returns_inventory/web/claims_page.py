@@ -33,13 +33,21 @@ def _refused(exc: DomainError):
 @bp.post("/gather")
 @requires_role(Role.PLANNER)
 def gather():
-    """Every unit returned to its supplier and not yet claimed goes into that supplier's draft."""
+    """Every unit returned to its supplier and not yet claimed goes into that supplier's draft,
+    except those whose claim window has ended (said, with how many)."""
     done, _ = _once("gather", lambda: gather_claims(
-        uow_factory(), policies().grading, actor=current_actor()),
-        answer=lambda drafts: {"drafts": len(drafts)})
-    drafts = done["drafts"]
-    flash(f"{drafts} draft claim{'' if drafts == 1 else 's'} gained units, ready to send."
-          if drafts else "No unit returned to a supplier waits to be claimed.")
+        uow_factory(), policies().grading, actor=current_actor(), today=_today()),
+        answer=lambda found: {"drafts": len(found["drafts"]),
+                              "window_ended": len(found["window_ended"])})
+    drafts, ended = done["drafts"], done.get("window_ended", 0)
+    words = (f"{drafts} draft claim{'' if drafts == 1 else 's'} gained units, ready to send."
+             if drafts else "No unit returned to a supplier waits to be claimed.")
+    if ended:
+        words += (f" {ended} unit{' was' if ended == 1 else 's were'} left out: "
+                  f"{'its' if ended == 1 else 'their'} supplier's claim window has ended, so "
+                  "the supplier would refuse "
+                  f"{'it' if ended == 1 else 'them'} (listed under Claim windows ended).")
+    flash(words)
     return _back()
 
 
