@@ -44,7 +44,7 @@ RUNS_IN_FILTER = 20
 @requires_role(Role.PLANNER)
 def suggestions():
     """The suggestions table: filters, sorting, pages, and a decision on every row."""
-    return _table_page(request.args)
+    return _table_page(request.args, strict=True)
 
 
 @bp.get("/suggestions/<bigid:suggestion_id>")
@@ -73,10 +73,11 @@ def decide(suggestion_id: int):
     return redirect(back_target() + f"#s-{suggestion_id}", code=303)
 
 
-def _table_page(values: MultiDict, *, error: str | None = None, status: int = 200):
+def _table_page(values: MultiDict, *, error: str | None = None, status: int = 200,
+                strict: bool = False):
     at_fault: set[str] = set()
     try:
-        state = read_table_state(values)
+        state = read_table_state(values, strict=strict)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
                                   offset=page_offset(state.page, PAGE_SIZE), limit=PAGE_SIZE,
                                   policies=policies())
