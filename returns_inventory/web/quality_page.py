@@ -83,6 +83,7 @@ def render_quality_page(claim_form: ClaimForm | None = None):
         expiring=expiring, expiring_days=EXPIRING_DAYS,
         chart=monthly_chart(found["groups"][:CHARTED], BY_WORDS[Dimension(by)])
         if found and found["groups"] else None,
+        chart_columns=min(4, len(found["groups"][:CHARTED])) if found else 0,
     ), status
 
 
@@ -91,7 +92,7 @@ def monthly_chart(groups: list[dict], what: str) -> Markup:
     its categories have without it (dashed)."""
     from matplotlib.figure import Figure
 
-    columns = min(4, len(groups))
+    columns = min(4, len(groups))  # the page caps its width by these (planner.css)
     rows = -(-len(groups) // columns)
     figure = Figure(figsize=(2.6 * columns, 2.1 * rows), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False, sharey=True)
