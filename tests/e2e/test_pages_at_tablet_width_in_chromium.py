@@ -37,6 +37,13 @@ def test_every_page_fits_a_tablet_and_works_by_keyboard_and_scanner(
         _scan(page, parcel["rma"])
         expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
         expect(page.locator("#count-1")).to_be_focused()  # the count, ready to confirm
+        # The next scan with the focus still in the count opens what was scanned; it is not
+        # typed into the count ("2RMA-…", which the form would refuse) nor received.
+        _scan(page, parcel["rma"])
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
+        expect(page.locator("#count-1")).to_have_value("2")
+        expect(page.locator("#count-1")).to_be_focused()
+        assert live_server.get(f"/api/v1/returns/{parcel['rma']}").json()["units"] == []
         _fits(page)
         page.screenshot(path=str(screenshot_dir() / "walk-receive.png"), full_page=True)
         page.keyboard.press("Enter")  # the counts as expected: received

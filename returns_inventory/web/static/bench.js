@@ -60,3 +60,41 @@
     target.focus();  // the key's character is typed into the field that now has the focus
   });
 })();
+
+// A scan that lands in a one-line field of a form (a parcel's count, with the focus left there
+// after the RMA was found) is not typed into it: a burst of keys a few milliseconds apart
+// ending in Enter is taken back out of that field and opened as a scan, as on the station.
+// Lists meant for scanning (the textarea of items not on the return) keep their scans.
+(function () {
+  "use strict";
+
+  var BURST_MS = 50;  // a scanner's keys come under ~20 ms apart; a person's, 100 ms or more
+  var MIN_BURST = 3;  // fewer fast keys before Enter are a person
+  var target = document.querySelector("input[data-scan-target]");
+  if (!target || !target.form) return;
+  var burst = null;
+
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (field === target || field.tagName !== "INPUT" || field.form === target.form ||
+        event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+    var now = event.timeStamp;
+    if (event.key === "Enter") {
+      var scanned = burst && burst.field === field && now - burst.at < BURST_MS &&
+        burst.text.length >= MIN_BURST ? burst : null;
+      burst = null;
+      if (!scanned) return;
+      event.preventDefault();
+      field.value = scanned.before;
+      target.value = scanned.text;
+      target.form.requestSubmit();
+    } else if (event.key.length !== 1) {
+      burst = null;
+    } else if (burst && burst.field === field && now - burst.at < BURST_MS) {
+      burst.text += event.key;
+      burst.at = now;
+    } else {
+      burst = { field: field, before: field.value, text: event.key, at: now };
+    }
+  }, true);
+})();
