@@ -145,8 +145,8 @@ def chart(title: str, description: str, plots: list[Plot], *, height: float,
     column) is drawn narrower so its text stays readable once scaled to the column."""
     times = [t for p in plots for t in p.times()] or [0.0, 1.0]
     start, end = min(times), max(times)
-    # Everything at one moment (a single run): a day around it, and one tick saying when.
-    lone = _moment(start) if end - start < 1 / 1440 else None
+    # A single point (one run): a day around it, and one tick saying when.
+    lone = _moment(start) if len(times) == 1 else None
     # A margin either side; runs a few seconds apart get a few minutes, not a day.
     pad = 0.5 if lone else max((end - start) * 0.02, 2 / 1440)
     start, end = start - pad, end + pad
