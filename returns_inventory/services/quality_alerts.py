@@ -4,7 +4,7 @@ significantly more than its category on recent sales is marked on its suggestion
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from ..domain.quality import UNKNOWN, CategoryTest, Cell, Dimension, compare_with_category
 from ..domain.sales_window import SalesWindow
@@ -22,6 +22,7 @@ class QualityAlerts:
 
     styles: dict[str, dict] = field(default_factory=dict)
     suppliers: dict[tuple[str, str], dict] = field(default_factory=dict)
+    as_of: datetime | None = None  # when worked out, where a list keeps them for a while
 
     def of(self, row: dict) -> list[dict]:
         """The alerts on one suggestion (or order line): its style's, its supplier's."""

@@ -113,6 +113,22 @@ def test_a_refused_filter_keeps_what_the_planner_typed_and_never_claims_no_run_s
     assert re.search(r'id="f-sku"[^>]*value="TEE-BLK"', gone.get_data(as_text=True))
 
 
+def test_an_unknown_filter_name_is_refused_in_words_instead_of_listing_everything(
+        client, board, planner):
+    answer = client.get("/planner?suplier=DENIMCO&sku=TEE-BLK")
+    assert answer.status_code == 422
+    words = _words(answer)
+    assert "There is no filter “suplier”" in words
+    assert "The filters are: run, search, status, category, supplier, sku," in words
+    html = answer.get_data(as_text=True)
+    assert 'id="s-' not in html  # no row: the whole plan is not passed off as filtered
+    assert re.search(r'id="f-sku"[^>]*value="TEE-BLK"', html)  # the known filter is kept
+    exported = client.get("/planner/export.csv?suplier=DENIMCO")
+    assert exported.status_code == 422 and "no filter" in exported.get_data(as_text=True)
+    # What the table's own links carry is not refused.
+    assert client.get("/planner?sku=TEE-BLK&sort=sku&page=1").status_code == 200
+
+
 def test_chosen_columns_are_remembered_for_that_planner_only(
         app, client, uow_factory, board, planner):
     page = _page(client, "/planner/columns")
