@@ -362,7 +362,8 @@ class SuggestionRepository(Repository):
         """Approved order lines of a run, in supplier, location, sku, size order: `limit`
         of them after the line whose export key values (EXPORT_KEY) `after` holds, each
         with its whole order's units, cases and value (order_units, order_cases,
-        order_value), however the order is split over pages. Plain rows (named tuples)."""
+        order_value), however the order is split over pages. Plain rows (named tuples), in
+        this column order (order_export.csv_lines unpacks them by position)."""
         supplier = func.coalesce(SUPPLIER, "")
         order = {"partition_by": (supplier, loc.c.code)}
         approved = s.alias("approved")
@@ -392,4 +393,4 @@ class SuggestionRepository(Repository):
         query = query.order_by(*keyset.ordering(keys))
         if limit is not None:
             query = query.limit(limit)
-        return list(self.connection.execute(query))
+        return self.connection.execute(query).all()  # one fetch, not a call per row
