@@ -110,7 +110,8 @@ replenishment_suggestions = Table(
     Index("ix_replenishment_suggestions_run_id_id", "run_id", "id"),
     Index("ix_replenishment_suggestions_run_id_value", "run_id", "value", "id"),
     # A run's row of each item a search or an item filter found first.
-    Index("ix_replenishment_suggestions_run_id_item_id", "run_id", "item_id"),
+    Index("ix_replenishment_suggestions_run_id_item_id", "run_id", "item_id",
+          postgresql_include=["location_id", "status"]),  # a search's count, index-only
 )
 # A run's decided rows ordered from one supplier (the filter by supplier); undecided rows
 # carry none, so only decided ones are indexed.
