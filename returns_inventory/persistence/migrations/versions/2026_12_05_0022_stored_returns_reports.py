@@ -2,7 +2,7 @@
 per SKU, so a page reads its own rows (persistence/report_tables.py)
 
 Revision ID: 0022
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-05 15:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0021"
+down_revision = "0024"  # written after 0021; chained after main's 0024 at the merge
 branch_labels = None
 depends_on = None
 
