@@ -112,12 +112,20 @@ def send_together(connection: Connection,
                 if name in constructed:
                     constructed[name] = processor(constructed[name])
             values[n, r] = constructed
-    params = [values[n, r][name] for n, r, name in joined.binds]
+    execute_raw(connection, joined.sql, [values[n, r][name] for n, r, name in joined.binds])
+
+
+def execute_raw(connection: Connection, sql: bytes, params: Sequence[Any]) -> list[tuple]:
+    """Run SQL with PostgreSQL's `$n` parameters on the connection's DBAPI cursor, in its
+    current transaction: psycopg's RawCursor, no SQLAlchemy execution context. The rows it
+    returns, if any, as tuples."""
+    dialect = connection.dialect
     driver = connection.connection.driver_connection
     try:
         with RawCursor(driver) as cursor:  # type: ignore[arg-type]
-            cursor.execute(joined.sql, params)
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description is not None else []
     except dialect.loaded_dbapi.Error as error:
         # The same exceptions as through SQLAlchemy (IntegrityError, DataError...).
-        raise DBAPIError.instance(joined.sql.decode(), params, error,
+        raise DBAPIError.instance(sql.decode(), params, error,
                                   dialect.loaded_dbapi.Error) from error
