@@ -81,16 +81,16 @@ _ADD_EVENTS = outbox_events.insert()
 # at COMMIT (and not at all on rollback), once per transaction however many rows sent it.
 # The lock is a CTE the rows are selected from, so it is taken before the id default
 # (nextval) of the first row is evaluated. Every event goes in one execution whatever their
-# number, as arrays unnested in the order added (ids follow it), through psycopg's RawCursor
+# number, as one JSON array unnested in the order added (ids follow it), through psycopg's RawCursor
 # without SQLAlchemy's execution context (it cost more CPU than the insert).
 _ADD_EVENTS_PG = (
     b"WITH writers_turn AS (SELECT pg_advisory_xact_lock_shared($1) AS taken, "
     b"pg_notify($2, '') AS notified) "
     b"INSERT INTO outbox_events (event_type, payload, actor, created_at, txid) "
-    b"SELECT e.event_type, e.payload::json, e.actor, e.created_at, "
-    b"pg_current_xact_id()::text::bigint "
-    b"FROM writers_turn, unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[]) "
-    b"WITH ORDINALITY AS e(event_type, payload, actor, created_at, n) ORDER BY e.n"
+    b"SELECT e.doc->>'event_type', e.doc->'payload', e.doc->>'actor', "
+    b"(e.doc->>'created_at')::timestamptz, pg_current_xact_id()::text::bigint "
+    b"FROM writers_turn, json_array_elements($3::text::json) WITH ORDINALITY AS e(doc, n) "
+    b"ORDER BY e.n"
 )
 _READERS_TURN = select(func.pg_advisory_xact_lock(FEED_LOCK))
 _NEWEST = select(func.coalesce(func.max(outbox_events.c.id), 0))
@@ -124,10 +124,9 @@ class OutboxRepository(Repository):
         pending, self._pending = self._pending, []
         # On PostgreSQL this also notifies listeners (the webhook dispatcher) on commit.
         if self.is_postgres:
-            execute_raw(self.connection, _ADD_EVENTS_PG, [
-                FEED_LOCK, OUTBOX_CHANNEL, [e["event_type"] for e in pending],
-                [json.dumps(e["payload"]) for e in pending], [e["actor"] for e in pending],
-                [e["created_at"] for e in pending]])
+            # One JSON document of every event: one parameter to send, none to escape.
+            execute_raw(self.connection, _ADD_EVENTS_PG, [FEED_LOCK, OUTBOX_CHANNEL, json.dumps(
+                [{**e, "created_at": e["created_at"].isoformat()} for e in pending])])
         else:
             self.connection.execute(_ADD_EVENTS, pending)
         self.flushed += pending
