@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import RawCursor
+from psycopg.pq import ExecStatus
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -119,13 +120,67 @@ def execute_raw(connection: Connection, sql: bytes, params: Sequence[Any]) -> li
     """Run SQL with PostgreSQL's `$n` parameters on the connection's DBAPI cursor, in its
     current transaction: psycopg's RawCursor, no SQLAlchemy execution context. The rows it
     returns, if any, as tuples."""
+    return _run(connection, sql, params)[0]
+
+
+def _run(connection: Connection, sql: bytes, params: Sequence[Any], *, describe: bool = False
+         ) -> tuple[list[tuple], list[Any] | None]:
+    """The rows, and with `describe` the columns (psycopg builds them anew on every look at
+    `cursor.description`: for 50 columns that cost as much as the statement)."""
     dialect = connection.dialect
     driver = connection.connection.driver_connection
     try:
         with RawCursor(driver) as cursor:  # type: ignore[arg-type]
             cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description is not None else []
+            result = cursor.pgresult
+            if result is None or result.status != ExecStatus.TUPLES_OK:
+                return [], None
+            return cursor.fetchall(), cursor.description if describe else None
     except dialect.loaded_dbapi.Error as error:
         # The same exceptions as through SQLAlchemy (IntegrityError, DataError...).
         raise DBAPIError.instance(sql.decode(), params, error,
                                   dialect.loaded_dbapi.Error) from error
+
+
+@dataclass(frozen=True)
+class RawSelect:
+    """A SQLAlchemy SELECT compiled once for psycopg's RawCursor: `$n` binds in the order
+    `binds` names them, each value through its type's bind processor, and each column of the
+    answer through its result processor, as SQLAlchemy would."""
+
+    sql: bytes
+    binds: tuple[str, ...]
+    bind_processors: dict[str, Any]
+    columns: tuple[str, ...]
+    types: tuple[Any, ...]
+    # Found on the first answer: a type's processor depends on the column's type there.
+    result_processors: list[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, statement: Executable, dialect: Dialect) -> RawSelect:
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        binds: dict[str, int] = {}
+        sql = _BIND.sub(lambda m: f"${binds.setdefault(m.group(1), len(binds) + 1)}",
+                        compiled.string.replace("%%", "%"))
+        return cls(sql.encode(), tuple(binds),
+                   {name: p for name, p in compiled._bind_processors.items() if p},
+                   tuple(c[0] for c in compiled._result_columns),
+                   tuple(c[3] for c in compiled._result_columns), [])
+
+    def rows(self, connection: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The answer's rows as dicts by column name."""
+        values = []
+        for name in self.binds:
+            processor = self.bind_processors.get(name)
+            values.append(processor(params[name]) if processor else params[name])
+        rows, description = _run(connection, self.sql, values,
+                                 describe=not self.result_processors)
+        if not self.result_processors and description is not None:
+            dialect = connection.dialect
+            self.result_processors.append(tuple(
+                kind._cached_result_processor(dialect, column.type_code)
+                for kind, column in zip(self.types, description, strict=True)))
+        processors = self.result_processors[0] if rows else ()
+        return [{name: processor(value) if processor else value
+                 for name, processor, value in zip(self.columns, processors, row, strict=True)}
+                for row in rows]
