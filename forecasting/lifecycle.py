@@ -22,6 +22,12 @@ a sale: a slow seller's first week is always at least one unit, its later weeks 
 its own first week overstates its level (and the decay after it). Once a product has later
 weeks, its level is read from them alone: the first week's units and the profile's share of
 that week both leave the ratio.
+
+Optionally (``DemandOptions(lifecycle_season=True)``) a category's launches may follow its
+season: its profile is then learned on sales divided by the category's seasonal index to a
+power between 0 and 1 that its own earlier launches, forecast with the index known at the time,
+backtest best with (:mod:`forecasting.lifecycle_season`), and the forecast is
+multiplied back.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecasting.classify import first_sale
+from forecasting.lifecycle_season import SEASON, choose_power
 
 PROFILE_WEEKS = 26
 CATEGORY_STRENGTH = 10.0   # pseudo-products behind the all-category shape in a category's profile
@@ -68,6 +75,17 @@ class Profiles:
     cv2: float
     prior_mean: np.ndarray
     prior_shape: float
+    power: np.ndarray | None = None
+    season: np.ndarray | None = None
+
+    def factors(self, cat, cols, *, start_week: int) -> np.ndarray:
+        """``season[cat, week of year] ** power[cat]`` at columns ``cols`` (ones without a
+        season): how much of the category's calendar a launch's weeks carry."""
+        cols = np.asarray(cols)
+        if self.season is None or self.power is None:
+            return np.ones(cols.shape)
+        cat = np.asarray(cat).reshape(cat.shape + (1,) * (cols.ndim - np.ndim(cat)))
+        return self.season[cat, (start_week + cols) % SEASON] ** self.power[cat]
 
     @property
     def weeks(self) -> int:
@@ -79,8 +97,8 @@ def launch_half(week) -> np.ndarray:
     return (np.asarray(week) % 52) // HALF_YEAR
 
 
-def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
-                 weeks: int = PROFILE_WEEKS) -> Profiles | None:
+def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0, weeks: int = PROFILE_WEEKS,
+                 season=None, y_cat=None, inferred=None) -> Profiles | None:
     """Learn profiles from the rows of ``y`` (one per SKU) launched inside the panel.
 
     Args:
@@ -88,6 +106,13 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
         launch: ``(n,)`` launch column per SKU (first sale, or the known launch date).
         cat: ``(n,)`` category code per SKU.
         start_week: week number of column 0 (for the launch half-year).
+        season: ``(n_cat, 52)`` category seasonal index, or None: then launches follow their
+            age alone. With it, each category's profile is learned on its analogues' sales
+            divided by the index to a power chosen per category
+            (:func:`forecasting.lifecycle_season.choose_power`).
+        y_cat: ``(n_cat, T)`` weekly units per category, which the choice re-estimates the
+            index from as it was known at each backtest origin (needed with ``season``).
+        inferred: ``(n,)`` True where the launch is the first sale (see :func:`forecast_young`).
 
     Returns:
         :class:`Profiles`, or None when the panel holds fewer than :data:`MIN_ANALOGUES`.
@@ -100,22 +125,24 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
     life = np.take_along_axis(y[ana], cols, axis=1).astype(np.float64)
     total = life.sum(axis=1)
     keep = total > 0
-    ana, life, total = ana[keep], life[keep], total[keep]
+    ana, life, total, cols = ana[keep], life[keep], total[keep], cols[keep]
     if ana.size < MIN_ANALOGUES:
         return None
-    shape = life / total[:, None]
     half = launch_half(start_week + launch[ana])
     c = cat[ana]
-    glob = shape.mean(axis=0)
     n_c = np.bincount(c, minlength=n_cat).astype(float)
-    sum_c = np.stack([np.bincount(c, weights=shape[:, a], minlength=n_cat)
-                      for a in range(weeks)], axis=1)
-    by_cat = (sum_c + CATEGORY_STRENGTH * glob) / (n_c + CATEGORY_STRENGTH)[:, None]
     cell = c * 2 + half
     n_s = np.bincount(cell, minlength=2 * n_cat).astype(float).reshape(n_cat, 2)
-    sum_s = np.stack([np.bincount(cell, weights=shape[:, a], minlength=2 * n_cat)
-                      for a in range(weeks)], axis=1).reshape(n_cat, 2, weeks)
-    prof = (sum_s + SEASON_STRENGTH * by_cat[:, None, :]) / (n_s + SEASON_STRENGTH)[:, :, None]
+    power = np.zeros(n_cat)
+    if season is None or y_cat is None:
+        season = None
+        prof = _profiles(life, c, cell, n_cat, weeks)
+    else:
+        season = np.asarray(season, np.float64)
+        inf = np.zeros(ana.size, bool) if inferred is None else np.asarray(inferred, bool)[ana]
+        power, prof = choose_power(life, cols, c, cell, n_cat, weeks, season,
+                                   start_week=start_week, inferred=inf, y_cat=y_cat,
+                                   profiles=_profiles, strength=CATEGORY_STRENGTH)
     launch_total = np.full(n_cat, float(np.median(total)))
     for k in np.flatnonzero(n_c >= 5):  # a category's own median once it has a few launches
         launch_total[k] = np.median(total[c == k])
@@ -128,12 +155,31 @@ def fit_profiles(y, launch, cat, n_cat, *, start_week: int = 0,
         n_c + CATEGORY_STRENGTH)
     prior_shape = m * m / max(float(total.var()) - m, 1e-9 * m * m)
     # Week-to-week noise of analogues around their own profile-shaped fit, beyond Poisson.
-    fit = prof[c, half] * total[:, None]
+    f = (np.ones_like(life) if season is None
+         else season[c[:, None], (start_week + cols) % SEASON] ** power[c][:, None])
+    fit = prof[c, half] * (life / f).sum(axis=1)[:, None] * f
     cv2 = float(max((((life - fit) ** 2).sum() - fit.sum()) / max((fit**2).sum(), 1e-9), 0.0))
     analogues = np.where(n_s > 0, n_s, n_c[:, None])
     return Profiles(shape=prof, analogues=analogues, seasonal=n_s > 0,
                     launch_total=launch_total, cv2=cv2, prior_mean=prior_mean,
-                    prior_shape=min(prior_shape, MAX_PRIOR_SHAPE))
+                    prior_shape=min(prior_shape, MAX_PRIOR_SHAPE), power=power,
+                    season=season)
+
+
+def _profiles(life, c, cell, n_cat, weeks):
+    """``(n_cat, 2, weeks)`` profiles: mean lifetime shapes per category shrunk toward all
+    categories', per category x launch half shrunk toward the category's."""
+    total = np.maximum(life.sum(axis=1), 1e-12)
+    shape = life / total[:, None]
+    glob = shape.mean(axis=0)
+    n_c = np.bincount(c, minlength=n_cat).astype(float)
+    sum_c = np.stack([np.bincount(c, weights=shape[:, a], minlength=n_cat)
+                      for a in range(weeks)], axis=1)
+    by_cat = (sum_c + CATEGORY_STRENGTH * glob) / (n_c + CATEGORY_STRENGTH)[:, None]
+    n_s = np.bincount(cell, minlength=2 * n_cat).astype(float).reshape(n_cat, 2)
+    sum_s = np.stack([np.bincount(cell, weights=shape[:, a], minlength=2 * n_cat)
+                      for a in range(weeks)], axis=1).reshape(n_cat, 2, weeks)
+    return (sum_s + SEASON_STRENGTH * by_cat[:, None, :]) / (n_s + SEASON_STRENGTH)[:, :, None]
 
 
 def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: int = 0,
@@ -167,12 +213,17 @@ def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: 
     cum = np.concatenate([np.zeros((n, 1)), np.cumsum(shape, axis=1)], axis=1)
     seen = cum[np.arange(n), np.minimum(age, W)]         # share of a lifetime already behind
     cols = np.arange(T)[None, :] >= launch[:, None]
-    sold = np.where(cols, y, 0).sum(axis=1, dtype=np.float64)
-    unsold = sold <= 0
+    f_past = prof.factors(cat, np.arange(T)[None, :], start_week=start_week)
+    unsold = np.where(cols, y, 0).sum(axis=1, dtype=np.float64) <= 0
+    # Units so far in the profile's terms: divided by the share of the category's season the
+    # category's launches follow (none where they follow their age alone).
+    yd = y / f_past
+    sold = np.where(cols, yd, 0).sum(axis=1, dtype=np.float64)
     if inferred is not None:
         skip = np.flatnonzero(np.asarray(inferred, bool) & (age >= 2))
-        sold[skip] -= y[skip, launch[skip]]
+        sold[skip] -= yd[skip, launch[skip]]
         seen[skip] -= shape[skip, 0]
+    ahead = ahead * prof.factors(cat, T + np.arange(horizon)[None, :], start_week=start_week)
     # Before the first sale the level is the plan, else the category's typical launch; after
     # it, the gamma-Poisson posterior mean: own units over the lifetime share behind, blended
     # with the prior's mean by the prior's shape.
@@ -192,7 +243,8 @@ def forecast_young(prof: Profiles, y, launch, cat, horizon: int, *, start_week: 
 
 
 def new_products(y_sku, sku, sku_cat, n_cat, *, start_week: int, weeks: int, horizon: int,
-                 launched_week=None, launch_quantity=None, on_order=None) -> dict | None:
+                 launched_week=None, launch_quantity=None, on_order=None,
+                 season=None, y_cat=None) -> dict | None:
     """Lifecycle forecasts of the SKUs of a panel of sizes that are younger than ``weeks``.
 
     Args:
@@ -224,7 +276,7 @@ def new_products(y_sku, sku, sku_cat, n_cat, *, start_week: int, weeks: int, hor
         return None
     y_sub = y_sku[rel]
     prof = fit_profiles(y_sub, launch[rel], sku_cat[rel], n_cat, start_week=start_week,
-                        weeks=weeks)
+                        weeks=weeks, season=season, y_cat=y_cat, inferred=~known[rel])
     if prof is None:
         return None
     young = (launch[rel] > T - weeks) & ((first[rel] < T) | known[rel])
@@ -243,5 +295,7 @@ def new_products(y_sku, sku, sku_cat, n_cat, *, start_week: int, weeks: int, hor
     words = [("launch half " + str(h + 1) + " " if prof.seasonal[ci, h] else "")
              + f"lifecycle profile ({prof.analogues[ci, h]:.0f} analogues), "
              f"week {int(a) + 1} since launch"
+             + (f", times the category's season to the power {prof.power[ci]:g}"
+                if prof.power is not None and prof.power[ci] > 0 else "")
              for ci, h, a in zip(c.tolist(), half.tolist(), res["age"].tolist(), strict=True)]
     return {"sku": yk, "forecast": res["forecast"], "sigma": res["sigma"], "profile": words}

@@ -165,7 +165,8 @@ class Planner:
             dem = {k: v[inv] for k, v in dem.items()}
         dem["profile"] = np.full(n, "", dtype=object)
         if self.demand_options.lifecycle:
-            self._new_products(dem, y_sku, sku, sku_cat, cat_names, dcounts)
+            self._new_products(dem, y_sku, sku, sku_cat, cat_names, dcounts,
+                               opts.seasonal_index, y_cat)
         timings["demand_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
@@ -189,7 +190,8 @@ class Planner:
         diag["fallbacks_total"] = int(sum(diag["fallbacks"].values()))
         return PlanResult(demand=demand, returns=returns, replenishment=plan, diagnostics=diag)
 
-    def _new_products(self, dem, y_sku, sku, sku_cat, cat_names, counts) -> None:
+    def _new_products(self, dem, y_sku, sku, sku_cat, cat_names, counts, season,
+                      y_cat) -> None:
         """Replace the rows of SKUs younger than the lifecycle profile, in place: the SKU
         forecast from :func:`forecasting.lifecycle.new_products`, split by the same shares."""
         o, n, n_sku = self.demand_options, len(sku), len(y_sku)
@@ -198,7 +200,8 @@ class Planner:
                            horizon=dem["forecast"].shape[1],
                            launched_week=self.items.launched_week,
                            launch_quantity=self.items.launch_quantity,
-                           on_order=self.stock.on_order_total(n))
+                           on_order=self.stock.on_order_total(n),
+                           season=season if o.lifecycle_season else None, y_cat=y_cat)
         if new is None:
             counts["lifecycle_no_profiles"] += 1
             return
@@ -218,7 +221,7 @@ class Planner:
         dem["mae"][r] = np.nan
         dem["runner_up_mae"][r] = np.nan
         dem["alpha"][r] = 0.5  # the level is uncertain: intervals widen with the horizon
-        text = np.asarray([f"category {cat_names[c]!r} {t}" for c, t in zip(
+        text = np.asarray([f"category {str(cat_names[c])!r} {t}" for c, t in zip(
             sku_cat[new["sku"]].tolist(), new["profile"], strict=True)], dtype=object)
         dem["profile"][r] = text[k]
         counts["lifecycle_skus"] += int(new["sku"].size)
@@ -390,7 +393,8 @@ class Planner:
             order_qty=aware["order_qty"], moq_applied=aware["moq_applied"],
             order_value=aware["order_qty"] * np.asarray(it.unit_cost, float),
             blind_safety_stock=blind["safety_stock"], blind_order_up_to=blind["order_up_to"],
-            blind_order_qty=blind["order_qty"], service_target=aware["service_target"],
+            blind_order_qty=blind["order_qty"], blind_sigma_window=blind["sigma_window"],
+            service_target=aware["service_target"],
             policy=aware["policy"], order_lot=aware["order_lot"],
             cycle_level=aware["cycle_level"], units_still_out=open_units.sum(axis=1),
             returns_from_past_sales=past,

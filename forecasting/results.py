@@ -166,6 +166,8 @@ class ReplenishmentPlan(_Records):
             returns pipeline); returns_from_past_sales: the restockable units they (and returns
             in transit or awaiting grading) are expected to send back within L+R;
             returns_by_week: ``(n, max L+R)`` of that, week by week (past sales only).
+        blind_sigma_window: the spread of gross sales over L+R alone (the one spread, before
+            the returns terms ``sigma_window`` adds).
     """
 
     ids: np.ndarray
@@ -195,6 +197,7 @@ class ReplenishmentPlan(_Records):
     units_still_out: np.ndarray | None = None
     returns_from_past_sales: np.ndarray | None = None
     returns_by_week: np.ndarray | None = None
+    blind_sigma_window: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.ids)
@@ -202,7 +205,7 @@ class ReplenishmentPlan(_Records):
             self.returns_by_week = np.zeros((n, 0))
         defaults = {"service_target": "cycle", "policy": "order_up_to", "order_lot": 0.0,
                     "cycle_level": np.nan, "units_still_out": 0.0,
-                    "returns_from_past_sales": 0.0}
+                    "returns_from_past_sales": 0.0, "blind_sigma_window": np.nan}
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 setattr(self, name, np.full(n, value, dtype=object if isinstance(value, str)

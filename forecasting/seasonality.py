@@ -26,6 +26,7 @@ NEIGHBOURS = 3     # weeks either side pooled into each week of the year
 PRIOR_WEEKS = 5.0  # the index above is worth this many weeks of a row's own mean sales
 PRIOR_UNITS = 10.0  # ... plus this many units: a slow seller's weeks are mostly counting noise
 MAX_FACTOR = 5.0   # no week sells more than 5x (or less than 1/5) the annual mean
+MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS = 0.1, 1000.0  # bounds of a category's prior estimated from data
 
 
 def season_sums(y, *, start_week: int,
@@ -46,13 +47,7 @@ def season_sums(y, *, start_week: int,
     sold, expected, weeks = (np.zeros((n, SEASON)) for _ in range(3))
     if T < SEASON or n == 0:
         return sold, expected, weeks
-    live = (np.arange(T)[None, :] >= first_sale(y)[:, None]).astype(np.float64)
-    cy = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
-    cl = np.concatenate([np.zeros((n, 1)), np.cumsum(live, axis=1)], axis=1)
-    a = np.clip(np.arange(T) - SEASON // 2, 0, T - SEASON)
-    span = cl[:, a + SEASON] - cl[:, a]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        level = np.where(span > 0, (cy[:, a + SEASON] - cy[:, a]) / span, 0.0) * live
+    level, live = annual_level(y)
     woy = (start_week + np.arange(T)) % SEASON
     for w in range(SEASON):
         cols = woy == w
@@ -68,6 +63,51 @@ def season_sums(y, *, start_week: int,
     return out[0], out[1], out[2]
 
 
+def annual_level(y) -> tuple[np.ndarray, np.ndarray]:
+    """``(level, live)``: the mean of the nearest full year around each week, over the weeks
+    since each row's first sale (0 before it), and whether the row has started selling."""
+    n, T = y.shape
+    live = (np.arange(T)[None, :] >= first_sale(y)[:, None]).astype(np.float64)
+    cy = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
+    cl = np.concatenate([np.zeros((n, 1)), np.cumsum(live, axis=1)], axis=1)
+    a = np.clip(np.arange(T) - SEASON // 2, 0, T - SEASON)
+    span = cl[:, a + SEASON] - cl[:, a]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.where(span > 0, (cy[:, a + SEASON] - cy[:, a]) / span, 0.0) * live
+    return level, live
+
+
+def prior_weeks_from_data(y, sums, prior) -> np.ndarray:
+    """``(n, 1)`` weight of the index above, in weeks of a row's own sales, from its data.
+
+    A week-of-year's ratio of ``n_w`` weeks sold to expected (``n_w`` the weeks of its pool,
+    neighbours included) has noise ``s^2 / n_w`` (``s^2``
+    the relative variance of one week's sales around its smooth course, Poisson and big
+    orders alike) around a true index that differs from the one above by ``tau^2``; the
+    best mix weighs its own data by ``n_w / (n_w + s^2 / tau^2)``, i.e. the index above is
+    worth ``s^2 / tau^2`` weeks (empirical Bayes). ``s^2`` is read off second differences,
+    ``y_t - (y_{t-1} + y_{t+1}) / 2``, which a season (smooth over a few weeks) leaves
+    alone and which have variance ``1.5 s^2``; ``tau^2`` is the spread of the row's own ratios
+    around the index above less their noise. A category total of many products is nearly
+    noise-free and keeps its own season; a wholesale category whose weeks jump with single
+    orders leans on the level above.
+    """
+    level, live = annual_level(y)
+    sold, expected, weeks = sums
+    both = (live[:, 2:] * live[:, 1:-1] * live[:, :-2] > 0) & (level[:, 1:-1] > 0)
+    d2 = y[:, 1:-1] - (y[:, :-2] + y[:, 2:]) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(both, d2**2 / (1.5 * np.where(both, level[:, 1:-1], 1.0) ** 2), 0.0)
+        s2 = rel.sum(axis=1) / np.maximum(both.sum(axis=1), 1)
+        have = expected > 0
+        ratio = np.where(have, sold / np.where(have, expected, 1.0), 0.0)
+        noise = np.where(have, s2[:, None] / np.maximum(weeks, 1e-9), 0.0)
+        dev = np.where(have, (ratio - prior) ** 2 - noise, 0.0)
+        tau2 = dev.sum(axis=1) / np.maximum(have.sum(axis=1), 1)
+        out = np.where((tau2 > 0) & (both.sum(axis=1) > 0), s2 / np.maximum(tau2, 1e-12), np.inf)
+    return np.clip(out, MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS)[:, None]
+
+
 def shrink(sold, expected, weeks, prior, *, prior_weeks: float = PRIOR_WEEKS,
            prior_units: float = PRIOR_UNITS) -> np.ndarray:
     """``(sold + k * prior) / (expected + k)`` per row, ``k`` = ``prior_weeks`` times the row's
@@ -81,22 +121,30 @@ def shrink(sold, expected, weeks, prior, *, prior_weeks: float = PRIOR_WEEKS,
     return np.clip(index, 1 / MAX_FACTOR, MAX_FACTOR)
 
 
-def category_index(y_cat, *, start_week: int, prior_weeks: float = PRIOR_WEEKS) -> np.ndarray:
+def category_index(y_cat, *, start_week: int, prior_weeks: float | None = None) -> np.ndarray:
     """``(n_cat, 52)`` index per category from its weekly total, shrunk toward the index of the
     panel's total.
 
     Totals, not each SKU's ratio to its own annual mean: a product's rise and decay after launch
     would read as a season of its own, while a category's stream of launches adds up to its
-    real year. Returns all ones where the panel holds less than one full season.
+    real year. Each level's weight on the one above is estimated from its own data
+    (:func:`prior_weeks_from_data`), unless ``prior_weeks`` fixes it. Returns all ones where
+    the panel holds less than one full season.
     """
     y_cat = np.asarray(y_cat, np.float64)
     n_cat = y_cat.shape[0]
-    total = season_sums(y_cat.sum(axis=0, keepdims=True), start_week=start_week)
+    y_tot = y_cat.sum(axis=0, keepdims=True)
+    total = season_sums(y_tot, start_week=start_week)
     if not (total[1] > 0).any():
         return np.ones((n_cat, SEASON))
-    glob = shrink(*total, np.ones((1, SEASON)), prior_weeks=prior_weeks)
+    def weeks_of(y, sums, above):
+        return prior_weeks_from_data(y, sums, above) if prior_weeks is None else prior_weeks
+
+    flat = np.ones((1, SEASON))
+    glob = shrink(*total, flat, prior_weeks=weeks_of(y_tot, total, flat))
     own = season_sums(y_cat, start_week=start_week)
-    return shrink(*own, np.repeat(glob, n_cat, axis=0), prior_weeks=prior_weeks)
+    above = np.repeat(glob, n_cat, axis=0)
+    return shrink(*own, above, prior_weeks=weeks_of(y_cat, own, above))
 
 
 def series_index(y, prior, *, start_week: int, prior_weeks: float = PRIOR_WEEKS) -> np.ndarray:

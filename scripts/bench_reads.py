@@ -22,6 +22,7 @@ unless the read is paged; and the load average before and after.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -199,6 +200,9 @@ def main() -> None:
 
 def _measure(args, sizes: tuple[Size, Size]) -> None:
     readers = [Reader(size, database_url(args.database_url, size)) for size in sizes]
+    # As a gunicorn worker does once the app is loaded (returns_inventory/gunicorn_config.py):
+    # the apps' and libraries' objects out of the collector's reach.
+    gc.freeze()
     words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
     skipped = [w.strip().lower() for w in args.skip.split(",") if w.strip()]
     reads = [r for r in READS if (not words or any(w in r.name.lower() for w in words))

@@ -41,9 +41,11 @@ from forecasting.synthetic import expected_demand, make_apparel_panel  # noqa: E
 
 # Fill-rate targets (calibration), and cycle targets reaching low enough for the return-blind
 # curve to cross 95 % fill (it overshoots, so its curve starts high).
-GRID = {"fill": (0.80, 0.90, 0.95, 0.98), "cycle": (0.50, 0.65, 0.80, 0.90, 0.95, 0.98)}
+GRID = {"fill": (0.80, 0.90, 0.95, 0.98),
+        "cycle": (0.50, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.93, 0.95, 0.98)}
 # The oracles replayed beside the planner, by what they know of the generator.
-ORACLES = {"oracle": "both", "oracle_demand_only": "demand", "oracle_returns_only": "returns"}
+ORACLES = {"oracle": "both", "oracle_demand_only": "demand", "oracle_returns_only": "returns",
+           "oracle_mean": "mean", "oracle_mean_blind": "mean_blind", "oracle_spread": "spread"}
 DECOMPOSE = (
     ("return_aware", "return_blind", "returns knowledge, estimated; demand forecast"),
     ("oracle", "oracle_demand_only", "returns knowledge, exact; demand known"),
@@ -52,6 +54,14 @@ DECOMPOSE = (
     ("oracle_demand_only", "return_blind", "demand knowledge; returns ignored"),
     ("oracle", "return_aware", "demand knowledge; returns used"),
     ("oracle", "return_blind", "both"),
+    ("oracle_mean", "oracle_returns_only", "the true demand mean over the forecast; both with "
+                                           "the planner's spread and the true returns"),
+    ("oracle", "oracle_mean", "the true spread over the planner's; both with the true mean"),
+    ("oracle_spread", "oracle_returns_only", "the true demand spread over the planner's; both "
+                                             "with the forecast mean"),
+    ("oracle_returns_only", "return_blind", "returns knowledge, exact; demand forecast"),
+    ("oracle_mean", "oracle_mean_blind", "returns knowledge, exact; demand mean known, planner's "
+                                         "spread"),
 )
 
 
@@ -64,78 +74,159 @@ def make_oracle(panel, kind: str, knows: str = "both"):
     ``r (F(a + W) - F(a)) / (1 - r F(a))`` (binomial variance). ``knows="demand"``: the same
     true demand, returns ignored (the return-blind oracle: what knowing demand alone is worth).
     ``knows="returns"``: the planner's own return-aware level with its expected returns replaced
-    by the true ones (what knowing the returns process alone adds to the planner). ``sold``
-    (from the replay): the share of each recent week's demand this policy sold; only those
-    units can come back.
+    by the true ones (what knowing the returns process alone adds to the planner).
+    To tell the demand forecast's mean from its spread, with the true returns:
+    ``knows="mean"``: the true demand mean with the planner's window spread (its return-aware
+    ``sigma_window``); ``knows="spread"``: the planner's forecast mean with the true spread of
+    demand; ``knows="mean_blind"``: the true mean, returns ignored, with the planner's
+    return-blind spread. ``sold`` (from the replay): the share of each recent week's demand
+    this policy sold; only those units can come back.
     """
-    t = panel.truth
-    it = panel.items
-    n = len(panel.sales.ids)
-    w = np.asarray(it.lead_time + it.review_period, np.int64)
-    wmax = int(w.max())
-    rate, keep = t["return_rate"], t["restockable"]
-    pmf = t["lag_pmf"]
-    cdf = np.cumsum(pmf, axis=1)
-    win = pmf.shape[1] - 1
-    y = panel.sales.y.astype(float)
-    r = panel.returns
-    shape = t["overdispersion"]
+    return _Oracle(panel, kind, knows)
 
-    def levels(cur, level, plan=None, sold=None):
+
+class _Oracle:
+    def __init__(self, panel, kind, knows):
+        self.kind, self.knows = kind, knows
+        t = self.truth = panel.truth
+        it = panel.items
+        self.n = len(panel.sales.ids)
+        self.w = np.asarray(it.lead_time + it.review_period, np.int64)
+        self.rate, self.keep, self.pmf = t["return_rate"], t["restockable"], t["lag_pmf"]
+        self.cdf = np.cumsum(self.pmf, axis=1)
+        self.win = self.pmf.shape[1] - 1
+        self.y = panel.sales.y.astype(float)
+        self.returns = panel.returns
+        self.diag: dict = {}
+        self.diag_level: float | None = None
+
+    def true_window(self, cur, sold):
+        """The true window's demand, thinning and known cohorts at the end of week ``cur``."""
+        t, n, w, win, cdf = self.truth, self.n, self.w, self.win, self.cdf
+        wmax = int(w.max())
         m = expected_demand(t, cur + 1 + np.arange(wmax))
         inside = np.arange(wmax)[None, :] < w[:, None]
         m = np.where(inside, m, 0.0)
         # a unit sold in window week j comes back (restockable) inside the window w.p. q_j
         left = np.clip(w[:, None] - 1 - np.arange(wmax)[None, :], 0, win)
-        q = rate[:, None] * keep[:, None] * np.take_along_axis(cdf, left, axis=1) * inside
-        v = m + m * m / shape
-        gross, gross_var = m.sum(axis=1), v.sum(axis=1)
-        own = (m * q).sum(axis=1)
-        var = (v * (1 - q) ** 2 + m * q * (1 - q)).sum(axis=1)
+        q = (self.rate * self.keep)[:, None] * np.take_along_axis(cdf, left, axis=1) * inside
+        v = m + m * m / t["overdispersion"]
+        gross, own = m.sum(axis=1), (m * q).sum(axis=1)
         # known cohorts: sold a weeks ago, not back by the end of week cur
+        r = self.returns
         k = (r.sale_week > cur - win) & (r.sale_week <= cur) & (r.receipt_week <= cur)
-        ages = cur - r.sale_week[k]
-        came = np.bincount(r.series[k] * win + ages, weights=r.units[k],
+        came = np.bincount(r.series[k] * win + cur - r.sale_week[k], weights=r.units[k],
                            minlength=n * win).reshape(n, win)
-        known = np.zeros(n)
-        for a in range(win):
-            if cur - a < 0:
-                continue
-            open_units = np.maximum(y[:, cur - a] - came[:, a], 0)
+        known, cohort_var = np.zeros(n), np.zeros(n)
+        for a in range(min(win, cur + 1)):
+            open_units = np.maximum(self.y[:, cur - a] - came[:, a], 0)
             if sold is not None and a < sold.shape[1]:  # lost sales never come back
                 open_units = open_units * sold[:, a]
             hi = np.minimum(a + w, win)
-            p = (rate * (cdf[np.arange(n), hi] - cdf[:, a]) / np.maximum(1 - rate * cdf[:, a],
-                                                                         1e-9)) * keep
+            p = (self.rate * (cdf[np.arange(n), hi] - cdf[:, a])
+                 / np.maximum(1 - self.rate * cdf[:, a], 1e-9)) * self.keep
             known += open_units * p
-            var += open_units * p * (1 - p)
-        if knows == "returns":
-            # the planner's forecast thinned by the true return odds, plus the true cohorts
-            share = np.where(gross > 0, own / np.maximum(gross, 1e-12), 0.0)
-            true_back = plan.gross_demand * share + known
-            return plan.order_up_to + plan.expected_returns - true_back
-        back = known + own if knows == "both" else np.zeros(n)
-        if knows == "demand":
-            var = gross_var
-        mean = gross - back
+            cohort_var += open_units * p * (1 - p)
+        return {"gross": gross, "gross_var": v.sum(axis=1), "own": own, "known": known,
+                "var": (v * (1 - q) ** 2 + m * q * (1 - q)).sum(axis=1) + cohort_var,
+                "cohort_var": cohort_var,
+                "qbar": np.where(gross > 0, own / np.maximum(gross, 1e-12), 0.0)}
 
+    def inputs(self, tr, plan):
+        """``(gross, gross_var, own, var)`` this oracle orders on (own = 0: returns ignored)."""
+        gross, gross_var, own, var = tr["gross"], tr["gross_var"], tr["own"], tr["var"]
+        if self.knows == "mean":  # the true mean with the planner's spread
+            return gross, plan.blind_sigma_window ** 2, own, plan.sigma_window ** 2
+        if self.knows == "mean_blind":  # the true mean, the planner's blind spread
+            return gross, plan.blind_sigma_window ** 2, 0.0 * own, plan.blind_sigma_window ** 2
+        if self.knows == "spread":  # the forecast mean with the true spread around it
+            qbar = tr["qbar"]
+            gross = plan.gross_demand
+            var = gross_var * (1 - qbar) ** 2 + gross * qbar * (1 - qbar) + tr["cohort_var"]
+            return gross, gross_var, gross * qbar, var
+        if self.knows == "demand":
+            return gross, gross_var, 0.0 * own, gross_var
+        return gross, gross_var, own, var
+
+    def __call__(self, cur, level, plan=None, sold=None):
+        if self.diag_level is None:
+            self.diag_level = level
+        n, tr = self.n, self.true_window(cur, sold)
+        if self.knows == "returns":
+            # the planner's forecast thinned by the true return odds, plus the true cohorts
+            true_back = plan.gross_demand * tr["qbar"] + tr["known"]
+            return plan.order_up_to + plan.expected_returns - true_back
+        if self.knows == "mean" and level == self.diag_level:
+            _record(self, cur, plan, tr["gross"], tr["gross_var"])
+        gross, gross_var, own, var = self.inputs(tr, plan)
+        blind = self.knows in ("demand", "mean_blind")
+        mean = gross - (0.0 if blind else tr["known"]) - own
         # the quantile of the sales that stay sold (as the planner takes it), less the known
         # cohorts' returns
-        kept = gross - own if knows == "both" else gross
+        kept = np.maximum(gross - own, 1e-9)
 
         def at(alpha):
-            return mean + safety_stock_quantile(np.maximum(kept, 1e-9), var, np.full(n, alpha))
+            return mean + safety_stock_quantile(kept, var, np.full(n, alpha))
 
-        if kind == "fill":  # the planner's pooled fill per category, with the true inputs
+        if self.kind == "fill":  # the planner's pooled fill per category, with the true inputs
             grid = np.stack([np.maximum(at(alpha), 0) for alpha in POOLED_ALPHAS], axis=1)
             # returns come back from the simulated sales, with the true odds and lags
-            sold_back = (rate * keep, pmf, known) if knows == "both" else None
-            return pooled_fill_levels(grid, gross, gross_var, w, np.full(n, level),
-                                      t["category"], discrete=np.ones(n, bool),
+            sold_back = None if blind else (self.rate * self.keep, self.pmf, tr["known"])
+            return pooled_fill_levels(grid, gross, gross_var, self.w, np.full(n, level),
+                                      self.truth["category"], discrete=np.ones(n, bool),
                                       returns_from_sales=sold_back)[0]
         return at(level)
 
-    return levels
+
+def _record(o, cur, plan, m, true_var):
+    """Sums of what the planner's window forecast and spread miss (``o.diag``)."""
+    n, w, y, r = o.n, o.w, o.y, o.returns
+    end = cur + 1 + w
+    ok = end <= y.shape[1]
+    c = np.cumsum(np.concatenate([np.zeros((n, 1)), y], axis=1), axis=1)
+    actual = c[np.arange(n), np.minimum(end, y.shape[1])] - c[:, cur + 1]
+    f = plan.gross_demand
+    smooth = plan.safety_stock_method == "normal"
+    for key, rows in (("all", ok), ("smooth", ok & smooth), ("intermittent", ok & ~smooth)):
+        acc = o.diag.setdefault(key, np.zeros(7))
+        acc += [rows.sum(), f[rows].sum(), m[rows].sum(), ((f - m)[rows] ** 2).sum(),
+                true_var[rows].sum(), (plan.blind_sigma_window[rows] ** 2).sum(),
+                ((actual - f)[rows] ** 2).sum()]
+    # net of the restockable returns received inside the window, against the planner's net
+    # forecast and its window spread (returns terms included)
+    k = (r.receipt_week > cur) & (r.receipt_week < cur + 1 + w[r.series]) & (r.grade <= 1)
+    got = np.bincount(r.series[k], weights=r.units[k], minlength=n)
+    e = (actual - got) - (f - plan.expected_returns)
+    sw2 = plan.sigma_window ** 2
+    hi_ret = o.rate >= np.median(o.rate)
+    for key, rows in (("net smooth, returns < median", ok & smooth & ~hi_ret),
+                      ("net smooth, returns >= median", ok & smooth & hi_ret),
+                      ("net intermittent, returns < median", ok & ~smooth & ~hi_ret),
+                      ("net intermittent, returns >= median", ok & ~smooth & hi_ret)):
+        acc = o.diag.setdefault(key, np.zeros(5))
+        zz = e[rows] / np.sqrt(np.maximum(sw2[rows], 1e-9))
+        acc += [rows.sum(), (e[rows] ** 2).sum(), sw2[rows].sum(), e[rows].sum(),
+                (zz > 1.645).sum()]
+
+
+def show_diag(oracles):
+    """What the planner's window forecast and spread miss, from the ``oracle_mean`` records."""
+    if "oracle_mean" not in oracles:
+        return
+    for key, vals in oracles["oracle_mean"].diag.items():
+        if vals[0] == 0:
+            continue
+        if key.startswith("net"):
+            cnt, e2, sw2, esum, over = vals
+            print(f"DIAG {key:36s} {cnt:6,.0f}: realised / planner's spread^2 {e2 / sw2:.2f}; "
+                  f"mean error {esum / cnt:+.2f}; above 1.645 spreads {over / cnt:.3f}")
+            continue
+        cnt, f, m, err2, true_var, planner_var, act2 = vals
+        print(f"DIAG {key:12s} series-weeks {cnt:,.0f}: forecast / true mean {f / m:.3f}; "
+              f"squared error of the mean / demand variance {err2 / true_var:.2f}; "
+              f"planner's spread^2 / realised squared error {planner_var / act2:.2f}; "
+              f"(true variance + squared error of the mean) / realised "
+              f"{(true_var + err2) / act2:.2f}")
 
 
 def show(name, rep):
@@ -154,6 +245,12 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--weeks", type=int, default=13)
     ap.add_argument("--retail", action="store_true", help="also replay Online Retail II")
+    ap.add_argument("--kinds", default="fill,cycle", help="target kinds to replay (comma list)")
+    ap.add_argument("--no-low", action="store_true", help="skip the low-returns panel")
+    ap.add_argument("--low-only", action="store_true", help="only the low-returns panel")
+    ap.add_argument("--oracles", default=",".join(ORACLES),
+                    help="oracles to replay beside the planner (comma list; each one costs a "
+                         "policy's simulations with fill targets)")
     ap.add_argument("--retail-only", action="store_true",
                     help="only the Online Retail II replay (to run it beside the synthetic one)")
     a = ap.parse_args(argv)
@@ -169,13 +266,15 @@ def main(argv=None):
 def synthetic(a):
     """The online-apparel and low-returns panels, with fill and cycle targets."""
     online = make_apparel_panel(a.series, seed=a.seed, profile="online")
-    for kind in ("fill", "cycle"):
+    kinds = a.kinds.split(",")
+    for kind in [] if a.low_only else kinds:
+        oracles = {name: make_oracle(online, kind, ORACLES[name])
+                   for name in a.oracles.split(",")}
         rep = replay(online.sales, online.returns, online.items, weeks=a.weeks,
-                     targets=GRID[kind], target_kind=kind,
-                     oracles={name: make_oracle(online, kind, knows)
-                              for name, knows in ORACLES.items()},
+                     targets=GRID[kind], target_kind=kind, oracles=oracles,
                      return_window_weeks=online.window)
         show("synthetic online apparel", rep)
+        show_diag(oracles)
         save = rep.saving_at_equal_fill(0.95)
         oracle_save = rep.saving_at_equal_fill(0.95, policy="oracle")
         ratio = rep.stock_at_fill("return_aware", 0.95) / rep.stock_at_fill("oracle", 0.95)
@@ -186,6 +285,8 @@ def synthetic(a):
               f"saving {save / oracle_save:.0%} (goal >= 80 % where the oracle saves < 8 %)")
         # Where each policy's saving comes from: knowing demand, knowing returns, or both.
         for mine, theirs, what in DECOMPOSE:
+            if not {mine, theirs} <= set(rep.curves):
+                continue
             print(f"DECOMPOSE ({kind} targets) {mine} against {theirs} at equal fill 95 %: "
                   f"{rep.saving_at_equal_fill(0.95, policy=mine, against=theirs):.1%} ({what})")
         if kind == "fill":
@@ -194,8 +295,10 @@ def synthetic(a):
                 print(f"TARGET calibration fill {target:.2f}: achieved {got:.3f} "
                       f"({(got - target) * 100:+.1f} pp, goal within 1 pp)")
 
+    if a.no_low:
+        return
     low = make_apparel_panel(a.series, seed=a.seed, profile="low_returns")
-    for kind in ("fill", "cycle"):
+    for kind in kinds:
         rep_low = replay(low.sales, low.returns, low.items, weeks=a.weeks, targets=GRID[kind],
                          target_kind=kind, return_window_weeks=low.window)
         show("synthetic low returns", rep_low)

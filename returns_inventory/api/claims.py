@@ -73,6 +73,20 @@ class ClaimList(StrictSchema):
     data = fields.List(fields.Nested(ClaimOut))
 
 
+class LeftOutUnit(StrictSchema):
+    unit = fields.String()
+    supplier = fields.String()
+    value = Money
+    window_ends_on = fields.String(metadata={"description": "the last day the supplier "
+                                                            "accepted a claim for it"})
+
+
+class GatherOut(ClaimList):
+    window_ended = fields.List(fields.Nested(LeftOutUnit), metadata={
+        "description": "units left out: their claim window ended before today, so the "
+                       "supplier would refuse them (GET /claims/expiring lists them too)"})
+
+
 class GatherIn(StrictSchema):
     supplier = fields.String(validate=validate.Length(min=1, max=64),
                              metadata={"description": "only this supplier's units"})
@@ -131,12 +145,14 @@ def get_claims(args):
 
 @blp.post("/gather")
 @blp.arguments(GatherIn)
-@blp.response(200, ClaimList)
+@blp.response(200, GatherOut)
 @requires_role(Role.PLANNER)
 def post_gather(body):
-    """Put every unit returned to its supplier and not yet claimed into that supplier's draft."""
-    return {"data": gather_claims(uow_factory(), policies().grading, actor=current_actor(),
-                                  supplier=body.get("supplier"))}
+    """Put every unit returned to its supplier and not yet claimed into that supplier's draft,
+    leaving out (and listing) those whose claim window has ended."""
+    gathered = gather_claims(uow_factory(), policies().grading, actor=current_actor(),
+                             today=_today(), supplier=body.get("supplier"))
+    return {"data": gathered["drafts"], "window_ended": gathered["window_ended"]}
 
 
 @blp.get("/expiring")

@@ -81,6 +81,9 @@ class SuggestionPage(StrictSchema):
     run = fields.Nested(RunRef, allow_none=True,
                         metadata={"description": "null before any run succeeded"})
     data = fields.List(fields.Nested(Suggestion))
+    quality_alerts_as_of = fields.DateTime(allow_none=True, metadata={
+        "description": "when the quality alerts were worked out: lists keep them up to 5 "
+                       "minutes (null when no row was marked)"})
     page = fields.Nested(SuggestionPageInfo)
 
 
@@ -155,6 +158,9 @@ class SuggestionDetail(Suggestion):
                        "quantity (null for runs before they were kept)"})
     decisions = fields.List(fields.Nested(DecisionEntry), metadata={"description": "oldest "
                                                                                    "first"})
+    quality_alerts_as_of = fields.DateTime(allow_none=True, metadata={
+        "description": "when the quality alerts were worked out: lists keep them up to 5 "
+                       "minutes (null when no row was marked)"})
 
 
 class DecisionIn(StrictSchema):

@@ -69,6 +69,21 @@ def guarded_load(
     return report
 
 
+def every(seconds: float, say: Callable[[str], None],
+          clock: Callable[[], float] = time.monotonic) -> Callable[[str, bool], None]:
+    """`say`, but at most once per `seconds` unless told the message must be said (the first
+    and last step of a phase): progress a person can follow without a screenful per second."""
+    last = [float("-inf")]
+
+    def tell(message: str, must: bool = False) -> None:
+        now = clock()
+        if must or now - last[0] >= seconds:
+            last[0] = now
+            say(message)
+
+    return tell
+
+
 def create_demo_logins(uow_factory: UowFactory) -> dict[str, str]:
     """One web login per role, named after it, with a fresh random password each.
 

@@ -84,15 +84,25 @@ def replay_returns(
     *,
     actor: str,
     on_return: Callable[[], None] | None = None,
+    on_day: Callable[[int, int, date], None] | None = None,
 ) -> ReplayCounts:
     """Put each return through the real services, dated as it happened.
 
     The policy is checked as on `requested_on` (the return's own date), so a late return is
     refused and recorded as rejected, exactly as at the counter. Units are received at
     `received_at` and graded as of that day (the supplier-claim window is counted from it).
+    `on_day(n, days, day)` hears each new day of receipts as it starts (day n of `days`), so
+    a replay of minutes can say how far it is.
     """
     counts = ReplayCounts()
+    returns = list(returns)
+    days = sorted({parcel.received_at.date() for parcel in returns})
+    day_no = {day: n for n, day in enumerate(days, start=1)}
+    current = None
     for parcel in returns:
+        if on_day and parcel.received_at.date() != current:
+            current = parcel.received_at.date()
+            on_day(day_no[current], len(days), current)
         if on_return:
             on_return()
         try:

@@ -23,7 +23,7 @@ from forecasting.synthetic import make_apparel_panel
 from ..domain.weeks import monday_of
 from ..persistence.uow import UowFactory
 from ..services.planning_inputs import last_complete_week
-from .load import LoadReport, guarded_load
+from .load import LoadReport, every, guarded_load
 from .replay import (
     HistoricalReturn,
     ReturnLine,
@@ -33,6 +33,8 @@ from .replay import (
 )
 
 ACTOR = "demo"
+# The returns replay says how far it is at most this often (it takes 20 s to minutes).
+PROGRESS_SECONDS = 3.0
 WAREHOUSE, STORES = "WH1", ("ST-MAN", "ST-LDS")
 LOCATIONS = [(WAREHOUSE, "Central warehouse", "warehouse", "false"),
              (STORES[0], "Store Manchester", "store", "false"),
@@ -271,7 +273,12 @@ def load_synthetic(uow_factory: UowFactory, settings, policies, *, skus: int = 6
             say(f"imported {kind}: {result.rows} rows (batch {result.batch_id})")
         say(f"replaying {len(data.returns)} returns ({data.truth['units_returned']} units) "
             "through authorize -> receive -> grade")
-        counts = replay_returns(uow_factory, policies, data.returns, actor=ACTOR)
+        tell = every(PROGRESS_SECONDS, say)
+        counts = replay_returns(
+            uow_factory, policies, data.returns, actor=ACTOR,
+            on_day=lambda n, days, day: tell(
+                f"replaying returns: day {n} of {days} ({day.isoformat()})",
+                n in (1, days)))
         report.returns = {"authorized": counts.authorized, "refused": counts.refused,
                           "units_received": counts.units_received,
                           "units_graded": counts.units_graded, **{

@@ -19,14 +19,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def gather_claims(uow_factory: UowFactory, grading: GradingPolicy, *, actor: str,
-                  supplier: str | None = None) -> list[dict]:
+def gather_claims(uow_factory: UowFactory, grading: GradingPolicy, *, actor: str, today: date,
+                  supplier: str | None = None) -> dict:
     """Put every unit sent back to its supplier and not yet claimed into that supplier's
-    draft claim (opened if there is none). Answers the drafts that gained units."""
+    draft claim (opened if there is none), except units whose claim window ended before
+    `today`: the supplier would refuse them, and a claim billing them would be refused whole
+    or argued over. Answers the drafts that gained units (`drafts`) and the units left out
+    (`window_ended`: unit, supplier, value, the day the window ended)."""
     now = _now()
     with uow_factory() as uow:
         by_supplier: dict[str, list[dict]] = defaultdict(list)
+        left_out = []
         for unit in uow.claims.unclaimed_units(supplier):
+            ends = grading.claim_window_ends(unit["supplier"], unit["sold_on"])
+            if ends is not None and ends < today:
+                left_out.append({"unit": unit["unit_code"], "supplier": unit["supplier"],
+                                 "value": _money(unit["unit_cost"]),
+                                 "window_ends_on": ends.isoformat()})
+                continue
             by_supplier[unit["supplier"]].append(unit)
         touched = []
         for name, units in sorted(by_supplier.items()):
@@ -42,7 +52,7 @@ def gather_claims(uow_factory: UowFactory, grading: GradingPolicy, *, actor: str
             touched.append(claim_id)
         claims = [_summary(present(uow.claims.get(claim_id), "the claim")) for claim_id in touched]
         uow.commit()
-    return claims
+    return {"drafts": claims, "window_ended": left_out}
 
 
 def send_claim(uow_factory: UowFactory, *, claim_id: int, actor: str, today: date) -> dict:

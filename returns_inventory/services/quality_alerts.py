@@ -4,9 +4,16 @@ significantly more than its category on recent sales is marked on its suggestion
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from ..domain.quality import UNKNOWN, CategoryTest, Cell, Dimension, compare_with_category
+from ..domain.quality import (
+    UNKNOWN,
+    CategoryTest,
+    Cell,
+    Dimension,
+    compare_with_category,
+    evidence_words,
+)
 from ..domain.sales_window import SalesWindow
 from ..persistence.repositories.analytics import GROWING
 from .policies import Policies
@@ -22,6 +29,7 @@ class QualityAlerts:
 
     styles: dict[str, dict] = field(default_factory=dict)
     suppliers: dict[tuple[str, str], dict] = field(default_factory=dict)
+    as_of: datetime | None = None  # when worked out, where a list keeps them for a while
 
     def of(self, row: dict) -> list[dict]:
         """The alerts on one suggestion (or order line): its style's, its supplier's."""
@@ -32,6 +40,15 @@ class QualityAlerts:
         if supplier in self.suppliers:
             found.append(self.suppliers[supplier])
         return found
+
+    def words(self, sku: str, supplier: str | None, category: str | None) -> str:
+        """The alerts on one line in a planner's words, `; ` between them ("" for none)."""
+        style = self.styles.get(sku)
+        kind = (self.suppliers.get((supplier, category))
+                if supplier is not None and category is not None else None)
+        if style is None and kind is None:
+            return ""  # most lines: no list, no join
+        return "; ".join(evidence_words(a) for a in (style, kind) if a is not None)
 
     def mark(self, rows: list[dict]) -> list[dict]:
         return [{**row, "quality_alert": self.of(row)} for row in rows]

@@ -17,8 +17,8 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .policies import Policies
@@ -41,14 +41,16 @@ _lock = threading.Lock()
 
 def listed_alerts(uow: Any, policies: Policies, today: date) -> QualityAlerts:
     """The alerts to mark a list's rows with: the kept ones while fresh, else computed now
-    (in the caller's unit of work) and kept."""
+    (in the caller's unit of work) and kept; `as_of` says when they were computed, which a
+    page shows, since a mark may be up to FRESH_SECONDS late."""
     key = id(policies)
     with _lock:
         kept = _kept.get(key)
     if (kept is not None and kept.owner() is policies and kept.today == today
             and time.monotonic() - kept.at < FRESH_SECONDS):
         return kept.alerts
-    alerts = current_alerts(uow, policies, today)
+    # Stamped on a copy (the figures below are shared): a list says how fresh its marks are.
+    alerts = replace(current_alerts(uow, policies, today), as_of=datetime.now(UTC))
     with _lock:
         # Forget what belonged to policies no longer alive (an app that went away).
         for gone in [k for k, v in _kept.items() if v.owner() is None]:

@@ -91,13 +91,15 @@ def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: i
                                         after=start)
             total, exact = uow.suggestions.count_up_to(where, COUNT_CAP)
         more, rows = len(rows) > limit, rows[:limit]
+        alerts_as_of = None
         if policies is not None and rows:
-            rows = listed_alerts(uow, policies, policies.returns.today()).mark(rows)
+            alerts = listed_alerts(uow, policies, policies.returns.today())
+            rows, alerts_as_of = alerts.mark(rows), alerts.as_of
     scope = where.scope if where else None
     run = {"id": scope.run_id, "as_of": scope.as_of} if scope else None
     cursor = (keyset.encode(_sort_text(args.get("sort")), [rows[-1][k] for k in keys])
               if more else None)
-    return {"run": run, "data": rows,
+    return {"run": run, "data": rows, "quality_alerts_as_of": alerts_as_of,
             "page": {"offset": offset, "limit": limit, "total": total, "total_exact": exact,
                      "next_cursor": cursor}}
 
@@ -136,8 +138,10 @@ def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
         row = uow.suggestions.one(suggestion_id)
         if row is None:
             raise NotFound(f"no suggestion {suggestion_id}")
+        alerts_as_of = None
         if policies is not None:
-            row = listed_alerts(uow, policies, policies.returns.today()).mark([row])[0]
+            alerts = listed_alerts(uow, policies, policies.returns.today())
+            row, alerts_as_of = alerts.mark([row])[0], alerts.as_of
         forecast = uow.suggestions.forecast(row["run_id"], row["item_id"])
         first_future = (week_of(forecast["origin_week"]) if forecast
                         else last_complete_week(row["as_of"]) + 1)
@@ -154,6 +158,7 @@ def get_suggestion(uow_factory: UowFactory, suggestion_id: int,
         "returns": _returns(forecast, first_future),
         "terms": _terms(row["terms"]), "explanation": row["explanation"],
         "pipeline": _pipeline(row["terms"], first_future), "decisions": decisions,
+        "quality_alerts_as_of": alerts_as_of,
     }
 
 

@@ -18,6 +18,7 @@ from ..http.problems import status_of
 from ..services.claims import credit_claim, gather_claims, reject_claim, send_claim
 from ..services.form_once import once
 from .pages import error_page, page_blueprint
+from .quality_page import ClaimForm, render_quality_page
 
 bp = page_blueprint("planner_claims", __name__, url_prefix="/planner/quality/claims")
 
@@ -32,13 +33,21 @@ def _refused(exc: DomainError):
 @bp.post("/gather")
 @requires_role(Role.PLANNER)
 def gather():
-    """Every unit returned to its supplier and not yet claimed goes into that supplier's draft."""
+    """Every unit returned to its supplier and not yet claimed goes into that supplier's draft,
+    except those whose claim window has ended (said, with how many)."""
     done, _ = _once("gather", lambda: gather_claims(
-        uow_factory(), policies().grading, actor=current_actor()),
-        answer=lambda drafts: {"drafts": len(drafts)})
-    drafts = done["drafts"]
-    flash(f"{drafts} draft claim{'' if drafts == 1 else 's'} gained units, ready to send."
-          if drafts else "No unit returned to a supplier waits to be claimed.")
+        uow_factory(), policies().grading, actor=current_actor(), today=_today()),
+        answer=lambda found: {"drafts": len(found["drafts"]),
+                              "window_ended": len(found["window_ended"])})
+    drafts, ended = done["drafts"], done.get("window_ended", 0)
+    words = (f"{drafts} draft claim{'' if drafts == 1 else 's'} gained units, ready to send."
+             if drafts else "No unit returned to a supplier waits to be claimed.")
+    if ended:
+        words += (f" {ended} unit{' was' if ended == 1 else 's were'} left out: "
+                  f"{'its' if ended == 1 else 'their'} supplier's claim window has ended, so "
+                  "the supplier would refuse "
+                  f"{'it' if ended == 1 else 'them'} (listed under Claim windows ended).")
+    flash(words)
     return _back()
 
 
@@ -54,12 +63,17 @@ def send(claim_id: int):
 @bp.post("/<int:claim_id>/credit")
 @requires_role(Role.PLANNER)
 def credit(claim_id: int):
-    amount = _amount(request.form.get("amount"))
-    reference = (request.form.get("reference") or "").strip() or None
-    claim, _ = _once(f"credit/{claim_id}", lambda: credit_claim(
-        uow_factory(), claim_id=claim_id, amount=amount, reference=reference,
-        actor=current_actor(), today=_today()),
-        answer=lambda c: {"credited": c["credited_value"], "value": c["value"]})
+    typed = {"amount": request.form.get("amount", ""),
+             "reference": request.form.get("reference", "")}
+    try:
+        amount = _amount(typed["amount"])
+        claim, _ = _once(f"credit/{claim_id}", lambda: credit_claim(
+            uow_factory(), claim_id=claim_id, amount=amount,
+            reference=typed["reference"].strip() or None, actor=current_actor(),
+            today=_today()),
+            answer=lambda c: {"credited": c["credited_value"], "value": c["value"]})
+    except ValidationFailed as exc:
+        return _form_again(claim_id, "credit", typed, exc, default_field="amount")
     flash(f"Claim {claim_id} credited {claim['credited']} of {claim['value']}.")
     return _back()
 
@@ -67,11 +81,24 @@ def credit(claim_id: int):
 @bp.post("/<int:claim_id>/reject")
 @requires_role(Role.PLANNER)
 def reject(claim_id: int):
-    reason = (request.form.get("reason") or "").strip()
-    _once(f"reject/{claim_id}", lambda: reject_claim(
-        uow_factory(), claim_id=claim_id, reason=reason, actor=current_actor(), today=_today()))
+    typed = {"reason": request.form.get("reason", "")}
+    try:
+        _once(f"reject/{claim_id}", lambda: reject_claim(
+            uow_factory(), claim_id=claim_id, reason=typed["reason"].strip(),
+            actor=current_actor(), today=_today()))
+    except ValidationFailed as exc:
+        return _form_again(claim_id, "reject", typed, exc, default_field="reason")
     flash(f"Claim {claim_id} recorded as refused by the supplier.")
     return _back()
+
+
+def _form_again(claim_id: int, action: str, typed: dict[str, str], exc: ValidationFailed, *,
+                default_field: str):
+    """The quality page again, this claim's form as typed with the error beside its field
+    (an error page would lose what was typed, and the way back to the claim)."""
+    at_fault = next((e.field for e in exc.errors if e.field in typed), default_field)
+    words = exc.detail[:1].upper() + exc.detail[1:]
+    return render_quality_page(ClaimForm(claim_id, action, typed, at_fault, words))
 
 
 def _amount(text: str | None) -> Decimal:

@@ -26,6 +26,7 @@ from ..http.schemas import page_count, page_offset
 from ..services.forecast_runs import forecast_config, list_runs
 from ..services.preferences import chosen_columns
 from ..services.refunds import overdue_count
+from ..services.suggestion_alerts import FRESH_SECONDS
 from ..services.suggestion_decisions import decide_suggestion
 from ..services.suggestions import get_suggestion, list_suggestions, neighbours
 from .forms import whole_number
@@ -38,13 +39,14 @@ bp = page_blueprint("planner", __name__, url_prefix="/planner")
 
 DETAIL_PATH = re.compile(r"^/planner/suggestions/(\d+)$")
 RUNS_IN_FILTER = 20
+ALERTS_FRESH_MINUTES = round(FRESH_SECONDS / 60)  # how late a list's quality mark may be
 
 
 @bp.get("")
 @requires_role(Role.PLANNER)
 def suggestions():
     """The suggestions table: filters, sorting, pages, and a decision on every row."""
-    return _table_page(request.args)
+    return _table_page(request.args, strict=True)
 
 
 @bp.get("/suggestions/<bigid:suggestion_id>")
@@ -73,10 +75,11 @@ def decide(suggestion_id: int):
     return redirect(back_target() + f"#s-{suggestion_id}", code=303)
 
 
-def _table_page(values: MultiDict, *, error: str | None = None, status: int = 200):
+def _table_page(values: MultiDict, *, error: str | None = None, status: int = 200,
+                strict: bool = False):
     at_fault: set[str] = set()
     try:
-        state = read_table_state(values)
+        state = read_table_state(values, strict=strict)
         listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
                                   offset=page_offset(state.page, PAGE_SIZE), limit=PAGE_SIZE,
                                   policies=policies())
@@ -102,6 +105,7 @@ def _table_page(values: MultiDict, *, error: str | None = None, status: int = 20
         more_than="" if counted_all else "+",
         has_next=bool(listed and listed["page"]["next_cursor"]),
         overdue_refunds=overdue_count(uow_factory(), today=policies().returns.today()),
+        alerts_fresh_minutes=ALERTS_FRESH_MINUTES,
     ), status
 
 
@@ -125,6 +129,7 @@ def _detail_page(suggestion_id: int, *, error: str | None = None, status: int = 
     return render_template(
         "planner/suggestion.html", s=shown, projection=projection, error=error,
         quality_rule_words=RULE_WORDS[policies().quality_alerts.rule],
+        alerts_fresh_minutes=ALERTS_FRESH_MINUTES,
         chart=suggestion_chart(shown, projection), chart_rows=chart_rows(shown, projection),
         around=around, table_query=here,
         figures=with_figures(shown), share_terms=SHARE_TERMS,

@@ -25,6 +25,8 @@ FIELD_WORDS = {
     "changed": "Changed since last run",
 }
 DEFAULT_SORT = "-value"
+# What else a link to the table may carry besides its filters.
+TABLE_ARGS = ("sort", "page")
 
 
 @dataclass
@@ -65,8 +67,12 @@ def typed_filters(values: MultiDict) -> MultiDict:
     return typed
 
 
-def read_table_state(values: MultiDict) -> TableState:
-    """Filters, sort and page from request values; bad values are refused in words."""
+def read_table_state(values: MultiDict, *, strict: bool = False) -> TableState:
+    """Filters, sort and page from request values; bad values are refused in words, and so,
+    when `strict` (a link or bookmark to the table), are names that are no filter: showing
+    every suggestion for `?suplier=ACME` would look like ACME's and be the whole plan."""
+    if strict:
+        _refuse_unknown(values)
     typed = typed_filters(values)
     raw = {k: v for k, v in typed.items() if k != "status"}
     if typed.getlist("status"):
@@ -91,6 +97,17 @@ def selected_ids(values: MultiDict) -> list[int]:
         raise ValidationFailed("Tick at least one row first, or decide on all matching rows.",
                                errors=[FieldError("ids", "none ticked")])
     return ids
+
+
+def _refuse_unknown(values: MultiDict) -> None:
+    unknown = sorted(name for name in values if name not in (*FILTER_FIELDS, *TABLE_ARGS))
+    if unknown:
+        names = ", ".join(f"“{name}”" for name in unknown)
+        known = ", ".join(FILTER_FIELDS)
+        raise ValidationFailed(
+            f"Check the filters. There is no filter {names} (the link may be old or "
+            f"mistyped); nothing is listed rather than every suggestion. The filters are: "
+            f"{known}.", errors=[FieldError(name, "unknown filter") for name in unknown])
 
 
 def _in_words(messages: dict) -> ValidationFailed:

@@ -26,7 +26,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @requires_role(Role.PLANNER)
 def export(kind: str):
     """The table as shown: the planner's columns, the filters and sort, every page."""
-    state = read_table_state(request.args)
+    state = read_table_state(request.args, strict=True)  # never the whole plan by mistake
     listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
                               offset=0, limit=EXPORT_LIMIT)
     rows = [with_figures(row) for row in listed["data"]]

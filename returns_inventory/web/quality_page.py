@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import render_template, request
@@ -29,10 +30,27 @@ CHARTED = 8  # small multiples beyond this are too small to read; the table has 
 EXPIRING_DAYS = 30
 
 
+@dataclass(frozen=True)
+class ClaimForm:
+    """A claim's form sent back refused: what was typed, and the words beside the field."""
+
+    claim_id: int
+    action: str  # "credit" or "reject"
+    typed: dict[str, str]
+    field: str
+    error: str
+
+
 @bp.get("")
 @requires_role(Role.PLANNER)
 def quality_page():
     """Quality scorecards by supplier (or factory, style, season, fabric), claims and flags."""
+    return render_quality_page()
+
+
+def render_quality_page(claim_form: ClaimForm | None = None):
+    """The page; with `claim_form`, that claim's form comes back as typed, its error beside
+    the field at fault (422), so a planner corrects a figure instead of typing it again."""
     refused = []
     days = whole_number(request.args.get("window", str(DEFAULT_WINDOW)))
     if days not in WINDOWS:
@@ -56,12 +74,16 @@ def quality_page():
     open_claims = [c for c in list_claims(uow_factory()) if c["status"] in ("draft", "sent")]
     expiring = expiring_units(uow_factory(), policies().grading, within_days=EXPIRING_DAYS,
                               today=today)
+    if claim_form is not None:
+        status = 422
     return render_template(
         "planner/quality.html", found=found, error=error, windows=WINDOWS, days=days, by=by,
+        claim_form=claim_form,
         by_words=BY_WORDS, category=category or "", open_claims=open_claims,
         expiring=expiring, expiring_days=EXPIRING_DAYS,
         chart=monthly_chart(found["groups"][:CHARTED], BY_WORDS[Dimension(by)])
         if found and found["groups"] else None,
+        chart_columns=min(4, len(found["groups"][:CHARTED])) if found else 0,
     ), status
 
 
@@ -70,7 +92,7 @@ def monthly_chart(groups: list[dict], what: str) -> Markup:
     its categories have without it (dashed)."""
     from matplotlib.figure import Figure
 
-    columns = min(4, len(groups))
+    columns = min(4, len(groups))  # the page caps its width by these (planner.css)
     rows = -(-len(groups) // columns)
     figure = Figure(figsize=(2.6 * columns, 2.1 * rows), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False, sharey=True)

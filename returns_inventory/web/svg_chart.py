@@ -65,7 +65,10 @@ class Plot:
         points = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
         if points:
             self.series.append(("line", points, colour, width, dash, step, dots))
-            self.legend.append((label, colour, "dash" if dash else "line" if width else "dot"))
+            # One point draws no line: its key is the dot it is drawn as.
+            lone = dots and len(points) == 1
+            self.legend.append((label, colour, "dash" if dash else "line" if width and not lone
+                                else "dot"))
 
     def band(self, xs, lows, highs, *, colour: str, label: str, opacity: float = 0.18) -> None:
         if xs:
@@ -135,18 +138,23 @@ class Chart:
 
 
 def chart(title: str, description: str, plots: list[Plot], *, height: float,
-          dom_id: str) -> Chart:
-    """Stack the plots over one time axis spanning every point any of them draws."""
+          dom_id: str, width: float = WIDTH) -> Chart:
+    """Stack the plots over one time axis spanning every point any of them draws.
+
+    `width` is in viewBox units, the text in 12 of them: a chart shown narrow (a tablet's
+    column) is drawn narrower so its text stays readable once scaled to the column."""
     times = [t for p in plots for t in p.times()] or [0.0, 1.0]
     start, end = min(times), max(times)
+    # A single point (one run): a day around it, and one tick saying when.
+    lone = _moment(start) if len(times) == 1 else None
     # A margin either side; runs a few seconds apart get a few minutes, not a day.
-    pad = max((end - start) * 0.02, 2 / 1440)
+    pad = 0.5 if lone else max((end - start) * 0.02, 2 / 1440)
     start, end = start - pad, end + pad
 
     def x(moment) -> float:
-        return LEFT + (_days(moment) - start) / (end - start) * (WIDTH - LEFT - RIGHT)
+        return LEFT + (_days(moment) - start) / (end - start) * (width - LEFT - RIGHT)
 
-    legends = [_legend(p.legend) for p in plots]
+    legends = [_legend(p.legend, width) for p in plots]
     room = height - BOTTOM - sum(LEGEND_ROW * rows for _, rows in legends) - GAP * len(plots)
     shares = sum(p.share for p in plots)
     panels, top = [], 0.0
@@ -155,12 +163,15 @@ def chart(title: str, description: str, plots: list[Plot], *, height: float,
         top = legend_top + LEGEND_ROW * rows
         size = room * plot.share / shares
         panels.append(_panel(plot, top, size, x,
-                             [(lx, legend_top + 16 + ly, *e) for lx, ly, *e in entries]))
+                             [(lx, legend_top + 16 + ly, *e) for lx, ly, *e in entries], width))
         top += size
-    return Chart(title, description, height, panels, _time_ticks(start, end, x), dom_id)
+    ticks = ([(x(lone), f"{lone:%d %b %Y %H:%M}")] if lone
+             else _time_ticks(start, end, x, width))
+    return Chart(title, description, height, panels, ticks, dom_id, width=width,
+                 right=width - RIGHT)
 
 
-def _panel(plot: Plot, top: float, height: float, x, legend) -> Panel:
+def _panel(plot: Plot, top: float, height: float, x, legend, width: float = WIDTH) -> Panel:
     low, high, step = _value_range(plot.values())
 
     def y(value: float) -> float:
@@ -170,13 +181,17 @@ def _panel(plot: Plot, top: float, height: float, x, legend) -> Panel:
     marks = []
     for kind, data, colour, *rest in plot.series:
         if kind == "line":
-            width, dash, step_line, dots = rest
+            stroke, dash, step_line, dots = rest
             points = [(x(t), y(v)) for t, v in data]
             if step_line:  # each week's level held until the next
                 points = [q for a, b in zip(points, [*points[1:], points[-1]], strict=True)
                           for q in (a, (b[0], a[1]))][:-1]
-            marks.append(Mark("line", colour, d=_path(points) if width else "", width=width,
-                              dash=dash, dots=points if dots else []))
+            marks.append(Mark("line", colour, d=_path(points) if stroke and len(points) > 1
+                              else "", width=stroke,
+                              dash=dash, dots=points if dots else [],
+                              # A lone point has no line to be read against: it says its value.
+                              note=_number(data[0][1], step) if dots and len(points) == 1
+                              else ""))
         elif kind == "band":
             upper = [(x(t), y(hi)) for t, _, hi in data]
             lower = [(x(t), y(lo)) for t, lo, _ in reversed(data)]
@@ -194,21 +209,21 @@ def _panel(plot: Plot, top: float, height: float, x, legend) -> Panel:
             marks.append(Mark("rule", colour, d=f"M{x(data):.1f},{top:.1f}V{top + height:.1f}",
                               dash="2 3", note=rest[0], at=x(data)))
     if low < 0 < high:  # where stock runs out
-        marks.append(Mark("line", "#5b6570", d=f"M{LEFT},{y(0):.1f}H{WIDTH - RIGHT}",
+        marks.append(Mark("line", "#5b6570", d=f"M{LEFT},{y(0):.1f}H{width - RIGHT}",
                           width=0.8))
     return Panel(top, height, plot.label, ticks, marks, legend,
                  "" if plot.series else plot.empty_note)
 
 
-def _legend(entries: list[tuple[str, str, str]]) -> tuple[list, int]:
+def _legend(entries: list[tuple[str, str, str]], width: float = WIDTH) -> tuple[list, int]:
     """Entries placed left to right, wrapping: (x, row offset, label, colour, swatch)."""
     placed, x, row = [], LEFT, 0
     for label, colour, swatch in entries:
-        width = 30 + 6.6 * len(label)
-        if x + width > WIDTH - RIGHT and x > LEFT:
+        room = 30 + 6.6 * len(label)
+        if x + room > width - RIGHT and x > LEFT:
             x, row = LEFT, row + 1
         placed.append((x, row * LEGEND_ROW, label, colour, swatch))
-        x += width + 18
+        x += room + 18
     return placed, (row + 1 if entries else 0)
 
 
@@ -231,19 +246,21 @@ def _number(value: float, step: float) -> str:
     return f"{value:,.0f}" if step >= 1 else f"{value:,.{max(0, -math.floor(math.log10(step)))}f}"
 
 
-def _time_ticks(start: float, end: float, x) -> list[tuple[float, str]]:
+def _time_ticks(start: float, end: float, x, width: float = WIDTH) -> list[tuple[float, str]]:
     span = end - start
-    step = next((s for s in STEPS if span / s <= MAX_TICKS), None)
+    # A narrower chart has room for fewer labels.
+    most = min(MAX_TICKS, max(3, round(MAX_TICKS * width / WIDTH)))
+    step = next((s for s in STEPS if span / s <= most), None)
     if step is None:
-        months = next((m for m in MONTHS if span / (30.44 * m) <= MAX_TICKS), 12)
+        months = next((m for m in MONTHS if span / (30.44 * m) <= most), 12)
         return [(x(d), f"{d:%b %Y}") for d in _month_starts(start, end, months)
-                if LEFT + 30 <= x(d) <= WIDTH - RIGHT - 35]
+                if LEFT + 30 <= x(d) <= width - RIGHT - 35]
     fmt = "%d %b %H:%M" if step < 1 else "%d %b %y"
     first = math.ceil(start / step) * step
     moments = [first + n * step for n in range(int((end - first) / step) + 1)]
     ticks = [(x(_moment(m)), f"{_moment(m):{fmt}}") for m in moments]
     # A label centred on a tick at either edge would be cut off.
-    return [(at, text) for at, text in ticks if LEFT + 30 <= at <= WIDTH - RIGHT - 45]
+    return [(at, text) for at, text in ticks if LEFT + 30 <= at <= width - RIGHT - 45]
 
 
 def _moment(days: float) -> datetime:

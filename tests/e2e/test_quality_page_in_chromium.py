@@ -116,9 +116,21 @@ def test_a_planner_sees_the_bad_supplier_flagged_charted_and_its_claim(
         row = claims.locator("tr", has_text=bad)
         row.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_dir() / "planner-quality-claim-tablet.png"))
-        row.get_by_label("Credited").fill("700.00")
+        # A credit typed larger than the claim comes back beside its field, as typed, with
+        # the focus on it: the planner corrects the figure, nothing is typed twice.
+        row.get_by_label("Credited").fill("7440.00")
         page.keyboard.press("Tab")
         page.keyboard.type("CN-4471")
+        page.keyboard.press("Enter")
+        row = claims.locator("tr", has_text=bad)
+        credited_field = row.get_by_label("Credited")
+        expect(row.locator(".field-error")).to_have_text(
+            "A credit must be more than 0 and at most the claimed 744.00")
+        expect(credited_field).to_have_value("7440.00")
+        expect(credited_field).to_be_focused()
+        expect(row.get_by_label("ERP reference")).to_have_value("CN-4471")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("700.00")
         page.keyboard.press("Enter")
         expect(page.get_by_role("status")).to_contain_text(
             f"Claim {claim_id} credited 700.00 of 744.00")

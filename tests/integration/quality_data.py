@@ -82,3 +82,23 @@ def build(uow_factory, policies) -> dict[str, list[str]]:
     sell_and_return(uow_factory, policies, "SO-SS", ids["SHOE-S"], warehouse, sold=50,
                     returned=5)
     return {"bad": bad}
+
+
+def send_back_too_late(uow_factory, policies, *, units: int) -> list[str]:
+    """BADCO tees sent back to BADCO for a manufacturing defect, then left unclaimed until
+    their sale was 200 days ago (past BADCO's 180-day claim window); their unit ids
+    (the codes on their labels)."""
+    from sqlalchemy import update
+
+    from returns_inventory.persistence.tables import sales_lines
+
+    with uow_factory() as uow:
+        warehouse = uow.catalogue.location_by_code("WH1").id
+    late = sell_and_return(uow_factory, policies, "SO-LATE", item_id_of(uow_factory, "TEE-B"),
+                           warehouse, sold=units, returned=units)
+    grade(uow_factory, policies, late, "C", ["manufacturing_defect"])
+    with uow_factory() as uow:
+        uow.connection.execute(update(sales_lines).where(sales_lines.c.order_ref == "SO-LATE")
+                               .values(sold_on=TODAY - timedelta(days=200)))
+        uow.commit()
+    return late

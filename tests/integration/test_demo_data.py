@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import itertools
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -49,9 +50,14 @@ def _snapshot(db) -> dict:
 
 def test_the_synthetic_demo_arrives_through_the_imports_and_the_returns_services(
         db, uow_factory, settings, policies):
+    said: list[str] = []
     report = load_synthetic(uow_factory, settings, policies, skus=20, seed=3, today=TODAY,
-                            level=-2.5)
+                            level=-2.5, say=said.append)
     assert report.skipped is None
+    # The replay, the long quiet part of a load, says how far it is: its first and last day.
+    days = re.findall(r"^replaying returns: day (\d+) of (\d+) \(\d{4}-\d\d-\d\d\)$",
+                      "\n".join(said), re.M)
+    assert days[0][0] == "1" and days[-1][0] == days[-1][1] and int(days[-1][1]) > 100
     kinds = {r.kind for r in db.connection.execute(select(import_batches.c.kind))}
     assert kinds == {"locations", "items", "sales", "purchase-orders", "stock", "demo"}
     assert _count(db, sales_lines, sales_lines.c.batch_id.is_not(None)) == _count(db, sales_lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 
 import pytest
@@ -142,3 +143,29 @@ def test_a_clean_item_moved_to_a_flagged_supplier_counts_in_its_evidence_on_the_
     # BADCO now sold TEE-C's 100 clean units beside TEE-B's 200: 25 of 300 back against
     # ACME's 3 of 101, no longer a flag.
     assert [a["units_sold"] for a in after if a["by"] == "supplier"] == []
+
+
+def test_the_pages_say_how_fresh_their_quality_marks_are(client, auth, uow_factory, board):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.integration.web_support import log_in
+
+    suggestion_alerts.forget()
+    log_in(client, uow_factory, "planner")
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    html = client.get("/planner").get_data(as_text=True)
+    stated = re.search(r'id="quality-freshness">Quality marks as of '
+                       r"(\d{4}-\d\d-\d\d \d\d:\d\d) UTC\. They are worked out again every 5 "
+                       r"minutes, so a quality return received since shows within 5 minutes",
+                       html)
+    assert stated, "the list does not say how fresh its quality marks are"
+    when = datetime.strptime(stated.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert before <= when <= datetime.now(UTC) + timedelta(minutes=1)
+    ids = dict(re.findall(r'<tr id="s-(\d+)"[^>]*>.*?class="open">([A-Z-]+)</a>', html, re.S))
+    flagged = {sku: sid for sid, sku in ids.items()}
+    page = client.get(f"/planner/suggestions/{flagged['TEE-B']}").get_data(as_text=True)
+    assert f'id="quality-freshness">As of {stated.group(1)} UTC; worked out again' in page
+    clean = client.get(f"/planner/suggestions/{flagged['TEE-A']}").get_data(as_text=True)
+    assert f'id="quality-freshness">No quality alert as of {stated.group(1)} UTC' in clean
+    listed = client.get(URL, headers=auth("planner")).json  # the API says the same time
+    assert listed["quality_alerts_as_of"].startswith(stated.group(1).replace(" ", "T"))

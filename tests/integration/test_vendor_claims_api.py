@@ -10,7 +10,7 @@ import pytest
 
 from returns_inventory.services.policies import Policies
 from returns_inventory.settings import Settings
-from tests.integration.quality_data import SINCE, SOLD_ON, TODAY, build
+from tests.integration.quality_data import SINCE, SOLD_ON, TODAY, build, send_back_too_late
 
 URL = "/api/v1/claims"
 SCORECARD = f"/api/v1/analytics/quality?by=supplier&since={SINCE}&until={TODAY}"
@@ -30,6 +30,21 @@ def _gather(client, auth, body=None):
     answer = client.post(f"{URL}/gather", json=body or {}, headers=auth("planner"))
     assert answer.status_code == 200, answer.json
     return answer.json["data"]
+
+
+def test_gathering_leaves_out_units_whose_claim_window_ended_and_lists_them(
+        client, auth, uow_factory, policies, catalogue):
+    late = send_back_too_late(uow_factory, policies, units=2)
+    answer = client.post(f"{URL}/gather", json={}, headers=auth("planner"))
+    assert answer.status_code == 200
+    [claim] = answer.json["data"]
+    assert (claim["units"], claim["value"]) == (8, "72.00")  # only the units inside the window
+    ended = (TODAY - timedelta(days=200 - 180)).isoformat()
+    assert sorted(answer.json["window_ended"], key=lambda u: u["unit"]) == [
+        {"unit": code, "supplier": "BADCO", "value": "9.00", "window_ends_on": ended}
+        for code in sorted(late)]
+    again = client.post(f"{URL}/gather", json={}, headers=auth("planner")).json
+    assert again["data"] == [] and len(again["window_ended"]) == 2  # never drafted later
 
 
 def _money(client, auth):

@@ -113,6 +113,22 @@ def test_a_refused_filter_keeps_what_the_planner_typed_and_never_claims_no_run_s
     assert re.search(r'id="f-sku"[^>]*value="TEE-BLK"', gone.get_data(as_text=True))
 
 
+def test_an_unknown_filter_name_is_refused_in_words_instead_of_listing_everything(
+        client, board, planner):
+    answer = client.get("/planner?suplier=DENIMCO&sku=TEE-BLK")
+    assert answer.status_code == 422
+    words = _words(answer)
+    assert "There is no filter “suplier”" in words
+    assert "The filters are: run, search, status, category, supplier, sku," in words
+    html = answer.get_data(as_text=True)
+    assert 'id="s-' not in html  # no row: the whole plan is not passed off as filtered
+    assert re.search(r'id="f-sku"[^>]*value="TEE-BLK"', html)  # the known filter is kept
+    exported = client.get("/planner/export.csv?suplier=DENIMCO")
+    assert exported.status_code == 422 and "no filter" in exported.get_data(as_text=True)
+    # What the table's own links carry is not refused.
+    assert client.get("/planner?sku=TEE-BLK&sort=sku&page=1").status_code == 200
+
+
 def test_chosen_columns_are_remembered_for_that_planner_only(
         app, client, uow_factory, board, planner):
     page = _page(client, "/planner/columns")
@@ -235,3 +251,21 @@ def test_the_api_reopens_decisions_by_ids_once_even_when_the_request_is_sent_twi
     bad = client.post(url, headers=auth("planner"), json={"ids": ids, "filter": {}})
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json["errors"]] == ["filter"]
+
+
+def test_the_export_of_decided_rows_holds_exactly_the_rows_of_those_statuses(
+        client, uow_factory, board, planner):
+    from returns_inventory.services.suggestion_decisions import decide_suggestion
+
+    for key, action in (("TEE-BLK/M", "approve"), ("SOCK-WHT/OS", "approve"),
+                        ("JEAN-IND/32", "reject")):
+        decide_suggestion(uow_factory, board.ids[key], action=action, actor="user:ann")
+
+    def exported(query: str) -> list[tuple[str, str]]:
+        text = client.get(f"/planner/export.csv?{query}").get_data().decode("utf-8-sig")
+        return [(r[0], r[1]) for r in list(csv.reader(io.StringIO(text)))[1:]]
+
+    assert exported("status=approved&sort=sku") == [("SOCK-WHT", "OS"), ("TEE-BLK", "M")]
+    assert exported("status=approved&status=rejected&sort=sku") == [
+        ("JEAN-IND", "32"), ("SOCK-WHT", "OS"), ("TEE-BLK", "M")]
+    assert exported("status=approved&supplier=SOCKCO") == [("SOCK-WHT", "OS")]

@@ -57,3 +57,34 @@ def test_a_category_whose_own_index_has_no_data_behind_it_stays_near_the_global_
     idx = category_index(np.vstack([big, tiny]), start_week=0)
     assert np.corrcoef(idx[1], idx[0])[0, 1] > 0.9
     assert idx[1, 48] / idx[1, 20] > 1.5
+
+
+def test_a_category_of_many_products_keeps_its_own_season_against_the_panels():
+    # Two categories peaking half a year apart: the panel's total is nearly flat, and a
+    # category total of 300 products is nearly noise-free, so its own season is not pulled
+    # toward the panel's (a fixed prior of five weeks of its own sales made 9x into 3.4x).
+    rng = np.random.default_rng(7)
+    t = np.arange(T)
+    winter = 1 + 0.8 * np.cos(2 * np.pi * (t - 48) / 52)
+    summer = 1 + 0.8 * np.cos(2 * np.pi * (t - 22) / 52)
+    y = np.vstack([rng.poisson(5.0 * winter, (300, T)).sum(axis=0),
+                   rng.poisson(5.0 * summer, (300, T)).sum(axis=0)])
+    idx = category_index(y, start_week=0)
+    true_ratio = (1 + 0.8) / (1 - 0.8)  # peak / trough of the truth, 9x
+    assert idx[0, 48] / idx[0, 22] > 0.75 * true_ratio  # pooling neighbour weeks costs a little
+    assert idx[1, 22] / idx[1, 48] > 0.75 * true_ratio
+    fixed = category_index(y, start_week=0, prior_weeks=5.0)
+    assert fixed[0, 48] / fixed[0, 22] < idx[0, 48] / idx[0, 22]
+
+
+def test_a_category_whose_weeks_jump_with_single_orders_leans_on_the_panels_season():
+    # A wholesale category: a few big orders a year on a small flat base. Its weeks jump with
+    # single orders, not with a season, so its index stays near the panel's (flat) one.
+    rng = np.random.default_rng(8)
+    base = rng.poisson(20.0, (400, T)).sum(axis=0).astype(float)
+    lumpy = rng.poisson(2.0, T).astype(float)
+    lumpy[rng.choice(T, 6, replace=False)] += 400  # six bulk orders in under two years
+    idx = category_index(np.vstack([base, lumpy]), start_week=0)
+    assert np.abs(idx[1] - 1).max() < 0.3
+    own = category_index(np.vstack([base, lumpy]), start_week=0, prior_weeks=0.1)
+    assert np.abs(own[1] - 1).max() > np.abs(idx[1] - 1).max()
