@@ -96,7 +96,7 @@ def test_an_earlier_run_is_listed_on_request(client, auth, board):
 def test_before_any_run_the_list_is_empty(client, auth):
     answer = client.get(URL, headers=auth("planner"))
     assert answer.status_code == 200
-    assert answer.json == {"run": None, "data": [],
+    assert answer.json == {"run": None, "data": [], "quality_alerts_as_of": None,
                            "page": {"offset": 0, "limit": 100, "total": 0,
                                     "total_exact": True, "next_cursor": None}}
 
