@@ -16,8 +16,9 @@ import numpy as np
 from forecasting.classify import ERRATIC, SMOOTH, classify, first_sale
 from forecasting.models import statsmodels_ets
 from forecasting.seasonality import SEASON, factors, series_index
-from forecasting.selection import select
+from forecasting.selection import METHOD_NAMES, select
 from forecasting.sizes import gross_shares, kept_shares, reconcile
+from forecasting.spread import WindowOrigins, size_window_errors
 
 LEVELS = ("sku_split", "own_model", "category_curve")
 
@@ -69,7 +70,8 @@ class DemandOptions:
     start_week: int = 0
 
 
-def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None) -> dict:
+def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None, weeks=None,
+                   window: WindowOrigins | None = None) -> dict:
     """Forecast one chunk of whole SKUs (rows sorted by ``sku``, codes ``0..n_sku-1``).
 
     Args:
@@ -80,10 +82,15 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None) -> 
         rate: ``(n,)`` return probability per size.
         cat: ``(n,)`` category code per row (rows of a SKU share it); needed for pooled
             seasonality.
+        weeks, window: ``(n,)`` L+R weeks per row and the panel's rolling origins: given, the
+            chunk also measures each row's window errors for the spread
+            (:func:`forecasting.spread.size_window_errors`), where its SKUs' data already are.
 
     Returns:
-        A dict of per-row arrays and a ``counts`` Counter (fallbacks, statsmodels use).
+        A dict of per-row arrays and a ``counts`` Counter (fallbacks, statsmodels use); with
+        ``window``, ``window_error`` and ``window_forecast`` too, ``(n, origins)`` each.
     """
+    given = y
     y = np.nan_to_num(np.asarray(y, np.float64), nan=0.0, posinf=0.0).clip(min=0)
     _n, T = y.shape
     starts = np.flatnonzero(np.r_[True, sku[1:] != sku[:-1]])
@@ -121,6 +128,10 @@ def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None) -> 
         sigma[rows[wins]] = own_sel.sigma[wins]
     out["forecast"] = reconcile(fc, sku_fc, sku, n_sku)
     out["sigma"] = sigma
+    if window is not None and weeks is not None:
+        method = np.asarray((*METHOD_NAMES, "zero"), dtype=object)[sel.method]
+        out["window_error"], out["window_forecast"] = size_window_errors(
+            given, y_sku, sku, method, share, np.asarray(weeks), window)
     out["counts"] = counts
     return out
 

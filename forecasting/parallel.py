@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from forecasting.demand import DemandOptions, forecast_chunk
+from forecasting.spread import WindowOrigins
 
 # Chunks per process when several share the work: enough that the last one to finish waits
 # on at most a small chunk, few enough that each stays a vectorised batch.
@@ -64,13 +65,18 @@ def compact_units(y: np.ndarray) -> np.ndarray:
 
 
 def _job(args):
-    y, sku, prior, kept, rate, opts, cat = args
-    return forecast_chunk(y, sku - sku[0], prior, kept, rate, opts, cat)
+    y, sku, prior, kept, rate, opts, cat, weeks, window = args
+    return forecast_chunk(y, sku - sku[0], prior, kept, rate, opts, cat, weeks, window)
 
 
 def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers: int = 1,
-               chunk_size: int = 20_000, executor: Executor | None = None, cat=None):
+               chunk_size: int = 20_000, executor: Executor | None = None, cat=None,
+               weeks=None, window: WindowOrigins | None = None):
     """Forecast all rows (already sorted by SKU) and return stacked per-row arrays and counts.
+
+    With ``weeks`` (L+R per row) and ``window``, each chunk also measures its rows' window
+    errors for the spread (:func:`forecasting.forecast_chunk`), so that work, the costliest
+    of the spread, runs in the workers beside the forecasts instead of in this process after.
 
     With ``workers > 1`` this process and ``workers - 1`` helper processes share the chunks.
     Helpers are forked from a fork server (started once per process, with numpy, scipy and
@@ -99,7 +105,8 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
     def args(a, b, *, compact=False):
         units = compact_units(y[a:b]) if compact else y[a:b]
         return (units, sku_sorted[a:b], prior[a:b], kept[a:b], rate[a:b], opts,
-                None if cat is None else cat[a:b])
+                None if cat is None else cat[a:b], None if weeks is None else weeks[a:b],
+                window)
 
     if executor is not None:
         _drain(executor, bounds, lambda a, b: args(a, b, compact=True), store,
@@ -118,6 +125,45 @@ def run_chunks(y, sku_sorted, prior, kept, rate, opts: DemandOptions, *, workers
             _share(standing_helpers(workers - 1, fresh=True), bounds, args, store,
                    helpers=workers - 1)
     return out, counts
+
+
+def map_rows(fn, arrays, *, workers: int = 1, executor: Executor | None = None) -> np.ndarray:
+    """``fn(*arrays)`` for a function that works row by row (each row's answer its own), run a
+    block of rows at a time by this process and its standing helpers, or on ``executor``.
+
+    For the row-wise steps after the demand chunks that cost the driver most (the discrete
+    quantiles of the safety stock): what a step costs in one process bounds what a second
+    worker can gain. The answer is the same bits however the rows are split.
+    """
+    n = len(arrays[0])
+    parts = CHUNKS_PER_WORKER * max(workers, 2)
+    if (executor is None and workers <= 1) or n < 2 * MIN_PARALLEL_CHUNK:
+        return fn(*arrays)
+    size = max(MIN_PARALLEL_CHUNK, -(-n // parts))
+    bounds = [(a, min(a + size, n)) for a in range(0, n, size)]
+    out: list = [None] * len(bounds)
+    where = {a: k for k, (a, _) in enumerate(bounds)}
+
+    def store(a, _b, res):
+        out[where[a]] = res
+
+    def args(a, b, *, compact=False):
+        return (fn, *(x[a:b] for x in arrays))
+
+    if executor is not None:
+        _drain(executor, bounds, args, store, in_flight=2 * max(workers, 2), job=_rows_job)
+    else:
+        try:
+            _share(standing_helpers(workers - 1), bounds, args, store, helpers=workers - 1,
+                   job=_rows_job)
+        except BrokenProcessPool:  # a helper died: this process does the step alone
+            return fn(*arrays)
+    return np.concatenate(out)
+
+
+def _rows_job(args):
+    fn, *arrays = args
+    return fn(*arrays)
 
 
 # Helper pools by size, kept for this process's later calls (a nightly scheduler runs one a
@@ -169,7 +215,7 @@ def _helpers():
     return ctx
 
 
-def _share(pool: Executor, bounds, args, store, *, helpers: int) -> None:
+def _share(pool: Executor, bounds, args, store, *, helpers: int, job=_job) -> None:
     """Chunks from the front go to the helpers, one each at a time; this process takes
     chunks from the back in between, so neither side waits while work is left."""
     todo = deque(bounds)
@@ -178,25 +224,25 @@ def _share(pool: Executor, bounds, args, store, *, helpers: int) -> None:
     def hand_out() -> None:
         while todo and len(pending) < helpers:
             a, b = todo.popleft()
-            pending[pool.submit(_job, args(a, b, compact=True))] = (a, b)
+            pending[pool.submit(job, args(a, b, compact=True))] = (a, b)
 
     hand_out()
     while todo or pending:
         if todo:
             a, b = todo.pop()
-            store(a, b, _job(args(a, b)))
+            store(a, b, job(args(a, b)))
         done, _ = wait(pending, timeout=0 if todo else None, return_when=FIRST_COMPLETED)
         for fut in done:
             store(*pending.pop(fut), fut.result())
         hand_out()
 
 
-def _drain(pool: Executor, bounds, args, store, *, in_flight: int) -> None:
+def _drain(pool: Executor, bounds, args, store, *, in_flight: int, job=_job) -> None:
     """Submit chunks keeping at most ``in_flight`` pending, storing results as they finish."""
     pending = {}
     todo = iter(bounds)
     for a, b in todo:
-        pending[pool.submit(_job, args(a, b))] = (a, b)
+        pending[pool.submit(job, args(a, b))] = (a, b)
         if len(pending) >= in_flight:
             break
     while pending:
@@ -206,4 +252,4 @@ def _drain(pool: Executor, bounds, args, store, *, in_flight: int) -> None:
             store(a, b, fut.result())
             nxt = next(todo, None)
             if nxt is not None:
-                pending[pool.submit(_job, args(*nxt))] = nxt
+                pending[pool.submit(job, args(*nxt))] = nxt

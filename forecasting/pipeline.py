@@ -24,8 +24,13 @@ from forecasting.demand import LEVELS, DemandOptions
 from forecasting.lifecycle import new_products
 from forecasting.models.statsmodels_ets import SEASON
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition, split_ids
-from forecasting.parallel import run_chunks
-from forecasting.replenishment import ReplenishmentOptions, order_up_to, window_sum
+from forecasting.parallel import map_rows, run_chunks
+from forecasting.replenishment import (
+    ReplenishmentOptions,
+    order_up_to,
+    safety_stock_quantile,
+    window_sum,
+)
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
 from forecasting.returns import (
     count_returns,
@@ -38,17 +43,12 @@ from forecasting.seasonality import category_index
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 from forecasting.spread import (
+    WindowOrigins,
     level_variance,
-    rolling_forecasts,
     spread_at_level,
     spread_from_errors,
-    window_errors,
-    window_sums,
 )
 
-# Rows of the panel the window spread works on at a time (its per-row temporaries are
-# origins x L+R floats each): a few tens of MiB, whatever the panel's size.
-SPREAD_BLOCK = 16_384
 # Weeks of the panel summed by group at a time (a million rows of 8 weeks: 64 MiB).
 GROUP_WEEKS = 8
 
@@ -155,10 +155,19 @@ class Planner:
                        statsmodels_min_units=self._statsmodels_threshold(y_sku),
                        seasonal_index=category_index(y_cat, start_week=sales.start_week),
                        start_week=sales.start_week)
+        # The window spread's rolling refits run in the chunks, beside the forecasts (the
+        # driver's serial share bounded what a second worker could gain); they are fixed
+        # here for the whole panel, the windows ending before the selection holdout (inside
+        # it the chosen model looks better than it is: it won there, partly by luck).
+        weeks = self._window_weeks()
+        d = self.demand_options
+        window = WindowOrigins(kmax=int(weeks.max()),
+                               n_origins=self.replenishment_options.spread_origins,
+                               end=sales.y.shape[1] - d.holdout_weeks * d.n_origins)
         dem, dcounts = run_chunks(perm(sales.y), perm(sku), perm(prior), perm(kept),
                                   perm(rf.rate), opts, workers=self.workers,
                                   chunk_size=self.chunk_size, executor=self.executor,
-                                  cat=perm(cat))
+                                  cat=perm(cat), weeks=perm(weeks), window=window)
         if order is not None:
             inv = np.empty_like(order)
             inv[order] = np.arange(n)
@@ -170,10 +179,11 @@ class Planner:
         timings["demand_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
+        # First, so the chunks' (n, origins) window errors go before the results are built.
+        sigma_window = self._window_sigma(cat, dem, weeks)
         demand = self._demand_result(dem)
         cohorts = self._cohorts(rf)
         returns = self._returns_result(rf, cohorts, demand.forecast)
-        sigma_window = self._window_sigma(y_sku, sku, cat, dem)
         # Everything replan() needs, none of it depending on the targets it changes.
         self._fitted = (demand, returns, cohorts, dem["demand_class"], sigma_window)
         plan = self._plan(*self._fitted)
@@ -313,33 +323,19 @@ class Planner:
             expected_restockable=np.add(past, fut, out=fut), expected_from_past_sales=past,
             units_returned=rf.returned, exposure=rf.exposure)
 
-    def _window_sigma(self, y_sku, sku, cat, dem) -> np.ndarray:
+    def _window_weeks(self) -> np.ndarray:
+        """L+R weeks per series, at least one."""
+        return np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
+                                     np.int64), 1)
+
+    def _window_sigma(self, cat, dem, weeks) -> np.ndarray:
         """The spread of each series' forecast over its L+R window (:mod:`forecasting.spread`).
 
-        The SKU's own method is refitted at rolling origins on the SKU total; a size's forecast
-        is the SKU's times its share, so its window errors carry both the SKU's error and the
-        noise of the split, measured rather than assumed.
+        The chunks measured every size's window errors (the SKU's own method refitted at
+        rolling origins on the SKU total, times the size's share: they carry both the SKU's
+        error and the noise of the split, measured rather than assumed); here they are pooled.
         """
-        y = self.sales.y  # as given (the nightly run's is float32): widened a block at a time
-        weeks = np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
-                                      np.int64), 1)
-        method = np.empty(len(y_sku), dtype=object)
-        method[sku] = np.asarray((*METHOD_NAMES, "zero"), dtype=object)[dem["sku_method"]]
-        kmax = int(weeks.max())
-        d = self.demand_options
-        # Windows before the selection holdout: inside it the chosen model looks better than it
-        # is (it won there), and its spread would be understated.
-        fc, origins = rolling_forecasts(y_sku, first_sale(y_sku), method, kmax,
-                                        n_origins=self.replenishment_options.spread_origins,
-                                        end=y.shape[1] - d.holdout_weeks * d.n_origins)
-        # Each row's errors are its own, so a block of rows at a time: every size's rolling
-        # forecasts at once are (n, origins, L+R) floats, gigabytes at a million series.
-        err = np.empty((len(y), len(origins)))
-        fsum = np.empty((len(y), len(origins)))  # the window forecasts the errors were made on
-        for a in range(0, len(y), SPREAD_BLOCK):
-            rows = slice(a, a + SPREAD_BLOCK)
-            fsum[rows] = window_sums(fc[sku[rows]], weeks[rows]) * dem["share"][rows, None]
-            err[rows] = window_errors(fsum[rows], origins, y[rows], weeks[rows])
+        err, fsum = dem.pop("window_error"), dem.pop("window_forecast")
         # Pool within category and method: a trend model's window errors are not a level's.
         groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
         # The errors were made half a year back, at that season's level: each category's
@@ -377,7 +373,7 @@ class Planner:
                       intermittent=inter, on_hand=st.on_hand, reserved=st.reserved,
                       group=np.unique(np.asarray(it.category, dtype=str), return_inverse=True)[1],
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
-                      options=self.replenishment_options)
+                      quantile=self._quantile, options=self.replenishment_options)
         aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
                             returns_past_var=past_var, return_odds=returns.rate * rho,
                             return_lag_pmf=returns.lag_pmf, **common)
@@ -399,6 +395,13 @@ class Planner:
             cycle_level=aware["cycle_level"], units_still_out=open_units.sum(axis=1),
             returns_from_past_sales=past,
             returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
+
+
+    def _quantile(self, mean, var, level) -> np.ndarray:
+        """:func:`safety_stock_quantile` (most of the order-up-to's cost: a negative binomial or
+        Poisson quantile per intermittent row) on the demand step's workers."""
+        return map_rows(safety_stock_quantile, (mean, var, level), workers=self.workers,
+                        executor=self.executor)
 
 
 def labels(names) -> np.ndarray:

@@ -130,7 +130,7 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
                 intermittent, on_hand, reserved, on_order, case_pack, moq, sigma_window=None,
                 returns_past=None, returns_past_var=None, review=1, target=None, holding=None,
                 shortage=None, order_cost=None, group=None, return_odds=None,
-                return_lag_pmf=None,
+                return_lag_pmf=None, quantile=None,
                 options: ReplenishmentOptions = ReplenishmentOptions()) -> dict:
     """Order-up-to level (or (r,Q) reorder point and lot) and order quantity, every term kept.
 
@@ -155,6 +155,8 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
             lag law (``(n, W+1)``); a fill target with lost sales then simulates the returns
             from the units sold (default: a stream of ``returns_window``).
         intermittent: True where discrete (Poisson / negative binomial) demand replaces normal.
+        quantile: computes :func:`safety_stock_quantile` for those rows (default: it, here); the
+            planner spreads it over its workers, as it costs most of this step.
         on_hand, reserved, on_order: stock position terms.
         case_pack, moq: ordering constraints.
 
@@ -206,6 +208,7 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
     # mover the spread of its gross demand (Poisson: variance = mean) and lose the thinning.
     kept = np.broadcast_to(np.maximum(demand_window - (returns_window - past), 0.0), shape)
     inter = np.broadcast_to(np.asarray(intermittent, bool), shape)
+    quantile = quantile or safety_stock_quantile
     rows = np.flatnonzero(fill)
     alpha = alpha.astype(float).copy()
     alpha[fill] = np.nan
@@ -219,7 +222,7 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
             net=net[rows], sigma=sigma[rows], var=var[rows], weeks=w[rows], fill=sl[rows],
             discrete=inter[rows], group=at(0 if group is None else group),
             from_sales=_returns_from_sales(return_odds, return_lag_pmf, past, at, rows),
-            scope=options.fill_scope)
+            scope=options.fill_scope, quantile=quantile)
     backorder = fill & (not options.lost_sales)
     rows = np.flatnonzero(backorder & ~inter)
     if rows.size:
@@ -229,7 +232,7 @@ def order_up_to(*, demand_window, returns_window, sigma_week, weeks, service_lev
         ss[rows] = s_f - net[rows]
     rows = np.flatnonzero(inter & ~fill)  # the discrete quantile is slow: only where needed
     if rows.size:
-        ss[rows] = safety_stock_quantile(kept[rows], var[rows], alpha[rows])
+        ss[rows] = quantile(kept[rows], var[rows], alpha[rows])
     rows = np.flatnonzero(inter & backorder)
     if rows.size:
         ss[rows] = fill_rate_level_discrete(
@@ -268,7 +271,7 @@ def _returns_from_sales(odds, lag_pmf, past, at, rows):
 
 
 def _lost_sales_fill(*, mean, kept, var_gross, inflow, net, sigma, var, weeks, fill, discrete,
-                     group, from_sales, scope):
+                     group, from_sales, scope, quantile=safety_stock_quantile):
     """``(safety stock, cycle level)`` of fill-target rows when a stockout loses the sale.
 
     Gross demand with its own spread is simulated; returns come back from the simulated sales
@@ -281,7 +284,7 @@ def _lost_sales_fill(*, mean, kept, var_gross, inflow, net, sigma, var, weeks, f
         level = fill_rate_level_lost_sales(mean, var_gross, weeks, fill, discrete=discrete,
                                            inflow=inflow, returns_from_sales=from_sales)
         return level - net, np.full(len(net), np.nan)
-    grid = np.stack([net + _cycle_safety_stock(kept, sigma, var, discrete, a)
+    grid = np.stack([net + _cycle_safety_stock(kept, sigma, var, discrete, a, quantile)
                      for a in POOLED_ALPHAS], axis=1)
     level, alpha = pooled_fill_levels(np.maximum(grid, 0.0), mean, var_gross, weeks, fill,
                                       group, discrete=discrete, inflow=inflow,
@@ -289,13 +292,13 @@ def _lost_sales_fill(*, mean, kept, var_gross, inflow, net, sigma, var, weeks, f
     return np.where(discrete, np.round(level), level) - net, alpha
 
 
-def _cycle_safety_stock(mean, sigma, var, intermittent, alpha):
+def _cycle_safety_stock(mean, sigma, var, intermittent, alpha, quantile=safety_stock_quantile):
     """Safety stock at cycle level ``alpha``: ``z sigma``, or the discrete quantile where
     ``intermittent`` (as a cycle target computes it)."""
     ss = safety_stock_normal(sigma, alpha)
     rows = np.flatnonzero(intermittent)
     if rows.size:
-        ss[rows] = safety_stock_quantile(mean[rows], var[rows], np.full(rows.size, alpha))
+        ss[rows] = quantile(mean[rows], var[rows], np.full(rows.size, alpha))
     return ss
 
 

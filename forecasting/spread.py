@@ -24,14 +24,16 @@ errors), so intervals and safety stock speak about the same uncertainty.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
 
+from forecasting.classify import first_sale
 from forecasting.models import FALLBACK, METHODS
 from forecasting.models.baselines import moving_average_at
-from forecasting.models.intermittent import croston_at, sba_at
-from forecasting.models.smoothing import ses_at
+from forecasting.models.intermittent import croston_at, sba_at, tsb_at
+from forecasting.models.smoothing import damped_at, holt_at, ses_at
 
 SPREAD_STRENGTH = 4.0
 """Pseudo-errors of a group's prior when its spread between series cannot be estimated."""
@@ -40,7 +42,8 @@ SPREAD_STRENGTH = 4.0
 KERNEL_OF = {"ets_statsmodels": "ets_seasonal"}
 # Kernels that refit every rolling origin in one pass (same numbers as one fit per origin).
 ONE_PASS = {"ses": ses_at, "croston": croston_at, "sba": sba_at,
-            "moving_average": moving_average_at}
+            "moving_average": moving_average_at, "holt": holt_at, "damped": damped_at,
+            "tsb": tsb_at}
 
 
 def window_spread(mse, n_errors, scale, *, group=None, n_groups=1, strength=None) -> np.ndarray:
@@ -159,6 +162,48 @@ def _one_pass(kernel, y, start, rows, origins, kmax, min_train):
         return cand, at(y[cand, : int(origins[-1])], start[cand], kmax, origins)
     except Exception:  # noqa: BLE001 - the origin-by-origin path fits again and counts it
         return None
+
+
+@dataclass(frozen=True)
+class WindowOrigins:
+    """Where the rolling origins of the window spread lie, fixed for the whole panel so that
+    every chunk of SKUs, in any process, refits them at the same origins.
+
+    Attributes:
+        kmax: the longest window (L+R weeks) of any series in the panel.
+        n_origins: how many origins.
+        end: the column every window must end by (the start of the selection holdout).
+    """
+
+    kmax: int
+    n_origins: int
+    end: int
+
+
+# Rows whose window errors are worked out at a time: their SKUs' rolling forecasts, repeated
+# per row, are (rows, origins, kmax) floats, a few tens of MiB.
+SPREAD_BLOCK = 16_384
+
+
+def size_window_errors(y, y_sku, sku, method, share, weeks, at: WindowOrigins):
+    """``(errors, forecast sums)``, each ``(n, origins)``: every size's window errors.
+
+    Each SKU's own method (``method``: name per SKU) is refitted at the rolling origins on
+    the SKU total ``y_sku``; a size's window forecast is the SKU's times its ``share``, so its
+    errors against its own history ``y`` carry both the SKU's error and the noise of the split.
+    Every row's figures are its own and its SKU's, so a chunk of whole SKUs gives the same bits
+    as the whole panel: the chunks the demand step runs (in any process) measure them.
+    """
+    fc, origins = rolling_forecasts(y_sku, first_sale(y_sku), method, at.kmax,
+                                    n_origins=at.n_origins, end=at.end)
+    n = len(y)
+    err = np.empty((n, len(origins)))
+    fsum = np.empty((n, len(origins)))
+    for a in range(0, n, SPREAD_BLOCK):
+        rows = slice(a, a + SPREAD_BLOCK)
+        fsum[rows] = window_sums(fc[sku[rows]], weeks[rows]) * share[rows, None]
+        err[rows] = window_errors(fsum[rows], origins, y[rows], weeks[rows])
+    return err, fsum
 
 
 def window_errors(forecast_sum, origins, actual, weeks):

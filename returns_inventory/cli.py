@@ -16,8 +16,9 @@ from .cli_import import import_command
 from .cli_users import user_command
 from .domain.access import Role
 from .domain.errors import DomainError
-from .extensions import database, settings, uow_factory
+from .extensions import database, policies, settings, uow_factory
 from .persistence import migrate
+from .services.analytics import refresh_returns_reports
 from .services.analytics_report import recount_day_summaries
 from .services.stock import count_balances, verify_ledger
 from .services.tokens import create_token, ensure_admin_token, list_tokens, revoke_tokens
@@ -71,6 +72,16 @@ def db_recount_summaries() -> None:
     (after loading or mending lines with SQL, around the imports that keep them)."""
     recount_day_summaries(uow_factory())
     click.echo("units sold and returned per item and day counted again from the lines")
+
+
+@db.command("refresh-reports")
+@with_appcontext
+def db_refresh_reports() -> None:
+    """Compute the returns analytics' stored reports now, as the scheduler's returns-reports
+    job does every few minutes (after `db recount-summaries`, say)."""
+    done = refresh_returns_reports(uow_factory(), policies().returns)
+    click.echo(f"refreshed {done['refreshed']} returns report(s) ({done['rewritten']} with "
+               f"figures changed), dropped {done['dropped']}")
 
 
 @db.command("revision")

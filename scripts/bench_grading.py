@@ -18,7 +18,8 @@ as the server's.
     python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x \
         --against-bare [--units 2000] [--rounds 3] [--bare-dir ../shared/bench]
 
-serves the bare grading app (../shared/bench, database `ri_bench_bare`) beside the service with
+serves the bare grading app (../shared/bench, database `ri_bench_bare`; `--database-prefix P`
+names the two P_grading and P_bare) beside the service with
 the same gunicorn settings, and grades --units units a round with the same clients in
 alternating rounds, service then bare, --rounds times; it prints each round (units/s, p50, p99,
 CPU per unit, load average), each pair's ratios, and their medians.
@@ -338,8 +339,9 @@ def against_bare(args, server_url: str) -> None:
         sys.exit("--against-bare needs a PostgreSQL URL: the bare app runs on PostgreSQL only")
     folder_of_bare = bare_grading.bare_dir(args.bare_dir)
     total = args.units * args.rounds
-    with bench_database(server_url, args.keep) as url, \
-            bench_database(server_url, args.keep, bare_grading.BARE_DATABASE) as bare_url, \
+    names = _database_names(args)
+    with bench_database(server_url, args.keep, names[0]) as url, \
+            bench_database(server_url, args.keep, names[1]) as bare_url, \
             tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         unit_ids = load(url, total)
         bare_ids = bare_grading.load_bare(bare_url, folder_of_bare, total)
@@ -359,6 +361,14 @@ def against_bare(args, server_url: str) -> None:
               "(in the server's figures above)")
         settler.close()
         print("  verify-ledger (service): " + cli(env, "verify-ledger"))
+
+
+def _database_names(args) -> tuple[str, str]:
+    """The service's and the bare app's databases: `--database-prefix P` names them P_grading
+    and P_bare, so benchmarks sharing a server do not drop each other's."""
+    if args.database_prefix:
+        return f"{args.database_prefix}_grading", f"{args.database_prefix}_bare"
+    return BENCH_DATABASE, bare_grading.BARE_DATABASE
 
 
 def _alternate(args, arms: dict, bases: dict, settlers: dict | None = None) -> None:
@@ -459,12 +469,15 @@ def main() -> None:
                         help="with --against-bare: pairs of rounds")
     parser.add_argument("--bare-dir", help="where bare_grading_app.py is (default "
                         "../shared/bench beside the checkout)")
+    parser.add_argument("--database-prefix", help="name the scratch databases PREFIX_grading "
+                        f"and PREFIX_bare instead of {BENCH_DATABASE} and "
+                        f"{bare_grading.BARE_DATABASE} (PostgreSQL)")
     args = parser.parse_args()
     if args.against_bare:
         against_bare(args, args.database_url)
         return
 
-    with bench_database(args.database_url, args.keep) as url, \
+    with bench_database(args.database_url, args.keep, _database_names(args)[0]) as url, \
             tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         unit_ids = load(url, args.units)
         env = service_env(url, folder)

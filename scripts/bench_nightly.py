@@ -50,11 +50,11 @@ from returns_inventory.services.forecast_runs import RunRequest, run_forecast  #
 from returns_inventory.settings import Settings  # noqa: E402
 
 
-def fresh_database(server_url: str) -> tuple[str, object]:
+def fresh_database(server_url: str, prefix: str = "ri_bench") -> tuple[str, object]:
     url = make_url(server_url)
     if url.get_backend_name() == "sqlite":
         return server_url, None
-    name = f"ri_bench_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -155,6 +155,9 @@ def main() -> None:
                         help="address of a running Dask scheduler (default: a LocalCluster "
                              "with --workers workers, started before timing)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name-prefix", default="ri_bench",
+                        help="prefix of the fresh database's name, so sessions sharing a "
+                             "server can tell theirs apart")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--load-only", action="store_true",
                         help="load the history and stop (with --keep, for --loaded runs)")
@@ -164,7 +167,8 @@ def main() -> None:
     args = parser.parse_args()
 
     as_of = date.today()
-    url, handle = (args.database_url, None) if args.loaded else fresh_database(args.database_url)
+    url, handle = (args.database_url, None) if args.loaded else fresh_database(args.database_url,
+                                                                      args.name_prefix)
     try:
         if not args.loaded:
             engine = make_engine(url)

@@ -8,6 +8,8 @@ stopped selling decays toward zero instead of holding its last rate forever.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from forecasting.models.base import MethodFit, finish, pick_best
@@ -80,14 +82,33 @@ def sba_at(y, start, horizon, origins) -> list[MethodFit]:
 
 def tsb(y, start, horizon, *, grid=TSB_GRID) -> MethodFit:
     """TSB: smoothed probability of a sale times smoothed size of a sale."""
-    n, T = y.shape
+    return tsb_at(y, start, horizon, [y.shape[1]], grid=grid)[0]
+
+
+def tsb_at(y, start, horizon, origins, *, grid=TSB_GRID) -> list[MethodFit]:
+    """``tsb(y[:, :o], start, horizon)`` for each origin ``o`` (ascending), in one pass.
+
+    Equal to the separate fits for rows with ``start < o`` (the state before column ``o`` is
+    what a run on ``y[:, :o]`` ends with).
+    """
+    n = len(y)
     a = np.array([g[0] for g in grid])[None, :]
     b = np.array([g[1] for g in grid])[None, :]
     r = np.arange(n)
-    z = np.repeat(y[r, np.minimum(start, T - 1)].astype(np.float64)[:, None], len(grid), axis=1)
+    stops = {int(o): j for j, o in enumerate(origins)}
+    fits: list[MethodFit | None] = [None] * len(stops)
+    until = int(max(origins))
+    z = np.repeat(y[r, np.minimum(start, until - 1)].astype(np.float64)[:, None], len(grid),
+                  axis=1)
     pr = np.ones_like(z)
     sse = np.zeros_like(z)
-    for t in range(1, T):
+    for t in range(1, until + 1):
+        if t in stops:
+            best = pick_best(sse)
+            fc = np.repeat((pr * z)[r, best][:, None], horizon, axis=1)
+            fits[stops[t]] = finish(fc, sse[r, best], np.maximum(t - 1 - start, 1), b[0, best])
+        if t == until:
+            break
         act = (t > start)[:, None]
         yt = y[:, t : t + 1]
         e = yt - pr * z
@@ -95,9 +116,7 @@ def tsb(y, start, horizon, *, grid=TSB_GRID) -> MethodFit:
         sale = yt > 0
         pr = np.where(act, pr + b * (sale - pr), pr)
         z = np.where(act & sale, z + a * (yt - z), z)
-    best = pick_best(sse)
-    fc = np.repeat((pr * z)[r, best][:, None], horizon, axis=1)
-    return finish(fc, sse[r, best], np.maximum(T - 1 - start, 1), b[0, best])
+    return cast(list[MethodFit], fits)
 
 
 def adida(y, start, horizon, *, alphas=CROSTON_ALPHAS) -> MethodFit:

@@ -81,17 +81,21 @@ def ses_at(y, start, horizon, origins, *, alphas=SES_ALPHAS) -> list[MethodFit]:
     return cast(list[MethodFit], fits)
 
 
-def _trend(y, start, horizon, grid):
-    """Holt's linear trend with damping phi (phi = 1 is undamped) for every row and grid point."""
-    n, T = y.shape
+def _trend_steps(y, start, grid, until):
+    """Yield ``(t, level, trend, sse)`` before each column ``t`` = 1 .. ``until`` is smoothed
+    in, for every row and grid point ``(alpha, beta, phi)``; as :func:`_ses_steps`, the state
+    before column ``t`` is what a run on ``y[:, :t]`` ends with, and ``sse`` is updated in place."""
     al = np.array([g[0] for g in grid])[None, :]
     be = np.array([g[1] for g in grid])[None, :]
     ph = np.array([g[2] for g in grid])[None, :]
     level = np.repeat(_level_init(y, start)[:, None], len(grid), axis=1)
     trend = np.zeros_like(level)
     sse = np.zeros_like(level)
-    with np.errstate(all="ignore"):
-        for t in range(1, T):
+    for t in range(1, until + 1):
+        yield t, level, trend, sse
+        if t == until:
+            return
+        with np.errstate(all="ignore"):
             act = (t > start)[:, None]
             prev = level + ph * trend
             e = y[:, t : t + 1] - prev
@@ -100,13 +104,40 @@ def _trend(y, start, horizon, grid):
             new_trend = ph * trend + al * be * e
             level = np.where(act, new_level, level)
             trend = np.where(act, new_trend, trend)
+
+
+def _trend_fit(level, trend, sse, start, T, horizon, grid) -> MethodFit:
+    al = np.array([g[0] for g in grid])[None, :]
+    ph = np.array([g[2] for g in grid])[None, :]
+    with np.errstate(all="ignore"):
         best = pick_best(sse)
-        r = np.arange(n)
+        r = np.arange(len(level))
         phi = ph[0, best][:, None]
         steps = np.cumsum(phi ** np.arange(1, horizon + 1)[None, :], axis=1)
         fc = level[r, best][:, None] + steps * trend[r, best][:, None]
     count = np.maximum(T - 1 - start, 1)
     return finish(fc, sse[r, best], count, al[0, best])
+
+
+def _trend(y, start, horizon, grid):
+    """Holt's linear trend with damping phi (phi = 1 is undamped) for every row and grid point."""
+    T = y.shape[1]
+    _, level, trend, sse = deque(_trend_steps(y, start, grid, T), maxlen=1)[0]
+    return _trend_fit(level, trend, sse, start, T, horizon, grid)
+
+
+def _trend_at(y, start, horizon, origins, grid) -> list[MethodFit]:
+    """``_trend(y[:, :o], start, horizon, grid)`` for each origin ``o`` (ascending), in one pass.
+
+    Equal to the separate fits for rows with ``start < o``: the rolling refits of the window
+    spread would otherwise run the whole recursion again at each of its 26 origins.
+    """
+    stops = {int(o): j for j, o in enumerate(origins)}
+    fits: list[MethodFit | None] = [None] * len(stops)
+    for t, level, trend, sse in _trend_steps(y, start, grid, int(max(origins))):
+        if t in stops:
+            fits[stops[t]] = _trend_fit(level, trend, sse, start, t, horizon, grid)
+    return cast(list[MethodFit], fits)
 
 
 def holt(y, start, horizon) -> MethodFit:
@@ -117,6 +148,17 @@ def holt(y, start, horizon) -> MethodFit:
 def damped(y, start, horizon) -> MethodFit:
     """Damped additive trend (ETS A,Ad,N), usually the safest trend model for retail."""
     return _trend(y, start, horizon, [(a, b, p) for a, b in TREND_GRID for p in DAMPING])
+
+
+def holt_at(y, start, horizon, origins) -> list[MethodFit]:
+    """``holt(y[:, :o], start, horizon)`` for each origin ``o`` (ascending), in one pass."""
+    return _trend_at(y, start, horizon, origins, [(a, b, 1.0) for a, b in TREND_GRID])
+
+
+def damped_at(y, start, horizon, origins) -> list[MethodFit]:
+    """``damped(y[:, :o], start, horizon)`` for each origin ``o`` (ascending), in one pass."""
+    return _trend_at(y, start, horizon, origins,
+                     [(a, b, p) for a, b in TREND_GRID for p in DAMPING])
 
 
 def holt_winters(y, start, horizon, *, m=SEASON, grid=((0.1, 0.05), (0.1, 0.2), (0.3, 0.05),

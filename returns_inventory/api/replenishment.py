@@ -8,16 +8,21 @@ from urllib.parse import urlencode
 from flask import current_app, request
 
 from ..domain.access import Role
-from ..domain.quality import evidence_words
 from ..extensions import policies, settings, uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.schemas import page_limit
-from ..services.order_export import PAGE_LINES, export_approved_orders, export_rows
+from ..services.order_export import (
+    CSV_COLUMNS,
+    PAGE_LINES,
+    approved_lines,
+    csv_lines,
+    export_approved_orders,
+)
 from ..services.suggestion_decisions import decide_in_bulk, decide_suggestion
 from ..services.suggestion_reopen import reopen_suggestions
 from ..services.suggestions import get_suggestion, list_suggestions
 from .blueprint import Blueprint
-from .csv_export import CSV, csv_response, wants_csv
+from .csv_export import CSV, csv_table_response, wants_csv
 from .quality import QualityAlert
 from .replenishment_schemas import (
     BulkDecisionIn,
@@ -36,8 +41,6 @@ from .replenishment_schemas import (
 blp = Blueprint("replenishment", __name__, url_prefix="/api/v1/replenishment",
                 description="Replenishment suggestions, planners' decisions, approved orders")
 
-CSV_COLUMNS = ("supplier", "location", "sku", "size", "quantity", "case_pack", "cases",
-               "unit_cost", "value", "suggestion_id", "quality_alert")
 REVIEWERS = (Role.PLANNER, Role.INTEGRATOR)
 CENT = Decimal("0.01")
 
@@ -115,15 +118,16 @@ def get_approved_orders(args):
     a time, or CSV)."""
     as_csv = wants_csv(args)
     limit = args.get("limit") or (None if as_csv else PAGE_LINES)
-    export = export_approved_orders(uow_factory(), args.get("run"), policies(), limit=limit,
-                                    after=args.get("after"))
-    following = _next_page(export["next_cursor"])
     if as_csv:
-        rows = [{**row, "quality_alert": "; ".join(evidence_words(a)
-                                                   for a in row["quality_alert"])}
-                for row in export_rows(export)]
-        answer = csv_response(rows, CSV_COLUMNS, f"replenishment-run-{export['run_id']}.csv")
+        lines = approved_lines(uow_factory(), args.get("run"), policies(), limit=limit,
+                               after=args.get("after"))
+        following = _next_page(lines.next_cursor)
+        answer = csv_table_response(csv_lines(lines), CSV_COLUMNS,
+                                    f"replenishment-run-{lines.run_id}.csv")
     else:
+        export = export_approved_orders(uow_factory(), args.get("run"), policies(),
+                                        limit=limit, after=args.get("after"))
+        following = _next_page(export["next_cursor"])
         page = {"limit": limit, "next_cursor": export["next_cursor"], "next": following}
         # Written as plain JSON values, not through the OrderExport schema: per line the schema
         # cost more than everything else together (a test holds the two to the same answer).

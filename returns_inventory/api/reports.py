@@ -115,9 +115,22 @@ class AnalyticsPage(StrictSchema):
         "description": "pass as `after` for the next page; null on the last page"})
 
 
+class ReportFreshness(StrictSchema):
+    computed_at = fields.String(metadata={
+        "description": "when the report (units sold and back, tests, rates) was computed, "
+                       "ISO 8601 UTC; grades, write-offs and units awaiting receipt are read "
+                       "as the page is served"})
+    current = fields.Boolean(metadata={
+        "description": "true: no sale, return or item counted by the report changed since; "
+                       "false: the report is served as computed and brought up to date within "
+                       "minutes (the scheduler's returns-reports job, or the first read once "
+                       "it is report_max_age_minutes old)"})
+
+
 class ReturnsAnalytics(StrictSchema):
     window = fields.Dict(keys=fields.String(), values=fields.String())
     filters = fields.Dict()
+    report = fields.Nested(ReportFreshness)
     test = fields.String(metadata={"description": TEST})
     tests_made = fields.Integer(metadata={"description": "tests corrected together, over "
                                                          "every page"})

@@ -118,6 +118,9 @@ class ReturnsPolicy:
     backdate_days: int = 14
     # The heat map colours a cell only from this many units sold: below it a rate is noise.
     heat_min_units: int = 20
+    # A stored returns report whose data changed since is served, saying so, until it is this
+    # old; the next read computes it again (the scheduler refreshes it every few minutes).
+    report_max_age_minutes: float = 15
 
     def today(self, now: datetime | None = None) -> date:
         """Today on the business's calendar ([calendar] timezone), not the server's: windows
@@ -185,6 +188,8 @@ class ReturnsPolicy:
             timezone=doc.get("calendar", {}).get("timezone", "UTC"),
             backdate_days=int(doc.get("calendar", {}).get("backdate_days", 14)),
             heat_min_units=int(doc.get("analytics", {}).get("heat_min_units", 20)),
+            report_max_age_minutes=float(
+                doc.get("analytics", {}).get("report_max_age_minutes", 15)),
             write_off_approval_threshold=Decimal(
                 str(doc.get("write_off", {}).get("approval_threshold", "100"))
             ),

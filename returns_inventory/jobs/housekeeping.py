@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..services.analytics import refresh_returns_reports as refresh_reports
 from ..services.exchanges import release_expired_reservations as release_expired
 from ..services.idempotency import purge_keys
 from ..services.policies import Policies
@@ -34,6 +35,19 @@ def settle_refunds(ctx: JobContext) -> str:
     """Refunds and customer answers for the returns grading judged since the last pass."""
     settled = settle_all(ctx.uow_factory, Policies.from_settings(ctx.settings))
     return f"settled {settled} return(s)" if settled else NOTHING_TO_SETTLE
+
+
+def refresh_returns_reports(ctx: JobContext) -> str:
+    """Bring the stored returns analytics reports up to date with the sales and returns."""
+    done = refresh_reports(ctx.uow_factory, Policies.from_settings(ctx.settings).returns,
+                           now=ctx.now)
+    if not any(done.values()):
+        return NO_REPORT_TO_REFRESH
+    return (f"refreshed {done['refreshed']} returns report(s) ({done['rewritten']} with "
+            f"figures changed), dropped {done['dropped']}")
+
+
+NO_REPORT_TO_REFRESH = "every returns report up to date"
 
 
 NOTHING_TO_SETTLE = "no return waiting to settle"

@@ -50,6 +50,7 @@ JOBS: dict[str, Callable[[JobContext], Any]] = {
     "deliver-webhooks": nightly.deliver_webhooks,
     "run-requested-forecasts": nightly.run_requested_forecasts,
     "settle-refunds": housekeeping.settle_refunds,
+    "returns-reports": housekeeping.refresh_returns_reports,
 }
 NIGHTLY = "nightly-forecast"
 
@@ -123,7 +124,8 @@ def _spec(job_id: str, entry: Mapping[str, Any], timezone: ZoneInfo) -> JobSpec:
 
 
 # What a job says when its tick found nothing to do.
-IDLE = frozenset({NO_RUN_WAITING, housekeeping.NOTHING_TO_SETTLE})
+IDLE = frozenset({NO_RUN_WAITING, housekeeping.NOTHING_TO_SETTLE,
+                  housekeeping.NO_REPORT_TO_REFRESH})
 
 
 class JobRunner:

@@ -110,7 +110,8 @@ replenishment_suggestions = Table(
     Index("ix_replenishment_suggestions_run_id_id", "run_id", "id"),
     Index("ix_replenishment_suggestions_run_id_value", "run_id", "value", "id"),
     # A run's row of each item a search or an item filter found first.
-    Index("ix_replenishment_suggestions_run_id_item_id", "run_id", "item_id"),
+    Index("ix_replenishment_suggestions_run_id_item_id", "run_id", "item_id",
+          postgresql_include=["location_id", "status"]),  # a search's count, index-only
 )
 # A run's decided rows ordered from one supplier (the filter by supplier); undecided rows
 # carry none, so only decided ones are indexed.
@@ -118,6 +119,13 @@ Index("ix_replenishment_suggestions_run_id_supplier", replenishment_suggestions.
       replenishment_suggestions.c.supplier, replenishment_suggestions.c.id,
       postgresql_where=replenishment_suggestions.c.supplier.isnot(None),
       sqlite_where=replenishment_suggestions.c.supplier.isnot(None))
+# A run's approved lines with what the export reads of them (an index-only scan on PostgreSQL).
+_APPROVED = replenishment_suggestions.c.status == "approved"
+Index("ix_replenishment_suggestions_approved", replenishment_suggestions.c.run_id,
+      replenishment_suggestions.c.item_id,
+      postgresql_include=["id", "location_id", "supplier", "case_pack", "approved_qty",
+                          "unit_cost", "exported_at"],
+      postgresql_where=_APPROVED, sqlite_where=_APPROVED)
 
 suggestion_decisions = Table(
     "suggestion_decisions",

@@ -88,7 +88,8 @@ items = Table(
     Column("image_url", String(500)),
     Column("updated_at", Timestamp, nullable=False),
     UniqueConstraint("sku", "size"),
-    # The newest change is what tells kept analytics an item changed (report_cache.py).
+    # The newest change is what tells a stored returns report or kept quality alerts that an
+    # item changed (services/stored_reports.py, report_cache.py).
     Index(None, "updated_at"),
     CheckConstraint("case_pack >= 1", name="case_pack_positive"),
     CheckConstraint("min_order_qty >= 0", name="moq_not_negative"),

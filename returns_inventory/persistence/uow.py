@@ -29,6 +29,7 @@ from .repositories.refunds import RefundRepository
 from .repositories.returns import ReturnsRepository
 from .repositories.runs import RunRepository
 from .repositories.stock import StockRepository
+from .repositories.stored_reports import StoredReportRepository
 from .repositories.suggestions import SuggestionRepository
 from .repositories.tokens import TokenRepository
 from .repositories.units import UnitRepository
@@ -129,6 +130,7 @@ class UnitOfWork:
     # Repositories are made on first use: most units of work (the token check of every
     # request, above all) touch one or two of the sixteen.
     analytics = _repository(AnalyticsRepository)
+    stored_reports = _repository(StoredReportRepository)
     preferences = _repository(PreferenceRepository)
     catalogue = _repository(CatalogueRepository)
     claims = _repository(ClaimRepository)

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import numpy as np
-
 from ..domain.errors import FieldError, ValidationFailed
-from ..domain.fit_signals import TEST, Comparison, median_of_counts
+from ..domain.fit_signals import TEST, median_of_counts
 from ..domain.grading import Grade
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
 from ..persistence.uow import UowFactory
-from .analytics_report import report_cells
+from .stored_reports import StoredReport, alone, compute_report, refresh_reports, stored_report
 
 DEFAULT_DAYS = 90
 PAGE_SIZE = 100  # SKUs a page, each with its sizes: some 60 kB of JSON
 MOST_PAGE_SIZE = 500
-SHOWN_SIGNALS = 50  # flagged tests of each kind the heat map lists, the surest first
 CENT = Decimal("0.01")
 # As plain strings: a page builds some 3,000 of these figures, and reading an enum member's
 # value is an attribute lookup each time.
 GRADE_CODES = tuple(g.value for g in Grade)
 RESTOCKABLE_GRADES = (Grade.A.value, Grade.B.value)
-FIT_WORDS = {"small": "runs_small", "large": "runs_large",
-             "style_small": "style_runs_small", "style_large": "style_runs_large"}
 
 
 @dataclass
@@ -98,26 +92,44 @@ def returns_analytics(
     Signals use a one-sided Fisher exact test per size against the rest of its SKU (and per
     SKU against the rest of its category), with one Benjamini-Hochberg correction over every
     test of the report at q < 0.05: the report is every page, so a page's flags do not depend
-    on where it starts.
+    on where it starts. The report is computed whole and stored (stored_reports.py); a page
+    reads its own SKUs' rows of it.
     """
     window = _window(policy, since, until, today)
     with uow_factory() as uow:
-        report = _family_report(uow, policy, window, sku, category)
-        chosen = report.selection(sku)
-        codes = [str(report.sku_codes[s]) for s in chosen.skus]
-        start = bisect_right(codes, after) if after is not None else 0
-        page = chosen.skus[start:start + limit]
-        uow.analytics.few_rows_follow()
-        rows = _rows(uow, policy, window, report, chosen, page)
-        judged = uow.analytics.inspection_outcomes(window.of_items(_items(report, page)))
-    more = start + limit < len(chosen.skus)
+        family = _family(uow, window, sku, category)
+        report = stored_report(uow, policy, family)
+        if report is not None:  # the usual case: one transaction
+            return _page(uow, policy, window, report, sku, category, after, limit)
+    report = compute_report(uow_factory, policy, family, size_key(tuple(policy.size_order)))
+    with uow_factory() as uow:
+        return _page(uow, policy, window, report, sku, category, after, limit)
+
+
+def _page(uow, policy: ReturnsPolicy, window: SalesWindow, report: StoredReport,
+          sku: str | None, category: str | None, after: str | None, limit: int) -> dict:
+    if sku is None:
+        bodies = uow.stored_reports.page(report.id, after, limit + 1)
+        total = report.header["skus"]
+    else:
+        found = uow.stored_reports.one(report.id, sku)
+        total = len(found)
+        bodies = [(code, alone(body)) for code, body in found if after is None or code > after]
+    more, bodies = len(bodies) > limit, bodies[:limit]
+    uow.analytics.few_rows_follow()
+    rows = _rows(uow, policy, window, bodies)
+    judged = uow.analytics.inspection_outcomes(window.of_items(_items(bodies)))
+    flagged = report.header["flagged"] if sku is None else {
+        kind: sum(body["flagged"][kind] for _, body in bodies)
+        for kind in ("fit", "style", "quality")}
     return {
         "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
         "filters": {"sku": sku, "category": category},
+        "report": report.freshness(),
         "test": TEST,
-        "tests_made": report.tests.made,
-        "flagged": _flagged_counts(report, chosen.skus),
-        "page": {"after": after, "limit": limit, "skus": len(chosen.skus),
+        "tests_made": report.header["tests_made"],
+        "flagged": flagged,
+        "page": {"after": after, "limit": limit, "skus": total,
                  "next_after": rows[-1]["sku"] if rows and more else None},
         **_signals(rows),
         "skus": rows,
@@ -126,31 +138,38 @@ def returns_analytics(
 
 
 def returns_heat_map(uow_factory: UowFactory, policy: ReturnsPolicy, *, since: date,
-                     until: date, category: str | None, most: int, least: int) -> dict:
+                     until: date, category: str | None, most: int) -> dict:
     """The `most` SKUs of the window with the highest shrunk return rate (those with fewer
-    than `least` units sold last), with the report's reason mix, signals and inspection."""
+    than the policy's heat_min_units units sold last), with the report's reason mix, signals
+    and inspection."""
     window = _window(policy, since, until, None)
+    family = SalesWindow(since, until, categories=(category,) if category else None)
     with uow_factory() as uow:
-        report = _family_report(uow, policy, window, None, category)
-        chosen = report.selection(None)
-        sold = np.bincount(report.cell_sku, weights=report.sold, minlength=len(report.sku_codes))
-        rate = np.nan_to_num(np.round(chosen.sku_rates, 4))
-        # SKUs come in SKU order, so a stable sort keeps it among equals.
-        ranked = chosen.skus[np.lexsort((-rate[chosen.skus], sold[chosen.skus] < least))]
-        uow.analytics.few_rows_follow()
-        rows = _rows(uow, policy, window, report, chosen, ranked[:most])
-        flagged = _flagged_tests(report, chosen.skus, SHOWN_SIGNALS)
-        judged = uow.analytics.inspection_outcomes(window)
-    mix = report.reasons.sum(axis=0)
+        report = stored_report(uow, policy, family)
+        if report is not None:
+            return _heat_map(uow, window, report, policy, most)
+    report = compute_report(uow_factory, policy, family, size_key(tuple(policy.size_order)))
+    with uow_factory() as uow:
+        return _heat_map(uow, window, report, policy, most)
+
+
+def _heat_map(uow, window: SalesWindow, report: StoredReport, policy: ReturnsPolicy,
+              most: int) -> dict:
+    bodies = uow.stored_reports.ranked(report.id, most)
+    uow.analytics.few_rows_follow()
+    rows = _rows(uow, policy, window, bodies)
+    judged = uow.analytics.inspection_outcomes(window)
+    header = report.header
     return {
         "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
+        "report": report.freshness(),
         "test": TEST,
-        "tests_made": report.tests.made,
-        "flagged": _flagged_counts(report, chosen.skus),
-        "skus_total": len(chosen.skus),
+        "tests_made": header["tests_made"],
+        "flagged": header["flagged"],
+        "skus_total": header["skus"],
         "skus": rows,
-        "reasons": {code: int(n) for code, n in zip(report.reason_codes, mix, strict=True)},
-        **flagged,
+        "reasons": header["reasons"],
+        **{kind: header[kind] for kind in ("fit_signals", "style_signals", "quality_signals")},
         "inspection": inspection_by_reason(judged),
     }
 
@@ -165,53 +184,36 @@ def _window(policy: ReturnsPolicy, since, until, today) -> SalesWindow:
     return SalesWindow(since, until)
 
 
-def _family_report(uow, policy: ReturnsPolicy, window: SalesWindow, sku: str | None,
-                   category: str | None):
-    """The report of the filter's family: its category, or with ?sku= the SKU's categories
-    (a SKU's q-values and flags are then the same asked alone or with its category)."""
-    categories = (category,) if category else None
+def _family(uow, window: SalesWindow, sku: str | None, category: str | None) -> SalesWindow:
+    """The window of the filter's family: its category, or with ?sku= the SKU's categories (a
+    SKU's q-values and flags are then the same asked alone or with its category)."""
+    categories: tuple[str, ...] | None = (category,) if category else None
     if sku is not None:
         categories = uow.analytics.categories_sold(
             SalesWindow(window.since, window.until, sku, categories))
-    family = SalesWindow(window.since, window.until, categories=categories)
-    return report_cells(uow, policy, family, size_key(tuple(policy.size_order)))
+    return SalesWindow(window.since, window.until, categories=categories)
 
 
-def _items(report, skus) -> list[int]:
-    return [int(report.item_id[c]) for s in skus for c in report.cells_of(int(s))]
+def _items(bodies: list[tuple[str, dict]]) -> list[int]:
+    return [size["item_id"] for _, body in bodies for size in body["sizes"]]
 
 
-def _rows(uow, policy: ReturnsPolicy, window: SalesWindow, report, chosen, skus) -> list[dict]:
+def _rows(uow, policy: ReturnsPolicy, window: SalesWindow, bodies: list[tuple[str, dict]]
+          ) -> list[dict]:
     """The rows of some SKUs: their figures (the page's own, read for its items alone) and
-    their tests from the report."""
-    details = _collect(uow.analytics, window.of_items(_items(report, skus))) if len(skus) else {}
+    their figures and tests from the stored report."""
+    details = _collect(uow.analytics, window.of_items(_items(bodies))) if bodies else {}
     rows = []
-    for s in (int(s) for s in skus):
+    for sku, body in bodies:
         sizes = []
-        for c in report.cells_of(s):
-            figures = details.get(int(report.item_id[c])) or Figures()
-            figures.sold = int(report.sold[c])
-            figures.reasons = Counter({code: int(n) for code, n in
-                                       zip(report.reason_codes, report.reasons[c], strict=True)
-                                       if n})
-            sizes.append((report.size[c], figures, chosen.cell_rate(c), [
-                _size_test(report, row, report.sku_codes[s], report.size[c])
-                for row in report.tests.sizes.of(c)]))
-        tests = [report.tests.skus.comparison(row) for row in report.tests.skus.of(s)]
-        category = report.sku_category[s]
-        quality = next((t for t in tests if t.signal == "quality"), None)
-        rows.append(_sku_row(
-            report.sku_codes[s], category, sizes, policy, chosen.sku_rate(s),
-            None if quality is None else {"sku": report.sku_codes[s], "category": category,
-                                          **_test(quality)},
-            [{"sku": report.sku_codes[s], "category": category,
-              "fit": FIT_WORDS[t.signal], **_test(t)} for t in tests if t.signal != "quality"]))
+        for cell in body["sizes"]:
+            figures = details.get(cell["item_id"]) or Figures()
+            figures.sold = cell["sold"]
+            figures.reasons = Counter(cell["reasons"])
+            sizes.append((cell["size"], figures, cell["rate"], cell["fit_tests"]))
+        rows.append(_sku_row(sku, body["category"], sizes, policy, body["rate"],
+                             body["quality_test"], body["style_tests"]))
     return rows
-
-
-def _size_test(report, row: int, sku: str, size: str) -> dict:
-    c = report.tests.sizes.comparison(row)
-    return {"sku": sku, "size": size, "fit": FIT_WORDS.get(c.signal, c.signal), **_test(c)}
 
 
 def _signals(rows: list[dict]) -> dict:
@@ -228,45 +230,13 @@ def _signals(rows: list[dict]) -> dict:
     }
 
 
-def _flagged_counts(report, skus: np.ndarray) -> dict:
-    """How many tests of the SKUs shown are flagged, by kind, over every page."""
-    shown = np.zeros(len(report.sku_codes), dtype=bool)
-    shown[skus] = True
-    sizes, by_sku = report.tests.sizes, report.tests.skus
-    size_flags = sizes.flagged & shown[report.cell_sku[sizes.owner]]
-    sku_flags = by_sku.flagged & shown[by_sku.owner]
-    quality = by_sku.signal == by_sku.signals.index("quality")
-    return {"fit": int(size_flags.sum()), "style": int((sku_flags & ~quality).sum()),
-            "quality": int((sku_flags & quality).sum())}
-
-
-def _flagged_tests(report, skus: np.ndarray, most: int) -> dict:
-    """The flagged tests of the SKUs shown, the surest (lowest q-value) `most` of each kind."""
-    shown = np.zeros(len(report.sku_codes), dtype=bool)
-    shown[skus] = True
-    sizes, by_sku = report.tests.sizes, report.tests.skus
-
-    def surest(rows: np.ndarray, q_values: np.ndarray) -> list[int]:
-        return rows[np.argsort(q_values[rows], kind="stable")][:most].tolist()
-
-    fit = [_size_test(report, r, report.sku_codes[int(report.cell_sku[sizes.owner[r]])],
-                      report.size[int(sizes.owner[r])])
-           for r in surest(np.flatnonzero(sizes.flagged & shown[report.cell_sku[sizes.owner]]),
-                           sizes.q_value)]
-    quality = by_sku.signal == by_sku.signals.index("quality")
-    flagged = by_sku.flagged & shown[by_sku.owner]
-
-    def sku_test(r: int) -> dict:
-        c, s = by_sku.comparison(r), int(by_sku.owner[r])
-        extra = {} if c.signal == "quality" else {"fit": FIT_WORDS[c.signal]}
-        return {"sku": report.sku_codes[s], "category": report.sku_category[s], **extra,
-                **_test(c)}
-
-    return {"fit_signals": fit,
-            "style_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & ~quality),
-                                                          by_sku.q_value)],
-            "quality_signals": [sku_test(r) for r in surest(np.flatnonzero(flagged & quality),
-                                                            by_sku.q_value)]}
+def refresh_returns_reports(uow_factory: UowFactory, policy: ReturnsPolicy,
+                            now: datetime | None = None) -> dict:
+    """Bring the stored returns reports up to date (the scheduler's returns-reports job): the
+    default windows, ending today and on the last day with sales, of every category and of
+    each, and the other reports of recent windows whose data changed."""
+    return refresh_reports(uow_factory, policy, size_key(tuple(policy.size_order)),
+                           today=policy.today(now), last_sale_day=latest_sale_day(uow_factory))
 
 
 def latest_sale_day(uow_factory: UowFactory, category: str | None = None) -> date | None:
@@ -354,18 +324,6 @@ def _sku_row(sku: str, category: str, sizes: list, policy, rate, quality_test,
              "fit_tests": tests}
             for size, f, size_rate, tests in sizes
         ],
-    }
-
-
-def _test(c: Comparison) -> dict:
-    return {
-        "units_sold": c.sold,
-        "units_returned": c.hits,
-        "share": round(c.share, 4),
-        "rest_share": round(c.rest_share, 4),
-        "p_value": c.p_value,
-        "q_value": c.q_value,
-        "flagged": c.flagged,
     }
 
 

@@ -2,15 +2,15 @@
 and units back per reason, and every signal test of the report, corrected together.
 
 This is what a page of the report cannot do without (the tests' family is the whole report,
-the shrunk rates pool every SKU of a category), so it is built once per window and family,
+the shrunk rates pool every SKU of a category), so it is built whole per window and family,
 from the units sold and back per item and day (persistence/summary_tables.py) rather than
-the lines, and kept while the data is unchanged (report_cache.py); a page then costs its own
+the lines, and stored a row per SKU (services/stored_reports.py); a page then reads its own
 rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -20,8 +20,7 @@ from forecasting.shrinkage import hierarchical_rate
 from ..domain.fit_report import CellTests, cell_tests
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
-from ..persistence.repositories.analytics import RECENT_IDS, ChangeStamp
-from .report_cache import cached
+from ..persistence.repositories.analytics import ChangeStamp
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,7 @@ class ReportCells:
 
     item_id: np.ndarray
     size: list[str]
+    category: list[str]  # each cell's item's own category (a family takes items by it)
     sku_codes: list[str]
     sku_category: list[str]
     cell_sku: np.ndarray
@@ -92,35 +92,45 @@ class ReportCells:
         return Selection(skus, cell_rates, sku_rates)
 
     def _shrunk(self, cells: np.ndarray, skus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
-        toward its SKU, each SKU toward its category, by how much they really differ; each
-        size also by its category's size profile, as forecasting.returns does. `skus` are
-        consecutive, `cells` all theirs."""
-        k, n = self.returned[cells].astype(float), self.sold[cells].astype(float)
-        sku = self.cell_sku[cells] - skus[0]
-        _, sku_cat = np.unique(np.asarray(self.sku_category, dtype=object)[skus],
-                               return_inverse=True)
-        _, size = np.unique(np.asarray(self.size, dtype=object)[cells], return_inverse=True)
-        # The cell of the size profile: the category × size.
-        _, cell = np.unique(sku_cat[sku] * (size.max() + 1) + size, return_inverse=True)
-        glob = k.sum() / n.sum() if n.sum() else 0.0
-        item_rate, sku_rate, *_ = hierarchical_rate(
-            k, n, sku, len(skus), sku_cat, int(sku_cat.max()) + 1, default=glob, cell=cell,
-            n_cell=int(cell.max()) + 1)
-        return item_rate, sku_rate
+        return shrunk_rates(self.returned[cells], self.sold[cells], self.cell_sku[cells] - skus[0],
+                            np.asarray(self.sku_category, dtype=object)[skus],
+                            np.asarray(self.size, dtype=object)[cells])
+
+    def of_categories(self, categories: tuple[str, ...], policy: ReturnsPolicy) -> ReportCells:
+        """The report of the items of these categories alone, tested as its own family: what
+        the report of that family reads, without summing the window again."""
+        keep = np.isin(np.asarray(self.category, dtype=object), list(categories))
+        cells = np.flatnonzero(keep)
+        old_skus, cell_sku = np.unique(self.cell_sku[cells], return_inverse=True)
+        sku_codes = [self.sku_codes[int(s)] for s in old_skus]
+        sku_category = [""] * len(sku_codes)
+        for c, s in zip(cells[::-1], cell_sku[::-1], strict=True):  # that of its first size
+            sku_category[s] = self.category[int(c)]
+        return _tested(policy, {
+            "item_id": self.item_id[cells], "size": [self.size[int(c)] for c in cells],
+            "category": [self.category[int(c)] for c in cells], "sku_codes": sku_codes,
+            "sku_category": sku_category, "cell_sku": cell_sku.astype(np.int64),
+            "sku_start": np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
+            "sold": self.sold[cells], "reason_codes": self.reason_codes,
+            "reasons": self.reasons[cells]}, settled=self.settled)
 
 
-def report_cells(uow, policy: ReturnsPolicy, window: SalesWindow, size_key) -> ReportCells:
-    """The report of `window`'s family: the kept copy while the data is unchanged, brought up
-    to date from the rows added since when it can be, else read again."""
-    repository = uow.analytics
-    key = ("returns-report", window, tuple(policy.reasons), _fit_codes(policy),
-           _quality_codes(policy))
-    stamp = repository.change_stamp()
-    return cached(uow.database, key, stamp,
-                  lambda: _build(repository, policy, window, size_key, stamp),
-                  lambda kept, was: _brought_up_to(repository, policy, window, kept, was,
-                                                   stamp))
+def shrunk_rates(returned: np.ndarray, sold: np.ndarray, sku: np.ndarray,
+                 sku_category: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return rates shrunk as the forecast shrinks them (forecasting.shrinkage): each size
+    toward its SKU, each SKU toward its category, by how much they really differ; each size
+    also by its category's size profile, as forecasting.returns does. `sku[i]` is cell i's
+    SKU, numbered from 0; `sku_category` and `size` label the SKUs and the cells."""
+    k, n = returned.astype(float), sold.astype(float)
+    _, sku_cat = np.unique(sku_category, return_inverse=True)
+    _, size_index = np.unique(size, return_inverse=True)
+    # The cell of the size profile: the category × size.
+    _, cell = np.unique(sku_cat[sku] * (size_index.max() + 1) + size_index, return_inverse=True)
+    glob = k.sum() / n.sum() if n.sum() else 0.0
+    item_rate, sku_rate, *_ = hierarchical_rate(
+        k, n, sku, len(sku_category), sku_cat, int(sku_cat.max()) + 1, default=glob, cell=cell,
+        n_cell=int(cell.max()) + 1)
+    return item_rate, sku_rate
 
 
 def recount_day_summaries(uow_factory) -> None:
@@ -158,48 +168,11 @@ def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
     sold = np.array([int(r["units"]) for r in sold_rows], dtype=np.int64)
     return _tested(policy, {
         "item_id": np.array([r["item_id"] for r in sold_rows], dtype=np.int64),
-        "size": [r["size"] for r in sold_rows], "sku_codes": sku_codes,
+        "size": [r["size"] for r in sold_rows], "category": [r["category"] for r in sold_rows],
+        "sku_codes": sku_codes,
         "sku_category": sku_category, "cell_sku": cell_sku,
         "sku_start": np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
         "sold": sold, "reason_codes": codes, "reasons": reasons}, settled=settled)
-
-
-def _brought_up_to(repository, policy: ReturnsPolicy, window: SalesWindow,
-                   kept: ReportCells, was: ChangeStamp, now: ChangeStamp) -> ReportCells | None:
-    """`kept` (read at `was`) plus the sales and returns added since, or None when only
-    reading it all again is right: an item changed, a row took an id below ones already
-    counted and committed after they were (the rows near the old newest id no longer count
-    the same), or a sale of an item that had none in the window."""
-    if now.items != was.items or not kept.settled:
-        return None
-    before = {name: (newest, recent) for name, newest, recent in was.growing}
-    added, recheck = {}, {}
-    for name, newest, recent in now.growing:
-        old_newest, old_recent = before[name]
-        if newest < old_newest or (newest == old_newest and recent != old_recent):
-            return None
-        added[name] = (old_newest, newest)
-        if newest > old_newest:
-            recheck[name] = (old_newest - RECENT_IDS, old_newest)
-    if recheck:
-        counted = repository.rows_within(recheck)
-        if any(counted[name] != before[name][1] for name in recheck):
-            return None
-    index = {int(item): i for i, item in enumerate(kept.item_id)}
-    sold = kept.sold.copy()
-    for r in repository.units_sold(window, added["sales_lines"]):
-        if r["item_id"] not in index:
-            return None
-        sold[index[r["item_id"]]] += int(r["units"])
-    returned = [r for r in repository.units_returned(window, added) if r["item_id"] in index]
-    column = {code: j for j, code in enumerate(kept.reason_codes)}
-    if any(r["reason"] not in column for r in returned):
-        return None
-    reasons = kept.reasons.copy()
-    _add_returned(reasons, returned, index, column)
-    return _tested(policy, {**{f.name: getattr(kept, f.name) for f in fields(kept)
-                               if f.name not in ("tests", "_selections", "settled")},
-                            "sold": sold, "reasons": reasons})
 
 
 def _add_returned(reasons: np.ndarray, returned: list[dict], index: dict, column: dict) -> None:

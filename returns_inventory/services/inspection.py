@@ -182,8 +182,12 @@ def _exchange_not_owed(uow, ctx: dict, *, actor: str) -> None:
             cancel_backorder(uow, exchange["id"], actor=actor, why=why)
         elif exchange["status"] in {ExchangeStatus.RESERVED, ExchangeStatus.RELEASED}:
             # Released first (a reserved hold goes back to stock), then closed: nobody may
-            # reserve it again or ship it.
-            release_reservation(uow, exchange["id"], actor=actor, why=why)
+            # reserve it again or ship it. The status above was read without the exchange's
+            # lock: one that shipped meanwhile has left, and stays shipped.
+            if not release_reservation(uow, exchange["id"], actor=actor, why=why) and (
+                    uow.returns.exchange(exchange["id"], lock=True) or {}
+            ).get("status") != ExchangeStatus.RELEASED:
+                continue
             uow.returns.set_exchange_status(exchange["id"], ExchangeStatus.CANCELLED,
                                             was=ExchangeStatus.RELEASED)
             uow.events.add("exchange.cancelled", {"exchange_id": exchange["id"], "reason": why,

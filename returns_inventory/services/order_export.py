@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..persistence.repositories import keyset
 from ..persistence.uow import UowFactory
 from .policies import Policies
+from .quality_alerts import QualityAlerts
 from .suggestion_alerts import listed_alerts
 from .suggestions import run_scope
 
@@ -16,16 +20,29 @@ from .suggestions import run_scope
 # thousand lines is a few pages, and a page costs the same however large the plan.
 PAGE_LINES = 1_000
 MAX_PAGE_LINES = 5_000
+CSV_COLUMNS = ("supplier", "location", "sku", "size", "quantity", "case_pack", "cases",
+               "unit_cost", "value", "suggestion_id", "quality_alert")
 SORT = "export"  # the cursor's word for the export's order (supplier, location, SKU, size)
 CENT = Decimal("0.01")
 
 
-def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
-                           policies: Policies | None = None, *, limit: int | None = None,
-                           after: str | None = None) -> dict:
-    """Approved order lines of a run for the ERP, one order per supplier and location:
-    `limit` lines after the cursor `after` (every line when `limit` is None). An order whose
-    lines go on to the next page carries the whole order's units, cases and value on each."""
+@dataclass(frozen=True)
+class ApprovedLines:
+    """One page of a run's approved lines, as the database gave them (plain rows, in the
+    export's order), with the quality alerts to mark them with."""
+
+    run_id: int
+    as_of: date
+    rows: list
+    alerts: QualityAlerts | None
+    next_cursor: str | None
+
+
+def approved_lines(uow_factory: UowFactory, run_id: int | None = None,
+                   policies: Policies | None = None, *, limit: int | None = None,
+                   after: str | None = None) -> ApprovedLines:
+    """`limit` approved lines of a run after the cursor `after` (every line when `limit` is
+    None), stamped exported: from now on the ERP may act on them."""
     start = _cursor_values(after) if after else None
     with uow_factory() as uow:
         scope = run_scope(uow, run_id)
@@ -40,10 +57,19 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
         # From now on the ERP may act on these lines: they can no longer be reopened.
         uow.suggestions.mark_exported([r.suggestion_id for r in rows if r.exported_at is None])
         uow.commit()
-    orders = _orders(rows, alerts)
     cursor = keyset.encode(SORT, _key_values(rows[-1])) if more else None
-    return {"run_id": scope.run_id, "as_of": scope.as_of, "orders": orders,
-            "next_cursor": cursor}
+    return ApprovedLines(scope.run_id, scope.as_of, rows, alerts, cursor)
+
+
+def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
+                           policies: Policies | None = None, *, limit: int | None = None,
+                           after: str | None = None) -> dict:
+    """Approved order lines of a run for the ERP, one order per supplier and location:
+    `limit` lines after the cursor `after` (every line when `limit` is None). An order whose
+    lines go on to the next page carries the whole order's units, cases and value on each."""
+    page = approved_lines(uow_factory, run_id, policies, limit=limit, after=after)
+    return {"run_id": page.run_id, "as_of": page.as_of,
+            "orders": _orders(page.rows, page.alerts), "next_cursor": page.next_cursor}
 
 
 def export_rows(export: dict) -> list[dict]:
@@ -52,24 +78,40 @@ def export_rows(export: dict) -> list[dict]:
             for order in export["orders"] for line in order["lines"]]
 
 
+def csv_lines(page: ApprovedLines) -> Iterator[tuple]:
+    """The page's lines as CSV_COLUMNS values, straight from the rows: the CSV of a plan of
+    thousands of lines skips the orders' dicts (the same figures as _orders gives)."""
+    alerts = page.alerts
+    # Positional, in approved_lines' column order: a named lookup per field was most of
+    # the time of a 4,000-line plan.
+    for (suggestion_id, supplier, _, location, sku, size, category, quantity, case_pack,
+         unit_cost, *_) in page.rows:
+        pack = case_pack if case_pack and case_pack > 1 else 1
+        flags = alerts.words(sku, supplier, category) if alerts is not None else ""
+        yield (supplier, location, sku, size, quantity, pack, -(-quantity // pack), unit_cost,
+               (unit_cost * quantity).quantize(CENT), suggestion_id, flags)
+
+
 def _orders(rows: list, alerts) -> list[dict]:
     orders: dict[tuple, dict] = {}
-    for r in rows:
-        order = orders.get((r.supplier, r.location))
+    # Positional, in approved_lines' column order (see csv_lines).
+    for (suggestion_id, supplier, _, location, sku, size, category, quantity, case_pack,
+         unit_cost, _, order_units, order_cases, order_value) in rows:
+        order = orders.get((supplier, location))
         if order is None:
             # The whole order's sums, also when its lines go on over the next page.
-            order = orders[(r.supplier, r.location)] = {
-                "supplier": r.supplier, "location": r.location, "lines": [],
-                "units": int(r.order_units), "cases": int(r.order_cases),
-                "value": r.order_value.quantize(CENT)}
+            order = orders[(supplier, location)] = {
+                "supplier": supplier, "location": location, "lines": [],
+                "units": int(order_units), "cases": int(order_cases),
+                "value": order_value.quantize(CENT)}
         # Exactly what was approved (and announced); it was whole cases at approval time.
-        pack = max(1, r.case_pack or 1)
-        line = {"suggestion_id": r.suggestion_id, "sku": r.sku, "size": r.size,
-                "quantity": r.quantity, "case_pack": pack, "cases": -(-r.quantity // pack),
-                "unit_cost": r.unit_cost, "value": (r.unit_cost * r.quantity).quantize(CENT)}
+        pack = case_pack if case_pack and case_pack > 1 else 1
+        line = {"suggestion_id": suggestion_id, "sku": sku, "size": size,
+                "quantity": quantity, "case_pack": pack, "cases": -(-quantity // pack),
+                "unit_cost": unit_cost, "value": (unit_cost * quantity).quantize(CENT)}
         if alerts is not None:
             line["quality_alert"] = alerts.of(
-                {"sku": r.sku, "supplier": r.supplier, "category": r.category})
+                {"sku": sku, "supplier": supplier, "category": category})
         order["lines"].append(line)
     return list(orders.values())
 

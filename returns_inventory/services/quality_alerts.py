@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from ..domain.quality import UNKNOWN, CategoryTest, Cell, Dimension, compare_with_category
+from ..domain.quality import (
+    UNKNOWN,
+    CategoryTest,
+    Cell,
+    Dimension,
+    compare_with_category,
+    evidence_words,
+)
 from ..domain.sales_window import SalesWindow
 from ..persistence.repositories.analytics import GROWING
 from .policies import Policies
@@ -33,6 +40,15 @@ class QualityAlerts:
         if supplier in self.suppliers:
             found.append(self.suppliers[supplier])
         return found
+
+    def words(self, sku: str, supplier: str | None, category: str | None) -> str:
+        """The alerts on one line in a planner's words, `; ` between them ("" for none)."""
+        style = self.styles.get(sku)
+        kind = (self.suppliers.get((supplier, category))
+                if supplier is not None and category is not None else None)
+        if style is None and kind is None:
+            return ""  # most lines: no list, no join
+        return "; ".join(evidence_words(a) for a in (style, kind) if a is not None)
 
     def mark(self, rows: list[dict]) -> list[dict]:
         return [{**row, "quality_alert": self.of(row)} for row in rows]

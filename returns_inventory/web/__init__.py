@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     # One shift. Flask's own default (31 days) is already in app.config, so this must be set,
     # not defaulted: a cookie left on a shared bench tablet would otherwise last a month.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
+    app.session_interface = session.CookieSessions()
     # The API's token auth asks this for requests without a token: the browser session.
     app.extensions["ri.session_auth"] = session.session_principal
     # Registered after the API's auth, so these run once the person is known.

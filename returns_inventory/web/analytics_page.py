@@ -40,8 +40,7 @@ def returns_page():
         until = _until(request.args.get("until", "").strip(), category)
         found = returns_heat_map(
             uow_factory(), policies().returns, category=category,
-            since=until - timedelta(days=days - 1), until=until, most=MOST_SKUS,
-            least=policies().returns.heat_min_units)
+            since=until - timedelta(days=days - 1), until=until, most=MOST_SKUS)
         found["inspection"] = found["inspection"][:MOST_INSPECTION_ROWS]
     except DomainError as exc:
         until, error, status = None, exc.detail, 422

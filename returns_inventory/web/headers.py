@@ -37,12 +37,17 @@ def content_security_policy() -> str:
 def add_security_headers(response: Response) -> Response:
     """Set on every response, pages and API alike (setdefault: a view may ask for stricter)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
-    headers.setdefault("X-Frame-Options", "DENY")  # for browsers predating frame-ancestors
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    # One look at the headers set, rather than a scan of them per header (setdefault's).
+    present = {name.lower() for name, _ in headers.items()}
+    wanted = [
+        ("Content-Security-Policy", content_security_policy),
+        ("X-Frame-Options", lambda: "DENY"),  # for browsers predating frame-ancestors
+        ("X-Content-Type-Options", lambda: "nosniff"),
+        ("Referrer-Policy", lambda: "same-origin"),
+    ]
     if settings().secure_cookies:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+        wanted.append(("Strict-Transport-Security", lambda: HSTS))
+    headers.extend([(name, value()) for name, value in wanted if name.lower() not in present])
     return response
 
 

@@ -84,28 +84,17 @@ def csv_bytes(rows: list[dict], keys: list[str]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([BY_KEY[k].heading for k in keys])
-    # One reader per column, chosen once: a plan is thousands of rows of ~20 cells.
-    readers = [_csv_reader(k) for k in keys]
-    writer.writerows([read(row) for read in readers] for row in rows)
+    # What `_text_cell(cell(row, k))` gives, cell by cell, without a call per cell: a plan is
+    # thousands of rows of ~20 cells (csv writes None as an empty cell).
+    worded = [(i, k) for i, k in enumerate(keys) if k in ("status", "last_decision")]
+    for row in rows:
+        values = [row.get(k) for k in keys]
+        for i, k in worded:
+            values[i] = cell(row, k)
+        writer.writerow([(round(v, 1) + 0.0) if v.__class__ is float  # never -0
+                         else ("'" + v if v[:1] in FORMULA_STARTS else v) if isinstance(v, str)
+                         else v for v in values])
     return out.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheets read UTF-8
-
-
-def _csv_reader(key: str):
-    """What `_text_cell(cell(row, key))` gives, without asking which column for every cell."""
-    if key in ("status", "last_decision"):
-        return lambda row: _text_cell(cell(row, key))
-
-    def read(row: dict):
-        value = row.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return round(value, 1) + 0.0  # never -0
-        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-            return "'" + value
-        return value
-
-    return read
 
 
 def xlsx_bytes(rows: list[dict], keys: list[str], title: str) -> bytes:

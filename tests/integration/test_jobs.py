@@ -21,6 +21,7 @@ from returns_inventory.persistence.people_tables import job_leases
 from returns_inventory.persistence.planning_tables import forecast_runs
 from returns_inventory.persistence.returns_tables import exchanges
 from returns_inventory.persistence.uow import UnitOfWork
+from returns_inventory.services.analytics import refresh_returns_reports
 from returns_inventory.services.forecast_runs import RunRequest, start_run
 from returns_inventory.services.leases import run_exclusively
 from returns_inventory.services.policies import Policies
@@ -135,6 +136,33 @@ def test_the_expiry_job_releases_a_reservation_past_its_expiry(uow_factory, sett
     assert released[0].actor == "job:exchange-expiry"
     assert lease["expires_at"] <= datetime.now(UTC)  # released at the end of the run
     assert verify_ledger(uow_factory) == []
+
+
+def test_the_returns_reports_job_stores_the_default_windows_and_then_finds_nothing_to_do(
+        uow_factory, settings):
+    location_id = add_location(uow_factory, "WH1")
+    for sku, category in (("TEE", "tops"), ("BOOT", "shoes")):
+        add_sale(uow_factory, add_item(uow_factory, sku, "M", category=category), location_id,
+                 order_ref=f"SO-{sku}", quantity=4,
+                 sold_on=datetime.now(UTC).date() - timedelta(days=3))
+    runner = JobRunner(settings, uow_factory, job_specs(settings), holder="test:1")
+    assert runner("returns-reports")
+    with uow_factory() as uow:
+        stored = {(r["until"], r["family"]) for r in uow.stored_reports.every()}
+    today = Policies.from_settings(settings).returns.today()
+    last_sale = datetime.now(UTC).date() - timedelta(days=3)
+    # Both default windows (the API's, ending today; the planner page's, ending on the last
+    # sale day), of every category and of each.
+    assert stored == {(until, family) for until in (today, last_sale)
+                      for family in ("", '["shoes"]', '["tops"]')}
+    with uow_factory() as uow:
+        before = uow.stored_reports.every()
+    # The next tick, nothing having changed, computes nothing.
+    policy = Policies.from_settings(settings).returns
+    assert refresh_returns_reports(uow_factory, policy) == {
+        "refreshed": 0, "rewritten": 0, "dropped": 0}
+    with uow_factory() as uow:
+        assert uow.stored_reports.every() == before
 
 
 def test_a_tick_first_reaps_a_run_whose_process_stopped_beating_and_takes_over_its_lease(

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from returns_inventory.persistence.tables import items
+from returns_inventory.persistence.tables import items, locations
 from tests.integration.suggestion_data import AS_OF, build_board
 
 URL = "/api/v1/replenishment/exports"
@@ -110,6 +110,29 @@ def test_the_export_as_csv_has_one_row_per_line_with_supplier_and_location(
         ("DENIMCO", "WH1", "JEAN-IND", "32", "8", "2"),
         ("SOCKCO", "WH2", "SOCK-WHT", "OS", "24", "2")]
     assert rows[0]["unit_cost"] == "8.50" and rows[0]["value"] == "255.00"
+
+
+def test_a_csv_cell_that_would_run_as_a_spreadsheet_formula_is_written_as_text(
+        client, auth, approved, db):
+    db.connection.execute(items.update().where(items.c.sku == "SOCK-WHT")
+                          .values(sku="=HYPERLINK(1)"))
+    db.connection.execute(locations.update().where(locations.c.code == "WH2")
+                          .values(code="@WH2"))
+    text = client.get(f"{URL}?format=csv", headers=auth("integrator")).data.decode()
+    [row] = [r for r in csv.DictReader(io.StringIO(text)) if r["size"] == "OS"]
+    assert (row["sku"], row["location"]) == ("'=HYPERLINK(1)", "'@WH2")
+    assert (row["quantity"], row["value"], row["quality_alert"]) == ("24", "36.00", "")
+
+
+def test_the_csv_export_pages_by_cursor_when_given_a_limit(client, auth, approved):
+    integrator = auth("integrator")
+    whole = client.get(f"{URL}?format=csv", headers=integrator).data.decode().splitlines()
+    first = client.get(f"{URL}?format=csv&limit=3", headers=integrator)
+    following = first.headers["Link"].split(">")[0].lstrip("<")
+    rest = client.get(following, headers=integrator)
+    assert "Link" not in rest.headers
+    pages = first.data.decode().splitlines() + rest.data.decode().splitlines()[1:]
+    assert len(whole) == 5 and pages == whole  # the header and four lines, once each
 
 
 def test_the_export_keeps_the_supplier_and_case_pack_an_approval_ordered_by(

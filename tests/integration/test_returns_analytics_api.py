@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from returns_inventory import create_app, extensions
 from returns_inventory.api.reports import ReturnsAnalytics
+from returns_inventory.domain.errors import Conflict
+from returns_inventory.persistence.repositories.stored_reports import StoredReportRepository
 from returns_inventory.persistence.tables import locations
-from returns_inventory.services import analytics, report_cache
+from returns_inventory.services import analytics, stored_reports
 from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
@@ -256,41 +258,87 @@ def test_a_page_size_out_of_bounds_is_a_problem_naming_the_field(client, auth):
         assert answer.json["errors"][0]["field"] == "limit"
 
 
-def test_a_return_received_after_the_report_was_read_shows_in_the_next_read(
+def _forget_reports(uow_factory):
+    """Drop every stored report: the next read computes its own."""
+    with uow_factory() as uow:
+        uow.stored_reports.drop([r["id"] for r in uow.stored_reports.every()])
+        uow.commit()
+
+
+def test_a_return_received_after_the_report_was_computed_shows_once_it_is_refreshed(
         client, auth, tops, uow_factory, policies):
-    before = _size(client.get(f"{URL}?{_window()}", headers=auth("planner")).json,
-                   "TEE-OK", "M")
+    first = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert first["report"]["current"] is True
     _return(uow_factory, policies, "SO-4", 3, "quality_defect")
-    after = _size(client.get(f"{URL}?{_window()}", headers=auth("planner")).json,
-                  "TEE-OK", "M")
-    assert (before["units_returned"], after["units_returned"]) == (0, 3)
-    assert after["reasons"]["quality_defect"] == 3
+    # Served as computed, saying that returns came in since.
+    stale = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert stale["report"] == {**first["report"], "current": False}
+    assert _size(stale, "TEE-OK", "M")["units_returned"] == 0
+    analytics.refresh_returns_reports(uow_factory, policies.returns)  # the scheduler's job
+    fresh = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
+    assert fresh["report"]["current"] is True
+    assert fresh["report"]["computed_at"] > first["report"]["computed_at"]
+    assert _size(fresh, "TEE-OK", "M")["units_returned"] == 3
+    assert _size(fresh, "TEE-OK", "M")["reasons"]["quality_defect"] == 3
 
 
-def test_a_report_kept_and_brought_up_to_date_equals_one_read_afresh(
+def test_a_report_older_than_the_policys_age_is_computed_again_by_the_read(
+        uow_factory, tops, policies):
+    since = SOLD_ON - timedelta(days=2)
+    strict = replace(policies.returns, report_max_age_minutes=0)
+
+    def read(policy):
+        return analytics.returns_analytics(uow_factory, policy, since=since, until=TODAY)
+
+    read(strict)
+    _return(uow_factory, policies, "SO-4", 3, "quality_defect")
+    assert _size(read(policies.returns), "TEE-OK", "M")["units_returned"] == 0
+    again = read(strict)
+    assert again["report"]["current"] is True
+    assert _size(again, "TEE-OK", "M")["units_returned"] == 3
+
+
+def test_reports_the_job_cuts_from_the_whole_window_equal_reports_computed_alone(
         client, auth, tops, uow_factory, policies):
-    client.get(f"{URL}?{_window()}", headers=auth("planner"))  # kept from here on
     with uow_factory() as uow:
         warehouse = uow.connection.execute(select(locations.c.id)).scalar_one()
-    # Added rows of items already in the report: the kept report takes them in.
     add_sale(uow_factory, item_id_of(uow_factory, "TEE-OK"), warehouse,
              order_ref="SO-5", line_ref="1", quantity=6, sold_on=SOLD_ON)
+    add_sale(uow_factory, add_item(uow_factory, "SHOE-1", "42", category="shoes"),
+             warehouse, order_ref="SO-6", line_ref="1", quantity=3, sold_on=SOLD_ON)
     _return(uow_factory, policies, "SO-5", 4, "too_large")
     _return(uow_factory, policies, "SO-2", 5, "quality_defect")
-    kept = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
-    report_cache.forget()
-    afresh = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
-    assert kept == afresh
-    assert _size(kept, "TEE-OK", "M")["units_sold"] == 46
-    assert _size(kept, "TEE-OK", "M")["reasons"]["too_large"] == 4
-    # A first sale of a new item in the window: the report is read again, with it.
-    add_sale(uow_factory, add_item(uow_factory, "TEE-NEW", "M"),
-             warehouse, order_ref="SO-6", line_ref="1", quantity=3,
-             sold_on=SOLD_ON)
-    again = client.get(f"{URL}?{_window()}", headers=auth("planner")).json
-    assert _sku(again, "TEE-NEW")["units_sold"] == 3
-    report_cache.forget()
-    assert client.get(f"{URL}?{_window()}", headers=auth("planner")).json == again
+    done = analytics.refresh_returns_reports(uow_factory, policies.returns)
+    assert done["refreshed"] >= 3  # every category, and tops and shoes alone
+    # A second pass finds nothing changed and computes nothing.
+    assert analytics.refresh_returns_reports(uow_factory, policies.returns)["refreshed"] == 0
+    reads = ("", "?category=tops", "?category=shoes", "?sku=TEE-OK")
+    by_job = [client.get(URL + q, headers=auth("planner")).json for q in reads]
+    _forget_reports(uow_factory)
+    alone = [client.get(URL + q, headers=auth("planner")).json for q in reads]
+    for job, read in zip(by_job, alone, strict=True):
+        assert job["report"]["current"] and read["report"]["current"]
+        assert {**job, "report": None} == {**read, "report": None}
+    assert _size(by_job[1], "TEE-OK", "M")["units_sold"] == 46
+    assert _size(by_job[1], "TEE-OK", "M")["reasons"]["too_large"] == 4
+    assert [row["sku"] for row in by_job[2]["skus"]] == ["SHOE-1"]
+    # A return of a top: the next pass rewrites the reports it changes and only stamps the
+    # shoes' again, whose figures are the same.
+    analytics.refresh_returns_reports(uow_factory, policies.returns)  # every default report
+    with uow_factory() as uow:
+        ids = {(r["until"], r["family"]): r["id"] for r in uow.stored_reports.every()}
+    _return(uow_factory, policies, "SO-5", 1, "too_small")
+    done = analytics.refresh_returns_reports(uow_factory, policies.returns)
+    with uow_factory() as uow:
+        now = {(r["until"], r["family"]): r for r in uow.stored_reports.every()}
+    assert now.keys() == ids.keys()
+    shoes = [key for key in now if key[1] == '["shoes"]']
+    assert shoes and all(now[key]["id"] == ids[key] for key in shoes)
+    assert all(now[key]["id"] != ids[key] for key in now if key[1] != '["shoes"]')
+    assert done["rewritten"] == len(now) - len(shoes) < done["refreshed"] == len(now)
+    fresh = client.get(URL + "?category=shoes", headers=auth("planner")).json
+    assert fresh["report"]["current"] is True
+    assert {**fresh, "report": None} == {**by_job[2], "report": None}
 
 
 def test_the_heat_map_shows_the_worst_skus_and_the_surest_flags_within_its_bounds(
@@ -299,7 +347,7 @@ def test_the_heat_map_shows_the_worst_skus_and_the_surest_flags_within_its_bound
 
     def heat_map(most):
         return analytics.returns_heat_map(uow_factory, policies.returns, since=since,
-                                          until=TODAY, category=None, most=most, least=20)
+                                          until=TODAY, category=None, most=most)
 
     whole = heat_map(60)
     assert [row["sku"] for row in whole["skus"]] == sorted(
@@ -309,7 +357,28 @@ def test_the_heat_map_shows_the_worst_skus_and_the_surest_flags_within_its_bound
     worst = heat_map(1)
     assert [row["sku"] for row in worst["skus"]] == [whole["skus"][0]["sku"]]
     assert worst["flagged"] == whole["flagged"] and worst["skus_total"] == 3
-    monkeypatch.setattr(analytics, "SHOWN_SIGNALS", 0)
+    monkeypatch.setattr(stored_reports, "SHOWN_SIGNALS", 0)  # as the report is computed
+    _forget_reports(uow_factory)
     bounded = heat_map(60)
     assert bounded["fit_signals"] == bounded["quality_signals"] == []
     assert bounded["flagged"]["fit"] == 1 and bounded["flagged"]["quality"] == 1
+
+
+def test_a_report_another_process_stored_first_is_served_as_theirs(
+        uow_factory, tops, policies, monkeypatch):
+    since = SOLD_ON - timedelta(days=2)
+    theirs = analytics.returns_analytics(uow_factory, policies.returns, since=since,
+                                         until=TODAY)
+    _return(uow_factory, policies, "SO-4", 3, "quality_defect")
+
+    def beaten(*args, **kwargs):  # the other process's insert committed first
+        raise Conflict("another process stored this report first")
+
+    monkeypatch.setattr(StoredReportRepository, "replace", beaten)
+    mine = analytics.returns_analytics(uow_factory, replace(policies.returns,
+                                                            report_max_age_minutes=0),
+                                       since=since, until=TODAY)
+    assert mine["report"]["computed_at"] == theirs["report"]["computed_at"]
+    # Their report's figures (the grades and receipt days of a page are read as it is served).
+    assert _size(mine, "TEE-OK", "M")["units_returned"] == 0
+    assert mine["quality_signals"] == theirs["quality_signals"]

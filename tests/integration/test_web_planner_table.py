@@ -251,3 +251,21 @@ def test_the_api_reopens_decisions_by_ids_once_even_when_the_request_is_sent_twi
     bad = client.post(url, headers=auth("planner"), json={"ids": ids, "filter": {}})
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json["errors"]] == ["filter"]
+
+
+def test_the_export_of_decided_rows_holds_exactly_the_rows_of_those_statuses(
+        client, uow_factory, board, planner):
+    from returns_inventory.services.suggestion_decisions import decide_suggestion
+
+    for key, action in (("TEE-BLK/M", "approve"), ("SOCK-WHT/OS", "approve"),
+                        ("JEAN-IND/32", "reject")):
+        decide_suggestion(uow_factory, board.ids[key], action=action, actor="user:ann")
+
+    def exported(query: str) -> list[tuple[str, str]]:
+        text = client.get(f"/planner/export.csv?{query}").get_data().decode("utf-8-sig")
+        return [(r[0], r[1]) for r in list(csv.reader(io.StringIO(text)))[1:]]
+
+    assert exported("status=approved&sort=sku") == [("SOCK-WHT", "OS"), ("TEE-BLK", "M")]
+    assert exported("status=approved&status=rejected&sort=sku") == [
+        ("JEAN-IND", "32"), ("SOCK-WHT", "OS"), ("TEE-BLK", "M")]
+    assert exported("status=approved&supplier=SOCKCO") == [("SOCK-WHT", "OS")]

@@ -120,3 +120,18 @@ def test_the_weekly_chart_kept_from_a_read_before_is_redrawn_once_more_comes_bac
                   lines=[{"line_no": 1, "quantity": 3}])
     again = chart()
     assert again != first and "Quality defect" in again and "Quality defect" not in first
+
+
+def test_the_page_says_when_its_figures_were_computed_and_when_returns_came_in_since(
+        client, uow_factory, one_of_one, planner):
+    page = f"/planner/returns?window=30&until={datetime.now(UTC).date()}"
+    first = client.get(page).get_data(as_text=True)
+    assert re.search(r"Figures as computed at \d{4}-\d\d-\d\d \d\d:\d\d UTC, with every sale "
+                     r"and return so far", first)
+    with uow_factory() as uow:
+        warehouse = uow.catalogue.location_by_code("WH1").id
+    add_sale(uow_factory, add_item(uow_factory, "TEE-TWO", "M", category="tops"), warehouse,
+             order_ref="SO-TWO", quantity=2, sold_on=datetime.now(UTC).date() - timedelta(days=1))
+    later = client.get(page).get_data(as_text=True)
+    assert "sales or returns have come in since" in later
+    assert "TEE-TWO" not in later  # until the report is computed again

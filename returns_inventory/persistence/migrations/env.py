@@ -8,6 +8,7 @@ from returns_inventory.persistence import (  # noqa: F401  (registers the tables
     people_tables,
     planning_tables,
     refund_tables,
+    report_tables,
     returns_tables,
 )
 from returns_inventory.persistence.tables import metadata

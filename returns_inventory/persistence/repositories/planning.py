@@ -90,11 +90,12 @@ class PlanningRepository(Repository):
         """(item_id, week, units) summed in the database: one row per item and week."""
         return fetch_ints(self.connection, self._weekly_sales(first_week, last_week, item_range))
 
-    def sales_blocks(self, first_week: int, last_week: int) -> Iterator[np.ndarray]:
+    def sales_blocks(self, first_week: int, last_week: int,
+                     item_range: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
         """(item_id, week, units) of every sales line, a block of rows at a time as they
         arrive, not summed: a caller adding them up into its own array spares the database a
         grouping of millions of rows, most of them alone in their item and week."""
-        return stream_ints(self.connection, self._sales(first_week, last_week, None))
+        return stream_ints(self.connection, self._sales(first_week, last_week, item_range))
 
     def _sales(self, first_week: int, last_week: int, item_range):
         week = self._week(sales_lines.c.sold_on).label("week")
@@ -121,13 +122,14 @@ class PlanningRepository(Repository):
             no_grade=no_grade, item_range=item_range))
 
     def received_returns_blocks(self, first_week: int, last_week: int,
+                                item_range: tuple[int, int] | None = None,
                                 **codes: Any) -> Iterator[np.ndarray]:
         """``received_returns`` a block of rows at a time, as they arrive, and not summed:
         rows of the same item, weeks, reason and grade may come apart (whoever counts them
         adds them up; grouping tens of millions of units, nearly all alone in their group,
         was half the query)."""
         return stream_ints(self.connection, self._received_returns(
-            first_week, last_week, item_range=None, summed=False, **codes))
+            first_week, last_week, item_range=item_range, summed=False, **codes))
 
     def _received_returns(self, first_week: int, last_week: int, *, reasons, other_reason,
                           grades, no_grade, item_range, summed: bool = True):

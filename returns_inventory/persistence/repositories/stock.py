@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError
 
 from ...domain.stock import BalanceKey, Condition, Movement, StockBalance, too_many_units
 from ..batch import WriteBatch
 from ..tables import ledger_movements, stock_balances
+from ..together import execute_raw
 from .base import upsert, utcnow
 from .stock_views import StockViews
 
@@ -52,8 +53,23 @@ def _change_balance(insert):
     ).returning(stock_balances)
 
 
-_CHANGE_BALANCE = {"postgresql": _change_balance(postgresql.insert),
-                   "sqlite": _change_balance(sqlite.insert)}
+_CHANGE_BALANCE_SQLITE = _change_balance(sqlite.insert)
+# The same on PostgreSQL, for psycopg's RawCursor: every balance in one execution, as arrays
+# unnested in the order given (the order the rows are locked in), without SQLAlchemy's
+# execution context, which cost a grade more CPU than the statement.
+_CHANGE_BALANCES_PG = (
+    b"INSERT INTO stock_balances (item_id, location_id, condition, on_hand, reserved, "
+    b"updated_at) "
+    b"SELECT c.item_id, c.location_id, c.condition, c.on_hand, c.reserved, $6 "
+    b"FROM unnest($1::integer[], $2::integer[], $3::text[], $4::integer[], $5::integer[]) "
+    b"WITH ORDINALITY AS c(item_id, location_id, condition, on_hand, reserved, n) "
+    b"ORDER BY c.n "
+    b"ON CONFLICT (item_id, location_id, condition) DO UPDATE SET "
+    b"on_hand = stock_balances.on_hand + excluded.on_hand, "
+    b"reserved = stock_balances.reserved + excluded.reserved, "
+    b"updated_at = excluded.updated_at "
+    b"RETURNING id, item_id, location_id, condition, on_hand, reserved"
+)
 
 
 class StockRepository(StockViews):
@@ -86,7 +102,18 @@ class StockRepository(StockViews):
         a change (raising rolls it back) before anyone else sees it."""
         now = utcnow()
         try:
-            rows = self.connection.execute(_CHANGE_BALANCE[self.connection.dialect.name], [
+            if self.connection.dialect.name == "postgresql":
+                return {BalanceKey(item_id, location_id, Condition(condition)): StockBalance(
+                    id=id_, item_id=item_id, location_id=location_id,
+                    condition=Condition(condition), on_hand=on_hand, reserved=reserved)
+                    for id_, item_id, location_id, condition, on_hand, reserved in execute_raw(
+                        self.connection, _CHANGE_BALANCES_PG, [
+                            [key.item_id for key, _, _ in changes],
+                            [key.location_id for key, _, _ in changes],
+                            [key.condition.value for key, _, _ in changes],
+                            [on_hand for _, on_hand, _ in changes],
+                            [reserved for _, _, reserved in changes], now])}
+            rows = self.connection.execute(_CHANGE_BALANCE_SQLITE, [
                 {"item_id": key.item_id, "location_id": key.location_id,
                  "condition": key.condition.value, "on_hand_delta": on_hand_delta,
                  "reserved_delta": reserved_delta, "updated_at": now}

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from forecasting import Planner
-from forecasting.parallel import chunk_bounds, compact_units, standing_helpers
+from forecasting.parallel import (
+    MIN_PARALLEL_CHUNK,
+    chunk_bounds,
+    compact_units,
+    map_rows,
+    standing_helpers,
+)
+from forecasting.replenishment import safety_stock_quantile
 from forecasting.synthetic import make_apparel_panel
 
 
@@ -62,3 +69,15 @@ def test_a_helper_that_died_between_runs_is_replaced_and_the_forecasts_do_not_ch
     assert np.array_equal(again.replenishment.order_qty, one.replenishment.order_qty)
     assert again.diagnostics["counts"] == one.diagnostics["counts"]
     assert _helper_pid() != dead
+
+
+def test_the_safety_stock_quantiles_spread_over_two_workers_are_the_same_bits():
+    # The order-up-to's discrete quantiles run a block of rows at a time in this process and
+    # the helper; every row's quantile must come back as one process computes it.
+    rng = np.random.default_rng(4)
+    n = 5 * MIN_PARALLEL_CHUNK
+    mean = rng.gamma(0.5, 2.0, n)
+    var = mean * rng.uniform(0.8, 4.0, n)
+    level = rng.uniform(0.8, 0.99, n)
+    spread = map_rows(safety_stock_quantile, (mean, var, level), workers=2)
+    assert np.array_equal(spread, safety_stock_quantile(mean, var, level))

@@ -227,8 +227,9 @@ def test_the_plan_is_the_same_whatever_blocks_a_large_panel_is_worked_in(panel, 
     # At a million series the group sums and the window spread go a block at a time to bound
     # memory; a block boundary must not move a single bit of any result.
     import forecasting.pipeline as pipeline
+    import forecasting.spread as spread
 
-    monkeypatch.setattr(pipeline, "SPREAD_BLOCK", 7)
+    monkeypatch.setattr(spread, "SPREAD_BLOCK", 7)
     monkeypatch.setattr(pipeline, "GROUP_WEEKS", 3)
     blocked = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items)
     for part in ("demand", "returns", "replenishment"):

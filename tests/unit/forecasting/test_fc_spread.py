@@ -5,10 +5,10 @@ import pytest
 
 from forecasting import ItemParams, Planner, SalesPanel
 from forecasting.classify import first_sale
-from forecasting.models import croston, moving_average, sba, ses
+from forecasting.models import croston, damped, holt, moving_average, sba, ses, tsb
 from forecasting.models.baselines import moving_average_at
-from forecasting.models.intermittent import croston_at, sba_at
-from forecasting.models.smoothing import ses_at
+from forecasting.models.intermittent import croston_at, sba_at, tsb_at
+from forecasting.models.smoothing import damped_at, holt_at, ses_at
 from forecasting.replenishment import order_up_to
 from forecasting.spread import level_variance, spread_at_level, window_errors, window_spread
 
@@ -64,7 +64,8 @@ def test_a_series_really_different_from_its_group_keeps_its_own_spread():
 
 
 @pytest.mark.parametrize(("kernel", "at"), [(ses, ses_at), (croston, croston_at), (sba, sba_at),
-                                            (moving_average, moving_average_at)])
+                                            (moving_average, moving_average_at),
+                                            (holt, holt_at), (damped, damped_at), (tsb, tsb_at)])
 def test_one_pass_rolling_refits_equal_a_separate_fit_at_every_origin(kernel, at):
     rng = np.random.default_rng(4)
     y = rng.poisson(rng.gamma(1.0, 2.0, (300, 1)), (300, 60)).astype(float)
