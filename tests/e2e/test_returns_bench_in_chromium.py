@@ -296,3 +296,46 @@ def test_after_an_rma_nothing_matches_the_next_scan_replaces_it_instead_of_joini
         assert refused == [], refused
     finally:
         context.close()
+
+
+def _scan_as_a_busy_tablet_passes_it_on(page, text: str, held: int) -> None:
+    """A real wedge scanner presses Shift for each capital, and a busy tablet may hand one key
+    on late: key `held` comes 150 ms after the one before it."""
+    for i, char in enumerate(text):
+        if i == held:
+            page.wait_for_timeout(150)
+        if char.isupper():
+            page.keyboard.down("Shift")
+            page.keyboard.press(char)
+            page.keyboard.up("Shift")
+        else:
+            page.keyboard.press(char)
+    page.keyboard.press("Enter")
+
+
+def test_a_scan_into_a_count_opens_the_parcel_though_a_key_is_held_back_after_typing(
+    live_server, browser, parcel, unique
+):
+    """The count was typed by hand, then the next parcel scanned into it by a scanner that
+    shifts for capitals, one key held back: the person's count stays out of the scan and the
+    held key in it, so the scanned RMA itself opens (not "1RMA-…", nor "RMA" and a stray)."""
+    from playwright.sync_api import expect
+
+    context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
+    try:
+        page.goto(live_server.url("/station/receive"))
+        _scan(page, parcel["rma"])
+        expect(page.locator("#count-1")).to_be_focused()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("1", delay=150)  # a person
+        page.wait_for_timeout(300)
+        with page.expect_navigation():
+            _scan_as_a_busy_tablet_passes_it_on(page, parcel["rma"],
+                                                held=len(parcel["rma"]) // 2)
+        expect(page.locator("#parcel-title")).to_contain_text(parcel["rma"])
+        expect(page.locator("#receive-error")).to_have_count(0)
+        expect(page.locator("#count-1")).to_have_value("2")  # opened afresh, nothing received
+        assert live_server.get(f"/api/v1/returns/{parcel['rma']}").json()["units"] == []
+        assert refused == [], refused
+    finally:
+        context.close()

@@ -31,17 +31,6 @@
   });
 })();
 
-// A scan replaces what was in the field (an RMA nothing matched) instead of being typed next
-// to it: a wedge scanner only types, it never clears the field first.
-(function () {
-  "use strict";
-
-  document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
-    input.addEventListener("focus", function () { input.select(); });
-    if (document.activeElement === input) input.select();
-  });
-})();
-
 // A page whose buttons hold the focus (Print labels after receiving) still takes the next
 // scan: a character typed outside any field goes to the page's scan field instead of being
 // lost, and Enter on a button still presses it.
@@ -61,46 +50,18 @@
   });
 })();
 
-// A scan that lands in a one-line field of a form (a parcel's count, with the focus left there
-// after the RMA was found) is not typed into it: keys coming mostly a few milliseconds apart,
-// ending in Enter, are taken back out of that field and opened as a scan, as on the station.
-// A busy tablet may hold a key back now and then, so one slow gap does not make it a person;
-// a pause of a second does. Lists meant for scanning (the textarea of items not on the return)
-// keep their scans.
+// A scan that lands in a parcel's count (the focus is left there after the RMA was found)
+// opens that parcel instead of being typed into the count (scanner.js tells it from typing).
 (function () {
   "use strict";
 
-  var BURST_MS = 50;   // a scanner's keys come under ~20 ms apart; a person's, 100 ms or more
-  var PAUSE_MS = 1000; // after this long, what follows is typed afresh
-  var ENTER_MS = 300;  // a scanner's Enter follows its last key at once
-  var MIN_BURST = 3;   // fewer keys before Enter are a person
   var target = document.querySelector("input[data-scan-target]");
   if (!target || !target.form) return;
-  var typed = null;
-
+  var scanIn = scanner.takenOutOfFields(target);
   document.addEventListener("keydown", function (event) {
-    var field = event.target;
-    if (field === target || field.tagName !== "INPUT" || field.form === target.form ||
-        event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
-    var now = event.timeStamp;
-    var same = typed && typed.field === field;
-    if (event.key === "Enter") {
-      var scanned = same && now - typed.at < ENTER_MS && typed.text.length >= MIN_BURST &&
-        typed.fast * 3 >= (typed.text.length - 1) * 2 ? typed : null;
-      typed = null;
-      if (!scanned) return;
-      event.preventDefault();
-      field.value = scanned.before;
-      target.value = scanned.text;
-      target.form.requestSubmit();
-    } else if (event.key.length !== 1) {
-      typed = null;
-    } else if (same && now - typed.at < PAUSE_MS) {
-      if (now - typed.at < BURST_MS) typed.fast += 1;
-      typed.text += event.key;
-      typed.at = now;
-    } else {
-      typed = { field: field, before: field.value, text: event.key, at: now, fast: 0 };
-    }
+    var text = scanIn(event);
+    if (text === null) return;
+    target.value = text;
+    target.form.requestSubmit();
   }, true);
 })();

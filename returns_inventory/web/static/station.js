@@ -6,9 +6,9 @@
 (function () {
   "use strict";
 
-  var BURST_MS = 50;   // a scanner's keys come under ~20 ms apart; a person's, 100 ms or more
+  var BURST_MS = scanner.BURST_MS;  // scanner.js: a scanner's keys come this close or closer
   var TEXT_MS = 1000;  // a key this soon after a grade key makes both the start of typed text
-  var MIN_BURST = 3;   // fewer fast keys before Enter in the note are a person, not a scan
+  var MIN_BURST = 3;   // fewer fast keys after a grade letter are a person, not a scan
 
   var scanForm = document.querySelector("form.scan");
   var scanBox = scanForm && scanForm.querySelector("input[name=code]");
@@ -80,9 +80,9 @@
     if (bench) bench.enter(event);
   }
 
-  // Keys typed into a text field other than the scan field (the note): a burst ending in
-  // Enter is a scan that landed there, so it is taken back out and opened.
-  var burst = null;
+  // Keys typed into a text field other than the scan field (the note): a scan that landed
+  // there is taken back out and opened (scanner.js); Enter that is no scan moves on.
+  var scanIn = scanner.takenOutOfFields(scanBox);
 
   function inField(event, now) {
     var field = event.target;
@@ -94,27 +94,12 @@
       }
       return;
     }
-    if (event.key === "Enter") {
-      var scanned = burst && burst.field === field && now - burst.at < BURST_MS &&
-        burst.text.length >= MIN_BURST ? burst : null;
-      burst = null;
-      if (scanned) {
-        event.preventDefault();
-        field.value = scanned.before;
-        scan(scanned.text, true);
-      } else if (bench && form.contains(field)) {
-        event.preventDefault();  // Enter in the note never grades; it goes to the Grade button
-        bench.toSubmit();
-      }
-      return;
-    }
-    if (event.key.length !== 1) {
-      burst = null;
-    } else if (burst && burst.field === field && now - burst.at < BURST_MS) {
-      burst.text += event.key;
-      burst.at = now;
-    } else {
-      burst = { field: field, before: field.value, text: event.key, at: now };
+    var scanned = scanIn(event);
+    if (scanned !== null) {
+      scan(scanned, true);
+    } else if (event.key === "Enter" && bench && form.contains(field)) {
+      event.preventDefault();  // Enter in the note never grades; it goes to the Grade button
+      bench.toSubmit();
     }
   }
 
@@ -317,10 +302,4 @@
       closeConfirm: closeConfirm, chosen: function () { return input.value; },
     };
   }
-
-  // A scan replaces what was in the field instead of being appended to it.
-  document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
-    input.addEventListener("focus", function () { input.select(); });
-    if (document.activeElement === input) input.select();
-  });
 })();
