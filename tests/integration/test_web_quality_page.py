@@ -23,6 +23,15 @@ def planner(client, uow_factory):
     log_in(client, uow_factory, "planner")
 
 
+
+def _a_sent_claim(uow_factory, policies):
+    """The shop built, its returned units gathered into one claim, and the claim sent."""
+    build(uow_factory, policies)
+    [claim] = gather_claims(uow_factory, policies.grading, actor="test",
+                            today=policies.returns.today())["drafts"]
+    send_claim(uow_factory, claim_id=claim["id"], actor="test", today=policies.returns.today())
+    return claim
+
 def test_the_quality_page_flags_the_bad_supplier_and_lists_its_claim(
         client, uow_factory, policies, planner):
     build(uow_factory, policies)
@@ -123,10 +132,7 @@ def test_a_refusal_needs_a_reason_and_a_draft_cannot_be_credited(
 
 def test_an_over_large_credit_comes_back_on_the_page_as_typed_with_its_error_beside_it(
         client, uow_factory, policies, planner):
-    build(uow_factory, policies)
-    [claim] = gather_claims(uow_factory, policies.grading, actor="test",
-                            today=policies.returns.today())["drafts"]
-    send_claim(uow_factory, claim_id=claim["id"], actor="test", today=policies.returns.today())
+    claim = _a_sent_claim(uow_factory, policies)
     refused = _post(client, f"/planner/quality/claims/{claim['id']}/credit", amount="99999.00",
                     reference="CN-typed")
     html = refused.get_data(as_text=True)
@@ -152,10 +158,7 @@ def test_an_over_large_credit_comes_back_on_the_page_as_typed_with_its_error_bes
 
 def test_an_empty_refusal_reason_comes_back_beside_its_field(
         client, uow_factory, policies, planner):
-    build(uow_factory, policies)
-    [claim] = gather_claims(uow_factory, policies.grading, actor="test",
-                            today=policies.returns.today())["drafts"]
-    send_claim(uow_factory, claim_id=claim["id"], actor="test", today=policies.returns.today())
+    claim = _a_sent_claim(uow_factory, policies)
     refused = _post(client, f"/planner/quality/claims/{claim['id']}/reject", reason="   ")
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
