@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -29,12 +30,26 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+def _one_line(record: logging.LogRecord) -> bool:
+    # Alembic logs "Running upgrade A -> B, <the revision's first paragraph>"; a paragraph
+    # wrapped over lines printed its later lines bare, without the logger's prefix.
+    message = record.getMessage()
+    if "\n" in message:
+        record.msg, record.args = " ".join(message.split()), None
+    return True
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to `revision` (head by default)."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    steps = logging.getLogger("alembic.runtime.migration")
+    steps.addFilter(_one_line)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        steps.removeFilter(_one_line)
 
 
 @cache
