@@ -141,7 +141,7 @@ def recount_day_summaries(uow_factory) -> None:
         uow.commit()
 
 
-def _build(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
+def build_cells(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
            stamp: ChangeStamp) -> ReportCells:
     # Summed from the units sold and back per item and day, which the writers keep with the
     # lines: a row per item and day of the window instead of every line. The sums are of the
@@ -186,7 +186,7 @@ def _tested(policy: ReturnsPolicy, cells: dict, settled: bool = True) -> ReportC
     """The report of these cells (ReportCells' fields), every test made on them; `settled`:
     of the rows its stamp describes, no more."""
     column = {code: j for j, code in enumerate(cells["reason_codes"])}
-    directions = _fit_codes(policy)
+    directions = fit_codes(policy)
 
     def hits(codes_of: tuple[str, ...]) -> np.ndarray:
         return cells["reasons"][:, [column[c] for c in codes_of]].sum(axis=1)
@@ -197,11 +197,11 @@ def _tested(policy: ReturnsPolicy, cells: dict, settled: bool = True) -> ReportC
                        cells["sold"],
                        np.stack([hits(c) for _, c in directions], axis=1)
                        if directions else np.zeros((len(cells["sold"]), 0), np.int64),
-                       hits(_quality_codes(policy)), [d for d, _ in directions])
+                       hits(quality_codes(policy)), [d for d, _ in directions])
     return ReportCells(**cells, tests=tests, settled=settled)
 
 
-def _fit_codes(policy: ReturnsPolicy) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def fit_codes(policy: ReturnsPolicy) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Reason codes per fit direction, as the policy marks them (("small", ("too_small",)))."""
     codes: dict[str, list[str]] = {}
     for code, reason in policy.reasons.items():
@@ -210,5 +210,5 @@ def _fit_codes(policy: ReturnsPolicy) -> tuple[tuple[str, tuple[str, ...]], ...]
     return tuple((fit, tuple(c)) for fit, c in codes.items())
 
 
-def _quality_codes(policy: ReturnsPolicy) -> tuple[str, ...]:
+def quality_codes(policy: ReturnsPolicy) -> tuple[str, ...]:
     return tuple(code for code, r in policy.reasons.items() if r.quality)

@@ -33,7 +33,7 @@ from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
 from ..persistence.repositories.analytics import ChangeStamp
 from ..persistence.uow import UowFactory
-from .analytics_report import ReportCells, _build, _fit_codes, _quality_codes, shrunk_rates
+from .analytics_report import ReportCells, build_cells, fit_codes, quality_codes, shrunk_rates
 
 SHOWN_SIGNALS = 50  # flagged tests of each kind the heat map lists, the surest first
 FIT_WORDS = {"small": "runs_small", "large": "runs_large",
@@ -78,7 +78,7 @@ def compute_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: Sales
     try:
         with uow_factory() as uow:
             stamp = uow.analytics.change_stamp()
-            cells = _build(uow.analytics, policy, family, size_key, stamp)
+            cells = build_cells(uow.analytics, policy, family, size_key, stamp)
             stored = _store(uow, policy, family, cells, stamp, started)
             uow.commit()
     except Conflict:  # another reader stored the same report first: read theirs
@@ -154,7 +154,7 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
         with uow_factory() as uow:
             started = time.perf_counter()
             was = uow.analytics.change_stamp()
-            whole = _build(uow.analytics, policy, SalesWindow(since, until), size_key, was)
+            whole = build_cells(uow.analytics, policy, SalesWindow(since, until), size_key, was)
             if (since, until) in defaults:  # and each category of it
                 families |= {family_text((c,)) for c in dict.fromkeys(whole.category)
                              if (since, until, family_text((c,))) not in up_to_date}
@@ -319,8 +319,8 @@ def _categories(family: str) -> tuple[str, ...] | None:
 def policy_key(policy: ReturnsPolicy) -> str:
     """What of the policy a report depends on: its reasons and their fit and quality marks,
     the heat map's threshold and the size order."""
-    marks = [list(policy.reasons), [[d, list(c)] for d, c in _fit_codes(policy)],
-             list(_quality_codes(policy)), policy.heat_min_units, list(policy.size_order)]
+    marks = [list(policy.reasons), [[d, list(c)] for d, c in fit_codes(policy)],
+             list(quality_codes(policy)), policy.heat_min_units, list(policy.size_order)]
     return hashlib.sha256(json.dumps(marks).encode()).hexdigest()[:32]
 
 

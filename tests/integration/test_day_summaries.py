@@ -158,8 +158,8 @@ def test_the_report_summed_per_day_is_the_report_summed_from_the_lines(
     key = size_key(tuple(policies.returns.size_order))
     with uow_factory() as uow:
         stamp = uow.analytics.change_stamp()
-        summed = analytics_report._build(uow.analytics, policies.returns, window, key, stamp)
-        lines = analytics_report._build(
+        summed = analytics_report.build_cells(uow.analytics, policies.returns, window, key, stamp)
+        lines = analytics_report.build_cells(
             LinesRead(uow.analytics), policies.returns, window, key, stamp
         )
     assert len(summed.item_id) and summed.reasons.sum()  # the window holds sales and returns
