@@ -104,6 +104,20 @@ def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: i
                      "next_cursor": cursor}}
 
 
+def table_rows(uow_factory: UowFactory, args: dict[str, Any], *, limit: int,
+               names: list[str]) -> dict:
+    """Every row of the filtered, sorted list up to `limit` (an export of the table), with
+    only the columns `names`: no count, no cursor, no alerts."""
+    order = parse_sort(args.get("sort"))
+    with uow_factory() as uow:
+        where = suggestion_filter(uow, args)
+        rows = ([] if where is None else
+                uow.suggestions.page(where, order=order, offset=0, limit=limit, names=names))
+    scope = where.scope if where else None
+    return {"run": {"id": scope.run_id, "as_of": scope.as_of} if scope else None,
+            "data": rows}
+
+
 def _sort_text(sort: str | None) -> str:
     return ",".join(part.strip() for part in (sort or "").split(",") if part.strip())
 

@@ -52,15 +52,41 @@ DEFAULT = ("sku", "size", "location", "supplier", "on_hand", "on_order", "return
            "last_decision")
 
 
+# Columns whose cells are figures worked out from the order's terms, and what they read.
+FIGURES = ("on_hand", "on_order", "returns_back", "forecast", "cover_before", "cover_after",
+           "lead_time")
+FIGURES_READ = ("terms", "approved_qty", "suggested_qty", "lead_time_days")
+
+
 def with_figures(row: dict) -> dict:
     """The row with the figures a decision needs, read from its terms."""
-    order = row["approved_qty"] if row["approved_qty"] is not None else row["suggested_qty"]
+    return {**row, **table_figures(row), "why_more": why_more_than_blind(
+        _terms(row), row["suggested_qty"], row["return_blind_qty"])}
+
+
+def fields_of(keys: list[str]) -> list[str]:
+    """The fields of a suggestion row the cells of these columns are made from."""
+    needed: list[str] = []
+    for key in keys:
+        if key in FIGURES:
+            needed += FIGURES_READ
+        elif key == "last_decision":
+            needed += ("status", "decided_by", "decided_at")
+        else:
+            needed.append(key)
+    return list(dict.fromkeys(needed))
+
+
+def _terms(row: dict) -> dict:
     terms = row.get("terms_by_name", row.get("terms"))  # one suggestion's page lists them
-    terms = terms if isinstance(terms, dict) else {}
-    figures = decision_figures(terms, order, row.get("lead_time_days"))
-    return {**row, **vars(figures), "lead_time": figures.lead_time_weeks,
-            "why_more": why_more_than_blind(terms, row["suggested_qty"],
-                                            row["return_blind_qty"])}
+    return terms if isinstance(terms, dict) else {}
+
+
+def table_figures(row: dict) -> dict:
+    """The figures columns' values of a row, worked out from its terms."""
+    order = row["approved_qty"] if row["approved_qty"] is not None else row["suggested_qty"]
+    figures = decision_figures(_terms(row), order, row.get("lead_time_days"))
+    return {**vars(figures), "lead_time": figures.lead_time_weeks}
 
 
 def cell(row: dict, key: str):
@@ -79,15 +105,21 @@ def cell(row: dict, key: str):
 
 
 def csv_bytes(rows: list[dict], keys: list[str]) -> bytes:
+    """The table's CSV, from rows holding at least fields_of(keys) (the figures are worked
+    out here, only when a column shows them)."""
     import csv
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([BY_KEY[k].heading for k in keys])
-    # What `_text_cell(cell(row, k))` gives, cell by cell, without a call per cell: a plan is
-    # thousands of rows of ~20 cells (csv writes None as an empty cell).
+    # What `_text_cell(cell(withtable_figures(row), k))` gives, cell by cell, without a call per
+    # cell or a copy per row: a plan is thousands of rows of ~20 cells (csv writes None as an
+    # empty cell).
     worded = [(i, k) for i, k in enumerate(keys) if k in ("status", "last_decision")]
+    figured = any(k in FIGURES for k in keys)
     for row in rows:
+        if figured:
+            row.update(table_figures(row))
         values = [row.get(k) for k in keys]
         for i, k in worded:
             values[i] = cell(row, k)

@@ -11,10 +11,19 @@ from ..extensions import uow_factory
 from ..http.auth import current_actor, requires_role
 from ..http.problems import status_of
 from ..services.preferences import choose_columns, forget_columns
-from ..services.suggestions import list_suggestions
+from ..services.suggestions import table_rows
 from .forms import whole_number
 from .planner import back_target, bp, table_columns
-from .planner_columns import ALL, BY_KEY, KEYS, PREFERENCE, csv_bytes, with_figures, xlsx_bytes
+from .planner_columns import (
+    ALL,
+    BY_KEY,
+    KEYS,
+    PREFERENCE,
+    csv_bytes,
+    fields_of,
+    table_figures,
+    xlsx_bytes,
+)
 from .planner_filters import read_table_state
 
 # One export is one query; past this, narrow the filter (a night's plan is a few thousand).
@@ -27,15 +36,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export(kind: str):
     """The table as shown: the planner's columns, the filters and sort, every page."""
     state = read_table_state(request.args, strict=True)  # never the whole plan by mistake
-    listed = list_suggestions(uow_factory(), {**state.filters, "sort": state.sort},
-                              offset=0, limit=EXPORT_LIMIT)
-    rows = [with_figures(row) for row in listed["data"]]
     keys = table_columns()
+    # Only the fields the chosen columns show: of a suggestion's 26, decoding the others
+    # was a third of a 4,000-row export's time.
+    listed = table_rows(uow_factory(), {**state.filters, "sort": state.sort},
+                        limit=EXPORT_LIMIT, names=fields_of(keys))
     run = listed["run"]["id"] if listed["run"] else "none"
     name = f"suggestions-run-{run}.{kind}"
     if kind == "csv":
-        body, mimetype = csv_bytes(rows, keys), "text/csv"  # werkzeug adds the charset
+        body, mimetype = csv_bytes(listed["data"], keys), "text/csv"  # werkzeug: charset
     else:
+        rows = [{**row, **table_figures(row)} for row in listed["data"]]
         body, mimetype = xlsx_bytes(rows, keys, f"Run {run}"), XLSX
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -96,6 +96,36 @@ def test_the_export_holds_exactly_the_columns_and_rows_shown_in_their_order(
     assert medium[rows[0].index("Weeks of cover after")] == 5.5
 
 
+def test_every_column_exports_with_its_figures_worked_out_from_the_terms(
+        client, uow_factory, board, planner):
+    from returns_inventory.services.suggestion_decisions import decide_suggestion
+    from returns_inventory.web.planner_columns import ALL
+
+    decide_suggestion(uow_factory, board.ids["TEE-BLK/M"], action="approve", actor="user:ann")
+    page = _page(client, "/planner/columns")
+    keys = [c.key for c in ALL]
+    chose = client.post("/planner/columns", data={
+        "csrf_token": hidden(page, "csrf_token"), "columns": keys,
+        **{f"position-{k}": str(n) for n, k in enumerate(keys)}})
+    assert chose.status_code == 303
+    text = client.get("/planner/export.csv?sort=sku").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == [c.heading for c in ALL]
+    cells = {(r[0], r[2]): dict(zip(keys, r, strict=True)) for r in rows[1:]}
+    medium = cells[("TEE-BLK", "M")]
+    # The hand-worked order (TERMS): what the table shows, read only from what was exported.
+    assert {k: medium[k] for k in ("on_hand", "on_order", "returns_back", "forecast",
+                                   "cover_before", "cover_after", "suggested_qty",
+                                   "approved_qty", "status")} == {
+        "on_hand": "15.0", "on_order": "3.0", "returns_back": "6.0", "forecast": "40.0",
+        "cover_before": "2.0", "cover_after": "5.5", "suggested_qty": "30",
+        "approved_qty": "30", "status": "approved"}
+    assert medium["lead_time"] and medium["location"] == "WH1"
+    assert medium["last_decision"].startswith("approved by ann at ")
+    assert cells[("JEAN-IND", "32")]["description"] == "Indigo slim jeans"
+    assert cells[("JEAN-IND", "32")]["last_decision"] == ""
+
+
 def test_a_refused_filter_keeps_what_the_planner_typed_and_never_claims_no_run_succeeded(
         client, board, planner):
     answer = client.get("/planner?supplier=DENIMCO&min_quantity=abc")
