@@ -56,6 +56,9 @@ DEFAULT = ("sku", "size", "location", "supplier", "on_hand", "on_order", "return
 FIGURES = ("on_hand", "on_order", "returns_back", "forecast", "cover_before", "cover_after",
            "lead_time")
 FIGURES_READ = ("terms", "approved_qty", "suggested_qty", "lead_time_days")
+# Columns whose cells are text (every other column is a figure, a whole number or money).
+TEXTS = ("sku", "description", "size", "location", "supplier", "category", "status",
+         "last_decision")
 
 
 def with_figures(row: dict) -> dict:
@@ -112,20 +115,26 @@ def csv_bytes(rows: list[dict], keys: list[str]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([BY_KEY[k].heading for k in keys])
-    # What `_text_cell(cell(withtable_figures(row), k))` gives, cell by cell, without a call per
-    # cell or a copy per row: a plan is thousands of rows of ~20 cells (csv writes None as an
-    # empty cell).
+    # What `_text_cell(cell(with_figures(row), k))` gives, cell by cell, without a call per
+    # cell or a copy per row, and each cell looked at only for what its column can hold: a
+    # plan is thousands of rows of ~20 cells (csv writes None as an empty cell).
     worded = [(i, k) for i, k in enumerate(keys) if k in ("status", "last_decision")]
-    figured = any(k in FIGURES for k in keys)
+    figures = [i for i, k in enumerate(keys) if k in FIGURES]  # floats or None
+    texts = [i for i, k in enumerate(keys) if k in TEXTS]  # text or None
+    figured = bool(figures)
     for row in rows:
         if figured:
             row.update(table_figures(row))
         values = [row.get(k) for k in keys]
         for i, k in worded:
             values[i] = cell(row, k)
-        writer.writerow([(round(v, 1) + 0.0) if v.__class__ is float  # never -0
-                         else ("'" + v if v[:1] in FORMULA_STARTS else v) if isinstance(v, str)
-                         else v for v in values])
+        for i in figures:
+            if values[i] is not None:
+                values[i] = round(values[i], 1) + 0.0  # never -0
+        for i in texts:
+            if values[i] and values[i][0] in FORMULA_STARTS:
+                values[i] = "'" + values[i]
+        writer.writerow(values)
     return out.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheets read UTF-8
 
 

@@ -97,11 +97,13 @@ def test_the_export_holds_exactly_the_columns_and_rows_shown_in_their_order(
 
 
 def test_every_column_exports_with_its_figures_worked_out_from_the_terms(
-        client, uow_factory, board, planner):
+        client, uow_factory, db, board, planner):
     from returns_inventory.services.suggestion_decisions import decide_suggestion
     from returns_inventory.web.planner_columns import ALL
 
     decide_suggestion(uow_factory, board.ids["TEE-BLK/M"], action="approve", actor="user:ann")
+    db.connection.execute(update(items).where(items.c.id == board.item_ids["TEE-BLK/M"])
+                          .values(description="=HYPERLINK(1)"))
     page = _page(client, "/planner/columns")
     keys = [c.key for c in ALL]
     chose = client.post("/planner/columns", data={
@@ -121,6 +123,7 @@ def test_every_column_exports_with_its_figures_worked_out_from_the_terms(
         "cover_before": "2.0", "cover_after": "5.5", "suggested_qty": "30",
         "approved_qty": "30", "status": "approved"}
     assert medium["lead_time"] and medium["location"] == "WH1"
+    assert medium["description"] == "'=HYPERLINK(1)"  # text, never a formula
     assert medium["last_decision"].startswith("approved by ann at ")
     assert cells[("JEAN-IND", "32")]["description"] == "Indigo slim jeans"
     assert cells[("JEAN-IND", "32")]["last_decision"] == ""
