@@ -18,8 +18,26 @@ from forecasting.pipeline import Planner
 from forecasting.replay import ReplayReport, replay
 from forecasting.selection import run_kernel
 
-__all__ = ["AccuracyReport", "ReplayReport", "errors", "forced_forecast", "replay",
-           "rolling_accuracy"]
+__all__ = ["AccuracyReport", "ReplayReport", "errors", "errors_at_bias", "forced_forecast",
+           "replay", "rolling_accuracy", "series_mase"]
+
+
+def series_mase(forecast, actual, history, *, season: int = 52):
+    """Each series' MASE, as :func:`errors` averages it: ``((n,) MASE, m)``.
+
+    A series' mean absolute error over the in-sample mean absolute error of the seasonal naive
+    forecast since its first sale, ``m = season`` where the history holds two seasons, else
+    ``m = 1``. NaN where that scale is zero (the series is left out of the mean and median).
+    """
+    T = history.shape[1]
+    m = season if 2 * season <= T else 1
+    start = first_sale(history)
+    d = np.abs(history[:, m:] - history[:, :-m])
+    act = np.arange(m, T)[None, :] >= (start + m)[:, None]
+    scale = np.where(act, d, 0).sum(axis=1) / np.maximum(act.sum(axis=1), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = np.where(scale > 0, np.abs(forecast - actual).mean(axis=1) / scale, np.nan)
+    return per, m
 
 
 def errors(forecast, actual, history, *, season: int = 52):
@@ -34,19 +52,24 @@ def errors(forecast, actual, history, *, season: int = 52):
     actual.
     """
     e = forecast - actual
-    T = history.shape[1]
-    m = season if 2 * season <= T else 1
-    start = first_sale(history)
-    d = np.abs(history[:, m:] - history[:, :-m])
-    act = np.arange(m, T)[None, :] >= (start + m)[:, None]
-    scale = np.where(act, d, 0).sum(axis=1) / np.maximum(act.sum(axis=1), 1)
-    use = scale > 0
-    per = np.abs(e[use]).mean(axis=1) / scale[use]
+    per, m = series_mase(forecast, actual, history, season=season)
+    per = per[np.isfinite(per)]
     tot = float(actual.sum())
-    return {"mase": float(per.mean()) if use.any() else np.nan,
-            "mase_median": float(np.median(per)) if use.any() else np.nan, "mase_m": m,
+    return {"mase": float(per.mean()) if per.size else np.nan,
+            "mase_median": float(np.median(per)) if per.size else np.nan, "mase_m": m,
             "wape": float(np.abs(e).sum() / tot) if tot else np.nan,
             "bias": float(e.sum() / tot) if tot else np.nan}
+
+
+def errors_at_bias(forecast, actual, history, bias: float, *, season: int = 52):
+    """:func:`errors` of ``forecast`` scaled by one constant so that its total bias is ``bias``.
+
+    A diagnostic, not a forecast: MASE is an absolute error, and on skewed weekly sales a lower
+    forecast scores better whatever its accuracy, so two methods at different totals are
+    compared at the same one (each rival's bias) to tell accuracy from level.
+    """
+    own = errors(forecast, actual, history, season=season)["bias"]
+    return errors(forecast * (1 + bias) / (1 + own), actual, history, season=season)
 
 
 def forced_forecast(name, history, horizon):

@@ -157,12 +157,13 @@ def _select_with_season(y_sku, season, opts):
 
     Every short SKU takes its index: its holdout blocks (the last weeks before the forecast)
     do not hold the season ahead, so they cannot judge it; the shrinkage of the index toward
-    flat where its data are weak is what protects a SKU from a season it does not have.
+    flat where its data are weak is what protects a SKU from a season it does not have. The
+    models are fitted on the deseasonalised weeks and judged on their errors in units sold.
     """
     T = y_sku.shape[1]
     sel = select(y_sku / season[:, :T], horizon=opts.horizon,
                  holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins,
-                 penalty=opts.complexity_penalty, combine=opts.combine)
+                 penalty=opts.complexity_penalty, combine=opts.combine, scale=season[:, :T])
     _reseason(sel, season, T)
     return sel, season
 
@@ -190,7 +191,7 @@ def _own_models(y, sku, share, sel, opts, out, counts, season):
         return None
     own = select(y[cand] / season[cand, :T], horizon=opts.horizon,
                  holdout_weeks=opts.holdout_weeks, n_origins=opts.n_origins,
-                 penalty=opts.complexity_penalty)
+                 penalty=opts.complexity_penalty, scale=season[cand, :T])
     _reseason(own, season[cand], T)
     counts.update(own.fallbacks)
     split = share[cand, None, None] * sel.holdout_forecast[sku[cand]]

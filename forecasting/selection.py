@@ -96,7 +96,7 @@ def run_kernel(name, y, start, horizon, errors: Counter):
 def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: int = 2,
            min_train: int = 26, methods=tuple(METHODS), penalty: float = 0.0,
            combine: int = 1, fallback: str = "moving_average",
-           chain: Mapping[str, str | None] = FALLBACK) -> Selection:
+           chain: Mapping[str, str | None] = FALLBACK, scale=None) -> Selection:
     """Choose a method per row of ``y`` by rolling-origin holdout and forecast ``horizon`` weeks.
 
     Args:
@@ -112,6 +112,10 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
         fallback: the method of a series no candidate could be scored on (too short a
             history, or no candidate for its demand class).
         chain: the method a failed fit falls back to, per method (None: forecast zero).
+        scale: ``(n, T)`` factors ``y`` was divided by (a seasonal index), or None. The models
+            are fitted on ``y`` as given, but their holdout errors are multiplied back, so
+            the contest is judged in units sold, as the forecast multiplied back will be: on
+            the divided series a week of high season would count for less than its units.
 
     Returns:
         A :class:`Selection`; it never raises for odd data.
@@ -140,6 +144,8 @@ def select(y: np.ndarray, *, horizon: int, holdout_weeks: int = 13, n_origins: i
                 continue
             good = rows[fit.ok]
             err = fit.forecast[fit.ok] - y[good, o : o + hh]
+            if scale is not None:
+                err = err * scale[good, o : o + hh]
             sq[good, i] += (err * err).sum(axis=1)
             ab[good, i] += np.abs(err).sum(axis=1)
             cnt[good, i] += hh

@@ -1,16 +1,17 @@
 """Measure one configuration of the demand step on every panel the forecasting decisions use.
 
     python scripts/forecast_panels.py [--demand KEY=VALUE ...] [--tasks or1,syn,launch,noise,or2]
-                                      [--cache /tmp/or.npz] [--autotheta /tmp/autotheta.npy]
+                                      [--cache /tmp/or.npz] [--autotheta /tmp/or_task1.npz]
 
 One line per panel, so a change is judged on more than one data set (docs/forecasting.md):
 
 - ``or1``: Online Retail, top 2,000 codes, last 13 weeks: MASE / bias, and MASE with the
   forecast scaled to AutoTheta's bias (-0.249, or the bias of ``--autotheta``: statsforecast
   ``AutoTheta(season_length=52)``'s ``(2000, 13)`` forecasts of the same codes, rows in the
-  order of the panel, saved with ``np.save``; with it, also per demand class: MASE, MASE at
-  AutoTheta's bias in the class, AutoTheta's MASE, and what each chosen method's series add to
-  the MASE gap between the library and AutoTheta);
+  order of the panel, saved with ``np.save``, or the ``.npz`` of
+  ``backtest_online_retail.py --dump``; with it, also per demand class: MASE and median, the
+  same at AutoTheta's bias in the class and AutoTheta's, and what each chosen method's series
+  add to the MASE gap between the library and AutoTheta);
 - ``or2``: Online Retail new products, weeks 7-12 from weeks 1-6: MASE over naive's, bias;
 - ``syn``: ``make_apparel_panel(3000, seed=1)``, profiles ``default`` and ``online``, last 13
   weeks: MASE / bias;
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import backtest_online_retail as bor  # noqa: E402
 
 from forecasting import DemandOptions, ItemParams, SalesPanel, run_pipeline  # noqa: E402
-from forecasting.backtest import errors  # noqa: E402
+from forecasting.backtest import errors, errors_at_bias, series_mase  # noqa: E402
 from forecasting.classify import CLASS_NAMES, classify, first_sale  # noqa: E402
 from forecasting.synthetic import make_apparel_panel  # noqa: E402
 from forecasting.synthetic_launches import make_launch_panel  # noqa: E402
@@ -71,17 +72,10 @@ def online_retail(a):
     return panel, returns
 
 
-def per_series_mase(forecast, actual, history):
-    """Each series' MASE as :func:`forecasting.backtest.errors` averages it (NaN where its
-    scale is zero)."""
-    T = history.shape[1]
-    m = 52 if T >= 2 * 52 else 1
-    start = first_sale(history)
-    d = np.abs(history[:, m:] - history[:, :-m])
-    act = np.arange(m, T)[None, :] >= (start + m)[:, None]
-    scale = np.where(act, d, 0).sum(axis=1) / np.maximum(act.sum(axis=1), 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(scale > 0, np.abs(forecast - actual).mean(axis=1) / scale, np.nan)
+def autotheta_forecasts(path):
+    """AutoTheta's task-1 forecasts from an ``np.save`` file or a backtest ``--dump``."""
+    data = np.load(path)
+    return data["forecast:statsforecast AutoTheta"] if path.suffix == ".npz" else data
 
 
 def or_top(a, panel, returns):
@@ -95,15 +89,15 @@ def or_top(a, panel, returns):
                         demand=demand_options(a.demand, h))
     fc = plan.demand.forecast[:, :h]
     e = errors(fc, act, hist)
-    theta = np.load(a.autotheta) if a.autotheta else None
+    theta = autotheta_forecasts(a.autotheta) if a.autotheta else None
     rival = AUTOTHETA_BIAS if theta is None else errors(theta, act, hist)["bias"]
-    s = errors(fc * (1 + rival) / (1 + e["bias"]), act, hist)
-    print(f"or1     MASE {e['mase']:.3f} bias {e['bias']:+.3f}; at AutoTheta's bias "
-          f"{s['mase']:.3f}")
+    s = errors_at_bias(fc, act, hist, rival)
+    print(f"or1     MASE {e['mase']:.3f} (median {e['mase_median']:.3f}) bias {e['bias']:+.3f}; "
+          f"at AutoTheta's bias {s['mase']:.3f} (median {s['mase_median']:.3f})")
     if theta is None:
         return
     cls = classify(hist)
-    gap = per_series_mase(fc, act, hist) - per_series_mase(theta, act, hist)
+    gap = series_mase(fc, act, hist)[0] - series_mase(theta, act, hist)[0]
     method = plan.demand.method
     for m in np.unique(method):
         k = method == m
@@ -111,10 +105,12 @@ def or_top(a, panel, returns):
               "MASE gap to AutoTheta")
     for c in np.unique(cls):
         k = cls == c
-        at, lib = errors(theta[k], act[k], hist[k]), errors(fc[k], act[k], hist[k])
-        sc = errors(fc[k] * (1 + at["bias"]) / (1 + lib["bias"]), act[k], hist[k])
-        print(f"or1     {CLASS_NAMES[c]:12s} ({k.sum():4d}) {lib['mase']:.3f}, at AutoTheta's "
-              f"bias {sc['mase']:.3f}; AutoTheta {at['mase']:.3f}")
+        at = errors(theta[k], act[k], hist[k])
+        lib, sc = errors(fc[k], act[k], hist[k]), errors_at_bias(fc[k], act[k], hist[k],
+                                                                    at["bias"])
+        print(f"or1     {CLASS_NAMES[c]:12s} ({k.sum():4d}) MASE / median {lib['mase']:.3f} / "
+              f"{lib['mase_median']:.3f}, at AutoTheta's bias {sc['mase']:.3f} / "
+              f"{sc['mase_median']:.3f}; AutoTheta {at['mase']:.3f} / {at['mase_median']:.3f}")
 
 
 def or_new(a, panel, returns):

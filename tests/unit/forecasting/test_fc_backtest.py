@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecasting.backtest import ReplayReport, errors, replay, rolling_accuracy
+from forecasting.backtest import (
+    ReplayReport,
+    errors,
+    errors_at_bias,
+    replay,
+    rolling_accuracy,
+    series_mase,
+)
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel
 from forecasting.synthetic import make_apparel_panel
 
@@ -34,6 +41,31 @@ def test_mase_is_scaled_by_the_seasonal_naive_error_once_there_are_two_seasons()
     short = errors(actual + 2, actual, history[:, 10:])  # under two seasons: one-week scale
     assert short["mase_m"] == 1
     assert short["mase"] > 2.5  # the slow sine changes by well under 1 unit a week
+
+
+def test_per_series_mase_is_what_the_table_averages_and_a_flat_series_is_left_out():
+    history = np.array([[2.0, 4, 2, 4], [1.0, 1, 1, 1], [0.0, 3, 0, 3]])
+    actual = np.array([[3.0, 3.0], [1.0, 2.0], [3.0, 0.0]])
+    forecast = np.array([[4.0, 2.0], [1.0, 1.0], [0.0, 0.0]])
+    per, m = series_mase(forecast, actual, history)
+    assert m == 1
+    # MAE 1 over scale 2; a constant history has no scale; MAE 1.5 over scale 3.
+    assert per[0] == pytest.approx(0.5) and np.isnan(per[1]) and per[2] == pytest.approx(0.5)
+    out = errors(forecast, actual, history)
+    assert out["mase"] == pytest.approx(0.5) and out["mase_median"] == pytest.approx(0.5)
+
+
+def test_errors_at_a_rival_s_bias_score_the_forecast_scaled_to_that_total():
+    # Lumpy weeks: one order of 12 in four weeks. A forecast at the mean (3 a week) is
+    # unbiased; scaled to a bias of -50 % it forecasts 1.5 a week and scores a lower MASE,
+    # which is why two methods are compared at the same total.
+    history = np.array([[0.0, 12, 0, 0, 0, 12, 0, 0]])
+    actual = np.array([[12.0, 0, 0, 0]])
+    forecast = np.full((1, 4), 3.0)
+    low = errors_at_bias(forecast, actual, history, -0.5)
+    assert low["bias"] == pytest.approx(-0.5)
+    assert low == pytest.approx(errors(forecast * 0.5, actual, history))
+    assert low["mase"] < errors(forecast, actual, history)["mase"]
 
 
 def test_replay_reports_every_policy_and_target_and_compares_at_equal_fill(panel):

@@ -163,3 +163,29 @@ def test_a_combined_forecast_is_the_mean_of_the_top_ranked_methods():
     fcs = [models.METHODS[m](y, start, 13).forecast for m in three]
     np.testing.assert_allclose(mixed.forecast, np.mean(fcs, axis=0))
     assert not np.allclose(best.forecast, mixed.forecast)
+
+
+def test_a_deseasonalised_series_is_judged_on_its_errors_in_units_sold(monkeypatch):
+    # Two stand-in models forecast a deseasonalised level of 10 and of 12. The holdout's last
+    # week is high season (index 4): the level there is 12, elsewhere 10. Deseasonalised, the
+    # first model misses one week by 2 and the second three weeks by 2; in units sold the high
+    # week's miss is 8 units against three misses of 2 units, so the second model wins.
+    def flat(level):
+        def kernel(y, start, horizon):
+            n = len(y)
+            return models.MethodFit(forecast=np.full((n, horizon), float(level)),
+                                    sigma=np.ones(n), alpha=np.full(n, 0.1), ok=np.ones(n, bool))
+        return kernel
+
+    monkeypatch.setitem(models.METHODS, "ses", flat(10))
+    monkeypatch.setitem(models.METHODS, "moving_average", flat(12))
+    level = np.full((1, 40), 10.0)
+    level[0, -1] = 12.0
+    index = np.ones((1, 40))
+    index[0, -1] = 4.0
+    options = {"horizon": 4, "holdout_weeks": 4, "n_origins": 1,
+               "methods": ("ses", "moving_average")}
+    assert METHOD_NAMES[select(level, **options).method[0]] == "ses"
+    in_units = select(level, scale=index, **options)
+    assert METHOD_NAMES[in_units.method[0]] == "moving_average"
+    assert in_units.mae[0] == pytest.approx(6 / 4)  # its holdout MAE in units sold
