@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.browser import screenshot_dir
 from tests.e2e.test_returns_bench_in_chromium import DESK, _log_in, _scan, parcel  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -33,6 +34,7 @@ def test_a_return_received_in_full_names_its_units_and_offers_no_count(
             expect(closed.get_by_role("link", name=unit)).to_be_visible()
         expect(page.locator("#receive-form")).to_have_count(0)
         expect(page.locator("#rma")).to_be_focused()  # the next parcel's scan replaces it
+        page.screenshot(path=str(screenshot_dir() / "receiving-arrived.png"), full_page=True)
         _scan(page, "RMA-NEXT")
         expect(page.locator("#receive-error")).to_contain_text("No return matches “RMA-NEXT”")
         assert refused == [], refused

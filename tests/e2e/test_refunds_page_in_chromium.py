@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.browser import screenshot_dir
 from tests.e2e.test_returns_bench_in_chromium import _log_in
 
 pytestmark = pytest.mark.browser
@@ -40,6 +41,8 @@ def test_the_refund_status_shown_is_marked_and_the_tabs_are_tappable(
             assert all(_look(current) != _look(other) for other in others), shown
             for link in (current, *others):
                 assert link.bounding_box()["height"] >= 36, shown
+            if shown == "Due":
+                page.screenshot(path=str(screenshot_dir() / "planner-refunds-tablet.png"))
         assert refused == [], refused
     finally:
         context.close()

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.e2e.browser import screenshot_dir
 from tests.e2e.test_returns_bench_in_chromium import DESK, _log_in
 
 pytestmark = pytest.mark.browser
@@ -59,6 +60,8 @@ def test_reserving_a_backorder_still_out_of_stock_is_refused_on_the_supervisor_p
         # Still on the page with the other choice at hand.
         row = page.locator("#exchanges-backordered tr", has_text=backorder["rma"])
         expect(row.get_by_role("button", name="Refund instead")).to_be_visible()
+        page.screenshot(path=str(screenshot_dir() / "supervisor-exchange-refused.png"),
+                        full_page=True)
         assert refused == [], refused
     finally:
         context.close()
