@@ -140,9 +140,11 @@ def token_list() -> None:
 def token_revoke(name: str) -> None:
     """Revoke every active token with this name."""
     count = revoke_tokens(uow_factory(), name)
-    click.echo(f"revoked {count} token(s)")
-    if not count:
+    if not count:  # a typo, or revoked already: say which name found nothing
+        click.echo(f"error: no active token is named {name!r} "
+                   "(returns-inventory token list shows them)", err=True)
         sys.exit(1)
+    click.echo(f"revoked {count} token(s)")
 
 
 main.add_command(import_command)

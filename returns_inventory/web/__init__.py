@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
     pages.register_pages(app, refunds_page.bp, pages.MenuEntry(
         "planner_refunds.refunds_page", "Refunds", frozenset({Role.PLANNER})))
     app.jinja_env.filters["words"] = words.in_words
+    app.jinja_env.filters["condition_words"] = words.condition_in_words
     app.jinja_env.filters["quality_words"] = evidence_words
     app.context_processor(_page_context)
 

@@ -77,6 +77,8 @@ def repair_outcome(unit_id: str):
             is_admin=g.role is Role.ADMIN),
         answer=asdict)
     flash(f"Unit {unit_id}: {result['where_to_put']}.")
+    if request.form.get("back") == "unit":  # recorded from the unit's own page
+        return redirect(url_for("station.unit", unit_id=unit_id), code=303)
     return redirect(url_for("queue.queue"), code=303)
 
 

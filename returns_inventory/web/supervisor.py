@@ -35,11 +35,20 @@ def overview():
     return _overview_page()
 
 
-def _overview_page(*, error: str | None = None, status: int = 200):
+def _overview_page(*, error: str | None = None, exchange_error: str | None = None,
+                   status: int = 200):
     # The scan field comes back empty (the error names what was scanned): a wedge scanner
     # types into it without selecting, so a kept value would prefix the next scan.
     return render_template("supervisor/overview.html", work=supervisor_work(uow_factory()),
-                           error=error), status
+                           error=error, exchange_error=exchange_error), status
+
+
+def _exchange_refusal(exchange_id: int, exc: DomainError) -> str:
+    """Why an exchange action was refused, with the sizes in stock the customer could take."""
+    words = f"Exchange {exchange_id}: {exc.detail}."
+    others = [f"size {a['size']} ({a['available']} at {a['location']})"
+              for a in exc.extra.get("alternatives", [])]
+    return words + (f" In stock: {', '.join(others)}." if others else "")
 
 
 @bp.post("/write-offs/<int:write_off_id>/decision")
@@ -69,7 +78,13 @@ def exchange_action(exchange_id: int, action: str):
     }
     if action not in services:
         return redirect(url_for("supervisor.overview"), code=303)
-    _once(f"exchange/{exchange_id}/{action}", services[action], answer=lambda _: {})
+    try:
+        _once(f"exchange/{exchange_id}/{action}", services[action], answer=lambda _: {})
+    except DomainError as exc:
+        # Said on the page the supervisor acts from, beside the other choices (refund instead),
+        # not on a dead end.
+        return _overview_page(exchange_error=_exchange_refusal(exchange_id, exc),
+                              status=status_of(exc))
     flash(f"Exchange {exchange_id} {EXCHANGE_ACTIONS[action]}.")
     return redirect(url_for("supervisor.overview"), code=303)
 

@@ -41,3 +41,13 @@ def in_words(code: str | None) -> str:
     if not code:
         return ""
     return WORDS.get(code, code.replace("_", " "))
+
+
+# Stock conditions share a code with a disposition ("repair"), so they have words of their own.
+CONDITIONS = {"sellable": "sellable stock", "second_quality": "second-quality stock",
+              "repair": "repair stock", "quarantine": "quarantine"}
+
+
+def condition_in_words(code: str | None) -> str:
+    """`repair` -> `repair stock`: where a unit's stock now is, not what is done with it."""
+    return CONDITIONS.get(code or "", in_words(code))

@@ -79,3 +79,40 @@ def page_for_new_user(browser, live_server, username: str, role: str, display_na
     page.set_default_timeout(90_000)
     expect.set_options(timeout=90_000)
     return context, page, refused
+
+
+# The text colour of each visible button and its background: the nearest ancestor's that is
+# painted (a transparent button shows the page behind it), alpha blended over white.
+_BUTTON_COLOURS = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const painted = e => { for (; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] > 0.5) return c.slice(0, 3); }
+    return [255, 255, 255]; };
+  return [...document.querySelectorAll('main button')].filter(b => b.offsetWidth > 0)
+    .map(b => ({text: b.innerText.trim(), ink: rgb(getComputedStyle(b).color),
+                paper: painted(b)}));
+}"""
+
+
+def _luminance(rgb) -> float:
+    def linear(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def unreadable_buttons(page, minimum: float = 4.5) -> list[str]:
+    """Buttons in the page's main part whose text contrast with what is behind it is below
+    WCAG AA's 4.5:1 (text colour blended over the background when it is translucent)."""
+    found = []
+    for b in page.evaluate(_BUTTON_COLOURS):
+        ink, paper = b["ink"], b["paper"]
+        if len(ink) == 4:  # rgba text: blend it over what is behind it
+            ink = [i * ink[3] + p * (1 - ink[3]) for i, p in zip(ink[:3], paper, strict=True)]
+        light, dark = sorted((_luminance(ink), _luminance(paper)), reverse=True)
+        ratio = (light + 0.05) / (dark + 0.05)
+        if ratio < minimum:
+            found.append(f"{b['text']!r} {ratio:.1f}:1")
+    return found

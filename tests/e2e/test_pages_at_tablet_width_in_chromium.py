@@ -3,14 +3,15 @@
 An admin (who sees every page) logs in by keyboard, scans a parcel's RMA at scanner speed on
 the receiving page, receives it with Enter, scans a unit label on the station, then opens each
 page of the menu: none may be wider than the screen (a page that scrolls sideways hides its
-last column or button), each keeps the focus visible while tabbing, and none trips the CSP.
+last column or button), each keeps the focus visible while tabbing, every button's text stands
+out from what is behind it, and none trips the CSP.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browser import screenshot_dir
+from tests.e2e.browser import screenshot_dir, unreadable_buttons
 from tests.e2e.test_returns_bench_in_chromium import _log_in, _scan, parcel  # noqa: F401
 
 TABLET = {"width": 768, "height": 1024}
@@ -70,6 +71,7 @@ def test_every_page_fits_a_tablet_and_works_by_keyboard_and_scanner(
             page.wait_for_load_state()
             expect(page.locator("h1, .swagger-ui .info .title").first).to_be_visible()
             _fits(page)
+            assert unreadable_buttons(page) == [], name  # no white on white
             # The menu is a row or two under the name, not a column of one link a line.
             rows = page.evaluate("""() => new Set([...document.querySelectorAll(
                 'nav[aria-label=Pages] a')].map(a => Math.round(a.getBoundingClientRect().top))

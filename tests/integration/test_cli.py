@@ -71,6 +71,16 @@ def test_token_create_refuses_a_bad_role_or_name(run, uow, args):
         assert work.tokens.list() == []
 
 
+def test_token_revoke_of_a_name_with_no_active_token_says_so_and_fails(run, uow):
+    assert run("token", "create", "--name", "erp", "--role", "integrator").exit_code == 0
+    assert run("token", "revoke", "--name", "erp").stdout == "revoked 1 token(s)\n"
+    again = run("token", "revoke", "--name", "erp")
+    assert again.exit_code == 1
+    assert again.stderr == ("error: no active token is named 'erp' "
+                            "(returns-inventory token list shows them)\n")
+    assert again.stdout == ""
+
+
 def test_verify_ledger_is_clean_after_ordinary_movements(run, uow):
     _stock(uow, ("M", 5), ("L", 3))
     result = run("verify-ledger")

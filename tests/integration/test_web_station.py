@@ -96,6 +96,19 @@ def test_scanning_a_unit_and_grading_it_B_shows_where_it_goes_and_moves_the_stoc
     assert verify_ledger(uow_factory) == []
 
 
+def test_a_unit_graded_for_repair_is_said_to_move_to_repair_stock(
+        client, uow_factory, returned, grader):
+    """"repair" is a disposition and a stock condition: the stock line names the stock the
+    unit went to, not the disposition again ("moved to Send to repair")."""
+    _, (unit_id, _) = returned
+    response = client.post(f"/station/units/{unit_id}/grade", data={
+        **_form(client, unit_id), "grade": "C"})
+    result = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Send to repair" in result  # the disposition
+    assert "moved from quarantine to <strong>repair stock</strong> at WH1" in result
+    assert _balance(uow_factory, "repair") == 1
+
+
 def test_scanning_an_rma_lists_only_its_units_still_waiting(
         client, uow_factory, policies, returned, grader):
     rma, (first, second) = returned

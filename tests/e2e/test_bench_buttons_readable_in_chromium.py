@@ -1,0 +1,39 @@
+"""Every button at the bench can be read: its text stands out from what is behind it.
+
+The undo offered after a grade borrowed the header's Log out style (white text for the dark
+bar) and showed white on the light page: a grader who pressed the wrong key could not find it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.browser import unreadable_buttons
+from tests.e2e.test_returns_bench_in_chromium import DESK, _at, _log_in, _scan, parcel  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_buttons_of_the_unit_page_and_the_result_with_its_undo_are_readable(
+        live_server, browser, parcel, unique):  # noqa: F811
+    from playwright.sync_api import expect
+
+    received = live_server.post(f"/api/v1/returns/{parcel['rma']}/receipts", json={
+        "location": parcel["wh"], "lines": [{"line_no": 1, "quantity": 1}]})
+    [unit] = [u["unit_id"] for u in received.json()["units"]]
+    context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
+    try:
+        page.goto(live_server.url("/station"))
+        page.locator("h1").click()
+        _scan(page, unit)
+        page.wait_for_url(_at(f"/station/units/{unit}"))
+        assert unreadable_buttons(page) == []
+        page.keyboard.press("a")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Enter")
+        page.wait_for_url(_at("/station/graded/"))
+        expect(page.locator("#undo")).to_be_visible()
+        assert unreadable_buttons(page) == []
+        assert refused == [], refused
+    finally:
+        context.close()
