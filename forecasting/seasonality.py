@@ -29,13 +29,15 @@ MAX_FACTOR = 5.0   # no week sells more than 5x (or less than 1/5) the annual me
 MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS = 0.1, 1000.0  # bounds of a category's prior estimated from data
 
 
-def season_sums(y, *, start_week: int,
-                neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def season_sums(y, *, start_week: int, neighbours: int = NEIGHBOURS,
+                cols=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Units sold and units the moving annual mean expects, per row and week of the year.
 
     Args:
         y: ``(n, T)`` weekly units.
         start_week: week number of column 0 (fixes which week of the year each column is).
+        cols: ``(T,)`` booleans, the weeks to sum (default all); the annual mean is still
+            that of the nearest full year of all weeks.
 
     Returns:
         ``sold, expected, weeks`` ``(n, 52)``: each week of the year summed with its
@@ -48,12 +50,15 @@ def season_sums(y, *, start_week: int,
     if T < SEASON or n == 0:
         return sold, expected, weeks
     level, live = annual_level(y)
+    if cols is not None:
+        live = live * np.asarray(cols, np.float64)[None, :]
+        y, level = y * live, level * live
     woy = (start_week + np.arange(T)) % SEASON
     for w in range(SEASON):
-        cols = woy == w
-        sold[:, w] = y[:, cols].sum(axis=1)
-        expected[:, w] = level[:, cols].sum(axis=1)
-        weeks[:, w] = live[:, cols].sum(axis=1)
+        of_w = woy == w
+        sold[:, w] = y[:, of_w].sum(axis=1)
+        expected[:, w] = level[:, of_w].sum(axis=1)
+        weeks[:, w] = live[:, of_w].sum(axis=1)
     out = []
     for s in (sold, expected, weeks):
         pooled = s.copy()
@@ -92,20 +97,30 @@ def prior_weeks_from_data(y, sums, prior) -> np.ndarray:
     noise-free and keeps its own season; a wholesale category whose weeks jump with single
     orders leans on the level above.
     """
-    level, live = annual_level(y)
+    s2, enough = week_noise(y)
     sold, expected, weeks = sums
-    both = (live[:, 2:] * live[:, 1:-1] * live[:, :-2] > 0) & (level[:, 1:-1] > 0)
-    d2 = y[:, 1:-1] - (y[:, :-2] + y[:, 2:]) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.where(both, d2**2 / (1.5 * np.where(both, level[:, 1:-1], 1.0) ** 2), 0.0)
-        s2 = rel.sum(axis=1) / np.maximum(both.sum(axis=1), 1)
         have = expected > 0
         ratio = np.where(have, sold / np.where(have, expected, 1.0), 0.0)
         noise = np.where(have, s2[:, None] / np.maximum(weeks, 1e-9), 0.0)
         dev = np.where(have, (ratio - prior) ** 2 - noise, 0.0)
         tau2 = dev.sum(axis=1) / np.maximum(have.sum(axis=1), 1)
-        out = np.where((tau2 > 0) & (both.sum(axis=1) > 0), s2 / np.maximum(tau2, 1e-12), np.inf)
+        out = np.where((tau2 > 0) & enough, s2 / np.maximum(tau2, 1e-12), np.inf)
     return np.clip(out, MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS)[:, None]
+
+
+def week_noise(y) -> tuple[np.ndarray, np.ndarray]:
+    """``(s2, enough)`` per row: the relative variance of one week's units around its smooth
+    course, from second differences ``y_t - (y_{t-1} + y_{t+1}) / 2`` (variance ``1.5 s^2``;
+    a season, smooth over a few weeks, leaves them alone) over the annual level, and whether
+    the row had any three live weeks to measure it on."""
+    level, live = annual_level(y)
+    both = (live[:, 2:] * live[:, 1:-1] * live[:, :-2] > 0) & (level[:, 1:-1] > 0)
+    d2 = y[:, 1:-1] - (y[:, :-2] + y[:, 2:]) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(both, d2**2 / (1.5 * np.where(both, level[:, 1:-1], 1.0) ** 2), 0.0)
+    n = both.sum(axis=1)
+    return rel.sum(axis=1) / np.maximum(n, 1), n > 0
 
 
 def shrink(sold, expected, weeks, prior, *, prior_weeks: float = PRIOR_WEEKS,
@@ -147,16 +162,80 @@ def category_index(y_cat, *, start_week: int, prior_weeks: float | None = None) 
     return shrink(*own, above, prior_weeks=weeks_of(y_cat, own, above))
 
 
-def series_index(y, prior, *, start_week: int, prior_weeks: float = PRIOR_WEEKS) -> np.ndarray:
+def year_deviations(y, index, *, start_week: int):
+    """Per row and week of the year, the ratio of units sold to the annual mean's in the last
+    52 weeks and in the 52 before, each less ``index`` (``(n, 52)``, the row's category's):
+    ``(dev_last, dev_before, pair, weeks_last, weeks_before)``, ``pair`` where both exist."""
+    t = np.arange(y.shape[1])
+    late = t >= len(t) - SEASON
+    parts = [season_sums(y, start_week=start_week, cols=c)
+             for c in (late, ~late & (t >= len(t) - 2 * SEASON))]
+    pair = (parts[0][1] > 0) & (parts[1][1] > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = [np.where(pair, sold / np.where(pair, exp, 1.0) - index, 0.0)
+               for sold, exp, _ in parts]
+    return dev[0], dev[1], pair, parts[0][2], parts[1][2]
+
+
+def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(tau2, se)`` per category, ``(n_cat,)`` each: how far its SKUs' own seasons stray
+    from the category's ``index`` in the part that comes back a year later, and the standard
+    error of that (NaN where no SKU has weeks in two years to tell).
+
+    Per SKU with a year of sales and week of the year (:func:`year_deviations`), the product of
+    the two years' deviations has mean ``tau^2``: a SKU's own season repeats, the rest does not
+    (counting noise, single orders, a launch's rise and decay, which within one year pass for a
+    season). Pooled per category with weights ``1 / ((tau^2 + v_1)(tau^2 + v_2))``, ``v`` each
+    ratio's noise (:func:`week_noise` over its weeks), refined three times from 0.05; a negative
+    mean gives 0. The standard error treats each SKU as one independent cluster.
+    """
+    y = np.asarray(y, np.float64)
+    index = np.asarray(index, np.float64)
+    n_cat = len(index)
+    tau2, se = np.full(n_cat, np.nan), np.full(n_cat, np.nan)
+    if len(y) == 0 or y.shape[1] <= SEASON:
+        return tau2, se
+    rows = np.flatnonzero((y.shape[1] - first_sale(y)) >= SEASON)
+    c = np.asarray(cat)[rows]
+    d1, d2, pair, w1, w2 = year_deviations(y[rows], index[c], start_week=start_week)
+    s2 = week_noise(y[rows])[0][:, None]
+    v1, v2 = s2 / np.maximum(w1, 1.0), s2 / np.maximum(w2, 1.0)
+    t2 = np.full(n_cat, 0.05)
+    for _ in range(3):
+        w = np.where(pair, 1.0 / ((t2[c][:, None] + v1) * (t2[c][:, None] + v2)), 0.0)
+        ws = w.sum(axis=1)
+        den = np.maximum(np.bincount(c, weights=ws, minlength=n_cat), 1e-300)
+        t2 = np.clip(np.bincount(c, weights=(w * d1 * d2).sum(axis=1), minlength=n_cat) / den,
+                     0.0, None)
+    per_sku = np.where(ws > 0, (w * d1 * d2).sum(axis=1) / np.maximum(ws, 1e-300), 0.0)
+    var = np.bincount(c, weights=(ws * (per_sku - t2[c])) ** 2, minlength=n_cat)
+    have = np.bincount(c, weights=pair.sum(axis=1), minlength=n_cat) > 0
+    tau2[have], se[have] = t2[have], np.sqrt(var[have]) / den[have]
+    return tau2, se
+
+
+def sku_seasons_repeat(y, cat, index, *, start_week: int) -> np.ndarray:
+    """``(n_cat,)`` booleans: whether a category's SKUs have seasons of their own, i.e. their
+    :func:`sku_season_spread` lies more than two standard errors above zero (also True where
+    no SKU has two years to tell, as before this test existed)."""
+    tau2, se = sku_season_spread(y, cat, index, start_week=start_week)
+    return np.isnan(tau2) | (tau2 > 2 * se)
+
+
+def series_index(y, prior, *, start_week: int, prior_weeks: float = PRIOR_WEEKS,
+                 own=None) -> np.ndarray:
     """``(n, 52)`` index per row of ``y``, shrunk toward ``prior`` (its category's index).
 
     A row's ratio to its own annual mean needs a year of its own sales: before that the mean
     is of a part of its life, and its launch and decay would pass for a season. Rows sold for
-    under 52 weeks take ``prior`` as it is.
+    under 52 weeks take ``prior`` as it is, and so do rows where ``own`` (``(n,)`` booleans,
+    their category's :func:`sku_seasons_repeat`) is False.
     """
-    own = shrink(*season_sums(y, start_week=start_week), prior, prior_weeks=prior_weeks)
+    index = shrink(*season_sums(y, start_week=start_week), prior, prior_weeks=prior_weeks)
     year = (y.shape[1] - first_sale(y)) >= SEASON
-    return np.where(year[:, None], own, prior)
+    if own is not None:
+        year &= np.asarray(own, bool)
+    return np.where(year[:, None], index, prior)
 
 
 def factors(index, *, start_week: int, n_weeks: int) -> np.ndarray:
