@@ -27,6 +27,7 @@ PRIOR_WEEKS = 5.0  # the index above is worth this many weeks of a row's own mea
 PRIOR_UNITS = 10.0  # ... plus this many units: a slow seller's weeks are mostly counting noise
 MAX_FACTOR = 5.0   # no week sells more than 5x (or less than 1/5) the annual mean
 MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS = 0.1, 1000.0  # bounds of a category's prior estimated from data
+BLOCK = 8192  # SKUs at a time in sku_season_spread: its (SKUs, weeks) arrays at a million series
 
 
 def season_sums(y, *, start_week: int, neighbours: int = NEIGHBOURS,
@@ -197,9 +198,14 @@ def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np
         return tau2, se
     rows = np.flatnonzero((y.shape[1] - first_sale(y)) >= SEASON)
     c = np.asarray(cat)[rows]
-    d1, d2, pair, w1, w2 = year_deviations(y[rows], index[c], start_week=start_week)
-    s2 = week_noise(y[rows])[0][:, None]
-    v1, v2 = s2 / np.maximum(w1, 1.0), s2 / np.maximum(w2, 1.0)
+    d1, d2, v1, v2 = (np.zeros((len(rows), SEASON), np.float32) for _ in range(4))
+    pair = np.zeros((len(rows), SEASON), bool)
+    for a in range(0, len(rows), BLOCK):  # (rows, weeks) temporaries a block at a time
+        b = slice(a, a + BLOCK)
+        d1[b], d2[b], pair[b], w1, w2 = year_deviations(y[rows[b]], index[c[b]],
+                                                        start_week=start_week)
+        s2 = week_noise(y[rows[b]])[0][:, None]
+        v1[b], v2[b] = s2 / np.maximum(w1, 1.0), s2 / np.maximum(w2, 1.0)
     t2 = np.full(n_cat, 0.05)
     for _ in range(3):
         w = np.where(pair, 1.0 / ((t2[c][:, None] + v1) * (t2[c][:, None] + v2)), 0.0)
