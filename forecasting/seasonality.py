@@ -12,7 +12,10 @@ total and each category's total give the upper levels; a series with a year of i
 gives its own. Each level is a ratio of sums shrunk toward the level above with a prior worth
 :data:`PRIOR_WEEKS` weeks of its own mean sales plus :data:`PRIOR_UNITS`: a week backed by
 little data stays near the index above it, and a category whose own index is not supported by
-its data stays near the panel's.
+its data stays near the panel's. A series keeps a level of its own only in a category whose
+series' deviations from the category's index come back a year later
+(:func:`sku_seasons_repeat`); elsewhere a year of a series' own sales shows noise, or a launch
+and its decay, rather than a season.
 """
 
 from __future__ import annotations
