@@ -113,12 +113,13 @@ def prior_weeks_from_data(y, sums, prior) -> np.ndarray:
     return np.clip(out, MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS)[:, None]
 
 
-def week_noise(y) -> tuple[np.ndarray, np.ndarray]:
+def week_noise(y, lv=None) -> tuple[np.ndarray, np.ndarray]:
     """``(s2, enough)`` per row: the relative variance of one week's units around its smooth
     course, from second differences ``y_t - (y_{t-1} + y_{t+1}) / 2`` (variance ``1.5 s^2``;
     a season, smooth over a few weeks, leaves them alone) over the annual level, and whether
-    the row had any three live weeks to measure it on."""
-    level, live = annual_level(y)
+    the row had any three live weeks to measure it on (``lv``: :func:`annual_level` of ``y``
+    if already at hand)."""
+    level, live = annual_level(y) if lv is None else lv
     both = (live[:, 2:] * live[:, 1:-1] * live[:, :-2] > 0) & (level[:, 1:-1] > 0)
     d2 = y[:, 1:-1] - (y[:, :-2] + y[:, 2:]) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -166,19 +167,34 @@ def category_index(y_cat, *, start_week: int, prior_weeks: float | None = None) 
     return shrink(*own, above, prior_weeks=weeks_of(y_cat, own, above))
 
 
-def year_deviations(y, index, *, start_week: int):
+def year_deviations(y, index, *, start_week: int, lv=None):
     """Per row and week of the year, the ratio of units sold to the annual mean's in the last
     52 weeks and in the 52 before, each less ``index`` (``(n, 52)``, the row's category's):
-    ``(dev_last, dev_before, pair, weeks_last, weeks_before)``, ``pair`` where both exist."""
+    ``(dev_last, dev_before, pair, weeks_last, weeks_before)``, ``pair`` where both exist;
+    ``lv``: :func:`annual_level` of ``y`` if already at hand."""
     t = np.arange(y.shape[1])
     late = t >= len(t) - SEASON
-    parts = [season_sums(y, start_week=start_week, cols=c)
+    level, live = annual_level(y) if lv is None else lv
+    parts = [[_woy_sums(a * c, start_week) for a in (y * live, level, live)]
              for c in (late, ~late & (t >= len(t) - 2 * SEASON))]
     pair = (parts[0][1] > 0) & (parts[1][1] > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         dev = [np.where(pair, sold / np.where(pair, exp, 1.0) - index, 0.0)
                for sold, exp, _ in parts]
     return dev[0], dev[1], pair, parts[0][2], parts[1][2]
+
+
+def _woy_sums(a, start_week: int, neighbours: int = NEIGHBOURS) -> np.ndarray:
+    """``(n, 52)``: ``a`` summed per week of the year, with ``neighbours`` either side."""
+    n, T = a.shape
+    off = start_week % SEASON
+    padded = np.zeros((n, off + T + (-(off + T)) % SEASON))
+    padded[:, off : off + T] = a
+    s = padded.reshape(n, -1, SEASON).sum(axis=1)
+    pooled = s.copy()
+    for k in range(1, neighbours + 1):
+        pooled += np.roll(s, k, axis=1) + np.roll(s, -k, axis=1)
+    return pooled
 
 
 def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np.ndarray]:
@@ -205,9 +221,11 @@ def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np
     pair = np.zeros((len(rows), SEASON), bool)
     for a in range(0, len(rows), BLOCK):  # (rows, weeks) temporaries a block at a time
         b = slice(a, a + BLOCK)
-        d1[b], d2[b], pair[b], w1, w2 = year_deviations(y[rows[b]], index[c[b]],
-                                                        start_week=start_week)
-        s2 = week_noise(y[rows[b]])[0][:, None]
+        yb = y[rows[b]]
+        lv = annual_level(yb)
+        d1[b], d2[b], pair[b], w1, w2 = year_deviations(yb, index[c[b]], start_week=start_week,
+                                                        lv=lv)
+        s2 = week_noise(yb, lv)[0][:, None]
         v1[b], v2[b] = s2 / np.maximum(w1, 1.0), s2 / np.maximum(w2, 1.0)
     t2 = np.full(n_cat, 0.05)
     for _ in range(3):
