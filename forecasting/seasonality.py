@@ -217,24 +217,26 @@ def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np
         return tau2, se
     rows = np.flatnonzero((y.shape[1] - first_sale(y)) >= SEASON)
     c = np.asarray(cat)[rows]
-    d1, d2, v1, v2 = (np.zeros((len(rows), SEASON), np.float32) for _ in range(4))
+    # float32 and one product per SKU-week: a million-series panel's 200,000 SKUs stay small
+    prod, v1, v2 = (np.zeros((len(rows), SEASON), np.float32) for _ in range(3))
     pair = np.zeros((len(rows), SEASON), bool)
     for a in range(0, len(rows), BLOCK):  # (rows, weeks) temporaries a block at a time
         b = slice(a, a + BLOCK)
         yb = y[rows[b]]
         lv = annual_level(yb)
-        d1[b], d2[b], pair[b], w1, w2 = year_deviations(yb, index[c[b]], start_week=start_week,
-                                                        lv=lv)
+        d1, d2, pair[b], w1, w2 = year_deviations(yb, index[c[b]], start_week=start_week, lv=lv)
+        prod[b] = d1 * d2
         s2 = week_noise(yb, lv)[0][:, None]
         v1[b], v2[b] = s2 / np.maximum(w1, 1.0), s2 / np.maximum(w2, 1.0)
     t2 = np.full(n_cat, 0.05)
     for _ in range(3):
-        w = np.where(pair, 1.0 / ((t2[c][:, None] + v1) * (t2[c][:, None] + v2)), 0.0)
-        ws = w.sum(axis=1)
+        tc = t2[c].astype(np.float32)[:, None]
+        w = np.where(pair, 1 / ((tc + v1) * (tc + v2)), np.float32(0))
+        ws = w.sum(axis=1, dtype=np.float64)
+        wp = (w * prod).sum(axis=1, dtype=np.float64)
         den = np.maximum(np.bincount(c, weights=ws, minlength=n_cat), 1e-300)
-        t2 = np.clip(np.bincount(c, weights=(w * d1 * d2).sum(axis=1), minlength=n_cat) / den,
-                     0.0, None)
-    per_sku = np.where(ws > 0, (w * d1 * d2).sum(axis=1) / np.maximum(ws, 1e-300), 0.0)
+        t2 = np.clip(np.bincount(c, weights=wp, minlength=n_cat) / den, 0.0, None)
+    per_sku = np.where(ws > 0, wp / np.maximum(ws, 1e-300), 0.0)
     var = np.bincount(c, weights=(ws * (per_sku - t2[c])) ** 2, minlength=n_cat)
     have = np.bincount(c, weights=pair.sum(axis=1), minlength=n_cat) > 0
     tau2[have], se[have] = t2[have], np.sqrt(var[have]) / den[have]
