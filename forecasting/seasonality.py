@@ -170,8 +170,9 @@ def category_index(y_cat, *, start_week: int, prior_weeks: float | None = None) 
 def year_deviations(y, index, *, start_week: int, lv=None):
     """Per row and week of the year, the ratio of units sold to the annual mean's in the last
     52 weeks and in the 52 before, each less ``index`` (``(n, 52)``, the row's category's):
-    ``(dev_last, dev_before, pair, weeks_last, weeks_before)``, ``pair`` where both exist;
-    ``lv``: :func:`annual_level` of ``y`` if already at hand."""
+    ``(dev_last, dev_before, pair, (weeks_last, expected_last), (weeks_before,
+    expected_before))``, ``pair`` where both exist, ``expected`` the units the annual mean
+    expects; ``lv``: :func:`annual_level` of ``y`` if already at hand."""
     t = np.arange(y.shape[1])
     late = t >= len(t) - SEASON
     level, live = annual_level(y) if lv is None else lv
@@ -181,7 +182,7 @@ def year_deviations(y, index, *, start_week: int, lv=None):
     with np.errstate(invalid="ignore", divide="ignore"):
         dev = [np.where(pair, sold / np.where(pair, exp, 1.0) - index, 0.0)
                for sold, exp, _ in parts]
-    return dev[0], dev[1], pair, parts[0][2], parts[1][2]
+    return dev[0], dev[1], pair, parts[0][2:0:-1], parts[1][2:0:-1]
 
 
 def _woy_sums(a, start_week: int, neighbours: int = NEIGHBOURS) -> np.ndarray:
@@ -224,10 +225,12 @@ def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np
         b = slice(a, a + BLOCK)
         yb = y[rows[b]]
         lv = annual_level(yb)
-        d1, d2, pair[b], w1, w2 = year_deviations(yb, index[c[b]], start_week=start_week, lv=lv)
+        d1, d2, pair[b], *sums = year_deviations(yb, index[c[b]], start_week=start_week, lv=lv)
         prod[b] = d1 * d2
         s2 = week_noise(yb, lv)[0][:, None]
-        v1[b], v2[b] = s2 / np.maximum(w1, 1.0), s2 / np.maximum(w2, 1.0)
+        # a ratio's noise; a series whose weeks never varied gets counting noise, not none
+        v1[b], v2[b] = (np.where(s2 > 0, s2 / np.maximum(w, 1.0), 1.0 / np.maximum(e, 1e-9))
+                        for w, e in sums)
     t2 = np.full(n_cat, 0.05)
     for _ in range(3):
         tc = t2[c].astype(np.float32)[:, None]

@@ -178,3 +178,12 @@ def test_a_category_where_no_sku_has_two_years_keeps_the_sku_level():
     idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
     assert np.isnan(sku_season_spread(y, cat, idx, start_week=0)[0]).all()
     assert sku_seasons_repeat(y, cat, idx, start_week=0).all()
+
+
+def test_skus_whose_weeks_never_vary_give_a_spread_of_zero_not_nan():
+    y = np.full((20, 104), 5.0)
+    cat = np.zeros(20, dtype=np.int64)
+    idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
+    tau2, _ = sku_season_spread(y, cat, idx, start_week=0)
+    assert tau2[0] == 0.0
+    assert not sku_seasons_repeat(y, cat, idx, start_week=0)[0]
