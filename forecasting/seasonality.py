@@ -33,15 +33,13 @@ MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS = 0.1, 1000.0  # bounds of a category's prior e
 BLOCK = 8192  # SKUs at a time in sku_season_spread: its (SKUs, weeks) arrays at a million series
 
 
-def season_sums(y, *, start_week: int, neighbours: int = NEIGHBOURS,
-                cols=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def season_sums(y, *, start_week: int,
+                neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Units sold and units the moving annual mean expects, per row and week of the year.
 
     Args:
         y: ``(n, T)`` weekly units.
         start_week: week number of column 0 (fixes which week of the year each column is).
-        cols: ``(T,)`` booleans, the weeks to sum (default all); the annual mean is still
-            that of the nearest full year of all weeks.
 
     Returns:
         ``sold, expected, weeks`` ``(n, 52)``: each week of the year summed with its
@@ -54,15 +52,12 @@ def season_sums(y, *, start_week: int, neighbours: int = NEIGHBOURS,
     if T < SEASON or n == 0:
         return sold, expected, weeks
     level, live = annual_level(y)
-    if cols is not None:
-        live = live * np.asarray(cols, np.float64)[None, :]
-        y, level = y * live, level * live
     woy = (start_week + np.arange(T)) % SEASON
     for w in range(SEASON):
-        of_w = woy == w
-        sold[:, w] = y[:, of_w].sum(axis=1)
-        expected[:, w] = level[:, of_w].sum(axis=1)
-        weeks[:, w] = live[:, of_w].sum(axis=1)
+        cols = woy == w
+        sold[:, w] = y[:, cols].sum(axis=1)
+        expected[:, w] = level[:, cols].sum(axis=1)
+        weeks[:, w] = live[:, cols].sum(axis=1)
     out = []
     for s in (sold, expected, weeks):
         pooled = s.copy()
