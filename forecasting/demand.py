@@ -50,6 +50,10 @@ class DemandOptions:
         seasonal_index, start_week: the ``(n_categories, 52)`` category indices and the week
             number of column 0; the planner fills them in from the whole panel, so every chunk
             shrinks its SKUs toward the same ones.
+        sku_seasons_repeat: ``(n_categories,)`` booleans, whether a category's SKUs keep a
+            seasonal index of their own (:func:`forecasting.seasonality.sku_seasons_repeat`:
+            their deviations from the category's come back a year later); filled in by the
+            planner from the whole panel. None: every SKU with a year of sales keeps one.
     """
 
     horizon: int = 13
@@ -68,6 +72,7 @@ class DemandOptions:
     lifecycle_season: bool = False
     seasonal_index: np.ndarray | None = None
     start_week: int = 0
+    sku_seasons_repeat: np.ndarray | None = None
 
 
 def forecast_chunk(y, sku, prior, kept, rate, opts: DemandOptions, cat=None, weeks=None,
@@ -145,8 +150,10 @@ def _season_factors(y_sku, cat_sku, opts):
     short = (T - first_sale(y_sku)) < 2 * SEASON
     if not short.any():
         return ones
+    repeat = opts.sku_seasons_repeat
     index = series_index(y_sku[short], opts.seasonal_index[cat_sku[short]],
-                         start_week=opts.start_week)
+                         start_week=opts.start_week,
+                         own=None if repeat is None else repeat[cat_sku[short]])
     ones[short] = factors(index, start_week=opts.start_week, n_weeks=T + opts.horizon)
     return ones
 

@@ -39,7 +39,7 @@ from forecasting.returns import (
     known_cohorts,
     open_cohorts,
 )
-from forecasting.seasonality import category_index
+from forecasting.seasonality import category_index, sku_seasons_repeat
 from forecasting.selection import METHOD_NAMES, WHY
 from forecasting.sizes import category_curve, prior_shares
 from forecasting.spread import (
@@ -151,10 +151,12 @@ class Planner:
         def perm(a):
             return a if order is None else a[order]
 
+        season = category_index(y_cat, start_week=sales.start_week)
         opts = replace(self.demand_options,
                        statsmodels_min_units=self._statsmodels_threshold(y_sku),
-                       seasonal_index=category_index(y_cat, start_week=sales.start_week),
-                       start_week=sales.start_week)
+                       seasonal_index=season, start_week=sales.start_week,
+                       sku_seasons_repeat=sku_seasons_repeat(y_sku, sku_cat, season,
+                                                             start_week=sales.start_week))
         # The window spread's rolling refits run in the chunks, beside the forecasts (the
         # driver's serial share bounded what a second worker could gain); they are fixed
         # here for the whole panel, the windows ending before the selection holdout (inside

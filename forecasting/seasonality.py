@@ -12,7 +12,10 @@ total and each category's total give the upper levels; a series with a year of i
 gives its own. Each level is a ratio of sums shrunk toward the level above with a prior worth
 :data:`PRIOR_WEEKS` weeks of its own mean sales plus :data:`PRIOR_UNITS`: a week backed by
 little data stays near the index above it, and a category whose own index is not supported by
-its data stays near the panel's.
+its data stays near the panel's. A series keeps a level of its own only in a category whose
+series' deviations from the category's index come back a year later
+(:func:`sku_seasons_repeat`); elsewhere a year of a series' own sales shows noise, or a launch
+and its decay, rather than a season.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ PRIOR_WEEKS = 5.0  # the index above is worth this many weeks of a row's own mea
 PRIOR_UNITS = 10.0  # ... plus this many units: a slow seller's weeks are mostly counting noise
 MAX_FACTOR = 5.0   # no week sells more than 5x (or less than 1/5) the annual mean
 MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS = 0.1, 1000.0  # bounds of a category's prior estimated from data
+BLOCK = 8192  # SKUs at a time in sku_season_spread: its (SKUs, weeks) arrays at a million series
 
 
 def season_sums(y, *, start_week: int,
@@ -92,20 +96,31 @@ def prior_weeks_from_data(y, sums, prior) -> np.ndarray:
     noise-free and keeps its own season; a wholesale category whose weeks jump with single
     orders leans on the level above.
     """
-    level, live = annual_level(y)
+    s2, enough = week_noise(y)
     sold, expected, weeks = sums
-    both = (live[:, 2:] * live[:, 1:-1] * live[:, :-2] > 0) & (level[:, 1:-1] > 0)
-    d2 = y[:, 1:-1] - (y[:, :-2] + y[:, 2:]) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.where(both, d2**2 / (1.5 * np.where(both, level[:, 1:-1], 1.0) ** 2), 0.0)
-        s2 = rel.sum(axis=1) / np.maximum(both.sum(axis=1), 1)
         have = expected > 0
         ratio = np.where(have, sold / np.where(have, expected, 1.0), 0.0)
         noise = np.where(have, s2[:, None] / np.maximum(weeks, 1e-9), 0.0)
         dev = np.where(have, (ratio - prior) ** 2 - noise, 0.0)
         tau2 = dev.sum(axis=1) / np.maximum(have.sum(axis=1), 1)
-        out = np.where((tau2 > 0) & (both.sum(axis=1) > 0), s2 / np.maximum(tau2, 1e-12), np.inf)
+        out = np.where((tau2 > 0) & enough, s2 / np.maximum(tau2, 1e-12), np.inf)
     return np.clip(out, MIN_PRIOR_WEEKS, MAX_PRIOR_WEEKS)[:, None]
+
+
+def week_noise(y, lv=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(s2, enough)`` per row: the relative variance of one week's units around its smooth
+    course, from second differences ``y_t - (y_{t-1} + y_{t+1}) / 2`` (variance ``1.5 s^2``;
+    a season, smooth over a few weeks, leaves them alone) over the annual level, and whether
+    the row had any three live weeks to measure it on (``lv``: :func:`annual_level` of ``y``
+    if already at hand)."""
+    level, live = annual_level(y) if lv is None else lv
+    both = (live[:, 2:] * live[:, 1:-1] * live[:, :-2] > 0) & (level[:, 1:-1] > 0)
+    d2 = y[:, 1:-1] - (y[:, :-2] + y[:, 2:]) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(both, d2**2 / (1.5 * np.where(both, level[:, 1:-1], 1.0) ** 2), 0.0)
+    n = both.sum(axis=1)
+    return rel.sum(axis=1) / np.maximum(n, 1), n > 0
 
 
 def shrink(sold, expected, weeks, prior, *, prior_weeks: float = PRIOR_WEEKS,
@@ -147,16 +162,107 @@ def category_index(y_cat, *, start_week: int, prior_weeks: float | None = None) 
     return shrink(*own, above, prior_weeks=weeks_of(y_cat, own, above))
 
 
-def series_index(y, prior, *, start_week: int, prior_weeks: float = PRIOR_WEEKS) -> np.ndarray:
+def year_deviations(y, index, *, start_week: int, lv=None):
+    """Per row and week of the year, the ratio of units sold to the annual mean's in the last
+    52 weeks and in the 52 before, each less ``index`` (``(n, 52)``, the row's category's):
+    ``(dev_last, dev_before, pair, (weeks_last, expected_last), (weeks_before,
+    expected_before))``, ``pair`` where both exist, ``expected`` the units the annual mean
+    expects; ``lv``: :func:`annual_level` of ``y`` if already at hand."""
+    t = np.arange(y.shape[1])
+    late = t >= len(t) - SEASON
+    level, live = annual_level(y) if lv is None else lv
+    parts = [[_woy_sums(a * c, start_week) for a in (y * live, level, live)]
+             for c in (late, ~late & (t >= len(t) - 2 * SEASON))]
+    pair = (parts[0][1] > 0) & (parts[1][1] > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = [np.where(pair, sold / np.where(pair, exp, 1.0) - index, 0.0)
+               for sold, exp, _ in parts]
+    return dev[0], dev[1], pair, parts[0][2:0:-1], parts[1][2:0:-1]
+
+
+def _woy_sums(a, start_week: int, neighbours: int = NEIGHBOURS) -> np.ndarray:
+    """``(n, 52)``: ``a`` summed per week of the year, with ``neighbours`` either side."""
+    n, T = a.shape
+    off = start_week % SEASON
+    padded = np.zeros((n, off + T + (-(off + T)) % SEASON))
+    padded[:, off : off + T] = a
+    s = padded.reshape(n, -1, SEASON).sum(axis=1)
+    pooled = s.copy()
+    for k in range(1, neighbours + 1):
+        pooled += np.roll(s, k, axis=1) + np.roll(s, -k, axis=1)
+    return pooled
+
+
+def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(tau2, se)`` per category, ``(n_cat,)`` each: how far its SKUs' own seasons stray
+    from the category's ``index`` in the part that comes back a year later, and the standard
+    error of that (NaN where no SKU has weeks in two years to tell).
+
+    Per SKU with a year of sales and week of the year (:func:`year_deviations`), the product of
+    the two years' deviations has mean ``tau^2``: a SKU's own season repeats, the rest does not
+    (counting noise, single orders, a launch's rise and decay, which within one year pass for a
+    season). Pooled per category with weights ``1 / ((tau^2 + v_1)(tau^2 + v_2))``, ``v`` each
+    ratio's noise (:func:`week_noise` over its weeks), refined three times from 0.05; a negative
+    mean gives 0. The standard error treats each SKU as one independent cluster.
+    """
+    y = np.asarray(y, np.float64)
+    index = np.asarray(index, np.float64)
+    n_cat = len(index)
+    tau2, se = np.full(n_cat, np.nan), np.full(n_cat, np.nan)
+    if len(y) == 0 or y.shape[1] <= SEASON:
+        return tau2, se
+    rows = np.flatnonzero((y.shape[1] - first_sale(y)) >= SEASON)
+    c = np.asarray(cat)[rows]
+    # float32 and one product per SKU-week: a million-series panel's 200,000 SKUs stay small
+    prod, v1, v2 = (np.zeros((len(rows), SEASON), np.float32) for _ in range(3))
+    pair = np.zeros((len(rows), SEASON), bool)
+    for a in range(0, len(rows), BLOCK):  # (rows, weeks) temporaries a block at a time
+        b = slice(a, a + BLOCK)
+        yb = y[rows[b]]
+        lv = annual_level(yb)
+        d1, d2, pair[b], *sums = year_deviations(yb, index[c[b]], start_week=start_week, lv=lv)
+        prod[b] = d1 * d2
+        s2 = week_noise(yb, lv)[0][:, None]
+        # a ratio's noise; a series whose weeks never varied gets counting noise, not none
+        v1[b], v2[b] = (np.where(s2 > 0, s2 / np.maximum(w, 1.0), 1.0 / np.maximum(e, 1e-9))
+                        for w, e in sums)
+    t2 = np.full(n_cat, 0.05)
+    for _ in range(3):
+        tc = t2[c].astype(np.float32)[:, None]
+        w = np.where(pair, 1 / ((tc + v1) * (tc + v2)), np.float32(0))
+        ws = w.sum(axis=1, dtype=np.float64)
+        wp = (w * prod).sum(axis=1, dtype=np.float64)
+        den = np.maximum(np.bincount(c, weights=ws, minlength=n_cat), 1e-300)
+        t2 = np.clip(np.bincount(c, weights=wp, minlength=n_cat) / den, 0.0, None)
+    per_sku = np.where(ws > 0, wp / np.maximum(ws, 1e-300), 0.0)
+    var = np.bincount(c, weights=(ws * (per_sku - t2[c])) ** 2, minlength=n_cat)
+    have = np.bincount(c, weights=pair.sum(axis=1), minlength=n_cat) > 0
+    tau2[have], se[have] = t2[have], np.sqrt(var[have]) / den[have]
+    return tau2, se
+
+
+def sku_seasons_repeat(y, cat, index, *, start_week: int) -> np.ndarray:
+    """``(n_cat,)`` booleans: whether a category's SKUs have seasons of their own, i.e. their
+    :func:`sku_season_spread` lies more than two standard errors above zero (also True where
+    no SKU has two years to tell, as before this test existed)."""
+    tau2, se = sku_season_spread(y, cat, index, start_week=start_week)
+    return np.isnan(tau2) | (tau2 > 2 * se)
+
+
+def series_index(y, prior, *, start_week: int, prior_weeks: float = PRIOR_WEEKS,
+                 own=None) -> np.ndarray:
     """``(n, 52)`` index per row of ``y``, shrunk toward ``prior`` (its category's index).
 
     A row's ratio to its own annual mean needs a year of its own sales: before that the mean
     is of a part of its life, and its launch and decay would pass for a season. Rows sold for
-    under 52 weeks take ``prior`` as it is.
+    under 52 weeks take ``prior`` as it is, and so do rows where ``own`` (``(n,)`` booleans,
+    their category's :func:`sku_seasons_repeat`) is False.
     """
-    own = shrink(*season_sums(y, start_week=start_week), prior, prior_weeks=prior_weeks)
+    index = shrink(*season_sums(y, start_week=start_week), prior, prior_weeks=prior_weeks)
     year = (y.shape[1] - first_sale(y)) >= SEASON
-    return np.where(year[:, None], own, prior)
+    if own is not None:
+        year &= np.asarray(own, bool)
+    return np.where(year[:, None], index, prior)
 
 
 def factors(index, *, start_week: int, n_weeks: int) -> np.ndarray:

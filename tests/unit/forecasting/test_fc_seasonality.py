@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from forecasting.seasonality import category_index, series_index
+from forecasting.seasonality import (
+    category_index,
+    series_index,
+    sku_season_spread,
+    sku_seasons_repeat,
+)
 
 T = 93  # under two seasons, as the series the index is for
 
@@ -88,3 +93,97 @@ def test_a_category_whose_weeks_jump_with_single_orders_leans_on_the_panels_seas
     assert np.abs(idx[1] - 1).max() < 0.3
     own = category_index(np.vstack([base, lumpy]), start_week=0, prior_weeks=0.1)
     assert np.abs(own[1] - 1).max() > np.abs(idx[1] - 1).max()
+
+
+def sku_seasons(n, amplitude, rng, level, weeks=104):
+    """``(n, weeks)`` Poisson units of SKUs whose own seasons stray from a flat category's:
+    each one a cosine of ``amplitude`` peaking in a random week, the same every year."""
+    t = np.arange(weeks)
+    peak = rng.integers(0, 52, n)
+    return rng.poisson(level * (1 + amplitude * np.cos(2 * np.pi * (t - peak[:, None]) / 52)))
+
+
+def test_the_spread_of_sku_seasons_around_their_category_is_recovered_net_of_noise():
+    # 400 SKUs of 3 units a week, each with a season of its own of amplitude 0.4: the squared
+    # deviation from the (flat) category averages 0.4^2 / 2 = 0.08, pooling neighbour weeks
+    # keeps 0.94 of it. One week-of-year ratio's counting noise (1/3 over 7 weeks, 0.048) is
+    # as large: read off one year, the spread would be 1.6 times the truth.
+    rng = np.random.default_rng(9)
+    y = sku_seasons(400, 0.4, rng, level=3.0).astype(float)
+    cat = np.zeros(400, dtype=np.int64)
+    idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
+    tau2, se = sku_season_spread(y, cat, idx, start_week=0)
+    assert 0.8 * 0.075 < tau2[0] < 1.2 * 0.075
+    assert se[0] < 0.2 * tau2[0]
+    flat = np.vstack([y, rng.poisson(3.0, (400, 104))]).astype(float)
+    both = np.vstack([idx, np.ones((1, 52))])
+    tau2, se = sku_season_spread(flat, np.repeat([0, 1], 400), both, start_week=0)
+    assert tau2[1] < 2 * se[1] < 0.01 < 0.8 * 0.075 < tau2[0]  # the flat category has none
+    assert sku_seasons_repeat(flat, np.repeat([0, 1], 400), both, start_week=0).tolist() == [
+        True, False]
+
+
+def test_skus_that_all_follow_their_category_take_its_index():
+    # Every SKU sells its category's season and nothing else: their own ratios are noise,
+    # which the fixed prior (five weeks of their sales) kept a good part of.
+    rng = np.random.default_rng(10)
+    t = np.arange(104)
+    season = 1 + 0.5 * np.cos(2 * np.pi * (t - 48) / 52)
+    y = rng.poisson(4.0 * season, (300, 104)).astype(float)
+    cat = np.zeros(300, dtype=np.int64)
+    idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
+    repeat = sku_seasons_repeat(y, cat, idx, start_week=0)
+    assert not repeat[0]
+    prior = np.repeat(idx, 300, axis=0)
+    np.testing.assert_array_equal(series_index(y, prior, start_week=0, own=repeat[cat]), prior)
+    fixed = series_index(y, prior, start_week=0)
+    assert np.abs(fixed - prior).mean() > 0.05
+
+
+def test_a_sku_season_that_repeats_is_kept_in_a_category_where_such_seasons_are_common():
+    rng = np.random.default_rng(11)
+    t = np.arange(104)
+    peak = rng.integers(0, 52, 300)
+    truth = 1 + 0.6 * np.cos(2 * np.pi * (t - peak[:, None]) / 52)
+    y = rng.poisson(10.0 * truth).astype(float)
+    cat = np.zeros(300, dtype=np.int64)
+    idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
+    repeat = sku_seasons_repeat(y, cat, idx, start_week=0)
+    assert repeat[0]
+    own = series_index(y, np.repeat(idx, 300, axis=0), start_week=0, own=repeat[cat])
+    r = [np.corrcoef(own[i], truth[i, :52])[0, 1] for i in range(300)]
+    assert np.median(r) > 0.9  # each keeps its own season, not the flat category's
+
+
+def test_a_launch_and_its_decay_over_a_year_are_not_read_as_sku_seasons():
+    # Products launched in the first year and decaying with a half-life of 14 weeks, no season
+    # anywhere: within one year a decay looks like a season, but it does not come back a year
+    # later, so every product takes its category's index.
+    rng = np.random.default_rng(12)
+    n = 400
+    launch = rng.integers(0, 40, n)
+    age = np.arange(104)[None, :] - launch[:, None]
+    y = rng.poisson(np.where(age >= 0, 30 * np.exp(-0.05 * np.maximum(age, 0)), 0.0))
+    y = y.astype(float)
+    cat = np.zeros(n, dtype=np.int64)
+    idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
+    assert not sku_seasons_repeat(y, cat, idx, start_week=0)[0]
+
+
+def test_a_category_where_no_sku_has_two_years_keeps_the_sku_level():
+    rng = np.random.default_rng(13)
+    y = rng.poisson(5.0, (50, T)).astype(float)
+    y[:, :45] = 0  # every SKU under a year of sales: nothing to tell a repeat by
+    cat = np.zeros(50, dtype=np.int64)
+    idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
+    assert np.isnan(sku_season_spread(y, cat, idx, start_week=0)[0]).all()
+    assert sku_seasons_repeat(y, cat, idx, start_week=0).all()
+
+
+def test_skus_whose_weeks_never_vary_give_a_spread_of_zero_not_nan():
+    y = np.full((20, 104), 5.0)
+    cat = np.zeros(20, dtype=np.int64)
+    idx = category_index(y.sum(axis=0, keepdims=True), start_week=0)
+    tau2, _ = sku_season_spread(y, cat, idx, start_week=0)
+    assert tau2[0] == 0.0
+    assert not sku_seasons_repeat(y, cat, idx, start_week=0)[0]
