@@ -2,7 +2,7 @@
 
 It fans new events out and sends what is due, batch after batch, as long as there is work;
 then it sleeps until an event commits (PostgreSQL: LISTEN on the outbox's NOTIFY, which the
-committing process sends just after its commit, at most one every few milliseconds) or, on
+committing process sends just after its commit, at most one every 25 ms) or, on
 SQLite, until its next poll, and at the latest until the next retry is due. A failing batch
 is logged and tried again; it never stops the scheduler.
 """
