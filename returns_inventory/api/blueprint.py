@@ -32,7 +32,6 @@ class StrictParser(FlaskParser):
             )
         return super()._raw_load_json(req)
 
-
     def _process_location_data(self, location_data, schema, req, location, unknown, validators):
         # A text-only body its JSON Schema accepts is loaded as it is (api/json_check.py).
         check = _CHECKS.get(id(schema))
