@@ -16,8 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import api, extensions, http, observability, web
-    from .web import headers
+    from . import api, extensions, hooks, http, observability, web
 
     settings = settings or Settings.load()
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
@@ -32,8 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     extensions.init_app(app, settings)
-    headers.init_app(app)  # first of the after_request hooks, so it runs last
-    observability.init_app(app)  # request id before any hook may answer; metrics of the final
+    observability.init_app(app)
     if settings.trusted_proxies:
         # The client's address (login throttling) and scheme come from the proxies' headers.
         n = settings.trusted_proxies
@@ -42,4 +40,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     http.answer_with_problems(app)
     web.init_app(app)
+    hooks.init_app(app)  # every request's steps before and after its view
     return app

@@ -41,13 +41,13 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, separators=(",", ":"))
 
 
-def _start() -> None:
+def start_request() -> None:
     sent = request.headers.get(HEADER, "")
     g.request_id = sent if USABLE_ID.match(sent) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
 
 
-def _finish(response: Response) -> Response:
+def finish_request(response: Response) -> Response:
     response.headers[HEADER] = g.get("request_id") or ""
     seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
     rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
@@ -71,13 +71,12 @@ metrics_view.required_roles = frozenset({Role.ADMIN})
 
 
 def init_app(app: Flask) -> None:
-    """Call before the other hooks: the id must exist before anything can answer."""
+    """The request log and /metrics; the request's steps are run by hooks.py (the id first of
+    all, since any step may answer)."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonLines())
         log.addHandler(handler)
         log.propagate = False  # the root handler would print it a second time, not as JSON
     log.setLevel(app.extensions["ri.settings"].log_level)  # request lines are INFO
-    app.before_request(_start)
-    app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

@@ -162,10 +162,12 @@ def server(env: dict, workers: int, threads: int, log_path: Path, *,
            ready: str = "/readyz"):
     """gunicorn serving ``app`` from ``cwd`` as scripts/run serves the service; its base URL
     and pid once ``ready`` answers 200. The bare app is served by the same settings."""
+    # scripts/run's hooks too (its workers freeze what the preloaded app holds out of the
+    # garbage collector's walks), for the bare app alike.
     command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0",
                "--workers", str(workers), "--threads", str(threads),
                "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket", "--preload",
-               app]
+               "-c", "python:returns_inventory.gunicorn_config", app]
     with log_path.open("w") as log:
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -386,7 +388,7 @@ def _alternate(args, arms: dict, bases: dict, settlers: dict | None = None) -> N
                 ids[n * args.units:(n + 1) * args.units], args.clients, 1)
             cpu = meter.per_unit_ms(result["graded"])
             rows.append({"round": n + 1, "arm": arm, "load": load_average, "cpu": cpu,
-                         **result})
+                         "spread": meter.worker_seconds() if cpu else [], **result})
             print(_round_line(rows[-1]), flush=True)
     _print_pairs(rows, reference=list(arms)[1])
 
@@ -412,6 +414,7 @@ def _round_line(row: dict) -> str:
             f"p50 {row['p50']:.1f} p99 {row['p99']:.1f} ms, errors {len(row['errors'])}"
             + (f", CPU ms per unit: server {cpu['server']:.2f} database {cpu['database']:.2f} "
                f"client {cpu['client']:.2f}" if cpu else "")
+            + (f", CPU s per worker {'/'.join(map(str, row['spread']))}" if row["spread"] else "")
             + f", load {row['load']:.2f}"
             + (f" (first errors: {row['errors'][:3]})" if row["errors"] else ""))
 

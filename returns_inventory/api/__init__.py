@@ -23,7 +23,6 @@ from . import (
     reports,
     returns,
     stock,
-    text_input,
     unit_reviews,
     units,
     webhooks,
@@ -44,7 +43,5 @@ def init_app(app: Flask) -> None:
     for blueprint in [*RESOURCES, health.blp]:
         api.register_blueprint(blueprint)
     app.extensions["ri.api"] = api
-    # After http.init_app's body size and who is asking: NUL characters (before any text
-    # reaches the database), then idempotency (needs the actor).
-    text_input.init_app(app)
+    # Its claim runs after who is asking and the NUL check (hooks.py); a crash releases it.
     idempotency.init_app(app)

@@ -23,7 +23,7 @@ def current_key() -> str | None:
     return fence.key if fence else None
 
 
-def _claim():
+def claim():
     key = request.headers.get(HEADER)
     if request.method not in MUTATING or not key or "actor" not in g:
         return None
@@ -71,7 +71,7 @@ def _leave_fence() -> Fence | None:
     return fence
 
 
-def _store(response: Response) -> Response:
+def store(response: Response) -> Response:
     fence = _leave_fence()
     if fence is None:
         return response
@@ -94,6 +94,5 @@ def _release_on_crash(exc):
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_claim)
-    app.after_request(_store)
+    """The claim and the answer kept are steps of hooks.py; a crash releases the key here."""
     app.teardown_request(_release_on_crash)

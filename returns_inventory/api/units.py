@@ -170,7 +170,7 @@ def get_unit(unit_id):
 
 
 @blp.post("/<unit_id:unit_id>/grade")
-@blp.arguments(GradeIn)
+@blp.arguments(GradeIn, json_check=True)
 @blp.response(200, GradingOut)
 @requires_role(Role.GRADER)
 @confirms_token  # in the statement that locks the unit

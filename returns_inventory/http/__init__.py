@@ -13,9 +13,7 @@ from .problems import problem
 
 
 def init_app(app: Flask) -> None:
-    """Before the API's and the pages' own hooks: the body size first (cheap), then who is
-    asking."""
-    app.before_request(_limit_body_size)
+    """Who is asking; the body size (first, cheap) and the auth steps run in hooks.py."""
     auth.init_app(app)
 
 
@@ -26,7 +24,7 @@ def answer_with_problems(app: Flask) -> None:
     problems.init_app(app)
 
 
-def _limit_body_size():
+def limit_body_size():
     limit = body_limit(settings().max_request_bytes)
     if limit is None:
         return None  # bulk imports stream their body; MAX_CONTENT_LENGTH bounds them

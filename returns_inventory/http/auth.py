@@ -79,7 +79,7 @@ def current_actor() -> str:
     return g.actor
 
 
-def _authenticate_request():
+def authenticate_request():
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False):
         return None
@@ -113,4 +113,3 @@ def _authenticate_request():
 
 def init_app(app: Flask) -> None:
     app.extensions["ri.tokens_seen"] = TokensSeen()
-    app.before_request(_authenticate_request)

@@ -1,10 +1,10 @@
 """The webhook dispatcher: a thread of the scheduler process that never stops sending.
 
 It fans new events out and sends what is due, batch after batch, as long as there is work;
-then it sleeps until an event commits (PostgreSQL: LISTEN on the outbox's NOTIFY, which is
-sent in the committing transaction) or, on SQLite, until its next poll, and at the latest
-until the next retry is due. A failing batch is logged and tried again; it never stops the
-scheduler.
+then it sleeps until an event commits (PostgreSQL: LISTEN on the outbox's NOTIFY, which the
+committing process sends just after its commit, at most one every 25 ms) or, on
+SQLite, until its next poll, and at the latest until the next retry is due. A failing batch
+is logged and tried again; it never stops the scheduler.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from ..domain.errors import Conflict
 from .batch import WriteBatch
 from .engine import READ_ONLY
+from .outbox_listener import OutboxNotifier, notifier_for
 from .repositories.analytics import AnalyticsRepository
 from .repositories.bench import BenchRepository
 from .repositories.catalogue import CatalogueRepository
@@ -80,6 +81,16 @@ class Database:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._notifier: OutboxNotifier | None = None
+
+    def events_committed(self) -> None:
+        """A transaction that wrote outbox events has committed: on PostgreSQL, wake their
+        listeners (the webhook dispatcher) through this process's notifier."""
+        if self.engine.dialect.name != "postgresql":
+            return  # SQLite's dispatcher polls
+        if self._notifier is None:
+            self._notifier = notifier_for(self.engine.url.render_as_string(hide_password=False))
+        self._notifier.poke()
 
     def begin(self, *, read_only: bool = False):
         connection = self.engine.connect()
@@ -185,6 +196,8 @@ class UnitOfWork:
             self.events.flush()
             committed = self.events.flushed
         self._transaction.commit()
+        if committed:
+            self.database.events_committed()
         for listener in COMMIT_LISTENERS:
             listener(committed)
 

@@ -49,9 +49,6 @@ def init_app(app: Flask) -> None:
     app.session_interface = session.CookieSessions()
     # The API's token auth asks this for requests without a token: the browser session.
     app.extensions["ri.session_auth"] = session.session_principal
-    # Registered after the API's auth, so these run once the person is known.
-    app.before_request(pages.refuse_forged_requests)
-    app.after_request(pages.answer_browsers)
     app.register_blueprint(assets)
     pages.register_pages(app, login.bp, pages.MenuEntry(
         "api-docs.openapi_swagger_ui", "API documentation", READ))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Response, current_app
 
 from ..extensions import policies, settings
 
@@ -34,24 +34,29 @@ def content_security_policy() -> str:
                                            f"img-src 'self' data: {allowed}")
 
 
+def _wanted() -> tuple[tuple[str, str, str], ...]:
+    """(name, its lower case, value) of every header to set, worked out once per app: the
+    policy and settings they come from are read once per app too."""
+    found = current_app.extensions.get("ri.security_headers")
+    if found is None:
+        wanted = [
+            ("Content-Security-Policy", content_security_policy()),
+            ("X-Frame-Options", "DENY"),  # for browsers predating frame-ancestors
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+        ]
+        if settings().secure_cookies:
+            wanted.append(("Strict-Transport-Security", HSTS))
+        found = tuple((name, name.lower(), value) for name, value in wanted)
+        current_app.extensions["ri.security_headers"] = found
+    return found
+
+
 def add_security_headers(response: Response) -> Response:
-    """Set on every response, pages and API alike (setdefault: a view may ask for stricter)."""
+    """Set on every response, pages and API alike (a header the view set stays: it may ask
+    for stricter)."""
     headers = response.headers
     # One look at the headers set, rather than a scan of them per header (setdefault's).
     present = {name.lower() for name, _ in headers.items()}
-    wanted = [
-        ("Content-Security-Policy", content_security_policy),
-        ("X-Frame-Options", lambda: "DENY"),  # for browsers predating frame-ancestors
-        ("X-Content-Type-Options", lambda: "nosniff"),
-        ("Referrer-Policy", lambda: "same-origin"),
-    ]
-    if settings().secure_cookies:
-        wanted.append(("Strict-Transport-Security", lambda: HSTS))
-    headers.extend([(name, value()) for name, value in wanted if name.lower() not in present])
+    headers.extend([(name, value) for name, lower, value in _wanted() if lower not in present])
     return response
-
-
-def init_app(app: Flask) -> None:
-    """Call before any other after_request hook is registered: Flask runs them in reverse, so
-    this one then sees the final response, whichever hook replaced it (a login redirect...)."""
-    app.after_request(add_security_headers)

@@ -3,6 +3,8 @@ for an endpoint that asks for it, and as soon as events commit."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -12,6 +14,7 @@ from sqlalchemy import select
 
 from returns_inventory.integrations.webhook_http import AddressPolicy
 from returns_inventory.jobs.dispatcher import Dispatcher
+from returns_inventory.persistence.outbox_listener import OutboxListener
 from returns_inventory.persistence.planning_tables import webhook_deliveries
 from returns_inventory.persistence.uow import UnitOfWork
 from returns_inventory.services.stock import adjust_stock
@@ -130,6 +133,32 @@ def test_the_dispatcher_wakes_when_an_event_commits(committing_db, backend, erp,
     finally:
         dispatcher.stop()
     assert len(erp.events("/live")) == 1
+
+
+# A command (an import, a CLI verb) commits its events and exits: the notification is sent
+# from a thread of the committing process, after the commit, so it must not die with it.
+_COMMIT_AND_EXIT = """
+import sys
+from returns_inventory.persistence.engine import make_engine
+from returns_inventory.persistence.uow import Database, UnitOfWork
+with UnitOfWork(Database(make_engine(sys.argv[1]))) as uow:
+    uow.events.add("stock.adjusted", {"by": "a command"}, actor="cli")
+    uow.commit()
+"""
+
+
+def test_a_command_that_commits_an_event_and_exits_at_once_still_wakes_the_dispatcher(
+        committing_db, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no NOTIFY: its dispatcher polls")
+    url = committing_db.engine.url.render_as_string(hide_password=False)
+    listener = OutboxListener.open(url)
+    assert listener is not None
+    try:
+        subprocess.run([sys.executable, "-c", _COMMIT_AND_EXIT, url], check=True, timeout=120)
+        assert listener.heard(30)
+    finally:
+        listener.close()
 
 
 def test_a_kept_connection_the_endpoint_closed_meanwhile_costs_no_attempt(

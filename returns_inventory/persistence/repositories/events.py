@@ -75,21 +75,20 @@ def committed_in(snapshot: str | None, txid: int | None) -> bool:
 FEED_LOCK = 0x52494F5554424F58  # "RIOUTBOX": one key per database, advisory locks are per database
 
 # One channel for every new event: the webhook dispatcher wakes on it (jobs/dispatcher.py).
+# The writers' process notifies on it after they commit (outbox_listener.OutboxNotifier), not
+# in their transaction: PostgreSQL lets notifying commits through one at a time.
 OUTBOX_CHANNEL = "ri_outbox"
 _ADD_EVENTS = outbox_events.insert()
-# The notification rides in the same CTE, so it costs no round trip: PostgreSQL delivers it
-# at COMMIT (and not at all on rollback), once per transaction however many rows sent it.
 # The lock is a CTE the rows are selected from, so it is taken before the id default
 # (nextval) of the first row is evaluated. Every event goes in one execution whatever their
 # number, as one JSON array unnested in the order added (ids follow it), through psycopg's RawCursor
 # without SQLAlchemy's execution context (it cost more CPU than the insert).
 _ADD_EVENTS_PG = (
-    b"WITH writers_turn AS (SELECT pg_advisory_xact_lock_shared($1) AS taken, "
-    b"pg_notify($2, '') AS notified) "
+    b"WITH writers_turn AS (SELECT pg_advisory_xact_lock_shared($1) AS taken) "
     b"INSERT INTO outbox_events (event_type, payload, actor, created_at, txid) "
     b"SELECT e.doc->>'event_type', e.doc->'payload', e.doc->>'actor', "
     b"(e.doc->>'created_at')::timestamptz, pg_current_xact_id()::text::bigint "
-    b"FROM writers_turn, json_array_elements($3::text::json) WITH ORDINALITY AS e(doc, n) "
+    b"FROM writers_turn, json_array_elements($2::text::json) WITH ORDINALITY AS e(doc, n) "
     b"ORDER BY e.n"
 )
 _READERS_TURN = select(func.pg_advisory_xact_lock(FEED_LOCK))
@@ -122,10 +121,9 @@ class OutboxRepository(Repository):
         if not self._pending:
             return []
         pending, self._pending = self._pending, []
-        # On PostgreSQL this also notifies listeners (the webhook dispatcher) on commit.
         if self.is_postgres:
             # One JSON document of every event: one parameter to send, none to escape.
-            execute_raw(self.connection, _ADD_EVENTS_PG, [FEED_LOCK, OUTBOX_CHANNEL, json.dumps(
+            execute_raw(self.connection, _ADD_EVENTS_PG, [FEED_LOCK, json.dumps(
                 [{**e, "created_at": e["created_at"].isoformat()} for e in pending])])
         else:
             self.connection.execute(_ADD_EVENTS, pending)
