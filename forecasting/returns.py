@@ -36,14 +36,16 @@ class ReturnCounts:
     def gather(cls, n: int, window: int, parts) -> ReturnCounts:
         """The counts of ``n`` series from parts counted apart, e.g. by workers that each read
         the returns of their own series: ``parts`` holds ``(rows, counts)`` pairs, ``counts``
-        being those of the series ``rows``, and no series in two parts (unnamed ones: none).
+        being those of the series ``rows`` (-1: not in the panel, left out), and no series in
+        two parts (unnamed ones: none).
         """
         out = cls(returned=np.zeros(n), reasons=np.zeros((n, 3)), graded=np.zeros(n),
                   restockable=np.zeros(n), lag_counts=np.zeros((n, window + 1)),
                   recent_returned=np.zeros((n, window)))
         for rows, counts in parts:
+            known = np.asarray(rows) >= 0
             for name in _COUNT_FIELDS:
-                getattr(out, name)[rows] = getattr(counts, name)
+                getattr(out, name)[rows[known]] = getattr(counts, name)[known]
         return out
 
 

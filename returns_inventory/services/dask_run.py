@@ -61,11 +61,9 @@ def read_on_cluster(client, uow: UnitOfWork, config: ForecastConfig, as_of) -> P
     first = last - config.history_weeks + 1
     catalogue = planning.planning_items()
     ids = np.sort(np.fromiter((r.id for r in catalogue), np.int64, len(catalogue)))
-    ranges = id_ranges(ids, _workers(client))
-    futures = [client.submit(read_partition, url, snapshot, first, last, (a, b),
-                             ids[np.searchsorted(ids, a):np.searchsorted(ids, b)],
+    futures = [client.submit(read_partition, url, snapshot, first, last, bounds,
                              config.return_window_weeks, pure=False)
-               for a, b in ranges]
+               for bounds in id_ranges(ids, _workers(client))]
     parts = client.gather(futures)
     weekly = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 3), np.int64)
     counted = [(p[1], p[2]) for p in parts]
@@ -74,10 +72,9 @@ def read_on_cluster(client, uow: UnitOfWork, config: ForecastConfig, as_of) -> P
 
 
 def read_partition(url: str, snapshot: str, first: int, last: int, item_range: tuple[int, int],
-                   item_ids: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray,
-                                                                ReturnCounts]:
-    """Sales lines of items in ``item_range``, as of the driver's snapshot, and the returned
-    units of its catalogue items ``item_ids`` (sorted) counted per item.
+                   window: int) -> tuple[np.ndarray, np.ndarray, ReturnCounts]:
+    """Sales lines of items in ``item_range``, as of the driver's snapshot, and their returned
+    units counted per item: the weekly rows, the ids of the items with returns, their counts.
 
     Sales are not summed, as the local executor reads them: grouping millions of rows, nearly
     all alone in their item and week, doubled the database's CPU of the read, and the driver's
@@ -94,20 +91,10 @@ def read_partition(url: str, snapshot: str, first: int, last: int, item_range: t
         weekly = _joined(uow.planning.sales_blocks(first, last, item_range), 3)
         returned = _joined(uow.planning.received_returns_blocks(
             first, last, item_range, **RETURN_CODES), 6)
-    return weekly, item_ids, _count_returned(returned, item_ids, last, window)
-
-
-def _count_returned(returned: np.ndarray, item_ids: np.ndarray, last: int,
-                    window: int) -> ReturnCounts:
-    """(item_id, sale week, receipt week, reason, grade, units) rows counted per item of
-    ``item_ids`` (sorted; rows of other items are not counted, as the packer drops them)."""
-    at = np.searchsorted(item_ids, returned[:, 0])
-    at = np.minimum(at, max(len(item_ids) - 1, 0))
-    keep = (item_ids[at] == returned[:, 0]) if len(item_ids) else np.zeros(len(at), bool)
-    kept = returned[keep]
+    item_ids, at = np.unique(returned[:, 0], return_inverse=True)
     rows = ReturnsData(*(values.astype(dtype) for values, dtype in zip(
-        (at[keep], *kept[:, 1:].T), RETURN_DTYPES, strict=True)))
-    return count_returns(rows, len(item_ids), last_week=last, window=window)
+        (at.reshape(-1), *returned[:, 1:].T), RETURN_DTYPES, strict=True)))
+    return weekly, item_ids, count_returns(rows, len(item_ids), last_week=last, window=window)
 
 
 def _joined(blocks, columns: int) -> np.ndarray:

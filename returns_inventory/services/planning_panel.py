@@ -142,9 +142,9 @@ class Packer:
             column.append(values[keep].astype(dtype))
 
     def add_counted(self, ids: np.ndarray, counts: ReturnCounts) -> None:
-        """The returns of the catalogue items ``ids``, counted per item where they were read
-        (``count_returns`` over the panel's weeks and the return window); none of these items
-        may come as rows too."""
+        """The returns of the items ``ids``, counted per item where they were read
+        (``count_returns`` over the panel's weeks and the return window); items not in the
+        catalogue are dropped, and none of these items may come as rows too."""
         self.counted.append((self.rows_of(ids), counts))
 
     def _returns(self) -> ReturnsData | ReturnCounts:
