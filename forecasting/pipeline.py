@@ -33,6 +33,7 @@ from forecasting.replenishment import (
 )
 from forecasting.results import DemandForecast, PlanResult, ReplenishmentPlan, ReturnEstimates
 from forecasting.returns import (
+    ReturnCounts,
     count_returns,
     expected_arrivals,
     fit_returns,
@@ -59,7 +60,10 @@ class Planner:
     Args:
         sales: weekly units sold per series (:class:`~forecasting.panel.SalesPanel`).
         returns: returns with sale and receipt weeks, reason and grade (default: none);
-            counted per series when the planner is made and not kept.
+            counted per series when the planner is made and not kept. Or the counts
+            themselves (:class:`~forecasting.returns.ReturnCounts`, from
+            :func:`~forecasting.returns.count_returns` with ``last_week=sales.last_week`` and
+            ``window=return_window_weeks``), e.g. counted by the workers that read them.
         stock: stock position per series (default: nothing on hand or on order).
         items: planning parameters per series (default: :meth:`ItemParams.uniform`).
 
@@ -78,7 +82,7 @@ class Planner:
         replenishment: a :class:`~forecasting.replenishment.ReplenishmentOptions`.
     """
 
-    def __init__(self, sales: SalesPanel, returns: ReturnsData | None = None,
+    def __init__(self, sales: SalesPanel, returns: ReturnsData | ReturnCounts | None = None,
                  stock: StockPosition | None = None, items: ItemParams | None = None, *,
                  horizon: int = 13, holdout_weeks: int = 13, n_origins: int = 2,
                  return_window_weeks: int = 8, interval_level: float = 0.8,
@@ -109,9 +113,15 @@ class Planner:
         # The long returns table (tens of millions of rows at a million series) is read once,
         # here, into per-series counts and not kept: a caller may let it go before fit().
         t0 = time.perf_counter()
-        self.return_counts = count_returns(returns if returns is not None
-                                           else ReturnsData.empty(), n,
-                                           last_week=sales.last_week, window=self.window)
+        if isinstance(returns, ReturnCounts):
+            if returns.recent_returned.shape != (n, self.window):
+                raise ValueError(f"the return counts are of {returns.recent_returned.shape} "
+                                 f"(series, window weeks); the panel needs {(n, self.window)}")
+            self.return_counts = returns
+        else:
+            self.return_counts = count_returns(returns if returns is not None
+                                               else ReturnsData.empty(), n,
+                                               last_week=sales.last_week, window=self.window)
         self._count_s = time.perf_counter() - t0
 
     def fit(self) -> PlanResult:

@@ -32,6 +32,26 @@ class ReturnCounts:
     lag_counts: np.ndarray        # (n, W+1) lags of sales old enough to be fully observed
     recent_returned: np.ndarray   # (n, W) units back from sales made `age` weeks ago
 
+    @classmethod
+    def gather(cls, n: int, window: int, parts) -> ReturnCounts:
+        """The counts of ``n`` series from parts counted apart, e.g. by workers that each read
+        the returns of their own series: ``parts`` holds ``(rows, counts)`` pairs, ``counts``
+        being those of the series ``rows`` (-1: not in the panel, left out), and no series in
+        two parts (unnamed ones: none).
+        """
+        out = cls(returned=np.zeros(n), reasons=np.zeros((n, 3)), graded=np.zeros(n),
+                  restockable=np.zeros(n), lag_counts=np.zeros((n, window + 1)),
+                  recent_returned=np.zeros((n, window)))
+        for rows, counts in parts:
+            known = np.asarray(rows) >= 0
+            for name in _COUNT_FIELDS:
+                getattr(out, name)[rows[known]] = getattr(counts, name)[known]
+        return out
+
+
+_COUNT_FIELDS = ("returned", "reasons", "graded", "restockable", "lag_counts",
+                 "recent_returned")
+
 
 def count_returns(r: ReturnsData, n: int, *, last_week: int, window: int,
                   block: int = 2_000_000) -> ReturnCounts:

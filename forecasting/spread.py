@@ -282,17 +282,20 @@ def level_variance(err, forecast_sum, group, n_groups) -> np.ndarray | None:
     if idx.size > LEVEL_MAX_ERRORS:
         ok = np.zeros(ok.shape, bool)
         ok.ravel()[idx[:: -(-idx.size // LEVEL_MAX_ERRORS)]] = True
-    g = np.broadcast_to(np.asarray(group, np.int64)[:, None], err.shape)[ok]
-    f, e2 = f[ok], err[ok] ** 2
-    glob = _fit_level_law(f, e2)
+    glob = _fit_level_law(f[ok], err[ok] ** 2)
     if glob is None:
         return None
     out = np.tile(glob, (n_groups, 1))
-    order = np.argsort(g, kind="stable")  # one sort, then each group is a slice
-    bounds = np.searchsorted(g[order], np.arange(n_groups + 1))
+    # The rows in group order (a sort of n rows, not of every error): each group's errors
+    # are then a slice, in the panel's order within the group.
+    group = np.asarray(group, np.int64)
+    rows = np.argsort(group, kind="stable")
+    ok = ok[rows]
+    f, e2 = f[rows][ok], err[rows][ok] ** 2
+    bounds = np.r_[0, np.cumsum(np.bincount(group[rows], ok.sum(axis=1), n_groups))]
+    bounds = bounds.astype(np.int64)
     for k in range(n_groups):
-        part = order[bounds[k] : bounds[k + 1]]
-        own = _fit_level_law(f[part], e2[part])
+        own = _fit_level_law(f[bounds[k] : bounds[k + 1]], e2[bounds[k] : bounds[k + 1]])
         if own is not None:
             out[k] = own
     return out

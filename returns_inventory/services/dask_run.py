@@ -4,9 +4,11 @@ Forecasting is a few seconds of the run; reading the history and writing the res
 rest, so with only the forecast on the cluster a second worker barely helps. Here the workers
 also read: the driver's read-only transaction exports its snapshot, and every partition task
 adopts it (``SET TRANSACTION SNAPSHOT``), so all partitions see exactly what one read would
-have, however long they take. They return compact integer arrays; the driver packs them in
-catalogue order, exactly as the local executor does, and forecasts, each chunk's arrays
-scattered to the worker that forecasts it. The driver writes, as the local executor does:
+have, however long they take. They return the weekly sales as compact integer arrays, and
+their returned units already counted per series (the library's ``count_returns``, which the
+local executor's forecast does in the driver: serial work a second worker could not share);
+the driver packs them in catalogue order and forecasts, each chunk's arrays scattered to the
+worker that forecasts it. The driver writes, as the local executor does:
 sending the results to workers to be formatted and the text back cost more CPU than
 formatting them here (a 72 MiB graph per partition at 100,000 series).
 """
@@ -19,6 +21,9 @@ from concurrent.futures import Executor, Future
 
 import numpy as np
 
+from forecasting.panel import ReturnsData
+from forecasting.returns import ReturnCounts, count_returns
+
 from ..persistence.engine import make_engine, url_without_password, worker_url
 from ..persistence.uow import Database, UnitOfWork
 from .planning_inputs import (
@@ -28,6 +33,7 @@ from .planning_inputs import (
     last_complete_week,
     pack_inputs,
 )
+from .planning_panel import RETURN_DTYPES
 
 # One engine per worker process and database, kept between tasks and runs.
 _DATABASES: dict[str, Database] = {}
@@ -55,22 +61,26 @@ def read_on_cluster(client, uow: UnitOfWork, config: ForecastConfig, as_of) -> P
     first = last - config.history_weeks + 1
     catalogue = planning.planning_items()
     ids = np.sort(np.fromiter((r.id for r in catalogue), np.int64, len(catalogue)))
-    futures = [client.submit(read_partition, url, snapshot, first, last, bounds, pure=False)
+    futures = [client.submit(read_partition, url, snapshot, first, last, bounds,
+                             config.return_window_weeks, pure=False)
                for bounds in id_ranges(ids, _workers(client))]
     parts = client.gather(futures)
     weekly = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 3), np.int64)
-    returned = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, 6), np.int64)
+    counted = [(p[1], p[2]) for p in parts]
     return pack_inputs(planning, config, as_of, catalogue, weekly.astype(np.int64),
-                       returned.astype(np.int64))
+                       counted=counted)
 
 
-def read_partition(url: str, snapshot: str, first: int, last: int,
-                   item_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Sales lines and returned units of items in ``item_range``, as of the driver's snapshot.
+def read_partition(url: str, snapshot: str, first: int, last: int, item_range: tuple[int, int],
+                   window: int) -> tuple[np.ndarray, np.ndarray, ReturnCounts]:
+    """Sales lines of items in ``item_range``, as of the driver's snapshot, and their returned
+    units counted per item: the weekly rows, the ids of the items with returns, their counts.
 
-    Not summed, as the local executor reads them: grouping millions of rows, nearly all alone
-    in their item and week (or weeks, reason and grade), doubled the database's CPU of the
-    read, and the driver's packing adds rows up anyway.
+    Sales are not summed, as the local executor reads them: grouping millions of rows, nearly
+    all alone in their item and week, doubled the database's CPU of the read, and the driver's
+    packing adds rows up anyway. The returns are counted here, for this partition's items
+    only (the counts of the whole panel are these side by side, the same bits), instead of
+    travelling as rows for the driver to count alone.
     """
     if url not in _DATABASES:
         _DATABASES[url] = Database(make_engine(worker_url(url)))
@@ -81,7 +91,10 @@ def read_partition(url: str, snapshot: str, first: int, last: int,
         weekly = _joined(uow.planning.sales_blocks(first, last, item_range), 3)
         returned = _joined(uow.planning.received_returns_blocks(
             first, last, item_range, **RETURN_CODES), 6)
-    return weekly, returned
+    item_ids, at = np.unique(returned[:, 0], return_inverse=True)
+    rows = ReturnsData(*(values.astype(dtype) for values, dtype in zip(
+        (at.reshape(-1), *returned[:, 1:].T), RETURN_DTYPES, strict=True)))
+    return weekly, item_ids, count_returns(rows, len(item_ids), last_week=last, window=window)
 
 
 def _joined(blocks, columns: int) -> np.ndarray:

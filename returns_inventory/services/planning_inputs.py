@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from forecasting.panel import GRADES, NO_GRADE, REASONS
+from forecasting.returns import ReturnCounts
 
 from ..domain.weeks import week_of
 from ..persistence.uow import UnitOfWork
@@ -127,12 +128,20 @@ RETURN_CODES: dict[str, Any] = dict(reasons=REASONS, other_reason=REASONS.index(
 
 
 def pack_inputs(planning, config: ForecastConfig, as_of: date, catalogue, weekly: np.ndarray,
-                returned: np.ndarray) -> PlanningInputs:
+                returned: np.ndarray | None = None, *,
+                counted: list[tuple[np.ndarray, ReturnCounts]] | None = None) -> PlanningInputs:
     """Arrays of the big reads (weekly sales, returns) plus the small ones, as the library's
-    panel. Row order is the catalogue's, whatever order the big reads came back in."""
+    panel. Row order is the catalogue's, whatever order the big reads came back in.
+
+    The returns come as rows (``returned``) or already counted per item (``counted``:
+    ``(item ids, their counts)`` pairs, see :meth:`Packer.add_counted`).
+    """
     if not isinstance(catalogue, Catalogue):
         catalogue = Catalogue.from_rows(catalogue)
     packer = Packer(catalogue, config, last_complete_week(as_of) - config.history_weeks + 1)
     packer.add_sales(weekly)
-    packer.add_returns(returned)
+    if returned is not None:
+        packer.add_returns(returned)
+    for ids, counts in counted or ():
+        packer.add_counted(ids, counts)
     return packer.finish(planning, config, as_of)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from forecasting.panel import ItemParams, ReturnsData, SalesPanel, StockPosition
+from forecasting.returns import ReturnCounts
 
 from ..domain.weeks import monday_of, week_of
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 class PlanningInputs:
     item_ids: np.ndarray  # database id per panel row
     sales: SalesPanel
-    returns: ReturnsData
+    returns: ReturnsData | ReturnCounts  # rows, or counted per series where they were read
     stock: StockPosition
     items: ItemParams
     unit_cost: np.ndarray
@@ -115,6 +116,8 @@ class Packer:
         self.lookup[self.item_ids] = np.arange(n)
         self.y = np.zeros(n * self.weeks, dtype=np.float32)
         self.returned: list[list[np.ndarray]] = [[] for _ in RETURN_DTYPES]
+        self.counted: list[tuple[np.ndarray, ReturnCounts]] = []
+        self.window = config.return_window_weeks
 
     def rows_of(self, ids_read: np.ndarray) -> np.ndarray:
         """Panel row of each item id; -1 for items not in the catalogue."""
@@ -138,7 +141,18 @@ class Packer:
                                          RETURN_DTYPES, strict=True):
             column.append(values[keep].astype(dtype))
 
-    def _returns(self) -> ReturnsData:
+    def add_counted(self, ids: np.ndarray, counts: ReturnCounts) -> None:
+        """The returns of the items ``ids``, counted per item where they were read
+        (``count_returns`` over the panel's weeks and the return window); items not in the
+        catalogue are dropped, and none of these items may come as rows too."""
+        self.counted.append((self.rows_of(ids), counts))
+
+    def _returns(self) -> ReturnsData | ReturnCounts:
+        if self.counted:
+            if any(self.returned):
+                raise ValueError("returns came both as rows and counted")
+            counted, self.counted = self.counted, []
+            return ReturnCounts.gather(len(self.catalogue), self.window, counted)
         def column(k: int) -> np.ndarray:
             parts, self.returned[k] = self.returned[k], []  # freed as each one is joined
             return np.concatenate(parts) if parts else np.zeros(0, RETURN_DTYPES[k])

@@ -14,6 +14,7 @@ from forecasting import (
     run_pipeline,
 )
 from forecasting.pipeline import fallback_counts
+from forecasting.returns import ReturnCounts, count_returns
 from forecasting.selection import select
 from forecasting.synthetic import make_apparel_panel
 
@@ -237,3 +238,31 @@ def test_the_plan_is_the_same_whatever_blocks_a_large_panel_is_worked_in(panel, 
         for name, value in vars(a).items():
             if isinstance(value, np.ndarray):
                 np.testing.assert_array_equal(getattr(b, name), value, err_msg=name)
+
+
+def test_returns_counted_apart_where_they_were_read_give_the_same_plan(panel, result):
+    # Dask partitions count the returns of their own series; side by side, those counts must
+    # plan exactly what the rows counted in one place do.
+    n, r = len(panel.sales.ids), panel.returns
+    cut = n // 3
+    parts = []
+    for rows in (np.arange(cut), np.arange(cut, n)):
+        mine = np.isin(r.series, rows)
+        local = ReturnsData(np.searchsorted(rows, r.series[mine]), r.sale_week[mine],
+                            r.receipt_week[mine], r.reason[mine], r.grade[mine], r.units[mine])
+        parts.append((rows, count_returns(local, len(rows), last_week=panel.sales.last_week,
+                                          window=8)))
+    counted = run_pipeline(panel.sales, ReturnCounts.gather(n, 8, parts), panel.stock,
+                           panel.items)
+    for part in ("demand", "returns", "replenishment"):
+        a, b = getattr(result, part), getattr(counted, part)
+        for name, value in vars(a).items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(getattr(b, name), value, err_msg=name)
+
+
+def test_return_counts_of_another_window_are_refused(panel):
+    n = len(panel.sales.ids)
+    counts = count_returns(panel.returns, n, last_week=panel.sales.last_week, window=6)
+    with pytest.raises(ValueError, match="window"):
+        Planner(panel.sales, counts, return_window_weeks=8)
