@@ -76,6 +76,7 @@ class OutboxNotifier:
         self._pid: int | None = None  # the process whose thread sends (gunicorn forks)
         self._starting = threading.Lock()
         self._connection: psycopg.Connection | None = None
+        self._sending = threading.Lock()  # the thread's notify against the exit's close
 
     def poke(self) -> None:
         """Some events have just committed: notify soon (never blocks on the database)."""
@@ -103,6 +104,10 @@ class OutboxNotifier:
             time.sleep(self._every)
 
     def _notify(self) -> bool:
+        with self._sending:
+            return self._notify_now()
+
+    def _notify_now(self) -> bool:
         try:
             if self._connection is None or self._connection.closed:
                 self._connection = psycopg.connect(self._url, autocommit=True)
@@ -119,7 +124,17 @@ class OutboxNotifier:
     def _last_word(self, pid: int) -> None:
         # A command that commits events and exits at once: its notification must not die
         # with the daemon thread (which may be connecting still), so it is sent from here.
-        if pid != os.getpid() or self._covered >= self._poked:
+        if pid != os.getpid():
+            return
+        # The thread's own connection ends with the process: closed here, not left to the
+        # garbage collector at shutdown (which warns of an open connection).
+        if self._sending.acquire(timeout=1.0):  # not held up by a database that hangs
+            try:
+                if self._connection is not None:
+                    self._connection.close()
+            finally:
+                self._sending.release()
+        if self._covered >= self._poked:
             return
         try:
             with psycopg.connect(self._url, autocommit=True) as connection:
