@@ -3,6 +3,7 @@ clear-run`: end a run whose process is gone."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -38,14 +39,22 @@ def forecast_run(as_of, workers, executor, scheduler_address) -> None:
         actor=cli_actor(), trigger="cli", workers=workers, executor=executor,
         scheduler_address=scheduler_address,
     )
-    with click.progressbar(length=len(STAGES), label="forecast run", show_pos=True) as bar:
+    # The bar starts with the first stage: a run refused up front (an as-of date before the
+    # first sales week, a run already under way) prints its error alone.
+    with contextlib.ExitStack() as stack:
+        bars: list = []
+
         def advance(stage: str) -> None:
-            bar.label = stage
-            bar.update(1)
+            if not bars:
+                bars.append(stack.enter_context(
+                    click.progressbar(length=len(STAGES), label=stage, show_pos=True)))
+            bars[0].label = stage
+            bars[0].update(1)
 
         try:
             run = run_forecast(uow_factory(), settings(), request, progress=advance)
         except DomainError as exc:
+            stack.close()
             click.echo(f"error: {exc.detail}", err=True)
             sys.exit(2)
     phases = run["figures"].get("phases", {})

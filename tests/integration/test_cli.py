@@ -173,3 +173,11 @@ def test_settle_refunds_settles_graded_returns_once_without_a_scheduler(run, uow
     assert first.stdout.strip() == "settled 1 return(s)"
     assert again.stdout.strip() == "settled 0 return(s)"  # a return is settled once
     assert not get_return(uow, view.rma).settling
+
+
+def test_a_forecast_run_refused_up_front_prints_its_error_alone(run):
+    result = run("forecast", "run", "--as-of", "2026-11-23")  # nothing imported yet
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no warehouse to replenish")
+    # the bar names the stage it stopped in, not a label of its own on a line before
+    assert "forecast run" not in result.output
