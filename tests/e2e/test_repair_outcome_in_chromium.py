@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.browser import screenshot_dir
-from tests.e2e.test_returns_bench_in_chromium import DESK, _at, _log_in, _scan, parcel  # noqa: F401
+from tests.e2e.test_returns_bench_in_chromium import (  # noqa: F401
+    DESK,
+    _at,
+    _log_in,
+    _open_at_station,
+    _receive,
+    parcel,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,18 +25,13 @@ def test_a_repaired_unit_scanned_at_the_station_goes_back_to_stock_from_its_page
         live_server, browser, parcel, unique):  # noqa: F811
     from playwright.sync_api import expect
 
-    received = live_server.post(f"/api/v1/returns/{parcel['rma']}/receipts", json={
-        "location": parcel["wh"], "lines": [{"line_no": 1, "quantity": 1}]})
-    [unit] = [u["unit_id"] for u in received.json()["units"]]
+    [unit] = _receive(live_server, parcel, 1)
     graded = live_server.post(f"/api/v1/units/{unit}/grade", json={"grade": "C"})
     assert graded.json()["status"] == "in_repair", graded.text
 
     context, page, _, refused = _log_in(live_server, browser, unique, DESK, "grader")
     try:
-        page.goto(live_server.url("/station"))
-        page.locator("h1").click()
-        _scan(page, unit)
-        page.wait_for_url(_at(f"/station/units/{unit}"))
+        _open_at_station(live_server, page, unit)
         back = page.get_by_role("form", name="Back from repair")
         page.screenshot(path=str(screenshot_dir() / "grading-back-from-repair.png"),
                         full_page=True)

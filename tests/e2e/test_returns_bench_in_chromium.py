@@ -85,6 +85,22 @@ def _scan(page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
+def _receive(live_server, parcel, line_no: int, quantity: int = 1) -> list[str]:
+    """Units of one line of the parcel received through the API: their ids."""
+    received = live_server.post(f"/api/v1/returns/{parcel['rma']}/receipts", json={
+        "location": parcel["wh"], "lines": [{"line_no": line_no, "quantity": quantity}]})
+    assert received.status_code == 201, received.text
+    return [u["unit_id"] for u in received.json()["units"]]
+
+
+def _open_at_station(live_server, page, unit: str) -> None:
+    """The grader at the station scans the unit's label and lands on its page."""
+    page.goto(live_server.url("/station"))
+    page.locator("h1").click()
+    _scan(page, unit)
+    page.wait_for_url(_at(f"/station/units/{unit}"))
+
+
 def _decoded(pdf: bytes) -> list[str]:
     """The Code 128 barcodes a scanner reads off the printed pages (203 dpi)."""
     import pypdfium2
@@ -190,9 +206,7 @@ def test_a_supervisor_approves_a_costly_write_off_with_the_keyboard(
 ):
     from playwright.sync_api import expect
 
-    received = live_server.post(f"/api/v1/returns/{parcel['rma']}/receipts", json={
-        "location": parcel["wh"], "lines": [{"line_no": 2, "quantity": 1}]})
-    [coat] = [u["unit_id"] for u in received.json()["units"]]
+    [coat] = _receive(live_server, parcel, 2)
     grader_token = live_server.cli("token", "create", "--name", unique("bench"),
                                    "--role", "grader").stdout.strip()
     graded = live_server.post(f"/api/v1/units/{coat}/grade", json={"grade": "D"},
