@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from returns_inventory.persistence import migrate
 from returns_inventory.persistence.engine import make_engine
+from returns_inventory.persistence.outbox_listener import retire_notifiers
 from returns_inventory.persistence.uow import Database
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -47,6 +48,7 @@ def fresh_database(backend: str, folder: Path, *, migrated: bool = True):
             _migrate(url)
         yield url
     finally:
+        retire_notifiers(name)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -10,6 +10,7 @@ import threading
 import time
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 from .repositories.events import OUTBOX_CHANNEL
 
@@ -121,6 +122,15 @@ class OutboxNotifier:
             self._connection = None
             return False
 
+    def retire(self) -> None:
+        """The database is going away (dropped on purpose): nothing more is owed to it, at
+        exit or after."""
+        with self._sending:
+            self._covered = self._poked = 0
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
     def _last_word(self, pid: int) -> None:
         # A command that commits events and exits at once: its notification must not die
         # with the daemon thread (which may be connecting still), so it is sent from here.
@@ -155,3 +165,11 @@ def notifier_for(database_url: str) -> OutboxNotifier:
         if found is None:
             found = _NOTIFIERS[database_url] = OutboxNotifier(database_url)
         return found
+
+
+def retire_notifiers(database_name: str) -> None:
+    """Before a database is dropped: its notifiers owe it nothing, not even a last word at
+    exit (which would fail on a database that no longer exists)."""
+    with _NOTIFIERS_LOCK:
+        for url in [u for u in _NOTIFIERS if make_url(u).database == database_name]:
+            _NOTIFIERS.pop(url).retire()

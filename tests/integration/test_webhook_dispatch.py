@@ -3,6 +3,7 @@ for an endpoint that asks for it, and as soon as events commit."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -192,3 +193,36 @@ def test_an_admin_registers_an_ordered_webhook_over_http(client, auth, erp):
                           json={"url": "https://erp.example/hooks", "ordered": 1})
     assert refused.status_code == 422
     assert [e["field"] for e in refused.get_json()["errors"]] == ["ordered"]
+
+
+def test_a_database_dropped_on_purpose_is_owed_no_notification_at_exit(caplog):
+    """A test run (or an operator) drops a database the process has written events to: the
+    notifier is retired first, so the process's exit does not try to wake a dispatcher on a
+    database that no longer exists."""
+    from tests.databases import POSTGRES_SKIP_REASON, POSTGRES_URL
+    if not POSTGRES_URL:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    from sqlalchemy.engine import make_url
+
+    from returns_inventory.persistence import outbox_listener
+
+    gone = make_url(POSTGRES_URL).set(database="ri_test_dropped_long_ago")
+    url = gone.render_as_string(hide_password=False)
+
+    def poked_and_refused() -> outbox_listener.OutboxNotifier:
+        notifier = outbox_listener.notifier_for(url)
+        notifier._pid = os.getpid()  # as if its thread ran: only the exit is under test
+        notifier.poke()
+        return notifier
+
+    caplog.set_level("WARNING", logger=outbox_listener.__name__)
+    poked_and_refused()._last_word(os.getpid())
+    assert "could not notify" in caplog.text  # owed a last word, which the server refuses
+    caplog.clear()
+
+    notifier = poked_and_refused()
+    outbox_listener.retire_notifiers("ri_test_dropped_long_ago")
+    notifier._last_word(os.getpid())
+    assert caplog.text == ""
+    assert outbox_listener.notifier_for(url) is not notifier  # forgotten too
+    outbox_listener.retire_notifiers("ri_test_dropped_long_ago")
