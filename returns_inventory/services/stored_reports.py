@@ -32,6 +32,7 @@ from ..domain.fit_signals import Comparison
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
 from ..persistence.repositories.analytics import ChangeStamp
+from ..persistence.repositories.stored_reports import COMPUTING
 from ..persistence.uow import UowFactory
 from .analytics_report import ReportCells, build_cells, fit_codes, quality_codes, shrunk_rates
 
@@ -57,15 +58,15 @@ class StoredReport:
 
 
 def stored_report(uow, policy: ReturnsPolicy, family: SalesWindow, *,
-                  now: datetime | None = None) -> StoredReport | None:
+                  now: datetime | None = None, any_age: bool = False) -> StoredReport | None:
     """The stored report of the family's window if it may be served (its data unchanged, or
-    younger than the policy's report_max_age_minutes), else None: compute_report it."""
+    younger than the policy's report_max_age_minutes, or `any_age`), else None: compute it."""
     found = uow.stored_reports.find(*report_key(policy, family))
-    if found is None:
+    if found is None or found["stamp"] == COMPUTING:  # a placeholder is never served
         return None
     current = found["stamp"] == stamp_text(uow.analytics.change_stamp())
     computed_at = _aware(found["computed_at"])
-    if current or (now or datetime.now(UTC)) - computed_at < timedelta(
+    if current or any_age or (now or datetime.now(UTC)) - computed_at < timedelta(
             minutes=policy.report_max_age_minutes):
         return StoredReport(found["id"], found["header"], computed_at, current)
     return None
@@ -84,7 +85,7 @@ def compute_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: Sales
     except Conflict:  # another reader stored the same report first: read theirs
         with uow_factory() as uow:
             found = uow.stored_reports.find(*report_key(policy, family))
-        if found is None:
+        if found is None or found["stamp"] == COMPUTING:
             raise
         return StoredReport(found["id"], found["header"], _aware(found["computed_at"]), True)
     return stored
@@ -115,8 +116,19 @@ def _store(uow, policy: ReturnsPolicy, family: SalesWindow, cells: ReportCells,
     return StoredReport(report_id, header, computed_at, cells.settled)
 
 
+def default_windows(today: date, last_sale_day: date | None,
+                    page_days: tuple[int, ...]) -> set[tuple[date, date]]:
+    """The windows kept computed whatever was read: the API's default (the 90 days ending
+    today) and every window the planner page offers, ending on the last day with sales (the
+    page's default end), so no planner waits for a report."""
+    last = last_sale_day or today
+    return {(today - timedelta(days=DEFAULT_DAYS - 1), today),
+            *((last - timedelta(days=days - 1), last) for days in (DEFAULT_DAYS, *page_days))}
+
+
 def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
-                    today: date, last_sale_day: date | None) -> dict:
+                    today: date, last_sale_day: date | None,
+                    page_days: tuple[int, ...] = ()) -> dict:
     """The scheduler's pass: store the default windows' reports (every category, and each
     category alone) if missing or out of date, bring every other stored report of a recent
     window up to date, and drop out-of-date ones of older windows. A window is summed once:
@@ -125,8 +137,7 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
     with uow_factory() as uow:
         stamp = stamp_text(uow.analytics.change_stamp())
         stored = [r for r in uow.stored_reports.every() if r["policy_key"] == key_of_policy]
-    defaults = {(until - timedelta(days=DEFAULT_DAYS - 1), until)
-                for until in {today, last_sale_day or today}}
+    defaults = default_windows(today, last_sale_day, page_days)
     up_to_date = {(r["since"], r["until"], r["family"]) for r in stored if r["stamp"] == stamp}
     before = {(r["since"], r["until"], r["family"]): r for r in stored}
     stale: dict[tuple[date, date], set[str]] = {}
