@@ -109,3 +109,13 @@ def test_cells_laid_out_on_arrays_are_the_cells_laid_out_per_row(seed, skus):
     old = cells_before(repository, policy, None, key, "stamp")
     assert len(new.item_id) == len(repository.sold["item_id"])
     assert_same_cells(new, old)
+
+
+def test_labels_are_numbered_as_numpy_numbers_them_among_the_distinct_labels_sorted():
+    rng = np.random.default_rng(5)
+    labels = np.asarray([str(x) for x in rng.choice(
+        ["M", "S", "XL", "38", "9.5", "É", "one-size", "cat10", "cat2"], size=500)],
+        dtype=object)
+    _, expected = np.unique(labels, return_inverse=True)
+    assert analytics_report._numbered(labels).tolist() == expected.reshape(-1).tolist()
+    assert analytics_report._numbered(np.asarray([], dtype=object)).tolist() == []
