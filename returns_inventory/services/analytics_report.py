@@ -154,6 +154,7 @@ def build_cells(repository, policy: ReturnsPolicy, window: SalesWindow, size_key
     # rows committed when they are read, so a row committed since the stamp was read may be
     # in them: the report is then right, but only the lines since the stamp could bring it
     # up to date, and that would count such a row twice, so it is read again next time.
+    repository.sums_follow()
     sold_rows = repository.summed_sold(window)  # columns: an item (SKU x size) a row
     returned_rows = repository.summed_returned(window)
     settled = repository.change_stamp() == stamp

@@ -101,6 +101,12 @@ class AnalyticsRepository(Repository):
         if self.is_postgres:
             self.connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
+    def sums_follow(self) -> None:
+        """The rest of this transaction sums a whole window per item: on PostgreSQL, room
+        for its hash of 100,000 items in memory (the default 4 MB spilled it to disk)."""
+        if self.is_postgres:
+            self.connection.execute(text("SET LOCAL work_mem = '64MB'"))
+
     def _among(self, column, ids):
         """column IN ids; on PostgreSQL one array parameter rather than one per id (a page
         names some 500 items, and the driver parses every placeholder)."""
