@@ -513,3 +513,15 @@ def test_a_window_computed_in_a_background_thread_is_served_once_stored(
     futures[0].result(timeout=120)
     done = client.get(first.json["poll"], headers=auth("planner"))
     assert done.status_code == 200 and done.json["page"]["skus"] == 3
+
+
+def test_an_out_of_date_report_too_long_to_wait_for_is_served_as_it_is(
+        tops, uow_factory, policies, asked):
+    since = SOLD_ON - timedelta(days=2)
+    strict = replace(policies.returns, report_max_age_minutes=0)
+    first = analytics.returns_analytics(uow_factory, strict, since=since, until=TODAY)
+    _return(uow_factory, policies, "SO-4", 3, "quality_defect")
+    _reports_took(uow_factory, 4200)
+    stale = analytics.returns_analytics(uow_factory, strict, since=since, until=TODAY)
+    assert stale["report"] == {**first["report"], "current": False}
+    assert _size(stale, "TEE-OK", "M")["units_returned"] == 0 and not asked
