@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from marshmallow import fields, validate
 
 from ..domain.fit_signals import TEST
@@ -16,6 +16,7 @@ from ..services.analytics import (
     returns_analytics,
     write_off_report,
 )
+from ..services.report_requests import ReportComputing
 from .blueprint import Blueprint
 from .csv_export import CSV, csv_response, wants_csv
 
@@ -150,6 +151,23 @@ class ReturnsAnalytics(StrictSchema):
                        "reason and SKU, the most refused or deducted first"})
 
 
+class ReportWindow(StrictSchema):
+    since = fields.String(metadata={"description": "first sale day, ISO 8601"})
+    until = fields.String(metadata={"description": "last sale day, ISO 8601"})
+
+
+class ReturnsReportComputing(StrictSchema):
+    state = fields.String(metadata={"description": "always `computing`"})
+    window = fields.Nested(ReportWindow)
+    filters = fields.Dict(metadata={"description": "sku and category, as asked"})
+    requested_at = fields.String(metadata={
+        "description": "when the first read asked for this report, ISO 8601 UTC"})
+    retry_after = fields.Integer(metadata={
+        "description": "seconds to wait before asking again, as the Retry-After header"})
+    poll = fields.String(metadata={
+        "description": "the URL to read again: 200 with the page once the report is stored"})
+
+
 class WriteOffQuery(StrictSchema):
     since = fields.Date(metadata={"description": "first posting day (UTC), inclusive"})
     until = fields.Date(metadata={"description": "last posting day (UTC), inclusive"})
@@ -188,6 +206,12 @@ class WriteOffReport(StrictSchema):
 @blp.get("/analytics/returns")
 @blp.arguments(AnalyticsQuery, location="query")
 @blp.response(200, ReturnsAnalytics)
+@blp.alt_response(
+    202, schema=ReturnsReportComputing, success=True,
+    description="The window's report is not stored yet and is being computed (seconds at "
+                "100,000 items): ask again at `poll` after `Retry-After` seconds.",
+    headers={"Retry-After": {"description": "seconds to wait before asking again",
+                             "schema": {"type": "integer"}}})
 @requires_role(*READ)
 def get_returns_analytics(args):
     """Returns by SKU and size for sales in the window, with fit and quality signals, a page
@@ -196,10 +220,35 @@ def get_returns_analytics(args):
     Signals: a one-sided Fisher exact test per size against the SKU's other sizes (too_small,
     too_large) and per SKU against its category's other SKUs (fit and quality reasons), with
     one Benjamini-Hochberg correction at q < 0.05 over every test of the report (every page).
+
+    The default windows (the 90 days ending today, and the planner page's windows) are kept
+    computed. The first read of another window answers **202 Accepted** with a `Retry-After`
+    header when computing its report takes longer than a reader should wait: the report is
+    computed once in the background, however many read it meanwhile, and the same URL then
+    answers 200.
     """
+    found = returns_analytics(uow_factory(), policies().returns, **args)
+    if isinstance(found, ReportComputing):
+        return computing_answer(found, args)
     # The service answers exactly what the schema would dump (a test holds it to that), and
     # dumping a page of 100 SKUs' sizes and tests through marshmallow was a third of its time.
-    return jsonify(returns_analytics(uow_factory(), policies().returns, **args))
+    return jsonify(found)
+
+
+def computing_answer(found: ReportComputing, args: dict):
+    """202 Accepted: the report is being computed; read the same URL again later."""
+    poll = request.full_path.rstrip("?")
+    body = {"state": "computing",
+            "window": {"since": found.since.isoformat(), "until": found.until.isoformat()},
+            "filters": {"sku": args.get("sku"), "category": args.get("category")},
+            "requested_at": found.requested_at.isoformat(),
+            "retry_after": found.retry_after, "poll": poll}
+    answer = jsonify(body)
+    answer.status_code = 202
+    answer.headers["Retry-After"] = str(found.retry_after)
+    answer.headers["Location"] = poll
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 @blp.get("/reports/write-offs")

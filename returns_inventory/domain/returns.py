@@ -121,6 +121,10 @@ class ReturnsPolicy:
     # A stored returns report whose data changed since is served, saying so, until it is this
     # old; the next read computes it again (the scheduler refreshes it every few minutes).
     report_max_age_minutes: float = 15
+    # A report expected to take at least this long to compute (as the longest report of every
+    # category took here) is not waited for: the read answers "computing" (202) and it is
+    # computed in the background; one stored but out of date is served as it is.
+    report_wait_ms: int = 300
 
     def today(self, now: datetime | None = None) -> date:
         """Today on the business's calendar ([calendar] timezone), not the server's: windows
@@ -190,6 +194,7 @@ class ReturnsPolicy:
             heat_min_units=int(doc.get("analytics", {}).get("heat_min_units", 20)),
             report_max_age_minutes=float(
                 doc.get("analytics", {}).get("report_max_age_minutes", 15)),
+            report_wait_ms=int(doc.get("analytics", {}).get("report_wait_ms", 300)),
             write_off_approval_threshold=Decimal(
                 str(doc.get("write_off", {}).get("approval_threshold", "100"))
             ),

@@ -14,9 +14,18 @@ from ..domain.grading import Grade
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
 from ..persistence.uow import UowFactory
+from .report_requests import (
+    Background,
+    ReportComputing,
+    expected_ms,
+    request_report,
+)
 from .stored_reports import StoredReport, alone, compute_report, refresh_reports, stored_report
 
 DEFAULT_DAYS = 90
+# The windows the planner page offers (days ending on the chosen day): the returns-reports
+# job keeps each computed, ending on the last day with sales.
+PAGE_WINDOW_DAYS = (30, 90, 180, 365)
 PAGE_SIZE = 100  # SKUs a page, each with its sizes: some 60 kB of JSON
 MOST_PAGE_SIZE = 500
 CENT = Decimal("0.01")
@@ -85,7 +94,8 @@ def returns_analytics(
     today: date | None = None,
     after: str | None = None,
     limit: int = PAGE_SIZE,
-) -> dict:
+    run: Background | None = None,
+) -> dict | ReportComputing:
     """Returns by SKU and size for sales in the window, with fit, style and quality signals,
     one page of SKUs at a time (in SKU order, after `after`).
 
@@ -93,17 +103,36 @@ def returns_analytics(
     SKU against the rest of its category), with one Benjamini-Hochberg correction over every
     test of the report at q < 0.05: the report is every page, so a page's flags do not depend
     on where it starts. The report is computed whole and stored (stored_reports.py); a page
-    reads its own SKUs' rows of it.
+    reads its own SKUs' rows of it. A report not stored and too long to wait for is asked
+    for: ReportComputing, and `run` computes it in the background (report_requests.py).
     """
     window = _window(policy, since, until, today)
     with uow_factory() as uow:
         family = _family(uow, window, sku, category)
-        report = stored_report(uow, policy, family)
+        report, expected = _servable(uow, policy, family)
         if report is not None:  # the usual case: one transaction
             return _page(uow, policy, window, report, sku, category, after, limit)
+    if expected >= policy.report_wait_ms:
+        return request_report(uow_factory, policy, family, size_key(tuple(policy.size_order)),
+                              expected=expected, run=run)
     report = compute_report(uow_factory, policy, family, size_key(tuple(policy.size_order)))
     with uow_factory() as uow:
         return _page(uow, policy, window, report, sku, category, after, limit)
+
+
+def _servable(uow, policy: ReturnsPolicy, family: SalesWindow
+              ) -> tuple[StoredReport | None, int]:
+    """The family's stored report if it may be served, and what computing it is expected to
+    take (when not). A report too long to wait for is served however old (the job brings the
+    windows it keeps up to date; an older window's is dropped once its data changes, and
+    its next read asks for it again)."""
+    report = stored_report(uow, policy, family)
+    if report is not None:
+        return report, 0
+    expected = expected_ms(uow)
+    if expected >= policy.report_wait_ms:
+        return stored_report(uow, policy, family, any_age=True), expected
+    return None, expected
 
 
 def _page(uow, policy: ReturnsPolicy, window: SalesWindow, report: StoredReport,
@@ -138,16 +167,20 @@ def _page(uow, policy: ReturnsPolicy, window: SalesWindow, report: StoredReport,
 
 
 def returns_heat_map(uow_factory: UowFactory, policy: ReturnsPolicy, *, since: date,
-                     until: date, category: str | None, most: int) -> dict:
+                     until: date, category: str | None, most: int,
+                     run: Background | None = None) -> dict | ReportComputing:
     """The `most` SKUs of the window with the highest shrunk return rate (those with fewer
     than the policy's heat_min_units units sold last), with the report's reason mix, signals
     and inspection."""
     window = _window(policy, since, until, None)
     family = SalesWindow(since, until, categories=(category,) if category else None)
     with uow_factory() as uow:
-        report = stored_report(uow, policy, family)
+        report, expected = _servable(uow, policy, family)
         if report is not None:
             return _heat_map(uow, window, report, policy, most)
+    if expected >= policy.report_wait_ms:
+        return request_report(uow_factory, policy, family, size_key(tuple(policy.size_order)),
+                              expected=expected, run=run)
     report = compute_report(uow_factory, policy, family, size_key(tuple(policy.size_order)))
     with uow_factory() as uow:
         return _heat_map(uow, window, report, policy, most)
@@ -233,10 +266,12 @@ def _signals(rows: list[dict]) -> dict:
 def refresh_returns_reports(uow_factory: UowFactory, policy: ReturnsPolicy,
                             now: datetime | None = None) -> dict:
     """Bring the stored returns reports up to date (the scheduler's returns-reports job): the
-    default windows, ending today and on the last day with sales, of every category and of
-    each, and the other reports of recent windows whose data changed."""
+    API's default window (90 days ending today) and every window the planner page offers
+    (ending on the last day with sales), of every category and of each, and the other reports
+    of recent windows whose data changed."""
     return refresh_reports(uow_factory, policy, size_key(tuple(policy.size_order)),
-                           today=policy.today(now), last_sale_day=latest_sale_day(uow_factory))
+                           today=policy.today(now), last_sale_day=latest_sale_day(uow_factory),
+                           page_days=PAGE_WINDOW_DAYS)
 
 
 def latest_sale_day(uow_factory: UowFactory, category: str | None = None) -> date | None:

@@ -122,8 +122,7 @@ def shrunk_rates(returned: np.ndarray, sold: np.ndarray, sku: np.ndarray,
     also by its category's size profile, as forecasting.returns does. `sku[i]` is cell i's
     SKU, numbered from 0; `sku_category` and `size` label the SKUs and the cells."""
     k, n = returned.astype(float), sold.astype(float)
-    _, sku_cat = np.unique(sku_category, return_inverse=True)
-    _, size_index = np.unique(size, return_inverse=True)
+    sku_cat, size_index = _numbered(sku_category), _numbered(size)
     # The cell of the size profile: the category × size.
     _, cell = np.unique(sku_cat[sku] * (size_index.max() + 1) + size_index, return_inverse=True)
     glob = k.sum() / n.sum() if n.sum() else 0.0
@@ -131,6 +130,13 @@ def shrunk_rates(returned: np.ndarray, sold: np.ndarray, sku: np.ndarray,
         k, n, sku, len(sku_category), sku_cat, int(sku_cat.max()) + 1, default=glob, cell=cell,
         n_cell=int(cell.max()) + 1)
     return item_rate, sku_rate
+
+
+def _numbered(labels) -> np.ndarray:
+    """Each label's place among the distinct labels sorted, as np.unique's inverse, by a dict
+    rather than sorting 100,000 Python strings."""
+    place = {label: i for i, label in enumerate(sorted(set(labels)))}
+    return np.array([place[label] for label in labels], dtype=np.int64)
 
 
 def recount_day_summaries(uow_factory) -> None:
@@ -142,44 +148,52 @@ def recount_day_summaries(uow_factory) -> None:
 
 
 def build_cells(repository, policy: ReturnsPolicy, window: SalesWindow, size_key,
-           stamp: ChangeStamp) -> ReportCells:
+                stamp: ChangeStamp) -> ReportCells:
     # Summed from the units sold and back per item and day, which the writers keep with the
     # lines: a row per item and day of the window instead of every line. The sums are of the
     # rows committed when they are read, so a row committed since the stamp was read may be
     # in them: the report is then right, but only the lines since the stamp could bring it
     # up to date, and that would count such a row twice, so it is read again next time.
-    sold_rows = repository.summed_sold(window)
+    repository.sums_follow()
+    sold_rows = repository.summed_sold(window)  # columns: an item (SKU x size) a row
     returned_rows = repository.summed_returned(window)
     settled = repository.change_stamp() == stamp
-    sold_rows.sort(key=lambda r: (r["sku"], size_key(r["size"])))
-    index = {r["item_id"]: i for i, r in enumerate(sold_rows)}
-    sku_codes = list(dict.fromkeys(r["sku"] for r in sold_rows))
-    sku_of = {code: i for i, code in enumerate(sku_codes)}
-    cell_sku = np.array([sku_of[r["sku"]] for r in sold_rows], dtype=np.int64)
+    # Laid out on arrays, not per row: 100,000 cells at large. Cells in SKU order (code
+    # points), then the policy's size order; a stable sort, so ties keep the database's order.
+    codes_of_skus, sku_rank = np.unique(np.asarray(sold_rows["sku"], dtype=object),
+                                        return_inverse=True)
+    size_rank = {s: i for i, s in enumerate(sorted(set(sold_rows["size"]), key=size_key))}
+    order = np.lexsort((np.array([size_rank[s] for s in sold_rows["size"]], dtype=np.int64),
+                        sku_rank.reshape(-1)))
+    item_id = np.asarray(sold_rows["item_id"], dtype=np.int64)[order]
+    category = np.asarray(sold_rows["category"], dtype=object)[order]
+    cell_sku = sku_rank.reshape(-1)[order].astype(np.int64)
+    sku_codes = codes_of_skus.tolist()
+    sku_start = np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1))
     # Imported history need not match a sale in the window (its sale may be unknown, or
     # before the ERP's sales were imported): an item that sold nothing here has no rate.
-    returned = [r for r in returned_rows if r["item_id"] in index]
-    codes = tuple(dict.fromkeys([*policy.reasons, *sorted({r["reason"] for r in returned})]))
-    reasons = np.zeros((len(sold_rows), len(codes)), dtype=np.int64)
-    _add_returned(reasons, returned, index, {code: j for j, code in enumerate(codes)})
-    sku_category = [""] * len(sku_codes)
-    for r in reversed(sold_rows):  # a SKU's category is that of its first size
-        sku_category[sku_of[r["sku"]]] = r["category"]
-    sold = np.array([int(r["units"]) for r in sold_rows], dtype=np.int64)
+    back_item = np.asarray(returned_rows["item_id"], dtype=np.int64)
+    by_item = np.argsort(item_id, kind="stable")
+    at = np.searchsorted(item_id[by_item], back_item)
+    kept = at < len(item_id)
+    kept[kept] = item_id[by_item[at[kept]]] == back_item[kept]
+    cell_of = by_item[at[kept]] if len(item_id) else np.zeros(0, np.int64)
+    back_reason = [r for r, k in zip(returned_rows["reason"], kept.tolist(), strict=True) if k]
+    codes = tuple(dict.fromkeys([*policy.reasons, *sorted(set(back_reason))]))
+    reasons = np.zeros((len(item_id), len(codes)), dtype=np.int64)
+    if back_reason:
+        column = {code: j for j, code in enumerate(codes)}
+        np.add.at(reasons, (cell_of, np.array([column[r] for r in back_reason])),
+                  np.asarray(returned_rows["units"], dtype=np.int64)[kept])
     return _tested(policy, {
-        "item_id": np.array([r["item_id"] for r in sold_rows], dtype=np.int64),
-        "size": [r["size"] for r in sold_rows], "category": [r["category"] for r in sold_rows],
-        "sku_codes": sku_codes,
-        "sku_category": sku_category, "cell_sku": cell_sku,
-        "sku_start": np.searchsorted(cell_sku, np.arange(len(sku_codes) + 1)),
-        "sold": sold, "reason_codes": codes, "reasons": reasons}, settled=settled)
-
-
-def _add_returned(reasons: np.ndarray, returned: list[dict], index: dict, column: dict) -> None:
-    if returned:
-        np.add.at(reasons, (np.array([index[r["item_id"]] for r in returned]),
-                            np.array([column[r["reason"]] for r in returned])),
-                  np.array([int(r["units"]) for r in returned], dtype=np.int64))
+        "item_id": item_id,
+        "size": np.asarray(sold_rows["size"], dtype=object)[order].tolist(),
+        "category": category.tolist(), "sku_codes": sku_codes,
+        # A SKU's category is that of its first size.
+        "sku_category": category[sku_start[:-1]].tolist(), "cell_sku": cell_sku,
+        "sku_start": sku_start,
+        "sold": np.asarray(sold_rows["units"], dtype=np.int64)[order],
+        "reason_codes": codes, "reasons": reasons}, settled=settled)
 
 
 def _tested(policy: ReturnsPolicy, cells: dict, settled: bool = True) -> ReportCells:

@@ -19,9 +19,12 @@ part of it: a page reads them for its own items as it is served.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -32,6 +35,7 @@ from ..domain.fit_signals import Comparison
 from ..domain.returns import ReturnsPolicy
 from ..domain.sales_window import SalesWindow
 from ..persistence.repositories.analytics import ChangeStamp
+from ..persistence.repositories.stored_reports import COMPUTING
 from ..persistence.uow import UowFactory
 from .analytics_report import ReportCells, build_cells, fit_codes, quality_codes, shrunk_rates
 
@@ -57,15 +61,15 @@ class StoredReport:
 
 
 def stored_report(uow, policy: ReturnsPolicy, family: SalesWindow, *,
-                  now: datetime | None = None) -> StoredReport | None:
+                  now: datetime | None = None, any_age: bool = False) -> StoredReport | None:
     """The stored report of the family's window if it may be served (its data unchanged, or
-    younger than the policy's report_max_age_minutes), else None: compute_report it."""
+    younger than the policy's report_max_age_minutes, or `any_age`), else None: compute it."""
     found = uow.stored_reports.find(*report_key(policy, family))
-    if found is None:
+    if found is None or found["stamp"] == COMPUTING:  # a placeholder is never served
         return None
     current = found["stamp"] == stamp_text(uow.analytics.change_stamp())
     computed_at = _aware(found["computed_at"])
-    if current or (now or datetime.now(UTC)) - computed_at < timedelta(
+    if current or any_age or (now or datetime.now(UTC)) - computed_at < timedelta(
             minutes=policy.report_max_age_minutes):
         return StoredReport(found["id"], found["header"], computed_at, current)
     return None
@@ -76,7 +80,7 @@ def compute_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: Sales
     """Compute the family's report and store it in place of the one before."""
     started = time.perf_counter()
     try:
-        with uow_factory() as uow:
+        with uow_factory() as uow, collector_paused():
             stamp = uow.analytics.change_stamp()
             cells = build_cells(uow.analytics, policy, family, size_key, stamp)
             stored = _store(uow, policy, family, cells, stamp, started)
@@ -84,10 +88,24 @@ def compute_report(uow_factory: UowFactory, policy: ReturnsPolicy, family: Sales
     except Conflict:  # another reader stored the same report first: read theirs
         with uow_factory() as uow:
             found = uow.stored_reports.find(*report_key(policy, family))
-        if found is None:
+        if found is None or found["stamp"] == COMPUTING:
             raise
         return StoredReport(found["id"], found["header"], _aware(found["computed_at"]), True)
     return stored
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a report is laid out: it makes a million small
+    acyclic dicts and lists (freed by their counts), and the collections their allocation set
+    off scanned them again and again, a quarter of laying out a report of 100,000 items."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _store(uow, policy: ReturnsPolicy, family: SalesWindow, cells: ReportCells,
@@ -115,8 +133,19 @@ def _store(uow, policy: ReturnsPolicy, family: SalesWindow, cells: ReportCells,
     return StoredReport(report_id, header, computed_at, cells.settled)
 
 
+def default_windows(today: date, last_sale_day: date | None,
+                    page_days: tuple[int, ...]) -> set[tuple[date, date]]:
+    """The windows kept computed whatever was read: the API's default (the 90 days ending
+    today) and every window the planner page offers, ending on the last day with sales (the
+    page's default end), so no planner waits for a report."""
+    last = last_sale_day or today
+    return {(today - timedelta(days=DEFAULT_DAYS - 1), today),
+            *((last - timedelta(days=days - 1), last) for days in (DEFAULT_DAYS, *page_days))}
+
+
 def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
-                    today: date, last_sale_day: date | None) -> dict:
+                    today: date, last_sale_day: date | None,
+                    page_days: tuple[int, ...] = ()) -> dict:
     """The scheduler's pass: store the default windows' reports (every category, and each
     category alone) if missing or out of date, bring every other stored report of a recent
     window up to date, and drop out-of-date ones of older windows. A window is summed once:
@@ -125,8 +154,7 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
     with uow_factory() as uow:
         stamp = stamp_text(uow.analytics.change_stamp())
         stored = [r for r in uow.stored_reports.every() if r["policy_key"] == key_of_policy]
-    defaults = {(until - timedelta(days=DEFAULT_DAYS - 1), until)
-                for until in {today, last_sale_day or today}}
+    defaults = default_windows(today, last_sale_day, page_days)
     up_to_date = {(r["since"], r["until"], r["family"]) for r in stored if r["stamp"] == stamp}
     before = {(r["since"], r["until"], r["family"]): r for r in stored}
     stale: dict[tuple[date, date], set[str]] = {}
@@ -151,7 +179,7 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
         if not families:  # a default window's reports are made together
             continue
         # One transaction a window: its reports are replaced together.
-        with uow_factory() as uow:
+        with uow_factory() as uow, collector_paused():
             started = time.perf_counter()
             was = uow.analytics.change_stamp()
             whole = build_cells(uow.analytics, policy, SalesWindow(since, until), size_key, was)
@@ -178,18 +206,19 @@ def stored_form(report: ReportCells, policy: ReturnsPolicy) -> tuple[dict, list]
     sku_codes, sku_category = report.sku_codes, report.sku_category
     sizes_table, skus_table = report.tests.sizes, report.tests.skus
     cell_sku = report.cell_sku.tolist()
+    # Columns as lists first: indexing a numpy array per test (200,000 at large) costs more
+    # than the test's dict.
     size_tests: list[list[dict]] = [[] for _ in range(len(report.sold))]
-    for row, test in enumerate(_test_dicts(sizes_table)):
-        c = int(sizes_table.owner[row])
+    fit_words = [FIT_WORDS.get(name, name) for name in sizes_table.signals]
+    for c, signal, test in zip(sizes_table.owner.tolist(), sizes_table.signal.tolist(),
+                               _test_dicts(sizes_table), strict=True):
         size_tests[c].append({"sku": sku_codes[cell_sku[c]], "size": report.size[c],
-                              "fit": FIT_WORDS.get(sizes_table.signals[sizes_table.signal[row]],
-                                                   sizes_table.signals[sizes_table.signal[row]]),
-                              **test})
+                              "fit": fit_words[signal], **test})
     style: list[list[dict]] = [[] for _ in sku_codes]
     quality: list[dict | None] = [None] * len(sku_codes)
-    for row, test in enumerate(_test_dicts(skus_table)):
-        s = int(skus_table.owner[row])
-        signal = skus_table.signals[skus_table.signal[row]]
+    for s, signal_at, test in zip(skus_table.owner.tolist(), skus_table.signal.tolist(),
+                                  _test_dicts(skus_table), strict=True):
+        signal = skus_table.signals[signal_at]
         if signal == "quality":
             quality[s] = {"sku": sku_codes[s], "category": sku_category[s], **test}
         else:

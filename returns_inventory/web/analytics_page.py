@@ -11,7 +11,8 @@ from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
 from ..http.auth import requires_role
-from ..services.analytics import latest_sale_day, returns_heat_map, size_key
+from ..services.analytics import PAGE_WINDOW_DAYS, latest_sale_day, returns_heat_map, size_key
+from ..services.report_requests import ReportComputing
 from ..services.sku_returns import weekly_returns
 from .forms import whole_number
 from .pages import page_blueprint
@@ -19,7 +20,9 @@ from .trend_charts import sku_returns_chart
 
 bp = page_blueprint("planner_returns", __name__, url_prefix="/planner/returns")
 
-WINDOWS = {30: "last 30 days", 90: "last 90 days", 180: "last 6 months", 365: "last year"}
+WINDOW_WORDS = {30: "last 30 days", 90: "last 90 days", 180: "last 6 months", 365: "last year"}
+# The service's list: the returns-reports job keeps each of these windows computed.
+WINDOWS = {days: WINDOW_WORDS[days] for days in PAGE_WINDOW_DAYS}
 DEFAULT_WINDOW = 90
 # A heat map of hundreds of SKUs helps nobody; the worst come first and a filter narrows it.
 MOST_SKUS = 60
@@ -35,21 +38,27 @@ def returns_page():
     days = whole_number(request.args.get("window"), DEFAULT_WINDOW)
     days = days if days in WINDOWS else DEFAULT_WINDOW
     category = request.args.get("category", "").strip() or None
-    error, status, found = None, 200, None
+    error, status, found, computing = None, 200, None, None
     try:
         until = _until(request.args.get("until", "").strip(), category)
-        found = returns_heat_map(
+        answer = returns_heat_map(
             uow_factory(), policies().returns, category=category,
             since=until - timedelta(days=days - 1), until=until, most=MOST_SKUS)
-        found["inspection"] = found["inspection"][:MOST_INSPECTION_ROWS]
+        if isinstance(answer, ReportComputing):  # a window nobody asked for: being computed
+            computing, status = answer, 202
+        else:
+            found = answer
+            found["inspection"] = found["inspection"][:MOST_INSPECTION_ROWS]
     except DomainError as exc:
         until, error, status = None, exc.detail, 422
     shaped = _shaped(found) if found else {}
-    return render_template(
+    page = render_template(
         "planner/returns.html", found=found, error=error, windows=WINDOWS, days=days,
-        category=category or "", until=until, **shaped,
+        category=category or "", until=until, computing=computing, **shaped,
         **(_sku_chart(shaped, until, days) if found else {}),
-    ), status
+    )
+    headers = {"Retry-After": str(computing.retry_after)} if computing else {}
+    return page, status, headers
 
 
 def _sku_chart(shaped: dict, until: date, days: int) -> dict:

@@ -24,6 +24,7 @@ from returns_inventory.services.returns import ReturnLineRequest, authorize_retu
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location
 from tests.integration.test_imports import run_import
+from tests.unit.test_report_cells_layout import assert_same_cells, cells_before
 
 TODAY = datetime.now(UTC).date()
 SALES = "sold_on,order_ref,line_ref,sku,size,quantity,unit_price,channel,location\n"
@@ -136,10 +137,15 @@ class LinesRead:
         return getattr(self.repository, name)
 
     def summed_sold(self, window):
-        return self.repository.units_sold(window)
+        return _columns(self.repository.units_sold(window), ("item_id", "sku", "size",
+                                                            "category", "units"))
 
     def summed_returned(self, window):
-        return self.repository.units_returned(window)
+        return _columns(self.repository.units_returned(window), ("item_id", "reason", "units"))
+
+
+def _columns(rows: list[dict], names: tuple[str, ...]) -> dict[str, list]:
+    return {name: [r[name] for r in rows] for name in names}
 
 
 @pytest.mark.parametrize(
@@ -169,6 +175,20 @@ def test_the_report_summed_per_day_is_the_report_summed_from_the_lines(
     assert summed.reasons.tolist() == lines.reasons.tolist()
     assert summed.tests.sizes.q_value.tolist() == lines.tests.sizes.q_value.tolist()
     assert summed.tests.skus.flagged.tolist() == lines.tests.skus.flagged.tolist()
+
+
+@pytest.mark.parametrize("days", [90, 30, 1])
+def test_the_cells_laid_out_on_arrays_are_those_laid_out_per_row_before(
+    uow_factory, policies, history, days
+):
+    key = size_key(tuple(policies.returns.size_order))
+    window = SalesWindow(TODAY - timedelta(days=days - 1), TODAY)
+    with uow_factory() as uow:
+        stamp = uow.analytics.change_stamp()
+        new = analytics_report.build_cells(uow.analytics, policies.returns, window, key, stamp)
+        old = cells_before(uow.analytics, policies.returns, window, key, stamp)
+    assert len(new.item_id) or days == 1
+    assert_same_cells(new, old)
 
 
 def test_a_resent_or_refused_file_leaves_the_summaries_as_they_were(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,12 +14,17 @@ from sqlalchemy import select
 from returns_inventory import create_app, extensions
 from returns_inventory.api.reports import ReturnsAnalytics
 from returns_inventory.domain.errors import Conflict
-from returns_inventory.persistence.repositories.stored_reports import StoredReportRepository
+from returns_inventory.persistence.report_tables import returns_reports
+from returns_inventory.persistence.repositories.stored_reports import (
+    COMPUTING,
+    StoredReportRepository,
+)
 from returns_inventory.persistence.tables import locations
-from returns_inventory.services import analytics, stored_reports
+from returns_inventory.services import analytics, report_requests, stored_reports
 from returns_inventory.services.grading import grade_unit
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
+from returns_inventory.services.report_requests import ReportComputing
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
 from returns_inventory.settings import Settings
 from tests.factories import add_item, add_location, add_sale, item_id_of
@@ -326,15 +333,16 @@ def test_reports_the_job_cuts_from_the_whole_window_equal_reports_computed_alone
     # shoes' again, whose figures are the same.
     analytics.refresh_returns_reports(uow_factory, policies.returns)  # every default report
     with uow_factory() as uow:
-        ids = {(r["until"], r["family"]): r["id"] for r in uow.stored_reports.every()}
+        ids = {(r["since"], r["until"], r["family"]): r["id"]
+               for r in uow.stored_reports.every()}
     _return(uow_factory, policies, "SO-5", 1, "too_small")
     done = analytics.refresh_returns_reports(uow_factory, policies.returns)
     with uow_factory() as uow:
-        now = {(r["until"], r["family"]): r for r in uow.stored_reports.every()}
+        now = {(r["since"], r["until"], r["family"]): r for r in uow.stored_reports.every()}
     assert now.keys() == ids.keys()
-    shoes = [key for key in now if key[1] == '["shoes"]']
+    shoes = [key for key in now if key[2] == '["shoes"]']
     assert shoes and all(now[key]["id"] == ids[key] for key in shoes)
-    assert all(now[key]["id"] != ids[key] for key in now if key[1] != '["shoes"]')
+    assert all(now[key]["id"] != ids[key] for key in now if key[2] != '["shoes"]')
     assert done["rewritten"] == len(now) - len(shoes) < done["refreshed"] == len(now)
     fresh = client.get(URL + "?category=shoes", headers=auth("planner")).json
     assert fresh["report"]["current"] is True
@@ -382,3 +390,138 @@ def test_a_report_another_process_stored_first_is_served_as_theirs(
     # Their report's figures (the grades and receipt days of a page are read as it is served).
     assert _size(mine, "TEE-OK", "M")["units_returned"] == 0
     assert mine["quality_signals"] == theirs["quality_signals"]
+
+
+def test_every_window_the_planner_page_offers_is_computed_by_the_job_before_anyone_reads_it(
+        uow_factory, tops, policies, monkeypatch):
+    analytics.refresh_returns_reports(uow_factory, policies.returns)  # the scheduler's job
+    last = analytics.latest_sale_day(uow_factory)
+    assert last == SOLD_ON
+
+    def computed_by_the_read(*args, **kwargs):
+        raise AssertionError("the read computed a report the job should have stored")
+
+    monkeypatch.setattr(analytics, "compute_report", computed_by_the_read)
+    for days in analytics.PAGE_WINDOW_DAYS:
+        since = last - timedelta(days=days - 1)
+        for category in (None, "tops"):
+            found = analytics.returns_heat_map(uow_factory, policies.returns, since=since,
+                                               until=last, category=category, most=60)
+            assert found["report"]["current"] is True
+            assert found["skus_total"] == 3
+    # And the API's default window, ending today.
+    assert analytics.returns_analytics(uow_factory, policies.returns)["page"]["skus"] == 3
+
+
+def _reports_took(uow_factory, ms: int) -> None:
+    """As on a large catalogue: the stored reports of every category took `ms` to compute."""
+    with uow_factory() as uow:
+        uow.connection.execute(returns_reports.update().values(compute_ms=ms))
+        uow.commit()
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """The background computations the reads asked for, run when the test says."""
+    queued: list = []
+    monkeypatch.setattr(report_requests, "in_background", queued.append)
+    return queued
+
+
+NEW_WINDOW = _window(since=SOLD_ON - timedelta(days=3), until=TODAY - timedelta(days=1))
+
+
+def test_a_window_nobody_asked_for_is_computed_in_the_background_and_then_served(
+        client, auth, tops, uow_factory, policies, asked):
+    analytics.refresh_returns_reports(uow_factory, policies.returns)  # the default windows
+    _reports_took(uow_factory, 4200)
+    first = client.get(f"{URL}?{NEW_WINDOW}&category=tops", headers=auth("planner"))
+    assert first.status_code == 202
+    assert first.headers["Retry-After"] == "5" and first.json["retry_after"] == 5
+    assert first.json["state"] == "computing"
+    assert first.json["window"] == {"since": (SOLD_ON - timedelta(days=3)).isoformat(),
+                                    "until": (TODAY - timedelta(days=1)).isoformat()}
+    assert first.json["filters"] == {"sku": None, "category": "tops"}
+    assert first.json["poll"] == f"{URL}?{NEW_WINDOW}&category=tops"
+    assert len(asked) == 1
+    # Read again before it is done: still computing, and not asked for twice.
+    again = client.get(first.json["poll"], headers=auth("planner"))
+    assert again.status_code == 202 and again.json["requested_at"] == first.json["requested_at"]
+    assert len(asked) == 1
+    asked.pop()()  # the background computation
+    done = client.get(first.json["poll"], headers=auth("planner"))
+    assert done.status_code == 200 and done.json["report"]["current"] is True
+    assert _size(done.json, "TEE-FIT", "S")["units_sold"] == 20
+    # The same figures as the report computed while the reader waits.
+    _forget_reports(uow_factory)
+    direct = client.get(first.json["poll"], headers=auth("planner"))
+    assert direct.status_code == 200 and not asked
+    assert {**done.json, "report": None} == {**direct.json, "report": None}
+
+
+def test_concurrent_first_reads_of_a_window_start_one_computation(
+        tops, uow_factory, policies, asked):
+    analytics.refresh_returns_reports(uow_factory, policies.returns)
+    _reports_took(uow_factory, 4200)
+    since, until = SOLD_ON - timedelta(days=5), TODAY - timedelta(days=2)
+    start = threading.Barrier(4)
+
+    def read(_):
+        start.wait()
+        return analytics.returns_analytics(uow_factory, policies.returns, since=since,
+                                           until=until)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(read, range(4)))
+    assert all(isinstance(a, ReportComputing) for a in answers)
+    assert len(asked) == 1
+    asked.pop()()
+    served = analytics.returns_analytics(uow_factory, policies.returns, since=since,
+                                         until=until)
+    assert not isinstance(served, ReportComputing) and served["page"]["skus"] == 3
+
+
+def test_a_claim_whose_computation_died_is_taken_over_by_the_next_read(
+        tops, uow_factory, policies, asked):
+    analytics.refresh_returns_reports(uow_factory, policies.returns)
+    _reports_took(uow_factory, 4200)
+    since = SOLD_ON - timedelta(days=4)
+    analytics.returns_analytics(uow_factory, policies.returns, since=since, until=TODAY)
+    asked.clear()  # its process died: the computation never ran
+    with uow_factory() as uow:
+        uow.connection.execute(returns_reports.update().where(
+            returns_reports.c.stamp == COMPUTING).values(
+            computed_at=datetime.now(UTC) - timedelta(minutes=report_requests.CLAIM_MINUTES + 1)))
+        uow.commit()
+    later = analytics.returns_analytics(uow_factory, policies.returns, since=since, until=TODAY)
+    assert isinstance(later, ReportComputing) and len(asked) == 1
+    asked.pop()()
+    assert analytics.returns_analytics(uow_factory, policies.returns, since=since,
+                                       until=TODAY)["page"]["skus"] == 3
+
+
+def test_a_window_computed_in_a_background_thread_is_served_once_stored(
+        client, auth, tops, uow_factory, policies, monkeypatch):
+    analytics.refresh_returns_reports(uow_factory, policies.returns)
+    _reports_took(uow_factory, 4200)
+    futures: list = []
+    real = report_requests.in_background
+    monkeypatch.setattr(report_requests, "in_background", lambda work: futures.append(
+        real(work)))
+    first = client.get(f"{URL}?{NEW_WINDOW}", headers=auth("planner"))
+    assert first.status_code == 202 and len(futures) == 1
+    futures[0].result(timeout=120)
+    done = client.get(first.json["poll"], headers=auth("planner"))
+    assert done.status_code == 200 and done.json["page"]["skus"] == 3
+
+
+def test_an_out_of_date_report_too_long_to_wait_for_is_served_as_it_is(
+        tops, uow_factory, policies, asked):
+    since = SOLD_ON - timedelta(days=2)
+    strict = replace(policies.returns, report_max_age_minutes=0)
+    first = analytics.returns_analytics(uow_factory, strict, since=since, until=TODAY)
+    _return(uow_factory, policies, "SO-4", 3, "quality_defect")
+    _reports_took(uow_factory, 4200)
+    stale = analytics.returns_analytics(uow_factory, strict, since=since, until=TODAY)
+    assert stale["report"] == {**first["report"], "current": False}
+    assert _size(stale, "TEE-OK", "M")["units_returned"] == 0 and not asked

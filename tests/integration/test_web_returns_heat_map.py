@@ -9,6 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from returns_inventory.persistence.report_tables import returns_reports
+from returns_inventory.services import report_requests
+from returns_inventory.services.analytics import refresh_returns_reports
 from returns_inventory.services.policies import Policies
 from returns_inventory.services.receiving import receive_units
 from returns_inventory.services.returns import ReturnLineRequest, authorize_return
@@ -135,3 +138,28 @@ def test_the_page_says_when_its_figures_were_computed_and_when_returns_came_in_s
     later = client.get(page).get_data(as_text=True)
     assert "sales or returns have come in since" in later
     assert "TEE-TWO" not in later  # until the report is computed again
+
+
+def test_a_window_nobody_asked_for_is_being_prepared_and_the_page_reloads_itself(
+        client, uow_factory, planner, monkeypatch):
+    warehouse = add_location(uow_factory, "WH9")
+    item_id = add_item(uow_factory, "OLD-1", "M", category="archive")
+    add_sale(uow_factory, item_id, warehouse, order_ref="SO-OLD", quantity=30,
+             sold_on=date(2024, 1, 10))
+    refresh_returns_reports(uow_factory, Policies.from_settings(Settings.load(env={})).returns)
+    with uow_factory() as uow:  # as on a large catalogue: a report takes seconds
+        uow.connection.execute(returns_reports.update().values(compute_ms=8000))
+        uow.commit()
+    asked: list = []
+    monkeypatch.setattr(report_requests, "in_background", asked.append)
+    answer = client.get("/planner/returns?window=30&until=2024-01-12")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 202 and answer.headers["Retry-After"] == "8"
+    assert "The report of sales from 2023-12-14 to 2024-01-12 is being prepared" in html
+    assert '<meta http-equiv="refresh" content="8">' in html
+    assert "Return rate by SKU" not in html and len(asked) == 1
+    asked.pop()()
+    ready = client.get("/planner/returns?window=30&until=2024-01-12")
+    assert ready.status_code == 200 and "Retry-After" not in ready.headers
+    assert "OLD-1" in ready.get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in ready.get_data(as_text=True)

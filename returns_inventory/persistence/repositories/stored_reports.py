@@ -14,6 +14,9 @@ from ..report_tables import returns_report_skus, returns_reports
 from .base import Repository
 
 SKUS = returns_report_skus
+# The stamp of a placeholder: a report claimed by a read and being computed in the background
+# (services/report_requests.py); it has no SKU rows and is never served.
+COMPUTING = "computing"
 
 
 class StoredReportRepository(Repository):
@@ -62,6 +65,40 @@ class StoredReportRepository(Repository):
                                                        for row in rows[start:start + 5000]])
         return report_id
 
+    def claim(self, since: date, until: date, family: str, policy_key: str, *,
+              computed_at: datetime) -> None:
+        """Store a placeholder under the report's key; Conflict if that key is taken (another
+        read claimed it, or the report is stored)."""
+        try:
+            self.connection.execute(insert(returns_reports).values(
+                since=since, until=until, family=family, policy_key=policy_key,
+                stamp=COMPUTING, computed_at=computed_at, compute_ms=0, header="{}"))
+        except IntegrityError:
+            raise Conflict("this report is claimed or stored already") from None
+
+    def take_over_claim(self, since: date, until: date, family: str, policy_key: str, *,
+                        claimed_before: datetime, computed_at: datetime) -> bool:
+        """Take over a placeholder claimed before `claimed_before` (its computation died
+        with its process): True if this transaction now holds it."""
+        r = returns_reports.c
+        done = self.connection.execute(returns_reports.update().where(
+            r.since == since, r.until == until, r.family == family, r.policy_key == policy_key,
+            r.stamp == COMPUTING, r.computed_at < claimed_before).values(
+            computed_at=computed_at))
+        return done.rowcount == 1
+
+    def drop_claim(self, since: date, until: date, family: str, policy_key: str) -> None:
+        r = returns_reports.c
+        self.connection.execute(delete(returns_reports).where(
+            r.since == since, r.until == until, r.family == family, r.policy_key == policy_key,
+            r.stamp == COMPUTING))
+
+    def longest_compute_ms(self) -> int:
+        """The longest any stored report of every category took to compute (0: none)."""
+        r = returns_reports.c
+        return int(self.connection.scalar(select(func.coalesce(func.max(r.compute_ms), 0))
+                                          .where(r.family == "", r.stamp != COMPUTING)))
+
     def page(self, report_id: int, after: str | None, limit: int) -> list[tuple[str, dict]]:
         """Up to `limit` SKUs (sku, body) in SKU order, the first after `after` (in code
         point order, as the report sorts them) first."""
@@ -90,13 +127,14 @@ class StoredReportRepository(Repository):
             SKUS.c.report_id == report_id).order_by(SKUS.c.heat_rank).limit(most))
 
     def every(self) -> list[dict]:
-        """Every stored report's key and stamp: since, until, family, policy_key, stamp,
+        """Every stored report's key and stamp (placeholders aside): since, until, family,
+        policy_key, stamp,
         computed_at, digest (of its figures, in its header)."""
         r = returns_reports.c
         return [{**row._mapping, "digest": json.loads(row.header).get("digest")}
                 for row in self.connection.execute(
                     select(r.id, r.since, r.until, r.family, r.policy_key, r.stamp,
-                           r.computed_at, r.header).order_by(r.id))]
+                           r.computed_at, r.header).where(r.stamp != COMPUTING).order_by(r.id))]
 
     def touch(self, report_id: int, *, stamp: str, computed_at: datetime,
               compute_ms: int) -> None:
