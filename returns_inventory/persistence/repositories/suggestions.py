@@ -12,6 +12,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -40,6 +41,34 @@ SAVED_BY_RETURNS = s.c.return_blind_qty - s.c.suggested_qty
 # A decided suggestion keeps the supplier and case pack it was ordered by; others follow the item.
 SUPPLIER = func.coalesce(s.c.supplier, i.c.supplier)
 CASE_PACK = func.coalesce(s.c.case_pack, i.c.case_pack)
+
+# The supplier an approved line is exported under: the one it kept, else the item's when it
+# was approved (kept in its export key; "" for none).
+SHOWN_SUPPLIER = func.coalesce(s.c.supplier, func.nullif(s.c.export_supplier, ""))
+NO_EXPORT_PLACE = {"export_supplier": None, "export_location": None, "export_sku": None,
+                   "export_size": None, "export_cases": None}
+
+
+def export_place(supplier: str | None, quantity: int | None, case_pack: int | None) -> dict:
+    """An approved line's export key and whole cases, written with the approval: the supplier
+    it is ordered from ("" for none), its location's code and its item's SKU and size (read
+    by the update itself), the cases of the quantity in the case pack it was rounded to."""
+    return {**_kept_place(supplier, quantity, case_pack), **_ROW_PLACE}
+
+
+def _kept_place(supplier: str | None, quantity: int | None, case_pack: int | None) -> dict:
+    pack = case_pack if case_pack and case_pack > 1 else 1
+    return {"export_supplier": supplier if supplier is not None else "",
+            "export_cases": -(-(quantity or 0) // pack)}
+
+
+# Read by the update from the row's own location and item (SKU, size and code never change).
+_ROW_PLACE = {
+    "export_location": select(loc.c.code).where(loc.c.id == s.c.location_id).scalar_subquery(),
+    "export_sku": select(i.c.sku).where(i.c.id == s.c.item_id).scalar_subquery(),
+    "export_size": select(i.c.size).where(i.c.id == s.c.item_id).scalar_subquery(),
+}
+_KEPT = ("export_supplier", "export_cases")
 
 COLUMNS = {
     "id": s.c.id, "run_id": s.c.run_id, "as_of": s.c.as_of, "status": s.c.status,
@@ -171,16 +200,18 @@ def _starts_with(text: str):
                func.lower(i.c.description).like(pattern, escape="\\"))
 
 
-# The export's order, by the lines' columns: supplier (none first), location, SKU, size, id.
-EXPORT_KEY = (("supplier", "supplier_key"), ("location", "location"), ("sku", "sku"),
-              ("size", "size"), ("id", "suggestion_id"))
-
-
 def sort_keys(order: list[tuple[str, bool]]) -> list[keyset.Key]:
     """The list's order: the sort columns, then the id (a stable order, so pages neither
     repeat nor skip)."""
     return [keyset.Key(name, COLUMNS[name], descending, name in NULLABLE)
             for name, descending in order] + [keyset.Key("id", s.c.id)]
+
+
+def _approved_of(scope: RunScope) -> list:
+    """The approved lines of the scope's run (and of the earlier runs it carried over)."""
+    runs = (scope.run_id, *scope.earlier)
+    return [s.c.run_id == runs[0] if len(runs) == 1 else s.c.run_id.in_(runs),
+            s.c.status == domain.APPROVED]
 
 
 def _joined(*columns):
@@ -291,7 +322,8 @@ class SuggestionRepository(Repository):
             s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
                              DECIDABLE, s.c.exported_at.is_(None))
             .values(status="proposed", approved_qty=None, case_pack=None, supplier=None,
-                    decided_by=None, decided_at=None, comment=None, version=s.c.version + 1),
+                    decided_by=None, decided_at=None, comment=None, version=s.c.version + 1,
+                    **NO_EXPORT_PLACE),
             [{"sid": r["id"], "seen": r["version"]} for r in rows])
         return result.rowcount
 
@@ -356,29 +388,40 @@ class SuggestionRepository(Repository):
                at=None) -> bool:
         """Apply a decision only if nobody else decided, and no run superseded the suggestion,
         since `seen_version` was read."""
+        place = (export_place(supplier, approved_qty, case_pack) if status == domain.APPROVED
+                 else NO_EXPORT_PLACE)
         updated = self.connection.execute(
             s.update().where(s.c.id == suggestion_id, s.c.version == seen_version, DECIDABLE)
             .values(status=status, approved_qty=approved_qty, case_pack=case_pack,
                     supplier=supplier, decided_by=actor, decided_at=at or utcnow(),
-                    comment=comment, version=s.c.version + 1)
+                    comment=comment, version=s.c.version + 1, **place)
         )
         return updated.rowcount == 1
 
     def decide_many(self, decisions: list[dict], *, actor: str, comment: str | None) -> None:
         """Apply many decisions in one statement; the rows were locked by `pending`."""
-        if not decisions:
-            return
-        self.connection.execute(
-            s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
-                             DECIDABLE)
-            .values(status=bindparam("new_status"), approved_qty=bindparam("qty"),
-                    case_pack=bindparam("pack"), supplier=bindparam("ordered_from"),
-                    decided_by=actor, decided_at=utcnow(), comment=comment,
-                    version=s.c.version + 1),
-            [{"sid": d["id"], "seen": d["version"], "new_status": d["status"],
-              "qty": d["approved_qty"], "pack": d["case_pack"], "ordered_from": d["supplier"]}
-             for d in decisions],
-        )
+        now = utcnow()
+        for approving in (True, False):  # the approvals also take their place in the export
+            chosen = [d for d in decisions if (d["status"] == domain.APPROVED) == approving]
+            if not chosen:
+                continue
+            place = ({**{name: bindparam(f"place_{name}") for name in _KEPT}, **_ROW_PLACE}
+                     if approving else NO_EXPORT_PLACE)
+            self.connection.execute(
+                s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
+                                 DECIDABLE)
+                .values(status=bindparam("new_status"), approved_qty=bindparam("qty"),
+                        case_pack=bindparam("pack"), supplier=bindparam("ordered_from"),
+                        decided_by=actor, decided_at=now, comment=comment,
+                        version=s.c.version + 1, **place),
+                [{"sid": d["id"], "seen": d["version"], "new_status": d["status"],
+                  "qty": d["approved_qty"], "pack": d["case_pack"],
+                  "ordered_from": d["supplier"],
+                  **({f"place_{name}": value for name, value in _kept_place(
+                      d["supplier"], d["approved_qty"], d["case_pack"]).items()}
+                     if approving else {})}
+                 for d in chosen],
+            )
 
     def add_decisions(self, rows: list[dict]) -> None:
         if rows:
@@ -389,37 +432,41 @@ class SuggestionRepository(Repository):
     def approved_lines(self, scope: RunScope, *, limit: int | None = None,
                        after: list | None = None) -> list:
         """Approved order lines of a run, in supplier, location, sku, size order: `limit`
-        of them after the line whose export key values (EXPORT_KEY) `after` holds, each
-        with its whole order's units, cases and value (order_units, order_cases,
-        order_value), however the order is split over pages. Plain rows (named tuples), in
-        this column order (order_export.csv_lines unpacks them by position)."""
-        supplier = func.coalesce(SUPPLIER, "")
-        order = {"partition_by": (supplier, loc.c.code)}
-        approved = s.alias("approved")
-        pack = func.coalesce(CASE_PACK, 1)
-        # Whole cases per line (the quantity was whole cases when approved).
-        cases = (s.c.approved_qty + pack - 1) // pack
-        lines = _joined(
-            s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
-            supplier.label("supplier_key"), loc.c.code.label("location"), i.c.sku, i.c.size,
-            i.c.category, s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"),
-            s.c.unit_cost, s.c.exported_at,
-            # Summed over every approved line of the order, before the page is cut.
-            func.sum(s.c.approved_qty).over(**order).label("order_units"),
-            func.sum(cases).over(**order).label("order_cases"),
-            func.sum(s.c.unit_cost * s.c.approved_qty, type_=Money).over(**order)
-            .label("order_value"),
-        ).where(scope_condition(scope), s.c.status == domain.APPROVED,
-                # The items of the run's approved lines, looked up by id: joined as is,
-                # PostgreSQL hashed the whole item table (100,000 rows) for 4,000 lines.
-                AmongIds(i.c.id, select(approved.c.item_id).where(
-                    scope_condition(scope, approved), approved.c.status == domain.APPROVED)),
-                ).subquery()
-        keys = [keyset.Key(name, lines.c[column]) for name, column in EXPORT_KEY]
-        query = select(lines)
+        of them after the line whose export key values (supplier key, location, SKU, size,
+        id) `after` holds. One
+        range of the run's export index (the key is kept on the row at approval), however
+        long the plan. Plain rows (named tuples), in this column order
+        (order_export.csv_lines unpacks them by position)."""
+        key = [s.c.export_supplier, s.c.export_location, s.c.export_sku, s.c.export_size, s.c.id]
+        # The names shown are the item's and location's own (the same as the key's: the
+        # catalogue never renames a SKU, size or code), the page's few looked up by id.
+        query = _joined(
+            s.c.id.label("suggestion_id"), SHOWN_SUPPLIER.label("supplier"),
+            s.c.export_supplier.label("supplier_key"), loc.c.code.label("location"), i.c.sku,
+            i.c.size, i.c.category, s.c.approved_qty.label("quantity"),
+            CASE_PACK.label("case_pack"), s.c.unit_cost, s.c.exported_at,
+            s.c.export_location.label("location_key"), s.c.export_sku.label("sku_key"),
+            s.c.export_size.label("size_key"),
+        ).where(*_approved_of(scope))
         if after is not None:
-            query = query.where(keyset.after(keys, after))
-        query = query.order_by(*keyset.ordering(keys))
+            # One row comparison: PostgreSQL starts the index scan at the cursor.
+            query = query.where(tuple_(*key) > tuple_(*after))
+        query = query.order_by(*key)
         if limit is not None:
             query = query.limit(limit)
         return self.connection.execute(query).all()  # one fetch, not a call per row
+
+    def order_sums(self, scope: RunScope, first: tuple[str, str],
+                   last: tuple[str, str]) -> dict[tuple[str, str], tuple]:
+        """{(supplier key, location): (units, cases, value)} of every approved line of the
+        orders from `first` to `last` in the export's order (those of one page): the
+        stretch of the export index they cover, however their lines fall over pages."""
+        order = tuple_(s.c.export_supplier, s.c.export_location)
+        rows = self.connection.execute(
+            select(s.c.export_supplier, s.c.export_location, func.sum(s.c.approved_qty),
+                   func.sum(s.c.export_cases),
+                   func.sum(s.c.unit_cost * s.c.approved_qty, type_=Money))
+            .where(*_approved_of(scope), order >= tuple_(*first), order <= tuple_(*last))
+            .group_by(s.c.export_supplier, s.c.export_location))
+        return {(supplier, location): (units, cases, value)
+                for supplier, location, units, cases, value in rows}
