@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Text,
     and_,
     any_,
     bindparam,
+    cast,
+    column,
     func,
     or_,
     select,
+    true,
     tuple_,
     union_all,
 )
@@ -26,7 +31,7 @@ from ..planning_tables import (
     series_forecasts,
     suggestion_decisions,
 )
-from ..tables import Money, items, locations, sales_lines
+from ..tables import Money, Timestamp, UtcTimestamp, items, locations, sales_lines
 from . import keyset
 from .among import AmongIds
 from .base import Repository, utcnow
@@ -207,6 +212,26 @@ def sort_keys(order: list[tuple[str, bool]]) -> list[keyset.Key]:
             for name, descending in order] + [keyset.Key("id", s.c.id)]
 
 
+def _page_query(where: SuggestionFilter, columns: list, *, order: list[tuple[str, bool]],
+                offset: int, limit: int, after: list | None = None, join=None):
+    keys = sort_keys(order)
+    query = _joined(*columns)
+    if join is not None:
+        query = query.join(*join)
+    query = query.where(
+        *filter_conditions(where), *(_items_of_decided(where) if limit > WHOLE else ()))
+    if after is not None:
+        query = query.where(keyset.after(keys, after))
+    return query.order_by(*keyset.ordering(keys)).offset(offset).limit(limit)
+
+
+def _in_utc(row: tuple, positions: list[int]) -> tuple:
+    values = list(row)
+    for at in positions:
+        values[at] = Timestamp.process_result_value(values[at], None)
+    return tuple(values)
+
+
 def _approved_of(scope: RunScope) -> list:
     """The approved lines of the scope's run (and of the earlier runs it carried over)."""
     runs = (scope.run_id, *scope.earlier)
@@ -253,18 +278,45 @@ class SuggestionRepository(Repository):
         holds (a cursor: read through the ordering's index, as fast deep in the list as on
         its first page). Each row has every column of COLUMNS and EXTRA, or only `names`
         (an export of thousands of rows reads what its cells need)."""
-        keys = sort_keys(order)
         readable = COLUMNS | EXTRA
         chosen = readable if names is None else {n: readable[n] for n in names}
-        query = _joined(*(c.label(n) for n, c in chosen.items())).where(
-            *filter_conditions(where), *(_items_of_decided(where) if limit > WHOLE else ()))
-        if after is not None:
-            query = query.where(keyset.after(keys, after))
-        result = self.connection.execute(
-            query.order_by(*keyset.ordering(keys)).offset(offset).limit(limit))
+        query = _page_query(where, [c.label(n) for n, c in chosen.items()], order=order,
+                            offset=offset, limit=limit, after=after)
+        result = self.connection.execute(query)
         names = list(result.keys())
         # One fetch and plain dicts by position: an export reads thousands of rows this way.
         return [dict(zip(names, r, strict=True)) for r in result.all()]
+
+    def table_values(self, where: SuggestionFilter, *, order: list[tuple[str, bool]],
+                     limit: int, names: Sequence[str], terms: Sequence[str]) -> list[tuple]:
+        """Every row of the list up to `limit` as tuples of `names` (as `page` reads them;
+        not "terms"), then the `terms` named, each as its JSON text (None where absent):
+        PostgreSQL only. The table's export of thousands of rows, through the
+        driver's own cursor: decoding every term and SQLAlchemy's handling of each row were
+        most of its time."""
+        readable = COLUMNS | EXTRA
+        chosen = [readable[n].label(n) for n in names]
+        join = None
+        if terms:
+            # The terms parsed once per row by the database, the ones asked for kept as text.
+            record = func.json_to_record(s.c.terms).table_valued(
+                *(column(term, JSON) for term in terms)).render_derived("t", with_types=True)
+            chosen += [cast(record.c[term], Text).label(f"term_{term}") for term in terms]
+            join = (record, true())
+        query = _page_query(where, chosen, order=order, offset=0, limit=limit, join=join)
+        compiled = query.compile(dialect=self.connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+        cursor = self.connection.connection.driver_connection.cursor()
+        try:
+            cursor.execute(str(compiled), compiled.params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        # Instants as every other read gives them (UtcTimestamp), the only typed column.
+        at = [i for i, n in enumerate(names) if isinstance(readable[n].type, UtcTimestamp)]
+        if at:
+            rows = [_in_utc(row, at) for row in rows]
+        return rows
 
     def count_up_to(self, where: SuggestionFilter, cap: int) -> tuple[int, bool]:
         """How many match, counting no further than `cap`: (count, whether it is exact).
