@@ -42,3 +42,16 @@ def test_the_upgrade_fills_approved_rows_as_an_approval_writes_them(uow_factory,
     postgres = db.connection.dialect.name == "postgresql"
     db.connection.execute(text(revision.FILL_POSTGRES if postgres else revision.FILL_SQLITE))
     assert db.connection.execute(select(*PLACE).order_by(rs.c.id)).all() == written
+
+
+def test_an_approval_that_names_no_supplier_or_case_pack_takes_the_items(uow_factory, db):
+    """As the export falls back to the item's supplier and case pack, so does the place an
+    approval written without them (an older caller's) takes in the export."""
+    board = build_board(uow_factory)
+    medium = board.ids["TEE-BLK/M"]
+    with uow_factory() as uow:
+        assert uow.suggestions.decide(medium, seen_version=1, status="approved",
+                                      approved_qty=30, actor="user:ann", comment=None)
+        uow.commit()
+    [row] = db.connection.execute(select(*PLACE).where(rs.c.id == medium)).all()
+    assert row[1:] == ("ACME", "WH1", "TEE-BLK", "M", 5)  # 30 in packs of 6

@@ -11,6 +11,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     cast,
     column,
     func,
@@ -58,8 +59,17 @@ NO_EXPORT_PLACE = {"export_supplier": None, "export_location": None, "export_sku
 def export_place(supplier: str | None, quantity: int | None, case_pack: int | None) -> dict:
     """An approved line's export key and whole cases, written with the approval: the supplier
     it is ordered from ("" for none), its location's code and its item's SKU and size (read
-    by the update itself), the cases of the quantity in the case pack it was rounded to."""
-    return {**_kept_place(supplier, quantity, case_pack), **_ROW_PLACE}
+    by the update itself), the cases of the quantity in the case pack it was rounded to.
+    Without a supplier or case pack, the item's (as the export falls back to them)."""
+    place = {**_kept_place(supplier, quantity, case_pack), **_ROW_PLACE}
+    if supplier is None:
+        place["export_supplier"] = func.coalesce(
+            select(i.c.supplier).where(i.c.id == s.c.item_id).scalar_subquery(), "")
+    if case_pack is None:
+        item_pack = select(i.c.case_pack).where(i.c.id == s.c.item_id).scalar_subquery()
+        pack = case((func.coalesce(item_pack, 1) > 1, item_pack), else_=1)
+        place["export_cases"] = ((quantity or 0) + pack - 1) // pack
+    return place
 
 
 def _kept_place(supplier: str | None, quantity: int | None, case_pack: int | None) -> dict:
@@ -292,9 +302,9 @@ class SuggestionRepository(Repository):
                      limit: int, names: Sequence[str], terms: Sequence[str]) -> list[tuple]:
         """Every row of the list up to `limit` as tuples of `names` (as `page` reads them;
         not "terms"), then the `terms` named, each as its JSON text (None where absent):
-        PostgreSQL only. The table's export of thousands of rows, through the
-        driver's own cursor: decoding every term and SQLAlchemy's handling of each row were
-        most of its time."""
+        PostgreSQL only. The table's export of thousands of rows, through the driver's own
+        cursor: decoding every term and SQLAlchemy's handling of each row were much of its
+        time."""
         readable = COLUMNS | EXTRA
         chosen = [readable[n].label(n) for n in names]
         join = None
@@ -486,9 +496,8 @@ class SuggestionRepository(Repository):
                        after: list | None = None) -> list:
         """Approved order lines of a run, in supplier, location, sku, size order: `limit`
         of them after the line whose export key values (supplier key, location, SKU, size,
-        id) `after` holds. One
-        range of the run's export index (the key is kept on the row at approval), however
-        long the plan. Plain rows (named tuples), in this column order
+        id) `after` holds: one range of the run's export index (the key is kept on the row
+        at approval), however long the plan. Plain rows (named tuples), in this column order
         (order_export.csv_lines unpacks them by position)."""
         key = [s.c.export_supplier, s.c.export_location, s.c.export_sku, s.c.export_size, s.c.id]
         if self.is_postgres:
