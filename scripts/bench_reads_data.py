@@ -245,6 +245,16 @@ def _suggestions(conn, size: Size) -> str:
     # A year of exports served every run's approvals but the last one's.
     conn.execute(text("UPDATE replenishment_suggestions SET exported_at = created_at "
                       "WHERE status = 'approved' AND run_id < :runs"), {"runs": size.runs})
+    # What an approval writes beside the status: the line's place in the export and its
+    # cases (here the item's supplier and case pack, which these approvals fall back to).
+    conn.execute(text("""
+        UPDATE replenishment_suggestions AS s
+        SET export_supplier = COALESCE(i.supplier, ''), export_location = l.code,
+            export_sku = i.sku, export_size = i.size,
+            export_cases = (s.approved_qty + GREATEST(i.case_pack, 1) - 1)
+                           / GREATEST(i.case_pack, 1)
+        FROM items AS i, locations AS l
+        WHERE s.status = 'approved' AND i.id = s.item_id AND l.id = s.location_id"""))
     return f"{size.items * size.runs:,} suggestions"
 
 

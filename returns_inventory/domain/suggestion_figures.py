@@ -20,6 +20,11 @@ class DecisionFigures:
     lead_time_weeks: float | None
 
 
+# The terms decision_figures reads (an export of the table reads only these of each row).
+FIGURE_TERMS = ("protection_weeks", "gross_demand", "expected_returns", "inventory_position",
+                "on_hand", "on_order")
+
+
 def decision_figures(terms: dict, order_qty: int, lead_time_days: int | None) -> DecisionFigures:
     """Weeks of cover divide what we have by the demand left once returns are resold, per
     week of the protection window; with no net demand there is no cover figure (never ends)."""

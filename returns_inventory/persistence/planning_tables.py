@@ -103,6 +103,14 @@ replenishment_suggestions = Table(
     # First served in the approved-orders export: from then on the ERP may have acted on it,
     # so the decision can no longer be reopened.
     Column("exported_at", Timestamp),
+    # An approved line's place in the export and its share of the order's cases, written with
+    # the approval (NULL otherwise): the export's order (supplier, location, SKU, size) and
+    # its orders' sums then come from one index range of the run, not a sort of the plan.
+    Column("export_supplier", String(64)),  # "" when ordered from no supplier
+    Column("export_location", String(32)),
+    Column("export_sku", String(64)),
+    Column("export_size", String(32)),
+    Column("export_cases", Integer),
     Index(None, "run_id", "status"),
     Index(None, "item_id", "location_id"),
     Index(None, "as_of", "status"),
@@ -125,6 +133,15 @@ Index("ix_replenishment_suggestions_approved", replenishment_suggestions.c.run_i
       replenishment_suggestions.c.item_id,
       postgresql_include=["id", "location_id", "supplier", "case_pack", "approved_qty",
                           "unit_cost", "exported_at"],
+      postgresql_where=_APPROVED, sqlite_where=_APPROVED)
+# A run's approved lines in the export's order, a page an index range; an order's sums are
+# its stretch of the same index (PostgreSQL reads both from the index alone).
+EXPORT_ORDER = ["run_id", "export_supplier", "export_location", "export_sku", "export_size",
+                "id"]
+Index("ix_replenishment_suggestions_export",
+      *(replenishment_suggestions.c[name] for name in EXPORT_ORDER),
+      postgresql_include=["item_id", "supplier", "case_pack", "approved_qty", "unit_cost",
+                          "export_cases", "exported_at"],
       postgresql_where=_APPROVED, sqlite_where=_APPROVED)
 
 suggestion_decisions = Table(

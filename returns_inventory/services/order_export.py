@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -36,13 +36,16 @@ class ApprovedLines:
     rows: list
     alerts: QualityAlerts | None
     next_cursor: str | None
+    # {(supplier key, location): (units, cases, value)} of the page's orders, each whole.
+    order_sums: dict = field(default_factory=dict)
 
 
 def approved_lines(uow_factory: UowFactory, run_id: int | None = None,
                    policies: Policies | None = None, *, limit: int | None = None,
-                   after: str | None = None) -> ApprovedLines:
+                   after: str | None = None, with_sums: bool = False) -> ApprovedLines:
     """`limit` approved lines of a run after the cursor `after` (every line when `limit` is
-    None), stamped exported: from now on the ERP may act on them."""
+    None), stamped exported: from now on the ERP may act on them. `with_sums`: and the
+    whole units, cases and value of each order the page shows lines of."""
     start = _cursor_values(after) if after else None
     with uow_factory() as uow:
         scope = run_scope(uow, run_id)
@@ -52,13 +55,15 @@ def approved_lines(uow_factory: UowFactory, run_id: int | None = None,
                                               after=start)
         more = limit is not None and len(rows) > limit
         rows = rows[:limit] if more else rows
+        sums = (uow.suggestions.order_sums(scope, _order_of(rows[0]), _order_of(rows[-1]))
+                if rows and with_sums else {})
         alerts = (listed_alerts(uow, policies, policies.returns.today())
                   if policies is not None and rows else None)
         # From now on the ERP may act on these lines: they can no longer be reopened.
         uow.suggestions.mark_exported([r.suggestion_id for r in rows if r.exported_at is None])
         uow.commit()
     cursor = keyset.encode(SORT, _key_values(rows[-1])) if more else None
-    return ApprovedLines(scope.run_id, scope.as_of, rows, alerts, cursor)
+    return ApprovedLines(scope.run_id, scope.as_of, rows, alerts, cursor, sums)
 
 
 def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
@@ -67,9 +72,11 @@ def export_approved_orders(uow_factory: UowFactory, run_id: int | None = None,
     """Approved order lines of a run for the ERP, one order per supplier and location:
     `limit` lines after the cursor `after` (every line when `limit` is None). An order whose
     lines go on to the next page carries the whole order's units, cases and value on each."""
-    page = approved_lines(uow_factory, run_id, policies, limit=limit, after=after)
+    page = approved_lines(uow_factory, run_id, policies, limit=limit, after=after,
+                          with_sums=True)
     return {"run_id": page.run_id, "as_of": page.as_of,
-            "orders": _orders(page.rows, page.alerts), "next_cursor": page.next_cursor}
+            "orders": _orders(page.rows, page.order_sums, page.alerts),
+            "next_cursor": page.next_cursor}
 
 
 def export_rows(export: dict) -> list[dict]:
@@ -92,14 +99,15 @@ def csv_lines(page: ApprovedLines) -> Iterator[tuple]:
                (unit_cost * quantity).quantize(CENT), suggestion_id, flags)
 
 
-def _orders(rows: list, alerts) -> list[dict]:
+def _orders(rows: list, sums: dict, alerts) -> list[dict]:
     orders: dict[tuple, dict] = {}
     # Positional, in approved_lines' column order (see csv_lines).
-    for (suggestion_id, supplier, _, location, sku, size, category, quantity, case_pack,
-         unit_cost, _, order_units, order_cases, order_value) in rows:
+    for (suggestion_id, supplier, supplier_key, location, sku, size, category, quantity,
+         case_pack, unit_cost, _, location_key, *_) in rows:
         order = orders.get((supplier, location))
         if order is None:
             # The whole order's sums, also when its lines go on over the next page.
+            order_units, order_cases, order_value = sums[(supplier_key, location_key)]
             order = orders[(supplier, location)] = {
                 "supplier": supplier, "location": location, "lines": [],
                 "units": int(order_units), "cases": int(order_cases),
@@ -117,7 +125,11 @@ def _orders(rows: list, alerts) -> list[dict]:
 
 
 def _key_values(row) -> list:
-    return [row.supplier or "", row.location, row.sku, row.size, row.suggestion_id]
+    return [row.supplier_key, row.location_key, row.sku_key, row.size_key, row.suggestion_id]
+
+
+def _order_of(row) -> tuple[str, str]:
+    return row.supplier_key, row.location_key
 
 
 def _cursor_values(cursor: str) -> list:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.replenishment import DECIDED, TERM_MEANINGS
+from ..domain.suggestion_figures import FIGURE_TERMS
 from ..domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
 from ..domain.weeks import monday_of, week_of
 from ..persistence.repositories import keyset
@@ -107,15 +108,50 @@ def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: i
 def table_rows(uow_factory: UowFactory, args: dict[str, Any], *, limit: int,
                names: list[str]) -> dict:
     """Every row of the filtered, sorted list up to `limit` (an export of the table), with
-    only the columns `names`: no count, no cursor, no alerts."""
+    only the columns `names`: no count, no cursor, no alerts. Of the terms (when `names`
+    has them), only those decision_figures reads."""
     order = parse_sort(args.get("sort"))
     with uow_factory() as uow:
         where = suggestion_filter(uow, args)
-        rows = ([] if where is None else
-                uow.suggestions.page(where, order=order, offset=0, limit=limit, names=names))
+        if where is None:
+            rows = []
+        elif uow.suggestions.is_postgres:
+            rows = _figure_rows(uow, where, order, limit, names)
+        else:
+            rows = uow.suggestions.page(where, order=order, offset=0, limit=limit, names=names)
     scope = where.scope if where else None
     return {"run": {"id": scope.run_id, "as_of": scope.as_of} if scope else None,
             "data": rows}
+
+
+def _figure_rows(uow: UnitOfWork, where: SuggestionFilter, order: list[tuple[str, bool]],
+                 limit: int, names: list[str]) -> list[dict]:
+    """The rows as `page` gives them, but their terms are only FIGURE_TERMS, each decoded
+    from its own JSON text: a 4,000-row export spent a fifth of its time decoding terms no
+    cell shows."""
+    terms = FIGURE_TERMS if "terms" in names else ()
+    plain = [n for n in names if n != "terms"]
+    rows = uow.suggestions.table_values(where, order=order, limit=limit, names=plain,
+                                        terms=terms)
+    width = len(plain)
+    if not terms:
+        return [dict(zip(plain, row, strict=True)) for row in rows]
+    return [{**dict(zip(plain, row[:width], strict=True)),
+             "terms": {t: json_number(v) for t, v in zip(terms, row[width:], strict=True)}}
+            for row in rows]
+
+
+def json_number(text: str | None) -> float | None:
+    """A term's JSON text as decision_figures reads the decoded term: a number as a float,
+    anything else (text, true/false, null, absent) as None."""
+    if text is None:
+        return None
+    if text == "-0":  # json's -0 is the integer 0
+        return 0.0
+    try:
+        return float(text)  # a JSON string keeps its quotes; true, false and null are words
+    except ValueError:
+        return None
 
 
 def _sort_text(sort: str | None) -> str:

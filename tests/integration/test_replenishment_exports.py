@@ -179,3 +179,54 @@ def test_an_earlier_run_without_approvals_exports_no_orders(client, auth, approv
 def test_before_any_run_there_is_nothing_to_export(client, auth):
     answer = client.get(URL, headers=auth("integrator"))
     assert answer.status_code == 404
+
+
+def test_the_export_follows_a_changed_approval_a_reopened_one_and_a_late_one(
+        client, auth, approved):
+    """The order of lines and each order's sums stay right when approvals change before the
+    export: a quantity approved again, an approval reopened, a rejected line approved."""
+    planner, integrator = auth("planner"), auth("integrator")
+    decide = "/api/v1/replenishment/suggestions/{}/decision"
+    medium = approved.ids["TEE-BLK/M"]
+    seen = client.get(f"/api/v1/replenishment/suggestions/{medium}", headers=planner).json
+    again = client.post(decide.format(medium), headers=planner,
+                        json={"action": "approve", "quantity": 36, "version": seen["version"]})
+    assert again.status_code == 200, again.json
+    reopened = client.post("/api/v1/replenishment/suggestions/reopen", headers=planner,
+                           json={"ids": [approved.ids["JEAN-IND/32"]]})
+    assert reopened.json["reopened"] == 1, reopened.json
+    large = approved.ids["TEE-BLK/L"]
+    seen = client.get(f"/api/v1/replenishment/suggestions/{large}", headers=planner).json
+    late = client.post(decide.format(large), headers=planner,
+                       json={"action": "approve", "version": seen["version"]})
+    assert late.status_code == 200, late.json
+
+    pages, path = [], f"{URL}?limit=1"
+    while path:
+        answer = client.get(path, headers=integrator)
+        assert answer.status_code == 200, answer.json
+        pages.append(answer.json)
+        path = answer.json["page"]["next"]
+    lines = [(o["supplier"], o["location"], line["sku"], line["size"], line["quantity"])
+             for p in pages for o in p["orders"] for line in o["lines"]]
+    large_qty = late.json["decision"]["quantity"]
+    assert lines == [("ACME", "WH1", "TEE-BLK", "L", large_qty),
+                     ("ACME", "WH1", "TEE-BLK", "M", 36), ("ACME", "WH1", "TEE-BLK", "S", 12),
+                     ("SOCKCO", "WH2", "SOCK-WHT", "OS", 24)]
+    # Every page showing a line of an order says the whole order's sums, as they are now.
+    whole = client.get(URL, headers=integrator).json
+    acme_lines = whole["orders"][0]["lines"]
+    sums = (sum(line["quantity"] for line in acme_lines),
+            sum(line["cases"] for line in acme_lines),
+            f"{sum(float(line['value']) for line in acme_lines):.2f}")
+    assert sums[0] == large_qty + 36 + 12 and sums[2] == f"{(large_qty + 48) * 8.5:.2f}"
+    for page in pages[:3]:
+        [acme] = page["orders"]
+        assert (acme["units"], acme["cases"], acme["value"]) == sums
+    [socks] = pages[3]["orders"]
+    assert (socks["units"], socks["cases"], socks["value"]) == (24, 2, "36.00")
+    # The CSV lists the same lines in the same order.
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"{URL}?format=csv", headers=integrator).data.decode())))
+    assert [(r["supplier"], r["location"], r["sku"], r["size"], int(r["quantity"]))
+            for r in rows] == lines

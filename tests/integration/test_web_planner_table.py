@@ -302,3 +302,45 @@ def test_the_export_of_decided_rows_holds_exactly_the_rows_of_those_statuses(
     assert exported("status=approved&status=rejected&sort=sku") == [
         ("JEAN-IND", "32"), ("SOCK-WHT", "OS"), ("TEE-BLK", "M")]
     assert exported("status=approved&supplier=SOCKCO") == [("SOCK-WHT", "OS")]
+
+
+# Terms as a run may leave them: numbers written every way JSON allows, and keys holding
+# something other than a number (the figures then show nothing for them).
+ODD_TERMS = [
+    {"protection_weeks": 3, "gross_demand": 1e3, "expected_returns": 0.1, "on_hand": -0,
+     "on_order": -0.0, "inventory_position": 12345678901234567890.5},
+    {"protection_weeks": "4", "gross_demand": True, "expected_returns": None,
+     "on_hand": "15", "on_order": [1], "inventory_position": 2.675},
+    {"on_hand": {"units": 3}, "on_order": False, "expected_returns": "null"},
+    {},
+]
+
+
+def test_the_table_export_writes_the_same_bytes_as_from_every_row_read_whole(
+        uow_factory, db, board):
+    """The export reads only the terms its figures need (on PostgreSQL, each as its own JSON
+    text through the driver's cursor): it must write what the rows read whole would give."""
+    from returns_inventory.services.suggestion_decisions import decide_suggestion
+    from returns_inventory.services.suggestions import parse_sort, suggestion_filter, table_rows
+    from returns_inventory.web.planner_columns import ALL, DEFAULT, csv_bytes, fields_of
+
+    decide_suggestion(uow_factory, board.ids["TEE-BLK/M"], action="approve", actor="user:ann")
+    decide_suggestion(uow_factory, board.ids["JEAN-IND/32"], action="reject", actor="ann")
+    others = [board.ids[k] for k in ("TEE-BLK/S", "TEE-BLK/L", "SOCK-WHT/OS", "JEAN-IND/32")]
+    for suggestion_id, terms in zip(others, ODD_TERMS, strict=True):
+        db.connection.execute(update(rs).where(rs.c.id == suggestion_id).values(terms=terms))
+    db.connection.execute(update(items).where(items.c.id == board.item_ids["SOCK-WHT/OS"])
+                          .values(description="-minus, \"quoted\"\nand on two lines"))
+    every = [c.key for c in ALL]
+    for keys, args in ((list(DEFAULT), {}), (every, {"sort": "sku,-suggested_qty"}),
+                       (every, {"status": ["approved", "rejected"], "sort": "-value"}),
+                       (["sku", "last_decision", "cover_after"], {"category": "tops"}),
+                       (["sku", "size"], {"sort": "decided_at"})):
+        names = fields_of(keys)
+        with uow_factory() as uow:
+            where = suggestion_filter(uow, args)
+            whole = uow.suggestions.page(where, order=parse_sort(args.get("sort")), offset=0,
+                                         limit=50_000, names=names)
+        read = table_rows(uow_factory, args, limit=50_000, names=names)["data"]
+        assert len(whole) >= 1 and len(read) == len(whole)
+        assert csv_bytes(read, keys) == csv_bytes(whole, keys), (keys, args)

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Text,
     and_,
     any_,
     bindparam,
+    case,
+    cast,
+    column,
     func,
     or_,
     select,
+    text,
+    true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -25,7 +33,7 @@ from ..planning_tables import (
     series_forecasts,
     suggestion_decisions,
 )
-from ..tables import Money, items, locations, sales_lines
+from ..tables import Money, Timestamp, UtcTimestamp, items, locations, sales_lines
 from . import keyset
 from .among import AmongIds
 from .base import Repository, utcnow
@@ -40,6 +48,43 @@ SAVED_BY_RETURNS = s.c.return_blind_qty - s.c.suggested_qty
 # A decided suggestion keeps the supplier and case pack it was ordered by; others follow the item.
 SUPPLIER = func.coalesce(s.c.supplier, i.c.supplier)
 CASE_PACK = func.coalesce(s.c.case_pack, i.c.case_pack)
+
+# The supplier an approved line is exported under: the one it kept, else the item's when it
+# was approved (kept in its export key; "" for none).
+SHOWN_SUPPLIER = func.coalesce(s.c.supplier, func.nullif(s.c.export_supplier, ""))
+NO_EXPORT_PLACE = {"export_supplier": None, "export_location": None, "export_sku": None,
+                   "export_size": None, "export_cases": None}
+
+
+def export_place(supplier: str | None, quantity: int | None, case_pack: int | None) -> dict:
+    """An approved line's export key and whole cases, written with the approval: the supplier
+    it is ordered from ("" for none), its location's code and its item's SKU and size (read
+    by the update itself), the cases of the quantity in the case pack it was rounded to.
+    Without a supplier or case pack, the item's (as the export falls back to them)."""
+    place = {**_kept_place(supplier, quantity, case_pack), **_ROW_PLACE}
+    if supplier is None:
+        place["export_supplier"] = func.coalesce(
+            select(i.c.supplier).where(i.c.id == s.c.item_id).scalar_subquery(), "")
+    if case_pack is None:
+        item_pack = select(i.c.case_pack).where(i.c.id == s.c.item_id).scalar_subquery()
+        pack = case((func.coalesce(item_pack, 1) > 1, item_pack), else_=1)
+        place["export_cases"] = ((quantity or 0) + pack - 1) // pack
+    return place
+
+
+def _kept_place(supplier: str | None, quantity: int | None, case_pack: int | None) -> dict:
+    pack = case_pack if case_pack and case_pack > 1 else 1
+    return {"export_supplier": supplier if supplier is not None else "",
+            "export_cases": -(-(quantity or 0) // pack)}
+
+
+# Read by the update from the row's own location and item (SKU, size and code never change).
+_ROW_PLACE = {
+    "export_location": select(loc.c.code).where(loc.c.id == s.c.location_id).scalar_subquery(),
+    "export_sku": select(i.c.sku).where(i.c.id == s.c.item_id).scalar_subquery(),
+    "export_size": select(i.c.size).where(i.c.id == s.c.item_id).scalar_subquery(),
+}
+_KEPT = ("export_supplier", "export_cases")
 
 COLUMNS = {
     "id": s.c.id, "run_id": s.c.run_id, "as_of": s.c.as_of, "status": s.c.status,
@@ -171,16 +216,38 @@ def _starts_with(text: str):
                func.lower(i.c.description).like(pattern, escape="\\"))
 
 
-# The export's order, by the lines' columns: supplier (none first), location, SKU, size, id.
-EXPORT_KEY = (("supplier", "supplier_key"), ("location", "location"), ("sku", "sku"),
-              ("size", "size"), ("id", "suggestion_id"))
-
-
 def sort_keys(order: list[tuple[str, bool]]) -> list[keyset.Key]:
     """The list's order: the sort columns, then the id (a stable order, so pages neither
     repeat nor skip)."""
     return [keyset.Key(name, COLUMNS[name], descending, name in NULLABLE)
             for name, descending in order] + [keyset.Key("id", s.c.id)]
+
+
+def _page_query(where: SuggestionFilter, columns: list, *, order: list[tuple[str, bool]],
+                offset: int, limit: int, after: list | None = None, join=None):
+    keys = sort_keys(order)
+    query = _joined(*columns)
+    if join is not None:
+        query = query.join(*join)
+    query = query.where(
+        *filter_conditions(where), *(_items_of_decided(where) if limit > WHOLE else ()))
+    if after is not None:
+        query = query.where(keyset.after(keys, after))
+    return query.order_by(*keyset.ordering(keys)).offset(offset).limit(limit)
+
+
+def _in_utc(row: tuple, positions: list[int]) -> tuple:
+    values = list(row)
+    for at in positions:
+        values[at] = Timestamp.process_result_value(values[at], None)
+    return tuple(values)
+
+
+def _approved_of(scope: RunScope, table=s) -> list:
+    """The approved lines of the scope's run (and of the earlier runs it carried over)."""
+    runs = (scope.run_id, *scope.earlier)
+    return [table.c.run_id == runs[0] if len(runs) == 1 else table.c.run_id.in_(runs),
+            table.c.status == domain.APPROVED]
 
 
 def _joined(*columns):
@@ -222,18 +289,45 @@ class SuggestionRepository(Repository):
         holds (a cursor: read through the ordering's index, as fast deep in the list as on
         its first page). Each row has every column of COLUMNS and EXTRA, or only `names`
         (an export of thousands of rows reads what its cells need)."""
-        keys = sort_keys(order)
         readable = COLUMNS | EXTRA
         chosen = readable if names is None else {n: readable[n] for n in names}
-        query = _joined(*(c.label(n) for n, c in chosen.items())).where(
-            *filter_conditions(where), *(_items_of_decided(where) if limit > WHOLE else ()))
-        if after is not None:
-            query = query.where(keyset.after(keys, after))
-        result = self.connection.execute(
-            query.order_by(*keyset.ordering(keys)).offset(offset).limit(limit))
+        query = _page_query(where, [c.label(n) for n, c in chosen.items()], order=order,
+                            offset=offset, limit=limit, after=after)
+        result = self.connection.execute(query)
         names = list(result.keys())
         # One fetch and plain dicts by position: an export reads thousands of rows this way.
         return [dict(zip(names, r, strict=True)) for r in result.all()]
+
+    def table_values(self, where: SuggestionFilter, *, order: list[tuple[str, bool]],
+                     limit: int, names: Sequence[str], terms: Sequence[str]) -> list[tuple]:
+        """Every row of the list up to `limit` as tuples of `names` (as `page` reads them;
+        not "terms"), then the `terms` named, each as its JSON text (None where absent):
+        PostgreSQL only. The table's export of thousands of rows, through the driver's own
+        cursor: decoding every term and SQLAlchemy's handling of each row were much of its
+        time."""
+        readable = COLUMNS | EXTRA
+        chosen = [readable[n].label(n) for n in names]
+        join = None
+        if terms:
+            # The terms parsed once per row by the database, the ones asked for kept as text.
+            record = func.json_to_record(s.c.terms).table_valued(
+                *(column(term, JSON) for term in terms)).render_derived("t", with_types=True)
+            chosen += [cast(record.c[term], Text).label(f"term_{term}") for term in terms]
+            join = (record, true())
+        query = _page_query(where, chosen, order=order, offset=0, limit=limit, join=join)
+        compiled = query.compile(dialect=self.connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+        cursor = self.connection.connection.driver_connection.cursor()
+        try:
+            cursor.execute(str(compiled), compiled.params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        # Instants as every other read gives them (UtcTimestamp), the only typed column.
+        at = [i for i, n in enumerate(names) if isinstance(readable[n].type, UtcTimestamp)]
+        if at:
+            rows = [_in_utc(row, at) for row in rows]
+        return rows
 
     def count_up_to(self, where: SuggestionFilter, cap: int) -> tuple[int, bool]:
         """How many match, counting no further than `cap`: (count, whether it is exact).
@@ -291,7 +385,8 @@ class SuggestionRepository(Repository):
             s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
                              DECIDABLE, s.c.exported_at.is_(None))
             .values(status="proposed", approved_qty=None, case_pack=None, supplier=None,
-                    decided_by=None, decided_at=None, comment=None, version=s.c.version + 1),
+                    decided_by=None, decided_at=None, comment=None, version=s.c.version + 1,
+                    **NO_EXPORT_PLACE),
             [{"sid": r["id"], "seen": r["version"]} for r in rows])
         return result.rowcount
 
@@ -356,29 +451,40 @@ class SuggestionRepository(Repository):
                at=None) -> bool:
         """Apply a decision only if nobody else decided, and no run superseded the suggestion,
         since `seen_version` was read."""
+        place = (export_place(supplier, approved_qty, case_pack) if status == domain.APPROVED
+                 else NO_EXPORT_PLACE)
         updated = self.connection.execute(
             s.update().where(s.c.id == suggestion_id, s.c.version == seen_version, DECIDABLE)
             .values(status=status, approved_qty=approved_qty, case_pack=case_pack,
                     supplier=supplier, decided_by=actor, decided_at=at or utcnow(),
-                    comment=comment, version=s.c.version + 1)
+                    comment=comment, version=s.c.version + 1, **place)
         )
         return updated.rowcount == 1
 
     def decide_many(self, decisions: list[dict], *, actor: str, comment: str | None) -> None:
         """Apply many decisions in one statement; the rows were locked by `pending`."""
-        if not decisions:
-            return
-        self.connection.execute(
-            s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
-                             DECIDABLE)
-            .values(status=bindparam("new_status"), approved_qty=bindparam("qty"),
-                    case_pack=bindparam("pack"), supplier=bindparam("ordered_from"),
-                    decided_by=actor, decided_at=utcnow(), comment=comment,
-                    version=s.c.version + 1),
-            [{"sid": d["id"], "seen": d["version"], "new_status": d["status"],
-              "qty": d["approved_qty"], "pack": d["case_pack"], "ordered_from": d["supplier"]}
-             for d in decisions],
-        )
+        now = utcnow()
+        for approving in (True, False):  # the approvals also take their place in the export
+            chosen = [d for d in decisions if (d["status"] == domain.APPROVED) == approving]
+            if not chosen:
+                continue
+            place = ({**{name: bindparam(f"place_{name}") for name in _KEPT}, **_ROW_PLACE}
+                     if approving else NO_EXPORT_PLACE)
+            self.connection.execute(
+                s.update().where(s.c.id == bindparam("sid"), s.c.version == bindparam("seen"),
+                                 DECIDABLE)
+                .values(status=bindparam("new_status"), approved_qty=bindparam("qty"),
+                        case_pack=bindparam("pack"), supplier=bindparam("ordered_from"),
+                        decided_by=actor, decided_at=now, comment=comment,
+                        version=s.c.version + 1, **place),
+                [{"sid": d["id"], "seen": d["version"], "new_status": d["status"],
+                  "qty": d["approved_qty"], "pack": d["case_pack"],
+                  "ordered_from": d["supplier"],
+                  **({f"place_{name}": value for name, value in _kept_place(
+                      d["supplier"], d["approved_qty"], d["case_pack"]).items()}
+                     if approving else {})}
+                 for d in chosen],
+            )
 
     def add_decisions(self, rows: list[dict]) -> None:
         if rows:
@@ -389,37 +495,52 @@ class SuggestionRepository(Repository):
     def approved_lines(self, scope: RunScope, *, limit: int | None = None,
                        after: list | None = None) -> list:
         """Approved order lines of a run, in supplier, location, sku, size order: `limit`
-        of them after the line whose export key values (EXPORT_KEY) `after` holds, each
-        with its whole order's units, cases and value (order_units, order_cases,
-        order_value), however the order is split over pages. Plain rows (named tuples), in
-        this column order (order_export.csv_lines unpacks them by position)."""
-        supplier = func.coalesce(SUPPLIER, "")
-        order = {"partition_by": (supplier, loc.c.code)}
-        approved = s.alias("approved")
-        pack = func.coalesce(CASE_PACK, 1)
-        # Whole cases per line (the quantity was whole cases when approved).
-        cases = (s.c.approved_qty + pack - 1) // pack
-        lines = _joined(
-            s.c.id.label("suggestion_id"), SUPPLIER.label("supplier"),
-            supplier.label("supplier_key"), loc.c.code.label("location"), i.c.sku, i.c.size,
-            i.c.category, s.c.approved_qty.label("quantity"), CASE_PACK.label("case_pack"),
-            s.c.unit_cost, s.c.exported_at,
-            # Summed over every approved line of the order, before the page is cut.
-            func.sum(s.c.approved_qty).over(**order).label("order_units"),
-            func.sum(cases).over(**order).label("order_cases"),
-            func.sum(s.c.unit_cost * s.c.approved_qty, type_=Money).over(**order)
-            .label("order_value"),
-        ).where(scope_condition(scope), s.c.status == domain.APPROVED,
-                # The items of the run's approved lines, looked up by id: joined as is,
-                # PostgreSQL hashed the whole item table (100,000 rows) for 4,000 lines.
-                AmongIds(i.c.id, select(approved.c.item_id).where(
-                    scope_condition(scope, approved), approved.c.status == domain.APPROVED)),
-                ).subquery()
-        keys = [keyset.Key(name, lines.c[column]) for name, column in EXPORT_KEY]
-        query = select(lines)
+        of them after the line whose export key values (supplier key, location, SKU, size,
+        id) `after` holds: one range of the run's export index (the key is kept on the row
+        at approval), however long the plan. Plain rows (named tuples), in this column order
+        (order_export.csv_lines unpacks them by position)."""
+        key = [s.c.export_supplier, s.c.export_location, s.c.export_sku, s.c.export_size, s.c.id]
+        if self.is_postgres:
+            # A page walks at most a few thousand index entries: PostgreSQL planned a parallel
+            # worker for a page of 1,000, which took 17-25 ms against 10-12 ms without, and
+            # more on a busy machine.
+            self.connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        # The names shown are the item's and location's own (the same as the key's: the
+        # catalogue never renames a SKU, size or code), the page's few looked up by id.
+        query = _joined(
+            s.c.id.label("suggestion_id"), SHOWN_SUPPLIER.label("supplier"),
+            s.c.export_supplier.label("supplier_key"), loc.c.code.label("location"), i.c.sku,
+            i.c.size, i.c.category, s.c.approved_qty.label("quantity"),
+            CASE_PACK.label("case_pack"), s.c.unit_cost, s.c.exported_at,
+            s.c.export_location.label("location_key"), s.c.export_sku.label("sku_key"),
+            s.c.export_size.label("size_key"),
+        ).where(*_approved_of(scope))
+        if limit is None:
+            # The whole plan: its items looked up by id. Joined as is, PostgreSQL hashed the
+            # whole item table (100,000 rows, 44 ms) for 4,000 lines; a page walks the index
+            # and looks up its own few.
+            approved = s.alias("approved")
+            query = query.where(AmongIds(i.c.id, select(approved.c.item_id).where(
+                *_approved_of(scope, approved))))
         if after is not None:
-            query = query.where(keyset.after(keys, after))
-        query = query.order_by(*keyset.ordering(keys))
+            # One row comparison: PostgreSQL starts the index scan at the cursor.
+            query = query.where(tuple_(*key) > tuple_(*after))
+        query = query.order_by(*key)
         if limit is not None:
             query = query.limit(limit)
         return self.connection.execute(query).all()  # one fetch, not a call per row
+
+    def order_sums(self, scope: RunScope, first: tuple[str, str],
+                   last: tuple[str, str]) -> dict[tuple[str, str], tuple]:
+        """{(supplier key, location): (units, cases, value)} of every approved line of the
+        orders from `first` to `last` in the export's order (those of one page): the
+        stretch of the export index they cover, however their lines fall over pages."""
+        order = tuple_(s.c.export_supplier, s.c.export_location)
+        rows = self.connection.execute(
+            select(s.c.export_supplier, s.c.export_location, func.sum(s.c.approved_qty),
+                   func.sum(s.c.export_cases),
+                   func.sum(s.c.unit_cost * s.c.approved_qty, type_=Money))
+            .where(*_approved_of(scope), order >= tuple_(*first), order <= tuple_(*last))
+            .group_by(s.c.export_supplier, s.c.export_location))
+        return {(supplier, location): (units, cases, value)
+                for supplier, location, units, cases, value in rows}
