@@ -12,10 +12,10 @@ percentiles per request and errors, CPU per graded unit, CPU seconds and request
 worker, and runs `returns-inventory verify-ledger`. The server is started as scripts/run starts
 it (--preload, its hooks), so both workers are serving before the first client connects, except
 that each worker listens on a socket of its own (--reuse-port), so that the kernel spreads the
-clients' kept-alive connections over the workers; `--shared-socket` serves as scripts/run does. The settlement step (the scheduler's
-settle-refunds job: each judged return's refund and answer) runs beside it in this process
-(scripts/grading_settler.py); a round ends when everything graded is settled, and its CPU counts
-as the server's.
+clients' kept-alive connections over the workers; `--shared-socket` serves as scripts/run does.
+The settlement step (the scheduler's settle-refunds job: each judged return's refund and
+answer) runs beside it in this process (scripts/grading_settler.py); a round ends when
+everything graded is settled, and its CPU counts as the server's.
 
     python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x \
         --against-bare [--units 2000] [--rounds 3] [--bare-dir ../shared/bench]

@@ -88,7 +88,7 @@ def grade_locked_unit(
         decision = refused_disposition(policies, judgement.decision.rule)
     verdict = Verdict("grade", grade_, tuple(ticked), decision, actor, is_admin, note=note)
     result = reconcile(uow, policies, unit, verdict, where=where,
-                       before_write_off=before_write_off)
+                       before_write_off=before_write_off, unit_cost=details.get("unit_cost"))
     if judgement is None:
         return result
     outcome = record(uow, policies, unit, judgement, actor=actor, where=where)

@@ -88,6 +88,8 @@ def _grading_view(token_revoked: Label) -> Select:
             items.c.sku,
             items.c.size,
             items.c.supplier,
+            # What a write-off is valued at, read here rather than in a round trip of its own.
+            items.c.unit_cost,
             locations.c.code.label("location"),
             sales_lines.c.sold_on,
             token_revoked,
@@ -193,6 +195,8 @@ _GRADINGS_OF = (
     .where(unit_gradings.c.unit_id == bindparam("unit_id"))
     .order_by(unit_gradings.c.sequence)
 )
+# A grade of D writes one off: built once, not per call.
+_ADD_WRITE_OFF = write_offs.insert().returning(write_offs.c.id)
 _PHOTOS_OF = (
     select(unit_photos)
     .where(unit_photos.c.unit_id == bindparam("unit_id"))
@@ -367,9 +371,7 @@ class UnitRepository(Repository):
     def add_write_off(self, *, status: WriteOffStatus, **values: Any) -> int:
         WRITE_OFFS.check(None, status)
         return self.connection.execute(
-            write_offs.insert().values(created_at=utcnow(), status=status, **values)
-            .returning(write_offs.c.id)
-        ).scalar_one()
+            _ADD_WRITE_OFF, {"created_at": utcnow(), "status": status, **values}).scalar_one()
 
     def write_off(self, write_off_id: int, *, lock: bool = False) -> dict | None:
         query = select(write_offs).where(write_offs.c.id == write_off_id)
