@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, Response, g, has_request_context, request
@@ -43,7 +43,8 @@ class JsonLines(logging.Formatter):
 
 def start_request() -> None:
     sent = request.headers.get(HEADER, "")
-    g.request_id = sent if USABLE_ID.match(sent) else uuid.uuid4().hex
+    # 128 random bits as 32 hex digits, as uuid4().hex gave, without building a UUID.
+    g.request_id = sent if USABLE_ID.match(sent) else os.urandom(16).hex()
     g.request_started = time.perf_counter()
 
 

@@ -8,12 +8,14 @@ and dropped afterwards unless --keep. A SQLite URL is used (and migrated) as giv
 with one received unit each are loaded through the services; then `--clients` threads grade
 every unit exactly once over loopback HTTP (keep-alive connections), one unit per request or
 `--tote` units per request, and the script prints graded units/s, requests/s, latency
-percentiles per request and errors, CPU per graded unit and per gunicorn worker, and runs
-`returns-inventory verify-ledger`. The server is started as scripts/run starts it (--preload), so
-both workers are serving before the first client connects. The settlement step (the scheduler's
-settle-refunds job: each judged return's refund and answer) runs beside it in this process
-(scripts/grading_settler.py); a round ends when everything graded is settled, and its CPU counts
-as the server's.
+percentiles per request and errors, CPU per graded unit, CPU seconds and requests per gunicorn
+worker, and runs `returns-inventory verify-ledger`. The server is started as scripts/run starts
+it (--preload, its hooks), so both workers are serving before the first client connects, except
+that each worker listens on a socket of its own (--reuse-port), so that the kernel spreads the
+clients' kept-alive connections over the workers; `--shared-socket` serves as scripts/run does.
+The settlement step (the scheduler's settle-refunds job: each judged return's refund and
+answer) runs beside it in this process (scripts/grading_settler.py); a round ends when
+everything graded is settled, and its CPU counts as the server's.
 
     python scripts/bench_grading.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x \
         --against-bare [--units 2000] [--rounds 3] [--bare-dir ../shared/bench]
@@ -34,6 +36,7 @@ import json
 import os
 import queue
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -57,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import bare_grading  # noqa: E402
+import bench_gunicorn  # noqa: E402
 from grading_settler import Settler  # noqa: E402
 
 from returns_inventory.persistence import migrate  # noqa: E402
@@ -159,20 +163,31 @@ def cli(env: dict, *args: str) -> str:
 @contextmanager
 def server(env: dict, workers: int, threads: int, log_path: Path, *,
            app: str = "returns_inventory:create_app()", cwd: Path = ROOT,
-           ready: str = "/readyz"):
-    """gunicorn serving ``app`` from ``cwd`` as scripts/run serves the service; its base URL
-    and pid once ``ready`` answers 200. The bare app is served by the same settings."""
-    # scripts/run's hooks too (its workers freeze what the preloaded app holds out of the
-    # garbage collector's walks), for the bare app alike.
-    command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0",
+           ready: str = "/readyz", reuse_port: bool = True):
+    """gunicorn serving ``app`` from ``cwd`` as scripts/run serves the service; its base URL,
+    pid and the file of its workers' request counts once ``ready`` answers 200. The bare app
+    is served by the same settings.
+
+    With ``reuse_port`` each worker listens on a socket of its own (SO_REUSEPORT, one port)
+    and the kernel hands each new connection to one of them by its address's hash; on one
+    shared socket the worker that wakes first takes the connection, and one worker often took
+    most of the 16 kept-alive clients."""
+    # scripts/run's hooks (its workers freeze what the preloaded app holds out of the garbage
+    # collector's walks), and a count of each worker's requests: for the bare app alike.
+    counts = log_path.with_suffix(".counts")
+    port = _free_port() if reuse_port else 0
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", str(threads),
                "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket", "--preload",
-               "-c", "python:returns_inventory.gunicorn_config", app]
+               *(["--reuse-port"] if reuse_port else []),
+               "-c", str(ROOT / "scripts" / "bench_gunicorn.py"), app]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command, env={**env, bench_gunicorn.ENV: str(counts)},
+                                   cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
     try:
-        base = None
+        # With reuse_port the master holds no socket, and its log names none.
+        base = f"http://127.0.0.1:{port}" if reuse_port else None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -188,7 +203,7 @@ def server(env: dict, workers: int, threads: int, log_path: Path, *,
             time.sleep(0.1)
         else:
             sys.exit(f"the server did not become ready:\n{log_path.read_text()}")
-        yield base, process.pid
+        yield base, process.pid, counts
     finally:
         process.terminate()
         try:
@@ -197,12 +212,20 @@ def server(env: dict, workers: int, threads: int, log_path: Path, *,
             process.kill()
 
 
+def _free_port() -> int:
+    """A port nothing listens on now (gunicorn binds it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class CpuMeter:
     """CPU seconds spent by the server's processes, the database's backends for the bench
     database, and this client, so a busy machine's figures can still be read per unit."""
 
-    def __init__(self, server_pid: int, database: str):
-        self.server_pid, self.database = server_pid, database
+    def __init__(self, server_pid: int, database: str, counts: Path | None = None):
+        self.server_pid, self.database, self.counts = server_pid, database, counts
+        self.start_requests = bench_gunicorn.request_counts(counts) if counts else {}
         # CPU this process spent on the server's behalf (the settlement step beside it).
         self.moved_to_server = 0.0
         self.workers: dict[int, float] = {}
@@ -214,6 +237,13 @@ class CpuMeter:
         clients' keep-alive connections were spread over the workers."""
         return [round(self.workers[pid] - self.start_workers.get(pid, 0.0), 1)
                 for pid in sorted(self.workers)]
+
+    def worker_requests(self) -> list[int]:
+        """Requests each worker answered since the start, in worker_seconds' order (by pid)."""
+        if not self.counts:
+            return []
+        now = bench_gunicorn.request_counts(self.counts)
+        return [now[pid] - self.start_requests.get(pid, 0) for pid in sorted(now)]
 
     def sample(self) -> dict[str, float]:
         try:
@@ -352,10 +382,12 @@ def against_bare(args, server_url: str) -> None:
         arms = {"service": (url, token, unit_ids), "bare": (bare_url, bare_grading.BARE_TOKEN,
                                                              bare_ids)}
         settler = Settler(url)
-        with server(env, args.workers, args.threads, Path(folder) / "service.log") as service, \
+        reuse_port = not args.shared_socket
+        with server(env, args.workers, args.threads, Path(folder) / "service.log",
+                    reuse_port=reuse_port) as service, \
                 server(bare_grading.bare_env(bare_url), args.workers, args.threads,
                        Path(folder) / "bare.log", app=bare_grading.APP, cwd=folder_of_bare,
-                       ready="/healthz") as bare:
+                       ready="/healthz", reuse_port=reuse_port) as bare:
             _alternate(args, arms, {"service": service, "bare": bare},
                        settlers={"service": settler})
         print(f"  settlement (service): {settler.returns_settled} returns settled, "
@@ -380,15 +412,16 @@ def _alternate(args, arms: dict, bases: dict, settlers: dict | None = None) -> N
     rows: list[dict] = []
     for n in range(args.rounds):
         for arm, (arm_url, arm_token, ids) in arms.items():
-            base, pid = bases[arm]
+            base, pid, counts = bases[arm]
             load_average = os.getloadavg()[0]
-            meter = CpuMeter(pid, make_url(arm_url).database or "")
+            meter = CpuMeter(pid, make_url(arm_url).database or "", counts)
             result = settled_drive(
                 (settlers or {}).get(arm), meter, base, arm_token,
                 ids[n * args.units:(n + 1) * args.units], args.clients, 1)
             cpu = meter.per_unit_ms(result["graded"])
             rows.append({"round": n + 1, "arm": arm, "load": load_average, "cpu": cpu,
-                         "spread": meter.worker_seconds() if cpu else [], **result})
+                         "spread": meter.worker_seconds() if cpu else [],
+                         "requests_by_worker": meter.worker_requests(), **result})
             print(_round_line(rows[-1]), flush=True)
     _print_pairs(rows, reference=list(arms)[1])
 
@@ -415,6 +448,8 @@ def _round_line(row: dict) -> str:
             + (f", CPU ms per unit: server {cpu['server']:.2f} database {cpu['database']:.2f} "
                f"client {cpu['client']:.2f}" if cpu else "")
             + (f", CPU s per worker {'/'.join(map(str, row['spread']))}" if row["spread"] else "")
+            + (f", requests per worker {'/'.join(map(str, row['requests_by_worker']))}"
+               if row["requests_by_worker"] else "")
             + f", load {row['load']:.2f}"
             + (f" (first errors: {row['errors'][:3]})" if row["errors"] else ""))
 
@@ -457,6 +492,9 @@ def main() -> None:
                         help="gunicorn worker processes (scripts/run's default)")
     parser.add_argument("--threads", type=int, default=8,
                         help="threads per gunicorn worker (scripts/run's default)")
+    parser.add_argument("--shared-socket", action="store_true",
+                        help="every worker accepts from one listening socket (gunicorn's "
+                        "default) instead of a socket each (--reuse-port)")
     parser.add_argument("--tote", type=int, default=1,
                         help="units per request: 1 grades one at a time, N uses /units/grades")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
@@ -487,10 +525,11 @@ def main() -> None:
         token = cli(env, "token", "create", "--name", "bench-grader", "--role", "grader")
         log_path = Path(folder) / "gunicorn.log"
         settler = Settler(url)
-        with server(env, args.workers, args.threads, log_path) as (base, pid):
+        with server(env, args.workers, args.threads, log_path,
+                    reuse_port=not args.shared_socket) as (base, pid, counts):
             load_before = os.getloadavg()[0]
             for path in args.floor:
-                meter = CpuMeter(pid, make_url(url).database or "")
+                meter = CpuMeter(pid, make_url(url).database or "", counts)
                 floor = drive(base, token, unit_ids, args.clients, 1, floor=path)
                 cpu = meter.per_unit_ms(floor["requests"])
                 print(f"floor {FLOOR[path]}: {floor['requests_per_second']:.0f} requests/s, "
@@ -498,11 +537,12 @@ def main() -> None:
                       f"errors {len(floor['errors'])}" + (
                           "; CPU ms per request: " + ", ".join(
                               f"{k} {v:.2f}" for k, v in cpu.items()) if cpu else ""))
-            meter = CpuMeter(pid, make_url(url).database or "")
+            meter = CpuMeter(pid, make_url(url).database or "", counts)
             result = settled_drive(settler, meter, base, token, unit_ids, args.clients,
                                    args.tote)
             cpu = meter.per_unit_ms(result["graded"])
             spread = meter.worker_seconds() if cpu else []
+            requests_by_worker = meter.worker_requests()
         print(f"graded {result['graded']} of {len(unit_ids)} units in {result['requests']} "
               f"requests of {args.tote} unit(s) in {result['seconds']:.2f}s with "
               f"{args.clients} clients, {args.workers} workers x {args.threads} threads on "
@@ -518,6 +558,7 @@ def main() -> None:
                   + f"  (1-min load average before the run: {load_before:.1f} "
                   f"on {os.cpu_count()} CPUs)")
             print("  CPU seconds per gunicorn worker: " + ", ".join(map(str, spread)))
+        print("  requests per gunicorn worker: " + ", ".join(map(str, requests_by_worker)))
         print(f"  settlement: {settler.returns_settled} returns settled, {settler.state()}; "
               f"its CPU {settler.cpu_ms_per_return():.2f} ms a return (in the server's above)")
         settler.close()

@@ -53,11 +53,11 @@ def grade_unit(
     ticked = policy.check_defects(defects or [])
     with uow_factory() as uow:
         # One round trip locks the unit and reads what deciding and announcing need.
-        confirming = [] if token_to_confirm is None else [token_to_confirm]
-        found = uow.units.unit_to_grade(unit_id, confirming)
+        found = uow.units.unit_to_grade(unit_id, token_to_confirm)
         if found is None:
             # Confirmed before a revoked token may learn which units exist.
-            refuse_if_revoked(bool(confirming) and uow.tokens.any_revoked(confirming))
+            refuse_if_revoked(token_to_confirm is not None
+                              and uow.tokens.any_revoked([token_to_confirm]))
             raise NotFound(f"no unit {unit_id}", errors=[FieldError("unit_id", "unknown")])
         unit, details = found
         refuse_if_revoked(details["token_revoked"])
@@ -88,7 +88,7 @@ def grade_locked_unit(
         decision = refused_disposition(policies, judgement.decision.rule)
     verdict = Verdict("grade", grade_, tuple(ticked), decision, actor, is_admin, note=note)
     result = reconcile(uow, policies, unit, verdict, where=where,
-                       before_write_off=before_write_off)
+                       before_write_off=before_write_off, unit_cost=details.get("unit_cost"))
     if judgement is None:
         return result
     outcome = record(uow, policies, unit, judgement, actor=actor, where=where)

@@ -51,13 +51,15 @@ def reconcile(
     uow: UnitOfWork, policies: Policies, unit: rules.ReturnUnit, verdict: Verdict, *,
     where: dict | None = None,
     before_write_off: Callable[[Decimal, bool], None] | None = None,
+    unit_cost: Decimal | None = None,
 ) -> GradingResult:
-    """Move the unit out of where it sits into its disposition, in this transaction."""
+    """Move the unit out of where it sits into its disposition, in this transaction.
+    `unit_cost`: the item's, when the caller read it already (a write-off is valued at it)."""
     where = where or where_is(uow, unit)
     disposition = verdict.decision.disposition
     unit.grade, unit.defects, unit.disposition = verdict.grade, list(verdict.defects), disposition
     if disposition is rules.Disposition.WRITE_OFF:
-        written = _write_off(uow, policies, unit, verdict, where, before_write_off)
+        written = _write_off(uow, policies, unit, verdict, where, before_write_off, unit_cost)
     else:
         written = WriteOff()
         _move_to_disposition(uow, unit, verdict, where)
@@ -76,9 +78,10 @@ def reconcile(
 
 def _write_off(uow: UnitOfWork, policies: Policies, unit: rules.ReturnUnit, verdict: Verdict,
                where: dict, before_write_off: Callable[[Decimal, bool], None] | None,
-               ) -> WriteOff:
+               unit_cost: Decimal | None = None) -> WriteOff:
     """Post the write-off at the item's cost, or hold it in quarantine for an admin."""
-    value = present(uow.catalogue.item(unit.item_id), f"item {unit.item_id}").unit_cost
+    value = unit_cost if unit_cost is not None else present(
+        uow.catalogue.item(unit.item_id), f"item {unit.item_id}").unit_cost
     why = verdict.words(", ".join(verdict.defects) or "no defects noted")
     awaiting = policies.returns.write_off_awaits_approval(value, is_admin=verdict.is_admin)
     if before_write_off is not None:
