@@ -143,3 +143,20 @@ def test_one_missed_turn_does_not_set_a_series_spread_for_good():
     level[0, 3], err[0, 3] = 0.3, -15.0
     missed = spread_at_level(err, level, np.full(len(level), 4), now, law[group])
     assert calm[0] < missed[0] < 1.6 * calm[0]
+
+
+def test_the_window_spread_is_the_error_it_will_make_on_gamma_poisson_demand():
+    # 3000 series of gamma-Poisson demand (a level per series, weekly multiplier of shape 4,
+    # so a window of k weeks has variance k (m + m^2 / 4)): the squared spread the planner
+    # gives the next window must match that variance plus its forecast's squared error of the
+    # mean, summed over the series (what a safety stock of z spreads protects against).
+    rng = np.random.default_rng(2)
+    n, shape, lead_time = 3000, 4.0, 2
+    k = lead_time + 1
+    mean = np.exp(rng.normal(1.5, 0.5, n))
+    y = rng.poisson(mean[:, None] * rng.gamma(shape, 1 / shape, (n, 104))).astype(np.float32)
+    items = ItemParams.uniform(n, lead_time=lead_time, review_period=1)
+    plan = Planner(SalesPanel(np.array([f"S{i}|ONE" for i in range(n)]), y), None, None,
+                   items).fit().replenishment
+    error = k * (mean + mean**2 / shape) + (plan.gross_demand - k * mean) ** 2
+    assert np.sum(plan.blind_sigma_window**2) / np.sum(error) == pytest.approx(1.0, abs=0.15)
