@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.browser import page_for_new_user
+from tests.e2e.browser import page_for_new_user, screenshot_dir
 
 PASSWORD = "returns-desk-password"
 CSV = {"Content-Type": "text/csv"}
@@ -57,6 +57,7 @@ def test_a_window_nobody_asked_for_is_prepared_and_the_page_shows_it_when_ready(
         page.goto(live_server.url(
             f"/planner/returns?window=30&category={category}&until={until}"))
         expect(page.locator("#report-computing")).to_contain_text("is being prepared")
+        page.screenshot(path=str(screenshot_dir() / "planner-returns-preparing.png"))
         # No click: the page reloads itself until the report is stored.
         expect(page.locator("table.heat")).to_contain_text(sku)
         expect(page.locator("#report-computing")).to_have_count(0)
