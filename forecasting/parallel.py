@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from forecasting.demand import DemandOptions, forecast_chunk
+from forecasting.panel import compact_units
 from forecasting.spread import WindowOrigins
 
 # Chunks per process when several share the work: enough that the last one to finish waits
@@ -47,21 +48,6 @@ def chunk_bounds(sku_sorted: np.ndarray, chunk_size: int) -> list[tuple[int, int
         bounds.append((a, b))
         a = b
     return bounds
-
-
-def compact_units(y: np.ndarray) -> np.ndarray:
-    """``y`` as the narrowest integer type holding every value exactly, when it is whole
-    non-negative counts (else ``y`` itself): a quarter or an eighth of float64's bytes."""
-    if y.dtype.kind != "f" or y.size == 0:
-        return y
-    top = float(np.max(y))
-    if not np.isfinite(top) or float(np.min(y)) < 0:
-        return y
-    for kind in (np.uint8, np.uint16, np.uint32):
-        if top <= np.iinfo(kind).max:
-            small = y.astype(kind)
-            return small if np.array_equal(small, y) else y
-    return y
 
 
 def _job(args):

@@ -165,8 +165,9 @@ class Planner:
         opts = replace(self.demand_options,
                        statsmodels_min_units=self._statsmodels_threshold(y_sku),
                        seasonal_index=season, start_week=sales.start_week,
-                       sku_seasons_repeat=sku_seasons_repeat(y_sku, sku_cat, season,
-                                                             start_week=sales.start_week))
+                       sku_seasons_repeat=sku_seasons_repeat(
+                           y_sku, sku_cat, season, start_week=sales.start_week,
+                           map_rows=self._on_workers))
         # The window spread's rolling refits run in the chunks, beside the forecasts (the
         # driver's serial share bounded what a second worker could gain); they are fixed
         # here for the whole panel, the windows ending before the selection holdout (inside
@@ -408,6 +409,11 @@ class Planner:
             returns_from_past_sales=past,
             returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
 
+
+    def _on_workers(self, fn, arrays) -> np.ndarray:
+        """``fn(*arrays)``, row by row, on the demand step's workers (:func:`map_rows`): for
+        the driver's serial steps before the chunks, which bound what a second worker gains."""
+        return map_rows(fn, arrays, workers=self.workers, executor=self.executor)
 
     def _quantile(self, mean, var, level) -> np.ndarray:
         """:func:`safety_stock_quantile` (most of the order-up-to's cost: a negative binomial or
