@@ -138,37 +138,39 @@ class Planner:
         sku_cat = np.zeros(n_sku, dtype=np.int64)
         sku_cat[sku] = cat
 
-        _, size_code = np.unique(size_name, return_inverse=True)
-        n_size = int(size_code.max()) + 1 if n else 0
-        cells, cell = np.unique(cat * n_size + size_code, return_inverse=True)
-        del sku_name, size_name  # fixed-width strings, tens of MiB at a million series
-
         # Totals per SKU and per category, summed once here for every stage that needs them.
         y_sku = group_rows(sales.y, sku, n_sku)
         y_cat = group_rows(sales.y, cat, n_cat)
-
-        rf = fit_returns(sales.y, self.return_counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat,
-                         n_cat=n_cat, cell=cell, n_cell=len(cells),
-                         default_restockable=self.default_restockable)
-        timings["returns_s"] = time.perf_counter() - t0 + self._count_s
-
-        kept = sales.y.sum(axis=1, dtype=np.float64) - rf.returned
-        curve = category_curve(kept, cell, len(cells), cells // max(n_size, 1), n_cat)[cell]
-        prior = prior_shares(curve, sku, n_sku)
-
         t1 = time.perf_counter()
+        season = category_index(y_cat, start_week=sales.start_week)
+        with self._beside() as beside:
+            # On a cluster the SKU-season test's rows are out on the workers while this
+            # process fits the returns, the size curves and the statsmodels threshold.
+            repeat = beside(sku_seasons_repeat, y=y_sku, cat=sku_cat, index=season,
+                            start_week=sales.start_week, map_rows=self._on_workers)
+            _, size_code = np.unique(size_name, return_inverse=True)
+            n_size = int(size_code.max()) + 1 if n else 0
+            cells, cell = np.unique(cat * n_size + size_code, return_inverse=True)
+            del sku_name, size_name  # fixed-width strings, tens of MiB at a million series
+
+            tr = time.perf_counter()
+            rf = fit_returns(sales.y, self.return_counts, sku=sku, n_sku=n_sku,
+                             sku_cat=sku_cat, n_cat=n_cat, cell=cell, n_cell=len(cells),
+                             default_restockable=self.default_restockable)
+            returns_s = time.perf_counter() - tr
+            kept = sales.y.sum(axis=1, dtype=np.float64) - rf.returned
+            curve = category_curve(kept, cell, len(cells), cells // max(n_size, 1), n_cat)[cell]
+            prior = prior_shares(curve, sku, n_sku)
+            threshold = self._statsmodels_threshold(y_sku)
+            opts = replace(self.demand_options, statsmodels_min_units=threshold,
+                           seasonal_index=season, start_week=sales.start_week,
+                           sku_seasons_repeat=repeat())
+        timings["returns_s"] = returns_s + self._count_s
         order = None if np.all(sku[1:] >= sku[:-1]) else np.argsort(sku, kind="stable")
 
         def perm(a):
             return a if order is None else a[order]
 
-        season = category_index(y_cat, start_week=sales.start_week)
-        opts = replace(self.demand_options,
-                       statsmodels_min_units=self._statsmodels_threshold(y_sku),
-                       seasonal_index=season, start_week=sales.start_week,
-                       sku_seasons_repeat=sku_seasons_repeat(
-                           y_sku, sku_cat, season, start_week=sales.start_week,
-                           map_rows=self._on_workers))
         # The window spread's rolling refits run in the chunks, beside the forecasts (the
         # driver's serial share bounded what a second worker could gain); they are fixed
         # here for the whole panel, the windows ending before the selection holdout (inside
@@ -190,7 +192,7 @@ class Planner:
         if self.demand_options.lifecycle:
             self._new_products(dem, y_sku, sku, sku_cat, cat_names, dcounts,
                                opts.seasonal_index, y_cat)
-        timings["demand_s"] = time.perf_counter() - t1
+        timings["demand_s"] = time.perf_counter() - t1 - returns_s  # less the returns, fitted in it
 
         t2 = time.perf_counter()
         errors = dem.pop("window_error"), dem.pop("window_forecast")
