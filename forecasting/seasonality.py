@@ -245,12 +245,11 @@ def sku_season_terms(y, cat, *, index, start_week: int) -> np.ndarray:
     """``(n, 4, 52)`` float32 per SKU row with a year of sales (``cat``: its category's row of
     ``index``): the product of its two years' deviations from the index, each ratio's noise,
     and 1 where both years have the week (:func:`sku_season_spread`). Row by row."""
-    y = np.asarray(y, np.float64)
     # float32 and one product per SKU-week: a million-series panel's 200,000 SKUs stay small
     out = np.zeros((len(y), 4, SEASON), np.float32)
     for a in range(0, len(y), BLOCK):  # (rows, weeks) temporaries a block at a time
         b = slice(a, a + BLOCK)
-        yb = y[b]
+        yb = np.asarray(y[b], np.float64)  # the units may come as compact integers
         lv = annual_level(yb)
         d1, d2, pair, *sums = year_deviations(yb, index[cat[b]], start_week=start_week, lv=lv)
         out[b, 0] = d1 * d2
