@@ -24,11 +24,16 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from forecasting.demand import DemandOptions, forecast_chunk
+from forecasting.panel import compact_units
 from forecasting.spread import WindowOrigins
 
 # Chunks per process when several share the work: enough that the last one to finish waits
 # on at most a small chunk, few enough that each stays a vectorised batch.
 CHUNKS_PER_WORKER = 4
+# Blocks per worker of a row-wise step (map_rows) on an executor: each is a round trip through
+# the cluster (scatter, task, result) for a few hundredths of a second of work, so fewer than
+# the local pool's, whose blocks cost a pipe's write.
+EXECUTOR_ROW_PARTS = 2
 # The least rows worth a chunk of their own when splitting for several processes.
 MIN_PARALLEL_CHUNK = 2_000
 
@@ -47,21 +52,6 @@ def chunk_bounds(sku_sorted: np.ndarray, chunk_size: int) -> list[tuple[int, int
         bounds.append((a, b))
         a = b
     return bounds
-
-
-def compact_units(y: np.ndarray) -> np.ndarray:
-    """``y`` as the narrowest integer type holding every value exactly, when it is whole
-    non-negative counts (else ``y`` itself): a quarter or an eighth of float64's bytes."""
-    if y.dtype.kind != "f" or y.size == 0:
-        return y
-    top = float(np.max(y))
-    if not np.isfinite(top) or float(np.min(y)) < 0:
-        return y
-    for kind in (np.uint8, np.uint16, np.uint32):
-        if top <= np.iinfo(kind).max:
-            small = y.astype(kind)
-            return small if np.array_equal(small, y) else y
-    return y
 
 
 def _job(args):
@@ -136,7 +126,7 @@ def map_rows(fn, arrays, *, workers: int = 1, executor: Executor | None = None) 
     worker can gain. The answer is the same bits however the rows are split.
     """
     n = len(arrays[0])
-    parts = CHUNKS_PER_WORKER * max(workers, 2)
+    parts = (EXECUTOR_ROW_PARTS if executor is not None else CHUNKS_PER_WORKER) * max(workers, 2)
     if (executor is None and workers <= 1) or n < 2 * MIN_PARALLEL_CHUNK:
         return fn(*arrays)
     size = max(MIN_PARALLEL_CHUNK, -(-n // parts))

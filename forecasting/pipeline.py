@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -137,36 +138,39 @@ class Planner:
         sku_cat = np.zeros(n_sku, dtype=np.int64)
         sku_cat[sku] = cat
 
-        _, size_code = np.unique(size_name, return_inverse=True)
-        n_size = int(size_code.max()) + 1 if n else 0
-        cells, cell = np.unique(cat * n_size + size_code, return_inverse=True)
-        del sku_name, size_name  # fixed-width strings, tens of MiB at a million series
-
         # Totals per SKU and per category, summed once here for every stage that needs them.
         y_sku = group_rows(sales.y, sku, n_sku)
         y_cat = group_rows(sales.y, cat, n_cat)
-
-        rf = fit_returns(sales.y, self.return_counts, sku=sku, n_sku=n_sku, sku_cat=sku_cat,
-                         n_cat=n_cat, cell=cell, n_cell=len(cells),
-                         default_restockable=self.default_restockable)
-        timings["returns_s"] = time.perf_counter() - t0 + self._count_s
-
-        kept = sales.y.sum(axis=1, dtype=np.float64) - rf.returned
-        curve = category_curve(kept, cell, len(cells), cells // max(n_size, 1), n_cat)[cell]
-        prior = prior_shares(curve, sku, n_sku)
-
         t1 = time.perf_counter()
+        season = category_index(y_cat, start_week=sales.start_week)
+        with self._beside() as beside:
+            # On a cluster the SKU-season test's rows are out on the workers while this
+            # process fits the returns, the size curves and the statsmodels threshold.
+            repeat = beside(sku_seasons_repeat, y=y_sku, cat=sku_cat, index=season,
+                            start_week=sales.start_week, map_rows=self._on_workers)
+            _, size_code = np.unique(size_name, return_inverse=True)
+            n_size = int(size_code.max()) + 1 if n else 0
+            cells, cell = np.unique(cat * n_size + size_code, return_inverse=True)
+            del sku_name, size_name  # fixed-width strings, tens of MiB at a million series
+
+            tr = time.perf_counter()
+            rf = fit_returns(sales.y, self.return_counts, sku=sku, n_sku=n_sku,
+                             sku_cat=sku_cat, n_cat=n_cat, cell=cell, n_cell=len(cells),
+                             default_restockable=self.default_restockable)
+            returns_s = time.perf_counter() - tr
+            kept = sales.y.sum(axis=1, dtype=np.float64) - rf.returned
+            curve = category_curve(kept, cell, len(cells), cells // max(n_size, 1), n_cat)[cell]
+            prior = prior_shares(curve, sku, n_sku)
+            threshold = self._statsmodels_threshold(y_sku)
+            opts = replace(self.demand_options, statsmodels_min_units=threshold,
+                           seasonal_index=season, start_week=sales.start_week,
+                           sku_seasons_repeat=repeat())
+        timings["returns_s"] = returns_s + self._count_s
         order = None if np.all(sku[1:] >= sku[:-1]) else np.argsort(sku, kind="stable")
 
         def perm(a):
             return a if order is None else a[order]
 
-        season = category_index(y_cat, start_week=sales.start_week)
-        opts = replace(self.demand_options,
-                       statsmodels_min_units=self._statsmodels_threshold(y_sku),
-                       seasonal_index=season, start_week=sales.start_week,
-                       sku_seasons_repeat=sku_seasons_repeat(y_sku, sku_cat, season,
-                                                             start_week=sales.start_week))
         # The window spread's rolling refits run in the chunks, beside the forecasts (the
         # driver's serial share bounded what a second worker could gain); they are fixed
         # here for the whole panel, the windows ending before the selection holdout (inside
@@ -188,14 +192,21 @@ class Planner:
         if self.demand_options.lifecycle:
             self._new_products(dem, y_sku, sku, sku_cat, cat_names, dcounts,
                                opts.seasonal_index, y_cat)
-        timings["demand_s"] = time.perf_counter() - t1
+        timings["demand_s"] = time.perf_counter() - t1 - returns_s  # less the returns, fitted in it
 
         t2 = time.perf_counter()
-        # First, so the chunks' (n, origins) window errors go before the results are built.
-        sigma_window = self._window_sigma(cat, dem, weeks)
-        demand = self._demand_result(dem)
-        cohorts = self._cohorts(rf)
-        returns = self._returns_result(rf, cohorts, demand.forecast)
+        errors = dem.pop("window_error"), dem.pop("window_forecast")
+        with self._beside() as beside:
+            # First (here, so the chunks' (n, origins) window errors go before the results
+            # are built); on a cluster beside the results instead, the spread's level law
+            # being the longest serial step after the chunks, and nothing of it needed there.
+            sigma_window = beside(self._window_sigma, cat=cat, dem=dem, weeks=weeks,
+                                  errors=errors)
+            del errors
+            demand = self._demand_result(dem)
+            cohorts = self._cohorts(rf)
+            returns = self._returns_result(rf, cohorts, demand.forecast)
+            sigma_window = sigma_window()
         # Everything replan() needs, none of it depending on the targets it changes.
         self._fitted = (demand, returns, cohorts, dem["demand_class"], sigma_window)
         plan = self._plan(*self._fitted)
@@ -340,14 +351,15 @@ class Planner:
         return np.maximum(np.asarray(self.items.lead_time + self.items.review_period,
                                      np.int64), 1)
 
-    def _window_sigma(self, cat, dem, weeks) -> np.ndarray:
+    def _window_sigma(self, cat, dem, weeks, errors) -> np.ndarray:
         """The spread of each series' forecast over its L+R window (:mod:`forecasting.spread`).
 
         The chunks measured every size's window errors (the SKU's own method refitted at
         rolling origins on the SKU total, times the size's share: they carry both the SKU's
         error and the noise of the split, measured rather than assumed); here they are pooled.
         """
-        err, fsum = dem.pop("window_error"), dem.pop("window_forecast")
+        err, fsum = errors
+        del errors
         # Pool within category and method: a trend model's window errors are not a level's.
         groups, group = np.unique(cat * len(METHOD_NAMES) + dem["sku_method"], return_inverse=True)
         # The errors were made half a year back, at that season's level: each category's
@@ -386,10 +398,15 @@ class Planner:
                       group=np.unique(np.asarray(it.category, dtype=str), return_inverse=True)[1],
                       on_order=on_order, case_pack=it.case_pack, moq=it.moq,
                       quantile=self._quantile, options=self.replenishment_options)
-        aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
-                            returns_past_var=past_var, return_odds=returns.rate * rho,
-                            return_lag_pmf=returns.lag_pmf, **common)
-        blind = order_up_to(demand_window=gross, returns_window=np.zeros(n), **common)
+        with self._beside() as beside:
+            # The return-blind plan depends on nothing of the aware one: on a cluster it goes
+            # beside it, so each one's serial steps run while the other's quantiles are out.
+            blind = beside(order_up_to, demand_window=gross, returns_window=np.zeros(n),
+                           **common)
+            aware = order_up_to(demand_window=gross, returns_window=back, returns_past=past,
+                                returns_past_var=past_var, return_odds=returns.rate * rho,
+                                return_lag_pmf=returns.lag_pmf, **common)
+            blind = blind()
         return ReplenishmentPlan(
             ids=self.sales.ids, protection_weeks=weeks, gross_demand=gross, expected_returns=back,
             service_level=np.asarray(it.service_level, float),
@@ -408,6 +425,28 @@ class Planner:
             returns_from_past_sales=past,
             returns_by_week=returns.expected_from_past_sales[:, : int(weeks.max(initial=1))])
 
+
+    @contextmanager
+    def _beside(self):
+        """``beside(fn, **kw)`` starts ``fn(**kw)`` and returns a call that gives its answer:
+        in a thread of this process when an executor does the heavy part (the thread mostly
+        waits on it), else at once, here (two threads would share the local pool's chunks
+        with the driver's own)."""
+        if self.executor is None:
+            def now(fn, **kw):
+                result = fn(**kw)
+                return lambda: result
+            yield now
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="plan-beside") as pool:
+            def later(fn, **kw):
+                return pool.submit(fn, **kw).result
+            yield later
+
+    def _on_workers(self, fn, arrays) -> np.ndarray:
+        """``fn(*arrays)``, row by row, on the demand step's workers (:func:`map_rows`): for
+        the driver's serial steps before the chunks, which bound what a second worker gains."""
+        return map_rows(fn, arrays, workers=self.workers, executor=self.executor)
 
     def _quantile(self, mean, var, level) -> np.ndarray:
         """:func:`safety_stock_quantile` (most of the order-up-to's cost: a negative binomial or

@@ -20,9 +20,12 @@ and its decay, rather than a season.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from forecasting.classify import first_sale
+from forecasting.panel import compact_units
 
 SEASON = 52
 NEIGHBOURS = 3     # weeks either side pooled into each week of the year
@@ -193,7 +196,8 @@ def _woy_sums(a, start_week: int, neighbours: int = NEIGHBOURS) -> np.ndarray:
     return pooled
 
 
-def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np.ndarray]:
+def sku_season_spread(y, cat, index, *, start_week: int,
+                      map_rows=None) -> tuple[np.ndarray, np.ndarray]:
     """``(tau2, se)`` per category, ``(n_cat,)`` each: how far its SKUs' own seasons stray
     from the category's ``index`` in the part that comes back a year later, and the standard
     error of that (NaN where no SKU has weeks in two years to tell).
@@ -204,6 +208,9 @@ def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np
     season). Pooled per category with weights ``1 / ((tau^2 + v_1)(tau^2 + v_2))``, ``v`` each
     ratio's noise (:func:`week_noise` over its weeks), refined three times from 0.05; a negative
     mean gives 0. The standard error treats each SKU as one independent cluster.
+
+    ``map_rows(fn, arrays)`` runs the per-SKU part (:func:`sku_season_terms`, row by row, most
+    of the cost) e.g. on the demand step's workers: the same bits however the rows are split.
     """
     y = np.asarray(y, np.float64)
     index = np.asarray(index, np.float64)
@@ -213,19 +220,12 @@ def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np
         return tau2, se
     rows = np.flatnonzero((y.shape[1] - first_sale(y)) >= SEASON)
     c = np.asarray(cat)[rows]
-    # float32 and one product per SKU-week: a million-series panel's 200,000 SKUs stay small
-    prod, v1, v2 = (np.zeros((len(rows), SEASON), np.float32) for _ in range(3))
-    pair = np.zeros((len(rows), SEASON), bool)
-    for a in range(0, len(rows), BLOCK):  # (rows, weeks) temporaries a block at a time
-        b = slice(a, a + BLOCK)
-        yb = y[rows[b]]
-        lv = annual_level(yb)
-        d1, d2, pair[b], *sums = year_deviations(yb, index[c[b]], start_week=start_week, lv=lv)
-        prod[b] = d1 * d2
-        s2 = week_noise(yb, lv)[0][:, None]
-        # a ratio's noise; a series whose weeks never varied gets counting noise, not none
-        v1[b], v2[b] = (np.where(s2 > 0, s2 / np.maximum(w, 1.0), 1.0 / np.maximum(e, 1e-9))
-                        for w, e in sums)
+    terms = partial(sku_season_terms, index=index, start_week=start_week)
+    # The weekly units of SKUs are counts: sent as the narrowest exact integers if they go out.
+    arrays = (compact_units(y[rows]), c)
+    both = terms(*arrays) if map_rows is None else map_rows(terms, arrays)
+    prod, v1, v2 = both[:, 0], both[:, 1], both[:, 2]
+    pair = both[:, 3] > 0
     t2 = np.full(n_cat, 0.05)
     for _ in range(3):
         tc = t2[c].astype(np.float32)[:, None]
@@ -241,11 +241,31 @@ def sku_season_spread(y, cat, index, *, start_week: int) -> tuple[np.ndarray, np
     return tau2, se
 
 
-def sku_seasons_repeat(y, cat, index, *, start_week: int) -> np.ndarray:
+def sku_season_terms(y, cat, *, index, start_week: int) -> np.ndarray:
+    """``(n, 4, 52)`` float32 per SKU row with a year of sales (``cat``: its category's row of
+    ``index``): the product of its two years' deviations from the index, each ratio's noise,
+    and 1 where both years have the week (:func:`sku_season_spread`). Row by row."""
+    # float32 and one product per SKU-week: a million-series panel's 200,000 SKUs stay small
+    out = np.zeros((len(y), 4, SEASON), np.float32)
+    for a in range(0, len(y), BLOCK):  # (rows, weeks) temporaries a block at a time
+        b = slice(a, a + BLOCK)
+        yb = np.asarray(y[b], np.float64)  # the units may come as compact integers
+        lv = annual_level(yb)
+        d1, d2, pair, *sums = year_deviations(yb, index[cat[b]], start_week=start_week, lv=lv)
+        out[b, 0] = d1 * d2
+        s2 = week_noise(yb, lv)[0][:, None]
+        # a ratio's noise; a series whose weeks never varied gets counting noise, not none
+        out[b, 1], out[b, 2] = (np.where(s2 > 0, s2 / np.maximum(w, 1.0),
+                                         1.0 / np.maximum(e, 1e-9)) for w, e in sums)
+        out[b, 3] = pair
+    return out
+
+
+def sku_seasons_repeat(y, cat, index, *, start_week: int, map_rows=None) -> np.ndarray:
     """``(n_cat,)`` booleans: whether a category's SKUs have seasons of their own, i.e. their
     :func:`sku_season_spread` lies more than two standard errors above zero (also True where
     no SKU has two years to tell, as before this test existed)."""
-    tau2, se = sku_season_spread(y, cat, index, start_week=start_week)
+    tau2, se = sku_season_spread(y, cat, index, start_week=start_week, map_rows=map_rows)
     return np.isnan(tau2) | (tau2 > 2 * se)
 
 

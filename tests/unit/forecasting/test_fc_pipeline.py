@@ -181,6 +181,26 @@ def test_forecasts_are_identical_whatever_the_workers_and_chunks():
     assert np.array_equal(one.demand.method, many.demand.method)
 
 
+def test_forecasts_and_plans_are_identical_on_an_executor():
+    # On a cluster the chunks, the SKU-season test's rows, the quantiles and the return-blind
+    # plan (beside the aware one) all go out: every result must be the same bits as here.
+    from concurrent.futures import ThreadPoolExecutor
+
+    panel = make_apparel_panel(600, n_weeks=130, seed=9)
+    demand = DemandOptions(statsmodels_max_series=4)
+    here = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items, demand=demand)
+    with ThreadPoolExecutor(2) as pool:
+        out = run_pipeline(panel.sales, panel.returns, panel.stock, panel.items, executor=pool,
+                           chunks=5, demand=demand)
+    for part in ("demand", "replenishment"):
+        a, b = getattr(here, part), getattr(out, part)
+        for name, value in vars(a).items():
+            if isinstance(value, np.ndarray):
+                assert np.array_equal(value, getattr(b, name),
+                                      equal_nan=value.dtype.kind == "f"), name
+    assert (here.replenishment.blind_order_qty != here.replenishment.order_qty).any()
+
+
 @pytest.mark.parametrize(("n_series", "n_weeks", "says"), [
     (0, 60, "no series"), (3, 0, "no weeks")])
 def test_a_panel_with_nothing_to_plan_is_refused_in_words(n_series, n_weeks, says):

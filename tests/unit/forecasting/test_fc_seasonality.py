@@ -1,5 +1,7 @@
 """The pooled seasonal index: panel total -> category -> series, each shrunk by its data."""
 
+import itertools
+
 import numpy as np
 
 from forecasting.seasonality import (
@@ -187,3 +189,29 @@ def test_skus_whose_weeks_never_vary_give_a_spread_of_zero_not_nan():
     tau2, _ = sku_season_spread(y, cat, idx, start_week=0)
     assert tau2[0] == 0.0
     assert not sku_seasons_repeat(y, cat, idx, start_week=0)[0]
+
+
+def test_the_sku_season_test_is_the_same_bits_however_its_rows_are_split_over_workers():
+    # The planner runs the per-SKU part on the demand step's workers, a block of rows each:
+    # the spread, and so every forecast, must not depend on where the blocks were cut.
+    rng = np.random.default_rng(14)
+    t = np.arange(104)
+    peak = rng.integers(0, 52, 500)
+    y = rng.poisson(6.0 * (1 + 0.4 * np.cos(2 * np.pi * (t - peak[:, None]) / 52))).astype(float)
+    y[::7, :60] = 0  # some SKUs under two years, a few under one
+    cat = rng.integers(0, 3, 500)
+    idx = category_index(np.stack([y[cat == c].sum(axis=0) for c in range(3)]), start_week=5)
+    cuts = []
+
+    def in_blocks(fn, arrays):
+        edges = [0, 1, 37, 200, len(arrays[0])]
+        cuts.append(len(arrays[0]))
+        return np.concatenate([fn(*(a[i:j] for a in arrays))
+                               for i, j in itertools.pairwise(edges)])
+
+    whole = sku_season_spread(y, cat, idx, start_week=5)
+    split = sku_season_spread(y, cat, idx, start_week=5, map_rows=in_blocks)
+    assert cuts  # the split path ran
+    for a, b in zip(whole, split, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert np.isfinite(whole[0]).all()
