@@ -46,20 +46,26 @@ def test_the_export_groups_approved_lines_by_supplier_and_location_in_case_packs
     assert (socks["units"], socks["cases"], socks["value"]) == (24, 2, "36.00")
 
 
-def test_the_export_pages_its_lines_by_cursor_with_whole_orders_totals(
-        client, auth, approved):
-    integrator = auth("integrator")
-    whole = client.get(URL, headers=integrator).json
-    assert whole["page"] == {"limit": 1000, "next_cursor": None, "next": None}
-    pages, path = [], f"{URL}?limit=1"
+def _every_page(client, headers, path: str) -> list[dict]:
+    """Follow the export's `next` links to the end, checking each page's Link header."""
+    pages = []
     while path:
-        answer = client.get(path, headers=integrator)
+        answer = client.get(path, headers=headers)
         assert answer.status_code == 200, answer.json
         pages.append(answer.json)
         path = answer.json["page"]["next"]
         if path:
             assert answer.headers["Link"] == f'<{path}>; rel="next"'
             assert "limit=1" in path  # the next page keeps the query
+    return pages
+
+
+def test_the_export_pages_its_lines_by_cursor_with_whole_orders_totals(
+        client, auth, approved):
+    integrator = auth("integrator")
+    whole = client.get(URL, headers=integrator).json
+    assert whole["page"] == {"limit": 1000, "next_cursor": None, "next": None}
+    pages = _every_page(client, integrator, f"{URL}?limit=1")
     assert len(pages) == 4
     lines = [(o["supplier"], line) for p in pages for o in p["orders"] for line in o["lines"]]
     assert lines == [(o["supplier"], line) for o in whole["orders"] for line in o["lines"]]
@@ -201,12 +207,7 @@ def test_the_export_follows_a_changed_approval_a_reopened_one_and_a_late_one(
                        json={"action": "approve", "version": seen["version"]})
     assert late.status_code == 200, late.json
 
-    pages, path = [], f"{URL}?limit=1"
-    while path:
-        answer = client.get(path, headers=integrator)
-        assert answer.status_code == 200, answer.json
-        pages.append(answer.json)
-        path = answer.json["page"]["next"]
+    pages = _every_page(client, integrator, f"{URL}?limit=1")
     lines = [(o["supplier"], o["location"], line["sku"], line["size"], line["quantity"])
              for p in pages for o in p["orders"] for line in o["lines"]]
     large_qty = late.json["decision"]["quantity"]
