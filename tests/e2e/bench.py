@@ -94,3 +94,18 @@ def _open_at_station(live_server, page, unit: str) -> None:
     page.locator("h1").click()
     _scan(page, unit)
     page.wait_for_url(_at(f"/station/units/{unit}"))
+
+
+def _scan_as_a_busy_tablet_passes_it_on(page, text: str, held: int) -> None:
+    """A real wedge scanner presses Shift for each capital, and a busy tablet may hand one key
+    on late: key `held` comes 150 ms after the one before it."""
+    for i, char in enumerate(text):
+        if i == held:
+            page.wait_for_timeout(150)
+        if char.isupper():
+            page.keyboard.down("Shift")
+            page.keyboard.press(char)
+            page.keyboard.up("Shift")
+        else:
+            page.keyboard.press(char)
+    page.keyboard.press("Enter")

@@ -24,6 +24,7 @@ import requests
 
 from returns_inventory.settings import PROJECT_ROOT
 from tests.databases import POSTGRES_SKIP_REASON, POSTGRES_URL, fresh_database
+from tests.e2e.bench import parcel  # noqa: F401  (a return to receive, for the bench's tests)
 from tests.e2e.browser import browser  # noqa: F401  (the Chromium fixture for browser tests)
 
 START_TIMEOUT_S = 60

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.bench import DESK, _at, _log_in, _open_at_station, _receive
 from tests.e2e.browser import unreadable_buttons
-from tests.e2e.test_returns_bench_in_chromium import (  # noqa: F401
-    DESK,
-    _at,
-    _log_in,
-    _open_at_station,
-    _receive,
-    parcel,
-)
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_buttons_of_the_unit_page_and_the_result_with_its_undo_are_readable(
-        live_server, browser, parcel, unique):  # noqa: F811
+        live_server, browser, parcel, unique):
     from playwright.sync_api import expect
 
     [unit] = _receive(live_server, parcel, 1)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.bench import _log_in, _scan
 from tests.e2e.browser import screenshot_dir, unreadable_buttons
-from tests.e2e.test_returns_bench_in_chromium import _log_in, _scan, parcel  # noqa: F401
 
 TABLET = {"width": 768, "height": 1024}
 MENU = ("Grading station", "Receiving", "Grading queue", "Supervisor", "Suggestions",
@@ -27,7 +27,7 @@ def _fits(page) -> None:
 
 
 def test_every_page_fits_a_tablet_and_works_by_keyboard_and_scanner(
-        live_server, browser, unique, parcel):  # noqa: F811
+        live_server, browser, unique, parcel):
     from playwright.sync_api import expect
 
     context, page, _, refused = _log_in(live_server, browser, unique, TABLET, "admin")

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.bench import DESK, _log_in, _scan
 from tests.e2e.browser import screenshot_dir
-from tests.e2e.test_returns_bench_in_chromium import DESK, _log_in, _scan, parcel  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_return_received_in_full_names_its_units_and_offers_no_count(
-        live_server, browser, parcel, unique):  # noqa: F811
+        live_server, browser, parcel, unique):
     from playwright.sync_api import expect
 
     received = live_server.post(f"/api/v1/returns/{parcel['rma']}/receipts", json={
@@ -43,7 +43,7 @@ def test_a_return_received_in_full_names_its_units_and_offers_no_count(
 
 
 def test_a_cancelled_return_says_so_at_the_scan_and_points_to_a_blind_receipt(
-        live_server, browser, parcel, unique):  # noqa: F811
+        live_server, browser, parcel, unique):
     from playwright.sync_api import expect
 
     assert live_server.post(f"/api/v1/returns/{parcel['rma']}/cancel").status_code == 200

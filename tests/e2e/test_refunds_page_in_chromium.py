@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.bench import _log_in
 from tests.e2e.browser import screenshot_dir
-from tests.e2e.test_returns_bench_in_chromium import _log_in
 
 pytestmark = pytest.mark.browser
 

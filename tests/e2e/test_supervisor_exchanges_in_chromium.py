@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.e2e.bench import DESK, _log_in
 from tests.e2e.browser import screenshot_dir
-from tests.e2e.test_returns_bench_in_chromium import DESK, _log_in
 
 pytestmark = pytest.mark.browser
 
