@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.bench import _scan_as_a_busy_tablet_passes_it_on
 from tests.e2e.browser import page_for_new_user, screenshot_dir
 
 PASSWORD = "bench-three-password"
@@ -196,6 +197,11 @@ def test_a_label_scanned_on_an_open_unit_opens_that_unit_and_grades_nothing(
         page.keyboard.press("b", delay=100)
         _scan(page, third)
         page.wait_for_url(_at(f"/station/units/{third}"))
+
+        # The same with a busy tablet handing one of the scan's keys on late.
+        page.keyboard.press("b", delay=100)
+        _scan_as_a_busy_tablet_passes_it_on(page, second, held=5)
+        page.wait_for_url(_at(f"/station/units/{second}"))
 
         # Text typed by hand into the page is a scan as well: it says what it is not.
         page.keyboard.type("d-4b", delay=150)

@@ -21,7 +21,8 @@
 
   if (scanForm) {
     scanForm.addEventListener("submit", function () {
-      if (lead && !lead.slow && lead.fast >= MIN_BURST && scanBox.value[0] === lead.letter) {
+      if (lead && !lead.slow && lead.fast >= MIN_BURST &&
+          lead.fast * 3 >= (lead.fast + lead.held) * 2 && scanBox.value[0] === lead.letter) {
         scanBox.value = scanBox.value.slice(1);  // the letter was a choice, the burst the scan
       }
       lead = null;
@@ -59,7 +60,8 @@
       if (bench) bench.choose(typed.undo);
       typed = { text: "", at: -Infinity, undo: null };
       scan(text, false);
-      lead = gap >= BURST_MS ? { letter: text[0], at: now, fast: 0, slow: false } : null;
+      lead = gap >= BURST_MS
+        ? { letter: text[0], at: now, fast: 0, held: 0, lastSlow: false, slow: false } : null;
       return;
     }
     if (grade) {
@@ -88,8 +90,13 @@
     var field = event.target;
     if (field === scanBox) {  // Enter there is the scan itself
       if (lead && event.key.length === 1) {
-        if (now - lead.at < BURST_MS) lead.fast += 1;
-        else lead.slow = true;
+        // A busy tablet may hand one of a scan's keys on late (scanner.js allows it too);
+        // two slow gaps in a row are a person typing.
+        var quick = now - lead.at < BURST_MS;
+        if (quick) lead.fast += 1;
+        else if (lead.lastSlow) lead.slow = true;
+        else lead.held += 1;
+        lead.lastSlow = !quick;
         lead.at = now;
       }
       return;
