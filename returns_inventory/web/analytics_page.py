@@ -11,6 +11,7 @@ from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..extensions import policies, uow_factory
 from ..http.auth import requires_role
+from ..http.schemas import DATE_RANGE
 from ..services.analytics import PAGE_WINDOW_DAYS, latest_sale_day, returns_heat_map, size_key
 from ..services.report_requests import ReportComputing
 from ..services.sku_returns import weekly_returns
@@ -78,11 +79,19 @@ def _sku_chart(shaped: dict, until: date, days: int) -> dict:
 def _until(typed: str, category: str | None) -> date:
     if typed:
         try:
-            return date.fromisoformat(typed)
+            day = date.fromisoformat(typed)
         except ValueError:
             raise ValidationFailed(
                 f"Enter the last sale day as a date (YYYY-MM-DD), not {typed[:40]!r}.",
                 errors=[FieldError("until", "a date")]) from None
+        first, last = DATE_RANGE
+        if not first <= day <= last:
+            # The API's years: the window is counted back from the day (from year 1 that
+            # failed), and a far day would set a report computing for nobody.
+            raise ValidationFailed(
+                f"Enter the last sale day between {first} and {last}, not {day}.",
+                errors=[FieldError("until", "a date in range")])
+        return day
     return latest_sale_day(uow_factory(), category) or policies().returns.today()
 
 
