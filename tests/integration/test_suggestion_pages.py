@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from returns_inventory.domain.suggestion_filters import SORTABLE
 from returns_inventory.services import suggestions as service
 from tests.integration.web_support import log_in
 
@@ -20,7 +21,9 @@ def _ids(answer) -> list[int]:
 
 
 @pytest.mark.parametrize("sort", ["", "-value", "previous_qty", "-previous_qty",
-                                  "supplier,-sku", "change,-sku", "-location,value"])
+                                  "supplier,-sku", "change,-sku", "-location,value",
+                                  # every column, so a cursor's values pass its kinds check
+                                  *SORTABLE, *(f"-{name}" for name in SORTABLE)])
 def test_following_the_cursor_lists_every_suggestion_once_in_the_lists_order(
         client, auth, board, sort):
     planner = auth("planner")
