@@ -9,6 +9,7 @@ from flask import render_template, request
 
 from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
+from ..domain.text import MAX_CATEGORY_CHARS
 from ..extensions import policies, uow_factory
 from ..http.auth import requires_role
 from ..http.schemas import DATE_RANGE
@@ -41,6 +42,9 @@ def returns_page():
     category = request.args.get("category", "").strip() or None
     error, status, found, computing = None, 200, None, None
     try:
+        if category is not None and len(category) > MAX_CATEGORY_CHARS:
+            raise ValidationFailed(f"A category has at most {MAX_CATEGORY_CHARS} characters.",
+                                   errors=[FieldError("category", "too long")])
         until = _until(request.args.get("until", "").strip(), category)
         answer = returns_heat_map(
             uow_factory(), policies().returns, category=category,

@@ -541,3 +541,11 @@ def test_the_job_keeps_each_category_of_a_default_window_a_read_computed_whole_f
     answer = client.get(f"{URL}?category=tops", headers=auth("integrator"))
     assert answer.status_code == 200
     assert answer.json["report"]["current"] is True and answer.json["page"]["skus"] == 3
+
+
+def test_a_category_longer_than_any_items_is_a_problem_naming_it_not_a_failure(client, auth):
+    # Stored as the report's family when its report is computed: PostgreSQL refused 600
+    # characters there, a 500.
+    answer = client.get(f"{URL}?category={'x' * 65}", headers=auth("integrator"))
+    assert answer.status_code == 422
+    assert answer.json["errors"][0]["field"] == "category"
