@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from ..domain.fit_signals import TEST
 from ..domain.grading import Grade
+from ..domain.text import MAX_CATEGORY_CHARS
 from ..extensions import policies, uow_factory
 from ..http.auth import READ, requires_role
 from ..http.schemas import StrictSchema
@@ -29,7 +30,7 @@ class AnalyticsQuery(StrictSchema):
     since = fields.Date(metadata={"description": "first sale day (default: 90 days to until)"})
     until = fields.Date(metadata={"description": "last sale day, inclusive (default: today)"})
     sku = fields.String()
-    category = fields.String()
+    category = fields.String(validate=validate.Length(max=MAX_CATEGORY_CHARS))
     after = fields.String(metadata={"description": "the last SKU of the previous page "
                                                    "(page.next_after): the page starts after it"})
     limit = fields.Integer(

@@ -14,6 +14,11 @@ def has_nul(text: str) -> bool:
     return NUL in text
 
 
+# An item's category is at most this long (items.category): a longer one names no category,
+# and the returns analytics keep a report's categories in a column this size allows for.
+MAX_CATEGORY_CHARS = 64
+
+
 # Notes and comments people type (a grader's note, a planner's comment): long enough for a
 # paragraph, short enough to show on one screen. The API and the pages refuse longer ones
 # alike, naming the field, rather than one refusing and the other cutting them short.

@@ -23,7 +23,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 
 # Dates a retail service can mean; arithmetic a day or a window past either end of Python's
 # calendar (year 1, year 9999) would fail as a server error instead.
-_DATES = (date(1900, 1, 1), date(2999, 12, 31))
+DATE_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
 DATE_PATTERN = r"^(19|2[0-9])[0-9]{2}-"  # the same years, as the OpenAPI document states them
 
 
@@ -38,7 +38,7 @@ def _out_of_range(field: fields.Field, value) -> bool:
     if isinstance(field, fields.List):
         return isinstance(value, list) and any(_out_of_range(field.inner, v) for v in value)
     if isinstance(field, fields.Date) and isinstance(value, date):
-        return not _DATES[0] <= value <= _DATES[1]
+        return not DATE_RANGE[0] <= value <= DATE_RANGE[1]
     bounds = bounds_of(field)
     if bounds is None or not isinstance(value, int):
         return False
@@ -75,7 +75,7 @@ class StrictSchema(Schema):
             elif isinstance(original, dict) and _not_boolean(field, original.get(key)):
                 errors[key] = ["Not a boolean: send true or false."]
             elif name in data and _out_of_range(field, data[name]):
-                errors[key] = [f"Date must be between {_DATES[0]} and {_DATES[1]}."
+                errors[key] = [f"Date must be between {DATE_RANGE[0]} and {DATE_RANGE[1]}."
                                if isinstance(field, fields.Date) else "Number is out of range."]
         if errors:
             raise ValidationError(errors)

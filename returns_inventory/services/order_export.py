@@ -23,6 +23,8 @@ MAX_PAGE_LINES = 5_000
 CSV_COLUMNS = ("supplier", "location", "sku", "size", "quantity", "case_pack", "cases",
                "unit_cost", "value", "suggestion_id", "quality_alert")
 SORT = "export"  # the cursor's word for the export's order (supplier, location, SKU, size)
+# The cursor's values: the line's supplier ('' for none), location, SKU and size, and its id.
+CURSOR_KINDS = (str, str, str, str, int)
 CENT = Decimal("0.01")
 
 
@@ -134,7 +136,7 @@ def _order_of(row) -> tuple[str, str]:
 
 def _cursor_values(cursor: str) -> list:
     try:
-        return keyset.decode(cursor, SORT, 5)
+        return keyset.decode(cursor, SORT, CURSOR_KINDS)
     except ValueError as exc:
         raise ValidationFailed(f"`after` is {exc}: pass an export page's next_cursor",
                                errors=[FieldError("after", str(exc))]) from exc

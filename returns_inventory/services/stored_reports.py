@@ -119,6 +119,9 @@ def _store(uow, policy: ReturnsPolicy, family: SalesWindow, cells: ReportCells,
     for sku, rank, body in bodies:
         digest.update(f"{sku}\t{rank}\t{body}\n".encode())
     header["digest"] = digest.hexdigest()
+    # Not a figure (outside the digest): the categories the job cuts from a whole window, so
+    # it can tell a whole report a read stored from one whose categories are kept too.
+    header["categories"] = list(dict.fromkeys(str(c) for c in cells.category))
     computed_at = datetime.now(UTC)
     compute_ms = round(1000 * (time.perf_counter() - started))
     if before is not None and before["digest"] == header["digest"]:
@@ -156,6 +159,12 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
         stored = [r for r in uow.stored_reports.every() if r["policy_key"] == key_of_policy]
     defaults = default_windows(today, last_sale_day, page_days)
     up_to_date = {(r["since"], r["until"], r["family"]) for r in stored if r["stamp"] == stamp}
+    # A default window's whole report a read stored (before the job's first pass) leaves its
+    # categories to the job: cut those not kept, though the whole is up to date.
+    uncut = {(r["since"], r["until"]) for r in stored
+             if r["family"] == "" and r["stamp"] == stamp and any(
+                 (r["since"], r["until"], family_text((c,))) not in up_to_date
+                 for c in r["categories"] or ())}
     before = {(r["since"], r["until"], r["family"]): r for r in stored}
     stale: dict[tuple[date, date], set[str]] = {}
     old = []
@@ -176,8 +185,8 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
         families = stale.get((since, until), set())
         if (since, until) in defaults and (since, until, "") not in up_to_date:
             families.add("")
-        if not families:  # a default window's reports are made together
-            continue
+        if not families and (since, until) not in uncut & defaults:
+            continue  # a default window's reports are made together
         # One transaction a window: its reports are replaced together.
         with uow_factory() as uow, collector_paused():
             started = time.perf_counter()

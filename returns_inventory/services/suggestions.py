@@ -10,6 +10,7 @@ from ..domain.suggestion_figures import FIGURE_TERMS
 from ..domain.suggestion_filters import SORTABLE, RunScope, SuggestionFilter
 from ..domain.weeks import monday_of, week_of
 from ..persistence.repositories import keyset
+from ..persistence.repositories.suggestions import sort_keys
 from ..persistence.uow import UnitOfWork, UowFactory
 from .planning_inputs import last_complete_week
 from .policies import Policies
@@ -83,7 +84,7 @@ def list_suggestions(uow_factory: UowFactory, args: dict[str, Any], *, offset: i
     as fast at the end of a run as at its start."""
     order = parse_sort(args.get("sort"))
     keys = [name for name, _ in order] + ["id"]
-    start = _cursor_values(after, args.get("sort"), len(keys)) if after else None
+    start = _cursor_values(after, args.get("sort"), order) if after else None
     with uow_factory() as uow:
         where = suggestion_filter(uow, args)
         rows, total, exact = [], 0, True
@@ -158,9 +159,10 @@ def _sort_text(sort: str | None) -> str:
     return ",".join(part.strip() for part in (sort or "").split(",") if part.strip())
 
 
-def _cursor_values(cursor: str, sort: str | None, width: int) -> list:
+def _cursor_values(cursor: str, sort: str | None, order: list[tuple[str, bool]]) -> list:
+    kinds = [key.kind for key in sort_keys(order)]
     try:
-        return keyset.decode(cursor, _sort_text(sort), width)
+        return keyset.decode(cursor, _sort_text(sort), kinds)
     except ValueError as exc:
         raise ValidationFailed(f"`after` is {exc}: pass a page's next_cursor, with the same "
                                "sort", errors=[FieldError("after", str(exc))]) from exc

@@ -9,8 +9,10 @@ from flask import render_template, request
 
 from ..domain.access import Role
 from ..domain.errors import DomainError, FieldError, ValidationFailed
+from ..domain.text import MAX_CATEGORY_CHARS
 from ..extensions import policies, uow_factory
 from ..http.auth import requires_role
+from ..http.schemas import DATE_RANGE
 from ..services.analytics import PAGE_WINDOW_DAYS, latest_sale_day, returns_heat_map, size_key
 from ..services.report_requests import ReportComputing
 from ..services.sku_returns import weekly_returns
@@ -40,6 +42,9 @@ def returns_page():
     category = request.args.get("category", "").strip() or None
     error, status, found, computing = None, 200, None, None
     try:
+        if category is not None and len(category) > MAX_CATEGORY_CHARS:
+            raise ValidationFailed(f"A category has at most {MAX_CATEGORY_CHARS} characters.",
+                                   errors=[FieldError("category", "too long")])
         until = _until(request.args.get("until", "").strip(), category)
         answer = returns_heat_map(
             uow_factory(), policies().returns, category=category,
@@ -78,11 +83,19 @@ def _sku_chart(shaped: dict, until: date, days: int) -> dict:
 def _until(typed: str, category: str | None) -> date:
     if typed:
         try:
-            return date.fromisoformat(typed)
+            day = date.fromisoformat(typed)
         except ValueError:
             raise ValidationFailed(
                 f"Enter the last sale day as a date (YYYY-MM-DD), not {typed[:40]!r}.",
                 errors=[FieldError("until", "a date")]) from None
+        first, last = DATE_RANGE
+        if not first <= day <= last:
+            # The API's years: the window is counted back from the day (from year 1 that
+            # failed), and a far day would set a report computing for nobody.
+            raise ValidationFailed(
+                f"Enter the last sale day between {first} and {last}, not {day}.",
+                errors=[FieldError("until", "a date in range")])
+        return day
     return latest_sale_day(uow_factory(), category) or policies().returns.today()
 
 

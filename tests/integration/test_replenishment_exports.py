@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 
 import pytest
 
@@ -231,3 +233,21 @@ def test_the_export_follows_a_changed_approval_a_reopened_one_and_a_late_one(
         client.get(f"{URL}?format=csv", headers=integrator).data.decode())))
     assert [(r["supplier"], r["location"], r["sku"], r["size"], int(r["quantity"]))
             for r in rows] == lines
+
+
+def _cursor(sort: str, values: list) -> str:
+    text = json.dumps({"s": sort, "v": values})
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("values", [
+    ["ACME", "WH1", "TEE-BLK", "M", 10**20],  # past any id (SQLite could not bind it)
+    [1, 2, 3, 4, "x"],                        # each value of the other kind
+    ["ACME\x00", "WH1", "TEE-BLK", "M", 1],   # a NUL, which PostgreSQL's text refuses
+])
+def test_an_export_cursor_edited_by_hand_is_a_validation_problem_not_a_failure(
+        client, auth, approved, values):
+    answer = client.get(f"{URL}?after={_cursor('export', values)}",
+                        headers=auth("integrator"))
+    assert answer.status_code == 422, answer.json
+    assert answer.json["errors"][0]["field"] == "after"

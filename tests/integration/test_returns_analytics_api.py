@@ -525,3 +525,27 @@ def test_an_out_of_date_report_too_long_to_wait_for_is_served_as_it_is(
     stale = analytics.returns_analytics(uow_factory, strict, since=since, until=TODAY)
     assert stale["report"] == {**first["report"], "current": False}
     assert _size(stale, "TEE-OK", "M")["units_returned"] == 0 and not asked
+
+
+def test_the_job_keeps_each_category_of_a_default_window_a_read_computed_whole_first(
+        client, auth, uow_factory, tops, policies, monkeypatch):
+    # The ERP read the API's default window before the job's first pass (a new install):
+    # the read stored the whole report, and the job must still cut each category's.
+    assert client.get(URL, headers=auth("integrator")).status_code == 200
+    analytics.refresh_returns_reports(uow_factory, policies.returns)  # the scheduler's job
+
+    def computed_by_the_read(*args, **kwargs):
+        raise AssertionError("the read computed a report the job should have stored")
+
+    monkeypatch.setattr(analytics, "compute_report", computed_by_the_read)
+    answer = client.get(f"{URL}?category=tops", headers=auth("integrator"))
+    assert answer.status_code == 200
+    assert answer.json["report"]["current"] is True and answer.json["page"]["skus"] == 3
+
+
+def test_a_category_longer_than_any_items_is_a_problem_naming_it_not_a_failure(client, auth):
+    # Stored as the report's family when its report is computed: PostgreSQL refused 600
+    # characters there, a 500.
+    answer = client.get(f"{URL}?category={'x' * 65}", headers=auth("integrator"))
+    assert answer.status_code == 422
+    assert answer.json["errors"][0]["field"] == "category"

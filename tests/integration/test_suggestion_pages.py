@@ -3,8 +3,12 @@ as planners type it."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
+from returns_inventory.domain.suggestion_filters import SORTABLE
 from returns_inventory.services import suggestions as service
 from tests.integration.web_support import log_in
 
@@ -17,7 +21,9 @@ def _ids(answer) -> list[int]:
 
 
 @pytest.mark.parametrize("sort", ["", "-value", "previous_qty", "-previous_qty",
-                                  "supplier,-sku", "change,-sku", "-location,value"])
+                                  "supplier,-sku", "change,-sku", "-location,value",
+                                  # every column, so a cursor's values pass its kinds check
+                                  *SORTABLE, *(f"-{name}" for name in SORTABLE)])
 def test_following_the_cursor_lists_every_suggestion_once_in_the_lists_order(
         client, auth, board, sort):
     planner = auth("planner")
@@ -79,3 +85,16 @@ def test_past_the_cap_the_count_says_at_least_and_the_next_page_is_still_offered
     html = client.get("/planner?page=2").get_data(as_text=True)
     assert "<strong>3+</strong> suggestions match" in html
     assert 'rel="next"' in html  # page 3 holds the fifth, past the count
+
+
+@pytest.mark.parametrize(("sort", "values"), [
+    ("", [10**20]), ("", ["x"]), ("-value", [{"d": "NaN"}, 1]), ("-value", ["x", 1]),
+    ("sku", ["TEE\x00", 1]),
+])
+def test_a_cursor_edited_by_hand_is_refused_naming_after_not_a_failure(
+        client, auth, board, sort, values):
+    text = json.dumps({"s": sort, "v": values})
+    cursor = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    answer = client.get(f"{URL}?sort={sort}&after={cursor}", headers=auth("planner"))
+    assert answer.status_code == 422, answer.json
+    assert answer.json["errors"][0]["field"] == "after"

@@ -81,6 +81,21 @@ def test_a_day_that_is_not_a_date_is_refused_in_words(client, planner):
     assert "Enter the last sale day as a date (YYYY-MM-DD)" in answer.get_data(as_text=True)
 
 
+def test_a_category_longer_than_any_items_is_refused_in_words(client, planner):
+    answer = client.get(f"/planner/returns?category={'x' * 600}")
+    assert answer.status_code == 422
+    assert "A category has at most 64 characters" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"])
+def test_a_day_outside_the_years_the_api_takes_is_refused_in_words(client, planner, day):
+    # The window's first day is counted back from it: from year 1 that was a server error,
+    # and far days set a report computing that the API would have refused to ask for.
+    answer = client.get(f"/planner/returns?until={day}")
+    assert answer.status_code == 422
+    assert "between 1900-01-01 and 2999-12-31" in answer.get_data(as_text=True)
+
+
 def test_the_weekly_chart_shows_a_chosen_skus_return_rate_and_reasons(
         client, returned, planner):  # noqa: F811 - the fixture above
     html = client.get("/planner/returns?window=30&category=tops&chart=TEE-FIT").get_data(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -45,6 +46,14 @@ class Key:
             return or_(past, self.expr.is_(None))
         return past
 
+    @property
+    def kind(self) -> type:
+        """The Python type the column's values come as (object when the type does not say)."""
+        try:
+            return self.expr.type.python_type
+        except NotImplementedError:
+            return object
+
     def equal(self, value):
         return self.expr.is_(None) if value is None else self.expr == value
 
@@ -77,8 +86,11 @@ def encode(sort: str, values: list) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode(cursor: str, sort: str, width: int) -> list:
-    """The key values of a cursor made for this sort; ValueError if it is not one."""
+def decode(cursor: str, sort: str, kinds: Sequence[type]) -> list:
+    """The key values of a cursor made for this sort, one of each kind (or None) in turn;
+    ValueError if it is not one. A client may edit a cursor: a value the database could not
+    take (an int past 64 bits, a NUL in text, a NaN) or of another column's kind would fail
+    the read, a 500, where it is the client's bad `after`."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         document = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -87,9 +99,22 @@ def decode(cursor: str, sort: str, width: int) -> list:
     except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError,
             InvalidOperation) as exc:
         raise ValueError("not a cursor this list gave") from exc
-    if made_for != sort or len(values) != width:
+    if made_for != sort or len(values) != len(kinds):
         raise ValueError("a cursor of a list sorted otherwise")
+    if not all(v is None or (isinstance(v, kind) and _storable(v))
+               for v, kind in zip(values, kinds, strict=True)):
+        raise ValueError("not a cursor this list gave")
     return values
+
+
+def _storable(value) -> bool:
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return True
 
 
 def _plain(value):

@@ -129,9 +129,10 @@ class StoredReportRepository(Repository):
     def every(self) -> list[dict]:
         """Every stored report's key and stamp (placeholders aside): since, until, family,
         policy_key, stamp,
-        computed_at, digest (of its figures, in its header)."""
+        computed_at, digest (of its figures, in its header), categories (those it counted;
+        None in a header stored before it said)."""
         r = returns_reports.c
-        return [{**row._mapping, "digest": json.loads(row.header).get("digest")}
+        return [{**row._mapping, **_kept(json.loads(row.header))}
                 for row in self.connection.execute(
                     select(r.id, r.since, r.until, r.family, r.policy_key, r.stamp,
                            r.computed_at, r.header).where(r.stamp != COMPUTING).order_by(r.id))]
@@ -156,4 +157,5 @@ class StoredReportRepository(Repository):
         return [(row[0], json.loads(row[1])) for row in self.connection.execute(query)]
 
 
-
+def _kept(header: dict) -> dict:
+    return {"digest": header.get("digest"), "categories": header.get("categories")}
