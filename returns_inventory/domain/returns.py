@@ -125,6 +125,11 @@ class ReturnsPolicy:
     # category took here) is not waited for: the read answers "computing" (202) and it is
     # computed in the background; one stored but out of date is served as it is.
     report_wait_ms: int = 300
+    # Besides the default windows, the job keeps at most this many other recent windows up to
+    # date (those computed last); the rest are dropped when their data changes and computed
+    # again by their next read. An API client asking for many windows cannot make every pass
+    # of the job recompute them all.
+    report_windows_kept: int = 20
 
     def today(self, now: datetime | None = None) -> date:
         """Today on the business's calendar ([calendar] timezone), not the server's: windows
@@ -195,6 +200,7 @@ class ReturnsPolicy:
             report_max_age_minutes=float(
                 doc.get("analytics", {}).get("report_max_age_minutes", 15)),
             report_wait_ms=int(doc.get("analytics", {}).get("report_wait_ms", 300)),
+            report_windows_kept=int(doc.get("analytics", {}).get("report_windows_kept", 20)),
             write_off_approval_threshold=Decimal(
                 str(doc.get("write_off", {}).get("approval_threshold", "100"))
             ),

@@ -150,8 +150,9 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
                     today: date, last_sale_day: date | None,
                     page_days: tuple[int, ...] = ()) -> dict:
     """The scheduler's pass: store the default windows' reports (every category, and each
-    category alone) if missing or out of date, bring every other stored report of a recent
-    window up to date, and drop out-of-date ones of older windows. A window is summed once:
+    category alone) if missing or out of date, bring the other stored reports of recent
+    windows up to date (those of the `report_windows_kept` windows computed last), and drop
+    the out-of-date rest. A window is summed once:
     each category's report is cut from the whole window's."""
     key_of_policy = policy_key(policy)
     with uow_factory() as uow:
@@ -166,16 +167,8 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
                  (r["since"], r["until"], family_text((c,))) not in up_to_date
                  for c in r["categories"] or ())}
     before = {(r["since"], r["until"], r["family"]): r for r in stored}
-    stale: dict[tuple[date, date], set[str]] = {}
-    old = []
-    for r in stored:
-        window = (r["since"], r["until"])
-        if r["stamp"] == stamp:
-            continue
-        if window in defaults or r["until"] >= today - timedelta(days=RECENT_DAYS):
-            stale.setdefault(window, set()).add(r["family"])
-        else:
-            old.append(r["id"])
+    stale, old = _out_of_date(stored, stamp, defaults, today - timedelta(days=RECENT_DAYS),
+                              policy.report_windows_kept)
     if old:
         with uow_factory() as uow:
             uow.stored_reports.drop(old)
@@ -206,6 +199,33 @@ def refresh_reports(uow_factory: UowFactory, policy: ReturnsPolicy, size_key, *,
                 rewritten += kept is None or made.id != kept["id"]
             uow.commit()
     return {"refreshed": done, "rewritten": rewritten, "dropped": len(old)}
+
+
+def _out_of_date(stored: list[dict], stamp: str, defaults: set[tuple[date, date]],
+                 recent_from: date, others_kept: int
+                 ) -> tuple[dict[tuple[date, date], set[str]], list[int]]:
+    """The out-of-date reports to compute again (their families by window: the default
+    windows', and those of the `others_kept` other recent windows computed last) and the ids
+    of the rest, to drop."""
+    stale: dict[tuple[date, date], set[str]] = {}
+    newest: dict[tuple[date, date], datetime] = {}
+    old = []
+    for r in stored:
+        window = (r["since"], r["until"])
+        if r["stamp"] == stamp:
+            continue
+        if window in defaults or r["until"] >= recent_from:
+            stale.setdefault(window, set()).add(r["family"])
+            newest[window] = max(newest.get(window, r["computed_at"]), r["computed_at"])
+        else:
+            old.append(r["id"])
+    others = sorted((w for w in stale if w not in defaults), key=newest.__getitem__,
+                    reverse=True)
+    for window in others[others_kept:]:
+        stale.pop(window)
+        old += [r["id"] for r in stored if (r["since"], r["until"]) == window
+                and r["stamp"] != stamp]
+    return stale, old
 
 
 def stored_form(report: ReportCells, policy: ReturnsPolicy) -> tuple[dict, list]:

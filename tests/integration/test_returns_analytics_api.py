@@ -549,3 +549,28 @@ def test_a_category_longer_than_any_items_is_a_problem_naming_it_not_a_failure(c
     answer = client.get(f"{URL}?category={'x' * 65}", headers=auth("integrator"))
     assert answer.status_code == 422
     assert answer.json["errors"][0]["field"] == "category"
+
+
+def test_the_job_keeps_only_the_other_windows_computed_last_up_to_date(
+        client, auth, tops, uow_factory, policies):
+    """An API client that asked for many windows cannot make every pass of the job compute
+    them all again: beyond `report_windows_kept` the ones computed longest ago are dropped
+    when their data changes, and their next read computes them again."""
+    analytics.refresh_returns_reports(uow_factory, policies.returns)  # the default windows
+    asked = [SOLD_ON - timedelta(days=days) for days in (3, 4, 5)]  # read in this order
+    for since in asked:
+        answer = client.get(f"{URL}?{_window(since=since)}", headers=auth("planner"))
+        assert answer.status_code == 200, answer.json
+    keep_one = replace(policies.returns, report_windows_kept=1)
+    assert analytics.refresh_returns_reports(uow_factory, keep_one)["dropped"] == 0  # current
+
+    _return(uow_factory, policies, "SO-4", 2, "too_small")  # their data changes
+    done = analytics.refresh_returns_reports(uow_factory, keep_one)
+    with uow_factory() as uow:
+        kept = {r["since"] for r in uow.stored_reports.every() if r["until"] == TODAY}
+    assert done["dropped"] == 2
+    assert asked[-1] in kept and not kept & set(asked[:-1])
+    # A dropped window is computed again by its next read, with the return counted.
+    again = client.get(f"{URL}?{_window(since=asked[0], sku='TEE-OK')}", headers=auth("planner"))
+    assert again.status_code == 200, again.json
+    assert _size(again.json, "TEE-OK", "M")["units_returned"] == 2
