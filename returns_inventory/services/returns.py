@@ -227,16 +227,23 @@ def cancel_return(uow_factory: UowFactory, *, rma: str, actor: str) -> ReturnVie
             uow.returns.exchanges_of(found["id"]),
             key=lambda ex: (ex["item_id"], ex["location_id"] or 0),
         )
+        shipped = Conflict(f"a replacement of {rma} has shipped; it cannot be cancelled, "
+                           "only received")
         if any(exchange["status"] == ExchangeStatus.SHIPPED for exchange in held):
             # The customer has the replacement: cancelling would free the sold unit to be
             # returned again, for a refund this time.
-            raise Conflict(f"a replacement of {rma} has shipped; it cannot be cancelled, "
-                           "only received")
+            raise shipped
         for exchange in held:
             if exchange["status"] in {ExchangeStatus.RESERVED, ExchangeStatus.RELEASED}:
                 # The expiry job may release it after we read it; then nothing is left to
                 # give back, and it is closed all the same.
                 release_reservation(uow, exchange["id"], actor=actor, why="return cancelled")
+                # It may have shipped since we read it (a ship locks only the exchange, which
+                # the release has now locked): then the whole cancel is refused, not the
+                # shipped exchange marked cancelled.
+                now = uow.returns.exchange(exchange["id"])
+                if now is not None and now["status"] == ExchangeStatus.SHIPPED:
+                    raise shipped
                 # Closed, not "released": "released" lists expired reservations someone
                 # should act on, and nobody may act on a cancelled return's exchange.
                 uow.returns.set_exchange_status(exchange["id"], ExchangeStatus.CANCELLED,

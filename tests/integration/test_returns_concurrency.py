@@ -269,6 +269,57 @@ def test_exchanges_reserving_two_items_in_opposite_orders_do_not_deadlock(
     assert verify_ledger(uow_factory) == []
 
 
+def test_a_replacement_shipping_while_its_return_is_cancelled_is_either_shipped_or_cancelled(
+        uow_factory, policies, backend, monkeypatch):
+    """The cancel had read the exchange "reserved"; the replacement shipped before the cancel
+    released it, and the cancel then marked the shipped exchange "cancelled" (the 500-operation
+    mix below caught it). Now a cancel that finds the replacement shipped is refused whole."""
+    if backend != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: the cancel's stale read cannot commit")
+    import returns_inventory.services.returns as returns_service
+
+    tee = add_item(uow_factory, "TEE", "M")
+    add_item(uow_factory, "TEE", "L")
+    location_id = add_location(uow_factory, "WH1")
+    stock_up(uow_factory, "TEE", "L", "WH1", 5)
+    add_sale(uow_factory, tee, location_id, order_ref="SO-1", line_ref="1")
+    view = authorize_return(uow_factory, policies, order_ref="SO-1", actor="erp", lines=[
+        ReturnLineRequest(line_ref="1", quantity=1, reason="too_small",
+                          resolution="exchange", exchange_size="L")])
+    [exchange_id] = [ex["id"] for ex in view.exchanges]
+    shipping: list[object] = []
+    release = returns_service.release_reservation
+
+    def ship_meanwhile(uow, exchange_id, **kwargs):
+        # The warehouse ships while the cancel is between its read and its release.
+        def ship():
+            try:
+                shipping.append(ship_exchange(uow_factory, exchange_id=exchange_id, actor="wh"))
+            except Conflict as refused:
+                shipping.append(refused)
+        shipper = threading.Thread(target=ship)
+        shipper.start()
+        shipper.join(1.0)  # done unless it waits for the cancel's lock
+        shipping.append(shipper)
+        return release(uow, exchange_id, **kwargs)
+
+    monkeypatch.setattr(returns_service, "release_reservation", ship_meanwhile)
+    try:
+        cancel_return(uow_factory, rma=view.rma, actor="erp")
+        cancelled = True
+    except Conflict:
+        cancelled = False
+    shipper = next(s for s in shipping if isinstance(s, threading.Thread))
+    shipper.join(30)
+    shipped = any(isinstance(s, dict) for s in shipping)
+    with uow_factory() as uow:
+        status = uow.connection.execute(
+            select(exchanges.c.status).where(exchanges.c.id == exchange_id)).scalar_one()
+    assert (cancelled, shipped) in {(True, False), (False, True)}
+    assert status == ("cancelled" if cancelled else "shipped")
+    assert verify_ledger(uow_factory) == []
+
+
 def test_regrades_moving_units_between_two_conditions_in_opposite_directions_do_not_deadlock(
         uow_factory, policies):
     item_id = add_item(uow_factory, "TEE-BLK", "M")
