@@ -208,6 +208,7 @@ def _out_of_date(stored: list[dict], stamp: str, defaults: set[tuple[date, date]
     windows', and those of the `others_kept` other recent windows computed last) and the ids
     of the rest, to drop."""
     stale: dict[tuple[date, date], set[str]] = {}
+    ids: dict[tuple[date, date], list[int]] = {}
     newest: dict[tuple[date, date], datetime] = {}
     old = []
     for r in stored:
@@ -216,6 +217,7 @@ def _out_of_date(stored: list[dict], stamp: str, defaults: set[tuple[date, date]
             continue
         if window in defaults or r["until"] >= recent_from:
             stale.setdefault(window, set()).add(r["family"])
+            ids.setdefault(window, []).append(r["id"])
             newest[window] = max(newest.get(window, r["computed_at"]), r["computed_at"])
         else:
             old.append(r["id"])
@@ -223,8 +225,7 @@ def _out_of_date(stored: list[dict], stamp: str, defaults: set[tuple[date, date]
                     reverse=True)
     for window in others[others_kept:]:
         stale.pop(window)
-        old += [r["id"] for r in stored if (r["since"], r["until"]) == window
-                and r["stamp"] != stamp]
+        old += ids[window]
     return stale, old
 
 
